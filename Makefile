@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# make            build build/flowacct (BPF objects with $(CLANG), default clang)
+# make test       install what is missing, build with clang 14 and 19, run tests
+# make demo       install what is missing, build, show live accounting in netns
+# make V=1        show the commands
+
+BUILD      ?= build
+CLANG      ?= clang
+CC         ?= gcc
+BPFTOOL    ?= bpftool
+LLVM_STRIP ?= llvm-strip
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all deps test demo bench clean
+
+# The UAPI <asm/...> headers live in the multiarch directory, which clang
+# does not search for -target bpf.
+ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+
+BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Wextra -Werror \
+	-Icommon -I$(ARCH_INC) -MMD -MP
+
+BPF_SRCS := common/flow_maps.bpf.c xdp/flowacct_xdp.bpf.c tc/flowacct_tc.bpf.c
+BPF_OBJS := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+
+PKGS    := libbpf libxdp libpcap
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  ?= -O2 -g
+USER_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	$(PKG_CFLAGS) -I$(BUILD) -Icommon -Iloader -MMD -MP
+
+LOADER_SRCS := $(wildcard loader/*.c)
+LOADER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LOADER_SRCS))
+
+all: $(BUILD)/flowacct
+
+$(BUILD)/%.bpf.o: %.bpf.c
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# Link the hooks with the one map definition, strip DWARF (BTF stays), and
+# embed the result in a skeleton.
+$(BUILD)/flowacct.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BUILD)/flowacct.skel.h: $(BUILD)/flowacct.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name flowacct_bpf > $@
+
+$(LOADER_OBJS): | $(BUILD)/flowacct.skel.h
+
+$(BUILD)/loader/%.o: loader/%.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(BUILD)/flowacct: $(LOADER_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+
+deps:
+	$(Q)bash scripts/deps.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all CLANG=clang-19 BUILD=build/clang-19
+	$(Q)bash tests/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bash scripts/demo.sh
+
+clean:
+	$(Q)rm -rf build
+
+-include $(BPF_OBJS:.o=.d) $(LOADER_OBJS:.o=.d)

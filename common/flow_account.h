@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The one accounting function both hooks call once a frame is parsed. It
+ * keeps the books: seen == accounted + sum(reasons), and every accounted
+ * packet is in exactly one flow row, the overflow row included.
+ */
+#ifndef FLOW_ACCOUNT_H
+#define FLOW_ACCOUNT_H
+
+#include <linux/errno.h>
+
+#include "flow_maps.h"
+#include "parsing.h"
+
+FLOW_MAPS(extern);
+
+/*
+ * Live: the coarse clock, a few ns against ~35 for bpf_ktime_get_ns(); its
+ * jiffy resolution is plenty for flow first/last-seen times.
+ * Replay: the capture's own timestamp, so the output does not depend on
+ * when the replay ran.
+ */
+static __always_inline __u64 flow_now(void)
+{
+	if (flow_cfg.replay)
+		return replay_frame.ts_ns;
+	return bpf_ktime_get_coarse_ns();
+}
+
+/*
+ * Fills in what replay knows better than the program's context: the frame's
+ * length on the wire (the capture may hold less), and how much of what we
+ * run was captured when the replayer had to pad it.
+ */
+static __always_inline void parse_ctx_replay(struct parse_ctx *pc)
+{
+	if (!flow_cfg.replay)
+		return;
+	pc->wire_len = replay_frame.wire_len;
+	if (replay_frame.cap_len < (__u64)(pc->data_end - pc->data)) {
+		pc->padded = 1;
+		pc->cap_len = replay_frame.cap_len;
+	}
+}
+
+/*
+ * Adds to a counter whose index the verifier cannot see bounded (a global
+ * function's return value). The empty asm keeps clang from checking a copy
+ * of idx and indexing with the unchecked original.
+ */
+static __always_inline void flow_count(struct flow_stats *st, __u32 idx,
+				       __u64 n)
+{
+	asm volatile("" : "+r"(idx));
+	if (idx < FLOW_NR_COUNTERS)
+		st->counters[idx] += n;
+}
+
+static __always_inline void flow_value_add(struct flow_value *v, __u32 segs,
+					   __u64 bytes, __u64 now, __u8 flags,
+					   int atomic)
+{
+	if (atomic) {
+		__sync_fetch_and_add(&v->packets, segs);
+		__sync_fetch_and_add(&v->bytes, bytes);
+		/* Most segments add no new flag: skip the locked op then. */
+		if ((v->tcp_flags | flags) != v->tcp_flags)
+			__sync_fetch_and_or(&v->tcp_flags, flags);
+	} else {
+		v->packets += segs;
+		v->bytes += bytes;
+		v->tcp_flags |= flags;
+	}
+	/*
+	 * A per-CPU slot this CPU has not used yet is zero. Racing writers of
+	 * a shared row store times a few ns apart; either is fine.
+	 */
+	if (v->first_seen_ns == 0 || now < v->first_seen_ns)
+		v->first_seen_ns = now;
+	if (now > v->last_seen_ns)
+		v->last_seen_ns = now;
+}
+
+/**
+ * flow_account - add one parsed frame to the books
+ * @st: this CPU's stats slot for the hook's direction
+ * @reason: parse_frame()'s verdict: 0, or the counter naming why not
+ * @segs: wire packets the frame stands for (gso_segs), >= 1
+ */
+static __always_inline void flow_account(struct flow_stats *st,
+					 struct flow_pkt *pkt, int reason,
+					 __u32 segs, __u32 ifindex,
+					 __u8 direction)
+{
+	struct flow_value *v;
+	struct flow_value init;
+	__u64 bytes, now;
+	long err;
+
+	st->counters[FLOW_C_SEEN] += segs;
+	if (flow_cfg.replay && replay_frame.cap_len < replay_frame.wire_len)
+		st->counters[FLOW_C_CUT_FRAMES]++;
+	if (segs > 1)
+		st->counters[FLOW_C_GSO_FRAMES]++;
+	if (reason) {
+		flow_count(st, reason, segs);
+		return;
+	}
+
+	/* Each segment of a GSO frame repeats the headers on the wire. */
+	bytes = pkt->ip_len + (__u64)(segs - 1) * pkt->hdr_len;
+	pkt->key.ifindex = ifindex;
+	pkt->key.direction = direction;
+	now = flow_now();
+
+	st->counters[FLOW_C_ACCOUNTED] += segs;
+	st->counters[FLOW_C_ACCOUNTED_BYTES] += bytes;
+	if (pkt->fragment)
+		st->counters[FLOW_C_FRAGMENTS] += segs;
+
+	v = bpf_map_lookup_elem(&flows, &pkt->key);
+	if (v) {
+		flow_value_add(v, segs, bytes, now, pkt->tcp_flags,
+			       flow_cfg.shared_map);
+		return;
+	}
+
+	init = (struct flow_value){
+		.packets = segs,
+		.bytes = bytes,
+		.first_seen_ns = now,
+		.last_seen_ns = now,
+		.tcp_flags = pkt->tcp_flags,
+	};
+	err = bpf_map_update_elem(&flows, &pkt->key, &init, BPF_NOEXIST);
+	if (!err)
+		return;
+	if (err == -EEXIST) {
+		/* Another CPU inserted the same flow between our two calls. */
+		v = bpf_map_lookup_elem(&flows, &pkt->key);
+		if (v) {
+			flow_value_add(v, segs, bytes, now, pkt->tcp_flags,
+				       flow_cfg.shared_map);
+			return;
+		}
+	}
+
+	if (err == -E2BIG)
+		st->counters[FLOW_C_INSERT_FULL]++;
+	else if (err == -ENOMEM)
+		st->counters[FLOW_C_INSERT_NOMEM]++;
+	else
+		st->counters[FLOW_C_INSERT_OTHER]++;
+	st->counters[FLOW_C_OVERFLOW] += segs;
+	flow_value_add(&st->overflow, segs, bytes, now, pkt->tcp_flags, 0);
+}
+
+static __always_inline struct flow_stats *flow_stats_slot(__u32 direction)
+{
+	return bpf_map_lookup_elem(&flow_stats, &direction);
+}
+
+#endif /* FLOW_ACCOUNT_H */

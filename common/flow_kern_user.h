@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The one definition of what the data plane and user space exchange: the flow
+ * key and value, the counters and the load-time configuration. Only __u* and
+ * __be* types, so that it compiles for -target bpf and for the host alike.
+ */
+#ifndef FLOW_KERN_USER_H
+#define FLOW_KERN_USER_H
+
+#include <linux/types.h>
+
+/* The hook a packet was seen at; it is also the index of the stats slot. */
+enum flow_direction {
+	FLOW_DIR_INGRESS = 0,	/* XDP */
+	FLOW_DIR_EGRESS = 1,	/* TC clsact egress */
+	FLOW_NR_DIRS,
+};
+
+/*
+ * Addresses are 16 bytes for both families; IPv4 is stored IPv4-mapped
+ * (::ffff:a.b.c.d) so the two families can never share a key, and
+ * ip_version says how to print it. Ports are in network byte order as they
+ * were on the wire; for ICMP and ICMPv6 sport is 0 and dport is
+ * type << 8 | code, as NetFlow v5 and IPFIX exporters report them.
+ * pad must be zero: every byte of the key is hashed.
+ */
+struct flow_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__be16 sport;
+	__be16 dport;
+	__u32 ifindex;
+	__u8 proto;
+	__u8 ip_version;
+	__u8 direction;
+	__u8 pad;
+};
+_Static_assert(sizeof(struct flow_key) == 44, "flow_key layout changed");
+
+/*
+ * bytes are IP-layer octets (IPFIX octetDeltaCount). Times are
+ * CLOCK_MONOTONIC_COARSE ns live, capture time (ns since the epoch) in
+ * replay. tcp_flags is the OR of the flag byte of every TCP segment, bit 0
+ * FIN to bit 7 CWR. Sized to a multiple of 8 for per-CPU maps.
+ */
+struct flow_value {
+	__u64 packets;
+	__u64 bytes;
+	__u64 first_seen_ns;
+	__u64 last_seen_ns;
+	__u32 tcp_flags;
+	__u32 pad;
+};
+_Static_assert(sizeof(struct flow_value) % 8 == 0, "per-CPU values need 8-byte size");
+
+enum flow_counter_kind {
+	FLOW_CK_TOTAL,		/* seen, accounted and their bytes */
+	FLOW_CK_REASON,		/* why a seen packet was not accounted */
+	FLOW_CK_INFO,		/* about accounted packets or events; not in the sum */
+};
+
+/*
+ * Every packet is counted in seen, and then in exactly one of accounted or a
+ * FLOW_CK_REASON counter, so seen == accounted + sum(reasons). Packets here
+ * are wire packets: a GSO frame at TC counts gso_segs. The X-macro gives
+ * both sides the same order and user space the names printed in JSON.
+ */
+#define FLOW_COUNTERS(X)						\
+	X(SEEN,			"seen",			FLOW_CK_TOTAL)	\
+	X(ACCOUNTED,		"accounted",		FLOW_CK_TOTAL)	\
+	X(ACCOUNTED_BYTES,	"accounted_bytes",	FLOW_CK_TOTAL)	\
+	X(NON_IP,		"non_ip",		FLOW_CK_REASON)	\
+	X(TRUNC_ETH,		"trunc_eth",		FLOW_CK_REASON)	\
+	X(TRUNC_VLAN,		"trunc_vlan",		FLOW_CK_REASON)	\
+	X(VLAN_TOO_DEEP,	"vlan_too_deep",	FLOW_CK_REASON)	\
+	X(BAD_IP_VERSION,	"bad_ip_version",	FLOW_CK_REASON)	\
+	X(TRUNC_IPV4,		"trunc_ipv4",		FLOW_CK_REASON)	\
+	X(BAD_IHL,		"bad_ihl",		FLOW_CK_REASON)	\
+	X(BAD_IPV4_LEN,		"bad_ipv4_len",		FLOW_CK_REASON)	\
+	X(TRUNC_IPV6,		"trunc_ipv6",		FLOW_CK_REASON)	\
+	X(BAD_IPV6_LEN,		"bad_ipv6_len",		FLOW_CK_REASON)	\
+	X(IPV6_JUMBOGRAM,	"ipv6_jumbogram",	FLOW_CK_REASON)	\
+	X(TRUNC_IPV6_EXT,	"trunc_ipv6_ext",	FLOW_CK_REASON)	\
+	X(IPV6_EXT_TOO_MANY,	"ipv6_ext_too_many",	FLOW_CK_REASON)	\
+	X(TRUNC_L4,		"trunc_l4",		FLOW_CK_REASON)	\
+	X(BAD_TCP_DOFF,		"bad_tcp_doff",		FLOW_CK_REASON)	\
+	X(FRAGMENTS,		"fragments",		FLOW_CK_INFO)	\
+	X(OVERFLOW,		"overflow",		FLOW_CK_INFO)	\
+	X(INSERT_FULL,		"insert_fail_full",	FLOW_CK_INFO)	\
+	X(INSERT_NOMEM,		"insert_fail_nomem",	FLOW_CK_INFO)	\
+	X(INSERT_OTHER,		"insert_fail_other",	FLOW_CK_INFO)	\
+	X(GSO_FRAMES,		"gso_frames",		FLOW_CK_INFO)	\
+	X(CUT_FRAMES,		"cut_frames",		FLOW_CK_INFO)
+
+enum flow_counter {
+#define FLOW_COUNTER_ENUM(id, name, kind) FLOW_C_##id,
+	FLOW_COUNTERS(FLOW_COUNTER_ENUM)
+#undef FLOW_COUNTER_ENUM
+	FLOW_NR_COUNTERS
+};
+
+/*
+ * One per-CPU slot per direction. overflow is the flow row of packets whose
+ * new flow could not be inserted into a full table: they are accounted here,
+ * with their bytes, instead of being lost.
+ */
+struct flow_stats {
+	__u64 counters[FLOW_NR_COUNTERS];
+	struct flow_value overflow;
+};
+_Static_assert(sizeof(struct flow_stats) % 8 == 0, "per-CPU values need 8-byte size");
+
+/* Fixed when the programs are loaded (.rodata); the verifier prunes on it. */
+struct flow_config {
+	__u8 shared_map;	/* flows is a BPF_MAP_TYPE_HASH updated atomically */
+	__u8 replay;		/* lengths and time come from flow_replay_frame */
+	__u8 pad[6];
+};
+
+/*
+ * Written by `flowacct replay` into .bss before each BPF_PROG_TEST_RUN: what
+ * the capture record says of the frame being run.
+ */
+struct flow_replay_frame {
+	__u64 wire_len;		/* original length on the wire */
+	__u64 cap_len;		/* bytes captured; fewer than are run if padded */
+	__u64 ts_ns;		/* capture timestamp, ns since the epoch */
+};
+
+#define FLOW_DEFAULT_MAX_FLOWS 65536
+
+#endif /* FLOW_KERN_USER_H */

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The maps and globals the XDP and TC programs share. The programs are built
+ * as separate objects and linked by `bpftool gen object`, so every object
+ * needs the same declaration: flow_maps.bpf.c expands FLOW_MAPS() to define
+ * them once, everything else expands it with `extern`.
+ */
+#ifndef FLOW_MAPS_H
+#define FLOW_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "flow_kern_user.h"
+
+/*
+ * flows: type and max_entries are set by the loader before load
+ * (percpu: BPF_MAP_TYPE_PERCPU_HASH, shared: BPF_MAP_TYPE_HASH).
+ * Preallocated, so a full table fails an insert with -E2BIG instead of
+ * allocating on the packet path, and nothing is ever evicted.
+ */
+#define FLOW_MAPS(storage)						\
+	storage struct {						\
+		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);			\
+		__uint(max_entries, FLOW_DEFAULT_MAX_FLOWS);		\
+		__type(key, struct flow_key);				\
+		__type(value, struct flow_value);			\
+	} flows SEC(".maps");						\
+	storage struct {						\
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);		\
+		__uint(max_entries, FLOW_NR_DIRS);			\
+		__type(key, __u32);					\
+		__type(value, struct flow_stats);			\
+	} flow_stats SEC(".maps");					\
+	storage const volatile struct flow_config flow_cfg;		\
+	storage struct flow_replay_frame replay_frame
+
+#endif /* FLOW_MAPS_H */

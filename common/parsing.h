@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Bounds-checked packet parsers for the BPF programs, built around a cursor
+ * over [data, data_end). Each parse_* helper:
+ *  - reads nothing before checking it lies below data_end;
+ *  - returns 0 on success and leaves the cursor on the next header, or
+ *    returns the flow_counter that names why the frame is not accountable
+ *    (all such values are > 0, FLOW_C_SEEN being 0), cursor unspecified;
+ *  - stores addresses and ports in network byte order, lengths in host order.
+ * Lengths claimed by headers are checked twice: against what the frame held
+ * on the wire (so a short frame cannot claim a large datagram) and against
+ * the captured bytes before any read.
+ */
+#ifndef FLOW_PARSING_H
+#define FLOW_PARSING_H
+
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "flow_kern_user.h"
+
+/* Tags walked before the frame is called vlan_too_deep: 802.1ad + 802.1Q. */
+#ifndef VLAN_MAX_DEPTH
+#define VLAN_MAX_DEPTH 2
+#endif
+
+/* IPv6 extension headers walked before the frame is ipv6_ext_too_many. */
+#ifndef IPV6_EXT_MAX_CHAIN
+#define IPV6_EXT_MAX_CHAIN 8
+#endif
+
+#define IP_MF		0x2000
+#define IP_OFFSET	0x1fff
+#define IP6_OFFSET	0xfff8
+
+struct hdr_cursor {
+	void *pos;
+};
+
+/* Not in the UAPI headers (linux/if_vlan.h is kernel-internal). */
+struct vlan_hdr {
+	__be16 tci;
+	__be16 encap_proto;
+};
+
+/* Same: the kernel's struct frag_hdr is in net/ipv6.h. */
+struct ipv6_frag_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 identification;
+};
+
+/* What the hook knows about the frame before parsing it. */
+struct parse_ctx {
+	void *data;
+	void *data_end;
+	__u64 wire_len;	/* frame length on the wire, from the MAC header */
+	/*
+	 * Replay only: the kernel runs no frame shorter than an Ethernet
+	 * header, nor an untagged IP frame shorter than its fixed IP header,
+	 * so such frames are run padded. Only cap_len bytes are real.
+	 */
+	__u32 cap_len;
+	__u8 padded;
+	__u8 gso;	/* a GSO frame: a zero IP length means "the rest" */
+};
+
+/* A padded frame whose real bytes end before @need: nothing to read there. */
+static __always_inline int cap_short(struct parse_ctx *pc, __u64 need)
+{
+	return pc->padded && pc->cap_len < need;
+}
+
+/* What parsing one accountable frame yields. */
+struct flow_pkt {
+	struct flow_key key;
+	__u32 ip_len;	/* IP-layer octets: IPv4 total length, IPv6 40 + payload */
+	__u32 hdr_len;	/* IP, extension and transport header bytes */
+	__u32 l4_room;	/* bytes of the datagram after the IP headers */
+	__u8 tcp_flags;
+	__u8 fragment;	/* a non-first fragment: ports unknown, left 0 */
+};
+
+static __always_inline int proto_is_vlan(__be16 h_proto)
+{
+	return h_proto == bpf_htons(ETH_P_8021Q) ||
+	       h_proto == bpf_htons(ETH_P_8021AD);
+}
+
+/**
+ * parse_ethhdr - Ethernet header and up to VLAN_MAX_DEPTH tags
+ * @ethertype: out, the ethertype after the tags, network byte order
+ */
+static __always_inline int parse_ethhdr(struct hdr_cursor *nh, void *data_end,
+					__be16 *ethertype)
+{
+	struct ethhdr *eth = nh->pos;
+	struct vlan_hdr *vh;
+	__be16 proto;
+	int i;
+
+	if ((void *)(eth + 1) > data_end)
+		return FLOW_C_TRUNC_ETH;
+	proto = eth->h_proto;
+	nh->pos = eth + 1;
+
+#pragma unroll
+	for (i = 0; i < VLAN_MAX_DEPTH; i++) {
+		if (!proto_is_vlan(proto))
+			break;
+		vh = nh->pos;
+		if ((void *)(vh + 1) > data_end)
+			return FLOW_C_TRUNC_VLAN;
+		proto = vh->encap_proto;
+		nh->pos = vh + 1;
+	}
+	if (proto_is_vlan(proto))
+		return FLOW_C_VLAN_TOO_DEEP;
+	*ethertype = proto;
+	return 0;
+}
+
+/* IPv4 addresses go into the low 4 bytes of an IPv4-mapped IPv6 address. */
+static __always_inline void addr_map_v4(__u8 *dst, __be32 addr)
+{
+	__u32 *w = (__u32 *)dst;
+
+	w[0] = 0;
+	w[1] = 0;
+	w[2] = bpf_htonl(0x0000ffff);
+	w[3] = addr;
+}
+
+/**
+ * parse_iphdr - IPv4 header with options
+ * @room: bytes the frame held on the wire from this header on
+ *
+ * On success the cursor is past the options, pkt->ip_len is the total length
+ * and pkt->key.proto the protocol; pkt->fragment is set for a fragment other
+ * than the first, whose transport header is not here.
+ */
+static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
+				       __u64 room, int gso,
+				       struct flow_pkt *pkt)
+{
+	struct iphdr *iph = nh->pos;
+	__u32 hlen, tot_len;
+
+	if ((void *)(iph + 1) > data_end)
+		return FLOW_C_TRUNC_IPV4;
+	if (iph->version != 4)
+		return FLOW_C_BAD_IP_VERSION;
+	hlen = iph->ihl * 4;
+	if (hlen < sizeof(*iph))
+		return FLOW_C_BAD_IHL;
+	tot_len = bpf_ntohs(iph->tot_len);
+	/* BIG TCP sends GSO frames over 64 KiB with tot_len 0. */
+	if (gso && tot_len == 0 && room <= 0xffffffff)
+		tot_len = room;
+	if (tot_len < hlen || tot_len > room)
+		return FLOW_C_BAD_IPV4_LEN;
+	if (nh->pos + hlen > data_end)
+		return FLOW_C_TRUNC_IPV4;
+
+	addr_map_v4(pkt->key.src, iph->saddr);
+	addr_map_v4(pkt->key.dst, iph->daddr);
+	pkt->key.ip_version = 4;
+	pkt->key.proto = iph->protocol;
+	pkt->fragment = (bpf_ntohs(iph->frag_off) & IP_OFFSET) != 0;
+	pkt->ip_len = tot_len;
+	pkt->hdr_len = hlen;
+	pkt->l4_room = tot_len - hlen;
+	nh->pos += hlen;
+	return 0;
+}
+
+static __always_inline int ipv6_is_ext(__u8 nexthdr)
+{
+	return nexthdr == IPPROTO_HOPOPTS || nexthdr == IPPROTO_ROUTING ||
+	       nexthdr == IPPROTO_DSTOPTS || nexthdr == IPPROTO_FRAGMENT ||
+	       nexthdr == IPPROTO_AH;
+}
+
+/**
+ * parse_ipv6_exthdrs - walk extension headers to the transport header
+ *
+ * Walks at most IPV6_EXT_MAX_CHAIN hop-by-hop, routing, destination-options,
+ * fragment and AH headers, each inside the payload length. Stops at the first
+ * other next-header value (transport, ESP, no-next-header, ...), which becomes
+ * the flow's protocol, or at a fragment header with a non-zero offset, whose
+ * own next-header value becomes the protocol (pkt->fragment set).
+ */
+static __always_inline int parse_ipv6_exthdrs(struct hdr_cursor *nh,
+					      void *data_end, __u8 nexthdr,
+					      struct flow_pkt *pkt)
+{
+	struct ipv6_frag_hdr *fh;
+	__u8 *opt;
+	__u32 len;
+	int i;
+
+	for (i = 0; i < IPV6_EXT_MAX_CHAIN; i++) {
+		if (!ipv6_is_ext(nexthdr))
+			break;
+
+		opt = nh->pos;
+		if (nexthdr == IPPROTO_FRAGMENT) {
+			fh = nh->pos;
+			if (pkt->l4_room < sizeof(*fh) ||
+			    (void *)(fh + 1) > data_end)
+				return FLOW_C_TRUNC_IPV6_EXT;
+			nexthdr = fh->nexthdr;
+			len = sizeof(*fh);
+			if (bpf_ntohs(fh->frag_off) & IP6_OFFSET) {
+				pkt->fragment = 1;
+				pkt->key.proto = nexthdr;
+				return 0;
+			}
+		} else {
+			/* Every header here starts with next header, length. */
+			if (pkt->l4_room < 8 || (void *)(opt + 2) > data_end)
+				return FLOW_C_TRUNC_IPV6_EXT;
+			if (nexthdr == IPPROTO_AH)
+				len = ((__u32)opt[1] + 2) * 4;
+			else
+				len = ((__u32)opt[1] + 1) * 8;
+			nexthdr = opt[0];
+			if (len > pkt->l4_room)
+				return FLOW_C_TRUNC_IPV6_EXT;
+		}
+		nh->pos += len;
+		pkt->l4_room -= len;
+		pkt->hdr_len += len;
+	}
+	if (ipv6_is_ext(nexthdr))
+		return FLOW_C_IPV6_EXT_TOO_MANY;
+	pkt->key.proto = nexthdr;
+	return 0;
+}
+
+/**
+ * parse_ipv6hdr - IPv6 header and its extension headers
+ * @room: bytes the frame held on the wire from this header on
+ */
+static __always_inline int parse_ipv6hdr(struct hdr_cursor *nh, void *data_end,
+					 __u64 room, int gso,
+					 struct flow_pkt *pkt)
+{
+	struct ipv6hdr *ip6h = nh->pos;
+	__u32 plen;
+
+	if ((void *)(ip6h + 1) > data_end)
+		return FLOW_C_TRUNC_IPV6;
+	if (ip6h->version != 6)
+		return FLOW_C_BAD_IP_VERSION;
+	plen = bpf_ntohs(ip6h->payload_len);
+	if (plen == 0 && ip6h->nexthdr == IPPROTO_HOPOPTS)
+		/* RFC 2675: the real length is in a hop-by-hop option. */
+		return FLOW_C_IPV6_JUMBOGRAM;
+	/* BIG TCP sends GSO frames over 64 KiB with payload_len 0. */
+	if (gso && plen == 0 && room > sizeof(*ip6h) && room <= 0xffffffff)
+		plen = room - sizeof(*ip6h);
+	if (sizeof(*ip6h) + plen > room)
+		return FLOW_C_BAD_IPV6_LEN;
+
+	__builtin_memcpy(pkt->key.src, &ip6h->saddr, 16);
+	__builtin_memcpy(pkt->key.dst, &ip6h->daddr, 16);
+	pkt->key.ip_version = 6;
+	pkt->ip_len = sizeof(*ip6h) + plen;
+	pkt->hdr_len = sizeof(*ip6h);
+	pkt->l4_room = plen;
+	nh->pos = ip6h + 1;
+	return parse_ipv6_exthdrs(nh, data_end, ip6h->nexthdr, pkt);
+}
+
+/**
+ * parse_l4hdr - ports (or ICMP type and code) and TCP flags
+ *
+ * The transport header must lie inside the datagram (pkt->l4_room) and inside
+ * the captured bytes. Protocols without ports keep ports 0.
+ */
+static __always_inline int parse_l4hdr(struct hdr_cursor *nh, void *data_end,
+				       struct flow_pkt *pkt)
+{
+	__u8 proto = pkt->key.proto;
+	struct tcphdr *th;
+	struct udphdr *uh;
+	__u8 *icmp;
+	__u32 doff;
+
+	if (proto == IPPROTO_TCP) {
+		th = nh->pos;
+		if (pkt->l4_room < sizeof(*th) || (void *)(th + 1) > data_end)
+			return FLOW_C_TRUNC_L4;
+		doff = th->doff * 4;
+		if (doff < sizeof(*th) || doff > pkt->l4_room)
+			return FLOW_C_BAD_TCP_DOFF;
+		pkt->key.sport = th->source;
+		pkt->key.dport = th->dest;
+		/* Byte 13 holds all eight flags, FIN in bit 0 to CWR in bit 7. */
+		pkt->tcp_flags = ((__u8 *)th)[13];
+		pkt->hdr_len += doff;
+	} else if (proto == IPPROTO_UDP) {
+		uh = nh->pos;
+		if (pkt->l4_room < sizeof(*uh) || (void *)(uh + 1) > data_end)
+			return FLOW_C_TRUNC_L4;
+		pkt->key.sport = uh->source;
+		pkt->key.dport = uh->dest;
+		pkt->hdr_len += sizeof(*uh);
+	} else if ((proto == IPPROTO_ICMP && pkt->key.ip_version == 4) ||
+		   (proto == IPPROTO_ICMPV6 && pkt->key.ip_version == 6)) {
+		/* Type, code, checksum and 4 more bytes: the smallest message. */
+		icmp = nh->pos;
+		if (pkt->l4_room < 8 || (void *)(icmp + 8) > data_end)
+			return FLOW_C_TRUNC_L4;
+		pkt->key.dport = bpf_htons(((__u16)icmp[0] << 8) | icmp[1]);
+		pkt->hdr_len += 8;
+	}
+	return 0;
+}
+
+/**
+ * parse_frame - everything the accountant needs from one frame
+ *
+ * Returns 0 with pkt filled in (but for ifindex and direction), or the
+ * counter naming why the frame is not accountable.
+ */
+static __always_inline int parse_frame(struct parse_ctx *pc,
+				       struct flow_pkt *pkt)
+{
+	struct hdr_cursor nh = { .pos = pc->data };
+	void *data_end = pc->data_end;
+	__be16 ethertype;
+	__u64 l3_off;
+	int err;
+
+	if (cap_short(pc, ETH_HLEN))
+		return FLOW_C_TRUNC_ETH;
+	err = parse_ethhdr(&nh, data_end, &ethertype);
+	if (err)
+		return err;
+
+	l3_off = nh.pos - pc->data;
+	if (l3_off > pc->wire_len)
+		return FLOW_C_TRUNC_ETH;
+
+	if (ethertype == bpf_htons(ETH_P_IP)) {
+		if (cap_short(pc, l3_off + sizeof(struct iphdr)))
+			return FLOW_C_TRUNC_IPV4;
+		err = parse_iphdr(&nh, data_end, pc->wire_len - l3_off,
+				  pc->gso, pkt);
+	} else if (ethertype == bpf_htons(ETH_P_IPV6)) {
+		if (cap_short(pc, l3_off + sizeof(struct ipv6hdr)))
+			return FLOW_C_TRUNC_IPV6;
+		err = parse_ipv6hdr(&nh, data_end, pc->wire_len - l3_off,
+				    pc->gso, pkt);
+	} else
+		return FLOW_C_NON_IP;
+	if (err)
+		return err;
+	if (pkt->fragment)
+		return 0;
+	return parse_l4hdr(&nh, data_end, pkt);
+}
+
+#endif /* FLOW_PARSING_H */

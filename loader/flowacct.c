@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * flowacct: per-flow packet and byte accounting with XDP at ingress and TC at
+ * egress. This file holds the command table and global options; each
+ * command lives in its own file.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowacct.h"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "replay", do_replay, "run a capture through the programs (BPF_PROG_TEST_RUN)" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: flowacct [-j] [-v] COMMAND [ARGS]\n\nCommands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nOptions:\n"
+		   "  -j, --json     print JSON (errors too, as {\"error\": ...})\n"
+		   "  -v, --verbose  show libbpf's messages (-vv, -vvv: more)\n"
+		   "  -h, --help     this text; COMMAND --help for a command's\n");
+}
+
+/* An exact name, or a prefix of exactly one name. */
+static const struct command *find_command(const char *name)
+{
+	const struct command *found = NULL;
+	size_t i, len = strlen(name);
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+		if (!strncmp(commands[i].name, name, len)) {
+			if (found)
+				return NULL;
+			found = &commands[i];
+		}
+	}
+	return found;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const struct command *cmd;
+	int c;
+
+	/* "+": stop at the command; its own options are its business. */
+	while ((c = getopt_long(argc, argv, "+jvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json_output = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		default:
+			usage(stderr);
+			return EXIT_FAILURE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_FAILURE;
+	}
+	cmd = find_command(argv[optind]);
+	if (!cmd) {
+		pr_err("unknown or ambiguous command '%s'; see flowacct --help",
+		       argv[optind]);
+		return EXIT_FAILURE;
+	}
+	libbpf_log_setup();
+	argc -= optind;
+	argv += optind;
+	/* 0, not 1: glibc then forgets the "+" mode of the parse above. */
+	optind = 0;
+	return cmd->fn(argc, argv) ? EXIT_FAILURE : EXIT_SUCCESS;
+}

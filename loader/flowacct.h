@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Internal interfaces of the flowacct command-line tool. */
+#ifndef FLOWACCT_H
+#define FLOWACCT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <linux/types.h>
+
+#include "flow_kern_user.h"
+
+/* Poison the kernel's short type names: user space says __u32 or uint32_t. */
+#pragma GCC poison u8 u16 u32 u64 s8 s16 s32 s64
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* log.c */
+extern int verbose;
+extern bool json_output;
+void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void libbpf_log_setup(void);
+void libbpf_log_tail(int lines);
+
+/* flowtab.c: the flow table as user space sees it, whatever the map mode */
+struct flow_row {
+	struct flow_key key;
+	struct flow_value val;
+	bool overflow;
+};
+
+struct flow_table {
+	struct flow_row *rows;
+	size_t n;
+	size_t cap;
+};
+
+/* Counters of one hook, summed over CPUs (and over interfaces in a dump). */
+struct hook_stats {
+	__u64 counters[FLOW_NR_COUNTERS];
+	struct flow_value overflow;
+	bool present;
+};
+
+enum flow_sort { SORT_BYTES, SORT_PACKETS, SORT_LAST };
+
+int flow_table_read(int map_fd, struct flow_table *t);
+int flow_table_append(struct flow_table *t, const struct flow_key *key,
+		      const struct flow_value *val, bool overflow);
+void flow_table_add_overflow(struct flow_table *t,
+			     const struct hook_stats *st, __u32 ifindex,
+			     __u8 direction);
+void flow_table_sort(struct flow_table *t, enum flow_sort by);
+void flow_table_free(struct flow_table *t);
+void flow_value_merge(struct flow_value *into, const struct flow_value *v);
+int hook_stats_read(int map_fd, struct hook_stats st[FLOW_NR_DIRS]);
+
+/* report.c */
+struct report {
+	struct flow_table *flows;
+	struct hook_stats *stats;	/* FLOW_NR_DIRS slots */
+	size_t top;			/* 0: all rows */
+};
+
+void report_print(const struct report *r);
+const char *counter_name(int idx);
+int counter_kind(int idx);
+const char *direction_name(int dir);
+const char *hook_name(int dir);
+
+/* replay.c */
+int do_replay(int argc, char **argv);
+
+#endif /* FLOWACCT_H */

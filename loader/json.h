@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * A small streaming JSON writer: every value is written with one call that
+ * takes its key (NULL inside arrays), and commas are the writer's business.
+ */
+#ifndef FLOWACCT_JSON_H
+#define FLOWACCT_JSON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <linux/types.h>
+
+#define JSON_MAX_DEPTH 16
+
+struct json {
+	FILE *f;
+	int depth;
+	bool has_items[JSON_MAX_DEPTH];
+};
+
+void json_init(struct json *j, FILE *f);
+void json_obj_open(struct json *j, const char *key);
+void json_obj_close(struct json *j);
+void json_arr_open(struct json *j, const char *key);
+void json_arr_close(struct json *j);
+void json_u64(struct json *j, const char *key, __u64 v);
+void json_str(struct json *j, const char *key, const char *s);
+void json_bool(struct json *j, const char *key, bool v);
+void json_null(struct json *j, const char *key);
+void json_end(struct json *j);
+
+#endif

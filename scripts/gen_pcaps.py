@@ -1,0 +1,591 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""Writes the test captures in pcaps/ and, for each, what flowacct must make of it.
+
+Every frame is built here from a description (addresses, ports, payload size,
+what is wrong with it), and the expected outcome comes from that description:
+the flow it belongs to and its IP-layer length, or the counter that must name
+why it is not accounted. Nothing here reads flowacct's output. The output is
+deterministic: run it again and the files come out byte for byte the same.
+
+    python3 scripts/gen_pcaps.py [OUTDIR]      (default: pcaps/)
+
+For NAME.pcap, NAME.expected.json holds:
+  frames    records in the capture
+  flows     one object per flow (no ifindex/direction: those depend on the
+            hook), with first_frame, the 1-based record that opened it
+  counters  every counter the capture should move; any other must stay 0
+"""
+
+import json
+import os
+import random
+import struct
+import sys
+
+BASE_TS_NS = 1_700_000_000_000_000_000  # 2023-11-14T22:13:20Z
+STEP_NS = 1_000_000  # one frame per millisecond; pcap keeps microseconds
+
+LINKTYPE_ETHERNET = 1
+LINKTYPE_RAW = 101
+LINKTYPE_LINUX_SLL = 113
+LINKTYPE_LINUX_SLL2 = 276
+LINKTYPE_NULL = 0
+
+ETH_P_IP, ETH_P_IPV6, ETH_P_ARP = 0x0800, 0x86DD, 0x0806
+ETH_P_8021Q, ETH_P_8021AD = 0x8100, 0x88A8
+
+TCP, UDP, ICMP, ICMPV6, GRE, ESP, SCTP, NONXT = 6, 17, 1, 58, 47, 50, 132, 59
+HOPOPTS, ROUTING, FRAGMENT, AH, DSTOPTS = 0, 43, 44, 51, 60
+
+FIN, SYN, RST, PSH, ACK, URG, ECE, CWR = (1 << i for i in range(8))
+FLAG_LETTERS = "FSRPAUEC"  # bit 0 .. bit 7, as flowacct prints them
+
+# The extension-header walk flowacct documents (IPV6_EXT_MAX_CHAIN).
+IPV6_EXT_MAX_CHAIN = 8
+
+MAC_A = bytes.fromhex("020000000001")
+MAC_B = bytes.fromhex("020000000002")
+
+
+def v4(s):
+    return bytes(int(x) for x in s.split("."))
+
+
+def v6(s):
+    import ipaddress
+    return ipaddress.IPv6Address(s).packed
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+# ---- headers -------------------------------------------------------------
+
+def eth(ethertype, payload, dst=MAC_B, src=MAC_A):
+    return dst + src + struct.pack("!H", ethertype) + payload
+
+
+def vlan(tpid, vid, inner_type, payload):
+    """One tag: what follows the MAC addresses is tpid, tci, inner type."""
+    return struct.pack("!HH", tpid, vid) + struct.pack("!H", inner_type) + payload
+
+
+def eth_tagged(tags, ethertype, payload):
+    """tags: list of (tpid, vid), outermost first."""
+    body = struct.pack("!H", ethertype) + payload
+    for tpid, vid in reversed(tags):
+        body = struct.pack("!HH", tpid, vid) + body
+    return MAC_B + MAC_A + body
+
+
+def ipv4(src, dst, proto, payload, options=b"", ident=1, flags_frag=0,
+         ttl=64, tot_len=None, ihl=None, version=4):
+    hl = 20 + len(options)
+    ihl = hl // 4 if ihl is None else ihl
+    tot = hl + len(payload) if tot_len is None else tot_len
+    hdr = struct.pack("!BBHHHBBH4s4s", (version << 4) | ihl, 0, tot, ident,
+                      flags_frag, ttl, proto, 0, v4(src), v4(dst)) + options
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    return hdr + payload
+
+
+def ipv6(src, dst, nexthdr, payload, plen=None, version=6):
+    plen = len(payload) if plen is None else plen
+    return struct.pack("!IHBB16s16s", version << 28, plen, nexthdr, 64,
+                       v6(src), v6(dst)) + payload
+
+
+def ext_opts(nexthdr, units=0):
+    """Hop-by-hop or destination options: (units + 1) * 8 bytes of padding."""
+    n = (units + 1) * 8
+    return struct.pack("!BB", nexthdr, units) + b"\x01" + bytes([n - 4]) + b"\0" * (n - 4)
+
+
+def ext_routing(nexthdr):
+    return struct.pack("!BBBB", nexthdr, 0, 0, 0) + b"\0" * 4  # type 0, no segments left
+
+
+def ext_frag(nexthdr, offset, more, ident):
+    return struct.pack("!BBHI", nexthdr, 0, (offset << 3) | int(more), ident)
+
+
+def ext_ah(nexthdr, icv_words=1):
+    """AH length is in 4-byte words minus 2; 12 fixed bytes plus the ICV."""
+    payload_len = 3 + icv_words - 2
+    return struct.pack("!BBHII", nexthdr, payload_len, 0, 0x100, 1) + b"\0" * (4 * icv_words)
+
+
+def tcp(sport, dport, flags, payload=b"", seq=1, ack=0, doff=None, options=b""):
+    hl = 20 + len(options)
+    doff = hl // 4 if doff is None else doff
+    return struct.pack("!HHIIBBHHH", sport, dport, seq, ack, doff << 4, flags,
+                       65535, 0, 0) + options + payload
+
+
+def udp(sport, dport, payload=b""):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def icmp(typ, code, payload=b""):
+    body = struct.pack("!BBHHH", typ, code, 0, 0x1234, 1) + payload
+    return body[:2] + struct.pack("!H", csum(body)) + body[4:]
+
+
+def arp():
+    return struct.pack("!HHBBH6s4s6s4s", 1, ETH_P_IP, 6, 4, 1, MAC_A,
+                       v4("192.0.2.1"), b"\0" * 6, v4("192.0.2.2"))
+
+
+# ---- captures and their expectations ---------------------------------------
+
+class Capture:
+    def __init__(self, name, linktype=LINKTYPE_ETHERNET, snaplen=262144):
+        self.name = name
+        self.linktype = linktype
+        self.snaplen = snaplen
+        self.records = []  # (ts_ns, data, orig_len)
+        self.flows = {}
+        self.counters = {"seen": 0, "accounted": 0, "accounted_bytes": 0}
+
+    def _record(self, data, caplen):
+        ts = BASE_TS_NS + len(self.records) * STEP_NS
+        cap = min(len(data), self.snaplen if caplen is None else caplen)
+        self.records.append((ts, data[:cap], len(data)))
+        self.counters["seen"] += 1
+        if cap < len(data):
+            self.count("cut_frames")
+        return ts
+
+    def count(self, name, n=1):
+        self.counters[name] = self.counters.get(name, 0) + n
+
+    def reason(self, data, name, caplen=None):
+        """A frame flowacct must not account, for the reason `name`."""
+        self._record(data, caplen)
+        self.count(name)
+
+    def flow(self, data, ip_version, proto, src, dst, sport, dport, ip_len,
+             tcp_flags=0, fragment=False, caplen=None):
+        """A frame flowacct must account: its flow and IP-layer length."""
+        ts = self._record(data, caplen)
+        key = (ip_version, proto, src, dst, sport, dport)
+        f = self.flows.get(key)
+        if f is None:
+            f = self.flows[key] = {
+                "ip_version": ip_version, "proto": proto, "src": src,
+                "dst": dst, "sport": sport, "dport": dport, "packets": 0,
+                "bytes": 0, "first_seen_ns": ts, "last_seen_ns": ts,
+                "flags": 0, "first_frame": len(self.records)}
+        f["packets"] += 1
+        f["bytes"] += ip_len
+        f["last_seen_ns"] = ts
+        f["flags"] |= tcp_flags
+        self.counters["accounted"] += 1
+        self.counters["accounted_bytes"] += ip_len
+        if fragment:
+            self.count("fragments")
+
+    # Convenience builders that keep frame and expectation together.
+
+    def tcp4(self, src, dst, sport, dport, flags, n=0, tags=(), options=b"", **kw):
+        seg = tcp(sport, dport, flags, b"x" * n)
+        pkt = ipv4(src, dst, TCP, seg, options=options)
+        self.flow(eth_tagged(list(tags), ETH_P_IP, pkt), 4, TCP, src, dst,
+                  sport, dport, len(pkt), flags, **kw)
+
+    def udp4(self, src, dst, sport, dport, n=0, tags=(), **kw):
+        pkt = ipv4(src, dst, UDP, udp(sport, dport, b"u" * n))
+        self.flow(eth_tagged(list(tags), ETH_P_IP, pkt), 4, UDP, src, dst,
+                  sport, dport, len(pkt), **kw)
+
+    def icmp4(self, src, dst, typ, code, n=56, **kw):
+        pkt = ipv4(src, dst, ICMP, icmp(typ, code, b"p" * n))
+        self.flow(eth(ETH_P_IP, pkt), 4, ICMP, src, dst, 0, typ << 8 | code,
+                  len(pkt), **kw)
+
+    def tcp6(self, src, dst, sport, dport, flags, n=0, exts=(), **kw):
+        pkt = ipv6_chain(src, dst, list(exts), TCP, tcp(sport, dport, flags, b"y" * n))
+        self.flow(eth(ETH_P_IPV6, pkt), 6, TCP, src, dst, sport, dport,
+                  len(pkt), flags, **kw)
+
+    def udp6(self, src, dst, sport, dport, n=0, exts=(), **kw):
+        pkt = ipv6_chain(src, dst, list(exts), UDP, udp(sport, dport, b"w" * n))
+        self.flow(eth(ETH_P_IPV6, pkt), 6, UDP, src, dst, sport, dport,
+                  len(pkt), **kw)
+
+    def icmp6(self, src, dst, typ, code, n=56, **kw):
+        pkt = ipv6(src, dst, ICMPV6, icmp(typ, code, b"q" * n))
+        self.flow(eth(ETH_P_IPV6, pkt), 6, ICMPV6, src, dst, 0,
+                  typ << 8 | code, len(pkt), **kw)
+
+    # Output.
+
+    def expected(self):
+        flows = []
+        for f in sorted(self.flows.values(), key=lambda f: f["first_frame"]):
+            f = dict(f)
+            flags = f.pop("flags")
+            f["tcp_flags"] = "".join(c for i, c in enumerate(FLAG_LETTERS)
+                                     if flags & (1 << i))
+            flows.append(f)
+        return {"frames": len(self.records), "flows": flows,
+                "counters": dict(sorted(self.counters.items()))}
+
+    def pcap_bytes(self):
+        out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, self.snaplen,
+                           self.linktype)]
+        for ts, data, orig in self.records:
+            sec, nsec = divmod(ts, 1_000_000_000)
+            out.append(struct.pack("<IIII", sec, nsec // 1000, len(data), orig))
+            out.append(data)
+        return b"".join(out)
+
+    def pcapng_bytes(self):
+        """The same records as pcapng: section, one interface, enhanced packets."""
+        def block(btype, body):
+            body += b"\0" * (-len(body) % 4)
+            n = 12 + len(body)
+            return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+        # if_tsresol 9: nanosecond timestamps.
+        idb_opts = struct.pack("<HHB3x", 9, 1, 9) + struct.pack("<HH", 0, 0)
+        out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)),
+               block(1, struct.pack("<HHI", self.linktype, 0, self.snaplen) + idb_opts)]
+        for ts, data, orig in self.records:
+            out.append(block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF,
+                                            len(data), orig) + data))
+        return b"".join(out)
+
+    def write(self, outdir, pcapng=False):
+        ext = "pcapng" if pcapng else "pcap"
+        with open(os.path.join(outdir, "%s.%s" % (self.name, ext)), "wb") as f:
+            f.write(self.pcapng_bytes() if pcapng else self.pcap_bytes())
+        with open(os.path.join(outdir, self.name + ".expected.json"), "w") as f:
+            json.dump(self.expected(), f, indent=1)
+            f.write("\n")
+
+
+def ipv6_chain(src, dst, exts, upper, payload):
+    """exts: list of callables nexthdr -> (header bytes, its own type)."""
+    body = payload
+    nh = upper
+    for make in reversed(exts):
+        hdr, t = make(nh)
+        body = hdr + body
+        nh = t
+    return ipv6(src, dst, nh, body)
+
+
+HBH = lambda nh: (ext_opts(nh), HOPOPTS)
+DST = lambda nh: (ext_opts(nh, 1), DSTOPTS)
+RT = lambda nh: (ext_routing(nh), ROUTING)
+FRAG0 = lambda nh: (ext_frag(nh, 0, True, 7), FRAGMENT)
+AHDR = lambda nh: (ext_ah(nh), AH)
+
+A4, B4, C4 = "192.0.2.1", "192.0.2.2", "198.51.100.7"
+A6, B6 = "2001:db8::1", "2001:db8::2"
+
+
+# ---- the captures --------------------------------------------------------
+
+def basic():
+    """Every case of the parse list, well formed."""
+    c = Capture("basic")
+    # TCP, both directions, every flag bit somewhere.
+    c.tcp4(A4, B4, 40000, 80, SYN)
+    c.tcp4(B4, A4, 80, 40000, SYN | ACK)
+    c.tcp4(A4, B4, 40000, 80, ACK)
+    c.tcp4(A4, B4, 40000, 80, PSH | ACK, n=100)
+    c.tcp4(B4, A4, 80, 40000, PSH | ACK, n=1400)
+    c.tcp4(A4, B4, 40000, 80, URG | ACK | ECE | CWR, n=1)
+    c.tcp4(A4, B4, 40000, 80, FIN | ACK)
+    c.tcp4(B4, A4, 80, 40000, RST)
+    # UDP, ICMP.
+    c.udp4(A4, C4, 5353, 53, n=30)
+    c.udp4(C4, A4, 53, 5353, n=120)
+    c.icmp4(A4, B4, 8, 0)
+    c.icmp4(B4, A4, 0, 0)
+    c.icmp4(B4, A4, 3, 3, n=28)
+    # IPv4 options (IHL 6 and 15).
+    c.tcp4(A4, C4, 1111, 2222, ACK, n=10, options=b"\x01\x01\x01\x00")
+    c.udp4(A4, C4, 7, 9, n=5)
+    pkt = ipv4(A4, C4, UDP, udp(7, 9, b"z" * 3), options=b"\x01" * 40)
+    c.flow(eth(ETH_P_IP, pkt), 4, UDP, A4, C4, 7, 9, len(pkt))
+    # VLAN: 802.1Q, and 802.1ad outer + 802.1Q inner.
+    c.udp4(A4, B4, 1000, 2000, n=64, tags=[(ETH_P_8021Q, 100)])
+    c.udp4(A4, B4, 1000, 2000, n=64, tags=[(ETH_P_8021AD, 10), (ETH_P_8021Q, 100)])
+    c.tcp4(A4, B4, 3000, 4000, SYN, tags=[(ETH_P_8021Q, 0)])
+    # IPv4 fragments: the first carries the ports, the others go to ports 0.
+    data = udp(6000, 7000, b"f" * 2000)
+    c.flow(eth(ETH_P_IP, ipv4(A4, B4, UDP, data[:1480], ident=9, flags_frag=0x2000)),
+           4, UDP, A4, B4, 6000, 7000, 20 + 1480)
+    c.flow(eth(ETH_P_IP, ipv4(A4, B4, UDP, data[1480:], ident=9, flags_frag=1480 // 8)),
+           4, UDP, A4, B4, 0, 0, 20 + len(data) - 1480, fragment=True)
+    c.flow(eth(ETH_P_IP, ipv4(A4, B4, TCP, b"t" * 64, ident=10, flags_frag=0x2000 | 100)),
+           4, TCP, A4, B4, 0, 0, 20 + 64, fragment=True)
+    # Other protocols: ports 0.
+    for proto, body in ((GRE, b"\0\0\x08\x00" + b"g" * 40), (ESP, b"e" * 60),
+                        (SCTP, b"s" * 48), (89, b"o" * 40)):
+        pkt = ipv4(A4, C4, proto, body)
+        c.flow(eth(ETH_P_IP, pkt), 4, proto, A4, C4, 0, 0, len(pkt))
+    # ICMP number in IPv6 and ICMPv6 number in IPv4 are just protocols.
+    pkt = ipv4(A4, C4, ICMPV6, icmp(128, 0))
+    c.flow(eth(ETH_P_IP, pkt), 4, ICMPV6, A4, C4, 0, 0, len(pkt))
+    pkt = ipv6(A6, B6, ICMP, icmp(8, 0))
+    c.flow(eth(ETH_P_IPV6, pkt), 6, ICMP, A6, B6, 0, 0, len(pkt))
+    # IPv6.
+    c.tcp6(A6, B6, 50000, 443, SYN)
+    c.tcp6(B6, A6, 443, 50000, SYN | ACK)
+    c.tcp6(A6, B6, 50000, 443, PSH | ACK, n=500)
+    c.udp6(A6, B6, 5000, 5001, n=200)
+    c.icmp6(A6, B6, 128, 0)
+    c.icmp6(B6, A6, 129, 0)
+    c.icmp6("fe80::1", "ff02::1", 134, 0, n=48)
+    # Extension headers, each alone and chained up to the walk's limit.
+    c.udp6(A6, B6, 1, 2, n=10, exts=[HBH])
+    c.udp6(A6, B6, 3, 4, n=10, exts=[RT])
+    c.udp6(A6, B6, 5, 6, n=10, exts=[DST])
+    c.udp6(A6, B6, 7, 8, n=10, exts=[FRAG0])
+    c.tcp6(A6, B6, 9, 10, ACK, n=10, exts=[AHDR])
+    c.tcp6(A6, B6, 11, 12, ACK, n=10, exts=[HBH, DST, RT, FRAG0, AHDR, DST])
+    c.udp6(A6, B6, 13, 14, n=1, exts=[HBH, DST, RT, DST, RT, DST, AHDR, DST][:IPV6_EXT_MAX_CHAIN])
+    # Long options header: 8 units = 72 bytes.
+    pkt = ipv6(A6, B6, HOPOPTS, ext_opts(UDP, 8) + udp(15, 16, b"l"))
+    c.flow(eth(ETH_P_IPV6, pkt), 6, UDP, A6, B6, 15, 16, len(pkt))
+    # IPv6 fragments: later ones keep the protocol, ports 0.
+    data = udp(20, 21, b"F" * 3000)
+    p1 = ipv6(A6, B6, FRAGMENT, ext_frag(UDP, 0, True, 77) + data[:1448])
+    p2 = ipv6(A6, B6, FRAGMENT, ext_frag(UDP, 1448 // 8, False, 77) + data[1448:])
+    c.flow(eth(ETH_P_IPV6, p1), 6, UDP, A6, B6, 20, 21, len(p1))
+    c.flow(eth(ETH_P_IPV6, p2), 6, UDP, A6, B6, 0, 0, len(p2), fragment=True)
+    p3 = ipv6(A6, B6, HOPOPTS, ext_opts(FRAGMENT) + ext_frag(TCP, 50, True, 78) + b"T" * 80)
+    c.flow(eth(ETH_P_IPV6, p3), 6, TCP, A6, B6, 0, 0, len(p3), fragment=True)
+    # No next header, ESP: protocol only.
+    pkt = ipv6(A6, B6, NONXT, b"")
+    c.flow(eth(ETH_P_IPV6, pkt), 6, NONXT, A6, B6, 0, 0, 40)
+    pkt = ipv6(A6, B6, DSTOPTS, ext_opts(ESP) + b"E" * 64)
+    c.flow(eth(ETH_P_IPV6, pkt), 6, ESP, A6, B6, 0, 0, len(pkt))
+    # Ethernet padding after a short IP datagram is not IP-layer octets.
+    pkt = ipv4(A4, B4, UDP, udp(9999, 9998, b"p"))
+    c.flow(eth(ETH_P_IP, pkt + b"\0" * 17), 4, UDP, A4, B4, 9999, 9998, len(pkt))
+    pkt = ipv6(A6, B6, UDP, udp(9999, 9998, b""))
+    c.flow(eth(ETH_P_IPV6, pkt + b"\xee" * 30), 6, UDP, A6, B6, 9999, 9998, len(pkt))
+    # Not IP.
+    c.reason(eth(ETH_P_ARP, arp()), "non_ip")
+    c.reason(eth(ETH_P_8021Q, struct.pack("!HH", 5, ETH_P_ARP) + arp()), "non_ip")
+    c.reason(MAC_B + MAC_A + struct.pack("!H", 46) + b"\xaa\xaa\x03" + b"\0" * 43, "non_ip")
+    c.reason(eth(0x88CC, b"\0" * 46), "non_ip")
+    return c
+
+
+def malformed():
+    """Frames flowacct must refuse, each for a named reason."""
+    c = Capture("malformed")
+    good4 = ipv4(A4, B4, TCP, tcp(1, 2, ACK, b"d" * 20))
+    good6 = ipv6(A6, B6, TCP, tcp(1, 2, ACK, b"d" * 20))
+    # Runts and an empty frame.
+    c.reason(b"", "trunc_eth")
+    c.reason(b"\x02" * 10, "trunc_eth")
+    c.reason(eth(ETH_P_IP, b"")[:13], "trunc_eth")
+    # Truncated inside each header.
+    c.reason(MAC_B + MAC_A + struct.pack("!HH", ETH_P_8021Q, 1), "trunc_vlan")
+    c.reason(eth_tagged([(ETH_P_8021AD, 1)], ETH_P_8021Q, b"")[:18 + 2], "trunc_vlan")
+    for cut in (0, 1, 10, 19):
+        c.reason(eth(ETH_P_IP, good4[:cut]), "trunc_ipv4")
+    for cut in (0, 20, 39):
+        c.reason(eth(ETH_P_IPV6, good6[:cut]), "trunc_ipv6")
+    # A frame cut live inside a header it claims: the length check fires first.
+    c.reason(eth(ETH_P_IP, good4[:30]), "bad_ipv4_len")
+    c.reason(eth(ETH_P_IPV6, good6[:50]), "bad_ipv6_len")
+    # Three tags: one more than the walk.
+    c.reason(eth_tagged([(ETH_P_8021AD, 1), (ETH_P_8021Q, 2), (ETH_P_8021Q, 3)],
+                        ETH_P_IP, good4), "vlan_too_deep")
+    # Version does not match the ethertype.
+    c.reason(eth(ETH_P_IP, ipv4(A4, B4, TCP, tcp(1, 2, ACK), version=6)), "bad_ip_version")
+    c.reason(eth(ETH_P_IPV6, good4 + b"\0" * 40), "bad_ip_version")
+    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, UDP, udp(1, 2), version=4)), "bad_ip_version")
+    # IHL below 5, and options that run past the frame.
+    for ihl in (0, 1, 4):
+        c.reason(eth(ETH_P_IP, ipv4(A4, B4, UDP, udp(1, 2, b"x" * 30), ihl=ihl)), "bad_ihl")
+    c.reason(eth(ETH_P_IP, ipv4(A4, B4, UDP, b"", ihl=15, tot_len=20)), "bad_ipv4_len")
+    # Total length smaller than the header, larger than the frame.
+    c.reason(eth(ETH_P_IP, ipv4(A4, B4, UDP, udp(1, 2), tot_len=19)), "bad_ipv4_len")
+    c.reason(eth(ETH_P_IP, ipv4(A4, B4, UDP, udp(1, 2), tot_len=0)), "bad_ipv4_len")
+    c.reason(eth(ETH_P_IP, ipv4(A4, B4, UDP, udp(1, 2), tot_len=29)), "bad_ipv4_len")
+    c.reason(eth(ETH_P_IP, ipv4(A4, B4, UDP, udp(1, 2), tot_len=1500)), "bad_ipv4_len")
+    c.reason(eth(ETH_P_IP, ipv4(A4, B4, UDP, udp(1, 2), options=b"\x01" * 8, tot_len=24)),
+             "bad_ipv4_len")
+    # IPv6 payload length larger than the frame; a jumbogram.
+    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, UDP, udp(1, 2), plen=9)), "bad_ipv6_len")
+    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, UDP, udp(1, 2), plen=65535)), "bad_ipv6_len")
+    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, HOPOPTS, ext_opts(UDP) + udp(1, 2), plen=0)),
+             "ipv6_jumbogram")
+    # Extension headers: one more than the walk; cut; longer than the payload.
+    chain = [HBH] + [DST, RT] * IPV6_EXT_MAX_CHAIN
+    c.reason(eth(ETH_P_IPV6, ipv6_chain(A6, B6, chain[:IPV6_EXT_MAX_CHAIN + 1], UDP,
+                                        udp(1, 2))), "ipv6_ext_too_many")
+    # A loop: every header names another destination-options header.
+    looped = b"".join(ext_opts(DSTOPTS) for _ in range(IPV6_EXT_MAX_CHAIN + 4))
+    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, DSTOPTS, looped)), "ipv6_ext_too_many")
+    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, HOPOPTS, ext_opts(UDP)[:4])), "trunc_ipv6_ext")
+    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, HOPOPTS, ext_opts(UDP, 3)[:16])), "trunc_ipv6_ext")
+    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, FRAGMENT, ext_frag(UDP, 0, True, 1)[:6])),
+             "trunc_ipv6_ext")
+    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, AH, ext_ah(TCP, icv_words=3)[:20])), "trunc_ipv6_ext")
+    # Transport headers cut by the datagram's own length, or by the frame.
+    c.reason(eth(ETH_P_IP, ipv4(A4, B4, TCP, tcp(1, 2, SYN)[:19])), "trunc_l4")
+    c.reason(eth(ETH_P_IP, ipv4(A4, B4, UDP, udp(1, 2)[:7])), "trunc_l4")
+    c.reason(eth(ETH_P_IP, ipv4(A4, B4, ICMP, icmp(8, 0)[:7])), "trunc_l4")
+    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, ICMPV6, icmp(128, 0)[:4])), "trunc_l4")
+    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, TCP, b"")), "trunc_l4")
+    # Total length ends at the IP header; what follows in the frame is padding.
+    c.reason(eth(ETH_P_IP, ipv4(A4, B4, UDP, b"", tot_len=20) + udp(1, 2)), "trunc_l4")
+    # A first fragment too small for its transport header (RFC 1858).
+    c.reason(eth(ETH_P_IP, ipv4(A4, B4, TCP, tcp(1, 2, SYN)[:8], flags_frag=0x2000)),
+             "trunc_l4")
+    # TCP data offset below 5, or past the datagram.
+    c.reason(eth(ETH_P_IP, ipv4(A4, B4, TCP, tcp(1, 2, SYN, doff=4))), "bad_tcp_doff")
+    c.reason(eth(ETH_P_IP, ipv4(A4, B4, TCP, tcp(1, 2, SYN, doff=0))), "bad_tcp_doff")
+    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, TCP, tcp(1, 2, SYN, doff=15))), "bad_tcp_doff")
+    # And one good frame, so the table is not empty.
+    c.flow(eth(ETH_P_IP, good4), 4, TCP, A4, B4, 1, 2, len(good4), ACK)
+    return c
+
+
+def snaplen():
+    """A capture taken with a 64-byte snaplen: accounted from the IP lengths."""
+    c = Capture("snaplen", snaplen=64)
+    for i in range(3):
+        c.tcp4(A4, B4, 40000, 80, ACK | PSH, n=1400)
+    c.udp4(A4, B4, 1, 2, n=20)          # 62 bytes: not cut
+    c.udp6(A6, B6, 53, 53, n=500)      # 14 + 40 + 8: the ports are inside 64
+    # IPv6 TCP: 14 + 40 + 20 = 74 > 64. The capture lost the ports it needs.
+    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, TCP, tcp(1, 2, ACK, b"a" * 100))), "trunc_l4")
+    # A frame cut inside the IPv4 options: the header is not all there.
+    c.reason(eth(ETH_P_IP, ipv4(A4, B4, UDP, udp(1, 2, b"x" * 10), options=b"\x01" * 40)),
+             "trunc_ipv4")
+    # Claims more than the wire had: still malformed, cut or not.
+    c.reason(eth(ETH_P_IP, ipv4(A4, B4, UDP, udp(1, 2, b"x" * 100), tot_len=1500)),
+             "bad_ipv4_len")
+    return c
+
+
+def cooked(name, linktype):
+    """Linux cooked (SLL, SLL2) and raw-IP captures: no Ethernet header."""
+    c = Capture(name, linktype=linktype)
+
+    def wrap(ethertype, pkt):
+        if linktype == LINKTYPE_LINUX_SLL:
+            return struct.pack("!HHH8sH", 0, 1, 6, MAC_A + b"\0\0", ethertype) + pkt
+        if linktype == LINKTYPE_LINUX_SLL2:
+            return struct.pack("!HHIHBB8s", ethertype, 0, 2, 1, 0, 6, MAC_A + b"\0\0") + pkt
+        return pkt
+
+    for i in range(4):
+        pkt = ipv4(A4, B4, TCP, tcp(33000, 22, ACK | PSH, b"s" * (48 * i)))
+        c.flow(wrap(ETH_P_IP, pkt), 4, TCP, A4, B4, 33000, 22, len(pkt), ACK | PSH)
+    pkt = ipv6(A6, B6, UDP, udp(123, 123, b"n" * 48))
+    c.flow(wrap(ETH_P_IPV6, pkt), 6, UDP, A6, B6, 123, 123, len(pkt))
+    pkt = ipv4(A4, C4, ICMP, icmp(8, 0, b"i" * 56))
+    c.flow(wrap(ETH_P_IP, pkt), 4, ICMP, A4, C4, 0, 8 << 8, len(pkt))
+    if linktype != LINKTYPE_RAW:
+        c.reason(wrap(ETH_P_ARP, arp()), "non_ip")
+        c.reason(wrap(ETH_P_IP, b"")[:10], "trunc_eth")  # cut in the pseudo-header
+    else:
+        c.reason(b"", "trunc_ipv4")
+    return c
+
+
+def jumbo():
+    """9000-byte MTU frames: multi-buffer at XDP, longer than a TC test run."""
+    c = Capture("jumbo")
+    c.udp4(A4, B4, 9000, 9001, n=8972)
+    c.tcp6(A6, B6, 9002, 9003, ACK, n=8940)
+    c.tcp4(A4, B4, 9004, 9005, ACK, n=100)
+    return c
+
+
+def mixed(count=600, seed=1):
+    """Real-looking mixed traffic, for the cross-check against tshark."""
+    rnd = random.Random(seed)
+    c = Capture("mixed")
+    hosts4 = ["192.0.2.%d" % i for i in range(10, 20)]
+    servers4 = ["198.51.100.%d" % i for i in (1, 2, 3)] + ["203.0.113.9"]
+    hosts6 = ["2001:db8:1::%x" % i for i in range(1, 6)]
+    servers6 = ["2001:db8:2::%x" % i for i in (1, 2)]
+    sessions = []
+    while len(c.records) < count:
+        kind = rnd.random()
+        if kind < 0.45:   # a TCP exchange
+            v6 = rnd.random() < 0.3
+            cli = rnd.choice(hosts6 if v6 else hosts4)
+            srv = rnd.choice(servers6 if v6 else servers4)
+            sp, dp = rnd.randint(32768, 60999), rnd.choice([80, 443, 22, 8080])
+            send = c.tcp6 if v6 else c.tcp4
+            kw = {"tags": [(ETH_P_8021Q, 42)]} if not v6 and rnd.random() >= 0.8 else {}
+            send(cli, srv, sp, dp, SYN, **kw)
+            send(srv, cli, dp, sp, SYN | ACK, **kw)
+            send(cli, srv, sp, dp, ACK, **kw)
+            for _ in range(rnd.randint(1, 8)):
+                send(cli, srv, sp, dp, PSH | ACK, n=rnd.randint(1, 600), **kw)
+                send(srv, cli, dp, sp, PSH | ACK, n=rnd.randint(100, 1440), **kw)
+            send(cli, srv, sp, dp, FIN | ACK, **kw)
+            send(srv, cli, dp, sp, FIN | ACK, **kw)
+            send(cli, srv, sp, dp, ACK, **kw)
+        elif kind < 0.75:  # DNS
+            if rnd.random() < 0.3:
+                cli, srv = rnd.choice(hosts6), servers6[0]
+                sp = rnd.randint(1024, 65535)
+                c.udp6(cli, srv, sp, 53, n=rnd.randint(20, 60))
+                c.udp6(srv, cli, 53, sp, n=rnd.randint(40, 400))
+            else:
+                cli, srv = rnd.choice(hosts4), servers4[0]
+                sp = rnd.randint(1024, 65535)
+                c.udp4(cli, srv, sp, 53, n=rnd.randint(20, 60))
+                c.udp4(srv, cli, 53, sp, n=rnd.randint(40, 400))
+        elif kind < 0.9:   # ping
+            if rnd.random() < 0.5:
+                a, b = rnd.choice(hosts4), rnd.choice(servers4)
+                c.icmp4(a, b, 8, 0)
+                c.icmp4(b, a, 0, 0)
+            else:
+                a, b = rnd.choice(hosts6), rnd.choice(servers6)
+                c.icmp6(a, b, 128, 0)
+                c.icmp6(b, a, 129, 0)
+        else:              # ARP
+            c.reason(eth(ETH_P_ARP, arp()), "non_ip")
+    return c
+
+
+def unsupported_linktype():
+    """A BSD loopback capture: replay must refuse it by name."""
+    c = Capture("linktype_null", linktype=LINKTYPE_NULL)
+    c.records.append((BASE_TS_NS, struct.pack("<I", 2) + ipv4(A4, B4, UDP, udp(1, 2)), 32))
+    return c
+
+
+def main():
+    outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "pcaps")
+    os.makedirs(outdir, exist_ok=True)
+    for cap in (basic(), malformed(), snaplen(), jumbo(), mixed(),
+                cooked("sll", LINKTYPE_LINUX_SLL), cooked("sll2", LINKTYPE_LINUX_SLL2),
+                cooked("rawip", LINKTYPE_RAW)):
+        cap.write(outdir)
+    b = basic()
+    b.name = "basic_ng"
+    b.write(outdir, pcapng=True)
+    u = unsupported_linktype()
+    with open(os.path.join(outdir, u.name + ".pcap"), "wb") as f:
+        f.write(u.pcap_bytes())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""Compares `flowacct replay -j` output with what the generator expected.
+
+    check_replay.py EXPECTED.json ACTUAL.json --hook xdp|tc [--max-flows K]
+
+Rows must match exactly (every field), and so must every counter: one the
+expectation does not name must be 0. With --max-flows K, the first K flows
+to appear get rows and the rest must be in the hook's overflow row. Prints
+one line per difference and exits 1 if there is any.
+"""
+
+import argparse
+import json
+import sys
+
+ROW_FIELDS = ("packets", "bytes", "first_seen_ns", "last_seen_ns", "tcp_flags")
+
+
+def merge_flags(a, b):
+    letters = "FSRPAUEC"
+    return "".join(c for c in letters if c in a or c in b)
+
+
+def expected_rows(exp, direction, max_flows):
+    rows, over = [], None
+    for i, f in enumerate(exp["flows"]):
+        if max_flows is None or i < max_flows:
+            rows.append(dict(f, ifindex=1, direction=direction, overflow=False))
+            continue
+        if over is None:
+            over = {"ifindex": 1, "direction": direction, "ip_version": 0,
+                    "proto": 0, "src": None, "dst": None, "sport": 0,
+                    "dport": 0, "packets": 0, "bytes": 0,
+                    "first_seen_ns": f["first_seen_ns"],
+                    "last_seen_ns": f["last_seen_ns"], "tcp_flags": "",
+                    "overflow": True}
+        over["packets"] += f["packets"]
+        over["bytes"] += f["bytes"]
+        over["first_seen_ns"] = min(over["first_seen_ns"], f["first_seen_ns"])
+        over["last_seen_ns"] = max(over["last_seen_ns"], f["last_seen_ns"])
+        over["tcp_flags"] = merge_flags(over["tcp_flags"], f["tcp_flags"])
+    if over:
+        rows.append(over)
+    return rows
+
+
+def row_key(r):
+    return (r["overflow"], r["ifindex"], r["direction"], r["ip_version"],
+            r["proto"], r["src"] or "", r["dst"] or "", r["sport"], r["dport"])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("expected")
+    ap.add_argument("actual")
+    ap.add_argument("--hook", choices=("xdp", "tc"), required=True)
+    ap.add_argument("--max-flows", type=int)
+    a = ap.parse_args()
+
+    exp = json.load(open(a.expected))
+    act = json.load(open(a.actual))
+    direction = "ingress" if a.hook == "xdp" else "egress"
+    errors = []
+
+    want = {row_key(r): r for r in expected_rows(exp, direction, a.max_flows)}
+    got = {}
+    for r in act["flows"]:
+        k = row_key(r)
+        if k in got:
+            errors.append("duplicate row %s" % (k,))
+        got[k] = r
+    for k in sorted(set(want) | set(got), key=str):
+        w, g = want.get(k), got.get(k)
+        if not g:
+            errors.append("missing row %s: want %s" % (k, {f: w[f] for f in ROW_FIELDS}))
+        elif not w:
+            errors.append("unexpected row %s: got %s" % (k, {f: g[f] for f in ROW_FIELDS}))
+        else:
+            for f in ROW_FIELDS:
+                if w[f] != g[f]:
+                    errors.append("row %s: %s got %s want %s" % (k, f, g[f], w[f]))
+
+    counters = dict(exp["counters"])
+    if a.max_flows is not None and len(exp["flows"]) > a.max_flows:
+        lost = exp["flows"][a.max_flows:]
+        counters["overflow"] = sum(f["packets"] for f in lost)
+        counters["insert_fail_full"] = sum(f["packets"] for f in lost)
+    for name, value in act["counters"].items():
+        if value != counters.get(name, 0):
+            errors.append("counter %s: got %d want %d" % (name, value, counters.get(name, 0)))
+    for name in counters:
+        if name not in act["counters"]:
+            errors.append("counter %s missing from the output" % name)
+
+    # Conservation, whatever the expectation: the rows hold what was accounted.
+    c = act["counters"]
+    if sum(r["packets"] for r in act["flows"]) != c["accounted"]:
+        errors.append("rows hold %d packets, accounted says %d" %
+                      (sum(r["packets"] for r in act["flows"]), c["accounted"]))
+    if sum(r["bytes"] for r in act["flows"]) != c["accounted_bytes"]:
+        errors.append("rows hold %d bytes, accounted_bytes says %d" %
+                      (sum(r["bytes"] for r in act["flows"]), c["accounted_bytes"]))
+    reasons = sum(v for k, v in c.items()
+                  if k not in ("seen", "accounted", "accounted_bytes", "fragments",
+                               "overflow", "insert_fail_full", "insert_fail_nomem",
+                               "insert_fail_other", "gso_frames", "cut_frames"))
+    if c["seen"] != c["accounted"] + reasons:
+        errors.append("seen %d != accounted %d + reasons %d" % (c["seen"], c["accounted"], reasons))
+    if c["seen"] != exp["frames"]:
+        errors.append("seen %d, the capture has %d frames" % (c["seen"], exp["frames"]))
+
+    for e in errors:
+        print(e)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

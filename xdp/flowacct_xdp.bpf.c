@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Ingress: account every frame the interface receives, then pass it on. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <xdp/xdp_helpers.h>
+
+#include "flow_account.h"
+
+/*
+ * For libxdp's dispatcher: run early, and let the next program run when we
+ * return XDP_PASS, which is always.
+ */
+struct {
+	__uint(priority, 10);
+	__uint(XDP_PASS, 1);
+} XDP_RUN_CONFIG(flowacct_xdp);
+
+/*
+ * A global function is verified once, on its own: the many packet-pointer
+ * states the extension-header walk ends in do not multiply through the
+ * accounting code after it. Returns parse_frame()'s verdict.
+ */
+__noinline int flowacct_parse_xdp(struct xdp_md *ctx, struct flow_pkt *pkt)
+{
+	struct parse_ctx pc = {
+		.data = (void *)(long)ctx->data,
+		.data_end = (void *)(long)ctx->data_end,
+	};
+
+	if (!pkt)
+		return FLOW_C_TRUNC_ETH;
+	if (flow_cfg.replay)
+		parse_ctx_replay(&pc);
+	else
+		/* Linear part plus fragments of a multi-buffer frame. */
+		pc.wire_len = bpf_xdp_get_buff_len(ctx);
+	return parse_frame(&pc, pkt);
+}
+
+/* xdp.frags: attachable with a large MTU; lengths come from the IP header. */
+SEC("xdp.frags")
+int flowacct_xdp(struct xdp_md *ctx)
+{
+	struct flow_pkt pkt = {};
+	struct flow_stats *st;
+	int reason;
+
+	st = flow_stats_slot(FLOW_DIR_INGRESS);
+	if (!st)
+		return XDP_PASS;
+	reason = flowacct_parse_xdp(ctx, &pkt);
+	flow_account(st, &pkt, reason, 1, ctx->ingress_ifindex,
+		     FLOW_DIR_INGRESS);
+	return XDP_PASS;
+}
