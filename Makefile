@@ -21,7 +21,9 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test demo bench clean
+# Keep test objects: they are rebuilt from their .d dependencies anyway.
+.SECONDARY:
+.PHONY: all deps test tests demo bench clean
 
 # The UAPI <asm/...> headers live in the multiarch directory, which clang
 # does not search for -target bpf.
@@ -73,12 +75,27 @@ $(BUILD)/flowacct: $(LOADER_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
+# Test programs link the loader's map readers and counter names.
+TEST_LIB_OBJS := $(addprefix $(BUILD)/loader/,flowtab.o report.o json.o log.o)
+TEST_PROGS := $(BUILD)/tests/prog_test
+
+$(BUILD)/tests/%.o: tests/%.c | $(BUILD)/flowacct.skel.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+
+tests: $(BUILD)/flowacct $(TEST_PROGS)
+
 deps:
 	$(Q)bash scripts/deps.sh
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory all CLANG=clang-19 BUILD=build/clang-19
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)$(MAKE) --no-print-directory tests CLANG=clang-19 BUILD=build/clang-19
 	$(Q)bash tests/run.sh
 
 demo: deps
@@ -88,4 +105,4 @@ demo: deps
 clean:
 	$(Q)rm -rf build
 
--include $(BPF_OBJS:.o=.d) $(LOADER_OBJS:.o=.d)
+-include $(BPF_OBJS:.o=.d) $(LOADER_OBJS:.o=.d) $(TEST_PROGS:=.d)
