@@ -88,6 +88,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
+# The differential fuzzer links the independent reference parser.
+$(BUILD)/tests/fuzz_diff: $(BUILD)/tests/ref_parser.o
+
 tests: $(BUILD)/flowacct $(TEST_PROGS)
 
 deps:
