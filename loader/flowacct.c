@@ -4,6 +4,7 @@
  * egress. This file holds the command table and global options; each
  * command lives in its own file.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,54 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "attach", do_attach, "account IFACE: XDP at ingress, TC at egress" },
+	{ "detach", do_detach, "remove what attach added to IFACE" },
+	{ "dump", do_dump, "the flow table of one or all attached interfaces" },
+	{ "stats", do_stats, "the counters of one or all attached interfaces" },
+	{ "status", do_status, "which interfaces are attached, and how" },
 	{ "replay", do_replay, "run a capture through the programs (BPF_PROG_TEST_RUN)" },
 };
+
+/* A whole unsigned number in [min, max], decimal or 0x-prefixed. */
+int parse_u64(const char *s, __u64 min, __u64 max, __u64 *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int parse_map_mode(const char *s, bool *shared)
+{
+	if (!strcmp(s, "percpu"))
+		*shared = false;
+	else if (!strcmp(s, "shared"))
+		*shared = true;
+	else {
+		pr_err("unknown map mode '%s': use percpu or shared", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int parse_max_flows(const char *s, __u32 *max_flows)
+{
+	__u64 v;
+
+	if (parse_u64(s, 1, 0xffffffff, &v)) {
+		pr_err("--max-flows takes a number from 1 to 4294967295, not '%s'", s);
+		return -EINVAL;
+	}
+	*max_flows = v;
+	return 0;
+}
 
 static void usage(FILE *f)
 {

@@ -57,6 +57,7 @@ int flow_table_append(struct flow_table *t, const struct flow_key *key,
 	t->rows[t->n].key = *key;
 	t->rows[t->n].val = *val;
 	t->rows[t->n].overflow = overflow;
+	t->rows[t->n].flows = 1;
 	t->n++;
 	return 0;
 }
@@ -208,6 +209,57 @@ void flow_table_sort(struct flow_table *t, enum flow_sort by)
 	sort_by = by;
 	if (t->n)
 		qsort(t->rows, t->n, sizeof(*t->rows), cmp_rows);
+}
+
+static int cmp_keys(const void *pa, const void *pb)
+{
+	const struct flow_row *a = pa, *b = pb;
+
+	if (a->overflow != b->overflow)
+		return a->overflow - b->overflow;
+	return memcmp(&a->key, &b->key, sizeof(a->key));
+}
+
+/*
+ * Merges rows that agree on the @group fields: the other key fields are
+ * zeroed, equal keys end up adjacent after a sort, and each run becomes one
+ * row counting its flows. Overflow rows merge only with overflow rows.
+ */
+void flow_table_group(struct flow_table *t, unsigned int group)
+{
+	size_t i, out = 0;
+
+	for (i = 0; i < t->n; i++) {
+		struct flow_key *k = &t->rows[i].key;
+
+		if (!(group & GROUP_SRC))
+			memset(k->src, 0, sizeof(k->src));
+		if (!(group & GROUP_DST))
+			memset(k->dst, 0, sizeof(k->dst));
+		if (!(group & (GROUP_SRC | GROUP_DST)))
+			k->ip_version = 0;
+		if (!(group & GROUP_SPORT))
+			k->sport = 0;
+		if (!(group & GROUP_DPORT))
+			k->dport = 0;
+		if (!(group & GROUP_PROTO))
+			k->proto = 0;
+		if (!(group & GROUP_IFACE))
+			k->ifindex = 0;
+		if (!(group & GROUP_DIR))
+			k->direction = 0;
+	}
+	if (t->n)
+		qsort(t->rows, t->n, sizeof(*t->rows), cmp_keys);
+	for (i = 0; i < t->n; i++) {
+		if (out && !cmp_keys(&t->rows[out - 1], &t->rows[i])) {
+			flow_value_merge(&t->rows[out - 1].val, &t->rows[i].val);
+			t->rows[out - 1].flows += t->rows[i].flows;
+		} else {
+			t->rows[out++] = t->rows[i];
+		}
+	}
+	t->n = out;
 }
 
 void flow_table_free(struct flow_table *t)

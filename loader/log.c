@@ -52,19 +52,12 @@ void pr_info(const char *fmt, ...)
 static char *log_ring[LOG_LINES];
 static unsigned int log_next;
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
+/* Keeps a message, line by line, in the ring. */
+void log_keep(const char *fmt, va_list ap)
 {
 	char buf[512];
 	char *line, *save = NULL;
 
-	if ((level == LIBBPF_WARN && verbose >= 1) ||
-	    (level == LIBBPF_INFO && verbose >= 2) ||
-	    (level == LIBBPF_DEBUG && verbose >= 3))
-		return vfprintf(stderr, fmt, ap);
-
-	if (level == LIBBPF_DEBUG)
-		return 0;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -72,6 +65,28 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 		log_ring[log_next % LOG_LINES] = strdup(line);
 		log_next++;
 	}
+}
+
+/* The newest kept line containing @needle, or NULL. */
+const char *log_find(const char *needle)
+{
+	unsigned int i;
+
+	for (i = log_next; i-- > 0 && i + LOG_LINES >= log_next;)
+		if (log_ring[i % LOG_LINES] && strstr(log_ring[i % LOG_LINES], needle))
+			return log_ring[i % LOG_LINES];
+	return NULL;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if ((level == LIBBPF_WARN && verbose >= 1) ||
+	    (level == LIBBPF_INFO && verbose >= 2) ||
+	    (level == LIBBPF_DEBUG && verbose >= 3))
+		return vfprintf(stderr, fmt, ap);
+	if (level != LIBBPF_DEBUG)
+		log_keep(fmt, ap);
 	return 0;
 }
 

@@ -211,19 +211,6 @@ static void usage(FILE *f)
 		"or TC program with BPF_PROG_TEST_RUN and prints the flows and counters.\n");
 }
 
-static int parse_u32(const char *s, __u32 *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || *end || end == s || v > 0xffffffffUL || s[0] == '-')
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static int parse_replay_opts(int argc, char **argv, struct replay_opts *o)
 {
 	static const struct option longopts[] = {
@@ -249,22 +236,12 @@ static int parse_replay_opts(int argc, char **argv, struct replay_opts *o)
 			}
 			break;
 		case 'm':
-			if (!strcmp(optarg, "percpu"))
-				o->shared = false;
-			else if (!strcmp(optarg, "shared"))
-				o->shared = true;
-			else {
-				pr_err("unknown map mode '%s': use percpu or shared",
-				       optarg);
+			if (parse_map_mode(optarg, &o->shared))
 				return -EINVAL;
-			}
 			break;
 		case 'n':
-			if (parse_u32(optarg, &o->max_flows) || !o->max_flows) {
-				pr_err("--max-flows takes a number from 1 to 4294967295, not '%s'",
-				       optarg);
+			if (parse_max_flows(optarg, &o->max_flows))
 				return -EINVAL;
-			}
 			break;
 		case 'j':
 			json_output = true;

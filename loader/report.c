@@ -127,6 +127,51 @@ static void print_row_json(struct json *j, const struct flow_row *r)
 	json_obj_close(j);
 }
 
+/* A --group-by row: only the fields grouped by, and how many flows. */
+static void print_group_row_json(struct json *j, const struct flow_row *r,
+				 unsigned int group)
+{
+	const struct flow_key *k = &r->key;
+	char addr[INET6_ADDRSTRLEN], flags[9];
+
+	json_obj_open(j, NULL);
+	if (group & GROUP_IFACE)
+		json_u64(j, "ifindex", k->ifindex);
+	if (group & GROUP_DIR)
+		json_str(j, "direction", direction_name(k->direction));
+	if (group & (GROUP_SRC | GROUP_DST))
+		json_u64(j, "ip_version", k->ip_version);
+	if (group & GROUP_PROTO)
+		json_u64(j, "proto", k->proto);
+	if (group & GROUP_SRC) {
+		addr_str(k, k->src, addr, sizeof(addr));
+		if (r->overflow)
+			json_null(j, "src");
+		else
+			json_str(j, "src", addr);
+	}
+	if (group & GROUP_DST) {
+		addr_str(k, k->dst, addr, sizeof(addr));
+		if (r->overflow)
+			json_null(j, "dst");
+		else
+			json_str(j, "dst", addr);
+	}
+	if (group & GROUP_SPORT)
+		json_u64(j, "sport", ntohs(k->sport));
+	if (group & GROUP_DPORT)
+		json_u64(j, "dport", ntohs(k->dport));
+	json_u64(j, "flows", r->flows);
+	json_u64(j, "packets", r->val.packets);
+	json_u64(j, "bytes", r->val.bytes);
+	json_u64(j, "first_seen_ns", r->val.first_seen_ns);
+	json_u64(j, "last_seen_ns", r->val.last_seen_ns);
+	tcp_flags_str(r->val.tcp_flags, flags);
+	json_str(j, "tcp_flags", flags);
+	json_bool(j, "overflow", r->overflow);
+	json_obj_close(j);
+}
+
 static void print_counters_json(struct json *j, const char *key,
 				const struct hook_stats *st)
 {
@@ -149,34 +194,45 @@ static void stats_sum(const struct hook_stats *st, struct hook_stats *sum)
 			sum->counters[i] += st[dir].counters[i];
 }
 
-static void report_json(const struct report *r)
+/* "counters": the sum over present hooks; "hooks": each one's own. */
+void report_counters_json(struct json *j, const struct hook_stats *st)
 {
 	struct hook_stats sum;
+	int dir;
+
+	stats_sum(st, &sum);
+	print_counters_json(j, "counters", &sum);
+	json_arr_open(j, "hooks");
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+		if (!st[dir].present)
+			continue;
+		json_obj_open(j, NULL);
+		json_str(j, "hook", hook_name(dir));
+		json_str(j, "direction", direction_name(dir));
+		print_counters_json(j, "counters", &st[dir]);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+}
+
+static void report_json(const struct report *r)
+{
 	struct json j;
 	size_t i, n = r->flows->n;
-	int dir;
 
 	if (r->top && r->top < n)
 		n = r->top;
 	json_init(&j, stdout);
 	json_obj_open(&j, NULL);
 	json_arr_open(&j, "flows");
-	for (i = 0; i < n; i++)
-		print_row_json(&j, &r->flows->rows[i]);
-	json_arr_close(&j);
-	stats_sum(r->stats, &sum);
-	print_counters_json(&j, "counters", &sum);
-	json_arr_open(&j, "hooks");
-	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
-		if (!r->stats[dir].present)
-			continue;
-		json_obj_open(&j, NULL);
-		json_str(&j, "hook", hook_name(dir));
-		json_str(&j, "direction", direction_name(dir));
-		print_counters_json(&j, "counters", &r->stats[dir]);
-		json_obj_close(&j);
+	for (i = 0; i < n; i++) {
+		if (r->group)
+			print_group_row_json(&j, &r->flows->rows[i], r->group);
+		else
+			print_row_json(&j, &r->flows->rows[i]);
 	}
 	json_arr_close(&j);
+	report_counters_json(&j, r->stats);
 	json_obj_close(&j);
 	json_end(&j);
 }
@@ -279,17 +335,87 @@ static void report_hook_counters(int dir, const struct hook_stats *st)
 	}
 }
 
-void report_print(const struct report *r)
+void report_counters(const struct hook_stats *st)
 {
 	int dir;
 
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++)
+		if (st[dir].present)
+			report_hook_counters(dir, &st[dir]);
+}
+
+/* A --group-by table: the grouped fields, then flows, packets, bytes. */
+static void report_group_table(const struct report *r)
+{
+	char addr[INET6_ADDRSTRLEN];
+	size_t i, n = r->flows->n;
+	unsigned int g = r->group;
+
+	if (r->top && r->top < n)
+		n = r->top;
+	if (g & GROUP_IFACE)
+		printf("%-3s ", "IF");
+	if (g & GROUP_DIR)
+		printf("%-7s ", "DIR");
+	if (g & GROUP_PROTO)
+		printf("%-10s ", "PROTO");
+	if (g & GROUP_SRC)
+		printf("%-39s ", "SRC");
+	if (g & GROUP_SPORT)
+		printf("%5s ", "SPORT");
+	if (g & GROUP_DST)
+		printf("%-39s ", "DST");
+	if (g & GROUP_DPORT)
+		printf("%5s ", "DPORT");
+	printf("%8s %12s %14s\n", "FLOWS", "PACKETS", "BYTES");
+	for (i = 0; i < n; i++) {
+		const struct flow_row *row = &r->flows->rows[i];
+		const struct flow_key *k = &row->key;
+		const char *pn = proto_name(k->proto);
+
+		if (g & GROUP_IFACE)
+			printf("%-3u ", k->ifindex);
+		if (g & GROUP_DIR)
+			printf("%-7s ", direction_name(k->direction));
+		if (g & GROUP_PROTO) {
+			if (row->overflow)
+				printf("%-10s ", "-");
+			else if (pn)
+				printf("%-10s ", pn);
+			else
+				printf("%-10u ", k->proto);
+		}
+		if (g & GROUP_SRC) {
+			addr_str(k, k->src, addr, sizeof(addr));
+			printf("%-39s ", row->overflow ? "(overflow: table full)" : addr);
+		}
+		if (g & GROUP_SPORT)
+			printf("%5u ", ntohs(k->sport));
+		if (g & GROUP_DST) {
+			addr_str(k, k->dst, addr, sizeof(addr));
+			printf("%-39s ", row->overflow ? "(overflow: table full)" : addr);
+		}
+		if (g & GROUP_DPORT)
+			printf("%5u ", ntohs(k->dport));
+		printf("%8u %12" PRIu64 " %14" PRIu64 "%s\n", row->flows,
+		       (uint64_t)row->val.packets, (uint64_t)row->val.bytes,
+		       row->overflow && !(g & (GROUP_SRC | GROUP_DST)) ?
+			       "  (overflow: table full)" : "");
+	}
+	if (n < r->flows->n)
+		printf("(%zu more rows)\n", r->flows->n - n);
+}
+
+void report_print(const struct report *r)
+{
 	if (json_output) {
 		report_json(r);
 		return;
 	}
-	report_table(r);
-	for (dir = 0; dir < FLOW_NR_DIRS; dir++)
-		if (r->stats[dir].present)
-			report_hook_counters(dir, &r->stats[dir]);
+	if (r->group)
+		report_group_table(r);
+	else
+		report_table(r);
+	report_counters(r->stats);
 	fflush(stdout);
 }

@@ -16,6 +16,7 @@ PACKAGES=(
 	bpftool				# skeletons and object linking
 	# run
 	iproute2 xdp-tools ethtool
+	iputils-ping util-linux		# ping; nsenter, setpriv
 	# tests
 	python3 tcpdump tshark iperf3 socat
 )

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef FLOWACCT_TCFILTER_H
+#define FLOWACCT_TCFILTER_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+struct tc_filter_info {
+	__u32 handle;
+	__u32 priority;
+	__u32 prog_id;	/* 0 unless a BPF filter */
+	bool is_bpf;
+};
+
+int tc_filters_list(int ifindex, bool egress, struct tc_filter_info *out,
+		    int max, int *count);
+
+#endif
