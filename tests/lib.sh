@@ -27,3 +27,117 @@ expect_fail() {
 	[ "$(printf '%s\n' "$out" | grep -c .)" = 1 ] || fail "$what: more than one line: $out"
 	echo "$out"
 }
+
+# ---- network namespaces for live tests --------------------------------------
+#
+# netns_pair: two namespaces joined by a veth pair, with 192.0.2.1/24 and
+# 2001:db8::1/64 on $VA (in $NSA), .2 and ::2 on $VB (in $NSB). Names are
+# random so that tests never meet each other or anything else. Everything is
+# removed when the test's bash exits, failed or not: the namespaces (and with
+# them the veths and whatever is attached) and our pins.
+#
+# Run flowacct with "$INA flowacct ..." ($INA = nsenter into $NSA): nsenter
+# keeps the machine's /sys/fs/bpf, where 'ip netns exec' would not.
+
+NETNS_MADE=()
+PINS_MADE=()
+
+netns_cleanup() {
+	local ns p rc=$?
+	set +e	# cleanup is best effort, and must not change the verdict
+	for ns in "${NETNS_MADE[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	for p in "${PINS_MADE[@]}"; do
+		rm -rf "/sys/fs/bpf/flowacct/$p"
+	done
+	rmdir /sys/fs/bpf/flowacct 2>/dev/null
+	[ -n "${SCRATCH:-}" ] && rm -rf "$SCRATCH"
+	exit $rc
+}
+
+netns_new() {
+	local ns=$1
+	ip netns add "$ns"
+	NETNS_MADE+=("$ns")
+	ip -n "$ns" link set lo up
+}
+
+# Sysctls that keep a link quiet: no router solicitations, no DAD, so every
+# packet a test sees is one it sent (plus the ARP and ND those cause).
+quiet_link() {
+	local ns=$1 dev=$2
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf."$dev".router_solicitations=0 \
+		net.ipv6.conf."$dev".accept_dad=0 net.ipv6.conf."$dev".accept_ra=0 \
+		net.ipv6.conf."$dev".addr_gen_mode=1
+}
+
+# veth_link NS1 DEV1 NS2 DEV2 N: a veth pair, 192.0.2.N/24 style addresses
+# from the subnet index N (0: 192.0.2.0/24 and 2001:db8::/64, 1: 198.51.100.0/24
+# and 2001:db8:1::/64, 2: 203.0.113.0/24 and 2001:db8:2::/64).
+veth_link() {
+	local ns1=$1 d1=$2 ns2=$3 d2=$4 n=$5
+	local v4=(192.0.2 198.51.100 203.0.113)
+	ip link add "$d1" netns "$ns1" type veth peer name "$d2" netns "$ns2"
+	quiet_link "$ns1" "$d1"
+	quiet_link "$ns2" "$d2"
+	ip -n "$ns1" addr add "${v4[$n]}.1/24" dev "$d1"
+	ip -n "$ns2" addr add "${v4[$n]}.2/24" dev "$d2"
+	ip -n "$ns1" addr add "2001:db8:$n::1/64" dev "$d1" nodad
+	ip -n "$ns2" addr add "2001:db8:$n::2/64" dev "$d2" nodad
+	ip -n "$ns1" link set "$d1" up
+	ip -n "$ns2" link set "$d2" up
+}
+
+netns_pair() {
+	local id
+	id=$(head -c 3 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	NSA=fa-$id-a
+	NSB=fa-$id-b
+	VA=fa${id}a
+	VB=fa${id}b
+	trap netns_cleanup EXIT
+	SCRATCH=$(mktemp -d)
+	netns_new "$NSA"
+	netns_new "$NSB"
+	veth_link "$NSA" "$VA" "$NSB" "$VB" 0
+	PINS_MADE+=("$VA")
+	INA="nsenter --net=/run/netns/$NSA"
+	INB="nsenter --net=/run/netns/$NSB"
+	# Offloads off: tcpdump then sees packets as they are on the wire, one
+	# by one, which is what flowacct counts.
+	$INA ethtool -K "$VA" tso off gso off gro off >/dev/null 2>&1 || true
+	$INB ethtool -K "$VB" tso off gso off gro off >/dev/null 2>&1 || true
+}
+
+# capture_start NS DEV DIR FILE: tcpdump of one direction (in|out), returns
+# once it is capturing. capture_stop ends all captures and waits for them.
+CAPTURES=()
+capture_start() {
+	local ns=$1 dev=$2 dir=$3 file=$4 i
+	nsenter --net=/run/netns/"$ns" tcpdump -i "$dev" -Q "$dir" -U -n -s 128 \
+		-B 65536 -w "$file" 2>"$file.log" &
+	CAPTURES+=($!)
+	CAPTURE_FILES+=("$file")
+	for i in $(seq 50); do
+		grep -q "listening on" "$file.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "tcpdump on $dev did not start: $(cat "$file.log")"
+}
+
+CAPTURE_FILES=()
+capture_stop() {
+	local p f
+	sleep 0.3	# let the last packets reach the capture
+	for p in "${CAPTURES[@]}"; do kill -INT "$p" 2>/dev/null; done
+	for p in "${CAPTURES[@]}"; do wait "$p" 2>/dev/null || true; done
+	CAPTURES=()
+	# A capture that lost packets is no oracle.
+	for f in "${CAPTURE_FILES[@]}"; do
+		grep -q "^0 packets dropped by kernel" "$f.log" ||
+			fail "tcpdump lost packets: $(cat "$f.log")"
+	done
+	CAPTURE_FILES=()
+}

@@ -7,9 +7,8 @@
 tshark, which shares no code with flowacct, gives every packet's addresses,
 protocol, ports (ICMP type and code) and IP length; this script adds them up
 per one-way flow and compares packets, bytes and TCP flags with flowacct's
-rows. Meant for captures without IP fragments or IPv6 extension headers
-(tshark names the first next header, not the transport). Exits 1 on any
-difference.
+rows. Meant for captures without IP fragments (tshark would reassemble or not
+dissect them as flowacct counts them). Exits 1 on any difference.
 """
 
 import json
@@ -40,6 +39,14 @@ def tshark_flows(capture):
         elif v["ipv6.src"]:
             ver, src, dst = 6, v["ipv6.src"], v["ipv6.dst"]
             proto, length = int(v["ipv6.nxt"]), 40 + int(v["ipv6.plen"])
+            # ipv6.nxt names the first header after IPv6; past extension
+            # headers (MLD's hop-by-hop), take the layer tshark dissected.
+            if proto in (0, 43, 44, 51, 60):
+                for field, p in (("tcp.srcport", 6), ("udp.srcport", 17),
+                                 ("icmpv6.type", 58)):
+                    if v[field]:
+                        proto = p
+                        break
         else:
             non_ip += 1
             continue

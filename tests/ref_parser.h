@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * An independent reference for what flowacct must make of one Ethernet
+ * frame: the flow it is accounted to, or the reason it is not. Written from
+ * the RFCs and the README's policy, in plain C over a byte array, sharing
+ * nothing with common/ so that a bug there cannot hide in here too.
+ */
+#ifndef REF_PARSER_H
+#define REF_PARSER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The names are the JSON counter names of the README's table, so that a
+ * harness can map a verdict onto the program's counters by name alone.
+ */
+#define REF_VERDICTS(X)						\
+	X(ACCOUNTED,		"accounted")			\
+	X(NON_IP,		"non_ip")			\
+	X(TRUNC_ETH,		"trunc_eth")			\
+	X(TRUNC_VLAN,		"trunc_vlan")			\
+	X(VLAN_TOO_DEEP,	"vlan_too_deep")		\
+	X(BAD_IP_VERSION,	"bad_ip_version")		\
+	X(TRUNC_IPV4,		"trunc_ipv4")			\
+	X(BAD_IHL,		"bad_ihl")			\
+	X(BAD_IPV4_LEN,		"bad_ipv4_len")			\
+	X(TRUNC_IPV6,		"trunc_ipv6")			\
+	X(BAD_IPV6_LEN,		"bad_ipv6_len")			\
+	X(IPV6_JUMBOGRAM,	"ipv6_jumbogram")		\
+	X(TRUNC_IPV6_EXT,	"trunc_ipv6_ext")		\
+	X(IPV6_EXT_TOO_MANY,	"ipv6_ext_too_many")		\
+	X(TRUNC_L4,		"trunc_l4")			\
+	X(BAD_TCP_DOFF,		"bad_tcp_doff")
+
+enum ref_verdict {
+#define REF_VERDICT_ENUM(id, name) REF_##id,
+	REF_VERDICTS(REF_VERDICT_ENUM)
+#undef REF_VERDICT_ENUM
+	REF_NR_VERDICTS
+};
+
+struct ref_result {
+	enum ref_verdict verdict;
+
+	/* The flow, when verdict is REF_ACCOUNTED. */
+	uint8_t ip_version;	/* 4 or 6 */
+	uint8_t proto;		/* transport, or what ended the header walk */
+	uint8_t src[16];	/* IPv4 as ::ffff:a.b.c.d */
+	uint8_t dst[16];
+	uint16_t sport;		/* host byte order */
+	uint16_t dport;		/* ICMP/ICMPv6: type << 8 | code */
+	uint32_t bytes;		/* IP-layer octets */
+	uint8_t tcp_flags;	/* byte 13 of the TCP header, else 0 */
+	bool later_fragment;	/* IPv4 offset or IPv6 fragment offset != 0 */
+
+	/* What the parse went through: for statistics and for sampling. */
+	uint8_t vlan_tags;
+	uint8_t ext_headers;	/* IPv6 extension headers walked */
+	bool fragmented;	/* any fragment, first or later */
+	bool transport_parsed;	/* ports come from a TCP/UDP/ICMP header */
+};
+
+/*
+ * Judges a frame of which @cap_len bytes are at @frame and which was
+ * @wire_len bytes long on the wire (taken as @cap_len if smaller). Fills in
+ * @res and returns its verdict.
+ */
+enum ref_verdict ref_parse(const uint8_t *frame, size_t cap_len,
+			   uint64_t wire_len, struct ref_result *res);
+
+const char *ref_verdict_name(enum ref_verdict v);
+
+#endif /* REF_PARSER_H */

@@ -1,0 +1,352 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Live accounting on veth pairs between test namespaces: real traffic from
+# real programs, checked against what was sent and against tcpdump+tshark.
+
+ALL_TESTS="test_live_percpu_native test_live_shared_native test_live_percpu_skb
+	test_live_shared_skb test_live_gso_segments test_live_jumbo_mtu
+	test_live_detach_leaves_nothing test_live_keeps_other_tc_filters
+	test_live_kill9 test_live_other_xdp_program test_live_two_interfaces
+	test_live_errors test_live_ip_netns_exec"
+
+FA=$PWD/build/flowacct
+
+# Nothing of flowacct's on $1 (a device in namespace $2).
+assert_clean() {
+	local dev=$1 ns=$2
+	if ip -n "$ns" link show dev "$dev" | grep -q "prog/xdp"; then
+		fail "an XDP program is left on $dev"
+	fi
+	if ip netns exec "$ns" tc filter show dev "$dev" egress | grep -q flowacct; then
+		fail "a flowacct filter is left on $dev"
+	fi
+	[ ! -e "/sys/fs/bpf/flowacct/$dev" ] || fail "pins left in /sys/fs/bpf/flowacct/$dev"
+}
+
+# Receivers for send_traffic, started before anything is measured.
+start_receivers() {
+	$INB socat -u UDP-RECV:5000 /dev/null &
+	$INA socat -u UDP-RECV:7000 /dev/null &
+	$INB socat -u TCP6-LISTEN:8000,reuseaddr,fork /dev/null &
+	$INB iperf3 -s -1 -B 192.0.2.2 -p 5201 >/dev/null 2>&1 &
+	IPERF_SERVER=$!
+	sleep 0.5
+}
+
+# Connections close after their clients return (the server's FIN, the
+# client's answer): wait until they have, so the capture sees them too.
+traffic_settle() {
+	timeout 10 tail --pid="$IPERF_SERVER" -f /dev/null || true
+	sleep 1
+}
+
+# One UDP datagram of $4 bytes from port $2 to $3:$1 of $5's namespace.
+udp_send() {
+	local dst=$1 sport=$2 dport=$3 size=$4 in=$5
+	head -c "$size" /dev/zero | $in socat -u - UDP-SENDTO:"$dst":"$dport",sourceport="$sport"
+}
+
+# Traffic from A's side, and in $SCRATCH/expect.json the flows whose packets
+# and IP-layer bytes follow from what was sent.
+send_traffic() {
+	local i
+	$INA ping -q -c 5 -s 100 -i 0.1 192.0.2.2 >/dev/null
+	$INA ping -q -6 -c 4 -s 200 -i 0.1 2001:db8::2 >/dev/null
+	for i in 1 2 3; do udp_send 192.0.2.2 4000 5000 500 "$INA"; done
+	for i in 1 2; do udp_send 192.0.2.1 6000 7000 1000 "$INB"; done
+	head -c 100000 /dev/urandom | $INA socat -u - TCP6:[2001:db8::2]:8000
+	$INA iperf3 -c 192.0.2.2 -p 5201 -n 300K >/dev/null
+	traffic_settle
+	cat >"$SCRATCH/expect.json" <<-EOF
+	[
+	 {"direction":"egress","ip_version":4,"proto":1,"src":"192.0.2.1","dst":"192.0.2.2",
+	  "sport":0,"dport":2048,"packets":5,"bytes":$((5 * (20 + 8 + 100)))},
+	 {"direction":"ingress","ip_version":4,"proto":1,"src":"192.0.2.2","dst":"192.0.2.1",
+	  "sport":0,"dport":0,"packets":5,"bytes":$((5 * (20 + 8 + 100)))},
+	 {"direction":"egress","ip_version":6,"proto":58,"src":"2001:db8::1","dst":"2001:db8::2",
+	  "sport":0,"dport":$((128 << 8)),"packets":4,"bytes":$((4 * (40 + 8 + 200)))},
+	 {"direction":"ingress","ip_version":6,"proto":58,"src":"2001:db8::2","dst":"2001:db8::1",
+	  "sport":0,"dport":$((129 << 8)),"packets":4,"bytes":$((4 * (40 + 8 + 200)))},
+	 {"direction":"egress","ip_version":4,"proto":17,"src":"192.0.2.1","dst":"192.0.2.2",
+	  "sport":4000,"dport":5000,"packets":3,"bytes":$((3 * (20 + 8 + 500)))},
+	 {"direction":"ingress","ip_version":4,"proto":17,"src":"192.0.2.2","dst":"192.0.2.1",
+	  "sport":6000,"dport":7000,"packets":2,"bytes":$((2 * (20 + 8 + 1000)))}
+	]
+	EOF
+}
+
+live_traffic() {
+	local mode=$1 map=$2
+	netns_pair
+	start_receivers
+	$INA "$FA" attach "$VA" --mode "$mode" --map "$map"
+	$INA "$FA" -j status | grep -q "\"ifname\":\"$VA\".*\"xdp_mode\":\"$mode\".*\"map\":\"$map\".*\"live\":true" ||
+		fail "status does not show $VA live in $mode mode with the $map map"
+	capture_start "$NSA" "$VA" in "$SCRATCH/in.pcap"
+	capture_start "$NSA" "$VA" out "$SCRATCH/out.pcap"
+	send_traffic
+	capture_stop
+	$INA "$FA" dump -j >"$SCRATCH/dump.json"
+	$INA "$FA" dump
+	python3 tests/live_check.py "$SCRATCH/dump.json" --in "$SCRATCH/in.pcap" \
+		--out "$SCRATCH/out.pcap" --expect "$SCRATCH/expect.json"
+	# ARP is counted as non-IP (checked against the captures above); ND is
+	# ICMPv6 135/136 in the flow table.
+	grep -q '"proto":58,"src":"2001:db8::1","dst":"ff02::1:ff00:2","sport":0,"dport":34560' \
+		"$SCRATCH/dump.json" || fail "no neighbour solicitation row"
+	$INA "$FA" detach "$VA"
+	assert_clean "$VA" "$NSA"
+}
+
+test_live_percpu_native() { live_traffic native percpu; }
+test_live_shared_native() { live_traffic native shared; }
+test_live_percpu_skb() { live_traffic skb percpu; }
+test_live_shared_skb() { live_traffic skb shared; }
+
+# GSO: A sends TCP with TSO; R forwards the GSO frames out of an interface
+# without segmentation offload, so the kernel segments them after TC egress.
+# flowacct on that interface sees GSO frames; B's capture sees the packets on
+# the wire. The two must agree.
+test_live_gso_segments() {
+	netns_pair	# A <-> B is not used for traffic here; R is in between
+	local NSR=${NSA%-a}-r RA=${VA%a}r RB=${VA%a}s INR
+	netns_new "$NSR"
+	ip link del "$VA" netns "$NSA" 2>/dev/null || ip -n "$NSA" link del "$VA"
+	veth_link "$NSA" "$VA" "$NSR" "$RA" 0
+	veth_link "$NSR" "$RB" "$NSB" "$VB" 1
+	PINS_MADE+=("$RB")
+	INR="nsenter --net=/run/netns/$NSR"
+	ip netns exec "$NSR" sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$NSA" route add default via 192.0.2.2
+	ip -n "$NSB" route add default via 198.51.100.1
+	$INR ethtool -K "$RB" tso off gso off >/dev/null
+	$INB ethtool -K "$VB" gro off >/dev/null
+	$INB socat -u TCP-LISTEN:9000,reuseaddr /dev/null &
+	sleep 0.3
+	$INR "$FA" attach "$RB"
+	# B's view of the wire: its ingress is R's egress, and the reverse.
+	capture_start "$NSB" "$VB" in "$SCRATCH/b_in.pcap"
+	capture_start "$NSB" "$VB" out "$SCRATCH/b_out.pcap"
+	head -c 1000000 /dev/zero | $INA socat -u - TCP:198.51.100.2:9000
+	sleep 1
+	capture_stop
+	$INR "$FA" dump -j >"$SCRATCH/dump.json"
+	$INR "$FA" stats
+	python3 tests/live_check.py "$SCRATCH/dump.json" --in "$SCRATCH/b_out.pcap" \
+		--out "$SCRATCH/b_in.pcap"
+	python3 -c '
+import json, sys
+c = [h for h in json.load(open(sys.argv[1]))["hooks"] if h["direction"] == "egress"][0]["counters"]
+print("gso_frames", c["gso_frames"], "packets", c["seen"])
+assert c["gso_frames"] > 0, "no GSO frame reached TC egress: the test did not test GSO"
+assert c["seen"] > c["gso_frames"]' "$SCRATCH/dump.json"
+	$INR "$FA" detach "$RB"
+	assert_clean "$RB" "$NSR"
+}
+
+# A 9000-byte MTU: XDP needs multi-buffer support to attach in native mode.
+test_live_jumbo_mtu() {
+	netns_pair
+	ip -n "$NSA" link set "$VA" mtu 9000
+	ip -n "$NSB" link set "$VB" mtu 9000
+	$INA "$FA" attach "$VA" --mode native
+	$INA ping -q -c 3 -s 8000 -i 0.1 192.0.2.2 >/dev/null
+	$INA "$FA" dump -j >"$SCRATCH/dump.json"
+	python3 -c '
+import json, sys
+rows = json.load(open(sys.argv[1]))["flows"]
+for d, p in (("egress", 2048), ("ingress", 0)):
+    r = [r for r in rows if r["direction"] == d and r["proto"] == 1 and r["dport"] == p]
+    assert r and r[0]["packets"] == 3 and r[0]["bytes"] == 3 * 8028, (d, r)
+print("3 echo requests and 3 replies of 8028 bytes")' "$SCRATCH/dump.json"
+	$INA "$FA" detach "$VA"
+	assert_clean "$VA" "$NSA"
+}
+
+test_live_detach_leaves_nothing() {
+	netns_pair
+	local before after
+	before=$(ip netns exec "$NSA" tc qdisc show dev "$VA")
+	$INA "$FA" attach "$VA"
+	ip -n "$NSA" link show dev "$VA" | grep -q "prog/xdp" || fail "no XDP program after attach"
+	ip netns exec "$NSA" tc qdisc show dev "$VA" | grep -q clsact || fail "no clsact after attach"
+	[ -e "/sys/fs/bpf/flowacct/$VA/flows" ] || fail "no pins after attach"
+	[ "$(stat -c %a "/sys/fs/bpf/flowacct/$VA")" = 700 ] || fail "pin directory not root-only"
+	$INA "$FA" detach "$VA"
+	assert_clean "$VA" "$NSA"
+	after=$(ip netns exec "$NSA" tc qdisc show dev "$VA")
+	[ "$before" = "$after" ] || fail "qdiscs changed: before '$before', after '$after'"
+	[ ! -e /sys/fs/bpf/flowacct ] || [ -n "$(ls /sys/fs/bpf/flowacct)" ] ||
+		fail "empty /sys/fs/bpf/flowacct left"
+	$INA ping -q -c 1 -W 2 192.0.2.2 >/dev/null || fail "no traffic after detach"
+}
+
+# clsact and a filter that were there before: both stay.
+test_live_keeps_other_tc_filters() {
+	netns_pair
+	# This kernel's only classifier may be cls_bpf: the other filter is a
+	# BPF one too, built here.
+	printf '%s\n' '#include <linux/bpf.h>' '#include <linux/pkt_cls.h>' \
+		'__attribute__((section("tc"), used)) int other(struct __sk_buff *s) { return TC_ACT_UNSPEC; }' \
+		'__attribute__((section("license"), used)) char l[] = "GPL";' >"$SCRATCH/other.c"
+	clang -target bpf -O2 -I/usr/include/"$(gcc -dumpmachine)" -c "$SCRATCH/other.c" \
+		-o "$SCRATCH/other.o"
+	ip netns exec "$NSA" tc qdisc add dev "$VA" clsact
+	ip netns exec "$NSA" tc filter add dev "$VA" egress pref 7 bpf da \
+		obj "$SCRATCH/other.o" sec tc
+	$INA "$FA" attach "$VA"
+	$INA ping -q -c 2 -i 0.1 192.0.2.2 >/dev/null
+	$INA "$FA" dump | grep -q "^egress .* icmp " || fail "no egress accounting next to another filter"
+	$INA "$FA" detach "$VA"
+	ip netns exec "$NSA" tc qdisc show dev "$VA" | grep -q clsact || fail "clsact removed"
+	ip netns exec "$NSA" tc filter show dev "$VA" egress | grep -q "other.o:\[tc\]" ||
+		fail "the other filter was removed"
+	assert_clean "$VA" "$NSA"
+}
+
+# kill -9 at any point of attach: the interface still passes traffic, and a
+# later attach and detach work and leave nothing behind.
+test_live_kill9() {
+	netns_pair
+	local d pid
+	for d in 0 0.02 0.1 0.3 0.6 1 1.5; do
+		$INA "$FA" attach "$VA" >/dev/null 2>&1 &
+		pid=$!
+		sleep "$d"
+		kill -9 "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		$INA ping -q -c 1 -W 2 192.0.2.2 >/dev/null || fail "no traffic after kill at ${d}s"
+		if [ $((RANDOM % 2)) = 0 ]; then
+			$INA "$FA" attach "$VA" || fail "attach after kill at ${d}s"
+		fi
+		# Detach cleans up whatever is there; "not attached" is fine if
+		# the kill came before anything was attached.
+		$INA "$FA" detach "$VA" 2>&1 | grep -v "is not attached" || true
+		assert_clean "$VA" "$NSA"
+		echo "killed at ${d}s: clean"
+	done
+}
+
+# Another XDP program was there first (loaded with xdp-loader). Through
+# libxdp's dispatcher both run; where the kernel can't run the dispatcher,
+# flowacct must refuse cleanly and leave the other program alone.
+test_live_other_xdp_program() {
+	netns_pair
+	local other=/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o id_before
+	$INA xdp-loader load -m native "$VA" "$other"
+	id_before=$(ip -n "$NSA" link show dev "$VA" | grep -o 'prog/xdp id [0-9]*')
+	[ -n "$id_before" ] || fail "xdp-loader did not attach"
+	if $INA xdp-loader status "$VA" | grep -q xdp_dispatcher; then
+		echo "libxdp dispatcher available: both programs must run"
+		$INA "$FA" attach "$VA"
+		$INA ping -q -c 3 -i 0.1 192.0.2.2 >/dev/null
+		$INA "$FA" dump | grep -q "^ingress .* icmp " || fail "flowacct saw nothing"
+		$INA xdp-loader status "$VA" | grep -q xdpfilt_alw_all || fail "other program gone"
+		$INA "$FA" detach "$VA"
+		$INA xdp-loader status "$VA" | grep -q xdpfilt_alw_all ||
+			fail "detach removed the other program"
+	else
+		echo "libxdp dispatcher unavailable on this kernel: flowacct must refuse cleanly"
+		expect_fail "attach next to a directly attached program" $INA "$FA" attach "$VA"
+		[ "$(ip -n "$NSA" link show dev "$VA" | grep -o 'prog/xdp id [0-9]*')" = "$id_before" ] ||
+			fail "the other XDP program was replaced"
+		ip netns exec "$NSA" tc qdisc show dev "$VA" | grep -q clsact &&
+			fail "half-attached: clsact left"
+		[ ! -e "/sys/fs/bpf/flowacct/$VA" ] || fail "half-attached: pins left"
+		$INA ping -q -c 1 -W 2 192.0.2.2 >/dev/null || fail "no traffic"
+	fi
+	$INA xdp-loader unload "$VA" --all
+}
+
+test_live_two_interfaces() {
+	netns_pair
+	local VA2=${VA%a}c VB2=${VA%a}d
+	veth_link "$NSA" "$VA2" "$NSB" "$VB2" 1
+	PINS_MADE+=("$VA2")
+	$INA "$FA" attach "$VA"
+	$INA "$FA" attach "$VA2" --map shared
+	$INA ping -q -c 2 -i 0.1 192.0.2.2 >/dev/null
+	$INA ping -q -c 3 -i 0.1 198.51.100.2 >/dev/null
+	local if1 if2
+	if1=$(ip netns exec "$NSA" cat /sys/class/net/"$VA"/ifindex 2>/dev/null ||
+		$INA cat /sys/class/net/"$VA"/ifindex)
+	if1=$($INA ip -o link show dev "$VA" | cut -d: -f1)
+	if2=$($INA ip -o link show dev "$VA2" | cut -d: -f1)
+	$INA "$FA" dump "$VA" -j >"$SCRATCH/a.json"
+	$INA "$FA" dump "$VA2" -j >"$SCRATCH/b.json"
+	$INA "$FA" dump -j >"$SCRATCH/all.json"
+	python3 - "$SCRATCH" "$if1" "$if2" <<-'EOF'
+	import json, sys
+	d, if1, if2 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+	a, b, al = (json.load(open("%s/%s.json" % (d, n))) for n in ("a", "b", "all"))
+	def echo(rows, ifindex, dst):
+	    return [r for r in rows if r["ifindex"] == ifindex and r["dst"] == dst and r["dport"] == 2048]
+	assert all(r["ifindex"] == if1 for r in a["flows"]), "dump of one interface has another's rows"
+	assert all(r["ifindex"] == if2 for r in b["flows"]), "dump of one interface has another's rows"
+	assert echo(a["flows"], if1, "192.0.2.2")[0]["packets"] == 2
+	assert echo(b["flows"], if2, "198.51.100.2")[0]["packets"] == 3
+	assert len(al["flows"]) == len(a["flows"]) + len(b["flows"])
+	assert al["counters"]["seen"] == a["counters"]["seen"] + b["counters"]["seen"]
+	print("separate and together: ok")
+	EOF
+	$INA "$FA" status | grep -q "^$VA2 .* shared " || fail "status does not list $VA2 as shared"
+	$INA "$FA" stats "$VA2" | grep -q "^$VA2 (ifindex $if2)" || fail "stats of $VA2"
+	$INA "$FA" detach "$VA"
+	$INA "$FA" detach "$VA2"
+	assert_clean "$VA" "$NSA"
+	assert_clean "$VA2" "$NSA"
+}
+
+test_live_errors() {
+	netns_pair
+	local msg
+	msg=$(expect_fail "missing interface" $INA "$FA" attach nope0)
+	echo "$msg" | grep -q "no interface 'nope0'" || fail "$msg"
+	msg=$(expect_fail "detach unattached" $INA "$FA" detach "$VA")
+	echo "$msg" | grep -q "is not attached" || fail "$msg"
+	msg=$(expect_fail "dump unattached" $INA "$FA" dump "$VA")
+	echo "$msg" | grep -q "is not attached" || fail "$msg"
+	expect_fail "bad mode" $INA "$FA" attach "$VA" --mode hw
+	expect_fail "bad map" $INA "$FA" attach "$VA" --map nope
+	expect_fail "bad max-flows" $INA "$FA" attach "$VA" --max-flows 0
+	assert_clean "$VA" "$NSA"
+	msg=$(expect_fail "no privilege" $INA setpriv --reuid=65534 --regid=65534 \
+		--clear-groups --inh-caps=-all "$FA" attach "$VA")
+	echo "$msg" | grep -q "needs root" || fail "$msg"
+	assert_clean "$VA" "$NSA"
+
+	$INA "$FA" attach "$VA"
+	msg=$(expect_fail "second attach" $INA "$FA" attach "$VA")
+	echo "$msg" | grep -q "already attached" || fail "$msg"
+	$INA "$FA" -j status | grep -q '"live":true' || fail "second attach broke the first"
+	$INA "$FA" detach "$VA"
+
+	# A device without native XDP (a bridge): a clear hint, nothing
+	# half-attached.
+	ip -n "$NSA" link add fabr0 type bridge
+	ip -n "$NSA" link set fabr0 up
+	PINS_MADE+=(fabr0)
+	msg=$(expect_fail "native XDP on a bridge" $INA "$FA" attach fabr0 --mode native)
+	echo "$msg" | grep -q "try --mode skb" || fail "$msg"
+	assert_clean fabr0 "$NSA"
+	if ip netns exec "$NSA" tc qdisc show dev fabr0 | grep -q clsact; then
+		fail "clsact left on the bridge"
+	fi
+	$INA "$FA" attach fabr0 --mode skb
+	$INA "$FA" detach fabr0
+	assert_clean fabr0 "$NSA"
+}
+
+# 'ip netns exec' gives each command a fresh /sys: a clear error, not an
+# empty dump, and nothing attached that later commands could not find.
+test_live_ip_netns_exec() {
+	netns_pair
+	local c msg
+	$INA "$FA" attach "$VA"
+	for c in dump stats status "detach $VA" "attach $VA"; do
+		msg=$(expect_fail "ip netns exec $c" ip netns exec "$NSA" "$FA" $c)
+		echo "$msg" | grep -q "nsenter --net=/run/netns/NAME" || fail "$c: $msg"
+	done
+	$INA "$FA" -j status | grep -q '"live":true' || fail "still attached and live"
+	$INA "$FA" detach "$VA"
+	assert_clean "$VA" "$NSA"
+}
