@@ -155,6 +155,107 @@ static __always_inline void flow_account(struct flow_stats *st,
 	flow_value_add(&st->overflow, segs, bytes, now, pkt->tcp_flags, 0);
 }
 
+/*
+ * A 32-bit hash of what two hosts see alike of a packet: addresses, ports,
+ * protocol and an invariant field, not the interface or the direction. The
+ * XDP side of one host and the TC side of another then sample the same
+ * packets (PSAMP hash-based selection, RFC 5475).
+ */
+static __always_inline __u32 flow_hash(const struct flow_pkt *pkt, int reason)
+{
+	const __u32 *w = (const __u32 *)&pkt->key;
+	__u32 h = 0x5bd1e995 ^ (__u32)reason;
+	int i;
+
+	/* src, dst, then sport and dport in one word */
+#pragma unroll
+	for (i = 0; i < 9; i++) {
+		h ^= w[i];
+		h *= 0x9e3779b1;
+		h = (h << 13) | (h >> 19);
+	}
+	h ^= pkt->key.proto | (__u32)pkt->key.ip_version << 8;
+	h *= 0x9e3779b1;
+	h ^= pkt->invariant;
+	/* murmur3's finaliser: every input bit moves every output bit */
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	h ^= h >> 16;
+	return h;
+}
+
+/**
+ * flow_sample - maybe send this frame to the perf buffer
+ * @avail: bytes of the frame the program can copy (live: all of it)
+ *
+ * Every frame is a candidate, IP or not, accounted or not: a malformed frame
+ * is just what an operator wants to look at. With sampling off this is one
+ * inlined array lookup and a compare.
+ */
+static __always_inline void flow_sample(void *ctx, struct flow_stats *st,
+					const struct flow_pkt *pkt, int reason,
+					__u64 avail, __u32 ifindex,
+					__u8 direction)
+{
+	struct flow_sample_config *cfg;
+	struct flow_sample_hdr hdr;
+	__u64 frame_len = avail, snap;
+	__u32 zero = 0, rate;
+	long err;
+
+	cfg = bpf_map_lookup_elem(&flow_sample_cfg, &zero);
+	if (!cfg || !cfg->rate)
+		return;
+	rate = cfg->rate;
+	if (cfg->mode == FLOW_SAMPLE_EVERY) {
+		if (++st->sample_tick < rate)
+			return;
+		st->sample_tick = 0;
+	} else if (cfg->mode == FLOW_SAMPLE_RANDOM) {
+		if (bpf_get_prandom_u32() > 0xffffffffu / rate)
+			return;
+	} else if (flow_hash(pkt, reason) > 0xffffffffu / rate) {
+		return;
+	}
+
+	if (flow_cfg.replay) {
+		/* Only the captured bytes, never the replayer's padding. */
+		if (replay_frame.cap_len < avail)
+			avail = replay_frame.cap_len;
+		frame_len = replay_frame.wire_len;
+	}
+	snap = cfg->snaplen < avail ? cfg->snaplen : avail;
+	if (snap > FLOW_MAX_SNAPLEN)
+		snap = FLOW_MAX_SNAPLEN;
+
+	__builtin_memset(&hdr, 0, sizeof(hdr));
+	hdr.ts_ns = flow_cfg.replay ? replay_frame.ts_ns : bpf_ktime_get_ns();
+	hdr.ifindex = ifindex;
+	hdr.frame_len = frame_len;
+	hdr.cap_len = snap;
+	hdr.rate = rate;
+	hdr.mode = cfg->mode;
+	hdr.direction = direction;
+	hdr.verdict = reason;
+	if (!reason)
+		hdr.key = pkt->key;
+
+	/* The upper 32 bits of flags: packet bytes for the helper to append. */
+	err = bpf_perf_event_output(ctx, &flow_samples,
+				    BPF_F_CURRENT_CPU | (snap << 32), &hdr,
+				    sizeof(hdr));
+	if (!err)
+		st->counters[FLOW_C_SAMPLES]++;
+	else if (err == -ENOENT)
+		st->counters[FLOW_C_SAMPLE_NO_READER]++;
+	else if (err == -ENOSPC)
+		st->counters[FLOW_C_SAMPLE_FULL]++;
+	else
+		st->counters[FLOW_C_SAMPLE_OTHER]++;
+}
+
 static __always_inline struct flow_stats *flow_stats_slot(__u32 direction)
 {
 	return bpf_map_lookup_elem(&flow_stats, &direction);

@@ -90,7 +90,11 @@ enum flow_counter_kind {
 	X(INSERT_NOMEM,		"insert_fail_nomem",	FLOW_CK_INFO)	\
 	X(INSERT_OTHER,		"insert_fail_other",	FLOW_CK_INFO)	\
 	X(GSO_FRAMES,		"gso_frames",		FLOW_CK_INFO)	\
-	X(CUT_FRAMES,		"cut_frames",		FLOW_CK_INFO)
+	X(CUT_FRAMES,		"cut_frames",		FLOW_CK_INFO)	\
+	X(SAMPLES,		"samples",		FLOW_CK_INFO)	\
+	X(SAMPLE_NO_READER,	"sample_lost_no_reader", FLOW_CK_INFO)	\
+	X(SAMPLE_FULL,		"sample_lost_full",	FLOW_CK_INFO)	\
+	X(SAMPLE_OTHER,		"sample_lost_other",	FLOW_CK_INFO)
 
 enum flow_counter {
 #define FLOW_COUNTER_ENUM(id, name, kind) FLOW_C_##id,
@@ -107,6 +111,7 @@ enum flow_counter {
 struct flow_stats {
 	__u64 counters[FLOW_NR_COUNTERS];
 	struct flow_value overflow;
+	__u64 sample_tick;	/* frames since this CPU's last every-Nth sample */
 };
 _Static_assert(sizeof(struct flow_stats) % 8 == 0, "per-CPU values need 8-byte size");
 
@@ -126,6 +131,40 @@ struct flow_replay_frame {
 	__u64 cap_len;		/* bytes captured; fewer than are run if padded */
 	__u64 ts_ns;		/* capture timestamp, ns since the epoch */
 };
+
+/*
+ * Sampling, changeable while attached (a one-entry array map, pinned).
+ * A sampled frame goes to the perf buffer as a flow_sample_hdr followed by
+ * its first cap_len bytes.
+ */
+enum flow_sample_mode {
+	FLOW_SAMPLE_EVERY = 0,	/* every Nth frame, per CPU */
+	FLOW_SAMPLE_RANDOM = 1,	/* each frame with probability 1/N */
+	FLOW_SAMPLE_HASH = 2,	/* hash of flow and invariant field under 1/N */
+};
+
+struct flow_sample_config {
+	__u32 rate;		/* N; 0: off */
+	__u32 mode;		/* enum flow_sample_mode */
+	__u32 snaplen;		/* bytes of each frame to copy */
+	__u32 pad;
+};
+
+struct flow_sample_hdr {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC live; capture time in replay */
+	__u32 ifindex;
+	__u32 frame_len;	/* the frame's whole length on the wire */
+	__u32 cap_len;		/* bytes of the frame after this header */
+	__u32 rate;		/* N when it was taken */
+	__u8 mode;
+	__u8 direction;
+	__u16 verdict;		/* 0: accounted to key; else the reason counter */
+	__u32 pad;
+	struct flow_key key;	/* the flow it was accounted to */
+};
+
+#define FLOW_DEFAULT_SNAPLEN	256
+#define FLOW_MAX_SNAPLEN	65000	/* a perf record holds under 64 KiB */
 
 #define FLOW_DEFAULT_MAX_FLOWS 65536
 

@@ -32,6 +32,17 @@
 		__type(key, __u32);					\
 		__type(value, struct flow_stats);			\
 	} flow_stats SEC(".maps");					\
+	storage struct {						\
+		__uint(type, BPF_MAP_TYPE_ARRAY);			\
+		__uint(max_entries, 1);					\
+		__type(key, __u32);					\
+		__type(value, struct flow_sample_config);		\
+	} flow_sample_cfg SEC(".maps");					\
+	storage struct {						\
+		__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);		\
+		__uint(key_size, sizeof(__u32));			\
+		__uint(value_size, sizeof(__u32));			\
+	} flow_samples SEC(".maps");					\
 	storage const volatile struct flow_config flow_cfg;		\
 	storage struct flow_replay_frame replay_frame
 

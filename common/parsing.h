@@ -84,6 +84,7 @@ struct flow_pkt {
 	__u32 ip_len;	/* IP-layer octets: IPv4 total length, IPv6 40 + payload */
 	__u32 hdr_len;	/* IP, extension and transport header bytes */
 	__u32 l4_room;	/* bytes of the datagram after the IP headers */
+	__u32 invariant; /* a field no router changes, for hash sampling */
 	__u8 tcp_flags;
 	__u8 fragment;	/* a non-first fragment: ports unknown, left 0 */
 };
@@ -173,6 +174,7 @@ static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
 	addr_map_v4(pkt->key.dst, iph->daddr);
 	pkt->key.ip_version = 4;
 	pkt->key.proto = iph->protocol;
+	pkt->invariant = iph->id;
 	pkt->fragment = (bpf_ntohs(iph->frag_off) & IP_OFFSET) != 0;
 	pkt->ip_len = tot_len;
 	pkt->hdr_len = hlen;
@@ -306,6 +308,7 @@ static __always_inline int parse_l4hdr(struct hdr_cursor *nh, void *data_end,
 		pkt->key.dport = th->dest;
 		/* Byte 13 holds all eight flags, FIN in bit 0 to CWR in bit 7. */
 		pkt->tcp_flags = ((__u8 *)th)[13];
+		pkt->invariant = th->seq;
 		pkt->hdr_len += doff;
 	} else if (proto == IPPROTO_UDP) {
 		uh = nh->pos;
@@ -313,6 +316,7 @@ static __always_inline int parse_l4hdr(struct hdr_cursor *nh, void *data_end,
 			return FLOW_C_TRUNC_L4;
 		pkt->key.sport = uh->source;
 		pkt->key.dport = uh->dest;
+		pkt->invariant = uh->check;
 		pkt->hdr_len += sizeof(*uh);
 	} else if ((proto == IPPROTO_ICMP && pkt->key.ip_version == 4) ||
 		   (proto == IPPROTO_ICMPV6 && pkt->key.ip_version == 6)) {
@@ -321,6 +325,8 @@ static __always_inline int parse_l4hdr(struct hdr_cursor *nh, void *data_end,
 		if (pkt->l4_room < 8 || (void *)(icmp + 8) > data_end)
 			return FLOW_C_TRUNC_L4;
 		pkt->key.dport = bpf_htons(((__u16)icmp[0] << 8) | icmp[1]);
+		/* Echo identifier and sequence, or what the type puts there. */
+		pkt->invariant = *(__u32 *)(icmp + 4);
 		pkt->hdr_len += 8;
 	}
 	return 0;

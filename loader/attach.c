@@ -30,13 +30,16 @@
 #define TC_PROG_NAME	"flowacct_tc"
 #define MAX_FILTERS	64
 
-static const char *const pin_names[] = { "flows", "flow_stats", "state" };
+static const char *const pin_names[] = {
+	"flows", "flow_stats", "flow_sample_cfg", "flow_samples", "state",
+};
 
 struct attach_opts {
 	const char *ifname;
 	enum xdp_attach_mode mode;
 	bool shared;
 	__u32 max_flows;
+	struct flow_sample_config sample;
 };
 
 static const char *xdp_mode_name(int mode)
@@ -245,6 +248,14 @@ static int pin_maps(struct flowacct_bpf *skel, const struct attach_state *st)
 	err = bpf_map__pin(skel->maps.flow_stats, path);
 	if (err)
 		return err;
+	pin_path(path, sizeof(path), st->ifname, "flow_sample_cfg");
+	err = bpf_map__pin(skel->maps.flow_sample_cfg, path);
+	if (err)
+		return err;
+	pin_path(path, sizeof(path), st->ifname, "flow_samples");
+	err = bpf_map__pin(skel->maps.flow_samples, path);
+	if (err)
+		return err;
 	/* The state goes last: its presence means the attach completed. */
 	fd = state_map_create(st);
 	if (fd < 0)
@@ -366,6 +377,13 @@ static int attach(const struct attach_opts *o, int ifindex)
 		goto out_destroy;
 	}
 	st.xdp_prog_id = xdp_program__id(xp);
+	err = bpf_map_update_elem(bpf_map__fd(skel->maps.flow_sample_cfg),
+				  &(__u32){ 0 }, &o->sample, BPF_ANY);
+	if (err) {
+		err = -errno;
+		pr_err("can't set sampling: %s", strerror(-err));
+		goto out_detach;
+	}
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	if (!libxdp_get_error(mp) && mp) {
 		st.xdp_legacy = xdp_multiprog__is_legacy(mp);
@@ -425,7 +443,8 @@ static void attach_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: flowacct attach IFACE [--mode native|skb] [--map percpu|shared]\n"
-		"                       [--max-flows N]\n"
+		"                       [--max-flows N] [--sample N]\n"
+		"                       [--sample-mode every|random|hash] [--snaplen S]\n"
 		"Accounts every packet in (XDP) and out (TC egress) of IFACE until detach.\n");
 }
 
@@ -435,6 +454,9 @@ int do_attach(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'M' },
 		{ "map", required_argument, NULL, 'm' },
 		{ "max-flows", required_argument, NULL, 'n' },
+		{ "sample", required_argument, NULL, 'S' },
+		{ "sample-mode", required_argument, NULL, 'T' },
+		{ "snaplen", required_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -442,6 +464,7 @@ int do_attach(int argc, char **argv)
 	struct attach_opts o = {
 		.mode = XDP_MODE_NATIVE,
 		.max_flows = FLOW_DEFAULT_MAX_FLOWS,
+		.sample = { .snaplen = FLOW_DEFAULT_SNAPLEN },
 	};
 	struct pinned_iface p;
 	int c, ifindex, err;
@@ -464,6 +487,18 @@ int do_attach(int argc, char **argv)
 			break;
 		case 'n':
 			if (parse_max_flows(optarg, &o.max_flows))
+				return -1;
+			break;
+		case 'S':
+			if (parse_sample_rate(optarg, &o.sample.rate))
+				return -1;
+			break;
+		case 'T':
+			if (parse_sample_mode(optarg, &o.sample.mode))
+				return -1;
+			break;
+		case 'L':
+			if (parse_snaplen(optarg, &o.sample.snaplen))
 				return -1;
 			break;
 		case 'j':

@@ -23,6 +23,8 @@ static const struct command commands[] = {
 	{ "dump", do_dump, "the flow table of one or all attached interfaces" },
 	{ "stats", do_stats, "the counters of one or all attached interfaces" },
 	{ "status", do_status, "which interfaces are attached, and how" },
+	{ "capture", do_capture, "write IFACE's sampled packets to pcap or pcapng" },
+	{ "set", do_set, "change sampling on an attached interface" },
 	{ "replay", do_replay, "run a capture through the programs (BPF_PROG_TEST_RUN)" },
 };
 

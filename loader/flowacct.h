@@ -87,6 +87,20 @@ const char *counter_name(int idx);
 int counter_kind(int idx);
 const char *direction_name(int dir);
 const char *hook_name(int dir);
+void flow_key_str(const struct flow_key *k, char *buf, size_t len);
+
+/* capture.c: sampled packets to pcap or pcapng */
+struct sample_writer;
+int sample_writer_open(struct sample_writer **w, const char *path, bool pcapng,
+		       const char *ifname);
+int sample_writer_write(struct sample_writer *w, const void *rec, __u32 size,
+			__u64 ts_off);
+__u64 sample_writer_count(const struct sample_writer *w);
+void sample_writer_close(struct sample_writer *w);
+const char *sample_mode_name(int mode);
+int parse_sample_mode(const char *s, __u32 *mode);
+int parse_sample_rate(const char *s, __u32 *rate);
+int parse_snaplen(const char *s, __u32 *snaplen);
 
 /* flowacct.c: option values shared by several commands */
 int parse_u64(const char *s, __u64 min, __u64 max, __u64 *out);
@@ -100,5 +114,7 @@ int do_detach(int argc, char **argv);
 int do_status(int argc, char **argv);
 int do_dump(int argc, char **argv);
 int do_stats(int argc, char **argv);
+int do_capture(int argc, char **argv);
+int do_set(int argc, char **argv);
 
 #endif /* FLOWACCT_H */

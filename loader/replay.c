@@ -42,6 +42,9 @@ struct replay_opts {
 	enum flow_direction hook;
 	bool shared;
 	__u32 max_flows;
+	struct flow_sample_config sample;
+	const char *out;	/* -w: where sampled frames go */
+	bool pcapng;
 };
 
 /* One capture record turned into the Ethernet frame the programs expect. */
@@ -194,6 +197,9 @@ static int load_programs(struct flowacct_bpf **out, const struct replay_opts *o)
 		err = bpf_map__set_max_entries(skel->maps.flows, o->max_flows);
 	if (!err)
 		err = flowacct_bpf__load(skel);
+	if (!err && bpf_map_update_elem(bpf_map__fd(skel->maps.flow_sample_cfg),
+					&(__u32){ 0 }, &o->sample, BPF_ANY))
+		err = -errno;
 	if (err) {
 		flowacct_bpf__destroy(skel);
 		return err;
@@ -202,13 +208,22 @@ static int load_programs(struct flowacct_bpf **out, const struct replay_opts *o)
 	return 0;
 }
 
+static void on_replay_sample(void *ctx, int cpu, void *data, __u32 size)
+{
+	(void)cpu;
+	sample_writer_write(ctx, data, size, 0);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: flowacct replay FILE [--hook xdp|tc] [--map percpu|shared]\n"
-		"                       [--max-flows N] [-j]\n"
+		"                       [--max-flows N] [-j] [--sample N -w OUT\n"
+		"                       [--sample-mode every|random|hash] [--snaplen S]\n"
+		"                       [--format pcap|pcapng]]\n"
 		"Runs every frame of a pcap or pcapng capture through the XDP (default)\n"
-		"or TC program with BPF_PROG_TEST_RUN and prints the flows and counters.\n");
+		"or TC program with BPF_PROG_TEST_RUN and prints the flows and counters;\n"
+		"with --sample, writes the frames the program samples to OUT.\n");
 }
 
 static int parse_replay_opts(int argc, char **argv, struct replay_opts *o)
@@ -217,13 +232,18 @@ static int parse_replay_opts(int argc, char **argv, struct replay_opts *o)
 		{ "hook", required_argument, NULL, 'H' },
 		{ "map", required_argument, NULL, 'm' },
 		{ "max-flows", required_argument, NULL, 'n' },
+		{ "sample", required_argument, NULL, 'S' },
+		{ "sample-mode", required_argument, NULL, 'T' },
+		{ "snaplen", required_argument, NULL, 'L' },
+		{ "write", required_argument, NULL, 'w' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "w:jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'H':
 			if (!strcmp(optarg, "xdp"))
@@ -243,6 +263,29 @@ static int parse_replay_opts(int argc, char **argv, struct replay_opts *o)
 			if (parse_max_flows(optarg, &o->max_flows))
 				return -EINVAL;
 			break;
+		case 'S':
+			if (parse_sample_rate(optarg, &o->sample.rate))
+				return -EINVAL;
+			break;
+		case 'T':
+			if (parse_sample_mode(optarg, &o->sample.mode))
+				return -EINVAL;
+			break;
+		case 'L':
+			if (parse_snaplen(optarg, &o->sample.snaplen))
+				return -EINVAL;
+			break;
+		case 'w':
+			o->out = optarg;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "pcapng"))
+				o->pcapng = true;
+			else if (strcmp(optarg, "pcap")) {
+				pr_err("unknown format '%s': use pcap or pcapng", optarg);
+				return -EINVAL;
+			}
+			break;
 		case 'j':
 			json_output = true;
 			break;
@@ -260,6 +303,14 @@ static int parse_replay_opts(int argc, char **argv, struct replay_opts *o)
 		return -EINVAL;
 	}
 	o->file = argv[optind];
+	if (o->out && !o->sample.rate) {
+		pr_err("-w writes sampled frames: give --sample N too");
+		return -EINVAL;
+	}
+	if (o->out && !strcmp(o->out, "-") && !json_output) {
+		pr_err("-w - writes the capture to standard output: add -j so the report stays out of it, or write to a file");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -268,7 +319,10 @@ int do_replay(int argc, char **argv)
 	struct replay_opts o = {
 		.hook = FLOW_DIR_INGRESS,
 		.max_flows = FLOW_DEFAULT_MAX_FLOWS,
+		.sample = { .snaplen = FLOW_DEFAULT_SNAPLEN },
 	};
+	struct sample_writer *w = NULL;
+	struct perf_buffer *pb = NULL;
 	struct hook_stats stats[FLOW_NR_DIRS] = {};
 	struct flow_table table = {};
 	struct flowacct_bpf *skel = NULL;
@@ -313,6 +367,16 @@ int do_replay(int argc, char **argv)
 		goto out;
 	}
 	pin_to_current_cpu();
+	if (o.out) {
+		if (sample_writer_open(&w, o.out, o.pcapng, "replay"))
+			goto out;
+		pb = perf_buffer__new(bpf_map__fd(skel->maps.flow_samples), 256,
+				      on_replay_sample, NULL, w, NULL);
+		if (!pb) {
+			pr_err("can't read the sample buffer: %s", strerror(errno));
+			goto out;
+		}
+	}
 
 	while ((err = pcap_next_ex(pcap, &h, &data)) == 1) {
 		frames++;
@@ -328,6 +392,9 @@ int do_replay(int argc, char **argv)
 			       (unsigned long long)frames, o.file, strerror(-err));
 			goto out;
 		}
+		/* Drain as we go: the buffer holds a few MiB, a capture more. */
+		if (pb)
+			perf_buffer__consume(pb);
 	}
 	if (err == PCAP_ERROR) {
 		pr_err("reading '%s' after frame %llu: %s", o.file,
@@ -356,6 +423,8 @@ int do_replay(int argc, char **argv)
 	}
 	ret = 0;
 out:
+	perf_buffer__free(pb);
+	sample_writer_close(w);
 	flow_table_free(&table);
 	free(f);
 	flowacct_bpf__destroy(skel);

@@ -96,6 +96,30 @@ static bool proto_has_ports(const struct flow_key *k)
 	return k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP;
 }
 
+/* "tcp 192.0.2.1:40000 > 192.0.2.2:80", "icmp 192.0.2.1 > 192.0.2.2 type 8 code 0" */
+void flow_key_str(const struct flow_key *k, char *buf, size_t len)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], proto[16];
+	const char *pn = proto_name(k->proto);
+	__u16 sp = ntohs(k->sport), dp = ntohs(k->dport);
+
+	addr_str(k, k->src, src, sizeof(src));
+	addr_str(k, k->dst, dst, sizeof(dst));
+	if (pn)
+		snprintf(proto, sizeof(proto), "%s", pn);
+	else
+		snprintf(proto, sizeof(proto), "proto %u", k->proto);
+	if (proto_is_icmp(k))
+		snprintf(buf, len, "%s %s > %s type %u code %u", proto, src, dst,
+			 dp >> 8, dp & 0xff);
+	else if (proto_has_ports(k) && k->ip_version == 6)
+		snprintf(buf, len, "%s [%s]:%u > [%s]:%u", proto, src, sp, dst, dp);
+	else if (proto_has_ports(k))
+		snprintf(buf, len, "%s %s:%u > %s:%u", proto, src, sp, dst, dp);
+	else
+		snprintf(buf, len, "%s %s > %s", proto, src, dst);
+}
+
 static void print_row_json(struct json *j, const struct flow_row *r)
 {
 	const struct flow_key *k = &r->key;

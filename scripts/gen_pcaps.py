@@ -9,6 +9,7 @@ why it is not accounted. Nothing here reads flowacct's output. The output is
 deterministic: run it again and the files come out byte for byte the same.
 
     python3 scripts/gen_pcaps.py [OUTDIR]      (default: pcaps/)
+    python3 scripts/gen_pcaps.py --mixed N FILE   (one large mixed capture)
 
 For NAME.pcap, NAME.expected.json holds:
   frames    records in the capture
@@ -572,6 +573,12 @@ def unsupported_linktype():
 
 
 def main():
+    # --mixed N FILE: only a mixed capture of about N frames (large captures
+    # for statistical tests are made when needed, not committed).
+    if len(sys.argv) == 4 and sys.argv[1] == "--mixed":
+        with open(sys.argv[3], "wb") as f:
+            f.write(mixed(count=int(sys.argv[2]), seed=7).pcap_bytes())
+        return
     outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "pcaps")
     os.makedirs(outdir, exist_ok=True)

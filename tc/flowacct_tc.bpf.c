@@ -81,5 +81,7 @@ int flowacct_tc(struct __sk_buff *skb)
 		segs = skb->gso_segs;
 	reason = flowacct_parse_tc(skb, &pkt);
 	flow_account(st, &pkt, reason, segs, skb->ifindex, FLOW_DIR_EGRESS);
+	flow_sample(skb, st, &pkt, reason, skb->len, skb->ifindex,
+		    FLOW_DIR_EGRESS);
 	return TC_ACT_UNSPEC;
 }

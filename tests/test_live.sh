@@ -207,16 +207,22 @@ test_live_keeps_other_tc_filters() {
 # later attach and detach work and leave nothing behind.
 test_live_kill9() {
 	netns_pair
-	local d pid
-	for d in 0 0.02 0.1 0.3 0.6 1 1.5; do
+	local d pid out n=0
+	for d in 0 0.02 0.1 0.3 0.6 1 1.5 0 0.05 0.2 0.45 0.8 1.2 2; do
+		n=$((n + 1))
 		$INA "$FA" attach "$VA" >/dev/null 2>&1 &
 		pid=$!
 		sleep "$d"
 		kill -9 "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 		$INA ping -q -c 1 -W 2 192.0.2.2 >/dev/null || fail "no traffic after kill at ${d}s"
-		if [ $((RANDOM % 2)) = 0 ]; then
-			$INA "$FA" attach "$VA" || fail "attach after kill at ${d}s"
+		# Every other round, attach again first: it must work, or say
+		# "already attached" if the killed one had finished.
+		if [ $((n % 2)) = 0 ] && ! out=$($INA "$FA" attach "$VA" 2>&1); then
+			echo "$out" | grep -q "already attached" ||
+				fail "attach after kill at ${d}s: $out"
+			$INA "$FA" -j status | grep -q '"live":true' ||
+				fail "'already attached' after kill at ${d}s, but not live"
 		fi
 		# Detach cleans up whatever is there; "not attached" is fine if
 		# the kill came before anything was attached.

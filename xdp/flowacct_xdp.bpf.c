@@ -51,5 +51,7 @@ int flowacct_xdp(struct xdp_md *ctx)
 	reason = flowacct_parse_xdp(ctx, &pkt);
 	flow_account(st, &pkt, reason, 1, ctx->ingress_ifindex,
 		     FLOW_DIR_INGRESS);
+	flow_sample(ctx, st, &pkt, reason, bpf_xdp_get_buff_len(ctx),
+		    ctx->ingress_ifindex, FLOW_DIR_INGRESS);
 	return XDP_PASS;
 }
