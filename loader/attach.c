@@ -664,13 +664,15 @@ int do_status(int argc, char **argv)
 	} else if (!n) {
 		printf("no interface is attached\n");
 	} else {
-		printf("%-16s %-7s %-7s %-10s %-6s %9s %6s %6s %-5s %s\n", "IFACE",
+		printf("%-16s %-7s %-7s %-10s %-6s %9s %6s %6s %-5s %-20s %s\n", "IFACE",
 		       "IFINDEX", "XDP", "DISPATCH", "MAP", "MAX-FLOWS", "XDP-ID",
-		       "TC-ID", "LIVE", "SINCE");
+		       "TC-ID", "LIVE", "SINCE", "SAMPLING");
 	}
 	for (i = 0; i < n; i++) {
+		struct flow_sample_config sc = {};
+		char since[32], path[PATH_MAX], sampling[48];
 		bool here, live;
-		char since[32];
+		int fd;
 		time_t t;
 
 		if (pinned_iface_open(names[i], &p)) {
@@ -680,6 +682,17 @@ int do_status(int argc, char **argv)
 			continue;
 		}
 		pinned_iface_close(&p);
+		pin_path(path, sizeof(path), names[i], "flow_sample_cfg");
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			bpf_map_lookup_elem(fd, &(__u32){ 0 }, &sc);
+			close(fd);
+		}
+		if (sc.rate)
+			snprintf(sampling, sizeof(sampling), "1/%u %s snaplen %u", sc.rate,
+				 sample_mode_name(sc.mode), sc.snaplen);
+		else
+			snprintf(sampling, sizeof(sampling), "off");
 		here = p.state.netns_ino == netns;
 		live = here && xdp_live(&p.state) && tc_live(&p.state);
 		t = p.state.attached_at;
@@ -697,16 +710,22 @@ int do_status(int argc, char **argv)
 			json_u64(&j, "tc_prog_id", p.state.tc_prog_id);
 			json_bool(&j, "live", live);
 			json_u64(&j, "attached_at", p.state.attached_at);
+			json_obj_open(&j, "sampling");
+			json_u64(&j, "rate", sc.rate);
+			json_str(&j, "mode", sample_mode_name(sc.mode));
+			json_u64(&j, "snaplen", sc.snaplen);
+			json_obj_close(&j);
 			json_obj_close(&j);
 		} else {
-			printf("%-16s %-7u %-7s %-10s %-6s %9u %6u %6u %-5s %s\n",
+			printf("%-16s %-7u %-7s %-10s %-6s %9u %6u %6u %-5s %-20s %s\n",
 			       p.ifname, p.state.ifindex,
 			       xdp_mode_name(p.state.xdp_mode),
 			       p.state.xdp_legacy ? "direct" : "libxdp",
 			       p.state.shared_map ? "shared" : "percpu",
 			       p.state.max_flows, p.state.xdp_prog_id,
 			       p.state.tc_prog_id,
-			       !here ? "other-netns" : live ? "yes" : "NO", since);
+			       !here ? "other-netns" : live ? "yes" : "NO", since,
+			       sampling);
 		}
 	}
 	if (json_output) {
