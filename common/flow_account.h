@@ -81,6 +81,47 @@ static __always_inline void flow_value_add(struct flow_value *v, __u32 segs,
 		v->last_seen_ns = now;
 }
 
+/*
+ * A first fragment leaves its ports (and, for IPv6, its transport protocol)
+ * for the later fragments of its datagram; a later fragment takes them, or
+ * stays on ports 0 as an orphan if its first fragment was not seen (lost,
+ * out of order, or evicted). Fragments are rare: the map is touched only
+ * for them.
+ */
+static __always_inline void flow_frag_attribute(struct flow_stats *st,
+						struct flow_pkt *pkt, __u32 segs)
+{
+	struct frag_key fk = {};
+	struct frag_flow *ff;
+
+	__builtin_memcpy(fk.src, pkt->key.src, sizeof(fk.src));
+	__builtin_memcpy(fk.dst, pkt->key.dst, sizeof(fk.dst));
+	fk.id = pkt->frag_id;
+	fk.proto = pkt->frag_proto;
+	fk.ip_version = pkt->key.ip_version;
+
+	if (pkt->frag == FLOW_FRAG_FIRST) {
+		struct frag_flow f = {
+			.sport = pkt->key.sport,
+			.dport = pkt->key.dport,
+			.proto = pkt->key.proto,
+		};
+
+		/* A repeated first fragment replaces the entry: newest wins. */
+		bpf_map_update_elem(&flow_frags, &fk, &f, BPF_ANY);
+		return;
+	}
+	st->counters[FLOW_C_FRAGMENTS] += segs;
+	ff = bpf_map_lookup_elem(&flow_frags, &fk);
+	if (ff) {
+		pkt->key.sport = ff->sport;
+		pkt->key.dport = ff->dport;
+		pkt->key.proto = ff->proto;
+	} else {
+		st->counters[FLOW_C_FRAG_ORPHANS] += segs;
+	}
+}
+
 /**
  * flow_account - add one parsed frame to the books
  * @st: this CPU's stats slot for the hook's direction
@@ -115,8 +156,8 @@ static __always_inline void flow_account(struct flow_stats *st,
 
 	st->counters[FLOW_C_ACCOUNTED] += segs;
 	st->counters[FLOW_C_ACCOUNTED_BYTES] += bytes;
-	if (pkt->fragment)
-		st->counters[FLOW_C_FRAGMENTS] += segs;
+	if (pkt->frag)
+		flow_frag_attribute(st, pkt, segs);
 
 	v = bpf_map_lookup_elem(&flows, &pkt->key);
 	if (v) {

@@ -85,6 +85,7 @@ enum flow_counter_kind {
 	X(TRUNC_L4,		"trunc_l4",		FLOW_CK_REASON)	\
 	X(BAD_TCP_DOFF,		"bad_tcp_doff",		FLOW_CK_REASON)	\
 	X(FRAGMENTS,		"fragments",		FLOW_CK_INFO)	\
+	X(FRAG_ORPHANS,		"frag_orphans",		FLOW_CK_INFO)	\
 	X(OVERFLOW,		"overflow",		FLOW_CK_INFO)	\
 	X(INSERT_FULL,		"insert_fail_full",	FLOW_CK_INFO)	\
 	X(INSERT_NOMEM,		"insert_fail_nomem",	FLOW_CK_INFO)	\
@@ -114,6 +115,32 @@ struct flow_stats {
 	__u64 sample_tick;	/* frames since this CPU's last every-Nth sample */
 };
 _Static_assert(sizeof(struct flow_stats) % 8 == 0, "per-CPU values need 8-byte size");
+
+/*
+ * What a later fragment needs of its first. A datagram is its source,
+ * destination, protocol and ID (RFC 791); for IPv6 the protocol is the
+ * fragment header's next header, the same in every fragment, and the
+ * transport protocol, known only from the first fragment (AH may come
+ * between), travels with the ports.
+ */
+struct frag_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__u32 id;		/* IPv4 ID or IPv6 Identification, as on the wire */
+	__u8 proto;		/* IPv4 protocol, IPv6 fragment next header */
+	__u8 ip_version;
+	__u16 pad;
+};
+_Static_assert(sizeof(struct frag_key) == 40, "frag_key layout changed");
+
+struct frag_flow {
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+#define FLOW_FRAG_ENTRIES 8192
 
 /* Fixed when the programs are loaded (.rodata); the verifier prunes on it. */
 struct flow_config {

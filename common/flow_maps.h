@@ -18,6 +18,8 @@
  * (percpu: BPF_MAP_TYPE_PERCPU_HASH, shared: BPF_MAP_TYPE_HASH).
  * Preallocated, so a full table fails an insert with -E2BIG instead of
  * allocating on the packet path, and nothing is ever evicted.
+ * flow_frags may evict: it holds no counts, only which ports later
+ * fragments belong to, and a fragment that finds none is an orphan.
  */
 #define FLOW_MAPS(storage)						\
 	storage struct {						\
@@ -43,6 +45,12 @@
 		__uint(key_size, sizeof(__u32));			\
 		__uint(value_size, sizeof(__u32));			\
 	} flow_samples SEC(".maps");					\
+	storage struct {						\
+		__uint(type, BPF_MAP_TYPE_LRU_HASH);			\
+		__uint(max_entries, FLOW_FRAG_ENTRIES);			\
+		__type(key, struct frag_key);				\
+		__type(value, struct frag_flow);			\
+	} flow_frags SEC(".maps");					\
 	storage const volatile struct flow_config flow_cfg;		\
 	storage struct flow_replay_frame replay_frame
 

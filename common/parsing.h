@@ -85,8 +85,17 @@ struct flow_pkt {
 	__u32 hdr_len;	/* IP, extension and transport header bytes */
 	__u32 l4_room;	/* bytes of the datagram after the IP headers */
 	__u32 invariant; /* a field no router changes, for hash sampling */
+	__u32 frag_id;	/* IPv4 ID or IPv6 Identification of a fragment */
+	__u8 frag_proto; /* IPv4 protocol, or the fragment header's next header */
+	__u32 l4_off;	/* where the transport header starts, from data */
 	__u8 tcp_flags;
-	__u8 fragment;	/* a non-first fragment: ports unknown, left 0 */
+	__u8 frag;	/* enum flow_frag */
+};
+
+enum flow_frag {
+	FLOW_FRAG_NONE = 0,
+	FLOW_FRAG_FIRST,	/* offset 0, more to come: carries the ports */
+	FLOW_FRAG_LATER,	/* offset > 0: no transport header here */
 };
 
 static __always_inline int proto_is_vlan(__be16 h_proto)
@@ -144,8 +153,8 @@ static __always_inline void addr_map_v4(__u8 *dst, __be32 addr)
  * @room: bytes the frame held on the wire from this header on
  *
  * On success the cursor is past the options, pkt->ip_len is the total length
- * and pkt->key.proto the protocol; pkt->fragment is set for a fragment other
- * than the first, whose transport header is not here.
+ * and pkt->key.proto the protocol; pkt->frag says whether this is a first or
+ * a later fragment (whose transport header is not here).
  */
 static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
 				       __u64 room, int gso,
@@ -175,7 +184,12 @@ static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
 	pkt->key.ip_version = 4;
 	pkt->key.proto = iph->protocol;
 	pkt->invariant = iph->id;
-	pkt->fragment = (bpf_ntohs(iph->frag_off) & IP_OFFSET) != 0;
+	if (bpf_ntohs(iph->frag_off) & IP_OFFSET)
+		pkt->frag = FLOW_FRAG_LATER;
+	else if (bpf_ntohs(iph->frag_off) & IP_MF)
+		pkt->frag = FLOW_FRAG_FIRST;
+	pkt->frag_id = iph->id;
+	pkt->frag_proto = iph->protocol;
 	pkt->ip_len = tot_len;
 	pkt->hdr_len = hlen;
 	pkt->l4_room = tot_len - hlen;
@@ -197,7 +211,7 @@ static __always_inline int ipv6_is_ext(__u8 nexthdr)
  * fragment and AH headers, each inside the payload length. Stops at the first
  * other next-header value (transport, ESP, no-next-header, ...), which becomes
  * the flow's protocol, or at a fragment header with a non-zero offset, whose
- * own next-header value becomes the protocol (pkt->fragment set).
+ * own next-header value becomes the protocol (pkt->frag set to LATER).
  */
 static __always_inline int parse_ipv6_exthdrs(struct hdr_cursor *nh,
 					      void *data_end, __u8 nexthdr,
@@ -220,11 +234,20 @@ static __always_inline int parse_ipv6_exthdrs(struct hdr_cursor *nh,
 				return FLOW_C_TRUNC_IPV6_EXT;
 			nexthdr = fh->nexthdr;
 			len = sizeof(*fh);
+			pkt->frag_id = fh->identification;
+			pkt->frag_proto = fh->nexthdr;
 			if (bpf_ntohs(fh->frag_off) & IP6_OFFSET) {
-				pkt->fragment = 1;
+				pkt->frag = FLOW_FRAG_LATER;
 				pkt->key.proto = nexthdr;
 				return 0;
 			}
+			/*
+			 * M set: a first fragment; clear: atomic, not
+			 * fragmented. Of several fragment headers (RFC 8200
+			 * allows one) the last walked decides, as for the ID.
+			 */
+			pkt->frag = bpf_ntohs(fh->frag_off) & 1 ?
+				    FLOW_FRAG_FIRST : FLOW_FRAG_NONE;
 		} else {
 			/* Every header here starts with next header, length. */
 			if (pkt->l4_room < 8 || (void *)(opt + 2) > data_end)
@@ -332,14 +355,19 @@ static __always_inline int parse_l4hdr(struct hdr_cursor *nh, void *data_end,
 	return 0;
 }
 
+/* Farther than any transport header can start: 22 + 40 + 8 * 2048. */
+#define L4_OFF_MAX 0x7fff
+
 /**
- * parse_frame - everything the accountant needs from one frame
+ * parse_frame_l3 - Ethernet, VLAN tags, IP and IPv6 extension headers
  *
- * Returns 0 with pkt filled in (but for ifindex and direction), or the
- * counter naming why the frame is not accountable.
+ * Returns 0 with pkt filled in up to the transport header, whose offset from
+ * data is pkt->l4_off, or the counter naming why the frame is not
+ * accountable. parse_frame_l4() goes on from there, unless pkt->frag is
+ * FLOW_FRAG_LATER (there is no transport header then).
  */
-static __always_inline int parse_frame(struct parse_ctx *pc,
-				       struct flow_pkt *pkt)
+static __always_inline int parse_frame_l3(struct parse_ctx *pc,
+					  struct flow_pkt *pkt)
 {
 	struct hdr_cursor nh = { .pos = pc->data };
 	void *data_end = pc->data_end;
@@ -367,13 +395,29 @@ static __always_inline int parse_frame(struct parse_ctx *pc,
 			return FLOW_C_TRUNC_IPV6;
 		err = parse_ipv6hdr(&nh, data_end, pc->wire_len - l3_off,
 				    pc->gso, pkt);
-	} else
+	} else {
 		return FLOW_C_NON_IP;
-	if (err)
-		return err;
-	if (pkt->fragment)
-		return 0;
-	return parse_l4hdr(&nh, data_end, pkt);
+	}
+	pkt->l4_off = nh.pos - pc->data;
+	return err;
+}
+
+/**
+ * parse_frame_l4 - the transport header at pkt->l4_off
+ *
+ * Meant to run as its own verified function: it starts from a scalar offset,
+ * so the many cursor states parse_frame_l3() ends in never reach it.
+ */
+static __always_inline int parse_frame_l4(struct parse_ctx *pc,
+					  struct flow_pkt *pkt)
+{
+	__u32 off = pkt->l4_off;
+	struct hdr_cursor nh;
+
+	if (off > L4_OFF_MAX)
+		return FLOW_C_TRUNC_L4;
+	nh.pos = pc->data + off;
+	return parse_l4hdr(&nh, pc->data_end, pkt);
 }
 
 #endif /* FLOW_PARSING_H */

@@ -153,6 +153,7 @@ class Capture:
         self.snaplen = snaplen
         self.records = []  # (ts_ns, data, orig_len)
         self.flows = {}
+        self.first_frags = {}
         self.counters = {"seen": 0, "accounted": 0, "accounted_bytes": 0}
 
     def _record(self, data, caplen):
@@ -173,8 +174,28 @@ class Capture:
         self.count(name)
 
     def flow(self, data, ip_version, proto, src, dst, sport, dport, ip_len,
-             tcp_flags=0, fragment=False, caplen=None):
-        """A frame flowacct must account: its flow and IP-layer length."""
+             tcp_flags=0, fragment=False, caplen=None, first_frag_id=None,
+             frag_id=None, frag_proto=None):
+        """A frame flowacct must account: its flow and IP-layer length.
+
+        first_frag_id: this is the first fragment of datagram ID, whose flow
+        later fragments take: its ports, and its protocol, which for IPv6
+        only the first fragment shows. fragment with frag_id: a later
+        fragment, with the protocol of its IPv4 header or its fragment
+        header's next header; it takes the newest first fragment's flow, or
+        stays on ports 0 (an orphan) if none was sent. A datagram is its
+        addresses, ID and frag_proto (RFC 791, RFC 8200): the IPv4 protocol
+        or the fragment header's next header, `proto` unless given.
+        """
+        datagram = (ip_version, src, dst, proto if frag_proto is None else frag_proto)
+        if first_frag_id is not None:
+            self.first_frags[datagram + (first_frag_id,)] = (proto, sport, dport)
+        if fragment:
+            first = self.first_frags.get(datagram + (frag_id,))
+            if first is None:
+                self.count("frag_orphans")
+            else:
+                proto, sport, dport = first
         ts = self._record(data, caplen)
         key = (ip_version, proto, src, dst, sport, dport)
         f = self.flows.get(key)
@@ -326,11 +347,11 @@ def basic():
     # IPv4 fragments: the first carries the ports, the others go to ports 0.
     data = udp(6000, 7000, b"f" * 2000)
     c.flow(eth(ETH_P_IP, ipv4(A4, B4, UDP, data[:1480], ident=9, flags_frag=0x2000)),
-           4, UDP, A4, B4, 6000, 7000, 20 + 1480)
+           4, UDP, A4, B4, 6000, 7000, 20 + 1480, first_frag_id=9)
     c.flow(eth(ETH_P_IP, ipv4(A4, B4, UDP, data[1480:], ident=9, flags_frag=1480 // 8)),
-           4, UDP, A4, B4, 0, 0, 20 + len(data) - 1480, fragment=True)
+           4, UDP, A4, B4, 0, 0, 20 + len(data) - 1480, fragment=True, frag_id=9)
     c.flow(eth(ETH_P_IP, ipv4(A4, B4, TCP, b"t" * 64, ident=10, flags_frag=0x2000 | 100)),
-           4, TCP, A4, B4, 0, 0, 20 + 64, fragment=True)
+           4, TCP, A4, B4, 0, 0, 20 + 64, fragment=True, frag_id=10)
     # Other protocols: ports 0.
     for proto, body in ((GRE, b"\0\0\x08\x00" + b"g" * 40), (ESP, b"e" * 60),
                         (SCTP, b"s" * 48), (89, b"o" * 40)):
@@ -364,10 +385,10 @@ def basic():
     data = udp(20, 21, b"F" * 3000)
     p1 = ipv6(A6, B6, FRAGMENT, ext_frag(UDP, 0, True, 77) + data[:1448])
     p2 = ipv6(A6, B6, FRAGMENT, ext_frag(UDP, 1448 // 8, False, 77) + data[1448:])
-    c.flow(eth(ETH_P_IPV6, p1), 6, UDP, A6, B6, 20, 21, len(p1))
-    c.flow(eth(ETH_P_IPV6, p2), 6, UDP, A6, B6, 0, 0, len(p2), fragment=True)
+    c.flow(eth(ETH_P_IPV6, p1), 6, UDP, A6, B6, 20, 21, len(p1), first_frag_id=77)
+    c.flow(eth(ETH_P_IPV6, p2), 6, UDP, A6, B6, 0, 0, len(p2), fragment=True, frag_id=77)
     p3 = ipv6(A6, B6, HOPOPTS, ext_opts(FRAGMENT) + ext_frag(TCP, 50, True, 78) + b"T" * 80)
-    c.flow(eth(ETH_P_IPV6, p3), 6, TCP, A6, B6, 0, 0, len(p3), fragment=True)
+    c.flow(eth(ETH_P_IPV6, p3), 6, TCP, A6, B6, 0, 0, len(p3), fragment=True, frag_id=78)
     # No next header, ESP: protocol only.
     pkt = ipv6(A6, B6, NONXT, b"")
     c.flow(eth(ETH_P_IPV6, pkt), 6, NONXT, A6, B6, 0, 0, 40)
@@ -504,6 +525,81 @@ def cooked(name, linktype):
     return c
 
 
+def v4_frags(src, dst, proto, payload, ident, size):
+    """A datagram cut into fragments of `size` bytes: (offset, more, bytes)."""
+    out = []
+    for off in range(0, len(payload), size):
+        out.append((off, off + size < len(payload), payload[off:off + size]))
+    return out
+
+
+def fragments():
+    """Fragments in order, out of order, overlapping, orphaned: IPv4, IPv6."""
+    c = Capture("fragments")
+
+    def frag4(src, dst, proto, ident, off, more, chunk):
+        pkt = ipv4(src, dst, proto, chunk, ident=ident,
+                   flags_frag=(0x2000 if more else 0) | off // 8)
+        return eth(ETH_P_IP, pkt), 20 + len(chunk)
+
+    def frag6(src, dst, proto, ident, off, more, chunk):
+        pkt = ipv6(src, dst, FRAGMENT, ext_frag(proto, off // 8, more, ident) + chunk)
+        return eth(ETH_P_IPV6, pkt), len(pkt)
+
+    def send(maker, ver, proto, src, dst, ident, sport, dport, pieces):
+        for off, more, chunk in pieces:
+            frame, n = maker(src, dst, proto, ident, off, more, chunk)
+            if off == 0:
+                c.flow(frame, ver, proto, src, dst, sport, dport, n,
+                       tcp_flags=ACK | PSH if proto == TCP else 0,
+                       first_frag_id=ident if more else None)
+            else:
+                c.flow(frame, ver, proto, src, dst, 0, 0, n, fragment=True, frag_id=ident)
+
+    for ver, maker, a, b in ((4, frag4, A4, B4), (6, frag6, A6, B6)):
+        u = udp(1111, 2222, bytes(range(256)) * 12)           # 3080 bytes
+        t = tcp(3333, 4444, ACK | PSH, b"T" * 2500)
+        pieces = v4_frags(a, b, UDP, u, 0, 1232)
+        send(maker, ver, UDP, a, b, 100, 1111, 2222, pieces)          # in order
+        send(maker, ver, UDP, a, b, 101, 1111, 2222, pieces[::-1])    # reversed: orphans
+        send(maker, ver, UDP, a, b, 102, 1111, 2222,                  # first, last, middle
+             [pieces[0], pieces[2], pieces[1]])
+        tp = v4_frags(a, b, TCP, t, 0, 1200)
+        send(maker, ver, TCP, a, b, 103, 3333, 4444, tp)
+        # Overlapping: a later fragment repeats part of the first's range,
+        # and one overlaps another later fragment.
+        send(maker, ver, TCP, a, b, 104, 3333, 4444,
+             [tp[0], (600, True, t[600:1800]), tp[1], (1600, False, t[1600:])])
+        # Lost first fragment: every later one is an orphan.
+        send(maker, ver, UDP, a, b, 105, 1111, 2222, pieces[1:])
+        # The same ID from another source is another datagram.
+        other = v4_frags(a, b, UDP, udp(5555, 6666, b"o" * 3000), 0, 1232)
+        send(maker, ver, UDP, C4 if ver == 4 else "2001:db8::7", b, 100, 5555, 6666,
+             [other[0]])
+        send(maker, ver, UDP, a, b, 100, 1111, 2222, [pieces[1]])
+        # A first fragment sent again with other ports: the newest wins.
+        u2 = udp(7777, 8888, bytes(range(256)) * 12)
+        send(maker, ver, UDP, a, b, 106, 1111, 2222, [pieces[0]])
+        send(maker, ver, UDP, a, b, 106, 7777, 8888, [(0, True, u2[:1232])])
+        send(maker, ver, UDP, a, b, 106, 1111, 2222, pieces[1:])
+
+    # IPv6 with AH after the fragment header (RFC 8200's order): a later
+    # fragment's next header says AH, but it belongs to the first's UDP flow.
+    ah = ext_ah(UDP)
+    body = ah + udp(1212, 3434, b"a" * 2000)
+    for ident, order in ((200, (0, 1)), (201, (1,))):
+        for i in order:
+            off, chunk = (0, body[:1024]) if i == 0 else (1024, body[1024:])
+            pkt = ipv6(A6, B6, FRAGMENT, ext_frag(AH, off // 8, i == 0, ident) + chunk)
+            if i == 0:
+                c.flow(eth(ETH_P_IPV6, pkt), 6, UDP, A6, B6, 1212, 3434, len(pkt),
+                       first_frag_id=ident, frag_proto=AH)
+            else:
+                c.flow(eth(ETH_P_IPV6, pkt), 6, AH, A6, B6, 0, 0, len(pkt),
+                       fragment=True, frag_id=ident)
+    return c
+
+
 def jumbo():
     """9000-byte MTU frames: multi-buffer at XDP, longer than a TC test run."""
     c = Capture("jumbo")
@@ -582,7 +678,7 @@ def main():
     outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "pcaps")
     os.makedirs(outdir, exist_ok=True)
-    for cap in (basic(), malformed(), snaplen(), jumbo(), mixed(),
+    for cap in (basic(), malformed(), snaplen(), jumbo(), mixed(), fragments(),
                 cooked("sll", LINKTYPE_LINUX_SLL), cooked("sll2", LINKTYPE_LINUX_SLL2),
                 cooked("rawip", LINKTYPE_RAW)):
         cap.write(outdir)

@@ -16,8 +16,20 @@ static __always_inline int reason_is_truncation(int reason)
 	       reason == FLOW_C_TRUNC_IPV6_EXT || reason == FLOW_C_TRUNC_L4;
 }
 
-static __always_inline int parse_skb(struct __sk_buff *skb,
-				     struct flow_pkt *pkt)
+/* Global, so verified once on its own (see flowacct_parse_xdp). */
+__noinline int flowacct_parse_l4_tc(struct __sk_buff *skb, struct flow_pkt *pkt)
+{
+	struct parse_ctx pc = {
+		.data = (void *)(long)skb->data,
+		.data_end = (void *)(long)skb->data_end,
+	};
+
+	if (!pkt)
+		return FLOW_C_TRUNC_L4;
+	return parse_frame_l4(&pc, pkt);
+}
+
+__noinline int flowacct_parse_skb(struct __sk_buff *skb, struct flow_pkt *pkt)
 {
 	struct parse_ctx pc = {
 		.data = (void *)(long)skb->data,
@@ -25,16 +37,19 @@ static __always_inline int parse_skb(struct __sk_buff *skb,
 		.wire_len = skb->len,
 		.gso = skb->gso_segs > 1,
 	};
+	int err;
 
+	if (!pkt)
+		return FLOW_C_TRUNC_ETH;
 	if (flow_cfg.replay)
 		parse_ctx_replay(&pc);
-	return parse_frame(&pc, pkt);
+	err = parse_frame_l3(&pc, pkt);
+	if (err || pkt->frag == FLOW_FRAG_LATER)
+		return err;
+	return flowacct_parse_l4_tc(skb, pkt);
 }
 
-/*
- * Global, so verified once on its own (see flowacct_parse_xdp). Returns
- * parse_frame()'s verdict.
- */
+/* Returns 0 with pkt filled in, or the counter naming why not. */
 __noinline int flowacct_parse_tc(struct __sk_buff *skb, struct flow_pkt *pkt)
 {
 	__u32 linear;
@@ -42,7 +57,7 @@ __noinline int flowacct_parse_tc(struct __sk_buff *skb, struct flow_pkt *pkt)
 
 	if (!pkt)
 		return FLOW_C_TRUNC_ETH;
-	reason = parse_skb(skb, pkt);
+	reason = flowacct_parse_skb(skb, pkt);
 
 	/*
 	 * Headers may sit partly in the non-linear part. Pull only then: most
@@ -56,7 +71,7 @@ __noinline int flowacct_parse_tc(struct __sk_buff *skb, struct flow_pkt *pkt)
 		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ?
 					       skb->len : TC_PULL_LEN);
 		__builtin_memset(pkt, 0, sizeof(*pkt));
-		reason = parse_skb(skb, pkt);
+		reason = flowacct_parse_skb(skb, pkt);
 	}
 	return reason;
 }

@@ -16,16 +16,30 @@ struct {
 } XDP_RUN_CONFIG(flowacct_xdp);
 
 /*
- * A global function is verified once, on its own: the many packet-pointer
- * states the extension-header walk ends in do not multiply through the
- * accounting code after it. Returns parse_frame()'s verdict.
+ * Global functions are verified once each, on their own: the many
+ * packet-pointer states the extension-header walk ends in do not multiply
+ * through the transport parse, nor through the accounting after it.
  */
+__noinline int flowacct_parse_l4_xdp(struct xdp_md *ctx, struct flow_pkt *pkt)
+{
+	struct parse_ctx pc = {
+		.data = (void *)(long)ctx->data,
+		.data_end = (void *)(long)ctx->data_end,
+	};
+
+	if (!pkt)
+		return FLOW_C_TRUNC_L4;
+	return parse_frame_l4(&pc, pkt);
+}
+
+/* Returns 0 with pkt filled in, or the counter naming why not. */
 __noinline int flowacct_parse_xdp(struct xdp_md *ctx, struct flow_pkt *pkt)
 {
 	struct parse_ctx pc = {
 		.data = (void *)(long)ctx->data,
 		.data_end = (void *)(long)ctx->data_end,
 	};
+	int err;
 
 	if (!pkt)
 		return FLOW_C_TRUNC_ETH;
@@ -34,7 +48,10 @@ __noinline int flowacct_parse_xdp(struct xdp_md *ctx, struct flow_pkt *pkt)
 	else
 		/* Linear part plus fragments of a multi-buffer frame. */
 		pc.wire_len = bpf_xdp_get_buff_len(ctx);
-	return parse_frame(&pc, pkt);
+	err = parse_frame_l3(&pc, pkt);
+	if (err || pkt->frag == FLOW_FRAG_LATER)
+		return err;
+	return flowacct_parse_l4_xdp(ctx, pkt);
 }
 
 /* xdp.frags: attachable with a large MTU; lengths come from the IP header. */
