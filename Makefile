@@ -77,7 +77,7 @@ $(BUILD)/flowacct: $(LOADER_OBJS)
 
 # Test programs link the loader's map readers and counter names.
 TEST_LIB_OBJS := $(addprefix $(BUILD)/loader/,flowtab.o report.o json.o log.o)
-TEST_PROGS := $(BUILD)/tests/prog_test
+TEST_PROGS := $(BUILD)/tests/prog_test $(BUILD)/tests/fuzz_diff
 
 $(BUILD)/tests/%.o: tests/%.c | $(BUILD)/flowacct.skel.h
 	@mkdir -p $(@D)
@@ -108,4 +108,4 @@ demo: deps
 clean:
 	$(Q)rm -rf build
 
--include $(BPF_OBJS:.o=.d) $(LOADER_OBJS:.o=.d) $(TEST_PROGS:=.d)
+-include $(BPF_OBJS:.o=.d) $(LOADER_OBJS:.o=.d) $(TEST_PROGS:=.d) $(BUILD)/tests/ref_parser.d

@@ -165,6 +165,9 @@ static enum ref_verdict parse_ipv4(const struct view *v, size_t l3,
 
 	frag = be16_at(v, l3 + 6);
 	r->fragmented = (frag & 0x3fff) != 0;	/* MF or an offset */
+	r->frag_id = be16_at(v, l3 + 4);
+	r->frag_proto = ip[9];
+	r->first_fragment = (frag & 0x3fff) == 0x2000;
 	if (frag & 0x1fff) {
 		/* Only the first fragment carries the transport header. */
 		r->later_fragment = true;
@@ -179,7 +182,7 @@ static enum ref_verdict parse_ipv6(const struct view *v, size_t l3,
 	const uint8_t *ip = v->p + l3;
 	const uint8_t *h;
 	uint64_t off, room, len;
-	uint16_t plen;
+	uint16_t plen, fo;
 	uint8_t nh;
 	int i;
 
@@ -209,7 +212,15 @@ static enum ref_verdict parse_ipv6(const struct view *v, size_t l3,
 			h = v->p + off;
 			r->fragmented = true;
 			r->ext_headers++;
-			if ((h[2] << 8 | h[3]) & 0xfff8) {
+			fo = (uint16_t)(h[2] << 8 | h[3]);
+			r->frag_id = (uint32_t)h[4] << 24 | h[5] << 16 | h[6] << 8 | h[7];
+			r->frag_proto = h[0];
+			/*
+			 * RFC 8200 allows one fragment header; of several,
+			 * the last one walked is the one that counts.
+			 */
+			r->first_fragment = !(fo & 0xfff8) && (fo & 1);
+			if (fo & 0xfff8) {
 				/*
 				 * What follows is the middle of the original
 				 * packet: its next header is all we know.

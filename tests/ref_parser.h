@@ -54,6 +54,12 @@ struct ref_result {
 	uint32_t bytes;		/* IP-layer octets */
 	uint8_t tcp_flags;	/* byte 13 of the TCP header, else 0 */
 	bool later_fragment;	/* IPv4 offset or IPv6 fragment offset != 0 */
+	bool first_fragment;	/* offset 0 and more fragments to come */
+	uint32_t frag_id;	/* of a first or later fragment: IPv4 ID, or
+				 * the Identification of the last IPv6
+				 * fragment header walked */
+	uint8_t frag_proto;	/* IPv4 protocol, or that fragment header's
+				 * next header */
 
 	/* What the parse went through: for statistics and for sampling. */
 	uint8_t vlan_tags;

@@ -9,16 +9,16 @@ ALL_TESTS="test_fuzz_short test_fuzz_overflow test_fuzz_frames_replay
 
 FUZZ_SEED=${FUZZ_SEED:-20240601}
 
-# The fuzzer of build $1; the Makefile builds it as $1/tests/fuzz_diff.
+# The fuzzer of build $1 (the Makefile builds it with the tests).
 fuzz_bin() {
 	[ -x "$1/tests/fuzz_diff" ] ||
-		fail "$1/tests/fuzz_diff is not built: make BUILD=$1 $1/tests/fuzz_diff"
-	echo "$1/tests/fuzz_diff"
+		fail "$1/tests/fuzz_diff is not built: make BUILD=$1 tests"
+	FUZZ=$1/tests/fuzz_diff
 }
 
 # fuzz_run OUT ARGS...: a run that must end "N passed, 0 failed" and have
-# reached every verdict (a generator that stopped reaching one would pass
-# silently otherwise).
+# reached every verdict and attributed later fragments to their first (a
+# generator that stopped reaching either would pass silently otherwise).
 fuzz_run() {
 	local out=$1
 	shift
@@ -29,18 +29,20 @@ fuzz_run() {
 	tail -1 "$out"
 	grep -Eq '^[0-9]+ passed, 0 failed$' "$out" || fail "no closing line: $*"
 	grep -q '^coverage: all' "$out" || fail "$(grep '^coverage' "$out"): $*"
+	grep -Eq '^fragments: [1-9][0-9]* later ones attributed' "$out" ||
+		fail "no later fragment found its first: $*"
 }
 
 # ~100k frames per build through both hooks: 100k with the per-CPU table,
 # 50k with the shared one (same parser, different accounting path).
 test_fuzz_short() {
 	scratch
-	local b bin
+	local b
 	for b in $BUILDS; do
-		bin=$(fuzz_bin "$b")
-		fuzz_run "$SCRATCH/percpu.txt" "$bin" --frames 100000 --seed "$FUZZ_SEED" \
+		fuzz_bin "$b"
+		fuzz_run "$SCRATCH/percpu.txt" "$FUZZ" --frames 100000 --seed "$FUZZ_SEED" \
 			--map percpu --pcap "$SCRATCH/bad.pcap"
-		fuzz_run "$SCRATCH/shared.txt" "$bin" --frames 50000 --seed $((FUZZ_SEED + 1)) \
+		fuzz_run "$SCRATCH/shared.txt" "$FUZZ" --frames 50000 --seed $((FUZZ_SEED + 1)) \
 			--map shared --pcap "$SCRATCH/bad.pcap"
 		[ ! -e "$SCRATCH/bad.pcap" ] || fail "$b: disagreement frames were written"
 	done
@@ -50,11 +52,11 @@ test_fuzz_short() {
 # their bytes and count as failed inserts; the fuzzer checks each one.
 test_fuzz_overflow() {
 	scratch
-	local b bin map
+	local b map
 	for b in $BUILDS; do
-		bin=$(fuzz_bin "$b")
+		fuzz_bin "$b"
 		for map in percpu shared; do
-			fuzz_run "$SCRATCH/out.txt" "$bin" --frames 20000 --seed "$FUZZ_SEED" \
+			fuzz_run "$SCRATCH/out.txt" "$FUZZ" --frames 20000 --seed "$FUZZ_SEED" \
 				--map $map --max-flows 64 --check-every 1000
 			grep -Eq '^table: [1-9][0-9]* clears, [1-9][0-9]* runs into the overflow row$' \
 				"$SCRATCH/out.txt" || fail "$b ($map): the table never overflowed"
@@ -68,7 +70,8 @@ test_fuzz_overflow() {
 test_fuzz_frames_replay() {
 	scratch
 	local b=${BUILDS%% *} hook
-	"$(fuzz_bin "$b")" --frames 20000 --seed $((FUZZ_SEED + 2)) \
+	fuzz_bin "$b"
+	"$FUZZ" --frames 20000 --seed $((FUZZ_SEED + 2)) \
 		--save "$SCRATCH/all.pcap" >"$SCRATCH/out.txt" ||
 		fail "fuzz run: $(tail -1 "$SCRATCH/out.txt")"
 	for hook in xdp tc; do
@@ -97,7 +100,8 @@ test_fuzz_frames_replay() {
 test_fuzz_ref_vs_tshark() {
 	scratch
 	local b=${BUILDS%% *}
-	"$(fuzz_bin "$b")" --frames 40000 --seed $((FUZZ_SEED + 3)) \
+	fuzz_bin "$b"
+	"$FUZZ" --frames 40000 --seed $((FUZZ_SEED + 3)) \
 		--tshark-sample "$SCRATCH/sample.pcap" --sample-every 2 >"$SCRATCH/out.txt" ||
 		fail "fuzz run: $(tail -1 "$SCRATCH/out.txt")"
 	grep '^tshark sample' "$SCRATCH/out.txt"
