@@ -173,29 +173,111 @@ void flow_table_add_overflow(struct flow_table *t, const struct hook_stats *st,
 	flow_table_append(t, &key, &st->overflow, true);
 }
 
-static enum flow_sort sort_by;
+/*
+ * Sorting a million 96-byte rows through qsort's comparator touched both
+ * rows of every comparison and copied rows around; this sorts small
+ * records that carry what the order needs, then moves each row once.
+ */
+struct sort_rec {
+	__u64 primary;		/* the field sorted by */
+	__u64 packets;		/* the first tie-break */
+	size_t idx;		/* the row, for the key tie-break */
+};
+
+static const struct flow_row *sort_rows;
 
 static int cmp_u64_desc(__u64 a, __u64 b)
 {
 	return a < b ? 1 : a > b ? -1 : 0;
 }
 
+static inline bool rec_before(const struct sort_rec *a, const struct sort_rec *b)
+{
+	int c;
+
+	if (a->primary != b->primary)
+		return a->primary > b->primary;
+	if (a->packets != b->packets)
+		return a->packets > b->packets;
+	c = memcmp(&sort_rows[a->idx].key, &sort_rows[b->idx].key,
+		   sizeof(struct flow_key));
+	/* Rows that compare equal keep their order, as a stable sort would. */
+	return c ? c < 0 : a->idx < b->idx;
+}
+
+/*
+ * A bottom-up merge sort with the comparison inlined (qsort's indirect
+ * call per comparison was most of the sort). Returns the sorted array,
+ * which is @a or @tmp.
+ */
+static struct sort_rec *sort_recs(struct sort_rec *a, struct sort_rec *tmp,
+				  size_t n)
+{
+	struct sort_rec *from = a, *to = tmp, *t;
+	size_t width, lo, mid, hi, i, j, k;
+
+	for (width = 1; width < n; width *= 2) {
+		for (lo = 0; lo < n; lo += 2 * width) {
+			mid = lo + width < n ? lo + width : n;
+			hi = lo + 2 * width < n ? lo + 2 * width : n;
+			i = lo, j = mid, k = lo;
+			while (i < mid && j < hi)
+				to[k++] = rec_before(&from[j], &from[i]) ?
+						  from[j++] : from[i++];
+			while (i < mid)
+				to[k++] = from[i++];
+			while (j < hi)
+				to[k++] = from[j++];
+		}
+		t = from, from = to, to = t;
+	}
+	return from;
+}
+
+/* Puts row recs[i].idx at position i, following each cycle once. */
+static void permute_rows(struct flow_row *rows, struct sort_rec *recs, size_t n)
+{
+	struct flow_row tmp;
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++) {
+		if (recs[i].idx == i)
+			continue;
+		tmp = rows[i];
+		j = i;
+		for (;;) {
+			k = recs[j].idx;
+			recs[j].idx = j;
+			if (k == i) {
+				rows[j] = tmp;
+				break;
+			}
+			rows[j] = rows[k];
+			j = k;
+		}
+	}
+}
+
+static enum flow_sort sort_by;
+
+static __u64 sort_field(const struct flow_row *r, enum flow_sort by)
+{
+	switch (by) {
+	case SORT_PACKETS:
+		return r->val.packets;
+	case SORT_LAST:
+		return r->val.last_seen_ns;
+	case SORT_BYTES:
+	default:
+		return r->val.bytes;
+	}
+}
+
 static int cmp_rows(const void *pa, const void *pb)
 {
 	const struct flow_row *a = pa, *b = pb;
-	int c = 0;
+	int c = cmp_u64_desc(sort_field(a, sort_by), sort_field(b, sort_by));
 
-	switch (sort_by) {
-	case SORT_BYTES:
-		c = cmp_u64_desc(a->val.bytes, b->val.bytes);
-		break;
-	case SORT_PACKETS:
-		c = cmp_u64_desc(a->val.packets, b->val.packets);
-		break;
-	case SORT_LAST:
-		c = cmp_u64_desc(a->val.last_seen_ns, b->val.last_seen_ns);
-		break;
-	}
 	if (!c)
 		c = cmp_u64_desc(a->val.packets, b->val.packets);
 	if (!c)
@@ -203,12 +285,33 @@ static int cmp_rows(const void *pa, const void *pb)
 	return c;
 }
 
-/* Sorts by @by, largest first; ties break on packets, then on the key. */
+/*
+ * Sorts by @by, largest first; ties break on packets, then on the key.
+ * Without memory for the records it sorts the rows themselves, slower,
+ * into the same order.
+ */
 void flow_table_sort(struct flow_table *t, enum flow_sort by)
 {
-	sort_by = by;
-	if (t->n)
+	struct sort_rec *recs, *sorted;
+	size_t i;
+
+	if (t->n < 2)
+		return;
+	recs = malloc(2 * t->n * sizeof(*recs));
+	if (!recs) {
+		sort_by = by;
 		qsort(t->rows, t->n, sizeof(*t->rows), cmp_rows);
+		return;
+	}
+	for (i = 0; i < t->n; i++) {
+		recs[i].primary = sort_field(&t->rows[i], by);
+		recs[i].packets = t->rows[i].val.packets;
+		recs[i].idx = i;
+	}
+	sort_rows = t->rows;
+	sorted = sort_recs(recs, recs + t->n, t->n);
+	permute_rows(t->rows, sorted, t->n);
+	free(recs);
 }
 
 static int cmp_keys(const void *pa, const void *pb)

@@ -76,13 +76,86 @@ static void tcp_flags_str(__u32 flags, char *buf)
 	buf[n] = '\0';
 }
 
+/* "192.0.2.1" into @p; returns the end. */
+static char *put_ipv4(char *p, const __u8 *a)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (i)
+			*p++ = '.';
+		if (a[i] >= 100)
+			*p++ = '0' + a[i] / 100;
+		if (a[i] >= 10)
+			*p++ = '0' + a[i] / 10 % 10;
+		*p++ = '0' + a[i] % 10;
+	}
+	*p = '\0';
+	return p;
+}
+
+/*
+ * The text inet_ntop(AF_INET6) gives, written here because glibc's
+ * formats every group with sprintf, which was a large part of dumping a big
+ * table. The same rules: groups in lowercase hex without leading zeros; the
+ * longest run of two or more zero groups (the first of equal runs) becomes
+ * "::"; ::a.b.c.d and ::ffff:a.b.c.d keep their IPv4 tail dotted.
+ */
+static void put_ipv6(char *p, const __u8 *a)
+{
+	static const char hex[] = "0123456789abcdef";
+	int best = -1, best_len = 0, run = -1, run_len = 0, i, sh;
+	__u16 w[8];
+
+	for (i = 0; i < 8; i++) {
+		w[i] = a[2 * i] << 8 | a[2 * i + 1];
+		if (!w[i]) {
+			if (run < 0)
+				run = i, run_len = 0;
+			if (++run_len > best_len)
+				best = run, best_len = run_len;
+		} else {
+			run = -1;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+
+	for (i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*p++ = ':';
+			continue;
+		}
+		if (i)
+			*p++ = ':';
+		if (i == 6 && best == 0 &&
+		    (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+			put_ipv4(p, a + 12);
+			return;
+		}
+		for (sh = 12; sh > 0 && !(w[i] >> sh); sh -= 4)
+			;
+		for (; sh >= 0; sh -= 4)
+			*p++ = hex[(w[i] >> sh) & 0xf];
+	}
+	if (best >= 0 && best + best_len == 8)
+		*p++ = ':';
+	*p = '\0';
+}
+
 static void addr_str(const struct flow_key *k, const __u8 *addr, char *buf,
 		     size_t len)
 {
+	if (len < INET6_ADDRSTRLEN) {
+		inet_ntop(k->ip_version == 4 ? AF_INET : AF_INET6,
+			  k->ip_version == 4 ? addr + 12 : addr, buf, len);
+		return;
+	}
 	if (k->ip_version == 4)
-		inet_ntop(AF_INET, addr + 12, buf, len);
+		put_ipv4(buf, addr + 12);
 	else
-		inet_ntop(AF_INET6, addr, buf, len);
+		put_ipv6(buf, addr);
 }
 
 static bool proto_is_icmp(const struct flow_key *k)
