@@ -109,3 +109,4 @@ clean:
 	$(Q)rm -rf build
 
 -include $(BPF_OBJS:.o=.d) $(LOADER_OBJS:.o=.d) $(TEST_PROGS:=.d) $(BUILD)/tests/ref_parser.d
+include tests/bench/bench.mk

@@ -19,6 +19,7 @@ PACKAGES=(
 	iputils-ping util-linux		# ping; nsenter, setpriv
 	# tests
 	python3 tcpdump tshark iperf3 socat
+	netsniff-ng softflowd linux-perf	# bench: trafgen, a user-space peer, profiles
 )
 
 missing=()

@@ -1,0 +1,469 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# make bench: measures flowacct and writes tests/bench/RESULTS.md.
+#
+#   scripts/bench.sh [--quick] [--out FILE] [--raw FILE]
+#
+# 1. per-packet cost through BPF_PROG_TEST_RUN (tests/bench/flowbench pkt),
+#    with where the time goes (perf) for the XDP program and the minimal one;
+# 2. dump of a million flows: flowacct dump -j, dump --top 20, bpftool;
+# 3. live rate over a veth pair between two namespaces of our own, trafgen
+#    sending small UDP packets over many flows;
+# 4. bytes per flow of each map mode (flowbench mem);
+# 5. the same traffic through softflowd (a user-space peer) from a pcap.
+#
+# Everything it makes (namespaces, veths, pins, files) is removed on exit,
+# failed or not. --quick is the smoke run of `make test`: tiny counts, short
+# windows, one round. Needs root, and the builds of `make bench-build`.
+
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD=${BUILD:-build}
+CLANG=${CLANG:-clang}
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
+FA=$BUILD/flowacct
+FB=$BUILD/tests/bench/flowbench
+OUT=tests/bench/RESULTS.md
+RAW=
+QUICK=0
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) QUICK=1 ;;
+	--out) OUT=$2; shift ;;
+	--raw) RAW=$2; shift ;;
+	*) echo "Usage: scripts/bench.sh [--quick] [--out FILE] [--raw FILE]" >&2; exit 1 ;;
+	esac
+	shift
+done
+
+if [ "$(id -u)" != 0 ]; then
+	echo "scripts/bench.sh: needs root (BPF, network namespaces)" >&2
+	exit 1
+fi
+for f in "$FA" "$FB"; do
+	[ -x "$f" ] || { echo "scripts/bench.sh: $f is not built: make bench-build" >&2; exit 1; }
+done
+
+if [ $QUICK = 1 ]; then
+	ROUNDS=1 DUMP_FLOWS=20000 DUMP_MAX=32768 LIVE_WARMUP=0.2 LIVE_WINDOW=0.5
+	PEER_PACKETS=20000 PKT_ARGS=(--quick)
+else
+	ROUNDS=3 DUMP_FLOWS=1000000 DUMP_MAX=1048576 LIVE_WARMUP=1 LIVE_WINDOW=3
+	PEER_PACKETS=500000 PKT_ARGS=()
+fi
+LIVE_FLOWS=4096
+CPUS=$(nproc)
+GEN_CPU=$((CPUS - 1))	# trafgen and the receive path; everything else elsewhere
+
+# shellcheck source=tests/lib.sh
+source tests/lib.sh
+netns_pair	# $NSA/$VA (192.0.2.1) <-> $NSB/$VB (192.0.2.2), removed on exit
+PINS_MADE+=("$VB")
+REPORT=$SCRATCH/report.md
+
+say() { echo "bench: $*" >&2; }
+
+# stats V...: "median min max" of the numbers given.
+stats() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "%s %s %s\n", m, v[1], v[NR] }'
+}
+
+# seconds CMD...: wall time of CMD, its output discarded.
+seconds() {
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" >/dev/null
+	t1=$(date +%s%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e9 }'
+}
+
+# ---- the machine -------------------------------------------------------------
+
+machine() {
+	local model hv
+	model=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
+	hv=$(lscpu | sed -n 's/^Hypervisor vendor: *//p' | head -1)
+	cat <<-EOF
+	# flowacct benchmark results
+
+	Written by \`make bench\` (scripts/bench.sh)$([ $QUICK = 1 ] && echo ", --quick: smoke-test counts, not figures") on $(date -u +%Y-%m-%dT%H:%MZ).
+
+	| | |
+	|---|---|
+	| CPU | $model${hv:+ (virtual machine, $hv hypervisor)} |
+	| cores | $CPUS |
+	| memory | $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) |
+	| kernel | $(uname -r) |
+	| BPF compiler | $($CLANG --version | head -1) |
+	| user space | $(gcc --version | head -1), libbpf $(pkg-config --modversion libbpf) |
+	| load average at start | $(cut -d' ' -f1-3 /proc/loadavg) |
+
+	Figures from a virtual machine with 2 cores: expect a few percent of noise
+	between runs; the ratios, each taken within one run, move less than the
+	figures.
+
+	EOF
+}
+
+# ---- 1. per-packet cost ------------------------------------------------------
+
+per_packet() {
+	local raw=${RAW:-$SCRATCH/pkt.tsv}
+	say "per-packet cost (BPF_PROG_TEST_RUN)"
+	echo "## 1. Per-packet cost"
+	echo
+	"$FB" pkt "${PKT_ARGS[@]}" --raw "$raw"
+	PKT_RAW=$raw
+}
+
+# figure HOOK WORKLOAD VARIANT: the median of that case from the raw file.
+figure() {
+	local v
+	v=$(awk -F'\t' -v h="$1" -v w="$2" -v p="$3" \
+		'$1 == h && $2 == w && $3 == p { print $5 }' "$PKT_RAW")
+	# shellcheck disable=SC2086
+	stats $v | cut -d' ' -f1
+}
+
+# Where the time goes: perf samples on the benchmark's CPU while one case
+# runs, split by function and scaled to that case's ns per packet. The test
+# run's own loop is in both; the hash lookup (htab_map_hash,
+# lookup_nulls_elem_raw, memcmp) is the same work in both.
+# profile_case ONLY REPEAT NAME: perf samples on the benchmark's CPU for 2 s
+# while case ONLY (flowbench pkt --only) runs; leaves "function<TAB>ns" in
+# $SCRATCH/prof-NAME.txt (functions over 1%) and the case's ns in .tsv.
+profile_case() {
+	local only=$1 repeat=$2 name=$3 pid ns
+	"$FB" pkt --rounds 1 --repeat "$repeat" --cpu "$GEN_CPU" --only "$only" \
+		>"$SCRATCH/prof-$name.tsv" 2>/dev/null &
+	pid=$!
+	sleep 1.5	# loaded and running
+	perf record -q -C "$GEN_CPU" -e cpu-clock -F 4999 -o "$SCRATCH/perf-$name.data" \
+		-- sleep 2 2>/dev/null
+	wait $pid
+	ns=$(cut -f5 "$SCRATCH/prof-$name.tsv")
+	perf report -i "$SCRATCH/perf-$name.data" --no-children --sort sym \
+		--stdio -q 2>/dev/null |
+		awk -v ns="$ns" '$1 ~ /%$/ { p = $1; sub(/%/, "", p); s = $3;
+			sub(/^bpf_prog_[0-9a-f]+_/, "bpf: ", s);
+			if (p >= 1) printf "%s\t%.1f\n", s, p * ns / 100 }' \
+		>"$SCRATCH/prof-$name.txt"
+}
+
+# Where the time goes, per function, for the XDP program against the
+# minimal one, and for sampling every frame. Each case must run longer
+# than the 3.5 s the profile waits for.
+profile() {
+	command -v perf >/dev/null || { echo "(perf is not installed: no profile)"; echo; return; }
+	say "profile (perf)"
+	profile_case 0,0,4 60000000 ours
+	profile_case 0,0,1 60000000 min
+	profile_case 0,0,7 14000000 s1
+	cat <<-EOF
+	#### Where the time goes: XDP, IPv4 TCP, per function
+
+	perf (cpu-clock samples: this VM has no hardware counters, so
+	\`bpftool prog profile\` cannot run) on the benchmark's CPU for 2 s
+	while one case runs, each function's share turned into ns of that
+	case's figure; functions under 1% left out. BPF programs show as
+	"bpf: NAME"; flowacct's global functions are programs of their own. The
+	test run's loop (bpf_test_run, __local_bh_enable_ip,
+	bpf_test_timer_continue) is the floor; htab_map_hash,
+	lookup_nulls_elem_raw, memcmp and __htab_map_lookup_elem are the hash
+	lookup both do.
+
+	| function | flowacct percpu, ns | minimal, ns |
+	|---|---:|---:|
+	EOF
+	awk -F'\t' 'FNR == NR { o[$1] = $2; order[++n] = $1; next }
+		{ m[$1] = $2; if (!($1 in o)) order[++n] = $1 }
+		END { for (i = 1; i <= n; i++) { k = order[i];
+			printf "| %s | %s | %s |\n", k, (k in o) ? o[k] : "", (k in m) ? m[k] : "" } }' \
+		"$SCRATCH/prof-ours.txt" "$SCRATCH/prof-min.txt"
+	echo
+	echo "Totals: flowacct $(cut -f5 "$SCRATCH/prof-ours.tsv") ns, minimal $(cut -f5 "$SCRATCH/prof-min.tsv") ns."
+	echo
+	echo "Sampling every frame (flowacct percpu, 1 in 1, $(cut -f5 "$SCRATCH/prof-s1.tsv") ns a packet):"
+	echo
+	echo "| function | ns |"
+	echo "|---|---:|"
+	head -5 "$SCRATCH/prof-s1.txt" | awk -F'\t' '{ printf "| %s | %s |\n", $1, $2 }'
+	echo
+	echo "native_write_msr there is the APIC write of a self-IPI: every"
+	echo "perf_event_output ends in perf_output_put_handle -> irq_work_queue ->"
+	echo "arch_irq_work_raise to wake the reader (libbpf's perf_buffer opens its"
+	echo "events with wakeup_events 1, as \`flowacct capture\` does), and in a"
+	echo "KVM guest that write is a VM exit."
+	echo
+}
+
+# ---- 2. dump -----------------------------------------------------------------
+
+# dump_row WHAT REFERENCE SECONDS...: one row of the dump table.
+dump_row() {
+	local what=$1 ref=$2 m lo hi
+	shift 2
+	read -r m lo hi < <(stats "$@")
+	printf '| `%s` | %.2f | %.2f | %.2f | %.1f |\n' "$what" "$m" "$lo" "$hi" \
+		"$(awk -v a="$m" -v b="$ref" 'BEGIN { print a / b }')"
+}
+
+dump_bench() {
+	local r ifx pin n json top bpft j b m lo hi
+	say "dump of $DUMP_FLOWS flows"
+	$INA "$FA" attach "$VA" --max-flows "$DUMP_MAX" >/dev/null 2>&1
+	ifx=$(ip -n "$NSA" -o link show dev "$VA" | cut -d: -f1)
+	pin=/sys/fs/bpf/flowacct/$VA/flows
+	"$FB" fill "$pin" "$DUMP_FLOWS" "$ifx"
+	# The table must hold what was put in (and what ND or ARP added).
+	n=$($INA "$FA" dump --top 1 | sed -nE 's/^\(([0-9]+) more flows\)/\1/p')
+	[ "${n:-0}" -ge $((DUMP_FLOWS - 1)) ] ||
+		fail "the table holds $((${n:-0} + 1)) flows, not $DUMP_FLOWS"
+	json=() top=() bpft=()
+	for r in $(seq "$ROUNDS"); do
+		json+=("$(seconds $INA "$FA" dump -j)")
+		top+=("$(seconds $INA "$FA" dump --sort bytes --top 20)")
+		bpft+=("$(seconds bpftool map dump pinned "$pin")")
+	done
+	$INA "$FA" detach "$VA" >/dev/null
+	read -r j _ < <(stats "${json[@]}")
+	read -r b _ < <(stats "${bpft[@]}")
+	cat <<-EOF
+	## 2. Dump
+
+	$DUMP_FLOWS flows in the table of an attached interface (\`--map percpu\`,
+	\`--max-flows $DUMP_MAX\`; flows put in with batch updates by
+	\`flowbench fill\`, 7 in 10 IPv4, both directions, counts on both CPUs),
+	output to /dev/null. Wall time in seconds, median of $ROUNDS interleaved
+	rounds, with min and max.
+
+	| command | median s | min | max | x flowacct dump -j |
+	|---|---:|---:|---:|---:|
+	EOF
+	dump_row "flowacct dump -j" "$j" "${json[@]}"
+	dump_row "flowacct dump --sort bytes --top 20" "$j" "${top[@]}"
+	dump_row "bpftool map dump pinned .../flows" "$j" "${bpft[@]}"
+	echo
+	awk -v j="$j" -v b="$b" 'BEGIN {
+		x = b / j
+		printf "Targets: `flowacct dump -j` under 1 s: %s (%.2f s); at least 5 times faster than bpftool: %s (%.1f times).\n",
+			(j < 1) ? "met" : "missed", j, (x >= 5) ? "met" : "missed", x }'
+	echo
+}
+
+# ---- 3. live rate ------------------------------------------------------------
+
+rx_packets() {
+	ip -n "$NSB" -s -j link show dev "$VB" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])'
+}
+
+# The receiver's packets per second over the window, after the warmup.
+measure_rate() {
+	local a b ta tb
+	sleep "$LIVE_WARMUP"
+	a=$(rx_packets); ta=$(date +%s%N)
+	sleep "$LIVE_WINDOW"
+	b=$(rx_packets); tb=$(date +%s%N)
+	awk -v a="$a" -v b="$b" -v ta="$ta" -v tb="$tb" \
+		'BEGIN { printf "%.0f\n", (b - a) / ((tb - ta) / 1e9) }'
+}
+
+LIVE_CONFIGS=(none noop rx-minimal rx-percpu rx-shared rx-percpu-sampled tx-percpu tx-shared)
+declare -A LIVE_DESC=(
+	[none]="nothing attached"
+	[noop]="receiver: a no-op XDP program (the XDP path's floor)"
+	[rx-minimal]="receiver: the minimal accountant (XDP)"
+	[rx-percpu]="receiver: flowacct --map percpu (XDP ingress)"
+	[rx-shared]="receiver: flowacct --map shared (XDP ingress)"
+	[rx-percpu-sampled]="receiver: flowacct --map percpu --sample 100, capture running"
+	[tx-percpu]="sender: flowacct --map percpu (TC egress)"
+	[tx-shared]="sender: flowacct --map shared (TC egress)"
+)
+
+# live_config CONFIG: attach what CONFIG needs, measure, take it away.
+live_config() {
+	local c=$1 rate cap=
+	case $c in
+	noop) $INB "$FB" xdp-attach noop "$VB" ;;
+	rx-minimal) $INB "$FB" xdp-attach minimal "$VB" ;;
+	rx-percpu) $INB "$FA" attach "$VB" --map percpu >/dev/null 2>&1 ;;
+	rx-shared) $INB "$FA" attach "$VB" --map shared >/dev/null 2>&1 ;;
+	rx-percpu-sampled)
+		$INB "$FA" attach "$VB" --map percpu --sample 100 >/dev/null 2>&1
+		$INB taskset -c 0 "$FA" capture "$VB" -w /dev/null \
+			--duration "$(awk -v a="$LIVE_WARMUP" -v b="$LIVE_WINDOW" 'BEGIN { print int(a + b + 2) }')" \
+			>/dev/null 2>&1 &
+		cap=$!
+		;;
+	tx-percpu) $INA "$FA" attach "$VA" --map percpu >/dev/null 2>&1 ;;
+	tx-shared) $INA "$FA" attach "$VA" --map shared >/dev/null 2>&1 ;;
+	esac
+	rate=$(measure_rate)
+	case $c in
+	noop | rx-minimal) ip -n "$NSB" link set dev "$VB" xdp off ;;
+	rx-*)
+		$INB "$FA" stats "$VB" -j | grep '"seen":[1-9]' >/dev/null ||
+			fail "flowacct on $VB saw nothing"
+		[ -z "$cap" ] || { kill "$cap" 2>/dev/null; wait "$cap" 2>/dev/null || true; }
+		$INB "$FA" detach "$VB" >/dev/null
+		;;
+	tx-*)
+		$INA "$FA" stats "$VA" -j | grep '"seen":[1-9]' >/dev/null ||
+			fail "flowacct on $VA saw nothing"
+		$INA "$FA" detach "$VA" >/dev/null
+		;;
+	esac
+	echo "$rate"
+}
+
+live_bench() {
+	local r c gen rates=() m lo hi base
+	declare -A got
+	say "live rate (trafgen over veth)"
+	# Small UDP packets over LIVE_FLOWS source ports, to a MAC that is not
+	# the receiver's: the receiver drops them at the IP layer as not for
+	# this host, so the rate is bounded by the veth and XDP path, not by
+	# a socket, and flowacct's share shows.
+	cat >"$SCRATCH/udp.trafgen" <<-EOF
+	{
+	  eth(da=02:00:00:00:00:02, sa=02:00:00:00:00:01, type=0x0800),
+	  ipv4(saddr=192.0.2.1, daddr=192.0.2.2, ttl=64),
+	  udp(sp=dinc(1024, $((1024 + LIVE_FLOWS - 1))), dp=9),
+	  fill(0x00, 18)
+	}
+	EOF
+	# One generator for the whole section, on one CPU; veth runs the
+	# receive side in softirq on the sending CPU, so that CPU is the limit.
+	timeout 900 $INA taskset -c "$GEN_CPU" trafgen -o "$VA" -i "$SCRATCH/udp.trafgen" \
+		-P 1 -q --no-sock-mem -C -Q >"$SCRATCH/trafgen.log" 2>&1 &
+	gen=$!
+	sleep 1
+	kill -0 $gen 2>/dev/null || fail "trafgen did not start: $(cat "$SCRATCH/trafgen.log")"
+	for r in $(seq "$ROUNDS"); do
+		for c in "${LIVE_CONFIGS[@]}"; do
+			got[$c]+=" $(live_config "$c")"
+		done
+		kill -0 $gen 2>/dev/null || fail "trafgen stopped: $(cat "$SCRATCH/trafgen.log")"
+	done
+	kill $gen 2>/dev/null || true
+	wait $gen 2>/dev/null || true
+	# shellcheck disable=SC2086
+	read -r base _ < <(stats ${got[none]})
+	cat <<-EOF
+	## 3. Live rate
+
+	trafgen (netsniff-ng) in namespace A sends 60-byte UDP frames over
+	$LIVE_FLOWS flows (source ports), from one process on CPU $GEN_CPU, through a
+	veth pair to namespace B, through the qdisc path (so TC egress sees them).
+	They carry a destination MAC that is not B's, so B drops them at the IP
+	layer (not for this host): what limits the rate is the veth and XDP path
+	on that one CPU (the receive side runs in softirq on the sending CPU),
+	not a socket. Packets per second received at B (its rx counter) over
+	${LIVE_WINDOW} s after ${LIVE_WARMUP} s, median of $ROUNDS rounds (every configuration
+	once per round), with min and max. The XDP programs attach in native
+	mode; a no-op XDP program is the floor of the XDP path (veth switches to
+	NAPI when any XDP program is attached). Sampling: 1 in 100, every-Nth,
+	with \`flowacct capture -w /dev/null\` reading on the other CPU.
+
+	| configuration | median pps | min | max | x nothing attached |
+	|---|---:|---:|---:|---:|
+	EOF
+	for c in "${LIVE_CONFIGS[@]}"; do
+		# shellcheck disable=SC2086
+		read -r m lo hi < <(stats ${got[$c]})
+		printf '| %s | %.0f | %.0f | %.0f | %.3f |\n' "${LIVE_DESC[$c]}" "$m" "$lo" "$hi" \
+			"$(awk -v a="$m" -v b="$base" 'BEGIN { print a / b }')"
+	done
+	echo
+	# shellcheck disable=SC2086
+	awk -v n="$base" -v x="$(stats ${got[noop]} | cut -d' ' -f1)" \
+		-v m="$(stats ${got[rx-minimal]} | cut -d' ' -f1)" \
+		-v p="$(stats ${got[rx-percpu]} | cut -d' ' -f1)" \
+		-v t="$(stats ${got[tx-percpu]} | cut -d' ' -f1)" 'BEGIN {
+		printf "Per packet on that CPU: nothing attached %.0f ns; the XDP path with a no-op %+.0f ns; over the no-op, the minimal accountant %+.0f ns and flowacct %+.0f ns (%.2f times the minimal); flowacct at TC %+.0f ns over nothing.\n",
+			1e9 / n, 1e9 / x - 1e9 / n, 1e9 / m - 1e9 / x, 1e9 / p - 1e9 / x,
+			(1e9 / p - 1e9 / x) / (1e9 / m - 1e9 / x), 1e9 / t - 1e9 / n }'
+	echo
+}
+
+# ---- 4. memory ---------------------------------------------------------------
+
+memory() {
+	say "memory"
+	echo "## 4. Memory"
+	echo
+	"$FB" mem
+	echo
+}
+
+# ---- 5. a user-space peer ----------------------------------------------------
+
+peer() {
+	local pcap=$SCRATCH/mix.pcap sf fr r s1=() s2=() m lo hi bpf acc
+	command -v softflowd >/dev/null || { say "no softflowd: skipping the peer"; return; }
+	say "user-space peer (softflowd)"
+	"$FB" pcap "$pcap" "$PEER_PACKETS" 4096 128
+	for r in $(seq "$ROUNDS"); do
+		# -c none: with a control socket, softflowd 1.1 does not exit at
+		# the end of the file.
+		/usr/bin/time -o "$SCRATCH/sf.time" -f '%U %S' softflowd -r "$pcap" \
+			-n 127.0.0.1:9995 -v 9 -d -p "$SCRATCH/sf.pid" -c none \
+			>"$SCRATCH/sf.log" 2>&1
+		/usr/bin/time -o "$SCRATCH/fr.time" -f '%U %S' "$FA" replay "$pcap" \
+			>"$SCRATCH/replay.txt"
+		sf=$(tail -1 "$SCRATCH/sf.time")
+		fr=$(tail -1 "$SCRATCH/fr.time")
+		s1+=("$(awk -v n="$PEER_PACKETS" '{ printf "%.1f\n", ($1 + $2) * 1e9 / n }' <<<"$sf")")
+		s2+=("$(awk -v n="$PEER_PACKETS" '{ printf "%.1f\n", ($1 + $2) * 1e9 / n }' <<<"$fr")")
+	done
+	grep "^xdp ingress: seen $PEER_PACKETS " "$SCRATCH/replay.txt" >/dev/null ||
+		fail "replay did not see every packet of the capture"
+	# Both must have accounted the same packets: softflowd's per-protocol
+	# packet counts add up to flowacct's accounted.
+	acc=$(sed -nE 's/^xdp ingress: seen [0-9]+ = accounted ([0-9]+) .*/\1/p' "$SCRATCH/replay.txt")
+	[ "$(awk '/^ *[a-z0-9-]+ \([0-9]+\): / { n += $(NF - 2) } END { print n + 0 }' "$SCRATCH/sf.log")" = "$acc" ] ||
+		fail "softflowd and flowacct did not account the same packets"
+	bpf=$(figure XDP mix "flowacct percpu")
+	cat <<-EOF
+	## 5. A user-space peer
+
+	The mix of section 1 as a capture: $PEER_PACKETS frames over 4096 flows,
+	cut at 128 bytes (original lengths kept). softflowd 1.1 (Debian) reads it
+	(\`softflowd -r FILE -v 9 -n 127.0.0.1:9995 -d -c none\`: NetFlow v9 to a port on
+	loopback where nothing listens); CPU time (user + system, from
+	/usr/bin/time, 10 ms resolution) per packet, median of $ROUNDS rounds.
+	softflowd reading a file pays no capture cost; live it would also pay
+	for every packet's copy to user space.
+
+	| accountant | CPU ns per packet (median) | min | max |
+	|---|---:|---:|---:|
+	EOF
+	read -r m lo hi < <(stats "${s1[@]}")
+	printf '| softflowd, reading the pcap | %s | %s | %s |\n' "$m" "$lo" "$hi"
+	read -r m lo hi < <(stats "${s2[@]}")
+	printf '| flowacct replay of the pcap (a BPF_PROG_TEST_RUN syscall per packet) | %s | %s | %s |\n' \
+		"$m" "$lo" "$hi"
+	printf '| flowacct XDP program itself, the mix (section 1, in-kernel time) | %s | | |\n' "$bpf"
+	echo
+}
+
+start=$(date +%s)
+{
+	machine
+	per_packet
+	[ $QUICK = 1 ] || profile
+	dump_bench
+	live_bench
+	memory
+	peer
+	echo "Run time: $(($(date +%s) - start)) s."
+} >"$REPORT"
+mkdir -p "$(dirname "$OUT")"
+cp "$REPORT" "$OUT"
+say "wrote $OUT in $(($(date +%s) - start)) s"

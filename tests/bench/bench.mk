@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# make bench         install what is missing, build, run scripts/bench.sh, which
+#                    writes tests/bench/RESULTS.md (about 10 minutes)
+# make bench-build   the benchmark driver and its reference BPF programs only
+#
+# Included by the top Makefile after its own rules; uses its variables.
+
+BENCH_DIR  := $(BUILD)/tests/bench
+BENCH_BIN  := $(BENCH_DIR)/flowbench
+BENCH_SKEL := $(BENCH_DIR)/bench_progs.skel.h
+BENCH_OBJS := $(patsubst tests/bench/%.c,$(BENCH_DIR)/%.o,\
+	$(filter-out %.bpf.c,$(wildcard tests/bench/*.c)))
+
+# Explicit: the top Makefile's $(BUILD)/tests/%.o would otherwise match with
+# a shorter stem than $(BUILD)/%.bpf.o, and compile it for the host.
+$(BENCH_DIR)/bench_progs.bpf.o: tests/bench/bench_progs.bpf.c
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# Stripped like flowacct's object (BTF stays: the spin lock needs it).
+$(BENCH_DIR)/bench_progs.o: $(BENCH_DIR)/bench_progs.bpf.o
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BENCH_SKEL): $(BENCH_DIR)/bench_progs.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name bench_progs_bpf > $@
+
+# A static pattern rule, so it wins over the top Makefile's tests/%.o.
+$(BENCH_OBJS): $(BENCH_DIR)/%.o: tests/bench/%.c | $(BUILD)/flowacct.skel.h $(BENCH_SKEL)
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -I$(BENCH_DIR) -c $< -o $@
+
+$(BENCH_BIN): $(BENCH_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+
+.PHONY: bench-build
+bench-build: $(BUILD)/flowacct $(BENCH_BIN)
+
+# tests/test_bench.sh runs the benchmark small, with the builds of `make tests`.
+tests: $(BENCH_BIN)
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory bench-build
+	$(Q)BUILD=$(BUILD) CLANG=$(CLANG) bash scripts/bench.sh
+
+-include $(BENCH_OBJS:.o=.d) $(BENCH_DIR)/bench_progs.bpf.d

@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# The benchmark, run small (scripts/bench.sh --quick), so that it does not rot:
+# every case must have run and given a figure, and every section of the
+# report must be there with numbers in it. The figures themselves are not
+# judged here; `make bench` measures.
+
+ALL_TESTS="test_bench_quick"
+
+# rows FILE HEADING: the table rows of the section that starts at HEADING.
+rows() {
+	awk -v h="$2" 'index($0, h) == 1 { on = 1; next } on && /^#/ { exit }
+		on && /^\| / && !/^\| (---|hook |workload |table |command |configuration |accountant |function )/' "$1"
+}
+
+test_bench_quick() {
+	scratch
+	local b=${BUILDS%% *} out=$SCRATCH/RESULTS.md raw=$SCRATCH/pkt.tsv n
+	[ -x "$b/tests/bench/flowbench" ] ||
+		fail "$b/tests/bench/flowbench is not built: make BUILD=$b tests"
+	BUILD=$b timeout 120 bash scripts/bench.sh --quick --out "$out" --raw "$raw" ||
+		fail "scripts/bench.sh --quick failed"
+
+	# Every case, every round: 2 hooks x (7 workloads x 10 programs +
+	# 2 table paths x 8, sampling every frame being left out there), 3 rounds.
+	n=$(awk -F'\t' '$5 > 0' "$raw" | wc -l)
+	[ "$n" = 516 ] || fail "$n positive figures of 516 in $raw"
+	awk -F'\t' '{ seen[$1 "/" $2 "/" $3]++ } END { for (k in seen) if (seen[k] != 3) exit 1 }' \
+		"$raw" || fail "a case did not run in every round"
+
+	for h in "## 1. " "## 2. " "## 3. " "## 4. " "## 5. "; do
+		grep "^$h" "$out" >/dev/null || fail "no section '$h' in the report"
+	done
+	[ "$(rows "$out" "#### Targets" | grep -cE '\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|')" = 6 ] ||
+		fail "the targets table does not have its 6 rows of figures"
+	[ "$(rows "$out" "#### XDP, every case" | wc -l)" = 90 ] ||
+		fail "the XDP table does not have 90 rows"
+	[ "$(rows "$out" "## 2. " | grep -cE '\| [0-9]+\.[0-9]+ \|')" = 3 ] ||
+		fail "the dump table does not have its 3 timed rows"
+	[ "$(rows "$out" "## 3. " | grep -cE '\| [1-9][0-9]* \| [0-9]+ \| [0-9]+ \| [0-9.]+ \|$')" = 8 ] ||
+		fail "the live table does not have 8 rows with packets received"
+	[ "$(rows "$out" "## 4. " | grep -cE '\| [1-9][0-9.]* \| [1-9][0-9.]* \|')" = 4 ] ||
+		fail "the memory table does not have its 4 rows"
+	[ "$(rows "$out" "## 5. " | wc -l)" = 3 ] || fail "the peer table does not have 3 rows"
+	sed -n '/^#### Targets/,/^$/p' "$out" | head -4
+	tail -1 "$out"
+}
