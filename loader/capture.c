@@ -24,6 +24,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/perf_event.h>
 
 #include "flowacct.h"
 #include "pins.h"
@@ -32,6 +33,7 @@
 #define PCAPNG_IDB	1
 #define PCAPNG_EPB	6
 #define MAX_IFACES	64
+#define SAMPLE_BUF_PAGES 64	/* per CPU */
 
 struct sample_writer {
 	bool pcapng;
@@ -324,23 +326,58 @@ struct capture_ctx {
 	__u64 count;
 };
 
-static void on_sample(void *ctx, int cpu, void *data, __u32 size)
+/* The records of a PERF_TYPE_SOFTWARE/BPF_OUTPUT event with PERF_SAMPLE_RAW. */
+struct perf_sample_raw {
+	struct perf_event_header header;
+	__u32 size;
+	char data[];
+};
+
+struct perf_lost {
+	struct perf_event_header header;
+	__u64 id;
+	__u64 lost;
+};
+
+static enum bpf_perf_event_ret on_event(void *ctx, int cpu,
+					struct perf_event_header *e)
 {
 	struct capture_ctx *c = ctx;
 
 	(void)cpu;
-	if (c->count && sample_writer_count(c->w) >= c->count)
-		return;
-	if (sample_writer_write(c->w, data, size, c->ts_off))
-		c->bad++;
+	if (e->type == PERF_RECORD_LOST) {
+		c->lost += ((struct perf_lost *)e)->lost;
+	} else if (e->type == PERF_RECORD_SAMPLE) {
+		struct perf_sample_raw *s = (struct perf_sample_raw *)e;
+
+		if (c->count && sample_writer_count(c->w) >= c->count)
+			return LIBBPF_PERF_EVENT_CONT;
+		if (sample_writer_write(c->w, s->data, s->size, c->ts_off))
+			c->bad++;
+	}
+	return LIBBPF_PERF_EVENT_CONT;
 }
 
-static void on_lost(void *ctx, int cpu, __u64 cnt)
+/*
+ * libbpf's perf_buffer__new() asks for a wakeup per sample: an interrupt
+ * for every bpf_perf_event_output(), several µs each (a VM exit under KVM;
+ * see tests/bench/RESULTS.md). Waking when a quarter of a CPU's buffer is
+ * full, and draining the rest every poll timeout, costs the programs
+ * nothing per sample and delays a sample by at most that timeout.
+ */
+static struct perf_buffer *sample_buffer_open(int map_fd, void *ctx)
 {
-	struct capture_ctx *c = ctx;
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_BPF_OUTPUT,
+		.sample_type = PERF_SAMPLE_RAW,
+		.sample_period = 1,
+		.watermark = 1,
+		.wakeup_watermark = SAMPLE_BUF_PAGES * 4096 / 4,
+	};
 
-	(void)cpu;
-	c->lost += cnt;
+	return perf_buffer__new_raw(map_fd, SAMPLE_BUF_PAGES, &attr, on_event,
+				    ctx, NULL);
 }
 
 /* CLOCK_MONOTONIC ns -> ns since the epoch, offset taken now. */
@@ -467,7 +504,7 @@ int do_capture(int argc, char **argv)
 	if (sample_writer_open(&c.w, path, pcapng, ifname))
 		goto out;
 	c.ts_off = realtime_offset();
-	pb = perf_buffer__new(fd, 64, on_sample, on_lost, &c, NULL);
+	pb = sample_buffer_open(fd, &c);
 	if (!pb) {
 		pr_err("can't read the sample buffer of '%s': %s", ifname, strerror(errno));
 		goto out_close;
@@ -483,6 +520,8 @@ int do_capture(int argc, char **argv)
 	}
 	while (!capture_stop) {
 		err = perf_buffer__poll(pb, 100);
+		if (err >= 0 || err == -EINTR)
+			err = perf_buffer__consume(pb);
 		if (err < 0 && err != -EINTR) {
 			pr_err("reading samples of '%s': %s", ifname, strerror(-err));
 			break;
@@ -493,6 +532,8 @@ int do_capture(int argc, char **argv)
 		if (end && (__u64)now.tv_sec >= end)
 			break;
 	}
+	/* What is under the wakeup watermark. */
+	perf_buffer__consume(pb);
 	hook_stats_read(p.stats_fd, after);
 	dropped = lost_in_programs(after) - lost_in_programs(before);
 	fprintf(stderr,
