@@ -156,14 +156,13 @@ profile_case() {
 }
 
 # Where the time goes, per function, for the XDP program against the
-# minimal one, and for sampling every frame. Each case must run longer
+# minimal one. Each case must run longer
 # than the 3.5 s the profile waits for.
 profile() {
 	command -v perf >/dev/null || { echo "(perf is not installed: no profile)"; echo; return; }
 	say "profile (perf)"
 	profile_case 0,0,4 60000000 ours
 	profile_case 0,0,1 60000000 min
-	profile_case 0,0,7 14000000 s1
 	cat <<-EOF
 	#### Where the time goes: XDP, IPv4 TCP, per function
 
@@ -187,12 +186,6 @@ profile() {
 		"$SCRATCH/prof-ours.txt" "$SCRATCH/prof-min.txt"
 	echo
 	echo "Totals: flowacct $(cut -f5 "$SCRATCH/prof-ours.tsv") ns, minimal $(cut -f5 "$SCRATCH/prof-min.tsv") ns."
-	echo
-	echo "Sampling every frame (flowacct percpu, 1 in 1, $(cut -f5 "$SCRATCH/prof-s1.tsv") ns a packet):"
-	echo
-	echo "| function | ns |"
-	echo "|---|---:|"
-	head -5 "$SCRATCH/prof-s1.txt" | awk -F'\t' '{ printf "| %s | %s |\n", $1, $2 }'
 	echo
 	echo "Sampled packets are read as \`flowacct capture\` reads them: the reader"
 	echo "is woken when a quarter of a CPU's buffer is full, not for every"
