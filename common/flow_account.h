@@ -228,38 +228,51 @@ static __always_inline __u32 flow_hash(const struct flow_pkt *pkt, int reason)
 }
 
 /**
- * flow_sample - maybe send this frame to the perf buffer
- * @avail: bytes of the frame the program can copy (live: all of it)
+ * flow_sample_pick - is this frame a sample?
  *
  * Every frame is a candidate, IP or not, accounted or not: a malformed frame
  * is just what an operator wants to look at. With sampling off this is one
- * inlined array lookup and a compare.
+ * inlined array lookup and a compare. Returns the sampling configuration
+ * for flow_sample_send(), or NULL.
  */
-static __always_inline void flow_sample(void *ctx, struct flow_stats *st,
-					const struct flow_pkt *pkt, int reason,
-					__u64 avail, __u32 ifindex,
-					__u8 direction)
+static __always_inline const struct flow_sample_config *
+flow_sample_pick(struct flow_stats *st, const struct flow_pkt *pkt, int reason)
 {
 	struct flow_sample_config *cfg;
-	struct flow_sample_hdr hdr;
-	__u64 frame_len = avail, snap;
 	__u32 zero = 0, rate;
-	long err;
 
 	cfg = bpf_map_lookup_elem(&flow_sample_cfg, &zero);
 	if (!cfg || !cfg->rate)
-		return;
+		return NULL;
 	rate = cfg->rate;
 	if (cfg->mode == FLOW_SAMPLE_EVERY) {
 		if (++st->sample_tick < rate)
-			return;
+			return NULL;
 		st->sample_tick = 0;
 	} else if (cfg->mode == FLOW_SAMPLE_RANDOM) {
 		if (bpf_get_prandom_u32() > 0xffffffffu / rate)
-			return;
+			return NULL;
 	} else if (flow_hash(pkt, reason) > 0xffffffffu / rate) {
-		return;
+		return NULL;
 	}
+	return cfg;
+}
+
+/**
+ * flow_sample_send - send a picked frame to the perf buffer
+ * @avail: bytes of the frame the program can copy (live: all of it); asked
+ *	only for a sample, since at XDP it costs a helper call
+ */
+static __always_inline void flow_sample_send(void *ctx, struct flow_stats *st,
+					     const struct flow_sample_config *cfg,
+					     const struct flow_pkt *pkt, int reason,
+					     __u64 avail, __u32 ifindex,
+					     __u8 direction)
+{
+	struct flow_sample_hdr hdr;
+	__u64 frame_len = avail, snap;
+	__u32 rate = cfg->rate;
+	long err;
 
 	if (flow_cfg.replay) {
 		/* Only the captured bytes, never the replayer's padding. */

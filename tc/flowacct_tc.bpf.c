@@ -84,6 +84,7 @@ SEC("tc")
 int flowacct_tc(struct __sk_buff *skb)
 {
 	struct flow_pkt pkt = {};
+	const struct flow_sample_config *cfg;
 	struct flow_stats *st;
 	__u32 segs = 1;
 	int reason;
@@ -96,7 +97,9 @@ int flowacct_tc(struct __sk_buff *skb)
 		segs = skb->gso_segs;
 	reason = flowacct_parse_tc(skb, &pkt);
 	flow_account(st, &pkt, reason, segs, skb->ifindex, FLOW_DIR_EGRESS);
-	flow_sample(skb, st, &pkt, reason, skb->len, skb->ifindex,
-		    FLOW_DIR_EGRESS);
+	cfg = flow_sample_pick(st, &pkt, reason);
+	if (cfg)
+		flow_sample_send(skb, st, cfg, &pkt, reason, skb->len,
+				 skb->ifindex, FLOW_DIR_EGRESS);
 	return TC_ACT_UNSPEC;
 }

@@ -59,6 +59,7 @@ SEC("xdp.frags")
 int flowacct_xdp(struct xdp_md *ctx)
 {
 	struct flow_pkt pkt = {};
+	const struct flow_sample_config *cfg;
 	struct flow_stats *st;
 	int reason;
 
@@ -68,7 +69,10 @@ int flowacct_xdp(struct xdp_md *ctx)
 	reason = flowacct_parse_xdp(ctx, &pkt);
 	flow_account(st, &pkt, reason, 1, ctx->ingress_ifindex,
 		     FLOW_DIR_INGRESS);
-	flow_sample(ctx, st, &pkt, reason, bpf_xdp_get_buff_len(ctx),
-		    ctx->ingress_ifindex, FLOW_DIR_INGRESS);
+	cfg = flow_sample_pick(st, &pkt, reason);
+	if (cfg)
+		flow_sample_send(ctx, st, cfg, &pkt, reason,
+				 bpf_xdp_get_buff_len(ctx),
+				 ctx->ingress_ifindex, FLOW_DIR_INGRESS);
 	return XDP_PASS;
 }
