@@ -76,7 +76,7 @@ $(BUILD)/flowacct: $(LOADER_OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
 # Test programs link the loader's map readers and counter names.
-TEST_LIB_OBJS := $(addprefix $(BUILD)/loader/,flowtab.o report.o json.o log.o)
+TEST_LIB_OBJS := $(addprefix $(BUILD)/loader/,flowtab.o report.o json.o log.o testrun.o)
 TEST_PROGS := $(BUILD)/tests/prog_test $(BUILD)/tests/fuzz_diff
 
 $(BUILD)/tests/%.o: tests/%.c | $(BUILD)/flowacct.skel.h

@@ -24,10 +24,10 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <linux/perf_event.h>
 
 #include "flowacct.h"
 #include "pins.h"
+#include "samplebuf.h"
 
 #define PCAPNG_SHB	0x0A0D0D0A
 #define PCAPNG_IDB	1
@@ -326,19 +326,6 @@ struct capture_ctx {
 	__u64 count;
 };
 
-/* The records of a PERF_TYPE_SOFTWARE/BPF_OUTPUT event with PERF_SAMPLE_RAW. */
-struct perf_sample_raw {
-	struct perf_event_header header;
-	__u32 size;
-	char data[];
-};
-
-struct perf_lost {
-	struct perf_event_header header;
-	__u64 id;
-	__u64 lost;
-};
-
 static enum bpf_perf_event_ret on_event(void *ctx, int cpu,
 					struct perf_event_header *e)
 {
@@ -356,28 +343,6 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu,
 			c->bad++;
 	}
 	return LIBBPF_PERF_EVENT_CONT;
-}
-
-/*
- * libbpf's perf_buffer__new() asks for a wakeup per sample: an interrupt
- * for every bpf_perf_event_output(), several µs each (a VM exit under KVM;
- * see tests/bench/RESULTS.md). Waking when a quarter of a CPU's buffer is
- * full, and draining the rest every poll timeout, costs the programs
- * nothing per sample and delays a sample by at most that timeout.
- */
-static struct perf_buffer *sample_buffer_open(int map_fd, void *ctx)
-{
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_BPF_OUTPUT,
-		.sample_type = PERF_SAMPLE_RAW,
-		.sample_period = 1,
-		.watermark = 1,
-		.wakeup_watermark = SAMPLE_BUF_PAGES * 4096 / 4,
-	};
-
-	return perf_buffer__new_raw(map_fd, SAMPLE_BUF_PAGES, &attr, on_event,
-				    ctx, NULL);
 }
 
 /* CLOCK_MONOTONIC ns -> ns since the epoch, offset taken now. */
@@ -504,7 +469,7 @@ int do_capture(int argc, char **argv)
 	if (sample_writer_open(&c.w, path, pcapng, ifname))
 		goto out;
 	c.ts_off = realtime_offset();
-	pb = sample_buffer_open(fd, &c);
+	pb = sample_buffer_open(fd, SAMPLE_BUF_PAGES, on_event, &c);
 	if (!pb) {
 		pr_err("can't read the sample buffer of '%s': %s", ifname, strerror(errno));
 		goto out_close;

@@ -11,7 +11,6 @@
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include <pcap/pcap.h>
 #include <pcap/dlt.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +19,8 @@
 
 #include "flowacct.h"
 #include "flowacct.skel.h"
+#include "samplebuf.h"
+#include "testrun.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
@@ -121,47 +122,17 @@ static bool dlt_supported(int dlt)
 	       dlt == DLT_IPV6;
 }
 
-/* Sampling and per-CPU counters should not depend on where we run. */
-static void pin_to_current_cpu(void)
-{
-	cpu_set_t set;
-	int cpu = sched_getcpu();
-
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 static int run_frame(int prog_fd, struct flowacct_bpf *skel,
 		     const struct replay_opts *o, struct frame *f,
 		     const struct pcap_pkthdr *h)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, topts);
-	__u32 run_len = f->cap_len, min_len;
+	__u32 run_len;
 	__u32 expect = o->hook == FLOW_DIR_INGRESS ? XDP_PASS :
 						     (__u32)TC_ACT_UNSPEC;
 	int err;
 
-	/*
-	 * The kernel runs no frame shorter than an Ethernet header, and no
-	 * untagged IP skb shorter than its fixed IP header. Such frames run
-	 * padded; the program is told how much is real (parse_ctx_replay).
-	 */
-	if (run_len < ETH_HLEN) {
-		memset(f->buf + run_len, 0, ETH_HLEN - run_len);
-		run_len = ETH_HLEN;
-	}
-	min_len = ETH_HLEN;
-	if (f->buf[12] == 0x08 && f->buf[13] == 0x00)
-		min_len = ETH_HLEN + 20;
-	else if (f->buf[12] == 0x86 && f->buf[13] == 0xdd)
-		min_len = ETH_HLEN + 40;
-	if (run_len < min_len) {
-		memset(f->buf + run_len, 0, min_len - run_len);
-		run_len = min_len;
-	}
+	run_len = test_run_pad(f->buf, f->cap_len);
 	if (o->hook == FLOW_DIR_EGRESS && run_len > TC_RUN_MAX)
 		run_len = TC_RUN_MAX;
 
@@ -208,10 +179,15 @@ static int load_programs(struct flowacct_bpf **out, const struct replay_opts *o)
 	return 0;
 }
 
-static void on_replay_sample(void *ctx, int cpu, void *data, __u32 size)
+static enum bpf_perf_event_ret on_replay_event(void *ctx, int cpu,
+					       struct perf_event_header *e)
 {
+	struct perf_sample_raw *s = (struct perf_sample_raw *)e;
+
 	(void)cpu;
-	sample_writer_write(ctx, data, size, 0);
+	if (e->type == PERF_RECORD_SAMPLE)
+		sample_writer_write(ctx, s->data, s->size, 0);
+	return LIBBPF_PERF_EVENT_CONT;
 }
 
 static void usage(FILE *f)
@@ -370,8 +346,8 @@ int do_replay(int argc, char **argv)
 	if (o.out) {
 		if (sample_writer_open(&w, o.out, o.pcapng, "replay"))
 			goto out;
-		pb = perf_buffer__new(bpf_map__fd(skel->maps.flow_samples), 256,
-				      on_replay_sample, NULL, w, NULL);
+		pb = sample_buffer_open(bpf_map__fd(skel->maps.flow_samples), 256,
+					on_replay_event, w);
 		if (!pb) {
 			pr_err("can't read the sample buffer: %s", strerror(errno));
 			goto out;

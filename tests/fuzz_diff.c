@@ -31,7 +31,6 @@
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H
 #include <pcap/pcap.h>
 #include <pcap/dlt.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +43,7 @@
 #include "flowacct.h"
 #include "flowacct.skel.h"
 #include "ref_parser.h"
+#include "testrun.h"
 
 /*
  * Well below the 3500 bytes a TC test run takes, so both hooks always see
@@ -1278,24 +1278,12 @@ static bool run_hook(struct fuzz *z, const struct frame *f,
 	struct problems pr = { .used = 0 };
 	struct flow_key key;
 	struct snap now;
-	size_t run_len = f->cap, min_len;
+	size_t run_len;
 	int err, i;
 
-	/* Exactly run_frame()'s padding: see loader/replay.c. */
+	/* Padded as flowacct replay pads a capture record. */
 	memcpy(in, f->buf, f->cap);
-	if (run_len < ETH_HLEN) {
-		memset(in + run_len, 0, ETH_HLEN - run_len);
-		run_len = ETH_HLEN;
-	}
-	min_len = ETH_HLEN;
-	if (in[12] == 0x08 && in[13] == 0x00)
-		min_len = ETH_HLEN + 20;
-	else if (in[12] == 0x86 && in[13] == 0xdd)
-		min_len = ETH_HLEN + 40;
-	if (run_len < min_len) {
-		memset(in + run_len, 0, min_len - run_len);
-		run_len = min_len;
-	}
+	run_len = test_run_pad(in, f->cap);
 	if (run_len != f->cap)
 		z->padded++;
 
@@ -1716,18 +1704,6 @@ static void run_frame(struct fuzz *z, struct frame *f, __u64 check_every)
 	z->frames++;
 	if (check_every && z->frames % check_every == 0)
 		check_books(z, NULL);
-}
-
-static void pin_to_current_cpu(void)
-{
-	cpu_set_t set;
-	int cpu = sched_getcpu();
-
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
 }
 
 static double now_s(void)

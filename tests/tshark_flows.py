@@ -15,24 +15,29 @@ import json
 import subprocess
 import sys
 
-FIELDS = ["ip.src", "ip.dst", "ip.proto", "ip.len", "ipv6.src", "ipv6.dst",
-          "ipv6.nxt", "ipv6.plen", "tcp.srcport", "tcp.dstport", "tcp.flags",
+FIELDS = ["frame.number", "ip.src", "ip.dst", "ip.proto", "ip.len",
+          "ipv6.src", "ipv6.dst", "ipv6.nxt", "ipv6.plen",
+          "tcp.srcport", "tcp.dstport", "tcp.flags",
           "udp.srcport", "udp.dstport", "icmp.type", "icmp.code",
           "icmpv6.type", "icmpv6.code"]
 LETTERS = "FSRPAUEC"
 
 
-def tshark_flows(capture):
+def tshark_rows(capture):
+    """tshark's FIELDS of every frame, as dicts; no reassembly."""
     cmd = ["tshark", "-n", "-r", capture, "-T", "fields", "-E", "separator=|",
            "-E", "occurrence=f", "-o", "ip.defragment:FALSE",
            "-o", "ipv6.defragment:FALSE"]
     for f in FIELDS:
         cmd += ["-e", f]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return [dict(zip(FIELDS, line.split("|"))) for line in out.splitlines()]
+
+
+def tshark_flows(capture):
     flows, frames, non_ip = {}, 0, 0
-    for line in out.splitlines():
+    for v in tshark_rows(capture):
         frames += 1
-        v = dict(zip(FIELDS, line.split("|")))
         if v["ip.src"]:
             ver, src, dst = 4, v["ip.src"], v["ip.dst"]
             proto, length = int(v["ip.proto"]), int(v["ip.len"])

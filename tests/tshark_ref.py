@@ -17,24 +17,9 @@ headers. Exits 1 on any difference.
 import argparse
 import ipaddress
 import json
-import subprocess
 import sys
 
-FIELDS = ["frame.number", "ip.src", "ip.dst", "ip.proto", "ip.len",
-          "ipv6.src", "ipv6.dst", "ipv6.nxt", "ipv6.plen",
-          "tcp.srcport", "tcp.dstport", "tcp.flags",
-          "udp.srcport", "udp.dstport", "icmp.type", "icmp.code",
-          "icmpv6.type", "icmpv6.code"]
-
-
-def tshark_rows(capture):
-    cmd = ["tshark", "-n", "-r", capture, "-T", "fields", "-E", "separator=|",
-           "-E", "occurrence=f", "-o", "ip.defragment:FALSE",
-           "-o", "ipv6.defragment:FALSE"]
-    for f in FIELDS:
-        cmd += ["-e", f]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return [dict(zip(FIELDS, line.split("|"))) for line in out.splitlines()]
+from tshark_flows import tshark_rows
 
 
 def num(v, field, base=10):

@@ -14,7 +14,6 @@
 #include <getopt.h>
 #include <math.h>
 #include <linux/if_link.h>
-#include <linux/perf_event.h>
 #include <linux/pkt_cls.h>
 #include <net/if.h>
 #include <sched.h>
@@ -30,6 +29,7 @@
 #include "bench.h"
 #include "bench_progs.skel.h"
 #include "flowbench.h"
+#include "samplebuf.h"
 
 enum hook {
 	HOOK_XDP,
@@ -422,27 +422,8 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu,
 	if (e->type == PERF_RECORD_SAMPLE)
 		n->read++;
 	else if (e->type == PERF_RECORD_LOST)
-		n->lost += ((__u64 *)(e + 1))[1];	/* after the id */
+		n->lost += ((struct perf_lost *)e)->lost;
 	return LIBBPF_PERF_EVENT_CONT;
-}
-
-/*
- * Opened as flowacct capture opens it: a wakeup when a quarter of a CPU's
- * buffer is full, not per sample (see loader/capture.c), so the figures
- * are what sampling costs under capture.
- */
-static struct perf_buffer *open_samples(int map_fd, size_t pages, void *ctx)
-{
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_BPF_OUTPUT,
-		.sample_type = PERF_SAMPLE_RAW,
-		.sample_period = 1,
-		.watermark = 1,
-		.wakeup_watermark = pages * 4096 / 4,
-	};
-
-	return perf_buffer__new_raw(map_fd, pages, &attr, on_event, ctx, NULL);
 }
 
 static int load_ours(struct bench *b, enum ours o, __u32 max_flows)
@@ -465,8 +446,9 @@ static int load_ours(struct bench *b, enum ours o, __u32 max_flows)
 		err = flowacct_bpf__load(skel);
 	if (err)
 		return err;
-	b->pb[o] = open_samples(bpf_map__fd(skel->maps.flow_samples),
-				b->o.pages, &b->samples[o]);
+	/* Read as flowacct capture reads them. */
+	b->pb[o] = sample_buffer_open(bpf_map__fd(skel->maps.flow_samples),
+				      b->o.pages, on_event, &b->samples[o]);
 	if (!b->pb[o])
 		return -errno;
 	return 0;
