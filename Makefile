@@ -41,7 +41,13 @@ PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 CFLAGS  ?= -O2 -g
 USER_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	$(PKG_CFLAGS) -I$(BUILD) -Icommon -Iloader -MMD -MP
+	$(PKG_CFLAGS) -I$(BUILD) -Icommon -Ilib -Iloader -MMD -MP
+
+# libflowacct: everything the command, the daemon, the tests and the bench
+# share; the command is a thin layer over it.
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+LIB      := $(BUILD)/libflowacct.a
 
 LOADER_SRCS := $(wildcard loader/*.c)
 LOADER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LOADER_SRCS))
@@ -64,19 +70,26 @@ $(BUILD)/flowacct.skel.h: $(BUILD)/flowacct.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name flowacct_bpf > $@
 
-$(LOADER_OBJS): | $(BUILD)/flowacct.skel.h
+$(LOADER_OBJS) $(LIB_OBJS): | $(BUILD)/flowacct.skel.h
+
+$(BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/loader/%.o: loader/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
-$(BUILD)/flowacct: $(LOADER_OBJS)
+$(BUILD)/flowacct: $(LOADER_OBJS) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
-# Test programs link the loader's map readers and counter names.
-TEST_LIB_OBJS := $(addprefix $(BUILD)/loader/,flowtab.o report.o json.o log.o testrun.o)
 TEST_PROGS := $(BUILD)/tests/prog_test $(BUILD)/tests/fuzz_diff
 
 $(BUILD)/tests/%.o: tests/%.c | $(BUILD)/flowacct.skel.h
@@ -84,7 +97,7 @@ $(BUILD)/tests/%.o: tests/%.c | $(BUILD)/flowacct.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_LIB_OBJS)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
@@ -108,5 +121,5 @@ demo: deps
 clean:
 	$(Q)rm -rf build
 
--include $(BPF_OBJS:.o=.d) $(LOADER_OBJS:.o=.d) $(TEST_PROGS:=.d) $(BUILD)/tests/ref_parser.d
+-include $(BPF_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(LOADER_OBJS:.o=.d) $(TEST_PROGS:=.d) $(BUILD)/tests/ref_parser.d
 include tests/bench/bench.mk

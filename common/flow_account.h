@@ -122,20 +122,104 @@ static __always_inline void flow_frag_attribute(struct flow_stats *st,
 	}
 }
 
+/*
+ * Adds a packet to its flow in @table, inserting the flow if it is new.
+ * Returns 0, or the insert's error when the table is full (or another
+ * failure), for the overflow path.
+ */
+static __always_inline long flow_table_add(void *table, struct flow_pkt *pkt,
+					   __u32 segs, __u64 bytes, __u64 now)
+{
+	struct flow_value *v;
+	struct flow_value init;
+	long err;
+
+	v = bpf_map_lookup_elem(table, &pkt->key);
+	if (v) {
+		flow_value_add(v, segs, bytes, now, pkt->tcp_flags,
+			       flow_cfg.shared_map);
+		return 0;
+	}
+	init = (struct flow_value){
+		.packets = segs,
+		.bytes = bytes,
+		.first_seen_ns = now,
+		.last_seen_ns = now,
+		.tcp_flags = pkt->tcp_flags,
+	};
+	err = bpf_map_update_elem(table, &pkt->key, &init, BPF_NOEXIST);
+	if (err != -EEXIST)
+		return err;
+	/* Another CPU inserted the same flow between our two calls. */
+	v = bpf_map_lookup_elem(table, &pkt->key);
+	if (!v)
+		return err;
+	flow_value_add(v, segs, bytes, now, pkt->tcp_flags, flow_cfg.shared_map);
+	return 0;
+}
+
+/*
+ * One lookup call site per table: the verifier inlines a hash lookup
+ * (htab_map_gen_lookup) only at a call site that sees a single map, so the
+ * two tables must not share one. With only the lookup in each branch and the
+ * insert on a selected table, clang 14 merged the two lookups into one call
+ * on a selected map. With each table's whole path in its own branch neither
+ * clang 14 nor 19 merges them, but nothing forbids it: the asm statements,
+ * which differ in an immediate that a merge would have to turn into a
+ * register, make it impossible. tests/test_epoch.sh checks the object for
+ * two lookup calls, one on each table.
+ */
+static __always_inline long flow_table_add_epoch(__u32 epoch,
+						 struct flow_pkt *pkt,
+						 __u32 segs, __u64 bytes,
+						 __u64 now)
+{
+	long err;
+
+	if (epoch) {
+		err = flow_table_add(&flows_1, pkt, segs, bytes, now);
+		asm volatile("" : "+r"(err) : "i"(1));
+	} else {
+		err = flow_table_add(&flows_0, pkt, segs, bytes, now);
+		asm volatile("" : "+r"(err) : "i"(0));
+	}
+	return err;
+}
+
+/*
+ * A packet whose new flow could not be inserted into its epoch's full table
+ * is accounted in that epoch's overflow row for its direction: counted, not
+ * lost, and drained with the epoch like every row.
+ */
+static __always_inline void flow_overflow_add(__u32 epoch, __u8 direction,
+					      __u32 segs, __u64 bytes, __u64 now,
+					      __u8 flags)
+{
+	__u32 slot = FLOW_OVERFLOW_SLOT(epoch, direction & 1);
+	struct flow_value *ov;
+
+	ov = bpf_map_lookup_elem(&flow_overflow, &slot);
+	if (ov)
+		flow_value_add(ov, segs, bytes, now, flags, 0);
+}
+
 /**
  * flow_account - add one parsed frame to the books
  * @st: this CPU's stats slot for the hook's direction
  * @reason: parse_frame()'s verdict: 0, or the counter naming why not
  * @segs: wire packets the frame stands for (gso_segs), >= 1
+ *
+ * Reads flow_epoch once: every write this packet makes goes to the table
+ * (and overflow row) of that epoch, which user space will not read until an
+ * RCU grace period after it flipped the index, so after this program ended.
  */
 static __always_inline void flow_account(struct flow_stats *st,
 					 struct flow_pkt *pkt, int reason,
 					 __u32 segs, __u32 ifindex,
 					 __u8 direction)
 {
-	struct flow_value *v;
-	struct flow_value init;
 	__u64 bytes, now;
+	__u32 epoch;
 	long err;
 
 	st->counters[FLOW_C_SEEN] += segs;
@@ -153,39 +237,16 @@ static __always_inline void flow_account(struct flow_stats *st,
 	pkt->key.ifindex = ifindex;
 	pkt->key.direction = direction;
 	now = flow_now();
+	epoch = flow_epoch & 1;
 
 	st->counters[FLOW_C_ACCOUNTED] += segs;
 	st->counters[FLOW_C_ACCOUNTED_BYTES] += bytes;
 	if (pkt->frag)
 		flow_frag_attribute(st, pkt, segs);
 
-	v = bpf_map_lookup_elem(&flows, &pkt->key);
-	if (v) {
-		flow_value_add(v, segs, bytes, now, pkt->tcp_flags,
-			       flow_cfg.shared_map);
-		return;
-	}
-
-	init = (struct flow_value){
-		.packets = segs,
-		.bytes = bytes,
-		.first_seen_ns = now,
-		.last_seen_ns = now,
-		.tcp_flags = pkt->tcp_flags,
-	};
-	err = bpf_map_update_elem(&flows, &pkt->key, &init, BPF_NOEXIST);
+	err = flow_table_add_epoch(epoch, pkt, segs, bytes, now);
 	if (!err)
 		return;
-	if (err == -EEXIST) {
-		/* Another CPU inserted the same flow between our two calls. */
-		v = bpf_map_lookup_elem(&flows, &pkt->key);
-		if (v) {
-			flow_value_add(v, segs, bytes, now, pkt->tcp_flags,
-				       flow_cfg.shared_map);
-			return;
-		}
-	}
-
 	if (err == -E2BIG)
 		st->counters[FLOW_C_INSERT_FULL]++;
 	else if (err == -ENOMEM)
@@ -193,7 +254,7 @@ static __always_inline void flow_account(struct flow_stats *st,
 	else
 		st->counters[FLOW_C_INSERT_OTHER]++;
 	st->counters[FLOW_C_OVERFLOW] += segs;
-	flow_value_add(&st->overflow, segs, bytes, now, pkt->tcp_flags, 0);
+	flow_overflow_add(epoch, direction, segs, bytes, now, pkt->tcp_flags);
 }
 
 /*

@@ -105,15 +105,26 @@ enum flow_counter {
 };
 
 /*
- * One per-CPU slot per direction. overflow is the flow row of packets whose
- * new flow could not be inserted into a full table: they are accounted here,
- * with their bytes, instead of being lost.
+ * One per-CPU slot per direction. The counters are cumulative: nothing ever
+ * clears them, so they are what every drained row adds up to.
  */
 struct flow_stats {
 	__u64 counters[FLOW_NR_COUNTERS];
-	struct flow_value overflow;
 	__u64 sample_tick;	/* frames since this CPU's last every-Nth sample */
 };
+
+/*
+ * Epochs. Each attached interface has two flow tables; the programs read
+ * flow_epoch once per packet and add to table flow_epoch & 1. User space
+ * flips the index, waits for an RCU grace period (after which no program
+ * can still be adding to the old table), then reads and clears the old
+ * table. The overflow row (packets whose new flow could not be inserted
+ * into a full table) belongs to the epoch too: flow_overflow holds one per
+ * epoch and direction, at FLOW_OVERFLOW_SLOT().
+ */
+#define FLOW_NR_EPOCHS 2
+#define FLOW_OVERFLOW_SLOT(epoch, dir) ((epoch) * FLOW_NR_DIRS + (dir))
+#define FLOW_NR_OVERFLOW_SLOTS (FLOW_NR_EPOCHS * FLOW_NR_DIRS)
 _Static_assert(sizeof(struct flow_stats) % 8 == 0, "per-CPU values need 8-byte size");
 
 /*

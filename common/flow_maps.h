@@ -14,20 +14,33 @@
 #include "flow_kern_user.h"
 
 /*
- * flows: type and max_entries are set by the loader before load
- * (percpu: BPF_MAP_TYPE_PERCPU_HASH, shared: BPF_MAP_TYPE_HASH).
- * Preallocated, so a full table fails an insert with -E2BIG instead of
- * allocating on the packet path, and nothing is ever evicted.
+ * flows_0, flows_1: the two epochs' tables (FLOW_NR_EPOCHS). Type and
+ * max_entries are set by the loader before load (percpu:
+ * BPF_MAP_TYPE_PERCPU_HASH, shared: BPF_MAP_TYPE_HASH). Preallocated, so a
+ * full table fails an insert with -E2BIG instead of allocating on the
+ * packet path, and nothing is ever evicted.
  * flow_frags may evict: it holds no counts, only which ports later
  * fragments belong to, and a fragment that finds none is an orphan.
+ * flow_epoch lives in a section (and so a map) of its own, which user space
+ * writes without touching any other global.
  */
-#define FLOW_MAPS(storage)						\
+#define FLOW_TABLE(storage, name)					\
 	storage struct {						\
 		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);			\
 		__uint(max_entries, FLOW_DEFAULT_MAX_FLOWS);		\
 		__type(key, struct flow_key);				\
 		__type(value, struct flow_value);			\
-	} flows SEC(".maps");						\
+	} name SEC(".maps")
+
+#define FLOW_MAPS(storage)						\
+	FLOW_TABLE(storage, flows_0);					\
+	FLOW_TABLE(storage, flows_1);					\
+	storage struct {						\
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);		\
+		__uint(max_entries, FLOW_NR_OVERFLOW_SLOTS);		\
+		__type(key, __u32);					\
+		__type(value, struct flow_value);			\
+	} flow_overflow SEC(".maps");					\
 	storage struct {						\
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);		\
 		__uint(max_entries, FLOW_NR_DIRS);			\
@@ -52,6 +65,7 @@
 		__type(value, struct frag_flow);			\
 	} flow_frags SEC(".maps");					\
 	storage const volatile struct flow_config flow_cfg;		\
-	storage struct flow_replay_frame replay_frame
+	storage struct flow_replay_frame replay_frame;			\
+	storage volatile __u32 flow_epoch SEC(".data.epoch")
 
 #endif /* FLOW_MAPS_H */

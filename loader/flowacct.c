@@ -1,35 +1,111 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * flowacct: per-flow packet and byte accounting with XDP at ingress and TC at
- * egress. This file holds the command table and global options; each
- * command lives in its own file.
+ * flowacct: per-flow packet and byte accounting with eBPF. This file holds
+ * the command table, the global options, and the one option parser every
+ * command's table goes through; each command lives in its own file.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "flowacct.h"
+#include "cli.h"
 
-struct command {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *help;
+#ifndef FLOWACCT_VERSION
+#define FLOWACCT_VERSION "0.0"
+#endif
+
+static const struct command *const commands[] = {
+	&cmd_attach, &cmd_detach, &cmd_dump, &cmd_stats, &cmd_status,
+	&cmd_capture, &cmd_set, &cmd_replay,
 };
 
-static const struct command commands[] = {
-	{ "attach", do_attach, "account IFACE: XDP at ingress, TC at egress" },
-	{ "detach", do_detach, "remove what attach added to IFACE" },
-	{ "dump", do_dump, "the flow table of one or all attached interfaces" },
-	{ "stats", do_stats, "the counters of one or all attached interfaces" },
-	{ "status", do_status, "which interfaces are attached, and how" },
-	{ "capture", do_capture, "write IFACE's sampled packets to pcap or pcapng" },
-	{ "set", do_set, "change sampling on an attached interface" },
-	{ "replay", do_replay, "run a capture through the programs (BPF_PROG_TEST_RUN)" },
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: flowacct [-j] [-v] COMMAND [ARGS]\n\nCommands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "\nOptions:\n"
+		   "  -j, --json     print JSON (errors too, as {\"error\": ...})\n"
+		   "  -v, --verbose  show libbpf's messages (-vv, -vvv: more)\n"
+		   "  -V, --version  the version\n"
+		   "  -h, --help     this text; COMMAND --help for a command's\n");
+}
+
+/* An exact name, or a prefix of exactly one name; NULL and *ambiguous. */
+static const struct command *find_command(const char *name, bool *ambiguous)
+{
+	const struct command *found = NULL;
+	size_t i, len = strlen(name);
+
+	*ambiguous = false;
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
+		if (len && !strncmp(commands[i]->name, name, len)) {
+			if (found)
+				*ambiguous = true;
+			found = commands[i];
+		}
+	}
+	return *ambiguous ? NULL : found;
+}
+
+/* ---- the option parser ------------------------------------------------------- */
+
+static const struct opt common_opts[] = {
+	{ .name = "json", .short_name = 'j', .type = OPT_FLAG, .help = "print JSON" },
+	{ .name = "help", .short_name = 'h', .type = OPT_FLAG, .help = "this text" },
 };
+
+static void opt_usage(const struct opt *o, char *buf, size_t len)
+{
+	size_t i, off;
+
+	if (o->short_name)
+		off = snprintf(buf, len, "-%c, --%s", o->short_name, o->name);
+	else
+		off = snprintf(buf, len, "    --%s", o->name);
+	if (o->type == OPT_ENUM) {
+		off += snprintf(buf + off, len - off, " ");
+		for (i = 0; o->values[i].name && off < len; i++)
+			off += snprintf(buf + off, len - off, "%s%s", i ? "|" : "",
+					o->values[i].name);
+	} else if (o->type != OPT_FLAG) {
+		snprintf(buf + off, len - off, " %s", o->metavar ? o->metavar : "ARG");
+	}
+}
+
+static void cmd_usage(const struct command *c)
+{
+	const struct opt *o;
+	char buf[160];
+
+	if (cli.json) {
+		/* Help is for people: in JSON mode it is null. */
+		puts("null");
+		return;
+	}
+	printf("Usage: flowacct %s%s%s [OPTIONS]\n%s\n", c->name,
+	       c->args ? " " : "", c->args ? c->args : "", c->summary);
+	if (c->details)
+		printf("%s\n", c->details);
+	printf("\nOptions:\n");
+	for (o = c->opts; o && o->name; o++) {
+		opt_usage(o, buf, sizeof(buf));
+		printf("  %-34s %s\n", buf, o->help);
+	}
+	for (o = common_opts; o < common_opts + ARRAY_SIZE(common_opts); o++) {
+		opt_usage(o, buf, sizeof(buf));
+		printf("  %-34s %s\n", buf, o->help);
+	}
+}
 
 /* A whole unsigned number in [min, max], decimal or 0x-prefixed. */
-int parse_u64(const char *s, __u64 min, __u64 max, __u64 *out)
+static int parse_uint(const char *s, __u64 min, __u64 max, __u64 *out)
 {
 	unsigned long long v;
 	char *end;
@@ -44,60 +120,231 @@ int parse_u64(const char *s, __u64 min, __u64 max, __u64 *out)
 	return 0;
 }
 
-int parse_map_mode(const char *s, bool *shared)
+/* Seconds, fractions allowed, into ms; at least @min ms. */
+static int parse_seconds(const char *s, __u64 min, __u64 max, __u64 *ms)
 {
-	if (!strcmp(s, "percpu"))
-		*shared = false;
-	else if (!strcmp(s, "shared"))
-		*shared = true;
-	else {
-		pr_err("unknown map mode '%s': use percpu or shared", s);
+	double v;
+	char *end;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v != v || v * 1000 < min ||
+	    v * 1000 > max)
 		return -EINVAL;
-	}
+	*ms = (__u64)(v * 1000 + 0.5);
 	return 0;
 }
 
-int parse_max_flows(const char *s, __u32 *max_flows)
+static int set_option(const struct opt *o, const char *arg, void *opts)
 {
+	char why[160] = "";
+	void *field = (char *)opts + o->offset;
 	__u64 v;
-
-	if (parse_u64(s, 1, 0xffffffff, &v)) {
-		pr_err("--max-flows takes a number from 1 to 4294967295, not '%s'", s);
-		return -EINVAL;
-	}
-	*max_flows = v;
-	return 0;
-}
-
-static void usage(FILE *f)
-{
 	size_t i;
 
-	fprintf(f, "Usage: flowacct [-j] [-v] COMMAND [ARGS]\n\nCommands:\n");
-	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\nOptions:\n"
-		   "  -j, --json     print JSON (errors too, as {\"error\": ...})\n"
-		   "  -v, --verbose  show libbpf's messages (-vv, -vvv: more)\n"
-		   "  -h, --help     this text; COMMAND --help for a command's\n");
+	switch (o->type) {
+	case OPT_FLAG:
+		*(bool *)field = true;
+		return 0;
+	case OPT_UINT:
+		if (parse_uint(arg, o->min, o->max, &v)) {
+			pr_err("--%s takes a number from %llu to %llu, not '%s'",
+			       o->name, (unsigned long long)o->min,
+			       (unsigned long long)o->max, arg);
+			return -EINVAL;
+		}
+		if (o->size == sizeof(__u32))
+			*(__u32 *)field = v;
+		else
+			*(__u64 *)field = v;
+		return 0;
+	case OPT_SECONDS:
+		if (parse_seconds(arg, o->min, o->max, (__u64 *)field)) {
+			pr_err("--%s takes seconds from %g to %g, not '%s'", o->name,
+			       o->min / 1000.0, o->max / 1000.0, arg);
+			return -EINVAL;
+		}
+		return 0;
+	case OPT_ENUM:
+		for (i = 0; o->values[i].name; i++) {
+			if (!strcmp(arg, o->values[i].name)) {
+				*(int *)field = o->values[i].value;
+				return 0;
+			}
+		}
+		for (i = 0, v = 0; o->values[i].name && v < sizeof(why); i++)
+			v += snprintf(why + v, sizeof(why) - v, "%s%s",
+				      i ? (o->values[i + 1].name ? ", " : " or ") : "",
+				      o->values[i].name);
+		pr_err("--%s can't be '%s': use %s", o->name, arg, why);
+		return -EINVAL;
+	case OPT_STRING:
+		*(const char **)field = arg;
+		return 0;
+	case OPT_FUNC:
+		if (o->parse(arg, field, why, sizeof(why))) {
+			pr_err("--%s can't be '%s': %s", o->name, arg, why);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return -EINVAL;
 }
 
-/* An exact name, or a prefix of exactly one name. */
-static const struct command *find_command(const char *name)
+/*
+ * Parses a command's argv through its table: options anywhere (-j and
+ * --help too), positional arguments in order. Every error is one line.
+ */
+static int parse_command(const struct command *c, int argc, char **argv,
+			 void *opts, int *npos, char ***pos, bool *help)
 {
-	const struct command *found = NULL;
-	size_t i, len = strlen(name);
+	struct option longopts[64];
+	char shortopts[64] = "+:jh";
+	const struct opt *o, *table[64];
+	size_t n = 0, s = strlen(shortopts);
+	int ch, idx;
 
-	for (i = 0; i < ARRAY_SIZE(commands); i++) {
-		if (!strcmp(commands[i].name, name))
-			return &commands[i];
-		if (!strncmp(commands[i].name, name, len)) {
-			if (found)
-				return NULL;
-			found = &commands[i];
+	for (o = c->opts; o && o->name && n < ARRAY_SIZE(longopts) - 3; o++) {
+		table[n] = o;
+		longopts[n] = (struct option){ o->name, o->type == OPT_FLAG ?
+				no_argument : required_argument, NULL, 1000 + (int)n };
+		if (o->short_name && s < sizeof(shortopts) - 3) {
+			shortopts[s++] = o->short_name;
+			if (o->type != OPT_FLAG)
+				shortopts[s++] = ':';
+			shortopts[s] = '\0';
+		}
+		n++;
+	}
+	longopts[n++] = (struct option){ "json", no_argument, NULL, 'j' };
+	longopts[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[n] = (struct option){ 0 };
+
+	*help = false;
+	/* "+" keeps our own order; argument permutation is done by hand below. */
+	optind = 1;
+	opterr = 0;
+	*npos = 0;
+	*pos = calloc(argc + 1, sizeof(char *));
+	if (!*pos)
+		return -ENOMEM;
+	while (optind < argc) {
+		if (argv[optind][0] != '-' || !argv[optind][1]) {
+			(*pos)[(*npos)++] = argv[optind++];
+			continue;
+		}
+		if (!strcmp(argv[optind], "--")) {
+			for (optind++; optind < argc; optind++)
+				(*pos)[(*npos)++] = argv[optind];
+			break;
+		}
+		idx = -1;
+		ch = getopt_long(argc, argv, shortopts, longopts, &idx);
+		if (ch == -1)
+			break;
+		switch (ch) {
+		case 'j':
+			cli.json = true;
+			break;
+		case 'h':
+			*help = true;
+			break;
+		case '?':
+			if (optopt)
+				pr_err("%s: unknown option '-%c'; see 'flowacct %s --help'",
+				       c->name, optopt, c->name);
+			else
+				pr_err("%s: unknown option '%s'; see 'flowacct %s --help'",
+				       c->name, argv[optind - 1], c->name);
+			return -EINVAL;
+		case ':':
+			pr_err("%s: option '%s' needs a value", c->name,
+			       argv[optind - 1]);
+			return -EINVAL;
+		default:
+			if (ch >= 1000) {
+				o = table[ch - 1000];
+			} else {
+				for (o = c->opts; o && o->name && o->short_name != ch; o++)
+					;
+			}
+			if (set_option(o, optarg, opts))
+				return -EINVAL;
 		}
 	}
-	return found;
+	return 0;
+}
+
+static int preamble(const struct command *c)
+{
+	char missing[128];
+	unsigned int need = 0;
+	int err;
+
+	if (c->need & NEED_ROOT)
+		need = FA_NEED_ROOT | FA_NEED_BPF;
+	else if (c->need & NEED_BPF)
+		need = FA_NEED_BPF;
+	if (need && fa_check_privileges(need, missing, sizeof(missing))) {
+		pr_err("%s needs %s (missing: %s)", c->name,
+		       need & FA_NEED_ROOT ?
+			       "root: uid 0 with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON" :
+			       "CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON",
+		       missing);
+		return -EPERM;
+	}
+	if (!(c->need & (NEED_BPFFS | NEED_BPFFS_SEEN)))
+		return 0;
+	err = fa_bpffs_prepare(c->need & NEED_BPFFS);
+	if (err == -EXDEV) {
+		pr_err("/sys/fs/bpf is not mounted in this mount namespace (as under 'ip netns exec', which mounts a fresh /sys for each command), so flowacct's pins can't be seen or kept here; run it with 'nsenter --net=/run/netns/NAME' instead");
+		return err;
+	}
+	if (err == -ENOENT)
+		return 0;	/* nothing attached anywhere */
+	if (err)
+		pr_err("can't mount bpffs at /sys/fs/bpf: %s", strerror(-err));
+	return err;
+}
+
+static int run_command(const struct command *c, int argc, char **argv)
+{
+	void *opts;
+	char **pos = NULL;
+	int npos, err;
+	bool help;
+
+	opts = calloc(1, c->opts_size ? c->opts_size : 1);
+	if (!opts) {
+		pr_err("out of memory");
+		return -ENOMEM;
+	}
+	if (c->defaults)
+		memcpy(opts, c->defaults, c->opts_size);
+	err = parse_command(c, argc, argv, opts, &npos, &pos, &help);
+	if (err)
+		goto out;
+	if (help) {
+		cmd_usage(c);
+		goto out;
+	}
+	if (npos < c->min_args || (c->max_args >= 0 && npos > c->max_args)) {
+		if (npos < c->min_args)
+			pr_err("%s needs %s; see 'flowacct %s --help'", c->name,
+			       c->args, c->name);
+		else
+			pr_err("%s: unexpected argument '%s'; see 'flowacct %s --help'",
+			       c->name, pos[c->max_args], c->name);
+		err = -EINVAL;
+		goto out;
+	}
+	err = preamble(c);
+	if (!err)
+		err = c->run(opts, npos, pos);
+out:
+	free(pos);
+	free(opts);
+	return err;
 }
 
 int main(int argc, char **argv)
@@ -105,43 +352,53 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const struct command *cmd;
-	int c;
+	const struct command *c;
+	bool ambiguous;
+	int ch;
 
+	opterr = 0;
 	/* "+": stop at the command; its own options are its business. */
-	while ((c = getopt_long(argc, argv, "+jvh", longopts, NULL)) != -1) {
-		switch (c) {
+	while ((ch = getopt_long(argc, argv, "+jvVh", longopts, NULL)) != -1) {
+		switch (ch) {
 		case 'j':
-			json_output = true;
+			cli.json = true;
 			break;
 		case 'v':
-			verbose++;
+			cli.verbose++;
 			break;
+		case 'V':
+			if (cli.json)
+				printf("{\"version\":\"%s\"}\n", FLOWACCT_VERSION);
+			else
+				printf("flowacct %s\n", FLOWACCT_VERSION);
+			return EXIT_SUCCESS;
 		case 'h':
-			usage(stdout);
+			if (cli.json)
+				puts("null");
+			else
+				usage(stdout);
 			return EXIT_SUCCESS;
 		default:
-			usage(stderr);
+			pr_err("unknown option '%s'; see 'flowacct --help'",
+			       argv[optind - 1]);
 			return EXIT_FAILURE;
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		pr_err("no command given; see 'flowacct --help'");
 		return EXIT_FAILURE;
 	}
-	cmd = find_command(argv[optind]);
-	if (!cmd) {
-		pr_err("unknown or ambiguous command '%s'; see flowacct --help",
-		       argv[optind]);
+	c = find_command(argv[optind], &ambiguous);
+	if (!c) {
+		pr_err("%s command '%s'; see 'flowacct --help'",
+		       ambiguous ? "ambiguous" : "unknown", argv[optind]);
 		return EXIT_FAILURE;
 	}
-	libbpf_log_setup();
-	argc -= optind;
-	argv += optind;
-	/* 0, not 1: glibc then forgets the "+" mode of the parse above. */
-	optind = 0;
-	return cmd->fn(argc, argv) ? EXIT_FAILURE : EXIT_SUCCESS;
+	cli_log_setup();
+	return run_command(c, argc - optind, argv + optind) ?
+		       EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -61,7 +61,7 @@ GEN_CPU=$((CPUS - 1))	# trafgen and the receive path; everything else elsewhere
 # shellcheck source=tests/lib.sh
 source tests/lib.sh
 netns_pair	# $NSA/$VA (192.0.2.1) <-> $NSB/$VB (192.0.2.2), removed on exit
-PINS_MADE+=("$VB")
+
 REPORT=$SCRATCH/report.md
 
 say() { echo "bench: $*" >&2; }
@@ -211,7 +211,7 @@ dump_bench() {
 	say "dump of $DUMP_FLOWS flows"
 	$INA "$FA" attach "$VA" --max-flows "$DUMP_MAX" >/dev/null 2>&1
 	ifx=$(ip -n "$NSA" -o link show dev "$VA" | cut -d: -f1)
-	pin=/sys/fs/bpf/flowacct/$VA/flows
+	pin=$(pin_dir "$NSA" "$VA")/flows_0
 	"$FB" fill "$pin" "$DUMP_FLOWS" "$ifx"
 	# The table must hold what was put in (and what ND or ARP added).
 	n=$($INA "$FA" dump --top 1 | sed -nE 's/^\(([0-9]+) more flows\)/\1/p')

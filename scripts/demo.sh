@@ -13,6 +13,7 @@ FA=$PWD/build/flowacct
 id=$(head -c 2 /dev/urandom | od -An -tx1 | tr -d ' \n')
 NSA=fa-demo-$id-a NSB=fa-demo-$id-b VA=fademo${id}a VB=fademo${id}b
 INA="nsenter --net=/run/netns/$NSA" INB="nsenter --net=/run/netns/$NSB"
+INO=
 
 cleanup() {
 	set +e
@@ -21,8 +22,9 @@ cleanup() {
 	ip netns pids "$NSB" 2>/dev/null | xargs -r kill 2>/dev/null
 	ip netns del "$NSA" 2>/dev/null
 	ip netns del "$NSB" 2>/dev/null
-	rm -rf "/sys/fs/bpf/flowacct/$VA"
-	rmdir /sys/fs/bpf/flowacct 2>/dev/null
+	# Pins and locks are named after the namespace's inode.
+	[ -n "$INO" ] && rm -rf /sys/fs/bpf/flowacct/net"$INO"-if* /run/flowacct/net"$INO"-if*
+	rmdir /sys/fs/bpf/flowacct /run/flowacct 2>/dev/null
 	return 0
 }
 trap cleanup EXIT
@@ -31,6 +33,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "Two namespaces, $NSA and $NSB, joined by $VA <-> $VB"
 ip netns add "$NSA"
+INO=$(stat -L -c %i /run/netns/"$NSA")
 ip netns add "$NSB"
 ip link add "$VA" netns "$NSA" type veth peer name "$VB" netns "$NSB"
 ip -n "$NSA" addr add 192.0.2.1/24 dev "$VA"

@@ -13,6 +13,7 @@ PACKAGES=(
 	clang llvm clang-19		# BPF: clang 14 (default) and 19
 	linux-libc-dev			# UAPI headers the BPF programs parse with
 	libbpf-dev libxdp-dev libpcap-dev libelf-dev zlib1g-dev
+	libmicrohttpd-dev libncurses-dev	# /metrics, flowacct top
 	bpftool				# skeletons and object linking
 	# run
 	iproute2 xdp-tools ethtool
@@ -20,6 +21,8 @@ PACKAGES=(
 	# tests
 	python3 tcpdump tshark iperf3 socat
 	netsniff-ng softflowd linux-perf	# bench: trafgen, a user-space peer, profiles
+	nfdump pmacct prometheus	# collectors the exports are checked with
+	strace tmux systemd		# kill-injection, top in a terminal, unit checks
 )
 
 missing=()

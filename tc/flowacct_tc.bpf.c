@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Egress: account every frame the interface sends, then let it go. */
+/*
+ * TC: account every frame the interface sends (egress), and, where TC is
+ * the ingress hook, every frame it receives; then let it go.
+ */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
@@ -77,29 +80,59 @@ __noinline int flowacct_parse_tc(struct __sk_buff *skb, struct flow_pkt *pkt)
 }
 
 /*
- * TC_ACT_UNSPEC: with direct-action it means "no verdict", so the filters
- * after ours still run and the packet goes out as if we were not there.
+ * The wire packets a frame stands for. A GSO frame leaves (or a GRO'd one
+ * arrived) as gso_segs packets, each with its own headers. A frame a tap or
+ * virtio device handed in with host GSO (SKB_GSO_DODGY) may carry gso_segs
+ * 0 until the stack recounts it: count its segments from the payload and
+ * gso_size then, as qdisc_pkt_len_init() does.
  */
-SEC("tc")
-int flowacct_tc(struct __sk_buff *skb)
+static __always_inline __u32 tc_segments(struct __sk_buff *skb,
+					 const struct flow_pkt *pkt, int reason)
+{
+	__u32 payload;
+
+	if (skb->gso_segs > 1)
+		return skb->gso_segs;
+	if (skb->gso_segs || !skb->gso_size || reason ||
+	    pkt->ip_len <= pkt->hdr_len)
+		return 1;
+	payload = pkt->ip_len - pkt->hdr_len;
+	return (payload + skb->gso_size - 1) / skb->gso_size;
+}
+
+/*
+ * TC_ACT_UNSPEC: with direct-action it means "no verdict", so the filters
+ * after ours still run and the packet goes on as if we were not there.
+ */
+static __always_inline int flowacct_tc_hook(struct __sk_buff *skb, __u8 dir)
 {
 	struct flow_pkt pkt = {};
 	const struct flow_sample_config *cfg;
 	struct flow_stats *st;
-	__u32 segs = 1;
 	int reason;
 
-	st = flow_stats_slot(FLOW_DIR_EGRESS);
+	st = flow_stats_slot(dir);
 	if (!st)
 		return TC_ACT_UNSPEC;
-	/* A GSO frame leaves as gso_segs packets, each with its own headers. */
-	if (skb->gso_segs > 1)
-		segs = skb->gso_segs;
 	reason = flowacct_parse_tc(skb, &pkt);
-	flow_account(st, &pkt, reason, segs, skb->ifindex, FLOW_DIR_EGRESS);
+	flow_account(st, &pkt, reason, tc_segments(skb, &pkt, reason),
+		     skb->ifindex, dir);
 	cfg = flow_sample_pick(st, &pkt, reason);
 	if (cfg)
 		flow_sample_send(skb, st, cfg, &pkt, reason, skb->len,
-				 skb->ifindex, FLOW_DIR_EGRESS);
+				 skb->ifindex, dir);
 	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int flowacct_tc(struct __sk_buff *skb)
+{
+	return flowacct_tc_hook(skb, FLOW_DIR_EGRESS);
+}
+
+/* Ingress at TC, for devices where XDP would cost offloads or miss segments. */
+SEC("tc")
+int flowacct_tc_in(struct __sk_buff *skb)
+{
+	return flowacct_tc_hook(skb, FLOW_DIR_INGRESS);
 }

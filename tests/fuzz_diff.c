@@ -40,7 +40,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "flowacct.h"
+#include "libflowacct.h"
 #include "flowacct.skel.h"
 #include "ref_parser.h"
 #include "testrun.h"
@@ -954,7 +954,7 @@ struct snap {
 struct fuzz {
 	struct flowacct_bpf *skel;
 	int prog_fd[FLOW_NR_DIRS];
-	int flows_fd, stats_fd;
+	int flows_fd, stats_fd, overflow_fd;
 	bool shared;
 	int ncpus;		/* value slots per flows lookup */
 	int stats_ncpus;
@@ -1004,6 +1004,20 @@ struct fuzz {
 	unsigned int sample_every;
 };
 
+/* The program a direction's frames go through here. */
+static const char *hook_name(int dir)
+{
+	return dir == FLOW_DIR_EGRESS ? "tc" : "xdp";
+}
+
+/* libbpf's messages only matter when a load fails. */
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN && getenv("V"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
 static size_t stride8(size_t n)
 {
 	return (n + 7) & ~(size_t)7;
@@ -1014,25 +1028,20 @@ static int load(struct fuzz *z)
 	struct flowacct_bpf *skel;
 	int err, i, v;
 
-	skel = flowacct_bpf__open();
-	if (!skel)
-		return -errno;
-	skel->rodata->flow_cfg.replay = 1;
-	skel->rodata->flow_cfg.shared_map = z->shared;
-	err = bpf_map__set_type(skel->maps.flows, z->shared ? BPF_MAP_TYPE_HASH :
-				BPF_MAP_TYPE_PERCPU_HASH);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.flows, z->max_flows);
-	if (!err)
-		err = flowacct_bpf__load(skel);
-	if (err) {
-		flowacct_bpf__destroy(skel);
+	err = fa_progs_load(&(struct fa_load_opts){
+				    .shared = z->shared,
+				    .max_flows = z->max_flows,
+				    .replay = true,
+				    .progs = FA_PROG_XDP | FA_PROG_TC_EGRESS,
+			    }, &skel);
+	if (err)
 		return err;
-	}
 	z->skel = skel;
 	z->prog_fd[FLOW_DIR_INGRESS] = bpf_program__fd(skel->progs.flowacct_xdp);
 	z->prog_fd[FLOW_DIR_EGRESS] = bpf_program__fd(skel->progs.flowacct_tc);
-	z->flows_fd = bpf_map__fd(skel->maps.flows);
+	/* Replay never flips the epoch: everything goes to table 0. */
+	z->flows_fd = bpf_map__fd(skel->maps.flows_0);
+	z->overflow_fd = bpf_map__fd(skel->maps.flow_overflow);
 	z->stats_fd = bpf_map__fd(skel->maps.flow_stats);
 	z->stats_ncpus = libbpf_num_possible_cpus();
 	if (z->stats_ncpus < 0)
@@ -1047,8 +1056,8 @@ static int load(struct fuzz *z)
 	for (v = 1; v < REF_NR_VERDICTS; v++) {
 		z->reason_counter[v] = -1;
 		for (i = 0; i < FLOW_NR_COUNTERS; i++)
-			if (counter_kind(i) == FLOW_CK_REASON &&
-			    !strcmp(counter_name(i), ref_verdict_name(v)))
+			if (fa_counter_kind(i) == FLOW_CK_REASON &&
+			    !strcmp(fa_counter_name(i), ref_verdict_name(v)))
 				z->reason_counter[v] = i;
 		if (z->reason_counter[v] < 0) {
 			fprintf(stderr, "fuzz_diff: the programs have no counter '%s'\n",
@@ -1061,7 +1070,7 @@ static int load(struct fuzz *z)
 	 * meaning the README gives; one added later is reported, not judged.
 	 */
 	for (i = 0; i < FLOW_NR_COUNTERS; i++)
-		z->checked[i] = counter_kind(i) != FLOW_CK_INFO;
+		z->checked[i] = fa_counter_kind(i) != FLOW_CK_INFO;
 	z->checked[FLOW_C_FRAGMENTS] = z->checked[FLOW_C_OVERFLOW] = true;
 	z->checked[FLOW_C_INSERT_FULL] = z->checked[FLOW_C_INSERT_NOMEM] = true;
 	z->checked[FLOW_C_INSERT_OTHER] = z->checked[FLOW_C_GSO_FRAMES] = true;
@@ -1070,13 +1079,13 @@ static int load(struct fuzz *z)
 	for (i = 0; i < FLOW_NR_COUNTERS; i++) {
 		bool known = false;
 
-		if (counter_kind(i) != FLOW_CK_REASON)
+		if (fa_counter_kind(i) != FLOW_CK_REASON)
 			continue;
 		for (v = 1; v < REF_NR_VERDICTS; v++)
 			known |= z->reason_counter[v] == i;
 		if (!known) {
 			fprintf(stderr, "fuzz_diff: the reference has no verdict for counter '%s'\n",
-				counter_name(i));
+				fa_counter_name(i));
 			return -ENOENT;
 		}
 	}
@@ -1086,7 +1095,8 @@ static int load(struct fuzz *z)
 static int read_slot(struct fuzz *z, __u32 dir, struct snap *s)
 {
 	size_t stride = stride8(sizeof(struct flow_stats));
-	int cpu, i;
+	struct flow_value ov[FLOW_NR_DIRS] = {};
+	int cpu, i, err;
 
 	if (bpf_map_lookup_elem(z->stats_fd, &dir, z->stats_vals))
 		return -errno;
@@ -1097,9 +1107,12 @@ static int read_slot(struct fuzz *z, __u32 dir, struct snap *s)
 
 		for (i = 0; i < FLOW_NR_COUNTERS; i++)
 			s->c[i] += st->counters[i];
-		s->ov_packets += st->overflow.packets;
-		s->ov_bytes += st->overflow.bytes;
 	}
+	err = fa_overflow_read(z->overflow_fd, 1, ov);
+	if (err)
+		return err;
+	s->ov_packets = ov[dir].packets;
+	s->ov_bytes = ov[dir].bytes;
 	return 0;
 }
 
@@ -1113,7 +1126,7 @@ static bool read_flow(struct fuzz *z, const struct flow_key *k,
 	if (bpf_map_lookup_elem(z->flows_fd, k, z->flow_vals))
 		return false;
 	for (cpu = 0; cpu < z->ncpus; cpu++)
-		flow_value_merge(out, (const void *)
+		fa_value_merge(out, (const void *)
 				 ((const char *)z->flow_vals + cpu * stride));
 	return true;
 }
@@ -1141,7 +1154,7 @@ static void fmt_key(const struct flow_key *k, char *out, size_t n)
 	inet_ntop(af, k->dst + off, d, sizeof(d));
 	snprintf(out, n, "v%u proto %u %s:%u -> %s:%u (ifindex %u, %s%s)",
 		 k->ip_version, k->proto, s, ntohs(k->sport), d, ntohs(k->dport),
-		 k->ifindex, direction_name(k->direction), k->pad ? ", pad set" : "");
+		 k->ifindex, fa_direction_name(k->direction), k->pad ? ", pad set" : "");
 }
 
 static void fmt_ref(const struct ref_result *ref, char *out, size_t n)
@@ -1176,12 +1189,12 @@ static void hexdump(const uint8_t *p, size_t n)
 /* The row this run wrote, if any: its last_seen is this frame's time. */
 static void print_rows_stamped(struct fuzz *z, int hook, __u64 ts)
 {
-	struct flow_table t = {};
+	struct fa_table t = {};
 	char ks[256];
 	size_t i;
 	bool any = false;
 
-	if (flow_table_read(z->flows_fd, &t))
+	if (fa_table_read(z->flows_fd, &t, NULL, NULL))
 		return;
 	for (i = 0; i < t.n; i++) {
 		if (t.rows[i].key.direction != hook || t.rows[i].val.last_seen_ns != ts)
@@ -1194,7 +1207,7 @@ static void print_rows_stamped(struct fuzz *z, int hook, __u64 ts)
 	}
 	if (!any)
 		printf("  program's row: none written by this frame\n");
-	flow_table_free(&t);
+	fa_table_free(&t);
 }
 
 /*
@@ -1204,13 +1217,13 @@ static void print_rows_stamped(struct fuzz *z, int hook, __u64 ts)
  */
 static void resync_entries(struct fuzz *z)
 {
-	struct flow_table t = {};
+	struct fa_table t = {};
 
-	if (!flow_table_read(z->flows_fd, &t)) {
+	if (!fa_table_read(z->flows_fd, &t, NULL, NULL)) {
 		z->entries = t.n;
 		z->unsure = 0;
 	}
-	flow_table_free(&t);
+	fa_table_free(&t);
 }
 
 static void dump_frame(pcap_dumper_t *d, const struct frame *f, __u64 ts)
@@ -1347,7 +1360,7 @@ static bool run_hook(struct fuzz *z, const struct frame *f,
 		}
 		if (d != want[i])
 			problem(&pr, "counter %s moved by %lld, want %llu",
-				counter_name(i), (long long)d,
+				fa_counter_name(i), (long long)d,
 				(unsigned long long)want[i]);
 	}
 	if (now.ov_packets - z->last[hook].ov_packets != (ovf && !err) ||
@@ -1423,17 +1436,17 @@ static bool run_hook(struct fuzz *z, const struct frame *f,
  * program saw every run, and the rows (with what was cleared and the
  * overflow row) hold exactly the accounted packets and bytes.
  */
-static void check_books(struct fuzz *z, struct flow_table *t)
+static void check_books(struct fuzz *z, struct fa_table *t)
 {
 	__u64 rows_p[FLOW_NR_DIRS] = {}, rows_b[FLOW_NR_DIRS] = {};
-	struct flow_table own = {};
+	struct fa_table own = {};
 	bool ok = true;
 	size_t r;
 	int dir, i;
 
 	if (!t) {
 		t = &own;
-		if (flow_table_read(z->flows_fd, t)) {
+		if (fa_table_read(z->flows_fd, t, NULL, NULL)) {
 			printf("BOOKS: can't read the flow table\n");
 			z->books_checks++;
 			z->books_failed++;
@@ -1456,7 +1469,7 @@ static void check_books(struct fuzz *z, struct flow_table *t)
 		__u64 reasons = 0;
 
 		for (i = 0; i < FLOW_NR_COUNTERS; i++)
-			if (counter_kind(i) == FLOW_CK_REASON)
+			if (fa_counter_kind(i) == FLOW_CK_REASON)
 				reasons += c[i];
 		if (c[FLOW_C_SEEN] != c[FLOW_C_ACCOUNTED] + reasons) {
 			printf("BOOKS %s: seen %llu != accounted %llu + reasons %llu\n",
@@ -1501,18 +1514,18 @@ static void check_books(struct fuzz *z, struct flow_table *t)
 		z->books_failed++;
 		z->failed++;
 	}
-	flow_table_free(&own);
+	fa_table_free(&own);
 }
 
 /* Empties the table after balancing the books on what it held. */
 static void clear_flows(struct fuzz *z)
 {
-	struct flow_table t = {};
+	struct fa_table t = {};
 	struct flow_key *keys;
 	__u32 count;
 	size_t r;
 
-	if (flow_table_read(z->flows_fd, &t)) {
+	if (fa_table_read(z->flows_fd, &t, NULL, NULL)) {
 		fprintf(stderr, "fuzz_diff: can't read the flow table\n");
 		exit(2);
 	}
@@ -1534,7 +1547,7 @@ static void clear_flows(struct fuzz *z)
 		for (r = 0; r < t.n; r++)
 			bpf_map_delete_elem(z->flows_fd, &keys[r]);
 	free(keys);
-	flow_table_free(&t);
+	fa_table_free(&t);
 	z->entries = 0;
 	z->overflow_runs = 0;
 	z->clears++;
@@ -1830,7 +1843,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	libbpf_log_setup();
+	libbpf_set_print(quiet);
 	z.pcap_dead = pcap_open_dead(DLT_EN10MB, 65535);
 	if (!z.pcap_dead)
 		return 2;
@@ -1846,9 +1859,8 @@ int main(int argc, char **argv)
 	}
 	err = load(&z);
 	if (err) {
-		fprintf(stderr, "fuzz_diff: can't load the BPF programs: %s\n",
+		fprintf(stderr, "fuzz_diff: can't load the BPF programs: %s (V=1 shows libbpf's log)\n",
 			strerror(-err));
-		libbpf_log_tail(20);
 		return 2;
 	}
 	pin_to_current_cpu();
@@ -1923,7 +1935,7 @@ int main(int argc, char **argv)
 	printf("counters not checked (the reference does not model them):");
 	for (v_i = 0; v_i < FLOW_NR_COUNTERS; v_i++)
 		if (!z.checked[v_i])
-			printf(" %s %llu", counter_name(v_i),
+			printf(" %s %llu", fa_counter_name(v_i),
 			       (unsigned long long)z.unchecked_moves[v_i]);
 	printf("\n");
 	printf("fragments: %llu later ones attributed to their first, %llu orphans, "

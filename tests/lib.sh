@@ -34,25 +34,27 @@ expect_fail() {
 # 2001:db8::1/64 on $VA (in $NSA), .2 and ::2 on $VB (in $NSB). Names are
 # random so that tests never meet each other or anything else. Everything is
 # removed when the test's bash exits, failed or not: the namespaces (and with
-# them the veths and whatever is attached) and our pins.
+# them the veths and whatever is attached), our pins and our lock files
+# (named after each namespace's inode, see pin_dir).
 #
 # Run flowacct with "$INA flowacct ..." ($INA = nsenter into $NSA): nsenter
 # keeps the machine's /sys/fs/bpf, where 'ip netns exec' would not.
 
 NETNS_MADE=()
-PINS_MADE=()
+NETNS_INODES=()
 
 netns_cleanup() {
-	local ns p rc=$?
+	local ns ino rc=$?
 	set +e	# cleanup is best effort, and must not change the verdict
 	for ns in "${NETNS_MADE[@]}"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
 	done
-	for p in "${PINS_MADE[@]}"; do
-		rm -rf "/sys/fs/bpf/flowacct/$p"
+	for ino in "${NETNS_INODES[@]}"; do
+		rm -rf /sys/fs/bpf/flowacct/net"$ino"-if*
+		rm -f /run/flowacct/net"$ino"-if*
 	done
-	rmdir /sys/fs/bpf/flowacct 2>/dev/null
+	rmdir /sys/fs/bpf/flowacct /run/flowacct 2>/dev/null
 	[ -n "${SCRATCH:-}" ] && rm -rf "$SCRATCH"
 	exit $rc
 }
@@ -61,7 +63,13 @@ netns_new() {
 	local ns=$1
 	ip netns add "$ns"
 	NETNS_MADE+=("$ns")
+	NETNS_INODES+=("$(stat -L -c %i /run/netns/"$ns")")
 	ip -n "$ns" link set lo up
+}
+
+# pin_dir NS DEV: where flowacct pins what it attaches to DEV of NS.
+pin_dir() {
+	echo "/sys/fs/bpf/flowacct/net$(stat -L -c %i /run/netns/"$1")-if$(ip -n "$1" -o link show dev "$2" | cut -d: -f1)"
 }
 
 # Sysctls that keep a link quiet: no router solicitations, no DAD, so every
@@ -102,7 +110,6 @@ netns_pair() {
 	netns_new "$NSA"
 	netns_new "$NSB"
 	veth_link "$NSA" "$VA" "$NSB" "$VB" 0
-	PINS_MADE+=("$VA")
 	INA="nsenter --net=/run/netns/$NSA"
 	INB="nsenter --net=/run/netns/$NSB"
 	# Offloads off: tcpdump then sees packets as they are on the wire, one

@@ -22,7 +22,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "flowacct.h"
+#include "libflowacct.h"
 #include "flowacct.skel.h"
 
 #define MAX_FRAME (16 * 4096)
@@ -125,20 +125,25 @@ static size_t put_payload(unsigned char *p, size_t n)
 
 /* ---- running ---- */
 
+/* Map writes persist across test runs: every case starts from empty maps. */
 static void reset_maps(struct flowacct_bpf *skel)
 {
-	int fd = bpf_map__fd(skel->maps.flows);
+	int fd = bpf_map__fd(skel->maps.flows_0);
+	static struct flow_stats zero[256];
+	static struct flow_value zero_ov[256];
 	struct flow_key key, next;
-	struct flow_stats zero[256] = {};
-	__u32 dir;
+	__u32 i;
 
 	while (!bpf_map_get_next_key(fd, NULL, &next)) {
 		key = next;
 		bpf_map_delete_elem(fd, &key);
 	}
-	for (dir = 0; dir < FLOW_NR_DIRS; dir++)
-		bpf_map_update_elem(bpf_map__fd(skel->maps.flow_stats), &dir,
+	for (i = 0; i < FLOW_NR_DIRS; i++)
+		bpf_map_update_elem(bpf_map__fd(skel->maps.flow_stats), &i,
 				    zero, BPF_ANY);
+	for (i = 0; i < FLOW_NR_OVERFLOW_SLOTS; i++)
+		bpf_map_update_elem(bpf_map__fd(skel->maps.flow_overflow), &i,
+				    zero_ov, BPF_ANY);
 }
 
 static void run_case(struct flowacct_bpf *skel, const char *mode,
@@ -147,8 +152,8 @@ static void run_case(struct flowacct_bpf *skel, const char *mode,
 	static unsigned char out[MAX_FRAME];
 	LIBBPF_OPTS(bpf_test_run_opts, topts);
 	struct __sk_buff skb_ctx = {};
-	struct hook_stats st[FLOW_NR_DIRS] = {};
-	struct flow_table t = {};
+	struct fa_hook_stats st[FLOW_NR_DIRS] = {};
+	struct fa_table t = {};
 	const __u64 *c;
 	__u64 reasons = 0;
 	__u32 expect_ret;
@@ -183,14 +188,14 @@ static void run_case(struct flowacct_bpf *skel, const char *mode,
 	   "%s %s: frame comes back unchanged (%u of %zu bytes)", mode,
 	   tc->name, topts.data_size_out, len);
 
-	if (flow_table_read(bpf_map__fd(skel->maps.flows), &t) ||
-	    hook_stats_read(bpf_map__fd(skel->maps.flow_stats), st)) {
+	if (fa_table_read(bpf_map__fd(skel->maps.flows_0), &t, NULL, NULL) ||
+	    fa_stats_read(bpf_map__fd(skel->maps.flow_stats), st)) {
 		ok(false, "%s %s: read maps", mode, tc->name);
 		return;
 	}
-	c = st[tc->hook].counters;
+	c = st[tc->hook].c;
 	for (i = 0; i < FLOW_NR_COUNTERS; i++)
-		if (counter_kind(i) == FLOW_CK_REASON)
+		if (fa_counter_kind(i) == FLOW_CK_REASON)
 			reasons += c[i];
 	ok(c[FLOW_C_SEEN] == c[FLOW_C_ACCOUNTED] + reasons,
 	   "%s %s: seen %llu = accounted %llu + reasons %llu", mode, tc->name,
@@ -201,7 +206,7 @@ static void run_case(struct flowacct_bpf *skel, const char *mode,
 	if (tc->reason) {
 		ok(c[tc->reason] == c[FLOW_C_SEEN] && c[FLOW_C_SEEN] &&
 		   t.n == 0, "%s %s: counted as %s (%llu of %llu), %zu rows",
-		   mode, tc->name, counter_name(tc->reason),
+		   mode, tc->name, fa_counter_name(tc->reason),
 		   (unsigned long long)c[tc->reason],
 		   (unsigned long long)c[FLOW_C_SEEN], t.n);
 	} else {
@@ -226,7 +231,7 @@ static void run_case(struct flowacct_bpf *skel, const char *mode,
 		   (unsigned long long)c[FLOW_C_ACCOUNTED_BYTES],
 		   (unsigned long long)c[FLOW_C_GSO_FRAMES]);
 	}
-	flow_table_free(&t);
+	fa_table_free(&t);
 }
 
 static void run_all(struct flowacct_bpf *skel, const char *mode)
@@ -321,28 +326,34 @@ static void run_all(struct flowacct_bpf *skel, const char *mode)
 static int run_mode(bool shared)
 {
 	const char *mode = shared ? "shared" : "percpu";
+	struct fa_load_opts lo = {
+		.shared = shared,
+		.max_flows = FLOW_DEFAULT_MAX_FLOWS,
+		.progs = FA_PROG_XDP | FA_PROG_TC_EGRESS | FA_PROG_TC_INGRESS,
+	};
 	struct flowacct_bpf *skel;
 	int err;
 
-	skel = flowacct_bpf__open();
-	if (!skel) {
-		ok(false, "%s: open skeleton", mode);
-		return -1;
-	}
-	skel->rodata->flow_cfg.shared_map = shared;
-	bpf_map__set_type(skel->maps.flows, shared ? BPF_MAP_TYPE_HASH :
-				BPF_MAP_TYPE_PERCPU_HASH);
-	err = flowacct_bpf__load(skel);
+	err = fa_progs_load(&lo, &skel);
 	ok(!err, "%s: programs load (live configuration)", mode);
-	if (!err)
-		run_all(skel, mode);
+	if (err)
+		return err;
+	run_all(skel, mode);
 	flowacct_bpf__destroy(skel);
-	return err;
+	return 0;
+}
+
+/* libbpf's messages only matter when a load fails, and then -v is there. */
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN && getenv("V"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
 }
 
 int main(void)
 {
-	libbpf_log_setup();
+	libbpf_set_print(quiet);
 	run_mode(false);
 	run_mode(true);
 	printf("1..%d\n", tests_run);

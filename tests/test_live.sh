@@ -12,14 +12,23 @@ FA=$PWD/build/flowacct
 
 # Nothing of flowacct's on $1 (a device in namespace $2).
 assert_clean() {
-	local dev=$1 ns=$2
-	if ip -n "$ns" link show dev "$dev" | grep -q "prog/xdp"; then
-		fail "an XDP program is left on $dev"
+	if ip -n "$2" link show dev "$1" | grep -q "prog/xdp"; then
+		fail "an XDP program is left on $1"
 	fi
+	assert_tc_clean "$@"
+}
+
+# The same, leaving XDP out (another program may be there).
+assert_tc_clean() {
+	local dev=$1 ns=$2 dir
 	if ip netns exec "$ns" tc filter show dev "$dev" egress | grep -q flowacct; then
-		fail "a flowacct filter is left on $dev"
+		fail "a flowacct filter is left on $dev egress"
 	fi
-	[ ! -e "/sys/fs/bpf/flowacct/$dev" ] || fail "pins left in /sys/fs/bpf/flowacct/$dev"
+	if ip netns exec "$ns" tc filter show dev "$dev" ingress | grep -q flowacct; then
+		fail "a flowacct filter is left on $dev ingress"
+	fi
+	dir=$(pin_dir "$ns" "$dev")
+	[ ! -e "$dir" ] || fail "pins left in $dir"
 }
 
 # Receivers for send_traffic, started before anything is measured.
@@ -79,7 +88,9 @@ live_traffic() {
 	netns_pair
 	start_receivers
 	$INA "$FA" attach "$VA" --mode "$mode" --map "$map"
-	$INA "$FA" -j status | grep -q "\"ifname\":\"$VA\".*\"xdp_mode\":\"$mode\".*\"map\":\"$map\".*\"live\":true" ||
+	local hook=xdp
+	[ "$mode" = skb ] && hook=xdp-skb
+	$INA "$FA" -j status | grep -q "\"iface\":\"$VA\".*\"ingress_hook\":\"$hook\".*\"map\":\"$map\".*\"live\":true" ||
 		fail "status does not show $VA live in $mode mode with the $map map"
 	capture_start "$NSA" "$VA" in "$SCRATCH/in.pcap"
 	capture_start "$NSA" "$VA" out "$SCRATCH/out.pcap"
@@ -113,7 +124,6 @@ test_live_gso_segments() {
 	ip link del "$VA" netns "$NSA" 2>/dev/null || ip -n "$NSA" link del "$VA"
 	veth_link "$NSA" "$VA" "$NSR" "$RA" 0
 	veth_link "$NSR" "$RB" "$NSB" "$VB" 1
-	PINS_MADE+=("$RB")
 	INR="nsenter --net=/run/netns/$NSR"
 	ip netns exec "$NSR" sysctl -qw net.ipv4.ip_forward=1
 	ip -n "$NSA" route add default via 192.0.2.2
@@ -164,13 +174,19 @@ print("3 echo requests and 3 replies of 8028 bytes")' "$SCRATCH/dump.json"
 
 test_live_detach_leaves_nothing() {
 	netns_pair
-	local before after
+	local before after dir
 	before=$(ip netns exec "$NSA" tc qdisc show dev "$VA")
 	$INA "$FA" attach "$VA"
-	ip -n "$NSA" link show dev "$VA" | grep -q "prog/xdp" || fail "no XDP program after attach"
+	# On a veth, ingress is at TC by default (XDP would turn off the
+	# peer's TSO): both hooks are TC filters.
+	ip netns exec "$NSA" tc filter show dev "$VA" ingress | grep -q flowacct_tc_in ||
+		fail "no TC ingress filter after attach"
+	ip netns exec "$NSA" tc filter show dev "$VA" egress | grep -q flowacct_tc ||
+		fail "no TC egress filter after attach"
 	ip netns exec "$NSA" tc qdisc show dev "$VA" | grep -q clsact || fail "no clsact after attach"
-	[ -e "/sys/fs/bpf/flowacct/$VA/flows" ] || fail "no pins after attach"
-	[ "$(stat -c %a "/sys/fs/bpf/flowacct/$VA")" = 700 ] || fail "pin directory not root-only"
+	dir=$(pin_dir "$NSA" "$VA")
+	[ -e "$dir/flows_0" ] && [ -e "$dir/flows_1" ] || fail "no pins after attach"
+	[ "$(stat -c %a "$dir")" = 700 ] || fail "pin directory not root-only"
 	$INA "$FA" detach "$VA"
 	assert_clean "$VA" "$NSA"
 	after=$(ip netns exec "$NSA" tc qdisc show dev "$VA")
@@ -232,18 +248,26 @@ test_live_kill9() {
 	done
 }
 
-# Another XDP program was there first (loaded with xdp-loader). Through
-# libxdp's dispatcher both run; where the kernel can't run the dispatcher,
-# flowacct must refuse cleanly and leave the other program alone.
+# Another XDP program was there first (loaded with xdp-loader). flowacct's
+# default ingress hook on a veth is TC: it must leave that program alone.
+# Asked for XDP: through libxdp's dispatcher both run; where the kernel
+# can't run the dispatcher, flowacct must refuse cleanly.
 test_live_other_xdp_program() {
 	netns_pair
 	local other=/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o id_before
 	$INA xdp-loader load -m native "$VA" "$other"
 	id_before=$(ip -n "$NSA" link show dev "$VA" | grep -o 'prog/xdp id [0-9]*')
 	[ -n "$id_before" ] || fail "xdp-loader did not attach"
+	$INA "$FA" attach "$VA"
+	$INA ping -q -c 3 -i 0.1 192.0.2.2 >/dev/null
+	$INA "$FA" dump | grep -q "^ingress .* icmp " || fail "flowacct at TC saw nothing"
+	[ "$(ip -n "$NSA" link show dev "$VA" | grep -o 'prog/xdp id [0-9]*')" = "$id_before" ] ||
+		fail "the other XDP program was touched by a TC attach"
+	$INA "$FA" detach "$VA"
+	assert_tc_clean "$VA" "$NSA"
 	if $INA xdp-loader status "$VA" | grep -q xdp_dispatcher; then
 		echo "libxdp dispatcher available: both programs must run"
-		$INA "$FA" attach "$VA"
+		$INA "$FA" attach "$VA" --ingress xdp
 		$INA ping -q -c 3 -i 0.1 192.0.2.2 >/dev/null
 		$INA "$FA" dump | grep -q "^ingress .* icmp " || fail "flowacct saw nothing"
 		$INA xdp-loader status "$VA" | grep -q xdpfilt_alw_all || fail "other program gone"
@@ -252,12 +276,13 @@ test_live_other_xdp_program() {
 			fail "detach removed the other program"
 	else
 		echo "libxdp dispatcher unavailable on this kernel: flowacct must refuse cleanly"
-		expect_fail "attach next to a directly attached program" $INA "$FA" attach "$VA"
+		expect_fail "attach next to a directly attached program" \
+			$INA "$FA" attach "$VA" --ingress xdp
 		[ "$(ip -n "$NSA" link show dev "$VA" | grep -o 'prog/xdp id [0-9]*')" = "$id_before" ] ||
 			fail "the other XDP program was replaced"
 		ip netns exec "$NSA" tc qdisc show dev "$VA" | grep -q clsact &&
 			fail "half-attached: clsact left"
-		[ ! -e "/sys/fs/bpf/flowacct/$VA" ] || fail "half-attached: pins left"
+		[ ! -e "$(pin_dir "$NSA" "$VA")" ] || fail "half-attached: pins left"
 		$INA ping -q -c 1 -W 2 192.0.2.2 >/dev/null || fail "no traffic"
 	fi
 	$INA xdp-loader unload "$VA" --all
@@ -267,7 +292,6 @@ test_live_two_interfaces() {
 	netns_pair
 	local VA2=${VA%a}c VB2=${VA%a}d
 	veth_link "$NSA" "$VA2" "$NSB" "$VB2" 1
-	PINS_MADE+=("$VA2")
 	$INA "$FA" attach "$VA"
 	$INA "$FA" attach "$VA2" --map shared
 	$INA ping -q -c 2 -i 0.1 192.0.2.2 >/dev/null
@@ -330,7 +354,6 @@ test_live_errors() {
 	# half-attached.
 	ip -n "$NSA" link add fabr0 type bridge
 	ip -n "$NSA" link set fabr0 up
-	PINS_MADE+=(fabr0)
 	msg=$(expect_fail "native XDP on a bridge" $INA "$FA" attach fabr0 --mode native)
 	echo "$msg" | grep -q "try --mode skb" || fail "$msg"
 	assert_clean fabr0 "$NSA"

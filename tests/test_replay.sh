@@ -86,7 +86,7 @@ test_replay_table() {
 	# Bytes column (field 9 of flow rows) must not increase.
 	awk '/^(ingress|egress) /{ if (prev != "" && $9 > prev) bad = 1; prev = $9 }
 	     END { exit bad }' "$SCRATCH/out.txt" || fail "rows not sorted by bytes"
-	grep -Eq '^ingress +1 +icmp +192\.0\.2\.1 +- +192\.0\.2\.2 +8/0 ' "$SCRATCH/out.txt" ||
+	grep -Eq '^ingress +lo +icmp +192\.0\.2\.1 +- +192\.0\.2\.2 +8/0 ' "$SCRATCH/out.txt" ||
 		fail "ICMP echo row not shown as type/code 8/0"
 	grep -Eq ' FSPAUEC *$' "$SCRATCH/out.txt" || fail "TCP flags not shown as letters"
 	grep -q '^xdp ingress: seen 54 = accounted 50 ([0-9]* bytes) + not accounted 4$' \

@@ -152,7 +152,7 @@ test_sample_live_capture() {
 prog_ids() {
 	python3 -c 'import json, sys
 for i in json.load(sys.stdin)["interfaces"]:
-    print(i["ifname"], i["xdp_prog_id"], i["tc_prog_id"])'
+    print(i["iface"], i["xdp_prog_id"], i["tc_ingress_prog_id"], i["tc_prog_id"])'
 }
 
 # flowacct set changes N at once, without reloading or losing counts.

@@ -35,7 +35,7 @@ $(BENCH_OBJS): $(BENCH_DIR)/%.o: tests/bench/%.c | $(BUILD)/flowacct.skel.h $(BE
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -I$(BENCH_DIR) -c $< -o $@
 
-$(BENCH_BIN): $(BENCH_OBJS) $(BUILD)/loader/samplebuf.o
+$(BENCH_BIN): $(BENCH_OBJS) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 

@@ -24,7 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "flow_kern_user.h"
+#include "libflowacct.h"
 #include "flowacct.skel.h"
 #include "bench.h"
 #include "bench_progs.skel.h"
@@ -428,24 +428,19 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu,
 
 static int load_ours(struct bench *b, enum ours o, __u32 max_flows)
 {
-	struct flowacct_bpf *skel = flowacct_bpf__open();
-	bool shared = o == OURS_SHARED;
+	/* Live behaviour: lengths from the frame, the coarse clock. */
+	struct fa_load_opts lo = {
+		.shared = o == OURS_SHARED,
+		.max_flows = max_flows,
+		.progs = FA_PROG_XDP | FA_PROG_TC_EGRESS,
+	};
+	struct flowacct_bpf *skel;
 	int err;
 
-	if (!skel)
-		return -errno;
-	b->ours[o] = skel;
-	/* Live behaviour: lengths from the frame, the coarse clock. */
-	skel->rodata->flow_cfg.replay = 0;
-	skel->rodata->flow_cfg.shared_map = shared;
-	err = bpf_map__set_type(skel->maps.flows, shared ? BPF_MAP_TYPE_HASH :
-					BPF_MAP_TYPE_PERCPU_HASH);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.flows, max_flows);
-	if (!err)
-		err = flowacct_bpf__load(skel);
+	err = fa_progs_load(&lo, &skel);
 	if (err)
 		return err;
+	b->ours[o] = skel;
 	/* Read as flowacct capture reads them. */
 	b->pb[o] = sample_buffer_open(bpf_map__fd(skel->maps.flow_samples),
 				      b->o.pages, on_event, &b->samples[o]);
@@ -566,7 +561,7 @@ static int setup(struct bench *b)
 
 		b->prog_fd[HOOK_XDP][v] = bpf_program__fd(s->progs.flowacct_xdp);
 		b->prog_fd[HOOK_TC][v] = bpf_program__fd(s->progs.flowacct_tc);
-		b->table_fd[v] = bpf_map__fd(s->maps.flows);
+		b->table_fd[v] = bpf_map__fd(s->maps.flows_0);
 	}
 	b->cycle_fd[HOOK_XDP] = bpf_program__fd(ref->progs.cycle_xdp);
 	b->cycle_fd[HOOK_TC] = bpf_program__fd(ref->progs.cycle_tc);

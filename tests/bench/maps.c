@@ -14,7 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "flow_kern_user.h"
+#include "libflowacct.h"
 #include "flowacct.skel.h"
 #include "bench.h"
 #include "bench_progs.skel.h"
@@ -127,29 +127,27 @@ struct mem_sample {
 
 static int flowacct_mem(bool shared, __u32 entries, struct mem_sample *m)
 {
-	struct flowacct_bpf *skel = flowacct_bpf__open();
+	struct fa_load_opts lo = {
+		.shared = shared,
+		.max_flows = entries,
+		.progs = FA_PROG_XDP | FA_PROG_TC_EGRESS,
+	};
+	struct flowacct_bpf *skel;
 	struct bpf_map *map;
 	__u64 b;
 	int err;
 
-	if (!skel)
-		return -errno;
-	skel->rodata->flow_cfg.shared_map = shared;
-	err = bpf_map__set_type(skel->maps.flows, shared ? BPF_MAP_TYPE_HASH :
-					BPF_MAP_TYPE_PERCPU_HASH);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.flows, entries);
-	if (!err)
-		err = flowacct_bpf__load(skel);
+	err = fa_progs_load(&lo, &skel);
 	if (err)
-		goto out;
+		return err;
 	memset(m, 0, sizeof(*m));
 	bpf_object__for_each_map(map, skel->obj) {
 		err = map_memlock(bpf_map__fd(map), &b);
 		if (err)
 			goto out;
-		if (map == skel->maps.flows) {
-			m->flows = b;
+		/* Both epochs' tables: a flow slot is paid twice. */
+		if (map == skel->maps.flows_0 || map == skel->maps.flows_1) {
+			m->flows += b;
 			continue;
 		}
 		m->others += b;

@@ -115,6 +115,21 @@ void json_end(struct json *j)
 	fflush(j->f);
 }
 
+void json_end_line(struct json *j)
+{
+	putc_unlocked('\n', j->f);
+}
+
+/* Enough digits to read back the same double; JSON has no NaN or inf. */
+void json_double(struct json *j, const char *key, double v)
+{
+	begin_value(j, key);
+	if (v != v || v - v != 0)
+		fputs("null", j->f);
+	else
+		fprintf(j->f, "%.17g", v);
+}
+
 void json_null(struct json *j, const char *key)
 {
 	begin_value(j, key);

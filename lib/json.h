@@ -3,8 +3,8 @@
  * A small streaming JSON writer: every value is written with one call that
  * takes its key (NULL inside arrays), and commas are the writer's business.
  */
-#ifndef FLOWACCT_JSON_H
-#define FLOWACCT_JSON_H
+#ifndef FA_JSON_H
+#define FA_JSON_H
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -29,5 +29,8 @@ void json_str(struct json *j, const char *key, const char *s);
 void json_bool(struct json *j, const char *key, bool v);
 void json_null(struct json *j, const char *key);
 void json_end(struct json *j);
+/* The same without the flush: for a stream of many small documents. */
+void json_end_line(struct json *j);
+void json_double(struct json *j, const char *key, double v);
 
 #endif

@@ -17,7 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "flowacct.h"
+#include "cli.h"
 #include "flowacct.skel.h"
 #include "samplebuf.h"
 #include "testrun.h"
@@ -39,13 +39,51 @@
 #define XDP_RUN_MAX	(16 * 4096)
 
 struct replay_opts {
-	const char *file;
-	enum flow_direction hook;
-	bool shared;
+	int hook;		/* enum flow_direction */
+	int shared;
 	__u32 max_flows;
-	struct flow_sample_config sample;
-	const char *out;	/* -w: where sampled frames go */
-	bool pcapng;
+	__u32 sample_rate;
+	int sample_mode;
+	__u32 snaplen;
+	const char *write;	/* -w: where sampled frames go */
+	int pcapng;
+};
+
+static const struct opt_value replay_hooks[] = {
+	{ "xdp", FLOW_DIR_INGRESS }, { "tc", FLOW_DIR_EGRESS }, { NULL, 0 },
+};
+
+static const struct replay_opts defaults_replay = {
+	.hook = FLOW_DIR_INGRESS,
+	.max_flows = FLOW_DEFAULT_MAX_FLOWS,
+	.snaplen = FLOW_DEFAULT_SNAPLEN,
+};
+
+static const struct opt replay_options[] = {
+	OPTION("hook", 0, OPT_ENUM, struct replay_opts, hook, NULL,
+	       "the program to run the frames through",
+	       .values = replay_hooks),
+	OPTION("map", 0, OPT_ENUM, struct replay_opts, shared, NULL,
+	       "per-CPU values, or one value updated atomically",
+	       .values = map_modes),
+	OPTION("max-flows", 0, OPT_UINT, struct replay_opts, max_flows, "N",
+	       "flows the table holds",
+	       .min = 1, .max = 1u << 27),
+	OPTION("sample", 0, OPT_FUNC, struct replay_opts, sample_rate, "N",
+	       "sample 1 in N frames into -w's file",
+	       .parse = parse_sample_rate),
+	OPTION("sample-mode", 0, OPT_ENUM, struct replay_opts, sample_mode, NULL,
+	       "which frames are samples",
+	       .values = sample_modes),
+	OPTION("snaplen", 0, OPT_FUNC, struct replay_opts, snaplen, "BYTES",
+	       "bytes of each sampled frame",
+	       .parse = parse_snaplen),
+	OPTION("write", 'w', OPT_STRING, struct replay_opts, write, "OUT",
+	       "write the sampled frames here"),
+	OPTION("format", 'f', OPT_ENUM, struct replay_opts, pcapng, NULL,
+	       "the format of -w's file",
+	       .values = formats),
+	OPT_END
 };
 
 /* One capture record turned into the Ethernet frame the programs expect. */
@@ -130,6 +168,7 @@ static int run_frame(int prog_fd, struct flowacct_bpf *skel,
 	__u32 run_len;
 	__u32 expect = o->hook == FLOW_DIR_INGRESS ? XDP_PASS :
 						     (__u32)TC_ACT_UNSPEC;
+
 	int err;
 
 	run_len = test_run_pad(f->buf, f->cap_len);
@@ -152,33 +191,6 @@ static int run_frame(int prog_fd, struct flowacct_bpf *skel,
 	return 0;
 }
 
-static int load_programs(struct flowacct_bpf **out, const struct replay_opts *o)
-{
-	struct flowacct_bpf *skel;
-	int err;
-
-	skel = flowacct_bpf__open();
-	if (!skel)
-		return -errno;
-	skel->rodata->flow_cfg.replay = 1;
-	skel->rodata->flow_cfg.shared_map = o->shared;
-	err = bpf_map__set_type(skel->maps.flows, o->shared ?
-				BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_PERCPU_HASH);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.flows, o->max_flows);
-	if (!err)
-		err = flowacct_bpf__load(skel);
-	if (!err && bpf_map_update_elem(bpf_map__fd(skel->maps.flow_sample_cfg),
-					&(__u32){ 0 }, &o->sample, BPF_ANY))
-		err = -errno;
-	if (err) {
-		flowacct_bpf__destroy(skel);
-		return err;
-	}
-	*out = skel;
-	return 0;
-}
-
 static enum bpf_perf_event_ret on_replay_event(void *ctx, int cpu,
 					       struct perf_event_header *e)
 {
@@ -186,166 +198,92 @@ static enum bpf_perf_event_ret on_replay_event(void *ctx, int cpu,
 
 	(void)cpu;
 	if (e->type == PERF_RECORD_SAMPLE)
-		sample_writer_write(ctx, s->data, s->size, 0);
+		fa_sample_writer_write(ctx, s->data, s->size, 0);
 	return LIBBPF_PERF_EVENT_CONT;
 }
 
-static void usage(FILE *f)
+static int do_replay(void *opts, int argc, char **argv)
 {
-	fprintf(f,
-		"Usage: flowacct replay FILE [--hook xdp|tc] [--map percpu|shared]\n"
-		"                       [--max-flows N] [-j] [--sample N -w OUT\n"
-		"                       [--sample-mode every|random|hash] [--snaplen S]\n"
-		"                       [--format pcap|pcapng]]\n"
-		"Runs every frame of a pcap or pcapng capture through the XDP (default)\n"
-		"or TC program with BPF_PROG_TEST_RUN and prints the flows and counters;\n"
-		"with --sample, writes the frames the program samples to OUT.\n");
-}
-
-static int parse_replay_opts(int argc, char **argv, struct replay_opts *o)
-{
-	static const struct option longopts[] = {
-		{ "hook", required_argument, NULL, 'H' },
-		{ "map", required_argument, NULL, 'm' },
-		{ "max-flows", required_argument, NULL, 'n' },
-		{ "sample", required_argument, NULL, 'S' },
-		{ "sample-mode", required_argument, NULL, 'T' },
-		{ "snaplen", required_argument, NULL, 'L' },
-		{ "write", required_argument, NULL, 'w' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
+	struct replay_opts *o = opts;
+	const char *file = argv[0];
+	struct fa_load_opts lo = {
+		.shared = o->shared,
+		.max_flows = o->max_flows,
+		.replay = true,
+		.progs = o->hook == FLOW_DIR_INGRESS ? FA_PROG_XDP : FA_PROG_TC_EGRESS,
 	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, "w:jh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'H':
-			if (!strcmp(optarg, "xdp"))
-				o->hook = FLOW_DIR_INGRESS;
-			else if (!strcmp(optarg, "tc"))
-				o->hook = FLOW_DIR_EGRESS;
-			else {
-				pr_err("unknown hook '%s': use xdp or tc", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'm':
-			if (parse_map_mode(optarg, &o->shared))
-				return -EINVAL;
-			break;
-		case 'n':
-			if (parse_max_flows(optarg, &o->max_flows))
-				return -EINVAL;
-			break;
-		case 'S':
-			if (parse_sample_rate(optarg, &o->sample.rate))
-				return -EINVAL;
-			break;
-		case 'T':
-			if (parse_sample_mode(optarg, &o->sample.mode))
-				return -EINVAL;
-			break;
-		case 'L':
-			if (parse_snaplen(optarg, &o->sample.snaplen))
-				return -EINVAL;
-			break;
-		case 'w':
-			o->out = optarg;
-			break;
-		case 'f':
-			if (!strcmp(optarg, "pcapng"))
-				o->pcapng = true;
-			else if (strcmp(optarg, "pcap")) {
-				pr_err("unknown format '%s': use pcap or pcapng", optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(EXIT_SUCCESS);
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
-	if (optind != argc - 1) {
-		pr_err("replay takes one capture file");
-		usage(stderr);
-		return -EINVAL;
-	}
-	o->file = argv[optind];
-	if (o->out && !o->sample.rate) {
-		pr_err("-w writes sampled frames: give --sample N too");
-		return -EINVAL;
-	}
-	if (o->out && !strcmp(o->out, "-") && !json_output) {
-		pr_err("-w - writes the capture to standard output: add -j so the report stays out of it, or write to a file");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-int do_replay(int argc, char **argv)
-{
-	struct replay_opts o = {
-		.hook = FLOW_DIR_INGRESS,
-		.max_flows = FLOW_DEFAULT_MAX_FLOWS,
-		.sample = { .snaplen = FLOW_DEFAULT_SNAPLEN },
+	/* The kernel runs test frames on the loopback device, ifindex 1. */
+	struct fa_attach_state st = {
+		.ifindex = 1,
+		.ingress = o->hook == FLOW_DIR_INGRESS ? FA_INGRESS_XDP_NATIVE :
+							 FA_INGRESS_TC,
+		.ifname = "lo",
 	};
-	struct sample_writer *w = NULL;
+	struct flow_sample_config sample = {
+		.rate = o->sample_rate, .mode = o->sample_mode, .snaplen = o->snaplen,
+	};
+	struct fa_sample_writer *w = NULL;
 	struct perf_buffer *pb = NULL;
-	struct hook_stats stats[FLOW_NR_DIRS] = {};
-	struct flow_table table = {};
 	struct flowacct_bpf *skel = NULL;
+	struct fa_snapshot s = {};
 	char errbuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
 	const unsigned char *data;
 	struct frame *f = NULL;
+	int fd[FA_NR_PINS], hook[FLOW_NR_DIRS];
 	__u64 frames = 0;
+	struct fa_view v = {};
+	struct fa_out out;
 	pcap_t *pcap;
 	int err, dlt, prog_fd, ret = -1;
 
-	if (parse_replay_opts(argc, argv, &o))
-		return -1;
-
-	pcap = pcap_open_offline(o.file, errbuf);
+	(void)argc;
+	if (o->write && !o->sample_rate) {
+		pr_err("-w writes sampled frames: give --sample N too");
+		return -EINVAL;
+	}
+	if (o->write && !strcmp(o->write, "-") && !cli.json) {
+		pr_err("-w - writes the capture to standard output: add -j so the report stays out of it, or write to a file");
+		return -EINVAL;
+	}
+	pcap = pcap_open_offline(file, errbuf);
 	if (!pcap) {
-		pr_err("can't read capture '%s': %s", o.file, errbuf);
-		return -1;
+		pr_err("can't read capture '%s': %s", file, errbuf);
+		return -EINVAL;
 	}
 	dlt = pcap_datalink(pcap);
 	if (!dlt_supported(dlt)) {
 		const char *name = pcap_datalink_val_to_name(dlt);
 
 		pr_err("capture '%s' has link type %s (%d): replay takes Ethernet, Linux cooked (SLL, SLL2) or raw IP",
-		       o.file, name ? name : "unknown", dlt);
+		       file, name ? name : "unknown", dlt);
 		goto out;
 	}
-
-	err = load_programs(&skel, &o);
+	err = fa_progs_load(&lo, &skel);
+	if (!err && bpf_map_update_elem(bpf_map__fd(skel->maps.flow_sample_cfg),
+					&(__u32){ 0 }, &sample, BPF_ANY))
+		err = -errno;
 	if (err) {
-		pr_err("can't load the BPF programs: %s", strerror(-err));
-		libbpf_log_tail(20);
+		pr_err("can't load the BPF programs: %s%s", strerror(-err),
+		       cli.verbose ? "" : " (-v shows libbpf's log)");
 		goto out;
 	}
-	prog_fd = bpf_program__fd(o.hook == FLOW_DIR_INGRESS ?
+	prog_fd = bpf_program__fd(o->hook == FLOW_DIR_INGRESS ?
 				  skel->progs.flowacct_xdp :
 				  skel->progs.flowacct_tc);
-
 	f = malloc(sizeof(*f));
 	if (!f) {
 		pr_err("out of memory");
 		goto out;
 	}
 	pin_to_current_cpu();
-	if (o.out) {
-		if (sample_writer_open(&w, o.out, o.pcapng, "replay"))
+	fa_state_hooks(&st, hook);
+	if (o->write) {
+		err = fa_sample_writer_open(&w, o->write, o->pcapng, "replay", hook);
+		if (err) {
+			pr_err("can't write '%s': %s", o->write, strerror(-err));
 			goto out;
+		}
 		pb = sample_buffer_open(bpf_map__fd(skel->maps.flow_samples), 256,
 					on_replay_event, w);
 		if (!pb) {
@@ -357,15 +295,15 @@ int do_replay(int argc, char **argv)
 	while ((err = pcap_next_ex(pcap, &h, &data)) == 1) {
 		frames++;
 		frame_from_record(dlt, h, data, f);
-		err = run_frame(prog_fd, skel, &o, f, h);
+		err = run_frame(prog_fd, skel, o, f, h);
 		if (err == -EBADMSG) {
 			pr_err("frame %llu of '%s': the program returned a verdict other than pass",
-			       (unsigned long long)frames, o.file);
+			       (unsigned long long)frames, file);
 			goto out;
 		}
 		if (err) {
 			pr_err("frame %llu of '%s': BPF_PROG_TEST_RUN failed: %s",
-			       (unsigned long long)frames, o.file, strerror(-err));
+			       (unsigned long long)frames, file, strerror(-err));
 			goto out;
 		}
 		/* Drain as we go: the buffer holds a few MiB, a capture more. */
@@ -373,37 +311,57 @@ int do_replay(int argc, char **argv)
 			perf_buffer__consume(pb);
 	}
 	if (err == PCAP_ERROR) {
-		pr_err("reading '%s' after frame %llu: %s", o.file,
+		pr_err("reading '%s' after frame %llu: %s", file,
 		       (unsigned long long)frames, pcap_geterr(pcap));
 		goto out;
 	}
 
-	err = flow_table_read(bpf_map__fd(skel->maps.flows), &table);
-	if (!err)
-		err = hook_stats_read(bpf_map__fd(skel->maps.flow_stats), stats);
+	/* Replay's times are the capture's: already ns since the epoch. */
+	fa_progs_map_fds(skel, fd);
+	err = fa_snapshot_add_maps(&s, fd, &st, "replay", 0);
 	if (err) {
 		pr_err("can't read the flow table: %s", strerror(-err));
 		goto out;
 	}
 	/* Only the hook we ran: the other one's slot is all zeros. */
-	stats[o.hook].present = true;
-	stats[!o.hook].present = false;
-	flow_table_add_overflow(&table, &stats[o.hook], 1, o.hook);
-	flow_table_sort(&table, SORT_BYTES);
-	report_print(&(struct report){ .flows = &table, .stats = stats });
-	if (stats[o.hook].counters[FLOW_C_SEEN] != frames) {
+	s.total[!o->hook].present = false;
+	fa_table_sort(&s.t, FA_SORT_BYTES);
+	v.names = &s.names;
+	memcpy(v.hook, hook, sizeof(v.hook));
+	cli_out(&out);
+	fa_print_flow_doc(&out, &s.t, s.total, &v);
+	if (s.total[o->hook].c[FLOW_C_SEEN] != frames) {
 		pr_err("'%s' has %llu frames but the program saw %llu",
-		       o.file, (unsigned long long)frames,
-		       (unsigned long long)stats[o.hook].counters[FLOW_C_SEEN]);
+		       file, (unsigned long long)frames,
+		       (unsigned long long)s.total[o->hook].c[FLOW_C_SEEN]);
 		goto out;
 	}
 	ret = 0;
 out:
 	perf_buffer__free(pb);
-	sample_writer_close(w);
-	flow_table_free(&table);
+	if (fa_sample_writer_close(w) && !ret) {
+		pr_err("can't write '%s'", o->write);
+		ret = -EIO;
+	}
+	fa_snapshot_free(&s);
 	free(f);
 	flowacct_bpf__destroy(skel);
 	pcap_close(pcap);
 	return ret;
 }
+
+const struct command cmd_replay = {
+	.name = "replay",
+	.args = "FILE",
+	.summary = "run a capture through the programs (BPF_PROG_TEST_RUN)",
+	.details = "Every frame of a pcap or pcapng capture through the XDP (default) or TC\n"
+		   "program, on private maps; prints the flows and counters. With --sample N\n"
+		   "-w OUT, the frames the program samples go to OUT.",
+	.opts = replay_options,
+	.opts_size = sizeof(struct replay_opts),
+	.defaults = &defaults_replay,
+	.need = NEED_BPF,
+	.min_args = 1,
+	.max_args = 1,
+	.run = do_replay,
+};

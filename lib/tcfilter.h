@@ -15,4 +15,6 @@ struct tc_filter_info {
 int tc_filters_list(int ifindex, bool egress, struct tc_filter_info *out,
 		    int max, int *count);
 
+int tc_clsact_exists(int ifindex);
+
 #endif

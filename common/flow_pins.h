@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The layouts of what user space keeps on bpffs beside the programs' maps:
+ * the attach record, and the state of a `flowacct run` daemon (its flow
+ * cache, its journal and its progress), which outlive the process so that a
+ * restarted daemon loses nothing. Only programs in user space read or write
+ * these maps; they are defined once, here, because every command and every
+ * restarted daemon must agree on them byte for byte.
+ */
+#ifndef FLOW_PINS_H
+#define FLOW_PINS_H
+
+#include <linux/types.h>
+
+#include "flow_kern_user.h"
+
+#define FA_IFNAMSIZ 16
+
+/* How the ingress hook is attached. */
+enum fa_ingress_hook {
+	FA_INGRESS_XDP_NATIVE = 1,
+	FA_INGRESS_XDP_SKB = 2,
+	FA_INGRESS_TC = 3,
+};
+
+/* Why attach chose that ingress hook (status shows it). */
+enum fa_ingress_reason {
+	FA_WHY_ASKED = 1,	/* --ingress xdp|tc, or --mode */
+	FA_WHY_VIRTUAL = 2,	/* a virtual device: XDP would cost offloads or see GSO frames */
+	FA_WHY_NATIVE_XDP = 3,	/* a NIC whose driver runs XDP natively */
+	FA_WHY_NO_NATIVE = 4,	/* a driver without native XDP */
+};
+
+/*
+ * What detach needs to remove exactly what attach added, kept in a
+ * one-entry array map pinned beside the data maps (bpffs holds no regular
+ * files). Attach pins it before it changes anything and updates it after
+ * each step, so that whatever kills attach, the record says what there is
+ * to undo. A new layout gets a new version: a command refuses a record it
+ * does not know rather than misread it.
+ */
+struct fa_attach_state {
+	__u32 version;
+	__u32 ifindex;
+	__u64 netns_ino;	/* the network namespace ifindex belongs to */
+	__u64 netns_cookie;	/* the same, never reused (SO_NETNS_COOKIE); 0: unknown */
+	__u64 attached_at;	/* CLOCK_REALTIME, s */
+	__u32 xdp_prog_id;	/* 0 unless the ingress hook is XDP */
+	__u32 tc_prog_id;	/* egress */
+	__u32 tc_handle;
+	__u32 tc_priority;
+	__u32 tci_prog_id;	/* TC ingress; 0 unless the ingress hook is TC */
+	__u32 tci_handle;
+	__u32 tci_priority;
+	__u32 max_flows;	/* of each of the two epoch tables */
+	__u16 key_size;		/* sizeof(struct flow_key) at attach */
+	__u16 value_size;	/* sizeof(struct flow_value) at attach */
+	__u8 ingress;		/* enum fa_ingress_hook */
+	__u8 ingress_why;	/* enum fa_ingress_reason: why that hook */
+	__u8 xdp_legacy;	/* attached directly, not through libxdp's dispatcher */
+	__u8 created_qdisc;	/* clsact was not there before attach (recorded before
+				 * attach creates it, so a killed attach still knows) */
+	__u8 shared_map;
+	__u8 by_run;		/* attached by `flowacct run`, which detaches on exit */
+	__u8 complete;		/* attach finished; until then the record says how far
+				 * it got, for detach to undo */
+	__u8 pad;
+	char ifname[FA_IFNAMSIZ];	/* at attach; the interface may be renamed since */
+	char driver[32];		/* ETHTOOL_GDRVINFO at attach */
+	__u8 pad2[4];
+};
+_Static_assert(sizeof(struct fa_attach_state) == 128, "attach record layout changed");
+
+#define FA_ATTACH_STATE_VERSION 2
+
+/*
+ * One flow of a daemon's cache (struct flow_key is the key). The period is
+ * what the flow's next record will carry; the totals are everything since the
+ * flow started, for `dump`. touch orders the entries for eviction (smallest
+ * first: least recently seen); it is kept so that a restarted daemon evicts
+ * in the same order.
+ */
+struct fa_cache_entry {
+	__u64 flow_start_ns;	/* all times: CLOCK_MONOTONIC ns, as the programs stamp them */
+	__u64 last_seen_ns;
+	__u64 period_start_ns;	/* for the active timeout */
+	__u64 period_first_ns;	/* first and last packet of the period; 0: empty */
+	__u64 period_last_ns;
+	__u64 packets;		/* of the period */
+	__u64 bytes;
+	__u64 total_packets;	/* since flow start */
+	__u64 total_bytes;
+	__u64 touch;
+	__u32 flags;		/* TCP flags of the period */
+	__u32 flags_all;	/* TCP flags since flow start */
+	__u8 end_pending;	/* FIN both ways or RST seen: ends once quiet */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct fa_cache_entry) == 96, "cache entry layout changed");
+
+/* IPFIX flowEndReason (RFC 7011 / IANA IE 136) values. */
+enum fa_end_reason {
+	FA_END_IDLE = 1,
+	FA_END_ACTIVE = 2,
+	FA_END_END = 3,
+	FA_END_FORCED = 4,
+	FA_END_LACK_OF_RESOURCES = 5,
+};
+
+/* A flow record, as the journal keeps it until it has been written out. */
+struct fa_record {
+	struct flow_key key;	/* ip_version 0: an overflow row */
+	__u32 tcp_flags;
+	__u64 seq;
+	__u64 packets;
+	__u64 bytes;
+	__u64 first_seen_ns;	/* CLOCK_MONOTONIC ns, like the cache */
+	__u64 last_seen_ns;
+	__u64 flow_start_ns;
+	__u8 end_reason;	/* enum fa_end_reason */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct fa_record) == 104, "record layout changed");
+
+/* A change to one cache entry in the journal. */
+struct fa_journal_change {
+	struct fa_cache_entry entry;
+	__u8 removed;		/* the entry leaves the cache */
+	__u8 pad[7];
+};
+
+/* Where a daemon is in its tick; see lib/daemon.c. */
+enum fa_tick_phase {
+	FA_PHASE_IDLE = 0,
+	FA_PHASE_COMMITTED = 1,	/* the journal holds a whole tick: replay it */
+};
+
+/*
+ * A daemon's progress on one interface: a one-entry array map. Updated with
+ * one bpf_map_update_elem() each time, so it is always either the old or the
+ * new state, whatever kills the daemon when.
+ */
+struct fa_run_state {
+	__u32 version;
+	__u32 phase;		/* enum fa_tick_phase */
+	__u64 instance;		/* names this interface's record stream; survives restarts */
+	__u64 next_seq;		/* the sequence number of the next record */
+	__u64 gen;		/* ticks committed */
+	__u64 touch;		/* the cache's touch counter */
+	__u32 table;		/* the table being drained while COMMITTED */
+	__u32 nr_records;	/* in the journal while COMMITTED */
+	__u64 seq_base;		/* of the journal's records */
+	/* Records written, per direction, since the instance began. */
+	__u64 exported_packets[FLOW_NR_DIRS];
+	__u64 exported_bytes[FLOW_NR_DIRS];
+	__u64 records;
+};
+_Static_assert(sizeof(struct fa_run_state) == 96, "run state layout changed");
+
+#define FA_RUN_STATE_VERSION 1
+
+#endif /* FLOW_PINS_H */

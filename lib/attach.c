@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The programs on a live interface: ingress at XDP (through libxdp, whose
+ * dispatcher lets other XDP programs stay) or at TC, egress at TC, both
+ * through libbpf's TC API on clsact. The attach record is pinned first and
+ * updated after every step, so whatever stops attach, detach (from any later
+ * process) knows what to undo, and status what is there.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "libflowacct.h"
+#include "flowacct.skel.h"
+#include "tcfilter.h"
+
+#define MAX_FILTERS 64
+
+/*
+ * Drivers of virtual devices. On them XDP is the wrong ingress hook: native
+ * XDP on a veth turns off its peer's TSO (the peer then sends MTU-sized
+ * segments), virtio_net turns off the guest's receive offloads or refuses,
+ * and generic XDP sees GRO/GSO super-frames without their segment count. TC
+ * keeps the offloads and has gso_segs.
+ */
+static const char *const virtual_drivers[] = {
+	"veth", "virtio_net", "tun", "bridge", "bonding", "team", "macvlan",
+	"macvtap", "ipvlan", "ipvtap", "vxlan", "geneve", "gre", "ip_gre",
+	"ip6_gre", "ipip", "ip6_tunnel", "sit", "wireguard", "dummy", "vrf",
+	"openvswitch", "802.1Q VLAN Support", "ifb", "nlmon", "netkit", "vcan",
+	"xfrm", "gtp", "bareudp", "hsr", "macsec",
+};
+
+int fa_ingress_auto(const char *driver, int *why)
+{
+	size_t i;
+
+	if (!driver[0]) {
+		/* No driver to ask (loopback, some tunnels): virtual. */
+		*why = FA_WHY_VIRTUAL;
+		return FA_INGRESS_TC;
+	}
+	for (i = 0; i < ARRAY_SIZE(virtual_drivers); i++) {
+		if (!strcmp(driver, virtual_drivers[i])) {
+			*why = FA_WHY_VIRTUAL;
+			return FA_INGRESS_TC;
+		}
+	}
+	*why = FA_WHY_NATIVE_XDP;
+	return FA_INGRESS_XDP_NATIVE;
+}
+
+static int prog_name_by_id(__u32 id, char *name, size_t len)
+{
+	struct bpf_prog_info info = {};
+	__u32 info_len = sizeof(info);
+	int fd, err;
+
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &info_len);
+	close(fd);
+	if (err)
+		return -errno;
+	snprintf(name, len, "%s", info.name);
+	return 0;
+}
+
+static bool prog_is(__u32 id, const char *want)
+{
+	char name[BPF_OBJ_NAME_LEN];
+
+	return !prog_name_by_id(id, name, sizeof(name)) && !strcmp(name, want);
+}
+
+/* Our XDP program on @ifindex (recorded id, or any named flowacct_xdp). */
+static __u32 xdp_find(int ifindex, __u32 want_id)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	__u32 found = 0, id;
+
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (libxdp_get_error(mp) || !mp)
+		return 0;
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		id = p ? xdp_program__id(p) : 0;
+		if (id && (want_id ? id == want_id :
+			   !strcmp(xdp_program__name(p), FA_XDP_PROG_NAME)))
+			found = id;
+	} else {
+		for (p = xdp_multiprog__next_prog(NULL, mp); p && !found;
+		     p = xdp_multiprog__next_prog(p, mp)) {
+			id = xdp_program__id(p);
+			if (want_id ? id == want_id :
+			    !strcmp(xdp_program__name(p), FA_XDP_PROG_NAME))
+				found = id;
+		}
+	}
+	xdp_multiprog__close(mp);
+	return found;
+}
+
+/*
+ * Removes our XDP program from @ifindex: the one with @prog_id, or if that
+ * is 0 (attach died before recording it), any program named flowacct_xdp.
+ * Other programs in the dispatcher stay. Returns how many were removed.
+ */
+static int xdp_remove(int ifindex, __u32 prog_id)
+{
+	struct xdp_program *p, *targets[16];
+	struct xdp_multiprog *mp;
+	enum xdp_attach_mode mode;
+	int n = 0, i, err = 0;
+
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (libxdp_get_error(mp) || !mp)
+		return 0;	/* no XDP program at all */
+	mode = xdp_multiprog__attach_mode(mp);
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		if (p)
+			targets[n++] = p;
+	} else {
+		for (p = xdp_multiprog__next_prog(NULL, mp); p && n < 16;
+		     p = xdp_multiprog__next_prog(p, mp))
+			targets[n++] = p;
+	}
+	for (i = 0; i < n; i++) {
+		p = targets[i];
+		if (prog_id ? xdp_program__id(p) != prog_id :
+			      strcmp(xdp_program__name(p), FA_XDP_PROG_NAME))
+			continue;
+		err = xdp_program__detach(p, ifindex, mode, 0);
+		err = err ? err : 1;
+		break;
+	}
+	xdp_multiprog__close(mp);
+	if (err < 0 && prog_id) {
+		/*
+		 * libxdp could not take it off (its own state is gone with a
+		 * killed process, say). Replace exactly our program with
+		 * nothing, so that a program someone attached since stays.
+		 */
+		int fd = bpf_prog_get_fd_by_id(prog_id);
+		LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = fd);
+
+		if (fd >= 0) {
+			err = bpf_xdp_detach(ifindex, XDP_FLAGS_REPLACE, &opts) ?
+				      -errno : 1;
+			close(fd);
+		}
+	}
+	return err;
+}
+
+/*
+ * Removes our filter from @ifindex's clsact side: the one with @prog_id, or
+ * any filter running a program named @name. Returns how many were removed.
+ */
+static int tc_remove(int ifindex, bool egress, __u32 prog_id, const char *name)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	struct tc_filter_info f[MAX_FILTERS];
+	int n, i, err, removed = 0;
+
+	err = tc_filters_list(ifindex, egress, f, MAX_FILTERS, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n && i < MAX_FILTERS; i++) {
+		if (!f[i].is_bpf)
+			continue;
+		if (prog_id ? f[i].prog_id != prog_id : !prog_is(f[i].prog_id, name))
+			continue;
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = f[i].handle,
+				    .priority = f[i].priority);
+		err = bpf_tc_detach(&hook, &opts);
+		if (err)
+			return err;
+		removed++;
+	}
+	return removed;
+}
+
+static __u32 tc_find(int ifindex, bool egress, const char *name)
+{
+	struct tc_filter_info f[MAX_FILTERS];
+	int n, i;
+
+	if (tc_filters_list(ifindex, egress, f, MAX_FILTERS, &n))
+		return 0;
+	for (i = 0; i < n && i < MAX_FILTERS; i++)
+		if (f[i].is_bpf && prog_is(f[i].prog_id, name))
+			return f[i].prog_id;
+	return 0;
+}
+
+int fa_find_ours(int ifindex, struct fa_found *f)
+{
+	f->xdp_id = xdp_find(ifindex, 0);
+	f->tc_id = tc_find(ifindex, true, FA_TC_PROG_NAME);
+	f->tci_id = tc_find(ifindex, false, FA_TC_IN_PROG_NAME);
+	return 0;
+}
+
+/* clsact goes only if we made it and no filter, ours or not, is left on it. */
+static int tc_remove_qdisc(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	struct tc_filter_info f[1];
+	int in, out, err;
+
+	err = tc_filters_list(ifindex, false, f, 0, &in);
+	if (!err)
+		err = tc_filters_list(ifindex, true, f, 0, &out);
+	if (err)
+		return err;
+	if (in || out)
+		return 0;
+	err = bpf_tc_hook_destroy(&hook);
+	return err == -ENOENT || err == -EINVAL ? 0 : err;
+}
+
+int fa_detach(const char *dirname, const struct fa_attach_state *st, int ifindex)
+{
+	int removed = 0, err;
+
+	if (ifindex) {
+		/* Recorded ids first; then by name, for what a killed attach
+		 * had attached but not yet recorded. */
+		if (st && st->xdp_prog_id) {
+			err = xdp_remove(ifindex, st->xdp_prog_id);
+			if (err < 0)
+				return err;
+			removed += err;
+		}
+		err = xdp_remove(ifindex, 0);
+		if (err < 0)
+			return err;
+		removed += err;
+		err = tc_remove(ifindex, true, st ? st->tc_prog_id : 0,
+				FA_TC_PROG_NAME);
+		if (!err && st && st->tc_prog_id)
+			err = tc_remove(ifindex, true, 0, FA_TC_PROG_NAME);
+		if (err < 0)
+			return err;
+		removed += err;
+		err = tc_remove(ifindex, false, st ? st->tci_prog_id : 0,
+				FA_TC_IN_PROG_NAME);
+		if (!err && st && st->tci_prog_id)
+			err = tc_remove(ifindex, false, 0, FA_TC_IN_PROG_NAME);
+		if (err < 0)
+			return err;
+		removed += err;
+		if (st && st->created_qdisc) {
+			err = tc_remove_qdisc(ifindex);
+			if (err < 0)
+				return err;
+		}
+	}
+	if (dirname)
+		removed += fa_pins_remove(dirname);
+	return removed;
+}
+
+static bool tc_live(int ifindex, bool egress, __u32 handle, __u32 prio, __u32 id)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = prio);
+
+	return id && !bpf_tc_query(&hook, &opts) && opts.prog_id == id;
+}
+
+int fa_attach_live(const struct fa_attach_state *st, struct fa_live *live)
+{
+	live->egress = tc_live(st->ifindex, true, st->tc_handle, st->tc_priority,
+			       st->tc_prog_id);
+	if (st->ingress == FA_INGRESS_TC)
+		live->ingress = tc_live(st->ifindex, false, st->tci_handle,
+					st->tci_priority, st->tci_prog_id);
+	else
+		live->ingress = st->xdp_prog_id &&
+				xdp_find(st->ifindex, st->xdp_prog_id) == st->xdp_prog_id;
+	return 0;
+}
+
+/* ---- attach --------------------------------------------------------------- */
+
+struct attach_ctx {
+	struct fa_attach_state st;
+	char dirname[64];
+	int state_fd;
+};
+
+/* Writes the record as it stands; the pinned map is the one detach reads. */
+static int record(struct attach_ctx *a)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(a->state_fd, &zero, &a->st, BPF_ANY) ? -errno : 0;
+}
+
+static int record_create(struct attach_ctx *a)
+{
+	char path[PATH_MAX];
+	int err;
+
+	if (mkdir(FA_PIN_ROOT, 0700) && errno != EEXIST)
+		return -errno;
+	fa_pin_path(path, sizeof(path), a->dirname, NULL);
+	if (mkdir(path, 0700))
+		return -errno;
+	a->state_fd = fa_state_map_create(&a->st);
+	if (a->state_fd < 0)
+		return a->state_fd;
+	fa_pin_path(path, sizeof(path), a->dirname, fa_pin_name(FA_PIN_STATE));
+	err = bpf_obj_pin(a->state_fd, path) ? -errno : 0;
+	return err;
+}
+
+static int pin_maps(struct attach_ctx *a, struct flowacct_bpf *skel)
+{
+	char path[PATH_MAX];
+	int fd[FA_NR_PINS], i;
+
+	fa_progs_map_fds(skel, fd);
+	for (i = 0; i < FA_NR_PINS; i++) {
+		if (i == FA_PIN_STATE)
+			continue;
+		fa_pin_path(path, sizeof(path), a->dirname, fa_pin_name(i));
+		if (bpf_obj_pin(fd[i], path))
+			return -errno;
+	}
+	return 0;
+}
+
+static int attach_xdp(struct attach_ctx *a, struct flowacct_bpf *skel,
+		      struct xdp_program **xp)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, xdp_opts,
+			    .prog_name = FA_XDP_PROG_NAME, .obj = skel->obj);
+	struct xdp_multiprog *mp;
+	int err;
+
+	/* libxdp loads the whole object (what autoload leaves in it). */
+	*xp = xdp_program__create(&xdp_opts);
+	err = libxdp_get_error(*xp);
+	if (err) {
+		*xp = NULL;
+		return err;
+	}
+	err = xdp_program__attach(*xp, a->st.ifindex,
+				  a->st.ingress == FA_INGRESS_XDP_SKB ?
+					  XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
+	if (err)
+		return err;
+	a->st.xdp_prog_id = xdp_program__id(*xp);
+	mp = xdp_multiprog__get_from_ifindex(a->st.ifindex);
+	if (!libxdp_get_error(mp) && mp) {
+		a->st.xdp_legacy = xdp_multiprog__is_legacy(mp);
+		xdp_multiprog__close(mp);
+	}
+	return 0;
+}
+
+static int attach_tc(struct attach_ctx *a, struct bpf_program *prog, bool egress)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->st.ifindex,
+			    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(prog));
+	int err;
+
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		return err;
+	if (egress) {
+		a->st.tc_prog_id = opts.prog_id;
+		a->st.tc_handle = opts.handle;
+		a->st.tc_priority = opts.priority;
+	} else {
+		a->st.tci_prog_id = opts.prog_id;
+		a->st.tci_handle = opts.handle;
+		a->st.tci_priority = opts.priority;
+	}
+	return 0;
+}
+
+static int make_clsact(struct attach_ctx *a)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->st.ifindex,
+			    .attach_point = BPF_TC_EGRESS);
+	int had, err;
+
+	had = tc_clsact_exists(a->st.ifindex);
+	if (had < 0)
+		return had;
+	if (had)
+		return 0;
+	/* Recorded before it exists: a kill right after creating it must
+	 * still leave detach knowing it was ours. */
+	a->st.created_qdisc = 1;
+	err = record(a);
+	if (err)
+		return err;
+	err = bpf_tc_hook_create(&hook);
+	if (err == -EEXIST) {
+		/* Someone made one between our look and ours: theirs. */
+		a->st.created_qdisc = 0;
+		return record(a);
+	}
+	return err;
+}
+
+static int attach_steps(struct attach_ctx *a, const struct fa_attach_opts *o,
+			struct fa_attach_result *res)
+{
+	struct fa_load_opts lo = {
+		.shared = o->shared,
+		.max_flows = o->max_flows,
+		.progs = FA_PROG_TC_EGRESS,
+	};
+	bool xdp = a->st.ingress != FA_INGRESS_TC;
+	struct xdp_program *xp = NULL;
+	struct flowacct_bpf *skel = NULL;
+	int err;
+
+	lo.progs |= xdp ? FA_PROG_XDP : FA_PROG_TC_INGRESS;
+	res->step = FA_STEP_LOAD;
+	err = fa_progs_open(&lo, &skel);
+	if (err)
+		goto out;
+	if (xdp) {
+		res->step = FA_STEP_XDP;
+		err = attach_xdp(a, skel, &xp);
+	} else {
+		err = flowacct_bpf__load(skel);
+	}
+	if (err)
+		goto out;
+	err = record(a);
+	if (err)
+		goto out;
+
+	res->step = FA_STEP_SAMPLING;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.flow_sample_cfg),
+				&(__u32){ 0 }, &o->sample, BPF_ANY)) {
+		err = -errno;
+		goto out;
+	}
+	res->step = FA_STEP_QDISC;
+	err = make_clsact(a);
+	if (err)
+		goto out;
+	if (!xdp) {
+		res->step = FA_STEP_TC_INGRESS;
+		err = attach_tc(a, skel->progs.flowacct_tc_in, false);
+		if (!err)
+			err = record(a);
+		if (err)
+			goto out;
+	}
+	res->step = FA_STEP_TC_EGRESS;
+	err = attach_tc(a, skel->progs.flowacct_tc, true);
+	if (!err)
+		err = record(a);
+	if (err)
+		goto out;
+
+	res->step = FA_STEP_PIN;
+	err = pin_maps(a, skel);
+	if (err)
+		goto out;
+	a->st.complete = 1;
+	err = record(a);
+out:
+	xdp_program__close(xp);
+	flowacct_bpf__destroy(skel);
+	return err;
+}
+
+int fa_attach(const struct fa_attach_opts *o, struct fa_attach_result *res)
+{
+	struct attach_ctx a = { .state_fd = -1 };
+	struct fa_ifid id;
+	int err, why = FA_WHY_ASKED;
+
+	memset(res, 0, sizeof(*res));
+	err = fa_ifid_by_name(o->ifname, &id);
+	if (err)
+		return err;
+	fa_ifid_dirname(&id, a.dirname, sizeof(a.dirname));
+	a.st.version = FA_ATTACH_STATE_VERSION;
+	a.st.ifindex = id.ifindex;
+	a.st.netns_ino = id.netns_ino;
+	a.st.netns_cookie = id.netns_cookie;
+	a.st.attached_at = time(NULL);
+	a.st.max_flows = o->max_flows;
+	a.st.key_size = sizeof(struct flow_key);
+	a.st.value_size = sizeof(struct flow_value);
+	a.st.shared_map = o->shared;
+	a.st.by_run = o->by_run;
+	snprintf(a.st.ifname, sizeof(a.st.ifname), "%s", o->ifname);
+	fa_iface_driver(o->ifname, a.st.driver, sizeof(a.st.driver));
+	a.st.ingress = o->ingress ? o->ingress : fa_ingress_auto(a.st.driver, &why);
+	a.st.ingress_why = why;
+
+	res->step = FA_STEP_RECORD;
+	err = record_create(&a);
+	if (!err) {
+		err = attach_steps(&a, o, res);
+		/*
+		 * A driver without native XDP, found by trying: TC is the
+		 * hook for it (only when we chose XDP ourselves).
+		 */
+		if (err == -EOPNOTSUPP && res->step == FA_STEP_XDP && !o->ingress) {
+			fa_detach(NULL, &a.st, a.st.ifindex);
+			a.st.ingress = FA_INGRESS_TC;
+			a.st.ingress_why = FA_WHY_NO_NATIVE;
+			a.st.xdp_prog_id = 0;
+			err = record(&a);
+			if (!err)
+				err = attach_steps(&a, o, res);
+		}
+	}
+	if (err) {
+		/* Everything attach did, and only that, is in the record. */
+		fa_detach(a.dirname, &a.st, a.st.ifindex);
+	} else {
+		res->state = a.st;
+		snprintf(res->dirname, sizeof(res->dirname), "%s", a.dirname);
+	}
+	if (a.state_fd >= 0)
+		close(a.state_fd);
+	return err;
+}

@@ -1,0 +1,493 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * libflowacct: everything flowacct does, for the command-line tool, the
+ * daemon, the tests, the fuzzer and the bench alike. It prints nothing and
+ * keeps no global state: every function returns 0 (or a count) or -errno,
+ * and the caller reports an error once, with its own context.
+ */
+#ifndef LIBFLOWACCT_H
+#define LIBFLOWACCT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <linux/types.h>
+
+#include "flow_kern_user.h"
+#include "flow_pins.h"
+
+/* Poison the kernel's short type names: user space says __u32 or uint32_t. */
+#pragma GCC poison u8 u16 u32 u64 s8 s16 s32 s64
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+struct flowacct_bpf;
+struct json;
+
+/* ---- names (names.c) ---------------------------------------------------- */
+
+const char *fa_counter_name(int idx);
+int fa_counter_kind(int idx);
+const char *fa_direction_name(int dir);
+const char *fa_proto_name(__u8 proto);	/* NULL when we have none */
+const char *fa_end_reason_name(int reason);
+const char *fa_ingress_name(int hook);
+const char *fa_ingress_reason_name(int why);
+const char *fa_sample_mode_name(int mode);
+void fa_tcp_flags_str(__u32 flags, char buf[9]);
+/* The text of an address of @k (IPv4 dotted, IPv6 as inet_ntop). */
+void fa_addr_str(const struct flow_key *k, const __u8 *addr, char *buf, size_t len);
+/* "tcp 192.0.2.1:40000 > 192.0.2.2:80", "icmp 192.0.2.1 > 192.0.2.2 type 8 code 0" */
+void fa_flow_key_str(const struct flow_key *k, char *buf, size_t len);
+bool fa_key_is_icmp(const struct flow_key *k);
+bool fa_key_has_ports(const struct flow_key *k);
+
+/* ---- time (names.c) ----------------------------------------------------- */
+
+/* CLOCK_MONOTONIC ns: the clock the programs stamp flows with. */
+__u64 fa_mono_ns(void);
+/* What to add to a CLOCK_MONOTONIC time to get ns since the epoch, now. */
+__u64 fa_mono_to_wall_offset(void);
+
+/* ---- identity of an interface (iface.c) --------------------------------- */
+
+/*
+ * An interface is its index in a network namespace: that survives a rename,
+ * and a namespace inode tells namespaces apart. The cookie (never reused,
+ * unlike an inode number) tells a live namespace from a dead one whose inode
+ * number a new one got.
+ */
+struct fa_ifid {
+	__u64 netns_ino;
+	__u64 netns_cookie;	/* 0 where the kernel has no SO_NETNS_COOKIE */
+	__u32 ifindex;
+};
+
+int fa_netns_self(__u64 *ino, __u64 *cookie);
+/* -EINVAL: not an interface name; -ENODEV: none here by that name. */
+int fa_ifid_by_name(const char *ifname, struct fa_ifid *id);
+/* The name @id has now in this namespace; -ENODEV if it is gone. */
+int fa_ifid_name(const struct fa_ifid *id, char name[FA_IFNAMSIZ]);
+/* "net4026531840-if3": the pin directory's and lock file's name. */
+void fa_ifid_dirname(const struct fa_ifid *id, char *buf, size_t len);
+/* The driver (ETHTOOL_GDRVINFO), "" if the device has none to tell. */
+int fa_iface_driver(const char *ifname, char *buf, size_t len);
+
+/* ---- privileges and bpffs (pins.c) ------------------------------------- */
+
+#define FA_PIN_ROOT	"/sys/fs/bpf/flowacct"
+#define FA_RUN_DIR	"/run/flowacct"
+
+enum fa_need {
+	FA_NEED_BPF = 1 << 0,	/* CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON (or CAP_SYS_ADMIN) */
+	FA_NEED_ROOT = 1 << 1,	/* uid 0: the pins are root's, mode 0700 */
+};
+/* 0, or -EPERM with @missing naming what is missing ("CAP_PERFMON"). */
+int fa_check_privileges(unsigned int need, char *missing, size_t len);
+
+/*
+ * Makes sure pins can be made and found at /sys/fs/bpf. Returns 0, -ENOENT
+ * (not mounted and not asked to mount), -EXDEV (a mount namespace made for
+ * this one command, as 'ip netns exec' gives, where pins would vanish with
+ * it), or another -errno.
+ */
+int fa_bpffs_prepare(bool mount_if_missing);
+
+/* ---- the pins of one attached interface (pins.c) ------------------------ */
+
+enum fa_pin {
+	FA_PIN_FLOWS_0,
+	FA_PIN_FLOWS_1,
+	FA_PIN_OVERFLOW,
+	FA_PIN_STATS,
+	FA_PIN_SAMPLE_CFG,
+	FA_PIN_SAMPLES,
+	FA_PIN_EPOCH,
+	FA_PIN_STATE,
+	FA_NR_PINS,
+};
+
+const char *fa_pin_name(int pin);
+
+struct fa_pinned {
+	char dir[64];			/* its directory under FA_PIN_ROOT */
+	struct fa_attach_state state;
+	int fd[FA_NR_PINS];
+};
+
+/*
+ * Opens every pin under @dirname and checks each map's type, key and value
+ * size against what this build expects before anything is read. Returns 0,
+ * -ENOENT (no such attachment), -EPROTO (another layout: attached by another
+ * flowacct version), -EINPROGRESS (an attach that has not finished, or was
+ * killed) or another -errno.
+ */
+int fa_pinned_open_dir(const char *dirname, struct fa_pinned *p);
+int fa_pinned_open(const struct fa_ifid *id, struct fa_pinned *p);
+void fa_pinned_close(struct fa_pinned *p);
+
+/* One pin directory as found: its record, or why it could not be read. */
+struct fa_pin_entry {
+	char dirname[64];
+	int err;			/* 0, or -errno from reading the record */
+	struct fa_attach_state state;	/* when !err */
+};
+/* Every pin directory, in name order. */
+int fa_pins_list(struct fa_pin_entry **list, size_t *n);
+/* The attachment of @ifname (its name now, or its name at attach if it is
+ * gone) in this namespace; -ENOENT if none. */
+int fa_pins_find(const char *ifname, struct fa_pin_entry *out);
+
+void fa_pin_path(char *buf, size_t len, const char *dirname, const char *name);
+/* Removes what attach pinned, and the directory. Returns how many. */
+int fa_pins_remove(const char *dirname);
+
+int fa_state_map_create(const struct fa_attach_state *st);
+int fa_state_map_read(int fd, struct fa_attach_state *st);
+
+/* Bytes the kernel charges for a map (its fdinfo's memlock), or 0. */
+__u64 fa_map_memory(int fd);
+
+/* ---- locks (lock.c) ----------------------------------------------------- */
+
+/*
+ * A per-interface lock under /run/flowacct, held by attach and detach while
+ * they work and by `flowacct run` for as long as it runs. The lock file
+ * holds the holder's pid and what it is, so a refusal can name it. The
+ * kernel drops the lock when the holder dies, kill -9 included.
+ */
+struct fa_lock {
+	int fd;
+};
+
+enum fa_lock_kind { FA_LOCK_ADMIN, FA_LOCK_RUN, FA_LOCK_CAPTURE };
+
+/* -EBUSY with *holder (pid) and *kind filled when someone else holds it. */
+int fa_lock_take(const char *dirname, enum fa_lock_kind kind, struct fa_lock *l,
+		 int *holder, int *holder_kind);
+void fa_lock_release(struct fa_lock *l);
+/* Whether a daemon holds @dirname's run lock: its pid, or 0. */
+int fa_lock_owner(const char *dirname, enum fa_lock_kind kind);
+const char *fa_lock_kind_name(int kind);
+
+/* ---- the programs (progs.c) --------------------------------------------- */
+
+enum fa_prog {
+	FA_PROG_XDP = 1 << 0,
+	FA_PROG_TC_EGRESS = 1 << 1,
+	FA_PROG_TC_INGRESS = 1 << 2,
+};
+
+struct fa_load_opts {
+	bool shared;		/* BPF_MAP_TYPE_HASH with atomic adds */
+	__u32 max_flows;	/* of each epoch's table */
+	bool replay;		/* lengths and time from flow_replay_frame */
+	unsigned int progs;	/* FA_PROG_*: only these are loaded */
+};
+
+/* The largest --max-flows a table can have (the kernel's limits on a
+ * preallocated hash's memory). */
+__u32 fa_max_flows_limit(bool shared);
+
+/* Opens the skeleton and configures it; the caller loads it (or libxdp does). */
+int fa_progs_open(const struct fa_load_opts *o, struct flowacct_bpf **skel);
+/* fa_progs_open() and load. */
+int fa_progs_load(const struct fa_load_opts *o, struct flowacct_bpf **skel);
+/* The fd of each pinnable map of a loaded skeleton, in enum fa_pin order
+ * (FA_PIN_STATE: -1). */
+void fa_progs_map_fds(struct flowacct_bpf *skel, int fd[FA_NR_PINS]);
+
+/* ---- reading the maps (table.c) ------------------------------------------ */
+
+enum fa_row_kind {
+	FA_ROW_FLOW = 0,
+	FA_ROW_OVERFLOW = 1,	/* packets accounted while the table was full */
+	FA_ROW_EXPORTED = 2,	/* what a daemon already exported, per hook */
+};
+
+/* A flow row as user space sees it, whatever the map mode. */
+struct fa_row {
+	struct flow_key key;
+	__u32 flows;		/* flows merged into this row by --group-by */
+	struct flow_value val;
+	__u8 kind;		/* enum fa_row_kind */
+	__u8 pad[7];
+};
+
+struct fa_table {
+	struct fa_row *rows;
+	size_t n;
+	size_t cap;
+};
+
+/* Counters of one hook, summed over CPUs (and over interfaces in a dump). */
+struct fa_hook_stats {
+	__u64 c[FLOW_NR_COUNTERS];
+	bool present;
+};
+
+int fa_table_append(struct fa_table *t, const struct flow_key *key,
+		    const struct flow_value *val, enum fa_row_kind kind);
+void fa_table_free(struct fa_table *t);
+void fa_value_merge(struct flow_value *into, const struct flow_value *v);
+/* Rows with equal keys (and kinds) become one, values merged. */
+void fa_table_merge_equal(struct fa_table *t, size_t from);
+
+/*
+ * Appends every row of a flows map (either mode) to @t, per-CPU values
+ * summed. If @keys is not NULL, also returns the keys read, in *keys (an
+ * array the caller frees), for a drain to delete.
+ */
+int fa_table_read(int map_fd, struct fa_table *t, struct flow_key **keys,
+		  size_t *nkeys);
+/* Adds the per-CPU slots of a flow_stats map to @st (both directions). */
+int fa_stats_read(int map_fd, struct fa_hook_stats st[FLOW_NR_DIRS]);
+/* Adds the overflow rows of the epochs in @epoch_mask (bit 0, bit 1). */
+int fa_overflow_read(int map_fd, unsigned int epoch_mask,
+		     struct flow_value ov[FLOW_NR_DIRS]);
+void fa_stats_add(struct fa_hook_stats *into, const struct fa_hook_stats *from);
+
+/* Checks a map against what this build expects. -EPROTO if it differs. */
+int fa_map_check(int fd, const __u32 *types, size_t ntypes, __u32 key_size,
+		 __u32 value_size);
+
+/* ---- sorting, grouping, filtering (table.c) ------------------------------ */
+
+enum fa_sort { FA_SORT_BYTES, FA_SORT_PACKETS, FA_SORT_LAST, FA_SORT_FIRST,
+	       FA_SORT_DURATION };
+
+/* Key fields rows can be grouped by. */
+#define FA_GROUP_SRC	(1u << 0)
+#define FA_GROUP_DST	(1u << 1)
+#define FA_GROUP_SPORT	(1u << 2)
+#define FA_GROUP_DPORT	(1u << 3)
+#define FA_GROUP_PROTO	(1u << 4)
+#define FA_GROUP_IFACE	(1u << 5)
+#define FA_GROUP_DIR	(1u << 6)
+
+void fa_table_sort(struct fa_table *t, enum fa_sort by);
+void fa_table_group(struct fa_table *t, unsigned int group);
+
+struct fa_prefix {
+	__u8 addr[16];		/* IPv4-mapped for IPv4 */
+	__u8 len;		/* bits, of the 128 */
+	__u8 set;
+};
+
+struct fa_filter {
+	struct fa_prefix src, dst;
+	int port;		/* -1: any; else sport or dport */
+	int proto;		/* -1: any */
+};
+int fa_prefix_parse(const char *s, struct fa_prefix *p);
+bool fa_filter_match(const struct fa_filter *f, const struct fa_row *r);
+void fa_table_filter(struct fa_table *t, const struct fa_filter *f);
+
+/* ---- interface names (report.c) -------------------------------------------- */
+
+/* ifindex -> name, for the rows of one snapshot (one network namespace). */
+struct fa_names {
+	size_t n;
+	struct {
+		__u32 ifindex;
+		char name[FA_IFNAMSIZ];
+	} *v;
+};
+int fa_names_add(struct fa_names *m, __u32 ifindex, const char *name);
+const char *fa_names_get(const struct fa_names *m, __u32 ifindex);
+void fa_names_free(struct fa_names *m);
+
+/* ---- snapshots (snapshot.c) ----------------------------------------------- */
+
+struct fa_iface_snap {
+	char dirname[64];
+	char ifname[FA_IFNAMSIZ];	/* its name now, or at attach if gone */
+	struct fa_attach_state state;
+	struct fa_hook_stats st[FLOW_NR_DIRS];
+};
+
+/* Rows and counters of one or more interfaces, times in ns since the epoch. */
+struct fa_snapshot {
+	struct fa_table t;
+	struct fa_hook_stats total[FLOW_NR_DIRS];
+	struct fa_names names;
+	int hook[FLOW_NR_DIRS];		/* enum fa_hook per direction */
+	struct fa_iface_snap *ifs;
+	size_t nifs;
+};
+
+/*
+ * Adds one attached interface: its counters first, then the rows of both
+ * epochs' tables and overflow rows, so that while traffic flows the rows
+ * hold at least what the counters say. Times are turned into ns since the
+ * epoch with the clocks' offset taken now.
+ */
+int fa_snapshot_add(struct fa_snapshot *s, const struct fa_pinned *p);
+/* The same from a set of map fds (enum fa_pin order), e.g. a loaded
+ * skeleton's; times shifted by @time_offset. */
+int fa_snapshot_add_maps(struct fa_snapshot *s, const int *fd,
+			 const struct fa_attach_state *state, const char *dir,
+			 __u64 time_offset);
+/* Adds the counters only. */
+int fa_snapshot_add_stats(struct fa_snapshot *s, const struct fa_pinned *p);
+void fa_snapshot_free(struct fa_snapshot *s);
+/* The hook of each direction of an attachment. */
+void fa_state_hooks(const struct fa_attach_state *st, int hook[FLOW_NR_DIRS]);
+/* Shifts the times of rows [from, n) by @off (0 stays 0). */
+void fa_table_shift_times(struct fa_table *t, size_t from, __u64 off);
+
+/* ---- attach and detach (attach.c) ------------------------------------------ */
+
+#define FA_XDP_PROG_NAME	"flowacct_xdp"
+#define FA_TC_PROG_NAME		"flowacct_tc"
+#define FA_TC_IN_PROG_NAME	"flowacct_tc_in"
+
+struct fa_attach_opts {
+	const char *ifname;
+	int ingress;		/* enum fa_ingress_hook; 0: choose by driver */
+	bool shared;
+	__u32 max_flows;
+	struct flow_sample_config sample;
+	bool by_run;
+};
+
+/* How far attach got: where it failed, for the caller's message. */
+enum fa_attach_step {
+	FA_STEP_RECORD = 1,	/* pinning the attach record */
+	FA_STEP_LOAD,		/* loading the programs */
+	FA_STEP_XDP,		/* attaching XDP */
+	FA_STEP_SAMPLING,
+	FA_STEP_QDISC,		/* creating clsact */
+	FA_STEP_TC_INGRESS,
+	FA_STEP_TC_EGRESS,
+	FA_STEP_PIN,		/* pinning the maps */
+};
+
+struct fa_attach_result {
+	struct fa_attach_state state;
+	char dirname[64];
+	enum fa_attach_step step;	/* the step that failed */
+};
+
+/* The hook "auto" picks for a driver, and why. */
+int fa_ingress_auto(const char *driver, int *why);
+
+/*
+ * Attaches both hooks and pins everything. On failure, everything it did is
+ * undone, and res->step says where it failed. Takes no lock: the caller
+ * holds the interface's (fa_lock_take).
+ */
+int fa_attach(const struct fa_attach_opts *o, struct fa_attach_result *res);
+
+/*
+ * Undoes an attach, whole or partial: what @st records (NULL: no record
+ * survived), and any program of ours found on the interface by name.
+ * @ifindex 0: the interface is gone; only the pins go. Returns how many
+ * things were removed (0: nothing of ours was there), or -errno.
+ */
+int fa_detach(const char *dirname, const struct fa_attach_state *st,
+	      int ifindex);
+
+struct fa_live {
+	bool ingress;		/* the recorded ingress program is attached */
+	bool egress;
+};
+int fa_attach_live(const struct fa_attach_state *st, struct fa_live *live);
+
+/* Programs of ours on @ifindex, recorded or not (a killed attach's). */
+struct fa_found {
+	__u32 xdp_id, tc_id, tci_id;
+};
+int fa_find_ours(int ifindex, struct fa_found *f);
+
+/* ---- sampled packets to a file (sample.c) ------------------------------------ */
+
+struct fa_sample_writer;
+/* @path "-": standard output. @hook: each direction's enum fa_hook. */
+int fa_sample_writer_open(struct fa_sample_writer **w, const char *path,
+			  bool pcapng, const char *ifname,
+			  const int hook[FLOW_NR_DIRS]);
+/*
+ * Writes one sample (its header as the programs sent it, then cap_len
+ * bytes). @ts_off turns the header's clock into ns since the epoch (0 if it
+ * already is). Returns 0, -EINVAL for a record too short for what it
+ * claims, or -EIO once writing failed.
+ */
+int fa_sample_writer_write(struct fa_sample_writer *w, const void *rec,
+			   __u32 size, __u64 ts_off);
+int fa_sample_writer_flush(struct fa_sample_writer *w);
+__u64 fa_sample_writer_count(const struct fa_sample_writer *w);
+int fa_sample_writer_close(struct fa_sample_writer *w);
+
+/* ---- output documents (report.c) ------------------------------------------ */
+
+struct fa_out;
+
+/* The columns of the flow table (dump -o, top -o). */
+enum fa_col {
+	FA_COL_DIR, FA_COL_IFACE, FA_COL_IFINDEX, FA_COL_PROTO, FA_COL_SRC,
+	FA_COL_SPORT, FA_COL_DST, FA_COL_DPORT, FA_COL_FLOWS, FA_COL_PACKETS,
+	FA_COL_BYTES, FA_COL_FLAGS, FA_COL_FIRST, FA_COL_LAST, FA_COL_AGE,
+	FA_COL_IDLE, FA_COL_DURATION,
+	FA_NR_COLS,
+};
+
+#define FA_MAX_COLS 32
+
+struct fa_view {
+	unsigned int group;	/* FA_GROUP_* of a grouped table, or 0 */
+	bool human;		/* -H: packets and bytes in k, M, G */
+	size_t top;		/* 0: all rows */
+	__u64 now_ns;		/* wall clock, for age and idle */
+	const struct fa_names *names;
+	unsigned char cols[FA_MAX_COLS];	/* text columns, enum fa_col */
+	size_t ncols;		/* 0: the default ones */
+	int hook[FLOW_NR_DIRS];	/* enum fa_hook of each direction, for names */
+};
+
+/* Hooks, for the "hook" field of counters. */
+enum fa_hook { FA_HOOK_NONE, FA_HOOK_XDP, FA_HOOK_TC, FA_HOOK_MIXED };
+const char *fa_hook_name(int hook);
+
+/* "dir,iface,src" or "+age,idle" (added to the default ones). */
+int fa_cols_parse(const char *s, struct fa_view *v);
+const char *fa_col_names(void);
+
+/* {"flows":[...],"counters":{...},"hooks":[...]}, or the table and books. */
+void fa_print_flow_doc(struct fa_out *o, const struct fa_table *t,
+		       const struct fa_hook_stats st[FLOW_NR_DIRS],
+		       const struct fa_view *v);
+/* "counters" and "hooks" (JSON), or each present hook's books (text). */
+void fa_print_counters(struct fa_out *o, const struct fa_hook_stats st[FLOW_NR_DIRS],
+		       const struct fa_view *v);
+/* {"interfaces":[...],"counters":...,"hooks":...}, or each interface's books. */
+void fa_print_stats_doc(struct fa_out *o, const struct fa_snapshot *s);
+
+/* One attachment as status shows it. */
+struct fa_status {
+	struct fa_pin_entry pin;
+	char ifname[FA_IFNAMSIZ];	/* its name now; "" if gone or elsewhere */
+	bool here;			/* in this network namespace */
+	bool gone;			/* the interface no longer exists */
+	struct fa_live live;
+	struct flow_sample_config sample;
+	__u64 memory;			/* bytes of both epochs' tables */
+	int daemon;			/* pid of the `flowacct run` that owns it */
+};
+
+/* Programs of ours on an interface that no record names. */
+struct fa_orphan {
+	char ifname[FA_IFNAMSIZ];
+	__u32 ifindex;
+	struct fa_found found;
+};
+
+void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
+			 const struct fa_orphan *orph, size_t norph);
+
+/* Whether the books of a hook balance: seen == accounted + sum(reasons). */
+bool fa_books_balance(const struct fa_hook_stats *st);
+
+#endif /* LIBFLOWACCT_H */

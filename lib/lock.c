@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Per-interface locks: flock(2) on a file under /run/flowacct. attach and
+ * detach hold FA_LOCK_ADMIN's file while they work, a daemon holds the same
+ * file (as FA_LOCK_RUN) for its whole life, so neither can change an
+ * interface under the other; a capture holds its own file, so that two
+ * captures do not share one perf buffer. The file says who holds it; the
+ * kernel drops a lock when its holder dies, whatever kills it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "libflowacct.h"
+
+static const char *const kind_names[] = {
+	[FA_LOCK_ADMIN] = "attach/detach",
+	[FA_LOCK_RUN] = "flowacct run",
+	[FA_LOCK_CAPTURE] = "flowacct capture",
+};
+
+const char *fa_lock_kind_name(int kind)
+{
+	return kind >= 0 && kind <= FA_LOCK_CAPTURE ? kind_names[kind] : "?";
+}
+
+static void lock_path(char *buf, size_t len, const char *dirname,
+		      enum fa_lock_kind kind)
+{
+	snprintf(buf, len, "%s/%s%s.lock", FA_RUN_DIR, dirname,
+		 kind == FA_LOCK_CAPTURE ? ".capture" : "");
+}
+
+static int open_lock_file(const char *dirname, enum fa_lock_kind kind, bool create)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (create && mkdir(FA_RUN_DIR, 0700) && errno != EEXIST)
+		return -errno;
+	lock_path(path, sizeof(path), dirname, kind);
+	fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
+	return fd < 0 ? -errno : fd;
+}
+
+static void read_holder(int fd, int *pid, int *kind)
+{
+	char buf[64] = "";
+	ssize_t n;
+
+	*pid = 0;
+	*kind = -1;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n > 0) {
+		buf[n] = '\0';
+		if (sscanf(buf, "%d %d", pid, kind) != 2)
+			*pid = 0;
+	}
+}
+
+int fa_lock_take(const char *dirname, enum fa_lock_kind kind, struct fa_lock *l,
+		 int *holder, int *holder_kind)
+{
+	char buf[64];
+	int fd, len, tries;
+
+	*holder = 0;
+	*holder_kind = -1;
+	l->fd = -1;
+	fd = open_lock_file(dirname, kind, true);
+	if (fd < 0)
+		return fd;
+	/*
+	 * Another attach or detach is over in well under a second: wait that
+	 * long for it. A daemon or a capture holds on: say who, at once.
+	 */
+	for (tries = 0; flock(fd, LOCK_EX | LOCK_NB); tries++) {
+		if (errno != EWOULDBLOCK) {
+			int err = -errno;
+
+			close(fd);
+			return err;
+		}
+		read_holder(fd, holder, holder_kind);
+		if (*holder_kind != FA_LOCK_ADMIN || tries >= 40) {
+			close(fd);
+			return -EBUSY;
+		}
+		usleep(50000);
+	}
+	len = snprintf(buf, sizeof(buf), "%d %d\n", (int)getpid(), kind);
+	if (ftruncate(fd, 0) || pwrite(fd, buf, len, 0) != len) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	l->fd = fd;
+	return 0;
+}
+
+void fa_lock_release(struct fa_lock *l)
+{
+	if (l->fd < 0)
+		return;
+	/* Emptied first: a stale pid must never name a live process. */
+	if (ftruncate(l->fd, 0)) {
+		/* nothing to do: the lock goes with the fd all the same */
+	}
+	close(l->fd);
+	l->fd = -1;
+}
+
+int fa_lock_owner(const char *dirname, enum fa_lock_kind kind)
+{
+	int fd, pid, held_kind;
+
+	fd = open_lock_file(dirname, kind, false);
+	if (fd < 0)
+		return 0;
+	if (!flock(fd, LOCK_SH | LOCK_NB)) {
+		close(fd);	/* nobody holds it */
+		return 0;
+	}
+	read_holder(fd, &pid, &held_kind);
+	close(fd);
+	if (kind == FA_LOCK_RUN && held_kind != FA_LOCK_RUN)
+		return 0;
+	return pid;
+}

@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The pins of attached interfaces, bpffs, and the privileges both need.
+ * An attachment lives in /sys/fs/bpf/flowacct/net<ino>-if<index>/: named by
+ * what survives a rename, and apart per network namespace.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+
+#include "libflowacct.h"
+
+#define BPFFS_ROOT "/sys/fs/bpf"
+
+/* CAP_* bit numbers, from linux/capability.h */
+#define CAP_NET_ADMIN_BIT	12
+#define CAP_SYS_ADMIN_BIT	21
+#define CAP_PERFMON_BIT		38
+#define CAP_BPF_BIT		39
+
+static __u64 effective_caps(void)
+{
+	unsigned long long caps = 0;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(f);
+	return caps;
+}
+
+/*
+ * Loading networking programs needs CAP_BPF and CAP_NET_ADMIN, and the
+ * verifier wants CAP_PERFMON for what ours do (or CAP_SYS_ADMIN for all
+ * three, as older kernels asked). The pins are root's, mode 0700: every
+ * command that uses them needs uid 0 as well. Checked up front so that the
+ * user gets one line instead of an EPERM halfway through.
+ */
+int fa_check_privileges(unsigned int need, char *missing, size_t len)
+{
+	__u64 caps = effective_caps();
+	bool sys = caps & (1ull << CAP_SYS_ADMIN_BIT);
+	size_t off = 0;
+
+	missing[0] = '\0';
+	if ((need & FA_NEED_ROOT) && geteuid() != 0)
+		off += snprintf(missing + off, len - off, "uid 0");
+	if (need & FA_NEED_BPF) {
+		static const struct { int bit; const char *name; } want[] = {
+			{ CAP_BPF_BIT, "CAP_BPF" },
+			{ CAP_NET_ADMIN_BIT, "CAP_NET_ADMIN" },
+			{ CAP_PERFMON_BIT, "CAP_PERFMON" },
+		};
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(want) && off < len; i++) {
+			if ((caps & (1ull << want[i].bit)) ||
+			    (sys && want[i].bit != CAP_NET_ADMIN_BIT))
+				continue;
+			off += snprintf(missing + off, len - off, "%s%s",
+					off ? ", " : "", want[i].name);
+		}
+	}
+	return off ? -EPERM : 0;
+}
+
+static __u64 ns_ino(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs sfs;
+
+	return !statfs(path, &sfs) && sfs.f_type == BPF_FS_MAGIC;
+}
+
+/*
+ * Whether this process got a mount namespace of its own just before it ran,
+ * as 'ip netns exec' gives each command (with a fresh /sys, where bpffs is
+ * not mounted). PID 1 is not always visible (containers, sandboxes); the
+ * parent is.
+ */
+static bool in_fresh_mount_ns(void)
+{
+	char path[64];
+	__u64 self = ns_ino("/proc/self/ns/mnt"), other;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)getppid());
+	other = ns_ino(path);
+	if (!other)
+		other = ns_ino("/proc/1/ns/mnt");
+	return self && other && self != other;
+}
+
+int fa_bpffs_prepare(bool mount_if_missing)
+{
+	if (is_bpffs(BPFFS_ROOT))
+		return 0;
+	/* Mounting one here would hide the machine's pins, and ours would
+	 * vanish with this command. */
+	if (in_fresh_mount_ns())
+		return -EXDEV;
+	if (!mount_if_missing)
+		return -ENOENT;
+	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700"))
+		return -errno;
+	return 0;
+}
+
+static const char *const pin_names[FA_NR_PINS] = {
+	[FA_PIN_FLOWS_0] = "flows_0",
+	[FA_PIN_FLOWS_1] = "flows_1",
+	[FA_PIN_OVERFLOW] = "flow_overflow",
+	[FA_PIN_STATS] = "flow_stats",
+	[FA_PIN_SAMPLE_CFG] = "flow_sample_cfg",
+	[FA_PIN_SAMPLES] = "flow_samples",
+	[FA_PIN_EPOCH] = "epoch",
+	[FA_PIN_STATE] = "state",
+};
+
+/* What a daemon pins beside them (lib/daemon.c); detach removes them too. */
+static const char *const daemon_pin_names[] = {
+	"run_state", "cache", "journal_records", "journal_changes",
+};
+
+const char *fa_pin_name(int pin)
+{
+	return pin >= 0 && pin < FA_NR_PINS ? pin_names[pin] : "?";
+}
+
+void fa_pin_path(char *buf, size_t len, const char *dirname, const char *name)
+{
+	if (name)
+		snprintf(buf, len, "%s/%s/%s", FA_PIN_ROOT, dirname, name);
+	else
+		snprintf(buf, len, "%s/%s", FA_PIN_ROOT, dirname);
+}
+
+int fa_map_check(int fd, const __u32 *types, size_t ntypes, __u32 key_size,
+		 __u32 value_size)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	size_t i;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.key_size != key_size || info.value_size != value_size)
+		return -EPROTO;
+	for (i = 0; i < ntypes; i++)
+		if (info.type == types[i])
+			return 0;
+	return -EPROTO;
+}
+
+/* What each pinned map must be, for this build. */
+static int check_pin(int pin, int fd)
+{
+	static const __u32 hash[] = { BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_HASH };
+	static const __u32 pcpu[] = { BPF_MAP_TYPE_PERCPU_ARRAY };
+	static const __u32 array[] = { BPF_MAP_TYPE_ARRAY };
+	static const __u32 perf[] = { BPF_MAP_TYPE_PERF_EVENT_ARRAY };
+
+	switch (pin) {
+	case FA_PIN_FLOWS_0:
+	case FA_PIN_FLOWS_1:
+		return fa_map_check(fd, hash, 2, sizeof(struct flow_key),
+				    sizeof(struct flow_value));
+	case FA_PIN_OVERFLOW:
+		return fa_map_check(fd, pcpu, 1, 4, sizeof(struct flow_value));
+	case FA_PIN_STATS:
+		return fa_map_check(fd, pcpu, 1, 4, sizeof(struct flow_stats));
+	case FA_PIN_SAMPLE_CFG:
+		return fa_map_check(fd, array, 1, 4, sizeof(struct flow_sample_config));
+	case FA_PIN_SAMPLES:
+		return fa_map_check(fd, perf, 1, 4, 4);
+	case FA_PIN_EPOCH:
+		return fa_map_check(fd, array, 1, 4, sizeof(__u32));
+	case FA_PIN_STATE:
+		return fa_map_check(fd, array, 1, 4, sizeof(struct fa_attach_state));
+	}
+	return -EINVAL;
+}
+
+int fa_state_map_create(const struct fa_attach_state *st)
+{
+	__u32 zero = 0;
+	int fd, err;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "flowacct_state", sizeof(zero),
+			    sizeof(*st), 1, NULL);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_update_elem(fd, &zero, st, BPF_ANY)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int fa_state_map_read(int fd, struct fa_attach_state *st)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, st))
+		return -errno;
+	if (st->version != FA_ATTACH_STATE_VERSION ||
+	    st->key_size != sizeof(struct flow_key) ||
+	    st->value_size != sizeof(struct flow_value))
+		return -EPROTO;
+	return 0;
+}
+
+/* The attach record alone: what status needs. */
+static int read_state(const char *dirname, struct fa_attach_state *st)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	fa_pin_path(path, sizeof(path), dirname, pin_names[FA_PIN_STATE]);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = check_pin(FA_PIN_STATE, fd);
+	if (!err)
+		err = fa_state_map_read(fd, st);
+	close(fd);
+	return err;
+}
+
+void fa_pinned_close(struct fa_pinned *p)
+{
+	int i;
+
+	for (i = 0; i < FA_NR_PINS; i++) {
+		if (p->fd[i] >= 0)
+			close(p->fd[i]);
+		p->fd[i] = -1;
+	}
+}
+
+int fa_pinned_open_dir(const char *dirname, struct fa_pinned *p)
+{
+	char path[PATH_MAX];
+	int i, err;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < FA_NR_PINS; i++)
+		p->fd[i] = -1;
+	snprintf(p->dir, sizeof(p->dir), "%s", dirname);
+	err = read_state(dirname, &p->state);
+	if (err)
+		return err;
+	if (!p->state.complete)
+		return -EINPROGRESS;	/* an attach running, or one killed */
+	for (i = 0; i < FA_NR_PINS; i++) {
+		fa_pin_path(path, sizeof(path), dirname, pin_names[i]);
+		p->fd[i] = bpf_obj_get(path);
+		if (p->fd[i] < 0) {
+			err = -errno;
+			break;
+		}
+		err = check_pin(i, p->fd[i]);
+		if (err)
+			break;
+	}
+	if (err)
+		fa_pinned_close(p);
+	return err;
+}
+
+int fa_pinned_open(const struct fa_ifid *id, struct fa_pinned *p)
+{
+	char dirname[64];
+
+	fa_ifid_dirname(id, dirname, sizeof(dirname));
+	return fa_pinned_open_dir(dirname, p);
+}
+
+static int cmp_entries(const void *a, const void *b)
+{
+	return strcmp(((const struct fa_pin_entry *)a)->dirname,
+		      ((const struct fa_pin_entry *)b)->dirname);
+}
+
+int fa_pins_list(struct fa_pin_entry **list, size_t *n)
+{
+	struct fa_pin_entry *l = NULL, *grown;
+	struct dirent *de;
+	size_t cnt = 0;
+	DIR *d;
+
+	*list = NULL;
+	*n = 0;
+	d = opendir(FA_PIN_ROOT);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "net", 3) ||
+		    strlen(de->d_name) >= sizeof(l->dirname))
+			continue;
+		grown = realloc(l, (cnt + 1) * sizeof(*l));
+		if (!grown) {
+			free(l);
+			closedir(d);
+			return -ENOMEM;
+		}
+		l = grown;
+		memset(&l[cnt], 0, sizeof(l[cnt]));
+		snprintf(l[cnt].dirname, sizeof(l[cnt].dirname), "%s", de->d_name);
+		l[cnt].err = read_state(de->d_name, &l[cnt].state);
+		cnt++;
+	}
+	closedir(d);
+	if (cnt)
+		qsort(l, cnt, sizeof(*l), cmp_entries);
+	*list = l;
+	*n = cnt;
+	return 0;
+}
+
+/*
+ * The attachment of the interface called @ifname here now; failing that,
+ * one attached under that name in this namespace whose interface is gone
+ * (0, out->state names it) or was renamed (-EEXIST: the caller says which
+ * name it has now). -ENOENT: none.
+ */
+int fa_pins_find(const char *ifname, struct fa_pin_entry *out)
+{
+	struct fa_pin_entry *l;
+	struct fa_ifid id, was;
+	char name[FA_IFNAMSIZ];
+	size_t i, n;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = fa_ifid_by_name(ifname, &id);
+	if (err == -EINVAL)
+		return err;
+	if (!err) {
+		fa_ifid_dirname(&id, out->dirname, sizeof(out->dirname));
+		out->err = read_state(out->dirname, &out->state);
+		if (out->err != -ENOENT)
+			return 0;
+	} else {
+		err = fa_netns_self(&id.netns_ino, &id.netns_cookie);
+		if (err)
+			return err;
+	}
+	err = fa_pins_list(&l, &n);
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (i = 0; i < n; i++) {
+		if (l[i].err || strcmp(l[i].state.ifname, ifname) ||
+		    l[i].state.netns_ino != id.netns_ino)
+			continue;
+		was.netns_ino = l[i].state.netns_ino;
+		was.netns_cookie = l[i].state.netns_cookie;
+		was.ifindex = l[i].state.ifindex;
+		if (fa_ifid_name(&was, name) == 0 && strcmp(name, ifname)) {
+			*out = l[i];
+			err = -EEXIST;
+			continue;	/* a gone one, if any, is a better answer */
+		}
+		if (fa_ifid_name(&was, name) == -ENODEV) {
+			*out = l[i];
+			err = 0;
+			break;
+		}
+	}
+	free(l);
+	return err;
+}
+
+int fa_pins_remove(const char *dirname)
+{
+	char path[PATH_MAX];
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < FA_NR_PINS; i++) {
+		fa_pin_path(path, sizeof(path), dirname, pin_names[i]);
+		if (!unlink(path))
+			n++;
+	}
+	for (i = 0; i < ARRAY_SIZE(daemon_pin_names); i++) {
+		fa_pin_path(path, sizeof(path), dirname, daemon_pin_names[i]);
+		if (!unlink(path))
+			n++;
+	}
+	fa_pin_path(path, sizeof(path), dirname, NULL);
+	if (!rmdir(path))
+		n++;
+	rmdir(FA_PIN_ROOT);	/* only if no other interface is attached */
+	return n;
+}
+
+__u64 fa_map_memory(int fd)
+{
+	char path[64], line[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Opening the programs: the one place the skeleton is configured (map mode,
+ * table size, replay, which programs load), for attach, run, replay, the
+ * tests and the bench alike.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "libflowacct.h"
+#include "flowacct.skel.h"
+
+/*
+ * A hash map's buckets are a power of two at least max_entries, and the
+ * kernel refuses more than U32_MAX / sizeof(struct bucket) (16 bytes) of
+ * them (htab_map_alloc() in kernel/bpf/hashtab.c): 2^27 flows. Memory runs
+ * out long before on most machines; the load says so then.
+ */
+__u32 fa_max_flows_limit(bool shared)
+{
+	(void)shared;
+	return 1u << 27;
+}
+
+static int set_table(struct bpf_map *m, const struct fa_load_opts *o)
+{
+	int err;
+
+	err = bpf_map__set_type(m, o->shared ? BPF_MAP_TYPE_HASH :
+				BPF_MAP_TYPE_PERCPU_HASH);
+	if (!err)
+		err = bpf_map__set_max_entries(m, o->max_flows);
+	return err;
+}
+
+int fa_progs_open(const struct fa_load_opts *o, struct flowacct_bpf **out)
+{
+	struct flowacct_bpf *skel;
+	int err;
+
+	*out = NULL;
+	if (!o->max_flows || o->max_flows > fa_max_flows_limit(o->shared))
+		return -E2BIG;
+	skel = flowacct_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->flow_cfg.shared_map = o->shared;
+	skel->rodata->flow_cfg.replay = o->replay;
+	err = set_table(skel->maps.flows_0, o);
+	if (!err)
+		err = set_table(skel->maps.flows_1, o);
+	/* Loading only what is attached: less to verify, nothing idle. */
+	if (!err)
+		err = bpf_program__set_autoload(skel->progs.flowacct_xdp,
+						!!(o->progs & FA_PROG_XDP));
+	if (!err)
+		err = bpf_program__set_autoload(skel->progs.flowacct_tc,
+						!!(o->progs & FA_PROG_TC_EGRESS));
+	if (!err)
+		err = bpf_program__set_autoload(skel->progs.flowacct_tc_in,
+						!!(o->progs & FA_PROG_TC_INGRESS));
+	if (err) {
+		flowacct_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
+int fa_progs_load(const struct fa_load_opts *o, struct flowacct_bpf **out)
+{
+	int err;
+
+	err = fa_progs_open(o, out);
+	if (err)
+		return err;
+	err = flowacct_bpf__load(*out);
+	if (err) {
+		flowacct_bpf__destroy(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+void fa_progs_map_fds(struct flowacct_bpf *skel, int fd[FA_NR_PINS])
+{
+	fd[FA_PIN_FLOWS_0] = bpf_map__fd(skel->maps.flows_0);
+	fd[FA_PIN_FLOWS_1] = bpf_map__fd(skel->maps.flows_1);
+	fd[FA_PIN_OVERFLOW] = bpf_map__fd(skel->maps.flow_overflow);
+	fd[FA_PIN_STATS] = bpf_map__fd(skel->maps.flow_stats);
+	fd[FA_PIN_SAMPLE_CFG] = bpf_map__fd(skel->maps.flow_sample_cfg);
+	fd[FA_PIN_SAMPLES] = bpf_map__fd(skel->maps.flow_samples);
+	fd[FA_PIN_EPOCH] = bpf_map__fd(skel->maps.data_epoch);
+	fd[FA_PIN_STATE] = -1;
+}

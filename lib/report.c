@@ -1,0 +1,755 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The flow table and the counters, for people (one row per flow, then the
+ * books) or for scripts (one JSON object whose field names are a public
+ * interface: replay, dump and the daemon's control socket print the same
+ * ones). Each column is one function that writes its field for both.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "libflowacct.h"
+#include "out.h"
+
+/* ---- interface names ------------------------------------------------------ */
+
+int fa_names_add(struct fa_names *m, __u32 ifindex, const char *name)
+{
+	void *grown;
+
+	if (fa_names_get(m, ifindex))
+		return 0;
+	grown = realloc(m->v, (m->n + 1) * sizeof(*m->v));
+	if (!grown)
+		return -ENOMEM;
+	m->v = grown;
+	m->v[m->n].ifindex = ifindex;
+	snprintf(m->v[m->n].name, sizeof(m->v[m->n].name), "%s", name);
+	m->n++;
+	return 0;
+}
+
+const char *fa_names_get(const struct fa_names *m, __u32 ifindex)
+{
+	size_t i;
+
+	for (i = 0; m && i < m->n; i++)
+		if (m->v[i].ifindex == ifindex)
+			return m->v[i].name;
+	return NULL;
+}
+
+void fa_names_free(struct fa_names *m)
+{
+	free(m->v);
+	m->v = NULL;
+	m->n = 0;
+}
+
+const char *fa_hook_name(int hook)
+{
+	switch (hook) {
+	case FA_HOOK_XDP:	return "xdp";
+	case FA_HOOK_TC:	return "tc";
+	case FA_HOOK_MIXED:	return "xdp+tc";
+	default:		return "none";
+	}
+}
+
+/* ---- cells ----------------------------------------------------------------- */
+
+/* What every column's function gets: the row and what is known around it. */
+struct cell_ctx {
+	const struct fa_row *r;
+	const struct fa_view *v;
+	int addr_width;
+};
+
+/* 1234567 -> "1.23M": three significant digits, SI prefixes. */
+static void human(__u64 v, const char *unit, char *buf, size_t len)
+{
+	static const char prefix[] = " kMGTPE";
+	double d = v;
+	int i = 0;
+
+	while (d >= 999.5 && i < 6) {
+		d /= 1000;
+		i++;
+	}
+	if (!i)
+		snprintf(buf, len, "%" PRIu64 "%s", (uint64_t)v, unit);
+	else
+		snprintf(buf, len, "%.*f%c%s", d < 9.995 ? 2 : d < 99.95 ? 1 : 0,
+			 d, prefix[i], unit);
+}
+
+/* 83.2 s -> "1m23s"; under a minute "8.3s". */
+static void duration_str(__u64 ns, char *buf, size_t len)
+{
+	__u64 s = ns / 1000000000ull;
+
+	if (s < 60)
+		snprintf(buf, len, "%.1fs", ns / 1e9);
+	else if (s < 3600)
+		snprintf(buf, len, "%um%02us", (unsigned int)(s / 60),
+			 (unsigned int)(s % 60));
+	else if (s < 86400)
+		snprintf(buf, len, "%uh%02um", (unsigned int)(s / 3600),
+			 (unsigned int)(s / 60 % 60));
+	else
+		snprintf(buf, len, "%ud%02uh", (unsigned int)(s / 86400),
+			 (unsigned int)(s / 3600 % 24));
+}
+
+/* Wall-clock ns -> "20:47:11.204" (UTC). */
+static void clock_str(__u64 ns, char *buf, size_t len)
+{
+	time_t t = ns / 1000000000ull;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, len, "%02d:%02d:%02d.%03u", tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, (unsigned int)(ns / 1000000 % 1000));
+}
+
+static bool flow_row(const struct fa_row *r)
+{
+	return r->kind == FA_ROW_FLOW;
+}
+
+static void col_dir(struct fa_out *o, const struct cell_ctx *c)
+{
+	out_cell_str(o, "direction", -7, fa_direction_name(c->r->key.direction));
+}
+
+static void col_iface(struct fa_out *o, const struct cell_ctx *c)
+{
+	const char *name = fa_names_get(c->v->names, c->r->key.ifindex);
+	char buf[16];
+
+	if (o->json) {
+		if (name)
+			out_str(o, "iface", NULL, name);
+		else
+			out_null(o, "iface", NULL, NULL);
+		return;
+	}
+	if (!name) {
+		snprintf(buf, sizeof(buf), "if%u", c->r->key.ifindex);
+		name = buf;
+	}
+	out_cell_str(o, NULL, -15, name);
+}
+
+static void col_ifindex(struct fa_out *o, const struct cell_ctx *c)
+{
+	out_cell_u64(o, "ifindex", 7, c->r->key.ifindex);
+}
+
+static void col_proto(struct fa_out *o, const struct cell_ctx *c)
+{
+	const char *pn = fa_proto_name(c->r->key.proto);
+	char buf[16];
+
+	if (o->json) {
+		out_u64(o, "ip_version", NULL, c->r->key.ip_version);
+		out_u64(o, "proto", NULL, c->r->key.proto);
+		return;
+	}
+	if (!flow_row(c->r))
+		pn = "-";
+	else if (!pn) {
+		snprintf(buf, sizeof(buf), "%u", c->r->key.proto);
+		pn = buf;
+	}
+	out_cell_str(o, NULL, -10, pn);
+}
+
+static const char *row_label(const struct fa_row *r, bool src)
+{
+	if (r->kind == FA_ROW_OVERFLOW)
+		return src ? "(overflow:" : "table full)";
+	return src ? "(exported" : "in records)";
+}
+
+static void col_addr(struct fa_out *o, const struct cell_ctx *c, bool src)
+{
+	const struct flow_key *k = &c->r->key;
+	const char *key = src ? "src" : "dst";
+	char buf[INET6_ADDRSTRLEN];
+
+	if (!flow_row(c->r)) {
+		out_null(o, key, "%s", "");
+		if (!o->json)
+			out_cell_str(o, NULL, -c->addr_width, row_label(c->r, src));
+		return;
+	}
+	fa_addr_str(k, src ? k->src : k->dst, buf, sizeof(buf));
+	out_cell_str(o, key, -c->addr_width, buf);
+}
+
+static void col_src(struct fa_out *o, const struct cell_ctx *c)
+{
+	col_addr(o, c, true);
+}
+
+static void col_dst(struct fa_out *o, const struct cell_ctx *c)
+{
+	col_addr(o, c, false);
+}
+
+static void col_port(struct fa_out *o, const struct cell_ctx *c, bool src)
+{
+	const struct flow_key *k = &c->r->key;
+	__u16 p = ntohs(src ? k->sport : k->dport);
+	char buf[16];
+
+	if (o->json) {
+		out_u64(o, src ? "sport" : "dport", NULL, p);
+		return;
+	}
+	if (flow_row(c->r) && fa_key_is_icmp(k) && !src)
+		snprintf(buf, sizeof(buf), "%u/%u", p >> 8, p & 0xff);
+	else if (flow_row(c->r) && fa_key_has_ports(k))
+		snprintf(buf, sizeof(buf), "%u", p);
+	else
+		snprintf(buf, sizeof(buf), "-");
+	out_cell_str(o, NULL, 7, buf);
+}
+
+static void col_sport(struct fa_out *o, const struct cell_ctx *c)
+{
+	col_port(o, c, true);
+}
+
+static void col_dport(struct fa_out *o, const struct cell_ctx *c)
+{
+	col_port(o, c, false);
+}
+
+static void col_flows(struct fa_out *o, const struct cell_ctx *c)
+{
+	out_cell_u64(o, "flows", 8, c->r->flows);
+}
+
+static void col_count(struct fa_out *o, const struct cell_ctx *c, bool bytes)
+{
+	__u64 v = bytes ? c->r->val.bytes : c->r->val.packets;
+	char buf[32];
+
+	if (o->json || !c->v->human) {
+		out_cell_u64(o, bytes ? "bytes" : "packets", bytes ? 14 : 12, v);
+		return;
+	}
+	human(v, bytes ? "B" : "", buf, sizeof(buf));
+	out_cell_str(o, NULL, bytes ? 14 : 12, buf);
+}
+
+static void col_packets(struct fa_out *o, const struct cell_ctx *c)
+{
+	col_count(o, c, false);
+}
+
+static void col_bytes(struct fa_out *o, const struct cell_ctx *c)
+{
+	col_count(o, c, true);
+}
+
+static void col_flags(struct fa_out *o, const struct cell_ctx *c)
+{
+	char flags[9];
+
+	fa_tcp_flags_str(c->r->val.tcp_flags, flags);
+	out_cell_str(o, "tcp_flags", -8, flags);
+}
+
+static void col_time(struct fa_out *o, const struct cell_ctx *c, bool first)
+{
+	__u64 t = first ? c->r->val.first_seen_ns : c->r->val.last_seen_ns;
+	char buf[32];
+
+	if (o->json) {
+		out_u64(o, first ? "first_seen_ns" : "last_seen_ns", NULL, t);
+		return;
+	}
+	if (t)
+		clock_str(t, buf, sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "-");
+	out_cell_str(o, NULL, -12, buf);
+}
+
+static void col_first(struct fa_out *o, const struct cell_ctx *c)
+{
+	col_time(o, c, true);
+}
+
+static void col_last(struct fa_out *o, const struct cell_ctx *c)
+{
+	col_time(o, c, false);
+}
+
+/* Age, idle and duration are for people: JSON has the times themselves. */
+static void col_span(struct fa_out *o, __u64 from, __u64 to)
+{
+	char buf[32];
+
+	if (o->json)
+		return;
+	if (from && to >= from)
+		duration_str(to - from, buf, sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "-");
+	out_cell_str(o, NULL, 8, buf);
+}
+
+static void col_age(struct fa_out *o, const struct cell_ctx *c)
+{
+	col_span(o, c->r->val.first_seen_ns, c->v->now_ns);
+}
+
+static void col_idle(struct fa_out *o, const struct cell_ctx *c)
+{
+	col_span(o, c->r->val.last_seen_ns, c->v->now_ns);
+}
+
+static void col_duration(struct fa_out *o, const struct cell_ctx *c)
+{
+	col_span(o, c->r->val.first_seen_ns, c->r->val.last_seen_ns);
+}
+
+#define COL_DEFAULT	(1u << 0)	/* in the table unless -o says otherwise */
+#define COL_GROUPED	(1u << 1)	/* in a --group-by table */
+#define COL_ADDR	(1u << 2)	/* width from the addresses */
+
+static const struct column {
+	const char *name;
+	const char *header;
+	int width;			/* of the header; cells pad themselves */
+	unsigned int group;		/* FA_GROUP_* it shows, 0: not a key field */
+	unsigned int flags;
+	void (*emit)(struct fa_out *o, const struct cell_ctx *c);
+} columns[FA_NR_COLS] = {
+	[FA_COL_DIR] = { "dir", "DIR", -7, FA_GROUP_DIR, COL_DEFAULT, col_dir },
+	[FA_COL_IFACE] = { "iface", "IFACE", -15, FA_GROUP_IFACE, COL_DEFAULT, col_iface },
+	[FA_COL_IFINDEX] = { "ifindex", "IFINDEX", 7, FA_GROUP_IFACE, 0, col_ifindex },
+	[FA_COL_PROTO] = { "proto", "PROTO", -10, FA_GROUP_PROTO, COL_DEFAULT, col_proto },
+	[FA_COL_SRC] = { "src", "SRC", 0, FA_GROUP_SRC, COL_DEFAULT | COL_ADDR, col_src },
+	[FA_COL_SPORT] = { "sport", "SPORT", 7, FA_GROUP_SPORT, COL_DEFAULT, col_sport },
+	[FA_COL_DST] = { "dst", "DST", 0, FA_GROUP_DST, COL_DEFAULT | COL_ADDR, col_dst },
+	[FA_COL_DPORT] = { "dport", "DPORT", 7, FA_GROUP_DPORT, COL_DEFAULT, col_dport },
+	[FA_COL_FLOWS] = { "flows", "FLOWS", 8, 0, COL_GROUPED, col_flows },
+	[FA_COL_PACKETS] = { "packets", "PACKETS", 12, 0, COL_DEFAULT | COL_GROUPED, col_packets },
+	[FA_COL_BYTES] = { "bytes", "BYTES", 14, 0, COL_DEFAULT | COL_GROUPED, col_bytes },
+	[FA_COL_FLAGS] = { "flags", "FLAGS", -8, 0, COL_DEFAULT, col_flags },
+	[FA_COL_FIRST] = { "first", "FIRST", -12, 0, 0, col_first },
+	[FA_COL_LAST] = { "last", "LAST", -12, 0, 0, col_last },
+	[FA_COL_AGE] = { "age", "AGE", 8, 0, 0, col_age },
+	[FA_COL_IDLE] = { "idle", "IDLE", 8, 0, 0, col_idle },
+	[FA_COL_DURATION] = { "duration", "DURATION", 8, 0, 0, col_duration },
+};
+
+const char *fa_col_names(void)
+{
+	return "dir, iface, ifindex, proto, src, sport, dst, dport, flows, packets, bytes, flags, first, last, age, idle, duration";
+}
+
+int fa_cols_parse(const char *s, struct fa_view *v)
+{
+	char *copy, *tok, *save = NULL;
+	bool add = *s == '+';
+	size_t i;
+
+	v->ncols = 0;
+	if (add) {
+		s++;
+		for (i = 0; i < FA_NR_COLS; i++)
+			if (columns[i].flags & COL_DEFAULT)
+				v->cols[v->ncols++] = i;
+	}
+	copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < FA_NR_COLS; i++)
+			if (!strcmp(tok, columns[i].name))
+				break;
+		if (i == FA_NR_COLS || v->ncols == FA_MAX_COLS) {
+			free(copy);
+			return -EINVAL;
+		}
+		v->cols[v->ncols++] = i;
+	}
+	free(copy);
+	return v->ncols ? 0 : -EINVAL;
+}
+
+/* The text columns: those asked for, or the defaults (for a grouped table,
+ * the grouped key fields and the counts). */
+static size_t text_cols(const struct fa_view *v, unsigned char *cols)
+{
+	size_t i, n = 0;
+
+	if (v->ncols) {
+		for (i = 0; i < v->ncols; i++)
+			if (!v->group || !columns[v->cols[i]].group ||
+			    (columns[v->cols[i]].group & v->group))
+				cols[n++] = v->cols[i];
+		return n;
+	}
+	for (i = 0; i < FA_NR_COLS; i++) {
+		if (i == FA_COL_IFINDEX)
+			continue;
+		if (v->group ? (columns[i].group & v->group) ||
+				       (columns[i].flags & COL_GROUPED) :
+			       (columns[i].flags & COL_DEFAULT))
+			cols[n++] = i;
+	}
+	return n;
+}
+
+/* The order of a JSON row's fields: the key, then the counts and times. */
+static const unsigned char json_order[] = {
+	FA_COL_IFINDEX, FA_COL_IFACE, FA_COL_DIR, FA_COL_PROTO, FA_COL_SRC,
+	FA_COL_DST, FA_COL_SPORT, FA_COL_DPORT, FA_COL_FLOWS, FA_COL_PACKETS,
+	FA_COL_BYTES, FA_COL_FIRST, FA_COL_LAST, FA_COL_FLAGS, FA_COL_AGE,
+	FA_COL_IDLE, FA_COL_DURATION,
+};
+_Static_assert(sizeof(json_order) == FA_NR_COLS, "a column is missing from json_order");
+
+/* The JSON fields of a row: every column's, or a grouped row's own. */
+static bool json_col(const struct fa_view *v, size_t i)
+{
+	if (!v->group)
+		return i != FA_COL_FLOWS;
+	if (columns[i].group)
+		return columns[i].group & v->group;
+	return true;
+}
+
+static int addr_width(const struct fa_table *t, size_t n)
+{
+	char buf[INET6_ADDRSTRLEN];
+	size_t i, w = 15;
+
+	for (i = 0; i < n; i++) {
+		const struct fa_row *r = &t->rows[i];
+
+		if (r->kind != FA_ROW_FLOW || r->key.ip_version != 6)
+			continue;
+		fa_addr_str(&r->key, r->key.src, buf, sizeof(buf));
+		if (strlen(buf) > w)
+			w = strlen(buf);
+		fa_addr_str(&r->key, r->key.dst, buf, sizeof(buf));
+		if (strlen(buf) > w)
+			w = strlen(buf);
+	}
+	return w;
+}
+
+static void print_row(struct fa_out *o, const struct cell_ctx *c,
+		      const unsigned char *cols, size_t ncols)
+{
+	size_t i;
+
+	if (o->json) {
+		out_obj_open(o, NULL);
+		for (i = 0; i < FA_NR_COLS; i++)
+			if (json_col(c->v, json_order[i]))
+				columns[json_order[i]].emit(o, c);
+		out_bool(o, "overflow", NULL, c->r->kind == FA_ROW_OVERFLOW);
+		out_bool(o, "exported", NULL, c->r->kind == FA_ROW_EXPORTED);
+		out_obj_close(o);
+		return;
+	}
+	for (i = 0; i < ncols; i++)
+		columns[cols[i]].emit(o, c);
+	if (c->v->group && c->r->kind == FA_ROW_OVERFLOW &&
+	    !(c->v->group & (FA_GROUP_SRC | FA_GROUP_DST)))
+		out_text(o, " (overflow: table full)");
+	out_text(o, "\n");
+}
+
+static void print_header(struct fa_out *o, const unsigned char *cols,
+			 size_t ncols, int aw)
+{
+	size_t i;
+	int w;
+
+	for (i = 0; i < ncols; i++) {
+		w = columns[cols[i]].flags & COL_ADDR ? -aw : columns[cols[i]].width;
+		out_text(o, "%*s ", w, columns[cols[i]].header);
+	}
+	out_text(o, "\n");
+}
+
+static void print_flows(struct fa_out *o, const struct fa_table *t,
+			const struct fa_view *v)
+{
+	unsigned char cols[FA_MAX_COLS];
+	size_t i, n = t->n, ncols = 0;
+	struct cell_ctx c = { .v = v };
+
+	if (v->top && v->top < n)
+		n = v->top;
+	if (!o->json) {
+		ncols = text_cols(v, cols);
+		c.addr_width = addr_width(t, n);
+		print_header(o, cols, ncols, c.addr_width);
+	}
+	out_arr_open(o, "flows");
+	for (i = 0; i < n; i++) {
+		c.r = &t->rows[i];
+		print_row(o, &c, cols, ncols);
+	}
+	out_arr_close(o);
+	if (n < t->n)
+		out_text(o, "(%zu more %s)\n", t->n - n, v->group ? "rows" : "flows");
+}
+
+bool fa_books_balance(const struct fa_hook_stats *st)
+{
+	__u64 reasons = 0;
+	int i;
+
+	for (i = 0; i < FLOW_NR_COUNTERS; i++)
+		if (fa_counter_kind(i) == FLOW_CK_REASON)
+			reasons += st->c[i];
+	return st->c[FLOW_C_SEEN] == st->c[FLOW_C_ACCOUNTED] + reasons;
+}
+
+/* The books of one hook: seen must equal accounted plus every named reason. */
+static void print_hook_text(struct fa_out *o, int dir, int hook,
+			    const struct fa_hook_stats *st)
+{
+	const __u64 *c = st->c;
+	__u64 reasons = 0;
+	int i;
+
+	for (i = 0; i < FLOW_NR_COUNTERS; i++)
+		if (fa_counter_kind(i) == FLOW_CK_REASON)
+			reasons += c[i];
+	out_text(o, "\n%s %s: seen %" PRIu64 " = accounted %" PRIu64
+		 " (%" PRIu64 " bytes) + not accounted %" PRIu64 "%s\n",
+		 fa_hook_name(hook), fa_direction_name(dir),
+		 (uint64_t)c[FLOW_C_SEEN], (uint64_t)c[FLOW_C_ACCOUNTED],
+		 (uint64_t)c[FLOW_C_ACCOUNTED_BYTES], (uint64_t)reasons,
+		 fa_books_balance(st) ? "" : "  (DOES NOT ADD UP)");
+	for (i = 0; i < FLOW_NR_COUNTERS; i++) {
+		if (fa_counter_kind(i) == FLOW_CK_TOTAL || !c[i])
+			continue;
+		out_text(o, "  %-22s %12" PRIu64 "%s\n", fa_counter_name(i),
+			 (uint64_t)c[i],
+			 fa_counter_kind(i) == FLOW_CK_REASON ? "  not accounted" : "");
+	}
+}
+
+static void print_counter_obj(struct fa_out *o, const char *key,
+			      const __u64 *c)
+{
+	int i;
+
+	out_obj_open(o, key);
+	for (i = 0; i < FLOW_NR_COUNTERS; i++)
+		out_u64(o, fa_counter_name(i), NULL, c[i]);
+	out_obj_close(o);
+}
+
+void fa_print_counters(struct fa_out *o, const struct fa_hook_stats st[FLOW_NR_DIRS],
+		       const struct fa_view *v)
+{
+	__u64 sum[FLOW_NR_COUNTERS] = {};
+	int dir, i;
+
+	if (!o->json) {
+		for (dir = 0; dir < FLOW_NR_DIRS; dir++)
+			if (st[dir].present)
+				print_hook_text(o, dir, v->hook[dir], &st[dir]);
+		return;
+	}
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++)
+		for (i = 0; i < FLOW_NR_COUNTERS; i++)
+			sum[i] += st[dir].c[i];
+	print_counter_obj(o, "counters", sum);
+	out_arr_open(o, "hooks");
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+		if (!st[dir].present)
+			continue;
+		out_obj_open(o, NULL);
+		out_str(o, "hook", NULL, fa_hook_name(v->hook[dir]));
+		out_str(o, "direction", NULL, fa_direction_name(dir));
+		print_counter_obj(o, "counters", st[dir].c);
+		out_obj_close(o);
+	}
+	out_arr_close(o);
+}
+
+void fa_print_flow_doc(struct fa_out *o, const struct fa_table *t,
+		       const struct fa_hook_stats st[FLOW_NR_DIRS],
+		       const struct fa_view *v)
+{
+	out_obj_open(o, NULL);
+	print_flows(o, t, v);
+	fa_print_counters(o, st, v);
+	out_obj_close(o);
+	out_end(o);
+}
+
+/* ---- stats ----------------------------------------------------------------- */
+
+void fa_print_stats_doc(struct fa_out *o, const struct fa_snapshot *s)
+{
+	struct fa_view v = {};
+	size_t i;
+
+	out_obj_open(o, NULL);
+	out_arr_open(o, "interfaces");
+	for (i = 0; i < s->nifs; i++) {
+		const struct fa_iface_snap *is = &s->ifs[i];
+
+		fa_state_hooks(&is->state, v.hook);
+		out_obj_open(o, NULL);
+		out_text(o, "%s", i ? "\n" : "");
+		out_str(o, "iface", "%s", is->ifname);
+		out_u64(o, "ifindex", " (ifindex %" PRIu64 ")\n", is->state.ifindex);
+		fa_print_counters(o, is->st, &v);
+		out_obj_close(o);
+	}
+	out_arr_close(o);
+	if (o->json) {
+		memcpy(v.hook, s->hook, sizeof(v.hook));
+		fa_print_counters(o, s->total, &v);
+	}
+	out_obj_close(o);
+	out_end(o);
+}
+
+/* ---- status ---------------------------------------------------------------- */
+
+static void print_status_json(struct fa_out *o, const struct fa_status *s)
+{
+	const struct fa_attach_state *st = &s->pin.state;
+	bool xdp = st->ingress == FA_INGRESS_XDP_NATIVE ||
+		   st->ingress == FA_INGRESS_XDP_SKB;
+
+	out_obj_open(o, NULL);
+	if (s->ifname[0])
+		out_str(o, "iface", NULL, s->ifname);
+	else
+		out_null(o, "iface", NULL, NULL);
+	out_str(o, "iface_at_attach", NULL, st->ifname);
+	out_u64(o, "ifindex", NULL, st->ifindex);
+	out_u64(o, "netns", NULL, st->netns_ino);
+	out_bool(o, "this_netns", NULL, s->here);
+	out_bool(o, "gone", NULL, s->gone);
+	out_str(o, "pins", NULL, s->pin.dirname);
+	out_bool(o, "complete", NULL, st->complete);
+	out_str(o, "ingress_hook", NULL, fa_ingress_name(st->ingress));
+	out_str(o, "ingress_reason", NULL, fa_ingress_reason_name(st->ingress_why));
+	out_str(o, "driver", NULL, st->driver);
+	if (xdp)
+		out_bool(o, "xdp_dispatcher", NULL, !st->xdp_legacy);
+	else
+		out_null(o, "xdp_dispatcher", NULL, NULL);
+	out_str(o, "map", NULL, st->shared_map ? "shared" : "percpu");
+	out_u64(o, "max_flows", NULL, st->max_flows);
+	out_u64(o, "tables", NULL, FLOW_NR_EPOCHS);
+	out_u64(o, "tables_memory_bytes", NULL, s->memory);
+	out_u64(o, "xdp_prog_id", NULL, st->xdp_prog_id);
+	out_u64(o, "tc_prog_id", NULL, st->tc_prog_id);
+	out_u64(o, "tc_ingress_prog_id", NULL, st->tci_prog_id);
+	out_bool(o, "live", NULL, s->live.ingress && s->live.egress);
+	out_bool(o, "live_ingress", NULL, s->live.ingress);
+	out_bool(o, "live_egress", NULL, s->live.egress);
+	out_u64(o, "attached_at", NULL, st->attached_at);
+	out_bool(o, "by_run", NULL, st->by_run);
+	if (s->daemon)
+		out_u64(o, "daemon_pid", NULL, s->daemon);
+	else
+		out_null(o, "daemon_pid", NULL, NULL);
+	out_obj_open(o, "sampling");
+	out_u64(o, "rate", NULL, s->sample.rate);
+	out_str(o, "mode", NULL, fa_sample_mode_name(s->sample.mode));
+	out_u64(o, "snaplen", NULL, s->sample.snaplen);
+	out_obj_close(o);
+	out_obj_close(o);
+}
+
+static void print_status_text(struct fa_out *o, const struct fa_status *s)
+{
+	const struct fa_attach_state *st = &s->pin.state;
+	char since[32], sampling[48], mem[16], hook[24], daemon[16];
+	const char *live, *name = s->ifname[0] ? s->ifname : st->ifname;
+	time_t t = st->attached_at;
+	struct tm tm;
+
+	if (s->pin.err || !st->complete) {
+		out_text(o, "%-16s (%s: run 'flowacct detach %s')\n", name,
+			 s->pin.err ? "unreadable record" : "attach did not finish",
+			 name);
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (s->sample.rate)
+		snprintf(sampling, sizeof(sampling), "1/%u %s snaplen %u",
+			 s->sample.rate, fa_sample_mode_name(s->sample.mode),
+			 s->sample.snaplen);
+	else
+		snprintf(sampling, sizeof(sampling), "off");
+	human(s->memory, "B", mem, sizeof(mem));
+	snprintf(hook, sizeof(hook), "%s%s", fa_ingress_name(st->ingress),
+		 st->ingress != FA_INGRESS_TC && st->xdp_legacy ? "/direct" : "");
+	if (s->daemon)
+		snprintf(daemon, sizeof(daemon), "pid %d", s->daemon);
+	else
+		snprintf(daemon, sizeof(daemon), "-");
+	live = !s->here ? "other-netns" : s->gone ? "gone" :
+	       s->live.ingress && s->live.egress ? "yes" : "NO";
+	out_text(o, "%-16s %7u %-10s %-6s %9u %8s %-11s %-20s %-9s %s\n", name,
+		 st->ifindex, hook, st->shared_map ? "shared" : "percpu",
+		 st->max_flows, mem, live, since, daemon, sampling);
+}
+
+void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
+			 const struct fa_orphan *orph, size_t norph)
+{
+	size_t i;
+
+	out_obj_open(o, NULL);
+	out_arr_open(o, "interfaces");
+	if (!o->json && !n)
+		out_text(o, "no interface is attached\n");
+	else if (!o->json)
+		out_text(o, "%-16s %7s %-10s %-6s %9s %8s %-11s %-20s %-9s %s\n",
+			 "IFACE", "IFINDEX", "INGRESS", "MAP", "MAX-FLOWS",
+			 "MEMORY", "LIVE", "SINCE", "DAEMON", "SAMPLING");
+	for (i = 0; i < n; i++) {
+		if (o->json)
+			print_status_json(o, &st[i]);
+		else
+			print_status_text(o, &st[i]);
+	}
+	out_arr_close(o);
+	out_arr_open(o, "unrecorded");
+	for (i = 0; i < norph; i++) {
+		out_obj_open(o, NULL);
+		out_str(o, "iface", "%s", orph[i].ifname);
+		out_u64(o, "ifindex", NULL, orph[i].ifindex);
+		out_u64(o, "xdp_prog_id", NULL, orph[i].found.xdp_id);
+		out_u64(o, "tc_prog_id", NULL, orph[i].found.tc_id);
+		out_u64(o, "tc_ingress_prog_id", NULL, orph[i].found.tci_id);
+		out_text(o, ": flowacct programs with no record (xdp %u, tc egress %u, tc ingress %u): run 'flowacct detach %s'\n",
+			 orph[i].found.xdp_id, orph[i].found.tc_id,
+			 orph[i].found.tci_id, orph[i].ifname);
+		out_obj_close(o);
+	}
+	out_arr_close(o);
+	out_obj_close(o);
+	out_end(o);
+}

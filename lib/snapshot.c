@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * A snapshot of attached interfaces, read straight from their pinned maps
+ * (no daemon): the counters, then the rows of both epochs' tables and the
+ * overflow rows, in that order.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libflowacct.h"
+
+void fa_state_hooks(const struct fa_attach_state *st, int hook[FLOW_NR_DIRS])
+{
+	hook[FLOW_DIR_INGRESS] = st->ingress == FA_INGRESS_TC ? FA_HOOK_TC :
+										  FA_HOOK_XDP;
+	hook[FLOW_DIR_EGRESS] = FA_HOOK_TC;
+}
+
+void fa_table_shift_times(struct fa_table *t, size_t from, __u64 off)
+{
+	size_t i;
+
+	for (i = from; i < t->n; i++) {
+		if (t->rows[i].val.first_seen_ns)
+			t->rows[i].val.first_seen_ns += off;
+		if (t->rows[i].val.last_seen_ns)
+			t->rows[i].val.last_seen_ns += off;
+	}
+}
+
+static int add_iface(struct fa_snapshot *s, const int *fd,
+		     const struct fa_attach_state *state, const char *dirname,
+		     struct fa_iface_snap **out)
+{
+	struct fa_iface_snap *grown, *is;
+	struct fa_ifid id = {
+		.netns_ino = state->netns_ino,
+		.netns_cookie = state->netns_cookie,
+		.ifindex = state->ifindex,
+	};
+	int hook[FLOW_NR_DIRS], dir, err;
+
+	grown = realloc(s->ifs, (s->nifs + 1) * sizeof(*s->ifs));
+	if (!grown)
+		return -ENOMEM;
+	s->ifs = grown;
+	is = &s->ifs[s->nifs];
+	memset(is, 0, sizeof(*is));
+	snprintf(is->dirname, sizeof(is->dirname), "%s", dirname);
+	is->state = *state;
+	if (!state->netns_ino || fa_ifid_name(&id, is->ifname))
+		snprintf(is->ifname, sizeof(is->ifname), "%s", state->ifname);
+	err = fa_names_add(&s->names, state->ifindex, is->ifname);
+	if (err)
+		return err;
+	err = fa_stats_read(fd[FA_PIN_STATS], is->st);
+	if (err)
+		return err;
+	fa_state_hooks(state, hook);
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+		/* Both hooks are attached, whether or not they saw anything. */
+		is->st[dir].present = true;
+		if (!s->hook[dir])
+			s->hook[dir] = hook[dir];
+		else if (s->hook[dir] != hook[dir])
+			s->hook[dir] = FA_HOOK_MIXED;
+	}
+	fa_stats_add(s->total, is->st);
+	s->nifs++;
+	*out = is;
+	return 0;
+}
+
+int fa_snapshot_add_stats(struct fa_snapshot *s, const struct fa_pinned *p)
+{
+	struct fa_iface_snap *is;
+
+	return add_iface(s, p->fd, &p->state, p->dir, &is);
+}
+
+int fa_snapshot_add(struct fa_snapshot *s, const struct fa_pinned *p)
+{
+	return fa_snapshot_add_maps(s, p->fd, &p->state, p->dir,
+				    fa_mono_to_wall_offset());
+}
+
+int fa_snapshot_add_maps(struct fa_snapshot *s, const int *fd,
+			 const struct fa_attach_state *state, const char *dirname,
+			 __u64 time_offset)
+{
+	struct flow_value ov[FLOW_NR_DIRS] = {};
+	struct fa_iface_snap *is;
+	size_t from = s->t.n, mid;
+	struct flow_key key;
+	int dir, err;
+
+	err = add_iface(s, fd, state, dirname, &is);
+	if (!err)
+		err = fa_table_read(fd[FA_PIN_FLOWS_0], &s->t, NULL, NULL);
+	mid = s->t.n;
+	if (!err)
+		err = fa_table_read(fd[FA_PIN_FLOWS_1], &s->t, NULL, NULL);
+	if (!err)
+		err = fa_overflow_read(fd[FA_PIN_OVERFLOW], 3, ov);
+	if (err)
+		return err;
+	/* A flow in both epochs' tables (a daemon stopped mid-epoch) is one row. */
+	if (mid > from && s->t.n > mid)
+		fa_table_merge_equal(&s->t, from);
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+		if (!ov[dir].packets)
+			continue;
+		memset(&key, 0, sizeof(key));
+		key.ifindex = state->ifindex;
+		key.direction = dir;
+		err = fa_table_append(&s->t, &key, &ov[dir], FA_ROW_OVERFLOW);
+		if (err)
+			return err;
+	}
+	if (time_offset)
+		fa_table_shift_times(&s->t, from, time_offset);
+	return 0;
+}
+
+void fa_snapshot_free(struct fa_snapshot *s)
+{
+	fa_table_free(&s->t);
+	fa_names_free(&s->names);
+	free(s->ifs);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The flow table as user space sees it: rows read from a flows map with
+ * batch lookups, per-CPU slots merged, so both map modes look the same;
+ * then sorted, grouped and filtered for output.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "libflowacct.h"
+
+/* Rows per batch call; a hash bucket never holds more. */
+#define BATCH_ROWS 8192
+
+/* Per-CPU values come back as round_up(value_size, 8) bytes per CPU. */
+static size_t percpu_stride(size_t sz)
+{
+	return (sz + 7) & ~(size_t)7;
+}
+
+/*
+ * Merges per-CPU (or per-epoch, or per-interface) parts of one flow: counts
+ * add up, the span of times widens, flags accumulate. A zero first_seen_ns
+ * is a slot that never saw the flow.
+ */
+void fa_value_merge(struct flow_value *into, const struct flow_value *v)
+{
+	if (!v->packets && !v->first_seen_ns)
+		return;
+	into->packets += v->packets;
+	into->bytes += v->bytes;
+	into->tcp_flags |= v->tcp_flags;
+	if (v->first_seen_ns &&
+	    (!into->first_seen_ns || v->first_seen_ns < into->first_seen_ns))
+		into->first_seen_ns = v->first_seen_ns;
+	if (v->last_seen_ns > into->last_seen_ns)
+		into->last_seen_ns = v->last_seen_ns;
+}
+
+int fa_table_append(struct fa_table *t, const struct flow_key *key,
+		    const struct flow_value *val, enum fa_row_kind kind)
+{
+	struct fa_row *rows, *r;
+	size_t cap;
+
+	if (t->n == t->cap) {
+		cap = t->cap ? t->cap * 2 : 1024;
+		rows = realloc(t->rows, cap * sizeof(*rows));
+		if (!rows)
+			return -ENOMEM;
+		t->rows = rows;
+		t->cap = cap;
+	}
+	r = &t->rows[t->n++];
+	memset(r, 0, sizeof(*r));
+	r->key = *key;
+	r->val = *val;
+	r->kind = kind;
+	r->flows = 1;
+	return 0;
+}
+
+void fa_table_free(struct fa_table *t)
+{
+	free(t->rows);
+	t->rows = NULL;
+	t->n = t->cap = 0;
+}
+
+static int append_merged(struct fa_table *t, const struct flow_key *key,
+			 const void *vals, int ncpus)
+{
+	struct flow_value sum = {};
+	size_t stride = percpu_stride(sizeof(struct flow_value));
+	int cpu;
+
+	for (cpu = 0; cpu < ncpus; cpu++)
+		fa_value_merge(&sum, (const struct flow_value *)
+			       ((const char *)vals + cpu * stride));
+	return fa_table_append(t, key, &sum, FA_ROW_FLOW);
+}
+
+static int keep_key(struct flow_key **keys, size_t *n, size_t *cap,
+		    const struct flow_key *k)
+{
+	struct flow_key *grown;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 1024;
+		grown = realloc(*keys, *cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		*keys = grown;
+	}
+	(*keys)[(*n)++] = *k;
+	return 0;
+}
+
+static int map_ncpus(int fd, int *ncpus)
+{
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
+		return -errno;
+	if (info.key_size != sizeof(struct flow_key) ||
+	    info.value_size != sizeof(struct flow_value))
+		return -EPROTO;	/* built for another layout */
+	*ncpus = 1;
+	if (info.type == BPF_MAP_TYPE_PERCPU_HASH) {
+		*ncpus = libbpf_num_possible_cpus();
+		if (*ncpus < 0)
+			return *ncpus;
+	}
+	return 0;
+}
+
+/* For kernels without batch operations on hash maps (before 5.6). */
+static int read_by_key(int fd, struct fa_table *t, void *vals, int ncpus,
+		       struct flow_key **keys, size_t *nkeys, size_t *kcap)
+{
+	struct flow_key key, next;
+	struct flow_key *prev = NULL;
+	int err;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;	/* deleted since get_next_key */
+		err = append_merged(t, &key, vals, ncpus);
+		if (!err && keys)
+			err = keep_key(keys, nkeys, kcap, &key);
+		if (err)
+			return err;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int fa_table_read(int fd, struct fa_table *t, struct flow_key **keys_out,
+		  size_t *nkeys)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t stride = percpu_stride(sizeof(struct flow_value)), kcap = 0;
+	struct flow_key *keys = NULL, *kept = NULL;
+	__u32 batch, count, i, rows = BATCH_ROWS;
+	void *vals = NULL, *in = NULL;
+	int ncpus = 1, err;
+
+	if (keys_out) {
+		*keys_out = NULL;
+		*nkeys = 0;
+	}
+	err = map_ncpus(fd, &ncpus);
+	if (err)
+		return err;
+	keys = calloc(rows, sizeof(*keys));
+	vals = calloc((size_t)rows * ncpus, stride);
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+
+	for (;;) {
+		count = rows;
+		err = bpf_map_lookup_batch(fd, in, &batch, keys, vals, &count,
+					   &opts);
+		if (err && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		for (i = 0; i < count; i++) {
+			int e = append_merged(t, &keys[i],
+					      (char *)vals + (size_t)i * ncpus * stride,
+					      ncpus);
+			if (!e && keys_out)
+				e = keep_key(&kept, nkeys, &kcap, &keys[i]);
+			if (e) {
+				err = e;
+				goto out;
+			}
+		}
+		if (err) {	/* ENOENT: that was the last batch */
+			err = 0;
+			break;
+		}
+		in = &batch;
+	}
+	if (err == -EINVAL || err == -ENOTSUP || err == -524 /* ENOTSUPP */)
+		err = in ? err : read_by_key(fd, t, vals, ncpus,
+					     keys_out ? &kept : NULL, nkeys, &kcap);
+out:
+	free(keys);
+	free(vals);
+	if (keys_out && !err)
+		*keys_out = kept;
+	else
+		free(kept);
+	return err;
+}
+
+int fa_stats_read(int fd, struct fa_hook_stats st[FLOW_NR_DIRS])
+{
+	size_t stride = percpu_stride(sizeof(struct flow_stats));
+	const struct flow_stats *s;
+	int ncpus, cpu, i;
+	__u32 dir;
+	char *vals;
+
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus < 0)
+		return ncpus;
+	vals = calloc(ncpus, stride);
+	if (!vals)
+		return -ENOMEM;
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+		if (bpf_map_lookup_elem(fd, &dir, vals)) {
+			free(vals);
+			return -errno;
+		}
+		for (cpu = 0; cpu < ncpus; cpu++) {
+			s = (const struct flow_stats *)(vals + cpu * stride);
+			for (i = 0; i < FLOW_NR_COUNTERS; i++)
+				st[dir].c[i] += s->counters[i];
+		}
+		if (st[dir].c[FLOW_C_SEEN])
+			st[dir].present = true;
+	}
+	free(vals);
+	return 0;
+}
+
+int fa_overflow_read(int fd, unsigned int epoch_mask,
+		     struct flow_value ov[FLOW_NR_DIRS])
+{
+	size_t stride = percpu_stride(sizeof(struct flow_value));
+	__u32 epoch, dir, slot;
+	int ncpus, cpu;
+	char *vals;
+
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus < 0)
+		return ncpus;
+	vals = calloc(ncpus, stride);
+	if (!vals)
+		return -ENOMEM;
+	for (epoch = 0; epoch < FLOW_NR_EPOCHS; epoch++) {
+		if (!(epoch_mask & (1u << epoch)))
+			continue;
+		for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+			slot = FLOW_OVERFLOW_SLOT(epoch, dir);
+			if (bpf_map_lookup_elem(fd, &slot, vals)) {
+				free(vals);
+				return -errno;
+			}
+			for (cpu = 0; cpu < ncpus; cpu++)
+				fa_value_merge(&ov[dir], (const struct flow_value *)
+					       (vals + cpu * stride));
+		}
+	}
+	free(vals);
+	return 0;
+}
+
+void fa_stats_add(struct fa_hook_stats *into, const struct fa_hook_stats *from)
+{
+	int dir, i;
+
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+		for (i = 0; i < FLOW_NR_COUNTERS; i++)
+			into[dir].c[i] += from[dir].c[i];
+		into[dir].present |= from[dir].present;
+	}
+}
+
+/* ---- order ---------------------------------------------------------------- */
+
+static int cmp_key_kind(const struct fa_row *a, const struct fa_row *b)
+{
+	if (a->kind != b->kind)
+		return a->kind - b->kind;
+	return memcmp(&a->key, &b->key, sizeof(a->key));
+}
+
+static int cmp_key_kind_q(const void *a, const void *b)
+{
+	return cmp_key_kind(a, b);
+}
+
+void fa_table_merge_equal(struct fa_table *t, size_t from)
+{
+	struct fa_row *r = t->rows + from;
+	size_t i, n = t->n - from, out = 0;
+
+	if (n < 2)
+		return;
+	qsort(r, n, sizeof(*r), cmp_key_kind_q);
+	for (i = 0; i < n; i++) {
+		if (out && !cmp_key_kind(&r[out - 1], &r[i])) {
+			fa_value_merge(&r[out - 1].val, &r[i].val);
+			r[out - 1].flows += r[i].flows;
+		} else {
+			r[out++] = r[i];
+		}
+	}
+	t->n = from + out;
+}
+
+/*
+ * Sorting a million 96-byte rows through qsort's comparator touched both
+ * rows of every comparison and copied rows around; this sorts small
+ * records that carry what the order needs, then moves each row once.
+ */
+struct sort_rec {
+	__u64 primary;		/* the field sorted by */
+	__u64 packets;		/* the first tie-break */
+	size_t idx;		/* the row, for the key tie-break */
+};
+
+static inline bool rec_before(const struct fa_row *rows,
+			      const struct sort_rec *a, const struct sort_rec *b)
+{
+	int c;
+
+	if (a->primary != b->primary)
+		return a->primary > b->primary;
+	if (a->packets != b->packets)
+		return a->packets > b->packets;
+	c = cmp_key_kind(&rows[a->idx], &rows[b->idx]);
+	/* Rows that compare equal keep their order, as a stable sort would. */
+	return c ? c < 0 : a->idx < b->idx;
+}
+
+/*
+ * A bottom-up merge sort with the comparison inlined (qsort's indirect
+ * call per comparison was most of the sort). Returns the sorted array,
+ * which is @a or @tmp.
+ */
+static struct sort_rec *sort_recs(const struct fa_row *rows, struct sort_rec *a,
+				  struct sort_rec *tmp, size_t n)
+{
+	struct sort_rec *from = a, *to = tmp, *t;
+	size_t width, lo, mid, hi, i, j, k;
+
+	for (width = 1; width < n; width *= 2) {
+		for (lo = 0; lo < n; lo += 2 * width) {
+			mid = lo + width < n ? lo + width : n;
+			hi = lo + 2 * width < n ? lo + 2 * width : n;
+			i = lo, j = mid, k = lo;
+			while (i < mid && j < hi)
+				to[k++] = rec_before(rows, &from[j], &from[i]) ?
+						  from[j++] : from[i++];
+			while (i < mid)
+				to[k++] = from[i++];
+			while (j < hi)
+				to[k++] = from[j++];
+		}
+		t = from, from = to, to = t;
+	}
+	return from;
+}
+
+/* Puts row recs[i].idx at position i, following each cycle once. */
+static void permute_rows(struct fa_row *rows, struct sort_rec *recs, size_t n)
+{
+	struct fa_row tmp;
+	size_t i, j, k;
+
+	for (i = 0; i < n; i++) {
+		if (recs[i].idx == i)
+			continue;
+		tmp = rows[i];
+		j = i;
+		for (;;) {
+			k = recs[j].idx;
+			recs[j].idx = j;
+			if (k == i) {
+				rows[j] = tmp;
+				break;
+			}
+			rows[j] = rows[k];
+			j = k;
+		}
+	}
+}
+
+static __u64 sort_field(const struct fa_row *r, enum fa_sort by)
+{
+	switch (by) {
+	case FA_SORT_PACKETS:
+		return r->val.packets;
+	case FA_SORT_LAST:
+		return r->val.last_seen_ns;
+	case FA_SORT_FIRST:
+		/* Earliest first: the complement keeps "largest first" below. */
+		return ~r->val.first_seen_ns;
+	case FA_SORT_DURATION:
+		return r->val.last_seen_ns - r->val.first_seen_ns;
+	case FA_SORT_BYTES:
+	default:
+		return r->val.bytes;
+	}
+}
+
+static int cmp_rows(const void *pa, const void *pb, void *arg)
+{
+	const struct fa_row *a = pa, *b = pb;
+	enum fa_sort by = *(const enum fa_sort *)arg;
+	__u64 x = sort_field(a, by), y = sort_field(b, by);
+
+	if (x != y)
+		return x < y ? 1 : -1;
+	if (a->val.packets != b->val.packets)
+		return a->val.packets < b->val.packets ? 1 : -1;
+	return cmp_key_kind(a, b);
+}
+
+/*
+ * Sorts by @by, largest first; ties break on packets, then on the key.
+ * Without memory for the records it sorts the rows themselves, slower,
+ * into the same order.
+ */
+void fa_table_sort(struct fa_table *t, enum fa_sort by)
+{
+	struct sort_rec *recs, *sorted;
+	size_t i;
+
+	if (t->n < 2)
+		return;
+	recs = malloc(2 * t->n * sizeof(*recs));
+	if (!recs) {
+		qsort_r(t->rows, t->n, sizeof(*t->rows), cmp_rows, &by);
+		return;
+	}
+	for (i = 0; i < t->n; i++) {
+		recs[i].primary = sort_field(&t->rows[i], by);
+		recs[i].packets = t->rows[i].val.packets;
+		recs[i].idx = i;
+	}
+	sorted = sort_recs(t->rows, recs, recs + t->n, t->n);
+	permute_rows(t->rows, sorted, t->n);
+	free(recs);
+}
+
+/*
+ * Merges rows that agree on the @group fields: the other key fields are
+ * zeroed, equal keys end up adjacent after a sort, and each run becomes one
+ * row counting its flows. Overflow rows merge only with overflow rows.
+ */
+void fa_table_group(struct fa_table *t, unsigned int group)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		struct flow_key *k = &t->rows[i].key;
+
+		if (!(group & FA_GROUP_SRC))
+			memset(k->src, 0, sizeof(k->src));
+		if (!(group & FA_GROUP_DST))
+			memset(k->dst, 0, sizeof(k->dst));
+		if (!(group & (FA_GROUP_SRC | FA_GROUP_DST)))
+			k->ip_version = 0;
+		if (!(group & FA_GROUP_SPORT))
+			k->sport = 0;
+		if (!(group & FA_GROUP_DPORT))
+			k->dport = 0;
+		if (!(group & FA_GROUP_PROTO))
+			k->proto = 0;
+		if (!(group & FA_GROUP_IFACE))
+			k->ifindex = 0;
+		if (!(group & FA_GROUP_DIR))
+			k->direction = 0;
+	}
+	fa_table_merge_equal(t, 0);
+}
+
+/* ---- filters -------------------------------------------------------------- */
+
+/* "192.0.2.0/24", "2001:db8::/32", or a single address. */
+int fa_prefix_parse(const char *s, struct fa_prefix *p)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned long len;
+	__u8 v4[4];
+
+	memset(p, 0, sizeof(*p));
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, v4) == 1) {
+		p->addr[10] = p->addr[11] = 0xff;
+		memcpy(p->addr + 12, v4, 4);
+		p->len = 128;
+		if (slash) {
+			len = strtoul(slash, &end, 10);
+			if (!*slash || *end || len > 32)
+				return -EINVAL;
+			p->len = 96 + len;
+		}
+	} else if (inet_pton(AF_INET6, buf, p->addr) == 1) {
+		p->len = 128;
+		if (slash) {
+			len = strtoul(slash, &end, 10);
+			if (!*slash || *end || len > 128)
+				return -EINVAL;
+			p->len = len;
+		}
+	} else {
+		return -EINVAL;
+	}
+	p->set = 1;
+	return 0;
+}
+
+static bool prefix_match(const struct fa_prefix *p, const __u8 *addr)
+{
+	unsigned int full = p->len / 8, rest = p->len % 8;
+
+	if (!p->set)
+		return true;
+	if (memcmp(p->addr, addr, full))
+		return false;
+	if (rest && ((p->addr[full] ^ addr[full]) & (0xff00 >> rest)))
+		return false;
+	return true;
+}
+
+bool fa_filter_match(const struct fa_filter *f, const struct fa_row *r)
+{
+	const struct flow_key *k = &r->key;
+
+	if (r->kind != FA_ROW_FLOW)
+		/* Overflow and exported rows have no addresses to match. */
+		return !f->src.set && !f->dst.set && f->port < 0 && f->proto < 0;
+	if (!prefix_match(&f->src, k->src) || !prefix_match(&f->dst, k->dst))
+		return false;
+	if (f->proto >= 0 && k->proto != f->proto)
+		return false;
+	if (f->port >= 0 && (!fa_key_has_ports(k) ||
+			     (ntohs(k->sport) != f->port && ntohs(k->dport) != f->port)))
+		return false;
+	return true;
+}
+
+void fa_table_filter(struct fa_table *t, const struct fa_filter *f)
+{
+	size_t i, out = 0;
+
+	for (i = 0; i < t->n; i++)
+		if (fa_filter_match(f, &t->rows[i]))
+			t->rows[out++] = t->rows[i];
+	t->n = out;
+}

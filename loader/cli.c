@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * What every command shares: messages, libbpf's and libxdp's logs, and the
+ * helpers that open an attachment or take its lock with one clear line when
+ * they can't.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "cli.h"
+
+struct cli cli;
+
+void pr_err(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (cli.json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_obj_open(&j, NULL);
+		json_str(&j, "error", buf);
+		json_obj_close(&j);
+		json_end(&j);
+	}
+	fprintf(stderr, "flowacct: %s\n", buf);
+}
+
+void pr_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("flowacct: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cli_out(struct fa_out *o)
+{
+	out_init(o, stdout, cli.json);
+}
+
+/* ---- libbpf's and libxdp's messages ----------------------------------------- */
+
+/* The last messages, as a ring of lines. */
+#define LOG_LINES 64
+static char *log_ring[LOG_LINES];
+static unsigned int log_next;
+
+static void log_keep(const char *fmt, va_list ap)
+{
+	char buf[512];
+	char *line, *save = NULL;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		free(log_ring[log_next % LOG_LINES]);
+		log_ring[log_next % LOG_LINES] = strdup(line);
+		log_next++;
+	}
+}
+
+const char *cli_log_find(const char *needle)
+{
+	unsigned int i;
+
+	for (i = log_next; i-- > 0 && i + LOG_LINES >= log_next;)
+		if (log_ring[i % LOG_LINES] && strstr(log_ring[i % LOG_LINES], needle))
+			return log_ring[i % LOG_LINES];
+	return NULL;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if ((level == LIBBPF_WARN && cli.verbose >= 1) ||
+	    (level == LIBBPF_INFO && cli.verbose >= 2) ||
+	    (level == LIBBPF_DEBUG && cli.verbose >= 3))
+		return vfprintf(stderr, fmt, ap);
+	if (level != LIBBPF_DEBUG)
+		log_keep(fmt, ap);
+	return 0;
+}
+
+/* Kept quiet like libbpf, but kept: it knows why its dispatcher failed. */
+static int libxdp_print(enum libxdp_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (cli.verbose >= (level == LIBXDP_WARN ? 1 : 2))
+		return vfprintf(stderr, fmt, ap);
+	log_keep(fmt, ap);
+	return 0;
+}
+
+void cli_log_setup(void)
+{
+	libbpf_set_print(libbpf_print);
+	libxdp_set_print(libxdp_print);
+}
+
+/* The last @lines lines libbpf kept quiet (e.g. the verifier's), with -v. */
+void cli_log_tail(int lines)
+{
+	unsigned int i, start;
+
+	if (cli.verbose < 1 || !log_next)
+		return;
+	if ((unsigned int)lines > LOG_LINES)
+		lines = LOG_LINES;
+	start = log_next > (unsigned int)lines ? log_next - lines : 0;
+	for (i = start; i < log_next; i++)
+		if (log_ring[i % LOG_LINES])
+			fprintf(stderr, "  %s\n", log_ring[i % LOG_LINES]);
+}
+
+/* ---- attachments ------------------------------------------------------------- */
+
+static int say_why_not(const char *ifname, int err)
+{
+	switch (err) {
+	case -ENOENT:
+		pr_err("'%s' is not attached", ifname);
+		break;
+	case -EINVAL:
+		pr_err("'%s' is not an interface name", ifname);
+		break;
+	case -EPROTO:
+		pr_err("'%s' was attached by another version of flowacct (its maps have another layout); detach it with that version",
+		       ifname);
+		break;
+	case -EINPROGRESS:
+		pr_err("attaching '%s' did not finish (killed?): run 'flowacct detach %s'",
+		       ifname, ifname);
+		break;
+	default:
+		pr_err("can't open the pins of '%s': %s", ifname, strerror(-err));
+	}
+	return err;
+}
+
+int cli_open_iface(const char *ifname, struct fa_pinned *p)
+{
+	struct fa_pin_entry e;
+	char now[FA_IFNAMSIZ];
+	struct fa_ifid was;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	err = fa_pins_find(ifname, &e);
+	if (err == -EEXIST) {
+		was = (struct fa_ifid){ e.state.netns_ino, e.state.netns_cookie,
+					e.state.ifindex };
+		fa_ifid_name(&was, now);
+		pr_err("no interface '%s' here: the one attached as '%s' is called '%s' now",
+		       ifname, ifname, now);
+		return err;
+	}
+	if (err)
+		return say_why_not(ifname, err);
+	if (e.err)
+		return say_why_not(ifname, e.err);
+	err = fa_pinned_open_dir(e.dirname, p);
+	if (err)
+		return say_why_not(ifname, err);
+	return 0;
+}
+
+int cli_open_all(struct fa_pinned **out, size_t *n)
+{
+	struct fa_pin_entry *l;
+	struct fa_pinned *ps;
+	__u64 ino, cookie;
+	size_t i, cnt = 0, total;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	err = fa_pins_list(&l, &total);
+	if (!err)
+		err = fa_netns_self(&ino, &cookie);
+	if (err) {
+		pr_err("can't list %s: %s", FA_PIN_ROOT, strerror(-err));
+		return err;
+	}
+	ps = calloc(total ? total : 1, sizeof(*ps));
+	if (!ps) {
+		free(l);
+		return -ENOMEM;
+	}
+	for (i = 0; i < total; i++) {
+		if (l[i].err || l[i].state.netns_ino != ino ||
+		    (cookie && l[i].state.netns_cookie &&
+		     cookie != l[i].state.netns_cookie))
+			continue;	/* elsewhere, or half-made: status shows it */
+		if (fa_pinned_open_dir(l[i].dirname, &ps[cnt]))
+			continue;
+		cnt++;
+	}
+	free(l);
+	if (!cnt) {
+		free(ps);
+		pr_err("no interface is attached in this network namespace");
+		return -ENOENT;
+	}
+	*out = ps;
+	*n = cnt;
+	return 0;
+}
+
+void cli_close_all(struct fa_pinned *ps, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fa_pinned_close(&ps[i]);
+	free(ps);
+}
+
+int cli_lock(const char *dirname, const char *ifname, enum fa_lock_kind kind,
+	     struct fa_lock *l)
+{
+	int holder, holder_kind, err;
+
+	err = fa_lock_take(dirname, kind, l, &holder, &holder_kind);
+	if (err == -EBUSY)
+		pr_err("'%s' is in use by %s (pid %d)%s", ifname,
+		       fa_lock_kind_name(holder_kind), holder,
+		       holder_kind == FA_LOCK_RUN ? ": stop it first" : "");
+	else if (err)
+		pr_err("can't lock '%s' under %s: %s", ifname, FA_RUN_DIR,
+		       strerror(-err));
+	return err;
+}

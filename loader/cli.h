@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The command layer: each `flowacct CMD` is a struct of options with its
+ * defaults, a declarative table of those options, and a function that calls
+ * the library and formats what it returns. Parsing, help, privileges, bpffs
+ * and error reporting are done once, here, for all of them.
+ */
+#ifndef FLOWACCT_CLI_H
+#define FLOWACCT_CLI_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "libflowacct.h"
+#include "out.h"
+
+/* The global options. The command layer is the one place with globals. */
+struct cli {
+	bool json;
+	int verbose;
+};
+extern struct cli cli;
+
+/* One error line on stderr; with -j also {"error": "..."} on stdout. */
+void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A note or warning on stderr, never on stdout. */
+void pr_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* libbpf and libxdp stay quiet unless -v; what they would have said is kept. */
+void cli_log_setup(void);
+void cli_log_tail(int lines);
+const char *cli_log_find(const char *needle);
+
+/* The output of a command: text or JSON on stdout. */
+void cli_out(struct fa_out *o);
+
+/* ---- option tables ---------------------------------------------------------- */
+
+enum opt_type {
+	OPT_FLAG,	/* bool, no argument */
+	OPT_UINT,	/* unsigned integer in [min, max], into a __u64 or __u32 */
+	OPT_SECONDS,	/* a number of seconds, fractions allowed, >= min ms */
+	OPT_ENUM,	/* one of values[], into an int */
+	OPT_STRING,	/* const char * */
+	OPT_FUNC,	/* parse() does it */
+};
+
+struct opt_value {
+	const char *name;
+	int value;
+};
+
+struct opt {
+	const char *name;		/* --name */
+	char short_name;		/* -x, or 0 */
+	enum opt_type type;
+	size_t offset;			/* of the field in the command's struct */
+	size_t size;			/* of the field (OPT_UINT: 4 or 8) */
+	const char *metavar;
+	const char *help;
+	__u64 min, max;			/* OPT_UINT; OPT_SECONDS: ms */
+	const struct opt_value *values;	/* OPT_ENUM, ended by a NULL name */
+	/* OPT_FUNC: 0, or -EINVAL with a reason in @why. */
+	int (*parse)(const char *arg, void *field, char *why, size_t len);
+};
+
+#define OPT_END { .name = NULL }
+
+/* One row of a command's option table; min, max, values or parse follow
+ * as designated initializers where the type needs them. */
+#define OPTION(lname, sname, otype, st, field, mv, hlp, ...)		\
+	{ .name = lname, .short_name = sname, .type = otype,		\
+	  .offset = offsetof(st, field), .size = sizeof(((st *)0)->field), \
+	  .metavar = mv, .help = hlp, __VA_ARGS__ }
+
+/* What a command needs before it runs. */
+enum cmd_need {
+	NEED_ROOT = 1 << 0,	/* uid 0 and the BPF capabilities: the pins */
+	NEED_BPF = 1 << 1,	/* the BPF capabilities only (replay) */
+	NEED_BPFFS = 1 << 2,	/* bpffs at /sys/fs/bpf, mounted if missing */
+	NEED_BPFFS_SEEN = 1 << 3, /* bpffs, not mounted by us (reading) */
+};
+
+struct command {
+	const char *name;
+	const char *args;		/* positional arguments, for usage */
+	const char *summary;
+	const char *details;		/* more lines of help, or NULL */
+	const struct opt *opts;
+	size_t opts_size;		/* sizeof the command's struct */
+	const void *defaults;
+	unsigned int need;
+	int min_args, max_args;		/* positional; max -1: any */
+	int (*run)(void *opts, int argc, char **argv);
+};
+
+extern const struct command cmd_attach, cmd_detach, cmd_status, cmd_dump,
+	cmd_stats, cmd_set, cmd_capture, cmd_replay, cmd_run, cmd_top;
+
+/* ---- helpers the commands share ---------------------------------------------- */
+
+/* Option parsers for OPT_FUNC. */
+int parse_group(const char *arg, void *field, char *why, size_t len);
+int parse_prefix(const char *arg, void *field, char *why, size_t len);
+int parse_proto(const char *arg, void *field, char *why, size_t len);
+int parse_columns(const char *arg, void *field, char *why, size_t len);
+int parse_sample_rate(const char *arg, void *field, char *why, size_t len);
+int parse_snaplen(const char *arg, void *field, char *why, size_t len);
+
+extern const struct opt_value map_modes[], sample_modes[], sort_keys[],
+	ingress_hooks[], xdp_modes[], formats[];
+
+/*
+ * The attachment of @ifname, for a command that reads it: an error printed
+ * (not attached, attached elsewhere, renamed, incomplete) and -errno, or 0.
+ */
+int cli_open_iface(const char *ifname, struct fa_pinned *p);
+/* Every complete attachment in this network namespace. */
+int cli_open_all(struct fa_pinned **ps, size_t *n);
+void cli_close_all(struct fa_pinned *ps, size_t n);
+/* Takes @dirname's lock of @kind or says who holds it. */
+int cli_lock(const char *dirname, const char *ifname, enum fa_lock_kind kind,
+	     struct fa_lock *l);
+
+#endif /* FLOWACCT_CLI_H */
