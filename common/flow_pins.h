@@ -154,8 +154,13 @@ struct fa_run_state {
 	__u64 exported_packets[FLOW_NR_DIRS];
 	__u64 exported_bytes[FLOW_NR_DIRS];
 	__u64 records;
+	/*
+	 * The clocks' offset the journal's records were converted with: a
+	 * record written again after a kill is the same, byte for byte.
+	 */
+	__u64 wall_off;
 };
-_Static_assert(sizeof(struct fa_run_state) == 96, "run state layout changed");
+_Static_assert(sizeof(struct fa_run_state) == 104, "run state layout changed");
 
 #define FA_RUN_STATE_VERSION 1
 

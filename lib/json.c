@@ -135,3 +135,9 @@ void json_null(struct json *j, const char *key)
 	begin_value(j, key);
 	fputs("null", j->f);
 }
+
+void json_raw(struct json *j, const char *key, const char *text)
+{
+	begin_value(j, key);
+	fputs(text, j->f);
+}

@@ -28,6 +28,8 @@ void json_u64(struct json *j, const char *key, __u64 v);
 void json_str(struct json *j, const char *key, const char *s);
 void json_bool(struct json *j, const char *key, bool v);
 void json_null(struct json *j, const char *key);
+/* A value that is JSON text already (a document from elsewhere). */
+void json_raw(struct json *j, const char *key, const char *text);
 void json_end(struct json *j);
 /* The same without the flush: for a stream of many small documents. */
 void json_end_line(struct json *j);

@@ -198,6 +198,10 @@ int fa_progs_load(const struct fa_load_opts *o, struct flowacct_bpf **skel);
 /* The fd of each pinnable map of a loaded skeleton, in enum fa_pin order
  * (FA_PIN_STATE: -1). */
 void fa_progs_map_fds(struct flowacct_bpf *skel, int fd[FA_NR_PINS]);
+struct bpf_object;
+void fa_obj_map_fds(struct bpf_object *obj, int fd[FA_NR_PINS]);
+/* The tables' type and size in another build of the same programs. */
+int fa_obj_configure(struct bpf_object *obj, const struct fa_load_opts *o);
 
 /* ---- reading the maps (table.c) ------------------------------------------ */
 
@@ -337,6 +341,205 @@ void fa_snapshot_free(struct fa_snapshot *s);
 void fa_state_hooks(const struct fa_attach_state *st, int hook[FLOW_NR_DIRS]);
 /* Shifts the times of rows [from, n) by @off (0 stays 0). */
 void fa_table_shift_times(struct fa_table *t, size_t from, __u64 off);
+
+/* ---- epochs (epoch.c) -------------------------------------------------------- */
+
+/* An ARRAY_OF_MAPS of our own whose update is an RCU grace period. */
+struct fa_sync {
+	int outer_fd;
+	int inner_fd;
+};
+int fa_sync_open(struct fa_sync *s);
+void fa_sync_close(struct fa_sync *s);
+/* Returns once every program run that began before the call has ended. */
+int fa_sync_wait(struct fa_sync *s);
+
+int fa_epoch_read(int epoch_fd, __u32 *epoch);
+int fa_epoch_write(int epoch_fd, __u32 epoch);
+/*
+ * Appends the rows of @epoch's table and its overflow rows (key: @ifindex
+ * and the direction) to @t; the table's keys in *keys if @keys.
+ */
+int fa_epoch_read_rows(const int *fd, __u32 epoch, __u32 ifindex,
+		       struct fa_table *t, struct flow_key **keys, size_t *nkeys);
+/* Deletes @keys from @epoch's table and zeroes its overflow rows. Only for
+ * a table no program writes (after a flip and a wait). */
+int fa_epoch_clear(const int *fd, __u32 epoch, const struct flow_key *keys,
+		   size_t n);
+int fa_table_delete(int map_fd, const struct flow_key *keys, size_t n);
+/* Zeroes @epoch's overflow rows (a table no program writes). */
+int fa_overflow_zero(int ov_fd, __u32 epoch);
+
+/* ---- the flow cache (cache.c) --------------------------------------------------- */
+
+struct fa_cache_cfg {
+	__u64 idle_ns;		/* not seen for this long: idle */
+	__u64 active_ns;	/* a record at least this often: active */
+	__u64 quiet_ns;		/* after FIN both ways or RST: end */
+	__u32 size;		/* flows; a new one past it evicts the least recent */
+};
+
+#define FA_DEFAULT_IDLE_MS	15000
+#define FA_DEFAULT_ACTIVE_MS	60000
+#define FA_DEFAULT_QUIET_MS	2000
+#define FA_DEFAULT_CACHE_SIZE	262144
+
+struct fa_cache;
+
+/* Where records go as the cache makes them; a non-zero return stops it. */
+typedef int (*fa_record_fn)(void *ctx, const struct fa_record *r);
+
+int fa_cache_new(const struct fa_cache_cfg *cfg, struct fa_cache **c);
+void fa_cache_free(struct fa_cache *c);
+size_t fa_cache_count(const struct fa_cache *c);
+
+/*
+ * Merges drained rows (counts since the previous drain) into the cache, in
+ * the order of their last_seen (then key), so that "least recently seen" is
+ * well defined; a new flow in a full cache evicts the least recently seen
+ * one first, which leaves as a lack_of_resources record. Sorts @rows.
+ */
+int fa_cache_merge(struct fa_cache *c, struct fa_row *rows, size_t n,
+		   fa_record_fn emit, void *ctx);
+/* Applies the timeouts at @now (CLOCK_MONOTONIC ns): idle, active, end. */
+int fa_cache_expire(struct fa_cache *c, __u64 now, fa_record_fn emit, void *ctx);
+/* Every flow leaves: forced. */
+int fa_cache_flush(struct fa_cache *c, fa_record_fn emit, void *ctx);
+
+/* Puts back an entry a daemon persisted. */
+int fa_cache_restore(struct fa_cache *c, const struct flow_key *key,
+		     const struct fa_cache_entry *e);
+__u64 fa_cache_touch(const struct fa_cache *c);
+void fa_cache_set_touch(struct fa_cache *c, __u64 touch);
+
+/* The entries as they are: @fn gets each one. */
+void fa_cache_foreach(const struct fa_cache *c,
+		      void (*fn)(void *ctx, const struct flow_key *key,
+				 const struct fa_cache_entry *e),
+		      void *ctx);
+
+/*
+ * What changed since the last call: the entries now in the cache that
+ * changed (removed 0) and the keys that left and are not back (removed 1).
+ * The caller frees *keys and *chg.
+ */
+int fa_cache_changes(struct fa_cache *c, struct flow_key **keys,
+		     struct fa_journal_change **chg, size_t *n);
+
+/*
+ * The rows a daemon shows for its cache: totals since each flow started,
+ * with @extra (rows of the kernel's tables not yet drained) added to the
+ * flows they belong to, found through the cache's own hash.
+ */
+int fa_cache_dump(const struct fa_cache *c, struct fa_table *t,
+		  const struct fa_row *extra, size_t nextra);
+
+/* ---- the drain file (drainfile.c) ---------------------------------------------- */
+
+struct fa_drainfile;
+int fa_drainfile_open(const char *dirname, __u32 max_flows, bool shared,
+		      struct fa_drainfile **df);
+void fa_drainfile_close(struct fa_drainfile *df);
+void fa_drainfile_remove(const char *dirname);
+/* Whether the file holds rows of a tick later than @committed_gen. */
+int fa_drainfile_pending(const struct fa_drainfile *df, __u64 committed_gen,
+			 __u32 *table);
+/*
+ * Drains @table (its rows and overflow rows) into the file for tick @gen,
+ * or finishes a drain for @gen a killed daemon began; *rows are the file's
+ * (summed over CPUs), valid until the next drain.
+ */
+int fa_drainfile_drain(struct fa_drainfile *df, const int *fd, __u32 table,
+		       __u32 ifindex, __u64 gen, struct fa_row **rows, size_t *n);
+int fa_drainfile_rows(const struct fa_drainfile *df, __u64 committed_gen,
+		      const struct fa_row **rows, size_t *n);
+
+/* ---- a daemon's stream of records for one interface (daemon.c) -------------- */
+
+struct fa_stream;
+
+/*
+ * Where records go: JSON lines, IPFIX, counters. Returns 0 once they are
+ * written (to the kernel: a killed daemon loses nothing it wrote), or
+ * -errno; the stream then keeps them in its journal and writes them again
+ * before anything else.
+ */
+struct fa_sink {
+	int (*write)(void *ctx, const struct fa_stream *s,
+		     const struct fa_record *recs, size_t n, __u64 wall_off);
+	void *ctx;
+};
+
+struct fa_stream_stats {
+	__u64 ticks;		/* drains committed */
+	__u64 rows;		/* rows drained */
+	__u64 records[FA_END_LACK_OF_RESOURCES + 1];	/* by end reason */
+	__u64 sink_errors;
+	__u64 replayed;		/* records written again after a restart */
+	__u64 last_drain_ns;	/* how long the last drain took */
+	__u64 drain_ns_total;
+};
+
+struct fa_stream {
+	struct fa_pinned p;
+	char ifname[FA_IFNAMSIZ];
+	int rs_fd, cache_fd, jrec_fd, jchg_fd;
+	struct fa_run_state rs;
+	struct fa_cache *cache;
+	struct fa_cache_cfg cfg;
+	struct fa_drainfile *df;
+	__u32 epoch;		/* the table the programs write */
+	__u32 draining;		/* the table this tick drains */
+	bool drain_other;	/* the inactive table has rows to drain first */
+	struct fa_stream_stats stats;
+};
+
+/*
+ * Opens @dirname's attachment as a daemon's stream: creates (or finds, after
+ * a restart) the daemon's pinned state, finishes a tick a killed daemon had
+ * committed (its records go to @sink again: duplicates, with the same
+ * instance and sequence numbers), and loads the persisted cache.
+ */
+int fa_stream_open(struct fa_stream *s, const char *dirname,
+		   const struct fa_cache_cfg *cfg, const struct fa_sink *sink);
+void fa_stream_close(struct fa_stream *s);
+/* Removes the daemon's pinned state (not the attachment's). */
+void fa_stream_unpin(struct fa_stream *s, bool keep_run_state);
+
+/* Flips the epoch (unless the inactive table must be drained first); the
+ * caller then waits (fa_sync_wait) before fa_stream_drain(). */
+int fa_stream_flip(struct fa_stream *s);
+/* The tick's work on the table flipped away from: drain, merge, expire
+ * at @now, journal, commit, write, apply, clear. @flush: every flow leaves
+ * (forced) too. */
+int fa_stream_drain(struct fa_stream *s, __u64 now, bool flush,
+		    const struct fa_sink *sink);
+/* Drains the table the programs are not writing, without a flip (shutdown,
+ * after the programs are gone). */
+int fa_stream_drain_other(struct fa_stream *s, __u64 now, bool flush,
+			  const struct fa_sink *sink);
+
+/*
+ * The daemon's view for dump: counters first, then the cache (totals since
+ * each flow started), the tables not yet drained, and one exported row per
+ * direction with what left in records of flows no longer in the cache.
+ */
+int fa_stream_snapshot(const struct fa_stream *s, struct fa_snapshot *snap);
+
+/* ---- the control socket (ctl.c) ------------------------------------------------ */
+
+void fa_ctl_path(int pid, char *buf, size_t len);
+/* The daemon's listening socket (non-blocking). */
+int fa_ctl_listen(int pid);
+void fa_ctl_unlink(int pid);
+/* One request line from a client, without its newline. */
+int fa_ctl_read_request(int fd, char *buf, size_t len);
+int fa_ctl_reply(int fd, bool ok, const void *body, size_t len);
+/* Sends @req to the daemon @pid; the answer's body goes to @body. */
+int fa_ctl_call(int pid, const char *req, FILE *body, bool *ok);
+/* A snapshot in binary, for a client to merge (same build only). */
+int fa_snapshot_encode(const struct fa_snapshot *s, FILE *f);
+int fa_snapshot_decode(const void *buf, size_t len, struct fa_snapshot *s);
 
 /* ---- attach and detach (attach.c) ------------------------------------------ */
 
@@ -484,8 +687,20 @@ struct fa_orphan {
 	struct fa_found found;
 };
 
+/* @daemon_info, when not NULL, adds a "daemon" object to an interface a
+ * daemon owns (it is the daemon that prints the document then). */
 void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
-			 const struct fa_orphan *orph, size_t norph);
+			 const struct fa_orphan *orph, size_t norph,
+			 void (*daemon_info)(struct fa_out *o, const char *dirname,
+					     void *ctx),
+			 void *ctx);
+
+/* One record as a JSON line (no newline): {"type":"flow",...}. */
+void fa_print_record(struct fa_out *o, const struct fa_record *r,
+		     const char *ifname, __u64 instance, __u64 wall_off);
+/* The counters of one interface as a JSON line: {"type":"counters",...}. */
+void fa_print_counters_line(struct fa_out *o, const struct fa_stream *s,
+			    const struct fa_hook_stats st[FLOW_NR_DIRS]);
 
 /* Whether the books of a hook balance: seen == accounted + sum(reasons). */
 bool fa_books_balance(const struct fa_hook_stats *st);

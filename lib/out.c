@@ -88,6 +88,12 @@ void out_null(struct fa_out *o, const char *key, const char *fmt, const char *te
 		fprintf(o->f, fmt, text);
 }
 
+void out_raw(struct fa_out *o, const char *key, const char *json)
+{
+	if (o->json)
+		json_raw(&o->j, key, json);
+}
+
 void out_text(struct fa_out *o, const char *fmt, ...)
 {
 	va_list ap;

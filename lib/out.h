@@ -43,6 +43,9 @@ void out_double(struct fa_out *o, const char *key, const char *fmt, double v);
 /* JSON null; in text, printf(fmt, text) (e.g. "-"). */
 void out_null(struct fa_out *o, const char *key, const char *fmt, const char *text);
 
+/* JSON only: a value that is JSON text already. */
+void out_raw(struct fa_out *o, const char *key, const char *json);
+
 /* Text only (headers, separators, prose). */
 void out_text(struct fa_out *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -87,12 +87,38 @@ int fa_progs_load(const struct fa_load_opts *o, struct flowacct_bpf **out)
 
 void fa_progs_map_fds(struct flowacct_bpf *skel, int fd[FA_NR_PINS])
 {
-	fd[FA_PIN_FLOWS_0] = bpf_map__fd(skel->maps.flows_0);
-	fd[FA_PIN_FLOWS_1] = bpf_map__fd(skel->maps.flows_1);
-	fd[FA_PIN_OVERFLOW] = bpf_map__fd(skel->maps.flow_overflow);
-	fd[FA_PIN_STATS] = bpf_map__fd(skel->maps.flow_stats);
-	fd[FA_PIN_SAMPLE_CFG] = bpf_map__fd(skel->maps.flow_sample_cfg);
-	fd[FA_PIN_SAMPLES] = bpf_map__fd(skel->maps.flow_samples);
-	fd[FA_PIN_EPOCH] = bpf_map__fd(skel->maps.data_epoch);
-	fd[FA_PIN_STATE] = -1;
+	fa_obj_map_fds(skel->obj, fd);
+}
+
+/* By name, so that a test build of the programs (another skeleton) works too. */
+void fa_obj_map_fds(struct bpf_object *obj, int fd[FA_NR_PINS])
+{
+	struct bpf_map *m;
+	const char *name;
+	int i;
+
+	/* Pinned under their own names, but for the epoch's section. */
+	for (i = 0; i < FA_NR_PINS; i++) {
+		name = i == FA_PIN_EPOCH ? ".data.epoch" : fa_pin_name(i);
+		m = i == FA_PIN_STATE ? NULL : bpf_object__find_map_by_name(obj, name);
+		fd[i] = m ? bpf_map__fd(m) : -1;
+	}
+}
+
+int fa_obj_configure(struct bpf_object *obj, const struct fa_load_opts *o)
+{
+	struct bpf_map *m;
+	int err = 0;
+
+	if (!o->max_flows || o->max_flows > fa_max_flows_limit(o->shared))
+		return -E2BIG;
+	bpf_object__for_each_map(m, obj) {
+		if (strcmp(bpf_map__name(m), "flows_0") &&
+		    strcmp(bpf_map__name(m), "flows_1"))
+			continue;
+		err = set_table(m, o);
+		if (err)
+			break;
+	}
+	return err;
 }

@@ -631,7 +631,10 @@ void fa_print_stats_doc(struct fa_out *o, const struct fa_snapshot *s)
 
 /* ---- status ---------------------------------------------------------------- */
 
-static void print_status_json(struct fa_out *o, const struct fa_status *s)
+static void print_status_json(struct fa_out *o, const struct fa_status *s,
+			      void (*daemon_info)(struct fa_out *o,
+						  const char *dirname, void *ctx),
+			      void *ctx)
 {
 	const struct fa_attach_state *st = &s->pin.state;
 	bool xdp = st->ingress == FA_INGRESS_XDP_NATIVE ||
@@ -677,6 +680,8 @@ static void print_status_json(struct fa_out *o, const struct fa_status *s)
 	out_str(o, "mode", NULL, fa_sample_mode_name(s->sample.mode));
 	out_u64(o, "snaplen", NULL, s->sample.snaplen);
 	out_obj_close(o);
+	if (daemon_info && s->daemon)
+		daemon_info(o, s->pin.dirname, ctx);
 	out_obj_close(o);
 }
 
@@ -717,7 +722,10 @@ static void print_status_text(struct fa_out *o, const struct fa_status *s)
 }
 
 void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
-			 const struct fa_orphan *orph, size_t norph)
+			 const struct fa_orphan *orph, size_t norph,
+			 void (*daemon_info)(struct fa_out *o, const char *dirname,
+					     void *ctx),
+			 void *ctx)
 {
 	size_t i;
 
@@ -731,7 +739,7 @@ void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
 			 "MEMORY", "LIVE", "SINCE", "DAEMON", "SAMPLING");
 	for (i = 0; i < n; i++) {
 		if (o->json)
-			print_status_json(o, &st[i]);
+			print_status_json(o, &st[i], daemon_info, ctx);
 		else
 			print_status_text(o, &st[i]);
 	}
@@ -752,4 +760,79 @@ void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
 	out_arr_close(o);
 	out_obj_close(o);
 	out_end(o);
+}
+
+/* ---- records ---------------------------------------------------------------- */
+
+static void print_instance(struct fa_out *o, __u64 instance)
+{
+	char buf[17];
+
+	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)instance);
+	out_str(o, "instance", NULL, buf);
+}
+
+void fa_print_record(struct fa_out *o, const struct fa_record *r,
+		     const char *ifname, __u64 instance, __u64 wall_off)
+{
+	const struct flow_key *k = &r->key;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], flags[9];
+	bool overflow = !k->ip_version;
+
+	out_obj_open(o, NULL);
+	out_str(o, "type", NULL, "flow");
+	print_instance(o, instance);
+	out_u64(o, "seq", NULL, r->seq);
+	out_u64(o, "ifindex", NULL, k->ifindex);
+	out_str(o, "iface", NULL, ifname);
+	out_str(o, "direction", NULL, fa_direction_name(k->direction));
+	out_u64(o, "ip_version", NULL, k->ip_version);
+	out_u64(o, "proto", NULL, k->proto);
+	if (overflow) {
+		out_null(o, "src", NULL, NULL);
+		out_null(o, "dst", NULL, NULL);
+	} else {
+		fa_addr_str(k, k->src, src, sizeof(src));
+		fa_addr_str(k, k->dst, dst, sizeof(dst));
+		out_str(o, "src", NULL, src);
+		out_str(o, "dst", NULL, dst);
+	}
+	out_u64(o, "sport", NULL, ntohs(k->sport));
+	out_u64(o, "dport", NULL, ntohs(k->dport));
+	out_u64(o, "packets", NULL, r->packets);
+	out_u64(o, "bytes", NULL, r->bytes);
+	out_u64(o, "first_seen_ns", NULL, r->first_seen_ns + wall_off);
+	out_u64(o, "last_seen_ns", NULL, r->last_seen_ns + wall_off);
+	out_u64(o, "flow_start_ns", NULL, r->flow_start_ns + wall_off);
+	fa_tcp_flags_str(r->tcp_flags, flags);
+	out_str(o, "tcp_flags", NULL, flags);
+	out_str(o, "end_reason", NULL, fa_end_reason_name(r->end_reason));
+	out_bool(o, "overflow", NULL, overflow);
+	out_obj_close(o);
+}
+
+void fa_print_counters_line(struct fa_out *o, const struct fa_stream *s,
+			    const struct fa_hook_stats st[FLOW_NR_DIRS])
+{
+	struct fa_view v = {};
+	int dir;
+
+	fa_state_hooks(&s->p.state, v.hook);
+	out_obj_open(o, NULL);
+	out_str(o, "type", NULL, "counters");
+	print_instance(o, s->rs.instance);
+	out_u64(o, "ifindex", NULL, s->p.state.ifindex);
+	out_str(o, "iface", NULL, s->ifname);
+	out_u64(o, "records", NULL, s->rs.records);
+	out_u64(o, "next_seq", NULL, s->rs.next_seq);
+	out_obj_open(o, "exported");
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+		out_obj_open(o, fa_direction_name(dir));
+		out_u64(o, "packets", NULL, s->rs.exported_packets[dir]);
+		out_u64(o, "bytes", NULL, s->rs.exported_bytes[dir]);
+		out_obj_close(o);
+	}
+	out_obj_close(o);
+	fa_print_counters(o, st, &v);
+	out_obj_close(o);
 }

@@ -26,6 +26,10 @@ void pr_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	if (cli.err_buf) {
+		snprintf(cli.err_buf, cli.err_len, "%s", buf);
+		return;
+	}
 	if (cli.json) {
 		struct json j;
 
@@ -35,18 +39,23 @@ void pr_err(const char *fmt, ...)
 		json_obj_close(&j);
 		json_end(&j);
 	}
-	fprintf(stderr, "flowacct: %s\n", buf);
+	fprintf(stderr, "flowacct: %s\n", buf);	/* one write: see pr_note() */
 }
 
+/* One write per line: stderr is unbuffered, and lines of a daemon's log
+ * must not interleave with another writer's. */
 void pr_note(const char *fmt, ...)
 {
+	char buf[1024];
 	va_list ap;
+	int n;
 
-	fputs("flowacct: ", stderr);
+	n = snprintf(buf, sizeof(buf), "flowacct: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	strcat(buf, "\n");
+	fputs(buf, stderr);
 }
 
 void cli_out(struct fa_out *o)

@@ -19,6 +19,11 @@
 struct cli {
 	bool json;
 	int verbose;
+	int argc;		/* the command's own words, from its name on */
+	char **argv;
+	/* Set while a daemon answers a request: errors go here, not out. */
+	char *err_buf;
+	size_t err_len;
 };
 extern struct cli cli;
 
@@ -97,6 +102,14 @@ struct command {
 
 extern const struct command cmd_attach, cmd_detach, cmd_status, cmd_dump,
 	cmd_stats, cmd_set, cmd_capture, cmd_replay, cmd_run, cmd_top;
+
+/*
+ * Parses @argv (the command's name first) through @c's table into @opts (its
+ * defaults already in): options anywhere, -j and --help too, positional
+ * arguments in order into *pos (freed by the caller). Errors are one line.
+ */
+int cli_parse(const struct command *c, int argc, char **argv, void *opts,
+	      int *npos, char ***pos, bool *help);
 
 /* ---- helpers the commands share ---------------------------------------------- */
 

@@ -11,7 +11,7 @@
 
 #include <inttypes.h>
 
-#include "cli.h"
+#include "cmds.h"
 
 /* ---- attach ---------------------------------------------------------------- */
 
@@ -388,19 +388,17 @@ static size_t find_orphans(const struct fa_status *st, size_t n,
 	return cnt;
 }
 
-static int do_status(void *opts, int argc, char **argv)
+int status_render(struct fa_out *o,
+		  void (*daemon_info)(struct fa_out *o, const char *dirname, void *ctx),
+		  void *ctx)
 {
 	struct fa_pin_entry *l;
 	struct fa_status *st;
 	struct fa_orphan *orph;
 	__u64 ino, cookie;
-	struct fa_out o;
 	size_t i, n, norph;
 	int err;
 
-	(void)opts;
-	(void)argc;
-	(void)argv;
 	err = fa_pins_list(&l, &n);
 	if (!err)
 		err = fa_netns_self(&ino, &cookie);
@@ -419,12 +417,47 @@ static int do_status(void *opts, int argc, char **argv)
 		status_fill(&st[i], ino, cookie);
 	}
 	norph = find_orphans(st, n, &orph);
-	cli_out(&o);
-	fa_print_status_doc(&o, st, n, orph, norph);
+	fa_print_status_doc(o, st, n, orph, norph, daemon_info, ctx);
 	free(orph);
 	free(st);
 	free(l);
 	return 0;
+}
+
+/* The part of status a daemon that owns the interface adds: asked for. */
+static void ask_daemon_info(struct fa_out *o, const char *dirname, void *ctx)
+{
+	char req[128], *buf = NULL;
+	size_t len = 0;
+	bool ok = false;
+	int pid = fa_lock_owner(dirname, FA_LOCK_RUN);
+	FILE *f;
+
+	(void)ctx;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	snprintf(req, sizeof(req), "info --pins %s", dirname);
+	if (pid && !fa_ctl_call(pid, req, f, &ok) && ok) {
+		fclose(f);
+		while (len && buf[len - 1] == '\n')
+			buf[--len] = '\0';
+		out_raw(o, "daemon", buf);
+	} else {
+		fclose(f);
+	}
+	free(buf);
+}
+
+static int do_status(void *opts, int argc, char **argv)
+{
+	struct fa_out o;
+
+	(void)opts;
+	(void)argc;
+	(void)argv;
+	cli_out(&o);
+	return status_render(&o, cli.json ? ask_daemon_info : NULL, NULL);
 }
 
 const struct command cmd_status = {

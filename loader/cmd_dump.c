@@ -10,26 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cmds.h"
 
-struct dump_opts {
-	int sort;
-	__u64 top;
-	unsigned int group;
-	bool human;
-	struct fa_view view;		/* the columns */
-	struct fa_prefix src, dst;
-	int port;
-	int proto;
-};
-
-static const struct dump_opts defaults_dump = {
+const struct dump_opts defaults_dump = {
 	.sort = FA_SORT_BYTES,
 	.port = -1,
 	.proto = -1,
 };
 
-static const struct opt dump_options[] = {
+const struct opt dump_options[] = {
 	OPTION("sort", 's', OPT_ENUM, struct dump_opts, sort, NULL,
 	       "largest (or latest, earliest, longest) first",
 	       .values = sort_keys),
@@ -59,12 +48,74 @@ static const struct opt dump_options[] = {
 	OPT_END
 };
 
-/* The rows and counters of the interfaces asked for, however they are read. */
+/*
+ * When every interface asked for is owned by one daemon, it answers the
+ * whole command: its view, in the same form. Returns 1 if it did (0: read
+ * the interfaces here), or -errno with the error printed.
+ */
+static int ask_daemon(struct fa_pinned *ps, size_t n)
+{
+	char req[4096];
+	size_t i, off = 0;
+	bool ok;
+	int pid = 0, p, err;
+
+	for (i = 0; i < n; i++) {
+		p = fa_lock_owner(ps[i].dir, FA_LOCK_RUN);
+		if (!p || (pid && p != pid))
+			return 0;
+		pid = p;
+	}
+	if (!pid)
+		return 0;
+	for (i = 0; i < (size_t)cli.argc && off < sizeof(req) - 4; i++)
+		off += snprintf(req + off, sizeof(req) - off, "%s%s", i ? " " : "",
+				cli.argv[i]);
+	if (cli.json && off < sizeof(req) - 4)
+		off += snprintf(req + off, sizeof(req) - off, " -j");
+	err = fa_ctl_call(pid, req, stdout, &ok);
+	fflush(stdout);
+	if (err) {
+		pr_err("can't ask flowacct run (pid %d), which owns the interface: %s",
+		       pid, strerror(-err));
+		return err;
+	}
+	return ok ? 1 : -EINVAL;	/* its error is on our stdout already */
+}
+
+/* A daemon's view of one interface it owns, merged into @s. */
+static int daemon_rows(const struct fa_pinned *p, int pid, struct fa_snapshot *s)
+{
+	char req[128], *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	bool ok;
+	int err;
+
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	snprintf(req, sizeof(req), "rows --pins %s", p->dir);
+	err = fa_ctl_call(pid, req, f, &ok);
+	fclose(f);
+	if (!err && !ok)
+		err = -EPROTO;
+	if (!err)
+		err = fa_snapshot_decode(buf, len, s);
+	free(buf);
+	return err;
+}
+
+/*
+ * The rows and counters of the interfaces asked for: from a daemon that
+ * owns them, or from their pins. Returns 1 if a daemon answered the whole
+ * command, 0 with @s filled, or -errno.
+ */
 static int gather(const char *ifname, struct fa_snapshot *s, bool rows)
 {
 	struct fa_pinned *ps, one;
 	size_t i, n;
-	int err = 0;
+	int err = 0, pid;
 
 	if (ifname) {
 		if (cli_open_iface(ifname, &one))
@@ -74,8 +125,12 @@ static int gather(const char *ifname, struct fa_snapshot *s, bool rows)
 	} else if (cli_open_all(&ps, &n)) {
 		return -ENOENT;
 	}
+	err = ask_daemon(ps, n);
 	for (i = 0; i < n && !err; i++) {
-		if (rows)
+		pid = fa_lock_owner(ps[i].dir, FA_LOCK_RUN);
+		if (pid)
+			err = daemon_rows(&ps[i], pid, s);
+		else if (rows)
 			err = fa_snapshot_add(s, &ps[i]);
 		else
 			err = fa_snapshot_add_stats(s, &ps[i]);
@@ -90,35 +145,40 @@ static int gather(const char *ifname, struct fa_snapshot *s, bool rows)
 	return err;
 }
 
-static int do_dump(void *opts, int argc, char **argv)
+void dump_render(const struct dump_opts *o, struct fa_snapshot *s,
+		 struct fa_out *out)
 {
-	struct dump_opts *o = opts;
-	struct fa_snapshot s = {};
 	struct fa_filter f = { .src = o->src, .dst = o->dst, .port = o->port,
 			       .proto = o->proto };
 	struct fa_view v = o->view;
-	struct fa_out out;
-	int err;
 
-	err = gather(argc ? argv[0] : NULL, &s, true);
-	if (err)
-		goto out;
 	if (f.src.set || f.dst.set || f.port >= 0 || f.proto >= 0)
-		fa_table_filter(&s.t, &f);
+		fa_table_filter(&s->t, &f);
 	if (o->group)
-		fa_table_group(&s.t, o->group);
-	fa_table_sort(&s.t, o->sort);
+		fa_table_group(&s->t, o->group);
+	fa_table_sort(&s->t, o->sort);
 	v.group = o->group;
 	v.human = o->human;
 	v.top = o->top;
 	v.now_ns = fa_mono_ns() + fa_mono_to_wall_offset();
-	v.names = &s.names;
-	memcpy(v.hook, s.hook, sizeof(v.hook));
-	cli_out(&out);
-	fa_print_flow_doc(&out, &s.t, s.total, &v);
-out:
+	v.names = &s->names;
+	memcpy(v.hook, s->hook, sizeof(v.hook));
+	fa_print_flow_doc(out, &s->t, s->total, &v);
+}
+
+static int do_dump(void *opts, int argc, char **argv)
+{
+	struct fa_snapshot s = {};
+	struct fa_out out;
+	int err;
+
+	err = gather(argc ? argv[0] : NULL, &s, true);
+	if (!err) {
+		cli_out(&out);
+		dump_render(opts, &s, &out);
+	}
 	fa_snapshot_free(&s);
-	return err;
+	return err < 0 ? err : 0;
 }
 
 const struct command cmd_dump = {
@@ -148,7 +208,7 @@ static int do_stats(void *opts, int argc, char **argv)
 		fa_print_stats_doc(&out, &s);
 	}
 	fa_snapshot_free(&s);
-	return err;
+	return err < 0 ? err : 0;
 }
 
 const struct command cmd_stats = {

@@ -18,7 +18,7 @@
 
 static const struct command *const commands[] = {
 	&cmd_attach, &cmd_detach, &cmd_dump, &cmd_stats, &cmd_status,
-	&cmd_capture, &cmd_set, &cmd_replay,
+	&cmd_run, &cmd_capture, &cmd_set, &cmd_replay,
 };
 
 static void usage(FILE *f)
@@ -195,8 +195,8 @@ static int set_option(const struct opt *o, const char *arg, void *opts)
  * Parses a command's argv through its table: options anywhere (-j and
  * --help too), positional arguments in order. Every error is one line.
  */
-static int parse_command(const struct command *c, int argc, char **argv,
-			 void *opts, int *npos, char ***pos, bool *help)
+int cli_parse(const struct command *c, int argc, char **argv, void *opts,
+	      int *npos, char ***pos, bool *help)
 {
 	struct option longopts[64];
 	char shortopts[64] = "+:jh";
@@ -321,7 +321,9 @@ static int run_command(const struct command *c, int argc, char **argv)
 	}
 	if (c->defaults)
 		memcpy(opts, c->defaults, c->opts_size);
-	err = parse_command(c, argc, argv, opts, &npos, &pos, &help);
+	cli.argc = argc;
+	cli.argv = argv;
+	err = cli_parse(c, argc, argv, opts, &npos, &pos, &help);
 	if (err)
 		goto out;
 	if (help) {

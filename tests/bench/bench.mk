@@ -39,14 +39,37 @@ $(BENCH_BIN): $(BENCH_OBJS) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
+# flowacct's programs built without epochs (FLOW_NO_EPOCHS): what the epochs
+# cost is measured against them in the same rounds (flowbench --baseline).
+NOEPOCH_OBJS := $(patsubst %.bpf.c,$(BENCH_DIR)/noepoch/%.bpf.o,$(notdir $(BPF_SRCS)))
+NOEPOCH := $(BENCH_DIR)/flowacct_noepoch.bpf.o
+
+$(BENCH_DIR)/noepoch/%.bpf.o: common/%.bpf.c
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DFLOW_NO_EPOCHS -c $< -o $@
+$(BENCH_DIR)/noepoch/%.bpf.o: xdp/%.bpf.c
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DFLOW_NO_EPOCHS -c $< -o $@
+$(BENCH_DIR)/noepoch/%.bpf.o: tc/%.bpf.c
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DFLOW_NO_EPOCHS -c $< -o $@
+
+$(NOEPOCH): $(NOEPOCH_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+	$(Q)$(LLVM_STRIP) -g $@
+
 .PHONY: bench-build
-bench-build: $(BUILD)/flowacct $(BENCH_BIN)
+bench-build: $(BUILD)/flowacct $(BENCH_BIN) $(NOEPOCH)
 
 # tests/test_bench.sh runs the benchmark small, with the builds of `make tests`.
-tests: $(BENCH_BIN)
+tests: $(BENCH_BIN) $(NOEPOCH)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)BUILD=$(BUILD) CLANG=$(CLANG) bash scripts/bench.sh
 
--include $(BENCH_OBJS:.o=.d) $(BENCH_DIR)/bench_progs.bpf.d
+-include $(BENCH_OBJS:.o=.d) $(BENCH_DIR)/bench_progs.bpf.d $(NOEPOCH_OBJS:.o=.d)

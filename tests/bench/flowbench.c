@@ -7,6 +7,7 @@
  *   flowbench fill PIN FLOWS IFINDEX   synthetic flows into a pinned table
  *   flowbench pcap FILE PACKETS FLOWS SNAPLEN   the mix as a capture
  *   flowbench xdp-attach noop|minimal IFACE   attach a reference XDP program
+ *   flowbench flip | drain | records   what epochs and the daemon cost (epochs.c)
  *
  * pkt and mem print markdown for tests/bench/RESULTS.md.
  */
@@ -23,6 +24,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
 
 #include "libflowacct.h"
 #include "flowacct.skel.h"
@@ -39,11 +41,16 @@ enum hook {
 
 static const char *const hook_names[HOOK_NR] = { "XDP", "TC" };
 
-/* Which flowacct instance a variant runs: none, or its map mode. */
+/*
+ * Which flowacct instance a variant runs: none, its map mode, or a baseline
+ * (another build of flowacct's programs, from a file: --baseline).
+ */
 enum ours {
 	OURS_NONE,
 	OURS_PERCPU,
 	OURS_SHARED,
+	OURS_BASE_PERCPU,
+	OURS_BASE_SHARED,
 	OURS_NR,
 };
 
@@ -58,6 +65,8 @@ enum variant {
 	V_PERCPU_S1,
 	V_SHARED_S100,
 	V_SHARED_S1,
+	V_BASE_PERCPU,
+	V_BASE_SHARED,
 	V_NR,
 };
 
@@ -76,6 +85,8 @@ static const struct {
 	[V_PERCPU_S1] = { "flowacct percpu, sample 1/1", OURS_PERCPU, 1 },
 	[V_SHARED_S100] = { "flowacct shared, sample 1/100", OURS_SHARED, 100 },
 	[V_SHARED_S1] = { "flowacct shared, sample 1/1", OURS_SHARED, 1 },
+	[V_BASE_PERCPU] = { "baseline percpu", OURS_BASE_PERCPU, 0 },
+	[V_BASE_SHARED] = { "baseline shared", OURS_BASE_SHARED, 0 },
 };
 
 /*
@@ -135,12 +146,15 @@ struct pkt_opts {
 	__u32 pages;		/* perf buffer pages per CPU */
 	int cpu;
 	int only[3];		/* hook, workload, variant to run; -1: all */
+	const char *baseline;	/* a build of flowacct's programs, or NULL */
+	const char *baseline_name;
 };
 
 struct bench {
 	struct pkt_opts o;
 	struct bench_progs_bpf *ref;
-	struct flowacct_bpf *ours[OURS_NR];
+	struct bpf_object *ours[OURS_NR];
+	struct flowacct_bpf *skel[OURS_NR];
 	struct perf_buffer *pb[OURS_NR];
 	struct sample_count {
 		__u64 read;
@@ -330,7 +344,8 @@ static int set_sampling(struct bench *b, enum variant v)
 
 	if (!o)
 		return 0;
-	if (bpf_map_update_elem(bpf_map__fd(b->ours[o]->maps.flow_sample_cfg),
+	if (bpf_map_update_elem(bpf_object__find_map_fd_by_name(b->ours[o],
+								"flow_sample_cfg"),
 				&zero, &c, BPF_ANY))
 		return -errno;
 	return 0;
@@ -426,6 +441,97 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu,
 	return LIBBPF_PERF_EVENT_CONT;
 }
 
+static bool is_baseline(enum ours o)
+{
+	return o == OURS_BASE_PERCPU || o == OURS_BASE_SHARED;
+}
+
+static bool loaded(const struct bench *b, enum variant v)
+{
+	return !variants[v].ours || b->ours[variants[v].ours];
+}
+
+/*
+ * flow_cfg.shared_map in the .rodata of a build we have no skeleton for:
+ * found through its BTF, as a skeleton would.
+ */
+static int set_shared_rodata(struct bpf_object *obj, bool shared)
+{
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec, *var;
+	struct bpf_map *rodata = NULL, *m;
+	struct btf *btf = bpf_object__btf(obj);
+	size_t size, at;
+	const char *init;
+	char *data;
+	int id, i, err;
+
+	bpf_object__for_each_map(m, obj)
+		if (strstr(bpf_map__name(m), ".rodata"))
+			rodata = m;
+	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
+	if (!rodata || id < 0)
+		return -ENOENT;
+	init = bpf_map__initial_value(rodata, &size);
+	sec = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(sec);
+	for (i = 0; i < btf_vlen(sec); i++, vs++) {
+		var = btf__type_by_id(btf, vs->type);
+		if (strcmp(btf__name_by_offset(btf, var->name_off), "flow_cfg"))
+			continue;
+		at = vs->offset + offsetof(struct flow_config, shared_map);
+		if (!init || at >= size)
+			return -EINVAL;
+		data = malloc(size);
+		if (!data)
+			return -ENOMEM;
+		memcpy(data, init, size);
+		data[at] = shared;
+		err = bpf_map__set_initial_value(rodata, data, size);
+		free(data);
+		return err;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Another build of flowacct's programs, from a file, loaded as attach
+ * loads ours: same map mode, same table size. A build from before the
+ * epochs has one table, "flows"; one from after has two.
+ */
+static int load_baseline(struct bench *b, enum ours o, __u32 max_flows)
+{
+	struct fa_load_opts lo = { .shared = o == OURS_BASE_SHARED,
+				   .max_flows = max_flows };
+	struct bpf_program *p;
+	struct bpf_object *obj;
+	struct bpf_map *m;
+	int err;
+
+	obj = bpf_object__open_file(b->o.baseline, NULL);
+	err = libbpf_get_error(obj);
+	if (err)
+		return err;
+	b->ours[o] = obj;
+	err = fa_obj_configure(obj, &lo);
+	m = bpf_object__find_map_by_name(obj, "flows");
+	if (!err && m) {
+		err = bpf_map__set_type(m, lo.shared ? BPF_MAP_TYPE_HASH :
+				       BPF_MAP_TYPE_PERCPU_HASH);
+		if (!err)
+			err = bpf_map__set_max_entries(m, max_flows);
+	}
+	if (!err)
+		err = set_shared_rodata(obj, lo.shared);
+	bpf_object__for_each_program(p, obj)
+		if (strcmp(bpf_program__name(p), "flowacct_xdp") &&
+		    strcmp(bpf_program__name(p), "flowacct_tc"))
+			bpf_program__set_autoload(p, false);
+	if (!err)
+		err = bpf_object__load(obj);
+	return err;
+}
+
 static int load_ours(struct bench *b, enum ours o, __u32 max_flows)
 {
 	/* Live behaviour: lengths from the frame, the coarse clock. */
@@ -437,12 +543,22 @@ static int load_ours(struct bench *b, enum ours o, __u32 max_flows)
 	struct flowacct_bpf *skel;
 	int err;
 
-	err = fa_progs_load(&lo, &skel);
+	if (is_baseline(o)) {
+		if (!b->o.baseline)
+			return 0;
+		err = load_baseline(b, o, max_flows);
+	} else {
+		err = fa_progs_load(&lo, &skel);
+		if (!err) {
+			b->skel[o] = skel;
+			b->ours[o] = skel->obj;
+		}
+	}
 	if (err)
 		return err;
-	b->ours[o] = skel;
 	/* Read as flowacct capture reads them. */
-	b->pb[o] = sample_buffer_open(bpf_map__fd(skel->maps.flow_samples),
+	b->pb[o] = sample_buffer_open(bpf_object__find_map_fd_by_name(b->ours[o],
+								      "flow_samples"),
 				      b->o.pages, on_event, &b->samples[o]);
 	if (!b->pb[o])
 		return -errno;
@@ -488,6 +604,8 @@ static int hold_in_dispatcher(struct bench *b)
 	char cmd[128], name[IF_NAMESIZE];
 
 	for (v = 0; v < V_NR; v++) {
+		if (b->prog_fd[HOOK_XDP][v] < 0)
+			continue;
 		for (i = 0; i < n; i++)
 			if (fds[i] == b->prog_fd[HOOK_XDP][v])
 				break;
@@ -557,11 +675,20 @@ static int setup(struct bench *b)
 	b->table_fd[V_MIN_ATOMIC] = bpf_map__fd(ref->maps.min_flows_atomic);
 	b->table_fd[V_MIN_SPIN] = bpf_map__fd(ref->maps.min_flows_spin);
 	for (v = V_PERCPU; v < V_NR; v++) {
-		struct flowacct_bpf *s = b->ours[variants[v].ours];
+		struct bpf_object *obj = b->ours[variants[v].ours];
+		int fd;
 
-		b->prog_fd[HOOK_XDP][v] = bpf_program__fd(s->progs.flowacct_xdp);
-		b->prog_fd[HOOK_TC][v] = bpf_program__fd(s->progs.flowacct_tc);
-		b->table_fd[v] = bpf_map__fd(s->maps.flows_0);
+		if (!obj) {
+			b->prog_fd[HOOK_XDP][v] = b->prog_fd[HOOK_TC][v] = -1;
+			b->table_fd[v] = -1;
+			continue;
+		}
+		b->prog_fd[HOOK_XDP][v] = bpf_program__fd(
+			bpf_object__find_program_by_name(obj, "flowacct_xdp"));
+		b->prog_fd[HOOK_TC][v] = bpf_program__fd(
+			bpf_object__find_program_by_name(obj, "flowacct_tc"));
+		fd = bpf_object__find_map_fd_by_name(obj, "flows_0");
+		b->table_fd[v] = fd >= 0 ? fd : bpf_object__find_map_fd_by_name(obj, "flows");
 	}
 	b->cycle_fd[HOOK_XDP] = bpf_program__fd(ref->progs.cycle_xdp);
 	b->cycle_fd[HOOK_TC] = bpf_program__fd(ref->progs.cycle_tc);
@@ -594,7 +721,10 @@ static void teardown(struct bench *b)
 
 	for (o = OURS_PERCPU; o < OURS_NR; o++) {
 		perf_buffer__free(b->pb[o]);
-		flowacct_bpf__destroy(b->ours[o]);
+		if (b->skel[o])
+			flowacct_bpf__destroy(b->skel[o]);
+		else if (b->ours[o])
+			bpf_object__close(b->ours[o]);
 	}
 	bench_progs_bpf__destroy(b->ref);
 	free(b->mix);
@@ -642,6 +772,7 @@ static int run_rounds(struct bench *b)
 				if ((b->o.only[0] < 0 || b->o.only[0] == h) &&
 				    (b->o.only[1] < 0 || b->o.only[1] == w) &&
 				    (b->o.only[2] < 0 || b->o.only[2] == v) &&
+				    loaded(b, v) &&
 				    !(w == W_UPDATE && samples_every_frame(v)))
 					jobs[n++] = (struct job){ h, w, v };
 	if (!n)
@@ -683,7 +814,12 @@ static int check_counters(struct bench *b, __u64 *samples, __u64 *lost)
 		return -ENOMEM;
 	*samples = *lost = 0;
 	for (o = OURS_PERCPU; o < OURS_NR; o++) {
-		int fd = bpf_map__fd(b->ours[o]->maps.flow_stats);
+		int fd;
+
+		/* A baseline's counters may have another layout. */
+		if (!b->ours[o] || is_baseline(o))
+			continue;
+		fd = bpf_object__find_map_fd_by_name(b->ours[o], "flow_stats");
 
 		for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
 			if (bpf_map_lookup_elem(fd, &dir, vals)) {
@@ -790,6 +926,36 @@ static void print_targets(struct bench *b)
 	       "figures are. net x: (flowacct - no-op) / (minimal - no-op), the "
 	       "work each adds to the floor; stricter, and shown so the first "
 	       "does not flatter.\n\n");
+}
+
+/* flowacct against another build of its programs, same rounds. */
+static void print_baseline(struct bench *b)
+{
+	int h, w, m;
+
+	if (!b->o.baseline)
+		return;
+	printf("#### flowacct against %s\n\n", b->o.baseline_name);
+	printf("The same cases, this build and `%s` (%s) loaded side by side and "
+	       "run in the same interleaved rounds. Ratio: the median of "
+	       "per-round ratios.\n\n", b->o.baseline_name, b->o.baseline);
+	printf("| hook | workload | map | flowacct | %s | ratio |\n",
+	       b->o.baseline_name);
+	printf("|---|---|---|---:|---:|---:|\n");
+	for (h = 0; h < HOOK_NR; h++)
+		for (w = 0; w < W_NR; w++)
+			for (m = 0; m < 2; m++) {
+				enum variant v = m ? V_SHARED : V_PERCPU;
+				enum variant base = m ? V_BASE_SHARED : V_BASE_PERCPU;
+
+				printf("| %s | %s | %s | %s | %s | %s |\n",
+				       hook_names[h], workload_name(w),
+				       m ? "shared" : "percpu",
+				       fmt(med(b, h, w, v), 1),
+				       fmt(med(b, h, w, base), 1),
+				       fmt(ratio(b, h, w, v, base), 3));
+			}
+	printf("\n");
 }
 
 static void print_sharing(struct bench *b)
@@ -920,8 +1086,10 @@ static void pkt_usage(FILE *f)
 		"Usage: flowbench pkt [--quick] [--rounds N] [--repeat N] [--mix-frames N]\n"
 		"                     [--mix-repeat N] [--flows N] [--passes N] [--pages N]\n"
 		"                     [--cpu N] [--raw FILE] [--only HOOK,WORKLOAD,VARIANT]\n"
+		"                     [--baseline NAME=BPF-OBJECT]\n"
 		"--raw: every round's figure, tab-separated. --only: run one case (numbers\n"
-		"as in the enums, -1 for all), e.g. under perf; prints raw figures only.\n");
+		"as in the enums, -1 for all), e.g. under perf; prints raw figures only.\n"
+		"--baseline: another build of flowacct's programs, run in the same rounds.\n");
 }
 
 int cmd_pkt(int argc, char **argv)
@@ -938,6 +1106,7 @@ int cmd_pkt(int argc, char **argv)
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "raw", required_argument, NULL, 'w' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "baseline", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -996,6 +1165,15 @@ int cmd_pkt(int argc, char **argv)
 			}
 			only = true;
 			break;
+		case 'b':
+			b.o.baseline = strchr(optarg, '=');
+			if (!b.o.baseline) {
+				pkt_usage(stderr);
+				return 1;
+			}
+			*(char *)b.o.baseline++ = '\0';
+			b.o.baseline_name = optarg;
+			break;
 		case 'h':
 			pkt_usage(stdout);
 			return 0;
@@ -1034,6 +1212,7 @@ int cmd_pkt(int argc, char **argv)
 	if (!err && !only) {
 		print_method(&b);
 		print_targets(&b);
+		print_baseline(&b);
 		print_sharing(&b);
 		print_full(&b);
 		print_sizes(&b);
@@ -1124,6 +1303,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "pkt", cmd_pkt }, { "mem", cmd_mem }, { "fill", cmd_fill },
 		{ "pcap", cmd_pcap }, { "xdp-attach", cmd_xdp_attach },
+		{ "flip", cmd_flip }, { "drain", cmd_drain }, { "records", cmd_records },
 	};
 	size_t i;
 
@@ -1132,6 +1312,6 @@ int main(int argc, char **argv)
 		for (i = 0; i < ARRAY_SIZE(cmds); i++)
 			if (!strcmp(argv[1], cmds[i].name))
 				return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "Usage: flowbench pkt|mem|fill|pcap|xdp-attach ...\n");
+	fprintf(stderr, "Usage: flowbench pkt|mem|fill|pcap|xdp-attach|flip|drain|records ...\n");
 	return 1;
 }

@@ -53,5 +53,11 @@ int map_clear(int fd);
 int map_memlock(int fd, __u64 *bytes);
 int cmd_mem(int argc, char **argv);
 int cmd_fill(int argc, char **argv);
+int fill_table(int fd, __u32 n, __u32 ifindex);
+
+/* epochs.c */
+int cmd_flip(int argc, char **argv);
+int cmd_drain(int argc, char **argv);
+int cmd_records(int argc, char **argv);
 
 #endif /* FLOWBENCH_H */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <endian.h>
 
 #include <bpf/bpf.h>
@@ -323,51 +324,34 @@ static void fill_value(struct flow_value *v, __u64 now, __u8 proto, __u64 *rng)
 }
 
 /*
- * flowbench fill PIN FLOWS IFINDEX: adds FLOWS synthetic flows to the
- * pinned flows map of an attached interface, through batch updates. For
- * a per-CPU map every CPU gets a share, as real traffic would leave it.
+ * Adds @n synthetic flows to the flows map @fd through batch updates. For a
+ * per-CPU map every CPU gets a share, as real traffic would leave it.
  */
-int cmd_fill(int argc, char **argv)
+int fill_table(int fd, __u32 n, __u32 ifindex)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct bpf_map_info info = {};
-	__u32 info_len = sizeof(info), i, n, done, count, ifindex;
+	__u32 info_len = sizeof(info), i, done, count;
 	struct flow_key *keys = NULL;
 	char *vals = NULL;
 	struct timespec ts;
 	__u64 rng = 20240601, now;
 	size_t stride, vsz = round8(sizeof(struct flow_value));
-	int fd, err, ncpus, cpu;
+	int err = 0, ncpus, cpu;
 
-	if (argc != 4) {
-		fprintf(stderr, "Usage: flowbench fill PIN FLOWS IFINDEX\n");
-		return 1;
-	}
-	n = strtoul(argv[2], NULL, 0);
-	ifindex = strtoul(argv[3], NULL, 0);
-	if (n > 1u << 22) {
-		fprintf(stderr, "flowbench: at most %u flows\n", 1u << 22);
-		return 1;
-	}
-	fd = bpf_obj_get(argv[1]);
-	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &info_len)) {
-		fprintf(stderr, "flowbench: can't open '%s': %s\n", argv[1],
-			strerror(errno));
-		return 1;
-	}
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
+		return -errno;
 	if (info.key_size != sizeof(struct flow_key) ||
-	    info.value_size != sizeof(struct flow_value)) {
-		fprintf(stderr, "flowbench: '%s' is not a flows map\n", argv[1]);
-		return 1;
-	}
+	    info.value_size != sizeof(struct flow_value))
+		return -EPROTO;
 	if (value_stride(&info, &stride))
-		return 1;
+		return -EINVAL;
 	ncpus = stride / vsz;
 	keys = calloc(BATCH_ROWS, sizeof(*keys));
 	vals = calloc(BATCH_ROWS, stride);
 	if (!keys || !vals) {
-		fprintf(stderr, "flowbench: out of memory\n");
-		return 1;
+		err = -ENOMEM;
+		goto out;
 	}
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	now = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
@@ -381,14 +365,45 @@ int cmd_fill(int argc, char **argv)
 								 cpu * vsz),
 					   now, keys[i].proto, &rng);
 		}
-		err = bpf_map_update_batch(fd, keys, vals, &count, &opts);
-		if (err) {
-			fprintf(stderr, "flowbench: batch update at flow %u: %s\n",
-				done, strerror(errno));
-			return 1;
+		if (bpf_map_update_batch(fd, keys, vals, &count, &opts)) {
+			err = -errno;
+			break;
 		}
 	}
+out:
 	free(keys);
 	free(vals);
-	return 0;
+	return err;
+}
+
+/*
+ * flowbench fill PIN FLOWS IFINDEX: adds FLOWS synthetic flows to the
+ * pinned flows map of an attached interface.
+ */
+int cmd_fill(int argc, char **argv)
+{
+	__u32 n;
+	int fd, err;
+
+	if (argc != 4) {
+		fprintf(stderr, "Usage: flowbench fill PIN FLOWS IFINDEX\n");
+		return 1;
+	}
+	n = strtoul(argv[2], NULL, 0);
+	if (n > 1u << 22) {
+		fprintf(stderr, "flowbench: at most %u flows\n", 1u << 22);
+		return 1;
+	}
+	fd = bpf_obj_get(argv[1]);
+	if (fd < 0) {
+		fprintf(stderr, "flowbench: can't open '%s': %s\n", argv[1],
+			strerror(errno));
+		return 1;
+	}
+	err = fill_table(fd, n, strtoul(argv[3], NULL, 0));
+	if (err)
+		fprintf(stderr, "flowbench: can't fill '%s': %s\n", argv[1],
+			strerror(-err));
+	close(fd);
+	return err ? 1 : 0;
 }

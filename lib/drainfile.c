@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The drain file: where an epoch's rows go when they leave the kernel, so
+ * that a daemon killed at any moment loses none of them.
+ *
+ * A drain is bpf_map_lookup_and_delete_batch() over the table flipped away
+ * from: one pass that reads and clears, about as fast as reading alone
+ * (tests/bench: a lookup, then a delete by key, cost twice as much). The
+ * kernel copies each batch into a buffer that is a shared mapping of a file
+ * under /run/flowacct, and writes the batch's row count and resume token
+ * back into the syscall's attributes, which live in the same mapping. The
+ * rows are gone from the table only once the syscall has returned, and a
+ * process is killed only on its way back to user space, so whatever the
+ * kernel took out is in the file, with its count. The batch is then summed
+ * over CPUs into the file's rows, and the file's header counts it in.
+ *
+ * A restarted daemon finds the file as the killed one left it: the summed
+ * rows, maybe one batch not summed yet (its token tells whether the syscall
+ * ran: it is set to a value the kernel never writes before each call), and
+ * the rest of the table still in the table. It finishes the drain, and the
+ * tick goes on with the file's rows. The file's generation, against the
+ * last tick committed, says whether its rows were already merged.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "libflowacct.h"
+
+#define DF_MAGIC	0x46414446	/* "FADF" */
+#define DF_VERSION	1
+#define DF_CHUNK	8192		/* rows per batch call */
+#define DF_NO_TOKEN	0xffffffffu	/* a bucket index no table has */
+
+enum df_state { DF_EMPTY, DF_DRAINING, DF_DRAINED };
+
+struct df_head {
+	__u32 magic;
+	__u32 version;
+	__u64 gen;		/* the tick these rows are for */
+	__u32 state;		/* enum df_state */
+	__u32 table;		/* the epoch drained */
+	__u64 nrows;		/* summed rows in rows[] */
+	__u32 ncpus;		/* values per key in a batch */
+	__u32 overflow_saved;	/* the overflow rows are in rows[] */
+	__u32 cap;		/* rows[] holds this many */
+	__u32 chunk_rows;	/* DF_CHUNK */
+	__u32 token;		/* out_batch of the last call, or DF_NO_TOKEN */
+	__u32 resume;		/* in_batch of the next call */
+	union bpf_attr attr;	/* the batch call's; the kernel writes its count */
+};
+
+struct fa_drainfile {
+	int fd;
+	void *map;
+	size_t size;
+	struct df_head *h;
+	struct flow_key *ckeys;	/* a batch as the kernel wrote it */
+	char *cvals;
+	struct fa_row *rows;	/* summed, for the cache */
+};
+
+static size_t value_stride(void)
+{
+	return (sizeof(struct flow_value) + 7) & ~(size_t)7;
+}
+
+static size_t layout(__u32 cap, __u32 ncpus, size_t *ckeys, size_t *cvals,
+		     size_t *rows)
+{
+	*ckeys = (sizeof(struct df_head) + 63) & ~(size_t)63;
+	*cvals = *ckeys + DF_CHUNK * sizeof(struct flow_key);
+	*cvals = (*cvals + 63) & ~(size_t)63;
+	*rows = *cvals + (size_t)DF_CHUNK * ncpus * value_stride();
+	*rows = (*rows + 63) & ~(size_t)63;
+	return *rows + (size_t)cap * sizeof(struct fa_row);
+}
+
+void fa_drainfile_close(struct fa_drainfile *df)
+{
+	if (!df)
+		return;
+	if (df->map && df->map != MAP_FAILED)
+		munmap(df->map, df->size);
+	if (df->fd >= 0)
+		close(df->fd);
+	free(df);
+}
+
+int fa_drainfile_open(const char *dirname, __u32 max_flows, bool shared,
+		      struct fa_drainfile **out)
+{
+	size_t ckeys, cvals, rows, size;
+	struct fa_drainfile *df;
+	char path[PATH_MAX];
+	struct stat st;
+	int ncpus, err;
+	__u32 cap = max_flows + FLOW_NR_DIRS;
+
+	*out = NULL;
+	ncpus = shared ? 1 : libbpf_num_possible_cpus();
+	if (ncpus < 0)
+		return ncpus;
+	df = calloc(1, sizeof(*df));
+	if (!df)
+		return -ENOMEM;
+	df->fd = -1;
+	if (mkdir(FA_RUN_DIR, 0700) && errno != EEXIST) {
+		err = -errno;
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/%s.drain", FA_RUN_DIR, dirname);
+	df->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (df->fd < 0 || fstat(df->fd, &st)) {
+		err = -errno;
+		goto fail;
+	}
+	size = layout(cap, ncpus, &ckeys, &cvals, &rows);
+	/* A file of another size is another attachment's: start it afresh. */
+	if ((size_t)st.st_size != size &&
+	    (ftruncate(df->fd, 0) || ftruncate(df->fd, size))) {
+		err = -errno;
+		goto fail;
+	}
+	df->size = size;
+	df->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, df->fd, 0);
+	if (df->map == MAP_FAILED) {
+		err = -errno;
+		goto fail;
+	}
+	df->h = df->map;
+	df->ckeys = (struct flow_key *)((char *)df->map + ckeys);
+	df->cvals = (char *)df->map + cvals;
+	df->rows = (struct fa_row *)((char *)df->map + rows);
+	if (df->h->magic != DF_MAGIC || df->h->version != DF_VERSION ||
+	    df->h->ncpus != (__u32)ncpus || df->h->cap != cap) {
+		memset(df->h, 0, sizeof(*df->h));
+		df->h->magic = DF_MAGIC;
+		df->h->version = DF_VERSION;
+		df->h->ncpus = ncpus;
+		df->h->cap = cap;
+		df->h->chunk_rows = DF_CHUNK;
+		df->h->state = DF_EMPTY;
+	}
+	*out = df;
+	return 0;
+fail:
+	fa_drainfile_close(df);
+	return err;
+}
+
+void fa_drainfile_remove(const char *dirname)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s.drain", FA_RUN_DIR, dirname);
+	unlink(path);
+}
+
+/* Rows that left a table for tick @gen and were not merged yet: 1, or 0. */
+int fa_drainfile_pending(const struct fa_drainfile *df, __u64 committed_gen,
+			 __u32 *table)
+{
+	if (df->h->state == DF_EMPTY || df->h->gen <= committed_gen)
+		return 0;
+	*table = df->h->table;
+	return 1;
+}
+
+/* Sums the batch the kernel wrote into rows[], if the call that wrote it
+ * returned (its token is set); then forgets the batch. */
+static int take_batch(struct fa_drainfile *df)
+{
+	__u32 n = df->h->attr.batch.count, i, cpu;
+	struct fa_row *r;
+
+	if (df->h->token == DF_NO_TOKEN)
+		return 0;	/* no call ran since the last batch was taken */
+	if (n > DF_CHUNK || df->h->nrows + n > df->h->cap)
+		return -EUCLEAN;
+	for (i = 0; i < n; i++) {
+		r = &df->rows[df->h->nrows + i];
+		memset(r, 0, sizeof(*r));
+		r->key = df->ckeys[i];
+		r->flows = 1;
+		r->kind = FA_ROW_FLOW;
+		for (cpu = 0; cpu < df->h->ncpus; cpu++)
+			fa_value_merge(&r->val, (const struct flow_value *)
+				       (df->cvals + ((size_t)i * df->h->ncpus + cpu) *
+							    value_stride()));
+	}
+	/* The count last: a kill before it takes the batch again, whole. */
+	df->h->nrows += n;
+	df->h->token = DF_NO_TOKEN;
+	return 0;
+}
+
+static int drain_table(struct fa_drainfile *df, int map_fd)
+{
+	union bpf_attr *a = &df->h->attr;
+	bool first = true;
+	long ret;
+	int err;
+
+	for (;;) {
+		memset(a, 0, sizeof(*a));
+		a->batch.map_fd = map_fd;
+		a->batch.keys = (__u64)(unsigned long)df->ckeys;
+		a->batch.values = (__u64)(unsigned long)df->cvals;
+		a->batch.count = DF_CHUNK;
+		/* From the start on the first call (after a restart too): what
+		 * earlier calls took is gone from the table. */
+		a->batch.in_batch = first ? 0 : (__u64)(unsigned long)&df->h->resume;
+		a->batch.out_batch = (__u64)(unsigned long)&df->h->token;
+		df->h->token = DF_NO_TOKEN;
+		ret = syscall(__NR_bpf, BPF_MAP_LOOKUP_AND_DELETE_BATCH, a, sizeof(*a));
+		err = ret < 0 ? -errno : 0;
+		if (err && err != -ENOENT) {
+			/* Nothing was taken on a failed call. */
+			df->h->token = DF_NO_TOKEN;
+			return err;
+		}
+		if (df->h->token == DF_NO_TOKEN)
+			df->h->token = 0;	/* returned, even with no rows */
+		/* The token of this call is the next call's starting point. */
+		df->h->resume = df->h->token;
+		ret = take_batch(df);
+		if (ret)
+			return ret;
+		if (err == -ENOENT)
+			return 0;
+		first = false;
+	}
+}
+
+/* The epoch's overflow rows into rows[], then zeroed in the kernel. */
+static int drain_overflow(struct fa_drainfile *df, int ov_fd, __u32 ifindex)
+{
+	struct flow_value ov[FLOW_NR_DIRS] = {};
+	__u32 dir;
+	int err;
+
+	if (!df->h->overflow_saved) {
+		err = fa_overflow_read(ov_fd, 1u << df->h->table, ov);
+		if (err)
+			return err;
+		for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+			struct fa_row *r = &df->rows[df->h->nrows];
+
+			if (!ov[dir].packets)
+				continue;
+			memset(r, 0, sizeof(*r));
+			r->key.ifindex = ifindex;
+			r->key.direction = dir;
+			r->val = ov[dir];
+			r->flows = 1;
+			r->kind = FA_ROW_OVERFLOW;
+			df->h->nrows++;
+		}
+		df->h->overflow_saved = 1;
+	}
+	/* Saved before zeroed: zeroing again after a restart loses nothing. */
+	return fa_overflow_zero(ov_fd, df->h->table);
+}
+
+int fa_drainfile_drain(struct fa_drainfile *df, const int *fd, __u32 table,
+		       __u32 ifindex, __u64 gen, struct fa_row **rows, size_t *n)
+{
+	int err;
+
+	if (df->h->state == DF_EMPTY || df->h->gen != gen) {
+		/* A new drain. The header goes last: a kill before it leaves
+		 * the file as it was, and the table untouched. */
+		df->h->nrows = 0;
+		df->h->overflow_saved = 0;
+		df->h->token = DF_NO_TOKEN;
+		df->h->table = table;
+		df->h->gen = gen;
+		df->h->state = DF_DRAINING;
+	} else if (df->h->state == DF_DRAINING) {
+		/* A killed daemon's: its last batch, then the rest. */
+		err = take_batch(df);
+		if (err)
+			return err;
+	}
+	if (df->h->state == DF_DRAINING) {
+		err = drain_table(df, fd[df->h->table ? FA_PIN_FLOWS_1 : FA_PIN_FLOWS_0]);
+		if (!err)
+			err = drain_overflow(df, fd[FA_PIN_OVERFLOW], ifindex);
+		if (err)
+			return err;
+		df->h->state = DF_DRAINED;
+	}
+	*rows = df->rows;
+	*n = df->h->nrows;
+	return 0;
+}
+
+/* The rows of a drain not merged yet, for dump (read only). */
+int fa_drainfile_rows(const struct fa_drainfile *df, __u64 committed_gen,
+		      const struct fa_row **rows, size_t *n)
+{
+	*n = 0;
+	if (df->h->state == DF_EMPTY || df->h->gen <= committed_gen)
+		return 0;
+	*rows = df->rows;
+	*n = df->h->nrows;
+	return 0;
+}
