@@ -8,6 +8,7 @@
  * is "OK\n" or "ERR\n", then the document (or the error) until the daemon
  * closes the connection.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -37,6 +38,41 @@ static int ctl_addr(int pid, struct sockaddr_un *sa)
 	return 0;
 }
 
+/* Whether @pid is a running flowacct (not a process that got a dead one's pid). */
+static bool flowacct_alive(int pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return !strncmp(comm, "flowacct", 8);
+}
+
+/* The sockets of daemons that were killed: a socket file outlives them. */
+static void remove_stale_sockets(void)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int pid;
+
+	d = opendir(FA_RUN_DIR);
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (sscanf(de->d_name, "run-%d.sock", &pid) == 1 && !flowacct_alive(pid)) {
+			fa_ctl_path(pid, path, sizeof(path));
+			unlink(path);
+		}
+	closedir(d);
+}
+
 int fa_ctl_listen(int pid)
 {
 	struct sockaddr_un sa;
@@ -44,6 +80,7 @@ int fa_ctl_listen(int pid)
 
 	if (mkdir(FA_RUN_DIR, 0700) && errno != EEXIST)
 		return -errno;
+	remove_stale_sockets();
 	ctl_addr(pid, &sa);
 	unlink(sa.sun_path);	/* a dead daemon's, with our pid */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

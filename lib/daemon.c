@@ -486,7 +486,8 @@ int fa_stream_open(struct fa_stream *s, const char *dirname,
 		err = load_cache(s);
 	if (!err)
 		err = fa_drainfile_open(dirname, s->p.state.max_flows,
-					s->p.state.shared_map, &s->df);
+					s->p.state.shared_map, s->rs.instance,
+					&s->df);
 	if (!err)
 		err = fa_epoch_read(s->p.fd[FA_PIN_EPOCH], &s->epoch);
 	if (err)

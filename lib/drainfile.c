@@ -37,7 +37,7 @@
 #include "libflowacct.h"
 
 #define DF_MAGIC	0x46414446	/* "FADF" */
-#define DF_VERSION	1
+#define DF_VERSION	2
 #define DF_CHUNK	8192		/* rows per batch call */
 #define DF_NO_TOKEN	0xffffffffu	/* a bucket index no table has */
 
@@ -46,6 +46,7 @@ enum df_state { DF_EMPTY, DF_DRAINING, DF_DRAINED };
 struct df_head {
 	__u32 magic;
 	__u32 version;
+	__u64 instance;		/* the daemon state's (struct fa_run_state) */
 	__u64 gen;		/* the tick these rows are for */
 	__u32 state;		/* enum df_state */
 	__u32 table;		/* the epoch drained */
@@ -97,7 +98,7 @@ void fa_drainfile_close(struct fa_drainfile *df)
 }
 
 int fa_drainfile_open(const char *dirname, __u32 max_flows, bool shared,
-		      struct fa_drainfile **out)
+		      __u64 instance, struct fa_drainfile **out)
 {
 	size_t ckeys, cvals, rows, size;
 	struct fa_drainfile *df;
@@ -141,11 +142,18 @@ int fa_drainfile_open(const char *dirname, __u32 max_flows, bool shared,
 	df->ckeys = (struct flow_key *)((char *)df->map + ckeys);
 	df->cvals = (char *)df->map + cvals;
 	df->rows = (struct fa_row *)((char *)df->map + rows);
+	/*
+	 * Rows are only ever the state's they were drained for: a file left by
+	 * an attachment since detached (its state gone with its pins) starts
+	 * afresh, whatever generation it was at.
+	 */
 	if (df->h->magic != DF_MAGIC || df->h->version != DF_VERSION ||
-	    df->h->ncpus != (__u32)ncpus || df->h->cap != cap) {
+	    df->h->instance != instance || df->h->ncpus != (__u32)ncpus ||
+	    df->h->cap != cap) {
 		memset(df->h, 0, sizeof(*df->h));
 		df->h->magic = DF_MAGIC;
 		df->h->version = DF_VERSION;
+		df->h->instance = instance;
 		df->h->ncpus = ncpus;
 		df->h->cap = cap;
 		df->h->chunk_rows = DF_CHUNK;

@@ -438,7 +438,7 @@ int fa_cache_dump(const struct fa_cache *c, struct fa_table *t,
 
 struct fa_drainfile;
 int fa_drainfile_open(const char *dirname, __u32 max_flows, bool shared,
-		      struct fa_drainfile **df);
+		      __u64 instance, struct fa_drainfile **df);
 void fa_drainfile_close(struct fa_drainfile *df);
 void fa_drainfile_remove(const char *dirname);
 /* Whether the file holds rows of a tick later than @committed_gen. */

@@ -409,6 +409,8 @@ int fa_pins_remove(const char *dirname)
 		if (!unlink(path))
 			n++;
 	}
+	/* The drain file holds rows of the state just unpinned: no one's now. */
+	fa_drainfile_remove(dirname);
 	fa_pin_path(path, sizeof(path), dirname, NULL);
 	if (!rmdir(path))
 		n++;

@@ -13,6 +13,8 @@
 # 4. bytes per flow of each map mode (flowbench mem);
 # 5. the same traffic through softflowd (a user-space peer) from a pcap.
 #
+# 6. what the epochs and the daemon cost: a flip's wait, a drain, records.
+#
 # Everything it makes (namespaces, veths, pins, files) is removed on exit,
 # failed or not. --quick is the smoke run of `make test`: tiny counts, short
 # windows, one round. Needs root, and the builds of `make bench-build`.
@@ -117,7 +119,8 @@ per_packet() {
 	say "per-packet cost (BPF_PROG_TEST_RUN)"
 	echo "## 1. Per-packet cost"
 	echo
-	"$FB" pkt "${PKT_ARGS[@]}" --raw "$raw"
+	"$FB" pkt "${PKT_ARGS[@]}" --raw "$raw" \
+		--baseline "no epochs=$BUILD/tests/bench/flowacct_noepoch.bpf.o"
 	PKT_RAW=$raw
 }
 
@@ -385,6 +388,121 @@ live_bench() {
 	echo
 }
 
+# ---- 6. epochs and the daemon ------------------------------------------------
+
+# The CPU time (user + system, in s) process $1 has used.
+cpu_seconds() {
+	awk '{ printf "%.2f\n", ($14 + $15) / '"$(getconf CLK_TCK)"' }' /proc/"$1"/stat
+}
+
+epochs() {
+	local flips=200 flows=1000000 live=200000 mixr=21 pid c0 c1 t0 t1 recs
+	[ $QUICK = 1 ] && flips=20 flows=20000 live=5000 mixr=3
+	say "epochs: flip, drain, records"
+	cat <<-EOF
+	## 6. Epochs and the daemon
+
+	### What the epochs cost per packet
+
+	Section 1 ran, in the same interleaved rounds, the same programs built
+	without epochs (\`-DFLOW_NO_EPOCHS\`: one table, the epoch never read),
+	the "flowacct against no epochs" table there; with 5 rounds its single
+	figures move by tens of percent between rounds on this machine. So the
+	mix, where the target is (at most 5 % more), is run again alone, $mixr
+	rounds, both builds in each round in a new random order:
+
+	| hook | map | flowacct ns | without epochs ns | ratio (median of per-round ratios) | min | max | target met |
+	|---|---|---:|---:|---:|---:|---:|---|
+	EOF
+	"$FB" pkt --rounds "$mixr" --only -1,6,-1 \
+		--baseline "no epochs=$BUILD/tests/bench/flowacct_noepoch.bpf.o" \
+		>"$SCRATCH/mix.tsv" 2>/dev/null
+	python3 - "$SCRATCH/mix.tsv" <<-'EOF'
+	import collections, statistics, sys
+	d = collections.defaultdict(dict)
+	for line in open(sys.argv[1]):
+	    h, w, v, r, ns = line.rstrip("\n").split("\t")
+	    d[(h, v)][int(r)] = float(ns)
+	for h in ("XDP", "TC"):
+	    for m in ("percpu", "shared"):
+	        a, b = d[(h, "flowacct " + m)], d[(h, "baseline " + m)]
+	        ratios = [a[r] / b[r] for r in a]
+	        med = statistics.median(ratios)
+	        print("| %s | %s | %.1f | %.1f | %.3f | %.2f | %.2f | %s |" % (
+	            h, m, statistics.median(a.values()), statistics.median(b.values()),
+	            med, min(ratios), max(ratios), "yes" if med <= 1.05 else "no"))
+	EOF
+	cat <<-EOF
+
+	### A flip's wait
+
+	The time from writing the new epoch index to the end of the wait
+	(an update of an ARRAY_OF_MAPS slot of the daemon's own, which returns
+	after \`synchronize_rcu()\`), $flips flips back to back, idle and with both
+	CPUs running the TC program through BPF_PROG_TEST_RUN without a pause.
+	\`membarrier(MEMBARRIER_CMD_GLOBAL)\`, the other documented way to wait for
+	a grace period, beside it.
+
+	EOF
+	"$FB" flip --flips "$flips"
+	cat <<-EOF
+
+	### Draining an epoch
+
+	A table of $flows flows (7 in 10 IPv4, values on both CPUs for percpu),
+	read and cleared as the daemon drains it, against a plain batch lookup
+	of the same table (what \`dump\` does), and against reading then deleting
+	by key; refilled before each, the three in a rotating order, 3 rounds. The
+	target: the drain at most 1.3 times the plain lookup.
+
+	EOF
+	"$FB" drain --flows "$flows" --rounds 3
+	cat <<-EOF
+
+	### Records
+
+	The flow cache and the JSON lines alone, $flows flows: merged into an empty
+	cache, all expired at once (idle), written as JSON lines to /dev/null.
+
+	EOF
+	"$FB" records --flows "$flows"
+	# The daemon live: one record per flow, each flow one datagram.
+	: >"$SCRATCH/rec.json"
+	$INA ping -q -c 1 -w 5 192.0.2.2 >/dev/null
+	$INA "$FA" run "$VA" --interval 1 --idle-timeout 1 --max-flows 262144 \
+		--json "$SCRATCH/rec.json" 2>"$SCRATCH/run.log" &
+	pid=$!
+	for t0 in $(seq 100); do
+		grep -q "running on" "$SCRATCH/run.log" && break
+		sleep 0.05
+	done
+	c0=$(cpu_seconds $pid)
+	t0=$(date +%s%N)
+	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows "$live" \
+		--dports 4 --sport 10000 --count 1 --size 18 >/dev/null
+	sleep 2.5	# every flow idle and out
+	c1=$(cpu_seconds $pid)
+	t1=$(date +%s%N)
+	kill -TERM $pid
+	wait $pid
+	recs=$(grep -c '"type":"flow"' "$SCRATCH/rec.json")
+	[ "$recs" -ge "$live" ] || fail "the daemon wrote $recs records for $live flows"
+	cat <<-EOF
+
+	The daemon live (\`flowacct run --interval 1 --idle-timeout 1 --max-flows
+	262144\` on one end of the veth pair): $live flows of one UDP datagram each, sent as fast as
+	tests/udp_send.py sends, then 2.5 s for them all to leave as idle records.
+	The daemon's CPU time is from /proc (10 ms resolution).
+
+	| records written | wall s | daemon CPU s | records per CPU second | CPU s per 100k records |
+	|---:|---:|---:|---:|---:|
+	EOF
+	awk -v r="$recs" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" 'BEGIN {
+		c = c1 - c0; if (c <= 0) c = 0.01
+		printf "| %d | %.1f | %.2f | %.0f | %.3f |\n", r, (t1 - t0) / 1e9, c, r / c, c * 100000 / r }'
+	echo
+}
+
 # ---- 4. memory ---------------------------------------------------------------
 
 memory() {
@@ -446,15 +564,25 @@ peer() {
 	echo
 }
 
+# SECTIONS="pkt epochs" runs only those (for working on one); the report is
+# then partial.
+section() {
+	case " ${SECTIONS:-pkt profile dump live memory peer epochs} " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
 start=$(date +%s)
 {
 	machine
-	per_packet
-	[ $QUICK = 1 ] || profile
-	dump_bench
-	live_bench
-	memory
-	peer
+	! section pkt || per_packet
+	[ $QUICK = 1 ] || ! section profile || profile
+	! section dump || dump_bench
+	! section live || live_bench
+	! section memory || memory
+	! section peer || peer
+	! section epochs || epochs
 	echo "Run time: $(($(date +%s) - start)) s."
 } >"$REPORT"
 mkdir -p "$(dirname "$OUT")"

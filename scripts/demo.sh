@@ -74,4 +74,44 @@ $INA "$FA" stats "$VA"
 step "flowacct detach $VA"
 $INA "$FA" detach "$VA"
 $INA "$FA" status
+
+step "flowacct run $VA: the daemon, records as JSON lines (a few seconds)"
+REC=$(mktemp)
+trap 'rm -f "$REC"; cleanup' EXIT
+$INB iperf3 -s -B 2001:db8::2 -p 5203 -1 >/dev/null 2>&1 &
+$INA "$FA" run "$VA" --interval 0.5 --idle-timeout 2 --active-timeout 3 \
+	--json "$REC" &
+RUN=$!
+sleep 1
+$INA ping -q -c 6 -i 0.5 192.0.2.2 >/dev/null &
+PING=$!
+$INA iperf3 -c 2001:db8::2 -p 5203 -t 3 -b 20M | grep -E "sender|receiver"
+wait $PING
+step "flowacct dump $VA, answered by the daemon (flows since they started)"
+$INA "$FA" dump "$VA" -o +age,idle
+sleep 2.5
+kill -TERM $RUN
+wait $RUN
+step "The records (one JSON line each; a few fields of each shown here)"
+python3 - "$REC" <<'EOF'
+import json, sys
+sums = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["type"] == "counters":
+        for h in r["hooks"]:
+            print("counters, %s: accounted %d packets, %d bytes; the records hold %d packets, %d bytes"
+                  % (h["direction"], h["counters"]["accounted"], h["counters"]["accounted_bytes"],
+                     *sums.get(h["direction"], (0, 0))))
+        continue
+    d = sums.setdefault(r["direction"], [0, 0])
+    d[0] += r["packets"]
+    d[1] += r["bytes"]
+    print("seq %3d  %-7s %-6s %-15s %5s > %-15s %5s  %6d pkts %9d bytes  %s" % (
+        r["seq"], r["direction"],
+        {1: "icmp", 6: "tcp", 17: "udp", 58: "icmpv6"}.get(r["proto"], r["proto"]),
+        r["src"], r["sport"], r["dst"], r["dport"], r["packets"], r["bytes"],
+        r["end_reason"]))
+EOF
+$INA "$FA" status
 step "Removing the namespaces"

@@ -44,7 +44,7 @@ NETNS_MADE=()
 NETNS_INODES=()
 
 netns_cleanup() {
-	local ns ino rc=$?
+	local ns ino p rc=$?
 	set +e	# cleanup is best effort, and must not change the verdict
 	for ns in "${NETNS_MADE[@]}"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
@@ -53,6 +53,14 @@ netns_cleanup() {
 	for ino in "${NETNS_INODES[@]}"; do
 		rm -rf /sys/fs/bpf/flowacct/net"$ino"-if*
 		rm -f /run/flowacct/net"$ino"-if*
+	done
+	# The control sockets of daemons a test killed (kill -9 leaves them).
+	for p in /run/flowacct/run-*.sock; do
+		[ -e "$p" ] || continue
+		p=${p##*/run-}
+		# Gone, or a zombie not reaped yet: dead either way.
+		grep -qs '^State:[[:space:]]*[^ZX]' /proc/"${p%.sock}"/status ||
+			rm -f /run/flowacct/run-"$p"
 	done
 	rmdir /sys/fs/bpf/flowacct /run/flowacct 2>/dev/null
 	[ -n "${SCRATCH:-}" ] && rm -rf "$SCRATCH"

@@ -9,7 +9,7 @@ ALL_TESTS="test_bench_quick"
 # rows FILE HEADING: the table rows of the section that starts at HEADING.
 rows() {
 	awk -v h="$2" 'index($0, h) == 1 { on = 1; next } on && /^#/ { exit }
-		on && /^\| / && !/^\| (---|hook |workload |table |command |configuration |accountant |function )/' "$1"
+		on && /^\| / && !/^\| (---|hook |workload |table |command |configuration |accountant |function |wait |map |step |records )/' "$1"
 }
 
 test_bench_quick() {
@@ -20,20 +20,22 @@ test_bench_quick() {
 	BUILD=$b timeout 120 bash scripts/bench.sh --quick --out "$out" --raw "$raw" ||
 		fail "scripts/bench.sh --quick failed"
 
-	# Every case, every round: 2 hooks x (7 workloads x 10 programs +
-	# 2 table paths x 8, sampling every frame being left out there), 3 rounds.
+	# Every case, every round: 2 hooks x (7 workloads x 12 programs +
+	# 2 table paths x 10, sampling every frame being left out there), 3 rounds.
 	n=$(awk -F'\t' '$5 > 0' "$raw" | wc -l)
-	[ "$n" = 516 ] || fail "$n positive figures of 516 in $raw"
+	[ "$n" = 624 ] || fail "$n positive figures of 624 in $raw"
 	awk -F'\t' '{ seen[$1 "/" $2 "/" $3]++ } END { for (k in seen) if (seen[k] != 3) exit 1 }' \
 		"$raw" || fail "a case did not run in every round"
 
-	for h in "## 1. " "## 2. " "## 3. " "## 4. " "## 5. "; do
+	for h in "## 1. " "## 2. " "## 3. " "## 4. " "## 5. " "## 6. "; do
 		grep "^$h" "$out" >/dev/null || fail "no section '$h' in the report"
 	done
 	[ "$(rows "$out" "#### Targets" | grep -cE '\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|')" = 6 ] ||
 		fail "the targets table does not have its 6 rows of figures"
-	[ "$(rows "$out" "#### XDP, every case" | wc -l)" = 90 ] ||
-		fail "the XDP table does not have 90 rows"
+	[ "$(rows "$out" "#### XDP, every case" | wc -l)" = 108 ] ||
+		fail "the XDP table does not have 108 rows"
+	[ "$(rows "$out" "#### flowacct against no epochs" | grep -cE '\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$')" = 36 ] ||
+		fail "the epochs table does not have its 36 rows of figures"
 	[ "$(rows "$out" "## 2. " | grep -cE '\| [0-9]+\.[0-9]+ \|')" = 3 ] ||
 		fail "the dump table does not have its 3 timed rows"
 	[ "$(rows "$out" "## 3. " | grep -cE '\| [1-9][0-9]* \| [0-9]+ \| [0-9]+ \| [0-9.]+ \|$')" = 8 ] ||
@@ -41,6 +43,14 @@ test_bench_quick() {
 	[ "$(rows "$out" "## 4. " | grep -cE '\| [1-9][0-9.]* \| [1-9][0-9.]* \|')" = 4 ] ||
 		fail "the memory table does not have its 4 rows"
 	[ "$(rows "$out" "## 5. " | wc -l)" = 3 ] || fail "the peer table does not have 3 rows"
+	[ "$(rows "$out" "### What the epochs cost" | grep -cE '\| (yes|no) \|$')" = 4 ] ||
+		fail "the epochs' cost table does not have its 4 rows"
+	[ "$(rows "$out" "### A flip's wait" | grep -cE '\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$')" = 4 ] ||
+		fail "the flip table does not have its 4 rows"
+	[ "$(rows "$out" "### Draining an epoch" | grep -cE '\| [0-9.]+ \|$')" = 6 ] ||
+		fail "the drain table does not have its 6 rows"
+	[ "$(rows "$out" "### Records" | grep -cE '\| [0-9.]+ \|')" = 4 ] ||
+		fail "the records tables do not have their 4 rows"
 	sed -n '/^#### Targets/,/^$/p' "$out" | head -4
 	tail -1 "$out"
 }

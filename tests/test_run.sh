@@ -3,12 +3,36 @@
 # daemon's views and records add up to what was sent and what was counted,
 # and a kill -9 at any moment loses nothing either.
 
-ALL_TESTS="test_run_flip_hammer test_run_flip_needs_the_wait
+ALL_TESTS="test_run_two_lookup_sites test_run_flip_hammer test_run_flip_needs_the_wait
 	test_run_expiry_model test_run_lossless_percpu test_run_lossless_shared
 	test_run_churn test_run_expiry_live test_run_views test_run_kill9
 	test_run_crash_points test_run_errors test_run_service_unit"
 
 FA=$PWD/build/flowacct
+
+# ---- the lookups ----------------------------------------------------------------
+
+# The verifier inlines a hash lookup only at a call site one map reaches:
+# each epoch's table must have a lookup call of its own, in both hooks'
+# objects, from both compilers.
+test_run_two_lookup_sites() {
+	local b obj sites
+	for b in $BUILDS; do
+		for obj in "$b"/xdp/flowacct_xdp.bpf.o "$b"/tc/flowacct_tc.bpf.o; do
+			# The map each lookup call (helper 1) is made on: the last
+			# map loaded into r1 before it, or "REG" for a register copy.
+			sites=$(llvm-objdump -d --no-show-raw-insn -r "$obj" | awk '
+				/R_BPF_64_64/ { m = $NF }
+				/r1 = r[0-9]/ { m = "REG" }
+				/call 1$/ { print m }')
+			echo "$obj: lookups on $(echo $sites)"
+			echo "$sites" | grep -qx flows_0 || fail "$obj: no lookup call on flows_0 alone"
+			echo "$sites" | grep -qx flows_1 || fail "$obj: no lookup call on flows_1 alone"
+			echo "$sites" | grep -qx REG && fail "$obj: a lookup on a map chosen at run time"
+		done
+	done
+	return 0
+}
 
 # ---- the flip, hammered through BPF_PROG_TEST_RUN -----------------------------
 
@@ -80,7 +104,11 @@ run_start() {
 			cat "$log" >>"$SCRATCH/run.log"
 			return 0
 		fi
-		kill -0 $RUN_PID 2>/dev/null || fail "run exited: $(cat "$log")"
+		if ! kill -0 $RUN_PID 2>/dev/null; then
+			local rc=0
+			wait $RUN_PID || rc=$?
+			fail "run exited $rc: $(cat "$log")"
+		fi
 		sleep 0.05
 	done
 	fail "run did not start: $(cat "$log")"

@@ -244,7 +244,7 @@ int cmd_drain(int argc, char **argv)
 		err = fa_progs_load(&lo, &skel);
 		if (err)
 			break;
-		err = fa_drainfile_open(name, flows, m, &df);
+		err = fa_drainfile_open(name, flows, m, getpid(), &df);
 		if (err) {
 			flowacct_bpf__destroy(skel);
 			break;
