@@ -286,14 +286,35 @@ static int empty_map(int fd, size_t ksz, size_t vsz)
 	return err;
 }
 
+/*
+ * The journal maps are sized for the largest tick, and a scan of one walks
+ * every bucket whether it holds anything or not: scanned only when what they
+ * hold is not known (a restart, a failed emptying).
+ */
 static int empty_journal(struct fa_stream *s)
 {
 	int err;
 
+	if (s->journal_empty)
+		return 0;
 	err = empty_map(s->jrec_fd, sizeof(__u64), sizeof(struct fa_record));
 	if (!err)
 		err = empty_map(s->jchg_fd, sizeof(struct flow_key),
 				sizeof(struct fa_journal_change));
+	s->journal_empty = !err;
+	return err;
+}
+
+/* Empties the journal of the tick that wrote exactly these keys. */
+static int forget_journal(struct fa_stream *s, const __u64 *seqs, size_t nrec,
+			  const struct flow_key *ckeys, size_t nchg)
+{
+	int err;
+
+	err = delete_all(s->jrec_fd, seqs, nrec, sizeof(*seqs));
+	if (!err)
+		err = delete_all(s->jchg_fd, ckeys, nchg, sizeof(*ckeys));
+	s->journal_empty = !err;
 	return err;
 }
 
@@ -305,7 +326,8 @@ static int empty_journal(struct fa_stream *s)
  * half a journal.
  */
 static int apply_changes(struct fa_stream *s, const struct flow_key *ckeys,
-			 const struct fa_journal_change *chg, size_t nchg)
+			 const struct fa_journal_change *chg, size_t nchg,
+			 const __u64 *seqs, size_t nrec)
 {
 	struct flow_key *del, *upk;
 	struct fa_cache_entry *upv;
@@ -335,7 +357,7 @@ static int apply_changes(struct fa_stream *s, const struct flow_key *ckeys,
 		err = write_run_state(s);
 	}
 	if (!err)
-		err = empty_journal(s);
+		err = forget_journal(s, seqs, nrec, ckeys, nchg);
 out:
 	free(del);
 	free(upk);
@@ -387,7 +409,7 @@ static int finish_committed(struct fa_stream *s, const struct fa_sink *sink,
 		if (replay)
 			s->stats.replayed += nrec;
 	}
-	err = apply_changes(s, ckeys, chg, nchg);
+	err = apply_changes(s, ckeys, chg, nchg, seqs, nrec);
 out:
 	free(seqs);
 	free(recs);
@@ -613,6 +635,9 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 	s->drain_other = false;	/* the table is empty now: the file has it */
 	before = s->rs;
 	s->stats.rows += nrows;
+	s->stats.last_table_flows = 0;
+	for (i = 0; i < nrows; i++)
+		s->stats.last_table_flows += rows[i].kind == FA_ROW_FLOW;
 	err = fa_cache_merge(s->cache, rows, nrows, collect, &recs);
 	if (!err)
 		err = fa_cache_expire(s->cache, now, collect, &recs);
@@ -646,6 +671,7 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 	s->rs.gen++;
 
 	/* 4. the journal; 5. the commit. */
+	s->journal_empty = false;
 	err = update_all(s->jrec_fd, seqs, recs.v, recs.n, sizeof(*seqs),
 			 sizeof(*recs.v));
 	if (!err)
@@ -675,7 +701,7 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 		}
 	}
 	/* 7. */
-	err = apply_changes(s, ckeys, chg, nchg);
+	err = apply_changes(s, ckeys, chg, nchg, seqs, recs.n);
 	if (!err) {
 		s->stats.ticks++;
 		s->stats.last_drain_ns = fa_mono_ns() - start;

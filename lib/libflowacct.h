@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 #include <linux/types.h>
 
@@ -43,6 +44,14 @@ void fa_addr_str(const struct flow_key *k, const __u8 *addr, char *buf, size_t l
 void fa_flow_key_str(const struct flow_key *k, char *buf, size_t len);
 bool fa_key_is_icmp(const struct flow_key *k);
 bool fa_key_has_ports(const struct flow_key *k);
+
+/*
+ * HOST, HOST:PORT, [IPV6]:PORT, [IPV6] or a bare IPv6 address (no port).
+ * An empty HOST (":PORT") is left empty. -EINVAL: malformed; -ERANGE: the
+ * port; -EDESTADDRREQ: no port and no @default_port (0), or no host.
+ */
+int fa_hostport_parse(const char *spec, char *host, size_t hostlen, __u16 *port,
+		      __u16 default_port);
 
 /* ---- time (names.c) ----------------------------------------------------- */
 
@@ -473,6 +482,7 @@ struct fa_sink {
 struct fa_stream_stats {
 	__u64 ticks;		/* drains committed */
 	__u64 rows;		/* rows drained */
+	__u64 last_table_flows;	/* flows the table held when last drained */
 	__u64 records[FA_END_LACK_OF_RESOURCES + 1];	/* by end reason */
 	__u64 sink_errors;
 	__u64 replayed;		/* records written again after a restart */
@@ -491,6 +501,7 @@ struct fa_stream {
 	__u32 epoch;		/* the table the programs write */
 	__u32 draining;		/* the table this tick drains */
 	bool drain_other;	/* the inactive table has rows to drain first */
+	bool journal_empty;	/* the pinned journal is known to hold nothing */
 	struct fa_stream_stats stats;
 };
 
@@ -525,6 +536,135 @@ int fa_stream_drain_other(struct fa_stream *s, __u64 now, bool flush,
  * direction with what left in records of flows no longer in the cache.
  */
 int fa_stream_snapshot(const struct fa_stream *s, struct fa_snapshot *snap);
+
+/* ---- IPFIX export (ipfix.c) ---------------------------------------------------- */
+
+/* The options records' domain: the flow domain with this bit set. */
+#define FA_IPFIX_OPTIONS_DOMAIN		0x80000000u
+#define FA_IPFIX_MAX_COLLECTORS		8
+#define FA_IPFIX_MIN_MESSAGE		256	/* holds any one template or record */
+#define FA_IPFIX_DEFAULT_MESSAGE	1400
+#define FA_IPFIX_DEFAULT_REFRESH_MS	60000
+#define FA_IPFIX_REFRESH_MESSAGES	100	/* templates again after this many */
+#define FA_IPFIX_INITIAL_TEMPLATES	3	/* copies before the first data */
+
+struct fa_ipfix_target {
+	char name[300];		/* as given */
+	char host[256];
+	__u16 port;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+};
+
+/* HOST, HOST:PORT, [IPV6]:PORT or a bare IPv6 address; the port defaults to
+ * 4739. -EINVAL: malformed; -ERANGE: the port. */
+int fa_ipfix_target_parse(const char *spec, struct fa_ipfix_target *t);
+/* -ENOENT: no such host; -EAGAIN: the resolver could not answer now. */
+int fa_ipfix_target_resolve(struct fa_ipfix_target *t);
+/* Stable per host and set of interfaces; never 0, top bit clear. */
+__u32 fa_ipfix_default_domain(const char *const *ifnames, size_t n);
+
+struct fa_ipfix_cfg {
+	__u32 domain;			/* of the flow records */
+	__u32 max_message;		/* bytes, header included */
+	__u64 refresh_ns;		/* templates and options again after */
+	__u32 refresh_messages;		/* templates again after this many */
+	__u16 active_timeout_s, idle_timeout_s;	/* told in the options */
+};
+
+struct fa_ipfix_stats {
+	__u64 messages;		/* sent, of every kind */
+	__u64 octets;
+	__u64 records;		/* flow records sent */
+	__u64 options_records;
+	__u64 template_sends;
+	__u64 send_errors;	/* messages the socket refused */
+	__u64 records_not_sent;	/* the flow records in those */
+	__u64 skipped;		/* records a killed daemon had sent already */
+	int last_error;
+};
+
+struct ipfix_state;
+
+struct fa_ipfix_collector {
+	struct fa_ipfix_target target;
+	int fd;
+	struct ipfix_state *st;		/* persisted: see ipfix.c */
+	__u64 templates_ns, options_ns;	/* last sent */
+	__u32 since_templates;		/* data messages since */
+	__u32 templates_due;		/* copies to send before data */
+	bool resend_templates;		/* after a send error */
+	struct fa_ipfix_stats stats;
+};
+
+struct fa_ipfix {
+	struct fa_ipfix_cfg cfg;
+	struct fa_ipfix_collector c[FA_IPFIX_MAX_COLLECTORS];
+	size_t n;
+	__u8 *buf;
+	size_t *order, order_cap;
+};
+
+struct fa_ipfix_iface {
+	__u32 ifindex;
+	const char *name;
+};
+
+int fa_ipfix_init(struct fa_ipfix *x, const struct fa_ipfix_cfg *cfg);
+/* A resolved target: its socket and its persisted numbering. */
+int fa_ipfix_add(struct fa_ipfix *x, const struct fa_ipfix_target *t);
+void fa_ipfix_free(struct fa_ipfix *x);
+/* Forgets the collectors' persisted numbering (a run that wants none). */
+void fa_ipfix_remove_state(struct fa_ipfix *x);
+/* One interface's records (sorted by seq) to every collector. Never fails
+ * and never blocks: what cannot be sent is counted in the stats. */
+void fa_ipfix_export(struct fa_ipfix *x, __u64 instance, const struct fa_record *recs,
+		     size_t n, __u64 wall_off);
+/* Templates and options records when due, or now with @force. */
+void fa_ipfix_refresh(struct fa_ipfix *x, const struct fa_ipfix_iface *ifs, size_t nifs,
+		      __u64 ignored_packets, bool force);
+
+/* ---- the metrics page (http.c, prom.c) ----------------------------------------- */
+
+struct fa_http;
+/* Fills *@body (malloc'd, freed by the server) for @url and sets *@type;
+ * non-zero: not found. */
+typedef int (*fa_http_page)(void *ctx, const char *url, char **body, size_t *len,
+			    const char **type);
+/* Listens on @host (empty: every address) and @port; answers from the
+ * caller's loop: poll fa_http_fd() and call fa_http_run(). */
+int fa_http_open(const char *host, __u16 port, fa_http_page page, void *ctx,
+		 struct fa_http **h);
+int fa_http_fd(const struct fa_http *h);
+void fa_http_run(struct fa_http *h);
+__u64 fa_http_requests(const struct fa_http *h);
+void fa_http_close(struct fa_http *h);
+
+/* Prometheus text format: a family's HELP and TYPE, then its samples;
+ * @labels is name, value, ..., NULL (or NULL for none). */
+void fa_prom_family(FILE *f, const char *name, const char *type, const char *help);
+void fa_prom_u64(FILE *f, const char *name, const char *const *labels, __u64 v);
+void fa_prom_f64(FILE *f, const char *name, const char *const *labels, double v);
+
+/* What the metrics page shows of one interface of a daemon. */
+struct fa_metrics_iface {
+	const char *iface;
+	int hook[FLOW_NR_DIRS];			/* enum fa_hook */
+	struct fa_hook_stats st[FLOW_NR_DIRS];
+	const struct fa_stream_stats *ss;
+	__u64 cache_flows, cache_size, table_size;
+};
+
+struct fa_metrics {
+	const struct fa_metrics_iface *ifs;
+	size_t nifs;
+	__u64 flips, flip_ns_total, flip_ns_max;
+	__u64 json_records;
+	const struct fa_ipfix *ipfix;		/* NULL: no export */
+};
+
+/* The daemon's metrics in Prometheus' text format. */
+void fa_print_metrics(FILE *f, const struct fa_metrics *m);
 
 /* ---- the control socket (ctl.c) ------------------------------------------------ */
 

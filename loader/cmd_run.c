@@ -4,9 +4,9 @@
  * (or adopts one that is), then every --interval flips the epoch of every
  * interface, waits one RCU grace period for all of them, drains the old
  * tables into its flow cache and writes the records that leave it, as JSON
- * lines, with nothing lost: see lib/daemon.c for why a kill at any moment
- * loses no count. One loop on a timerfd, a signalfd and the control socket;
- * nothing happens in a signal handler.
+ * lines and IPFIX, with nothing lost: see lib/daemon.c for why a kill at any
+ * moment loses no count. One loop on a timerfd, a signalfd, the control
+ * socket and the metrics server; nothing happens in a signal handler.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +23,12 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "ipfix.h"
+
+struct ipfix_specs {
+	const char *spec[FA_IPFIX_MAX_COLLECTORS];
+	size_t n;
+};
 
 struct run_opts {
 	__u64 interval_ms;
@@ -39,6 +45,13 @@ struct run_opts {
 	__u32 sample_rate;
 	int sample_mode;
 	__u32 snaplen;
+	/* Exports */
+	struct ipfix_specs ipfix;
+	__u32 ipfix_domain;		/* 0: derived */
+	__u32 ipfix_max_message;
+	__u64 ipfix_refresh_ms;
+	const char *metrics;
+	const char *metrics_file;
 };
 
 static const struct run_opts defaults_run = {
@@ -47,11 +60,37 @@ static const struct run_opts defaults_run = {
 	.active_ms = FA_DEFAULT_ACTIVE_MS,
 	.quiet_ms = FA_DEFAULT_QUIET_MS,
 	.cache_size = FA_DEFAULT_CACHE_SIZE,
-	.json = "-",
 	.ingress = -1,
 	.shared = -1,
 	.snaplen = FLOW_DEFAULT_SNAPLEN,
+	.ipfix_max_message = FA_IPFIX_DEFAULT_MESSAGE,
+	.ipfix_refresh_ms = FA_IPFIX_DEFAULT_REFRESH_MS,
 };
+
+/* --ipfix, once per collector: checked here, resolved before attaching. */
+static int parse_ipfix(const char *arg, void *field, char *why, size_t len)
+{
+	struct ipfix_specs *specs = field;
+	struct fa_ipfix_target t;
+	int err;
+
+	if (specs->n == FA_IPFIX_MAX_COLLECTORS) {
+		snprintf(why, len, "at most %d collectors", FA_IPFIX_MAX_COLLECTORS);
+		return -EINVAL;
+	}
+	err = fa_ipfix_target_parse(arg, &t);
+	if (err == -ERANGE) {
+		snprintf(why, len, "the port must be 1 to 65535");
+		return -EINVAL;
+	}
+	if (err) {
+		snprintf(why, len, "give HOST, HOST:PORT or [IPV6]:PORT (the port defaults to %d)",
+			 IPFIX_PORT);
+		return -EINVAL;
+	}
+	specs->spec[specs->n++] = arg;
+	return 0;
+}
 
 static const struct opt run_options[] = {
 	OPTION("interval", 0, OPT_SECONDS, struct run_opts, interval_ms, "SEC",
@@ -70,7 +109,23 @@ static const struct opt run_options[] = {
 	       "flows the cache holds per interface; past it the least recent leave",
 	       .min = 1, .max = 1u << 26),
 	OPTION("json", 0, OPT_STRING, struct run_opts, json, "FILE",
-	       "write records as JSON lines to FILE ('-': standard output); SIGHUP reopens it"),
+	       "write records as JSON lines to FILE ('-': standard output, the default without --ipfix); SIGHUP reopens it"),
+	OPTION("ipfix", 0, OPT_FUNC, struct run_opts, ipfix, "HOST[:PORT]",
+	       "export records as IPFIX over UDP to a collector (again for more)",
+	       .parse = parse_ipfix),
+	OPTION("ipfix-domain", 0, OPT_UINT, struct run_opts, ipfix_domain, "N",
+	       "IPFIX observation domain of the flow records (default: from the host and the interfaces)",
+	       .min = 1, .max = FA_IPFIX_OPTIONS_DOMAIN - 1),
+	OPTION("ipfix-max-message", 0, OPT_UINT, struct run_opts, ipfix_max_message, "BYTES",
+	       "largest IPFIX message (one UDP datagram)",
+	       .min = FA_IPFIX_MIN_MESSAGE, .max = 65527),
+	OPTION("ipfix-template-refresh", 0, OPT_SECONDS, struct run_opts, ipfix_refresh_ms, "SEC",
+	       "send the IPFIX templates and options again every SEC (and every 100 messages)",
+	       .min = 100, .max = 86400ull * 1000),
+	OPTION("metrics", 0, OPT_STRING, struct run_opts, metrics, "ADDR:PORT",
+	       "serve Prometheus metrics at http://ADDR:PORT/metrics (':PORT': every address)"),
+	OPTION("metrics-file", 0, OPT_STRING, struct run_opts, metrics_file, "PATH.prom",
+	       "write the metrics to PATH.prom every interval (node_exporter's textfile collector)"),
 	OPTION("ingress", 0, OPT_ENUM, struct run_opts, ingress, NULL,
 	       "attach: the ingress hook", .values = ingress_hooks),
 	OPTION("mode", 0, OPT_ENUM, struct run_opts, xdp_mode, NULL,
@@ -96,6 +151,7 @@ struct owned {
 	struct fa_stream s;
 	bool open;
 	bool ours;			/* attached by a `run`: detached on exit */
+	bool keep_state;		/* the last drain failed: for the next run */
 };
 
 struct daemon {
@@ -104,8 +160,14 @@ struct daemon {
 	size_t n;
 	struct fa_sync sync;
 	int sfd, tfd, lfd;
-	int json_fd;
+	int json_fd;			/* -1: no JSON */
+	const char *json_path;
 	__u64 json_lines;
+	struct fa_ipfix ipfix;
+	__u64 ipfix_logged_errors[FA_IPFIX_MAX_COLLECTORS];
+	__u64 ipfix_log_ns;
+	struct fa_http *http;
+	__u64 metrics_log_ns;
 	__u64 flips, flip_ns_total, flip_ns_max;
 	__u64 last_sink_error_ns;
 	struct fa_sink sink;
@@ -125,11 +187,13 @@ static int open_json(struct daemon *d)
 	char last;
 	int fd;
 
-	if (!strcmp(d->o->json, "-")) {
+	if (!d->json_path)
+		return 0;
+	if (!strcmp(d->json_path, "-")) {
 		d->json_fd = STDOUT_FILENO;
 		return 0;
 	}
-	fd = open(d->o->json, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	fd = open(d->json_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -errno;
 	if (pread(fd, &last, 1, lseek(fd, 0, SEEK_END) - 1) == 1 && last != '\n' &&
@@ -162,7 +226,8 @@ static int write_all(int fd, const char *p, size_t len)
 /*
  * Records as JSON lines, written to the kernel (one write for the batch)
  * before the stream may clear what they came from: a killed daemon loses
- * nothing it wrote.
+ * nothing it wrote. Then as IPFIX, which never fails the tick: a collector
+ * that is down must not hold records back (its losses are counted).
  */
 static int write_records(void *ctx, const struct fa_stream *s,
 			 const struct fa_record *recs, size_t n, __u64 wall_off)
@@ -174,21 +239,26 @@ static int write_records(void *ctx, const struct fa_stream *s,
 	FILE *f;
 	int err;
 
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return -ENOMEM;
-	out_init(&o, f, true);
-	for (i = 0; i < n; i++) {
-		json_init(&o.j, f);
-		fa_print_record(&o, &recs[i], s->ifname, s->rs.instance, wall_off);
-		json_end_line(&o.j);
-	}
-	fclose(f);
-	err = write_all(d->json_fd, buf, len);
-	free(buf);
-	if (!err)
+	if (d->json_fd >= 0) {
+		f = open_memstream(&buf, &len);
+		if (!f)
+			return -ENOMEM;
+		out_init(&o, f, true);
+		for (i = 0; i < n; i++) {
+			json_init(&o.j, f);
+			fa_print_record(&o, &recs[i], s->ifname, s->rs.instance, wall_off);
+			json_end_line(&o.j);
+		}
+		fclose(f);
+		err = write_all(d->json_fd, buf, len);
+		free(buf);
+		if (err)
+			return err;
 		d->json_lines += n;
-	return err;
+	}
+	if (d->ipfix.n)
+		fa_ipfix_export(&d->ipfix, s->rs.instance, recs, n, wall_off);
+	return 0;
 }
 
 static void write_counters(struct daemon *d, struct owned *w)
@@ -200,7 +270,7 @@ static void write_counters(struct daemon *d, struct owned *w)
 	FILE *f;
 	int dir;
 
-	if (fa_stats_read(w->s.p.fd[FA_PIN_STATS], st))
+	if (d->json_fd < 0 || fa_stats_read(w->s.p.fd[FA_PIN_STATS], st))
 		return;
 	for (dir = 0; dir < FLOW_NR_DIRS; dir++)
 		st[dir].present = true;
@@ -225,8 +295,230 @@ static void sink_trouble(struct daemon *d, const char *ifname, int err)
 		return;
 	d->last_sink_error_ns = now;
 	pr_note("can't write the records of '%s' to %s: %s; they wait in the journal",
-		ifname, strcmp(d->o->json, "-") ? d->o->json : "standard output",
+		ifname, strcmp(d->json_path, "-") ? d->json_path : "standard output",
 		strerror(-err));
+}
+
+/* ---- exports ------------------------------------------------------------------ */
+
+/* The collectors, resolved, with their sockets: before anything is attached,
+ * so that a bad --ipfix leaves nothing behind. */
+static int open_ipfix(struct daemon *d, int argc, char **argv)
+{
+	const struct run_opts *o = d->o;
+	struct fa_ipfix_cfg cfg = {
+		.domain = o->ipfix_domain ? o->ipfix_domain :
+			  fa_ipfix_default_domain((const char *const *)argv, argc),
+		.max_message = o->ipfix_max_message,
+		.refresh_ns = o->ipfix_refresh_ms * 1000000ull,
+		.refresh_messages = FA_IPFIX_REFRESH_MESSAGES,
+		.active_timeout_s = o->active_ms / 1000 > 65535 ? 65535 : o->active_ms / 1000,
+		.idle_timeout_s = o->idle_ms / 1000 > 65535 ? 65535 : o->idle_ms / 1000,
+	};
+	struct fa_ipfix_target t;
+	size_t i;
+	int err;
+
+	if (!o->ipfix.n)
+		return 0;
+	err = fa_ipfix_init(&d->ipfix, &cfg);
+	if (err) {
+		pr_err("can't start the IPFIX export: %s", strerror(-err));
+		return err;
+	}
+	for (i = 0; i < o->ipfix.n; i++) {
+		fa_ipfix_target_parse(o->ipfix.spec[i], &t);	/* checked already */
+		err = fa_ipfix_target_resolve(&t);
+		if (err == -ENOENT || err == -EAGAIN) {
+			pr_err("--ipfix '%s': can't resolve '%s'%s", t.name, t.host,
+			       err == -EAGAIN ? " (no answer from the resolver)" : "");
+			return err;
+		}
+		if (err) {
+			pr_err("--ipfix '%s': can't resolve '%s': %s", t.name, t.host,
+			       strerror(-err));
+			return err;
+		}
+		err = fa_ipfix_add(&d->ipfix, &t);
+		if (err == -EMSGSIZE) {
+			pr_err("--ipfix '%s': --ipfix-max-message %u does not fit in one UDP datagram over IPv4 (at most 65507)",
+			       t.name, cfg.max_message);
+			return err;
+		}
+		if (err) {
+			pr_err("--ipfix '%s': %s", t.name, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Each collector's troubles are said at most once a minute. */
+static void ipfix_trouble(struct daemon *d)
+{
+	__u64 now = fa_mono_ns();
+	size_t i;
+
+	if (d->ipfix_log_ns && now - d->ipfix_log_ns < 60000000000ull)
+		return;
+	for (i = 0; i < d->ipfix.n; i++) {
+		const struct fa_ipfix_collector *c = &d->ipfix.c[i];
+		__u64 n = c->stats.send_errors - d->ipfix_logged_errors[i];
+
+		if (!n)
+			continue;
+		pr_note("IPFIX to '%s': %llu message%s not sent (%s); %llu flow records lost to it so far",
+			c->target.name, (unsigned long long)n, n > 1 ? "s" : "",
+			strerror(c->stats.last_error),
+			(unsigned long long)c->stats.records_not_sent);
+		d->ipfix_logged_errors[i] = c->stats.send_errors;
+		d->ipfix_log_ns = now;
+	}
+}
+
+/* Templates and options when due, with the packets not accounted so far. */
+static void ipfix_refresh(struct daemon *d, bool force)
+{
+	struct fa_ipfix_iface ifs[64];
+	struct fa_hook_stats st[FLOW_NR_DIRS];
+	__u64 ignored = 0;
+	size_t i, n = 0;
+	int dir, c;
+
+	if (!d->ipfix.n)
+		return;
+	for (i = 0; i < d->n && n < ARRAY_SIZE(ifs); i++) {
+		struct owned *w = &d->ifs[i];
+
+		if (!w->open)
+			continue;
+		ifs[n].ifindex = w->s.p.state.ifindex;
+		ifs[n++].name = w->s.ifname;
+		if (fa_stats_read(w->s.p.fd[FA_PIN_STATS], st))
+			continue;
+		for (dir = 0; dir < FLOW_NR_DIRS; dir++)
+			for (c = 0; c < FLOW_NR_COUNTERS; c++)
+				if (fa_counter_kind(c) == FLOW_CK_REASON)
+					ignored += st[dir].c[c];
+	}
+	fa_ipfix_refresh(&d->ipfix, ifs, n, ignored, force);
+	ipfix_trouble(d);
+}
+
+static void metrics_write(struct daemon *d, FILE *f)
+{
+	struct fa_metrics_iface *mi = calloc(d->n ? d->n : 1, sizeof(*mi));
+	struct fa_metrics m = {
+		.ifs = mi, .flips = d->flips, .flip_ns_total = d->flip_ns_total,
+		.flip_ns_max = d->flip_ns_max, .json_records = d->json_lines,
+		.ipfix = d->ipfix.n ? &d->ipfix : NULL,
+	};
+	size_t i;
+
+	if (!mi)
+		return;
+	for (i = 0; i < d->n; i++) {
+		struct owned *w = &d->ifs[i];
+
+		if (!w->open)
+			continue;
+		mi[m.nifs].iface = w->s.ifname;
+		fa_state_hooks(&w->s.p.state, mi[m.nifs].hook);
+		if (fa_stats_read(w->s.p.fd[FA_PIN_STATS], mi[m.nifs].st))
+			continue;
+		mi[m.nifs].ss = &w->s.stats;
+		mi[m.nifs].cache_flows = fa_cache_count(w->s.cache);
+		mi[m.nifs].cache_size = d->o->cache_size;
+		mi[m.nifs].table_size = w->s.p.state.max_flows;
+		m.nifs++;
+	}
+	fa_print_metrics(f, &m);
+	free(mi);
+}
+
+static int metrics_page(void *ctx, const char *url, char **body, size_t *len,
+			const char **type)
+{
+	FILE *f;
+
+	if (strcmp(url, "/metrics"))
+		return -ENOENT;
+	f = open_memstream(body, len);
+	if (!f)
+		return -ENOMEM;
+	metrics_write(ctx, f);
+	if (fclose(f))
+		return -ENOMEM;
+	*type = "text/plain; version=0.0.4; charset=utf-8";
+	return 0;
+}
+
+/* For node_exporter's textfile collector: a whole file or none, never half
+ * of one, so a temporary file in the same directory renamed over it. */
+static int metrics_file_write(struct daemon *d)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+	int err = 0;
+
+	if (!d->o->metrics_file)
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", d->o->metrics_file, (int)getpid());
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	metrics_write(d, f);
+	if (fflush(f) || fsync(fileno(f)))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, d->o->metrics_file))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+static int open_metrics(struct daemon *d)
+{
+	const char *spec = d->o->metrics, *file = d->o->metrics_file;
+	char host[256];
+	__u16 port;
+	size_t n;
+	int err;
+
+	if (file) {
+		n = strlen(file);
+		if (n < 6 || strcmp(file + n - 5, ".prom")) {
+			pr_err("--metrics-file '%s': the name must end in .prom (node_exporter reads only those)",
+			       file);
+			return -EINVAL;
+		}
+		err = metrics_file_write(d);
+		if (err) {
+			pr_err("--metrics-file '%s': %s", file, strerror(-err));
+			return err;
+		}
+	}
+	if (!spec)
+		return 0;
+	err = fa_hostport_parse(spec, host, sizeof(host), &port, 0);
+	if (err == -ERANGE) {
+		pr_err("--metrics '%s': the port must be 1 to 65535", spec);
+		return err;
+	}
+	if (err) {
+		pr_err("--metrics '%s': give ADDR:PORT, [IPV6]:PORT or :PORT (every address)", spec);
+		return -EINVAL;
+	}
+	err = fa_http_open(host, port, metrics_page, d, &d->http);
+	if (err == -ENOENT)
+		pr_err("--metrics '%s': can't resolve '%s'", spec, host);
+	else if (err == -EADDRINUSE)
+		pr_err("--metrics '%s': the port is in use", spec);
+	else if (err)
+		pr_err("--metrics '%s': can't listen: %s", spec, strerror(-err));
+	return err;
 }
 
 /* ---- interfaces --------------------------------------------------------------- */
@@ -389,6 +681,11 @@ static void tick(struct daemon *d, bool flush)
 		w->open = false;
 		if (open_stream(d, w))
 			d->stop = true;
+	}	ipfix_refresh(d, false);
+	err = metrics_file_write(d);
+	if (err && fa_mono_ns() - d->metrics_log_ns >= 60000000000ull) {
+		d->metrics_log_ns = fa_mono_ns();
+		pr_note("can't write %s: %s", d->o->metrics_file, strerror(-err));
 	}
 }
 
@@ -621,7 +918,7 @@ static void on_signal(struct daemon *d)
 			/* Log rotation: the file was moved away; write a new one. */
 			err = open_json(d);
 			if (err)
-				pr_note("can't reopen %s: %s", d->o->json, strerror(-err));
+				pr_note("can't reopen %s: %s", d->json_path, strerror(-err));
 		} else {
 			d->stop = true;
 		}
@@ -630,15 +927,18 @@ static void on_signal(struct daemon *d)
 
 static void loop(struct daemon *d)
 {
-	struct pollfd p[3] = {
+	struct pollfd p[4] = {
 		{ .fd = d->sfd, .events = POLLIN },
 		{ .fd = d->tfd, .events = POLLIN },
 		{ .fd = d->lfd, .events = POLLIN },
+		{ .fd = d->http ? fa_http_fd(d->http) : -1, .events = POLLIN },
 	};
 	__u64 expirations;
 
 	while (!d->stop) {
-		if (poll(p, 3, -1) < 0) {
+		/* MHD's connection timeouts are checked on each of its runs, and
+		 * the timer runs us at least every interval. */
+		if (poll(p, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			pr_note("poll: %s", strerror(errno));
@@ -652,6 +952,8 @@ static void loop(struct daemon *d)
 			tick(d, false);
 		if (p[2].revents)
 			serve(d);
+		if (d->http)
+			fa_http_run(d->http);
 	}
 }
 
@@ -690,15 +992,63 @@ static void shutdown_all(struct daemon *d)
 			err = fa_stream_drain_other(&w->s, now, true, &d->sink);
 		else
 			err = fa_stream_drain(&w->s, now, true, &d->sink);
+		w->keep_state = err != 0;
 		if (err)
 			pr_note("'%s': the last drain failed (%s): what it had is kept for the next run",
 				w->name, strerror(-err));
 		write_counters(d, w);
-		if (w->ours && !err)
+	}
+	/* The final totals, to every collector, while the state is open. */
+	ipfix_refresh(d, true);
+	metrics_file_write(d);
+	for (i = 0; i < d->ipfix.n; i++) {
+		const struct fa_ipfix_stats *st = &d->ipfix.c[i].stats;
+
+		char skipped[96] = "";
+
+		if (st->skipped)
+			snprintf(skipped, sizeof(skipped),
+				 "; %llu records a killed daemon had sent were not sent again",
+				 (unsigned long long)st->skipped);
+		pr_note("IPFIX to '%s': %llu flow records in %llu messages, %llu send errors (%llu records not sent)%s",
+			d->ipfix.c[i].target.name, (unsigned long long)st->records,
+			(unsigned long long)st->messages,
+			(unsigned long long)st->send_errors,
+			(unsigned long long)st->records_not_sent, skipped);
+	}
+	for (i = 0; i < d->n; i++) {
+		struct owned *w = &d->ifs[i];
+
+		if (!w->open || w->keep_state)
+			continue;
+		if (w->ours)
 			fa_detach(w->dirname, &w->s.p.state, w->s.p.state.ifindex);
-		else if (!err)
+		else
 			fa_stream_unpin(&w->s, true);
 	}
+}
+
+/* "running on ...": where everything goes, once. */
+static void describe(struct daemon *d, int argc)
+{
+	char to[1024] = "";
+	size_t i, n = 0;
+
+	if (d->json_path)
+		n += snprintf(to + n, sizeof(to) - n, "; records to %s",
+			      strcmp(d->json_path, "-") ? d->json_path : "standard output");
+	for (i = 0; i < d->ipfix.n && n < sizeof(to); i++)
+		n += snprintf(to + n, sizeof(to) - n, "%s%s", i ? ", " : "; IPFIX to ",
+			      d->ipfix.c[i].target.name);
+	if (d->ipfix.n && n < sizeof(to))
+		n += snprintf(to + n, sizeof(to) - n, " (domain %u)", d->ipfix.cfg.domain);
+	if (d->o->metrics && n < sizeof(to))
+		n += snprintf(to + n, sizeof(to) - n, "; metrics at http://%s/metrics",
+			      d->o->metrics);
+	if (d->o->metrics_file && n < sizeof(to))
+		snprintf(to + n, sizeof(to) - n, "; metrics to %s", d->o->metrics_file);
+	pr_note("running on %d interface%s, a flip every %.3g s%s", argc,
+		argc > 1 ? "s" : "", d->o->interval_ms / 1000.0, to);
 }
 
 static int do_run(void *opts, int argc, char **argv)
@@ -717,12 +1067,18 @@ static int do_run(void *opts, int argc, char **argv)
 		d.ifs[i].lock.fd = -1;
 		snprintf(d.ifs[i].name, sizeof(d.ifs[i].name), "%s", argv[i]);
 	}
+	/* JSON to standard output unless asked elsewhere, or exporting. */
+	d.json_path = d.o->json ? d.o->json : d.o->ipfix.n ? NULL : "-";
 	err = open_json(&d);
 	if (err) {
-		pr_err("can't open '%s' for the records: %s", d.o->json, strerror(-err));
+		pr_err("can't open '%s' for the records: %s", d.json_path, strerror(-err));
 		goto out;
 	}
-	err = setup(&d);
+	err = open_ipfix(&d, argc, argv);
+	if (!err)
+		err = open_metrics(&d);
+	if (!err)
+		err = setup(&d);
 	for (i = 0; !err && i < (size_t)argc; i++) {
 		d.n = i + 1;
 		err = take_iface(&d, &d.ifs[i]);
@@ -731,9 +1087,8 @@ static int do_run(void *opts, int argc, char **argv)
 	}
 	if (err)
 		goto out_release;
-	pr_note("running on %d interface%s, a flip every %.3g s; records to %s",
-		argc, argc > 1 ? "s" : "", d.o->interval_ms / 1000.0,
-		strcmp(d.o->json, "-") ? d.o->json : "standard output");
+	describe(&d, argc);
+	ipfix_refresh(&d, true);
 	loop(&d);
 	shutdown_all(&d);
 out_release:
@@ -757,6 +1112,8 @@ out:
 	fa_sync_close(&d.sync);
 	if (d.json_fd > STDOUT_FILENO)
 		close(d.json_fd);
+	fa_http_close(d.http);
+	fa_ipfix_free(&d.ipfix);
 	free(d.ifs);
 	return err;
 }

@@ -62,6 +62,9 @@ netns_cleanup() {
 		grep -qs '^State:[[:space:]]*[^ZX]' /proc/"${p%.sock}"/status ||
 			rm -f /run/flowacct/run-"$p"
 	done
+	for p in "${IPFIX_DOMAINS[@]}"; do
+		rm -f /run/flowacct/ipfix-"$(printf %08x "$p")"-*.state
+	done
 	rmdir /sys/fs/bpf/flowacct /run/flowacct 2>/dev/null
 	[ -n "${SCRATCH:-}" ] && rm -rf "$SCRATCH"
 	exit $rc
@@ -131,8 +134,10 @@ netns_pair() {
 CAPTURES=()
 capture_start() {
 	local ns=$1 dev=$2 dir=$3 file=$4 i
+	# --immediate-mode: each packet is handed over as it comes, so none
+	# waits in a ring block that is not yet full when the capture stops.
 	nsenter --net=/run/netns/"$ns" tcpdump -i "$dev" -Q "$dir" -U -n -s 128 \
-		-B 65536 -w "$file" 2>"$file.log" &
+		-B 65536 --immediate-mode -w "$file" 2>"$file.log" &
 	CAPTURES+=($!)
 	CAPTURE_FILES+=("$file")
 	for i in $(seq 50); do
@@ -155,4 +160,117 @@ capture_stop() {
 			fail "tcpdump lost packets: $(cat "$f.log")"
 	done
 	CAPTURE_FILES=()
+}
+
+# ---- flowacct run under test -------------------------------------------------
+
+# run_start NS ARGS...: starts `flowacct run` in NS's namespace, records
+# appended to $SCRATCH/rec.json, messages to $SCRATCH/run.log (and to a log
+# of this start alone); returns once it runs.
+RUN_PID=
+RUN_STARTS=0
+IPFIX_DOMAINS=()
+run_start() {
+	local ns=$1 i log
+	shift
+	RUN_STARTS=$((RUN_STARTS + 1))
+	log=$SCRATCH/run.$RUN_STARTS.log
+	nsenter --net=/run/netns/"$ns" "$(realpath "$FLOWACCT")" run "$@" --json "$SCRATCH/rec.json" \
+		2>"$log" &
+	RUN_PID=$!
+	for i in $(seq 200); do
+		if grep -q "running on" "$log" 2>/dev/null; then
+			cat "$log" >>"$SCRATCH/run.log"
+			# Its IPFIX numbering, kept under /run: for netns_cleanup.
+			IPFIX_DOMAINS+=($(sed -n 's/.*(domain \([0-9]*\)).*/\1/p' "$log"))
+			return 0
+		fi
+		if ! kill -0 $RUN_PID 2>/dev/null; then
+			local rc=0
+			wait $RUN_PID || rc=$?
+			fail "run exited $rc: $(cat "$log")"
+		fi
+		sleep 0.05
+	done
+	fail "run did not start: $(cat "$log")"
+}
+
+# run_stop [SIGNAL]: stops it; it must exit 0 on SIGTERM.
+run_stop() {
+	local rc=0
+	kill -"${1:-TERM}" $RUN_PID
+	wait $RUN_PID || rc=$?
+	[ "${1:-TERM}" != TERM ] || [ $rc = 0 ] ||
+		fail "run exited $rc on SIGTERM: $(tail -5 "$SCRATCH/run.log")"
+	RUN_PID=
+}
+
+# Neighbours resolved before the raw sender starts: a datagram sent while
+# ARP is pending may be dropped before any hook sees it.
+warm_up() {
+	# -w: keep asking until one answer (a link just up may miss the first)
+	$INA ping -q -c 1 -w 5 192.0.2.2 >/dev/null
+	$INA ping -q -6 -c 1 -w 5 2001:db8::2 >/dev/null
+}
+
+# After a daemon that attached stops: nothing of ours on the interface.
+assert_nothing_left() {
+	local ns=$1 dev=$2
+	ip netns exec "$ns" tc filter show dev "$dev" ingress | grep -q flowacct &&
+		fail "a flowacct filter is left on $dev ingress"
+	ip netns exec "$ns" tc filter show dev "$dev" egress | grep -q flowacct &&
+		fail "a flowacct filter is left on $dev egress"
+	[ ! -e "$(pin_dir "$ns" "$dev")" ] || fail "pins left behind"
+	return 0
+}
+
+# records_where FILE PYTHON-EXPR: the records (dicts r) for which EXPR holds.
+records_where() {
+	python3 - "$1" "$2" <<-'EOF'
+	import json, sys
+	for line in open(sys.argv[1]):
+	    r = json.loads(line)
+	    if r.get("type") == "flow" and eval(sys.argv[2], {"r": r}):
+	        print(json.dumps(r))
+	EOF
+}
+
+# crash_at SYSCALL WHEN NTH RUN-ARGS...: `flowacct run $VA RUN-ARGS` in $NSA
+# under strace, held at its NTH call of SYSCALL (WHEN: delay_enter, before
+# the call; delay_exit, after it returned) and killed -9 there. Records go
+# to $SCRATCH/rec.json, as with run_start.
+crash_at() {
+	local sys=$1 when=$2 nth=$3 pid i log=$SCRATCH/strace.$1.$2.log
+	shift 3
+	nsenter --net=/run/netns/"$NSA" strace -f -qq -o /dev/null -e trace="$sys" \
+		-e inject="$sys":"$when"=8000000:when="$nth" \
+		"$(realpath "$FLOWACCT")" run "$VA" "$@" --json "$SCRATCH/rec.json" \
+		2>"$log" &
+	local tracer=$!
+	for i in $(seq 100); do
+		pid=$(fa_daemon_pid)
+		[ -n "$pid" ] && grep -q "running on" "$log" && break
+		sleep 0.05
+	done
+	[ -n "$pid" ] || fail "the daemon under strace did not start: $(cat "$log")"
+	# Held there: long enough for a tick to be under way.
+	sleep 1.5
+	kill -9 "$pid"
+	# strace would sit out its delay before it notices.
+	kill -9 $tracer 2>/dev/null || true
+	wait $tracer 2>/dev/null || true
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.02
+	done
+	echo "killed at call $nth of $sys ($when)"
+}
+
+# The pid of the daemon that holds $VA's lock, from the lock file (asking
+# the daemon itself would wait for one that strace holds).
+fa_daemon_pid() {
+	local f
+	f=/run/flowacct/$(basename "$(pin_dir "$NSA" "$VA")").lock
+	[ -s "$f" ] && cut -d' ' -f1 "$f"
+	return 0
 }

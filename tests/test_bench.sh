@@ -9,7 +9,7 @@ ALL_TESTS="test_bench_quick"
 # rows FILE HEADING: the table rows of the section that starts at HEADING.
 rows() {
 	awk -v h="$2" 'index($0, h) == 1 { on = 1; next } on && /^#/ { exit }
-		on && /^\| / && !/^\| (---|hook |workload |table |command |configuration |accountant |function |wait |map |step |records )/' "$1"
+		on && /^\| / && !/^\| (---|hook |workload |table |command |configuration |accountant |function |wait |map |step |records |to |exporter )/' "$1"
 }
 
 test_bench_quick() {
@@ -27,7 +27,7 @@ test_bench_quick() {
 	awk -F'\t' '{ seen[$1 "/" $2 "/" $3]++ } END { for (k in seen) if (seen[k] != 3) exit 1 }' \
 		"$raw" || fail "a case did not run in every round"
 
-	for h in "## 1. " "## 2. " "## 3. " "## 4. " "## 5. " "## 6. "; do
+	for h in "## 1. " "## 2. " "## 3. " "## 4. " "## 5. " "## 6. " "## 7. "; do
 		grep "^$h" "$out" >/dev/null || fail "no section '$h' in the report"
 	done
 	[ "$(rows "$out" "#### Targets" | grep -cE '\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|')" = 6 ] ||
@@ -51,6 +51,10 @@ test_bench_quick() {
 		fail "the drain table does not have its 6 rows"
 	[ "$(rows "$out" "### Records" | grep -cE '\| [0-9.]+ \|')" = 4 ] ||
 		fail "the records tables do not have their 4 rows"
+	[ "$(rows "$out" "### Encoding and sending IPFIX" | grep -cE '\| [1-9][0-9]* \| [1-9][0-9]* \| [0-9.]+ \| [1-9][0-9]* \| 0 \|$')" = 2 ] ||
+		fail "the IPFIX encoding table does not have its 2 rows"
+	[ "$(rows "$out" "### The daemon against softflowd" | grep -cE '\| [1-9][0-9]* \| [0-9.]+ \| [0-9.]+ \|$')" = 2 ] ||
+		fail "the export comparison does not have its 2 rows with records"
 	sed -n '/^#### Targets/,/^$/p' "$out" | head -4
 	tail -1 "$out"
 }

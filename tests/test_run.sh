@@ -86,52 +86,6 @@ test_run_expiry_model() {
 
 # ---- a daemon under test ------------------------------------------------------
 
-# run_start NS ARGS...: starts `flowacct run` in NS's namespace, records
-# appended to $SCRATCH/rec.json, messages to $SCRATCH/run.log (and to a log
-# of this start alone); returns once it runs.
-RUN_PID=
-RUN_STARTS=0
-run_start() {
-	local ns=$1 i log
-	shift
-	RUN_STARTS=$((RUN_STARTS + 1))
-	log=$SCRATCH/run.$RUN_STARTS.log
-	nsenter --net=/run/netns/"$ns" "$FA" run "$@" --json "$SCRATCH/rec.json" \
-		2>"$log" &
-	RUN_PID=$!
-	for i in $(seq 200); do
-		if grep -q "running on" "$log" 2>/dev/null; then
-			cat "$log" >>"$SCRATCH/run.log"
-			return 0
-		fi
-		if ! kill -0 $RUN_PID 2>/dev/null; then
-			local rc=0
-			wait $RUN_PID || rc=$?
-			fail "run exited $rc: $(cat "$log")"
-		fi
-		sleep 0.05
-	done
-	fail "run did not start: $(cat "$log")"
-}
-
-# run_stop [SIGNAL]: stops it; it must exit 0 on SIGTERM.
-run_stop() {
-	local rc=0
-	kill -"${1:-TERM}" $RUN_PID
-	wait $RUN_PID || rc=$?
-	[ "${1:-TERM}" != TERM ] || [ $rc = 0 ] ||
-		fail "run exited $rc on SIGTERM: $(tail -5 "$SCRATCH/run.log")"
-	RUN_PID=
-}
-
-# Neighbours resolved before the raw sender starts: a datagram sent while
-# ARP is pending may be dropped before any hook sees it.
-warm_up() {
-	# -w: keep asking until one answer (a link just up may miss the first)
-	$INA ping -q -c 1 -w 5 192.0.2.2 >/dev/null
-	$INA ping -q -6 -c 1 -w 5 2001:db8::2 >/dev/null
-}
-
 # ---- lossless under a continuous drain, live ------------------------------------
 
 # A sender of known datagrams on each CPU at once, and iperf3, on $VA while
@@ -168,17 +122,6 @@ run_lossless() {
 	assert_nothing_left "$NSA" "$VA"
 }
 
-# After a daemon that attached stops: nothing of ours on the interface.
-assert_nothing_left() {
-	local ns=$1 dev=$2
-	ip netns exec "$ns" tc filter show dev "$dev" ingress | grep -q flowacct &&
-		fail "a flowacct filter is left on $dev ingress"
-	ip netns exec "$ns" tc filter show dev "$dev" egress | grep -q flowacct &&
-		fail "a flowacct filter is left on $dev egress"
-	[ ! -e "$(pin_dir "$ns" "$dev")" ] || fail "pins left behind"
-	return 0
-}
-
 test_run_lossless_percpu() { run_lossless percpu; }
 test_run_lossless_shared() { run_lossless shared; }
 
@@ -210,17 +153,6 @@ test_run_churn() {
 }
 
 # ---- each end reason, live ------------------------------------------------------
-
-# records_of FILE PYTHON-EXPR: the records (dicts r) for which EXPR holds.
-records_where() {
-	python3 - "$1" "$2" <<-'EOF'
-	import json, sys
-	for line in open(sys.argv[1]):
-	    r = json.loads(line)
-	    if r.get("type") == "flow" and eval(sys.argv[2], {"r": r}):
-	        print(json.dumps(r))
-	EOF
-}
 
 test_run_expiry_live() {
 	netns_pair
@@ -379,45 +311,14 @@ test_run_kill9() {
 
 # The two moments of a tick random kills rarely hit: after the commit but
 # before the records are written, and after they are written but before the
-# tick is finished. strace holds the daemon at the first write of records
-# (before it, or after it), and the test kills it there. The daemon started
-# next finishes the tick from the journal: the records come out, once if
-# the kill came before the write, twice (identical, same instance and
-# sequence number) if after; and nothing is lost either way.
+# tick is finished. The test kills the daemon at the first write of records
+# (before it, or after it; stderr takes two writes first, adopted and
+# running). The daemon started next finishes the tick from the journal: the
+# records come out, once if the kill came before the write, twice
+# (identical, same instance and sequence number) if after; and nothing is
+# lost either way.
 crash_at_write() {
-	local when=$1 pid i log=$SCRATCH/strace.$1.log
-	# stderr takes two writes (adopted, running); the records' first is the 3rd.
-	nsenter --net=/run/netns/"$NSA" strace -f -qq -o /dev/null -e trace=write \
-		-e inject=write:"$when"=8000000:when=3 \
-		"$FA" run "$VA" --interval 0.1 --active-timeout 0.2 --json "$SCRATCH/rec.json" \
-		2>"$log" &
-	local tracer=$!
-	for i in $(seq 100); do
-		pid=$(fa_daemon_pid)
-		[ -n "$pid" ] && grep -q "running on" "$log" && break
-		sleep 0.05
-	done
-	[ -n "$pid" ] || fail "the daemon under strace did not start: $(cat "$log")"
-	# Held at the write: long enough for a commit and a write to be under way.
-	sleep 1.5
-	kill -9 "$pid"
-	# strace would sit out its delay before it notices.
-	kill -9 $tracer 2>/dev/null || true
-	wait $tracer 2>/dev/null || true
-	for i in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.02
-	done
-	echo "killed at the first write of records ($when)"
-}
-
-# The pid of the daemon that holds $VA's lock, from the lock file (asking
-# the daemon itself would wait for one that strace holds).
-fa_daemon_pid() {
-	local f
-	f=/run/flowacct/$(basename "$(pin_dir "$NSA" "$VA")").lock
-	[ -s "$f" ] && cut -d' ' -f1 "$f"
-	return 0
+	crash_at write "$1" 3 --interval 0.1 --active-timeout 0.2
 }
 
 test_run_crash_points() {

@@ -8,6 +8,7 @@
  *   flowbench pcap FILE PACKETS FLOWS SNAPLEN   the mix as a capture
  *   flowbench xdp-attach noop|minimal IFACE   attach a reference XDP program
  *   flowbench flip | drain | records   what epochs and the daemon cost (epochs.c)
+ *   flowbench ipfix [--records N] [--to HOST:PORT]   the IPFIX exporter (export.c)
  *
  * pkt and mem print markdown for tests/bench/RESULTS.md.
  */
@@ -1304,6 +1305,7 @@ int main(int argc, char **argv)
 		{ "pkt", cmd_pkt }, { "mem", cmd_mem }, { "fill", cmd_fill },
 		{ "pcap", cmd_pcap }, { "xdp-attach", cmd_xdp_attach },
 		{ "flip", cmd_flip }, { "drain", cmd_drain }, { "records", cmd_records },
+		{ "ipfix", cmd_ipfix },
 	};
 	size_t i;
 
@@ -1312,6 +1314,6 @@ int main(int argc, char **argv)
 		for (i = 0; i < ARRAY_SIZE(cmds); i++)
 			if (!strcmp(argv[1], cmds[i].name))
 				return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "Usage: flowbench pkt|mem|fill|pcap|xdp-attach|flip|drain|records ...\n");
+	fprintf(stderr, "Usage: flowbench pkt|mem|fill|pcap|xdp-attach|flip|drain|records|ipfix ...\n");
 	return 1;
 }

@@ -59,5 +59,6 @@ int fill_table(int fd, __u32 n, __u32 ifindex);
 int cmd_flip(int argc, char **argv);
 int cmd_drain(int argc, char **argv);
 int cmd_records(int argc, char **argv);
+int cmd_ipfix(int argc, char **argv);
 
 #endif /* FLOWBENCH_H */

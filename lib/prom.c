@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Prometheus' text exposition format (version 0.0.4): a family's HELP and
+ * TYPE once, then its samples together, as the format asks.
+ */
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "libflowacct.h"
+
+static void escaped(FILE *f, const char *s, bool quote)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else if (*s == '"' && quote)
+			fputs("\\\"", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void fa_prom_family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s ", name);
+	escaped(f, help, false);
+	fprintf(f, "\n# TYPE %s %s\n", name, type);
+}
+
+static void name_and_labels(FILE *f, const char *name, const char *const *labels)
+{
+	const char *sep = "{";
+
+	fputs(name, f);
+	for (; labels && labels[0]; labels += 2) {
+		fprintf(f, "%s%s=\"", sep, labels[0]);
+		escaped(f, labels[1], true);
+		fputc('"', f);
+		sep = ",";
+	}
+	if (*sep == ',')
+		fputc('}', f);
+}
+
+void fa_prom_u64(FILE *f, const char *name, const char *const *labels, __u64 v)
+{
+	name_and_labels(f, name, labels);
+	fprintf(f, " %" PRIu64 "\n", (uint64_t)v);
+}
+
+void fa_prom_f64(FILE *f, const char *name, const char *const *labels, double v)
+{
+	name_and_labels(f, name, labels);
+	fprintf(f, " %.9g\n", v);
+}
+
+/* ---- flowacct's metrics ------------------------------------------------------- */
+
+/*
+ * A hook counter's family, and its "reason" label where the family has one.
+ * The reasons a seen packet was not accounted make one family, so that
+ * seen == accounted + sum(flowacct_packets_not_accounted_total) per hook.
+ */
+static const char *counter_family(int c, const char **reason)
+{
+	*reason = NULL;
+	switch (c) {
+	case FLOW_C_SEEN:		return "flowacct_packets_seen_total";
+	case FLOW_C_ACCOUNTED:		return "flowacct_packets_accounted_total";
+	case FLOW_C_ACCOUNTED_BYTES:	return "flowacct_accounted_bytes_total";
+	case FLOW_C_FRAGMENTS:		return "flowacct_fragments_total";
+	case FLOW_C_FRAG_ORPHANS:	return "flowacct_fragment_orphans_total";
+	case FLOW_C_OVERFLOW:		return "flowacct_overflow_packets_total";
+	case FLOW_C_GSO_FRAMES:		return "flowacct_gso_frames_total";
+	case FLOW_C_CUT_FRAMES:		return "flowacct_cut_frames_total";
+	case FLOW_C_SAMPLES:		return "flowacct_samples_total";
+	case FLOW_C_INSERT_FULL:	*reason = "full";
+					return "flowacct_insert_failures_total";
+	case FLOW_C_INSERT_NOMEM:	*reason = "nomem";
+					return "flowacct_insert_failures_total";
+	case FLOW_C_INSERT_OTHER:	*reason = "other";
+					return "flowacct_insert_failures_total";
+	case FLOW_C_SAMPLE_NO_READER:	*reason = "no_reader";
+					return "flowacct_samples_lost_total";
+	case FLOW_C_SAMPLE_FULL:	*reason = "full";
+					return "flowacct_samples_lost_total";
+	case FLOW_C_SAMPLE_OTHER:	*reason = "other";
+					return "flowacct_samples_lost_total";
+	}
+	*reason = fa_counter_name(c);
+	return "flowacct_packets_not_accounted_total";
+}
+
+static const struct {
+	const char *name;
+	const char *help;
+} hook_families[] = {
+	{ "flowacct_packets_seen_total", "Packets the hook saw (a GSO frame counts its segments)." },
+	{ "flowacct_packets_accounted_total", "Packets added to a flow or to an overflow row." },
+	{ "flowacct_accounted_bytes_total", "IP-layer bytes of the accounted packets." },
+	{ "flowacct_packets_not_accounted_total", "Seen packets not accounted, by reason; seen = accounted + the sum of these." },
+	{ "flowacct_overflow_packets_total", "Accounted packets that went to the overflow row (the table was full)." },
+	{ "flowacct_insert_failures_total", "Flows the table could not take, by the kernel's reason." },
+	{ "flowacct_fragments_total", "IP fragments accounted." },
+	{ "flowacct_fragment_orphans_total", "Non-first fragments whose first fragment was not seen." },
+	{ "flowacct_gso_frames_total", "GSO frames accounted as their segments." },
+	{ "flowacct_cut_frames_total", "Frames shorter than their IP length (cut by a snap length)." },
+	{ "flowacct_samples_total", "Packets sampled to the perf buffer." },
+	{ "flowacct_samples_lost_total", "Samples lost, by reason." },
+};
+
+static void hook_samples(FILE *f, const char *family, const struct fa_metrics *m)
+{
+	const char *labels[9], *fam, *reason;
+	size_t i;
+	int dir, c;
+
+	for (c = 0; c < FLOW_NR_COUNTERS; c++) {
+		fam = counter_family(c, &reason);
+		if (strcmp(fam, family))
+			continue;
+		for (i = 0; i < m->nifs; i++) {
+			const struct fa_metrics_iface *mi = &m->ifs[i];
+
+			for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+				labels[0] = "iface";
+				labels[1] = mi->iface;
+				labels[2] = "hook";
+				labels[3] = fa_hook_name(mi->hook[dir]);
+				labels[4] = "direction";
+				labels[5] = fa_direction_name(dir);
+				labels[6] = reason ? "reason" : NULL;
+				labels[7] = reason;
+				labels[8] = NULL;
+				fa_prom_u64(f, fam, labels, mi->st[dir].c[c]);
+			}
+		}
+	}
+}
+
+/* One sample per interface of a per-interface figure. */
+#define PER_IFACE(f, m, name, type, help, expr)				\
+	do {								\
+		fa_prom_family(f, name, type, help);			\
+		for (size_t _i = 0; _i < (m)->nifs; _i++) {		\
+			const struct fa_metrics_iface *mi = &(m)->ifs[_i]; \
+			const char *_l[] = { "iface", mi->iface, NULL }; \
+			fa_prom_u64(f, name, _l, (expr));		\
+		}							\
+	} while (0)
+
+static void iface_samples(FILE *f, const struct fa_metrics *m)
+{
+	size_t i;
+	int r;
+
+	PER_IFACE(f, m, "flowacct_table_flows", "gauge",
+		  "Flows an epoch's table held when it was last drained (its fill over one interval).",
+		  mi->ss->last_table_flows);
+	PER_IFACE(f, m, "flowacct_table_capacity_flows", "gauge",
+		  "Flows each epoch's table holds (--max-flows).", mi->table_size);
+	PER_IFACE(f, m, "flowacct_cache_flows", "gauge",
+		  "Flows in the daemon's flow cache.", mi->cache_flows);
+	PER_IFACE(f, m, "flowacct_cache_capacity_flows", "gauge",
+		  "Flows the cache holds (--cache-size).", mi->cache_size);
+	fa_prom_family(f, "flowacct_records_total", "counter",
+		       "Flow records that left the cache, by end reason (overflow rows included).");
+	for (i = 0; i < m->nifs; i++)
+		for (r = FA_END_IDLE; r <= FA_END_LACK_OF_RESOURCES; r++) {
+			const char *l[] = { "iface", m->ifs[i].iface, "end_reason",
+					    fa_end_reason_name(r), NULL };
+
+			fa_prom_u64(f, "flowacct_records_total", l, m->ifs[i].ss->records[r]);
+		}
+	fa_prom_family(f, "flowacct_drain_seconds", "summary",
+		       "Time a tick took per interface: drain, merge, expire, journal, records out.");
+	for (i = 0; i < m->nifs; i++) {
+		const char *l[] = { "iface", m->ifs[i].iface, NULL };
+
+		fa_prom_f64(f, "flowacct_drain_seconds_sum", l,
+			    m->ifs[i].ss->drain_ns_total / 1e9);
+		fa_prom_u64(f, "flowacct_drain_seconds_count", l, m->ifs[i].ss->ticks);
+	}
+}
+
+static void ipfix_samples(FILE *f, const struct fa_ipfix *x)
+{
+	static const struct {
+		const char *name, *help;
+		size_t off;
+	} fams[] = {
+#define IPFIX_FAMILY(name, field, help) \
+	{ "flowacct_ipfix_" name, help, offsetof(struct fa_ipfix_stats, field) }
+		IPFIX_FAMILY("messages_total", messages, "IPFIX messages sent, of every kind."),
+		IPFIX_FAMILY("sent_bytes_total", octets, "Bytes of the IPFIX messages sent."),
+		IPFIX_FAMILY("records_total", records, "Flow records sent."),
+		IPFIX_FAMILY("options_records_total", options_records, "Options records sent."),
+		IPFIX_FAMILY("send_errors_total", send_errors, "Messages the socket refused (collector down or unreachable, buffer full)."),
+		IPFIX_FAMILY("records_not_sent_total", records_not_sent, "Flow records in the messages the socket refused."),
+#undef IPFIX_FAMILY
+	};
+	size_t i, k;
+
+	for (k = 0; k < ARRAY_SIZE(fams); k++) {
+		fa_prom_family(f, fams[k].name, "counter", fams[k].help);
+		for (i = 0; i < x->n; i++) {
+			const char *l[] = { "collector", x->c[i].target.name, NULL };
+
+			fa_prom_u64(f, fams[k].name, l,
+				    *(const __u64 *)((const char *)&x->c[i].stats + fams[k].off));
+		}
+	}
+}
+
+void fa_print_metrics(FILE *f, const struct fa_metrics *m)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(hook_families); k++) {
+		fa_prom_family(f, hook_families[k].name, "counter", hook_families[k].help);
+		hook_samples(f, hook_families[k].name, m);
+	}
+	iface_samples(f, m);
+	fa_prom_family(f, "flowacct_flips_total", "counter", "Epoch flips (ticks) of the daemon.");
+	fa_prom_u64(f, "flowacct_flips_total", NULL, m->flips);
+	fa_prom_family(f, "flowacct_flip_wait_seconds", "summary",
+		       "The wait after a flip until no program can still write the old table (an RCU grace period).");
+	fa_prom_f64(f, "flowacct_flip_wait_seconds_sum", NULL, m->flip_ns_total / 1e9);
+	fa_prom_u64(f, "flowacct_flip_wait_seconds_count", NULL, m->flips);
+	fa_prom_family(f, "flowacct_flip_wait_max_seconds", "gauge",
+		       "The longest flip wait since the daemon started.");
+	fa_prom_f64(f, "flowacct_flip_wait_max_seconds", NULL, m->flip_ns_max / 1e9);
+	fa_prom_family(f, "flowacct_json_records_total", "counter",
+		       "Flow records written as JSON lines.");
+	fa_prom_u64(f, "flowacct_json_records_total", NULL, m->json_records);
+	if (m->ipfix)
+		ipfix_samples(f, m->ipfix);
+}
