@@ -232,15 +232,28 @@ int fa_state_map_read(int fd, struct fa_attach_state *st)
 }
 
 /* The attach record alone: what status needs. */
+/*
+ * The attach record of @dirname. Without one (an attach killed before it
+ * wrote it), what the directory's name says: the namespace and ifindex, so
+ * that the interface can still be named, and its pins removed.
+ */
 static int read_state(const char *dirname, struct fa_attach_state *st)
 {
+	unsigned long long ino;
 	char path[PATH_MAX];
+	unsigned int ifindex;
 	int fd, err;
 
 	fa_pin_path(path, sizeof(path), dirname, pin_names[FA_PIN_STATE]);
 	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		err = -errno;
+		if (sscanf(dirname, "net%llu-if%u", &ino, &ifindex) == 2) {
+			st->netns_ino = ino;
+			st->ifindex = ifindex;
+		}
+		return err;
+	}
 	err = check_pin(FA_PIN_STATE, fd);
 	if (!err)
 		err = fa_state_map_read(fd, st);
@@ -345,6 +358,15 @@ int fa_pins_list(struct fa_pin_entry **list, size_t *n)
  * (0, out->state names it) or was renamed (-EEXIST: the caller says which
  * name it has now). -ENOENT: none.
  */
+static bool pin_dir_exists(const char *dirname)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	fa_pin_path(path, sizeof(path), dirname, NULL);
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
 int fa_pins_find(const char *ifname, struct fa_pin_entry *out)
 {
 	struct fa_pin_entry *l;
@@ -360,7 +382,8 @@ int fa_pins_find(const char *ifname, struct fa_pin_entry *out)
 	if (!err) {
 		fa_ifid_dirname(&id, out->dirname, sizeof(out->dirname));
 		out->err = read_state(out->dirname, &out->state);
-		if (out->err != -ENOENT)
+		/* No record but the directory: an attach killed early. */
+		if (out->err != -ENOENT || pin_dir_exists(out->dirname))
 			return 0;
 	} else {
 		err = fa_netns_self(&id.netns_ino, &id.netns_cookie);

@@ -339,9 +339,12 @@ static void status_fill(struct fa_status *s, __u64 ino, __u64 cookie)
 
 	s->here = st->netns_ino == ino &&
 		  (!cookie || !st->netns_cookie || cookie == st->netns_cookie);
-	if (s->pin.err || !s->here)
+	if (!s->here)
 		return;
+	/* Named even without a record: detach it by that name. */
 	s->gone = fa_ifid_name(&id, s->ifname) != 0;
+	if (s->pin.err)
+		return;
 	if (!s->gone)
 		fa_attach_live(st, &s->live);
 	s->daemon = fa_lock_owner(s->pin.dirname, FA_LOCK_RUN);
