@@ -38,8 +38,11 @@
 #define TC_RUN_MAX	3500
 #define XDP_RUN_MAX	(16 * 4096)
 
+/* The program a replay runs: each ingress hook, or TC egress. */
+enum replay_hook { REPLAY_XDP, REPLAY_TC_EGRESS, REPLAY_TC_INGRESS };
+
 struct replay_opts {
-	int hook;		/* enum flow_direction */
+	int hook;		/* enum replay_hook */
 	int shared;
 	__u32 max_flows;
 	__u32 sample_rate;
@@ -50,11 +53,17 @@ struct replay_opts {
 };
 
 static const struct opt_value replay_hooks[] = {
-	{ "xdp", FLOW_DIR_INGRESS }, { "tc", FLOW_DIR_EGRESS }, { NULL, 0 },
+	{ "xdp", REPLAY_XDP }, { "tc-ingress", REPLAY_TC_INGRESS },
+	{ "tc-egress", REPLAY_TC_EGRESS }, { "tc", REPLAY_TC_EGRESS }, { NULL, 0 },
 };
 
+static int replay_dir(const struct replay_opts *o)
+{
+	return o->hook == REPLAY_TC_EGRESS ? FLOW_DIR_EGRESS : FLOW_DIR_INGRESS;
+}
+
 static const struct replay_opts defaults_replay = {
-	.hook = FLOW_DIR_INGRESS,
+	.hook = REPLAY_XDP,
 	.max_flows = FLOW_DEFAULT_MAX_FLOWS,
 	.snaplen = FLOW_DEFAULT_SNAPLEN,
 };
@@ -166,13 +175,12 @@ static int run_frame(int prog_fd, struct flowacct_bpf *skel,
 {
 	LIBBPF_OPTS(bpf_test_run_opts, topts);
 	__u32 run_len;
-	__u32 expect = o->hook == FLOW_DIR_INGRESS ? XDP_PASS :
-						     (__u32)TC_ACT_UNSPEC;
+	__u32 expect = o->hook == REPLAY_XDP ? XDP_PASS : (__u32)TC_ACT_UNSPEC;
 
 	int err;
 
 	run_len = test_run_pad(f->buf, f->cap_len);
-	if (o->hook == FLOW_DIR_EGRESS && run_len > TC_RUN_MAX)
+	if (o->hook != REPLAY_XDP && run_len > TC_RUN_MAX)
 		run_len = TC_RUN_MAX;
 
 	skel->bss->replay_frame.wire_len = f->wire_len;
@@ -210,13 +218,13 @@ static int do_replay(void *opts, int argc, char **argv)
 		.shared = o->shared,
 		.max_flows = o->max_flows,
 		.replay = true,
-		.progs = o->hook == FLOW_DIR_INGRESS ? FA_PROG_XDP : FA_PROG_TC_EGRESS,
+		.progs = o->hook == REPLAY_XDP ? FA_PROG_XDP :
+			 o->hook == REPLAY_TC_INGRESS ? FA_PROG_TC_INGRESS : FA_PROG_TC_EGRESS,
 	};
 	/* The kernel runs test frames on the loopback device, ifindex 1. */
 	struct fa_attach_state st = {
 		.ifindex = 1,
-		.ingress = o->hook == FLOW_DIR_INGRESS ? FA_INGRESS_XDP_NATIVE :
-							 FA_INGRESS_TC,
+		.ingress = o->hook == REPLAY_XDP ? FA_INGRESS_XDP_NATIVE : FA_INGRESS_TC,
 		.ifname = "lo",
 	};
 	struct flow_sample_config sample = {
@@ -268,8 +276,8 @@ static int do_replay(void *opts, int argc, char **argv)
 		       cli.verbose ? "" : " (-v shows libbpf's log)");
 		goto out;
 	}
-	prog_fd = bpf_program__fd(o->hook == FLOW_DIR_INGRESS ?
-				  skel->progs.flowacct_xdp :
+	prog_fd = bpf_program__fd(o->hook == REPLAY_XDP ? skel->progs.flowacct_xdp :
+				  o->hook == REPLAY_TC_INGRESS ? skel->progs.flowacct_tc_in :
 				  skel->progs.flowacct_tc);
 	f = malloc(sizeof(*f));
 	if (!f) {
@@ -324,16 +332,16 @@ static int do_replay(void *opts, int argc, char **argv)
 		goto out;
 	}
 	/* Only the hook we ran: the other one's slot is all zeros. */
-	s.total[!o->hook].present = false;
+	s.total[!replay_dir(o)].present = false;
 	fa_table_sort(&s.t, FA_SORT_BYTES);
 	v.names = &s.names;
 	memcpy(v.hook, hook, sizeof(v.hook));
 	cli_out(&out);
 	fa_print_flow_doc(&out, &s.t, s.total, &v);
-	if (s.total[o->hook].c[FLOW_C_SEEN] != frames) {
+	if (s.total[replay_dir(o)].c[FLOW_C_SEEN] != frames) {
 		pr_err("'%s' has %llu frames but the program saw %llu",
 		       file, (unsigned long long)frames,
-		       (unsigned long long)s.total[o->hook].c[FLOW_C_SEEN]);
+		       (unsigned long long)s.total[replay_dir(o)].c[FLOW_C_SEEN]);
 		goto out;
 	}
 	ret = 0;

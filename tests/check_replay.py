@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """Compares `flowacct replay -j` output with what the generator expected.
 
-    check_replay.py EXPECTED.json ACTUAL.json --hook xdp|tc [--max-flows K]
+    check_replay.py EXPECTED.json ACTUAL.json --hook xdp|tc-ingress|tc-egress [--max-flows K]
 
 Rows must match exactly (every field), and so must every counter: one the
 expectation does not name must be 0. With --max-flows K, the first K flows
@@ -60,13 +60,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("expected")
     ap.add_argument("actual")
-    ap.add_argument("--hook", choices=("xdp", "tc"), required=True)
+    ap.add_argument("--hook", choices=("xdp", "tc-ingress", "tc-egress"), required=True)
     ap.add_argument("--max-flows", type=int)
     a = ap.parse_args()
 
     exp = json.load(open(a.expected))
     act = json.load(open(a.actual))
-    direction = "ingress" if a.hook == "xdp" else "egress"
+    direction = "egress" if a.hook == "tc-egress" else "ingress"
     errors = []
 
     want = {row_key(r): r for r in expected_rows(exp, direction, a.max_flows)}

@@ -3,7 +3,7 @@
  * Differential fuzzing of the data plane's parsers against an independent
  * reference (ref_parser.c). Frames of every kind the parsers know are built
  * from a seeded PRNG, then damaged in the ways hostile or broken senders
- * damage them; each frame runs through the XDP and the TC program with
+ * damage them; each frame runs through an ingress and the egress program with
  * BPF_PROG_TEST_RUN in replay configuration, exactly as `flowacct replay`
  * runs a capture record, and whatever the program counted must be what the
  * reference says: the one counter that moved, or the flow row that grew,
@@ -13,6 +13,10 @@
  *   fuzz_diff [--frames N] [--seed S] [--map percpu|shared] [--pcap FILE]
  *             [--tshark-sample FILE [--sample-every K]] [--max-flows N]
  *             [--check-every N] [--max-print N] [--save FILE]
+ *             [--ingress xdp|tc]
+ *
+ * --ingress picks the ingress program: XDP (the default) or TC ingress
+ * (the same parser behind an skb); TC egress always runs too.
  *
  * --max-flows sizes the table; once it is full the overflow path is
  * checked for a while, then the table is emptied (its rows added to the
@@ -954,6 +958,7 @@ struct snap {
 struct fuzz {
 	struct flowacct_bpf *skel;
 	int prog_fd[FLOW_NR_DIRS];
+	bool tc_ingress;	/* TC ingress runs the ingress slot, not XDP */
 	int flows_fd, stats_fd, overflow_fd;
 	bool shared;
 	int ncpus;		/* value slots per flows lookup */
@@ -1005,9 +1010,9 @@ struct fuzz {
 };
 
 /* The program a direction's frames go through here. */
-static const char *hook_name(int dir)
+static const char *hook_name(const struct fuzz *z, int dir)
 {
-	return dir == FLOW_DIR_EGRESS ? "tc" : "xdp";
+	return dir == FLOW_DIR_EGRESS ? "tc" : z->tc_ingress ? "tc-ingress" : "xdp";
 }
 
 /* libbpf's messages only matter when a load fails. */
@@ -1032,12 +1037,15 @@ static int load(struct fuzz *z)
 				    .shared = z->shared,
 				    .max_flows = z->max_flows,
 				    .replay = true,
-				    .progs = FA_PROG_XDP | FA_PROG_TC_EGRESS,
+				    .progs = (z->tc_ingress ? FA_PROG_TC_INGRESS : FA_PROG_XDP) |
+					     FA_PROG_TC_EGRESS,
 			    }, &skel);
 	if (err)
 		return err;
 	z->skel = skel;
-	z->prog_fd[FLOW_DIR_INGRESS] = bpf_program__fd(skel->progs.flowacct_xdp);
+	z->prog_fd[FLOW_DIR_INGRESS] = bpf_program__fd(z->tc_ingress ?
+						       skel->progs.flowacct_tc_in :
+						       skel->progs.flowacct_xdp);
 	z->prog_fd[FLOW_DIR_EGRESS] = bpf_program__fd(skel->progs.flowacct_tc);
 	/* Replay never flips the epoch: everything goes to table 0. */
 	z->flows_fd = bpf_map__fd(skel->maps.flows_0);
@@ -1284,7 +1292,8 @@ static bool run_hook(struct fuzz *z, const struct frame *f,
 {
 	static uint8_t in[FRAME_MAX + ETH_HLEN + 40], out[sizeof(in)];
 	LIBBPF_OPTS(bpf_test_run_opts, topts);
-	__u32 expect_ret = hook == FLOW_DIR_INGRESS ? XDP_PASS : (__u32)TC_ACT_UNSPEC;
+	__u32 expect_ret = hook == FLOW_DIR_INGRESS && !z->tc_ingress ? XDP_PASS :
+								     (__u32)TC_ACT_UNSPEC;
 	bool accounted = ref->verdict == REF_ACCOUNTED, had = false, ovf = false;
 	struct flow_value before = {}, after = {};
 	__u64 want[FLOW_NR_COUNTERS] = {};
@@ -1413,7 +1422,7 @@ static bool run_hook(struct fuzz *z, const struct frame *f,
 		fmt_ref(ref, rs, sizeof(rs));
 		describe_muts(f->muts, ms, sizeof(ms));
 		printf("DISAGREE frame %llu through %s (mutations: %s): %zu bytes captured, %llu on the wire%s\n",
-		       (unsigned long long)z->frames, hook_name(hook), ms, f->cap,
+		       (unsigned long long)z->frames, hook_name(z, hook), ms, f->cap,
 		       (unsigned long long)f->wire,
 		       run_len != f->cap ? ", run padded" : "");
 		printf("  reference: %s\n", rs);
@@ -1473,14 +1482,14 @@ static void check_books(struct fuzz *z, struct fa_table *t)
 				reasons += c[i];
 		if (c[FLOW_C_SEEN] != c[FLOW_C_ACCOUNTED] + reasons) {
 			printf("BOOKS %s: seen %llu != accounted %llu + reasons %llu\n",
-			       hook_name(dir), (unsigned long long)c[FLOW_C_SEEN],
+			       hook_name(z, dir), (unsigned long long)c[FLOW_C_SEEN],
 			       (unsigned long long)c[FLOW_C_ACCOUNTED],
 			       (unsigned long long)reasons);
 			ok = false;
 		}
 		if (c[FLOW_C_SEEN] != z->runs[dir]) {
 			printf("BOOKS %s: seen %llu, but %llu frames were run\n",
-			       hook_name(dir), (unsigned long long)c[FLOW_C_SEEN],
+			       hook_name(z, dir), (unsigned long long)c[FLOW_C_SEEN],
 			       (unsigned long long)z->runs[dir]);
 			ok = false;
 		}
@@ -1489,7 +1498,7 @@ static void check_books(struct fuzz *z, struct fa_table *t)
 		    rows_b[dir] + z->cleared_bytes[dir] + z->last[dir].ov_bytes !=
 			    c[FLOW_C_ACCOUNTED_BYTES]) {
 			printf("BOOKS %s: rows %llu packets %llu bytes (+ cleared %llu %llu, overflow %llu %llu) != accounted %llu %llu\n",
-			       hook_name(dir), (unsigned long long)rows_p[dir],
+			       hook_name(z, dir), (unsigned long long)rows_p[dir],
 			       (unsigned long long)rows_b[dir],
 			       (unsigned long long)z->cleared_packets[dir],
 			       (unsigned long long)z->cleared_bytes[dir],
@@ -1770,6 +1779,7 @@ int main(int argc, char **argv)
 		{ "check-every", required_argument, NULL, 'c' },
 		{ "max-print", required_argument, NULL, 'P' },
 		{ "save", required_argument, NULL, 'S' },
+		{ "ingress", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -1804,6 +1814,13 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			z.pcap_path = optarg;
+			break;
+		case 'i':
+			if (strcmp(optarg, "xdp") && strcmp(optarg, "tc")) {
+				fprintf(stderr, "fuzz_diff: --ingress is xdp or tc\n");
+				return 2;
+			}
+			z.tc_ingress = !strcmp(optarg, "tc");
 			break;
 		case 't':
 			sample_path = optarg;
@@ -1948,8 +1965,9 @@ int main(int argc, char **argv)
 	if (z.sample_dump)
 		printf("tshark sample: %llu frames in %s\n",
 		       (unsigned long long)z.sample_written, sample_path);
-	printf("disagreements: %llu (xdp %llu, tc %llu)%s%s\n",
+	printf("disagreements: %llu (%s %llu, tc %llu)%s%s\n",
 	       (unsigned long long)(z.failed - z.books_failed),
+	       hook_name(&z, FLOW_DIR_INGRESS),
 	       (unsigned long long)z.bad_runs[FLOW_DIR_INGRESS],
 	       (unsigned long long)z.bad_runs[FLOW_DIR_EGRESS],
 	       z.bad_dump ? ", frames in " : "", z.bad_dump ? z.pcap_path : "");

@@ -34,7 +34,8 @@ fuzz_run() {
 }
 
 # ~100k frames per build through both hooks: 100k with the per-CPU table,
-# 50k with the shared one (same parser, different accounting path).
+# 50k with the shared one (same parser, different accounting path), and
+# 50k with TC ingress in XDP's place.
 test_fuzz_short() {
 	scratch
 	local b
@@ -44,6 +45,9 @@ test_fuzz_short() {
 			--map percpu --pcap "$SCRATCH/bad.pcap"
 		fuzz_run "$SCRATCH/shared.txt" "$FUZZ" --frames 50000 --seed $((FUZZ_SEED + 1)) \
 			--map shared --pcap "$SCRATCH/bad.pcap"
+		# The TC ingress program: the same parser behind an skb.
+		fuzz_run "$SCRATCH/tcin.txt" "$FUZZ" --frames 50000 --seed $((FUZZ_SEED + 3)) \
+			--map percpu --ingress tc --pcap "$SCRATCH/bad.pcap"
 		[ ! -e "$SCRATCH/bad.pcap" ] || fail "$b: disagreement frames were written"
 	done
 }
@@ -74,7 +78,7 @@ test_fuzz_frames_replay() {
 	"$FUZZ" --frames 20000 --seed $((FUZZ_SEED + 2)) \
 		--save "$SCRATCH/all.pcap" >"$SCRATCH/out.txt" ||
 		fail "fuzz run: $(tail -1 "$SCRATCH/out.txt")"
-	for hook in xdp tc; do
+	for hook in xdp tc-ingress tc-egress; do
 		"$b"/flowacct replay "$SCRATCH/all.pcap" --hook $hook -j >"$SCRATCH/$hook.json"
 		python3 - "$SCRATCH/out.txt" "$SCRATCH/$hook.json" <<-'EOF' || fail "replay through $hook"
 			import json, re, sys

@@ -24,7 +24,7 @@ test_replay_captures() {
 	for b in $BUILDS; do
 		for cap in $CAPTURES; do
 			file=$(ls pcaps/"$cap".pcap*)
-			for hook in xdp tc; do
+			for hook in xdp tc-ingress tc-egress; do
 				for map in percpu shared; do
 					"$b"/flowacct replay "$file" --hook $hook --map $map -j \
 						>"$SCRATCH/out.json"
@@ -48,7 +48,7 @@ test_replay_overflow() {
 	n=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["flows"]))' \
 		pcaps/basic.expected.json)
 	for k in 1 5 $((n - 1)); do
-		for hook in xdp tc; do
+		for hook in xdp tc-ingress tc-egress; do
 			for map in percpu shared; do
 				build/flowacct replay pcaps/basic.pcap --max-flows $k \
 					--hook $hook --map $map -j >"$SCRATCH/out.json"
