@@ -233,6 +233,8 @@ struct fa_table {
 	struct fa_row *rows;
 	size_t n;
 	size_t cap;
+	/* After fa_table_biflow(): rows[i]'s other direction (zero if none). */
+	struct flow_value *rev;
 };
 
 /* Counters of one hook, summed over CPUs (and over interfaces in a dump). */
@@ -281,6 +283,14 @@ enum fa_sort { FA_SORT_BYTES, FA_SORT_PACKETS, FA_SORT_LAST, FA_SORT_FIRST,
 #define FA_GROUP_DIR	(1u << 6)
 
 void fa_table_sort(struct fa_table *t, enum fa_sort by);
+/*
+ * One row per connection: each flow row with its other direction on the same
+ * interface (addresses and ports swapped, the opposite hook; ICMP echo
+ * request with its reply), whose counts go to t->rev. The row kept is the
+ * direction seen first. Sorted by @by over both directions; not for a
+ * grouped table.
+ */
+int fa_table_biflow(struct fa_table *t, enum fa_sort by);
 void fa_table_group(struct fa_table *t, unsigned int group);
 
 struct fa_prefix {
@@ -297,6 +307,15 @@ struct fa_filter {
 int fa_prefix_parse(const char *s, struct fa_prefix *p);
 bool fa_filter_match(const struct fa_filter *f, const struct fa_row *r);
 void fa_table_filter(struct fa_table *t, const struct fa_filter *f);
+
+/* ---- rates (rates.c) ------------------------------------------------------------ */
+
+/* The rows of @cur with what each did since @prev (packets and bytes as
+ * differences), appended to @out; rows that did nothing are left out. */
+int fa_table_delta(const struct fa_table *prev, const struct fa_table *cur,
+		   struct fa_table *out);
+/* 1234567 -> "1.23M" (three significant digits, SI prefixes) and @unit. */
+void fa_human(double v, const char *unit, char *buf, size_t len);
 
 /* ---- interface names (report.c) -------------------------------------------- */
 
@@ -772,7 +791,7 @@ struct fa_out;
 enum fa_col {
 	FA_COL_DIR, FA_COL_IFACE, FA_COL_IFINDEX, FA_COL_PROTO, FA_COL_SRC,
 	FA_COL_SPORT, FA_COL_DST, FA_COL_DPORT, FA_COL_FLOWS, FA_COL_PACKETS,
-	FA_COL_BYTES, FA_COL_FLAGS, FA_COL_FIRST, FA_COL_LAST, FA_COL_AGE,
+	FA_COL_BYTES, FA_COL_RPACKETS, FA_COL_RBYTES, FA_COL_FLAGS, FA_COL_FIRST, FA_COL_LAST, FA_COL_AGE,
 	FA_COL_IDLE, FA_COL_DURATION,
 	FA_NR_COLS,
 };
@@ -782,6 +801,7 @@ enum fa_col {
 struct fa_view {
 	unsigned int group;	/* FA_GROUP_* of a grouped table, or 0 */
 	bool human;		/* -H: packets and bytes in k, M, G */
+	bool biflow;		/* rows are connections (fa_table_biflow) */
 	size_t top;		/* 0: all rows */
 	__u64 now_ns;		/* wall clock, for age and idle */
 	const struct fa_names *names;

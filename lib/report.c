@@ -66,26 +66,14 @@ const char *fa_hook_name(int hook)
 /* What every column's function gets: the row and what is known around it. */
 struct cell_ctx {
 	const struct fa_row *r;
+	const struct flow_value *rev;	/* a biflow's other direction, or NULL */
 	const struct fa_view *v;
 	int addr_width;
 };
 
-/* 1234567 -> "1.23M": three significant digits, SI prefixes. */
 static void human(__u64 v, const char *unit, char *buf, size_t len)
 {
-	static const char prefix[] = " kMGTPE";
-	double d = v;
-	int i = 0;
-
-	while (d >= 999.5 && i < 6) {
-		d /= 1000;
-		i++;
-	}
-	if (!i)
-		snprintf(buf, len, "%" PRIu64 "%s", (uint64_t)v, unit);
-	else
-		snprintf(buf, len, "%.*f%c%s", d < 9.995 ? 2 : d < 99.95 ? 1 : 0,
-			 d, prefix[i], unit);
+	fa_human(v, unit, buf, len);
 }
 
 /* 83.2 s -> "1m23s"; under a minute "8.3s". */
@@ -237,13 +225,13 @@ static void col_flows(struct fa_out *o, const struct cell_ctx *c)
 	out_cell_u64(o, "flows", 8, c->r->flows);
 }
 
-static void col_count(struct fa_out *o, const struct cell_ctx *c, bool bytes)
+static void count_cell(struct fa_out *o, const struct cell_ctx *c, const char *name,
+		       __u64 v, bool bytes)
 {
-	__u64 v = bytes ? c->r->val.bytes : c->r->val.packets;
 	char buf[32];
 
 	if (o->json || !c->v->human) {
-		out_cell_u64(o, bytes ? "bytes" : "packets", bytes ? 14 : 12, v);
+		out_cell_u64(o, name, bytes ? 14 : 12, v);
 		return;
 	}
 	human(v, bytes ? "B" : "", buf, sizeof(buf));
@@ -252,12 +240,23 @@ static void col_count(struct fa_out *o, const struct cell_ctx *c, bool bytes)
 
 static void col_packets(struct fa_out *o, const struct cell_ctx *c)
 {
-	col_count(o, c, false);
+	count_cell(o, c, "packets", c->r->val.packets, false);
 }
 
 static void col_bytes(struct fa_out *o, const struct cell_ctx *c)
 {
-	col_count(o, c, true);
+	count_cell(o, c, "bytes", c->r->val.bytes, true);
+}
+
+/* A biflow's other direction (RFC 5103 names its counts reverse*). */
+static void col_rpackets(struct fa_out *o, const struct cell_ctx *c)
+{
+	count_cell(o, c, "reverse_packets", c->rev ? c->rev->packets : 0, false);
+}
+
+static void col_rbytes(struct fa_out *o, const struct cell_ctx *c)
+{
+	count_cell(o, c, "reverse_bytes", c->rev ? c->rev->bytes : 0, true);
 }
 
 static void col_flags(struct fa_out *o, const struct cell_ctx *c)
@@ -326,6 +325,7 @@ static void col_duration(struct fa_out *o, const struct cell_ctx *c)
 #define COL_DEFAULT	(1u << 0)	/* in the table unless -o says otherwise */
 #define COL_GROUPED	(1u << 1)	/* in a --group-by table */
 #define COL_ADDR	(1u << 2)	/* width from the addresses */
+#define COL_BIFLOW	(1u << 3)	/* only in a --biflow table, and there by default */
 
 static const struct column {
 	const char *name;
@@ -346,6 +346,8 @@ static const struct column {
 	[FA_COL_FLOWS] = { "flows", "FLOWS", 8, 0, COL_GROUPED, col_flows },
 	[FA_COL_PACKETS] = { "packets", "PACKETS", 12, 0, COL_DEFAULT | COL_GROUPED, col_packets },
 	[FA_COL_BYTES] = { "bytes", "BYTES", 14, 0, COL_DEFAULT | COL_GROUPED, col_bytes },
+	[FA_COL_RPACKETS] = { "rpackets", "RPACKETS", 12, 0, COL_BIFLOW, col_rpackets },
+	[FA_COL_RBYTES] = { "rbytes", "RBYTES", 14, 0, COL_BIFLOW, col_rbytes },
 	[FA_COL_FLAGS] = { "flags", "FLAGS", -8, 0, COL_DEFAULT, col_flags },
 	[FA_COL_FIRST] = { "first", "FIRST", -12, 0, 0, col_first },
 	[FA_COL_LAST] = { "last", "LAST", -12, 0, 0, col_last },
@@ -356,7 +358,7 @@ static const struct column {
 
 const char *fa_col_names(void)
 {
-	return "dir, iface, ifindex, proto, src, sport, dst, dport, flows, packets, bytes, flags, first, last, age, idle, duration";
+	return "dir, iface, ifindex, proto, src, sport, dst, dport, flows, packets, bytes, rpackets, rbytes, flags, first, last, age, idle, duration";
 }
 
 int fa_cols_parse(const char *s, struct fa_view *v)
@@ -397,8 +399,9 @@ static size_t text_cols(const struct fa_view *v, unsigned char *cols)
 
 	if (v->ncols) {
 		for (i = 0; i < v->ncols; i++)
-			if (!v->group || !columns[v->cols[i]].group ||
-			    (columns[v->cols[i]].group & v->group))
+			if ((!v->group || !columns[v->cols[i]].group ||
+			     (columns[v->cols[i]].group & v->group)) &&
+			    (v->biflow || !(columns[v->cols[i]].flags & COL_BIFLOW)))
 				cols[n++] = v->cols[i];
 		return n;
 	}
@@ -407,7 +410,8 @@ static size_t text_cols(const struct fa_view *v, unsigned char *cols)
 			continue;
 		if (v->group ? (columns[i].group & v->group) ||
 				       (columns[i].flags & COL_GROUPED) :
-			       (columns[i].flags & COL_DEFAULT))
+			       (columns[i].flags & COL_DEFAULT) ||
+			       (v->biflow && (columns[i].flags & COL_BIFLOW)))
 			cols[n++] = i;
 	}
 	return n;
@@ -417,7 +421,7 @@ static size_t text_cols(const struct fa_view *v, unsigned char *cols)
 static const unsigned char json_order[] = {
 	FA_COL_IFINDEX, FA_COL_IFACE, FA_COL_DIR, FA_COL_PROTO, FA_COL_SRC,
 	FA_COL_DST, FA_COL_SPORT, FA_COL_DPORT, FA_COL_FLOWS, FA_COL_PACKETS,
-	FA_COL_BYTES, FA_COL_FIRST, FA_COL_LAST, FA_COL_FLAGS, FA_COL_AGE,
+	FA_COL_BYTES, FA_COL_RPACKETS, FA_COL_RBYTES, FA_COL_FIRST, FA_COL_LAST, FA_COL_FLAGS, FA_COL_AGE,
 	FA_COL_IDLE, FA_COL_DURATION,
 };
 _Static_assert(sizeof(json_order) == FA_NR_COLS, "a column is missing from json_order");
@@ -425,6 +429,8 @@ _Static_assert(sizeof(json_order) == FA_NR_COLS, "a column is missing from json_
 /* The JSON fields of a row: every column's, or a grouped row's own. */
 static bool json_col(const struct fa_view *v, size_t i)
 {
+	if ((columns[i].flags & COL_BIFLOW) && !v->biflow)
+		return false;
 	if (!v->group)
 		return i != FA_COL_FLOWS;
 	if (columns[i].group)
@@ -505,6 +511,7 @@ static void print_flows(struct fa_out *o, const struct fa_table *t,
 	out_arr_open(o, "flows");
 	for (i = 0; i < n; i++) {
 		c.r = &t->rows[i];
+		c.rev = t->rev ? &t->rev[i] : NULL;
 		print_row(o, &c, cols, ncols);
 	}
 	out_arr_close(o);

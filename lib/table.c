@@ -68,7 +68,9 @@ int fa_table_append(struct fa_table *t, const struct flow_key *key,
 void fa_table_free(struct fa_table *t)
 {
 	free(t->rows);
+	free(t->rev);
 	t->rows = NULL;
+	t->rev = NULL;
 	t->n = t->cap = 0;
 }
 
@@ -554,8 +556,162 @@ void fa_table_filter(struct fa_table *t, const struct fa_filter *f)
 {
 	size_t i, out = 0;
 
-	for (i = 0; i < t->n; i++)
-		if (fa_filter_match(f, &t->rows[i]))
-			t->rows[out++] = t->rows[i];
+	for (i = 0; i < t->n; i++) {
+		if (!fa_filter_match(f, &t->rows[i]))
+			continue;
+		if (t->rev)
+			t->rev[out] = t->rev[i];
+		t->rows[out++] = t->rows[i];
+	}
 	t->n = out;
+}
+
+/* ---- biflows ------------------------------------------------------------------ */
+
+/* The key of the other direction of @k's connection; false if it has none
+ * that can be told (ICMP other than echo). */
+static bool reverse_key(const struct flow_key *k, struct flow_key *r)
+{
+	__u16 type;
+
+	*r = *k;
+	memcpy(r->src, k->dst, sizeof(r->src));
+	memcpy(r->dst, k->src, sizeof(r->dst));
+	r->sport = k->dport;
+	r->dport = k->sport;
+	r->direction = k->direction ^ 1;
+	if (!fa_key_is_icmp(k))
+		return true;
+	/* ICMP rows hold type << 8 | code in dport, and no sport. */
+	type = ntohs(k->dport) >> 8;
+	r->sport = 0;
+	switch (type) {
+	case 8:   type = 0; break;	/* echo request, reply */
+	case 0:   type = 8; break;
+	case 128: type = 129; break;	/* ICMPv6 */
+	case 129: type = 128; break;
+	default:  return false;
+	}
+	r->dport = htons((__u16)(type << 8 | (ntohs(k->dport) & 0xff)));
+	return true;
+}
+
+static int cmp_key_only(const void *a, const void *b)
+{
+	const struct fa_row *x = *(const struct fa_row *const *)a;
+	const struct fa_row *y = *(const struct fa_row *const *)b;
+
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+struct bi_order {
+	const struct fa_table *t;
+	enum fa_sort by;
+};
+
+static __u64 bi_field(const struct fa_table *t, size_t i, enum fa_sort by)
+{
+	const struct fa_row *r = &t->rows[i];
+	const struct flow_value *v = &t->rev[i];
+
+	switch (by) {
+	case FA_SORT_PACKETS:
+		return r->val.packets + v->packets;
+	case FA_SORT_BYTES:
+		return r->val.bytes + v->bytes;
+	default:
+		return sort_field(r, by);	/* times: merged into the row */
+	}
+}
+
+static int cmp_bi(const void *a, const void *b, void *arg)
+{
+	const struct bi_order *o = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	__u64 x = bi_field(o->t, i, o->by), y = bi_field(o->t, j, o->by);
+
+	if (x != y)
+		return x < y ? 1 : -1;
+	return cmp_key_kind(&o->t->rows[i], &o->t->rows[j]);
+}
+
+int fa_table_biflow(struct fa_table *t, enum fa_sort by)
+{
+	const struct fa_row **idx = NULL, *const *hit, *want;
+	struct fa_row key = {}, *rows = NULL, *a, *b;
+	struct flow_value *rev = NULL, *nrev = NULL;
+	bool *gone = NULL;
+	size_t i, n = 0, *order = NULL;
+	struct bi_order o = { .t = t, .by = by };
+	int err = -ENOMEM;
+
+	idx = malloc((t->n ? t->n : 1) * sizeof(*idx));
+	rev = calloc(t->n ? t->n : 1, sizeof(*rev));
+	gone = calloc(t->n ? t->n : 1, sizeof(*gone));
+	if (!idx || !rev || !gone)
+		goto out;
+	for (i = 0; i < t->n; i++)
+		if (t->rows[i].kind == FA_ROW_FLOW)
+			idx[n++] = &t->rows[i];
+	qsort(idx, n, sizeof(*idx), cmp_key_only);
+	for (i = 0; i < t->n; i++) {
+		a = &t->rows[i];
+		if (gone[i] || a->kind != FA_ROW_FLOW || !reverse_key(&a->key, &key.key))
+			continue;
+		want = &key;
+		hit = bsearch(&want, idx, n, sizeof(*idx), cmp_key_only);
+		if (!hit || *hit == a || gone[*hit - t->rows])
+			continue;
+		b = (struct fa_row *)*hit;
+		/* The direction seen first opened the connection. */
+		if (b->val.first_seen_ns < a->val.first_seen_ns ||
+		    (b->val.first_seen_ns == a->val.first_seen_ns &&
+		     b->key.direction == FLOW_DIR_EGRESS)) {
+			struct fa_row *x = a;
+
+			a = b;
+			b = x;
+		}
+		rev[a - t->rows] = b->val;
+		if (b->val.first_seen_ns && (!a->val.first_seen_ns ||
+					     b->val.first_seen_ns < a->val.first_seen_ns))
+			a->val.first_seen_ns = b->val.first_seen_ns;
+		if (b->val.last_seen_ns > a->val.last_seen_ns)
+			a->val.last_seen_ns = b->val.last_seen_ns;
+		gone[b - t->rows] = true;
+	}
+	/* Compact, then sort both arrays by the total of the two directions. */
+	for (i = n = 0; i < t->n; i++) {
+		if (gone[i])
+			continue;
+		t->rows[n] = t->rows[i];
+		rev[n++] = rev[i];
+	}
+	t->n = n;
+	free(t->rev);
+	t->rev = rev;
+	rev = NULL;
+	order = malloc((n ? n : 1) * sizeof(*order));
+	rows = malloc((n ? n : 1) * sizeof(*rows));
+	nrev = malloc((n ? n : 1) * sizeof(*nrev));
+	if (!order || !rows || !nrev)
+		goto out;
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof(*order), cmp_bi, &o);
+	for (i = 0; i < n; i++) {
+		rows[i] = t->rows[order[i]];
+		nrev[i] = t->rev[order[i]];
+	}
+	memcpy(t->rows, rows, n * sizeof(*rows));
+	memcpy(t->rev, nrev, n * sizeof(*nrev));
+	err = 0;
+out:
+	free(idx);
+	free(rev);
+	free(gone);
+	free(order);
+	free(rows);
+	free(nrev);
+	return err;
 }

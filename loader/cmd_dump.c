@@ -33,6 +33,8 @@ const struct opt dump_options[] = {
 	       .parse = parse_columns),
 	OPTION("human", 'H', OPT_FLAG, struct dump_opts, human, NULL,
 	       "packets and bytes in k, M, G"),
+	OPTION("biflow", 'b', OPT_FLAG, struct dump_opts, biflow, NULL,
+	       "one row per connection: both directions (rpackets, rbytes: the other one)"),
 	OPTION("src", 0, OPT_FUNC, struct dump_opts, src, "NET",
 	       "only flows from NET (an address or a prefix)",
 	       .parse = parse_prefix),
@@ -106,12 +108,8 @@ static int daemon_rows(const struct fa_pinned *p, int pid, struct fa_snapshot *s
 	return err;
 }
 
-/*
- * The rows and counters of the interfaces asked for: from a daemon that
- * owns them, or from their pins. Returns 1 if a daemon answered the whole
- * command, 0 with @s filled, or -errno.
- */
-static int gather(const char *ifname, struct fa_snapshot *s, bool rows)
+int snapshot_gather(const char *ifname, struct fa_snapshot *s, bool rows,
+		    bool forward)
 {
 	struct fa_pinned *ps, one;
 	size_t i, n;
@@ -125,7 +123,8 @@ static int gather(const char *ifname, struct fa_snapshot *s, bool rows)
 	} else if (cli_open_all(&ps, &n)) {
 		return -ENOENT;
 	}
-	err = ask_daemon(ps, n);
+	if (forward)
+		err = ask_daemon(ps, n);
 	for (i = 0; i < n && !err; i++) {
 		pid = fa_lock_owner(ps[i].dir, FA_LOCK_RUN);
 		if (pid)
@@ -145,25 +144,41 @@ static int gather(const char *ifname, struct fa_snapshot *s, bool rows)
 	return err;
 }
 
-void dump_render(const struct dump_opts *o, struct fa_snapshot *s,
-		 struct fa_out *out)
+int dump_render(const struct dump_opts *o, struct fa_snapshot *s,
+		struct fa_out *out)
 {
 	struct fa_filter f = { .src = o->src, .dst = o->dst, .port = o->port,
 			       .proto = o->proto };
 	struct fa_view v = o->view;
+	int err;
 
+	if (o->biflow && o->group) {
+		pr_err("--biflow pairs the two directions of each flow: not with --group-by");
+		return -EINVAL;
+	}
+	/* A connection is filtered by its first direction, once paired. */
+	if (o->biflow) {
+		err = fa_table_biflow(&s->t, o->sort);
+		if (err) {
+			pr_err("can't pair the directions: %s", strerror(-err));
+			return err;
+		}
+	}
 	if (f.src.set || f.dst.set || f.port >= 0 || f.proto >= 0)
 		fa_table_filter(&s->t, &f);
 	if (o->group)
 		fa_table_group(&s->t, o->group);
-	fa_table_sort(&s->t, o->sort);
+	if (!o->biflow)
+		fa_table_sort(&s->t, o->sort);
 	v.group = o->group;
+	v.biflow = o->biflow;
 	v.human = o->human;
 	v.top = o->top;
 	v.now_ns = fa_mono_ns() + fa_mono_to_wall_offset();
 	v.names = &s->names;
 	memcpy(v.hook, s->hook, sizeof(v.hook));
 	fa_print_flow_doc(out, &s->t, s->total, &v);
+	return 0;
 }
 
 static int do_dump(void *opts, int argc, char **argv)
@@ -172,10 +187,10 @@ static int do_dump(void *opts, int argc, char **argv)
 	struct fa_out out;
 	int err;
 
-	err = gather(argc ? argv[0] : NULL, &s, true);
+	err = snapshot_gather(argc ? argv[0] : NULL, &s, true, true);
 	if (!err) {
 		cli_out(&out);
-		dump_render(opts, &s, &out);
+		err = dump_render(opts, &s, &out);
 	}
 	fa_snapshot_free(&s);
 	return err < 0 ? err : 0;
@@ -202,7 +217,7 @@ static int do_stats(void *opts, int argc, char **argv)
 	int err;
 
 	(void)opts;
-	err = gather(argc ? argv[0] : NULL, &s, false);
+	err = snapshot_gather(argc ? argv[0] : NULL, &s, false, true);
 	if (!err) {
 		cli_out(&out);
 		fa_print_stats_doc(&out, &s);

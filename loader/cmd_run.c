@@ -821,10 +821,11 @@ static bool answer(struct daemon *d, char *line, FILE *f, char *err, size_t len)
 	if (e)
 		goto out;
 	if (c == &cmd_dump)
-		dump_render(&dopts, &s, &out);
+		ok = !dump_render(&dopts, &s, &out);
 	else
 		fa_print_stats_doc(&out, &s);
-	ok = true;
+	if (c != &cmd_dump)
+		ok = true;
 out:
 	free(pos);
 	fa_snapshot_free(&s);

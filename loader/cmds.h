@@ -18,11 +18,22 @@ struct dump_opts {
 	struct fa_prefix src, dst;
 	int port;
 	int proto;
+	bool biflow;
 };
 
-/* Filters, groups, sorts and prints @s as `flowacct dump` does. */
-void dump_render(const struct dump_opts *o, struct fa_snapshot *s,
-		 struct fa_out *out);
+/*
+ * The rows (or only the counters) of IFACE, or of every interface attached
+ * here: from the daemon that owns one, or from its pins. With @forward, when
+ * one daemon owns them all it answers the whole command line instead
+ * (returns 1, its answer printed). 0 with @s filled, or -errno, said.
+ */
+int snapshot_gather(const char *ifname, struct fa_snapshot *s, bool rows,
+		    bool forward);
+
+/* Filters, groups, sorts and prints @s as `flowacct dump` does; -errno
+ * (said) if it can't. */
+int dump_render(const struct dump_opts *o, struct fa_snapshot *s,
+		struct fa_out *out);
 
 /*
  * The status document: every attachment's pins here, with @daemon_info

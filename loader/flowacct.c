@@ -17,7 +17,7 @@
 #endif
 
 static const struct command *const commands[] = {
-	&cmd_attach, &cmd_detach, &cmd_dump, &cmd_stats, &cmd_status,
+	&cmd_attach, &cmd_detach, &cmd_dump, &cmd_top, &cmd_stats, &cmd_status,
 	&cmd_run, &cmd_capture, &cmd_set, &cmd_replay,
 };
 
