@@ -217,6 +217,9 @@ int fa_sample_writer_write(struct fa_sample_writer *w, const void *rec,
 	if (size < sizeof(*h) || h->cap_len > size - sizeof(*h))
 		return -EINVAL;
 	ts = h->ts_ns + ts_off;
+	/* stdio buffers: the write that fails may be any of them, so errno is
+	 * cleared to tell the call that failed here (EPIPE) from a stale one. */
+	errno = 0;
 	if (w->pcapng) {
 		pcapng_packet(w, h, data, ts);
 	} else {
@@ -227,11 +230,14 @@ int fa_sample_writer_write(struct fa_sample_writer *w, const void *rec,
 		pcap_dump((unsigned char *)w->dumper, &ph, data);
 	}
 	w->written++;
-	return ferror(w->f) ? -EIO : 0;
+	if (ferror(w->f))
+		return errno ? -errno : -EIO;
+	return 0;
 }
 
 int fa_sample_writer_flush(struct fa_sample_writer *w)
 {
+	errno = 0;
 	if (fflush(w->f) || ferror(w->f))
 		return errno ? -errno : -EIO;
 	return 0;
