@@ -256,6 +256,12 @@ static __always_inline void flow_account(struct flow_stats *st,
 
 	st->counters[FLOW_C_ACCOUNTED] += segs;
 	st->counters[FLOW_C_ACCOUNTED_BYTES] += bytes;
+	if (pkt->odd) {
+		if (pkt->odd & FLOW_ODD_JUMBO)
+			st->counters[FLOW_C_IPV6_JUMBOGRAMS] += segs;
+		if (pkt->odd & FLOW_ODD_TCP_DOFF)
+			st->counters[FLOW_C_TCP_DOFF_INVALID] += segs;
+	}
 	if (pkt->frag)
 		flow_frag_attribute(st, pkt, segs);
 

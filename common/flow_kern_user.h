@@ -79,11 +79,9 @@ enum flow_counter_kind {
 	X(BAD_IPV4_LEN,		"bad_ipv4_len",		FLOW_CK_REASON)	\
 	X(TRUNC_IPV6,		"trunc_ipv6",		FLOW_CK_REASON)	\
 	X(BAD_IPV6_LEN,		"bad_ipv6_len",		FLOW_CK_REASON)	\
-	X(IPV6_JUMBOGRAM,	"ipv6_jumbogram",	FLOW_CK_REASON)	\
 	X(TRUNC_IPV6_EXT,	"trunc_ipv6_ext",	FLOW_CK_REASON)	\
 	X(IPV6_EXT_TOO_MANY,	"ipv6_ext_too_many",	FLOW_CK_REASON)	\
 	X(TRUNC_L4,		"trunc_l4",		FLOW_CK_REASON)	\
-	X(BAD_TCP_DOFF,		"bad_tcp_doff",		FLOW_CK_REASON)	\
 	X(FRAGMENTS,		"fragments",		FLOW_CK_INFO)	\
 	X(FRAG_ORPHANS,		"frag_orphans",		FLOW_CK_INFO)	\
 	X(OVERFLOW,		"overflow",		FLOW_CK_INFO)	\
@@ -92,6 +90,8 @@ enum flow_counter_kind {
 	X(INSERT_OTHER,		"insert_fail_other",	FLOW_CK_INFO)	\
 	X(GSO_FRAMES,		"gso_frames",		FLOW_CK_INFO)	\
 	X(CUT_FRAMES,		"cut_frames",		FLOW_CK_INFO)	\
+	X(IPV6_JUMBOGRAMS,	"ipv6_jumbograms",	FLOW_CK_INFO)	\
+	X(TCP_DOFF_INVALID,	"tcp_doff_invalid",	FLOW_CK_INFO)	\
 	X(SAMPLES,		"samples",		FLOW_CK_INFO)	\
 	X(SAMPLE_NO_READER,	"sample_lost_no_reader", FLOW_CK_INFO)	\
 	X(SAMPLE_FULL,		"sample_lost_full",	FLOW_CK_INFO)	\

@@ -90,7 +90,20 @@ struct flow_pkt {
 	__u32 l4_off;	/* where the transport header starts, from data */
 	__u8 tcp_flags;
 	__u8 frag;	/* enum flow_frag */
+	__u8 odd;	/* FLOW_ODD_*: accounted, and worth a counter */
 };
+
+/*
+ * Accounted packets with something unusual about them, each counted in an
+ * informational counter: a reason would take them out of their flow.
+ */
+#define FLOW_ODD_JUMBO		1	/* IPv6 payload length 0: RFC 2675 or BIG TCP */
+#define FLOW_ODD_TCP_DOFF	2	/* TCP data offset < 5 or past the datagram */
+
+/* RFC 2675's Jumbo Payload option type (linux/ipv6.h has it too, lately). */
+#ifndef IPV6_TLV_JUMBO
+#define IPV6_TLV_JUMBO 0xc2
+#endif
 
 enum flow_frag {
 	FLOW_FRAG_NONE = 0,
@@ -279,27 +292,58 @@ static __always_inline int parse_ipv6hdr(struct hdr_cursor *nh, void *data_end,
 					 struct flow_pkt *pkt)
 {
 	struct ipv6hdr *ip6h = nh->pos;
-	__u32 plen;
+	__u32 plen, strip = 0;
 
 	if ((void *)(ip6h + 1) > data_end)
 		return FLOW_C_TRUNC_IPV6;
 	if (ip6h->version != 6)
 		return FLOW_C_BAD_IP_VERSION;
 	plen = bpf_ntohs(ip6h->payload_len);
-	if (plen == 0 && ip6h->nexthdr == IPPROTO_HOPOPTS)
-		/* RFC 2675: the real length is in a hop-by-hop option. */
-		return FLOW_C_IPV6_JUMBOGRAM;
-	/* BIG TCP sends GSO frames over 64 KiB with payload_len 0. */
-	if (gso && plen == 0 && room > sizeof(*ip6h) && room <= 0xffffffff)
+	if (plen == 0 && ip6h->nexthdr == IPPROTO_HOPOPTS) {
+		/*
+		 * RFC 2675: the length is in a Jumbo Payload option. It is
+		 * read where BIG TCP and every stack put it, first in its
+		 * hop-by-hop header (its 4n+2 alignment puts it there).
+		 */
+		__u8 *hbh = (__u8 *)(ip6h + 1);
+		__be32 jumbo;
+
+		if ((void *)(hbh + 8) > data_end)
+			return FLOW_C_TRUNC_IPV6_EXT;
+		if (hbh[2] != IPV6_TLV_JUMBO || hbh[3] != 4)
+			return FLOW_C_BAD_IPV6_LEN;
+		__builtin_memcpy(&jumbo, hbh + 4, sizeof(jumbo));
+		plen = bpf_ntohl(jumbo);
+		/* Under 64 KiB it is an error (RFC 2675, section 3). */
+		if (plen <= 0xffff)
+			return FLOW_C_BAD_IPV6_LEN;
+		pkt->odd |= FLOW_ODD_JUMBO;
+		/* GSO takes the option out of each segment it sends. */
+		strip = gso ? 8 : 0;
+	} else if (plen == 0 && (gso || ip6h->nexthdr == IPPROTO_TCP) &&
+		   room > sizeof(*ip6h) && room <= 0xffffffff) {
+		/*
+		 * BIG TCP without the option (newer kernels leave payload_len
+		 * 0 alone): the frame's length stands in, as in tcpdump.
+		 * Without GSO only TCP is taken so: a bare zero-length header
+		 * (no next header, Ethernet padding after it) stays 40 bytes.
+		 */
 		plen = room - sizeof(*ip6h);
-	if (sizeof(*ip6h) + plen > room)
+		pkt->odd |= FLOW_ODD_JUMBO;
+	}
+	if (sizeof(*ip6h) + (__u64)plen > room)
 		return FLOW_C_BAD_IPV6_LEN;
 
 	__builtin_memcpy(pkt->key.src, &ip6h->saddr, 16);
 	__builtin_memcpy(pkt->key.dst, &ip6h->daddr, 16);
 	pkt->key.ip_version = 6;
-	pkt->ip_len = sizeof(*ip6h) + plen;
-	pkt->hdr_len = sizeof(*ip6h);
+	/*
+	 * The segments of a GSO jumbogram carry no hop-by-hop header: take
+	 * it from the total, and from the headers each segment repeats (the
+	 * walk below adds it back to hdr_len).
+	 */
+	pkt->ip_len = sizeof(*ip6h) + plen - strip;
+	pkt->hdr_len = sizeof(*ip6h) - strip;
 	pkt->l4_room = plen;
 	nh->pos = ip6h + 1;
 	return parse_ipv6_exthdrs(nh, data_end, ip6h->nexthdr, pkt);
@@ -324,9 +368,16 @@ static __always_inline int parse_l4hdr(struct hdr_cursor *nh, void *data_end,
 		th = nh->pos;
 		if (pkt->l4_room < sizeof(*th) || (void *)(th + 1) > data_end)
 			return FLOW_C_TRUNC_L4;
+		/*
+		 * A bogus data offset must not take a segment out of its
+		 * flow: the ports are in the first four bytes. Its header
+		 * counts as the 20 bytes that are surely there.
+		 */
 		doff = th->doff * 4;
-		if (doff < sizeof(*th) || doff > pkt->l4_room)
-			return FLOW_C_BAD_TCP_DOFF;
+		if (doff < sizeof(*th) || doff > pkt->l4_room) {
+			pkt->odd |= FLOW_ODD_TCP_DOFF;
+			doff = sizeof(*th);
+		}
 		pkt->key.sport = th->source;
 		pkt->key.dport = th->dest;
 		/* Byte 13 holds all eight flags, FIN in bit 0 to CWR in bit 7. */

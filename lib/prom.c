@@ -77,6 +77,8 @@ static const char *counter_family(int c, const char **reason)
 	case FLOW_C_OVERFLOW:		return "flowacct_overflow_packets_total";
 	case FLOW_C_GSO_FRAMES:		return "flowacct_gso_frames_total";
 	case FLOW_C_CUT_FRAMES:		return "flowacct_cut_frames_total";
+	case FLOW_C_IPV6_JUMBOGRAMS:	return "flowacct_ipv6_jumbograms_total";
+	case FLOW_C_TCP_DOFF_INVALID:	return "flowacct_tcp_doff_invalid_total";
 	case FLOW_C_SAMPLES:		return "flowacct_samples_total";
 	case FLOW_C_INSERT_FULL:	*reason = "full";
 					return "flowacct_insert_failures_total";
@@ -91,6 +93,9 @@ static const char *counter_family(int c, const char **reason)
 	case FLOW_C_SAMPLE_OTHER:	*reason = "other";
 					return "flowacct_samples_lost_total";
 	}
+	/* Only a reason belongs here: the family must add up to seen - accounted. */
+	if (fa_counter_kind(c) != FLOW_CK_REASON)
+		return "";
 	*reason = fa_counter_name(c);
 	return "flowacct_packets_not_accounted_total";
 }
@@ -109,6 +114,8 @@ static const struct {
 	{ "flowacct_fragment_orphans_total", "Non-first fragments whose first fragment was not seen." },
 	{ "flowacct_gso_frames_total", "GSO frames accounted as their segments." },
 	{ "flowacct_cut_frames_total", "Frames shorter than their IP length (cut by a snap length)." },
+	{ "flowacct_ipv6_jumbograms_total", "Accounted IPv6 packets with payload length 0 (RFC 2675 jumbograms, BIG TCP)." },
+	{ "flowacct_tcp_doff_invalid_total", "Accounted TCP segments whose data offset is below 5 or past the datagram." },
 	{ "flowacct_samples_total", "Packets sampled to the perf buffer." },
 	{ "flowacct_samples_lost_total", "Samples lost, by reason." },
 };

@@ -109,6 +109,16 @@ def ext_opts(nexthdr, units=0):
     return struct.pack("!BB", nexthdr, units) + b"\x01" + bytes([n - 4]) + b"\0" * (n - 4)
 
 
+def ext_jumbo(nexthdr, length):
+    """RFC 2675: a hop-by-hop header holding only the Jumbo Payload option."""
+    return struct.pack("!BBBBI", nexthdr, 0, 0xC2, 4, length)
+
+
+def udp_jumbo(sport, dport, payload):
+    """RFC 2675 section 4: a UDP length of 0; the IPv6 length says."""
+    return struct.pack("!HHHH", sport, dport, 0, 0) + payload
+
+
 def ext_routing(nexthdr):
     return struct.pack("!BBBB", nexthdr, 0, 0, 0) + b"\0" * 4  # type 0, no segments left
 
@@ -444,11 +454,20 @@ def malformed():
     c.reason(eth(ETH_P_IP, ipv4(A4, B4, UDP, udp(1, 2), tot_len=1500)), "bad_ipv4_len")
     c.reason(eth(ETH_P_IP, ipv4(A4, B4, UDP, udp(1, 2), options=b"\x01" * 8, tot_len=24)),
              "bad_ipv4_len")
-    # IPv6 payload length larger than the frame; a jumbogram.
+    # IPv6 payload length larger than the frame.
     c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, UDP, udp(1, 2), plen=9)), "bad_ipv6_len")
     c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, UDP, udp(1, 2), plen=65535)), "bad_ipv6_len")
+    # Payload length 0 (RFC 2675): a hop-by-hop header without the Jumbo
+    # Payload option, one whose length is under 64 KiB (an error), or longer
+    # than the frame; one cut before the option could be read.
     c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, HOPOPTS, ext_opts(UDP) + udp(1, 2), plen=0)),
-             "ipv6_jumbogram")
+             "bad_ipv6_len")
+    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, HOPOPTS, ext_jumbo(UDP, 16) + udp(1, 2), plen=0)),
+             "bad_ipv6_len")
+    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, HOPOPTS, ext_jumbo(UDP, 70000) + udp(1, 2),
+                                  plen=0)), "bad_ipv6_len")
+    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, HOPOPTS, ext_jumbo(UDP, 70000) + udp(1, 2),
+                                  plen=0)), "trunc_ipv6_ext", caplen=14 + 44)
     # Extension headers: one more than the walk; cut; longer than the payload.
     chain = [HBH] + [DST, RT] * IPV6_EXT_MAX_CHAIN
     c.reason(eth(ETH_P_IPV6, ipv6_chain(A6, B6, chain[:IPV6_EXT_MAX_CHAIN + 1], UDP,
@@ -472,10 +491,15 @@ def malformed():
     # A first fragment too small for its transport header (RFC 1858).
     c.reason(eth(ETH_P_IP, ipv4(A4, B4, TCP, tcp(1, 2, SYN)[:8], flags_frag=0x2000)),
              "trunc_l4")
-    # TCP data offset below 5, or past the datagram.
-    c.reason(eth(ETH_P_IP, ipv4(A4, B4, TCP, tcp(1, 2, SYN, doff=4))), "bad_tcp_doff")
-    c.reason(eth(ETH_P_IP, ipv4(A4, B4, TCP, tcp(1, 2, SYN, doff=0))), "bad_tcp_doff")
-    c.reason(eth(ETH_P_IPV6, ipv6(A6, B6, TCP, tcp(1, 2, SYN, doff=15))), "bad_tcp_doff")
+    # TCP data offset below 5, or past the datagram: the segment still
+    # crossed the link, and its ports are there: accounted, and counted.
+    for doff in (4, 0):
+        pkt = ipv4(A4, B4, TCP, tcp(1, 2, SYN, doff=doff))
+        c.flow(eth(ETH_P_IP, pkt), 4, TCP, A4, B4, 1, 2, len(pkt), SYN)
+        c.count("tcp_doff_invalid")
+    pkt = ipv6(A6, B6, TCP, tcp(1, 2, SYN, doff=15))
+    c.flow(eth(ETH_P_IPV6, pkt), 6, TCP, A6, B6, 1, 2, len(pkt), SYN)
+    c.count("tcp_doff_invalid")
     # And one good frame, so the table is not empty.
     c.flow(eth(ETH_P_IP, good4), 4, TCP, A4, B4, 1, 2, len(good4), ACK)
     return c
@@ -601,11 +625,32 @@ def fragments():
 
 
 def jumbo():
-    """9000-byte MTU frames: multi-buffer at XDP, longer than a TC test run."""
+    """9000-byte MTU frames (multi-buffer at XDP, longer than a TC test run),
+    and IPv6 jumbograms: RFC 2675's, and BIG TCP's."""
     c = Capture("jumbo")
     c.udp4(A4, B4, 9000, 9001, n=8972)
     c.tcp6(A6, B6, 9002, 9003, ACK, n=8940)
     c.tcp4(A4, B4, 9004, 9005, ACK, n=100)
+    # An RFC 2675 jumbogram of 66000 IP-layer bytes, whole (a replay runs
+    # up to 17 pages at XDP).
+    n = 66000 - 40 - 8 - 8
+    pkt = ipv6(A6, B6, HOPOPTS, ext_jumbo(UDP, 8 + 8 + n) + udp_jumbo(9006, 9007, b"j" * n),
+               plen=0)
+    c.flow(eth(ETH_P_IPV6, pkt), 6, UDP, A6, B6, 9006, 9007, len(pkt))
+    c.count("ipv6_jumbograms")
+    # BIG TCP as newer kernels hand it to tcpdump: payload length 0, no
+    # option; the frame's length stands in.
+    n = 69000 - 40 - 20
+    pkt = ipv6(A6, B6, TCP, tcp(9008, 9009, ACK, b"t" * n), plen=0)
+    c.flow(eth(ETH_P_IPV6, pkt), 6, TCP, A6, B6, 9008, 9009, len(pkt), ACK)
+    c.count("ipv6_jumbograms")
+    # A 200000-byte jumbogram captured with a 200-byte snaplen (libpcap
+    # refuses records longer on the wire than its largest snaplen, 262144).
+    n = 200000 - 40 - 8 - 20
+    pkt = ipv6(A6, B6, HOPOPTS, ext_jumbo(TCP, 8 + 20 + n) + tcp(9010, 9011, ACK, b"m" * n),
+               plen=0)
+    c.flow(eth(ETH_P_IPV6, pkt), 6, TCP, A6, B6, 9010, 9011, len(pkt), ACK, caplen=200)
+    c.count("ipv6_jumbograms")
     return c
 
 

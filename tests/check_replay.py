@@ -19,8 +19,7 @@ ROW_FIELDS = ("packets", "bytes", "first_seen_ns", "last_seen_ns", "tcp_flags")
 # The reasons a seen packet is not accounted (README, "Counters").
 REASONS = ("non_ip", "trunc_eth", "trunc_vlan", "vlan_too_deep", "bad_ip_version",
            "trunc_ipv4", "bad_ihl", "bad_ipv4_len", "trunc_ipv6", "bad_ipv6_len",
-           "ipv6_jumbogram", "trunc_ipv6_ext", "ipv6_ext_too_many", "trunc_l4",
-           "bad_tcp_doff")
+           "trunc_ipv6_ext", "ipv6_ext_too_many", "trunc_l4")
 
 
 def merge_flags(a, b):

@@ -107,6 +107,7 @@ struct frame {
 	size_t len;		/* bytes built */
 	size_t cap;		/* bytes captured: what the programs get */
 	uint64_t wire;		/* bytes on the wire, >= cap */
+	uint64_t jumbo_wire;	/* a jumbogram's wire length, 0: len */
 
 	/* Where the generator put things, for mutations aimed at fields. */
 	int tags;
@@ -560,6 +561,16 @@ static void gen_ipv6(struct rng *r, struct frame *f, enum v6_shape shape)
 		uint32_t jl = (uint32_t)(f->len - f->l3 - 40);
 		uint8_t *o = f->buf + f->ext[0] + 4;
 
+		/*
+		 * A real jumbogram is over 64 KiB: the capture holds its
+		 * head, the wire length the rest. Else the option gives the
+		 * frame's own length, which RFC 2675 forbids under 64 KiB.
+		 */
+		if (chance(r, 60)) {
+			jl = 65536 + below(r, 1u << 20);
+			f->jumbo_wire = f->l3 + 40 + jl;
+		}
+
 		o[0] = jl >> 24, o[1] = jl >> 16, o[2] = jl >> 8, o[3] = jl;
 	}
 }
@@ -620,7 +631,7 @@ static void gen_frame(struct rng *r, struct frame *f)
 			fill_random(r, p, n);
 	}
 	f->cap = f->len;
-	f->wire = f->len;
+	f->wire = f->jumbo_wire ? f->jumbo_wire : f->len;
 }
 
 /* ---- mutations ---- */
@@ -991,7 +1002,8 @@ struct fuzz {
 	__u64 frames, passed, failed, bad_runs[FLOW_NR_DIRS];
 	__u64 books_checks, books_failed, clears, overflows_seen;
 	__u64 verdicts[REF_NR_VERDICTS];
-	__u64 later_fragments, with_ext, vlan_hist[3], cut, padded;
+	__u64 later_fragments, with_ext, jumbograms, bad_doffs;
+	__u64 vlan_hist[3], cut, padded;
 	__u64 frags_attributed, frag_orphans, frag_clears;
 	__u64 accounted_bytes;
 	__u64 mut_hist[M_NR];
@@ -1083,6 +1095,8 @@ static int load(struct fuzz *z)
 	z->checked[FLOW_C_INSERT_FULL] = z->checked[FLOW_C_INSERT_NOMEM] = true;
 	z->checked[FLOW_C_INSERT_OTHER] = z->checked[FLOW_C_GSO_FRAMES] = true;
 	z->checked[FLOW_C_CUT_FRAMES] = z->checked[FLOW_C_FRAG_ORPHANS] = true;
+	z->checked[FLOW_C_IPV6_JUMBOGRAMS] = true;
+	z->checked[FLOW_C_TCP_DOFF_INVALID] = true;
 
 	for (i = 0; i < FLOW_NR_COUNTERS; i++) {
 		bool known = false;
@@ -1350,6 +1364,8 @@ static bool run_hook(struct fuzz *z, const struct frame *f,
 		want[FLOW_C_ACCOUNTED_BYTES] = ref->bytes;
 		want[FLOW_C_FRAGMENTS] = ref->later_fragment;
 		want[FLOW_C_FRAG_ORPHANS] = z->frag_orphan;
+		want[FLOW_C_IPV6_JUMBOGRAMS] = ref->jumbogram;
+		want[FLOW_C_TCP_DOFF_INVALID] = ref->tcp_doff_invalid;
 		if (!had && z->entries >= z->max_flows) {
 			ovf = true;
 			want[FLOW_C_OVERFLOW] = 1;
@@ -1575,10 +1591,14 @@ static void sample_frame(struct fuzz *z, const struct frame *f,
 	/*
 	 * Only where tshark's fields mean what ours do: whole frames, no
 	 * fragments (with defragmentation off tshark stops at them), no IPv6
-	 * extension headers (ipv6.nxt names the first one).
+	 * extension headers (ipv6.nxt names the first one), no bad TCP data
+	 * offset (tshark stops at it, before the flags, and where the offset
+	 * runs past the segment it names no ports either), no IPv6 payload
+	 * length 0 (tshark does not take BIG TCP's frame length for it).
 	 */
 	if (!z->sample_dump || ref->verdict != REF_ACCOUNTED || ref->fragmented ||
-	    ref->ext_headers || f->cap != f->wire)
+	    ref->ext_headers || ref->tcp_doff_invalid || ref->jumbogram ||
+	    f->cap != f->wire)
 		return;
 	if (z->sample_eligible++ % z->sample_every)
 		return;
@@ -1707,6 +1727,8 @@ static void run_frame(struct fuzz *z, struct frame *f, __u64 check_every)
 		z->accounted_bytes += ref.bytes;
 		z->later_fragments += ref.later_fragment;
 		z->with_ext += ref.ext_headers > 0;
+		z->jumbograms += ref.jumbogram;
+		z->bad_doffs += ref.tcp_doff_invalid;
 	}
 	z->vlan_hist[ref.vlan_tags < 3 ? ref.vlan_tags : 2]++;
 	z->cut += f->cap < f->wire;
@@ -1930,8 +1952,10 @@ int main(int argc, char **argv)
 		missing += !z.verdicts[v_i];
 	}
 	printf("  accounted_bytes    %10llu\n", (unsigned long long)z.accounted_bytes);
-	printf("  (accounted: %llu later fragments, %llu with IPv6 extension headers)\n",
-	       (unsigned long long)z.later_fragments, (unsigned long long)z.with_ext);
+	printf("  (accounted: %llu later fragments, %llu with IPv6 extension headers, "
+	       "%llu jumbograms, %llu with a bad TCP data offset)\n",
+	       (unsigned long long)z.later_fragments, (unsigned long long)z.with_ext,
+	       (unsigned long long)z.jumbograms, (unsigned long long)z.bad_doffs);
 	printf("frames: %llu cut by a snaplen, %llu runs padded, VLAN tags 0/1/2+: %llu/%llu/%llu\n",
 	       (unsigned long long)z.cut, (unsigned long long)z.padded,
 	       (unsigned long long)z.vlan_hist[0], (unsigned long long)z.vlan_hist[1],

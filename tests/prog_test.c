@@ -25,7 +25,7 @@
 #include "libflowacct.h"
 #include "flowacct.skel.h"
 
-#define MAX_FRAME (16 * 4096)
+#define MAX_FRAME (17 * 4096)
 
 struct tcase {
 	const char *name;
@@ -36,6 +36,7 @@ struct tcase {
 	__u64 packets;		/* expected, when accounted */
 	__u64 bytes;
 	__u16 sport, dport;
+	int info;		/* an informational counter the packets also go to */
 };
 
 static int tests_run, tests_failed;
@@ -103,6 +104,17 @@ static size_t put_tcp(unsigned char *p, __u16 sport, __u16 dport, size_t hlen)
 	p[12] = (hlen / 4) << 4;
 	p[13] = 0x18;
 	return hlen;
+}
+
+/* RFC 2675: a hop-by-hop header with only the Jumbo Payload option. */
+static size_t put_jumbo_hbh(unsigned char *p, __u8 nexthdr, __u32 len)
+{
+	p[0] = nexthdr;
+	p[1] = 0;
+	p[2] = 0xc2;
+	p[3] = 4;
+	p[4] = len >> 24, p[5] = len >> 16, p[6] = len >> 8, p[7] = len;
+	return 8;
 }
 
 static size_t put_udp(unsigned char *p, __u16 sport, __u16 dport, __u16 len)
@@ -230,6 +242,14 @@ static void run_case(struct flowacct_bpf *skel, const char *mode,
 		   mode, tc->name, (unsigned long long)c[FLOW_C_SEEN],
 		   (unsigned long long)c[FLOW_C_ACCOUNTED_BYTES],
 		   (unsigned long long)c[FLOW_C_GSO_FRAMES]);
+		for (i = 0; i < FLOW_NR_COUNTERS; i++)
+			if (fa_counter_kind(i) == FLOW_CK_INFO &&
+			    i != FLOW_C_GSO_FRAMES &&
+			    c[i] != (i == tc->info ? tc->packets : 0))
+				break;
+		ok(i == FLOW_NR_COUNTERS, "%s %s: informational counters: %s",
+		   mode, tc->name, i == FLOW_NR_COUNTERS ? "as expected" :
+		   fa_counter_name(i));
 	}
 	fa_table_free(&t);
 }
@@ -246,11 +266,11 @@ static void run_all(struct flowacct_bpf *skel, const char *mode)
 	n += put_tcp(f + n, 40000, 80, 20);
 	n += put_payload(f + n, pay);
 	run_case(skel, mode, &(struct tcase){ "tc gso tcp4", FLOW_DIR_EGRESS, 3, 1000,
-		 0, 3, 3 * (20 + 20) + pay, 40000, 80 }, f, n);
+		 0, 3, 3 * (20 + 20) + pay, 40000, 80, 0 }, f, n);
 
 	/* The same frame not marked GSO: one packet of 3040 bytes. */
 	run_case(skel, mode, &(struct tcase){ "tc tcp4 no gso", FLOW_DIR_EGRESS, 0, 0,
-		 0, 1, 20 + 20 + pay, 40000, 80 }, f, n);
+		 0, 1, 20 + 20 + pay, 40000, 80, 0 }, f, n);
 
 	/* TCP/IPv6 with 12 option bytes: 4 segments of 700. */
 	pay = 2800;
@@ -259,7 +279,7 @@ static void run_all(struct flowacct_bpf *skel, const char *mode)
 	n += put_tcp(f + n, 50000, 443, 32);
 	n += put_payload(f + n, pay);
 	run_case(skel, mode, &(struct tcase){ "tc gso tcp6", FLOW_DIR_EGRESS, 4, 700,
-		 0, 4, 4 * (40 + 32) + pay, 50000, 443 }, f, n);
+		 0, 4, 4 * (40 + 32) + pay, 50000, 443, 0 }, f, n);
 
 	/* UDP GSO (UDP_SEGMENT): each segment has its own UDP header. */
 	pay = 2400;
@@ -268,7 +288,7 @@ static void run_all(struct flowacct_bpf *skel, const char *mode)
 	n += put_udp(f + n, 4433, 4434, 8 + pay);
 	n += put_payload(f + n, pay);
 	run_case(skel, mode, &(struct tcase){ "tc gso udp4", FLOW_DIR_EGRESS, 3, 800,
-		 0, 3, 3 * (20 + 8) + pay, 4433, 4434 }, f, n);
+		 0, 3, 3 * (20 + 8) + pay, 4433, 4434, 0 }, f, n);
 
 	/* BIG TCP: a GSO frame's IPv4 total length and IPv6 payload length
 	 * are 0; the frame's length stands in. */
@@ -279,7 +299,7 @@ static void run_all(struct flowacct_bpf *skel, const char *mode)
 	n += put_tcp(f + n, 40001, 80, 20);
 	n += put_payload(f + n, pay);
 	run_case(skel, mode, &(struct tcase){ "tc big tcp4", FLOW_DIR_EGRESS, 3, 1000,
-		 0, 3, 3 * (20 + 20) + pay, 40001, 80 }, f, n);
+		 0, 3, 3 * (20 + 20) + pay, 40001, 80, 0 }, f, n);
 	run_case(skel, mode, &(struct tcase){ .name = "tc tot_len 0 without gso",
 		 .hook = FLOW_DIR_EGRESS, .reason = FLOW_C_BAD_IPV4_LEN }, f, n);
 	n = put_eth(f, ETH_P_IPV6);
@@ -287,7 +307,41 @@ static void run_all(struct flowacct_bpf *skel, const char *mode)
 	n += put_tcp(f + n, 50001, 443, 20);
 	n += put_payload(f + n, pay);
 	run_case(skel, mode, &(struct tcase){ "tc big tcp6", FLOW_DIR_EGRESS, 3, 1000,
-		 0, 3, 3 * (40 + 20) + pay, 50001, 443 }, f, n);
+		 0, 3, 3 * (40 + 20) + pay, 50001, 443, FLOW_C_IPV6_JUMBOGRAMS }, f, n);
+
+	/* An RFC 2675 jumbogram, live at XDP (a multi-buffer frame). */
+	pay = 66000 - 40 - 8 - 8;
+	n = put_eth(f, ETH_P_IPV6);
+	n += put_ipv6(f + n, IPPROTO_HOPOPTS, 0);
+	n += put_jumbo_hbh(f + n, IPPROTO_UDP, 8 + 8 + pay);
+	n += put_udp(f + n, 5000, 5001, 0);
+	n += put_payload(f + n, pay);
+	run_case(skel, mode, &(struct tcase){ "xdp jumbogram", FLOW_DIR_INGRESS,
+		 0, 0, 0, 1, 66000, 5000, 5001, FLOW_C_IPV6_JUMBOGRAMS }, f, n);
+	/* One byte short of what the option says. */
+	run_case(skel, mode, &(struct tcase){ .name = "xdp jumbogram short",
+		 .hook = FLOW_DIR_INGRESS, .reason = FLOW_C_BAD_IPV6_LEN }, f, n - 1);
+
+	/* BIG TCP's payload length 0 without the option, not GSO: TCP
+	 * takes the frame's length. */
+	pay = 1000;
+	n = put_eth(f, ETH_P_IPV6);
+	n += put_ipv6(f + n, IPPROTO_TCP, 0);
+	n += put_tcp(f + n, 50002, 443, 20);
+	n += put_payload(f + n, pay);
+	run_case(skel, mode, &(struct tcase){ "xdp tcp6 payload length 0", FLOW_DIR_INGRESS,
+		 0, 0, 0, 1, 40 + 20 + pay, 50002, 443, FLOW_C_IPV6_JUMBOGRAMS }, f, n);
+
+	/* A TCP data offset of 3 words: still its flow, counted as odd. */
+	n = put_eth(f, ETH_P_IP);
+	n += put_ipv4(f + n, IPPROTO_TCP, 20 + 20 + 10);
+	n += put_tcp(f + n, 40002, 80, 20);
+	f[n - 20 + 12] = 3 << 4;
+	n += put_payload(f + n, 10);
+	run_case(skel, mode, &(struct tcase){ "xdp tcp doff 3", FLOW_DIR_INGRESS,
+		 0, 0, 0, 1, 50, 40002, 80, FLOW_C_TCP_DOFF_INVALID }, f, n);
+	run_case(skel, mode, &(struct tcase){ "tc tcp doff 3", FLOW_DIR_EGRESS,
+		 0, 0, 0, 1, 50, 40002, 80, FLOW_C_TCP_DOFF_INVALID }, f, n);
 
 	/* Live, a length larger than the frame is malformed at both hooks. */
 	n = put_eth(f, ETH_P_IP);
@@ -305,7 +359,7 @@ static void run_all(struct flowacct_bpf *skel, const char *mode)
 	n += put_udp(f + n, 7, 9, 10);
 	n += put_payload(f + n, 2 + 18);
 	run_case(skel, mode, &(struct tcase){ "xdp padded runt", FLOW_DIR_INGRESS,
-		 0, 0, 0, 1, 30, 7, 9 }, f, n);
+		 0, 0, 0, 1, 30, 7, 9, 0 }, f, n);
 
 	/* A 9000-byte MTU frame: the test run hands XDP a multi-buffer frame
 	 * (linear part plus page fragments), whose length is all of them. */
@@ -317,7 +371,7 @@ static void run_all(struct flowacct_bpf *skel, const char *mode)
 	n += l4;
 	n += put_payload(f + n, pay);
 	run_case(skel, mode, &(struct tcase){ "xdp multi-buffer 9000", FLOW_DIR_INGRESS,
-		 0, 0, 0, 1, 9000, 9000, 9001 }, f, n);
+		 0, 0, 0, 1, 9000, 9000, 9001, 0 }, f, n);
 	/* Cut by one byte: now the IP length claims more than arrived. */
 	run_case(skel, mode, &(struct tcase){ .name = "xdp multi-buffer short",
 		 .hook = FLOW_DIR_INGRESS, .reason = FLOW_C_BAD_IPV4_LEN }, f, n - 1);

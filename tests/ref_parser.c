@@ -105,9 +105,10 @@ static enum ref_verdict parse_transport(const struct view *v, uint64_t off,
 		if (room < TCP_MIN_HDR || !captured(v, off, TCP_MIN_HDR))
 			return reject(r, REF_TRUNC_L4);
 		h = v->p + off;
+		/* Ports are ports whatever the data offset says (tshark and
+		 * softflowd agree): a bad one is noted, not rejected. */
 		doff = (h[12] >> 4) * 4u;
-		if (doff < TCP_MIN_HDR || doff > room)
-			return reject(r, REF_BAD_TCP_DOFF);
+		r->tcp_doff_invalid = doff < TCP_MIN_HDR || doff > room;
 		r->sport = (uint16_t)(h[0] << 8 | h[1]);
 		r->dport = (uint16_t)(h[2] << 8 | h[3]);
 		r->tcp_flags = h[13];
@@ -181,8 +182,8 @@ static enum ref_verdict parse_ipv6(const struct view *v, size_t l3,
 {
 	const uint8_t *ip = v->p + l3;
 	const uint8_t *h;
-	uint64_t off, room, len;
-	uint16_t plen, fo;
+	uint64_t off, room, len, plen;
+	uint16_t fo;
 	uint8_t nh;
 	int i;
 
@@ -192,10 +193,26 @@ static enum ref_verdict parse_ipv6(const struct view *v, size_t l3,
 		return reject(r, REF_BAD_IP_VERSION);
 	plen = be16_at(v, l3 + 4);
 	nh = ip[6];
-	/* RFC 2675: the real length is in a hop-by-hop option; unsupported. */
-	if (plen == 0 && nh == NH_HOPOPTS)
-		return reject(r, REF_IPV6_JUMBOGRAM);
-	if ((uint64_t)IPV6_HDR + plen > v->wire - l3)
+	if (plen == 0 && nh == NH_HOPOPTS) {
+		/*
+		 * RFC 2675: a hop-by-hop header whose first option is Jumbo
+		 * Payload (type 0xC2, 4 bytes), of a length over 65535.
+		 */
+		if (!captured(v, l3 + IPV6_HDR, 8))
+			return reject(r, REF_TRUNC_IPV6_EXT);
+		h = ip + IPV6_HDR;
+		if (h[2] != 0xc2 || h[3] != 4)
+			return reject(r, REF_BAD_IPV6_LEN);
+		plen = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 | h[6] << 8 | h[7];
+		if (plen <= 0xffff)
+			return reject(r, REF_BAD_IPV6_LEN);
+		r->jumbogram = true;
+	} else if (plen == 0 && nh == NH_TCP && v->wire - l3 > IPV6_HDR) {
+		/* BIG TCP as newer kernels send it: the frame's length. */
+		plen = v->wire - l3 - IPV6_HDR;
+		r->jumbogram = true;
+	}
+	if (IPV6_HDR + plen > v->wire - l3)
 		return reject(r, REF_BAD_IPV6_LEN);
 
 	r->ip_version = 6;

@@ -28,11 +28,9 @@
 	X(BAD_IPV4_LEN,		"bad_ipv4_len")			\
 	X(TRUNC_IPV6,		"trunc_ipv6")			\
 	X(BAD_IPV6_LEN,		"bad_ipv6_len")			\
-	X(IPV6_JUMBOGRAM,	"ipv6_jumbogram")		\
 	X(TRUNC_IPV6_EXT,	"trunc_ipv6_ext")		\
 	X(IPV6_EXT_TOO_MANY,	"ipv6_ext_too_many")		\
-	X(TRUNC_L4,		"trunc_l4")			\
-	X(BAD_TCP_DOFF,		"bad_tcp_doff")
+	X(TRUNC_L4,		"trunc_l4")
 
 enum ref_verdict {
 #define REF_VERDICT_ENUM(id, name) REF_##id,
@@ -66,6 +64,10 @@ struct ref_result {
 	uint8_t ext_headers;	/* IPv6 extension headers walked */
 	bool fragmented;	/* any fragment, first or later */
 	bool transport_parsed;	/* ports come from a TCP/UDP/ICMP header */
+
+	/* Accounted, but unusual: the README's informational counters. */
+	bool jumbogram;		/* IPv6 payload length 0 (RFC 2675, BIG TCP) */
+	bool tcp_doff_invalid;	/* data offset < 5 or past the datagram */
 };
 
 /*

@@ -341,7 +341,8 @@ _prom_vs_stats() {
 		         "accounted_bytes": "accounted_bytes", "overflow": "overflow_packets",
 		         "fragments": "fragments", "frag_orphans": "fragment_orphans",
 		         "gso_frames": "gso_frames", "cut_frames": "cut_frames",
-		         "samples": "samples"}
+		         "ipv6_jumbograms": "ipv6_jumbograms",
+		         "tcp_doff_invalid": "tcp_doff_invalid", "samples": "samples"}
 		got = {}
 		for r in json.loads(sys.argv[2])["data"]["result"]:
 		    m = r["metric"]
