@@ -77,6 +77,17 @@ stats() {
 		printf "%s %s %s\n", m, v[1], v[NR] }'
 }
 
+# ratio_row FMT DESC BASE VALUE...: a table row of the values' median, min
+# and max (printf format FMT) and the median's ratio to BASE.
+ratio_row() {
+	local fmt=$1 desc=$2 base=$3 m lo hi
+	shift 3
+	read -r m lo hi < <(stats "$@")
+	# shellcheck disable=SC2059
+	printf "| %s | $fmt | $fmt | $fmt | %.3f |\n" "$desc" "$m" "$lo" "$hi" \
+		"$(awk -v a="$m" -v b="$base" 'BEGIN { print a / b }')"
+}
+
 # seconds CMD...: wall time of CMD, its output discarded.
 seconds() {
 	local t0 t1
@@ -272,14 +283,17 @@ measure_rate() {
 		'BEGIN { printf "%.0f\n", (b - a) / ((tb - ta) / 1e9) }'
 }
 
-LIVE_CONFIGS=(none noop rx-minimal rx-percpu rx-shared rx-percpu-sampled tx-percpu tx-shared)
+LIVE_CONFIGS=(none noop rx-minimal rx-percpu rx-shared rx-percpu-sampled rx-tc-percpu
+	rx-tc-shared tx-percpu tx-shared)
 declare -A LIVE_DESC=(
 	[none]="nothing attached"
 	[noop]="receiver: a no-op XDP program (the XDP path's floor)"
 	[rx-minimal]="receiver: the minimal accountant (XDP)"
 	[rx-percpu]="receiver: flowacct --map percpu (XDP ingress)"
 	[rx-shared]="receiver: flowacct --map shared (XDP ingress)"
-	[rx-percpu-sampled]="receiver: flowacct --map percpu --sample 100, capture running"
+	[rx-percpu-sampled]="receiver: flowacct --map percpu --sample 100 (XDP), capture running"
+	[rx-tc-percpu]="receiver: flowacct --map percpu (TC ingress, the default on a veth)"
+	[rx-tc-shared]="receiver: flowacct --map shared (TC ingress)"
 	[tx-percpu]="sender: flowacct --map percpu (TC egress)"
 	[tx-shared]="sender: flowacct --map shared (TC egress)"
 )
@@ -290,10 +304,12 @@ live_config() {
 	case $c in
 	noop) $INB "$FB" xdp-attach noop "$VB" ;;
 	rx-minimal) $INB "$FB" xdp-attach minimal "$VB" ;;
-	rx-percpu) $INB "$FA" attach "$VB" --map percpu >/dev/null 2>&1 ;;
-	rx-shared) $INB "$FA" attach "$VB" --map shared >/dev/null 2>&1 ;;
+	rx-percpu) $INB "$FA" attach "$VB" --ingress xdp --map percpu >/dev/null 2>&1 ;;
+	rx-shared) $INB "$FA" attach "$VB" --ingress xdp --map shared >/dev/null 2>&1 ;;
+	rx-tc-percpu) $INB "$FA" attach "$VB" --ingress tc --map percpu >/dev/null 2>&1 ;;
+	rx-tc-shared) $INB "$FA" attach "$VB" --ingress tc --map shared >/dev/null 2>&1 ;;
 	rx-percpu-sampled)
-		$INB "$FA" attach "$VB" --map percpu --sample 100 >/dev/null 2>&1
+		$INB "$FA" attach "$VB" --ingress xdp --map percpu --sample 100 >/dev/null 2>&1
 		$INB taskset -c 0 "$FA" capture "$VB" -w /dev/null \
 			--duration "$(awk -v a="$LIVE_WARMUP" -v b="$LIVE_WINDOW" 'BEGIN { print int(a + b + 2) }')" \
 			>/dev/null 2>&1 &
@@ -321,7 +337,7 @@ live_config() {
 }
 
 live_bench() {
-	local r c gen rates=() m lo hi base
+	local r c gen base
 	declare -A got
 	say "live rate (trafgen over veth)"
 	# Small UDP packets over LIVE_FLOWS source ports, to a MAC that is not
@@ -374,9 +390,7 @@ live_bench() {
 	EOF
 	for c in "${LIVE_CONFIGS[@]}"; do
 		# shellcheck disable=SC2086
-		read -r m lo hi < <(stats ${got[$c]})
-		printf '| %s | %.0f | %.0f | %.0f | %.3f |\n' "${LIVE_DESC[$c]}" "$m" "$lo" "$hi" \
-			"$(awk -v a="$m" -v b="$base" 'BEGIN { print a / b }')"
+		ratio_row %.0f "${LIVE_DESC[$c]}" "$base" ${got[$c]}
 	done
 	echo
 	# shellcheck disable=SC2086
@@ -387,6 +401,70 @@ live_bench() {
 		printf "Per packet on that CPU: nothing attached %.0f ns; the XDP path with a no-op %+.0f ns; over the no-op, the minimal accountant %+.0f ns and flowacct %+.0f ns (%.2f times the minimal); flowacct at TC %+.0f ns over nothing.\n",
 			1e9 / n, 1e9 / x - 1e9 / n, 1e9 / m - 1e9 / x, 1e9 / p - 1e9 / x,
 			(1e9 / p - 1e9 / x) / (1e9 / m - 1e9 / x), 1e9 / t - 1e9 / n }'
+	echo
+	tcp_bench
+}
+
+TCP_CONFIGS=(none tc-percpu tc-shared xdp-percpu xdp-shared skb-percpu skb-shared)
+declare -A TCP_DESC=(
+	[none]="nothing attached"
+	[tc-percpu]="flowacct, TC ingress (the default on a veth), percpu"
+	[tc-shared]="flowacct, TC ingress, shared"
+	[xdp-percpu]="flowacct, XDP native ingress, percpu"
+	[xdp-shared]="flowacct, XDP native ingress, shared"
+	[skb-percpu]="flowacct, XDP generic (skb) ingress, percpu"
+	[skb-shared]="flowacct, XDP generic (skb) ingress, shared"
+)
+
+# TCP over the veth with its offloads on, flowacct on the receiving end: what
+# each ingress hook costs a container's TCP throughput.
+tcp_bench() {
+	local r c base secs=2 got_rate
+	declare -A got
+	# Whole seconds: iperf3 reads -t 0.5 as 0, which is "forever".
+	[ $QUICK = 1 ] && secs=1
+	$INA ethtool -K "$VA" tso on gso on gro on >/dev/null 2>&1
+	$INB ethtool -K "$VB" tso on gso on gro on >/dev/null 2>&1
+	$INB iperf3 -s -B 192.0.2.2 -p 5201 -D -I "$SCRATCH/iperf3.pid" >/dev/null
+	sleep 0.5
+	for r in $(seq "$ROUNDS"); do
+		for c in "${TCP_CONFIGS[@]}"; do
+			case $c in
+			none) ;;
+			tc-*) $INB "$FA" attach "$VB" --ingress tc --map "${c#*-}" >/dev/null 2>&1 ;;
+			xdp-*) $INB "$FA" attach "$VB" --ingress xdp --map "${c#*-}" >/dev/null 2>&1 ;;
+			skb-*) $INB "$FA" attach "$VB" --ingress xdp --mode skb --map "${c#*-}" >/dev/null 2>&1 ;;
+			esac
+			got_rate=$($INA timeout $((secs + 20)) iperf3 -c 192.0.2.2 -p 5201 \
+				-t "$secs" -J |
+				python3 -c 'import json, sys
+print("%.2f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))')
+			got[$c]+=" $got_rate"
+			[ "$c" = none ] || $INB "$FA" detach "$VB" >/dev/null
+		done
+	done
+	kill "$(cat "$SCRATCH/iperf3.pid")"
+	$INA ethtool -K "$VA" tso off gso off gro off >/dev/null 2>&1
+	$INB ethtool -K "$VB" tso off gso off gro off >/dev/null 2>&1
+	# shellcheck disable=SC2086
+	read -r base _ < <(stats ${got[none]})
+	cat <<-EOF
+	### TCP throughput
+
+	iperf3 TCP from A to B over the veth pair with its offloads on (TSO,
+	GSO, GRO: a veth's defaults), ${secs} s per run, flowacct attached on B's
+	end, median of $ROUNDS rounds. Native XDP on a veth turns off its peer's
+	TSO; generic XDP keeps the offloads but sees GRO's merged frames and
+	undercounts their segments (README: "Which ingress hook, and what each
+	sees").
+
+	| receiver | median Gbit/s | min | max | x nothing attached |
+	|---|---:|---:|---:|---:|
+	EOF
+	for c in "${TCP_CONFIGS[@]}"; do
+		# shellcheck disable=SC2086
+		ratio_row %.2f "${TCP_DESC[$c]}" "$base" ${got[$c]}
+	done
 	echo
 }
 

@@ -9,7 +9,7 @@ ALL_TESTS="test_bench_quick"
 # rows FILE HEADING: the table rows of the section that starts at HEADING.
 rows() {
 	awk -v h="$2" 'index($0, h) == 1 { on = 1; next } on && /^#/ { exit }
-		on && /^\| / && !/^\| (---|hook |workload |table |command |configuration |accountant |function |wait |map |step |records |to |exporter )/' "$1"
+		on && /^\| / && !/^\| (---|hook |workload |table |command |configuration |accountant |function |wait |map |step |records |to |exporter |receiver )/' "$1"
 }
 
 test_bench_quick() {
@@ -38,8 +38,10 @@ test_bench_quick() {
 		fail "the epochs table does not have its 36 rows of figures"
 	[ "$(rows "$out" "## 2. " | grep -cE '\| [0-9]+\.[0-9]+ \|')" = 3 ] ||
 		fail "the dump table does not have its 3 timed rows"
-	[ "$(rows "$out" "## 3. " | grep -cE '\| [1-9][0-9]* \| [0-9]+ \| [0-9]+ \| [0-9.]+ \|$')" = 8 ] ||
-		fail "the live table does not have 8 rows with packets received"
+	[ "$(rows "$out" "## 3. " | grep -cE '\| [1-9][0-9]* \| [0-9]+ \| [0-9]+ \| [0-9.]+ \|$')" = 10 ] ||
+		fail "the live table does not have 10 rows with packets received"
+	[ "$(rows "$out" "### TCP throughput" | grep -cE '\| [0-9]+\.[0-9]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$')" = 7 ] ||
+		fail "the TCP throughput table does not have its 7 rows"
 	[ "$(rows "$out" "## 4. " | grep -cE '\| [1-9][0-9.]* \| [1-9][0-9.]* \|')" = 4 ] ||
 		fail "the memory table does not have its 4 rows"
 	[ "$(rows "$out" "## 5. " | wc -l)" = 3 ] || fail "the peer table does not have 3 rows"
