@@ -137,6 +137,47 @@ per_packet() {
 	PKT_RAW=$raw
 }
 
+# One flow from both CPUs at once, per map mode: the cost of contention.
+contention() {
+	local secs=1 rounds=5
+	[ $QUICK = 1 ] && secs=0.2 rounds=1
+	say "contention (BPF_PROG_TEST_RUN on both CPUs)"
+	cat <<-EOF
+	### One flow from both CPUs at once
+
+	A thread on each CPU runs the same IPv4 TCP flow through the TC program
+	(\`BPF_PROG_TEST_RUN\`, $secs s per case, median of $rounds interleaved
+	rounds), against one thread alone: with \`--map shared\` both CPUs add to
+	one value with atomic adds, with \`percpu\` each to its own copy. Each
+	case checks that the flow counted every packet run.
+
+	EOF
+	"$FB" contend --secs "$secs" --rounds "$rounds"
+	echo
+}
+
+# What the verifier makes of each program, with each compiler.
+verifier_table() {
+	local objs=("clang 14=$BUILD/flowacct.bpf.o")
+	say "the verifier's statistics"
+	if [ -f build/clang-19/flowacct.bpf.o ] || make --no-print-directory -s \
+		BUILD=build/clang-19 CLANG=clang-19 build/clang-19/flowacct.bpf.o >/dev/null 2>&1; then
+		objs+=("clang 19=build/clang-19/flowacct.bpf.o")
+	fi
+	cat <<-EOF
+	## 8. The programs as the verifier sees them
+
+	Each program of each build loaded once with the verifier's statistics
+	(log level 4): instructions processed (the limit is 1,000,000) and the
+	verification time it reports, then the instructions after its rewrites
+	and the JITed size (\`bpf_prog_info\`). Growth from one change to the
+	next shows here.
+
+	EOF
+	"$FB" verifier "${objs[@]}"
+	echo
+}
+
 # figure HOOK WORKLOAD VARIANT: the median of that case from the raw file.
 figure() {
 	local v
@@ -223,7 +264,7 @@ dump_row() {
 }
 
 dump_bench() {
-	local r ifx pin n json top bpft j b m lo hi
+	local r ifx pin n json top bpft daemon j b d pid
 	say "dump of $DUMP_FLOWS flows"
 	$INA "$FA" attach "$VA" --max-flows "$DUMP_MAX" >/dev/null 2>&1
 	ifx=$(ip -n "$NSA" -o link show dev "$VA" | cut -d: -f1)
@@ -233,15 +274,33 @@ dump_bench() {
 	n=$($INA "$FA" dump --top 1 | sed -nE 's/^\(([0-9]+) more flows\)/\1/p')
 	[ "${n:-0}" -ge $((DUMP_FLOWS - 1)) ] ||
 		fail "the table holds $((${n:-0} + 1)) flows, not $DUMP_FLOWS"
-	json=() top=() bpft=()
+	json=() top=() bpft=() daemon=()
 	for r in $(seq "$ROUNDS"); do
 		json+=("$(seconds $INA "$FA" dump -j)")
 		top+=("$(seconds $INA "$FA" dump --sort bytes --top 20)")
 		bpft+=("$(seconds bpftool map dump pinned "$pin")")
 	done
+	# The same flows in a daemon's cache: dump asks it, over the control
+	# socket, for the rows of its cache and active epoch.
+	$INA "$FA" run "$VA" --max-flows "$DUMP_MAX" --cache-size $((DUMP_FLOWS * 2)) \
+		--idle-timeout 3600 --active-timeout 3600 --json /dev/null 2>"$SCRATCH/run.log" &
+	pid=$!
+	for r in $(seq 150); do
+		n=$($INA "$FA" dump --top 1 2>/dev/null | sed -nE 's/^\(([0-9]+) more flows\)/\1/p')
+		[ "${n:-0}" -ge $((DUMP_FLOWS - 1)) ] && break
+		sleep 0.2
+	done
+	[ "${n:-0}" -ge $((DUMP_FLOWS - 1)) ] ||
+		fail "the daemon's cache holds $((${n:-0} + 1)) flows, not $DUMP_FLOWS: $(cat "$SCRATCH/run.log")"
+	for r in $(seq "$ROUNDS"); do
+		daemon+=("$(seconds $INA "$FA" dump -j)")
+	done
+	kill -TERM "$pid"
+	wait "$pid" || fail "the daemon failed: $(cat "$SCRATCH/run.log")"
 	$INA "$FA" detach "$VA" >/dev/null
 	read -r j _ < <(stats "${json[@]}")
 	read -r b _ < <(stats "${bpft[@]}")
+	read -r d _ < <(stats "${daemon[@]}")
 	cat <<-EOF
 	## 2. Dump
 
@@ -257,11 +316,16 @@ dump_bench() {
 	dump_row "flowacct dump -j" "$j" "${json[@]}"
 	dump_row "flowacct dump --sort bytes --top 20" "$j" "${top[@]}"
 	dump_row "bpftool map dump pinned .../flows" "$j" "${bpft[@]}"
+	dump_row "flowacct dump -j (a daemon's cache)" "$j" "${daemon[@]}"
 	echo
 	awk -v j="$j" -v b="$b" 'BEGIN {
 		x = b / j
 		printf "Targets: `flowacct dump -j` under 1 s: %s (%.2f s); at least 5 times faster than bpftool: %s (%.1f times).\n",
 			(j < 1) ? "met" : "missed", j, (x >= 5) ? "met" : "missed", x }'
+	echo
+	awk -v d="$d" 'BEGIN {
+		printf "From a daemon'"'"'s cache through the control socket, under 0.5 s: %s (%.2f s); reading the kernel'"'"'s tables is bound by the batch lookup of both epochs'"'"' tables, the first row.\n",
+			(d < 0.5) ? "met" : "missed", d }'
 	echo
 }
 
@@ -755,7 +819,7 @@ peer() {
 # SECTIONS="pkt epochs" runs only those (for working on one); the report is
 # then partial.
 section() {
-	case " ${SECTIONS:-pkt profile dump live memory peer epochs export} " in
+	case " ${SECTIONS:-pkt contend profile dump live memory peer epochs export verifier} " in
 	*" $1 "*) return 0 ;;
 	esac
 	return 1
@@ -765,6 +829,7 @@ start=$(date +%s)
 {
 	machine
 	! section pkt || per_packet
+	! section contend || contention
 	[ $QUICK = 1 ] || ! section profile || profile
 	! section dump || dump_bench
 	! section live || live_bench
@@ -772,6 +837,7 @@ start=$(date +%s)
 	! section peer || peer
 	! section epochs || epochs
 	! section export || export_bench
+	! section verifier || verifier_table
 	echo "Run time: $(($(date +%s) - start)) s."
 } >"$REPORT"
 mkdir -p "$(dirname "$OUT")"

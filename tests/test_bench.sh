@@ -9,7 +9,7 @@ ALL_TESTS="test_bench_quick"
 # rows FILE HEADING: the table rows of the section that starts at HEADING.
 rows() {
 	awk -v h="$2" 'index($0, h) == 1 { on = 1; next } on && /^#/ { exit }
-		on && /^\| / && !/^\| (---|hook |workload |table |command |configuration |accountant |function |wait |map |step |records |to |exporter |receiver )/' "$1"
+		on && /^\| / && !/^\| (---|hook |workload |table |command |configuration |accountant |function |wait |map |step |records |to |exporter |receiver |build )/' "$1"
 }
 
 test_bench_quick() {
@@ -27,7 +27,7 @@ test_bench_quick() {
 	awk -F'\t' '{ seen[$1 "/" $2 "/" $3]++ } END { for (k in seen) if (seen[k] != 3) exit 1 }' \
 		"$raw" || fail "a case did not run in every round"
 
-	for h in "## 1. " "## 2. " "## 3. " "## 4. " "## 5. " "## 6. " "## 7. "; do
+	for h in "## 1. " "## 2. " "## 3. " "## 4. " "## 5. " "## 6. " "## 7. " "## 8. "; do
 		grep "^$h" "$out" >/dev/null || fail "no section '$h' in the report"
 	done
 	[ "$(rows "$out" "#### Targets" | grep -cE '\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|')" = 6 ] ||
@@ -36,8 +36,12 @@ test_bench_quick() {
 		fail "the XDP table does not have 108 rows"
 	[ "$(rows "$out" "#### flowacct against no epochs" | grep -cE '\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$')" = 36 ] ||
 		fail "the epochs table does not have its 36 rows of figures"
-	[ "$(rows "$out" "## 2. " | grep -cE '\| [0-9]+\.[0-9]+ \|')" = 3 ] ||
-		fail "the dump table does not have its 3 timed rows"
+	[ "$(rows "$out" "## 2. " | grep -cE '\| [0-9]+\.[0-9]+ \|')" = 4 ] ||
+		fail "the dump table does not have its 4 timed rows"
+	[ "$(rows "$out" "### One flow from both CPUs" | grep -cE '\| [1-9][0-9.]* \| [0-9.]+ \| yes \|$')" = 4 ] ||
+		fail "the contention table does not have its 4 rows"
+	[ "$(rows "$out" "## 8. " | grep -cE '\| [1-9][0-9]* \| [1-9][0-9]* \| [1-9][0-9]* \| [1-9][0-9]* \|$')" = 6 ] ||
+		fail "the verifier table does not have its 6 rows (3 programs, 2 compilers)"
 	[ "$(rows "$out" "## 3. " | grep -cE '\| [1-9][0-9]* \| [0-9]+ \| [0-9]+ \| [0-9.]+ \|$')" = 10 ] ||
 		fail "the live table does not have 10 rows with packets received"
 	[ "$(rows "$out" "### TCP throughput" | grep -cE '\| [0-9]+\.[0-9]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$')" = 7 ] ||

@@ -9,6 +9,8 @@
  *   flowbench xdp-attach noop|minimal IFACE   attach a reference XDP program
  *   flowbench flip | drain | records   what epochs and the daemon cost (epochs.c)
  *   flowbench ipfix [--records N] [--to HOST:PORT]   the IPFIX exporter (export.c)
+ *   flowbench verifier LABEL=OBJECT...   the verifier's statistics (verifier.c)
+ *   flowbench contend [--secs S]   one flow from both CPUs at once (contend.c)
  *
  * pkt and mem print markdown for tests/bench/RESULTS.md.
  */
@@ -1305,7 +1307,8 @@ int main(int argc, char **argv)
 		{ "pkt", cmd_pkt }, { "mem", cmd_mem }, { "fill", cmd_fill },
 		{ "pcap", cmd_pcap }, { "xdp-attach", cmd_xdp_attach },
 		{ "flip", cmd_flip }, { "drain", cmd_drain }, { "records", cmd_records },
-		{ "ipfix", cmd_ipfix },
+		{ "ipfix", cmd_ipfix }, { "verifier", cmd_verifier },
+		{ "contend", cmd_contend },
 	};
 	size_t i;
 
@@ -1314,6 +1317,6 @@ int main(int argc, char **argv)
 		for (i = 0; i < ARRAY_SIZE(cmds); i++)
 			if (!strcmp(argv[1], cmds[i].name))
 				return cmds[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "Usage: flowbench pkt|mem|fill|pcap|xdp-attach|flip|drain|records|ipfix ...\n");
+	fprintf(stderr, "Usage: flowbench pkt|mem|fill|pcap|xdp-attach|flip|drain|records|ipfix|verifier|contend ...\n");
 	return 1;
 }

@@ -61,4 +61,10 @@ int cmd_drain(int argc, char **argv);
 int cmd_records(int argc, char **argv);
 int cmd_ipfix(int argc, char **argv);
 
+/* verifier.c */
+int cmd_verifier(int argc, char **argv);
+
+/* contend.c */
+int cmd_contend(int argc, char **argv);
+
 #endif /* FLOWBENCH_H */

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * flowbench verifier LABEL=OBJECT...: what the verifier makes of each
+ * program of each object (a build of flowacct's programs), as a markdown
+ * table: instructions processed and verification time (the kernel's own
+ * statistics, log level BPF_LOG_STATS), instructions after the verifier's
+ * rewrites, and JITed bytes. One load per object, so that growth from one
+ * change to the next shows.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "flowbench.h"
+
+#define LOG_SIZE (64 * 1024)
+#define BPF_LOG_STATS 4
+
+struct prog_log {
+	struct bpf_program *prog;
+	char *buf;
+};
+
+/* A number after @key in the verifier's statistics, or -1. */
+static long long log_stat(const char *log, const char *key)
+{
+	const char *p = strstr(log, key);
+
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+static int verify_object(const char *label, const char *path)
+{
+	struct prog_log logs[16];
+	struct bpf_program *prog;
+	struct bpf_object *obj;
+	size_t n = 0, i;
+	int err;
+
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj) {
+		fprintf(stderr, "flowbench: can't open %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	bpf_object__for_each_program(prog, obj) {
+		if (n == ARRAY_SIZE(logs))
+			break;
+		logs[n].prog = prog;
+		logs[n].buf = calloc(1, LOG_SIZE);
+		if (!logs[n].buf)
+			return -ENOMEM;
+		bpf_program__set_log_buf(prog, logs[n].buf, LOG_SIZE);
+		bpf_program__set_log_level(prog, BPF_LOG_STATS);
+		n++;
+	}
+	err = bpf_object__load(obj);
+	if (err) {
+		fprintf(stderr, "flowbench: can't load %s: %s\n", path, strerror(-err));
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(logs[i].prog);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			err = -errno;
+			goto out;
+		}
+		printf("| %s | `%s` | %lld | %lld | %u | %u |\n", label,
+		       bpf_program__name(logs[i].prog),
+		       log_stat(logs[i].buf, "processed "),
+		       log_stat(logs[i].buf, "verification time "),
+		       info.xlated_prog_len / 8, info.jited_prog_len);
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(logs[i].buf);
+	bpf_object__close(obj);
+	return err;
+}
+
+int cmd_verifier(int argc, char **argv)
+{
+	int i, err;
+
+	if (argc < 2) {
+		fprintf(stderr, "Usage: flowbench verifier LABEL=OBJECT...\n");
+		return 1;
+	}
+	printf("| build | program | insns processed | verification us | xlated insns | JITed bytes |\n");
+	printf("|---|---|---:|---:|---:|---:|\n");
+	for (i = 1; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+
+		if (!eq) {
+			fprintf(stderr, "flowbench: want LABEL=OBJECT, not '%s'\n", argv[i]);
+			return 1;
+		}
+		*eq = 0;
+		err = verify_object(argv[i], eq + 1);
+		if (err)
+			return 1;
+	}
+	return 0;
+}
