@@ -40,7 +40,9 @@ rate_ok() {
 
 test_top_terminal() {
 	netns_pair
-	local tm="tmux -L fa-top-$$" screen
+	local screen
+	# Global: the EXIT trap runs after this function's locals are gone.
+	tm="tmux -L fa-top-$$"
 	trap '_rc=$?; set +e; $tm kill-server 2>/dev/null; (exit $_rc); netns_cleanup' EXIT
 	warm_up
 	$INA "$FA" attach "$VA" >/dev/null
