@@ -292,7 +292,8 @@ static __always_inline int parse_ipv6hdr(struct hdr_cursor *nh, void *data_end,
 					 struct flow_pkt *pkt)
 {
 	struct ipv6hdr *ip6h = nh->pos;
-	__u32 plen, strip = 0;
+	__u32 plen;
+	int strip = 0, err;
 
 	if ((void *)(ip6h + 1) > data_end)
 		return FLOW_C_TRUNC_IPV6;
@@ -318,8 +319,7 @@ static __always_inline int parse_ipv6hdr(struct hdr_cursor *nh, void *data_end,
 		if (plen <= 0xffff)
 			return FLOW_C_BAD_IPV6_LEN;
 		pkt->odd |= FLOW_ODD_JUMBO;
-		/* GSO takes the option out of each segment it sends. */
-		strip = gso ? 8 : 0;
+		strip = gso;
 	} else if (plen == 0 && (gso || ip6h->nexthdr == IPPROTO_TCP) &&
 		   room > sizeof(*ip6h) && room <= 0xffffffff) {
 		/*
@@ -337,16 +337,25 @@ static __always_inline int parse_ipv6hdr(struct hdr_cursor *nh, void *data_end,
 	__builtin_memcpy(pkt->key.src, &ip6h->saddr, 16);
 	__builtin_memcpy(pkt->key.dst, &ip6h->daddr, 16);
 	pkt->key.ip_version = 6;
-	/*
-	 * The segments of a GSO jumbogram carry no hop-by-hop header: take
-	 * it from the total, and from the headers each segment repeats (the
-	 * walk below adds it back to hdr_len).
-	 */
-	pkt->ip_len = sizeof(*ip6h) + plen - strip;
-	pkt->hdr_len = sizeof(*ip6h) - strip;
+	pkt->ip_len = sizeof(*ip6h) + plen;
+	pkt->hdr_len = sizeof(*ip6h);
 	pkt->l4_room = plen;
 	nh->pos = ip6h + 1;
-	return parse_ipv6_exthdrs(nh, data_end, ip6h->nexthdr, pkt);
+	err = parse_ipv6_exthdrs(nh, data_end, ip6h->nexthdr, pkt);
+	/*
+	 * GSO takes the option out of each segment it sends when it is the
+	 * whole hop-by-hop header and TCP follows (the kernel's
+	 * ipv6_has_hopopt_jumbo()): the walk then went through 8 bytes of
+	 * headers to TCP. Any other header stays in each segment. Decided
+	 * after the walk, so that the walk's states do not split on it (the
+	 * verifier's budget).
+	 */
+	if (!err && strip && pkt->key.proto == IPPROTO_TCP &&
+	    pkt->hdr_len == sizeof(*ip6h) + 8) {
+		pkt->ip_len -= 8;
+		pkt->hdr_len -= 8;
+	}
+	return err;
 }
 
 /**

@@ -36,7 +36,7 @@
  * and judged by their wire length like any cut frame.
  */
 #define TC_RUN_MAX	3500
-#define XDP_RUN_MAX	(17 * 4096)	/* a jumbogram's head page and 17 frags */
+#define XDP_RUN_MAX	(17 * 4096)	/* 17 pages: a whole 66000-byte jumbogram */
 
 /* The program a replay runs: each ingress hook, or TC egress. */
 enum replay_hook { REPLAY_XDP, REPLAY_TC_EGRESS, REPLAY_TC_INGRESS };

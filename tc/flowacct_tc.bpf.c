@@ -38,6 +38,7 @@ __noinline int flowacct_parse_skb(struct __sk_buff *skb, struct flow_pkt *pkt)
 		.data = (void *)(long)skb->data,
 		.data_end = (void *)(long)skb->data_end,
 		.wire_len = skb->len,
+		/* As tc_segments() counts: gso_segs, or 0 with a gso_size. */
 		.gso = skb->gso_segs > 1,
 	};
 	int err;
@@ -89,7 +90,7 @@ __noinline int flowacct_parse_tc(struct __sk_buff *skb, struct flow_pkt *pkt)
 static __always_inline __u32 tc_segments(struct __sk_buff *skb,
 					 const struct flow_pkt *pkt, int reason)
 {
-	__u32 payload;
+	__u64 payload, segs;
 
 	if (skb->gso_segs > 1)
 		return skb->gso_segs;
@@ -97,7 +98,8 @@ static __always_inline __u32 tc_segments(struct __sk_buff *skb,
 	    pkt->ip_len <= pkt->hdr_len)
 		return 1;
 	payload = pkt->ip_len - pkt->hdr_len;
-	return (payload + skb->gso_size - 1) / skb->gso_size;
+	segs = (payload + skb->gso_size - 1) / skb->gso_size;
+	return segs > 0xffff ? 0xffff : segs;	/* gso_segs is 16 bits */
 }
 
 /*
