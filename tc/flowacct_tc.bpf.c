@@ -38,7 +38,12 @@ __noinline int flowacct_parse_skb(struct __sk_buff *skb, struct flow_pkt *pkt)
 		.data = (void *)(long)skb->data,
 		.data_end = (void *)(long)skb->data_end,
 		.wire_len = skb->len,
-		/* As tc_segments() counts: gso_segs, or 0 with a gso_size. */
+		/*
+		 * Not a host-GSO frame with gso_segs 0 (tc_segments() counts
+		 * its segments): the zero lengths this flag is for come with
+		 * frames over 64 KiB, which virtio's host TSO does not make,
+		 * and testing gso_size here too doubled the verifier's work.
+		 */
 		.gso = skb->gso_segs > 1,
 	};
 	int err;
