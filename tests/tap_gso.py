@@ -24,7 +24,8 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
-from gen_pcaps import csum  # noqa: E402  (the Internet checksum, RFC 1071)
+from gen_pcaps import (ETH_P_IP, ETH_P_IPV6, TCP, csum, eth, ipv4, ipv6,  # noqa: E402
+                       tcp)
 
 TUNSETIFF = 0x400454CA
 IFF_TAP = 0x0002
@@ -51,14 +52,10 @@ def main():
     fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", a.dev.encode(),
                                             IFF_TAP | IFF_NO_PI | IFF_VNET_HDR))
     if a.ipv6:
-        src, dst = "2001:db8:7::1", "2001:db8:7::2"
-        family, ethertype, iphl = socket.AF_INET6, 0x86DD, 40
+        src, dst, family, iphl = "2001:db8:7::1", "2001:db8:7::2", socket.AF_INET6, 40
     else:
-        src, dst = "203.0.113.1", "203.0.113.2"
-        family, ethertype, iphl = socket.AF_INET, 0x0800, 20
+        src, dst, family, iphl = "203.0.113.1", "203.0.113.2", socket.AF_INET, 20
     s_raw, d_raw = socket.inet_pton(family, src), socket.inet_pton(family, dst)
-    eth = bytes.fromhex("02aabbccdd02") + bytes.fromhex("02aabbccdd01") + \
-        struct.pack("!H", ethertype)
     packets = nbytes = 0
     seq = 1000
     for i in range(a.frames):
@@ -70,20 +67,17 @@ def main():
             pseudo = s_raw + d_raw + struct.pack("!IxxxB", tcp_len, 6)
         else:
             pseudo = s_raw + d_raw + struct.pack("!xBH", 6, tcp_len)
-        partial = ~csum(pseudo) & 0xFFFF
-        tcp = struct.pack("!HHIIBBHHH", a.sport, a.dport, seq, 1, 5 << 4, 0x18,
-                          65535, partial, 0)
+        seg = tcp(a.sport, a.dport, 0x18, payload, seq=seq, ack=1)
+        seg = seg[:16] + struct.pack("!H", ~csum(pseudo) & 0xFFFF) + seg[18:]
         if a.ipv6:
-            ip = struct.pack("!IHBB", 6 << 28, tcp_len, 6, 64) + s_raw + d_raw
+            frame = eth(ETH_P_IPV6, ipv6(src, dst, TCP, seg))
         else:
-            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, iphl + tcp_len, i, 0x4000, 64, 6,
-                             0, s_raw, d_raw)
-            ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-        hdr_len = len(eth) + iphl + 20
+            frame = eth(ETH_P_IP, ipv4(src, dst, TCP, seg, ident=i, flags_frag=0x4000))
+        l2 = 14
         vnet = struct.pack("<BBHHHH", VIRTIO_NET_HDR_F_NEEDS_CSUM,
                            VIRTIO_NET_HDR_GSO_TCPV6 if a.ipv6 else VIRTIO_NET_HDR_GSO_TCPV4,
-                           hdr_len, a.mss, len(eth) + iphl, 16)
-        os.write(fd, vnet + eth + ip + tcp + payload)
+                           l2 + iphl + 20, a.mss, l2 + iphl, 16)
+        os.write(fd, vnet + frame)
         seq += len(payload)
         full, rest = divmod(len(payload), a.mss)
         segs = full + (1 if rest else 0)

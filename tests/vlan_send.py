@@ -15,8 +15,13 @@ flowacct names it with its packets and IP-layer bytes.
 
 import argparse
 import json
+import os
 import socket
-import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+from gen_pcaps import (ETH_P_8021AD, ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6, UDP,  # noqa: E402
+                       eth_tagged, ipv4, ipv6, udp)
 
 
 def main():
@@ -30,24 +35,16 @@ def main():
     ap.add_argument("--dport", type=int, default=9)
     a = ap.parse_args()
 
-    tags = [int(t) for t in a.tags.split(",")]
-    tpids = [0x88A8] * (len(tags) - 1) + [0x8100]
+    vids = [int(t) for t in a.tags.split(",")]
+    tags = list(zip([ETH_P_8021AD] * (len(vids) - 1) + [ETH_P_8021Q], vids))
+    datagram = udp(a.sport, a.dport, b"v" * a.size)
     if a.ipv6:
-        src, dst, family, ethertype = "2001:db8:9::1", "2001:db8:9::2", socket.AF_INET6, 0x86DD
+        src, dst = "2001:db8:9::1", "2001:db8:9::2"
+        pkt, ethertype = ipv6(src, dst, UDP, datagram), ETH_P_IPV6
     else:
-        src, dst, family, ethertype = "198.51.100.11", "198.51.100.12", socket.AF_INET, 0x0800
-    s_raw, d_raw = socket.inet_pton(family, src), socket.inet_pton(family, dst)
-    payload = b"v" * a.size
-    udp = struct.pack("!HHHH", a.sport, a.dport, 8 + len(payload), 0) + payload
-    if a.ipv6:
-        ip = struct.pack("!IHBB", 6 << 28, len(udp), 17, 64) + s_raw + d_raw
-    else:
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
-                         s_raw, d_raw)
-    frame = bytes.fromhex("02aabbccdd12") + bytes.fromhex("02aabbccdd11")
-    for tpid, vid in zip(tpids, tags):
-        frame += struct.pack("!HH", tpid, vid)
-    frame += struct.pack("!H", ethertype) + ip + udp
+        src, dst = "198.51.100.11", "198.51.100.12"
+        pkt, ethertype = ipv4(src, dst, UDP, datagram), ETH_P_IP
+    frame = eth_tagged(tags, ethertype, pkt)
 
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((a.dev, 0))
@@ -56,7 +53,7 @@ def main():
     s.close()
     print(json.dumps({"flows": [{"src": src, "dst": dst, "sport": a.sport, "dport": a.dport,
                                  "proto": 17, "packets": a.count,
-                                 "bytes": a.count * (len(ip) + len(udp))}]}))
+                                 "bytes": a.count * len(pkt)}]}))
 
 
 if __name__ == "__main__":
