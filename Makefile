@@ -70,7 +70,24 @@ $(BUILD)/flowacct.skel.h: $(BUILD)/flowacct.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name flowacct_bpf > $@
 
-$(LOADER_OBJS) $(LIB_OBJS): | $(BUILD)/flowacct.skel.h
+# The socket programs read kernel structures: built against this kernel's
+# BTF, with CO-RE, in an object and skeleton of their own.
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(@D)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/sock/flowacct_sock.bpf.o: sock/flowacct_sock.bpf.c $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BUILD)/flowacct_sock.skel.h: $(BUILD)/sock/flowacct_sock.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name flowacct_sock_bpf > $@
+
+$(LOADER_OBJS) $(LIB_OBJS): | $(BUILD)/flowacct.skel.h $(BUILD)/flowacct_sock.skel.h
 
 $(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
@@ -124,10 +141,18 @@ $(BUILD)/epoch_slow.skel.h: $(SLOW_OBJS)
 
 $(BUILD)/tests/epoch_hammer.o: $(BUILD)/epoch_slow.skel.h
 
+# Test-only programs that tests load with tc.
+TEST_BPF := $(BUILD)/tests/progs/drop_segs.bpf.o
+
+$(BUILD)/tests/progs/%.bpf.o: tests/progs/%.bpf.c
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 # The differential fuzzer links the independent reference parser.
 $(BUILD)/tests/fuzz_diff: $(BUILD)/tests/ref_parser.o
 
-tests: $(BUILD)/flowacct $(TEST_PROGS)
+tests: $(BUILD)/flowacct $(TEST_PROGS) $(TEST_BPF)
 
 deps:
 	$(Q)bash scripts/deps.sh
@@ -144,6 +169,6 @@ demo: deps
 clean:
 	$(Q)rm -rf build
 
--include $(BPF_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(LOADER_OBJS:.o=.d) $(TEST_PROGS:=.d) \
+-include $(BPF_OBJS:.o=.d) $(BUILD)/sock/flowacct_sock.bpf.d $(LIB_OBJS:.o=.d) $(LOADER_OBJS:.o=.d) $(TEST_PROGS:=.d) \
 	$(BUILD)/tests/ref_parser.d $(SLOW_OBJS:.o=.d)
 include tests/bench/bench.mk

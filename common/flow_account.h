@@ -124,8 +124,8 @@ static __always_inline void flow_frag_attribute(struct flow_stats *st,
 
 /*
  * Adds a packet to its flow in @table, inserting the flow if it is new.
- * Returns 0, or the insert's error when the table is full (or another
- * failure), for the overflow path.
+ * Returns 0, 1 if it inserted the row, or the insert's error when the table
+ * is full (or another failure), for the overflow path.
  */
 static __always_inline long flow_table_add(void *table, struct flow_pkt *pkt,
 					   __u32 segs, __u64 bytes, __u64 now)
@@ -158,6 +158,8 @@ static __always_inline long flow_table_add(void *table, struct flow_pkt *pkt,
 		.tcp_flags = pkt->tcp_flags,
 	};
 	err = bpf_map_update_elem(table, &pkt->key, &init, BPF_NOEXIST);
+	if (!err)
+		return 1;
 	if (err != -EEXIST)
 		return err;
 	/* Another CPU inserted the same flow between our two calls. */
@@ -213,6 +215,41 @@ static __always_inline void flow_overflow_add(__u32 epoch, __u8 direction,
 		flow_value_add(ov, segs, bytes, now, flags, 0);
 }
 
+/*
+ * Wireshark's rule, on one entry per flow that every CPU shares: a segment
+ * with payload whose sequence range starts below the highest end seen is a
+ * retransmission, unless it is a keepalive (at most one byte, one below
+ * it). Two CPUs racing on one flow may store high_end out of order; that
+ * can only make the later segment's check run against an older, lower end.
+ */
+static __always_inline void flow_tcp_track(const struct flow_pkt *pkt,
+					   __u32 segs)
+{
+	struct flow_tcp_seq *ts, init = {};
+	__u32 seq, payload, end;
+
+	if (pkt->key.proto != IPPROTO_TCP || pkt->frag ||
+	    (pkt->odd & FLOW_ODD_TCP_DOFF) || pkt->ip_len <= pkt->hdr_len)
+		return;
+	payload = pkt->ip_len - pkt->hdr_len;
+	seq = bpf_ntohl(pkt->invariant);
+	end = seq + payload;
+	ts = bpf_map_lookup_elem(&flow_tcp_seq, &pkt->key);
+	if (!ts) {
+		init.high_end = end;
+		bpf_map_update_elem(&flow_tcp_seq, &pkt->key, &init, BPF_NOEXIST);
+		return;
+	}
+	if ((__s32)(seq - ts->high_end) < 0) {
+		if (payload <= 1 && seq == ts->high_end - 1)
+			return;
+		__sync_fetch_and_add(&ts->retrans_segs, segs);
+		__sync_fetch_and_add(&ts->retrans_bytes, payload);
+	}
+	if ((__s32)(end - ts->high_end) > 0)
+		ts->high_end = end;
+}
+
 /**
  * flow_account - add one parsed frame to the books
  * @st: this CPU's stats slot for the hook's direction
@@ -222,8 +259,9 @@ static __always_inline void flow_overflow_add(__u32 epoch, __u8 direction,
  * Reads flow_epoch once: every write this packet makes goes to the table
  * (and overflow row) of that epoch, which user space will not read until an
  * RCU grace period after it flipped the index, so after this program ended.
+ * Returns 1 if it inserted the flow's row in that epoch's table, else 0.
  */
-static __always_inline void flow_account(struct flow_stats *st,
+static __always_inline int flow_account(struct flow_stats *st,
 					 struct flow_pkt *pkt, int reason,
 					 __u32 segs, __u32 ifindex,
 					 __u8 direction)
@@ -239,7 +277,7 @@ static __always_inline void flow_account(struct flow_stats *st,
 		st->counters[FLOW_C_GSO_FRAMES]++;
 	if (reason) {
 		flow_count(st, reason, segs);
-		return;
+		return 0;
 	}
 
 	/* Each segment of a GSO frame repeats the headers on the wire. */
@@ -265,9 +303,11 @@ static __always_inline void flow_account(struct flow_stats *st,
 	if (pkt->frag)
 		flow_frag_attribute(st, pkt, segs);
 
+	if (flow_cfg.retrans)
+		flow_tcp_track(pkt, segs);
 	err = flow_table_add_epoch(epoch, pkt, segs, bytes, now);
-	if (!err)
-		return;
+	if (err >= 0)
+		return err;
 	if (err == -E2BIG)
 		st->counters[FLOW_C_INSERT_FULL]++;
 	else if (err == -ENOMEM)
@@ -276,6 +316,7 @@ static __always_inline void flow_account(struct flow_stats *st,
 		st->counters[FLOW_C_INSERT_OTHER]++;
 	st->counters[FLOW_C_OVERFLOW] += segs;
 	flow_overflow_add(epoch, direction, segs, bytes, now, pkt->tcp_flags);
+	return 0;
 }
 
 /*

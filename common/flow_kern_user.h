@@ -157,7 +157,34 @@ struct frag_flow {
 struct flow_config {
 	__u8 shared_map;	/* flows is a BPF_MAP_TYPE_HASH updated atomically */
 	__u8 replay;		/* lengths and time come from flow_replay_frame */
-	__u8 pad[6];
+	__u8 owners;		/* TC egress notes each new row's socket */
+	__u8 retrans;		/* track TCP sequence numbers for retransmissions */
+	__u8 pad[4];
+};
+
+/*
+ * The socket a locally sent flow came from, noted by TC egress when it
+ * inserts the flow's row (once per epoch, not per packet). Forwarded
+ * packets have no socket and leave no entry. Keyed by the flow's key, so
+ * that it outlives the epochs' tables; an LRU, as nothing counts on it.
+ */
+struct flow_owner {
+	__u64 cookie;		/* bpf_get_socket_cookie(): the socket table's key */
+	__u64 cgroup_id;	/* bpf_skb_cgroup_id(): the socket's cgroup v2 */
+};
+
+/*
+ * Packet-level retransmissions of one TCP flow, by Wireshark's rule: a
+ * segment with payload that starts below the highest end sequence seen
+ * (keepalives aside). One entry per flow shared by every CPU, since one
+ * flow's segments leave from several, and kept across epochs. Counts are
+ * the flow's totals since its first payload was seen.
+ */
+struct flow_tcp_seq {
+	__u64 retrans_segs;	/* wire segments (a GSO frame's gso_segs) */
+	__u64 retrans_bytes;	/* TCP payload octets */
+	__u32 high_end;		/* highest sequence + payload seen, host order */
+	__u32 pad;
 };
 
 /*

@@ -67,7 +67,9 @@ struct fa_attach_state {
 	__u8 pad;
 	char ifname[FA_IFNAMSIZ];	/* at attach; the interface may be renamed since */
 	char driver[32];		/* ETHTOOL_GDRVINFO at attach */
-	__u8 pad2[4];
+	__u8 owners;		/* TC egress notes each new row's socket (--attribution) */
+	__u8 retrans;		/* TCP retransmissions tracked (--retrans) */
+	__u8 pad2[2];
 };
 _Static_assert(sizeof(struct fa_attach_state) == 128, "attach record layout changed");
 

@@ -432,6 +432,8 @@ static int attach_steps(struct attach_ctx *a, const struct fa_attach_opts *o,
 		.shared = o->shared,
 		.max_flows = o->max_flows,
 		.progs = FA_PROG_TC_EGRESS,
+		.owners = o->owners,
+		.retrans = o->retrans,
 	};
 	bool xdp = a->st.ingress != FA_INGRESS_TC;
 	struct xdp_program *xp = NULL;
@@ -512,6 +514,8 @@ int fa_attach(const struct fa_attach_opts *o, struct fa_attach_result *res)
 	a.st.key_size = sizeof(struct flow_key);
 	a.st.value_size = sizeof(struct flow_value);
 	a.st.shared_map = o->shared;
+	a.st.owners = o->owners;
+	a.st.retrans = o->retrans;
 	a.st.by_run = o->by_run;
 	snprintf(a.st.ifname, sizeof(a.st.ifname), "%s", o->ifname);
 	fa_iface_driver(o->ifname, a.st.driver, sizeof(a.st.driver));

@@ -18,6 +18,7 @@
 
 #include "flow_kern_user.h"
 #include "flow_pins.h"
+#include "flow_sock.h"
 
 /* Poison the kernel's short type names: user space says __u32 or uint32_t. */
 #pragma GCC poison u8 u16 u32 u64 s8 s16 s32 s64
@@ -115,6 +116,8 @@ enum fa_pin {
 	FA_PIN_SAMPLES,
 	FA_PIN_EPOCH,
 	FA_PIN_STATE,
+	FA_PIN_OWNERS,
+	FA_PIN_TCP_SEQ,
 	FA_NR_PINS,
 };
 
@@ -194,6 +197,8 @@ struct fa_load_opts {
 	__u32 max_flows;	/* of each epoch's table */
 	bool replay;		/* lengths and time from flow_replay_frame */
 	unsigned int progs;	/* FA_PROG_*: only these are loaded */
+	bool owners;		/* TC egress notes new rows' sockets (flow_owners) */
+	bool retrans;		/* TCP retransmissions tracked (flow_tcp_seq) */
 };
 
 /* The largest --max-flows a table can have (the kernel's limits on a
@@ -226,7 +231,8 @@ struct fa_row {
 	__u32 flows;		/* flows merged into this row by --group-by */
 	struct flow_value val;
 	__u8 kind;		/* enum fa_row_kind */
-	__u8 pad[7];
+	__u8 pad[3];
+	__u32 ext;		/* 1 + its index in the table's ext, or 0 */
 };
 
 struct fa_table {
@@ -235,6 +241,9 @@ struct fa_table {
 	size_t cap;
 	/* After fa_table_biflow(): rows[i]'s other direction (zero if none). */
 	struct flow_value *rev;
+	/* After fa_enrich(): what rows gained, by their ext index. */
+	struct fa_ext *ext;
+	size_t next;
 };
 
 /* Counters of one hook, summed over CPUs (and over interfaces in a dump). */
@@ -281,6 +290,8 @@ enum fa_sort { FA_SORT_BYTES, FA_SORT_PACKETS, FA_SORT_LAST, FA_SORT_FIRST,
 #define FA_GROUP_PROTO	(1u << 4)
 #define FA_GROUP_IFACE	(1u << 5)
 #define FA_GROUP_DIR	(1u << 6)
+#define FA_GROUP_PROCESS (1u << 7)	/* after fa_enrich() */
+#define FA_GROUP_CGROUP	(1u << 8)	/* after fa_enrich() */
 
 void fa_table_sort(struct fa_table *t, enum fa_sort by);
 /*
@@ -713,6 +724,8 @@ struct fa_attach_opts {
 	__u32 max_flows;
 	struct flow_sample_config sample;
 	bool by_run;
+	bool owners;		/* --attribution */
+	bool retrans;		/* --retrans */
 };
 
 /* How far attach got: where it failed, for the caller's message. */
@@ -783,6 +796,74 @@ int fa_sample_writer_flush(struct fa_sample_writer *w);
 __u64 fa_sample_writer_count(const struct fa_sample_writer *w);
 int fa_sample_writer_close(struct fa_sample_writer *w);
 
+/* ---- the socket programs (sockets.c) ---------------------------------------- */
+
+/* Host-wide, apart from the interfaces' pins. */
+#define FA_SOCK_PIN_ROOT	"/sys/fs/bpf/flowacct-sockets"
+
+enum fa_sock_pin {
+	FA_SOCK_PIN_SOCKS,
+	FA_SOCK_PIN_LISTENERS,
+	FA_SOCK_PIN_SOCKOPS,	/* the links: while pinned, attached */
+	FA_SOCK_PIN_CREATE,
+	FA_NR_SOCK_PINS,
+};
+
+struct fa_sockets_result {
+	char cgroup_root[256];	/* the cgroup v2 mount attached to */
+	size_t namespaces;	/* network namespaces walked for existing sockets */
+	int procs_filled;	/* existing sockets whose process /proc named */
+	const char *step;	/* where it failed, or NULL */
+};
+
+/* Where cgroup v2 is mounted (/sys/fs/cgroup, or .../unified on a hybrid). */
+int fa_cgroup2_mount(char *buf, size_t len);
+/*
+ * Attaches the socket programs at the cgroup v2 root and pins them; adopts
+ * the TCP connections of every network namespace. -EEXIST if attached.
+ * On failure nothing stays attached or pinned.
+ */
+int fa_sockets_attach(struct fa_sockets_result *res);
+/* Unpins (and so detaches) them. Returns how many pins it removed. */
+int fa_sockets_detach(void);
+bool fa_sockets_attached(void);
+int fa_sockets_open(int *socks_fd, int *listeners_fd);
+/* Fills in the process of sockets (and listeners) that have only their
+ * inode, from /proc. Returns how many sockets it filled, or -errno. */
+int fa_sockets_fill_procs(int socks_fd, int listeners_fd);
+/* A cgroup v2 id as a path under the mount ("/" for the root), or NULL;
+ * @rescan: walk the hierarchy again if the id is not cached. */
+const char *fa_cgroup_path(__u64 id, bool rescan);
+/* The container id a cgroup path names, if it follows a runtime's layout. */
+bool fa_container_id(const char *path, char *out, size_t len);
+
+/* ---- enrichment (enrich.c) ---------------------------------------------------- */
+
+/* What a flow row gains from the socket programs and the per-flow maps. */
+struct fa_ext {
+	__u64 cookie;		/* 0: no local socket known */
+	__u64 cgroup_id;	/* 0: not known */
+	__u64 retrans_segs;
+	__u64 retrans_bytes;
+	unsigned int flags;	/* FA_EXT_* */
+	struct flow_sock sock;	/* with FA_EXT_SOCK */
+	const char *cgroup_path;	/* fa_cgroup_path()'s, or NULL */
+	char container[65];
+};
+
+#define FA_EXT_SOCK	(1u << 0)	/* sock is the row's socket */
+#define FA_EXT_RETRANS	(1u << 1)	/* retransmissions were tracked */
+
+/*
+ * Joins each flow row of @s to what the maps know of it: the socket a TC
+ * egress program noted (or, for a received flow, the one its reply came
+ * from), the socket table's process, cgroup and TCP metrics, and the
+ * packet-level retransmissions. Rows gain an ext index into s->t.ext.
+ */
+int fa_enrich(struct fa_snapshot *s);
+/* The row's extension, or NULL. */
+const struct fa_ext *fa_row_ext(const struct fa_table *t, const struct fa_row *r);
+
 /* ---- output documents (report.c) ------------------------------------------ */
 
 struct fa_out;
@@ -792,11 +873,14 @@ enum fa_col {
 	FA_COL_DIR, FA_COL_IFACE, FA_COL_IFINDEX, FA_COL_PROTO, FA_COL_SRC,
 	FA_COL_SPORT, FA_COL_DST, FA_COL_DPORT, FA_COL_FLOWS, FA_COL_PACKETS,
 	FA_COL_BYTES, FA_COL_RPACKETS, FA_COL_RBYTES, FA_COL_FLAGS, FA_COL_FIRST, FA_COL_LAST, FA_COL_AGE,
-	FA_COL_IDLE, FA_COL_DURATION,
+	FA_COL_IDLE, FA_COL_DURATION, FA_COL_COOKIE, FA_COL_PROCESS, FA_COL_PID,
+	FA_COL_COMM, FA_COL_CGROUP, FA_COL_CONTAINER, FA_COL_SRTT, FA_COL_RTTVAR,
+	FA_COL_MINRTT, FA_COL_CWND, FA_COL_STATE, FA_COL_SOCK_RETRANS, FA_COL_RETRANS,
+	FA_COL_RETRANS_BYTES,
 	FA_NR_COLS,
 };
 
-#define FA_MAX_COLS 32
+#define FA_MAX_COLS 48
 
 struct fa_view {
 	unsigned int group;	/* FA_GROUP_* of a grouped table, or 0 */

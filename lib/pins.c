@@ -135,6 +135,8 @@ static const char *const pin_names[FA_NR_PINS] = {
 	[FA_PIN_SAMPLES] = "flow_samples",
 	[FA_PIN_EPOCH] = "epoch",
 	[FA_PIN_STATE] = "state",
+	[FA_PIN_OWNERS] = "flow_owners",
+	[FA_PIN_TCP_SEQ] = "flow_tcp_seq",
 };
 
 /* What a daemon pins beside them (lib/daemon.c); detach removes them too. */
@@ -179,6 +181,7 @@ static int check_pin(int pin, int fd)
 	static const __u32 pcpu[] = { BPF_MAP_TYPE_PERCPU_ARRAY };
 	static const __u32 array[] = { BPF_MAP_TYPE_ARRAY };
 	static const __u32 perf[] = { BPF_MAP_TYPE_PERF_EVENT_ARRAY };
+	static const __u32 lru[] = { BPF_MAP_TYPE_LRU_HASH };
 
 	switch (pin) {
 	case FA_PIN_FLOWS_0:
@@ -197,6 +200,12 @@ static int check_pin(int pin, int fd)
 		return fa_map_check(fd, array, 1, 4, sizeof(__u32));
 	case FA_PIN_STATE:
 		return fa_map_check(fd, array, 1, 4, sizeof(struct fa_attach_state));
+	case FA_PIN_OWNERS:
+		return fa_map_check(fd, lru, 1, sizeof(struct flow_key),
+				    sizeof(struct flow_owner));
+	case FA_PIN_TCP_SEQ:
+		return fa_map_check(fd, lru, 1, sizeof(struct flow_key),
+				    sizeof(struct flow_tcp_seq));
 	}
 	return -EINVAL;
 }

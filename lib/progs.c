@@ -49,9 +49,18 @@ int fa_progs_open(const struct fa_load_opts *o, struct flowacct_bpf **out)
 		return -errno;
 	skel->rodata->flow_cfg.shared_map = o->shared;
 	skel->rodata->flow_cfg.replay = o->replay;
+	skel->rodata->flow_cfg.owners = o->owners;
+	skel->rodata->flow_cfg.retrans = o->retrans;
 	err = set_table(skel->maps.flows_0, o);
 	if (!err)
 		err = set_table(skel->maps.flows_1, o);
+	/* Off, a map stays (the programs name it) but holds next to nothing. */
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.flow_owners,
+					       o->owners ? o->max_flows : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.flow_tcp_seq,
+					       o->retrans ? o->max_flows : 1);
 	/* Loading only what is attached: less to verify, nothing idle. */
 	if (!err)
 		err = bpf_program__set_autoload(skel->progs.flowacct_xdp,

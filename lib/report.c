@@ -67,6 +67,7 @@ const char *fa_hook_name(int hook)
 struct cell_ctx {
 	const struct fa_row *r;
 	const struct flow_value *rev;	/* a biflow's other direction, or NULL */
+	const struct fa_ext *x;		/* what fa_enrich() joined, or NULL */
 	const struct fa_view *v;
 	int addr_width;
 };
@@ -322,10 +323,257 @@ static void col_duration(struct fa_out *o, const struct cell_ctx *c)
 	col_span(o, c->r->val.first_seen_ns, c->r->val.last_seen_ns);
 }
 
+/* ---- columns from the socket programs and the per-flow maps ------------- */
+
+static const struct flow_sock *ext_sock(const struct cell_ctx *c)
+{
+	return c->x && (c->x->flags & FA_EXT_SOCK) ? &c->x->sock : NULL;
+}
+
+static const struct flow_sock *ext_tcp(const struct cell_ctx *c)
+{
+	const struct flow_sock *s = ext_sock(c);
+
+	return s && s->proto == IPPROTO_TCP ? s : NULL;
+}
+
+/* A text cell: the number, or "-" when it is not known. */
+static void opt_u64_cell(struct fa_out *o, int width, bool known, __u64 v)
+{
+	char buf[24];
+
+	if (known)
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	else
+		snprintf(buf, sizeof(buf), "-");
+	out_cell_str(o, NULL, width, buf);
+}
+
+static void col_cookie(struct fa_out *o, const struct cell_ctx *c)
+{
+	const struct flow_sock *s = ext_sock(c);
+	bool known = c->x && c->x->cookie;
+
+	if (!o->json) {
+		opt_u64_cell(o, 10, known, known ? c->x->cookie : 0);
+		return;
+	}
+	if (known)
+		out_u64(o, "socket_cookie", NULL, c->x->cookie);
+	else
+		out_null(o, "socket_cookie", NULL, NULL);
+	if (s && s->netns)
+		out_u64(o, "netns", NULL, s->netns);
+	else
+		out_null(o, "netns", NULL, NULL);
+}
+
+static void col_process(struct fa_out *o, const struct cell_ctx *c)
+{
+	const struct flow_sock *s = ext_sock(c);
+	char buf[40];
+
+	if (s && !s->pid)
+		s = NULL;
+	if (o->json) {
+		if (!s) {
+			out_null(o, "process", NULL, NULL);
+			return;
+		}
+		out_obj_open(o, "process");
+		out_u64(o, "pid", NULL, s->pid);
+		snprintf(buf, sizeof(buf), "%.*s", FLOW_COMM_LEN, s->comm);
+		out_str(o, "comm", NULL, buf);
+		out_obj_close(o);
+		return;
+	}
+	if (s)
+		snprintf(buf, sizeof(buf), "%.*s[%u]", FLOW_COMM_LEN, s->comm, s->pid);
+	else
+		snprintf(buf, sizeof(buf), "-");
+	out_cell_str(o, NULL, -22, buf);
+}
+
+static void col_pid(struct fa_out *o, const struct cell_ctx *c)
+{
+	const struct flow_sock *s = ext_sock(c);
+
+	if (!o->json)
+		opt_u64_cell(o, 7, s && s->pid, s ? s->pid : 0);
+}
+
+static void col_comm(struct fa_out *o, const struct cell_ctx *c)
+{
+	const struct flow_sock *s = ext_sock(c);
+	char buf[FLOW_COMM_LEN + 1];
+
+	if (o->json)
+		return;
+	snprintf(buf, sizeof(buf), "%.*s", FLOW_COMM_LEN, s && s->pid ? s->comm : "-");
+	out_cell_str(o, NULL, -15, buf);
+}
+
+static void col_cgroup(struct fa_out *o, const struct cell_ctx *c)
+{
+	const struct fa_ext *x = c->x;
+
+	if (!o->json) {
+		out_cell_str(o, NULL, -24, x && x->cgroup_path ? x->cgroup_path : "-");
+		return;
+	}
+	if (!x || !x->cgroup_id) {
+		out_null(o, "cgroup", NULL, NULL);
+		return;
+	}
+	out_obj_open(o, "cgroup");
+	out_u64(o, "id", NULL, x->cgroup_id);
+	if (x->cgroup_path)
+		out_str(o, "path", NULL, x->cgroup_path);
+	else
+		out_null(o, "path", NULL, NULL);
+	if (x->container[0])
+		out_str(o, "container", NULL, x->container);
+	else
+		out_null(o, "container", NULL, NULL);
+	out_obj_close(o);
+}
+
+static void col_container(struct fa_out *o, const struct cell_ctx *c)
+{
+	char buf[13];
+
+	if (o->json)
+		return;
+	/* The 12-digit short form, as docker ps shows it. */
+	snprintf(buf, sizeof(buf), "%.12s", c->x && c->x->container[0] ? c->x->container : "-");
+	out_cell_str(o, NULL, -12, buf);
+}
+
+static const char *const tcp_states[] = {
+	[1] = "ESTABLISHED", [2] = "SYN_SENT", [3] = "SYN_RECV", [4] = "FIN_WAIT1",
+	[5] = "FIN_WAIT2", [6] = "TIME_WAIT", [7] = "CLOSE", [8] = "CLOSE_WAIT",
+	[9] = "LAST_ACK", [10] = "LISTEN", [11] = "CLOSING", [12] = "NEW_SYN_RECV",
+};
+
+static const char *tcp_state_name(__u8 st)
+{
+	return st < sizeof(tcp_states) / sizeof(tcp_states[0]) && tcp_states[st] ?
+		       tcp_states[st] : "UNKNOWN";
+}
+
+/* JSON: the "tcp" object; text: srtt in ms. */
+static void col_srtt(struct fa_out *o, const struct cell_ctx *c)
+{
+	const struct flow_sock *s = ext_tcp(c);
+	char buf[24];
+
+	if (!o->json) {
+		if (s)
+			snprintf(buf, sizeof(buf), "%.3f", s->srtt_us / 1e3);
+		else
+			snprintf(buf, sizeof(buf), "-");
+		out_cell_str(o, NULL, 9, buf);
+		return;
+	}
+	if (!s) {
+		out_null(o, "tcp", NULL, NULL);
+		return;
+	}
+	out_obj_open(o, "tcp");
+	out_u64(o, "srtt_us", NULL, s->srtt_us);
+	out_u64(o, "rttvar_us", NULL, s->rttvar_us);
+	out_u64(o, "min_rtt_us", NULL, s->min_rtt_us);
+	out_u64(o, "cwnd", NULL, s->snd_cwnd);
+	out_u64(o, "retrans", NULL, s->total_retrans);
+	out_u64(o, "retrans_bytes", NULL, s->bytes_retrans);
+	out_u64(o, "bytes_acked", NULL, s->bytes_acked);
+	out_u64(o, "bytes_received", NULL, s->bytes_received);
+	out_str(o, "state", NULL, tcp_state_name(s->state));
+	out_obj_close(o);
+}
+
+static void col_ms(struct fa_out *o, const struct flow_sock *s, __u32 us)
+{
+	char buf[24];
+
+	if (o->json)
+		return;
+	if (s)
+		snprintf(buf, sizeof(buf), "%.3f", us / 1e3);
+	else
+		snprintf(buf, sizeof(buf), "-");
+	out_cell_str(o, NULL, 9, buf);
+}
+
+static void col_rttvar(struct fa_out *o, const struct cell_ctx *c)
+{
+	const struct flow_sock *s = ext_tcp(c);
+
+	col_ms(o, s, s ? s->rttvar_us : 0);
+}
+
+static void col_minrtt(struct fa_out *o, const struct cell_ctx *c)
+{
+	const struct flow_sock *s = ext_tcp(c);
+
+	col_ms(o, s, s ? s->min_rtt_us : 0);
+}
+
+static void col_cwnd(struct fa_out *o, const struct cell_ctx *c)
+{
+	const struct flow_sock *s = ext_tcp(c);
+
+	if (!o->json)
+		opt_u64_cell(o, 6, s, s ? s->snd_cwnd : 0);
+}
+
+static void col_state(struct fa_out *o, const struct cell_ctx *c)
+{
+	const struct flow_sock *s = ext_tcp(c);
+
+	if (!o->json)
+		out_cell_str(o, NULL, -11, s ? tcp_state_name(s->state) : "-");
+}
+
+static void col_sock_retrans(struct fa_out *o, const struct cell_ctx *c)
+{
+	const struct flow_sock *s = ext_tcp(c);
+
+	if (!o->json)
+		opt_u64_cell(o, 8, s, s ? s->total_retrans : 0);
+}
+
+/* Packet-level: JSON has both, text the segments. */
+static void col_retrans(struct fa_out *o, const struct cell_ctx *c)
+{
+	bool known = c->x && (c->x->flags & FA_EXT_RETRANS);
+
+	if (!o->json) {
+		opt_u64_cell(o, 8, known, known ? c->x->retrans_segs : 0);
+		return;
+	}
+	if (known) {
+		out_u64(o, "retrans_segs", NULL, c->x->retrans_segs);
+		out_u64(o, "retrans_bytes", NULL, c->x->retrans_bytes);
+	} else {
+		out_null(o, "retrans_segs", NULL, NULL);
+		out_null(o, "retrans_bytes", NULL, NULL);
+	}
+}
+
+static void col_retrans_bytes(struct fa_out *o, const struct cell_ctx *c)
+{
+	bool known = c->x && (c->x->flags & FA_EXT_RETRANS);
+
+	if (!o->json)
+		opt_u64_cell(o, 13, known, known ? c->x->retrans_bytes : 0);
+}
+
 #define COL_DEFAULT	(1u << 0)	/* in the table unless -o says otherwise */
 #define COL_GROUPED	(1u << 1)	/* in a --group-by table */
 #define COL_ADDR	(1u << 2)	/* width from the addresses */
 #define COL_BIFLOW	(1u << 3)	/* only in a --biflow table, and there by default */
+#define COL_FLOW	(1u << 4)	/* of one flow's socket: not in a grouped table */
 
 static const struct column {
 	const char *name;
@@ -354,11 +602,25 @@ static const struct column {
 	[FA_COL_AGE] = { "age", "AGE", 8, 0, 0, col_age },
 	[FA_COL_IDLE] = { "idle", "IDLE", 8, 0, 0, col_idle },
 	[FA_COL_DURATION] = { "duration", "DURATION", 8, 0, 0, col_duration },
+	[FA_COL_COOKIE] = { "cookie", "COOKIE", 10, 0, COL_FLOW, col_cookie },
+	[FA_COL_PROCESS] = { "process", "PROCESS", -22, FA_GROUP_PROCESS, 0, col_process },
+	[FA_COL_PID] = { "pid", "PID", 7, FA_GROUP_PROCESS, 0, col_pid },
+	[FA_COL_COMM] = { "comm", "COMM", -15, FA_GROUP_PROCESS, 0, col_comm },
+	[FA_COL_CGROUP] = { "cgroup", "CGROUP", -24, FA_GROUP_CGROUP, 0, col_cgroup },
+	[FA_COL_CONTAINER] = { "container", "CONTAINER", -12, FA_GROUP_CGROUP, 0, col_container },
+	[FA_COL_SRTT] = { "srtt", "SRTT-MS", 9, 0, COL_FLOW, col_srtt },
+	[FA_COL_RTTVAR] = { "rttvar", "RTTVAR-MS", 9, 0, COL_FLOW, col_rttvar },
+	[FA_COL_MINRTT] = { "minrtt", "MINRTT-MS", 9, 0, COL_FLOW, col_minrtt },
+	[FA_COL_CWND] = { "cwnd", "CWND", 6, 0, COL_FLOW, col_cwnd },
+	[FA_COL_STATE] = { "state", "STATE", -11, 0, COL_FLOW, col_state },
+	[FA_COL_SOCK_RETRANS] = { "sretrans", "SRETRANS", 8, 0, COL_FLOW, col_sock_retrans },
+	[FA_COL_RETRANS] = { "retrans", "RETRANS", 8, 0, COL_FLOW, col_retrans },
+	[FA_COL_RETRANS_BYTES] = { "retrans_bytes", "RETRANS-BYTES", 13, 0, COL_FLOW, col_retrans_bytes },
 };
 
 const char *fa_col_names(void)
 {
-	return "dir, iface, ifindex, proto, src, sport, dst, dport, flows, packets, bytes, rpackets, rbytes, flags, first, last, age, idle, duration";
+	return "dir, iface, ifindex, proto, src, sport, dst, dport, flows, packets, bytes, rpackets, rbytes, flags, first, last, age, idle, duration, cookie, process, pid, comm, cgroup, container, srtt, rttvar, minrtt, cwnd, state, sretrans, retrans, retrans_bytes";
 }
 
 int fa_cols_parse(const char *s, struct fa_view *v)
@@ -399,7 +661,8 @@ static size_t text_cols(const struct fa_view *v, unsigned char *cols)
 
 	if (v->ncols) {
 		for (i = 0; i < v->ncols; i++)
-			if ((!v->group || !columns[v->cols[i]].group ||
+			if ((!v->group || (!columns[v->cols[i]].group &&
+					   !(columns[v->cols[i]].flags & COL_FLOW)) ||
 			     (columns[v->cols[i]].group & v->group)) &&
 			    (v->biflow || !(columns[v->cols[i]].flags & COL_BIFLOW)))
 				cols[n++] = v->cols[i];
@@ -422,7 +685,10 @@ static const unsigned char json_order[] = {
 	FA_COL_IFINDEX, FA_COL_IFACE, FA_COL_DIR, FA_COL_PROTO, FA_COL_SRC,
 	FA_COL_DST, FA_COL_SPORT, FA_COL_DPORT, FA_COL_FLOWS, FA_COL_PACKETS,
 	FA_COL_BYTES, FA_COL_RPACKETS, FA_COL_RBYTES, FA_COL_FIRST, FA_COL_LAST, FA_COL_FLAGS, FA_COL_AGE,
-	FA_COL_IDLE, FA_COL_DURATION,
+	FA_COL_IDLE, FA_COL_DURATION, FA_COL_COOKIE, FA_COL_PROCESS, FA_COL_PID,
+	FA_COL_COMM, FA_COL_CGROUP, FA_COL_CONTAINER, FA_COL_SRTT, FA_COL_RTTVAR,
+	FA_COL_MINRTT, FA_COL_CWND, FA_COL_STATE, FA_COL_SOCK_RETRANS, FA_COL_RETRANS,
+	FA_COL_RETRANS_BYTES,
 };
 _Static_assert(sizeof(json_order) == FA_NR_COLS, "a column is missing from json_order");
 
@@ -433,6 +699,8 @@ static bool json_col(const struct fa_view *v, size_t i)
 		return false;
 	if (!v->group)
 		return i != FA_COL_FLOWS;
+	if (columns[i].flags & COL_FLOW)
+		return false;
 	if (columns[i].group)
 		return columns[i].group & v->group;
 	return true;
@@ -512,6 +780,7 @@ static void print_flows(struct fa_out *o, const struct fa_table *t,
 	for (i = 0; i < n; i++) {
 		c.r = &t->rows[i];
 		c.rev = t->rev ? &t->rev[i] : NULL;
+		c.x = fa_row_ext(t, c.r);
 		print_row(o, &c, cols, ncols);
 	}
 	out_arr_close(o);

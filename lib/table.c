@@ -69,9 +69,11 @@ void fa_table_free(struct fa_table *t)
 {
 	free(t->rows);
 	free(t->rev);
+	free(t->ext);
 	t->rows = NULL;
 	t->rev = NULL;
-	t->n = t->cap = 0;
+	t->ext = NULL;
+	t->n = t->cap = t->next = 0;
 }
 
 static int append_merged(struct fa_table *t, const struct flow_key *key,
@@ -286,6 +288,9 @@ static int cmp_key_kind(const struct fa_row *a, const struct fa_row *b)
 {
 	if (a->kind != b->kind)
 		return a->kind - b->kind;
+	/* Grouped by process or cgroup, rows of one share an ext (else 0). */
+	if (a->ext != b->ext)
+		return a->ext < b->ext ? -1 : 1;
 	return memcmp(&a->key, &b->key, sizeof(a->key));
 }
 
@@ -454,9 +459,79 @@ void fa_table_sort(struct fa_table *t, enum fa_sort by)
  * zeroed, equal keys end up adjacent after a sort, and each run becomes one
  * row counting its flows. Overflow rows merge only with overflow rows.
  */
+/* Who a row is, for --group-by process or cgroup: 0 when not known. */
+static const struct fa_ext *group_ext;
+static unsigned int group_by;
+
+static int cmp_ext_identity(const void *pa, const void *pb)
+{
+	__u32 a = *(const __u32 *)pa, b = *(const __u32 *)pb;
+	const struct fa_ext *x = a ? &group_ext[a - 1] : NULL;
+	const struct fa_ext *y = b ? &group_ext[b - 1] : NULL;
+	bool kx = x && (group_by & FA_GROUP_PROCESS ? !!(x->flags & FA_EXT_SOCK) && x->sock.pid
+						     : !!x->cgroup_id);
+	bool ky = y && (group_by & FA_GROUP_PROCESS ? !!(y->flags & FA_EXT_SOCK) && y->sock.pid
+						     : !!y->cgroup_id);
+	int c;
+
+	if (kx != ky || !kx)
+		return kx - ky;
+	if (group_by & FA_GROUP_PROCESS) {
+		if (x->sock.pid != y->sock.pid)
+			return x->sock.pid < y->sock.pid ? -1 : 1;
+		c = strncmp(x->sock.comm, y->sock.comm, sizeof(x->sock.comm));
+		if (c)
+			return c;
+	}
+	if ((group_by & FA_GROUP_CGROUP) && x->cgroup_id != y->cgroup_id)
+		return x->cgroup_id < y->cgroup_id ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Rows of one process (or cgroup) get one ext: the first's of their run
+ * once sorted by identity; rows with none known get 0 and merge as one.
+ * Other groupings drop the ext: a merged row has no one socket.
+ */
+static int group_exts(struct fa_table *t, unsigned int group)
+{
+	__u32 *ids, *canon, first = 0;
+	size_t i;
+
+	if (!(group & (FA_GROUP_PROCESS | FA_GROUP_CGROUP)) || !t->ext) {
+		for (i = 0; i < t->n; i++)
+			t->rows[i].ext = 0;
+		return 0;
+	}
+	ids = malloc(t->n * sizeof(*ids));
+	canon = calloc(t->next + 1, sizeof(*canon));
+	if (!ids || !canon) {
+		free(ids);
+		free(canon);
+		return -ENOMEM;
+	}
+	for (i = 0; i < t->n; i++)
+		ids[i] = t->rows[i].ext;
+	group_ext = t->ext;
+	group_by = group;
+	qsort(ids, t->n, sizeof(*ids), cmp_ext_identity);
+	for (i = 0; i < t->n; i++) {
+		if (!i || cmp_ext_identity(&ids[i - 1], &ids[i]))
+			first = cmp_ext_identity(&(__u32){ 0 }, &ids[i]) ? ids[i] : 0;
+		canon[ids[i]] = first;
+	}
+	for (i = 0; i < t->n; i++)
+		t->rows[i].ext = canon[t->rows[i].ext];
+	free(ids);
+	free(canon);
+	return 0;
+}
+
 void fa_table_group(struct fa_table *t, unsigned int group)
 {
 	size_t i;
+
+	group_exts(t, group);
 
 	for (i = 0; i < t->n; i++) {
 		struct flow_key *k = &t->rows[i].key;

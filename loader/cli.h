@@ -101,7 +101,7 @@ struct command {
 };
 
 extern const struct command cmd_attach, cmd_detach, cmd_status, cmd_dump,
-	cmd_stats, cmd_set, cmd_capture, cmd_replay, cmd_run, cmd_top;
+	cmd_stats, cmd_set, cmd_capture, cmd_replay, cmd_run, cmd_top, cmd_sockets;
 
 /*
  * Parses @argv (the command's name first) through @c's table into @opts (its

@@ -23,6 +23,8 @@ struct attach_opts {
 	__u32 sample_rate;
 	int sample_mode;
 	__u32 snaplen;
+	bool attribution;
+	bool retrans;
 };
 
 static const struct attach_opts defaults_attach = {
@@ -52,6 +54,10 @@ static const struct opt attach_options[] = {
 	OPTION("snaplen", 0, OPT_FUNC, struct attach_opts, snaplen, "BYTES",
 	       "bytes of each sampled frame",
 	       .parse = parse_snaplen),
+	OPTION("attribution", 0, OPT_FLAG, struct attach_opts, attribution, NULL,
+	       "note the socket (cookie, cgroup) of each locally sent flow"),
+	OPTION("retrans", 0, OPT_FLAG, struct attach_opts, retrans, NULL,
+	       "count TCP retransmissions from sequence numbers"),
 	OPT_END
 };
 
@@ -176,6 +182,8 @@ static int do_attach(void *opts, int argc, char **argv)
 		.max_flows = o->max_flows,
 		.sample = { .rate = o->sample_rate, .mode = o->sample_mode,
 			    .snaplen = o->snaplen },
+		.owners = o->attribution,
+		.retrans = o->retrans,
 	};
 	struct fa_attach_result res;
 	char dirname[64];

@@ -26,7 +26,7 @@ const struct opt dump_options[] = {
 	       "only the first N rows",
 	       .min = 1, .max = ~0ull),
 	OPTION("group-by", 'g', OPT_FUNC, struct dump_opts, group, "FIELD,...",
-	       "merge the rows that agree on src, dst, sport, dport, proto, iface, direction",
+	       "merge the rows that agree on src, dst, sport, dport, proto, iface, direction, process, cgroup",
 	       .parse = parse_group),
 	OPTION("columns", 'o', OPT_FUNC, struct dump_opts, view, "COL,...",
 	       "the table's columns ('+COL,...' adds to the default ones)",
@@ -156,6 +156,11 @@ int dump_render(const struct dump_opts *o, struct fa_snapshot *s,
 		pr_err("--biflow pairs the two directions of each flow: not with --group-by");
 		return -EINVAL;
 	}
+	err = fa_enrich(s);
+	if (err) {
+		pr_err("can't join the flows to their sockets: %s", strerror(-err));
+		return err;
+	}
 	/* A connection is filtered by its first direction, once paired. */
 	if (o->biflow) {
 		err = fa_table_biflow(&s->t, o->sort);
@@ -201,7 +206,10 @@ const struct command cmd_dump = {
 	.args = "[IFACE]",
 	.summary = "the flows of IFACE, or of every interface attached here",
 	.details = "COL: dir, iface, ifindex, proto, src, sport, dst, dport, flows, packets,\n"
-		   "bytes, flags, first, last (UTC), age, idle, duration.",
+		   "bytes, flags, first, last (UTC), age, idle, duration; of the socket\n"
+		   "(flowacct sockets attach): cookie, process, pid, comm, cgroup, container,\n"
+		   "srtt, rttvar, minrtt, cwnd, state, sretrans; of the packets (--retrans):\n"
+		   "retrans, retrans_bytes.",
 	.opts = dump_options,
 	.opts_size = sizeof(struct dump_opts),
 	.defaults = &defaults_dump,

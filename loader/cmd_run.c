@@ -45,6 +45,8 @@ struct run_opts {
 	__u32 sample_rate;
 	int sample_mode;
 	__u32 snaplen;
+	bool attribution;
+	bool retrans;
 	/* Exports */
 	struct ipfix_specs ipfix;
 	__u32 ipfix_domain;		/* 0: derived */
@@ -140,6 +142,10 @@ static const struct opt run_options[] = {
 	       "attach: which frames are samples", .values = sample_modes),
 	OPTION("snaplen", 0, OPT_FUNC, struct run_opts, snaplen, "BYTES",
 	       "attach: bytes of each sampled frame", .parse = parse_snaplen),
+	OPTION("attribution", 0, OPT_FLAG, struct run_opts, attribution, NULL,
+	       "attach: note the socket of each locally sent flow"),
+	OPTION("retrans", 0, OPT_FLAG, struct run_opts, retrans, NULL,
+	       "attach: count TCP retransmissions from sequence numbers"),
 	OPT_END
 };
 
@@ -540,6 +546,8 @@ static int take_iface(struct daemon *d, struct owned *w)
 		.sample = { .rate = o->sample_rate, .mode = o->sample_mode,
 			    .snaplen = o->snaplen },
 		.by_run = true,
+		.owners = o->attribution,
+		.retrans = o->retrans,
 	};
 	struct fa_attach_result res;
 	struct fa_pinned p;

@@ -18,7 +18,7 @@
 
 static const struct command *const commands[] = {
 	&cmd_attach, &cmd_detach, &cmd_dump, &cmd_top, &cmd_stats, &cmd_status,
-	&cmd_run, &cmd_capture, &cmd_set, &cmd_replay,
+	&cmd_run, &cmd_capture, &cmd_set, &cmd_replay, &cmd_sockets,
 };
 
 static void usage(FILE *f)

@@ -44,6 +44,7 @@ static const struct {
 	{ "src", FA_GROUP_SRC }, { "dst", FA_GROUP_DST }, { "sport", FA_GROUP_SPORT },
 	{ "dport", FA_GROUP_DPORT }, { "proto", FA_GROUP_PROTO },
 	{ "iface", FA_GROUP_IFACE }, { "direction", FA_GROUP_DIR },
+	{ "process", FA_GROUP_PROCESS }, { "cgroup", FA_GROUP_CGROUP },
 };
 
 /* "src,dst,proto" -> FA_GROUP_* bits. */

@@ -108,6 +108,22 @@ static __always_inline __u32 tc_segments(struct __sk_buff *skb,
 }
 
 /*
+ * The socket a locally sent flow came from, noted when its row is inserted:
+ * a helper call or two per new row, none per packet. Forwarded packets have
+ * no socket (cookie 0) and leave nothing.
+ */
+static __always_inline void flow_owner_note(struct __sk_buff *skb,
+					    const struct flow_key *key)
+{
+	struct flow_owner o = { .cookie = bpf_get_socket_cookie(skb) };
+
+	if (!o.cookie)
+		return;
+	o.cgroup_id = bpf_skb_cgroup_id(skb);
+	bpf_map_update_elem(&flow_owners, key, &o, BPF_ANY);
+}
+
+/*
  * TC_ACT_UNSPEC: with direct-action it means "no verdict", so the filters
  * after ours still run and the packet goes on as if we were not there.
  */
@@ -116,14 +132,16 @@ static __always_inline int flowacct_tc_hook(struct __sk_buff *skb, __u8 dir)
 	struct flow_pkt pkt = {};
 	const struct flow_sample_config *cfg;
 	struct flow_stats *st;
-	int reason;
+	int reason, inserted;
 
 	st = flow_stats_slot(dir);
 	if (!st)
 		return TC_ACT_UNSPEC;
 	reason = flowacct_parse_tc(skb, &pkt);
-	flow_account(st, &pkt, reason, tc_segments(skb, &pkt, reason),
-		     skb->ifindex, dir);
+	inserted = flow_account(st, &pkt, reason, tc_segments(skb, &pkt, reason),
+				skb->ifindex, dir);
+	if (flow_cfg.owners && dir == FLOW_DIR_EGRESS && inserted)
+		flow_owner_note(skb, &pkt.key);
 	cfg = flow_sample_pick(st, &pkt, reason);
 	if (cfg)
 		flow_sample_send(skb, st, cfg, &pkt, reason, skb->len,

@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Joining flow rows to what the maps beside the tables know: each map is
+ * read whole once (a lookup per row would be a syscall per row) and
+ * searched in memory.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "libflowacct.h"
+
+/* Every entry of a hash map, keys and values in two arrays. */
+struct map_copy {
+	void *keys;
+	void *vals;
+	size_t n;
+	size_t ksz;
+	size_t vsz;
+};
+
+static int map_copy_read(int fd, size_t ksz, size_t vsz, struct map_copy *c)
+{
+	void *cur = malloc(ksz), *next = malloc(ksz), *grown;
+	size_t cap = 0;
+	bool first = true;
+	int err = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->ksz = ksz;
+	c->vsz = vsz;
+	/* An LRU map changes while read: an entry may be missed or gone. */
+	while (cur && next && !bpf_map_get_next_key(fd, first ? NULL : cur, next)) {
+		first = false;
+		memcpy(cur, next, ksz);
+		if (c->n == cap) {
+			cap = cap ? cap * 2 : 256;
+			grown = realloc(c->keys, cap * ksz);
+			if (grown)
+				c->keys = grown;
+			grown = grown ? realloc(c->vals, cap * vsz) : NULL;
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			c->vals = grown;
+		}
+		if (!bpf_map_lookup_elem(fd, cur, (char *)c->vals + c->n * vsz))
+			memcpy((char *)c->keys + c->n++ * ksz, cur, ksz);
+	}
+	if (!cur || !next)
+		err = -ENOMEM;
+	free(cur);
+	free(next);
+	return err;
+}
+
+static size_t sort_ksz;
+static const void *sort_keys;
+
+static int cmp_idx(const void *a, const void *b)
+{
+	return memcmp((const char *)sort_keys + *(const size_t *)a * sort_ksz,
+		      (const char *)sort_keys + *(const size_t *)b * sort_ksz,
+		      sort_ksz);
+}
+
+/* An index of @c sorted by key, for find(). */
+static size_t *map_copy_index(const struct map_copy *c)
+{
+	size_t *idx = malloc((c->n ? c->n : 1) * sizeof(*idx)), i;
+
+	if (!idx)
+		return NULL;
+	for (i = 0; i < c->n; i++)
+		idx[i] = i;
+	sort_ksz = c->ksz;
+	sort_keys = c->keys;
+	qsort(idx, c->n, sizeof(*idx), cmp_idx);
+	return idx;
+}
+
+static const void *find(const struct map_copy *c, const size_t *idx,
+			const void *key)
+{
+	size_t lo = 0, hi = c->n, mid;
+	int r;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		r = memcmp((const char *)c->keys + idx[mid] * c->ksz, key, c->ksz);
+		if (!r)
+			return (const char *)c->vals + idx[mid] * c->vsz;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void map_copy_free(struct map_copy *c)
+{
+	free(c->keys);
+	free(c->vals);
+}
+
+/* The maps of one interface of the snapshot. */
+struct iface_maps {
+	__u32 ifindex;
+	__u32 netns;
+	struct map_copy owners, seq;
+	size_t *owners_idx, *seq_idx;
+	bool has_owners, has_seq;
+};
+
+/* A TCP socket's tuple as a flow of it would have it, for the fallback. */
+struct tuple_key {
+	__u32 netns;
+	__u8 local[16];
+	__u8 remote[16];
+	__u16 lport;
+	__u16 rport;
+};
+
+static int open_pin(const char *dir, int pin)
+{
+	char path[PATH_MAX];
+
+	fa_pin_path(path, sizeof(path), dir, fa_pin_name(pin));
+	return bpf_obj_get(path);
+}
+
+static int iface_maps_read(const struct fa_iface_snap *is, struct iface_maps *m)
+{
+	int fd, err = 0;
+
+	memset(m, 0, sizeof(*m));
+	m->ifindex = is->state.ifindex;
+	m->netns = is->state.netns_ino;
+	if (is->state.owners && (fd = open_pin(is->dirname, FA_PIN_OWNERS)) >= 0) {
+		err = map_copy_read(fd, sizeof(struct flow_key),
+				    sizeof(struct flow_owner), &m->owners);
+		close(fd);
+		m->owners_idx = err ? NULL : map_copy_index(&m->owners);
+		m->has_owners = !!m->owners_idx;
+	}
+	if (!err && is->state.retrans && (fd = open_pin(is->dirname, FA_PIN_TCP_SEQ)) >= 0) {
+		err = map_copy_read(fd, sizeof(struct flow_key),
+				    sizeof(struct flow_tcp_seq), &m->seq);
+		close(fd);
+		m->seq_idx = err ? NULL : map_copy_index(&m->seq);
+		m->has_seq = !!m->seq_idx;
+	}
+	return err;
+}
+
+static void iface_maps_free(struct iface_maps *m)
+{
+	map_copy_free(&m->owners);
+	map_copy_free(&m->seq);
+	free(m->owners_idx);
+	free(m->seq_idx);
+}
+
+/* The key of the other direction of a flow, as TC egress would have it. */
+static void reply_key(const struct flow_key *k, struct flow_key *out)
+{
+	*out = *k;
+	memcpy(out->src, k->dst, sizeof(out->src));
+	memcpy(out->dst, k->src, sizeof(out->dst));
+	out->sport = k->dport;
+	out->dport = k->sport;
+	out->direction = FLOW_DIR_EGRESS;
+}
+
+struct sock_tables {
+	struct map_copy socks;		/* cookie -> flow_sock */
+	size_t *socks_idx;
+	struct map_copy tuples;		/* tuple_key -> cookie */
+	size_t *tuples_idx;
+};
+
+static int sock_tables_read(struct sock_tables *st)
+{
+	int sfd, lfd, err;
+	size_t i;
+
+	memset(st, 0, sizeof(*st));
+	err = fa_sockets_open(&sfd, &lfd);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	/* Sockets adopted since attach whose process is not known yet. */
+	fa_sockets_fill_procs(sfd, lfd);
+	err = map_copy_read(sfd, sizeof(__u64), sizeof(struct flow_sock), &st->socks);
+	close(sfd);
+	close(lfd);
+	if (err)
+		return err;
+	st->socks_idx = map_copy_index(&st->socks);
+	st->tuples.ksz = sizeof(struct tuple_key);
+	st->tuples.vsz = sizeof(__u64);
+	st->tuples.keys = calloc(st->socks.n + 1, sizeof(struct tuple_key));
+	st->tuples.vals = calloc(st->socks.n + 1, sizeof(__u64));
+	if (!st->socks_idx || !st->tuples.keys || !st->tuples.vals)
+		return -ENOMEM;
+	for (i = 0; i < st->socks.n; i++) {
+		const struct flow_sock *s = (const struct flow_sock *)st->socks.vals + i;
+		struct tuple_key *t = (struct tuple_key *)st->tuples.keys + st->tuples.n;
+
+		if (s->proto != IPPROTO_TCP || !s->ip_version)
+			continue;
+		t->netns = s->netns;
+		memcpy(t->local, s->laddr, 16);
+		memcpy(t->remote, s->raddr, 16);
+		t->lport = s->lport;
+		t->rport = s->rport;
+		((__u64 *)st->tuples.vals)[st->tuples.n++] =
+			((const __u64 *)st->socks.keys)[i];
+	}
+	st->tuples_idx = map_copy_index(&st->tuples);
+	return st->tuples_idx ? 0 : -ENOMEM;
+}
+
+static void sock_tables_free(struct sock_tables *st)
+{
+	map_copy_free(&st->socks);
+	map_copy_free(&st->tuples);
+	free(st->socks_idx);
+	free(st->tuples_idx);
+}
+
+/* The local socket of a TCP flow row by its addresses and ports. */
+static const __u64 *tuple_cookie(const struct sock_tables *st,
+				 const struct flow_key *k, __u32 netns)
+{
+	struct tuple_key t = { .netns = netns };
+	bool out = k->direction == FLOW_DIR_EGRESS;
+
+	memcpy(t.local, out ? k->src : k->dst, 16);
+	memcpy(t.remote, out ? k->dst : k->src, 16);
+	t.lport = ntohs(out ? k->sport : k->dport);
+	t.rport = ntohs(out ? k->dport : k->sport);
+	return find(&st->tuples, st->tuples_idx, &t);
+}
+
+static void join_row(const struct fa_row *r, const struct iface_maps *m,
+		     const struct sock_tables *st, struct fa_ext *e)
+{
+	const struct flow_key *k = &r->key;
+	const struct flow_owner *o = NULL;
+	const struct flow_tcp_seq *ts;
+	const struct flow_sock *s = NULL;
+	const __u64 *cookie;
+	struct flow_key rk;
+
+	if (m && m->has_seq && k->proto == IPPROTO_TCP) {
+		e->flags |= FA_EXT_RETRANS;
+		ts = find(&m->seq, m->seq_idx, k);
+		if (ts) {
+			e->retrans_segs = ts->retrans_segs;
+			e->retrans_bytes = ts->retrans_bytes;
+		}
+	}
+	if (m && m->has_owners) {
+		if (k->direction == FLOW_DIR_EGRESS) {
+			o = find(&m->owners, m->owners_idx, k);
+		} else {
+			reply_key(k, &rk);
+			o = find(&m->owners, m->owners_idx, &rk);
+		}
+	}
+	if (o) {
+		e->cookie = o->cookie;
+		e->cgroup_id = o->cgroup_id;
+	} else if (m && st->tuples_idx && k->proto == IPPROTO_TCP &&
+		   (cookie = tuple_cookie(st, k, m->netns))) {
+		e->cookie = *cookie;
+	}
+	if (e->cookie && st->socks_idx)
+		s = find(&st->socks, st->socks_idx, &e->cookie);
+	if (s) {
+		e->flags |= FA_EXT_SOCK;
+		e->sock = *s;
+		if (!e->cgroup_id)
+			e->cgroup_id = s->cgroup_id;
+	}
+}
+
+const struct fa_ext *fa_row_ext(const struct fa_table *t, const struct fa_row *r)
+{
+	return t->ext && r->ext ? &t->ext[r->ext - 1] : NULL;
+}
+
+int fa_enrich(struct fa_snapshot *s)
+{
+	struct iface_maps *maps;
+	struct sock_tables st;
+	bool any = false, rescanned = false;
+	size_t i, j;
+	int err;
+
+	maps = calloc(s->nifs + 1, sizeof(*maps));
+	if (!maps)
+		return -ENOMEM;
+	err = sock_tables_read(&st);
+	any = st.socks.n > 0;
+	for (i = 0; i < s->nifs && !err; i++) {
+		err = iface_maps_read(&s->ifs[i], &maps[i]);
+		any |= maps[i].has_owners || maps[i].has_seq;
+	}
+	if (!err && any) {
+		s->t.ext = calloc(s->t.n + 1, sizeof(*s->t.ext));
+		if (!s->t.ext)
+			err = -ENOMEM;
+	}
+	for (i = 0; !err && any && i < s->t.n; i++) {
+		struct fa_row *r = &s->t.rows[i];
+		const struct iface_maps *m = NULL;
+		struct fa_ext *e = &s->t.ext[s->t.next];
+
+		if (r->kind != FA_ROW_FLOW)
+			continue;
+		for (j = 0; j < s->nifs; j++)
+			if (maps[j].ifindex == r->key.ifindex)
+				m = &maps[j];
+		join_row(r, m, &st, e);
+		if (!e->flags && !e->cookie)
+			continue;
+		if (e->cgroup_id) {
+			e->cgroup_path = fa_cgroup_path(e->cgroup_id, !rescanned);
+			rescanned |= !e->cgroup_path;
+			if (e->cgroup_path)
+				fa_container_id(e->cgroup_path, e->container,
+						sizeof(e->container));
+		}
+		r->ext = ++s->t.next;
+	}
+	for (i = 0; i < s->nifs; i++)
+		iface_maps_free(&maps[i]);
+	free(maps);
+	sock_tables_free(&st);
+	return err;
+}

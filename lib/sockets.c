@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The socket programs: attached once per host at the cgroup v2 root, with
+ * their links and tables pinned under FA_SOCK_PIN_ROOT so that they outlive
+ * the command. Also what user space adds to them: the processes of sockets
+ * that were there before attach (from /proc), and cgroup ids as paths.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "libflowacct.h"
+#include "flowacct_sock.skel.h"
+
+static const char *const sock_pins[FA_NR_SOCK_PINS] = {
+	[FA_SOCK_PIN_SOCKS] = "flow_socks",
+	[FA_SOCK_PIN_LISTENERS] = "flow_listeners",
+	[FA_SOCK_PIN_SOCKOPS] = "link_sockops",
+	[FA_SOCK_PIN_CREATE] = "link_sock_create",
+};
+
+static void sock_pin_path(char *buf, size_t len, int pin)
+{
+	snprintf(buf, len, "%s/%s", FA_SOCK_PIN_ROOT, sock_pins[pin]);
+}
+
+int fa_cgroup2_mount(char *buf, size_t len)
+{
+	char line[4096], mnt[PATH_MAX], *sep;
+	int err = -ENOENT;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "r");
+	if (!f)
+		return -errno;
+	/* "id parent maj:min root mountpoint options [optional...] - fstype ..." */
+	while (fgets(line, sizeof(line), f)) {
+		sep = strstr(line, " - cgroup2 ");
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		snprintf(buf, len, "%s", mnt);
+		err = 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+/* ---- processes of sockets, from /proc ------------------------------------ */
+
+struct ino_owner {
+	__u32 ino;
+	__u32 pid;
+	char comm[FLOW_COMM_LEN];
+};
+
+static int cmp_ino(const void *a, const void *b)
+{
+	const struct ino_owner *x = a, *y = b;
+
+	return (x->ino > y->ino) - (x->ino < y->ino);
+}
+
+/*
+ * Every socket inode an open file of a process points to, with that
+ * process (the lowest pid when several share it, as after a fork: the
+ * parent). Sorted by inode.
+ */
+static int proc_socket_owners(struct ino_owner **out, size_t *n)
+{
+	struct ino_owner *v = NULL, *grown;
+	size_t cap = 0, cnt = 0;
+	struct dirent *p, *fd;
+	char path[320], link[64], comm[FLOW_COMM_LEN];
+	unsigned long ino;
+	DIR *proc, *fds;
+	ssize_t len;
+	FILE *f;
+
+	proc = opendir("/proc");
+	if (!proc)
+		return -errno;
+	while ((p = readdir(proc))) {
+		int pid = atoi(p->d_name);
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		fclose(f);
+		comm[strcspn(comm, "\n")] = '\0';
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while ((fd = readdir(fds))) {
+			snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid, fd->d_name);
+			len = readlink(path, link, sizeof(link) - 1);
+			if (len <= 0)
+				continue;
+			link[len] = '\0';
+			if (sscanf(link, "socket:[%lu]", &ino) != 1)
+				continue;
+			if (cnt == cap) {
+				cap = cap ? cap * 2 : 256;
+				grown = realloc(v, cap * sizeof(*v));
+				if (!grown) {
+					closedir(fds);
+					closedir(proc);
+					free(v);
+					return -ENOMEM;
+				}
+				v = grown;
+			}
+			v[cnt].ino = ino;
+			v[cnt].pid = pid;
+			memcpy(v[cnt].comm, comm, sizeof(comm));
+			cnt++;
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	qsort(v, cnt, sizeof(*v), cmp_ino);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static const struct ino_owner *owner_of(const struct ino_owner *v, size_t n,
+					__u32 ino)
+{
+	struct ino_owner k = { .ino = ino };
+	const struct ino_owner *o = bsearch(&k, v, n, sizeof(*v), cmp_ino);
+
+	/* bsearch lands on any of equal inodes: take the lowest pid. */
+	while (o && o > v && o[-1].ino == ino)
+		o--;
+	return o;
+}
+
+int fa_sockets_fill_procs(int socks_fd, int listeners_fd)
+{
+	struct flow_listen_key lk, *lprev = NULL;
+	struct ino_owner *owners = NULL;
+	const struct ino_owner *o;
+	struct flow_listener l;
+	struct flow_sock s;
+	__u64 cookie, *prev = NULL;
+	size_t n = 0;
+	int err, filled = 0;
+
+	err = proc_socket_owners(&owners, &n);
+	if (err)
+		return err;
+	while (!bpf_map_get_next_key(socks_fd, prev, &cookie)) {
+		prev = &cookie;
+		if (bpf_map_lookup_elem(socks_fd, &cookie, &s) || s.pid || !s.ino)
+			continue;
+		o = owner_of(owners, n, s.ino);
+		if (!o)
+			continue;
+		s.pid = o->pid;
+		memcpy(s.comm, o->comm, sizeof(s.comm));
+		/* BPF_EXIST: a socket closed meanwhile stays gone. */
+		if (!bpf_map_update_elem(socks_fd, &cookie, &s, BPF_EXIST))
+			filled++;
+	}
+	while (listeners_fd >= 0 && !bpf_map_get_next_key(listeners_fd, lprev, &lk)) {
+		lprev = &lk;
+		if (bpf_map_lookup_elem(listeners_fd, &lk, &l) || l.pid || !l.ino)
+			continue;
+		o = owner_of(owners, n, l.ino);
+		if (!o)
+			continue;
+		l.pid = o->pid;
+		memcpy(l.comm, o->comm, sizeof(l.comm));
+		bpf_map_update_elem(listeners_fd, &lk, &l, BPF_EXIST);
+	}
+	free(owners);
+	return filled;
+}
+
+/* ---- adopting what was there before -------------------------------------- */
+
+struct ns_list {
+	__u64 *ino;
+	char (*path)[64];
+	size_t n;
+};
+
+static int ns_add(struct ns_list *l, const char *path)
+{
+	struct stat st;
+	void *grown;
+	size_t i;
+
+	if (stat(path, &st))
+		return 0;	/* gone meanwhile */
+	for (i = 0; i < l->n; i++)
+		if (l->ino[i] == st.st_ino)
+			return 0;
+	grown = realloc(l->ino, (l->n + 1) * sizeof(*l->ino));
+	if (!grown)
+		return -ENOMEM;
+	l->ino = grown;
+	grown = realloc(l->path, (l->n + 1) * sizeof(*l->path));
+	if (!grown)
+		return -ENOMEM;
+	l->path = grown;
+	l->ino[l->n] = st.st_ino;
+	snprintf(l->path[l->n], sizeof(l->path[0]), "%s", path);
+	l->n++;
+	return 0;
+}
+
+/* Every network namespace a process is in or a name under /run/netns holds. */
+static int ns_list_all(struct ns_list *l)
+{
+	char path[320];
+	struct dirent *e;
+	DIR *d;
+	int err = 0;
+
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while (!err && (e = readdir(d))) {
+		if (atoi(e->d_name) <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", e->d_name);
+		err = ns_add(l, path);
+	}
+	closedir(d);
+	d = opendir("/run/netns");
+	while (!err && d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || strlen(e->d_name) > 40)
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", e->d_name);
+		err = ns_add(l, path);
+	}
+	if (d)
+		closedir(d);
+	return err;
+}
+
+/* Runs the adopting iterator in the namespace at @path. */
+static int adopt_in(struct bpf_program *iter, const char *path, int home)
+{
+	struct bpf_link *link = NULL;
+	char buf[4096];
+	int ns, fd, err = 0;
+
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return 0;	/* its last process left meanwhile */
+	if (setns(ns, CLONE_NEWNET)) {
+		err = -errno;
+		close(ns);
+		return err;
+	}
+	close(ns);
+	/* The iterator walks the namespace current is in when it is created. */
+	link = bpf_program__attach_iter(iter, NULL);
+	if (!link) {
+		err = -errno;
+		goto back;
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto back;
+	}
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+back:
+	bpf_link__destroy(link);
+	if (setns(home, CLONE_NEWNET) && !err)
+		err = -errno;
+	return err;
+}
+
+static int adopt_existing(struct flowacct_sock_bpf *skel, size_t *nns)
+{
+	struct ns_list l = {};
+	size_t i;
+	int home, err;
+
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0)
+		return -errno;
+	err = ns_list_all(&l);
+	for (i = 0; i < l.n && !err; i++)
+		err = adopt_in(skel->progs.flowacct_sock_adopt, l.path[i], home);
+	*nns = l.n;
+	free(l.ino);
+	free(l.path);
+	close(home);
+	return err;
+}
+
+/* ---- attach, detach, open ------------------------------------------------- */
+
+int fa_sockets_detach(void)
+{
+	char path[PATH_MAX];
+	int i, removed = 0;
+
+	for (i = 0; i < FA_NR_SOCK_PINS; i++) {
+		sock_pin_path(path, sizeof(path), i);
+		if (!unlink(path))
+			removed++;
+	}
+	rmdir(FA_SOCK_PIN_ROOT);
+	return removed;
+}
+
+bool fa_sockets_attached(void)
+{
+	char path[PATH_MAX];
+
+	sock_pin_path(path, sizeof(path), FA_SOCK_PIN_SOCKOPS);
+	return !access(path, F_OK);
+}
+
+static int pin_all(struct flowacct_sock_bpf *skel, struct bpf_link *ops,
+		   struct bpf_link *create)
+{
+	char path[PATH_MAX];
+	int err;
+
+	if (mkdir(FA_SOCK_PIN_ROOT, 0700) && errno != EEXIST)
+		return -errno;
+	sock_pin_path(path, sizeof(path), FA_SOCK_PIN_SOCKS);
+	err = bpf_map__pin(skel->maps.flow_socks, path);
+	sock_pin_path(path, sizeof(path), FA_SOCK_PIN_LISTENERS);
+	if (!err)
+		err = bpf_map__pin(skel->maps.flow_listeners, path);
+	sock_pin_path(path, sizeof(path), FA_SOCK_PIN_CREATE);
+	if (!err)
+		err = bpf_link__pin(create, path);
+	/* Last: its pin is what says "attached". */
+	sock_pin_path(path, sizeof(path), FA_SOCK_PIN_SOCKOPS);
+	if (!err)
+		err = bpf_link__pin(ops, path);
+	return err;
+}
+
+int fa_sockets_attach(struct fa_sockets_result *res)
+{
+	struct bpf_link *ops = NULL, *create = NULL;
+	struct flowacct_sock_bpf *skel;
+	int cg, err;
+
+	memset(res, 0, sizeof(*res));
+	if (fa_sockets_attached())
+		return -EEXIST;
+	fa_sockets_detach();	/* what a killed attach may have left */
+	err = fa_cgroup2_mount(res->cgroup_root, sizeof(res->cgroup_root));
+	if (err)
+		return err;
+	cg = open(res->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg < 0)
+		return -errno;
+	skel = flowacct_sock_bpf__open_and_load();
+	if (!skel) {
+		err = -errno;
+		res->step = "load";
+		goto out;
+	}
+	res->step = "attach sockops";
+	ops = bpf_program__attach_cgroup(skel->progs.flowacct_sockops, cg);
+	if (!ops) {
+		err = -errno;
+		goto out;
+	}
+	res->step = "attach cgroup/sock_create";
+	create = bpf_program__attach_cgroup(skel->progs.flowacct_sock_create, cg);
+	if (!create) {
+		err = -errno;
+		goto out;
+	}
+	/* Attached first, so that no connection falls between the two. */
+	res->step = "adopt existing connections";
+	err = adopt_existing(skel, &res->namespaces);
+	if (err)
+		goto out;
+	err = fa_sockets_fill_procs(bpf_map__fd(skel->maps.flow_socks),
+				    bpf_map__fd(skel->maps.flow_listeners));
+	if (err < 0)
+		goto out;
+	res->procs_filled = err;
+	res->step = "pin";
+	err = pin_all(skel, ops, create);
+out:
+	if (err)
+		fa_sockets_detach();
+	else
+		res->step = NULL;
+	bpf_link__destroy(ops);
+	bpf_link__destroy(create);
+	flowacct_sock_bpf__destroy(skel);
+	close(cg);
+	return err;
+}
+
+int fa_sockets_open(int *socks_fd, int *listeners_fd)
+{
+	static const __u32 lru[] = { BPF_MAP_TYPE_LRU_HASH };
+	char path[PATH_MAX];
+	int err;
+
+	*socks_fd = *listeners_fd = -1;
+	sock_pin_path(path, sizeof(path), FA_SOCK_PIN_SOCKS);
+	*socks_fd = bpf_obj_get(path);
+	if (*socks_fd < 0)
+		return -errno;
+	err = fa_map_check(*socks_fd, lru, 1, sizeof(__u64), sizeof(struct flow_sock));
+	sock_pin_path(path, sizeof(path), FA_SOCK_PIN_LISTENERS);
+	if (!err) {
+		*listeners_fd = bpf_obj_get(path);
+		if (*listeners_fd < 0)
+			err = -errno;
+	}
+	if (!err)
+		err = fa_map_check(*listeners_fd, lru, 1, sizeof(struct flow_listen_key),
+				   sizeof(struct flow_listener));
+	if (err) {
+		close(*socks_fd);
+		if (*listeners_fd >= 0)
+			close(*listeners_fd);
+		*socks_fd = *listeners_fd = -1;
+	}
+	return err;
+}
+
+/* ---- cgroup ids as paths ----------------------------------------------------- */
+
+/* A cgroup v2 id is its directory's inode number (kernfs node id). */
+static struct cg_path {
+	__u64 id;
+	char *path;
+} *cg_cache;
+static size_t cg_n, cg_cap;
+static size_t cg_root_len;
+
+static int cg_visit(const char *fpath, const struct stat *st, int type,
+		    struct FTW *ftw)
+{
+	struct cg_path *grown;
+	size_t i;
+
+	(void)ftw;
+	if (type != FTW_D)
+		return 0;
+	for (i = 0; i < cg_n; i++)
+		if (cg_cache[i].id == st->st_ino)
+			return 0;
+	if (cg_n == cg_cap) {
+		cg_cap = cg_cap ? cg_cap * 2 : 64;
+		grown = realloc(cg_cache, cg_cap * sizeof(*cg_cache));
+		if (!grown)
+			return -1;
+		cg_cache = grown;
+	}
+	cg_cache[cg_n].id = st->st_ino;
+	cg_cache[cg_n].path = strdup(fpath[cg_root_len] ? fpath + cg_root_len : "/");
+	if (!cg_cache[cg_n].path)
+		return -1;
+	cg_n++;
+	return 0;
+}
+
+const char *fa_cgroup_path(__u64 id, bool rescan)
+{
+	char root[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < cg_n; i++)
+		if (cg_cache[i].id == id)
+			return cg_cache[i].path;
+	if (!rescan || fa_cgroup2_mount(root, sizeof(root)))
+		return NULL;
+	cg_root_len = strlen(root);
+	nftw(root, cg_visit, 16, FTW_PHYS | FTW_MOUNT);
+	for (i = 0; i < cg_n; i++)
+		if (cg_cache[i].id == id)
+			return cg_cache[i].path;
+	return NULL;
+}
+
+static bool all_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/*
+ * The 64-hex-digit id that container runtimes put in a cgroup's name:
+ * "docker-<id>.scope", "cri-containerd-<id>.scope", "crio-<id>.scope",
+ * "libpod-<id>.scope" (systemd driver) or a bare "<id>" under /docker/ or
+ * /kubepods/... (cgroupfs driver). The innermost one wins.
+ */
+bool fa_container_id(const char *path, char *out, size_t len)
+{
+	const char *end = path + strlen(path), *start, *dash;
+	size_t n;
+
+	while (end > path) {
+		start = end;
+		while (start > path && start[-1] != '/')
+			start--;
+		n = end - start;
+		if (n > 6 && !strncmp(end - 6, ".scope", 6))
+			n -= 6;
+		dash = memrchr(start, '-', n);
+		if (dash) {
+			n -= dash + 1 - start;
+			start = dash + 1;
+		}
+		if (n == 64 && all_hex(start, 64)) {
+			snprintf(out, len, "%.64s", start);
+			return true;
+		}
+		end = start;
+		while (end > path && end[-1] != '/')
+			end--;
+		if (end > path)
+			end--;	/* the slash */
+	}
+	return false;
+}

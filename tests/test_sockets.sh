@@ -1,0 +1,241 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Who and how well: flow rows joined to their socket (cookie, process,
+# cgroup), the socket's TCP metrics, and retransmissions counted from the
+# packets, against ss, nstat, iperf3 and what the test itself started.
+
+ALL_TESTS="test_sockets_join test_sockets_adopt test_sockets_retrans
+	test_sockets_forwarded test_sockets_rtt"
+
+FA=$PWD/build/flowacct
+DROP_OBJ=$PWD/build/tests/progs/drop_segs.bpf.o
+DROP_COUNT=5	# tests/progs/drop_segs.bpf.c
+
+# sockets_on: the host-wide socket programs, detached again at exit with
+# everything netns_pair made. Refuses to run over someone else's.
+sockets_on() {
+	if "$FA" sockets status | grep -q 'attached at'; then
+		fail "the socket programs are attached already: not ours to replace"
+	fi
+	trap 'sockets_off; netns_cleanup' EXIT
+	"$FA" sockets attach >/dev/null
+}
+
+# The EXIT trap: keeps the test's status for netns_cleanup, which exits with it.
+sockets_off() {
+	local rc=$? pid
+	set +e
+	for pid in ${BG_PIDS:-}; do
+		kill "$pid" 2>/dev/null || true
+	done
+	"$FA" sockets detach >/dev/null 2>&1 || true
+	if [ -n "${CG:-}" ]; then
+		# Empty once the processes the test moved in have gone.
+		for _ in $(seq 50); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
+	fi
+	(exit $rc)
+}
+
+# ss_json NS: every TCP socket of NS as JSON lines (from ss -tinpe).
+ss_json() {
+	nsenter --net=/run/netns/"$1" ss -tinpeH | python3 tests/ss_parse.py
+}
+
+# Rows, ss and what the test knows, checked by tests/sockets_check.py.
+test_sockets_join() {
+	netns_pair
+	sockets_on
+	local root cgino a_if b_if
+	root=$("$FA" -j sockets status | python3 -c 'import json,sys; print(json.load(sys.stdin)["cgroup"])')
+	CG=$root/fa-test-$$
+	mkdir "$CG"
+	cgino=$(stat -c %i "$CG")
+	$INA "$FA" attach "$VA" --attribution >/dev/null
+	$INB "$FA" attach "$VB" --attribution >/dev/null
+
+	# Servers in B: iperf3 (listen()), socat forking servers (IPv4, IPv6):
+	# the connections their children serve show the listener.
+	# No timeout(1) around them: it would be their parent, and the pids
+	# must be theirs. The cleanup ends them (and the namespaces' others).
+	$INB iperf3 -s -1 -p 5201 >/dev/null &
+	local srv_iperf=$!
+	$INB socat TCP4-LISTEN:7000,fork,reuseaddr EXEC:cat &
+	local srv_socat4=$!
+	$INB socat TCP6-LISTEN:7001,fork,reuseaddr,ipv6only EXEC:cat &
+	local srv_socat6=$!
+	BG_PIDS="$srv_iperf $srv_socat4 $srv_socat6"
+	sleep 0.5
+	# Clients in A, moved into $CG first: the sockets are created there.
+	sh -c 'echo $$ > "$1"/cgroup.procs; exec nsenter --net=/run/netns/"$2" iperf3 -c 192.0.2.2 -p 5201 -t 3 -b 20M' \
+		_ "$CG" "$NSA" >/dev/null &
+	local cli_iperf=$!
+	printf 'while :; do echo hi; sleep 0.2; done\n' >"$SCRATCH/talk.sh"
+	sh -c 'echo $$ > "$1"/cgroup.procs; exec nsenter --net=/run/netns/"$2" socat EXEC:"sh $3" TCP4:192.0.2.2:7000' \
+		_ "$CG" "$NSA" "$SCRATCH/talk.sh" >/dev/null &
+	local cli_socat4=$!
+	sh -c 'echo $$ > "$1"/cgroup.procs; exec nsenter --net=/run/netns/"$2" socat EXEC:"sh $3" TCP6:[2001:db8::2]:7001' \
+		_ "$CG" "$NSA" "$SCRATCH/talk.sh" >/dev/null &
+	local cli_socat6=$!
+	BG_PIDS="$BG_PIDS $cli_iperf $cli_socat4 $cli_socat6"
+	sleep 1.5
+	ss_json "$NSA" >"$SCRATCH/ss_a"
+	ss_json "$NSB" >"$SCRATCH/ss_b"
+	$INA "$FA" -j dump >"$SCRATCH/dump_a"
+	$INB "$FA" -j dump >"$SCRATCH/dump_b"
+	python3 tests/sockets_check.py join \
+		--dump "$SCRATCH/dump_a" --ss "$SCRATCH/ss_a" \
+		--expect "iperf3:$cli_iperf:$cgino:/fa-test-$$" \
+		--expect "socat:$cli_socat4:$cgino:/fa-test-$$" \
+		--expect "socat:$cli_socat6:$cgino:/fa-test-$$" \
+		--listeners "" --min-rows 6
+	python3 tests/sockets_check.py join \
+		--dump "$SCRATCH/dump_b" --ss "$SCRATCH/ss_b" \
+		--expect "iperf3:$srv_iperf:-:/" \
+		--expect "socat:$srv_socat4:-:/" \
+		--expect "socat:$srv_socat6:-:/" \
+		--listeners "5201:$srv_iperf 7000:$srv_socat4 7001:$srv_socat6" --min-rows 6
+	# The same through a daemon's control socket, and grouped by process.
+	$INA "$FA" dump -g process -o process,packets >"$SCRATCH/grouped"
+	grep -q "iperf3\[$cli_iperf\]" "$SCRATCH/grouped" || fail "group-by process: $(cat "$SCRATCH/grouped")"
+	grep -q "socat\[$cli_socat4\]" "$SCRATCH/grouped" || fail "group-by process: $(cat "$SCRATCH/grouped")"
+}
+
+# A connection that was there before the socket programs: adopted, with
+# its process found in /proc, and its metrics from then on.
+test_sockets_adopt() {
+	netns_pair
+	trap 'sockets_off; netns_cleanup' EXIT
+	$INB timeout 20 iperf3 -s -1 -p 5201 >/dev/null &
+	BG_PIDS=$!
+	sleep 0.5
+	$INA iperf3 -c 192.0.2.2 -p 5201 -t 4 -b 50M >/dev/null &
+	local cli=$!
+	BG_PIDS="$BG_PIDS $cli"
+	sleep 1
+	sockets_on
+	$INA "$FA" attach "$VA" --attribution >/dev/null
+	sleep 1.5
+	ss_json "$NSA" >"$SCRATCH/ss_a"
+	$INA "$FA" -j dump >"$SCRATCH/dump_a"
+	python3 tests/sockets_check.py join --dump "$SCRATCH/dump_a" --ss "$SCRATCH/ss_a" \
+		--expect "iperf3:$cli:-:/" --listeners "" --min-rows 2 --metrics
+}
+
+# drop_on NS DEV: the test program that drops a few data segments once.
+drop_on() {
+	ip netns exec "$1" tc qdisc add dev "$2" clsact 2>/dev/null || true
+	ip netns exec "$1" tc filter replace dev "$2" ingress pref 1 handle 1 bpf da \
+		obj "$DROP_OBJ" sec tc
+}
+
+nstat_retrans() {
+	ip netns exec "$1" nstat -az TcpRetransSegs | awk '$1 == "TcpRetransSegs" { print $2 }'
+}
+
+# Exact, at the sender's TC egress: flowacct's packet-level count against
+# the kernel's (nstat, sockops' total_retrans, iperf3's), and bytes
+# against ss's bytes_retrans on a socket still open.
+test_sockets_retrans() {
+	netns_pair
+	sockets_on
+	local n0 n1
+	$INA "$FA" attach "$VA" --attribution --retrans >/dev/null
+	drop_on "$NSB" "$VB"
+	$INB timeout 20 iperf3 -s -1 -p 5201 >/dev/null &
+	BG_PIDS=$!
+	sleep 0.5
+	n0=$(nstat_retrans "$NSA")
+	$INA timeout 20 iperf3 -c 192.0.2.2 -p 5201 -t 2 -J >"$SCRATCH/iperf"
+	n1=$(nstat_retrans "$NSA")
+	$INA "$FA" -j dump >"$SCRATCH/dump_a"
+	python3 tests/sockets_check.py retrans --dump "$SCRATCH/dump_a" \
+		--nstat $((n1 - n0)) --iperf "$SCRATCH/iperf" --min "$DROP_COUNT"
+
+	# Bytes: a sender that keeps its socket open until ss has looked.
+	drop_on "$NSB" "$VB"	# a fresh count: drops again
+	$INB timeout 20 socat -u TCP4-LISTEN:5201,reuseaddr OPEN:/dev/null,wronly &
+	BG_PIDS="$BG_PIDS $!"
+	sleep 0.5
+	n0=$(nstat_retrans "$NSA")
+	$INA timeout 20 python3 tests/sockets_check.py send --to 192.0.2.2:5201 \
+		--bytes 40000000 --hold "$SCRATCH/held" --release "$SCRATCH/release" &
+	BG_PIDS="$BG_PIDS $!"
+	for _ in $(seq 100); do [ -e "$SCRATCH/held" ] && break; sleep 0.1; done
+	[ -e "$SCRATCH/held" ] || fail "the sender did not finish sending"
+	ss_json "$NSA" >"$SCRATCH/ss_a"
+	$INA "$FA" -j dump >"$SCRATCH/dump_a"
+	n1=$(nstat_retrans "$NSA")
+	touch "$SCRATCH/release"
+	python3 tests/sockets_check.py retrans --dump "$SCRATCH/dump_a" \
+		--nstat $((n1 - n0)) --ss "$SCRATCH/ss_a" --min "$DROP_COUNT" \
+		--sport "$(cat "$SCRATCH/held")"
+}
+
+# Through a router namespace: no socket, so no process; retransmissions
+# still counted, equal to the sender's.
+test_sockets_forwarded() {
+	netns_pair
+	sockets_on
+	local NSR=fa-$$-r n0 n1
+	netns_new "$NSR"
+	# A (192.0.2.1) -- R -- B: re-plumb B behind R on 198.51.100.0/24.
+	ip -n "$NSA" link del "$VA"
+	veth_link "$NSA" fara "$NSR" farA 0
+	veth_link "$NSR" farB "$NSB" farb 1
+	ip -n "$NSA" route add 198.51.100.0/24 via 192.0.2.2
+	ip -n "$NSB" route add 192.0.2.0/24 via 198.51.100.1
+	ip netns exec "$NSR" sysctl -qw net.ipv4.ip_forward=1
+	for d in fara:$NSA farA:$NSR farB:$NSR farb:$NSB; do
+		ip netns exec "${d#*:}" ethtool -K "${d%%:*}" tso off gso off gro off >/dev/null 2>&1 || true
+	done
+	nsenter --net=/run/netns/"$NSR" "$FA" attach farB --attribution --retrans >/dev/null
+	drop_on "$NSB" farb
+	$INB timeout 20 iperf3 -s -1 -p 5201 >/dev/null &
+	BG_PIDS=$!
+	sleep 0.5
+	n0=$(nstat_retrans "$NSA")
+	$INA timeout 20 iperf3 -c 198.51.100.2 -p 5201 -t 2 -b 200M -J >"$SCRATCH/iperf"
+	n1=$(nstat_retrans "$NSA")
+	nsenter --net=/run/netns/"$NSR" "$FA" -j dump >"$SCRATCH/dump_r"
+	python3 tests/sockets_check.py retrans --dump "$SCRATCH/dump_r" \
+		--nstat $((n1 - n0)) --iperf "$SCRATCH/iperf" --min "$DROP_COUNT" --forwarded
+}
+
+# RTT through a delay line of D ms each way (no netem here), on a flow
+# that sends a little every 50 ms: sockops' srtt and min RTT against 2D and
+# against ss sampled at the same moment.
+test_sockets_rtt() {
+	local D=20 NSC NSD dl
+	netns_pair	# for its cleanup and names; the taps get namespaces of their own
+	sockets_on
+	NSC=fa-$$-c
+	NSD=fa-$$-d
+	netns_new "$NSC"
+	netns_new "$NSD"
+	python3 tests/delay_line.py --ns-a "$NSC" --dev-a fadlc --ns-b "$NSD" --dev-b fadld \
+		--delay-ms "$D" --timeout 40 --ready-file "$SCRATCH/ready" 2>"$SCRATCH/dl.err" &
+	dl=$!
+	BG_PIDS=$dl
+	for _ in $(seq 50); do [ -e "$SCRATCH/ready" ] && break; sleep 0.1; done
+	[ -e "$SCRATCH/ready" ] || fail "the delay line did not start: $(cat "$SCRATCH/dl.err")"
+	ip -n "$NSC" link set fadlc up
+	ip -n "$NSD" link set fadld up
+	ip -n "$NSC" addr add 203.0.113.1/24 dev fadlc
+	ip -n "$NSD" addr add 203.0.113.2/24 dev fadld
+	# Fixed neighbours: no ARP round trip in the first RTT sample.
+	ip -n "$NSC" neigh replace 203.0.113.2 dev fadlc nud permanent \
+		lladdr "$(ip -n "$NSD" -o link show fadld | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)"
+	ip -n "$NSD" neigh replace 203.0.113.1 dev fadld nud permanent \
+		lladdr "$(ip -n "$NSC" -o link show fadlc | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)"
+	nsenter --net=/run/netns/"$NSC" "$FA" attach fadlc --attribution >/dev/null
+	ip netns exec "$NSD" timeout 20 socat TCP4-LISTEN:7000,reuseaddr EXEC:cat &
+	BG_PIDS="$BG_PIDS $!"
+	sleep 0.5
+	ip netns exec "$NSC" timeout 20 python3 tests/sockets_check.py pingpong \
+		--to 203.0.113.2:7000 --every 0.05 --count 80 &
+	BG_PIDS="$BG_PIDS $!"
+	sleep 3
+	ss_json "$NSC" >"$SCRATCH/ss_c"
+	nsenter --net=/run/netns/"$NSC" "$FA" -j dump >"$SCRATCH/dump_c"
+	python3 tests/sockets_check.py rtt --dump "$SCRATCH/dump_c" --ss "$SCRATCH/ss_c" \
+		--delay-ms "$D" --dport 7000
+}
