@@ -221,6 +221,8 @@ static __always_inline void flow_overflow_add(__u32 epoch, __u8 direction,
  * retransmission, unless it is a keepalive (at most one byte, one below
  * it). Two CPUs racing on one flow may store high_end out of order; that
  * can only make the later segment's check run against an older, lower end.
+ * A SYN starts the sequence space afresh (a new connection on a tuple used
+ * before), so a retransmitted SYN is not counted; the kernel counts it.
  */
 static __always_inline void flow_tcp_track(const struct flow_pkt *pkt,
 					   __u32 segs)
@@ -229,11 +231,18 @@ static __always_inline void flow_tcp_track(const struct flow_pkt *pkt,
 	__u32 seq, payload, end;
 
 	if (pkt->key.proto != IPPROTO_TCP || pkt->frag ||
-	    (pkt->odd & FLOW_ODD_TCP_DOFF) || pkt->ip_len <= pkt->hdr_len)
+	    (pkt->odd & FLOW_ODD_TCP_DOFF))
 		return;
-	payload = pkt->ip_len - pkt->hdr_len;
+	payload = pkt->ip_len > pkt->hdr_len ? pkt->ip_len - pkt->hdr_len : 0;
 	seq = bpf_ntohl(pkt->invariant);
 	end = seq + payload;
+	if (pkt->tcp_flags & 0x02) {	/* SYN: it takes one sequence number */
+		init.high_end = end + 1;
+		bpf_map_update_elem(&flow_tcp_seq, &pkt->key, &init, BPF_ANY);
+		return;
+	}
+	if (!payload)
+		return;
 	ts = bpf_map_lookup_elem(&flow_tcp_seq, &pkt->key);
 	if (!ts) {
 		init.high_end = end;
@@ -248,6 +257,82 @@ static __always_inline void flow_tcp_track(const struct flow_pkt *pkt,
 	}
 	if ((__s32)(end - ts->high_end) > 0)
 		ts->high_end = end;
+}
+
+/* The reverse flow's key at this interface: what its echoes come back on. */
+static __always_inline void flow_key_reverse(const struct flow_key *k,
+					     struct flow_key *r)
+{
+	__builtin_memcpy(r->src, k->dst, sizeof(r->src));
+	__builtin_memcpy(r->dst, k->src, sizeof(r->dst));
+	r->sport = k->dport;
+	r->dport = k->sport;
+	r->ifindex = k->ifindex;
+	r->proto = k->proto;
+	r->ip_version = k->ip_version;
+	r->direction = !k->direction;
+	r->pad = 0;
+}
+
+/*
+ * Passive RTT from the timestamp option, read only where RFC 7323's
+ * Appendix A puts it (NOP, NOP, TS first), as Linux and the BSDs send it on
+ * every segment after the handshake; elsewhere it is not looked for. The
+ * clock is the precise one: the coarse clock's jiffy is too long for RTTs.
+ */
+static __always_inline void flow_passive_rtt(void *data, void *data_end,
+					     const struct flow_pkt *pkt,
+					     int reason)
+{
+	struct flow_ts_key tk = {}, ek = {};
+	struct flow_rtt *fr, init = {};
+	__u32 tsval, tsecr, rtt_us;
+	__u64 now, *sent;
+	__u8 *th;
+
+	if (reason || pkt->key.proto != IPPROTO_TCP || pkt->frag ||
+	    (pkt->odd & FLOW_ODD_TCP_DOFF))
+		return;
+	th = data + (pkt->l4_off & L4_OFF_MAX);
+	if ((void *)(th + 32) > data_end || (th[12] >> 4) < 8 ||
+	    *(__u32 *)(th + 20) != bpf_htonl(0x0101080a))
+		return;
+	tsval = *(__u32 *)(th + 24);
+	tsecr = *(__u32 *)(th + 28);
+	now = flow_cfg.replay ? replay_frame.ts_ns : bpf_ktime_get_ns();
+
+	/* An echo: the reverse flow's TSval, sent when we saw it. */
+	if (tsecr && (th[13] & 0x10)) {
+		flow_key_reverse(&pkt->key, &ek.key);
+		ek.tsval = tsecr;
+		sent = bpf_map_lookup_elem(&flow_ts_seen, &ek);
+		if (sent && now > *sent) {
+			rtt_us = (now - *sent) / 1000;
+			bpf_map_delete_elem(&flow_ts_seen, &ek);
+			fr = bpf_map_lookup_elem(&flow_rtt, &ek.key);
+			if (fr) {
+				if (!fr->samples || rtt_us < fr->min_us)
+					fr->min_us = rtt_us;
+				fr->srtt_us = fr->samples ?
+					fr->srtt_us - (fr->srtt_us >> 3) + (rtt_us >> 3) :
+					rtt_us;
+				fr->samples++;
+			}
+		}
+	}
+	/* A new TSval of this flow: remember when it passed. */
+	fr = bpf_map_lookup_elem(&flow_rtt, &pkt->key);
+	if (fr && fr->last_tsval == tsval)
+		return;
+	tk.key = pkt->key;
+	tk.tsval = tsval;
+	bpf_map_update_elem(&flow_ts_seen, &tk, &now, BPF_NOEXIST);
+	if (fr) {
+		fr->last_tsval = tsval;
+	} else {
+		init.last_tsval = tsval;
+		bpf_map_update_elem(&flow_rtt, &pkt->key, &init, BPF_NOEXIST);
+	}
 }
 
 /**

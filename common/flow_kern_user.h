@@ -159,7 +159,8 @@ struct flow_config {
 	__u8 replay;		/* lengths and time come from flow_replay_frame */
 	__u8 owners;		/* TC egress notes each new row's socket */
 	__u8 retrans;		/* track TCP sequence numbers for retransmissions */
-	__u8 pad[4];
+	__u8 passive_rtt;	/* RTT from TCP timestamps echoed back */
+	__u8 pad[3];
 };
 
 /*
@@ -171,6 +172,26 @@ struct flow_config {
 struct flow_owner {
 	__u64 cookie;		/* bpf_get_socket_cookie(): the socket table's key */
 	__u64 cgroup_id;	/* bpf_skb_cgroup_id(): the socket's cgroup v2 */
+};
+
+/*
+ * Passive RTT (as pping measures it): a TSval seen on a flow at this hook,
+ * then echoed as TSecr by a packet of the reverse flow at this interface,
+ * gives the round trip from here to the host that echoed it and back. The
+ * first packet with a new TSval leaves its time in flow_ts_seen; the first
+ * echo of it takes the entry and adds a sample to the flow's flow_rtt.
+ */
+struct flow_ts_key {
+	struct flow_key key;	/* the flow whose TSval it was */
+	__u32 tsval;		/* as on the wire */
+};
+
+struct flow_rtt {
+	__u64 samples;
+	__u32 min_us;
+	__u32 srtt_us;		/* smoothed as TCP does: 7/8 old + 1/8 new */
+	__u32 last_tsval;	/* the last TSval recorded, as on the wire */
+	__u32 pad;
 };
 
 /*

@@ -21,10 +21,11 @@
  * packet path, and nothing is ever evicted.
  * flow_frags may evict: it holds no counts, only which ports later
  * fragments belong to, and a fragment that finds none is an orphan.
- * flow_owners and flow_tcp_seq (sized by the loader like the tables, and
+ * flow_owners, flow_tcp_seq, flow_ts_seen and flow_rtt (sized by the loader like the tables, and
  * created only when their option is on) may evict too: an evicted owner
  * leaves a row without its process, an evicted sequence restarts its
- * flow's retransmission count; neither loses a packet.
+ * flow's retransmission count, an evicted timestamp is a lost RTT sample;
+ * none loses a packet.
  * flow_epoch lives in a section (and so a map) of its own, which user space
  * writes without touching any other global.
  */
@@ -80,6 +81,18 @@
 		__type(key, struct flow_key);				\
 		__type(value, struct flow_tcp_seq);			\
 	} flow_tcp_seq SEC(".maps");					\
+	storage struct {						\
+		__uint(type, BPF_MAP_TYPE_LRU_HASH);			\
+		__uint(max_entries, FLOW_DEFAULT_MAX_FLOWS);		\
+		__type(key, struct flow_ts_key);			\
+		__type(value, __u64);					\
+	} flow_ts_seen SEC(".maps");					\
+	storage struct {						\
+		__uint(type, BPF_MAP_TYPE_LRU_HASH);			\
+		__uint(max_entries, FLOW_DEFAULT_MAX_FLOWS);		\
+		__type(key, struct flow_key);				\
+		__type(value, struct flow_rtt);				\
+	} flow_rtt SEC(".maps");					\
 	storage const volatile struct flow_config flow_cfg;		\
 	storage struct flow_replay_frame replay_frame;			\
 	storage volatile __u32 flow_epoch SEC(".data.epoch")

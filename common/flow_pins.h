@@ -69,7 +69,8 @@ struct fa_attach_state {
 	char driver[32];		/* ETHTOOL_GDRVINFO at attach */
 	__u8 owners;		/* TC egress notes each new row's socket (--attribution) */
 	__u8 retrans;		/* TCP retransmissions tracked (--retrans) */
-	__u8 pad2[2];
+	__u8 passive_rtt;	/* RTT from TCP timestamps (--passive-rtt) */
+	__u8 pad2[1];
 };
 _Static_assert(sizeof(struct fa_attach_state) == 128, "attach record layout changed");
 

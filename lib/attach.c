@@ -434,6 +434,7 @@ static int attach_steps(struct attach_ctx *a, const struct fa_attach_opts *o,
 		.progs = FA_PROG_TC_EGRESS,
 		.owners = o->owners,
 		.retrans = o->retrans,
+		.passive_rtt = o->passive_rtt,
 	};
 	bool xdp = a->st.ingress != FA_INGRESS_TC;
 	struct xdp_program *xp = NULL;
@@ -516,6 +517,7 @@ int fa_attach(const struct fa_attach_opts *o, struct fa_attach_result *res)
 	a.st.shared_map = o->shared;
 	a.st.owners = o->owners;
 	a.st.retrans = o->retrans;
+	a.st.passive_rtt = o->passive_rtt;
 	a.st.by_run = o->by_run;
 	snprintf(a.st.ifname, sizeof(a.st.ifname), "%s", o->ifname);
 	fa_iface_driver(o->ifname, a.st.driver, sizeof(a.st.driver));

@@ -113,9 +113,9 @@ static void map_copy_free(struct map_copy *c)
 struct iface_maps {
 	__u32 ifindex;
 	__u32 netns;
-	struct map_copy owners, seq;
-	size_t *owners_idx, *seq_idx;
-	bool has_owners, has_seq;
+	struct map_copy owners, seq, rtt;
+	size_t *owners_idx, *seq_idx, *rtt_idx;
+	bool has_owners, has_seq, has_rtt;
 };
 
 /* A TCP socket's tuple as a flow of it would have it, for the fallback. */
@@ -156,6 +156,13 @@ static int iface_maps_read(const struct fa_iface_snap *is, struct iface_maps *m)
 		m->seq_idx = err ? NULL : map_copy_index(&m->seq);
 		m->has_seq = !!m->seq_idx;
 	}
+	if (!err && is->state.passive_rtt && (fd = open_pin(is->dirname, FA_PIN_RTT)) >= 0) {
+		err = map_copy_read(fd, sizeof(struct flow_key),
+				    sizeof(struct flow_rtt), &m->rtt);
+		close(fd);
+		m->rtt_idx = err ? NULL : map_copy_index(&m->rtt);
+		m->has_rtt = !!m->rtt_idx;
+	}
 	return err;
 }
 
@@ -163,8 +170,10 @@ static void iface_maps_free(struct iface_maps *m)
 {
 	map_copy_free(&m->owners);
 	map_copy_free(&m->seq);
+	map_copy_free(&m->rtt);
 	free(m->owners_idx);
 	free(m->seq_idx);
+	free(m->rtt_idx);
 }
 
 /* The key of the other direction of a flow, as TC egress would have it. */
@@ -254,6 +263,7 @@ static void join_row(const struct fa_row *r, const struct iface_maps *m,
 	const struct flow_key *k = &r->key;
 	const struct flow_owner *o = NULL;
 	const struct flow_tcp_seq *ts;
+	const struct flow_rtt *rtt;
 	const struct flow_sock *s = NULL;
 	const __u64 *cookie;
 	struct flow_key rk;
@@ -264,6 +274,13 @@ static void join_row(const struct fa_row *r, const struct iface_maps *m,
 		if (ts) {
 			e->retrans_segs = ts->retrans_segs;
 			e->retrans_bytes = ts->retrans_bytes;
+		}
+	}
+	if (m && m->has_rtt && k->proto == IPPROTO_TCP) {
+		rtt = find(&m->rtt, m->rtt_idx, k);
+		if (rtt && rtt->samples) {
+			e->flags |= FA_EXT_PRTT;
+			e->prtt = *rtt;
 		}
 	}
 	if (m && m->has_owners) {
@@ -291,6 +308,65 @@ static void join_row(const struct fa_row *r, const struct iface_maps *m,
 	}
 }
 
+/* Fills in what the flow's cgroup id says. */
+static void ext_cgroup(struct fa_ext *e, bool rescan)
+{
+	if (!e->cgroup_id)
+		return;
+	e->cgroup_path = fa_cgroup_path(e->cgroup_id, rescan);
+	if (e->cgroup_path)
+		fa_container_id(e->cgroup_path, e->container, sizeof(e->container));
+}
+
+void fa_enrich_key(const int *fd, const struct fa_attach_state *st, int socks_fd,
+		   const struct flow_key *k, struct fa_ext *e)
+{
+	struct flow_tcp_seq ts;
+	struct flow_owner o;
+	struct flow_key rk;
+
+	memset(e, 0, sizeof(*e));
+	if (!k->ip_version)
+		return;
+	if (st->retrans && k->proto == IPPROTO_TCP && fd[FA_PIN_TCP_SEQ] >= 0) {
+		e->flags |= FA_EXT_RETRANS;
+		if (!bpf_map_lookup_elem(fd[FA_PIN_TCP_SEQ], k, &ts)) {
+			e->retrans_segs = ts.retrans_segs;
+			e->retrans_bytes = ts.retrans_bytes;
+		}
+	}
+	if (st->passive_rtt && k->proto == IPPROTO_TCP && fd[FA_PIN_RTT] >= 0 &&
+	    !bpf_map_lookup_elem(fd[FA_PIN_RTT], k, &e->prtt) && e->prtt.samples)
+		e->flags |= FA_EXT_PRTT;
+	if (st->owners && fd[FA_PIN_OWNERS] >= 0) {
+		if (k->direction == FLOW_DIR_EGRESS)
+			rk = *k;
+		else
+			reply_key(k, &rk);
+		if (!bpf_map_lookup_elem(fd[FA_PIN_OWNERS], &rk, &o)) {
+			e->cookie = o.cookie;
+			e->cgroup_id = o.cgroup_id;
+		}
+	}
+	if (e->cookie && socks_fd >= 0 &&
+	    !bpf_map_lookup_elem(socks_fd, &e->cookie, &e->sock)) {
+		e->flags |= FA_EXT_SOCK;
+		if (!e->cgroup_id)
+			e->cgroup_id = e->sock.cgroup_id;
+	}
+	ext_cgroup(e, true);
+}
+
+void fa_enrich_forget(const int *fd, const struct flow_key *k)
+{
+	if (fd[FA_PIN_TCP_SEQ] >= 0)
+		bpf_map_delete_elem(fd[FA_PIN_TCP_SEQ], k);
+	if (fd[FA_PIN_RTT] >= 0)
+		bpf_map_delete_elem(fd[FA_PIN_RTT], k);
+	if (fd[FA_PIN_OWNERS] >= 0 && k->direction == FLOW_DIR_EGRESS)
+		bpf_map_delete_elem(fd[FA_PIN_OWNERS], k);
+}
+
 const struct fa_ext *fa_row_ext(const struct fa_table *t, const struct fa_row *r)
 {
 	return t->ext && r->ext ? &t->ext[r->ext - 1] : NULL;
@@ -311,7 +387,7 @@ int fa_enrich(struct fa_snapshot *s)
 	any = st.socks.n > 0;
 	for (i = 0; i < s->nifs && !err; i++) {
 		err = iface_maps_read(&s->ifs[i], &maps[i]);
-		any |= maps[i].has_owners || maps[i].has_seq;
+		any |= maps[i].has_owners || maps[i].has_seq || maps[i].has_rtt;
 	}
 	if (!err && any) {
 		s->t.ext = calloc(s->t.n + 1, sizeof(*s->t.ext));
@@ -331,13 +407,8 @@ int fa_enrich(struct fa_snapshot *s)
 		join_row(r, m, &st, e);
 		if (!e->flags && !e->cookie)
 			continue;
-		if (e->cgroup_id) {
-			e->cgroup_path = fa_cgroup_path(e->cgroup_id, !rescanned);
-			rescanned |= !e->cgroup_path;
-			if (e->cgroup_path)
-				fa_container_id(e->cgroup_path, e->container,
-						sizeof(e->container));
-		}
+		ext_cgroup(e, !rescanned);
+		rescanned |= e->cgroup_id && !e->cgroup_path;
 		r->ext = ++s->t.next;
 	}
 	for (i = 0; i < s->nifs; i++)

@@ -118,6 +118,8 @@ enum fa_pin {
 	FA_PIN_STATE,
 	FA_PIN_OWNERS,
 	FA_PIN_TCP_SEQ,
+	FA_PIN_TS_SEEN,
+	FA_PIN_RTT,
 	FA_NR_PINS,
 };
 
@@ -199,6 +201,7 @@ struct fa_load_opts {
 	unsigned int progs;	/* FA_PROG_*: only these are loaded */
 	bool owners;		/* TC egress notes new rows' sockets (flow_owners) */
 	bool retrans;		/* TCP retransmissions tracked (flow_tcp_seq) */
+	bool passive_rtt;	/* RTT from TCP timestamps (flow_ts_seen, flow_rtt) */
 };
 
 /* The largest --max-flows a table can have (the kernel's limits on a
@@ -726,6 +729,7 @@ struct fa_attach_opts {
 	bool by_run;
 	bool owners;		/* --attribution */
 	bool retrans;		/* --retrans */
+	bool passive_rtt;	/* --passive-rtt */
 };
 
 /* How far attach got: where it failed, for the caller's message. */
@@ -845,6 +849,7 @@ struct fa_ext {
 	__u64 cgroup_id;	/* 0: not known */
 	__u64 retrans_segs;
 	__u64 retrans_bytes;
+	struct flow_rtt prtt;	/* with FA_EXT_PRTT */
 	unsigned int flags;	/* FA_EXT_* */
 	struct flow_sock sock;	/* with FA_EXT_SOCK */
 	const char *cgroup_path;	/* fa_cgroup_path()'s, or NULL */
@@ -853,6 +858,7 @@ struct fa_ext {
 
 #define FA_EXT_SOCK	(1u << 0)	/* sock is the row's socket */
 #define FA_EXT_RETRANS	(1u << 1)	/* retransmissions were tracked */
+#define FA_EXT_PRTT	(1u << 2)	/* passive RTT has samples */
 
 /*
  * Joins each flow row of @s to what the maps know of it: the socket a TC
@@ -861,6 +867,15 @@ struct fa_ext {
  * packet-level retransmissions. Rows gain an ext index into s->t.ext.
  */
 int fa_enrich(struct fa_snapshot *s);
+/*
+ * The same for one key, by lookups in an interface's pins (@fd, enum
+ * fa_pin order) and the socket table (@socks_fd, or -1): what a daemon's
+ * records carry. Without the TC egress owners, no socket.
+ */
+void fa_enrich_key(const int *fd, const struct fa_attach_state *st, int socks_fd,
+		   const struct flow_key *k, struct fa_ext *e);
+/* Drops what the maps beside the tables keep of a flow that ended. */
+void fa_enrich_forget(const int *fd, const struct flow_key *k);
 /* The row's extension, or NULL. */
 const struct fa_ext *fa_row_ext(const struct fa_table *t, const struct fa_row *r);
 
@@ -876,7 +891,7 @@ enum fa_col {
 	FA_COL_IDLE, FA_COL_DURATION, FA_COL_COOKIE, FA_COL_PROCESS, FA_COL_PID,
 	FA_COL_COMM, FA_COL_CGROUP, FA_COL_CONTAINER, FA_COL_SRTT, FA_COL_RTTVAR,
 	FA_COL_MINRTT, FA_COL_CWND, FA_COL_STATE, FA_COL_SOCK_RETRANS, FA_COL_RETRANS,
-	FA_COL_RETRANS_BYTES,
+	FA_COL_RETRANS_BYTES, FA_COL_PRTT, FA_COL_PRTT_MIN,
 	FA_NR_COLS,
 };
 
@@ -902,6 +917,9 @@ const char *fa_hook_name(int hook);
 int fa_cols_parse(const char *s, struct fa_view *v);
 const char *fa_col_names(void);
 
+/* The text cells of @v's columns for row @r (NULL: their headers), in @buf. */
+void fa_format_cols(char *buf, size_t len, const struct fa_table *t,
+		    const struct fa_row *r, const struct fa_view *v);
 /* {"flows":[...],"counters":{...},"hooks":[...]}, or the table and books. */
 void fa_print_flow_doc(struct fa_out *o, const struct fa_table *t,
 		       const struct fa_hook_stats st[FLOW_NR_DIRS],
@@ -941,7 +959,8 @@ void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
 
 /* One record as a JSON line (no newline): {"type":"flow",...}. */
 void fa_print_record(struct fa_out *o, const struct fa_record *r,
-		     const char *ifname, __u64 instance, __u64 wall_off);
+		     const char *ifname, __u64 instance, __u64 wall_off,
+		     const struct fa_ext *x);
 /* The counters of one interface as a JSON line: {"type":"counters",...}. */
 void fa_print_counters_line(struct fa_out *o, const struct fa_stream *s,
 			    const struct fa_hook_stats st[FLOW_NR_DIRS]);

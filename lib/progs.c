@@ -51,6 +51,7 @@ int fa_progs_open(const struct fa_load_opts *o, struct flowacct_bpf **out)
 	skel->rodata->flow_cfg.replay = o->replay;
 	skel->rodata->flow_cfg.owners = o->owners;
 	skel->rodata->flow_cfg.retrans = o->retrans;
+	skel->rodata->flow_cfg.passive_rtt = o->passive_rtt;
 	err = set_table(skel->maps.flows_0, o);
 	if (!err)
 		err = set_table(skel->maps.flows_1, o);
@@ -61,6 +62,12 @@ int fa_progs_open(const struct fa_load_opts *o, struct flowacct_bpf **out)
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.flow_tcp_seq,
 					       o->retrans ? o->max_flows : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.flow_ts_seen,
+					       o->passive_rtt ? o->max_flows : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.flow_rtt,
+					       o->passive_rtt ? o->max_flows : 1);
 	/* Loading only what is attached: less to verify, nothing idle. */
 	if (!err)
 		err = bpf_program__set_autoload(skel->progs.flowacct_xdp,

@@ -461,18 +461,27 @@ static const char *tcp_state_name(__u8 st)
 		       tcp_states[st] : "UNKNOWN";
 }
 
+/* A text cell of microseconds shown as ms, or "-" when not known. */
+static void ms_cell(struct fa_out *o, int width, bool known, __u32 us)
+{
+	char buf[24];
+
+	if (o->json)
+		return;
+	if (known)
+		snprintf(buf, sizeof(buf), "%.3f", us / 1e3);
+	else
+		snprintf(buf, sizeof(buf), "-");
+	out_cell_str(o, NULL, width, buf);
+}
+
 /* JSON: the "tcp" object; text: srtt in ms. */
 static void col_srtt(struct fa_out *o, const struct cell_ctx *c)
 {
 	const struct flow_sock *s = ext_tcp(c);
-	char buf[24];
 
 	if (!o->json) {
-		if (s)
-			snprintf(buf, sizeof(buf), "%.3f", s->srtt_us / 1e3);
-		else
-			snprintf(buf, sizeof(buf), "-");
-		out_cell_str(o, NULL, 9, buf);
+		ms_cell(o, 9, s, s ? s->srtt_us : 0);
 		return;
 	}
 	if (!s) {
@@ -492,31 +501,19 @@ static void col_srtt(struct fa_out *o, const struct cell_ctx *c)
 	out_obj_close(o);
 }
 
-static void col_ms(struct fa_out *o, const struct flow_sock *s, __u32 us)
-{
-	char buf[24];
-
-	if (o->json)
-		return;
-	if (s)
-		snprintf(buf, sizeof(buf), "%.3f", us / 1e3);
-	else
-		snprintf(buf, sizeof(buf), "-");
-	out_cell_str(o, NULL, 9, buf);
-}
 
 static void col_rttvar(struct fa_out *o, const struct cell_ctx *c)
 {
 	const struct flow_sock *s = ext_tcp(c);
 
-	col_ms(o, s, s ? s->rttvar_us : 0);
+	ms_cell(o, 9, s, s ? s->rttvar_us : 0);
 }
 
 static void col_minrtt(struct fa_out *o, const struct cell_ctx *c)
 {
 	const struct flow_sock *s = ext_tcp(c);
 
-	col_ms(o, s, s ? s->min_rtt_us : 0);
+	ms_cell(o, 9, s, s ? s->min_rtt_us : 0);
 }
 
 static void col_cwnd(struct fa_out *o, const struct cell_ctx *c)
@@ -569,6 +566,33 @@ static void col_retrans_bytes(struct fa_out *o, const struct cell_ctx *c)
 		opt_u64_cell(o, 13, known, known ? c->x->retrans_bytes : 0);
 }
 
+/* Passive RTT: JSON the object, text the smoothed RTT in ms. */
+static void col_prtt(struct fa_out *o, const struct cell_ctx *c)
+{
+	const struct flow_rtt *p = c->x && (c->x->flags & FA_EXT_PRTT) ? &c->x->prtt : NULL;
+
+	if (!o->json) {
+		ms_cell(o, 9, p, p ? p->srtt_us : 0);
+		return;
+	}
+	if (!p) {
+		out_null(o, "passive_rtt", NULL, NULL);
+		return;
+	}
+	out_obj_open(o, "passive_rtt");
+	out_u64(o, "min_us", NULL, p->min_us);
+	out_u64(o, "srtt_us", NULL, p->srtt_us);
+	out_u64(o, "samples", NULL, p->samples);
+	out_obj_close(o);
+}
+
+static void col_prtt_min(struct fa_out *o, const struct cell_ctx *c)
+{
+	const struct flow_rtt *p = c->x && (c->x->flags & FA_EXT_PRTT) ? &c->x->prtt : NULL;
+
+	ms_cell(o, 10, p, p ? p->min_us : 0);
+}
+
 #define COL_DEFAULT	(1u << 0)	/* in the table unless -o says otherwise */
 #define COL_GROUPED	(1u << 1)	/* in a --group-by table */
 #define COL_ADDR	(1u << 2)	/* width from the addresses */
@@ -616,11 +640,13 @@ static const struct column {
 	[FA_COL_SOCK_RETRANS] = { "sretrans", "SRETRANS", 8, 0, COL_FLOW, col_sock_retrans },
 	[FA_COL_RETRANS] = { "retrans", "RETRANS", 8, 0, COL_FLOW, col_retrans },
 	[FA_COL_RETRANS_BYTES] = { "retrans_bytes", "RETRANS-BYTES", 13, 0, COL_FLOW, col_retrans_bytes },
+	[FA_COL_PRTT] = { "prtt", "PRTT-MS", 9, 0, COL_FLOW, col_prtt },
+	[FA_COL_PRTT_MIN] = { "prtt_min", "PRTTMIN-MS", 10, 0, COL_FLOW, col_prtt_min },
 };
 
 const char *fa_col_names(void)
 {
-	return "dir, iface, ifindex, proto, src, sport, dst, dport, flows, packets, bytes, rpackets, rbytes, flags, first, last, age, idle, duration, cookie, process, pid, comm, cgroup, container, srtt, rttvar, minrtt, cwnd, state, sretrans, retrans, retrans_bytes";
+	return "dir, iface, ifindex, proto, src, sport, dst, dport, flows, packets, bytes, rpackets, rbytes, flags, first, last, age, idle, duration, cookie, process, pid, comm, cgroup, container, srtt, rttvar, minrtt, cwnd, state, sretrans, retrans, retrans_bytes, prtt, prtt_min";
 }
 
 int fa_cols_parse(const char *s, struct fa_view *v)
@@ -688,7 +714,7 @@ static const unsigned char json_order[] = {
 	FA_COL_IDLE, FA_COL_DURATION, FA_COL_COOKIE, FA_COL_PROCESS, FA_COL_PID,
 	FA_COL_COMM, FA_COL_CGROUP, FA_COL_CONTAINER, FA_COL_SRTT, FA_COL_RTTVAR,
 	FA_COL_MINRTT, FA_COL_CWND, FA_COL_STATE, FA_COL_SOCK_RETRANS, FA_COL_RETRANS,
-	FA_COL_RETRANS_BYTES,
+	FA_COL_RETRANS_BYTES, FA_COL_PRTT, FA_COL_PRTT_MIN,
 };
 _Static_assert(sizeof(json_order) == FA_NR_COLS, "a column is missing from json_order");
 
@@ -786,6 +812,31 @@ static void print_flows(struct fa_out *o, const struct fa_table *t,
 	out_arr_close(o);
 	if (n < t->n)
 		out_text(o, "(%zu more %s)\n", t->n - n, v->group ? "rows" : "flows");
+}
+
+void fa_format_cols(char *buf, size_t len, const struct fa_table *t,
+		    const struct fa_row *r, const struct fa_view *v)
+{
+	struct cell_ctx c = { .v = v, .r = r };
+	struct fa_out o;
+	size_t i;
+	FILE *f;
+
+	buf[0] = '\0';
+	f = fmemopen(buf, len, "w");
+	if (!f)
+		return;
+	out_init(&o, f, false);
+	for (i = 0; i < v->ncols; i++) {
+		if (!r) {
+			out_text(&o, "%*s ", columns[v->cols[i]].width,
+				 columns[v->cols[i]].header);
+			continue;
+		}
+		c.x = fa_row_ext(t, r);
+		columns[v->cols[i]].emit(&o, &c);
+	}
+	fclose(f);
 }
 
 bool fa_books_balance(const struct fa_hook_stats *st)
@@ -1049,8 +1100,15 @@ static void print_instance(struct fa_out *o, __u64 instance)
 }
 
 void fa_print_record(struct fa_out *o, const struct fa_record *r,
-		     const char *ifname, __u64 instance, __u64 wall_off)
+		     const char *ifname, __u64 instance, __u64 wall_off,
+		     const struct fa_ext *x)
 {
+	/* The joined fields, as dump -j has them. */
+	static void (*const joined[])(struct fa_out *, const struct cell_ctx *) = {
+		col_cookie, col_process, col_cgroup, col_srtt, col_retrans, col_prtt,
+	};
+	struct cell_ctx c = { .x = x };
+	size_t i;
 	const struct flow_key *k = &r->key;
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], flags[9];
 	bool overflow = !k->ip_version;
@@ -1084,6 +1142,8 @@ void fa_print_record(struct fa_out *o, const struct fa_record *r,
 	out_str(o, "tcp_flags", NULL, flags);
 	out_str(o, "end_reason", NULL, fa_end_reason_name(r->end_reason));
 	out_bool(o, "overflow", NULL, overflow);
+	for (i = 0; i < sizeof(joined) / sizeof(joined[0]); i++)
+		joined[i](o, &c);
 	out_obj_close(o);
 }
 

@@ -25,6 +25,7 @@ struct attach_opts {
 	__u32 snaplen;
 	bool attribution;
 	bool retrans;
+	bool passive_rtt;
 };
 
 static const struct attach_opts defaults_attach = {
@@ -58,6 +59,8 @@ static const struct opt attach_options[] = {
 	       "note the socket (cookie, cgroup) of each locally sent flow"),
 	OPTION("retrans", 0, OPT_FLAG, struct attach_opts, retrans, NULL,
 	       "count TCP retransmissions from sequence numbers"),
+	OPTION("passive-rtt", 0, OPT_FLAG, struct attach_opts, passive_rtt, NULL,
+	       "RTT from here to the far end, from TCP timestamps echoed back"),
 	OPT_END
 };
 
@@ -184,6 +187,7 @@ static int do_attach(void *opts, int argc, char **argv)
 			    .snaplen = o->snaplen },
 		.owners = o->attribution,
 		.retrans = o->retrans,
+		.passive_rtt = o->passive_rtt,
 	};
 	struct fa_attach_result res;
 	char dirname[64];

@@ -209,7 +209,7 @@ const struct command cmd_dump = {
 		   "bytes, flags, first, last (UTC), age, idle, duration; of the socket\n"
 		   "(flowacct sockets attach): cookie, process, pid, comm, cgroup, container,\n"
 		   "srtt, rttvar, minrtt, cwnd, state, sretrans; of the packets (--retrans):\n"
-		   "retrans, retrans_bytes.",
+		   "retrans, retrans_bytes; from TCP timestamps (--passive-rtt): prtt, prtt_min.",
 	.opts = dump_options,
 	.opts_size = sizeof(struct dump_opts),
 	.defaults = &defaults_dump,

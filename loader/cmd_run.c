@@ -47,6 +47,7 @@ struct run_opts {
 	__u32 snaplen;
 	bool attribution;
 	bool retrans;
+	bool passive_rtt;
 	/* Exports */
 	struct ipfix_specs ipfix;
 	__u32 ipfix_domain;		/* 0: derived */
@@ -146,6 +147,8 @@ static const struct opt run_options[] = {
 	       "attach: note the socket of each locally sent flow"),
 	OPTION("retrans", 0, OPT_FLAG, struct run_opts, retrans, NULL,
 	       "attach: count TCP retransmissions from sequence numbers"),
+	OPTION("passive-rtt", 0, OPT_FLAG, struct run_opts, passive_rtt, NULL,
+	       "attach: RTT from TCP timestamps echoed back"),
 	OPT_END
 };
 
@@ -238,13 +241,19 @@ static int write_all(int fd, const char *p, size_t len)
 static int write_records(void *ctx, const struct fa_stream *s,
 			 const struct fa_record *recs, size_t n, __u64 wall_off)
 {
+	const struct fa_attach_state *st = &s->p.state;
+	bool joined = st->owners || st->retrans || st->passive_rtt;
+	int socks_fd = -1, listeners_fd = -1;
 	struct daemon *d = ctx;
+	struct fa_ext x;
 	struct fa_out o;
 	char *buf = NULL;
 	size_t len = 0, i;
 	FILE *f;
 	int err;
 
+	if (joined && d->json_fd >= 0)
+		fa_sockets_open(&socks_fd, &listeners_fd);
 	if (d->json_fd >= 0) {
 		f = open_memstream(&buf, &len);
 		if (!f)
@@ -252,9 +261,16 @@ static int write_records(void *ctx, const struct fa_stream *s,
 		out_init(&o, f, true);
 		for (i = 0; i < n; i++) {
 			json_init(&o.j, f);
-			fa_print_record(&o, &recs[i], s->ifname, s->rs.instance, wall_off);
+			if (joined)
+				fa_enrich_key(s->p.fd, st, socks_fd, &recs[i].key, &x);
+			fa_print_record(&o, &recs[i], s->ifname, s->rs.instance,
+					wall_off, joined ? &x : NULL);
 			json_end_line(&o.j);
 		}
+		if (socks_fd >= 0)
+			close(socks_fd);
+		if (listeners_fd >= 0)
+			close(listeners_fd);
 		fclose(f);
 		err = write_all(d->json_fd, buf, len);
 		free(buf);
@@ -264,6 +280,10 @@ static int write_records(void *ctx, const struct fa_stream *s,
 	}
 	if (d->ipfix.n)
 		fa_ipfix_export(&d->ipfix, s->rs.instance, recs, n, wall_off);
+	/* A flow that ended: a later one on its tuple starts afresh. */
+	for (i = 0; joined && i < n; i++)
+		if (recs[i].end_reason != FA_END_ACTIVE)
+			fa_enrich_forget(s->p.fd, &recs[i].key);
 	return 0;
 }
 
@@ -548,6 +568,7 @@ static int take_iface(struct daemon *d, struct owned *w)
 		.by_run = true,
 		.owners = o->attribution,
 		.retrans = o->retrans,
+		.passive_rtt = o->passive_rtt,
 	};
 	struct fa_attach_result res;
 	struct fa_pinned p;

@@ -23,6 +23,7 @@
 
 struct top_opts {
 	__u64 interval_ms;
+	struct fa_view view;	/* columns added to each line */
 	unsigned int group;
 	int sort;
 	__u64 top;
@@ -38,13 +39,22 @@ static const struct opt_value top_sorts[] = {
 	{ "bytes", FA_SORT_BYTES }, { "packets", FA_SORT_PACKETS }, { NULL, 0 },
 };
 
+/* Top's line is its own; -o adds columns after it ('+' is the same). */
+static int parse_top_columns(const char *arg, void *field, char *why, size_t len)
+{
+	return parse_columns(arg + (*arg == '+'), field, why, len);
+}
+
 static const struct opt top_options[] = {
 	OPTION("interval", 0, OPT_SECONDS, struct top_opts, interval_ms, "SEC",
 	       "rates over SEC seconds, the view refreshed as often",
 	       .min = 100, .max = 3600 * 1000),
 	OPTION("group-by", 'g', OPT_FUNC, struct top_opts, group, "FIELDS",
-	       "one row per group: src, dst, sport, dport, proto, iface, direction",
+	       "one row per group: src, dst, sport, dport, proto, iface, direction, process, cgroup",
 	       .parse = parse_group),
+	OPTION("columns", 'o', OPT_FUNC, struct top_opts, view, "COL,...",
+	       "columns added to each line (those of dump -o: process, srtt, ...)",
+	       .parse = parse_top_columns),
 	OPTION("sort", 0, OPT_ENUM, struct top_opts, sort, NULL,
 	       "by bit/s or by packet/s", .values = top_sorts),
 	OPTION("top", 'n', OPT_UINT, struct top_opts, top, "N",
@@ -80,6 +90,7 @@ struct view {
 
 struct top {
 	const struct top_opts *o;
+	struct fa_view view;	/* -o's columns, and the group's own */
 	const char *ifname;
 	unsigned int group;
 	int sort;
@@ -123,6 +134,13 @@ static int sample(struct top *t, struct view *v)
 				t->prev.total[dir].c[FLOW_C_ACCOUNTED_BYTES];
 	}
 	err = fa_table_delta(&t->prev.t, &cur.t, &v->rows);
+	if (!err && (t->view.ncols || (t->group & (FA_GROUP_PROCESS | FA_GROUP_CGROUP)))) {
+		/* The interval's rows joined to their sockets, as dump's are. */
+		struct fa_snapshot joined = { .t = v->rows, .ifs = cur.ifs, .nifs = cur.nifs };
+
+		err = fa_enrich(&joined);
+		v->rows = joined.t;
+	}
 	if (!err) {
 		v->nflows = v->rows.n;
 		if (t->group)
@@ -212,6 +230,19 @@ static void row_line(const struct view *v, const struct fa_row *r, unsigned int 
 		snprintf(buf + strlen(buf), len - strlen(buf), "  (%u flows)", r->flows);
 }
 
+/* The line, then the columns -o added. */
+static void row_text(const struct top *t, const struct view *v, const struct fa_row *r,
+		     char *buf, size_t len)
+{
+	char cells[256];
+
+	row_line(v, r, t->group, buf, len);
+	if (!t->view.ncols)
+		return;
+	fa_format_cols(cells, sizeof(cells), &v->rows, r, &t->view);
+	snprintf(buf + strlen(buf), len - strlen(buf), "  %s", cells);
+}
+
 static void totals_line(const struct view *v, char *buf, size_t len)
 {
 	char b[FLOW_NR_DIRS][16], p[FLOW_NR_DIRS][16];
@@ -233,7 +264,7 @@ static const char header[] = "    BIT/S     PKT/S DIR     IFACE        PROTO  SO
 static int run_plain(struct top *t)
 {
 	struct view v = {};
-	char line[512];
+	char line[512], cells[256];
 	__u64 done = 0;
 	size_t i, n;
 	int err;
@@ -245,12 +276,14 @@ static int run_plain(struct top *t)
 		if (err)
 			break;
 		totals_line(&v, line, sizeof(line));
-		printf("%s  over %.1f s, by %s, per %s\n%s\n%s\n", v.when, v.secs,
+		fa_format_cols(cells, sizeof(cells), &v.rows, NULL, &t->view);
+		printf("%s  over %.1f s, by %s, per %s\n%s\n%s%s%s\n", v.when, v.secs,
 		       t->sort == FA_SORT_PACKETS ? "pkt/s" : "bit/s",
-		       grouping_name(t->group), line, header);
+		       grouping_name(t->group), line, header,
+		       t->view.ncols ? "  " : "", cells);
 		n = t->o->top && t->o->top < v.rows.n ? t->o->top : v.rows.n;
 		for (i = 0; i < n; i++) {
-			row_line(&v, &v.rows.rows[i], t->group, line, sizeof(line));
+			row_text(t, &v, &v.rows.rows[i], line, sizeof(line));
 			printf("%s\n", line);
 		}
 		printf("\n");
@@ -288,14 +321,17 @@ static void draw(const struct top *t, const struct view *v, bool paused)
 	totals_line(v, line, sizeof(line));
 	mvprintw(2, 0, "%s  %s", v->when, line);
 	attron(A_REVERSE);
-	mvprintw(4, 0, "%-*s", COLS, header);
+	snprintf(line, sizeof(line), "%s  ", header);
+	fa_format_cols(line + strlen(line), sizeof(line) - strlen(line), &v->rows,
+		       NULL, &t->view);
+	mvprintw(4, 0, "%-*.*s", COLS, COLS, line);
 	attroff(A_REVERSE);
 	room = rows > 5 ? rows - 5 : 0;
 	n = v->rows.n < room ? v->rows.n : room;
 	if (t->o->top && t->o->top < n)
 		n = t->o->top;
 	for (i = 0; i < n; i++) {
-		row_line(v, &v->rows.rows[i], t->group, line, sizeof(line));
+		row_text(t, v, &v->rows.rows[i], line, sizeof(line));
 		mvprintw(5 + i, 0, "%.*s", COLS, line);
 	}
 	refresh();
@@ -372,6 +408,12 @@ static int do_top(void *opts, int argc, char **argv)
 
 	t.group = t.o->group;
 	t.sort = t.o->sort;
+	t.view = t.o->view;
+	/* A group by process or cgroup shows who, after the line. */
+	if ((t.group & FA_GROUP_PROCESS) && t.view.ncols < FA_MAX_COLS)
+		t.view.cols[t.view.ncols++] = FA_COL_PROCESS;
+	if ((t.group & FA_GROUP_CGROUP) && t.view.ncols < FA_MAX_COLS)
+		t.view.cols[t.view.ncols++] = FA_COL_CGROUP;
 	err = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) && !cli.json ?
 	      run_screen(&t) : run_plain(&t);
 	fa_snapshot_free(&t.prev);

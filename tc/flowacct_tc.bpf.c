@@ -142,6 +142,9 @@ static __always_inline int flowacct_tc_hook(struct __sk_buff *skb, __u8 dir)
 				skb->ifindex, dir);
 	if (flow_cfg.owners && dir == FLOW_DIR_EGRESS && inserted)
 		flow_owner_note(skb, &pkt.key);
+	if (flow_cfg.passive_rtt)
+		flow_passive_rtt((void *)(long)skb->data,
+				 (void *)(long)skb->data_end, &pkt, reason);
 	cfg = flow_sample_pick(st, &pkt, reason);
 	if (cfg)
 		flow_sample_send(skb, st, cfg, &pkt, reason, skb->len,

@@ -122,6 +122,10 @@ def check_retrans(a):
     if a.forwarded:
         if r["process"] is not None or r["socket_cookie"] is not None or r["tcp"] is not None:
             fail("forwarded row has a socket: %s" % r)
+        p = r["passive_rtt"]
+        if not p or not p["samples"] or not p["min_us"]:
+            fail("forwarded row has no passive RTT: %s" % p)
+        facts.append("passive RTT %s" % p)
     else:
         t = r["tcp"]
         if not t or t["retrans"] != got or t["retrans_bytes"] != got_bytes:
@@ -155,6 +159,11 @@ def check_rtt(a):
     ss_us = s["rtt_ms"] * 1000
     if abs(t["srtt_us"] - ss_us) > max(0.05 * ss_us, 300):
         fail("srtt not within max(5%, 0.3 ms) of ss: " + facts)
+    if a.passive:
+        p = r["passive_rtt"]
+        facts += ", passive %s" % p
+        if not p or "minrtt_ms" not in s or abs(p["min_us"] - s["minrtt_ms"] * 1000) > 0.05 * s["minrtt_ms"] * 1000:
+            fail("passive RTT's minimum not within 5% of ss's minrtt: " + facts)
     print("ok: " + facts)
 
 
@@ -216,6 +225,7 @@ def main():
     t.add_argument("--ss", required=True)
     t.add_argument("--delay-ms", type=int, required=True)
     t.add_argument("--dport", type=int, required=True)
+    t.add_argument("--passive", action="store_true", help="check passive_rtt too")
     s = sub.add_parser("send")
     s.add_argument("--to", required=True)
     s.add_argument("--bytes", type=int, required=True)

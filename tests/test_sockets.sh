@@ -4,7 +4,7 @@
 # packets, against ss, nstat, iperf3 and what the test itself started.
 
 ALL_TESTS="test_sockets_join test_sockets_adopt test_sockets_retrans
-	test_sockets_forwarded test_sockets_rtt"
+	test_sockets_forwarded test_sockets_rtt test_sockets_run"
 
 FA=$PWD/build/flowacct
 DROP_OBJ=$PWD/build/tests/progs/drop_segs.bpf.o
@@ -171,7 +171,7 @@ test_sockets_retrans() {
 }
 
 # Through a router namespace: no socket, so no process; retransmissions
-# still counted, equal to the sender's.
+# still counted, equal to the sender's, and a passive RTT (router to B).
 test_sockets_forwarded() {
 	netns_pair
 	sockets_on
@@ -187,7 +187,7 @@ test_sockets_forwarded() {
 	for d in fara:$NSA farA:$NSR farB:$NSR farb:$NSB; do
 		ip netns exec "${d#*:}" ethtool -K "${d%%:*}" tso off gso off gro off >/dev/null 2>&1 || true
 	done
-	nsenter --net=/run/netns/"$NSR" "$FA" attach farB --attribution --retrans >/dev/null
+	nsenter --net=/run/netns/"$NSR" "$FA" attach farB --attribution --retrans --passive-rtt >/dev/null
 	drop_on "$NSB" farb
 	$INB timeout 20 iperf3 -s -1 -p 5201 >/dev/null &
 	BG_PIDS=$!
@@ -202,7 +202,8 @@ test_sockets_forwarded() {
 
 # RTT through a delay line of D ms each way (no netem here), on a flow
 # that sends a little every 50 ms: sockops' srtt and min RTT against 2D and
-# against ss sampled at the same moment.
+# against ss sampled at the same moment; the passive RTT's minimum (seen at
+# the sender's own interface) against ss's minrtt.
 test_sockets_rtt() {
 	local D=20 NSC NSD dl
 	netns_pair	# for its cleanup and names; the taps get namespaces of their own
@@ -226,7 +227,7 @@ test_sockets_rtt() {
 		lladdr "$(ip -n "$NSD" -o link show fadld | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)"
 	ip -n "$NSD" neigh replace 203.0.113.1 dev fadld nud permanent \
 		lladdr "$(ip -n "$NSC" -o link show fadlc | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)"
-	nsenter --net=/run/netns/"$NSC" "$FA" attach fadlc --attribution >/dev/null
+	nsenter --net=/run/netns/"$NSC" "$FA" attach fadlc --attribution --passive-rtt >/dev/null
 	ip netns exec "$NSD" timeout 20 socat TCP4-LISTEN:7000,reuseaddr EXEC:cat &
 	BG_PIDS="$BG_PIDS $!"
 	sleep 0.5
@@ -237,5 +238,46 @@ test_sockets_rtt() {
 	ss_json "$NSC" >"$SCRATCH/ss_c"
 	nsenter --net=/run/netns/"$NSC" "$FA" -j dump >"$SCRATCH/dump_c"
 	python3 tests/sockets_check.py rtt --dump "$SCRATCH/dump_c" --ss "$SCRATCH/ss_c" \
-		--delay-ms "$D" --dport 7000
+		--delay-ms "$D" --dport 7000 --passive
+}
+
+# flowacct run: its records and its dump (through the control socket) carry
+# the same fields; a flow's final record has its retransmissions.
+test_sockets_run() {
+	netns_pair
+	sockets_on
+	local n0 n1 cli
+	drop_on "$NSB" "$VB"
+	run_start "$NSA" "$VA" --attribution --retrans --passive-rtt --idle-timeout 1 --interval 0.2
+	$INB timeout 20 iperf3 -s -1 -p 5201 >/dev/null &
+	BG_PIDS=$!
+	sleep 0.5
+	n0=$(nstat_retrans "$NSA")
+	$INA iperf3 -c 192.0.2.2 -p 5201 -t 2 >/dev/null &
+	cli=$!
+	sleep 1
+	ss_json "$NSA" >"$SCRATCH/ss_a"
+	$INA "$FA" -j dump >"$SCRATCH/dump_a"
+	python3 tests/sockets_check.py join --dump "$SCRATCH/dump_a" --ss "$SCRATCH/ss_a" \
+		--expect "iperf3:$cli:-:/" --listeners "" --min-rows 2 --metrics
+	wait $cli
+	n1=$(nstat_retrans "$NSA")
+	sleep 2.5	# past the idle timeout: the flows' final records
+	run_stop
+	records_where "$SCRATCH/rec.json" 'r["dport"] == 5201 and r["direction"] == "egress"' \
+		>"$SCRATCH/recs"
+	python3 - "$SCRATCH/recs" "$cli" $((n1 - n0)) <<-'EOF'
+	import json, sys
+	recs = [json.loads(l) for l in open(sys.argv[1])]
+	pid, nstat = int(sys.argv[2]), int(sys.argv[3])
+	bulk = max(recs, key=lambda r: r["bytes"])
+	final = [r for r in recs if r["sport"] == bulk["sport"]][-1]
+	if not final["process"] or final["process"]["pid"] != pid:
+	    sys.exit("record's process %s, expected iperf3[%d]" % (final["process"], pid))
+	if final["retrans_segs"] != nstat or final["tcp"]["retrans"] != nstat:
+	    sys.exit("record: retrans %s, socket %s, nstat %d" % (final["retrans_segs"], final["tcp"], nstat))
+	if not final["passive_rtt"]:
+	    sys.exit("record without passive RTT")
+	print("ok: final record of port %d: retrans %d = nstat, process %s" % (final["sport"], nstat, final["process"]))
+	EOF
 }

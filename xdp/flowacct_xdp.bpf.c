@@ -69,6 +69,9 @@ int flowacct_xdp(struct xdp_md *ctx)
 	reason = flowacct_parse_xdp(ctx, &pkt);
 	flow_account(st, &pkt, reason, 1, ctx->ingress_ifindex,
 		     FLOW_DIR_INGRESS);
+	if (flow_cfg.passive_rtt)
+		flow_passive_rtt((void *)(long)ctx->data,
+				 (void *)(long)ctx->data_end, &pkt, reason);
 	cfg = flow_sample_pick(st, &pkt, reason);
 	if (cfg)
 		flow_sample_send(ctx, st, cfg, &pkt, reason,

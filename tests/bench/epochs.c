@@ -325,7 +325,7 @@ int cmd_records(int argc, char **argv)
 	out_init(&o, f, true);
 	for (i = 0; i < (__u32)(at - recs); i++) {
 		json_init(&o.j, f);
-		fa_print_record(&o, &recs[i], "eth0", 0x1234, 1700000000000000000ull);
+		fa_print_record(&o, &recs[i], "eth0", 0x1234, 1700000000000000000ull, NULL);
 		json_end_line(&o.j);
 	}
 	fflush(f);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * flowbench verifier LABEL=OBJECT...: what the verifier makes of each
+ * flowbench verifier LABEL=OBJECT[+OPTION...]...: what the verifier makes of each
  * program of each object (a build of flowacct's programs), as a markdown
  * table: instructions processed and verification time (the kernel's own
  * statistics, log level BPF_LOG_STATS), instructions after the verifier's
@@ -13,9 +13,11 @@
 #include <string.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "flowbench.h"
+#include "flow_kern_user.h"
 
 #define LOG_SIZE (64 * 1024)
 #define BPF_LOG_STATS 4
@@ -33,18 +35,73 @@ static long long log_stat(const char *log, const char *key)
 	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
 }
 
-static int verify_object(const char *label, const char *path)
+/*
+ * The load-time options of "OBJECT+owners+retrans+passive_rtt", set in the
+ * object's flow_cfg (found by name in .rodata's BTF) as the loader would.
+ */
+static int set_options(struct bpf_object *obj, const char *opts)
+{
+	const struct btf_var_secinfo *vs;
+	struct flow_config *cfg = NULL;
+	const struct btf_type *sec;
+	struct bpf_map *rodata;
+	struct btf *btf = bpf_object__btf(obj);
+	size_t size;
+	char *data;
+	int id, i;
+
+	rodata = bpf_object__find_map_by_name(obj, ".rodata");
+	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -1;
+	if (!rodata || id < 0)
+		return -ENOENT;
+	if (!bpf_map__initial_value(rodata, &size))
+		return -ENOENT;
+	data = malloc(size);
+	if (!data)
+		return -ENOMEM;
+	memcpy(data, bpf_map__initial_value(rodata, &size), size);
+	sec = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(sec);
+	for (i = 0; i < btf_vlen(sec); i++, vs++)
+		if (!strcmp(btf__name_by_offset(btf, btf__type_by_id(btf, vs->type)->name_off),
+			    "flow_cfg") && vs->offset + sizeof(*cfg) <= size)
+			cfg = (struct flow_config *)(data + vs->offset);
+	if (!cfg) {
+		free(data);
+		return -ENOENT;
+	}
+	cfg->owners = !!strstr(opts, "+owners");
+	cfg->retrans = !!strstr(opts, "+retrans");
+	cfg->passive_rtt = !!strstr(opts, "+passive_rtt");
+	i = bpf_map__set_initial_value(rodata, data, size);
+	free(data);
+	return i;
+}
+
+static int verify_object(const char *label, char *path)
 {
 	struct prog_log logs[16];
 	struct bpf_program *prog;
 	struct bpf_object *obj;
+	char *opts = strchr(path, '+');
 	size_t n = 0, i;
 	int err;
 
+	if (opts)
+		*opts = '\0';
 	obj = bpf_object__open_file(path, NULL);
 	if (!obj) {
 		fprintf(stderr, "flowbench: can't open %s: %s\n", path, strerror(errno));
 		return -errno;
+	}
+	if (opts) {
+		*opts = '+';
+		err = set_options(obj, opts);
+		if (err) {
+			fprintf(stderr, "flowbench: no flow_cfg in %s\n", path);
+			bpf_object__close(obj);
+			return err;
+		}
 	}
 	bpf_object__for_each_program(prog, obj) {
 		if (n == ARRAY_SIZE(logs))
