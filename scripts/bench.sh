@@ -65,6 +65,17 @@ GEN_CPU=$((CPUS - 1))	# trafgen and the receive path; everything else elsewhere
 # shellcheck source=tests/lib.sh
 source tests/lib.sh
 netns_pair	# $NSA/$VA (192.0.2.1) <-> $NSB/$VB (192.0.2.2), removed on exit
+# The host's socket programs, while section 9 has them attached: theirs to
+# undo too, whatever ends the bench.
+SOCKETS_OURS=
+bench_cleanup() {
+	local rc=$?
+	set +e
+	[ -z "$SOCKETS_OURS" ] || "$FA" sockets detach >/dev/null 2>&1
+	(exit $rc)
+	netns_cleanup
+}
+trap bench_cleanup EXIT
 
 REPORT=$SCRATCH/report.md
 
@@ -158,11 +169,13 @@ contention() {
 
 # What the verifier makes of each program, with each compiler.
 verifier_table() {
-	local objs=("clang 14=$BUILD/flowacct.bpf.o")
+	local objs=("clang 14=$BUILD/flowacct.bpf.o"
+		"clang 14, all options=$BUILD/flowacct.bpf.o+owners+retrans+passive_rtt")
 	say "the verifier's statistics"
 	if [ -f build/clang-19/flowacct.bpf.o ] || make --no-print-directory -s \
 		BUILD=build/clang-19 CLANG=clang-19 build/clang-19/flowacct.bpf.o >/dev/null 2>&1; then
-		objs+=("clang 19=build/clang-19/flowacct.bpf.o")
+		objs+=("clang 19=build/clang-19/flowacct.bpf.o"
+			"clang 19, all options=build/clang-19/flowacct.bpf.o+owners+retrans+passive_rtt")
 	fi
 	cat <<-EOF
 	## 8. The programs as the verifier sees them
@@ -171,7 +184,8 @@ verifier_table() {
 	(log level 4): instructions processed (the limit is 1,000,000) and the
 	verification time it reports, then the instructions after its rewrites
 	and the JITed size (\`bpf_prog_info\`). Growth from one change to the
-	next shows here.
+	next shows here. "All options": loaded with \`--attribution --retrans
+	--passive-rtt\`; without them the verifier removes their code.
 
 	EOF
 	"$FB" verifier "${objs[@]}"
@@ -819,10 +833,94 @@ peer() {
 	echo
 }
 
+# ---- 9. the socket programs and the options, live ----------------------------
+
+# TCP over the veth (offloads on) from A to B: with the host's socket
+# programs (sockops with RTT, retransmit and state callbacks on every
+# connection) and with flowacct on the sender's interface, options or not.
+sockets_bench() {
+	local r c base secs=2 out
+	declare -A gbps cpu
+	local configs=(none sockets flowacct flowacct-all flowacct-all-sockets)
+	declare -A desc=(
+		[none]="nothing attached"
+		[sockets]="socket programs (flowacct sockets attach)"
+		[flowacct]="flowacct on A, TC both ways"
+		[flowacct-all]="flowacct on A, --attribution --retrans --passive-rtt"
+		[flowacct-all-sockets]="both of the last two"
+	)
+	[ $QUICK = 1 ] && secs=1
+	if "$FA" sockets status | grep -q 'attached at'; then
+		say "socket programs attached by someone else: section 9 skipped"
+		return 0
+	fi
+	say "socket programs and options, live (iperf3)"
+	$INA ethtool -K "$VA" tso on gso on gro on >/dev/null 2>&1
+	$INB ethtool -K "$VB" tso on gso on gro on >/dev/null 2>&1
+	$INB iperf3 -s -B 192.0.2.2 -p 5201 -D -I "$SCRATCH/iperf3s.pid" >/dev/null
+	sleep 0.5
+	for r in $(seq "$ROUNDS"); do
+		for c in "${configs[@]}"; do
+			case $c in
+			*sockets*) "$FA" sockets attach >/dev/null && SOCKETS_OURS=1 ;;
+			esac
+			case $c in
+			flowacct) $INA "$FA" attach "$VA" --ingress tc >/dev/null ;;
+			flowacct-all*) $INA "$FA" attach "$VA" --ingress tc --attribution \
+				--retrans --passive-rtt >/dev/null ;;
+			esac
+			out=$($INA timeout $((secs + 20)) iperf3 -c 192.0.2.2 -p 5201 -t "$secs" -J |
+				python3 -c 'import json, sys
+e = json.load(sys.stdin)["end"]
+print("%.2f %.1f" % (e["sum_received"]["bits_per_second"] / 1e9,
+                     e["cpu_utilization_percent"]["host_total"]))')
+			gbps[$c]+=" ${out% *}"
+			cpu[$c]+=" ${out#* }"
+			case $c in flowacct*) $INA "$FA" detach "$VA" >/dev/null ;; esac
+			case $c in *sockets*) "$FA" sockets detach >/dev/null && SOCKETS_OURS= ;; esac
+		done
+	done
+	kill "$(cat "$SCRATCH/iperf3s.pid")"
+	$INA ethtool -K "$VA" tso off gso off gro off >/dev/null 2>&1
+	$INB ethtool -K "$VB" tso off gso off gro off >/dev/null 2>&1
+	cat <<-EOF
+	## 9. The socket programs and the options, live
+
+	iperf3 TCP from A to B over the veth pair (offloads on), ${secs} s per
+	run, median of $ROUNDS interleaved rounds: Gbit/s received, then the
+	sender's CPU (iperf3's host_total, % of one CPU). The socket programs
+	run for every connection of the host: sockops' RTT callback once per
+	round trip (every ACK that updates the RTT), the retransmit and state
+	callbacks as they happen. flowacct's options add their work on A's TC
+	egress (data) and ingress (ACKs).
+
+	| configuration | median Gbit/s | min | max | x nothing attached |
+	|---|---:|---:|---:|---:|
+	EOF
+	# shellcheck disable=SC2086
+	read -r base _ < <(stats ${gbps[none]})
+	for c in "${configs[@]}"; do
+		# shellcheck disable=SC2086
+		ratio_row %.2f "${desc[$c]}" "$base" ${gbps[$c]}
+	done
+	cat <<-EOF
+
+	| configuration | sender CPU % (median) | min | max | x nothing attached |
+	|---|---:|---:|---:|---:|
+	EOF
+	# shellcheck disable=SC2086
+	read -r base _ < <(stats ${cpu[none]})
+	for c in "${configs[@]}"; do
+		# shellcheck disable=SC2086
+		ratio_row %.1f "${desc[$c]}" "$base" ${cpu[$c]}
+	done
+	echo
+}
+
 # SECTIONS="pkt epochs" runs only those (for working on one); the report is
 # then partial.
 section() {
-	case " ${SECTIONS:-pkt contend profile dump live memory peer epochs export verifier} " in
+	case " ${SECTIONS:-pkt contend profile dump live memory peer epochs export verifier sockets} " in
 	*" $1 "*) return 0 ;;
 	esac
 	return 1
@@ -841,6 +939,7 @@ start=$(date +%s)
 	! section epochs || epochs
 	! section export || export_bench
 	! section verifier || verifier_table
+	! section sockets || sockets_bench
 	echo "Run time: $(($(date +%s) - start)) s."
 } >"$REPORT"
 mkdir -p "$(dirname "$OUT")"

@@ -17,31 +17,35 @@ test_bench_quick() {
 	local b=${BUILDS%% *} out=$SCRATCH/RESULTS.md raw=$SCRATCH/pkt.tsv n
 	[ -x "$b/tests/bench/flowbench" ] ||
 		fail "$b/tests/bench/flowbench is not built: make BUILD=$b tests"
-	BUILD=$b timeout 120 bash scripts/bench.sh --quick --out "$out" --raw "$raw" ||
+	BUILD=$b timeout 180 bash scripts/bench.sh --quick --out "$out" --raw "$raw" ||
 		fail "scripts/bench.sh --quick failed"
 
-	# Every case, every round: 2 hooks x (7 workloads x 12 programs +
-	# 2 table paths x 10, sampling every frame being left out there), 3 rounds.
+	# Every case, every round: 2 hooks x (7 workloads x 15 programs +
+	# 2 table paths x 13, sampling every frame being left out there), 3 rounds.
 	n=$(awk -F'\t' '$5 > 0' "$raw" | wc -l)
-	[ "$n" = 624 ] || fail "$n positive figures of 624 in $raw"
+	[ "$n" = 786 ] || fail "$n positive figures of 786 in $raw"
 	awk -F'\t' '{ seen[$1 "/" $2 "/" $3]++ } END { for (k in seen) if (seen[k] != 3) exit 1 }' \
 		"$raw" || fail "a case did not run in every round"
 
-	for h in "## 1. " "## 2. " "## 3. " "## 4. " "## 5. " "## 6. " "## 7. " "## 8. "; do
+	for h in "## 1. " "## 2. " "## 3. " "## 4. " "## 5. " "## 6. " "## 7. " "## 8. " "## 9. "; do
 		grep "^$h" "$out" >/dev/null || fail "no section '$h' in the report"
 	done
 	[ "$(rows "$out" "#### Targets" | grep -cE '\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|')" = 6 ] ||
 		fail "the targets table does not have its 6 rows of figures"
-	[ "$(rows "$out" "#### XDP, every case" | wc -l)" = 108 ] ||
-		fail "the XDP table does not have 108 rows"
+	[ "$(rows "$out" "#### XDP, every case" | wc -l)" = 135 ] ||
+		fail "the XDP table does not have 135 rows"
+	[ "$(rows "$out" "#### Load-time options" | grep -cE '\| -?[0-9.]+ \|$')" = 18 ] ||
+		fail "the options table does not have its 18 rows of figures"
+	[ "$(rows "$out" "## 9. " | grep -cE '\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$')" = 10 ] ||
+		fail "section 9 does not have its 2 tables of 5 rows"
 	[ "$(rows "$out" "#### flowacct against no epochs" | grep -cE '\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$')" = 36 ] ||
 		fail "the epochs table does not have its 36 rows of figures"
 	[ "$(rows "$out" "## 2. " | grep -cE '\| [0-9]+\.[0-9]+ \|')" = 4 ] ||
 		fail "the dump table does not have its 4 timed rows"
 	[ "$(rows "$out" "### One flow from both CPUs" | grep -cE '\| [1-9][0-9.]* \| [0-9.]+ \| yes \|$')" = 4 ] ||
 		fail "the contention table does not have its 4 rows"
-	[ "$(rows "$out" "## 8. " | grep -cE '\| [1-9][0-9]* \| [1-9][0-9]* \| [1-9][0-9]* \| [1-9][0-9]* \|$')" = 6 ] ||
-		fail "the verifier table does not have its 6 rows (3 programs, 2 compilers)"
+	[ "$(rows "$out" "## 8. " | grep -cE '\| [1-9][0-9]* \| [1-9][0-9]* \| [1-9][0-9]* \| [1-9][0-9]* \|$')" = 12 ] ||
+		fail "the verifier table does not have its 12 rows (3 programs, 2 compilers, options off and on)"
 	[ "$(rows "$out" "## 3. " | grep -cE '\| [1-9][0-9]* \| [0-9]+ \| [0-9]+ \| [0-9.]+ \|$')" = 10 ] ||
 		fail "the live table does not have 10 rows with packets received"
 	[ "$(rows "$out" "### TCP throughput" | grep -cE '\| [0-9]+\.[0-9]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$')" = 7 ] ||

@@ -127,6 +127,12 @@ drop_on() {
 		obj "$DROP_OBJ" sec tc
 }
 
+# iperf_port FILE: the client's data port, from its -J output.
+iperf_port() {
+	python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))["start"]["connected"][0]["local_port"])' "$1"
+}
+
 nstat_retrans() {
 	ip netns exec "$1" nstat -az TcpRetransSegs | awk '$1 == "TcpRetransSegs" { print $2 }'
 }
@@ -139,16 +145,30 @@ test_sockets_retrans() {
 	sockets_on
 	local n0 n1
 	$INA "$FA" attach "$VA" --attribution --retrans >/dev/null
-	drop_on "$NSB" "$VB"
+	# No loss first: whatever the veth makes the kernel resend (bulk
+	# transfers on a veth retransmit spuriously), no more and no less.
 	$INB timeout 20 iperf3 -s -1 -p 5201 >/dev/null &
 	BG_PIDS=$!
+	sleep 0.5
+	n0=$(nstat_retrans "$NSA")
+	$INA timeout 20 iperf3 -c 192.0.2.2 -p 5201 -t 1 -J >"$SCRATCH/iperf"
+	n1=$(nstat_retrans "$NSA")
+	$INA "$FA" -j dump >"$SCRATCH/dump_a"
+	python3 tests/sockets_check.py retrans --dump "$SCRATCH/dump_a" \
+		--nstat $((n1 - n0)) --iperf "$SCRATCH/iperf" \
+		--sport "$(iperf_port "$SCRATCH/iperf")"
+
+	drop_on "$NSB" "$VB"
+	$INB timeout 20 iperf3 -s -1 -p 5201 >/dev/null &
+	BG_PIDS="$BG_PIDS $!"
 	sleep 0.5
 	n0=$(nstat_retrans "$NSA")
 	$INA timeout 20 iperf3 -c 192.0.2.2 -p 5201 -t 2 -J >"$SCRATCH/iperf"
 	n1=$(nstat_retrans "$NSA")
 	$INA "$FA" -j dump >"$SCRATCH/dump_a"
 	python3 tests/sockets_check.py retrans --dump "$SCRATCH/dump_a" \
-		--nstat $((n1 - n0)) --iperf "$SCRATCH/iperf" --min "$DROP_COUNT"
+		--nstat $((n1 - n0)) --iperf "$SCRATCH/iperf" --min "$DROP_COUNT" \
+		--sport "$(iperf_port "$SCRATCH/iperf")"
 
 	# Bytes: a sender that keeps its socket open until ss has looked.
 	drop_on "$NSB" "$VB"	# a fresh count: drops again
@@ -193,7 +213,9 @@ test_sockets_forwarded() {
 	BG_PIDS=$!
 	sleep 0.5
 	n0=$(nstat_retrans "$NSA")
-	$INA timeout 20 iperf3 -c 198.51.100.2 -p 5201 -t 2 -b 200M -J >"$SCRATCH/iperf"
+	# One CPU sends, so R forwards in order: segments reordered between
+	# two CPUs would look like retransmissions to the rule, as to Wireshark.
+	$INA timeout 20 taskset -c 0 iperf3 -c 198.51.100.2 -p 5201 -t 2 -b 200M -J >"$SCRATCH/iperf"
 	n1=$(nstat_retrans "$NSA")
 	nsenter --net=/run/netns/"$NSR" "$FA" -j dump >"$SCRATCH/dump_r"
 	python3 tests/sockets_check.py retrans --dump "$SCRATCH/dump_r" \

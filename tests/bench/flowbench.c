@@ -52,6 +52,9 @@ enum ours {
 	OURS_NONE,
 	OURS_PERCPU,
 	OURS_SHARED,
+	OURS_RETRANS,		/* percpu, --retrans */
+	OURS_PRTT,		/* percpu, --passive-rtt */
+	OURS_ALL,		/* percpu, --attribution --retrans --passive-rtt */
 	OURS_BASE_PERCPU,
 	OURS_BASE_SHARED,
 	OURS_NR,
@@ -68,6 +71,9 @@ enum variant {
 	V_PERCPU_S1,
 	V_SHARED_S100,
 	V_SHARED_S1,
+	V_RETRANS,
+	V_PRTT,
+	V_ALL,
 	V_BASE_PERCPU,
 	V_BASE_SHARED,
 	V_NR,
@@ -88,6 +94,9 @@ static const struct {
 	[V_PERCPU_S1] = { "flowacct percpu, sample 1/1", OURS_PERCPU, 1 },
 	[V_SHARED_S100] = { "flowacct shared, sample 1/100", OURS_SHARED, 100 },
 	[V_SHARED_S1] = { "flowacct shared, sample 1/1", OURS_SHARED, 1 },
+	[V_RETRANS] = { "flowacct percpu, --retrans", OURS_RETRANS, 0 },
+	[V_PRTT] = { "flowacct percpu, --passive-rtt", OURS_PRTT, 0 },
+	[V_ALL] = { "flowacct percpu, all three", OURS_ALL, 0 },
 	[V_BASE_PERCPU] = { "baseline percpu", OURS_BASE_PERCPU, 0 },
 	[V_BASE_SHARED] = { "baseline shared", OURS_BASE_SHARED, 0 },
 };
@@ -263,6 +272,18 @@ static double net_ratio(struct bench *b, enum hook h, enum workload w,
 		r[i] = (*result(b, h, w, v, i) - floor) /
 		       (*result(b, h, w, ref, i) - floor);
 	}
+	return median(r, b->o.rounds);
+}
+
+/* The median of per-round differences, ns. */
+static double diff(struct bench *b, enum hook h, enum workload w,
+		   enum variant v, enum variant ref)
+{
+	double r[64];
+	unsigned int i;
+
+	for (i = 0; i < b->o.rounds; i++)
+		r[i] = *result(b, h, w, v, i) - *result(b, h, w, ref, i);
 	return median(r, b->o.rounds);
 }
 
@@ -542,6 +563,9 @@ static int load_ours(struct bench *b, enum ours o, __u32 max_flows)
 		.shared = o == OURS_SHARED,
 		.max_flows = max_flows,
 		.progs = FA_PROG_XDP | FA_PROG_TC_EGRESS,
+		.owners = o == OURS_ALL,
+		.retrans = o == OURS_RETRANS || o == OURS_ALL,
+		.passive_rtt = o == OURS_PRTT || o == OURS_ALL,
 	};
 	struct flowacct_bpf *skel;
 	int err;
@@ -931,6 +955,40 @@ static void print_targets(struct bench *b)
 	       "does not flatter.\n\n");
 }
 
+/* What each load-time option adds, in the same rounds. */
+static void print_options(struct bench *b)
+{
+	static const enum variant vs[] = { V_RETRANS, V_PRTT, V_ALL };
+	int h, w;
+	size_t i;
+
+	if (!loaded(b, V_ALL))
+		return;
+	printf("#### Load-time options (percpu)\n\n");
+	printf("flowacct loaded with `--retrans`, with `--passive-rtt`, and with "
+	       "both and `--attribution`, against it without them; ns per packet "
+	       "(median) and the median of per-round differences. The test frames "
+	       "repeat: every repeat of a data segment is a retransmission to "
+	       "`--retrans` (its dearest path, two atomic adds), every repeat of "
+	       "a TSval is one `--passive-rtt` has seen (two lookups and the "
+	       "clock). A test run's skb has no socket, so `--attribution` costs "
+	       "here only its check on insert; its live cost is in the live "
+	       "section.\n\n");
+	printf("| hook | workload | flowacct | --retrans | + ns | --passive-rtt | + ns "
+	       "| all three | + ns |\n");
+	printf("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (h = 0; h < HOOK_NR; h++)
+		for (w = 0; w < W_NR; w++) {
+			printf("| %s | %s | %s", hook_names[h], workload_name(w),
+			       fmt(med(b, h, w, V_PERCPU), 1));
+			for (i = 0; i < ARRAY_SIZE(vs); i++)
+				printf(" | %s | %s", fmt(med(b, h, w, vs[i]), 1),
+				       fmt(diff(b, h, w, vs[i], V_PERCPU), 1));
+			printf(" |\n");
+		}
+	printf("\n");
+}
+
 /* flowacct against another build of its programs, same rounds. */
 static void print_baseline(struct bench *b)
 {
@@ -1216,6 +1274,7 @@ int cmd_pkt(int argc, char **argv)
 		print_method(&b);
 		print_targets(&b);
 		print_baseline(&b);
+		print_options(&b);
 		print_sharing(&b);
 		print_full(&b);
 		print_sizes(&b);

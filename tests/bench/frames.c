@@ -85,11 +85,14 @@ static size_t put_ipv6(unsigned char *p, __u8 nexthdr, __u32 flow,
 	return 40;
 }
 
-/* TCP (ACK, or PSH+ACK with data), UDP, ICMP or ICMPv6 echo request. */
+/*
+ * TCP (ACK, or PSH+ACK with data, with the timestamp option as Linux sends
+ * it: NOP, NOP, TS), UDP, ICMP or ICMPv6 echo request.
+ */
 static size_t put_l4(unsigned char *p, __u8 proto, __u32 flow,
 		     unsigned int payload)
 {
-	size_t hl = proto == 6 ? 20 : 8;
+	size_t hl = proto == 6 ? 32 : 8;
 
 	memset(p, 0, hl + payload);
 	switch (proto) {
@@ -98,9 +101,12 @@ static size_t put_l4(unsigned char *p, __u8 proto, __u32 flow,
 		put16(p + 2, 443);
 		p[4] = 0x12, p[7] = 0x01;	/* seq */
 		p[8] = 0x34, p[11] = 0x01;	/* ack */
-		p[12] = 5 << 4;
+		p[12] = 8 << 4;
 		p[13] = payload ? 0x18 : 0x10;
 		put16(p + 14, 502);
+		p[20] = 1, p[21] = 1, p[22] = 8, p[23] = 10;
+		put16(p + 26, flow & 0xffff);	/* TSval */
+		p[31] = 0x07;			/* TSecr */
 		break;
 	case 17:
 		put16(p, flow & 0xffff);
@@ -119,7 +125,7 @@ static size_t put_l4(unsigned char *p, __u8 proto, __u32 flow,
 
 static size_t l4_len(__u8 proto, unsigned int payload)
 {
-	return (proto == 6 ? 20 : 8) + payload;
+	return (proto == 6 ? 32 : 8) + payload;
 }
 
 /**
