@@ -278,16 +278,17 @@ static __always_inline void flow_key_reverse(const struct flow_key *k,
  * Passive RTT from the timestamp option, read only where RFC 7323's
  * Appendix A puts it (NOP, NOP, TS first), as Linux and the BSDs send it on
  * every segment after the handshake; elsewhere it is not looked for. The
- * clock is the precise one: the coarse clock's jiffy is too long for RTTs.
+ * clock is the precise one (the coarse clock's jiffy is too long for an
+ * RTT), read only when a timestamp becomes pending or is echoed.
  */
 static __always_inline void flow_passive_rtt(void *data, void *data_end,
 					     const struct flow_pkt *pkt,
 					     int reason)
 {
-	struct flow_ts_key tk = {}, ek = {};
 	struct flow_rtt *fr, init = {};
+	struct flow_key rk;
 	__u32 tsval, tsecr, rtt_us;
-	__u64 now, *sent;
+	__u64 now;
 	__u8 *th;
 
 	if (reason || pkt->key.proto != IPPROTO_TCP || pkt->frag ||
@@ -299,40 +300,40 @@ static __always_inline void flow_passive_rtt(void *data, void *data_end,
 		return;
 	tsval = *(__u32 *)(th + 24);
 	tsecr = *(__u32 *)(th + 28);
-	now = flow_cfg.replay ? replay_frame.ts_ns : bpf_ktime_get_ns();
 
-	/* An echo: the reverse flow's TSval, sent when we saw it. */
+	/* An echo of the reverse flow's pending TSval. */
 	if (tsecr && (th[13] & 0x10)) {
-		flow_key_reverse(&pkt->key, &ek.key);
-		ek.tsval = tsecr;
-		sent = bpf_map_lookup_elem(&flow_ts_seen, &ek);
-		if (sent && now > *sent) {
-			rtt_us = (now - *sent) / 1000;
-			bpf_map_delete_elem(&flow_ts_seen, &ek);
-			fr = bpf_map_lookup_elem(&flow_rtt, &ek.key);
-			if (fr) {
-				if (!fr->samples || rtt_us < fr->min_us)
-					fr->min_us = rtt_us;
-				fr->srtt_us = fr->samples ?
-					fr->srtt_us - (fr->srtt_us >> 3) + (rtt_us >> 3) :
-					rtt_us;
-				fr->samples++;
-			}
+		flow_key_reverse(&pkt->key, &rk);
+		fr = bpf_map_lookup_elem(&flow_rtt, &rk);
+		if (fr && fr->pending_ns && fr->pending_tsval == tsecr) {
+			now = flow_cfg.replay ? replay_frame.ts_ns : bpf_ktime_get_ns();
+			rtt_us = now > fr->pending_ns ? (now - fr->pending_ns) / 1000 : 0;
+			fr->pending_ns = 0;
+			if (!fr->samples || rtt_us < fr->min_us)
+				fr->min_us = rtt_us;
+			fr->srtt_us = fr->samples ?
+				fr->srtt_us - (fr->srtt_us >> 3) + (rtt_us >> 3) : rtt_us;
+			fr->samples++;
+		} else if (fr && fr->pending_ns &&
+			   (__s32)(bpf_ntohl(tsecr) - bpf_ntohl(fr->pending_tsval)) > 0) {
+			fr->pending_ns = 0;	/* a later one echoed: this one will not be */
 		}
 	}
-	/* A new TSval of this flow: remember when it passed. */
+	/* A new TSval of this flow, none pending: time it. */
 	fr = bpf_map_lookup_elem(&flow_rtt, &pkt->key);
-	if (fr && fr->last_tsval == tsval)
+	if (fr && (fr->pending_ns || fr->last_tsval == tsval))
 		return;
-	tk.key = pkt->key;
-	tk.tsval = tsval;
-	bpf_map_update_elem(&flow_ts_seen, &tk, &now, BPF_NOEXIST);
+	now = flow_cfg.replay ? replay_frame.ts_ns : bpf_ktime_get_ns();
 	if (fr) {
+		fr->pending_tsval = tsval;
 		fr->last_tsval = tsval;
-	} else {
-		init.last_tsval = tsval;
-		bpf_map_update_elem(&flow_rtt, &pkt->key, &init, BPF_NOEXIST);
+		fr->pending_ns = now;
+		return;
 	}
+	init.pending_tsval = tsval;
+	init.last_tsval = tsval;
+	init.pending_ns = now;
+	bpf_map_update_elem(&flow_rtt, &pkt->key, &init, BPF_NOEXIST);
 }
 
 /**

@@ -21,11 +21,10 @@
  * packet path, and nothing is ever evicted.
  * flow_frags may evict: it holds no counts, only which ports later
  * fragments belong to, and a fragment that finds none is an orphan.
- * flow_owners, flow_tcp_seq, flow_ts_seen and flow_rtt (sized by the loader like the tables, and
+ * flow_owners, flow_tcp_seq and flow_rtt (sized by the loader like the tables, and
  * created only when their option is on) may evict too: an evicted owner
  * leaves a row without its process, an evicted sequence restarts its
- * flow's retransmission count, an evicted timestamp is a lost RTT sample;
- * none loses a packet.
+ * flow's retransmission count or its RTT; none loses a packet.
  * flow_epoch lives in a section (and so a map) of its own, which user space
  * writes without touching any other global.
  */
@@ -81,12 +80,6 @@
 		__type(key, struct flow_key);				\
 		__type(value, struct flow_tcp_seq);			\
 	} flow_tcp_seq SEC(".maps");					\
-	storage struct {						\
-		__uint(type, BPF_MAP_TYPE_LRU_HASH);			\
-		__uint(max_entries, FLOW_DEFAULT_MAX_FLOWS);		\
-		__type(key, struct flow_ts_key);			\
-		__type(value, __u64);					\
-	} flow_ts_seen SEC(".maps");					\
 	storage struct {						\
 		__uint(type, BPF_MAP_TYPE_LRU_HASH);			\
 		__uint(max_entries, FLOW_DEFAULT_MAX_FLOWS);		\

@@ -118,7 +118,6 @@ enum fa_pin {
 	FA_PIN_STATE,
 	FA_PIN_OWNERS,
 	FA_PIN_TCP_SEQ,
-	FA_PIN_TS_SEEN,
 	FA_PIN_RTT,
 	FA_NR_PINS,
 };

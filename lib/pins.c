@@ -137,7 +137,6 @@ static const char *const pin_names[FA_NR_PINS] = {
 	[FA_PIN_STATE] = "state",
 	[FA_PIN_OWNERS] = "flow_owners",
 	[FA_PIN_TCP_SEQ] = "flow_tcp_seq",
-	[FA_PIN_TS_SEEN] = "flow_ts_seen",
 	[FA_PIN_RTT] = "flow_rtt",
 };
 
@@ -208,9 +207,6 @@ static int check_pin(int pin, int fd)
 	case FA_PIN_TCP_SEQ:
 		return fa_map_check(fd, lru, 1, sizeof(struct flow_key),
 				    sizeof(struct flow_tcp_seq));
-	case FA_PIN_TS_SEEN:
-		return fa_map_check(fd, lru, 1, sizeof(struct flow_ts_key),
-				    sizeof(__u64));
 	case FA_PIN_RTT:
 		return fa_map_check(fd, lru, 1, sizeof(struct flow_key),
 				    sizeof(struct flow_rtt));

@@ -63,9 +63,6 @@ int fa_progs_open(const struct fa_load_opts *o, struct flowacct_bpf **out)
 		err = bpf_map__set_max_entries(skel->maps.flow_tcp_seq,
 					       o->retrans ? o->max_flows : 1);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.flow_ts_seen,
-					       o->passive_rtt ? o->max_flows : 1);
-	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.flow_rtt,
 					       o->passive_rtt ? o->max_flows : 1);
 	/* Loading only what is attached: less to verify, nothing idle. */

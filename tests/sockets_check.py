@@ -55,12 +55,36 @@ def ss_of(row, ss):
     return None
 
 
+def check_owner(what, r, pid, comm, cg, path, cid):
+    if not r["process"] or r["process"]["pid"] != pid or r["process"]["comm"] != comm:
+        fail("%s: process %s, expected %s[%d]" % (what, r["process"], comm, pid))
+    c = r["cgroup"]
+    if not c or (cg is not None and c["id"] != cg) or c["path"] != path or c["container"] != cid:
+        fail("%s: cgroup %s, expected id %s path %s container %s" % (what, c, cg, path, cid))
+
+
+def check_udp(a):
+    """UDP egress rows to a port: the process that created the socket."""
+    with open(a.dump) as f:
+        rows = json.load(f)["flows"]
+    for spec in a.udp:
+        port, comm, pid, cg, path, cid = spec.split(":")
+        got = [r for r in rows if r.get("proto") == 17 and r["direction"] == "egress"
+               and r["dport"] == int(port)]
+        if not got:
+            fail("no UDP egress row to port %s" % port)
+        for r in got:
+            if r["socket_cookie"] is None:
+                fail("UDP row to port %s has no socket_cookie" % port)
+            check_owner("udp to %s" % port, r, int(pid), comm, int(cg), path, cid)
+
+
 def check_join(a):
     rows, ss = load_rows(a.dump), load_ss(a.ss)
     expect = {}
     for e in a.expect:
-        comm, pid, cg, path = e.split(":", 3)
-        expect[int(pid)] = (comm, None if cg == "-" else int(cg), path)
+        comm, pid, cg, path, *cid = e.split(":")
+        expect[int(pid)] = (comm, None if cg == "-" else int(cg), path, cid[0] if cid else None)
     listeners = {int(p): int(pid) for p, pid in (x.split(":") for x in a.listeners.split())}
     matched, seen = 0, set()
     for r in rows:
@@ -74,12 +98,7 @@ def check_join(a):
         pid = listeners.get(lport, s.get("pid"))
         if pid not in expect:
             continue    # a socket the test did not start a process for
-        comm, cg, path = expect[pid]
-        if not r["process"] or r["process"]["pid"] != pid or r["process"]["comm"] != comm:
-            fail("%s: process %s, expected %s[%d]" % (what, r["process"], comm, pid))
-        if not r["cgroup"] or (cg is not None and r["cgroup"]["id"] != cg) or \
-                r["cgroup"]["path"] != path:
-            fail("%s: cgroup %s, expected id %s path %s" % (what, r["cgroup"], cg, path))
+        check_owner(what, r, pid, *expect[pid])
         if r["netns"] is None:
             fail("%s: no netns" % what)
         if a.metrics:
@@ -97,6 +116,7 @@ def check_join(a):
     missing = set(expect) - seen
     if missing:
         fail("no row of pids %s" % sorted(missing))
+    check_udp(a)
     print("ok: %d rows, pids %s" % (matched, sorted(seen)))
 
 
@@ -210,6 +230,8 @@ def main():
     j.add_argument("--ss", required=True)
     j.add_argument("--expect", action="append", default=[])
     j.add_argument("--listeners", default="")
+    j.add_argument("--udp", action="append", default=[],
+                   help="PORT:COMM:PID:CGROUP-ID:PATH:CONTAINER of UDP rows sent to PORT")
     j.add_argument("--min-rows", type=int, default=1)
     j.add_argument("--metrics", action="store_true")
     r = sub.add_parser("retrans")

@@ -4,7 +4,7 @@
 # packets, against ss, nstat, iperf3 and what the test itself started.
 
 ALL_TESTS="test_sockets_join test_sockets_adopt test_sockets_retrans
-	test_sockets_forwarded test_sockets_rtt test_sockets_run"
+	test_sockets_forwarded test_sockets_rtt test_sockets_run test_sockets_errors"
 
 FA=$PWD/build/flowacct
 DROP_OBJ=$PWD/build/tests/progs/drop_segs.bpf.o
@@ -31,6 +31,7 @@ sockets_off() {
 	if [ -n "${CG:-}" ]; then
 		# Empty once the processes the test moved in have gone.
 		for _ in $(seq 50); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
+		rmdir "$CG_TOP" 2>/dev/null
 	fi
 	(exit $rc)
 }
@@ -44,10 +45,14 @@ ss_json() {
 test_sockets_join() {
 	netns_pair
 	sockets_on
-	local root cgino a_if b_if
+	local root cgino cid cgpath
 	root=$("$FA" -j sockets status | python3 -c 'import json,sys; print(json.load(sys.stdin)["cgroup"])')
-	CG=$root/fa-test-$$
-	mkdir "$CG"
+	# Laid out as docker's systemd driver names a container's cgroup.
+	cid=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	cgpath=/fa-test-$$/docker-$cid.scope
+	CG_TOP=$root/fa-test-$$
+	CG=$root$cgpath
+	mkdir -p "$CG"
 	cgino=$(stat -c %i "$CG")
 	$INA "$FA" attach "$VA" --attribution >/dev/null
 	$INB "$FA" attach "$VB" --attribution >/dev/null
@@ -62,7 +67,8 @@ test_sockets_join() {
 	local srv_socat4=$!
 	$INB socat TCP6-LISTEN:7001,fork,reuseaddr,ipv6only EXEC:cat &
 	local srv_socat6=$!
-	BG_PIDS="$srv_iperf $srv_socat4 $srv_socat6"
+	$INB socat -u UDP4-RECV:7002 OPEN:/dev/null,wronly &
+	BG_PIDS="$srv_iperf $srv_socat4 $srv_socat6 $!"
 	sleep 0.5
 	# Clients in A, moved into $CG first: the sockets are created there.
 	sh -c 'echo $$ > "$1"/cgroup.procs; exec nsenter --net=/run/netns/"$2" iperf3 -c 192.0.2.2 -p 5201 -t 3 -b 20M' \
@@ -75,7 +81,11 @@ test_sockets_join() {
 	sh -c 'echo $$ > "$1"/cgroup.procs; exec nsenter --net=/run/netns/"$2" socat EXEC:"sh $3" TCP6:[2001:db8::2]:7001' \
 		_ "$CG" "$NSA" "$SCRATCH/talk.sh" >/dev/null &
 	local cli_socat6=$!
-	BG_PIDS="$BG_PIDS $cli_iperf $cli_socat4 $cli_socat6"
+	# UDP: its process from cgroup/sock_create, by the cookie TC egress noted.
+	sh -c 'echo $$ > "$1"/cgroup.procs; exec nsenter --net=/run/netns/"$2" socat -u EXEC:"sh $3" UDP4:192.0.2.2:7002' \
+		_ "$CG" "$NSA" "$SCRATCH/talk.sh" >/dev/null &
+	local cli_udp=$!
+	BG_PIDS="$BG_PIDS $cli_iperf $cli_socat4 $cli_socat6 $cli_udp"
 	sleep 1.5
 	ss_json "$NSA" >"$SCRATCH/ss_a"
 	ss_json "$NSB" >"$SCRATCH/ss_b"
@@ -83,9 +93,10 @@ test_sockets_join() {
 	$INB "$FA" -j dump >"$SCRATCH/dump_b"
 	python3 tests/sockets_check.py join \
 		--dump "$SCRATCH/dump_a" --ss "$SCRATCH/ss_a" \
-		--expect "iperf3:$cli_iperf:$cgino:/fa-test-$$" \
-		--expect "socat:$cli_socat4:$cgino:/fa-test-$$" \
-		--expect "socat:$cli_socat6:$cgino:/fa-test-$$" \
+		--expect "iperf3:$cli_iperf:$cgino:$cgpath:$cid" \
+		--expect "socat:$cli_socat4:$cgino:$cgpath:$cid" \
+		--expect "socat:$cli_socat6:$cgino:$cgpath:$cid" \
+		--udp "7002:socat:$cli_udp:$cgino:$cgpath:$cid" \
 		--listeners "" --min-rows 6
 	python3 tests/sockets_check.py join \
 		--dump "$SCRATCH/dump_b" --ss "$SCRATCH/ss_b" \
@@ -93,10 +104,13 @@ test_sockets_join() {
 		--expect "socat:$srv_socat4:-:/" \
 		--expect "socat:$srv_socat6:-:/" \
 		--listeners "5201:$srv_iperf 7000:$srv_socat4 7001:$srv_socat6" --min-rows 6
-	# The same through a daemon's control socket, and grouped by process.
+	# Grouped by process, and by cgroup.
 	$INA "$FA" dump -g process -o process,packets >"$SCRATCH/grouped"
 	grep -q "iperf3\[$cli_iperf\]" "$SCRATCH/grouped" || fail "group-by process: $(cat "$SCRATCH/grouped")"
 	grep -q "socat\[$cli_socat4\]" "$SCRATCH/grouped" || fail "group-by process: $(cat "$SCRATCH/grouped")"
+	$INA "$FA" dump -g cgroup -o cgroup,container,flows >"$SCRATCH/grouped"
+	grep -q "^$cgpath  *${cid:0:12}  *[1-9][0-9]* *$" "$SCRATCH/grouped" ||
+		fail "group-by cgroup: $(cat "$SCRATCH/grouped")"
 }
 
 # A connection that was there before the socket programs: adopted, with
@@ -302,4 +316,24 @@ test_sockets_run() {
 	    sys.exit("record without passive RTT")
 	print("ok: final record of port %d: retrans %d = nstat, process %s" % (final["sport"], nstat, final["process"]))
 	EOF
+}
+
+# Each misuse: one line, and the state as it was.
+test_sockets_errors() {
+	scratch
+	if "$FA" sockets status | grep -q 'attached at'; then
+		fail "the socket programs are attached already: not ours to test with"
+	fi
+	trap 'sockets_off' EXIT
+	expect_fail "detach when not attached" "$FA" sockets detach
+	expect_fail "a verb that is not one" "$FA" sockets bogus
+	"$FA" sockets attach >/dev/null
+	expect_fail "a second attach" "$FA" sockets attach
+	"$FA" sockets status | grep -q 'attached at' || fail "status after the refused attach: $("$FA" sockets status)"
+	expect_fail "attach without root" setpriv --reuid=65534 --inh-caps=-all "$FA" sockets attach
+	"$FA" sockets detach >/dev/null
+	"$FA" sockets status | grep -q 'not attached' || fail "status after detach: $("$FA" sockets status)"
+	[ ! -e /sys/fs/bpf/flowacct-sockets ] || fail "pins left after detach"
+	bpftool cgroup tree 2>/dev/null | grep -q flowacct_sock && fail "a socket program is still attached"
+	return 0
 }
