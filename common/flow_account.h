@@ -285,7 +285,7 @@ static __always_inline void flow_passive_rtt(void *data, void *data_end,
 					     const struct flow_pkt *pkt,
 					     int reason)
 {
-	struct flow_rtt *fr, init = {};
+	struct flow_rtt *fr, *rev, init = {};
 	struct flow_key rk;
 	__u32 tsval, tsecr, rtt_us;
 	__u64 now;
@@ -301,26 +301,32 @@ static __always_inline void flow_passive_rtt(void *data, void *data_end,
 	tsval = *(__u32 *)(th + 24);
 	tsecr = *(__u32 *)(th + 28);
 
-	/* An echo of the reverse flow's pending TSval. */
-	if (tsecr && (th[13] & 0x10)) {
+	fr = bpf_map_lookup_elem(&flow_rtt, &pkt->key);
+
+	/*
+	 * An echo of the reverse flow's pending TSval. A TSecr changes about
+	 * once a round trip: the reverse flow is looked up only then.
+	 */
+	if (tsecr && (th[13] & 0x10) && (!fr || fr->last_tsecr != tsecr)) {
+		if (fr)
+			fr->last_tsecr = tsecr;
 		flow_key_reverse(&pkt->key, &rk);
-		fr = bpf_map_lookup_elem(&flow_rtt, &rk);
-		if (fr && fr->pending_ns && fr->pending_tsval == tsecr) {
+		rev = bpf_map_lookup_elem(&flow_rtt, &rk);
+		if (rev && rev->pending_ns && rev->pending_tsval == tsecr) {
 			now = flow_cfg.replay ? replay_frame.ts_ns : bpf_ktime_get_ns();
-			rtt_us = now > fr->pending_ns ? (now - fr->pending_ns) / 1000 : 0;
-			fr->pending_ns = 0;
-			if (!fr->samples || rtt_us < fr->min_us)
-				fr->min_us = rtt_us;
-			fr->srtt_us = fr->samples ?
-				fr->srtt_us - (fr->srtt_us >> 3) + (rtt_us >> 3) : rtt_us;
-			fr->samples++;
-		} else if (fr && fr->pending_ns &&
-			   (__s32)(bpf_ntohl(tsecr) - bpf_ntohl(fr->pending_tsval)) > 0) {
-			fr->pending_ns = 0;	/* a later one echoed: this one will not be */
+			rtt_us = now > rev->pending_ns ? (now - rev->pending_ns) / 1000 : 0;
+			rev->pending_ns = 0;
+			if (!rev->samples || rtt_us < rev->min_us)
+				rev->min_us = rtt_us;
+			rev->srtt_us = rev->samples ?
+				rev->srtt_us - (rev->srtt_us >> 3) + (rtt_us >> 3) : rtt_us;
+			rev->samples++;
+		} else if (rev && rev->pending_ns &&
+			   (__s32)(bpf_ntohl(tsecr) - bpf_ntohl(rev->pending_tsval)) > 0) {
+			rev->pending_ns = 0;	/* a later one echoed: this one will not be */
 		}
 	}
 	/* A new TSval of this flow, none pending: time it. */
-	fr = bpf_map_lookup_elem(&flow_rtt, &pkt->key);
 	if (fr && (fr->pending_ns || fr->last_tsval == tsval))
 		return;
 	now = flow_cfg.replay ? replay_frame.ts_ns : bpf_ktime_get_ns();
@@ -332,6 +338,7 @@ static __always_inline void flow_passive_rtt(void *data, void *data_end,
 	}
 	init.pending_tsval = tsval;
 	init.last_tsval = tsval;
+	init.last_tsecr = tsecr;
 	init.pending_ns = now;
 	bpf_map_update_elem(&flow_rtt, &pkt->key, &init, BPF_NOEXIST);
 }

@@ -190,8 +190,10 @@ struct flow_rtt {
 	__u64 pending_ns;	/* when pending_tsval was first seen; 0: none */
 	__u32 pending_tsval;	/* as on the wire */
 	__u32 last_tsval;	/* the last TSval made pending */
+	__u32 last_tsecr;	/* the last TSecr looked up in the reverse flow */
 	__u32 min_us;
 	__u32 srtt_us;		/* smoothed as TCP does: 7/8 old + 1/8 new */
+	__u32 pad;
 };
 
 /*

@@ -257,12 +257,32 @@ static int ns_list_all(struct ns_list *l)
 	return err;
 }
 
-/* Runs the adopting iterator in the namespace at @path. */
-static int adopt_in(struct bpf_program *iter, const char *path, int home)
+/* Creates an iterator of @prog here and reads it to its end. */
+static int run_iter(struct bpf_program *prog)
 {
-	struct bpf_link *link = NULL;
+	struct bpf_link *link;
 	char buf[4096];
-	int ns, fd, err = 0;
+	int fd, err = 0;
+
+	link = bpf_program__attach_iter(prog, NULL);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+	} else {
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	bpf_link__destroy(link);
+	return err;
+}
+
+/* Runs the adopting iterators in the namespace at @path. */
+static int adopt_in(struct flowacct_sock_bpf *skel, const char *path, int home)
+{
+	int ns, err;
 
 	ns = open(path, O_RDONLY | O_CLOEXEC);
 	if (ns < 0)
@@ -273,22 +293,10 @@ static int adopt_in(struct bpf_program *iter, const char *path, int home)
 		return err;
 	}
 	close(ns);
-	/* The iterator walks the namespace current is in when it is created. */
-	link = bpf_program__attach_iter(iter, NULL);
-	if (!link) {
-		err = -errno;
-		goto back;
-	}
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		err = -errno;
-		goto back;
-	}
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	close(fd);
-back:
-	bpf_link__destroy(link);
+	/* An iterator walks the namespace current is in when it is created. */
+	err = run_iter(skel->progs.flowacct_sock_adopt);
+	if (!err)
+		err = run_iter(skel->progs.flowacct_sock_adopt_udp);
 	if (setns(home, CLONE_NEWNET) && !err)
 		err = -errno;
 	return err;
@@ -305,7 +313,7 @@ static int adopt_existing(struct flowacct_sock_bpf *skel, size_t *nns)
 		return -errno;
 	err = ns_list_all(&l);
 	for (i = 0; i < l.n && !err; i++)
-		err = adopt_in(skel->progs.flowacct_sock_adopt, l.path[i], home);
+		err = adopt_in(skel, l.path[i], home);
 	*nns = l.n;
 	free(l.ino);
 	free(l.path);

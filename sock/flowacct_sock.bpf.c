@@ -244,3 +244,33 @@ int flowacct_sock_adopt(struct bpf_iter__tcp *ctx)
 	bpf_map_update_elem(&flow_socks, &cookie, &fresh, BPF_NOEXIST);
 	return 0;
 }
+
+/*
+ * UDP sockets that were there before we attached: their process is found
+ * by inode, as for TCP; their flows' rows reach them through the cookie
+ * TC egress notes (--attribution).
+ */
+SEC("iter/udp")
+int flowacct_sock_adopt_udp(struct bpf_iter__udp *ctx)
+{
+	struct udp_sock *udp = ctx->udp_sk;
+	struct flow_sock fresh = {};
+	struct socket *so;
+	struct sock *sk;
+	__u64 cookie;
+
+	if (!udp)
+		return 0;
+	sk = &udp->inet.sk;
+	cookie = bpf_get_socket_cookie(sk);
+	fresh.origin = FLOW_SOCK_ADOPTED;
+	fresh.proto = FLOW_IPPROTO_UDP;
+	fresh.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	fresh.cgroup_id = sk_cgroup_id(sk);
+	so = sk->sk_socket;
+	if (so)
+		fresh.ino = BPF_CORE_READ(so, file, f_inode, i_ino);
+	fresh.updated_ns = bpf_ktime_get_ns();
+	bpf_map_update_elem(&flow_socks, &cookie, &fresh, BPF_NOEXIST);
+	return 0;
+}

@@ -76,7 +76,8 @@ def check_udp(a):
         for r in got:
             if r["socket_cookie"] is None:
                 fail("UDP row to port %s has no socket_cookie" % port)
-            check_owner("udp to %s" % port, r, int(pid), comm, int(cg), path, cid)
+            check_owner("udp to %s" % port, r, int(pid), comm,
+                        None if cg == "-" else int(cg), path, cid or None)
 
 
 def check_join(a):

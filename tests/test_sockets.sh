@@ -113,17 +113,23 @@ test_sockets_join() {
 		fail "group-by cgroup: $(cat "$SCRATCH/grouped")"
 }
 
-# A connection that was there before the socket programs: adopted, with
-# its process found in /proc, and its metrics from then on.
+# A connection and a UDP socket that were there before the socket
+# programs: adopted, with their process found in /proc, and the
+# connection's metrics from then on.
 test_sockets_adopt() {
 	netns_pair
 	trap 'sockets_off; netns_cleanup' EXIT
 	$INB timeout 20 iperf3 -s -1 -p 5201 >/dev/null &
 	BG_PIDS=$!
+	$INB socat -u UDP4-RECV:7002 OPEN:/dev/null,wronly &
+	BG_PIDS="$BG_PIDS $!"
 	sleep 0.5
 	$INA iperf3 -c 192.0.2.2 -p 5201 -t 4 -b 50M >/dev/null &
 	local cli=$!
-	BG_PIDS="$BG_PIDS $cli"
+	printf 'while :; do echo hi; sleep 0.2; done\n' >"$SCRATCH/talk.sh"
+	$INA socat -u EXEC:"sh $SCRATCH/talk.sh" UDP4:192.0.2.2:7002 >/dev/null &
+	local cli_udp=$!
+	BG_PIDS="$BG_PIDS $cli $cli_udp"
 	sleep 1
 	sockets_on
 	$INA "$FA" attach "$VA" --attribution >/dev/null
@@ -131,7 +137,8 @@ test_sockets_adopt() {
 	ss_json "$NSA" >"$SCRATCH/ss_a"
 	$INA "$FA" -j dump >"$SCRATCH/dump_a"
 	python3 tests/sockets_check.py join --dump "$SCRATCH/dump_a" --ss "$SCRATCH/ss_a" \
-		--expect "iperf3:$cli:-:/" --listeners "" --min-rows 2 --metrics
+		--expect "iperf3:$cli:-:/" --listeners "" --min-rows 2 --metrics \
+		--udp "7002:socat:$cli_udp:-:/:"
 }
 
 # drop_on NS DEV: the test program that drops a few data segments once.
