@@ -92,7 +92,7 @@ static int do_sockets(void *opts, int argc, char **argv)
 		       res.step ? res.step : "cgroup v2", strerror(-err));
 		return err;
 	}
-	printf("socket programs attached at %s; existing connections adopted in %zu network namespaces (%d processes found in /proc); pins in %s\n",
+	printf("socket programs attached at %s; existing sockets adopted in %zu network namespaces, %d of them given their process from /proc; pins in %s\n",
 	       res.cgroup_root, res.namespaces, res.procs_filled, FA_SOCK_PIN_ROOT);
 	return 0;
 }

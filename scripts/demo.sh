@@ -14,10 +14,12 @@ id=$(head -c 2 /dev/urandom | od -An -tx1 | tr -d ' \n')
 NSA=fa-demo-$id-a NSB=fa-demo-$id-b VA=fademo${id}a VB=fademo${id}b
 INA="nsenter --net=/run/netns/$NSA" INB="nsenter --net=/run/netns/$NSB"
 INO=
+SOCKETS_OURS=
 
 cleanup() {
 	set +e
 	$INA "$FA" detach "$VA" >/dev/null 2>&1
+	[ -z "$SOCKETS_OURS" ] || "$FA" sockets detach >/dev/null 2>&1
 	ip netns pids "$NSA" 2>/dev/null | xargs -r kill 2>/dev/null
 	ip netns pids "$NSB" 2>/dev/null | xargs -r kill 2>/dev/null
 	ip netns del "$NSA" 2>/dev/null
@@ -114,4 +116,18 @@ for line in open(sys.argv[1]):
         r["end_reason"]))
 EOF
 $INA "$FA" status
+
+if "$FA" sockets status | grep -q 'not attached'; then
+	step "Who and how well: the socket programs, and attach --attribution --retrans --passive-rtt"
+	"$FA" sockets attach
+	SOCKETS_OURS=1
+	$INA "$FA" attach "$VA" --attribution --retrans --passive-rtt >/dev/null
+	$INB iperf3 -s -B 192.0.2.2 -p 5204 -1 >/dev/null 2>&1 &
+	sleep 0.5
+	$INA iperf3 -c 192.0.2.2 -p 5204 -t 2 -b 100M | grep -E "sender|receiver"
+	$INA "$FA" dump "$VA" --proto tcp -o dir,src,sport,dst,dport,packets,process,cgroup,state,srtt,sretrans,retrans,prtt_min
+	$INA "$FA" detach "$VA" >/dev/null
+	"$FA" sockets detach
+	SOCKETS_OURS=
+fi
 step "Removing the namespaces"
