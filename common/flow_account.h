@@ -217,40 +217,50 @@ static __always_inline void flow_overflow_add(__u32 epoch, __u8 direction,
 
 /*
  * Wireshark's rule, on one entry per flow that every CPU shares: a segment
- * with payload whose sequence range starts below the highest end seen is a
- * retransmission, unless it is a keepalive (at most one byte, one below
- * it). Two CPUs racing on one flow may store high_end out of order; that
- * can only make the later segment's check run against an older, lower end.
- * A SYN starts the sequence space afresh (a new connection on a tuple used
- * before), so a retransmitted SYN is not counted; the kernel counts it.
+ * that takes sequence space (payload, or a FIN's one number) and starts
+ * below the highest end seen is a retransmission, unless it is a keepalive
+ * (at most one byte, one below that end, no SYN, FIN or RST). Two CPUs
+ * racing on one flow may store high_end out of order; that can only make
+ * the later segment's check run against an older, lower end. A SYN starts
+ * the sequence space afresh (a new connection on a tuple used before), so
+ * a retransmitted SYN is not counted; the kernel counts it.
  */
 static __always_inline void flow_tcp_track(const struct flow_pkt *pkt,
 					   __u32 segs)
 {
 	struct flow_tcp_seq *ts, init = {};
 	__u32 seq, payload, end;
+	__u8 flags = pkt->tcp_flags;
 
 	if (pkt->key.proto != IPPROTO_TCP || pkt->frag ||
 	    (pkt->odd & FLOW_ODD_TCP_DOFF))
 		return;
 	payload = pkt->ip_len > pkt->hdr_len ? pkt->ip_len - pkt->hdr_len : 0;
 	seq = bpf_ntohl(pkt->invariant);
-	end = seq + payload;
-	if (pkt->tcp_flags & 0x02) {	/* SYN: it takes one sequence number */
-		init.high_end = end + 1;
-		bpf_map_update_elem(&flow_tcp_seq, &pkt->key, &init, BPF_ANY);
+	/* SYN and FIN each take one sequence number. */
+	end = seq + payload + !!(flags & 0x02) + !!(flags & 0x01);
+	if (end == seq)
+		return;		/* a pure ACK or RST: no sequence space */
+	ts = bpf_map_lookup_elem(&flow_tcp_seq, &pkt->key);
+	if (flags & 0x02) {
+		if (!ts) {
+			init.high_end = end;
+			bpf_map_update_elem(&flow_tcp_seq, &pkt->key, &init, BPF_NOEXIST);
+			return;
+		}
+		/* In place: another CPU may hold this entry. */
+		ts->high_end = end;
+		ts->retrans_segs = 0;
+		ts->retrans_bytes = 0;
 		return;
 	}
-	if (!payload)
-		return;
-	ts = bpf_map_lookup_elem(&flow_tcp_seq, &pkt->key);
 	if (!ts) {
 		init.high_end = end;
 		bpf_map_update_elem(&flow_tcp_seq, &pkt->key, &init, BPF_NOEXIST);
 		return;
 	}
 	if ((__s32)(seq - ts->high_end) < 0) {
-		if (payload <= 1 && seq == ts->high_end - 1)
+		if (payload <= 1 && seq == ts->high_end - 1 && !(flags & 0x07))
 			return;
 		__sync_fetch_and_add(&ts->retrans_segs, segs);
 		__sync_fetch_and_add(&ts->retrans_bytes, payload);
@@ -326,16 +336,21 @@ static __always_inline void flow_passive_rtt(void *data, void *data_end,
 			rev->pending_ns = 0;	/* a later one echoed: this one will not be */
 		}
 	}
-	/* A new TSval of this flow, none pending: time it. */
-	if (fr && (fr->pending_ns || fr->last_tsval == tsval))
-		return;
-	now = flow_cfg.replay ? replay_frame.ts_ns : bpf_ktime_get_ns();
+	/*
+	 * A TSval's first packet, none of the flow's pending: time it. Only
+	 * its first: the echo answers the first packet that carried it.
+	 */
 	if (fr) {
-		fr->pending_tsval = tsval;
+		if (fr->last_tsval == tsval)
+			return;
 		fr->last_tsval = tsval;
-		fr->pending_ns = now;
+		if (fr->pending_ns)
+			return;
+		fr->pending_tsval = tsval;
+		fr->pending_ns = flow_cfg.replay ? replay_frame.ts_ns : bpf_ktime_get_ns();
 		return;
 	}
+	now = flow_cfg.replay ? replay_frame.ts_ns : bpf_ktime_get_ns();
 	init.pending_tsval = tsval;
 	init.last_tsval = tsval;
 	init.last_tsecr = tsecr;

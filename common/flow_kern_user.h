@@ -178,8 +178,9 @@ struct flow_owner {
  * Passive RTT (pping's method, one timestamp in flight per flow): a TSval
  * seen on a flow at this hook, then echoed as TSecr by a packet of the
  * reverse flow at this interface, gives the round trip from here to the
- * host that echoed it and back. The first packet with a new TSval, when
- * none is pending, leaves it and its time here; the first echo of it takes
+ * host that echoed it and back. The first packet with a new TSval (its
+ * first: the echo answers that one), when none is pending, leaves it and
+ * its time here; the first echo of it takes
  * it and adds a sample. An echo of a later TSval drops it unsampled (the
  * time would be too long). One sample per round trip is plenty for the
  * minimum and a smoothed value, and keeps the state to one entry per flow
@@ -189,7 +190,7 @@ struct flow_rtt {
 	__u64 samples;
 	__u64 pending_ns;	/* when pending_tsval was first seen; 0: none */
 	__u32 pending_tsval;	/* as on the wire */
-	__u32 last_tsval;	/* the last TSval made pending */
+	__u32 last_tsval;	/* the last TSval seen on the flow */
 	__u32 last_tsecr;	/* the last TSecr looked up in the reverse flow */
 	__u32 min_us;
 	__u32 srtt_us;		/* smoothed as TCP does: 7/8 old + 1/8 new */

@@ -194,6 +194,37 @@ struct sock_tables {
 	size_t *tuples_idx;
 };
 
+static const struct flow_sock *sock_of(const struct sock_tables *st, __u64 cookie)
+{
+	return find(&st->socks, st->socks_idx, &cookie);
+}
+
+/*
+ * A tuple may be several sockets' (closed ones stay in the LRU until
+ * evicted): each of them answers with the one last updated.
+ */
+static void tuples_newest(struct sock_tables *st)
+{
+	__u64 *cookies = st->tuples.vals;
+	size_t i, j, best;
+
+	for (i = 0; i < st->tuples.n; i = j) {
+		best = st->tuples_idx[i];
+		for (j = i + 1; j < st->tuples.n &&
+		     !memcmp((char *)st->tuples.keys + st->tuples_idx[j] * st->tuples.ksz,
+			     (char *)st->tuples.keys + st->tuples_idx[i] * st->tuples.ksz,
+			     st->tuples.ksz); j++) {
+			const struct flow_sock *a = sock_of(st, cookies[st->tuples_idx[j]]);
+			const struct flow_sock *b = sock_of(st, cookies[best]);
+
+			if (a && (!b || a->updated_ns > b->updated_ns))
+				best = st->tuples_idx[j];
+		}
+		for (size_t k = i; k < j; k++)
+			cookies[st->tuples_idx[k]] = cookies[best];
+	}
+}
+
 static int sock_tables_read(struct sock_tables *st)
 {
 	int sfd, lfd, err;
@@ -203,9 +234,20 @@ static int sock_tables_read(struct sock_tables *st)
 	err = fa_sockets_open(&sfd, &lfd);
 	if (err)
 		return err == -ENOENT ? 0 : err;
-	/* Sockets adopted since attach whose process is not known yet. */
-	fa_sockets_fill_procs(sfd, lfd);
 	err = map_copy_read(sfd, sizeof(__u64), sizeof(struct flow_sock), &st->socks);
+	/* Sockets whose process is not known yet: /proc, then read again. */
+	for (i = 0; !err && i < st->socks.n; i++) {
+		const struct flow_sock *s = (const struct flow_sock *)st->socks.vals + i;
+
+		if (s->pid || !s->ino)
+			continue;
+		if (fa_sockets_fill_procs(sfd, lfd) > 0) {
+			map_copy_free(&st->socks);
+			err = map_copy_read(sfd, sizeof(__u64),
+					    sizeof(struct flow_sock), &st->socks);
+		}
+		break;
+	}
 	close(sfd);
 	close(lfd);
 	if (err)
@@ -232,7 +274,10 @@ static int sock_tables_read(struct sock_tables *st)
 			((const __u64 *)st->socks.keys)[i];
 	}
 	st->tuples_idx = map_copy_index(&st->tuples);
-	return st->tuples_idx ? 0 : -ENOMEM;
+	if (!st->tuples_idx)
+		return -ENOMEM;
+	tuples_newest(st);
+	return 0;
 }
 
 static void sock_tables_free(struct sock_tables *st)
@@ -299,7 +344,7 @@ static void join_row(const struct fa_row *r, const struct iface_maps *m,
 		e->cookie = *cookie;
 	}
 	if (e->cookie && st->socks_idx)
-		s = find(&st->socks, st->socks_idx, &e->cookie);
+		s = sock_of(st, e->cookie);
 	if (s) {
 		e->flags |= FA_EXT_SOCK;
 		e->sock = *s;

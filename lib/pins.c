@@ -302,6 +302,12 @@ int fa_pinned_open_dir(const char *dirname, struct fa_pinned *p)
 	for (i = 0; i < FA_NR_PINS; i++) {
 		fa_pin_path(path, sizeof(path), dirname, pin_names[i]);
 		p->fd[i] = bpf_obj_get(path);
+		/* An attachment from before the options has no maps for them. */
+		if (p->fd[i] < 0 && errno == ENOENT &&
+		    (i == FA_PIN_OWNERS || i == FA_PIN_TCP_SEQ || i == FA_PIN_RTT)) {
+			err = 0;
+			continue;
+		}
 		if (p->fd[i] < 0) {
 			err = -errno;
 			break;

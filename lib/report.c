@@ -828,6 +828,9 @@ void fa_format_cols(char *buf, size_t len, const struct fa_table *t,
 		return;
 	out_init(&o, f, false);
 	for (i = 0; i < v->ncols; i++) {
+		/* A grouped row has no one socket. */
+		if (v->group && (columns[v->cols[i]].flags & COL_FLOW))
+			continue;
 		if (!r) {
 			out_text(&o, "%*s ", columns[v->cols[i]].width,
 				 columns[v->cols[i]].header);

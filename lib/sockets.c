@@ -36,17 +36,21 @@ static void sock_pin_path(char *buf, size_t len, int pin)
 
 int fa_cgroup2_mount(char *buf, size_t len)
 {
-	char line[4096], mnt[PATH_MAX], *sep;
+	char line[4096], mnt[PATH_MAX], root[PATH_MAX], *sep;
 	int err = -ENOENT;
 	FILE *f;
 
 	f = fopen("/proc/self/mountinfo", "r");
 	if (!f)
 		return -errno;
-	/* "id parent maj:min root mountpoint options [optional...] - fstype ..." */
+	/*
+	 * "id parent maj:min root mountpoint options [optional...] - fstype ...":
+	 * the hierarchy's root, not a bind mount of a subtree.
+	 */
 	while (fgets(line, sizeof(line), f)) {
 		sep = strstr(line, " - cgroup2 ");
-		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+		if (!sep || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2 ||
+		    strcmp(root, "/"))
 			continue;
 		snprintf(buf, len, "%s", mnt);
 		err = 0;
@@ -68,7 +72,9 @@ static int cmp_ino(const void *a, const void *b)
 {
 	const struct ino_owner *x = a, *y = b;
 
-	return (x->ino > y->ino) - (x->ino < y->ino);
+	if (x->ino != y->ino)
+		return x->ino > y->ino ? 1 : -1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
 /*
@@ -140,16 +146,20 @@ static int proc_socket_owners(struct ino_owner **out, size_t *n)
 	return 0;
 }
 
+/* The lowest pid holding @ino (sorted by inode, then pid). */
 static const struct ino_owner *owner_of(const struct ino_owner *v, size_t n,
 					__u32 ino)
 {
-	struct ino_owner k = { .ino = ino };
-	const struct ino_owner *o = bsearch(&k, v, n, sizeof(*v), cmp_ino);
+	size_t lo = 0, hi = n, mid;
 
-	/* bsearch lands on any of equal inodes: take the lowest pid. */
-	while (o && o > v && o[-1].ino == ino)
-		o--;
-	return o;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (v[mid].ino < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo].ino == ino ? &v[lo] : NULL;
 }
 
 int fa_sockets_fill_procs(int socks_fd, int listeners_fd)
@@ -495,14 +505,19 @@ static int cg_visit(const char *fpath, const struct stat *st, int type,
 
 const char *fa_cgroup_path(__u64 id, bool rescan)
 {
+	static __u64 last_scan_ns;
 	char root[PATH_MAX];
+	__u64 now = fa_mono_ns();
 	size_t i;
 
 	for (i = 0; i < cg_n; i++)
 		if (cg_cache[i].id == id)
 			return cg_cache[i].path;
-	if (!rescan || fa_cgroup2_mount(root, sizeof(root)))
+	/* A cgroup gone (a container that exited) would walk it every time. */
+	if (!rescan || (last_scan_ns && now - last_scan_ns < 1000000000ull) ||
+	    fa_cgroup2_mount(root, sizeof(root)))
 		return NULL;
+	last_scan_ns = now;
 	cg_root_len = strlen(root);
 	nftw(root, cg_visit, 16, FTW_PHYS | FTW_MOUNT);
 	for (i = 0; i < cg_n; i++)

@@ -156,11 +156,11 @@ int dump_render(const struct dump_opts *o, struct fa_snapshot *s,
 		pr_err("--biflow pairs the two directions of each flow: not with --group-by");
 		return -EINVAL;
 	}
+	/* Without it the rows are whole; only the joined fields stay null. */
 	err = fa_enrich(s);
-	if (err) {
-		pr_err("can't join the flows to their sockets: %s", strerror(-err));
-		return err;
-	}
+	if (err)
+		pr_note("can't join the flows to their sockets (the fields stay null): %s",
+			strerror(-err));
 	/* A connection is filtered by its first direction, once paired. */
 	if (o->biflow) {
 		err = fa_table_biflow(&s->t, o->sort);

@@ -256,8 +256,13 @@ static int write_records(void *ctx, const struct fa_stream *s,
 		fa_sockets_open(&socks_fd, &listeners_fd);
 	if (d->json_fd >= 0) {
 		f = open_memstream(&buf, &len);
-		if (!f)
+		if (!f) {
+			if (socks_fd >= 0)
+				close(socks_fd);
+			if (listeners_fd >= 0)
+				close(listeners_fd);
 			return -ENOMEM;
+		}
 		out_init(&o, f, true);
 		for (i = 0; i < n; i++) {
 			json_init(&o.j, f);
@@ -280,9 +285,14 @@ static int write_records(void *ctx, const struct fa_stream *s,
 	}
 	if (d->ipfix.n)
 		fa_ipfix_export(&d->ipfix, s->rs.instance, recs, n, wall_off);
-	/* A flow that ended: a later one on its tuple starts afresh. */
+	/*
+	 * A connection that ended (FIN or RST): a later one on its tuple
+	 * starts afresh. Not on an idle timeout: a connection in RTO backoff
+	 * must keep its highest sequence, or its retransmissions would look
+	 * like a first segment.
+	 */
 	for (i = 0; joined && i < n; i++)
-		if (recs[i].end_reason != FA_END_ACTIVE)
+		if (recs[i].end_reason == FA_END_END)
 			fa_enrich_forget(s->p.fd, &recs[i].key);
 	return 0;
 }

@@ -230,6 +230,16 @@ static void row_line(const struct view *v, const struct fa_row *r, unsigned int 
 		snprintf(buf + strlen(buf), len - strlen(buf), "  (%u flows)", r->flows);
 }
 
+/* The cells of -o's columns for row @r (NULL: their headers). */
+static void cols_text(const struct top *t, const struct view *v, const struct fa_row *r,
+		      char *buf, size_t len)
+{
+	struct fa_view cols = t->view;
+
+	cols.group = t->group;	/* the grouping now: the g key changes it */
+	fa_format_cols(buf, len, &v->rows, r, &cols);
+}
+
 /* The line, then the columns -o added. */
 static void row_text(const struct top *t, const struct view *v, const struct fa_row *r,
 		     char *buf, size_t len)
@@ -239,7 +249,7 @@ static void row_text(const struct top *t, const struct view *v, const struct fa_
 	row_line(v, r, t->group, buf, len);
 	if (!t->view.ncols)
 		return;
-	fa_format_cols(cells, sizeof(cells), &v->rows, r, &t->view);
+	cols_text(t, v, r, cells, sizeof(cells));
 	snprintf(buf + strlen(buf), len - strlen(buf), "  %s", cells);
 }
 
@@ -276,7 +286,7 @@ static int run_plain(struct top *t)
 		if (err)
 			break;
 		totals_line(&v, line, sizeof(line));
-		fa_format_cols(cells, sizeof(cells), &v.rows, NULL, &t->view);
+		cols_text(t, &v, NULL, cells, sizeof(cells));
 		printf("%s  over %.1f s, by %s, per %s\n%s\n%s%s%s\n", v.when, v.secs,
 		       t->sort == FA_SORT_PACKETS ? "pkt/s" : "bit/s",
 		       grouping_name(t->group), line, header,
@@ -322,8 +332,7 @@ static void draw(const struct top *t, const struct view *v, bool paused)
 	mvprintw(2, 0, "%s  %s", v->when, line);
 	attron(A_REVERSE);
 	snprintf(line, sizeof(line), "%s  ", header);
-	fa_format_cols(line + strlen(line), sizeof(line) - strlen(line), &v->rows,
-		       NULL, &t->view);
+	cols_text(t, v, NULL, line + strlen(line), sizeof(line) - strlen(line));
 	mvprintw(4, 0, "%-*.*s", COLS, COLS, line);
 	attroff(A_REVERSE);
 	room = rows > 5 ? rows - 5 : 0;

@@ -53,6 +53,18 @@ static __always_inline __u32 current_netns(void)
 	return BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
 }
 
+static __always_inline __u32 sk_netns(struct tcp_sock *tp)
+{
+	return BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.__sk_common.skc_net.net, ns.inum);
+}
+
+static __always_inline __u32 sk_ino(struct sock *sk)
+{
+	struct socket *so = sk->sk_socket;
+
+	return so ? BPF_CORE_READ(so, file, f_inode, i_ino) : 0;
+}
+
 static __always_inline __u64 sk_cgroup_id(struct sock *sk)
 {
 	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
@@ -123,7 +135,7 @@ int flowacct_sockops(struct bpf_sock_ops *skops)
 	switch (op) {
 	case BPF_SOCK_OPS_TCP_LISTEN_CB:
 		/* In listen()'s context: remember who listens where. */
-		lk.netns = current_netns();
+		lk.netns = sk_netns(tp);
 		lk.port = skops->local_port;
 		nl.pid = bpf_get_current_pid_tgid() >> 32;
 		nl.cgroup_id = sk_cgroup_id(&tp->inet_conn.icsk_inet.sk);
@@ -137,12 +149,14 @@ int flowacct_sockops(struct bpf_sock_ops *skops)
 		fresh.cgroup_id = sk_cgroup_id(&tp->inet_conn.icsk_inet.sk);
 		sock_fill(&fresh, tp);
 		bpf_map_update_elem(&flow_socks, &cookie, &fresh, BPF_ANY);
-		bpf_sock_ops_cb_flags_set(skops, FLOW_SOCK_CB_FLAGS);
+		/* Added to what other programs of the cgroup asked for. */
+		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
+						 FLOW_SOCK_CB_FLAGS);
 		return 1;
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		/* In softirq: the process is the listener's. */
 		fresh.origin = FLOW_SOCK_ACCEPTED;
-		fresh.netns = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.__sk_common.skc_net.net, ns.inum);
+		fresh.netns = sk_netns(tp);
 		fresh.cgroup_id = sk_cgroup_id(&tp->inet_conn.icsk_inet.sk);
 		lk.netns = fresh.netns;
 		lk.port = skops->local_port;
@@ -153,7 +167,9 @@ int flowacct_sockops(struct bpf_sock_ops *skops)
 		}
 		sock_fill(&fresh, tp);
 		bpf_map_update_elem(&flow_socks, &cookie, &fresh, BPF_ANY);
-		bpf_sock_ops_cb_flags_set(skops, FLOW_SOCK_CB_FLAGS);
+		/* Added to what other programs of the cgroup asked for. */
+		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
+						 FLOW_SOCK_CB_FLAGS);
 		return 1;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 	case BPF_SOCK_OPS_RTT_CB:
@@ -163,6 +179,9 @@ int flowacct_sockops(struct bpf_sock_ops *skops)
 		if (!s)
 			return 1;	/* evicted, or not ours to know */
 		sock_fill(s, tp);
+		/* Accepted before its listener's process was known: by inode later. */
+		if (!s->pid && !s->ino)
+			s->ino = sk_ino(&tp->inet_conn.icsk_inet.sk);
 		/* STATE_CB runs before the change: args[1] is the new state. */
 		if (op == BPF_SOCK_OPS_STATE_CB)
 			s->state = skops->args[1];
@@ -201,9 +220,8 @@ int flowacct_sock_adopt(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
 	struct flow_sock fresh = {}, *s;
-	int flags = FLOW_SOCK_CB_FLAGS;
+	int flags;
 	struct tcp_sock *tp;
-	struct socket *so;
 	__u64 cookie;
 
 	if (!skc || skc->skc_state == FLOW_TCP_TIME_WAIT ||
@@ -212,22 +230,24 @@ int flowacct_sock_adopt(struct bpf_iter__tcp *ctx)
 	tp = bpf_skc_to_tcp_sock(skc);
 	if (!tp)
 		return 0;
-	so = tp->inet_conn.icsk_inet.sk.sk_socket;
 	if (skc->skc_state == FLOW_TCP_LISTEN) {
 		/* Its connections to come inherit it, as if seen at listen(). */
 		struct flow_listen_key lk = {
-			.netns = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.__sk_common.skc_net.net, ns.inum),
+			.netns = sk_netns(tp),
 			.port = skc->skc_num,
 		};
 		struct flow_listener nl = {
 			.cgroup_id = sk_cgroup_id(&tp->inet_conn.icsk_inet.sk),
-			.ino = so ? BPF_CORE_READ(so, file, f_inode, i_ino) : 0,
+			.ino = sk_ino(&tp->inet_conn.icsk_inet.sk),
 		};
 
 		bpf_map_update_elem(&flow_listeners, &lk, &nl, BPF_NOEXIST);
 		return 0;
 	}
 	cookie = bpf_get_socket_cookie(tp);
+	/* Added to what other programs asked for; refused on older kernels,
+	 * which leaves the connection with the values read here. */
+	flags = tp->bpf_sock_ops_cb_flags | FLOW_SOCK_CB_FLAGS;
 	bpf_setsockopt(tp, FLOW_SOL_TCP, FLOW_TCP_BPF_SOCK_OPS_CB_FLAGS,
 		       &flags, sizeof(flags));
 	s = bpf_map_lookup_elem(&flow_socks, &cookie);
@@ -236,10 +256,9 @@ int flowacct_sock_adopt(struct bpf_iter__tcp *ctx)
 		return 0;
 	}
 	fresh.origin = FLOW_SOCK_ADOPTED;
-	fresh.netns = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.__sk_common.skc_net.net, ns.inum);
+	fresh.netns = sk_netns(tp);
 	fresh.cgroup_id = sk_cgroup_id(&tp->inet_conn.icsk_inet.sk);
-	if (so)
-		fresh.ino = BPF_CORE_READ(so, file, f_inode, i_ino);
+	fresh.ino = sk_ino(&tp->inet_conn.icsk_inet.sk);
 	sock_fill(&fresh, tp);
 	bpf_map_update_elem(&flow_socks, &cookie, &fresh, BPF_NOEXIST);
 	return 0;
@@ -255,7 +274,6 @@ int flowacct_sock_adopt_udp(struct bpf_iter__udp *ctx)
 {
 	struct udp_sock *udp = ctx->udp_sk;
 	struct flow_sock fresh = {};
-	struct socket *so;
 	struct sock *sk;
 	__u64 cookie;
 
@@ -267,9 +285,7 @@ int flowacct_sock_adopt_udp(struct bpf_iter__udp *ctx)
 	fresh.proto = FLOW_IPPROTO_UDP;
 	fresh.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	fresh.cgroup_id = sk_cgroup_id(sk);
-	so = sk->sk_socket;
-	if (so)
-		fresh.ino = BPF_CORE_READ(so, file, f_inode, i_ino);
+	fresh.ino = sk_ino(sk);
 	fresh.updated_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&flow_socks, &cookie, &fresh, BPF_NOEXIST);
 	return 0;

@@ -10,14 +10,27 @@ FA=$PWD/build/flowacct
 DROP_OBJ=$PWD/build/tests/progs/drop_segs.bpf.o
 DROP_COUNT=5	# tests/progs/drop_segs.bpf.c
 
-# sockets_on: the host-wide socket programs, detached again at exit with
-# everything netns_pair made. Refuses to run over someone else's.
-sockets_on() {
+# sockets_free: fails if someone else's socket programs are attached (not
+# ours to replace or detach); then sets the EXIT trap that detaches ours.
+sockets_free() {
 	if "$FA" sockets status | grep -q 'attached at'; then
 		fail "the socket programs are attached already: not ours to replace"
 	fi
 	trap 'sockets_off; netns_cleanup' EXIT
+}
+
+# sockets_on: the host-wide socket programs, detached again at exit with
+# everything netns_pair made.
+sockets_on() {
+	sockets_free
 	"$FA" sockets attach >/dev/null
+}
+
+# The cgroup v2 path of the test's own processes (the root, unless the
+# harness runs in a service or session cgroup): what the servers it starts
+# without moving them show.
+own_cgroup() {
+	sed -n 's/^0:://p' /proc/self/cgroup
 }
 
 # The EXIT trap: keeps the test's status for netns_cleanup, which exits with it.
@@ -100,9 +113,9 @@ test_sockets_join() {
 		--listeners "" --min-rows 6
 	python3 tests/sockets_check.py join \
 		--dump "$SCRATCH/dump_b" --ss "$SCRATCH/ss_b" \
-		--expect "iperf3:$srv_iperf:-:/" \
-		--expect "socat:$srv_socat4:-:/" \
-		--expect "socat:$srv_socat6:-:/" \
+		--expect "iperf3:$srv_iperf:-:$(own_cgroup)" \
+		--expect "socat:$srv_socat4:-:$(own_cgroup)" \
+		--expect "socat:$srv_socat6:-:$(own_cgroup)" \
 		--listeners "5201:$srv_iperf 7000:$srv_socat4 7001:$srv_socat6" --min-rows 6
 	# Grouped by process, and by cgroup.
 	$INA "$FA" dump -g process -o process,packets >"$SCRATCH/grouped"
@@ -118,7 +131,7 @@ test_sockets_join() {
 # connection's metrics from then on.
 test_sockets_adopt() {
 	netns_pair
-	trap 'sockets_off; netns_cleanup' EXIT
+	sockets_free
 	$INB timeout 20 iperf3 -s -1 -p 5201 >/dev/null &
 	BG_PIDS=$!
 	$INB socat -u UDP4-RECV:7002 OPEN:/dev/null,wronly &
@@ -131,14 +144,27 @@ test_sockets_adopt() {
 	local cli_udp=$!
 	BG_PIDS="$BG_PIDS $cli $cli_udp"
 	sleep 1
-	sockets_on
+	"$FA" sockets attach >/dev/null
 	$INA "$FA" attach "$VA" --attribution >/dev/null
-	sleep 1.5
+	sleep 1
+	$INA "$FA" -j dump >"$SCRATCH/dump_0"
+	sleep 0.5
 	ss_json "$NSA" >"$SCRATCH/ss_a"
 	$INA "$FA" -j dump >"$SCRATCH/dump_a"
 	python3 tests/sockets_check.py join --dump "$SCRATCH/dump_a" --ss "$SCRATCH/ss_a" \
-		--expect "iperf3:$cli:-:/" --listeners "" --min-rows 2 --metrics \
-		--udp "7002:socat:$cli_udp:-:/:"
+		--expect "iperf3:$cli:-:$(own_cgroup)" --listeners "" --min-rows 2 --metrics \
+		--udp "7002:socat:$cli_udp:-:$(own_cgroup):"
+	# The callbacks were turned on: the metrics moved after the adoption.
+	python3 - "$SCRATCH/dump_0" "$SCRATCH/dump_a" <<-'EOF'
+	import json, sys
+	def acked(path):
+	    rows = json.load(open(path))["flows"]
+	    return max((r["tcp"]["bytes_acked"] for r in rows if r.get("tcp")), default=0)
+	a, b = acked(sys.argv[1]), acked(sys.argv[2])
+	if not 0 < a < b:
+	    sys.exit("bytes_acked did not move between two dumps: %d, then %d" % (a, b))
+	print("ok: bytes_acked %d, then %d" % (a, b))
+	EOF
 }
 
 # drop_on NS DEV: the test program that drops a few data segments once.
@@ -302,7 +328,7 @@ test_sockets_run() {
 	ss_json "$NSA" >"$SCRATCH/ss_a"
 	$INA "$FA" -j dump >"$SCRATCH/dump_a"
 	python3 tests/sockets_check.py join --dump "$SCRATCH/dump_a" --ss "$SCRATCH/ss_a" \
-		--expect "iperf3:$cli:-:/" --listeners "" --min-rows 2 --metrics
+		--expect "iperf3:$cli:-:$(own_cgroup)" --listeners "" --min-rows 2 --metrics
 	wait $cli
 	n1=$(nstat_retrans "$NSA")
 	sleep 2.5	# past the idle timeout: the flows' final records
@@ -327,7 +353,6 @@ test_sockets_run() {
 
 # Each misuse: one line, and the state as it was.
 test_sockets_errors() {
-	scratch
 	if "$FA" sockets status | grep -q 'attached at'; then
 		fail "the socket programs are attached already: not ours to test with"
 	fi
@@ -341,6 +366,8 @@ test_sockets_errors() {
 	"$FA" sockets detach >/dev/null
 	"$FA" sockets status | grep -q 'not attached' || fail "status after detach: $("$FA" sockets status)"
 	[ ! -e /sys/fs/bpf/flowacct-sockets ] || fail "pins left after detach"
-	bpftool cgroup tree 2>/dev/null | grep -q flowacct_sock && fail "a socket program is still attached"
+	# Unpinned, the links and programs are gone (bpftool names them up
+	# to 15 characters).
+	bpftool prog show | grep -q 'name flowacct_sock' && fail "a socket program is still loaded"
 	return 0
 }

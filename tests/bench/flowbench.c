@@ -970,8 +970,10 @@ static void print_options(struct bench *b)
 	       "(median) and the median of per-round differences. The test frames "
 	       "repeat: every repeat of a data segment is a retransmission to "
 	       "`--retrans` (its dearest path, two atomic adds), every repeat of "
-	       "a TSval is one `--passive-rtt` has seen (two lookups and the "
-	       "clock). A test run's skb has no socket, so `--attribution` costs "
+	       "a TSval and TSecr is one `--passive-rtt` has seen (one lookup: "
+	       "its common path; the reverse flow's lookup and the clock run "
+	       "when TSecr or TSval change, about once a round trip and once a "
+	       "millisecond per flow in real traffic, never in these frames). A test run's skb has no socket, so `--attribution` costs "
 	       "here only its check on insert; its live cost is in the live "
 	       "section.\n\n");
 	printf("| hook | workload | flowacct | --retrans | + ns | --passive-rtt | + ns "
