@@ -211,9 +211,14 @@ figure() {
 profile_case() {
 	local only=$1 repeat=$2 name=$3 pid ns
 	"$FB" pkt --rounds 1 --repeat "$repeat" --cpu "$GEN_CPU" --only "$only" \
-		>"$SCRATCH/prof-$name.tsv" 2>/dev/null &
+		>"$SCRATCH/prof-$name.tsv" 2>"$SCRATCH/prof-$name.err" &
 	pid=$!
-	sleep 1.5	# loaded and running
+	# Not while it loads: the verifier's time would be in the profile.
+	for _ in $(seq 300); do
+		grep -q 'loaded, running' "$SCRATCH/prof-$name.err" && break
+		sleep 0.1
+	done
+	sleep 0.2
 	perf record -q -C "$GEN_CPU" -e cpu-clock -F 4999 -o "$SCRATCH/perf-$name.data" \
 		-- sleep 2 2>/dev/null
 	wait $pid
