@@ -152,6 +152,11 @@ def check_retrans(a):
         if not t or t["retrans"] != got or t["retrans_bytes"] != got_bytes:
             fail("socket table %s: %s" % (t, ", ".join(facts)))
         facts.append("sockops %d segs %d bytes" % (t["retrans"], t["retrans_bytes"]))
+    if a.passive:
+        p = r["passive_rtt"]
+        if not p or not p["samples"] or not p["min_us"]:
+            fail("no passive RTT on the flow: %s" % p)
+        facts.append("passive RTT %s" % p)
     if a.ss:
         s = ss_of(r, load_ss(a.ss))
         if not s:
@@ -243,6 +248,7 @@ def main():
     r.add_argument("--min", type=int, default=0)
     r.add_argument("--forwarded", action="store_true")
     r.add_argument("--sport", type=int, help="the flow's source port")
+    r.add_argument("--passive", action="store_true", help="the flow has a passive RTT")
     t = sub.add_parser("rtt")
     t.add_argument("--dump", required=True)
     t.add_argument("--ss", required=True)

@@ -4,7 +4,8 @@
 # packets, against ss, nstat, iperf3 and what the test itself started.
 
 ALL_TESTS="test_sockets_join test_sockets_adopt test_sockets_retrans
-	test_sockets_forwarded test_sockets_rtt test_sockets_run test_sockets_errors"
+	test_sockets_forwarded test_sockets_rtt test_sockets_run test_sockets_tuple
+	test_sockets_errors"
 
 FA=$PWD/build/flowacct
 DROP_OBJ=$PWD/build/tests/progs/drop_segs.bpf.o
@@ -349,6 +350,36 @@ test_sockets_run() {
 	    sys.exit("record without passive RTT")
 	print("ok: final record of port %d: retrans %d = nstat, process %s" % (final["sport"], nstat, final["process"]))
 	EOF
+}
+
+# Without --attribution: TCP rows find their socket by their tuple in the
+# interface's namespace (here over IPv6, with passive RTT and retransmissions
+# on IPv6 too).
+test_sockets_tuple() {
+	netns_pair
+	sockets_on
+	local n0 n1
+	$INA "$FA" attach "$VA" --retrans --passive-rtt >/dev/null
+	drop_on "$NSB" "$VB"
+	$INB iperf3 -s -1 -p 5201 >/dev/null &
+	local srv=$!
+	BG_PIDS=$srv
+	sleep 0.5
+	n0=$(nstat_retrans "$NSA")
+	$INA iperf3 -6 -c 2001:db8::2 -p 5201 -t 2 -J >"$SCRATCH/iperf" &
+	local cli=$!
+	BG_PIDS="$BG_PIDS $cli"
+	sleep 1
+	ss_json "$NSA" >"$SCRATCH/ss_a"
+	$INA "$FA" -j dump >"$SCRATCH/dump_a"
+	python3 tests/sockets_check.py join --dump "$SCRATCH/dump_a" --ss "$SCRATCH/ss_a" \
+		--expect "iperf3:$cli:-:$(own_cgroup)" --listeners "" --min-rows 2 --metrics
+	wait $cli
+	n1=$(nstat_retrans "$NSA")
+	$INA "$FA" -j dump >"$SCRATCH/dump_a"
+	python3 tests/sockets_check.py retrans --dump "$SCRATCH/dump_a" \
+		--nstat $((n1 - n0)) --iperf "$SCRATCH/iperf" --min "$DROP_COUNT" \
+		--sport "$(iperf_port "$SCRATCH/iperf")" --passive
 }
 
 # Each misuse: one line, and the state as it was.
