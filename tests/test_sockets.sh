@@ -55,6 +55,17 @@ ss_json() {
 	nsenter --net=/run/netns/"$1" ss -tinpeH | python3 tests/ss_parse.py
 }
 
+# check_iperf3_client PID [CHECK-ARGS...]: A's rows against ss, for the
+# iperf3 client PID (in the test's own cgroup), with live socket metrics.
+check_iperf3_client() {
+	local pid=$1
+	shift
+	ss_json "$NSA" >"$SCRATCH/ss_a"
+	$INA "$FA" -j dump >"$SCRATCH/dump_a"
+	python3 tests/sockets_check.py join --dump "$SCRATCH/dump_a" --ss "$SCRATCH/ss_a" \
+		--expect "iperf3:$pid:-:$(own_cgroup)" --listeners "" --min-rows 2 --metrics "$@"
+}
+
 # Rows, ss and what the test knows, checked by tests/sockets_check.py.
 test_sockets_join() {
 	netns_pair
@@ -150,11 +161,7 @@ test_sockets_adopt() {
 	sleep 1
 	$INA "$FA" -j dump >"$SCRATCH/dump_0"
 	sleep 0.5
-	ss_json "$NSA" >"$SCRATCH/ss_a"
-	$INA "$FA" -j dump >"$SCRATCH/dump_a"
-	python3 tests/sockets_check.py join --dump "$SCRATCH/dump_a" --ss "$SCRATCH/ss_a" \
-		--expect "iperf3:$cli:-:$(own_cgroup)" --listeners "" --min-rows 2 --metrics \
-		--udp "7002:socat:$cli_udp:-:$(own_cgroup):"
+	check_iperf3_client "$cli" --udp "7002:socat:$cli_udp:-:$(own_cgroup):"
 	# The callbacks were turned on: the metrics moved after the adoption.
 	python3 - "$SCRATCH/dump_0" "$SCRATCH/dump_a" <<-'EOF'
 	import json, sys
@@ -326,10 +333,7 @@ test_sockets_run() {
 	$INA iperf3 -c 192.0.2.2 -p 5201 -t 2 >/dev/null &
 	cli=$!
 	sleep 1
-	ss_json "$NSA" >"$SCRATCH/ss_a"
-	$INA "$FA" -j dump >"$SCRATCH/dump_a"
-	python3 tests/sockets_check.py join --dump "$SCRATCH/dump_a" --ss "$SCRATCH/ss_a" \
-		--expect "iperf3:$cli:-:$(own_cgroup)" --listeners "" --min-rows 2 --metrics
+	check_iperf3_client "$cli"
 	wait $cli
 	n1=$(nstat_retrans "$NSA")
 	sleep 2.5	# past the idle timeout: the flows' final records
@@ -370,10 +374,7 @@ test_sockets_tuple() {
 	local cli=$!
 	BG_PIDS="$BG_PIDS $cli"
 	sleep 1
-	ss_json "$NSA" >"$SCRATCH/ss_a"
-	$INA "$FA" -j dump >"$SCRATCH/dump_a"
-	python3 tests/sockets_check.py join --dump "$SCRATCH/dump_a" --ss "$SCRATCH/ss_a" \
-		--expect "iperf3:$cli:-:$(own_cgroup)" --listeners "" --min-rows 2 --metrics
+	check_iperf3_client "$cli"
 	wait $cli
 	n1=$(nstat_retrans "$NSA")
 	$INA "$FA" -j dump >"$SCRATCH/dump_a"
