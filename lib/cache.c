@@ -347,18 +347,6 @@ int fa_cache_merge(struct fa_cache *c, struct fa_row *rows, size_t n,
 	return 0;
 }
 
-/* The other direction of the same connection on the same interface. */
-static void reverse_key(const struct flow_key *k, struct flow_key *r)
-{
-	*r = *k;
-	memcpy(r->src, k->dst, 16);
-	memcpy(r->dst, k->src, 16);
-	r->sport = k->dport;
-	r->dport = k->sport;
-	r->direction = k->direction == FLOW_DIR_INGRESS ? FLOW_DIR_EGRESS :
-							  FLOW_DIR_INGRESS;
-}
-
 static bool is_tcp_flow(const struct flow_key *k)
 {
 	return k->proto == 6 && (k->ip_version == 4 || k->ip_version == 6);
@@ -393,7 +381,7 @@ int fa_cache_expire(struct fa_cache *c, __u64 now, fa_record_fn emit, void *ctx)
 			set_end_pending(c, i);
 		if (!(e->e.flags_all & TCP_FIN))
 			continue;
-		reverse_key(&e->key, &rk);
+		fa_key_reverse(&e->key, &rk);
 		j = find(c, &rk);
 		if (j != NIL && (c->ents[j].e.flags_all & TCP_FIN)) {
 			set_end_pending(c, i);

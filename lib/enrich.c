@@ -135,34 +135,44 @@ static int open_pin(const char *dir, int pin)
 	return bpf_obj_get(path);
 }
 
+/* An option's map of one interface, keyed by flow, read and indexed; none
+ * pinned (an attachment from before the option) is no error. */
+static int pin_copy_read(const struct fa_iface_snap *is, int pin, size_t vsz,
+			 struct map_copy *c, size_t **idx)
+{
+	int fd = open_pin(is->dirname, pin), err;
+
+	if (fd < 0)
+		return 0;
+	err = map_copy_read(fd, sizeof(struct flow_key), vsz, c);
+	close(fd);
+	if (!err) {
+		*idx = map_copy_index(c);
+		if (!*idx)
+			err = -ENOMEM;
+	}
+	return err;
+}
+
 static int iface_maps_read(const struct fa_iface_snap *is, struct iface_maps *m)
 {
-	int fd, err = 0;
+	int err = 0;
 
 	memset(m, 0, sizeof(*m));
 	m->ifindex = is->state.ifindex;
 	m->netns = is->state.netns_ino;
-	if (is->state.owners && (fd = open_pin(is->dirname, FA_PIN_OWNERS)) >= 0) {
-		err = map_copy_read(fd, sizeof(struct flow_key),
-				    sizeof(struct flow_owner), &m->owners);
-		close(fd);
-		m->owners_idx = err ? NULL : map_copy_index(&m->owners);
-		m->has_owners = !!m->owners_idx;
-	}
-	if (!err && is->state.retrans && (fd = open_pin(is->dirname, FA_PIN_TCP_SEQ)) >= 0) {
-		err = map_copy_read(fd, sizeof(struct flow_key),
-				    sizeof(struct flow_tcp_seq), &m->seq);
-		close(fd);
-		m->seq_idx = err ? NULL : map_copy_index(&m->seq);
-		m->has_seq = !!m->seq_idx;
-	}
-	if (!err && is->state.passive_rtt && (fd = open_pin(is->dirname, FA_PIN_RTT)) >= 0) {
-		err = map_copy_read(fd, sizeof(struct flow_key),
-				    sizeof(struct flow_rtt), &m->rtt);
-		close(fd);
-		m->rtt_idx = err ? NULL : map_copy_index(&m->rtt);
-		m->has_rtt = !!m->rtt_idx;
-	}
+	if (is->state.owners)
+		err = pin_copy_read(is, FA_PIN_OWNERS, sizeof(struct flow_owner),
+				    &m->owners, &m->owners_idx);
+	if (!err && is->state.retrans)
+		err = pin_copy_read(is, FA_PIN_TCP_SEQ, sizeof(struct flow_tcp_seq),
+				    &m->seq, &m->seq_idx);
+	if (!err && is->state.passive_rtt)
+		err = pin_copy_read(is, FA_PIN_RTT, sizeof(struct flow_rtt),
+				    &m->rtt, &m->rtt_idx);
+	m->has_owners = !!m->owners_idx;
+	m->has_seq = !!m->seq_idx;
+	m->has_rtt = !!m->rtt_idx;
 	return err;
 }
 
@@ -174,17 +184,6 @@ static void iface_maps_free(struct iface_maps *m)
 	free(m->owners_idx);
 	free(m->seq_idx);
 	free(m->rtt_idx);
-}
-
-/* The key of the other direction of a flow, as TC egress would have it. */
-static void reply_key(const struct flow_key *k, struct flow_key *out)
-{
-	*out = *k;
-	memcpy(out->src, k->dst, sizeof(out->src));
-	memcpy(out->dst, k->src, sizeof(out->dst));
-	out->sport = k->dport;
-	out->dport = k->sport;
-	out->direction = FLOW_DIR_EGRESS;
 }
 
 struct sock_tables {
@@ -332,7 +331,7 @@ static void join_row(const struct fa_row *r, const struct iface_maps *m,
 		if (k->direction == FLOW_DIR_EGRESS) {
 			o = find(&m->owners, m->owners_idx, k);
 		} else {
-			reply_key(k, &rk);
+			fa_key_reverse(k, &rk);
 			o = find(&m->owners, m->owners_idx, &rk);
 		}
 	}
@@ -387,7 +386,7 @@ void fa_enrich_key(const int *fd, const struct fa_attach_state *st, int socks_fd
 		if (k->direction == FLOW_DIR_EGRESS)
 			rk = *k;
 		else
-			reply_key(k, &rk);
+			fa_key_reverse(k, &rk);
 		if (!bpf_map_lookup_elem(fd[FA_PIN_OWNERS], &rk, &o)) {
 			e->cookie = o.cookie;
 			e->cgroup_id = o.cgroup_id;

@@ -44,6 +44,9 @@ void fa_addr_str(const struct flow_key *k, const __u8 *addr, char *buf, size_t l
 /* "tcp 192.0.2.1:40000 > 192.0.2.2:80", "icmp 192.0.2.1 > 192.0.2.2 type 8 code 0" */
 void fa_flow_key_str(const struct flow_key *k, char *buf, size_t len);
 bool fa_key_is_icmp(const struct flow_key *k);
+/* The other direction of @k's flow on the same interface: addresses and
+ * ports swapped, the opposite hook. */
+void fa_key_reverse(const struct flow_key *k, struct flow_key *r);
 bool fa_key_has_ports(const struct flow_key *k);
 
 /*

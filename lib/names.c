@@ -205,6 +205,17 @@ bool fa_key_is_icmp(const struct flow_key *k)
 	       (k->ip_version == 6 && k->proto == IPPROTO_ICMPV6);
 }
 
+void fa_key_reverse(const struct flow_key *k, struct flow_key *r)
+{
+	*r = *k;
+	memcpy(r->src, k->dst, sizeof(r->src));
+	memcpy(r->dst, k->src, sizeof(r->dst));
+	r->sport = k->dport;
+	r->dport = k->sport;
+	r->direction = k->direction == FLOW_DIR_INGRESS ? FLOW_DIR_EGRESS :
+							  FLOW_DIR_INGRESS;
+}
+
 bool fa_key_has_ports(const struct flow_key *k)
 {
 	return k->proto == IPPROTO_TCP || k->proto == IPPROTO_UDP;

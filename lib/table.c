@@ -649,12 +649,7 @@ static bool reverse_key(const struct flow_key *k, struct flow_key *r)
 {
 	__u16 type;
 
-	*r = *k;
-	memcpy(r->src, k->dst, sizeof(r->src));
-	memcpy(r->dst, k->src, sizeof(r->dst));
-	r->sport = k->dport;
-	r->dport = k->sport;
-	r->direction = k->direction ^ 1;
+	fa_key_reverse(k, r);
 	if (!fa_key_is_icmp(k))
 		return true;
 	/* ICMP rows hold type << 8 | code in dport, and no sport. */

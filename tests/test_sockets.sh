@@ -192,6 +192,23 @@ nstat_retrans() {
 	ip netns exec "$1" nstat -az TcpRetransSegs | awk '$1 == "TcpRetransSegs" { print $2 }'
 }
 
+# iperf3_retrans SECS [CHECK-ARGS...]: an iperf3 run from A to B, its
+# flow's retransmissions at A's egress against nstat's and iperf3's.
+iperf3_retrans() {
+	local secs=$1 n0 n1
+	shift
+	$INB timeout 20 iperf3 -s -1 -p 5201 >/dev/null &
+	BG_PIDS="${BG_PIDS:-} $!"
+	sleep 0.5
+	n0=$(nstat_retrans "$NSA")
+	$INA timeout 20 iperf3 -c 192.0.2.2 -p 5201 -t "$secs" -J >"$SCRATCH/iperf"
+	n1=$(nstat_retrans "$NSA")
+	$INA "$FA" -j dump >"$SCRATCH/dump_a"
+	python3 tests/sockets_check.py retrans --dump "$SCRATCH/dump_a" \
+		--nstat $((n1 - n0)) --iperf "$SCRATCH/iperf" \
+		--sport "$(iperf_port "$SCRATCH/iperf")" "$@"
+}
+
 # Exact, at the sender's TC egress: flowacct's packet-level count against
 # the kernel's (nstat, sockops' total_retrans, iperf3's), and bytes
 # against ss's bytes_retrans on a socket still open.
@@ -202,28 +219,9 @@ test_sockets_retrans() {
 	$INA "$FA" attach "$VA" --attribution --retrans >/dev/null
 	# No loss first: whatever the veth makes the kernel resend (bulk
 	# transfers on a veth retransmit spuriously), no more and no less.
-	$INB timeout 20 iperf3 -s -1 -p 5201 >/dev/null &
-	BG_PIDS=$!
-	sleep 0.5
-	n0=$(nstat_retrans "$NSA")
-	$INA timeout 20 iperf3 -c 192.0.2.2 -p 5201 -t 1 -J >"$SCRATCH/iperf"
-	n1=$(nstat_retrans "$NSA")
-	$INA "$FA" -j dump >"$SCRATCH/dump_a"
-	python3 tests/sockets_check.py retrans --dump "$SCRATCH/dump_a" \
-		--nstat $((n1 - n0)) --iperf "$SCRATCH/iperf" \
-		--sport "$(iperf_port "$SCRATCH/iperf")"
-
+	iperf3_retrans 1
 	drop_on "$NSB" "$VB"
-	$INB timeout 20 iperf3 -s -1 -p 5201 >/dev/null &
-	BG_PIDS="$BG_PIDS $!"
-	sleep 0.5
-	n0=$(nstat_retrans "$NSA")
-	$INA timeout 20 iperf3 -c 192.0.2.2 -p 5201 -t 2 -J >"$SCRATCH/iperf"
-	n1=$(nstat_retrans "$NSA")
-	$INA "$FA" -j dump >"$SCRATCH/dump_a"
-	python3 tests/sockets_check.py retrans --dump "$SCRATCH/dump_a" \
-		--nstat $((n1 - n0)) --iperf "$SCRATCH/iperf" --min "$DROP_COUNT" \
-		--sport "$(iperf_port "$SCRATCH/iperf")"
+	iperf3_retrans 2 --min "$DROP_COUNT"
 
 	# Bytes: a sender that keeps its socket open until ss has looked.
 	drop_on "$NSB" "$VB"	# a fresh count: drops again
