@@ -38,9 +38,10 @@ struct flow_key {
 _Static_assert(sizeof(struct flow_key) == 44, "flow_key layout changed");
 
 /*
- * bytes are IP-layer octets (IPFIX octetDeltaCount). Times are
- * CLOCK_MONOTONIC_COARSE ns live, capture time (ns since the epoch) in
- * replay. tcp_flags is the OR of the flag byte of every TCP segment, bit 0
+ * bytes are IP-layer octets (IPFIX octetDeltaCount). Times are jiffies in
+ * a live table, which the library turns into CLOCK_MONOTONIC ns as it reads
+ * the table (struct fa_tick_clock), and capture time (ns since the epoch)
+ * in replay. tcp_flags is the OR of the flag byte of every TCP segment, bit 0
  * FIN to bit 7 CWR. Sized to a multiple of 8 for per-CPU maps.
  */
 struct flow_value {

@@ -70,7 +70,24 @@ struct parse_ctx {
 	__u32 cap_len;
 	__u8 padded;
 	__u8 gso;	/* a GSO frame: a zero IP length means "the rest" */
+	/*
+	 * XDP, live: wire_len is the linear part until a header claims more;
+	 * only then is a multi-buffer frame's whole length asked for (a
+	 * helper call most frames do not need). NULL once asked, and
+	 * elsewhere.
+	 */
+	struct xdp_md *xdp;
 };
+
+/* The bytes the frame held on the wire from @l3_off on, fragments and all. */
+static __always_inline __u64 parse_room_all(struct parse_ctx *pc, __u64 l3_off)
+{
+	if (pc->xdp) {
+		pc->wire_len = bpf_xdp_get_buff_len(pc->xdp);
+		pc->xdp = NULL;
+	}
+	return pc->wire_len > l3_off ? pc->wire_len - l3_off : 0;
+}
 
 /* A padded frame whose real bytes end before @need: nothing to read there. */
 static __always_inline int cap_short(struct parse_ctx *pc, __u64 need)
@@ -163,17 +180,18 @@ static __always_inline void addr_map_v4(__u8 *dst, __be32 addr)
 
 /**
  * parse_iphdr - IPv4 header with options
- * @room: bytes the frame held on the wire from this header on
+ * @l3_off: where it starts in the frame
  *
  * On success the cursor is past the options, pkt->ip_len is the total length
  * and pkt->key.proto the protocol; pkt->frag says whether this is a first or
  * a later fragment (whose transport header is not here).
  */
 static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
-				       __u64 room, int gso,
+				       struct parse_ctx *pc, __u64 l3_off,
 				       struct flow_pkt *pkt)
 {
 	struct iphdr *iph = nh->pos;
+	__u64 room = pc->wire_len - l3_off;
 	__u32 hlen, tot_len;
 
 	if ((void *)(iph + 1) > data_end)
@@ -185,8 +203,10 @@ static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
 		return FLOW_C_BAD_IHL;
 	tot_len = bpf_ntohs(iph->tot_len);
 	/* BIG TCP sends GSO frames over 64 KiB with tot_len 0. */
-	if (gso && tot_len == 0 && room <= 0xffffffff)
+	if (pc->gso && tot_len == 0 && room <= 0xffffffff)
 		tot_len = room;
+	if (tot_len > room)
+		room = parse_room_all(pc, l3_off);
 	if (tot_len < hlen || tot_len > room)
 		return FLOW_C_BAD_IPV4_LEN;
 	if (nh->pos + hlen > data_end)
@@ -285,13 +305,14 @@ static __always_inline int parse_ipv6_exthdrs(struct hdr_cursor *nh,
 
 /**
  * parse_ipv6hdr - IPv6 header and its extension headers
- * @room: bytes the frame held on the wire from this header on
+ * @l3_off: where it starts in the frame
  */
 static __always_inline int parse_ipv6hdr(struct hdr_cursor *nh, void *data_end,
-					 __u64 room, int gso,
+					 struct parse_ctx *pc, __u64 l3_off,
 					 struct flow_pkt *pkt)
 {
 	struct ipv6hdr *ip6h = nh->pos;
+	__u64 room = pc->wire_len - l3_off;
 	__u32 plen;
 	int strip = 0, err;
 
@@ -319,9 +340,10 @@ static __always_inline int parse_ipv6hdr(struct hdr_cursor *nh, void *data_end,
 		if (plen <= 0xffff)
 			return FLOW_C_BAD_IPV6_LEN;
 		pkt->odd |= FLOW_ODD_JUMBO;
-		strip = gso;
-	} else if (plen == 0 && (gso || ip6h->nexthdr == IPPROTO_TCP) &&
-		   room > sizeof(*ip6h) && room <= 0xffffffff) {
+		strip = pc->gso;
+	} else if (plen == 0 && (pc->gso || ip6h->nexthdr == IPPROTO_TCP) &&
+		   (room = parse_room_all(pc, l3_off)) > sizeof(*ip6h) &&
+		   room <= 0xffffffff) {
 		/*
 		 * BIG TCP without the option (newer kernels leave payload_len
 		 * 0 alone): the frame's length stands in, as in tcpdump.
@@ -331,6 +353,8 @@ static __always_inline int parse_ipv6hdr(struct hdr_cursor *nh, void *data_end,
 		plen = room - sizeof(*ip6h);
 		pkt->odd |= FLOW_ODD_JUMBO;
 	}
+	if (sizeof(*ip6h) + (__u64)plen > room)
+		room = parse_room_all(pc, l3_off);
 	if (sizeof(*ip6h) + (__u64)plen > room)
 		return FLOW_C_BAD_IPV6_LEN;
 
@@ -448,13 +472,11 @@ static __always_inline int parse_frame_l3(struct parse_ctx *pc,
 	if (ethertype == bpf_htons(ETH_P_IP)) {
 		if (cap_short(pc, l3_off + sizeof(struct iphdr)))
 			return FLOW_C_TRUNC_IPV4;
-		err = parse_iphdr(&nh, data_end, pc->wire_len - l3_off,
-				  pc->gso, pkt);
+		err = parse_iphdr(&nh, data_end, pc, l3_off, pkt);
 	} else if (ethertype == bpf_htons(ETH_P_IPV6)) {
 		if (cap_short(pc, l3_off + sizeof(struct ipv6hdr)))
 			return FLOW_C_TRUNC_IPV6;
-		err = parse_ipv6hdr(&nh, data_end, pc->wire_len - l3_off,
-				    pc->gso, pkt);
+		err = parse_ipv6hdr(&nh, data_end, pc, l3_off, pkt);
 	} else {
 		return FLOW_C_NON_IP;
 	}
@@ -471,12 +493,18 @@ static __always_inline int parse_frame_l3(struct parse_ctx *pc,
 static __always_inline int parse_frame_l4(struct parse_ctx *pc,
 					  struct flow_pkt *pkt)
 {
-	__u32 off = pkt->l4_off;
+	__u64 off = pkt->l4_off;
 	struct hdr_cursor nh;
 
 	if (off > L4_OFF_MAX)
 		return FLOW_C_TRUNC_L4;
-	nh.pos = pc->data + off;
+	/*
+	 * Inlined after parse_frame_l3(), clang would reuse the 32-bit
+	 * pointer difference, whose upper half the verifier does not know:
+	 * the mask, which the barrier keeps, bounds it.
+	 */
+	asm volatile("" : "+r"(off));
+	nh.pos = pc->data + (off & L4_OFF_MAX);
 	return parse_l4hdr(&nh, pc->data_end, pkt);
 }
 

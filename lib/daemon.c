@@ -748,6 +748,7 @@ int fa_stream_snapshot(const struct fa_stream *s, struct fa_snapshot *snap)
 	struct exported ex;
 	struct fa_table live = {};
 	struct flow_value ov[FLOW_NR_DIRS] = {};
+	struct fa_tick_clock ticks;
 	struct fa_iface_snap *is;
 	struct flow_key key;
 	size_t from = snap->t.n;
@@ -759,17 +760,22 @@ int fa_stream_snapshot(const struct fa_stream *s, struct fa_snapshot *snap)
 		return err;
 	is = &snap->ifs[snap->nifs - 1];
 	snprintf(is->ifname, sizeof(is->ifname), "%s", s->ifname);
-	err = fa_table_read(s->p.fd[s->epoch ? FA_PIN_FLOWS_1 : FA_PIN_FLOWS_0],
-			    &live, NULL, NULL);
+	err = fa_tick_clock_read(&ticks);
+	if (!err)
+		err = fa_table_read(s->p.fd[s->epoch ? FA_PIN_FLOWS_1 : FA_PIN_FLOWS_0],
+				    &live, NULL, NULL);
 	if (!err && s->drain_other)
 		err = fa_table_read(s->p.fd[s->epoch ? FA_PIN_FLOWS_0 : FA_PIN_FLOWS_1],
 				    &live, NULL, NULL);
 	if (!err)
 		err = fa_overflow_read(s->p.fd[FA_PIN_OVERFLOW],
 				       s->drain_other ? 3 : 1u << s->epoch, ov);
+	if (!err)
+		fa_table_ticks_to_mono(&ticks, &live, 0);
 	for (dir = 0; !err && dir < FLOW_NR_DIRS; dir++) {
 		if (!ov[dir].packets)
 			continue;
+		fa_value_ticks_to_mono(&ticks, &ov[dir]);
 		memset(&key, 0, sizeof(key));
 		key.ifindex = s->p.state.ifindex;
 		key.direction = dir;

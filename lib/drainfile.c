@@ -68,6 +68,7 @@ struct fa_drainfile {
 	struct flow_key *ckeys;	/* a batch as the kernel wrote it */
 	char *cvals;
 	struct fa_row *rows;	/* summed, for the cache */
+	struct fa_tick_clock ticks;	/* this drain's: rows leave in mono ns */
 };
 
 static size_t value_stride(void)
@@ -205,6 +206,7 @@ static int take_batch(struct fa_drainfile *df)
 			fa_value_merge(&r->val, (const struct flow_value *)
 				       (df->cvals + ((size_t)i * df->h->ncpus + cpu) *
 							    value_stride()));
+		fa_value_ticks_to_mono(&df->ticks, &r->val);
 	}
 	/* The count last: a kill before it takes the batch again, whole. */
 	df->h->nrows += n;
@@ -270,6 +272,7 @@ static int drain_overflow(struct fa_drainfile *df, int ov_fd, __u32 ifindex)
 			r->key.ifindex = ifindex;
 			r->key.direction = dir;
 			r->val = ov[dir];
+			fa_value_ticks_to_mono(&df->ticks, &r->val);
 			r->flows = 1;
 			r->kind = FA_ROW_OVERFLOW;
 			df->h->nrows++;
@@ -285,6 +288,9 @@ int fa_drainfile_drain(struct fa_drainfile *df, const int *fd, __u32 table,
 {
 	int err;
 
+	err = fa_tick_clock_read(&df->ticks);
+	if (err)
+		return err;
 	if (df->h->state == DF_EMPTY || df->h->gen != gen) {
 		/* A new drain. The header goes last: a kill before it leaves
 		 * the file as it was, and the table untouched. */

@@ -64,6 +64,24 @@ __u64 fa_mono_ns(void);
 /* What to add to a CLOCK_MONOTONIC time to get ns since the epoch, now. */
 __u64 fa_mono_to_wall_offset(void);
 
+/* ---- the programs' clock (clock.c) -------------------------------------- */
+
+/*
+ * Live tables hold jiffies in first_seen_ns and last_seen_ns (replay's hold
+ * capture ns); these turn them into CLOCK_MONOTONIC ns as they are read.
+ * A pair read now, and the kernel's HZ.
+ */
+struct fa_tick_clock {
+	__u64 ticks;
+	__u64 mono_ns;
+	unsigned int hz;
+};
+
+int fa_tick_clock_read(struct fa_tick_clock *c);
+/* 0 stays 0: a per-CPU slot that never saw the flow. */
+__u64 fa_ticks_to_mono(const struct fa_tick_clock *c, __u64 ticks);
+void fa_value_ticks_to_mono(const struct fa_tick_clock *c, struct flow_value *v);
+
 /* ---- identity of an interface (iface.c) --------------------------------- */
 
 /*
@@ -374,10 +392,11 @@ struct fa_snapshot {
  */
 int fa_snapshot_add(struct fa_snapshot *s, const struct fa_pinned *p);
 /* The same from a set of map fds (enum fa_pin order), e.g. a loaded
- * skeleton's; times shifted by @time_offset. */
+ * skeleton's; times from jiffies by @ticks if not NULL (live tables), then
+ * shifted by @time_offset. */
 int fa_snapshot_add_maps(struct fa_snapshot *s, const int *fd,
 			 const struct fa_attach_state *state, const char *dir,
-			 __u64 time_offset);
+			 const struct fa_tick_clock *ticks, __u64 time_offset);
 /* Adds the counters only. */
 int fa_snapshot_add_stats(struct fa_snapshot *s, const struct fa_pinned *p);
 void fa_snapshot_free(struct fa_snapshot *s);
@@ -385,6 +404,9 @@ void fa_snapshot_free(struct fa_snapshot *s);
 void fa_state_hooks(const struct fa_attach_state *st, int hook[FLOW_NR_DIRS]);
 /* Shifts the times of rows [from, n) by @off (0 stays 0). */
 void fa_table_shift_times(struct fa_table *t, size_t from, __u64 off);
+/* The jiffies of rows [from, n) into CLOCK_MONOTONIC ns (clock.c). */
+void fa_table_ticks_to_mono(const struct fa_tick_clock *c, struct fa_table *t,
+			    size_t from);
 
 /* ---- epochs (epoch.c) -------------------------------------------------------- */
 

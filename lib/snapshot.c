@@ -81,13 +81,18 @@ int fa_snapshot_add_stats(struct fa_snapshot *s, const struct fa_pinned *p)
 
 int fa_snapshot_add(struct fa_snapshot *s, const struct fa_pinned *p)
 {
-	return fa_snapshot_add_maps(s, p->fd, &p->state, p->dir,
+	struct fa_tick_clock ticks;
+	int err = fa_tick_clock_read(&ticks);
+
+	if (err)
+		return err;
+	return fa_snapshot_add_maps(s, p->fd, &p->state, p->dir, &ticks,
 				    fa_mono_to_wall_offset());
 }
 
 int fa_snapshot_add_maps(struct fa_snapshot *s, const int *fd,
 			 const struct fa_attach_state *state, const char *dirname,
-			 __u64 time_offset)
+			 const struct fa_tick_clock *ticks, __u64 time_offset)
 {
 	struct flow_value ov[FLOW_NR_DIRS] = {};
 	struct fa_iface_snap *is;
@@ -105,6 +110,11 @@ int fa_snapshot_add_maps(struct fa_snapshot *s, const int *fd,
 		err = fa_overflow_read(fd[FA_PIN_OVERFLOW], 3, ov);
 	if (err)
 		return err;
+	if (ticks) {
+		fa_table_ticks_to_mono(ticks, &s->t, from);
+		for (dir = 0; dir < FLOW_NR_DIRS; dir++)
+			fa_value_ticks_to_mono(ticks, &ov[dir]);
+	}
 	/* A flow in both epochs' tables (a daemon stopped mid-epoch) is one row. */
 	if (mid > from && s->t.n > mid)
 		fa_table_merge_equal(&s->t, from);

@@ -326,7 +326,7 @@ static int do_replay(void *opts, int argc, char **argv)
 
 	/* Replay's times are the capture's: already ns since the epoch. */
 	fa_progs_map_fds(skel, fd);
-	err = fa_snapshot_add_maps(&s, fd, &st, "replay", 0);
+	err = fa_snapshot_add_maps(&s, fd, &st, "replay", NULL, 0);
 	if (err) {
 		pr_err("can't read the flow table: %s", strerror(-err));
 		goto out;

@@ -28,6 +28,7 @@ BUILD=${BUILD:-build}
 CLANG=${CLANG:-clang}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 FA=$BUILD/flowacct
+START=$(sed -n 's/^BENCH_START := //p' tests/bench/bench.mk)
 FB=$BUILD/tests/bench/flowbench
 OUT=tests/bench/RESULTS.md
 RAW=
@@ -148,6 +149,76 @@ per_packet() {
 	PKT_RAW=$raw
 }
 
+# This tree's programs built with clang 19 (make test builds them; make
+# bench may not have): prints the object's path.
+clang19_obj() {
+	make --no-print-directory -s BUILD=build/clang-19 CLANG=clang-19 \
+		build/clang-19/flowacct.bpf.o >/dev/null 2>&1 || return 1
+	echo build/clang-19/flowacct.bpf.o
+}
+
+# This tree against the commit issue 13 started from (tests/bench/bench.mk
+# builds it from git), with each compiler: the mix and the table paths, both
+# builds loaded side by side and run in the same interleaved rounds.
+against_start() {
+	local rounds=9 c raw
+	[ $QUICK = 1 ] && rounds=3
+	say "against the starting commit"
+	cat <<-EOF
+	### Against the starting commit, with clang 14 and clang 19
+
+	This tree and the commit the hot-path work started from
+	($(git rev-parse --short "$START" 2>/dev/null || echo "$START"), built from git by
+	tests/bench/bench.mk), each built with clang 14 and with clang 19, loaded side
+	by side and run in the same interleaved rounds ($rounds of them; the
+	mix, and the insert and update paths). net x: (program - no-op) /
+	(minimal - no-op), the median of per-round ratios; cut: 1 - net x
+	(now) / net x (start). Targets: on the mix, a cut of at least 25 % and at
+	most 1.5 x the minimal; on the insert and update paths, at most 1.25 x
+	the minimal. TC egress only: TC ingress is the same function
+	(flowacct_tc_in differs in one constant, the direction).
+
+	| compiler | hook | workload | map | minimal | start | now | x minimal (now) | net x (start) | net x (now) | cut | targets met |
+	|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|
+	EOF
+	for c in 14 19; do
+		raw=$SCRATCH/start-$c.tsv
+		: >"$raw"
+		local ours=()
+		[ $c = 14 ] || ours=(--ours "$(clang19_obj)")
+		for w in 6 7; do
+			"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --only "-1,$w,-1" "${ours[@]}" \
+				--baseline "start=build/bench-start/clang-$c.bpf.o" \
+				>>"$raw" 2>/dev/null
+		done
+		python3 - "$raw" "$c" <<-'EOF'
+		import collections, statistics, sys
+		d = collections.defaultdict(dict)
+		for line in open(sys.argv[1]):
+		    h, w, v, r, ns = line.rstrip("\n").split("\t")
+		    d[(h, w, v)][int(r)] = float(ns)
+		def net(h, w, v):
+		    n, m, x = d[(h, w, "no-op")], d[(h, w, "minimal (percpu)")], d[(h, w, v)]
+		    return statistics.median([(x[r] - n[r]) / (m[r] - n[r]) for r in x])
+		def xmin(h, w, v):
+		    m, x = d[(h, w, "minimal (percpu)")], d[(h, w, v)]
+		    return statistics.median([x[r] / m[r] for r in x])
+		for h in ("XDP", "TC"):
+		    for w in ("mix", "insert path", "update path"):
+		        for m in ("percpu", "shared"):
+		            now, then = "flowacct " + m, "baseline " + m
+		            med = lambda v: statistics.median(d[(h, w, v)].values())
+		            nn, nt, xm = net(h, w, now), net(h, w, then), xmin(h, w, now)
+		            cut = 1 - nn / nt
+		            met = (cut >= 0.25 and xm <= 1.5) if w == "mix" else xm <= 1.25
+		            print("| clang %s | %s | %s | %s | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %.3f | %s |" % (
+		                sys.argv[2], h, w, m, med("minimal (percpu)"), med(then), med(now),
+		                xm, nt, nn, cut, "yes" if met else "no"))
+		EOF
+	done
+	echo
+}
+
 # One flow from both CPUs at once, per map mode: the cost of contention.
 contention() {
 	local secs=1 rounds=5
@@ -172,8 +243,7 @@ verifier_table() {
 	local objs=("clang 14=$BUILD/flowacct.bpf.o"
 		"clang 14, all options=$BUILD/flowacct.bpf.o+owners+retrans+passive_rtt")
 	say "the verifier's statistics"
-	if [ -f build/clang-19/flowacct.bpf.o ] || make --no-print-directory -s \
-		BUILD=build/clang-19 CLANG=clang-19 build/clang-19/flowacct.bpf.o >/dev/null 2>&1; then
+	if clang19_obj >/dev/null; then
 		objs+=("clang 19=build/clang-19/flowacct.bpf.o"
 			"clang 19, all options=build/clang-19/flowacct.bpf.o+owners+retrans+passive_rtt")
 	fi
@@ -935,6 +1005,7 @@ start=$(date +%s)
 {
 	machine
 	! section pkt || per_packet
+	! section pkt || against_start
 	! section contend || contention
 	[ $QUICK = 1 ] || ! section profile || profile
 	! section dump || dump_bench

@@ -19,19 +19,10 @@ static __always_inline int reason_is_truncation(int reason)
 	       reason == FLOW_C_TRUNC_IPV6_EXT || reason == FLOW_C_TRUNC_L4;
 }
 
-/* Global, so verified once on its own (see flowacct_parse_xdp). */
-__noinline int flowacct_parse_l4_tc(struct __sk_buff *skb, struct flow_pkt *pkt)
-{
-	struct parse_ctx pc = {
-		.data = (void *)(long)skb->data,
-		.data_end = (void *)(long)skb->data_end,
-	};
-
-	if (!pkt)
-		return FLOW_C_TRUNC_L4;
-	return parse_frame_l4(&pc, pkt);
-}
-
+/*
+ * Global, so verified once on its own (see flowacct_parse_xdp); called a
+ * second time only for a frame whose headers had to be pulled.
+ */
 __noinline int flowacct_parse_skb(struct __sk_buff *skb, struct flow_pkt *pkt)
 {
 	struct parse_ctx pc = {
@@ -55,17 +46,16 @@ __noinline int flowacct_parse_skb(struct __sk_buff *skb, struct flow_pkt *pkt)
 	err = parse_frame_l3(&pc, pkt);
 	if (err || pkt->frag == FLOW_FRAG_LATER)
 		return err;
-	return flowacct_parse_l4_tc(skb, pkt);
+	return parse_frame_l4(&pc, pkt);
 }
 
 /* Returns 0 with pkt filled in, or the counter naming why not. */
-__noinline int flowacct_parse_tc(struct __sk_buff *skb, struct flow_pkt *pkt)
+static __always_inline int flowacct_parse_tc(struct __sk_buff *skb,
+					     struct flow_pkt *pkt)
 {
 	__u32 linear;
 	int reason;
 
-	if (!pkt)
-		return FLOW_C_TRUNC_ETH;
 	reason = flowacct_parse_skb(skb, pkt);
 
 	/*
@@ -74,9 +64,10 @@ __noinline int flowacct_parse_tc(struct __sk_buff *skb, struct flow_pkt *pkt)
 	 * unconditionally would copy the head of every one of them. Pulling
 	 * moves bytes into the head; it changes none of them.
 	 */
+	if (!reason_is_truncation(reason))
+		return reason;
 	linear = skb->data_end - skb->data;
-	if (reason_is_truncation(reason) && linear < skb->len &&
-	    linear < TC_PULL_LEN) {
+	if (linear < skb->len && linear < TC_PULL_LEN) {
 		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ?
 					       skb->len : TC_PULL_LEN);
 		__builtin_memset(pkt, 0, sizeof(*pkt));

@@ -6,7 +6,7 @@ ALL_TESTS="test_live_percpu_tc test_live_shared_tc test_live_percpu_native
 	test_live_shared_native test_live_percpu_skb test_live_shared_skb test_live_gso_segments test_live_jumbo_mtu
 	test_live_detach_leaves_nothing test_live_keeps_other_tc_filters
 	test_live_kill9 test_live_other_xdp_program test_live_two_interfaces
-	test_live_errors test_live_ip_netns_exec"
+	test_live_errors test_live_ip_netns_exec test_live_times"
 
 FA=$PWD/build/flowacct
 
@@ -435,4 +435,40 @@ test_live_ip_netns_exec() {
 	$INA "$FA" -j status | grep -q '"live":true' || fail "still attached and live"
 	$INA "$FA" detach "$VA"
 	assert_clean "$VA" "$NSA"
+}
+
+# The programs stamp flows with jiffies, which the library turns into
+# CLOCK_MONOTONIC and then wall-clock ns: a flow's first and last packets,
+# sent at known times, must come out at those times, in a dump of the
+# tables and in a daemon's records (a wrong HZ or offset moves them by
+# seconds to years). One tick of slack each side, and the clocks' reads.
+test_live_times() {
+	netns_pair
+	$INA "$FA" attach "$VA"
+	run_start "$NSB" "$VB" --interval 1 --idle-timeout 2
+	local t0 t1
+	t0=$(date +%s%N)
+	$INA ping -q -c 6 -i 0.4 192.0.2.2 >/dev/null
+	t1=$(date +%s%N)
+	$INA "$FA" dump "$VA" -j >"$SCRATCH/dump.json"
+	sleep 4
+	run_stop
+	python3 - "$SCRATCH/dump.json" "$SCRATCH/rec.json" "$t0" "$t1" <<-'EOF'
+	import json, sys
+	dump, rec, t0, t1 = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+	slack = 50_000_000	# a tick at HZ 100 is 10 ms; the clocks' reads
+	def check(what, first, last):
+	    assert t0 - slack <= first <= t0 + slack, "%s: first %d, sent from %d" % (what, first, t0)
+	    assert t1 - slack - 400_000_000 <= last <= t1 + slack, "%s: last %d, sent until %d" % (what, last, t1)
+	    assert 1_900_000_000 <= last - first <= 2_100_000_000, "%s: %d ns between 6 pings 0.4 s apart" % (what, last - first)
+	rows = [r for r in json.load(open(dump))["flows"]
+	        if r.get("proto") == 1 and r.get("direction") == "egress"]
+	assert len(rows) == 1, rows
+	check("dump", rows[0]["first_seen_ns"], rows[0]["last_seen_ns"])
+	recs = [json.loads(l) for l in open(rec)]
+	recs = [r for r in recs if r.get("type") == "flow" and r.get("proto") == 1
+	        and r.get("direction") == "ingress" and r.get("packets")]
+	assert recs, "no ICMP record from the daemon"
+	check("run", min(r["first_seen_ns"] for r in recs), max(r["last_seen_ns"] for r in recs))
+	EOF
 }

@@ -43,15 +43,16 @@ __noinline int flowacct_parse_xdp(struct xdp_md *ctx, struct flow_pkt *pkt)
 
 	if (!pkt)
 		return FLOW_C_TRUNC_ETH;
-	if (flow_cfg.replay)
+	if (flow_cfg.replay) {
 		parse_ctx_replay(&pc);
-	else
-		/* Linear part plus fragments of a multi-buffer frame. */
-		pc.wire_len = bpf_xdp_get_buff_len(ctx);
+	} else {
+		pc.wire_len = pc.data_end - pc.data;
+		pc.xdp = ctx;
+	}
 	err = parse_frame_l3(&pc, pkt);
 	if (err || pkt->frag == FLOW_FRAG_LATER)
 		return err;
-	return flowacct_parse_l4_xdp(ctx, pkt);
+	return parse_frame_l4(&pc, pkt);
 }
 
 /* xdp.frags: attachable with a large MTU; lengths come from the IP header. */

@@ -62,11 +62,29 @@ $(NOEPOCH): $(NOEPOCH_OBJS)
 	$(Q)$(BPFTOOL) gen object $@ $^
 	$(Q)$(LLVM_STRIP) -g $@
 
+# The commit issue 13 (the hot path) started from, built from git with each
+# compiler: make bench measures this tree against it in the same rounds.
+# Shared by every build directory (it depends on nothing here).
+BENCH_START := 38dad997503bb69052e7355d63d1c13fc17197e3
+START_DIR   := build/bench-start
+START_OBJS  := $(START_DIR)/clang-14.bpf.o $(START_DIR)/clang-19.bpf.o
+
+$(START_DIR)/src/Makefile:
+	@rm -rf $(START_DIR)/src && mkdir -p $(START_DIR)/src
+	$(call msg,GIT,$(START_DIR)/src)
+	$(Q)git archive $(BENCH_START) | tar -x -C $(START_DIR)/src
+
+$(START_DIR)/clang-%.bpf.o: $(START_DIR)/src/Makefile
+	$(call msg,BPF,$@)
+	$(Q)$(MAKE) --no-print-directory -s -C $(START_DIR)/src CLANG=clang-$* \
+		BUILD=build/clang-$* build/clang-$*/flowacct.bpf.o >/dev/null
+	$(Q)cp $(START_DIR)/src/build/clang-$*/flowacct.bpf.o $@
+
 .PHONY: bench-build
-bench-build: $(BUILD)/flowacct $(BENCH_BIN) $(NOEPOCH)
+bench-build: $(BUILD)/flowacct $(BENCH_BIN) $(NOEPOCH) $(START_OBJS)
 
 # tests/test_bench.sh runs the benchmark small, with the builds of `make tests`.
-tests: $(BENCH_BIN) $(NOEPOCH)
+tests: $(BENCH_BIN) $(NOEPOCH) $(START_OBJS)
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory bench-build

@@ -160,6 +160,8 @@ struct pkt_opts {
 	int only[3];		/* hook, workload, variant to run; -1: all */
 	const char *baseline;	/* a build of flowacct's programs, or NULL */
 	const char *baseline_name;
+	const char *ours_file;	/* this build's programs from a file (another
+				 * compiler's), not the skeleton's; or NULL */
 };
 
 struct bench {
@@ -519,20 +521,20 @@ static int set_shared_rodata(struct bpf_object *obj, bool shared)
 }
 
 /*
- * Another build of flowacct's programs, from a file, loaded as attach
- * loads ours: same map mode, same table size. A build from before the
- * epochs has one table, "flows"; one from after has two.
+ * A build of flowacct's programs from a file, loaded as attach loads ours:
+ * @shared map mode, same table size. A build from before the epochs has one
+ * table, "flows"; one from after has two.
  */
-static int load_baseline(struct bench *b, enum ours o, __u32 max_flows)
+static int load_file(struct bench *b, enum ours o, const char *path, bool shared,
+		     __u32 max_flows)
 {
-	struct fa_load_opts lo = { .shared = o == OURS_BASE_SHARED,
-				   .max_flows = max_flows };
+	struct fa_load_opts lo = { .shared = shared, .max_flows = max_flows };
 	struct bpf_program *p;
 	struct bpf_object *obj;
 	struct bpf_map *m;
 	int err;
 
-	obj = bpf_object__open_file(b->o.baseline, NULL);
+	obj = bpf_object__open_file(path, NULL);
 	err = libbpf_get_error(obj);
 	if (err)
 		return err;
@@ -558,7 +560,7 @@ static int load_baseline(struct bench *b, enum ours o, __u32 max_flows)
 
 static int load_ours(struct bench *b, enum ours o, __u32 max_flows)
 {
-	/* Live behaviour: lengths from the frame, the coarse clock. */
+	/* Live behaviour: lengths from the frame, the live clock. */
 	struct fa_load_opts lo = {
 		.shared = o == OURS_SHARED,
 		.max_flows = max_flows,
@@ -573,7 +575,13 @@ static int load_ours(struct bench *b, enum ours o, __u32 max_flows)
 	if (is_baseline(o)) {
 		if (!b->o.baseline)
 			return 0;
-		err = load_baseline(b, o, max_flows);
+		err = load_file(b, o, b->o.baseline, o == OURS_BASE_SHARED,
+				max_flows);
+	} else if (b->o.ours_file) {
+		/* Another compiler's build: the map modes, no options. */
+		if (o != OURS_PERCPU && o != OURS_SHARED)
+			return 0;
+		err = load_file(b, o, b->o.ours_file, o == OURS_SHARED, max_flows);
 	} else {
 		err = fa_progs_load(&lo, &skel);
 		if (!err) {
@@ -917,7 +925,7 @@ static void print_method(struct bench *b)
 	       "reader of %u pages per CPU drained after every run; runs are cut "
 	       "so that a run's samples fit in half the buffer, so every sample "
 	       "is really written. flowacct is loaded as attach loads it (live "
-	       "lengths, coarse clock), with tables of %u entries.\n\n",
+	       "lengths, the live clock), with tables of %u entries.\n\n",
 	       FLOW_DEFAULT_SNAPLEN, b->o.pages,
 	       b->o.flows + b->o.mix_frames + 1024);
 }
@@ -991,7 +999,11 @@ static void print_options(struct bench *b)
 	printf("\n");
 }
 
-/* flowacct against another build of its programs, same rounds. */
+/*
+ * flowacct against another build of its programs, same rounds: each one's
+ * net ratio to the minimal accountant, and how much of the baseline's
+ * overhead over the floor this build took off.
+ */
 static void print_baseline(struct bench *b)
 {
 	int h, w, m;
@@ -1001,22 +1013,30 @@ static void print_baseline(struct bench *b)
 	printf("#### flowacct against %s\n\n", b->o.baseline_name);
 	printf("The same cases, this build and `%s` (%s) loaded side by side and "
 	       "run in the same interleaved rounds. Ratio: the median of "
-	       "per-round ratios.\n\n", b->o.baseline_name, b->o.baseline);
-	printf("| hook | workload | map | flowacct | %s | ratio |\n",
+	       "per-round ratios. net x: (program - no-op) / (minimal - no-op), "
+	       "each in its round; cut: 1 - net x (this build) / net x (%s), "
+	       "the share of the baseline's work over the floor this build "
+	       "does not do.\n\n", b->o.baseline_name, b->o.baseline,
 	       b->o.baseline_name);
-	printf("|---|---|---|---:|---:|---:|\n");
+	printf("| hook | workload | map | flowacct | %s | ratio | net x | net x, %s | cut |\n",
+	       b->o.baseline_name, b->o.baseline_name);
+	printf("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
 	for (h = 0; h < HOOK_NR; h++)
 		for (w = 0; w < W_NR; w++)
 			for (m = 0; m < 2; m++) {
 				enum variant v = m ? V_SHARED : V_PERCPU;
 				enum variant base = m ? V_BASE_SHARED : V_BASE_PERCPU;
+				double now = net_ratio(b, h, w, v, V_MIN);
+				double then = net_ratio(b, h, w, base, V_MIN);
 
-				printf("| %s | %s | %s | %s | %s | %s |\n",
+				printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				       hook_names[h], workload_name(w),
 				       m ? "shared" : "percpu",
 				       fmt(med(b, h, w, v), 1),
 				       fmt(med(b, h, w, base), 1),
-				       fmt(ratio(b, h, w, v, base), 3));
+				       fmt(ratio(b, h, w, v, base), 3),
+				       fmt(now, 2), fmt(then, 2),
+				       fmt(1 - now / then, 3));
 			}
 	printf("\n");
 }
@@ -1149,10 +1169,12 @@ static void pkt_usage(FILE *f)
 		"Usage: flowbench pkt [--quick] [--rounds N] [--repeat N] [--mix-frames N]\n"
 		"                     [--mix-repeat N] [--flows N] [--passes N] [--pages N]\n"
 		"                     [--cpu N] [--raw FILE] [--only HOOK,WORKLOAD,VARIANT]\n"
-		"                     [--baseline NAME=BPF-OBJECT]\n"
+		"                     [--baseline NAME=BPF-OBJECT] [--ours BPF-OBJECT]\n"
 		"--raw: every round's figure, tab-separated. --only: run one case (numbers\n"
 		"as in the enums, -1 for all), e.g. under perf; prints raw figures only.\n"
-		"--baseline: another build of flowacct's programs, run in the same rounds.\n");
+		"--baseline: another build of flowacct's programs, run in the same rounds.\n"
+		"--ours: this build's programs from a file (another compiler's) instead of\n"
+		"the built-in ones; the map modes only, no options.\n");
 }
 
 int cmd_pkt(int argc, char **argv)
@@ -1170,6 +1192,7 @@ int cmd_pkt(int argc, char **argv)
 		{ "raw", required_argument, NULL, 'w' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "baseline", required_argument, NULL, 'b' },
+		{ "ours", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -1236,6 +1259,9 @@ int cmd_pkt(int argc, char **argv)
 			}
 			*(char *)b.o.baseline++ = '\0';
 			b.o.baseline_name = optarg;
+			break;
+		case 'O':
+			b.o.ours_file = optarg;
 			break;
 		case 'h':
 			pkt_usage(stdout);

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The programs stamp live flows with jiffies: bpf_jiffies64() is inlined by
+ * the verifier into one load, where bpf_ktime_get_coarse_ns() is a call
+ * that cost about 6 ns a packet (tests/bench/RESULTS.md). Jiffies advance
+ * one per tick of CLOCK_MONOTONIC (tick_do_update_jiffies64() counts them
+ * from it), so a tick count and a monotonic time taken together give every
+ * other tick count's time; the tick's length is the kernel's HZ.
+ */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "libflowacct.h"
+
+/*
+ * XDP, run once by BPF_PROG_TEST_RUN: writes jiffies and the coarse
+ * monotonic time, the clock the tick updates, into the frame it is given.
+ * Hand-assembled: thirteen instructions do not need an object file, and any
+ * kernel that runs XDP test runs can load them.
+ */
+static const struct bpf_insn tick_prog[] = {
+	/* r6 = data, r7 = data_end (the context's first two words) */
+	{ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = 6, .src_reg = 1, .off = 0 },
+	{ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = 7, .src_reg = 1, .off = 4 },
+	/* if (data + 16 > data_end) return XDP_ABORTED */
+	{ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = 2, .src_reg = 6 },
+	{ .code = BPF_ALU64 | BPF_ADD | BPF_K, .dst_reg = 2, .imm = 16 },
+	{ .code = BPF_JMP | BPF_JGT | BPF_X, .dst_reg = 2, .src_reg = 7, .off = 6 },
+	{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_jiffies64 },
+	{ .code = BPF_STX | BPF_MEM | BPF_DW, .dst_reg = 6, .src_reg = 0, .off = 0 },
+	{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_ktime_get_coarse_ns },
+	{ .code = BPF_STX | BPF_MEM | BPF_DW, .dst_reg = 6, .src_reg = 0, .off = 8 },
+	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = XDP_PASS },
+	{ .code = BPF_JMP | BPF_EXIT },
+	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = XDP_ABORTED },
+	{ .code = BPF_JMP | BPF_EXIT },
+};
+
+/* The HZ values Kconfig offers, and the odd ones some architectures use. */
+static const unsigned int hz_choices[] = { 100, 250, 300, 1000, 24, 32, 48,
+					   64, 128, 256, 512, 1024, 1200 };
+
+/*
+ * HZ from one pair: the kernel starts jiffies at INITIAL_JIFFIES, 300 s
+ * worth of ticks below a 32-bit wrap, when the monotonic clock is near 0.
+ * The right HZ puts boot within a second or so of monotonic 0; the others
+ * miss by tens of percent of the uptime.
+ */
+static unsigned int guess_hz(__u64 ticks, __u64 mono_ns)
+{
+	double best_err = 0, up = mono_ns / 1e9, err;
+	unsigned int i, hz, best = 0;
+	__u64 initial;
+
+	for (i = 0; i < sizeof(hz_choices) / sizeof(hz_choices[0]); i++) {
+		hz = hz_choices[i];
+		initial = (__u64)(__u32)(-300 * (int)hz);
+		err = (double)(__s64)(ticks - initial) / hz - up;
+		if (err < 0)
+			err = -err;
+		if (!best || err < best_err)
+			best = hz, best_err = err;
+	}
+	return best;
+}
+
+int fa_tick_clock_read(struct fa_tick_clock *c)
+{
+	static int prog_fd = -1;
+	__u64 frame[8] = {};
+	LIBBPF_OPTS(bpf_test_run_opts, run,
+		    .data_in = frame, .data_size_in = sizeof(frame),
+		    .data_out = frame, .data_size_out = sizeof(frame));
+
+	if (prog_fd < 0) {
+		prog_fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "flowacct_ticks", "GPL",
+					tick_prog, sizeof(tick_prog) / sizeof(tick_prog[0]),
+					NULL);
+		if (prog_fd < 0)
+			return -errno;
+	}
+	if (bpf_prog_test_run_opts(prog_fd, &run))
+		return -errno;
+	if (run.retval != XDP_PASS || !frame[0])
+		return -EPROTO;
+	c->ticks = frame[0];
+	c->mono_ns = frame[1];
+	c->hz = guess_hz(c->ticks, c->mono_ns);
+	return 0;
+}
+
+__u64 fa_ticks_to_mono(const struct fa_tick_clock *c, __u64 ticks)
+{
+	__s64 d = (__s64)(ticks - c->ticks);
+
+	if (!ticks)
+		return 0;	/* a slot that never saw the flow */
+	return c->mono_ns + d * (__s64)(1000000000 / c->hz) +
+	       d * (__s64)(1000000000 % c->hz) / (__s64)c->hz;
+}
+
+void fa_value_ticks_to_mono(const struct fa_tick_clock *c, struct flow_value *v)
+{
+	v->first_seen_ns = fa_ticks_to_mono(c, v->first_seen_ns);
+	v->last_seen_ns = fa_ticks_to_mono(c, v->last_seen_ns);
+}
+
+void fa_table_ticks_to_mono(const struct fa_tick_clock *c, struct fa_table *t,
+			    size_t from)
+{
+	size_t i;
+
+	for (i = from; i < t->n; i++)
+		fa_value_ticks_to_mono(c, &t->rows[i].val);
+}
