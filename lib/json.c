@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * A document can be hundreds of MB (a dump of a million flows), so text goes
- * out through putc_unlocked, which is a store into stdio's buffer, and
- * numbers are formatted here: fputc, fprintf and fwrite cost several times
- * that per call, and were most of what a large dump cost.
+ * A document can be hundreds of MB (a dump of a million flows), so the
+ * writer keeps its own buffer: a key or a value is a memcpy into it, and
+ * stdio sees one fwrite per 64 KiB. Per-character putc_unlocked and
+ * per-string fwrite each cost several times that, and were most of what a
+ * large dump cost. The buffer is written out whenever a top-level value
+ * ends, so writes to the same FILE between documents stay in order.
  */
+#include <string.h>
 
 #include "json.h"
 
@@ -13,28 +16,70 @@ void json_init(struct json *j, FILE *f)
 	j->f = f;
 	j->depth = 0;
 	j->has_items[0] = false;
+	j->len = 0;
 }
 
-static void put_string(FILE *f, const char *s)
+static void flush_buf(struct json *j)
 {
-	const unsigned char *p;
+	if (j->len)
+		fwrite(j->buf, 1, j->len, j->f);
+	j->len = 0;
+}
 
-	putc_unlocked('"', f);
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\') {
-			putc_unlocked('\\', f);
-			putc_unlocked(*p, f);
-		} else if (*p < 0x20) {
-			fprintf(f, "\\u%04x", *p);
-		} else {
-			putc_unlocked(*p, f);
+static void put_bytes(struct json *j, const void *p, size_t n)
+{
+	if (j->len + n > sizeof(j->buf)) {
+		flush_buf(j);
+		if (n > sizeof(j->buf)) {
+			fwrite(p, 1, n, j->f);
+			return;
 		}
 	}
-	putc_unlocked('"', f);
+	memcpy(j->buf + j->len, p, n);
+	j->len += n;
+}
+
+static void put_char(struct json *j, char c)
+{
+	if (j->len == sizeof(j->buf))
+		flush_buf(j);
+	j->buf[j->len++] = c;
+}
+
+/* A value that ended at the top level: the document may be followed by
+ * writes of the caller's own. */
+static void value_done(struct json *j)
+{
+	if (!j->depth)
+		flush_buf(j);
+}
+
+/* Runs of characters that need no escape go in with one copy each. */
+static void put_string(struct json *j, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	char esc[8];
+
+	put_char(j, '"');
+	for (;; p++) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		put_bytes(j, run, p - run);
+		if (!*p)
+			break;
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\', esc[1] = *p;
+			put_bytes(j, esc, 2);
+		} else {
+			put_bytes(j, esc, snprintf(esc, sizeof(esc), "\\u%04x", *p));
+		}
+		run = p + 1;
+	}
+	put_char(j, '"');
 }
 
 /* Decimal, as "%" PRIu64 prints it. */
-static void put_u64(FILE *f, __u64 v)
+static void put_u64(struct json *j, __u64 v)
 {
 	char buf[20], *p = buf + sizeof(buf);
 
@@ -42,29 +87,37 @@ static void put_u64(FILE *f, __u64 v)
 		*--p = '0' + v % 10;
 		v /= 10;
 	} while (v);
-	while (p < buf + sizeof(buf))
-		putc_unlocked(*p++, f);
+	put_bytes(j, p, buf + sizeof(buf) - p);
 }
 
-/* The separator and key that come before any value. */
 static void begin_value(struct json *j, const char *key)
 {
 	if (j->has_items[j->depth])
-		putc_unlocked(',', j->f);
+		put_char(j, ',');
 	j->has_items[j->depth] = true;
 	if (key) {
-		put_string(j->f, key);
-		putc_unlocked(':', j->f);
+		/* Keys are the program's own names: nothing to escape. */
+		put_char(j, '"');
+		put_bytes(j, key, strlen(key));
+		put_bytes(j, "\":", 2);
 	}
 }
 
 static void open_container(struct json *j, const char *key, char c)
 {
 	begin_value(j, key);
-	putc_unlocked(c, j->f);
+	put_char(j, c);
 	if (j->depth < JSON_MAX_DEPTH - 1)
 		j->depth++;
 	j->has_items[j->depth] = false;
+}
+
+static void close_container(struct json *j, char c)
+{
+	put_char(j, c);
+	if (j->depth > 0)
+		j->depth--;
+	value_done(j);
 }
 
 void json_obj_open(struct json *j, const char *key)
@@ -79,65 +132,72 @@ void json_arr_open(struct json *j, const char *key)
 
 void json_obj_close(struct json *j)
 {
-	putc_unlocked('}', j->f);
-	if (j->depth > 0)
-		j->depth--;
+	close_container(j, '}');
 }
 
 void json_arr_close(struct json *j)
 {
-	putc_unlocked(']', j->f);
-	if (j->depth > 0)
-		j->depth--;
+	close_container(j, ']');
+}
+
+/* Text that needs no escape (literals, numbers formatted here). */
+static void put_text(struct json *j, const char *key, const char *text)
+{
+	begin_value(j, key);
+	put_bytes(j, text, strlen(text));
+	value_done(j);
 }
 
 void json_u64(struct json *j, const char *key, __u64 v)
 {
 	begin_value(j, key);
-	put_u64(j->f, v);
+	put_u64(j, v);
+	value_done(j);
 }
 
 void json_str(struct json *j, const char *key, const char *s)
 {
 	begin_value(j, key);
-	put_string(j->f, s);
+	put_string(j, s);
+	value_done(j);
 }
 
 void json_bool(struct json *j, const char *key, bool v)
 {
-	begin_value(j, key);
-	fputs(v ? "true" : "false", j->f);
+	put_text(j, key, v ? "true" : "false");
 }
 
 void json_end(struct json *j)
 {
-	fputc('\n', j->f);
+	put_char(j, '\n');
+	flush_buf(j);
 	fflush(j->f);
 }
 
 void json_end_line(struct json *j)
 {
-	putc_unlocked('\n', j->f);
+	put_char(j, '\n');
+	flush_buf(j);
 }
 
 /* Enough digits to read back the same double; JSON has no NaN or inf. */
 void json_double(struct json *j, const char *key, double v)
 {
-	begin_value(j, key);
+	char buf[32];
+
 	if (v != v || v - v != 0)
-		fputs("null", j->f);
+		snprintf(buf, sizeof(buf), "null");
 	else
-		fprintf(j->f, "%.17g", v);
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	put_text(j, key, buf);
 }
 
 void json_null(struct json *j, const char *key)
 {
-	begin_value(j, key);
-	fputs("null", j->f);
+	put_text(j, key, "null");
 }
 
 void json_raw(struct json *j, const char *key, const char *text)
 {
-	begin_value(j, key);
-	fputs(text, j->f);
+	put_text(j, key, text);
 }

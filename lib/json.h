@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * A small streaming JSON writer: every value is written with one call that
- * takes its key (NULL inside arrays), and commas are the writer's business.
+ * takes its key (NULL inside arrays; a name of the program's own, written as
+ * it is), and commas are the writer's business.
+ * Output reaches the FILE when a top-level value ends (or the buffer
+ * fills): a document left unfinished is not written.
  */
 #ifndef FA_JSON_H
 #define FA_JSON_H
@@ -17,6 +20,8 @@ struct json {
 	FILE *f;
 	int depth;
 	bool has_items[JSON_MAX_DEPTH];
+	size_t len;		/* of buf, not yet written to f */
+	char buf[65536];
 };
 
 void json_init(struct json *j, FILE *f);

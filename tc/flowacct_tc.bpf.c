@@ -120,15 +120,26 @@ static __always_inline void flow_owner_note(struct __sk_buff *skb,
  */
 static __always_inline int flowacct_tc_hook(struct __sk_buff *skb, __u8 dir)
 {
-	struct flow_pkt pkt = {};
+	struct flow_pkt pkt;
 	const struct flow_sample_config *cfg;
 	struct flow_stats *st;
+	struct parse_ctx pc = {
+		.data = (void *)(long)skb->data,
+		.data_end = (void *)(long)skb->data_end,
+		.wire_len = skb->len,
+	};
 	int reason, inserted;
 
 	st = flow_stats_slot(dir);
 	if (!st)
 		return TC_ACT_UNSPEC;
-	reason = flowacct_parse_tc(skb, &pkt);
+	parse_ctx_replay(&pc);
+	if (parse_frame_fast(&pc, &pkt)) {
+		reason = 0;
+	} else {
+		__builtin_memset(&pkt, 0, sizeof(pkt));
+		reason = flowacct_parse_tc(skb, &pkt);
+	}
 	inserted = flow_account(st, &pkt, reason, tc_segments(skb, &pkt, reason),
 				skb->ifindex, dir);
 	if (flow_cfg.owners && dir == FLOW_DIR_EGRESS && inserted)

@@ -59,15 +59,27 @@ __noinline int flowacct_parse_xdp(struct xdp_md *ctx, struct flow_pkt *pkt)
 SEC("xdp.frags")
 int flowacct_xdp(struct xdp_md *ctx)
 {
-	struct flow_pkt pkt = {};
+	struct flow_pkt pkt;
 	const struct flow_sample_config *cfg;
 	struct flow_stats *st;
+	struct parse_ctx pc = {
+		.data = (void *)(long)ctx->data,
+		.data_end = (void *)(long)ctx->data_end,
+	};
 	int reason;
 
 	st = flow_stats_slot(FLOW_DIR_INGRESS);
 	if (!st)
 		return XDP_PASS;
-	reason = flowacct_parse_xdp(ctx, &pkt);
+	/* The linear part: a frame longer than that goes the full way. */
+	pc.wire_len = pc.data_end - pc.data;
+	parse_ctx_replay(&pc);
+	if (parse_frame_fast(&pc, &pkt)) {
+		reason = 0;
+	} else {
+		__builtin_memset(&pkt, 0, sizeof(pkt));
+		reason = flowacct_parse_xdp(ctx, &pkt);
+	}
 	flow_account(st, &pkt, reason, 1, ctx->ingress_ifindex,
 		     FLOW_DIR_INGRESS);
 	if (flow_cfg.passive_rtt)
