@@ -171,12 +171,12 @@ against_start() {
 	($(git rev-parse --short "$START" 2>/dev/null || echo "$START"), built from git by
 	tests/bench/bench.mk), each built with clang 14 and with clang 19, loaded side
 	by side and run in the same interleaved rounds ($rounds of them; the
-	mix, and the insert and update paths). net x: (program - no-op) /
+	mix, and the insert and update paths, 100k flows). net x: (program - no-op) /
 	(minimal - no-op), the median of per-round ratios; cut: 1 - net x
 	(now) / net x (start). Targets: on the mix, a cut of at least 25 % and at
 	most 1.5 x the minimal; on the insert and update paths, at most 1.25 x
-	the minimal. TC egress only: TC ingress is the same function
-	(flowacct_tc_in differs in one constant, the direction).
+	the minimal. TC ingress runs flowacct_tc_in (flowbench --tc-ingress),
+	with the same no-op and minimal programs as TC egress.
 
 	| compiler | hook | workload | map | minimal | start | now | x minimal (now) | net x (start) | net x (now) | cut | targets met |
 	|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|
@@ -190,6 +190,9 @@ against_start() {
 			"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --only "-1,$w,-1" "${ours[@]}" \
 				--baseline "start=build/bench-start/clang-$c.bpf.o" \
 				>>"$raw" 2>/dev/null
+			"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --only "1,$w,-1" "${ours[@]}" \
+				--tc-ingress --baseline "start=build/bench-start/clang-$c.bpf.o" \
+				2>/dev/null | sed 's/^TC\t/TC ingress\t/' >>"$raw"
 		done
 		python3 - "$raw" "$c" <<-'EOF'
 		import collections, statistics, sys
@@ -203,7 +206,7 @@ against_start() {
 		def xmin(h, w, v):
 		    m, x = d[(h, w, "minimal (percpu)")], d[(h, w, v)]
 		    return statistics.median([x[r] / m[r] for r in x])
-		for h in ("XDP", "TC"):
+		for h in ("XDP", "TC", "TC ingress"):
 		    for w in ("mix", "insert path", "update path"):
 		        for m in ("percpu", "shared"):
 		            now, then = "flowacct " + m, "baseline " + m
@@ -212,7 +215,7 @@ against_start() {
 		            cut = 1 - nn / nt
 		            met = (cut >= 0.25 and xm <= 1.5) if w == "mix" else xm <= 1.25
 		            print("| clang %s | %s | %s | %s | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %.3f | %s |" % (
-		                sys.argv[2], h, w, m, med("minimal (percpu)"), med(then), med(now),
+		                sys.argv[2], "TC egress" if h == "TC" else h, w, m, med("minimal (percpu)"), med(then), med(now),
 		                xm, nt, nn, cut, "yes" if met else "no"))
 		EOF
 	done

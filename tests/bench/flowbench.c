@@ -162,6 +162,7 @@ struct pkt_opts {
 	const char *baseline_name;
 	const char *ours_file;	/* this build's programs from a file (another
 				 * compiler's), not the skeleton's; or NULL */
+	bool tc_ingress;	/* TC runs flowacct_tc_in, not flowacct_tc */
 };
 
 struct bench {
@@ -520,6 +521,12 @@ static int set_shared_rodata(struct bpf_object *obj, bool shared)
 	return -ENOENT;
 }
 
+/* The program the TC hook's cases run: egress's, or ingress's. */
+static const char *tc_prog_name(const struct bench *b)
+{
+	return b->o.tc_ingress ? "flowacct_tc_in" : "flowacct_tc";
+}
+
 /*
  * A build of flowacct's programs from a file, loaded as attach loads ours:
  * @shared map mode, same table size. A build from before the epochs has one
@@ -551,7 +558,7 @@ static int load_file(struct bench *b, enum ours o, const char *path, bool shared
 		err = set_shared_rodata(obj, lo.shared);
 	bpf_object__for_each_program(p, obj)
 		if (strcmp(bpf_program__name(p), "flowacct_xdp") &&
-		    strcmp(bpf_program__name(p), "flowacct_tc"))
+		    strcmp(bpf_program__name(p), tc_prog_name(b)))
 			bpf_program__set_autoload(p, false);
 	if (!err)
 		err = bpf_object__load(obj);
@@ -564,7 +571,8 @@ static int load_ours(struct bench *b, enum ours o, __u32 max_flows)
 	struct fa_load_opts lo = {
 		.shared = o == OURS_SHARED,
 		.max_flows = max_flows,
-		.progs = FA_PROG_XDP | FA_PROG_TC_EGRESS,
+		.progs = FA_PROG_XDP | (b->o.tc_ingress ? FA_PROG_TC_INGRESS :
+							  FA_PROG_TC_EGRESS),
 		.owners = o == OURS_ALL,
 		.retrans = o == OURS_RETRANS || o == OURS_ALL,
 		.passive_rtt = o == OURS_PRTT || o == OURS_ALL,
@@ -721,7 +729,7 @@ static int setup(struct bench *b)
 		b->prog_fd[HOOK_XDP][v] = bpf_program__fd(
 			bpf_object__find_program_by_name(obj, "flowacct_xdp"));
 		b->prog_fd[HOOK_TC][v] = bpf_program__fd(
-			bpf_object__find_program_by_name(obj, "flowacct_tc"));
+			bpf_object__find_program_by_name(obj, tc_prog_name(b)));
 		fd = bpf_object__find_map_fd_by_name(obj, "flows_0");
 		b->table_fd[v] = fd >= 0 ? fd : bpf_object__find_map_fd_by_name(obj, "flows");
 	}
@@ -1170,11 +1178,13 @@ static void pkt_usage(FILE *f)
 		"                     [--mix-repeat N] [--flows N] [--passes N] [--pages N]\n"
 		"                     [--cpu N] [--raw FILE] [--only HOOK,WORKLOAD,VARIANT]\n"
 		"                     [--baseline NAME=BPF-OBJECT] [--ours BPF-OBJECT]\n"
+		"                     [--tc-ingress]\n"
 		"--raw: every round's figure, tab-separated. --only: run one case (numbers\n"
 		"as in the enums, -1 for all), e.g. under perf; prints raw figures only.\n"
 		"--baseline: another build of flowacct's programs, run in the same rounds.\n"
 		"--ours: this build's programs from a file (another compiler's) instead of\n"
-		"the built-in ones; the map modes only, no options.\n");
+		"the built-in ones; the map modes only, no options. --tc-ingress: the TC\n"
+		"cases run the ingress program (flowacct_tc_in), not egress's.\n");
 }
 
 int cmd_pkt(int argc, char **argv)
@@ -1193,6 +1203,7 @@ int cmd_pkt(int argc, char **argv)
 		{ "only", required_argument, NULL, 'o' },
 		{ "baseline", required_argument, NULL, 'b' },
 		{ "ours", required_argument, NULL, 'O' },
+		{ "tc-ingress", no_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -1262,6 +1273,9 @@ int cmd_pkt(int argc, char **argv)
 			break;
 		case 'O':
 			b.o.ours_file = optarg;
+			break;
+		case 'I':
+			b.o.tc_ingress = true;
 			break;
 		case 'h':
 			pkt_usage(stdout);
