@@ -537,7 +537,8 @@ int fa_cache_dump(const struct fa_cache *c, struct fa_table *t,
 								  FA_ROW_OVERFLOW);
 	}
 	for (r = 0; r < nextra && !err; r++) {
-		i = find(c, &extra[r].key);
+		/* An empty cache (a daemon just started) needs no lookups. */
+		i = c->count ? find(c, &extra[r].key) : NIL;
 		if (i == NIL)
 			err = fa_table_append(t, &extra[r].key, &extra[r].val,
 					      extra[r].kind);

@@ -174,6 +174,49 @@ int fa_ctl_reply(int fd, bool ok, const void *body, size_t len)
 	return err;
 }
 
+/*
+ * An answer written straight to the client as it is made: "OK" goes out
+ * before the first bytes of the body, so a dump of a million flows is
+ * never held whole in the daemon (building it in memory cost more than
+ * formatting it). Until then the answer can still turn into an error.
+ */
+static ssize_t reply_write(void *cookie, const char *buf, size_t len)
+{
+	struct fa_ctl_reply *r = cookie;
+
+	if (r->discard)
+		return len;
+	if (!r->err && !r->started) {
+		r->err = write_all(r->fd, "OK\n", 3);
+		r->started = true;
+	}
+	if (!r->err)
+		r->err = write_all(r->fd, buf, len);
+	return r->err ? -1 : (ssize_t)len;
+}
+
+int fa_ctl_reply_begin(struct fa_ctl_reply *r, int fd)
+{
+	cookie_io_functions_t io = { .write = reply_write };
+
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->f = fopencookie(r, "w", io);
+	return r->f ? 0 : -ENOMEM;
+}
+
+int fa_ctl_reply_end(struct fa_ctl_reply *r, bool ok, const char *err)
+{
+	if (!ok && !r->started)
+		r->discard = true;	/* what was buffered was not the answer */
+	fclose(r->f);
+	if (r->err)
+		return r->err;
+	if (!ok)
+		return r->started ? -EPROTO : fa_ctl_reply(r->fd, false, err, strlen(err));
+	return r->started ? 0 : fa_ctl_reply(r->fd, true, NULL, 0);
+}
+
 int fa_ctl_call(int pid, const char *req, FILE *body, bool *ok)
 {
 	struct sockaddr_un sa;

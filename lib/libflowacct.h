@@ -732,6 +732,22 @@ void fa_ctl_unlink(int pid);
 /* One request line from a client, without its newline. */
 int fa_ctl_read_request(int fd, char *buf, size_t len);
 int fa_ctl_reply(int fd, bool ok, const void *body, size_t len);
+/*
+ * An answer streamed as it is written to @f: the status line goes before
+ * the body's first bytes. fa_ctl_reply_end() sends "ERR" and @err instead
+ * if the answer failed before any of it went out (-EPROTO after: the
+ * client has a truncated body).
+ */
+struct fa_ctl_reply {
+	FILE *f;
+	int fd;
+	bool started;
+	bool discard;
+	int err;
+};
+
+int fa_ctl_reply_begin(struct fa_ctl_reply *r, int fd);
+int fa_ctl_reply_end(struct fa_ctl_reply *r, bool ok, const char *err);
 /* Sends @req to the daemon @pid; the answer's body goes to @body. */
 int fa_ctl_call(int pid, const char *req, FILE *body, bool *ok);
 /* A snapshot in binary, for a client to merge (same build only). */

@@ -878,9 +878,7 @@ out:
 static void serve(struct daemon *d)
 {
 	char line[4096], err[1024];
-	char *body = NULL;
-	size_t len = 0;
-	FILE *f;
+	struct fa_ctl_reply r;
 	int fd;
 	bool ok;
 
@@ -889,23 +887,13 @@ static void serve(struct daemon *d)
 		if (fd < 0)
 			return;
 		err[0] = '\0';
-		if (fa_ctl_read_request(fd, line, sizeof(line))) {
+		if (fa_ctl_read_request(fd, line, sizeof(line)) ||
+		    fa_ctl_reply_begin(&r, fd)) {
 			close(fd);
 			continue;
 		}
-		f = open_memstream(&body, &len);
-		if (!f) {
-			close(fd);
-			continue;
-		}
-		ok = answer(d, line, f, err, sizeof(err));
-		fclose(f);
-		if (ok)
-			fa_ctl_reply(fd, true, body, len);
-		else
-			fa_ctl_reply(fd, false, err, strlen(err));
-		free(body);
-		body = NULL;
+		ok = answer(d, line, r.f, err, sizeof(err));
+		fa_ctl_reply_end(&r, ok, err);
 		close(fd);
 	}
 }

@@ -69,10 +69,13 @@ netns_pair	# $NSA/$VA (192.0.2.1) <-> $NSB/$VB (192.0.2.2), removed on exit
 # The host's socket programs, while section 9 has them attached: theirs to
 # undo too, whatever ends the bench.
 SOCKETS_OURS=
+# kernel.bpf_stats_enabled as it was, while owners_live has it on.
+BPF_STATS_PREV=
 bench_cleanup() {
 	local rc=$?
 	set +e
 	[ -z "$SOCKETS_OURS" ] || "$FA" sockets detach >/dev/null 2>&1
+	[ -z "$BPF_STATS_PREV" ] || sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_PREV"
 	(exit $rc)
 	netns_cleanup
 }
@@ -995,6 +998,74 @@ print("%.2f %.1f" % (e["sum_received"]["bits_per_second"] / 1e9,
 	echo
 }
 
+# The socket cookie and cgroup lookups of --attribution, live: a real
+# socket's first datagram at TC egress inserts a row, and only then are they
+# made. The kernel's own run-time statistics of the egress program
+# (kernel.bpf_stats_enabled: run_time_ns / run_cnt), with and without the
+# option, while one socket per datagram sends; and while one socket sends
+# them all (every datagram after the first updates a row: nothing to look up).
+owners_live() {
+	local n=20000 r c mode id out
+	declare -A ns
+	[ $QUICK = 1 ] && n=2000
+	say "the owner lookups, live (bpf_stats)"
+	BPF_STATS_PREV=$(sysctl -n kernel.bpf_stats_enabled)
+	sysctl -qw kernel.bpf_stats_enabled=1
+	for r in $(seq "$ROUNDS"); do
+		for c in plain attribution; do
+			for mode in new same; do
+				if [ $c = plain ]; then
+					$INA "$FA" attach "$VA" --ingress tc >/dev/null
+				else
+					$INA "$FA" attach "$VA" --ingress tc --attribution >/dev/null
+				fi
+				id=$($INA "$FA" -j status "$VA" |
+					python3 -c 'import json, sys; print(json.load(sys.stdin)["interfaces"][0]["tc_prog_id"])')
+				$INA python3 - "$n" "$mode" <<-'PY'
+				import socket, sys
+				n, mode = int(sys.argv[1]), sys.argv[2]
+				s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+				for i in range(n):
+				    if mode == "new":
+				        s.close()
+				        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+				    s.sendto(b"x" * 18, ("192.0.2.2", 9))
+				PY
+				out=$(bpftool prog show id "$id" -j |
+					python3 -c 'import json, sys; p = json.load(sys.stdin); print("%.1f" % (p["run_time_ns"] / p["run_cnt"]))')
+				ns[$c-$mode]+=" $out"
+				$INA "$FA" detach "$VA" >/dev/null
+			done
+		done
+	done
+	sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_PREV"
+	BPF_STATS_PREV=
+	cat <<-EOF
+	### The owner lookups of --attribution, live
+
+	flowacct on A (TC both ways), with and without \`--attribution\`; a
+	Python sender on A sends $n UDP datagrams to B, each from a new socket
+	(a new flow: its row is inserted, and with the option the socket's
+	cookie and cgroup are looked up and noted), or all from one socket (one
+	row, updated). ns per run of the egress program from the kernel's own
+	statistics (kernel.bpf_stats_enabled, run_time_ns / run_cnt, which
+	include the statistics' own clock reads), median of $ROUNDS rounds.
+
+	| sender | without, ns | min | max | --attribution, ns | min | max |
+	|---|---:|---:|---:|---:|---:|---:|
+	EOF
+	for mode in new same; do
+		# shellcheck disable=SC2086
+		read -r a alo ahi < <(stats ${ns[plain-$mode]})
+		# shellcheck disable=SC2086
+		read -r b blo bhi < <(stats ${ns[attribution-$mode]})
+		printf '| %s | %s | %s | %s | %s | %s | %s |\n' \
+			"$([ $mode = new ] && echo "a new socket per datagram" || echo "one socket")" \
+			"$a" "$alo" "$ahi" "$b" "$blo" "$bhi"
+	done
+	echo
+}
+
 # SECTIONS="pkt epochs" runs only those (for working on one); the report is
 # then partial.
 section() {
@@ -1019,6 +1090,7 @@ start=$(date +%s)
 	! section export || export_bench
 	! section verifier || verifier_table
 	! section sockets || sockets_bench
+	! section sockets || owners_live
 	echo "Run time: $(($(date +%s) - start)) s."
 } >"$REPORT"
 mkdir -p "$(dirname "$OUT")"
