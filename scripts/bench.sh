@@ -1019,8 +1019,8 @@ owners_live() {
 				else
 					$INA "$FA" attach "$VA" --ingress tc --attribution >/dev/null
 				fi
-				id=$($INA "$FA" -j status "$VA" |
-					python3 -c 'import json, sys; print(json.load(sys.stdin)["interfaces"][0]["tc_prog_id"])')
+				id=$($INA "$FA" -j status | python3 -c 'import json, sys
+print([i["tc_prog_id"] for i in json.load(sys.stdin)["interfaces"] if i["iface"] == sys.argv[1]][0])' "$VA")
 				$INA python3 - "$n" "$mode" <<-'PY'
 				import socket, sys
 				n, mode = int(sys.argv[1]), sys.argv[2]
