@@ -579,8 +579,8 @@ static __always_inline int parse_frame_l3(struct parse_ctx *pc,
 /**
  * parse_frame_l4 - the transport header at pkt->l4_off
  *
- * Meant to run as its own verified function: it starts from a scalar offset,
- * so the many cursor states parse_frame_l3() ends in never reach it.
+ * It starts again from a scalar offset, so the many cursor states
+ * parse_frame_l3() ends in do not each run through it in the verifier.
  */
 static __always_inline int parse_frame_l4(struct parse_ctx *pc,
 					  struct flow_pkt *pkt)

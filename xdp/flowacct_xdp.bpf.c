@@ -16,23 +16,11 @@ struct {
 } XDP_RUN_CONFIG(flowacct_xdp);
 
 /*
- * Global functions are verified once each, on their own: the many
- * packet-pointer states the extension-header walk ends in do not multiply
- * through the transport parse, nor through the accounting after it.
+ * The full parse, for what the fast parse leaves. Returns 0 with pkt filled
+ * in, or the counter naming why not. A global function is verified once, on
+ * its own: the many packet-pointer states the extension-header walk ends in
+ * do not multiply through the accounting after it.
  */
-__noinline int flowacct_parse_l4_xdp(struct xdp_md *ctx, struct flow_pkt *pkt)
-{
-	struct parse_ctx pc = {
-		.data = (void *)(long)ctx->data,
-		.data_end = (void *)(long)ctx->data_end,
-	};
-
-	if (!pkt)
-		return FLOW_C_TRUNC_L4;
-	return parse_frame_l4(&pc, pkt);
-}
-
-/* Returns 0 with pkt filled in, or the counter naming why not. */
 __noinline int flowacct_parse_xdp(struct xdp_md *ctx, struct flow_pkt *pkt)
 {
 	struct parse_ctx pc = {
