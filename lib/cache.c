@@ -121,7 +121,12 @@ void fa_cache_set_touch(struct fa_cache *c, __u64 touch)
 
 static __u32 find(const struct fa_cache *c, const struct flow_key *k)
 {
-	__u32 i = c->buckets[key_hash(k) & c->mask];
+	__u32 i;
+
+	/* Empty (a daemon just started): no bucket to miss in memory. */
+	if (!c->count)
+		return NIL;
+	i = c->buckets[key_hash(k) & c->mask];
 
 	while (i != NIL && memcmp(&c->ents[i].key, k, sizeof(*k)))
 		i = c->ents[i].hnext;
@@ -537,8 +542,7 @@ int fa_cache_dump(const struct fa_cache *c, struct fa_table *t,
 								  FA_ROW_OVERFLOW);
 	}
 	for (r = 0; r < nextra && !err; r++) {
-		/* An empty cache (a daemon just started) needs no lookups. */
-		i = c->count ? find(c, &extra[r].key) : NIL;
+		i = find(c, &extra[r].key);
 		if (i == NIL)
 			err = fa_table_append(t, &extra[r].key, &extra[r].val,
 					      extra[r].kind);

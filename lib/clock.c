@@ -68,23 +68,29 @@ static unsigned int guess_hz(__u64 ticks, __u64 mono_ns)
 	return best;
 }
 
+/*
+ * Loaded for each read and closed again (the library keeps no globals):
+ * thirteen instructions verify in microseconds, and a read is once per
+ * dump or drain.
+ */
 int fa_tick_clock_read(struct fa_tick_clock *c)
 {
-	static int prog_fd = -1;
 	__u64 frame[8] = {};
 	LIBBPF_OPTS(bpf_test_run_opts, run,
 		    .data_in = frame, .data_size_in = sizeof(frame),
 		    .data_out = frame, .data_size_out = sizeof(frame));
+	int prog_fd, err = 0;
 
-	if (prog_fd < 0) {
-		prog_fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "flowacct_ticks", "GPL",
-					tick_prog, sizeof(tick_prog) / sizeof(tick_prog[0]),
-					NULL);
-		if (prog_fd < 0)
-			return -errno;
-	}
-	if (bpf_prog_test_run_opts(prog_fd, &run))
+	prog_fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "flowacct_ticks", "GPL",
+				tick_prog, sizeof(tick_prog) / sizeof(tick_prog[0]),
+				NULL);
+	if (prog_fd < 0)
 		return -errno;
+	if (bpf_prog_test_run_opts(prog_fd, &run))
+		err = -errno;
+	close(prog_fd);
+	if (err)
+		return err;
 	if (run.retval != XDP_PASS || !frame[0])
 		return -EPROTO;
 	c->ticks = frame[0];

@@ -978,24 +978,27 @@ print("%.2f %.1f" % (e["sum_received"]["bits_per_second"] / 1e9,
 	| configuration | median Gbit/s | min | max | x nothing attached |
 	|---|---:|---:|---:|---:|
 	EOF
-	# shellcheck disable=SC2086
-	read -r base _ < <(stats ${gbps[none]})
-	for c in "${configs[@]}"; do
-		# shellcheck disable=SC2086
-		ratio_row %.2f "${desc[$c]}" "$base" ${gbps[$c]}
-	done
+	config_rows %.2f gbps
 	cat <<-EOF
 
 	| configuration | sender CPU % (median) | min | max | x nothing attached |
 	|---|---:|---:|---:|---:|
 	EOF
+	config_rows %.1f cpu
+	echo
+}
+
+# config_rows FMT ARRAY: a row per configuration of sockets_bench's
+# associative ARRAY (its rounds' figures), against its "none".
+config_rows() {
+	local fmt=$1 base c
+	local -n figs=$2
 	# shellcheck disable=SC2086
-	read -r base _ < <(stats ${cpu[none]})
+	read -r base _ < <(stats ${figs[none]})
 	for c in "${configs[@]}"; do
 		# shellcheck disable=SC2086
-		ratio_row %.1f "${desc[$c]}" "$base" ${cpu[$c]}
+		ratio_row "$fmt" "${desc[$c]}" "$base" ${figs[$c]}
 	done
-	echo
 }
 
 # The socket cookie and cgroup lookups of --attribution, live: a real
