@@ -183,13 +183,15 @@ collectors_cleanup() {
 
 # lo_capture_start FILE FILTER...: tcpdump on lo (where the export goes)
 # writing FILE, returns once it captures. --immediate-mode: every packet is
-# written as it comes, so none is missing when we stop it right after.
+# written as it comes, so none is missing when we stop it right after; a
+# 64 MiB buffer (-B, as capture_start's), since a burst of IPFIX messages
+# outran the default one on a busy CI run.
 lo_capture_start() {
 	local file=$1
 	shift
 	[ -z "$LO_CAPTURE_PID" ] || fail "lo_capture_start: a capture is running"
 	LO_CAPTURE_FILE=$file
-	collector_spawn tcpdump tcpdump -i lo -n -U --immediate-mode -w "$file" "$@"
+	collector_spawn tcpdump tcpdump -i lo -n -U -B 65536 --immediate-mode -w "$file" "$@"
 	LO_CAPTURE_PID=$SPAWNED_PID
 	for _ in $(seq $((COLLECTOR_WAIT * 10))); do
 		grep -q "listening on" "$SCRATCH/tcpdump.log" && return 0
