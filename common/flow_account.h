@@ -59,29 +59,30 @@ static __always_inline void flow_count(struct flow_stats *st, __u32 idx,
 		st->counters[idx] += n;
 }
 
-static __always_inline void flow_value_add(struct flow_value *v, __u32 segs,
-					   __u64 bytes, __u64 now, __u8 flags,
-					   int atomic)
+static __always_inline void flow_value_add(struct flow_map_value *v,
+					   __u32 segs, __u64 bytes, __u64 now,
+					   __u8 flags, int atomic)
 {
+	__u64 f = (__u64)flags << FLOW_FLAGS_SHIFT;
+
 	if (atomic) {
-		__sync_fetch_and_add(&v->packets, segs);
+		__sync_fetch_and_add(&v->packets_flags, segs);
 		__sync_fetch_and_add(&v->bytes, bytes);
 		/* Most segments add no new flag: skip the locked op then. */
-		if ((v->tcp_flags | flags) != v->tcp_flags)
-			__sync_fetch_and_or(&v->tcp_flags, flags);
+		if ((v->packets_flags | f) != v->packets_flags)
+			__sync_fetch_and_or(&v->packets_flags, f);
 	} else {
-		v->packets += segs;
+		v->packets_flags = (v->packets_flags + segs) | f;
 		v->bytes += bytes;
-		v->tcp_flags |= flags;
 	}
 	/*
 	 * A per-CPU slot this CPU has not used yet is zero. Racing writers of
 	 * a shared row store times a few ns apart; either is fine.
 	 */
-	if (v->first_seen_ns == 0 || now < v->first_seen_ns)
-		v->first_seen_ns = now;
-	if (now > v->last_seen_ns)
-		v->last_seen_ns = now;
+	if (v->first_seen == 0 || now < v->first_seen)
+		v->first_seen = now;
+	if (now > v->last_seen)
+		v->last_seen = now;
 }
 
 /*
@@ -133,8 +134,8 @@ static __always_inline void flow_frag_attribute(struct flow_stats *st,
 static __always_inline long flow_table_add(void *table, struct flow_pkt *pkt,
 					   __u32 segs, __u64 bytes, __u64 now)
 {
-	struct flow_value *v;
-	struct flow_value init;
+	struct flow_map_value *v;
+	struct flow_map_value init;
 	long err;
 
 	v = bpf_map_lookup_elem(table, &pkt->key);
@@ -153,12 +154,11 @@ static __always_inline long flow_table_add(void *table, struct flow_pkt *pkt,
 			       flow_cfg.shared_map);
 		return 0;
 	}
-	init = (struct flow_value){
-		.packets = segs,
+	init = (struct flow_map_value){
+		.packets_flags = segs | (__u64)pkt->tcp_flags << FLOW_FLAGS_SHIFT,
 		.bytes = bytes,
-		.first_seen_ns = now,
-		.last_seen_ns = now,
-		.tcp_flags = pkt->tcp_flags,
+		.first_seen = now,
+		.last_seen = now,
 	};
 	err = bpf_map_update_elem(table, &pkt->key, &init, BPF_NOEXIST);
 	if (!err)
@@ -211,7 +211,7 @@ static __always_inline void flow_overflow_add(__u32 epoch, __u8 direction,
 					      __u8 flags)
 {
 	__u32 slot = FLOW_OVERFLOW_SLOT(epoch, direction & 1);
-	struct flow_value *ov;
+	struct flow_map_value *ov;
 
 	ov = bpf_map_lookup_elem(&flow_overflow, &slot);
 	if (ov)

@@ -33,7 +33,7 @@
 		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);			\
 		__uint(max_entries, FLOW_DEFAULT_MAX_FLOWS);		\
 		__type(key, struct flow_key);				\
-		__type(value, struct flow_value);			\
+		__type(value, struct flow_map_value);			\
 	} name SEC(".maps")
 
 #define FLOW_MAPS(storage)						\
@@ -43,7 +43,7 @@
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);		\
 		__uint(max_entries, FLOW_NR_OVERFLOW_SLOTS);		\
 		__type(key, __u32);					\
-		__type(value, struct flow_value);			\
+		__type(value, struct flow_map_value);			\
 	} flow_overflow SEC(".maps");					\
 	storage struct {						\
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);		\

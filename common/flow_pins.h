@@ -54,7 +54,7 @@ struct fa_attach_state {
 	__u32 tci_priority;
 	__u32 max_flows;	/* of each of the two epoch tables */
 	__u16 key_size;		/* sizeof(struct flow_key) at attach */
-	__u16 value_size;	/* sizeof(struct flow_value) at attach */
+	__u16 value_size;	/* sizeof(struct flow_map_value) at attach */
 	__u8 ingress;		/* enum fa_ingress_hook */
 	__u8 ingress_why;	/* enum fa_ingress_reason: why that hook */
 	__u8 xdp_legacy;	/* attached directly, not through libxdp's dispatcher */

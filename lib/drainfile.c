@@ -37,7 +37,7 @@
 #include "libflowacct.h"
 
 #define DF_MAGIC	0x46414446	/* "FADF" */
-#define DF_VERSION	2
+#define DF_VERSION	3
 #define DF_CHUNK	8192		/* rows per batch call */
 #define DF_NO_TOKEN	0xffffffffu	/* a bucket index no table has */
 
@@ -73,7 +73,7 @@ struct fa_drainfile {
 
 static size_t value_stride(void)
 {
-	return (sizeof(struct flow_value) + 7) & ~(size_t)7;
+	return (sizeof(struct flow_map_value) + 7) & ~(size_t)7;
 }
 
 static size_t layout(__u32 cap, __u32 ncpus, size_t *ckeys, size_t *cvals,
@@ -203,9 +203,9 @@ static int take_batch(struct fa_drainfile *df)
 		r->flows = 1;
 		r->kind = FA_ROW_FLOW;
 		for (cpu = 0; cpu < df->h->ncpus; cpu++)
-			fa_value_merge(&r->val, (const struct flow_value *)
-				       (df->cvals + ((size_t)i * df->h->ncpus + cpu) *
-							    value_stride()));
+			fa_value_merge_map(&r->val, (const struct flow_map_value *)
+					   (df->cvals + ((size_t)i * df->h->ncpus + cpu) *
+								value_stride()));
 		fa_value_ticks_to_mono(&df->ticks, &r->val);
 	}
 	/* The count last: a kill before it takes the batch again, whole. */

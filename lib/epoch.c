@@ -135,7 +135,7 @@ int fa_table_delete(int map_fd, const struct flow_key *keys, size_t n)
 
 int fa_overflow_zero(int ov_fd, __u32 epoch)
 {
-	size_t stride = (sizeof(struct flow_value) + 7) & ~(size_t)7;
+	size_t stride = (sizeof(struct flow_map_value) + 7) & ~(size_t)7;
 	__u32 dir, slot;
 	int ncpus, err = 0;
 	void *zero;

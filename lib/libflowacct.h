@@ -279,6 +279,7 @@ int fa_table_append(struct fa_table *t, const struct flow_key *key,
 		    const struct flow_value *val, enum fa_row_kind kind);
 void fa_table_free(struct fa_table *t);
 void fa_value_merge(struct flow_value *into, const struct flow_value *v);
+void fa_value_merge_map(struct flow_value *into, const struct flow_map_value *v);
 /* Rows with equal keys (and kinds) become one, values merged. */
 void fa_table_merge_equal(struct fa_table *t, size_t from);
 

@@ -188,9 +188,9 @@ static int check_pin(int pin, int fd)
 	case FA_PIN_FLOWS_0:
 	case FA_PIN_FLOWS_1:
 		return fa_map_check(fd, hash, 2, sizeof(struct flow_key),
-				    sizeof(struct flow_value));
+				    sizeof(struct flow_map_value));
 	case FA_PIN_OVERFLOW:
-		return fa_map_check(fd, pcpu, 1, 4, sizeof(struct flow_value));
+		return fa_map_check(fd, pcpu, 1, 4, sizeof(struct flow_map_value));
 	case FA_PIN_STATS:
 		return fa_map_check(fd, pcpu, 1, 4, sizeof(struct flow_stats));
 	case FA_PIN_SAMPLE_CFG:
@@ -239,7 +239,7 @@ int fa_state_map_read(int fd, struct fa_attach_state *st)
 		return -errno;
 	if (st->version != FA_ATTACH_STATE_VERSION ||
 	    st->key_size != sizeof(struct flow_key) ||
-	    st->value_size != sizeof(struct flow_value))
+	    st->value_size != sizeof(struct flow_map_value))
 		return -EPROTO;
 	return 0;
 }

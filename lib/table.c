@@ -42,6 +42,20 @@ void fa_value_merge(struct flow_value *into, const struct flow_value *v)
 		into->last_seen_ns = v->last_seen_ns;
 }
 
+/* The same for one slot of a flows map or an overflow row, as read. */
+void fa_value_merge_map(struct flow_value *into, const struct flow_map_value *v)
+{
+	struct flow_value u = {
+		.packets = v->packets_flags & FLOW_PACKETS_MASK,
+		.bytes = v->bytes,
+		.first_seen_ns = v->first_seen,
+		.last_seen_ns = v->last_seen,
+		.tcp_flags = v->packets_flags >> FLOW_FLAGS_SHIFT,
+	};
+
+	fa_value_merge(into, &u);
+}
+
 int fa_table_append(struct fa_table *t, const struct flow_key *key,
 		    const struct flow_value *val, enum fa_row_kind kind)
 {
@@ -80,12 +94,12 @@ static int append_merged(struct fa_table *t, const struct flow_key *key,
 			 const void *vals, int ncpus)
 {
 	struct flow_value sum = {};
-	size_t stride = percpu_stride(sizeof(struct flow_value));
+	size_t stride = percpu_stride(sizeof(struct flow_map_value));
 	int cpu;
 
 	for (cpu = 0; cpu < ncpus; cpu++)
-		fa_value_merge(&sum, (const struct flow_value *)
-			       ((const char *)vals + cpu * stride));
+		fa_value_merge_map(&sum, (const struct flow_map_value *)
+				   ((const char *)vals + cpu * stride));
 	return fa_table_append(t, key, &sum, FA_ROW_FLOW);
 }
 
@@ -113,7 +127,7 @@ static int map_ncpus(int fd, int *ncpus)
 	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
 		return -errno;
 	if (info.key_size != sizeof(struct flow_key) ||
-	    info.value_size != sizeof(struct flow_value))
+	    info.value_size != sizeof(struct flow_map_value))
 		return -EPROTO;	/* built for another layout */
 	*ncpus = 1;
 	if (info.type == BPF_MAP_TYPE_PERCPU_HASH) {
@@ -150,7 +164,7 @@ int fa_table_read(int fd, struct fa_table *t, struct flow_key **keys_out,
 		  size_t *nkeys)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	size_t stride = percpu_stride(sizeof(struct flow_value)), kcap = 0;
+	size_t stride = percpu_stride(sizeof(struct flow_map_value)), kcap = 0;
 	struct flow_key *keys = NULL, *kept = NULL;
 	__u32 batch, count, i, rows = BATCH_ROWS;
 	void *vals = NULL, *in = NULL;
@@ -242,7 +256,7 @@ int fa_stats_read(int fd, struct fa_hook_stats st[FLOW_NR_DIRS])
 int fa_overflow_read(int fd, unsigned int epoch_mask,
 		     struct flow_value ov[FLOW_NR_DIRS])
 {
-	size_t stride = percpu_stride(sizeof(struct flow_value));
+	size_t stride = percpu_stride(sizeof(struct flow_map_value));
 	__u32 epoch, dir, slot;
 	int ncpus, cpu;
 	char *vals;
@@ -263,8 +277,8 @@ int fa_overflow_read(int fd, unsigned int epoch_mask,
 				return -errno;
 			}
 			for (cpu = 0; cpu < ncpus; cpu++)
-				fa_value_merge(&ov[dir], (const struct flow_value *)
-					       (vals + cpu * stride));
+				fa_value_merge_map(&ov[dir], (const struct flow_map_value *)
+						   (vals + cpu * stride));
 		}
 	}
 	free(vals);

@@ -1067,7 +1067,7 @@ static int load(struct fuzz *z)
 	if (z->stats_ncpus < 0)
 		return z->stats_ncpus;
 	z->ncpus = z->shared ? 1 : z->stats_ncpus;
-	z->flow_vals = calloc(z->ncpus, stride8(sizeof(struct flow_value)));
+	z->flow_vals = calloc(z->ncpus, stride8(sizeof(struct flow_map_value)));
 	z->stats_vals = calloc(z->stats_ncpus, stride8(sizeof(struct flow_stats)));
 	if (!z->flow_vals || !z->stats_vals)
 		return -ENOMEM;
@@ -1141,15 +1141,15 @@ static int read_slot(struct fuzz *z, __u32 dir, struct snap *s)
 static bool read_flow(struct fuzz *z, const struct flow_key *k,
 		      struct flow_value *out)
 {
-	size_t stride = stride8(sizeof(struct flow_value));
+	size_t stride = stride8(sizeof(struct flow_map_value));
 	int cpu;
 
 	memset(out, 0, sizeof(*out));
 	if (bpf_map_lookup_elem(z->flows_fd, k, z->flow_vals))
 		return false;
 	for (cpu = 0; cpu < z->ncpus; cpu++)
-		fa_value_merge(out, (const void *)
-				 ((const char *)z->flow_vals + cpu * stride));
+		fa_value_merge_map(out, (const void *)
+				   ((const char *)z->flow_vals + cpu * stride));
 	return true;
 }
 

@@ -149,7 +149,7 @@ static void reset_maps(struct flowacct_bpf *skel)
 {
 	int fd = bpf_map__fd(skel->maps.flows_0);
 	static struct flow_stats zero[256];
-	static struct flow_value zero_ov[256];
+	static struct flow_map_value zero_ov[256];
 	struct flow_key key, next;
 	__u32 i;
 

@@ -245,13 +245,13 @@ int cmd_mem(int argc, char **argv)
 	       "array and, per-CPU, one value per possible CPU). %d CPUs: the "
 	       "per-CPU value (%zu bytes) times %d more CPUs.\n\n",
 	       MEM_SMALL, MEM_LARGE, ncpus, MEM_CPUS,
-	       round8(sizeof(struct flow_value)), MEM_CPUS - ncpus);
+	       round8(sizeof(struct flow_map_value)), MEM_CPUS - ncpus);
 	printf("| table | map type | bytes/flow, %d CPUs | bytes/flow, %d CPUs (computed) "
 	       "| fixed bytes | MiB at %d flows, %d CPUs |\n",
 	       ncpus, MEM_CPUS, MEM_SMALL, MEM_CPUS);
 	printf("|---|---|---:|---:|---:|---:|\n");
 	mem_row("flowacct --map percpu", "PERCPU_HASH", pc_s.flows, pc_l.flows,
-		round8(sizeof(struct flow_value)), ncpus);
+		round8(sizeof(struct flow_map_value)), ncpus);
 	mem_row("flowacct --map shared", "HASH", sh_s.flows, sh_l.flows, 0, ncpus);
 	mem_row("minimal accountant, percpu (packets, bytes)", "PERCPU_HASH",
 		min_s, min_l, 16, ncpus);
@@ -311,16 +311,16 @@ static void fill_key(struct flow_key *k, __u32 i, __u32 ifindex, __u64 *rng)
 	}
 }
 
-static void fill_value(struct flow_value *v, __u64 now, __u8 proto, __u64 *rng)
+static void fill_value(struct flow_map_value *v, __u64 now, __u8 proto,
+		       __u64 *rng)
 {
-	__u64 r = prng_next(rng);
+	__u64 r = prng_next(rng), packets = 1 + r % 100000;
+	__u64 flags = proto == 6 ? 0x10 | ((r >> 48) & 0x1b) : 0;
 
-	v->packets = 1 + r % 100000;
-	v->bytes = v->packets * (60 + (r >> 20) % 1441);
-	v->first_seen_ns = now - (r >> 32) % 600 * 1000000000ull;
-	v->last_seen_ns = v->first_seen_ns + (r >> 40) % 600 * 1000000ull;
-	v->tcp_flags = proto == 6 ? 0x10 | ((r >> 48) & 0x1b) : 0;
-	v->pad = 0;
+	v->packets_flags = packets | flags << FLOW_FLAGS_SHIFT;
+	v->bytes = packets * (60 + (r >> 20) % 1441);
+	v->first_seen = now - (r >> 32) % 600 * 1000000000ull;
+	v->last_seen = v->first_seen + (r >> 40) % 600 * 1000000ull;
 }
 
 /*
@@ -336,13 +336,13 @@ int fill_table(int fd, __u32 n, __u32 ifindex)
 	char *vals = NULL;
 	struct timespec ts;
 	__u64 rng = 20240601, now;
-	size_t stride, vsz = round8(sizeof(struct flow_value));
+	size_t stride, vsz = round8(sizeof(struct flow_map_value));
 	int err = 0, ncpus, cpu;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
 		return -errno;
 	if (info.key_size != sizeof(struct flow_key) ||
-	    info.value_size != sizeof(struct flow_value))
+	    info.value_size != sizeof(struct flow_map_value))
 		return -EPROTO;
 	if (value_stride(&info, &stride))
 		return -EINVAL;
@@ -361,8 +361,8 @@ int fill_table(int fd, __u32 n, __u32 ifindex)
 		for (i = 0; i < count; i++) {
 			fill_key(&keys[i], done + i, ifindex, &rng);
 			for (cpu = 0; cpu < ncpus; cpu++)
-				fill_value((struct flow_value *)(vals + i * stride +
-								 cpu * vsz),
+				fill_value((struct flow_map_value *)(vals + i * stride +
+								     cpu * vsz),
 					   now, keys[i].proto, &rng);
 		}
 		if (bpf_map_update_batch(fd, keys, vals, &count, &opts)) {
