@@ -586,8 +586,10 @@ int fa_cache_dump(const struct fa_cache *c, struct fa_table *t,
 	int err = 0;
 
 	row_of = malloc((c->cfg.size ? c->cfg.size : 1) * sizeof(*row_of));
-	if (!row_of)
+	if (!row_of || fa_table_reserve(t, c->count + nextra)) {
+		free(row_of);
 		return -ENOMEM;
+	}
 	for (i = c->head; i != NIL && !err; i = c->ents[i].next) {
 		const struct fa_cache_entry *e = &c->ents[i].e;
 

@@ -39,8 +39,12 @@ const char *fa_ingress_name(int hook);
 const char *fa_ingress_reason_name(int why);
 const char *fa_sample_mode_name(int mode);
 void fa_tcp_flags_str(__u32 flags, char buf[9]);
+/* The same at @p (9 bytes of room); returns the end (a NUL). */
+char *fa_tcp_flags_put(__u32 flags, char *p);
 /* The text of an address of @k (IPv4 dotted, IPv6 as inet_ntop). */
 void fa_addr_str(const struct flow_key *k, const __u8 *addr, char *buf, size_t len);
+/* The same into @p, room for INET6_ADDRSTRLEN; returns the end (a NUL). */
+char *fa_addr_put(const struct flow_key *k, const __u8 *addr, char *p);
 /* "tcp 192.0.2.1:40000 > 192.0.2.2:80", "icmp 192.0.2.1 > 192.0.2.2 type 8 code 0" */
 void fa_flow_key_str(const struct flow_key *k, char *buf, size_t len);
 bool fa_key_is_icmp(const struct flow_key *k);
@@ -275,6 +279,8 @@ struct fa_hook_stats {
 	bool present;
 };
 
+/* Room for @more rows past t->n, so that appends do not move the rows. */
+int fa_table_reserve(struct fa_table *t, size_t more);
 int fa_table_append(struct fa_table *t, const struct flow_key *key,
 		    const struct flow_value *val, enum fa_row_kind kind);
 void fa_table_free(struct fa_table *t);
@@ -948,6 +954,7 @@ struct fa_view {
 	unsigned char cols[FA_MAX_COLS];	/* text columns, enum fa_col */
 	size_t ncols;		/* 0: the default ones */
 	int hook[FLOW_NR_DIRS];	/* enum fa_hook of each direction, for names */
+	bool by_column;		/* JSON rows column by column (tests compare) */
 };
 
 /* Hooks, for the "hook" field of counters. */
