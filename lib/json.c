@@ -187,6 +187,20 @@ void json_bool(struct json *j, const char *key, bool v)
 	put_text(j, key, v ? "true" : "false");
 }
 
+void json_items_begin(struct json *j)
+{
+	if (j->depth < JSON_MAX_DEPTH - 1)
+		j->depth++;
+	j->has_items[j->depth] = false;
+}
+
+void json_items_end(struct json *j)
+{
+	if (j->depth > 0)
+		j->depth--;
+	value_done(j);
+}
+
 void json_end(struct json *j)
 {
 	put_char(j, '\n');
@@ -220,4 +234,11 @@ void json_null(struct json *j, const char *key)
 void json_raw(struct json *j, const char *key, const char *text)
 {
 	put_text(j, key, text);
+}
+
+void json_raw_n(struct json *j, const char *key, const char *text, size_t n)
+{
+	begin_value(j, key);
+	put_bytes(j, text, n);
+	value_done(j);
 }

@@ -35,6 +35,15 @@ void json_bool(struct json *j, const char *key, bool v);
 void json_null(struct json *j, const char *key);
 /* A value that is JSON text already (a document from elsewhere). */
 void json_raw(struct json *j, const char *key, const char *text);
+/* The same, @n bytes long: a value its caller formatted whole. */
+void json_raw_n(struct json *j, const char *key, const char *text, size_t n);
+/*
+ * Values written between these are items of an array whose brackets are
+ * written elsewhere (a part of a long array, formatted apart): commas
+ * between them, and no flush after each.
+ */
+void json_items_begin(struct json *j);
+void json_items_end(struct json *j);
 void json_end(struct json *j);
 /* The same without the flush: for a stream of many small documents. */
 void json_end_line(struct json *j);

@@ -106,15 +106,21 @@ const char *fa_proto_name(__u8 proto)
 }
 
 /* Bit 0 (FIN) to bit 7 (CWR), one letter each, in that order. */
-void fa_tcp_flags_str(__u32 flags, char buf[9])
+char *fa_tcp_flags_put(__u32 flags, char *p)
 {
 	static const char letters[] = "FSRPAUEC";
-	int i, n = 0;
+	int i;
 
 	for (i = 0; i < 8; i++)
 		if (flags & (1u << i))
-			buf[n++] = letters[i];
-	buf[n] = '\0';
+			*p++ = letters[i];
+	*p = '\0';
+	return p;
+}
+
+void fa_tcp_flags_str(__u32 flags, char buf[9])
+{
+	fa_tcp_flags_put(flags, buf);
 }
 
 /* "192.0.2.1" into @p; returns the end. */
@@ -142,7 +148,7 @@ static char *put_ipv4(char *p, const __u8 *a)
  * longest run of two or more zero groups (the first of equal runs) becomes
  * "::"; ::a.b.c.d and ::ffff:a.b.c.d keep their IPv4 tail dotted.
  */
-static void put_ipv6(char *p, const __u8 *a)
+static char *put_ipv6(char *p, const __u8 *a)
 {
 	static const char hex[] = "0123456789abcdef";
 	int best = -1, best_len = 0, run = -1, run_len = 0, i, sh;
@@ -171,10 +177,8 @@ static void put_ipv6(char *p, const __u8 *a)
 		if (i)
 			*p++ = ':';
 		if (i == 6 && best == 0 &&
-		    (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
-			put_ipv4(p, a + 12);
-			return;
-		}
+		    (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
+			return put_ipv4(p, a + 12);
 		for (sh = 12; sh > 0 && !(w[i] >> sh); sh -= 4)
 			;
 		for (; sh >= 0; sh -= 4)
@@ -183,6 +187,12 @@ static void put_ipv6(char *p, const __u8 *a)
 	if (best >= 0 && best + best_len == 8)
 		*p++ = ':';
 	*p = '\0';
+	return p;
+}
+
+char *fa_addr_put(const struct flow_key *k, const __u8 *addr, char *p)
+{
+	return k->ip_version == 4 ? put_ipv4(p, addr + 12) : put_ipv6(p, addr);
 }
 
 void fa_addr_str(const struct flow_key *k, const __u8 *addr, char *buf,
@@ -193,10 +203,7 @@ void fa_addr_str(const struct flow_key *k, const __u8 *addr, char *buf,
 			  k->ip_version == 4 ? addr + 12 : addr, buf, len);
 		return;
 	}
-	if (k->ip_version == 4)
-		put_ipv4(buf, addr + 12);
-	else
-		put_ipv6(buf, addr);
+	fa_addr_put(k, addr, buf);
 }
 
 bool fa_key_is_icmp(const struct flow_key *k)

@@ -94,6 +94,12 @@ void out_raw(struct fa_out *o, const char *key, const char *json)
 		json_raw(&o->j, key, json);
 }
 
+void out_raw_n(struct fa_out *o, const char *key, const char *json, size_t n)
+{
+	if (o->json)
+		json_raw_n(&o->j, key, json, n);
+}
+
 void out_text(struct fa_out *o, const char *fmt, ...)
 {
 	va_list ap;

@@ -45,6 +45,7 @@ void out_null(struct fa_out *o, const char *key, const char *fmt, const char *te
 
 /* JSON only: a value that is JSON text already. */
 void out_raw(struct fa_out *o, const char *key, const char *json);
+void out_raw_n(struct fa_out *o, const char *key, const char *json, size_t n);
 
 /* Text only (headers, separators, prose). */
 void out_text(struct fa_out *o, const char *fmt, ...)

@@ -4,7 +4,7 @@
 
 ALL_TESTS="test_generator_is_deterministic test_replay_captures
 	test_replay_overflow test_replay_against_tshark test_replay_table
-	test_replay_errors test_prog_run"
+	test_table_check test_replay_errors test_prog_run"
 
 CAPTURES="basic basic_ng malformed snaplen jumbo mixed fragments sll sll2 rawip"
 
@@ -92,6 +92,44 @@ test_replay_table() {
 	grep -q '^xdp ingress: seen 54 = accounted 50 ([0-9]* bytes) + not accounted 4$' \
 		"$SCRATCH/out.txt" || fail "books line"
 	grep -Eq '^  non_ip +4 +not accounted$' "$SCRATCH/out.txt" || fail "non_ip line"
+}
+
+# The table's sort and its JSON writers (tests/table_check.c): 100k rows,
+# enough for the two-thread writer, against a comparator, printf and
+# inet_ntop of the test's own; the one-piece rows against the column
+# writer byte for byte; the two-thread output against one thread's.
+test_table_check() {
+	scratch
+	local seed
+	for seed in 1 2; do
+		build/tests/table_check 100000 "$seed" "$SCRATCH"
+		cmp "$SCRATCH/plain.json" "$SCRATCH/columns.json" ||
+			fail "seed $seed: the one-piece rows differ from the columns'"
+		python3 - "$SCRATCH" <<-'EOF'
+		import json, sys
+		d = sys.argv[1]
+		plain = json.load(open(d + "/plain.json"))["flows"]
+		top = json.load(open(d + "/top.json"))["flows"]
+		want = [l.rstrip("\n").split("\t") for l in open(d + "/expected.tsv")]
+		assert len(plain) == len(want), (len(plain), len(want))
+		assert top == plain[:len(top)] and len(top) == 4096, "two threads and one differ"
+		names = {1: "veth0", 2: 'a"b\\c'}
+		for i, (r, w) in enumerate(zip(plain, want)):
+		    kind = int(w[13])
+		    got = [r["ifindex"], r["direction"], r["ip_version"], r["proto"],
+		           r["src"], r["dst"], r["sport"], r["dport"], r["packets"],
+		           r["bytes"], r["first_seen_ns"], r["last_seen_ns"],
+		           r["overflow"], r["exported"], r["iface"]]
+		    exp = [int(w[0]), ["ingress", "egress"][int(w[1])], int(w[2]), int(w[3]),
+		           None if w[4] == "-" else w[4], None if w[5] == "-" else w[5],
+		           int(w[6]), int(w[7]), int(w[8]), int(w[9]), int(w[10]), int(w[11]),
+		           kind == 1, kind == 2, names.get(int(w[0]))]
+		    assert got == exp, (i, got, exp)
+		    flags = "".join(c for b, c in enumerate("FSRPAUEC") if int(w[12]) >> b & 1)
+		    assert r["tcp_flags"] == flags, (i, r["tcp_flags"], flags)
+		print("%d rows in the reference order, fields as printf and inet_ntop write them" % len(plain))
+		EOF
+	done
 }
 
 test_replay_errors() {
