@@ -311,16 +311,17 @@ static void fill_key(struct flow_key *k, __u32 i, __u32 ifindex, __u64 *rng)
 	}
 }
 
-static void fill_value(struct flow_map_value *v, __u64 now, __u8 proto,
-		       __u64 *rng)
+/* Times in jiffies, as the programs write them: up to 10 minutes old. */
+static void fill_value(struct flow_map_value *v, const struct fa_tick_clock *now,
+		       __u8 proto, __u64 *rng)
 {
 	__u64 r = prng_next(rng), packets = 1 + r % 100000;
 	__u64 flags = proto == 6 ? 0x10 | ((r >> 48) & 0x1b) : 0;
 
 	v->packets_flags = packets | flags << FLOW_FLAGS_SHIFT;
 	v->bytes = packets * (60 + (r >> 20) % 1441);
-	v->first_seen = now - (r >> 32) % 600 * 1000000000ull;
-	v->last_seen = v->first_seen + (r >> 40) % 600 * 1000000ull;
+	v->first_seen = now->ticks - (r >> 32) % (600 * now->hz);
+	v->last_seen = v->first_seen + (r >> 40) % (now->ticks - v->first_seen + 1);
 }
 
 /*
@@ -334,8 +335,8 @@ int fill_table(int fd, __u32 n, __u32 ifindex)
 	__u32 info_len = sizeof(info), i, done, count;
 	struct flow_key *keys = NULL;
 	char *vals = NULL;
-	struct timespec ts;
-	__u64 rng = 20240601, now;
+	struct fa_tick_clock now;
+	__u64 rng = 20240601;
 	size_t stride, vsz = round8(sizeof(struct flow_map_value));
 	int err = 0, ncpus, cpu;
 
@@ -353,8 +354,9 @@ int fill_table(int fd, __u32 n, __u32 ifindex)
 		err = -ENOMEM;
 		goto out;
 	}
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	now = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	err = fa_tick_clock_read(&now);
+	if (err)
+		goto out;
 	for (done = 0; done < n; done += count) {
 		count = n - done < BATCH_ROWS ? n - done : BATCH_ROWS;
 		memset(vals, 0, (size_t)count * stride);
@@ -363,7 +365,7 @@ int fill_table(int fd, __u32 n, __u32 ifindex)
 			for (cpu = 0; cpu < ncpus; cpu++)
 				fill_value((struct flow_map_value *)(vals + i * stride +
 								     cpu * vsz),
-					   now, keys[i].proto, &rng);
+					   &now, keys[i].proto, &rng);
 		}
 		if (bpf_map_update_batch(fd, keys, vals, &count, &opts)) {
 			err = -errno;
