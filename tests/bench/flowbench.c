@@ -65,6 +65,7 @@ enum variant {
 	V_MIN,
 	V_MIN_ATOMIC,
 	V_MIN_SPIN,
+	V_MIN_WIDE,
 	V_PERCPU,
 	V_SHARED,
 	V_PERCPU_S100,
@@ -88,6 +89,7 @@ static const struct {
 	[V_MIN] = { "minimal (percpu)" },
 	[V_MIN_ATOMIC] = { "minimal, shared, atomic adds" },
 	[V_MIN_SPIN] = { "minimal, shared, spin lock" },
+	[V_MIN_WIDE] = { "minimal, 32-byte value (percpu)" },
 	[V_PERCPU] = { "flowacct percpu", OURS_PERCPU, 0 },
 	[V_SHARED] = { "flowacct shared", OURS_SHARED, 0 },
 	[V_PERCPU_S100] = { "flowacct percpu, sample 1/100", OURS_PERCPU, 100 },
@@ -695,6 +697,8 @@ static int setup(struct bench *b)
 	if (!err)
 		err = bpf_map__set_max_entries(ref->maps.min_flows_spin, max_flows);
 	if (!err)
+		err = bpf_map__set_max_entries(ref->maps.min_flows_wide, max_flows);
+	if (!err)
 		err = bpf_map__set_max_entries(ref->maps.cycle_order, b->o.flows);
 	if (!err)
 		err = bench_progs_bpf__load(ref);
@@ -713,10 +717,13 @@ static int setup(struct bench *b)
 	b->prog_fd[HOOK_TC][V_MIN_ATOMIC] = bpf_program__fd(ref->progs.min_atomic_tc);
 	b->prog_fd[HOOK_XDP][V_MIN_SPIN] = bpf_program__fd(ref->progs.min_spin_xdp);
 	b->prog_fd[HOOK_TC][V_MIN_SPIN] = bpf_program__fd(ref->progs.min_spin_tc);
+	b->prog_fd[HOOK_XDP][V_MIN_WIDE] = bpf_program__fd(ref->progs.min_wide_xdp);
+	b->prog_fd[HOOK_TC][V_MIN_WIDE] = bpf_program__fd(ref->progs.min_wide_tc);
 	b->table_fd[V_NOOP] = -1;
 	b->table_fd[V_MIN] = bpf_map__fd(ref->maps.min_flows);
 	b->table_fd[V_MIN_ATOMIC] = bpf_map__fd(ref->maps.min_flows_atomic);
 	b->table_fd[V_MIN_SPIN] = bpf_map__fd(ref->maps.min_flows_spin);
+	b->table_fd[V_MIN_WIDE] = bpf_map__fd(ref->maps.min_flows_wide);
 	for (v = V_PERCPU; v < V_NR; v++) {
 		struct bpf_object *obj = b->ours[variants[v].ours];
 		int fd;
