@@ -23,7 +23,6 @@
 #include "libflowacct.h"
 
 #define CTL_TIMEOUT_MS 10000
-#define CTL_SNDBUF (4 << 20)	/* bytes of an answer in flight */
 #define SNAP_MAGIC 0x46415231	/* "FAR1" */
 
 void fa_ctl_path(int pid, char *buf, size_t len)
@@ -202,16 +201,6 @@ int fa_ctl_reply_begin(struct fa_ctl_reply *r, int fd)
 
 	memset(r, 0, sizeof(*r));
 	r->fd = fd;
-	/*
-	 * Room for a few MB in flight, so that the daemon formats on while
-	 * the client is off the CPU: with the default 208 KiB a million-flow
-	 * dump waited on the client for about a third of its time. FORCE
-	 * passes net.core.wmem_max, and needs CAP_NET_ADMIN, which the daemon
-	 * has; without it the default stays, slower.
-	 */
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &(int){ CTL_SNDBUF },
-		       sizeof(int)))
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ CTL_SNDBUF }, sizeof(int));
 	r->f = fopencookie(r, "w", io);
 	return r->f ? 0 : -ENOMEM;
 }
@@ -230,18 +219,26 @@ int fa_ctl_reply_end(struct fa_ctl_reply *r, bool ok, const char *err)
 
 int fa_ctl_call(int pid, const char *req, FILE *body, bool *ok)
 {
+	/* An answer can be hundreds of MB: read it in large pieces. */
+	enum { BUF_SIZE = 1 << 20 };
 	struct sockaddr_un sa;
-	char buf[65536], head[8];
+	char *buf, head[8];
 	size_t hlen = 0, i;
 	bool in_body = false;
 	ssize_t n;
 	int fd, err;
 
 	*ok = false;
+	buf = malloc(BUF_SIZE);
+	if (!buf)
+		return -ENOMEM;
 	ctl_addr(pid, &sa);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		err = -errno;
+		free(buf);
+		return err;
+	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		err = -errno;
 		goto out;
@@ -253,7 +250,7 @@ int fa_ctl_call(int pid, const char *req, FILE *body, bool *ok)
 		err = wait_fd(fd, POLLIN);
 		if (err)
 			break;
-		n = recv(fd, buf, sizeof(buf), 0);
+		n = recv(fd, buf, BUF_SIZE, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -284,6 +281,7 @@ int fa_ctl_call(int pid, const char *req, FILE *body, bool *ok)
 		err = -EPROTO;
 out:
 	close(fd);
+	free(buf);
 	return err;
 }
 

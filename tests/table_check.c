@@ -2,12 +2,15 @@
 /*
  * The table's sort and its JSON, against references of this file's own.
  *
- *   table_check ROWS SEED DIR
+ *   table_check ROWS SEED DIR [small]
  *
  * Makes ROWS random rows (IPv4 and IPv6 keys, the IPv6 forms inet_ntop
- * treats specially, counts with many ties and counts near 2^64, overflow
- * and exported rows, an interface whose name needs escaping and one with
- * no name), sorts them with fa_table_sort() by bytes and writes into DIR:
+ * treats specially, counts with many ties and counts near 2^64, or with
+ * "small" all under 2^24 as real counts are, so that the sort skips the
+ * bytes every row has zero; overflow and exported rows, an interface whose
+ * name needs escaping and one with no name). It checks fa_table_sort() by
+ * packets, first seen and duration against this file's comparator and
+ * fails if they differ, then sorts by bytes and writes into DIR:
  *
  *   expected.tsv  the rows in the order of this file's comparator (bytes,
  *                 then packets, largest first; then kind, then key bytes),
@@ -20,6 +23,7 @@
  * tests/test_replay.sh (test_table_check) compares them.
  */
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +32,7 @@
 #include "out.h"
 
 static __u64 rng_state;
+static bool small;
 
 static __u64 rnd(void)
 {
@@ -76,6 +81,8 @@ static void make_key(struct flow_key *k, __u64 n)
 
 static __u64 count(void)
 {
+	if (small)
+		return rnd() % 4 ? rnd() % 64 : rnd() % (1u << 24);
 	switch (rnd() % 4) {
 	case 0:
 		return rnd() % 4;		/* ties, and zero */
@@ -88,17 +95,65 @@ static __u64 count(void)
 	}
 }
 
+static enum fa_sort sort_by;
+
+/* The order fa_table_sort() documents: the field, largest first (earliest
+ * first for the first seen), then packets, then kind, then key bytes. */
 static int cmp_expected(const void *pa, const void *pb)
 {
 	const struct fa_row *a = pa, *b = pb;
+	__u64 x, y;
 
-	if (a->val.bytes != b->val.bytes)
-		return a->val.bytes > b->val.bytes ? -1 : 1;
+	switch (sort_by) {
+	case FA_SORT_PACKETS:
+		x = a->val.packets, y = b->val.packets;
+		break;
+	case FA_SORT_FIRST:
+		x = ~a->val.first_seen_ns, y = ~b->val.first_seen_ns;
+		break;
+	case FA_SORT_DURATION:
+		x = a->val.last_seen_ns - a->val.first_seen_ns;
+		y = b->val.last_seen_ns - b->val.first_seen_ns;
+		break;
+	default:
+		x = a->val.bytes, y = b->val.bytes;
+	}
+	if (x != y)
+		return x > y ? -1 : 1;
 	if (a->val.packets != b->val.packets)
 		return a->val.packets > b->val.packets ? -1 : 1;
 	if (a->kind != b->kind)
 		return a->kind < b->kind ? -1 : 1;
 	return memcmp(&a->key, &b->key, sizeof(a->key));
+}
+
+/* fa_table_sort(@by) on a copy of @t, against qsort with cmp_expected. */
+static int check_order(const struct fa_table *t, enum fa_sort by,
+		       const char *name)
+{
+	struct fa_table c = {};
+	struct fa_row *want;
+	size_t i;
+
+	want = malloc(t->n * sizeof(*want) + 1);
+	if (!want || fa_table_reserve(&c, t->n))
+		return -1;
+	memcpy(c.rows, t->rows, t->n * sizeof(*want));
+	c.n = t->n;
+	memcpy(want, t->rows, t->n * sizeof(*want));
+	sort_by = by;
+	qsort(want, t->n, sizeof(*want), cmp_expected);
+	fa_table_sort(&c, by);
+	for (i = 0; i < t->n; i++) {
+		if (memcmp(&c.rows[i], &want[i], sizeof(*want))) {
+			fprintf(stderr, "table_check: sorted by %s, row %zu differs\n",
+				name, i);
+			return -1;
+		}
+	}
+	free(want);
+	fa_table_free(&c);
+	return 0;
 }
 
 static void addr_text(const struct fa_row *r, const __u8 *a, char *buf)
@@ -159,12 +214,13 @@ int main(int argc, char **argv)
 	char path[4096];
 	size_t n, i;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: table_check ROWS SEED DIR\n");
+	if (argc != 4 && !(argc == 5 && !strcmp(argv[4], "small"))) {
+		fprintf(stderr, "usage: table_check ROWS SEED DIR [small]\n");
 		return 2;
 	}
 	n = strtoull(argv[1], NULL, 0);
 	rng_state = strtoull(argv[2], NULL, 0);
+	small = argc == 5;
 	if (fa_names_add(&names, 1, "veth0") ||
 	    fa_names_add(&names, 2, "a\"b\\c"))
 		return 1;
@@ -184,10 +240,15 @@ int main(int argc, char **argv)
 							      FA_ROW_FLOW))
 			return 1;
 	}
+	if (check_order(&t, FA_SORT_PACKETS, "packets") ||
+	    check_order(&t, FA_SORT_FIRST, "first seen") ||
+	    check_order(&t, FA_SORT_DURATION, "duration"))
+		return 1;
 	expected = malloc(n * sizeof(*expected) + 1);
 	if (!expected)
 		return 1;
 	memcpy(expected, t.rows, n * sizeof(*expected));
+	sort_by = FA_SORT_BYTES;
 	qsort(expected, n, sizeof(*expected), cmp_expected);
 	fa_table_sort(&t, FA_SORT_BYTES);
 

@@ -97,14 +97,18 @@ test_replay_table() {
 # The table's sort and its JSON writers (tests/table_check.c): 100k rows,
 # enough for the two-thread writer, against a comparator, printf and
 # inet_ntop of the test's own; the one-piece rows against the column
-# writer byte for byte; the two-thread output against one thread's.
+# writer byte for byte; the two-thread output against one thread's. Counts
+# of any size, and then all small ones, as real tables have.
 test_table_check() {
 	scratch
-	local seed
-	for seed in 1 2; do
-		build/tests/table_check 100000 "$seed" "$SCRATCH"
+	local b run args
+	for b in $BUILDS; do
+	for run in "1" "2" "3 small"; do
+		read -r -a args <<<"$run"
+		"$b"/tests/table_check 100000 "${args[0]}" "$SCRATCH" "${args[@]:1}" ||
+			fail "$b, seed $run: the sort differs from the reference"
 		cmp "$SCRATCH/plain.json" "$SCRATCH/columns.json" ||
-			fail "seed $seed: the one-piece rows differ from the columns'"
+			fail "$b, seed $run: the one-piece rows differ from the columns'"
 		python3 - "$SCRATCH" <<-'EOF'
 		import json, sys
 		d = sys.argv[1]
@@ -129,6 +133,7 @@ test_table_check() {
 		    assert r["tcp_flags"] == flags, (i, r["tcp_flags"], flags)
 		print("%d rows in the reference order, fields as printf and inet_ntop write them" % len(plain))
 		EOF
+	done
 	done
 }
 
