@@ -242,8 +242,9 @@ int cmd_mem(int argc, char **argv)
 	       "(memlock in /proc/PID/fdinfo), measured at %d and %d entries on "
 	       "this machine's %d possible CPUs; the slope between the two is the "
 	       "cost of one more flow (its element, its share of the bucket "
-	       "array and, per-CPU, one value per possible CPU). %d CPUs: the "
-	       "per-CPU value (%zu bytes) times %d more CPUs.\n\n",
+	       "array and, per-CPU, one value per possible CPU). flowacct's rows "
+	       "are both epoch tables together (a flow slot in each). %d CPUs: "
+	       "the per-CPU value (%zu bytes) times %d more CPUs, for each table.\n\n",
 	       MEM_SMALL, MEM_LARGE, ncpus, MEM_CPUS,
 	       round8(sizeof(struct flow_map_value)), MEM_CPUS - ncpus);
 	printf("| table | map type | bytes/flow, %d CPUs | bytes/flow, %d CPUs (computed) "
@@ -251,7 +252,7 @@ int cmd_mem(int argc, char **argv)
 	       ncpus, MEM_CPUS, MEM_SMALL, MEM_CPUS);
 	printf("|---|---|---:|---:|---:|---:|\n");
 	mem_row("flowacct --map percpu", "PERCPU_HASH", pc_s.flows, pc_l.flows,
-		round8(sizeof(struct flow_map_value)), ncpus);
+		FLOW_NR_EPOCHS * round8(sizeof(struct flow_map_value)), ncpus);
 	mem_row("flowacct --map shared", "HASH", sh_s.flows, sh_l.flows, 0, ncpus);
 	mem_row("minimal accountant, percpu (packets, bytes)", "PERCPU_HASH",
 		min_s, min_l, 16, ncpus);
