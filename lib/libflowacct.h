@@ -325,6 +325,12 @@ enum fa_sort { FA_SORT_BYTES, FA_SORT_PACKETS, FA_SORT_LAST, FA_SORT_FIRST,
 
 void fa_table_sort(struct fa_table *t, enum fa_sort by);
 /*
+ * The same order as indices into t->rows, leaving the rows where they
+ * are (for fa_view.order): a million rows need not be moved to be printed
+ * once. The caller frees *@order.
+ */
+int fa_table_order(const struct fa_table *t, enum fa_sort by, size_t **order);
+/*
  * One row per connection: each flow row with its other direction on the same
  * interface (addresses and ports swapped, the opposite hook; ICMP echo
  * request with its reply), whose counts go to t->rev. The row kept is the
@@ -955,6 +961,7 @@ struct fa_view {
 	size_t ncols;		/* 0: the default ones */
 	int hook[FLOW_NR_DIRS];	/* enum fa_hook of each direction, for names */
 	bool by_column;		/* JSON rows column by column (tests compare) */
+	const size_t *order;	/* JSON: rows in this order (fa_table_order) */
 };
 
 /* Hooks, for the "hook" field of counters. */

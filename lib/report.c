@@ -962,13 +962,21 @@ static struct chunk *slot_of(struct row_pool *p, size_t k)
 	return &p->slot[(k / CYCLE * HELPER_SHARE + k % CYCLE) % SLOTS];
 }
 
+/* The @i-th JSON row, in v->order if there is one. */
 static void print_one(struct fa_out *o, const struct fa_table *t,
 		      const struct fa_view *v, size_t i)
 {
+	enum { AHEAD = 8 };	/* rows read at random: fetched ahead */
 	struct cell_ctx c = { .v = v };
+	size_t r = i;
 
-	c.r = &t->rows[i];
-	c.rev = t->rev ? &t->rev[i] : NULL;
+	if (v->order) {
+		r = v->order[i];
+		if (i + AHEAD < t->n)
+			__builtin_prefetch(&t->rows[v->order[i + AHEAD]]);
+	}
+	c.r = &t->rows[r];
+	c.rev = t->rev ? &t->rev[r] : NULL;
 	c.x = fa_row_ext(t, c.r);
 	print_row(o, &c, NULL, 0);
 }
@@ -1096,7 +1104,12 @@ static void print_flows(struct fa_out *o, const struct fa_table *t,
 		print_header(o, cols, ncols, c.addr_width);
 	}
 	out_arr_open(o, "flows");
-	if (!(o->json && n >= PARALLEL_ROWS && !print_json_rows_parallel(o, t, v, n))) {
+	if (o->json && n >= PARALLEL_ROWS && !print_json_rows_parallel(o, t, v, n)) {
+		/* written */
+	} else if (o->json) {
+		for (i = 0; i < n; i++)
+			print_one(o, t, v, i);
+	} else {
 		for (i = 0; i < n; i++) {
 			c.r = &t->rows[i];
 			c.rev = t->rev ? &t->rev[i] : NULL;

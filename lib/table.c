@@ -566,29 +566,66 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
  * Without memory for the records it sorts the rows themselves, slower,
  * into the same order.
  */
-void fa_table_sort(struct fa_table *t, enum fa_sort by)
+/* The records of @t's rows in order, in memory the caller frees (@buf). */
+static struct sort_rec *sorted_recs(const struct fa_table *t, enum fa_sort by,
+				    struct sort_rec **buf)
 {
-	struct sort_rec *recs, *sorted;
+	struct sort_rec *recs;
 	size_t i;
 
-	if (t->n < 2)
-		return;
 	recs = malloc(2 * t->n * sizeof(*recs));
-	if (recs)
-		advise_huge(recs, 2 * t->n * sizeof(*recs));
-	if (!recs) {
-		qsort_r(t->rows, t->n, sizeof(*t->rows), cmp_rows, &by);
-		return;
-	}
+	*buf = recs;
+	if (!recs)
+		return NULL;
+	advise_huge(recs, 2 * t->n * sizeof(*recs));
 	for (i = 0; i < t->n; i++) {
 		recs[i].primary = sort_field(&t->rows[i], by);
 		recs[i].packets = t->rows[i].val.packets;
 		recs[i].idx = i;
 	}
-	sorted = radix_sort_recs(t->rows, recs, recs + t->n, t->n);
+	return radix_sort_recs(t->rows, recs, recs + t->n, t->n);
+}
+
+void fa_table_sort(struct fa_table *t, enum fa_sort by)
+{
+	struct sort_rec *recs, *sorted;
+
+	if (t->n < 2)
+		return;
+	sorted = sorted_recs(t, by, &recs);
+	if (!sorted) {
+		qsort_r(t->rows, t->n, sizeof(*t->rows), cmp_rows, &by);
+		return;
+	}
 	if (gather_rows(t, sorted))
 		permute_rows(t->rows, sorted, t->n);
 	free(recs);
+}
+
+int fa_table_order(const struct fa_table *t, enum fa_sort by, size_t **order)
+{
+	struct sort_rec *recs, *sorted;
+	size_t i, *idx;
+
+	*order = NULL;
+	if (t->n < 2) {
+		idx = calloc(1, sizeof(*idx));
+		if (!idx)
+			return -ENOMEM;
+		*order = idx;
+		return 0;
+	}
+	sorted = sorted_recs(t, by, &recs);
+	if (!sorted) {
+		free(recs);
+		return -ENOMEM;
+	}
+	/* In place: an index is narrower than the record it is read from. */
+	idx = (size_t *)recs;
+	for (i = 0; i < t->n; i++)
+		idx[i] = sorted[i].idx;
+	*order = idx;
+	return 0;
 }
 
 /*

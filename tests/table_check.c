@@ -16,6 +16,7 @@
  *                 then packets, largest first; then kind, then key bytes),
  *                 each field as printf and inet_ntop write it;
  *   plain.json    fa_print_flow_doc(), as dump -j writes it;
+ *   ordered.json  the same from the unsorted rows and fa_table_order();
  *   columns.json  the same with every row written column by column;
  *   top.json      only the first rows, fewer than the two-thread writer
  *                 takes, so written by one thread.
@@ -211,6 +212,7 @@ int main(int argc, char **argv)
 	struct fa_names names = {};
 	struct fa_view v = { .names = &names };
 	struct fa_row *expected;
+	size_t *order;
 	char path[4096];
 	size_t n, i;
 
@@ -250,6 +252,16 @@ int main(int argc, char **argv)
 	memcpy(expected, t.rows, n * sizeof(*expected));
 	sort_by = FA_SORT_BYTES;
 	qsort(expected, n, sizeof(*expected), cmp_expected);
+
+	/* Printed through an index first (fa_table_order), rows unmoved. */
+	if (fa_table_order(&t, FA_SORT_BYTES, &order))
+		return 1;
+	v.order = order;
+	snprintf(path, sizeof(path), "%s/ordered.json", argv[3]);
+	if (write_doc(path, &t, &v))
+		return 1;
+	v.order = NULL;
+	free(order);
 	fa_table_sort(&t, FA_SORT_BYTES);
 
 	snprintf(path, sizeof(path), "%s/expected.tsv", argv[3]);

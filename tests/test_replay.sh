@@ -97,7 +97,8 @@ test_replay_table() {
 # The table's sort and its JSON writers (tests/table_check.c): 100k rows,
 # enough for the two-thread writer, against a comparator, printf and
 # inet_ntop of the test's own; the one-piece rows against the column
-# writer byte for byte; the two-thread output against one thread's. Counts
+# writer byte for byte; the two-thread output against one thread's; rows
+# printed in order through an index against rows sorted in place. Counts
 # of any size, and then all small ones, as real tables have.
 test_table_check() {
 	scratch
@@ -109,6 +110,8 @@ test_table_check() {
 			fail "$b, seed $run: the sort differs from the reference"
 		cmp "$SCRATCH/plain.json" "$SCRATCH/columns.json" ||
 			fail "$b, seed $run: the one-piece rows differ from the columns'"
+		cmp "$SCRATCH/plain.json" "$SCRATCH/ordered.json" ||
+			fail "$b, seed $run: rows printed through an index differ from sorted ones"
 		python3 - "$SCRATCH" <<-'EOF'
 		import json, sys
 		d = sys.argv[1]
