@@ -886,8 +886,6 @@ static void print_row(struct fa_out *o, const struct cell_ctx *c,
 			print_plain_json_row(o, c, name);
 			return;
 		}
-	}
-	if (o->json) {
 		out_obj_open(o, NULL);
 		for (i = 0; i < FA_NR_COLS; i++)
 			if (json_col(c->v, json_order[i]))
@@ -920,8 +918,8 @@ static void print_header(struct fa_out *o, const unsigned char *cols,
 
 /*
  * A large table's JSON rows are formatted on two threads: a helper takes
- * every other chunk of rows into memory, this thread the rest, and writes
- * all of them out in order. Formatting was most of a million-flow dump;
+ * some chunks of rows into memory, this thread the rest, and writes all of
+ * them out in order. Formatting was most of a million-flow dump;
  * this machine has two CPUs and the client reading the answer needs little.
  * Each chunk is "row,row,...": rows as print_row writes them.
  */

@@ -561,11 +561,6 @@ static int cmp_rows(const void *pa, const void *pb, void *arg)
 	return cmp_key_kind(a, b);
 }
 
-/*
- * Sorts by @by, largest first; ties break on packets, then on the key.
- * Without memory for the records it sorts the rows themselves, slower,
- * into the same order.
- */
 /* The records of @t's rows in order, in memory the caller frees (@buf). */
 static struct sort_rec *sorted_recs(const struct fa_table *t, enum fa_sort by,
 				    struct sort_rec **buf)
@@ -586,6 +581,11 @@ static struct sort_rec *sorted_recs(const struct fa_table *t, enum fa_sort by,
 	return radix_sort_recs(t->rows, recs, recs + t->n, t->n);
 }
 
+/*
+ * Sorts by @by, largest first; ties break on packets, then on the key.
+ * Without memory for the records it sorts the rows themselves, slower,
+ * into the same order.
+ */
 void fa_table_sort(struct fa_table *t, enum fa_sort by)
 {
 	struct sort_rec *recs, *sorted;

@@ -192,13 +192,16 @@ static int write_expected(const char *path, const struct fa_row *rows, size_t n)
 	return fclose(f);
 }
 
-static int write_doc(const char *path, const struct fa_table *t,
-		     const struct fa_view *v)
+static int write_doc(const char *dir, const char *name,
+		     const struct fa_table *t, const struct fa_view *v)
 {
 	struct fa_hook_stats st[FLOW_NR_DIRS] = {};
+	char path[4096];
 	struct fa_out o;
-	FILE *f = fopen(path, "w");
+	FILE *f;
 
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
 	if (!f)
 		return -1;
 	out_init(&o, f, true);
@@ -257,27 +260,22 @@ int main(int argc, char **argv)
 	if (fa_table_order(&t, FA_SORT_BYTES, &order))
 		return 1;
 	v.order = order;
-	snprintf(path, sizeof(path), "%s/ordered.json", argv[3]);
-	if (write_doc(path, &t, &v))
+	if (write_doc(argv[3], "ordered.json", &t, &v))
 		return 1;
 	v.order = NULL;
 	free(order);
 	fa_table_sort(&t, FA_SORT_BYTES);
 
 	snprintf(path, sizeof(path), "%s/expected.tsv", argv[3]);
-	if (write_expected(path, expected, n))
-		return 1;
-	snprintf(path, sizeof(path), "%s/plain.json", argv[3]);
-	if (write_doc(path, &t, &v))
+	if (write_expected(path, expected, n) ||
+	    write_doc(argv[3], "plain.json", &t, &v))
 		return 1;
 	v.by_column = true;
-	snprintf(path, sizeof(path), "%s/columns.json", argv[3]);
-	if (write_doc(path, &t, &v))
+	if (write_doc(argv[3], "columns.json", &t, &v))
 		return 1;
 	v.by_column = false;
 	v.top = 4096;
-	snprintf(path, sizeof(path), "%s/top.json", argv[3]);
-	if (write_doc(path, &t, &v))
+	if (write_doc(argv[3], "top.json", &t, &v))
 		return 1;
 	free(expected);
 	fa_table_free(&t);

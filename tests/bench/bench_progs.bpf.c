@@ -185,6 +185,20 @@ static __always_inline __u64 min_parse(void *data, void *data_end,
 	return len;
 }
 
+/* One packet into a per-CPU row: add, or insert the flow's first. */
+#define PERCPU_ADD(map, type, key, bytes)					\
+	do {									\
+		type *v = bpf_map_lookup_elem(&(map), &(key));			\
+		type init = { .packets = 1, .bytes = (bytes) };			\
+										\
+		if (v) {							\
+			v->packets++;						\
+			v->bytes += (bytes);					\
+		} else {							\
+			bpf_map_update_elem(&(map), &(key), &init, BPF_NOEXIST); \
+		}								\
+	} while (0)
+
 static __always_inline void min_account(void *data, void *data_end,
 					__u32 ifindex, __u8 direction,
 					enum min_variant variant)
@@ -199,15 +213,7 @@ static __always_inline void min_account(void *data, void *data_end,
 	key.direction = direction;
 
 	if (variant == MIN_PERCPU) {
-		struct min_value *v = bpf_map_lookup_elem(&min_flows, &key);
-		struct min_value init = { .packets = 1, .bytes = bytes };
-
-		if (v) {
-			v->packets++;
-			v->bytes += bytes;
-		} else {
-			bpf_map_update_elem(&min_flows, &key, &init, BPF_NOEXIST);
-		}
+		PERCPU_ADD(min_flows, struct min_value, key, bytes);
 	} else if (variant == MIN_ATOMIC) {
 		struct min_value *v = bpf_map_lookup_elem(&min_flows_atomic, &key);
 		struct min_value init = { .packets = 1, .bytes = bytes };
@@ -220,15 +226,7 @@ static __always_inline void min_account(void *data, void *data_end,
 					    BPF_NOEXIST);
 		}
 	} else if (variant == MIN_WIDE) {
-		struct wide_value *v = bpf_map_lookup_elem(&min_flows_wide, &key);
-		struct wide_value init = { .packets = 1, .bytes = bytes };
-
-		if (v) {
-			v->packets++;
-			v->bytes += bytes;
-		} else {
-			bpf_map_update_elem(&min_flows_wide, &key, &init, BPF_NOEXIST);
-		}
+		PERCPU_ADD(min_flows_wide, struct wide_value, key, bytes);
 	} else {
 		struct spin_value *v = bpf_map_lookup_elem(&min_flows_spin, &key);
 		struct spin_value init = { .packets = 1, .bytes = bytes };
