@@ -59,11 +59,18 @@ static __always_inline void flow_count(struct flow_stats *st, __u32 idx,
 		st->counters[idx] += n;
 }
 
-static __always_inline void flow_value_add(struct flow_map_value *v,
-					   __u32 segs, __u64 bytes, __u64 now,
-					   __u8 flags, int atomic)
+/*
+ * A live value's times are 32-bit ticks. A per-CPU slot has one writer, to
+ * which jiffies never go back: its last time is simply now. A shared row's
+ * racing writers may store times a tick apart in either order, so they
+ * compare, by the difference, which stays right across the wrap.
+ */
+static __always_inline void flow_live_value_add(struct flow_map_value *v,
+						__u32 segs, __u64 bytes,
+						__u32 now, __u64 f, int atomic)
 {
-	__u64 f = (__u64)flags << FLOW_FLAGS_SHIFT;
+	/* A per-CPU slot this CPU has not used yet is all zero. */
+	int unused = !(v->packets_flags & FLOW_PACKETS_MASK);
 
 	if (atomic) {
 		__sync_fetch_and_add(&v->packets_flags, segs);
@@ -71,18 +78,71 @@ static __always_inline void flow_value_add(struct flow_map_value *v,
 		/* Most segments add no new flag: skip the locked op then. */
 		if ((v->packets_flags | f) != v->packets_flags)
 			__sync_fetch_and_or(&v->packets_flags, f);
-	} else {
-		v->packets_flags = (v->packets_flags + segs) | f;
-		v->bytes += bytes;
+		if ((__s32)(now - v->first_seen) < 0)
+			v->first_seen = now;
+		if ((__s32)(now - v->last_seen) > 0)
+			v->last_seen = now;
+		return;
 	}
-	/*
-	 * A per-CPU slot this CPU has not used yet is zero. Racing writers of
-	 * a shared row store times a few ns apart; either is fine.
-	 */
-	if (v->first_seen == 0 || now < v->first_seen)
+	v->packets_flags = (v->packets_flags + segs) | f;
+	v->bytes += bytes;
+	if (unused)
+		v->first_seen = now;
+	v->last_seen = now;
+}
+
+static __always_inline void flow_replay_value_add(struct flow_replay_value *v,
+						  __u32 segs, __u64 bytes,
+						  __u64 now, __u64 f)
+{
+	int unused = !(v->packets_flags & FLOW_PACKETS_MASK);
+
+	v->packets_flags = (v->packets_flags + segs) | f;
+	v->bytes += bytes;
+	if (unused || now < v->first_seen)
 		v->first_seen = now;
 	if (now > v->last_seen)
 		v->last_seen = now;
+}
+
+/*
+ * Adds a packet to a row of either layout; flow_cfg.replay is a constant to
+ * the verifier, which drops the other branch. Replay runs on one CPU at a
+ * time, so its rows need no atomics.
+ */
+static __always_inline void flow_value_add(void *v, __u32 segs, __u64 bytes,
+					   __u64 now, __u8 flags, int atomic)
+{
+	__u64 f = (__u64)flags << FLOW_FLAGS_SHIFT;
+
+	if (flow_cfg.replay)
+		flow_replay_value_add(v, segs, bytes, now, f);
+	else
+		flow_live_value_add(v, segs, bytes, now, f, atomic);
+}
+
+/* Inserts a flow with its first packet, in the layout of flow_value_add. */
+static __always_inline long flow_value_insert(void *table,
+					      const struct flow_pkt *pkt,
+					      __u32 segs, __u64 bytes, __u64 now)
+{
+	__u64 pf = segs | (__u64)pkt->tcp_flags << FLOW_FLAGS_SHIFT;
+
+	if (flow_cfg.replay) {
+		struct flow_replay_value init = {
+			.packets_flags = pf, .bytes = bytes,
+			.first_seen = now, .last_seen = now,
+		};
+
+		return bpf_map_update_elem(table, &pkt->key, &init, BPF_NOEXIST);
+	} else {
+		struct flow_map_value init = {
+			.packets_flags = pf, .bytes = bytes,
+			.first_seen = now, .last_seen = now,
+		};
+
+		return bpf_map_update_elem(table, &pkt->key, &init, BPF_NOEXIST);
+	}
 }
 
 /*
@@ -134,8 +194,7 @@ static __always_inline void flow_frag_attribute(struct flow_stats *st,
 static __always_inline long flow_table_add(void *table, struct flow_pkt *pkt,
 					   __u32 segs, __u64 bytes, __u64 now)
 {
-	struct flow_map_value *v;
-	struct flow_map_value init;
+	void *v;
 	long err;
 
 	v = bpf_map_lookup_elem(table, &pkt->key);
@@ -154,13 +213,7 @@ static __always_inline long flow_table_add(void *table, struct flow_pkt *pkt,
 			       flow_cfg.shared_map);
 		return 0;
 	}
-	init = (struct flow_map_value){
-		.packets_flags = segs | (__u64)pkt->tcp_flags << FLOW_FLAGS_SHIFT,
-		.bytes = bytes,
-		.first_seen = now,
-		.last_seen = now,
-	};
-	err = bpf_map_update_elem(table, &pkt->key, &init, BPF_NOEXIST);
+	err = flow_value_insert(table, pkt, segs, bytes, now);
 	if (!err)
 		return 1;
 	if (err != -EEXIST)
@@ -211,7 +264,7 @@ static __always_inline void flow_overflow_add(__u32 epoch, __u8 direction,
 					      __u8 flags)
 {
 	__u32 slot = FLOW_OVERFLOW_SLOT(epoch, direction & 1);
-	struct flow_map_value *ov;
+	void *ov;
 
 	ov = bpf_map_lookup_elem(&flow_overflow, &slot);
 	if (ov)

@@ -38,23 +38,40 @@ struct flow_key {
 _Static_assert(sizeof(struct flow_key) == 44, "flow_key layout changed");
 
 /*
- * A flow's counts as the flows maps and the overflow rows hold them, one per
- * CPU in a per-CPU map. 32 bytes, not the 40 of struct flow_value: the
- * flags ride in the top byte of packets_flags (packets in the low 56 bits,
- * more than a CPU forwards in years), and the update path over 100k flows
- * was 5-11 % faster for it (tests/bench, README "The hot path"). bytes are
- * IP-layer octets (IPFIX octetDeltaCount). first_seen and last_seen are
- * jiffies in a live table, which the library turns into CLOCK_MONOTONIC ns
- * as it reads the table (struct fa_tick_clock), and capture time (ns since
- * the epoch) in replay. A slot whose first_seen is zero never saw the flow.
+ * A flow's counts as a live table's flows maps and overflow rows hold them,
+ * one per CPU in a per-CPU map. 24 bytes, where a row as user space keeps it
+ * (struct flow_value) is 40: the flags ride in the top byte of
+ * packets_flags (packets in the low 56 bits, more than a CPU forwards in
+ * years), and the times are the low 32 bits of jiffies. Each byte of it is
+ * paid per CPU per flow, and on the update path over 100k flows the value's
+ * size was the whole of flowacct's gap to the minimal accountant
+ * (tests/bench, README "The hot path"). bytes are IP-layer octets (IPFIX
+ * octetDeltaCount). The library unwraps the ticks against a tick count it
+ * reads with the table (struct fa_tick_clock), which holds for times up to
+ * 2^32 ticks old: 198 days at HZ 250, 49 days at HZ 1000. A daemon drains
+ * every row within a tick of its interval; only a table that nothing drains
+ * keeps rows that long. A slot with no packets never saw the flow.
  */
 struct flow_map_value {
+	__u64 packets_flags;
+	__u64 bytes;
+	__u32 first_seen;
+	__u32 last_seen;
+};
+_Static_assert(sizeof(struct flow_map_value) == 24, "flow_map_value layout changed");
+
+/*
+ * The same in replay, whose times are a capture's timestamps (ns since the
+ * epoch) and keep every bit of them. The loader sizes replay's tables for
+ * it; the programs pick the layout from flow_cfg.replay.
+ */
+struct flow_replay_value {
 	__u64 packets_flags;
 	__u64 bytes;
 	__u64 first_seen;
 	__u64 last_seen;
 };
-_Static_assert(sizeof(struct flow_map_value) == 32, "flow_map_value layout changed");
+_Static_assert(sizeof(struct flow_replay_value) == 32, "flow_replay_value layout changed");
 
 #define FLOW_FLAGS_SHIFT	56
 #define FLOW_PACKETS_MASK	((1ULL << FLOW_FLAGS_SHIFT) - 1)

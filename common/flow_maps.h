@@ -25,6 +25,9 @@
  * created only when their option is on) may evict too: an evicted owner
  * leaves a row without its process, an evicted sequence restarts its
  * flow's retransmission count or its RTT; none loses a packet.
+ * The tables and the overflow rows carry no BTF type for their values: replay
+ * sizes them for struct flow_replay_value, and a BTF type that disagreed
+ * with the size would fail the map's creation.
  * flow_epoch lives in a section (and so a map) of its own, which user space
  * writes without touching any other global.
  */
@@ -32,8 +35,8 @@
 	storage struct {						\
 		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);			\
 		__uint(max_entries, FLOW_DEFAULT_MAX_FLOWS);		\
-		__type(key, struct flow_key);				\
-		__type(value, struct flow_map_value);			\
+		__uint(key_size, sizeof(struct flow_key));		\
+		__uint(value_size, sizeof(struct flow_map_value));	\
 	} name SEC(".maps")
 
 #define FLOW_MAPS(storage)						\
@@ -42,8 +45,8 @@
 	storage struct {						\
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);		\
 		__uint(max_entries, FLOW_NR_OVERFLOW_SLOTS);		\
-		__type(key, __u32);					\
-		__type(value, struct flow_map_value);			\
+		__uint(key_size, sizeof(__u32));			\
+		__uint(value_size, sizeof(struct flow_map_value));	\
 	} flow_overflow SEC(".maps");					\
 	storage struct {						\
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);		\

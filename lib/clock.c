@@ -99,27 +99,18 @@ int fa_tick_clock_read(struct fa_tick_clock *c)
 	return 0;
 }
 
-__u64 fa_ticks_to_mono(const struct fa_tick_clock *c, __u64 ticks)
-{
-	__s64 d = (__s64)(ticks - c->ticks);
+/*
+ * How far past the clock a row's time may be: its packets go on while the
+ * table is read (a million rows take about a second), and a stored 32-bit
+ * time only says where it is modulo 2^32.
+ */
+#define TICKS_AHEAD	(1u << 20)
 
-	if (!ticks)
-		return 0;	/* a slot that never saw the flow */
+__u64 fa_ticks_to_mono(const struct fa_tick_clock *c, __u32 ticks)
+{
+	__u32 back = (__u32)c->ticks + TICKS_AHEAD - ticks;
+	__s64 d = (__s64)TICKS_AHEAD - back;
+
 	return c->mono_ns + d * (__s64)(1000000000 / c->hz) +
 	       d * (__s64)(1000000000 % c->hz) / (__s64)c->hz;
-}
-
-void fa_value_ticks_to_mono(const struct fa_tick_clock *c, struct flow_value *v)
-{
-	v->first_seen_ns = fa_ticks_to_mono(c, v->first_seen_ns);
-	v->last_seen_ns = fa_ticks_to_mono(c, v->last_seen_ns);
-}
-
-void fa_table_ticks_to_mono(const struct fa_tick_clock *c, struct fa_table *t,
-			    size_t from)
-{
-	size_t i;
-
-	for (i = from; i < t->n; i++)
-		fa_value_ticks_to_mono(c, &t->rows[i].val);
 }

@@ -462,12 +462,16 @@ out:
 static int table_has_rows(const struct fa_stream *s, __u32 epoch)
 {
 	struct flow_value ov[FLOW_NR_DIRS] = {};
+	struct fa_tick_clock ticks;
 	struct flow_key k;
 	int fd = s->p.fd[epoch ? FA_PIN_FLOWS_1 : FA_PIN_FLOWS_0], err;
 
 	if (!bpf_map_get_next_key(fd, NULL, &k))
 		return 1;
-	err = fa_overflow_read(s->p.fd[FA_PIN_OVERFLOW], 1u << epoch, ov);
+	err = fa_tick_clock_read(&ticks);
+	if (!err)
+		err = fa_overflow_read(s->p.fd[FA_PIN_OVERFLOW], 1u << epoch,
+				       &ticks, ov);
 	if (err)
 		return err;
 	return ov[0].packets || ov[1].packets;
@@ -763,19 +767,17 @@ int fa_stream_snapshot(const struct fa_stream *s, struct fa_snapshot *snap)
 	err = fa_tick_clock_read(&ticks);
 	if (!err)
 		err = fa_table_read(s->p.fd[s->epoch ? FA_PIN_FLOWS_1 : FA_PIN_FLOWS_0],
-				    &live, NULL, NULL);
+				    &ticks, &live, NULL, NULL);
 	if (!err && s->drain_other)
 		err = fa_table_read(s->p.fd[s->epoch ? FA_PIN_FLOWS_0 : FA_PIN_FLOWS_1],
-				    &live, NULL, NULL);
+				    &ticks, &live, NULL, NULL);
 	if (!err)
 		err = fa_overflow_read(s->p.fd[FA_PIN_OVERFLOW],
-				       s->drain_other ? 3 : 1u << s->epoch, ov);
-	if (!err)
-		fa_table_ticks_to_mono(&ticks, &live, 0);
+				       s->drain_other ? 3 : 1u << s->epoch,
+				       &ticks, ov);
 	for (dir = 0; !err && dir < FLOW_NR_DIRS; dir++) {
 		if (!ov[dir].packets)
 			continue;
-		fa_value_ticks_to_mono(&ticks, &ov[dir]);
 		memset(&key, 0, sizeof(key));
 		key.ifindex = s->p.state.ifindex;
 		key.direction = dir;

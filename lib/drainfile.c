@@ -37,7 +37,7 @@
 #include "libflowacct.h"
 
 #define DF_MAGIC	0x46414446	/* "FADF" */
-#define DF_VERSION	3
+#define DF_VERSION	4
 #define DF_CHUNK	8192		/* rows per batch call */
 #define DF_NO_TOKEN	0xffffffffu	/* a bucket index no table has */
 
@@ -203,10 +203,9 @@ static int take_batch(struct fa_drainfile *df)
 		r->flows = 1;
 		r->kind = FA_ROW_FLOW;
 		for (cpu = 0; cpu < df->h->ncpus; cpu++)
-			fa_value_merge_map(&r->val, (const struct flow_map_value *)
-					   (df->cvals + ((size_t)i * df->h->ncpus + cpu) *
-								value_stride()));
-		fa_value_ticks_to_mono(&df->ticks, &r->val);
+			fa_value_merge_map(&r->val, df->cvals +
+					   ((size_t)i * df->h->ncpus + cpu) *
+					   value_stride(), &df->ticks);
 	}
 	/* The count last: a kill before it takes the batch again, whole. */
 	df->h->nrows += n;
@@ -260,7 +259,7 @@ static int drain_overflow(struct fa_drainfile *df, int ov_fd, __u32 ifindex)
 	int err;
 
 	if (!df->h->overflow_saved) {
-		err = fa_overflow_read(ov_fd, 1u << df->h->table, ov);
+		err = fa_overflow_read(ov_fd, 1u << df->h->table, &df->ticks, ov);
 		if (err)
 			return err;
 		for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
@@ -272,7 +271,6 @@ static int drain_overflow(struct fa_drainfile *df, int ov_fd, __u32 ifindex)
 			r->key.ifindex = ifindex;
 			r->key.direction = dir;
 			r->val = ov[dir];
-			fa_value_ticks_to_mono(&df->ticks, &r->val);
 			r->flows = 1;
 			r->kind = FA_ROW_OVERFLOW;
 			df->h->nrows++;

@@ -86,22 +86,19 @@ int fa_epoch_read_rows(const int *fd, __u32 epoch, __u32 ifindex,
 {
 	struct flow_value ov[FLOW_NR_DIRS] = {};
 	struct fa_tick_clock ticks;
-	size_t from = t->n;
 	struct flow_key key;
 	int dir, err;
 
 	err = fa_tick_clock_read(&ticks);
 	if (!err)
-		err = fa_table_read(fd[epoch ? FA_PIN_FLOWS_1 : FA_PIN_FLOWS_0], t,
-				    keys, nkeys);
+		err = fa_table_read(fd[epoch ? FA_PIN_FLOWS_1 : FA_PIN_FLOWS_0],
+				    &ticks, t, keys, nkeys);
 	if (!err)
-		err = fa_overflow_read(fd[FA_PIN_OVERFLOW], 1u << epoch, ov);
-	if (!err)
-		fa_table_ticks_to_mono(&ticks, t, from);
+		err = fa_overflow_read(fd[FA_PIN_OVERFLOW], 1u << epoch, &ticks,
+				       ov);
 	for (dir = 0; !err && dir < FLOW_NR_DIRS; dir++) {
 		if (!ov[dir].packets)
 			continue;
-		fa_value_ticks_to_mono(&ticks, &ov[dir]);
 		memset(&key, 0, sizeof(key));
 		key.ifindex = ifindex;
 		key.direction = dir;

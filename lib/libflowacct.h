@@ -71,9 +71,9 @@ __u64 fa_mono_to_wall_offset(void);
 /* ---- the programs' clock (clock.c) -------------------------------------- */
 
 /*
- * Live tables hold jiffies in first_seen_ns and last_seen_ns (replay's hold
- * capture ns); these turn them into CLOCK_MONOTONIC ns as they are read.
- * A pair read now, and the kernel's HZ.
+ * Live tables hold the low 32 bits of jiffies (replay's hold capture ns);
+ * a clock read before a table turns them into CLOCK_MONOTONIC ns as it is
+ * read. A pair read now, and the kernel's HZ.
  */
 struct fa_tick_clock {
 	__u64 ticks;
@@ -82,9 +82,11 @@ struct fa_tick_clock {
 };
 
 int fa_tick_clock_read(struct fa_tick_clock *c);
-/* 0 stays 0: a per-CPU slot that never saw the flow. */
-__u64 fa_ticks_to_mono(const struct fa_tick_clock *c, __u64 ticks);
-void fa_value_ticks_to_mono(const struct fa_tick_clock *c, struct flow_value *v);
+/*
+ * @ticks, the low 32 bits of a tick count from less than 2^32 - 2^20 ticks
+ * before the clock was read to 2^20 ticks after it, in CLOCK_MONOTONIC ns.
+ */
+__u64 fa_ticks_to_mono(const struct fa_tick_clock *c, __u32 ticks);
 
 /* ---- identity of an interface (iface.c) --------------------------------- */
 
@@ -285,21 +287,35 @@ int fa_table_append(struct fa_table *t, const struct flow_key *key,
 		    const struct flow_value *val, enum fa_row_kind kind);
 void fa_table_free(struct fa_table *t);
 void fa_value_merge(struct flow_value *into, const struct flow_value *v);
-void fa_value_merge_map(struct flow_value *into, const struct flow_map_value *v);
+/*
+ * One slot of a flows map or an overflow row, as read: a live table's
+ * (struct flow_map_value) with the clock read before it, replay's (struct
+ * flow_replay_value) with @clock NULL.
+ */
+void fa_value_merge_map(struct flow_value *into, const void *slot,
+			const struct fa_tick_clock *clock);
+/* The size of such a slot. */
+size_t fa_map_value_size(const struct fa_tick_clock *clock);
 /* Rows with equal keys (and kinds) become one, values merged. */
 void fa_table_merge_equal(struct fa_table *t, size_t from);
 
 /*
  * Appends every row of a flows map (either mode) to @t, per-CPU values
- * summed. If @keys is not NULL, also returns the keys read, in *keys (an
- * array the caller frees), for a drain to delete.
+ * summed, times in CLOCK_MONOTONIC ns (a live table's: @clock, read before
+ * it) or capture ns (replay's: @clock NULL). If @keys is not NULL, also
+ * returns the keys read, in *keys (an array the caller frees), for a drain
+ * to delete.
  */
-int fa_table_read(int map_fd, struct fa_table *t, struct flow_key **keys,
-		  size_t *nkeys);
+int fa_table_read(int map_fd, const struct fa_tick_clock *clock,
+		  struct fa_table *t, struct flow_key **keys, size_t *nkeys);
 /* Adds the per-CPU slots of a flow_stats map to @st (both directions). */
 int fa_stats_read(int map_fd, struct fa_hook_stats st[FLOW_NR_DIRS]);
-/* Adds the overflow rows of the epochs in @epoch_mask (bit 0, bit 1). */
+/*
+ * Adds the overflow rows of the epochs in @epoch_mask (bit 0, bit 1), times
+ * as fa_table_read's.
+ */
 int fa_overflow_read(int map_fd, unsigned int epoch_mask,
+		     const struct fa_tick_clock *clock,
 		     struct flow_value ov[FLOW_NR_DIRS]);
 void fa_stats_add(struct fa_hook_stats *into, const struct fa_hook_stats *from);
 
@@ -417,9 +433,6 @@ void fa_snapshot_free(struct fa_snapshot *s);
 void fa_state_hooks(const struct fa_attach_state *st, int hook[FLOW_NR_DIRS]);
 /* Shifts the times of rows [from, n) by @off (0 stays 0). */
 void fa_table_shift_times(struct fa_table *t, size_t from, __u64 off);
-/* The jiffies of rows [from, n) into CLOCK_MONOTONIC ns (clock.c). */
-void fa_table_ticks_to_mono(const struct fa_tick_clock *c, struct fa_table *t,
-			    size_t from);
 
 /* ---- epochs (epoch.c) -------------------------------------------------------- */
 

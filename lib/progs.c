@@ -33,6 +33,8 @@ static int set_table(struct bpf_map *m, const struct fa_load_opts *o)
 				BPF_MAP_TYPE_PERCPU_HASH);
 	if (!err)
 		err = bpf_map__set_max_entries(m, o->max_flows);
+	if (!err && o->replay)
+		err = bpf_map__set_value_size(m, sizeof(struct flow_replay_value));
 	return err;
 }
 
@@ -55,6 +57,9 @@ int fa_progs_open(const struct fa_load_opts *o, struct flowacct_bpf **out)
 	err = set_table(skel->maps.flows_0, o);
 	if (!err)
 		err = set_table(skel->maps.flows_1, o);
+	if (!err && o->replay)
+		err = bpf_map__set_value_size(skel->maps.flow_overflow,
+					      sizeof(struct flow_replay_value));
 	/* Off, a map stays (the programs name it) but holds next to nothing. */
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.flow_owners,

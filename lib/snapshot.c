@@ -102,19 +102,14 @@ int fa_snapshot_add_maps(struct fa_snapshot *s, const int *fd,
 
 	err = add_iface(s, fd, state, dirname, &is);
 	if (!err)
-		err = fa_table_read(fd[FA_PIN_FLOWS_0], &s->t, NULL, NULL);
+		err = fa_table_read(fd[FA_PIN_FLOWS_0], ticks, &s->t, NULL, NULL);
 	mid = s->t.n;
 	if (!err)
-		err = fa_table_read(fd[FA_PIN_FLOWS_1], &s->t, NULL, NULL);
+		err = fa_table_read(fd[FA_PIN_FLOWS_1], ticks, &s->t, NULL, NULL);
 	if (!err)
-		err = fa_overflow_read(fd[FA_PIN_OVERFLOW], 3, ov);
+		err = fa_overflow_read(fd[FA_PIN_OVERFLOW], 3, ticks, ov);
 	if (err)
 		return err;
-	if (ticks) {
-		fa_table_ticks_to_mono(ticks, &s->t, from);
-		for (dir = 0; dir < FLOW_NR_DIRS; dir++)
-			fa_value_ticks_to_mono(ticks, &ov[dir]);
-	}
 	/* A flow in both epochs' tables (a daemon stopped mid-epoch) is one row. */
 	if (mid > from && s->t.n > mid)
 		fa_table_merge_equal(&s->t, from);

@@ -44,17 +44,33 @@ void fa_value_merge(struct flow_value *into, const struct flow_value *v)
 		into->last_seen_ns = v->last_seen_ns;
 }
 
-/* The same for one slot of a flows map or an overflow row, as read. */
-void fa_value_merge_map(struct flow_value *into, const struct flow_map_value *v)
+size_t fa_map_value_size(const struct fa_tick_clock *clock)
 {
+	return clock ? sizeof(struct flow_map_value) :
+		       sizeof(struct flow_replay_value);
+}
+
+void fa_value_merge_map(struct flow_value *into, const void *slot,
+			const struct fa_tick_clock *clock)
+{
+	const struct flow_replay_value *rv = slot;
+	const struct flow_map_value *v = slot;
+	/* Both layouts start with the same two counters. */
 	struct flow_value u = {
 		.packets = v->packets_flags & FLOW_PACKETS_MASK,
 		.bytes = v->bytes,
-		.first_seen_ns = v->first_seen,
-		.last_seen_ns = v->last_seen,
 		.tcp_flags = v->packets_flags >> FLOW_FLAGS_SHIFT,
 	};
 
+	if (!u.packets)
+		return;		/* a slot that never saw the flow */
+	if (clock) {
+		u.first_seen_ns = fa_ticks_to_mono(clock, v->first_seen);
+		u.last_seen_ns = fa_ticks_to_mono(clock, v->last_seen);
+	} else {
+		u.first_seen_ns = rv->first_seen;
+		u.last_seen_ns = rv->last_seen;
+	}
 	fa_value_merge(into, &u);
 }
 
@@ -121,15 +137,15 @@ void fa_table_free(struct fa_table *t)
 }
 
 static int append_merged(struct fa_table *t, const struct flow_key *key,
-			 const void *vals, int ncpus)
+			 const void *vals, int ncpus,
+			 const struct fa_tick_clock *clock)
 {
+	size_t stride = percpu_stride(fa_map_value_size(clock));
 	struct flow_value sum = {};
-	size_t stride = percpu_stride(sizeof(struct flow_map_value));
 	int cpu;
 
 	for (cpu = 0; cpu < ncpus; cpu++)
-		fa_value_merge_map(&sum, (const struct flow_map_value *)
-				   ((const char *)vals + cpu * stride));
+		fa_value_merge_map(&sum, (const char *)vals + cpu * stride, clock);
 	return fa_table_append(t, key, &sum, FA_ROW_FLOW);
 }
 
@@ -149,7 +165,7 @@ static int keep_key(struct flow_key **keys, size_t *n, size_t *cap,
 	return 0;
 }
 
-static int map_ncpus(int fd, int *ncpus)
+static int map_ncpus(int fd, const struct fa_tick_clock *clock, int *ncpus)
 {
 	struct bpf_map_info info = {};
 	__u32 info_len = sizeof(info);
@@ -157,7 +173,7 @@ static int map_ncpus(int fd, int *ncpus)
 	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
 		return -errno;
 	if (info.key_size != sizeof(struct flow_key) ||
-	    info.value_size != sizeof(struct flow_map_value))
+	    info.value_size != fa_map_value_size(clock))
 		return -EPROTO;	/* built for another layout */
 	*ncpus = 1;
 	if (info.type == BPF_MAP_TYPE_PERCPU_HASH) {
@@ -169,7 +185,8 @@ static int map_ncpus(int fd, int *ncpus)
 }
 
 /* For kernels without batch operations on hash maps (before 5.6). */
-static int read_by_key(int fd, struct fa_table *t, void *vals, int ncpus,
+static int read_by_key(int fd, const struct fa_tick_clock *clock,
+		       struct fa_table *t, void *vals, int ncpus,
 		       struct flow_key **keys, size_t *nkeys, size_t *kcap)
 {
 	struct flow_key key, next;
@@ -181,7 +198,7 @@ static int read_by_key(int fd, struct fa_table *t, void *vals, int ncpus,
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, vals))
 			continue;	/* deleted since get_next_key */
-		err = append_merged(t, &key, vals, ncpus);
+		err = append_merged(t, &key, vals, ncpus, clock);
 		if (!err && keys)
 			err = keep_key(keys, nkeys, kcap, &key);
 		if (err)
@@ -190,11 +207,11 @@ static int read_by_key(int fd, struct fa_table *t, void *vals, int ncpus,
 	return errno == ENOENT ? 0 : -errno;
 }
 
-int fa_table_read(int fd, struct fa_table *t, struct flow_key **keys_out,
-		  size_t *nkeys)
+int fa_table_read(int fd, const struct fa_tick_clock *clock, struct fa_table *t,
+		  struct flow_key **keys_out, size_t *nkeys)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	size_t stride = percpu_stride(sizeof(struct flow_map_value)), kcap = 0;
+	size_t stride = percpu_stride(fa_map_value_size(clock)), kcap = 0;
 	struct flow_key *keys = NULL, *kept = NULL;
 	__u32 batch, count, i, rows = BATCH_ROWS;
 	void *vals = NULL, *in = NULL;
@@ -204,7 +221,7 @@ int fa_table_read(int fd, struct fa_table *t, struct flow_key **keys_out,
 		*keys_out = NULL;
 		*nkeys = 0;
 	}
-	err = map_ncpus(fd, &ncpus);
+	err = map_ncpus(fd, clock, &ncpus);
 	if (err)
 		return err;
 	keys = calloc(rows, sizeof(*keys));
@@ -225,7 +242,7 @@ int fa_table_read(int fd, struct fa_table *t, struct flow_key **keys_out,
 		for (i = 0; i < count; i++) {
 			int e = append_merged(t, &keys[i],
 					      (char *)vals + (size_t)i * ncpus * stride,
-					      ncpus);
+					      ncpus, clock);
 			if (!e && keys_out)
 				e = keep_key(&kept, nkeys, &kcap, &keys[i]);
 			if (e) {
@@ -240,7 +257,7 @@ int fa_table_read(int fd, struct fa_table *t, struct flow_key **keys_out,
 		in = &batch;
 	}
 	if (err == -EINVAL || err == -ENOTSUP || err == -524 /* ENOTSUPP */)
-		err = in ? err : read_by_key(fd, t, vals, ncpus,
+		err = in ? err : read_by_key(fd, clock, t, vals, ncpus,
 					     keys_out ? &kept : NULL, nkeys, &kcap);
 out:
 	free(keys);
@@ -284,9 +301,10 @@ int fa_stats_read(int fd, struct fa_hook_stats st[FLOW_NR_DIRS])
 }
 
 int fa_overflow_read(int fd, unsigned int epoch_mask,
+		     const struct fa_tick_clock *clock,
 		     struct flow_value ov[FLOW_NR_DIRS])
 {
-	size_t stride = percpu_stride(sizeof(struct flow_map_value));
+	size_t stride = percpu_stride(fa_map_value_size(clock));
 	__u32 epoch, dir, slot;
 	int ncpus, cpu;
 	char *vals;
@@ -307,8 +325,8 @@ int fa_overflow_read(int fd, unsigned int epoch_mask,
 				return -errno;
 			}
 			for (cpu = 0; cpu < ncpus; cpu++)
-				fa_value_merge_map(&ov[dir], (const struct flow_map_value *)
-						   (vals + cpu * stride));
+				fa_value_merge_map(&ov[dir], vals + cpu * stride,
+						   clock);
 		}
 	}
 	free(vals);

@@ -179,12 +179,12 @@ against_start() {
 	(now) / net x (start). Targets: on the mix, a cut of at least 25 % and at
 	most 1.5 x the minimal; on the insert and update paths, at most 1.25 x
 	the minimal. TC ingress runs flowacct_tc_in (flowbench --tc-ingress),
-	with the same no-op and minimal programs as TC egress. x minimal, 32-byte
+	with the same no-op and minimal programs as TC egress. x minimal, 24-byte
 	value: against the minimal accountant doing the same work with a per-CPU
-	value as wide as flowacct's (packets, bytes and 16 unused bytes), which
+	value as wide as flowacct's (packets, bytes and 8 unused bytes), which
 	shows how much of the table paths' ratio is the value's size.
 
-	| compiler | hook | workload | map | minimal | start | now | x minimal (now) | x minimal, 32-byte value | net x (start) | net x (now) | cut | targets met |
+	| compiler | hook | workload | map | minimal | start | now | x minimal (now) | x minimal, 24-byte value | net x (start) | net x (now) | cut | targets met |
 	|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|
 	EOF
 	for c in 14 19; do
@@ -220,7 +220,7 @@ against_start() {
 		            nn, nt, xm = net(h, w, now), net(h, w, then), xmin(h, w, now)
 		            cut = 1 - nn / nt
 		            met = (cut >= 0.25 and xm <= 1.5) if w == "mix" else xm <= 1.25
-		            xw = xmin(h, w, now, "minimal, 32-byte value (percpu)")
+		            xw = xmin(h, w, now, "minimal, 24-byte value (percpu)")
 		            print("| clang %s | %s | %s | %s | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f | %.3f | %s |" % (
 		                sys.argv[2], "TC egress" if h == "TC" else h, w, m, med("minimal (percpu)"), med(then), med(now),
 		                xm, xw, nt, nn, cut, "yes" if met else "no"))

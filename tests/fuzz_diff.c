@@ -1067,7 +1067,7 @@ static int load(struct fuzz *z)
 	if (z->stats_ncpus < 0)
 		return z->stats_ncpus;
 	z->ncpus = z->shared ? 1 : z->stats_ncpus;
-	z->flow_vals = calloc(z->ncpus, stride8(sizeof(struct flow_map_value)));
+	z->flow_vals = calloc(z->ncpus, stride8(sizeof(struct flow_replay_value)));
 	z->stats_vals = calloc(z->stats_ncpus, stride8(sizeof(struct flow_stats)));
 	if (!z->flow_vals || !z->stats_vals)
 		return -ENOMEM;
@@ -1130,7 +1130,7 @@ static int read_slot(struct fuzz *z, __u32 dir, struct snap *s)
 		for (i = 0; i < FLOW_NR_COUNTERS; i++)
 			s->c[i] += st->counters[i];
 	}
-	err = fa_overflow_read(z->overflow_fd, 1, ov);
+	err = fa_overflow_read(z->overflow_fd, 1, NULL, ov);
 	if (err)
 		return err;
 	s->ov_packets = ov[dir].packets;
@@ -1141,15 +1141,15 @@ static int read_slot(struct fuzz *z, __u32 dir, struct snap *s)
 static bool read_flow(struct fuzz *z, const struct flow_key *k,
 		      struct flow_value *out)
 {
-	size_t stride = stride8(sizeof(struct flow_map_value));
+	size_t stride = stride8(sizeof(struct flow_replay_value));
 	int cpu;
 
 	memset(out, 0, sizeof(*out));
 	if (bpf_map_lookup_elem(z->flows_fd, k, z->flow_vals))
 		return false;
 	for (cpu = 0; cpu < z->ncpus; cpu++)
-		fa_value_merge_map(out, (const void *)
-				   ((const char *)z->flow_vals + cpu * stride));
+		fa_value_merge_map(out, (const char *)z->flow_vals + cpu * stride,
+				   NULL);
 	return true;
 }
 
@@ -1216,7 +1216,7 @@ static void print_rows_stamped(struct fuzz *z, int hook, __u64 ts)
 	size_t i;
 	bool any = false;
 
-	if (fa_table_read(z->flows_fd, &t, NULL, NULL))
+	if (fa_table_read(z->flows_fd, NULL, &t, NULL, NULL))
 		return;
 	for (i = 0; i < t.n; i++) {
 		if (t.rows[i].key.direction != hook || t.rows[i].val.last_seen_ns != ts)
@@ -1241,7 +1241,7 @@ static void resync_entries(struct fuzz *z)
 {
 	struct fa_table t = {};
 
-	if (!fa_table_read(z->flows_fd, &t, NULL, NULL)) {
+	if (!fa_table_read(z->flows_fd, NULL, &t, NULL, NULL)) {
 		z->entries = t.n;
 		z->unsure = 0;
 	}
@@ -1471,7 +1471,7 @@ static void check_books(struct fuzz *z, struct fa_table *t)
 
 	if (!t) {
 		t = &own;
-		if (fa_table_read(z->flows_fd, t, NULL, NULL)) {
+		if (fa_table_read(z->flows_fd, NULL, t, NULL, NULL)) {
 			printf("BOOKS: can't read the flow table\n");
 			z->books_checks++;
 			z->books_failed++;
@@ -1550,7 +1550,7 @@ static void clear_flows(struct fuzz *z)
 	__u32 count;
 	size_t r;
 
-	if (fa_table_read(z->flows_fd, &t, NULL, NULL)) {
+	if (fa_table_read(z->flows_fd, NULL, &t, NULL, NULL)) {
 		fprintf(stderr, "fuzz_diff: can't read the flow table\n");
 		exit(2);
 	}

@@ -173,6 +173,7 @@ static void run_case(struct flowacct_bpf *skel, const char *mode,
 	struct __sk_buff skb_ctx = {};
 	struct fa_hook_stats st[FLOW_NR_DIRS] = {};
 	struct fa_table t = {};
+	struct fa_tick_clock clock;
 	const __u64 *c;
 	__u64 reasons = 0;
 	__u32 expect_ret;
@@ -212,7 +213,10 @@ static void run_case(struct flowacct_bpf *skel, const char *mode,
 	   "%s %s: frame comes back unchanged (%u of %zu bytes)", mode,
 	   tc->name, topts.data_size_out, len);
 
-	if (fa_table_read(bpf_map__fd(skel->maps.flows_0), &t, NULL, NULL) ||
+	if ((!skel->rodata->flow_cfg.replay && fa_tick_clock_read(&clock)) ||
+	    fa_table_read(bpf_map__fd(skel->maps.flows_0),
+			  skel->rodata->flow_cfg.replay ? NULL : &clock, &t,
+			  NULL, NULL) ||
 	    fa_stats_read(bpf_map__fd(skel->maps.flow_stats), st)) {
 		ok(false, "%s %s: read maps", mode, tc->name);
 		return;

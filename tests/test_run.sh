@@ -6,7 +6,8 @@
 ALL_TESTS="test_run_two_lookup_sites test_run_flip_hammer test_run_flip_needs_the_wait
 	test_run_expiry_model test_run_lossless_percpu test_run_lossless_shared
 	test_run_churn test_run_expiry_live test_run_views test_run_kill9
-	test_run_crash_points test_run_errors test_run_service_unit"
+	test_run_crash_points test_run_errors test_run_service_unit
+	test_run_ticks_wrap"
 
 FA=$PWD/build/flowacct
 
@@ -65,6 +66,19 @@ test_run_flip_needs_the_wait() {
 			break
 		done
 		[ $lost = 1 ] || fail "$m: draining without the wait never lost a count: the test shows nothing"
+	done
+}
+
+# ---- times: 32-bit ticks across their wrap -----------------------------------------
+
+# A live table's times are the low 32 bits of jiffies, which wrap five
+# minutes after boot and every 2^32 ticks after. No test can move the
+# kernel's clock, so tests/ticks_check.c reads them against clocks on both
+# sides of a wrap and compares with 64-bit tick counts of its own.
+test_run_ticks_wrap() {
+	local b
+	for b in $BUILDS; do
+		"$b"/tests/ticks_check || fail "$b: 32-bit ticks read wrong"
 	done
 }
 

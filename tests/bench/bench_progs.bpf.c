@@ -43,7 +43,7 @@ struct min_value {
 struct wide_value {
 	__u64 packets;
 	__u64 bytes;
-	__u64 unused[2];
+	__u64 unused;
 };
 _Static_assert(sizeof(struct wide_value) == sizeof(struct flow_map_value),
 	       "as wide as flowacct's value");

@@ -72,11 +72,13 @@ static void *run(void *arg)
 /* The one flow's packets in the table, summed over CPUs. */
 static __u64 counted(struct flowacct_bpf *skel)
 {
+	struct fa_tick_clock clock;
 	struct fa_table t = {};
 	__u64 n = 0;
 	size_t i;
 
-	if (fa_table_read(bpf_map__fd(skel->maps.flows_0), &t, NULL, NULL))
+	if (fa_tick_clock_read(&clock) ||
+	    fa_table_read(bpf_map__fd(skel->maps.flows_0), &clock, &t, NULL, NULL))
 		return 0;
 	for (i = 0; i < t.n; i++)
 		n += t.rows[i].val.packets;

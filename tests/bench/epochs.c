@@ -171,6 +171,7 @@ static int time_way(const int *fd, struct fa_drainfile *df, enum drain_way way,
 		    __u32 flows, double *s)
 {
 	static __u64 gen;
+	struct fa_tick_clock clock;
 	struct fa_table t = {};
 	struct flow_key *keys = NULL;
 	struct fa_row *drained;
@@ -184,7 +185,10 @@ static int time_way(const int *fd, struct fa_drainfile *df, enum drain_way way,
 	t0 = fa_mono_ns();
 	switch (way) {
 	case PLAIN:
-		err = fa_table_read(fd[FA_PIN_FLOWS_0], &t, NULL, NULL);
+		err = fa_tick_clock_read(&clock);
+		if (!err)
+			err = fa_table_read(fd[FA_PIN_FLOWS_0], &clock, &t, NULL,
+					    NULL);
 		rows = t.n;
 		break;
 	case DRAIN:

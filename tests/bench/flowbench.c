@@ -89,7 +89,7 @@ static const struct {
 	[V_MIN] = { "minimal (percpu)" },
 	[V_MIN_ATOMIC] = { "minimal, shared, atomic adds" },
 	[V_MIN_SPIN] = { "minimal, shared, spin lock" },
-	[V_MIN_WIDE] = { "minimal, 32-byte value (percpu)" },
+	[V_MIN_WIDE] = { "minimal, 24-byte value (percpu)" },
 	[V_PERCPU] = { "flowacct percpu", OURS_PERCPU, 0 },
 	[V_SHARED] = { "flowacct shared", OURS_SHARED, 0 },
 	[V_PERCPU_S100] = { "flowacct percpu, sample 1/100", OURS_PERCPU, 100 },

@@ -312,17 +312,18 @@ static void fill_key(struct flow_key *k, __u32 i, __u32 ifindex, __u64 *rng)
 	}
 }
 
-/* Times in jiffies, as the programs write them: up to 10 minutes old. */
+/* Times in ticks, as the programs write them: up to 10 minutes old. */
 static void fill_value(struct flow_map_value *v, const struct fa_tick_clock *now,
 		       __u8 proto, __u64 *rng)
 {
 	__u64 r = prng_next(rng), packets = 1 + r % 100000;
 	__u64 flags = proto == 6 ? 0x10 | ((r >> 48) & 0x1b) : 0;
+	__u64 first = now->ticks - (r >> 32) % (600 * now->hz);
 
 	v->packets_flags = packets | flags << FLOW_FLAGS_SHIFT;
 	v->bytes = packets * (60 + (r >> 20) % 1441);
-	v->first_seen = now->ticks - (r >> 32) % (600 * now->hz);
-	v->last_seen = v->first_seen + (r >> 40) % (now->ticks - v->first_seen + 1);
+	v->first_seen = first;	/* the low 32 bits, as the programs keep */
+	v->last_seen = first + (r >> 40) % (now->ticks - first + 1);
 }
 
 /*
