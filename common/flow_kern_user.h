@@ -42,15 +42,16 @@ _Static_assert(sizeof(struct flow_key) == 44, "flow_key layout changed");
  * one per CPU in a per-CPU map. 24 bytes, where a row as user space keeps it
  * (struct flow_value) is 40: the flags ride in the top byte of
  * packets_flags (packets in the low 56 bits, more than a CPU forwards in
- * years), and the times are the low 32 bits of jiffies. Each byte of it is
- * paid per CPU per flow, and on the update path over 100k flows the value's
- * size was the whole of flowacct's gap to the minimal accountant
- * (tests/bench, README "The hot path"). bytes are IP-layer octets (IPFIX
+ * years), and the times are the low 32 bits of jiffies. Each byte is paid
+ * per CPU per flow, and over 100k flows most of flowacct's gap to the
+ * minimal accountant's 16-byte value was this value's size (tests/bench,
+ * README "The hot path"). bytes are IP-layer octets (IPFIX
  * octetDeltaCount). The library unwraps the ticks against a tick count it
- * reads with the table (struct fa_tick_clock), which holds for times up to
- * 2^32 ticks old: 198 days at HZ 250, 49 days at HZ 1000. A daemon drains
- * every row within a tick of its interval; only a table that nothing drains
- * keeps rows that long. A slot with no packets never saw the flow.
+ * reads with the table (struct fa_tick_clock, lib/clock.c), which holds for
+ * times up to nearly 2^32 ticks old: 198 days at HZ 250, 49 days at HZ
+ * 1000. A daemon drains every row within a tick of its interval; only a
+ * table that nothing drains keeps rows that long. A slot with no packets
+ * never saw the flow.
  */
 struct flow_map_value {
 	__u64 packets_flags;

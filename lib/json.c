@@ -7,6 +7,7 @@
  * large dump cost. The buffer is written out whenever a top-level value
  * ends, so writes to the same FILE between documents stay in order.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
@@ -14,15 +15,52 @@
 void json_init(struct json *j, FILE *f)
 {
 	j->f = f;
+	j->mem = NULL;
 	j->depth = 0;
 	j->has_items[0] = false;
 	j->len = 0;
 }
 
+void json_init_mem(struct json *j, struct json_mem *m)
+{
+	json_init(j, NULL);
+	j->mem = m;
+	m->len = 0;
+	m->nomem = false;
+}
+
+static void mem_write(struct json_mem *m, const void *p, size_t n)
+{
+	size_t cap = m->cap ? m->cap : 65536;
+	char *grown;
+
+	while (cap - m->len < n)
+		cap *= 2;
+	if (cap != m->cap) {
+		grown = realloc(m->buf, cap);
+		if (!grown) {
+			m->nomem = true;
+			return;
+		}
+		m->buf = grown;
+		m->cap = cap;
+	}
+	memcpy(m->buf + m->len, p, n);
+	m->len += n;
+}
+
+static void write_out(struct json *j, const void *p, size_t n)
+{
+	if (j->mem)
+		mem_write(j->mem, p, n);
+	else
+		fwrite(p, 1, n, j->f);
+}
+
 static void flush_buf(struct json *j)
 {
 	if (j->len)
-		fwrite(j->buf, 1, j->len, j->f);
+		write_out(j, j->buf, j->len);
 	j->len = 0;
 }
 
@@ -31,7 +69,7 @@ static void put_bytes(struct json *j, const void *p, size_t n)
 	if (j->len + n > sizeof(j->buf)) {
 		flush_buf(j);
 		if (n > sizeof(j->buf)) {
-			fwrite(p, 1, n, j->f);
+			write_out(j, p, n);
 			return;
 		}
 	}
@@ -205,7 +243,8 @@ void json_end(struct json *j)
 {
 	put_char(j, '\n');
 	flush_buf(j);
-	fflush(j->f);
+	if (j->f)
+		fflush(j->f);
 }
 
 void json_end_line(struct json *j)

@@ -4,7 +4,8 @@
  * takes its key (NULL inside arrays; a name of the program's own, written as
  * it is), and commas are the writer's business.
  * Output reaches the FILE when a top-level value ends (or the buffer
- * fills): a document left unfinished is not written.
+ * fills): a document left unfinished is not written. A writer may fill
+ * memory instead (json_init_mem), for a part formatted apart.
  */
 #ifndef FA_JSON_H
 #define FA_JSON_H
@@ -16,8 +17,16 @@
 
 #define JSON_MAX_DEPTH 16
 
+/* Memory a writer fills: grown as needed, and kept from one use to the next. */
+struct json_mem {
+	char *buf;
+	size_t len, cap;
+	bool nomem;	/* something did not fit, and the buffer could not grow */
+};
+
 struct json {
-	FILE *f;
+	FILE *f;		/* or */
+	struct json_mem *mem;
 	int depth;
 	bool has_items[JSON_MAX_DEPTH];
 	size_t len;		/* of buf, not yet written to f */
@@ -25,6 +34,8 @@ struct json {
 };
 
 void json_init(struct json *j, FILE *f);
+/* Writes into @m from its start, keeping its buffer. */
+void json_init_mem(struct json *j, struct json_mem *m);
 void json_obj_open(struct json *j, const char *key);
 void json_obj_close(struct json *j);
 void json_arr_open(struct json *j, const char *key);

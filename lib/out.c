@@ -11,6 +11,13 @@ void out_init(struct fa_out *o, FILE *f, bool json)
 	json_init(&o->j, f);
 }
 
+void out_init_mem(struct fa_out *o, struct json_mem *m)
+{
+	o->f = NULL;
+	o->json = true;
+	json_init_mem(&o->j, m);
+}
+
 void out_end(struct fa_out *o)
 {
 	if (o->json)

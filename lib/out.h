@@ -23,6 +23,8 @@ struct fa_out {
 };
 
 void out_init(struct fa_out *o, FILE *f, bool json);
+/* JSON into memory (json_init_mem). */
+void out_init_mem(struct fa_out *o, struct json_mem *m);
 /* Ends the document: JSON gets its newline; both are flushed. */
 void out_end(struct fa_out *o);
 

@@ -767,6 +767,16 @@ static int addr_width(const struct fa_table *t, size_t n)
 #define PUT_LIT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
 /* Decimal, two digits a step. */
+/* Decimal digits in @v: counted first, so they go straight into place. */
+static unsigned int dec_digits(__u64 v)
+{
+	unsigned int n = 1;
+
+	for (; v >= 10000; v /= 10000)
+		n += 4;
+	return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
 static char *put_dec(char *p, __u64 v)
 {
 	static const char pairs[] =
@@ -774,8 +784,7 @@ static char *put_dec(char *p, __u64 v)
 		"25262728293031323334353637383940414243444546474849"
 		"50515253545556575859606162636465666768697071727374"
 		"75767778798081828384858687888990919293949596979899";
-	char tmp[20], *t = tmp + sizeof(tmp);
-	size_t n;
+	char *end = p + dec_digits(v), *t = end;
 
 	while (v >= 100) {
 		t -= 2;
@@ -788,9 +797,7 @@ static char *put_dec(char *p, __u64 v)
 	} else {
 		*--t = '0' + v;
 	}
-	n = tmp + sizeof(tmp) - t;
-	memcpy(p, t, n);
-	return p + n;
+	return end;
 }
 
 static char *put_cstr(char *p, const char *s)
@@ -935,8 +942,7 @@ static void print_header(struct fa_out *o, const unsigned char *cols,
 #define SLOTS		4
 
 struct chunk {
-	char *text;
-	size_t len;
+	struct json_mem text;	/* kept for the helper's next chunk in this slot */
 	bool ready;
 };
 
@@ -979,35 +985,30 @@ static void print_one(struct fa_out *o, const struct fa_table *t,
 	print_row(o, &c, NULL, 0);
 }
 
-/* Rows [k * CHUNK_ROWS, ...) as "row,row,...", or NULL without memory. */
-static char *format_chunk(const struct row_pool *p, size_t k, size_t *len)
+/*
+ * Rows [k * CHUNK_ROWS, ...) into @m as "row,row,..."; false if they did not
+ * fit and @m could not grow. Each slot keeps its memory from chunk to chunk:
+ * a stream opened for each chunk grew it by copying, which was a third of
+ * the formatting.
+ */
+static bool format_chunk(const struct row_pool *p, size_t k, struct json_mem *m)
 {
 	size_t i, end = (k + 1) * CHUNK_ROWS < p->n ? (k + 1) * CHUNK_ROWS : p->n;
 	struct fa_out o;
-	char *text = NULL;
-	FILE *f;
 
-	f = open_memstream(&text, len);
-	if (!f)
-		return NULL;
-	out_init(&o, f, true);
+	out_init_mem(&o, m);
 	json_items_begin(&o.j);
 	for (i = k * CHUNK_ROWS; i < end; i++)
 		print_one(&o, p->t, p->v, i);
 	json_items_end(&o.j);
-	if (fclose(f)) {
-		free(text);
-		return NULL;
-	}
-	return text;
+	return !m->nomem;
 }
 
 static void *helper_main(void *arg)
 {
 	struct row_pool *p = arg;
 	struct chunk *s;
-	size_t k, len = 0;
-	char *text;
+	size_t k;
 
 	for (k = 0; k < p->nchunks; k++) {
 		if (!helpers_chunk(k))
@@ -1017,10 +1018,9 @@ static void *helper_main(void *arg)
 		while (s->ready)
 			pthread_cond_wait(&p->cond, &p->lock);
 		pthread_mutex_unlock(&p->lock);
-		text = format_chunk(p, k, &len);
+		/* Without memory, the slot says so: the writer writes it itself. */
+		format_chunk(p, k, &s->text);
 		pthread_mutex_lock(&p->lock);
-		s->text = text;	/* NULL: the writer formats it itself */
-		s->len = len;
 		s->ready = true;
 		pthread_cond_broadcast(&p->cond);
 		pthread_mutex_unlock(&p->lock);
@@ -1028,25 +1028,25 @@ static void *helper_main(void *arg)
 	return NULL;
 }
 
-/* Chunk @k's text: the helper's, waited for, or formatted here. */
-static char *take_chunk(struct row_pool *p, size_t k, size_t *len)
+/* The helper's chunk @k, waited for. */
+static struct chunk *wait_chunk(struct row_pool *p, size_t k)
 {
-	struct chunk *s;
-	char *text;
+	struct chunk *s = slot_of(p, k);
 
-	if (!helpers_chunk(k))
-		return format_chunk(p, k, len);
-	s = slot_of(p, k);
 	pthread_mutex_lock(&p->lock);
 	while (!s->ready)
 		pthread_cond_wait(&p->cond, &p->lock);
-	text = s->text;
-	*len = s->len;
-	s->text = NULL;
+	pthread_mutex_unlock(&p->lock);
+	return s;
+}
+
+/* Its slot back to the helper, once written out. */
+static void release_chunk(struct row_pool *p, struct chunk *s)
+{
+	pthread_mutex_lock(&p->lock);
 	s->ready = false;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
-	return text ? text : format_chunk(p, k, len);
 }
 
 /* Returns -1, having written nothing, if the helper can't start. */
@@ -1055,9 +1055,11 @@ static int print_json_rows_parallel(struct fa_out *o, const struct fa_table *t,
 {
 	struct row_pool p = { .t = t, .v = v, .n = n,
 			      .nchunks = (n + CHUNK_ROWS - 1) / CHUNK_ROWS };
-	size_t k, len, i;
+	struct json_mem own = {}, *text;
+	struct chunk *s;
 	pthread_t helper;
-	char *text;
+	size_t k, i;
+	bool done;
 
 	pthread_mutex_init(&p.lock, NULL);
 	pthread_cond_init(&p.cond, NULL);
@@ -1067,21 +1069,31 @@ static int print_json_rows_parallel(struct fa_out *o, const struct fa_table *t,
 		return -1;
 	}
 	for (k = 0; k < p.nchunks; k++) {
-		text = take_chunk(&p, k, &len);
-		if (text) {
-			/* Items to the writer: it puts the comma between. */
-			out_raw_n(o, NULL, text, len);
-			free(text);
-			continue;
+		s = NULL;
+		text = &own;
+		if (helpers_chunk(k)) {
+			s = wait_chunk(&p, k);
+			text = &s->text;
+			done = !text->nomem;
+		} else {
+			done = format_chunk(&p, k, text);
 		}
-		/* No memory for the chunk: its rows straight out. */
-		for (i = k * CHUNK_ROWS; i < (k + 1) * CHUNK_ROWS && i < n; i++)
-			print_one(o, t, v, i);
+		if (done) {
+			/* Items to the writer: it puts the comma between. */
+			out_raw_n(o, NULL, text->buf, text->len);
+		} else {
+			/* No memory for the chunk: its rows straight out. */
+			for (i = k * CHUNK_ROWS; i < (k + 1) * CHUNK_ROWS && i < n; i++)
+				print_one(o, t, v, i);
+		}
+		if (s)
+			release_chunk(&p, s);
 	}
 	/* Every chunk was taken: the helper has left its loop. */
 	pthread_join(helper, NULL);
 	for (k = 0; k < SLOTS; k++)
-		free(p.slot[k].text);
+		free(p.slot[k].text.buf);
+	free(own.buf);
 	pthread_cond_destroy(&p.cond);
 	pthread_mutex_destroy(&p.lock);
 	return 0;
