@@ -144,12 +144,15 @@ test_sockets_join() {
 test_sockets_adopt() {
 	netns_pair
 	sockets_free
-	$INB timeout 20 iperf3 -s -1 -p 5201 >/dev/null &
+	$INB timeout 30 iperf3 -s -1 -p 5201 >/dev/null &
 	BG_PIDS=$!
 	$INB socat -u UDP4-RECV:7002 OPEN:/dev/null,wronly &
 	BG_PIDS="$BG_PIDS $!"
 	sleep 0.5
-	$INA iperf3 -c 192.0.2.2 -p 5201 -t 4 -b 50M >/dev/null &
+	# Long enough to outlive two loads that each verify their programs
+	# (seconds on a slow machine): ss must still see the connection. The
+	# cleanup ends it.
+	$INA iperf3 -c 192.0.2.2 -p 5201 -t 20 -b 50M >/dev/null &
 	local cli=$!
 	printf 'while :; do echo hi; sleep 0.2; done\n' >"$SCRATCH/talk.sh"
 	$INA socat -u EXEC:"sh $SCRATCH/talk.sh" UDP4:192.0.2.2:7002 >/dev/null &
