@@ -69,8 +69,7 @@ static __always_inline void flow_live_value_add(struct flow_map_value *v,
 						__u32 segs, __u64 bytes,
 						__u32 now, __u64 f, int atomic)
 {
-	/* A per-CPU slot this CPU has not used yet is all zero. */
-	int unused = !(v->packets_flags & FLOW_PACKETS_MASK);
+	int unused;
 
 	if (atomic) {
 		__sync_fetch_and_add(&v->packets_flags, segs);
@@ -84,6 +83,8 @@ static __always_inline void flow_live_value_add(struct flow_map_value *v,
 			v->last_seen = now;
 		return;
 	}
+	/* A per-CPU slot this CPU has not used yet is all zero. */
+	unused = !(v->packets_flags & FLOW_PACKETS_MASK);
 	v->packets_flags = (v->packets_flags + segs) | f;
 	v->bytes += bytes;
 	if (unused)

@@ -26,8 +26,9 @@
  * leaves a row without its process, an evicted sequence restarts its
  * flow's retransmission count or its RTT; none loses a packet.
  * The tables and the overflow rows carry no BTF type for their values: replay
- * sizes them for struct flow_replay_value, and a BTF type that disagreed
- * with the size would fail the map's creation.
+ * sizes them for struct flow_replay_value, and the kernel refuses a map
+ * whose BTF type disagrees with its size (libbpf then creates it again
+ * without BTF, with a warning on every replay).
  * flow_epoch lives in a section (and so a map) of its own, which user space
  * writes without touching any other global.
  */

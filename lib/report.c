@@ -766,7 +766,6 @@ static int addr_width(const struct fa_table *t, size_t n)
  */
 #define PUT_LIT(p, lit) (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
-/* Decimal, two digits a step. */
 /* Decimal digits in @v: counted first, so they go straight into place. */
 static unsigned int dec_digits(__u64 v)
 {
@@ -777,6 +776,7 @@ static unsigned int dec_digits(__u64 v)
 	return n + (v >= 10) + (v >= 100) + (v >= 1000);
 }
 
+/* Decimal, two digits a step. */
 static char *put_dec(char *p, __u64 v)
 {
 	static const char pairs[] =
