@@ -187,6 +187,14 @@ static __always_inline void flow_frag_attribute(struct flow_stats *st,
 	}
 }
 
+#ifdef FLOW_EPOCH_TEST_DELAY
+static long flow_epoch_test_spin(__u32 i __attribute__((unused)),
+				 void *ctx __attribute__((unused)))
+{
+	return 0;
+}
+#endif
+
 /*
  * Adds a packet to its flow in @table, inserting the flow if it is new.
  * Returns 0, 1 if it inserted the row, or the insert's error when the table
@@ -205,10 +213,10 @@ static __always_inline long flow_table_add(void *table, struct flow_pkt *pkt,
 		 * Only in the test build tests/epoch_hammer uses to show that
 		 * a drain without the wait loses counts: the window in which
 		 * the program holds a pointer into its epoch's table, tens of
-		 * ns here, made wide enough to see.
+		 * ns here, made wider than a flip and a drain take (bpf_loop:
+		 * a loop of its own the verifier would walk to the end).
 		 */
-		for (int spin = 0; spin < FLOW_EPOCH_TEST_DELAY; spin++)
-			asm volatile("" ::: "memory");
+		bpf_loop(FLOW_EPOCH_TEST_DELAY, flow_epoch_test_spin, NULL, 0);
 #endif
 		flow_value_add(v, segs, bytes, now, pkt->tcp_flags,
 			       flow_cfg.shared_map);

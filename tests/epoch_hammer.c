@@ -17,9 +17,12 @@
  * real program that window is the few instructions between reading the
  * epoch and the add: an interrupt, or preemption on a kernel that allows
  * it there, stretches it, but a few seconds of this test rarely see one.
- * --slow runs a build of the same program that spins there for about a
- * microsecond (FLOW_EPOCH_TEST_DELAY), so that the loss is seen at once
- * without the wait, and the wait is shown to cover it.
+ * --slow runs a build of the same program that spins there, for about half
+ * a millisecond here (FLOW_EPOCH_TEST_DELAY calls of an empty function):
+ * longer than a flip and a drain take, so that without the wait the loss is
+ * seen at once, and with it, the wait is shown to cover a flip in the middle
+ * of nearly every run. (A spin of a few µs, shorter than a drain's
+ * syscalls on a slow VM, lost a count only now and then.)
  *
  * Prints one line; exits 0 if the totals agree, 1 if not.
  */
