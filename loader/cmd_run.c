@@ -183,7 +183,7 @@ struct daemon {
 	__u64 last_sink_error_ns;
 	struct fa_sink sink;
 	__u64 last_request_ns;
-	bool heap_held;			/* a request's memory, kept for the next */
+	__u64 last_trim_ns;
 	bool stop;
 };
 
@@ -192,7 +192,9 @@ struct daemon {
  * glibc, each one is a fresh mmap that the kernel zeroes, a sixth of the
  * request's time, on every request. The daemon keeps freed memory in its
  * heap instead, for the next request, and gives it back once requests have
- * stopped for HEAP_KEEP_NS.
+ * stopped for HEAP_KEEP_NS. What a tick freed (the drain's arrays of a
+ * burst of flows) is given back then too, at most HEAP_KEEP_NS later, and
+ * no tick faults its arrays in afresh more often than that.
  */
 #define HEAP_KEEP_NS 10000000000ull
 
@@ -204,9 +206,10 @@ static void heap_keep(void)
 
 static void heap_release_when_idle(struct daemon *d, __u64 now)
 {
-	if (d->heap_held && now - d->last_request_ns >= HEAP_KEEP_NS) {
+	if (now - d->last_request_ns >= HEAP_KEEP_NS &&
+	    now - d->last_trim_ns >= HEAP_KEEP_NS) {
 		malloc_trim(0);
-		d->heap_held = false;
+		d->last_trim_ns = now;
 	}
 }
 
@@ -925,7 +928,6 @@ static void serve(struct daemon *d)
 		fa_ctl_reply_end(&r, ok, err);
 		close(fd);
 		d->last_request_ns = fa_mono_ns();
-		d->heap_held = true;
 	}
 }
 
