@@ -138,10 +138,11 @@ attach_tampered() {
 		after=$(kernel_state "$NSA" "$VA")
 		# status tells the truth: an interface with anything of ours on
 		# it is listed (as an attachment, or as unrecorded), and one
-		# with nothing is not.
+		# with nothing is not. (Only this namespace's: the other half
+		# of the test runs beside this one, in namespaces of its own.)
 		listed=$($INA "$FA" -j status | python3 -c 'import json, sys
 d = json.load(sys.stdin)
-print(len(d["interfaces"]) + len(d["unrecorded"]))')
+print(sum(i["this_netns"] for i in d["interfaces"]) + len(d["unrecorded"]))')
 		has=0
 		[ "$after" = "$before" ] || has=1
 		if [ "$has" = 1 ] && [ "$listed" = 0 ]; then
@@ -161,40 +162,60 @@ print(len(d["interfaces"]) + len(d["unrecorded"]))')
 	echo "$tried points, every one told and undone"
 }
 
+# both_ingress FUNC: FUNC tc and FUNC xdp at once, each in a subshell with
+# a namespace pair of its own (each attach is mostly the verifier, on one
+# CPU); both outputs shown, and a failure if either failed.
+both_ingress() {
+	local dir rc=0 tc xdp
+	dir=$(mktemp -d)
+	( netns_pair; "$1" tc ) >"$dir/tc.log" 2>&1 &
+	tc=$!
+	( netns_pair; "$1" xdp ) >"$dir/xdp.log" 2>&1 &
+	xdp=$!
+	wait $tc || rc=1
+	wait $xdp || rc=1
+	cat "$dir/tc.log" "$dir/xdp.log"
+	rm -rf "$dir"
+	[ $rc = 0 ] || fail "$1: see above"
+}
+
+killed_anywhere() {
+	attach_tampered signal=KILL --ingress "$1"
+}
+
 test_lifecycle_attach_killed_anywhere() {
-	netns_pair
-	attach_tampered signal=KILL --ingress tc
-	attach_tampered signal=KILL --ingress xdp
+	both_ingress killed_anywhere
 }
 
 # An error at a syscall must roll the attach back by itself: nothing left
 # for detach to do.
-test_lifecycle_attach_failing_anywhere() {
-	netns_pair
-	local name n points before tried=0
+failing_anywhere() {
+	local ingress=$1 name n points before tried=0
 	before=$(kernel_state "$NSA" "$VA")
-	for ingress in tc xdp; do
-		# Not brk: the kernel's brk cannot fail with an error (it returns
-		# the old break), and glibc takes an injected -EPERM for a new
-		# break, which corrupts its heap.
-		points=$(attach_syscalls --ingress $ingress | kill_points | grep -v '^brk ')
-		while read -r name n; do
-			tried=$((tried + 1))
-			if $INA strace -f -qq -o /dev/null -e trace="$name" \
-				-e inject="$name:error=EPERM:when=$n" "$FA" attach "$VA" \
-				--ingress $ingress >/dev/null 2>"$SCRATCH/attach.err"; then
-				# Some calls may fail harmlessly (a probe): then it is
-				# attached whole, and detached here.
-				$INA "$FA" detach "$VA" >/dev/null
-			else
-				[ "$(grep -c . "$SCRATCH/attach.err")" = 1 ] ||
-					fail "EPERM at $name #$n: not one line: $(cat "$SCRATCH/attach.err")"
-			fi
-			[ "$(kernel_state "$NSA" "$VA")" = "$before" ] ||
-				fail "EPERM at $name #$n: left $(kernel_state "$NSA" "$VA") ($(cat "$SCRATCH/attach.err"))"
-		done <<<"$points"
-	done
-	echo "$tried failing syscalls, each rolled back"
+	# Not brk: the kernel's brk cannot fail with an error (it returns the
+	# old break), and glibc takes an injected -EPERM for a new break,
+	# which corrupts its heap.
+	points=$(attach_syscalls --ingress "$ingress" | kill_points | grep -v '^brk ')
+	while read -r name n; do
+		tried=$((tried + 1))
+		if $INA strace -f -qq -o /dev/null -e trace="$name" \
+			-e inject="$name:error=EPERM:when=$n" "$FA" attach "$VA" \
+			--ingress "$ingress" >/dev/null 2>"$SCRATCH/attach.err"; then
+			# Some calls may fail harmlessly (a probe): then it is
+			# attached whole, and detached here.
+			$INA "$FA" detach "$VA" >/dev/null
+		else
+			[ "$(grep -c . "$SCRATCH/attach.err")" = 1 ] ||
+				fail "EPERM at $name #$n: not one line: $(cat "$SCRATCH/attach.err")"
+		fi
+		[ "$(kernel_state "$NSA" "$VA")" = "$before" ] ||
+			fail "EPERM at $name #$n: left $(kernel_state "$NSA" "$VA") ($(cat "$SCRATCH/attach.err"))"
+	done <<<"$points"
+	echo "--ingress $ingress: $tried failing syscalls, each rolled back"
+}
+
+test_lifecycle_attach_failing_anywhere() {
+	both_ingress failing_anywhere
 }
 
 # ---- 4-7. capture ---------------------------------------------------------------------
