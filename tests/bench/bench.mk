@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
 # make bench         install what is missing, build, run scripts/bench.sh, which
-#                    writes tests/bench/RESULTS.md (about 10 minutes)
+#                    writes tests/bench/RESULTS.md (12 to 20 minutes)
 # make bench-build   the benchmark driver and its reference BPF programs only
 #
 # Included by the top Makefile after its own rules; uses its variables.
