@@ -18,38 +18,44 @@ test_generator_is_deterministic() {
 }
 
 # replay_check BUILD CAPTURE HOOK MAP OUT: one replay, compared exactly;
-# says which one if it does not match.
+# writes OUT.result: "ok", or which replay did not match and why.
 replay_check() {
 	local b=$1 cap=$2 hook=$3 map=$4 out=$5
-	"$b"/flowacct replay "$(ls pcaps/"$cap".pcap*)" --hook "$hook" --map "$map" -j >"$out" &&
-		python3 tests/check_replay.py pcaps/"$cap".expected.json "$out" --hook "$hook" ||
-		{ echo "$b: $cap through $hook ($map) does not match"; return 1; }
+	if { "$b"/flowacct replay "$(ls pcaps/"$cap".pcap*)" --hook "$hook" --map "$map" \
+		-j >"$out.json" &&
+		python3 tests/check_replay.py pcaps/"$cap".expected.json "$out.json" \
+			--hook "$hook"; } >"$out.log" 2>&1; then
+		echo ok >"$out.result"
+	else
+		{ echo "$b: $cap through $hook ($map) does not match:"; tail -5 "$out.log"; } \
+			>"$out.result"
+	fi
 }
 
 # Every capture x hook x map mode x compiler, compared exactly: one replay
-# per CPU at a time (each is mostly the verifier, on one CPU).
+# per CPU at a time (each is mostly the verifier, on one CPU). Results are
+# read from files, not exit statuses: `wait -n` can miss a job that ended
+# before it was called.
 test_replay_captures() {
 	scratch
-	local b cap hook map n=0 running=0 bad=0 cpus
+	local b cap hook map i n=0 bad=0 cpus
 	cpus=$(nproc)
 	for b in $BUILDS; do
 		for cap in $CAPTURES; do
 			for hook in xdp tc-ingress tc-egress; do
 				for map in percpu shared; do
 					n=$((n + 1))
-					replay_check "$b" "$cap" $hook $map "$SCRATCH/out.$n.json" &
-					running=$((running + 1))
-					if [ $running -ge "$cpus" ]; then
-						wait -n || bad=$((bad + 1))
-						running=$((running - 1))
-					fi
+					replay_check "$b" "$cap" $hook $map "$SCRATCH/$n" &
+					[ $((n % cpus)) != 0 ] || wait
 				done
 			done
 		done
 	done
-	while [ $running -gt 0 ]; do
-		wait -n || bad=$((bad + 1))
-		running=$((running - 1))
+	wait
+	for i in $(seq "$n"); do
+		[ "$(cat "$SCRATCH/$i.result" 2>/dev/null)" = ok ] && continue
+		cat "$SCRATCH/$i.result" 2>/dev/null || echo "replay $i left no result"
+		bad=$((bad + 1))
 	done
 	[ $bad = 0 ] || fail "$bad of $n replays did not match"
 	echo "$n replays matched"
