@@ -188,7 +188,7 @@ struct daemon {
 };
 
 /*
- * A dump or `top` of a million flows builds arrays of about 160 MB. Left to
+ * A dump or `top` of a million flows builds arrays of about 150 MB. Left to
  * glibc, each one is a fresh mmap that the kernel zeroes, a sixth of the
  * request's time, on every request. The daemon keeps freed memory in its
  * heap instead, for the next request, and gives it back once requests have

@@ -453,8 +453,7 @@ print(d.get("cache_flows", 0), d.get("ticks", 0))' 2>/dev/null || echo "0 0")
 	echo "after the last, $rss2 MB 12 s later. Between requests it keeps what a"
 	echo "request allocated, so that the next does not fault in and zero fresh"
 	echo "memory, and gives it back at the first tick after requests have"
-	echo "stopped for 10 s. (Before these requests: the status requests that"
-	echo "waited for the cache to fill had kept the first tick's memory too.)"
+	echo "stopped for 10 s."
 	echo
 }
 

@@ -34,8 +34,8 @@ replay_check() {
 
 # Every capture x hook x map mode x compiler, compared exactly: one replay
 # per CPU at a time (each is mostly the verifier, on one CPU). Results are
-# read from files, not exit statuses: `wait -n` can miss a job that ended
-# before it was called.
+# read from files, not from `wait -n`'s statuses, which once counted a
+# failure that no replay had.
 test_replay_captures() {
 	scratch
 	local b cap hook map i n=0 bad=0 cpus
