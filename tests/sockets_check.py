@@ -4,8 +4,8 @@
 
   join     rows of `flowacct -j dump` against ss (cookie, process) and what
            the test started (pids, cgroup inode and path)
-  retrans  a bulk flow's retransmissions against nstat, iperf3 -J, ss and
-           the socket table's kernel counts
+  retrans  a bulk flow's retransmissions against nstat, ss and the
+           socket table's kernel counts (iperf3 -J's as a lower bound)
   rtt      a flow's socket RTT against the delay line's 2D and ss
   send     connect, send N bytes, wait until all are acked, hold the socket
            open until told to let go
@@ -138,7 +138,10 @@ def check_retrans(a):
         with open(a.iperf) as f:
             ip = json.load(f)["end"]["sum_sent"]["retransmits"]
         facts.append("iperf3 %d" % ip)
-        if ip != got:
+        # iperf3 reads tcpi_total_retrans when its timer ends the test;
+        # what is still queued then is sent, and may be resent, after it
+        # looked. nstat, read after the client exited, is the exact count.
+        if ip > got:
             fail("iperf3: " + ", ".join(facts))
     if a.forwarded:
         if r["process"] is not None or r["socket_cookie"] is not None or r["tcp"] is not None:

@@ -213,8 +213,9 @@ iperf3_retrans() {
 }
 
 # Exact, at the sender's TC egress: flowacct's packet-level count against
-# the kernel's (nstat, sockops' total_retrans, iperf3's), and bytes
-# against ss's bytes_retrans on a socket still open.
+# the kernel's (nstat, sockops' total_retrans), and bytes against ss's
+# bytes_retrans on a socket still open. iperf3's count is a lower bound:
+# it looks before the last of its data has left.
 test_sockets_retrans() {
 	netns_pair
 	sockets_on
