@@ -19,6 +19,7 @@
 #include "flow_kern_user.h"
 #include "flow_pins.h"
 #include "flow_sock.h"
+#include "diag.h"
 
 /* Poison the kernel's short type names: user space says __u32 or uint32_t. */
 #pragma GCC poison u8 u16 u32 u64 s8 s16 s32 s64
