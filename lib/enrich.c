@@ -59,14 +59,13 @@ static int map_copy_read(int fd, size_t ksz, size_t vsz, struct map_copy *c)
 	return err;
 }
 
-static size_t sort_ksz;
-static const void *sort_keys;
-
-static int cmp_idx(const void *a, const void *b)
+/* Two indices into @ctx's keys, compared by key. */
+static int cmp_idx(const void *a, const void *b, void *ctx)
 {
-	return memcmp((const char *)sort_keys + *(const size_t *)a * sort_ksz,
-		      (const char *)sort_keys + *(const size_t *)b * sort_ksz,
-		      sort_ksz);
+	const struct map_copy *c = ctx;
+
+	return memcmp((const char *)c->keys + *(const size_t *)a * c->ksz,
+		      (const char *)c->keys + *(const size_t *)b * c->ksz, c->ksz);
 }
 
 /* An index of @c sorted by key, for find(). */
@@ -78,9 +77,7 @@ static size_t *map_copy_index(const struct map_copy *c)
 		return NULL;
 	for (i = 0; i < c->n; i++)
 		idx[i] = i;
-	sort_ksz = c->ksz;
-	sort_keys = c->keys;
-	qsort(idx, c->n, sizeof(*idx), cmp_idx);
+	qsort_r(idx, c->n, sizeof(*idx), cmp_idx, (void *)c);
 	return idx;
 }
 
@@ -352,18 +349,18 @@ static void join_row(const struct fa_row *r, const struct iface_maps *m,
 	}
 }
 
-/* Fills in what the flow's cgroup id says. */
-static void ext_cgroup(struct fa_ext *e, bool rescan)
+/* Fills in what the flow's cgroup id says, the path from @cg. */
+static void ext_cgroup(struct fa_cgroups *cg, struct fa_ext *e, bool rescan)
 {
-	if (!e->cgroup_id)
+	if (!e->cgroup_id || !cg)
 		return;
-	e->cgroup_path = fa_cgroup_path(e->cgroup_id, rescan);
+	e->cgroup_path = fa_cgroup_path(cg, e->cgroup_id, rescan);
 	if (e->cgroup_path)
 		fa_container_id(e->cgroup_path, e->container, sizeof(e->container));
 }
 
 void fa_enrich_key(const int *fd, const struct fa_attach_state *st, int socks_fd,
-		   const struct flow_key *k, struct fa_ext *e)
+		   const struct flow_key *k, struct fa_ext *e, struct fa_cgroups *cg)
 {
 	struct flow_tcp_seq ts;
 	struct flow_owner o;
@@ -398,7 +395,7 @@ void fa_enrich_key(const int *fd, const struct fa_attach_state *st, int socks_fd
 		if (!e->cgroup_id)
 			e->cgroup_id = e->sock.cgroup_id;
 	}
-	ext_cgroup(e, true);
+	ext_cgroup(cg, e, true);
 }
 
 void fa_enrich_forget(const int *fd, const struct flow_key *k)
@@ -435,7 +432,10 @@ int fa_enrich(struct fa_snapshot *s)
 	}
 	if (!err && any) {
 		s->t.ext = calloc(s->t.n + 1, sizeof(*s->t.ext));
-		if (!s->t.ext)
+		/* The exts' cgroup paths are the table's, as long as it is. */
+		if (!s->t.cgroups)
+			s->t.cgroups = calloc(1, sizeof(*s->t.cgroups));
+		if (!s->t.ext || !s->t.cgroups)
 			err = -ENOMEM;
 	}
 	for (i = 0; !err && any && i < s->t.n; i++) {
@@ -451,7 +451,7 @@ int fa_enrich(struct fa_snapshot *s)
 		join_row(r, m, &st, e);
 		if (!e->flags && !e->cookie)
 			continue;
-		ext_cgroup(e, !rescanned);
+		ext_cgroup(s->t.cgroups, e, !rescanned);
 		rescanned |= e->cgroup_id && !e->cgroup_path;
 		r->ext = ++s->t.next;
 	}

@@ -274,6 +274,7 @@ struct fa_table {
 	/* After fa_enrich(): what rows gained, by their ext index. */
 	struct fa_ext *ext;
 	size_t next;
+	struct fa_cgroups *cgroups;	/* the paths ext points into, or NULL */
 };
 
 /* Counters of one hook, summed over CPUs (and over interfaces in a dump). */
@@ -902,11 +903,6 @@ int fa_sockets_open(int *socks_fd, int *listeners_fd);
 /* Fills in the process of sockets (and listeners) that have only their
  * inode, from /proc. Returns how many sockets it filled, or -errno. */
 int fa_sockets_fill_procs(int socks_fd, int listeners_fd);
-/* A cgroup v2 id as a path under the mount ("/" for the root), or NULL;
- * @rescan: walk the hierarchy again if the id is not cached. */
-const char *fa_cgroup_path(__u64 id, bool rescan);
-/* The container id a cgroup path names, if it follows a runtime's layout. */
-bool fa_container_id(const char *path, char *out, size_t len);
 
 /* ---- enrichment (enrich.c) ---------------------------------------------------- */
 
@@ -919,7 +915,7 @@ struct fa_ext {
 	struct flow_rtt prtt;	/* with FA_EXT_PRTT */
 	unsigned int flags;	/* FA_EXT_* */
 	struct flow_sock sock;	/* with FA_EXT_SOCK */
-	const char *cgroup_path;	/* fa_cgroup_path()'s, or NULL */
+	const char *cgroup_path;	/* in a struct fa_cgroups, or NULL */
 	char container[65];
 };
 
@@ -937,10 +933,12 @@ int fa_enrich(struct fa_snapshot *s);
 /*
  * The same for one key, by lookups in an interface's pins (@fd, enum
  * fa_pin order) and the socket table (@socks_fd, or -1): what a daemon's
- * records carry. Without the TC egress owners, no socket.
+ * records carry. Without the TC egress owners, no socket. The cgroup's
+ * path comes from @cg (NULL: none), the caller's cache, kept from call to
+ * call: the path stays valid until fa_cgroups_free(@cg).
  */
 void fa_enrich_key(const int *fd, const struct fa_attach_state *st, int socks_fd,
-		   const struct flow_key *k, struct fa_ext *e);
+		   const struct flow_key *k, struct fa_ext *e, struct fa_cgroups *cg);
 /* Drops what the maps beside the tables keep of a flow that ended. */
 void fa_enrich_forget(const int *fd, const struct flow_key *k);
 /* The row's extension, or NULL. */
@@ -1036,5 +1034,7 @@ void fa_print_counters_line(struct fa_out *o, const struct fa_stream *s,
 
 /* Whether the books of a hook balance: seen == accounted + sum(reasons). */
 bool fa_books_balance(const struct fa_hook_stats *st);
+
+#include "report.h"
 
 #endif /* LIBFLOWACCT_H */

@@ -3,12 +3,12 @@
  * The socket programs: attached once per host at the cgroup v2 root, with
  * their links and tables pinned under FA_SOCK_PIN_ROOT so that they outlive
  * the command. Also what user space adds to them: the processes of sockets
- * that were there before attach (from /proc), and cgroup ids as paths.
+ * that were there before attach (from /proc). Cgroup ids as paths are
+ * cgroups.c's.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -464,110 +464,4 @@ int fa_sockets_open(int *socks_fd, int *listeners_fd)
 		*socks_fd = *listeners_fd = -1;
 	}
 	return err;
-}
-
-/* ---- cgroup ids as paths ----------------------------------------------------- */
-
-/* A cgroup v2 id is its directory's inode number (kernfs node id). */
-static struct cg_path {
-	__u64 id;
-	char *path;
-} *cg_cache;
-static size_t cg_n, cg_cap;
-static size_t cg_root_len;
-
-static int cg_visit(const char *fpath, const struct stat *st, int type,
-		    struct FTW *ftw)
-{
-	struct cg_path *grown;
-	size_t i;
-
-	(void)ftw;
-	if (type != FTW_D)
-		return 0;
-	for (i = 0; i < cg_n; i++)
-		if (cg_cache[i].id == st->st_ino)
-			return 0;
-	if (cg_n == cg_cap) {
-		cg_cap = cg_cap ? cg_cap * 2 : 64;
-		grown = realloc(cg_cache, cg_cap * sizeof(*cg_cache));
-		if (!grown)
-			return -1;
-		cg_cache = grown;
-	}
-	cg_cache[cg_n].id = st->st_ino;
-	cg_cache[cg_n].path = strdup(fpath[cg_root_len] ? fpath + cg_root_len : "/");
-	if (!cg_cache[cg_n].path)
-		return -1;
-	cg_n++;
-	return 0;
-}
-
-const char *fa_cgroup_path(__u64 id, bool rescan)
-{
-	static __u64 last_scan_ns;
-	char root[PATH_MAX];
-	__u64 now = fa_mono_ns();
-	size_t i;
-
-	for (i = 0; i < cg_n; i++)
-		if (cg_cache[i].id == id)
-			return cg_cache[i].path;
-	/* A cgroup gone (a container that exited) would walk it every time. */
-	if (!rescan || (last_scan_ns && now - last_scan_ns < 1000000000ull) ||
-	    fa_cgroup2_mount(root, sizeof(root)))
-		return NULL;
-	last_scan_ns = now;
-	cg_root_len = strlen(root);
-	nftw(root, cg_visit, 16, FTW_PHYS | FTW_MOUNT);
-	for (i = 0; i < cg_n; i++)
-		if (cg_cache[i].id == id)
-			return cg_cache[i].path;
-	return NULL;
-}
-
-static bool all_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
-/*
- * The 64-hex-digit id that container runtimes put in a cgroup's name:
- * "docker-<id>.scope", "cri-containerd-<id>.scope", "crio-<id>.scope",
- * "libpod-<id>.scope" (systemd driver) or a bare "<id>" under /docker/ or
- * /kubepods/... (cgroupfs driver). The innermost one wins.
- */
-bool fa_container_id(const char *path, char *out, size_t len)
-{
-	const char *end = path + strlen(path), *start, *dash;
-	size_t n;
-
-	while (end > path) {
-		start = end;
-		while (start > path && start[-1] != '/')
-			start--;
-		n = end - start;
-		if (n > 6 && !strncmp(end - 6, ".scope", 6))
-			n -= 6;
-		dash = memrchr(start, '-', n);
-		if (dash) {
-			n -= dash + 1 - start;
-			start = dash + 1;
-		}
-		if (n == 64 && all_hex(start, 64)) {
-			snprintf(out, len, "%.64s", start);
-			return true;
-		}
-		end = start;
-		while (end > path && end[-1] != '/')
-			end--;
-		if (end > path)
-			end--;	/* the slash */
-	}
-	return false;
 }

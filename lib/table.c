@@ -130,6 +130,10 @@ void fa_table_free(struct fa_table *t)
 	free(t->rows);
 	free(t->rev);
 	free(t->ext);
+	if (t->cgroups)
+		fa_cgroups_free(t->cgroups);
+	free(t->cgroups);
+	t->cgroups = NULL;
 	t->rows = NULL;
 	t->rev = NULL;
 	t->ext = NULL;
@@ -651,12 +655,19 @@ int fa_table_order(const struct fa_table *t, enum fa_sort by, size_t **order)
  * zeroed, equal keys end up adjacent after a sort, and each run becomes one
  * row counting its flows. Overflow rows merge only with overflow rows.
  */
-/* Who a row is, for --group-by process or cgroup: 0 when not known. */
-static const struct fa_ext *group_ext;
-static unsigned int group_by;
+/* What a --group-by process or cgroup compares rows' exts with. */
+struct ext_identity {
+	const struct fa_ext *ext;	/* the table's */
+	unsigned int group_by;
+};
 
-static int cmp_ext_identity(const void *pa, const void *pb)
+/* Who a row is (ext indices @pa, @pb): rows whose identity is not known
+ * are equal, and first. */
+static int cmp_ext_identity(const void *pa, const void *pb, void *ctx)
 {
+	const struct ext_identity *id = ctx;
+	const struct fa_ext *group_ext = id->ext;
+	unsigned int group_by = id->group_by;
 	__u32 a = *(const __u32 *)pa, b = *(const __u32 *)pb;
 	const struct fa_ext *x = a ? &group_ext[a - 1] : NULL;
 	const struct fa_ext *y = b ? &group_ext[b - 1] : NULL;
@@ -687,6 +698,7 @@ static int cmp_ext_identity(const void *pa, const void *pb)
  */
 static int group_exts(struct fa_table *t, unsigned int group)
 {
+	struct ext_identity id = { .ext = t->ext, .group_by = group };
 	__u32 *ids, *canon, first = 0;
 	size_t i;
 
@@ -704,12 +716,10 @@ static int group_exts(struct fa_table *t, unsigned int group)
 	}
 	for (i = 0; i < t->n; i++)
 		ids[i] = t->rows[i].ext;
-	group_ext = t->ext;
-	group_by = group;
-	qsort(ids, t->n, sizeof(*ids), cmp_ext_identity);
+	qsort_r(ids, t->n, sizeof(*ids), cmp_ext_identity, &id);
 	for (i = 0; i < t->n; i++) {
-		if (!i || cmp_ext_identity(&ids[i - 1], &ids[i]))
-			first = cmp_ext_identity(&(__u32){ 0 }, &ids[i]) ? ids[i] : 0;
+		if (!i || cmp_ext_identity(&ids[i - 1], &ids[i], &id))
+			first = cmp_ext_identity(&(__u32){ 0 }, &ids[i], &id) ? ids[i] : 0;
 		canon[ids[i]] = first;
 	}
 	for (i = 0; i < t->n; i++)

@@ -275,6 +275,7 @@ static int write_records(void *ctx, const struct fa_stream *s,
 	bool joined = st->owners || st->retrans || st->passive_rtt;
 	int socks_fd = -1, listeners_fd = -1;
 	struct daemon *d = ctx;
+	struct fa_cgroups cg = {};
 	struct fa_ext x;
 	struct fa_out o;
 	char *buf = NULL;
@@ -297,11 +298,12 @@ static int write_records(void *ctx, const struct fa_stream *s,
 		for (i = 0; i < n; i++) {
 			json_init(&o.j, f);
 			if (joined)
-				fa_enrich_key(s->p.fd, st, socks_fd, &recs[i].key, &x);
+				fa_enrich_key(s->p.fd, st, socks_fd, &recs[i].key, &x, &cg);
 			fa_print_record(&o, &recs[i], s->ifname, s->rs.instance,
 					wall_off, joined ? &x : NULL);
 			json_end_line(&o.j);
 		}
+		fa_cgroups_free(&cg);
 		if (socks_fd >= 0)
 			close(socks_fd);
 		if (listeners_fd >= 0)
