@@ -5,7 +5,8 @@
  * that cost about 6 ns a packet (tests/bench/RESULTS.md). Jiffies advance
  * one per tick of CLOCK_MONOTONIC (tick_do_update_jiffies64() counts them
  * from it), so a tick count and a monotonic time taken together give every
- * other tick count's time; the tick's length is the kernel's HZ.
+ * other tick count's time; the tick's length is the kernel's HZ. Also the
+ * clocks user space reads: CLOCK_MONOTONIC, and its offset to the wall clock.
  */
 #include <errno.h>
 #include <linux/bpf.h>
@@ -113,4 +114,32 @@ __u64 fa_ticks_to_mono(const struct fa_tick_clock *c, __u32 ticks)
 
 	return c->mono_ns + d * (__s64)(1000000000 / c->hz) +
 	       d * (__s64)(1000000000 % c->hz) / (__s64)c->hz;
+}
+
+/* ---- the clocks user space reads ------------------------------------------ */
+
+__u64 fa_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * Taken on every read, never once per process: the wall clock is stepped
+ * and slewed (NTP) while a daemon runs for months, the monotonic one is not.
+ * Read between two monotonic reads, so the pair is as close as it can be.
+ */
+__u64 fa_mono_to_wall_offset(void)
+{
+	struct timespec m1, rt, m2;
+	__u64 mono;
+
+	clock_gettime(CLOCK_MONOTONIC, &m1);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &m2);
+	mono = ((__u64)m1.tv_sec * 1000000000ull + m1.tv_nsec +
+		(__u64)m2.tv_sec * 1000000000ull + m2.tv_nsec) / 2;
+	return (__u64)rt.tv_sec * 1000000000ull + rt.tv_nsec - mono;
 }

@@ -54,6 +54,8 @@ bool fa_key_is_icmp(const struct flow_key *k);
 void fa_key_reverse(const struct flow_key *k, struct flow_key *r);
 bool fa_key_has_ports(const struct flow_key *k);
 
+/* ---- host and port (hostport.c) ------------------------------------------ */
+
 /*
  * HOST, HOST:PORT, [IPV6]:PORT, [IPV6] or a bare IPv6 address (no port).
  * An empty HOST (":PORT") is left empty. -EINVAL: malformed; -ERANGE: the
@@ -62,7 +64,7 @@ bool fa_key_has_ports(const struct flow_key *k);
 int fa_hostport_parse(const char *spec, char *host, size_t hostlen, __u16 *port,
 		      __u16 default_port);
 
-/* ---- time (names.c) ----------------------------------------------------- */
+/* ---- time (clock.c) ----------------------------------------------------- */
 
 /* CLOCK_MONOTONIC ns: the clock the programs stamp flows with. */
 __u64 fa_mono_ns(void);

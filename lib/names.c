@@ -2,16 +2,14 @@
 /*
  * Names of counters, directions, protocols and reasons, and the text of
  * addresses and flow keys, as every output (tables, JSON, records, pcapng
- * comments) prints them. Also the clocks the programs' times are in.
+ * comments) prints them.
  */
-#include <errno.h>
 #include <stdlib.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "libflowacct.h"
 
@@ -249,80 +247,4 @@ void fa_flow_key_str(const struct flow_key *k, char *buf, size_t len)
 		snprintf(buf, len, "%s %s:%u > %s:%u", proto, src, sp, dst, dp);
 	else
 		snprintf(buf, len, "%s %s > %s", proto, src, dst);
-}
-
-__u64 fa_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-/*
- * Taken on every read, never once per process: the wall clock is stepped
- * and slewed (NTP) while a daemon runs for months, the monotonic one is not.
- * Read between two monotonic reads, so the pair is as close as it can be.
- */
-__u64 fa_mono_to_wall_offset(void)
-{
-	struct timespec m1, rt, m2;
-	__u64 mono;
-
-	clock_gettime(CLOCK_MONOTONIC, &m1);
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &m2);
-	mono = ((__u64)m1.tv_sec * 1000000000ull + m1.tv_nsec +
-		(__u64)m2.tv_sec * 1000000000ull + m2.tv_nsec) / 2;
-	return (__u64)rt.tv_sec * 1000000000ull + rt.tv_nsec - mono;
-}
-
-int fa_hostport_parse(const char *spec, char *host, size_t hostlen, __u16 *port,
-		      __u16 default_port)
-{
-	const char *h = spec, *p = NULL, *end;
-	size_t hlen;
-	char *e;
-	long v;
-
-	if (*spec == '[') {
-		end = strchr(spec, ']');
-		if (!end)
-			return -EINVAL;
-		h = spec + 1;
-		hlen = end - h;
-		if (end[1] == ':')
-			p = end + 2;
-		else if (end[1])
-			return -EINVAL;
-		if (!memchr(h, ':', hlen))
-			return -EINVAL;		/* brackets are for IPv6 */
-	} else {
-		end = strrchr(spec, ':');
-		/* An IPv6 address without brackets has no port. */
-		if (end && strchr(spec, ':') == end) {
-			hlen = end - spec;
-			p = end + 1;
-		} else {
-			hlen = strlen(spec);
-		}
-	}
-	if (hlen >= hostlen)
-		return -EINVAL;
-	memcpy(host, h, hlen);
-	host[hlen] = 0;
-	if (!p) {
-		*port = default_port;
-		return default_port && hlen ? 0 : -EDESTADDRREQ;
-	}
-	if (!*p || *p < '0' || *p > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtol(p, &e, 10);
-	if (*e)
-		return -EINVAL;
-	if (errno || v < 1 || v > 65535)
-		return -ERANGE;
-	*port = v;
-	return 0;
 }
