@@ -143,3 +143,12 @@ __u64 fa_mono_to_wall_offset(void)
 		(__u64)m2.tv_sec * 1000000000ull + m2.tv_nsec) / 2;
 	return (__u64)rt.tv_sec * 1000000000ull + rt.tv_nsec - mono;
 }
+
+void fa_local_hms(__u64 wall_ns, char *buf, size_t len)
+{
+	time_t wall = wall_ns / 1000000000ull;
+	struct tm tm;
+
+	localtime_r(&wall, &tm);
+	strftime(buf, len, "%H:%M:%S", &tm);
+}

@@ -384,7 +384,7 @@ int fa_table_delta(const struct fa_table *prev, const struct fa_table *cur,
 /* 1234567 -> "1.23M" (three significant digits, SI prefixes) and @unit. */
 void fa_human(double v, const char *unit, char *buf, size_t len);
 
-/* ---- interface names (report.c) -------------------------------------------- */
+/* ---- interface names (ifnames.c) -------------------------------------------- */
 
 /* ifindex -> name, for the rows of one snapshot (one network namespace). */
 struct fa_names {
@@ -433,7 +433,7 @@ int fa_snapshot_add_maps(struct fa_snapshot *s, const int *fd,
 /* Adds the counters only. */
 int fa_snapshot_add_stats(struct fa_snapshot *s, const struct fa_pinned *p);
 void fa_snapshot_free(struct fa_snapshot *s);
-/* The hook of each direction of an attachment. */
+/* The hook of each direction of an attachment (names.c). */
 void fa_state_hooks(const struct fa_attach_state *st, int hook[FLOW_NR_DIRS]);
 /* Shifts the times of rows [from, n) by @off (0 stays 0). */
 void fa_table_shift_times(struct fa_table *t, size_t from, __u64 off);
@@ -946,7 +946,7 @@ void fa_enrich_forget(const int *fd, const struct flow_key *k);
 /* The row's extension, or NULL. */
 const struct fa_ext *fa_row_ext(const struct fa_table *t, const struct fa_row *r);
 
-/* ---- output documents (report.c) ------------------------------------------ */
+/* ---- output documents (columns.c, rows.c, documents.c, books.c) ------------------------------------------ */
 
 struct fa_out;
 
@@ -959,6 +959,7 @@ enum fa_col {
 	FA_COL_COMM, FA_COL_CGROUP, FA_COL_CONTAINER, FA_COL_SRTT, FA_COL_RTTVAR,
 	FA_COL_MINRTT, FA_COL_CWND, FA_COL_STATE, FA_COL_SOCK_RETRANS, FA_COL_RETRANS,
 	FA_COL_RETRANS_BYTES, FA_COL_PRTT, FA_COL_PRTT_MIN,
+	FA_COL_BPS, FA_COL_PPS,	/* rates: a view over an interval only */
 	FA_NR_COLS,
 };
 
@@ -976,6 +977,7 @@ struct fa_view {
 	int hook[FLOW_NR_DIRS];	/* enum fa_hook of each direction, for names */
 	bool by_column;		/* JSON rows column by column (tests compare) */
 	const size_t *order;	/* JSON: rows in this order (fa_table_order) */
+	double rate_secs;	/* > 0: rows are what flows did in so many seconds */
 };
 
 /* Hooks, for the "hook" field of counters. */
@@ -984,7 +986,8 @@ const char *fa_hook_name(int hook);
 
 /* "dir,iface,src" or "+age,idle" (added to the default ones). */
 int fa_cols_parse(const char *s, struct fa_view *v);
-const char *fa_col_names(void);
+/* The names fa_cols_parse() takes, ", " between, into @buf. */
+void fa_col_names(char *buf, size_t len);
 
 /* The text cells of @v's columns for row @r (NULL: their headers), in @buf. */
 void fa_format_cols(char *buf, size_t len, const struct fa_table *t,

@@ -248,3 +248,20 @@ void fa_flow_key_str(const struct flow_key *k, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%s %s > %s", proto, src, dst);
 }
+
+const char *fa_hook_name(int hook)
+{
+	switch (hook) {
+	case FA_HOOK_XDP:	return "xdp";
+	case FA_HOOK_TC:	return "tc";
+	case FA_HOOK_MIXED:	return "xdp+tc";
+	default:		return "none";
+	}
+}
+
+void fa_state_hooks(const struct fa_attach_state *st, int hook[FLOW_NR_DIRS])
+{
+	hook[FLOW_DIR_INGRESS] = st->ingress == FA_INGRESS_TC ? FA_HOOK_TC :
+										  FA_HOOK_XDP;
+	hook[FLOW_DIR_EGRESS] = FA_HOOK_TC;
+}

@@ -5,7 +5,8 @@
  * the kernel's tables, which never lose a row between drains; in a daemon's
  * cache, until the flow leaves it), so their difference is what the flow
  * did in between. A row that is new, or smaller than before (a flow that
- * left a daemon's cache and came back), counts whole.
+ * left a daemon's cache and came back), counts whole. An interval keeps
+ * the snapshot it began with, and its rows are what top shows.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -72,4 +73,62 @@ void fa_human(double v, const char *unit, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.*f%s%s", v < 9.995 ? 2 : v < 99.95 ? 1 : 0, v,
 			 i ? (char[]){ prefix[i], 0 } : "", unit);
+}
+
+void fa_interval_free(struct fa_interval *iv)
+{
+	fa_table_free(&iv->rows);
+	fa_names_free(&iv->names);
+	memset(iv, 0, sizeof(*iv));
+}
+
+void fa_rates_free(struct fa_rates *r)
+{
+	fa_snapshot_free(&r->prev);
+	r->have_prev = false;
+}
+
+int fa_rates_next(struct fa_rates *r, struct fa_snapshot *cur, __u64 now_ns,
+		  unsigned int group, enum fa_sort sort, bool enrich,
+		  struct fa_interval *iv)
+{
+	struct fa_snapshot joined;
+	int err, dir;
+
+	if (!r->have_prev) {
+		r->prev = *cur;
+		r->prev_ns = now_ns;
+		r->have_prev = true;
+		return 1;
+	}
+	fa_interval_free(iv);
+	iv->secs = (now_ns - r->prev_ns) / 1e9;
+	iv->wall_ns = now_ns + fa_mono_to_wall_offset();
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+		iv->pkts[dir] = cur->total[dir].c[FLOW_C_ACCOUNTED] -
+				r->prev.total[dir].c[FLOW_C_ACCOUNTED];
+		iv->bytes[dir] = cur->total[dir].c[FLOW_C_ACCOUNTED_BYTES] -
+				 r->prev.total[dir].c[FLOW_C_ACCOUNTED_BYTES];
+	}
+	err = fa_table_delta(&r->prev.t, &cur->t, &iv->rows);
+	if (!err && enrich) {
+		/* The interval's rows joined to their sockets, as dump's are. */
+		joined = (struct fa_snapshot){ .t = iv->rows, .ifs = cur->ifs,
+					       .nifs = cur->nifs };
+		err = fa_enrich(&joined);
+		iv->rows = joined.t;
+	}
+	if (!err) {
+		iv->nflows = iv->rows.n;
+		if (group)
+			fa_table_group(&iv->rows, group);
+		fa_table_sort(&iv->rows, sort);
+		/* The names go with the interval; the snapshot keeps none. */
+		iv->names = cur->names;
+		memset(&cur->names, 0, sizeof(cur->names));
+	}
+	fa_snapshot_free(&r->prev);
+	r->prev = *cur;
+	r->prev_ns = now_ns;
+	return err;
 }

@@ -10,13 +10,6 @@
 
 #include "libflowacct.h"
 
-void fa_state_hooks(const struct fa_attach_state *st, int hook[FLOW_NR_DIRS])
-{
-	hook[FLOW_DIR_INGRESS] = st->ingress == FA_INGRESS_TC ? FA_HOOK_TC :
-										  FA_HOOK_XDP;
-	hook[FLOW_DIR_EGRESS] = FA_HOOK_TC;
-}
-
 void fa_table_shift_times(struct fa_table *t, size_t from, __u64 off)
 {
 	size_t i;

@@ -4,20 +4,13 @@
  * (from the daemon that owns the interface, or from its tables) against the
  * last ones (lib/rates.c): rates per flow or group, and the totals from the
  * hooks' counters, which are exact whatever happened to the rows. A full
- * screen with ncurses on a terminal; a plain table per interval otherwise.
+ * screen with ncurses on a terminal; a plain table, or with -j a JSON
+ * document, per interval otherwise. The line's cells are lib's columns.
  */
 #include <curses.h>
-#include <errno.h>
-#include <inttypes.h>
-#include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include "cmds.h"
 
@@ -78,240 +71,102 @@ static const struct {
 	{ FA_GROUP_IFACE | FA_GROUP_DIR, "iface,direction" },
 };
 
-/* One interval's view. */
-struct view {
-	struct fa_table rows;		/* what each did in the interval */
-	struct fa_names names;
-	double secs;
-	__u64 pkts[FLOW_NR_DIRS], bytes[FLOW_NR_DIRS];
-	size_t nflows;			/* before grouping */
-	char when[16];
-};
-
 struct top {
 	const struct top_opts *o;
 	struct fa_view view;	/* -o's columns, and the group's own */
 	const char *ifname;
 	unsigned int group;
 	int sort;
-	struct fa_snapshot prev;
-	__u64 prev_ns;
-	bool have_prev;
+	struct fa_rates rates;
 };
 
-static void view_free(struct view *v)
-{
-	fa_table_free(&v->rows);
-	fa_names_free(&v->names);
-	memset(v, 0, sizeof(*v));
-}
-
-/* The next interval's view, against the last snapshot; 1 if this was the
- * first snapshot (nothing to compare yet). */
-static int sample(struct top *t, struct view *v)
+/* The next interval into @iv; 1 if this was the first snapshot (nothing
+ * to compare yet). */
+static int sample(struct top *t, struct fa_interval *iv)
 {
 	struct fa_snapshot cur = {};
 	__u64 now = fa_mono_ns();
-	time_t wall = time(NULL);
-	int err, dir;
+	int err;
 
 	err = snapshot_gather(t->ifname, &cur, true, false);
 	if (err)
 		return err;
-	if (!t->have_prev) {
-		t->prev = cur;
-		t->prev_ns = now;
-		t->have_prev = true;
-		return 1;
-	}
-	view_free(v);
-	v->secs = (now - t->prev_ns) / 1e9;
-	strftime(v->when, sizeof(v->when), "%H:%M:%S", localtime(&wall));
-	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
-		v->pkts[dir] = cur.total[dir].c[FLOW_C_ACCOUNTED] -
-			       t->prev.total[dir].c[FLOW_C_ACCOUNTED];
-		v->bytes[dir] = cur.total[dir].c[FLOW_C_ACCOUNTED_BYTES] -
-				t->prev.total[dir].c[FLOW_C_ACCOUNTED_BYTES];
-	}
-	err = fa_table_delta(&t->prev.t, &cur.t, &v->rows);
-	if (!err && (t->view.ncols || (t->group & (FA_GROUP_PROCESS | FA_GROUP_CGROUP)))) {
-		/* The interval's rows joined to their sockets, as dump's are. */
-		struct fa_snapshot joined = { .t = v->rows, .ifs = cur.ifs, .nifs = cur.nifs };
-
-		err = fa_enrich(&joined);
-		v->rows = joined.t;
-	}
-	if (!err) {
-		v->nflows = v->rows.n;
-		if (t->group)
-			fa_table_group(&v->rows, t->group);
-		fa_table_sort(&v->rows, t->sort);
-		/* The names go with the view; the snapshot keeps none. */
-		v->names = cur.names;
-		memset(&cur.names, 0, sizeof(cur.names));
-	}
-	fa_snapshot_free(&t->prev);
-	t->prev = cur;
-	t->prev_ns = now;
-	return err;
+	return fa_rates_next(&t->rates, &cur, now, t->group, t->sort,
+			     t->view.ncols || (t->group & (FA_GROUP_PROCESS | FA_GROUP_CGROUP)),
+			     iv);
 }
 
 /* ---- lines ------------------------------------------------------------------- */
 
-static void rate(double per_sec, const char *unit, char *buf, size_t len)
+/* @group's place in groupings[], or ARRAY_SIZE(groupings) (another -g). */
+static size_t grouping_at(unsigned int group)
 {
-	fa_human(per_sec, unit, buf, len);
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(groupings) && groupings[i].group != group; i++)
+		;
+	return i;
 }
 
 static const char *grouping_name(unsigned int group)
 {
-	size_t i;
+	size_t i = grouping_at(group);
 
-	for (i = 0; i < ARRAY_SIZE(groupings); i++)
-		if (groupings[i].group == group)
-			return groupings[i].name;
-	return "fields";
+	return i < ARRAY_SIZE(groupings) ? groupings[i].name : "fields";
 }
 
-/* "addr:port", "*" for what a group leaves out. */
-static void endpoint(const struct fa_row *r, unsigned int group, bool src,
-		     char *buf, size_t len)
+static const char *sort_name(const struct top *t)
 {
-	const struct flow_key *k = &r->key;
-	unsigned int abit = src ? FA_GROUP_SRC : FA_GROUP_DST;
-	unsigned int pbit = src ? FA_GROUP_SPORT : FA_GROUP_DPORT;
-	bool icmp = fa_key_is_icmp(k);
-	char a[INET6_ADDRSTRLEN] = "*";
-	__u16 port = ntohs(src ? k->sport : k->dport);
-
-	if (!group || (group & abit))
-		fa_addr_str(k, src ? k->src : k->dst, a, sizeof(a));
-	if (group && !(group & pbit)) {
-		snprintf(buf, len, "%s", a);
-	} else if (icmp && !src) {
-		snprintf(buf, len, "%s %u/%u", a, port >> 8, port & 0xff);
-	} else if (icmp || (!port && k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP)) {
-		snprintf(buf, len, "%s", a);
-	} else {
-		snprintf(buf, len, k->ip_version == 6 && (!group || (group & abit)) ?
-			 "[%s]:%u" : "%s:%u", a, port);
-	}
+	return t->sort == FA_SORT_PACKETS ? "pkt/s" : "bit/s";
 }
 
-static void row_line(const struct view *v, const struct fa_row *r, unsigned int group,
-		     char *buf, size_t len)
+/* The view of @iv as top shows it now (the g key changes the grouping). */
+static struct fa_view iv_view(const struct top *t, const struct fa_interval *iv)
 {
-	char bps[16], pps[16], src[64], dst[64], proto[12];
-	const char *pname, *ifname;
+	struct fa_view v = t->view;
 
-	rate(r->val.bytes * 8 / v->secs, "", bps, sizeof(bps));
-	rate(r->val.packets / v->secs, "", pps, sizeof(pps));
-	if (r->kind == FA_ROW_OVERFLOW) {
-		snprintf(buf, len, "%9s %9s %-7s %-12s (overflow: the table was full)",
-			 bps, pps, fa_direction_name(r->key.direction),
-			 fa_names_get(&v->names, r->key.ifindex));
-		return;
-	}
-	pname = fa_proto_name(r->key.proto);
-	if (group && !(group & FA_GROUP_PROTO))
-		snprintf(proto, sizeof(proto), "*");
-	else if (pname)
-		snprintf(proto, sizeof(proto), "%s", pname);
-	else
-		snprintf(proto, sizeof(proto), "%u", r->key.proto);
-	ifname = !group || (group & FA_GROUP_IFACE) ?
-		 fa_names_get(&v->names, r->key.ifindex) : "*";
-	endpoint(r, group, true, src, sizeof(src));
-	endpoint(r, group, false, dst, sizeof(dst));
-	snprintf(buf, len, "%9s %9s %-7s %-12s %-6s %s -> %s", bps, pps,
-		 !group || (group & FA_GROUP_DIR) ? fa_direction_name(r->key.direction) : "*",
-		 ifname ? ifname : "?", proto, src, dst);
-	if (group)
-		snprintf(buf + strlen(buf), len - strlen(buf), "  (%u flows)", r->flows);
+	v.group = t->group;
+	v.names = &iv->names;
+	v.rate_secs = iv->secs;
+	v.top = t->o->top;
+	return v;
 }
 
-/* The cells of -o's columns for row @r (NULL: their headers). */
-static void cols_text(const struct top *t, const struct view *v, const struct fa_row *r,
-		      char *buf, size_t len)
-{
-	struct fa_view cols = t->view;
-
-	cols.group = t->group;	/* the grouping now: the g key changes it */
-	fa_format_cols(buf, len, &v->rows, r, &cols);
-}
-
-/* The line, then the columns -o added. */
-static void row_text(const struct top *t, const struct view *v, const struct fa_row *r,
-		     char *buf, size_t len)
-{
-	char cells[256];
-
-	row_line(v, r, t->group, buf, len);
-	if (!t->view.ncols)
-		return;
-	cols_text(t, v, r, cells, sizeof(cells));
-	snprintf(buf + strlen(buf), len - strlen(buf), "  %s", cells);
-}
-
-static void totals_line(const struct view *v, char *buf, size_t len)
-{
-	char b[FLOW_NR_DIRS][16], p[FLOW_NR_DIRS][16];
-	int dir;
-
-	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
-		rate(v->bytes[dir] * 8 / v->secs, "", b[dir], sizeof(b[dir]));
-		rate(v->pkts[dir] / v->secs, "", p[dir], sizeof(p[dir]));
-	}
-	snprintf(buf, len, "in %s bit/s %s pkt/s   out %s bit/s %s pkt/s   %zu active flows",
-		 b[FLOW_DIR_INGRESS], p[FLOW_DIR_INGRESS], b[FLOW_DIR_EGRESS],
-		 p[FLOW_DIR_EGRESS], v->nflows);
-}
-
-static const char header[] = "    BIT/S     PKT/S DIR     IFACE        PROTO  SOURCE -> DESTINATION";
-
-/* ---- not a terminal: a table per interval ---------------------------------------- */
+/* ---- not a terminal: a table, or with -j a JSON document, per interval ------------- */
 
 static int run_plain(struct top *t)
 {
-	struct view v = {};
-	char line[512], cells[256];
+	struct fa_interval iv = {};
+	struct fa_view v;
+	struct fa_out o;
 	__u64 done = 0;
-	size_t i, n;
 	int err;
 
-	err = sample(t, &v);
+	err = sample(t, &iv);
 	while (err >= 0) {
 		usleep(t->o->interval_ms * 1000);
-		err = sample(t, &v);
+		err = sample(t, &iv);
 		if (err)
 			break;
-		totals_line(&v, line, sizeof(line));
-		cols_text(t, &v, NULL, cells, sizeof(cells));
-		printf("%s  over %.1f s, by %s, per %s\n%s\n%s%s%s\n", v.when, v.secs,
-		       t->sort == FA_SORT_PACKETS ? "pkt/s" : "bit/s",
-		       grouping_name(t->group), line, header,
-		       t->view.ncols ? "  " : "", cells);
-		n = t->o->top && t->o->top < v.rows.n ? t->o->top : v.rows.n;
-		for (i = 0; i < n; i++) {
-			row_text(t, &v, &v.rows.rows[i], line, sizeof(line));
-			printf("%s\n", line);
-		}
-		printf("\n");
+		v = iv_view(t, &iv);
+		cli_out(&o);
+		fa_print_rates_doc(&o, &iv, &v, t->sort, grouping_name(t->group));
 		/* A reader that went away ends us, with no error of ours. */
 		if (fflush(stdout) || ferror(stdout))
 			break;
 		if (t->o->count && ++done == t->o->count)
 			break;
 	}
-	view_free(&v);
+	fa_interval_free(&iv);
 	return err < 0 ? err : 0;
 }
 
 /* ---- a terminal: the full screen -------------------------------------------------- */
 
-static void draw(const struct top *t, const struct view *v, bool paused)
+static void draw(const struct top *t, const struct fa_interval *iv, bool paused)
 {
-	char line[512];
+	struct fa_view v = iv_view(t, iv);
+	char line[512], at[16];
 	size_t i, n, room;
 	int rows = LINES;
 
@@ -319,47 +174,37 @@ static void draw(const struct top *t, const struct view *v, bool paused)
 	attron(A_BOLD);
 	mvprintw(0, 0, "flowacct top  %s  every %.1f s  by %s, per %s%s",
 		 t->ifname ? t->ifname : "(all)", t->o->interval_ms / 1000.0,
-		 t->sort == FA_SORT_PACKETS ? "pkt/s" : "bit/s",
-		 grouping_name(t->group), paused ? "  [paused]" : "");
+		 sort_name(t), grouping_name(t->group), paused ? "  [paused]" : "");
 	attroff(A_BOLD);
 	mvprintw(1, 0, "keys: s sort  g group  p pause  q quit");
-	if (!v->secs) {
+	if (!iv->secs) {
 		mvprintw(3, 0, "waiting for the first interval...");
 		refresh();
 		return;
 	}
-	totals_line(v, line, sizeof(line));
-	mvprintw(2, 0, "%s  %s", v->when, line);
+	fa_local_hms(iv->wall_ns, at, sizeof(at));
+	fa_format_rates_totals(line, sizeof(line), iv);
+	mvprintw(2, 0, "%s  %s", at, line);
 	attron(A_REVERSE);
-	snprintf(line, sizeof(line), "%s  ", header);
-	cols_text(t, v, NULL, line + strlen(line), sizeof(line) - strlen(line));
+	fa_format_rate_line(line, sizeof(line), &iv->rows, NULL, &v);
 	mvprintw(4, 0, "%-*.*s", COLS, COLS, line);
 	attroff(A_REVERSE);
 	room = rows > 5 ? rows - 5 : 0;
-	n = v->rows.n < room ? v->rows.n : room;
-	if (t->o->top && t->o->top < n)
-		n = t->o->top;
+	n = iv->rows.n < room ? iv->rows.n : room;
+	if (v.top && v.top < n)
+		n = v.top;
 	for (i = 0; i < n; i++) {
-		row_text(t, v, &v->rows.rows[i], line, sizeof(line));
+		fa_format_rate_line(line, sizeof(line), &iv->rows, &iv->rows.rows[i], &v);
 		mvprintw(5 + i, 0, "%.*s", COLS, line);
 	}
 	refresh();
 }
 
-static size_t next_grouping(unsigned int group)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(groupings); i++)
-		if (groupings[i].group == group)
-			return (i + 1) % ARRAY_SIZE(groupings);
-	return 0;
-}
-
 static int run_screen(struct top *t)
 {
-	struct view v = {};
+	struct fa_interval v = {};
 	__u64 due;
+	size_t i;
 	bool paused = false, quit = false;
 	int err, ch, wait_ms;
 
@@ -389,7 +234,8 @@ static int run_screen(struct top *t)
 		case 'g':
 			/* Takes effect at the next interval: the rows here are
 			 * grouped already. */
-			t->group = groupings[next_grouping(t->group)].group;
+			i = grouping_at(t->group) + 1;
+			t->group = groupings[i < ARRAY_SIZE(groupings) ? i : 0].group;
 			break;
 		case 'p':
 			paused = !paused;
@@ -406,7 +252,7 @@ static int run_screen(struct top *t)
 		draw(t, &v, paused);
 	}
 	endwin();
-	view_free(&v);
+	fa_interval_free(&v);
 	return err < 0 ? err : 0;
 }
 
@@ -425,7 +271,7 @@ static int do_top(void *opts, int argc, char **argv)
 		t.view.cols[t.view.ncols++] = FA_COL_CGROUP;
 	err = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) && !cli.json ?
 	      run_screen(&t) : run_plain(&t);
-	fa_snapshot_free(&t.prev);
+	fa_rates_free(&t.rates);
 	return err;
 }
 
@@ -434,8 +280,13 @@ const struct command cmd_top = {
 	.args = "[IFACE]",
 	.summary = "live rates per flow or group, refreshed every interval",
 	.details = "On a terminal: keys s (sort by bit/s or pkt/s), g (grouping), p (pause),\n"
-		   "q (quit). Otherwise a plain table per interval. Rates are IP-layer bits\n"
-		   "and packets per second; the totals come from the hooks' counters.",
+		   "q (quit). Otherwise a plain table per interval; with -j one JSON document\n"
+		   "per interval, one per line: time_ns, interval_s, sort (bytes|packets),\n"
+		   "group_by (flow, src, ..., or fields), active_flows, totals (ingress and\n"
+		   "egress: bits_per_second, packets_per_second) and flows (dump -j's rows,\n"
+		   "packets and bytes over the interval, with bits_per_second and\n"
+		   "packets_per_second). Rates are IP-layer bits and packets per second; the\n"
+		   "totals come from the hooks' counters.",
 	.opts = top_options,
 	.opts_size = sizeof(struct top_opts),
 	.defaults = &defaults_top,

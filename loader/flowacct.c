@@ -137,7 +137,7 @@ static int parse_seconds(const char *s, __u64 min, __u64 max, __u64 *ms)
 
 static int set_option(const struct opt *o, const char *arg, void *opts)
 {
-	char why[160] = "";
+	char why[512] = "";
 	void *field = (char *)opts + o->offset;
 	__u64 v;
 	size_t i;

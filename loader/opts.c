@@ -106,11 +106,15 @@ int parse_proto(const char *arg, void *field, char *why, size_t len)
 	return -EINVAL;
 }
 
+/* Column names, as lib's one table of columns has them. */
 int parse_columns(const char *arg, void *field, char *why, size_t len)
 {
+	char names[512];
+
 	if (fa_cols_parse(arg, field)) {
+		fa_col_names(names, sizeof(names));
 		snprintf(why, len, "give columns from: %s (comma-separated; '+' first to add to the default ones)",
-			 fa_col_names());
+			 names);
 		return -EINVAL;
 	}
 	return 0;

@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The documents: dump's flow table and books, stats, status, top's view of
+ * an interval, and the daemon's record and counters lines, for people or
+ * for scripts (one JSON object whose field names are a public interface).
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cells.h"
+
+static void print_counter_obj(struct fa_out *o, const char *key,
+			      const __u64 *c)
+{
+	int i;
+
+	out_obj_open(o, key);
+	for (i = 0; i < FLOW_NR_COUNTERS; i++)
+		out_u64(o, fa_counter_name(i), NULL, c[i]);
+	out_obj_close(o);
+}
+
+void fa_print_counters(struct fa_out *o, const struct fa_hook_stats st[FLOW_NR_DIRS],
+		       const struct fa_view *v)
+{
+	__u64 sum[FLOW_NR_COUNTERS] = {};
+	int dir, i;
+
+	if (!o->json) {
+		for (dir = 0; dir < FLOW_NR_DIRS; dir++)
+			if (st[dir].present)
+				fa_books_text(o, dir, v->hook[dir], &st[dir]);
+		return;
+	}
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++)
+		for (i = 0; i < FLOW_NR_COUNTERS; i++)
+			sum[i] += st[dir].c[i];
+	print_counter_obj(o, "counters", sum);
+	out_arr_open(o, "hooks");
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+		if (!st[dir].present)
+			continue;
+		out_obj_open(o, NULL);
+		out_str(o, "hook", NULL, fa_hook_name(v->hook[dir]));
+		out_str(o, "direction", NULL, fa_direction_name(dir));
+		print_counter_obj(o, "counters", st[dir].c);
+		out_obj_close(o);
+	}
+	out_arr_close(o);
+}
+
+void fa_print_flow_doc(struct fa_out *o, const struct fa_table *t,
+		       const struct fa_hook_stats st[FLOW_NR_DIRS],
+		       const struct fa_view *v)
+{
+	out_obj_open(o, NULL);
+	fa_rows_print(o, t, v);
+	fa_print_counters(o, st, v);
+	out_obj_close(o);
+	out_end(o);
+}
+
+/* ---- stats ----------------------------------------------------------------- */
+
+void fa_print_stats_doc(struct fa_out *o, const struct fa_snapshot *s)
+{
+	struct fa_view v = {};
+	size_t i;
+
+	out_obj_open(o, NULL);
+	out_arr_open(o, "interfaces");
+	for (i = 0; i < s->nifs; i++) {
+		const struct fa_iface_snap *is = &s->ifs[i];
+
+		fa_state_hooks(&is->state, v.hook);
+		out_obj_open(o, NULL);
+		out_text(o, "%s", i ? "\n" : "");
+		out_str(o, "iface", "%s", is->ifname);
+		out_u64(o, "ifindex", " (ifindex %" PRIu64 ")\n", is->state.ifindex);
+		fa_print_counters(o, is->st, &v);
+		out_obj_close(o);
+	}
+	out_arr_close(o);
+	if (o->json) {
+		memcpy(v.hook, s->hook, sizeof(v.hook));
+		fa_print_counters(o, s->total, &v);
+	}
+	out_obj_close(o);
+	out_end(o);
+}
+
+/* ---- status ---------------------------------------------------------------- */
+
+static void print_status_json(struct fa_out *o, const struct fa_status *s,
+			      void (*daemon_info)(struct fa_out *o,
+						  const char *dirname, void *ctx),
+			      void *ctx)
+{
+	const struct fa_attach_state *st = &s->pin.state;
+	bool xdp = st->ingress == FA_INGRESS_XDP_NATIVE ||
+		   st->ingress == FA_INGRESS_XDP_SKB;
+
+	out_obj_open(o, NULL);
+	if (s->ifname[0])
+		out_str(o, "iface", NULL, s->ifname);
+	else
+		out_null(o, "iface", NULL, NULL);
+	out_str(o, "iface_at_attach", NULL, st->ifname);
+	out_u64(o, "ifindex", NULL, st->ifindex);
+	out_u64(o, "netns", NULL, st->netns_ino);
+	out_bool(o, "this_netns", NULL, s->here);
+	out_bool(o, "gone", NULL, s->gone);
+	out_str(o, "pins", NULL, s->pin.dirname);
+	out_bool(o, "complete", NULL, st->complete);
+	out_str(o, "ingress_hook", NULL, fa_ingress_name(st->ingress));
+	out_str(o, "ingress_reason", NULL, fa_ingress_reason_name(st->ingress_why));
+	out_str(o, "driver", NULL, st->driver);
+	if (xdp)
+		out_bool(o, "xdp_dispatcher", NULL, !st->xdp_legacy);
+	else
+		out_null(o, "xdp_dispatcher", NULL, NULL);
+	out_str(o, "map", NULL, st->shared_map ? "shared" : "percpu");
+	out_u64(o, "max_flows", NULL, st->max_flows);
+	out_u64(o, "tables", NULL, FLOW_NR_EPOCHS);
+	out_u64(o, "tables_memory_bytes", NULL, s->memory);
+	out_u64(o, "xdp_prog_id", NULL, st->xdp_prog_id);
+	out_u64(o, "tc_prog_id", NULL, st->tc_prog_id);
+	out_u64(o, "tc_ingress_prog_id", NULL, st->tci_prog_id);
+	out_bool(o, "live", NULL, s->live.ingress && s->live.egress);
+	out_bool(o, "live_ingress", NULL, s->live.ingress);
+	out_bool(o, "live_egress", NULL, s->live.egress);
+	out_u64(o, "attached_at", NULL, st->attached_at);
+	out_bool(o, "by_run", NULL, st->by_run);
+	if (s->daemon)
+		out_u64(o, "daemon_pid", NULL, s->daemon);
+	else
+		out_null(o, "daemon_pid", NULL, NULL);
+	out_obj_open(o, "sampling");
+	out_u64(o, "rate", NULL, s->sample.rate);
+	out_str(o, "mode", NULL, fa_sample_mode_name(s->sample.mode));
+	out_u64(o, "snaplen", NULL, s->sample.snaplen);
+	out_obj_close(o);
+	if (daemon_info && s->daemon)
+		daemon_info(o, s->pin.dirname, ctx);
+	out_obj_close(o);
+}
+
+static void print_status_text(struct fa_out *o, const struct fa_status *s)
+{
+	const struct fa_attach_state *st = &s->pin.state;
+	char since[32], sampling[48], mem[16], hook[24], daemon[16];
+	const char *live, *name = s->ifname[0] ? s->ifname : st->ifname;
+	time_t t = st->attached_at;
+	struct tm tm;
+
+	if (s->pin.err || !st->complete) {
+		out_text(o, "%-16s (%s: run 'flowacct detach %s')\n", name,
+			 s->pin.err ? "unreadable record" : "attach did not finish",
+			 name);
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (s->sample.rate)
+		snprintf(sampling, sizeof(sampling), "1/%u %s snaplen %u",
+			 s->sample.rate, fa_sample_mode_name(s->sample.mode),
+			 s->sample.snaplen);
+	else
+		snprintf(sampling, sizeof(sampling), "off");
+	fa_human(s->memory, "B", mem, sizeof(mem));
+	snprintf(hook, sizeof(hook), "%s%s", fa_ingress_name(st->ingress),
+		 st->ingress != FA_INGRESS_TC && st->xdp_legacy ? "/direct" : "");
+	if (s->daemon)
+		snprintf(daemon, sizeof(daemon), "pid %d", s->daemon);
+	else
+		snprintf(daemon, sizeof(daemon), "-");
+	live = !s->here ? "other-netns" : s->gone ? "gone" :
+	       s->live.ingress && s->live.egress ? "yes" : "NO";
+	out_text(o, "%-16s %7u %-10s %-6s %9u %8s %-11s %-20s %-9s %s\n", name,
+		 st->ifindex, hook, st->shared_map ? "shared" : "percpu",
+		 st->max_flows, mem, live, since, daemon, sampling);
+}
+
+void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
+			 const struct fa_orphan *orph, size_t norph,
+			 void (*daemon_info)(struct fa_out *o, const char *dirname,
+					     void *ctx),
+			 void *ctx)
+{
+	size_t i;
+
+	out_obj_open(o, NULL);
+	out_arr_open(o, "interfaces");
+	if (!o->json && !n)
+		out_text(o, "no interface is attached\n");
+	else if (!o->json)
+		out_text(o, "%-16s %7s %-10s %-6s %9s %8s %-11s %-20s %-9s %s\n",
+			 "IFACE", "IFINDEX", "INGRESS", "MAP", "MAX-FLOWS",
+			 "MEMORY", "LIVE", "SINCE", "DAEMON", "SAMPLING");
+	for (i = 0; i < n; i++) {
+		if (o->json)
+			print_status_json(o, &st[i], daemon_info, ctx);
+		else
+			print_status_text(o, &st[i]);
+	}
+	out_arr_close(o);
+	out_arr_open(o, "unrecorded");
+	for (i = 0; i < norph; i++) {
+		out_obj_open(o, NULL);
+		out_str(o, "iface", "%s", orph[i].ifname);
+		out_u64(o, "ifindex", NULL, orph[i].ifindex);
+		out_u64(o, "xdp_prog_id", NULL, orph[i].found.xdp_id);
+		out_u64(o, "tc_prog_id", NULL, orph[i].found.tc_id);
+		out_u64(o, "tc_ingress_prog_id", NULL, orph[i].found.tci_id);
+		out_text(o, ": flowacct programs with no record (xdp %u, tc egress %u, tc ingress %u): run 'flowacct detach %s'\n",
+			 orph[i].found.xdp_id, orph[i].found.tc_id,
+			 orph[i].found.tci_id, orph[i].ifname);
+		out_obj_close(o);
+	}
+	out_arr_close(o);
+	out_obj_close(o);
+	out_end(o);
+}
+
+/* ---- records ---------------------------------------------------------------- */
+
+static void print_instance(struct fa_out *o, __u64 instance)
+{
+	char buf[17];
+
+	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)instance);
+	out_str(o, "instance", NULL, buf);
+}
+
+void fa_print_record(struct fa_out *o, const struct fa_record *r,
+		     const char *ifname, __u64 instance, __u64 wall_off,
+		     const struct fa_ext *x)
+{
+	const struct flow_key *k = &r->key;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], flags[9];
+	bool overflow = !k->ip_version;
+
+	out_obj_open(o, NULL);
+	out_str(o, "type", NULL, "flow");
+	print_instance(o, instance);
+	out_u64(o, "seq", NULL, r->seq);
+	out_u64(o, "ifindex", NULL, k->ifindex);
+	out_str(o, "iface", NULL, ifname);
+	out_str(o, "direction", NULL, fa_direction_name(k->direction));
+	out_u64(o, "ip_version", NULL, k->ip_version);
+	out_u64(o, "proto", NULL, k->proto);
+	if (overflow) {
+		out_null(o, "src", NULL, NULL);
+		out_null(o, "dst", NULL, NULL);
+	} else {
+		fa_addr_str(k, k->src, src, sizeof(src));
+		fa_addr_str(k, k->dst, dst, sizeof(dst));
+		out_str(o, "src", NULL, src);
+		out_str(o, "dst", NULL, dst);
+	}
+	out_u64(o, "sport", NULL, ntohs(k->sport));
+	out_u64(o, "dport", NULL, ntohs(k->dport));
+	out_u64(o, "packets", NULL, r->packets);
+	out_u64(o, "bytes", NULL, r->bytes);
+	out_u64(o, "first_seen_ns", NULL, r->first_seen_ns + wall_off);
+	out_u64(o, "last_seen_ns", NULL, r->last_seen_ns + wall_off);
+	out_u64(o, "flow_start_ns", NULL, r->flow_start_ns + wall_off);
+	fa_tcp_flags_str(r->tcp_flags, flags);
+	out_str(o, "tcp_flags", NULL, flags);
+	out_str(o, "end_reason", NULL, fa_end_reason_name(r->end_reason));
+	out_bool(o, "overflow", NULL, overflow);
+	/* The joined fields, as dump -j has them. */
+	fa_cells_joined(o, x);
+	out_obj_close(o);
+}
+
+void fa_print_counters_line(struct fa_out *o, const struct fa_stream *s,
+			    const struct fa_hook_stats st[FLOW_NR_DIRS])
+{
+	struct fa_view v = {};
+	int dir;
+
+	fa_state_hooks(&s->p.state, v.hook);
+	out_obj_open(o, NULL);
+	out_str(o, "type", NULL, "counters");
+	print_instance(o, s->rs.instance);
+	out_u64(o, "ifindex", NULL, s->p.state.ifindex);
+	out_str(o, "iface", NULL, s->ifname);
+	out_u64(o, "records", NULL, s->rs.records);
+	out_u64(o, "next_seq", NULL, s->rs.next_seq);
+	out_obj_open(o, "exported");
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+		out_obj_open(o, fa_direction_name(dir));
+		out_u64(o, "packets", NULL, s->rs.exported_packets[dir]);
+		out_u64(o, "bytes", NULL, s->rs.exported_bytes[dir]);
+		out_obj_close(o);
+	}
+	out_obj_close(o);
+	fa_print_counters(o, st, &v);
+	out_obj_close(o);
+}
+
+/* ---- top's intervals ----------------------------------------------------------- */
+
+/* The text of an interval: when, the totals, the table of rows. */
+static void print_rates_text(struct fa_out *o, const struct fa_interval *iv,
+			     const struct fa_view *v, enum fa_sort sort,
+			     const char *group_by)
+{
+	char line[512], at[16];
+	size_t i, n;
+
+	fa_local_hms(iv->wall_ns, at, sizeof(at));
+	fa_format_rates_totals(line, sizeof(line), iv);
+	out_text(o, "%s  over %.1f s, by %s, per %s\n%s\n", at, iv->secs,
+		 sort == FA_SORT_PACKETS ? "pkt/s" : "bit/s", group_by, line);
+	fa_format_rate_line(line, sizeof(line), &iv->rows, NULL, v);
+	out_text(o, "%s\n", line);
+	n = v->top && v->top < iv->rows.n ? v->top : iv->rows.n;
+	for (i = 0; i < n; i++) {
+		fa_format_rate_line(line, sizeof(line), &iv->rows, &iv->rows.rows[i], v);
+		out_text(o, "%s\n", line);
+	}
+	out_text(o, "\n");
+}
+
+void fa_print_rates_doc(struct fa_out *o, const struct fa_interval *iv,
+			const struct fa_view *v, enum fa_sort sort,
+			const char *group_by)
+{
+	int dir;
+
+	if (!o->json) {
+		print_rates_text(o, iv, v, sort, group_by);
+		out_end(o);
+		return;
+	}
+	out_obj_open(o, NULL);
+	out_u64(o, "time_ns", NULL, iv->wall_ns);
+	out_double(o, "interval_s", NULL, iv->secs);
+	out_str(o, "sort", NULL, sort == FA_SORT_PACKETS ? "packets" : "bytes");
+	out_str(o, "group_by", NULL, group_by);
+	out_u64(o, "active_flows", NULL, iv->nflows);
+	out_obj_open(o, "totals");
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+		out_obj_open(o, fa_direction_name(dir));
+		out_u64(o, "bits_per_second", NULL,
+			(__u64)(iv->bytes[dir] * 8 / iv->secs + 0.5));
+		out_u64(o, "packets_per_second", NULL,
+			(__u64)(iv->pkts[dir] / iv->secs + 0.5));
+		out_obj_close(o);
+	}
+	out_obj_close(o);
+	fa_rows_print(o, &iv->rows, v);
+	out_obj_close(o);
+	out_end(o);
+}
