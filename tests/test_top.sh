@@ -3,9 +3,9 @@
 # -l 1200, whose IP-layer rate is 20 Mbit/s x 1228 / 1200 (each datagram's
 # UDP and IPv4 headers on top of the payload). On a terminal (tmux: keys
 # sent, the screen read back) and through a pipe, with the tables read and
-# from a daemon.
+# from a daemon; with -j, one JSON document per interval.
 
-ALL_TESTS="test_top_terminal test_top_pipe"
+ALL_TESTS="test_top_terminal test_top_pipe test_top_json"
 
 FA=$PWD/build/flowacct
 TOP_RATE=20000000
@@ -92,4 +92,40 @@ test_top_pipe() {
 	rate_ok "$(echo "$out" | tail -4)" || fail "the rate read from the daemon"
 	wait $TOP_PID
 	run_stop
+}
+
+# json_rate_ok LINES: each line one JSON document of top's keys; in the last,
+# the iperf3 flow (UDP to 5201, egress) at a bit rate within 10% of TOP_WANT.
+json_rate_ok() {
+	python3 - "$TOP_WANT" "$1" <<-'EOF'
+	import json, sys
+	want = int(sys.argv[1])
+	keys = {"time_ns", "interval_s", "sort", "group_by", "active_flows", "totals", "flows"}
+	docs = [json.loads(l) for l in sys.argv[2].split("\n")]
+	for d in docs:
+	    if set(d) != keys or set(d["totals"]) != {"ingress", "egress"}:
+	        sys.exit("not top's keys: %s" % sorted(d))
+	for f in docs[-1]["flows"]:
+	    if f["direction"] == "egress" and f["proto"] == 17 and f["dport"] == 5201 \
+	       and f["dst"] == "192.0.2.2":
+	        got = f["bits_per_second"]
+	        print("top -j shows %d bit/s, the traffic is %d" % (got, want))
+	        sys.exit(0 if abs(got - want) <= want / 10 else 1)
+	sys.exit("no row of the iperf3 flow in: %s" % docs[-1])
+	EOF
+}
+
+test_top_json() {
+	netns_pair
+	local out
+	warm_up
+	$INA "$FA" attach "$VA" >/dev/null
+	top_traffic 5
+	sleep 0.5
+	out=$($INA "$FA" -j top "$VA" --interval 1 --count 3 | cat)
+	echo "$out" | tail -1 | cut -c1-300
+	[ "$(echo "$out" | wc -l)" = 3 ] || fail "not 3 lines: $out"
+	json_rate_ok "$out" || fail "the rate in top -j's documents"
+	wait $TOP_PID
+	$INA "$FA" detach "$VA" >/dev/null
 }
