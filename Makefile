@@ -104,6 +104,24 @@ $(BUILD)/loader/%.o: loader/%.c
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
+# The release, here only; a build from a git checkout adds git's
+# description of the commit ("0.20.0 (v0.19-12-gabc1234-dirty)").
+FLOWACCT_RELEASE := 0.20.0
+GIT_DESCRIBE := $(shell git describe --always --dirty --tags 2>/dev/null)
+FLOWACCT_VERSION := $(FLOWACCT_RELEASE)$(if $(GIT_DESCRIBE), ($(GIT_DESCRIBE)))
+
+# Rewritten only when the version changes, so that only then flowacct.c is
+# compiled again.
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define FLOWACCT_VERSION "$(FLOWACCT_VERSION)"' > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(BUILD)/loader/flowacct.o: $(BUILD)/version.h
+
+.PHONY: FORCE
+FORCE:
+
 $(BUILD)/flowacct: $(LOADER_OBJS) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@

@@ -20,12 +20,15 @@ struct cli cli;
 
 void pr_err(const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[1024], *nl;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/* One line, whatever a cause quoted (a kernel's or a file's text). */
+	for (nl = buf; (nl = strpbrk(nl, "\r\n"));)
+		*nl = ' ';
 	if (cli.err_buf) {
 		snprintf(cli.err_buf, cli.err_len, "%s", buf);
 		return;

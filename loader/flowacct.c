@@ -11,10 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
-
-#ifndef FLOWACCT_VERSION
-#define FLOWACCT_VERSION "0.0"
-#endif
+#include "version.h"	/* FLOWACCT_VERSION, written by the Makefile */
 
 static const struct command *const commands[] = {
 	&cmd_attach, &cmd_detach, &cmd_dump, &cmd_top, &cmd_stats, &cmd_status,
@@ -79,10 +76,50 @@ static void opt_usage(const struct opt *o, char *buf, size_t len)
 	}
 }
 
+/*
+ * " (default: 1 s)": an option's value in the command's defaults, where
+ * it has one. An enum whose default is none of its names (-1: "as
+ * attached, or the default") has its first name as the default.
+ */
+static void opt_default(const struct opt *o, const void *defaults, char *buf,
+			size_t len)
+{
+	const void *field = (const char *)defaults + o->offset;
+	__u64 v;
+	size_t i;
+
+	buf[0] = '\0';
+	if (!defaults)
+		return;
+	switch (o->type) {
+	case OPT_UINT:
+	case OPT_SECONDS:
+		v = o->size == sizeof(__u32) ? *(const __u32 *)field : *(const __u64 *)field;
+		if (v && o->type == OPT_UINT)
+			snprintf(buf, len, " (default: %llu)", (unsigned long long)v);
+		else if (v)
+			snprintf(buf, len, " (default: %g s)", v / 1000.0);
+		break;
+	case OPT_ENUM:
+		for (i = 0; o->values[i].name; i++)
+			if (o->values[i].value == *(const int *)field)
+				break;
+		snprintf(buf, len, " (default: %s)",
+			 o->values[i].name ? o->values[i].name : o->values[0].name);
+		break;
+	case OPT_STRING:
+		if (*(const char *const *)field)
+			snprintf(buf, len, " (default: %s)", *(const char *const *)field);
+		break;
+	default:
+		break;
+	}
+}
+
 static void cmd_usage(const struct command *c)
 {
 	const struct opt *o;
-	char buf[160];
+	char buf[160], def[96];
 
 	if (cli.json) {
 		/* Help is for people: in JSON mode it is null. */
@@ -96,7 +133,8 @@ static void cmd_usage(const struct command *c)
 	printf("\nOptions:\n");
 	for (o = c->opts; o && o->name; o++) {
 		opt_usage(o, buf, sizeof(buf));
-		printf("  %-34s %s\n", buf, o->help);
+		opt_default(o, c->defaults, def, sizeof(def));
+		printf("  %-34s %s%s\n", buf, o->help, def);
 	}
 	for (o = common_opts; o < common_opts + ARRAY_SIZE(common_opts); o++) {
 		opt_usage(o, buf, sizeof(buf));
@@ -120,16 +158,23 @@ static int parse_uint(const char *s, __u64 min, __u64 max, __u64 *out)
 	return 0;
 }
 
-/* Seconds, fractions allowed, into ms; at least @min ms. */
+/*
+ * Plain decimal seconds into ms, in [min, max] ms: digits with an optional
+ * fraction ("1", "0.25", ".5"), nothing else (strtod would take "1e3",
+ * "0x10", "inf" and leading blanks).
+ */
 static int parse_seconds(const char *s, __u64 min, __u64 max, __u64 *ms)
 {
+	size_t whole = strspn(s, "0123456789"), frac = 0;
 	double v;
-	char *end;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || v != v || v * 1000 < min ||
-	    v * 1000 > max)
+	if (s[whole] == '.')
+		frac = strspn(s + whole + 1, "0123456789");
+	if ((!whole && !frac) || s[whole + (s[whole] == '.') + frac] ||
+	    (s[whole] == '.' && !frac) || whole > 9)
+		return -EINVAL;
+	v = strtod(s, NULL);
+	if (v * 1000 < min || v * 1000 > max)
 		return -EINVAL;
 	*ms = (__u64)(v * 1000 + 0.5);
 	return 0;
@@ -160,8 +205,8 @@ static int set_option(const struct opt *o, const char *arg, void *opts)
 		return 0;
 	case OPT_SECONDS:
 		if (parse_seconds(arg, o->min, o->max, (__u64 *)field)) {
-			pr_err("--%s takes seconds from %g to %g, not '%s'", o->name,
-			       o->min / 1000.0, o->max / 1000.0, arg);
+			pr_err("--%s takes seconds from %g to %g, as digits with an optional fraction (1, 0.25, .5), not '%s'",
+			       o->name, o->min / 1000.0, o->max / 1000.0, arg);
 			return -EINVAL;
 		}
 		return 0;
@@ -359,6 +404,7 @@ int main(int argc, char **argv)
 		{}
 	};
 	const struct command *c;
+	struct fa_out o;
 	bool ambiguous;
 	int ch;
 
@@ -373,10 +419,11 @@ int main(int argc, char **argv)
 			cli.verbose++;
 			break;
 		case 'V':
-			if (cli.json)
-				printf("{\"version\":\"%s\"}\n", FLOWACCT_VERSION);
-			else
-				printf("flowacct %s\n", FLOWACCT_VERSION);
+			cli_out(&o);
+			out_obj_open(&o, NULL);
+			out_str(&o, "version", "flowacct %s\n", FLOWACCT_VERSION);
+			out_obj_close(&o);
+			out_end(&o);
 			return EXIT_SUCCESS;
 		case 'h':
 			if (cli.json)
