@@ -110,6 +110,8 @@ extern const struct command cmd_attach, cmd_detach, cmd_status, cmd_dump,
  */
 int cli_parse(const struct command *c, int argc, char **argv, void *opts,
 	      int *npos, char ***pos, bool *help);
+/* @c's help from its table, defaults included (-j: null). */
+void cli_usage(const struct command *c);
 
 /* ---- helpers the commands share ---------------------------------------------- */
 
