@@ -25,7 +25,7 @@ static const char *cached(const struct fa_cgroups *c, __u64 id)
 	return NULL;
 }
 
-/* Adds directory @id at @path (under the mount: @rel) unless known. */
+/* Adds cgroup @id, at @rel under the mount, unless known. */
 static int cache_add(struct fa_cgroups *c, __u64 id, const char *rel)
 {
 	struct fa_cgroup_path *grown;

@@ -650,11 +650,6 @@ int fa_table_order(const struct fa_table *t, enum fa_sort by, size_t **order)
 	return 0;
 }
 
-/*
- * Merges rows that agree on the @group fields: the other key fields are
- * zeroed, equal keys end up adjacent after a sort, and each run becomes one
- * row counting its flows. Overflow rows merge only with overflow rows.
- */
 /* What a --group-by process or cgroup compares rows' exts with. */
 struct ext_identity {
 	const struct fa_ext *ext;	/* the table's */
@@ -729,6 +724,11 @@ static int group_exts(struct fa_table *t, unsigned int group)
 	return 0;
 }
 
+/*
+ * Merges rows that agree on the @group fields: the other key fields are
+ * zeroed, equal keys end up adjacent after a sort, and each run becomes one
+ * row counting its flows. Overflow rows merge only with overflow rows.
+ */
 void fa_table_group(struct fa_table *t, unsigned int group)
 {
 	size_t i;
