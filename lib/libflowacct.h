@@ -1037,4 +1037,6 @@ void fa_print_counters_line(struct fa_out *o, const struct fa_stream *s,
 /* Whether the books of a hook balance: seen == accounted + sum(reasons). */
 bool fa_books_balance(const struct fa_hook_stats *st);
 
+#include "attach.h"
+
 #endif /* LIBFLOWACCT_H */
