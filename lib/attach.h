@@ -3,7 +3,8 @@
  * Attaching an interface as the commands and the daemon do it: the attach
  * options as given on a command line, checked and turned into struct
  * fa_attach_opts once, and one function that locks the interface, clears
- * what a killed attach left, adopts or attaches, and says why it could not.
+ * what a killed attach left, adopts or attaches, and says why it could not;
+ * detaching it, its sampling settings, and the socket programs' tables.
  */
 #ifndef FLOWACCT_ATTACH_H
 #define FLOWACCT_ATTACH_H
@@ -142,5 +143,14 @@ int fa_iface_detach(const char *ifname, struct fa_err *e);
  */
 int fa_lock_take_err(const char *dirname, const char *ifname,
 		     enum fa_lock_kind kind, struct fa_lock *l, struct fa_err *e);
+
+/**
+ * fa_sockets_count() - what the socket programs' tables hold now
+ * @sockets: sockets known
+ * @listeners: listening sockets known
+ *
+ * Return: 0, or -errno from opening the tables (-ENOENT: not attached).
+ */
+int fa_sockets_count(size_t *sockets, size_t *listeners);
 
 #endif /* FLOWACCT_ATTACH_H */
