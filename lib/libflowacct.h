@@ -1038,5 +1038,6 @@ void fa_print_counters_line(struct fa_out *o, const struct fa_stream *s,
 bool fa_books_balance(const struct fa_hook_stats *st);
 
 #include "attach.h"
+#include "capture.h"
 
 #endif /* LIBFLOWACCT_H */
