@@ -1039,5 +1039,6 @@ bool fa_books_balance(const struct fa_hook_stats *st);
 
 #include "attach.h"
 #include "capture.h"
+#include "replay.h"
 
 #endif /* LIBFLOWACCT_H */
