@@ -1041,5 +1041,8 @@ void fa_print_counters_line(struct fa_out *o, const struct fa_stream *s,
 bool fa_books_balance(const struct fa_hook_stats *st);
 
 #include "report.h"
+#include "attach.h"
+#include "capture.h"
+#include "replay.h"
 
 #endif /* LIBFLOWACCT_H */

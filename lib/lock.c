@@ -133,3 +133,19 @@ int fa_lock_owner(const char *dirname, enum fa_lock_kind kind)
 		return 0;
 	return pid;
 }
+
+int fa_lock_take_err(const char *dirname, const char *ifname,
+		     enum fa_lock_kind kind, struct fa_lock *l, struct fa_err *e)
+{
+	int holder, holder_kind, err;
+
+	err = fa_lock_take(dirname, kind, l, &holder, &holder_kind);
+	if (err == -EBUSY)
+		return fa_err_set(e, err, "'%s' is in use by %s (pid %d)%s", ifname,
+				  fa_lock_kind_name(holder_kind), holder,
+				  holder_kind == FA_LOCK_RUN ? ": stop it first" : "");
+	if (err)
+		return fa_err_set(e, err, "can't lock '%s' under %s: %s", ifname,
+				  FA_RUN_DIR, strerror(-err));
+	return 0;
+}

@@ -476,3 +476,18 @@ __u64 fa_map_memory(int fd)
 	fclose(f);
 	return v;
 }
+
+int fa_pinned_sample_get(const struct fa_pinned *p, struct flow_sample_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(p->fd[FA_PIN_SAMPLE_CFG], &zero, cfg) ? -errno : 0;
+}
+
+int fa_pinned_sample_set(const struct fa_pinned *p, const struct flow_sample_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(p->fd[FA_PIN_SAMPLE_CFG], &zero, cfg, BPF_EXIST) ?
+		       -errno : 0;
+}

@@ -465,3 +465,34 @@ int fa_sockets_open(int *socks_fd, int *listeners_fd)
 	}
 	return err;
 }
+
+/* Keys of a hash map, by walking it: a moment's count, for status. */
+static size_t map_count(int fd, size_t key_size)
+{
+	char key[64], prev[64];
+	size_t n = 0;
+	void *p = NULL;
+
+	if (key_size > sizeof(key))
+		return 0;
+	while (!bpf_map_get_next_key(fd, p, key)) {
+		memcpy(prev, key, key_size);
+		p = prev;
+		n++;
+	}
+	return n;
+}
+
+int fa_sockets_count(size_t *sockets, size_t *listeners)
+{
+	int sfd, lfd, err;
+
+	err = fa_sockets_open(&sfd, &lfd);
+	if (err)
+		return err;
+	*sockets = map_count(sfd, sizeof(__u64));
+	*listeners = map_count(lfd, sizeof(struct flow_listen_key));
+	close(sfd);
+	close(lfd);
+	return 0;
+}

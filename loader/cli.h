@@ -79,6 +79,51 @@ struct opt {
 	  .offset = offsetof(st, field), .size = sizeof(((st *)0)->field), \
 	  .metavar = mv, .help = hlp, __VA_ARGS__ }
 
+/*
+ * The attach options, defined once: a command embeds a struct
+ * fa_attach_args @field in its struct @st and puts these rows in its table;
+ * fa_attach_args_resolve() checks them and applies the defaults. @pfx
+ * starts each help line ("" or "attach: "). The hook, the tables and
+ * sampling, and the extra per-flow data, apart: replay takes only the second.
+ */
+#define ATTACH_HOOK_OPTIONS(st, field, pfx)					\
+	OPTION("ingress", 0, OPT_ENUM, st, field.ingress, NULL,			\
+	       pfx "the ingress hook (auto: TC on virtual devices, XDP on NICs that run it)", \
+	       .values = ingress_hooks),					\
+	OPTION("mode", 0, OPT_ENUM, st, field.xdp_mode, NULL,			\
+	       pfx "XDP at ingress, native or generic (skb)",			\
+	       .values = xdp_modes)
+
+#define ATTACH_TABLE_OPTIONS(st, field, pfx)					\
+	OPTION("map", 0, OPT_ENUM, st, field.shared, NULL,			\
+	       pfx "per-CPU values, or one value updated atomically",		\
+	       .values = map_modes),						\
+	OPTION("max-flows", 0, OPT_UINT, st, field.max_flows, "N",		\
+	       pfx "flows each epoch table holds",				\
+	       .min = 1, .max = 1u << 27),					\
+	OPTION("sample", 0, OPT_FUNC, st, field.sample_rate, "N",		\
+	       pfx "send 1 in N frames to the sample buffer (0: off)",		\
+	       .parse = parse_sample_rate),					\
+	OPTION("sample-mode", 0, OPT_ENUM, st, field.sample_mode, NULL,		\
+	       pfx "which frames are samples",					\
+	       .values = sample_modes),						\
+	OPTION("snaplen", 0, OPT_FUNC, st, field.snaplen, "BYTES",		\
+	       pfx "bytes of each sampled frame",				\
+	       .parse = parse_snaplen)
+
+#define ATTACH_FEATURE_OPTIONS(st, field, pfx)					\
+	OPTION("attribution", 0, OPT_FLAG, st, field.attribution, NULL,		\
+	       pfx "note the socket (cookie, cgroup) of each locally sent flow"), \
+	OPTION("retrans", 0, OPT_FLAG, st, field.retrans, NULL,			\
+	       pfx "count TCP retransmissions from sequence numbers"),		\
+	OPTION("passive-rtt", 0, OPT_FLAG, st, field.passive_rtt, NULL,		\
+	       pfx "RTT from here to the far end, from TCP timestamps echoed back")
+
+#define ATTACH_OPTIONS(st, field, pfx)						\
+	ATTACH_HOOK_OPTIONS(st, field, pfx),					\
+	ATTACH_TABLE_OPTIONS(st, field, pfx),					\
+	ATTACH_FEATURE_OPTIONS(st, field, pfx)
+
 /* What a command needs before it runs. */
 enum cmd_need {
 	NEED_ROOT = 1 << 0,	/* uid 0 and the BPF capabilities: the pins */
@@ -134,6 +179,14 @@ int cli_open_iface(const char *ifname, struct fa_pinned *p);
 /* Every complete attachment in this network namespace. */
 int cli_open_all(struct fa_pinned **ps, size_t *n);
 void cli_close_all(struct fa_pinned *ps, size_t n);
+/*
+ * Checks the attach options and applies their defaults (@flags: the
+ * FA_IFACE_ANY_* of what was left unset); says why it refuses them.
+ */
+int cli_attach_args(const struct fa_attach_args *a, struct fa_attach_opts *o,
+		    unsigned int *flags);
+/* An error of the library, once; @libbpf_said: its log tells more (-v). */
+void cli_err(const struct fa_err *e, bool libbpf_said);
 /* Takes @dirname's lock of @kind or says who holds it. */
 int cli_lock(const char *dirname, const char *ifname, enum fa_lock_kind kind,
 	     struct fa_lock *l);

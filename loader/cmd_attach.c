@@ -16,85 +16,17 @@
 /* ---- attach ---------------------------------------------------------------- */
 
 struct attach_opts {
-	int ingress;
-	int xdp_mode;
-	int shared;
-	__u32 max_flows;
-	__u32 sample_rate;
-	int sample_mode;
-	__u32 snaplen;
-	bool attribution;
-	bool retrans;
-	bool passive_rtt;
+	struct fa_attach_args a;
 };
 
 static const struct attach_opts defaults_attach = {
-	.max_flows = FLOW_DEFAULT_MAX_FLOWS,
-	.snaplen = FLOW_DEFAULT_SNAPLEN,
+	.a = FA_ATTACH_ARGS_DEFAULTS,
 };
 
 static const struct opt attach_options[] = {
-	OPTION("ingress", 0, OPT_ENUM, struct attach_opts, ingress, NULL,
-	       "the ingress hook (auto: TC on virtual devices, XDP on NICs that run it)",
-	       .values = ingress_hooks),
-	OPTION("mode", 0, OPT_ENUM, struct attach_opts, xdp_mode, NULL,
-	       "XDP at ingress, native or generic (skb)",
-	       .values = xdp_modes),
-	OPTION("map", 0, OPT_ENUM, struct attach_opts, shared, NULL,
-	       "per-CPU values, or one value updated atomically",
-	       .values = map_modes),
-	OPTION("max-flows", 0, OPT_UINT, struct attach_opts, max_flows, "N",
-	       "flows each of the two epoch tables holds",
-	       .min = 1, .max = 1u << 27),
-	OPTION("sample", 0, OPT_FUNC, struct attach_opts, sample_rate, "N",
-	       "send 1 in N frames to the sample buffer (0: off)",
-	       .parse = parse_sample_rate),
-	OPTION("sample-mode", 0, OPT_ENUM, struct attach_opts, sample_mode, NULL,
-	       "which frames are samples",
-	       .values = sample_modes),
-	OPTION("snaplen", 0, OPT_FUNC, struct attach_opts, snaplen, "BYTES",
-	       "bytes of each sampled frame",
-	       .parse = parse_snaplen),
-	OPTION("attribution", 0, OPT_FLAG, struct attach_opts, attribution, NULL,
-	       "note the socket (cookie, cgroup) of each locally sent flow"),
-	OPTION("retrans", 0, OPT_FLAG, struct attach_opts, retrans, NULL,
-	       "count TCP retransmissions from sequence numbers"),
-	OPTION("passive-rtt", 0, OPT_FLAG, struct attach_opts, passive_rtt, NULL,
-	       "RTT from here to the far end, from TCP timestamps echoed back"),
+	ATTACH_OPTIONS(struct attach_opts, a, ""),
 	OPT_END
 };
-
-static const char *step_name(enum fa_attach_step step)
-{
-	switch (step) {
-	case FA_STEP_RECORD:	return "pin the attach record";
-	case FA_STEP_LOAD:	return "load the BPF programs";
-	case FA_STEP_XDP:	return "attach XDP";
-	case FA_STEP_SAMPLING:	return "set sampling";
-	case FA_STEP_QDISC:	return "create a clsact qdisc";
-	case FA_STEP_TC_INGRESS: return "attach the TC ingress program";
-	case FA_STEP_TC_EGRESS:	return "attach the TC egress program";
-	case FA_STEP_PIN:	return "pin the maps";
-	}
-	return "attach";
-}
-
-static void attach_error(const char *ifname, const struct fa_attach_result *res,
-			 const struct attach_opts *o, int err)
-{
-	if (res->step == FA_STEP_XDP && err == -EOPNOTSUPP)
-		pr_err("the driver of '%s' does not support native XDP; try --mode skb or --ingress tc",
-		       ifname);
-	else if (res->step == FA_STEP_XDP && (err == -EEXIST || err == -EBUSY))
-		pr_err("'%s' has an XDP program that libxdp can't share (attached in another mode, or not through libxdp's dispatcher); --ingress tc leaves it alone",
-		       ifname);
-	else if (res->step == FA_STEP_LOAD && (err == -ENOMEM || err == -E2BIG))
-		pr_err("can't make two tables of %u flows for '%s': %s; try a smaller --max-flows",
-		       o->max_flows, ifname, strerror(-err));
-	else
-		pr_err("can't %s on '%s': %s%s", step_name(res->step), ifname,
-		       strerror(-err), cli.verbose ? "" : " (-v shows libbpf's log)");
-}
 
 /*
  * libxdp attaches directly, with no dispatcher, when it can't build one and
@@ -139,104 +71,30 @@ static void print_attached(const struct fa_attach_result *res)
 	out_end(&o);
 }
 
-/* What a killed attach or a dead namespace left under this interface's name. */
-static int clear_leftovers(const char *dirname, int ifindex, __u64 cookie)
-{
-	struct fa_pin_entry *l;
-	size_t i, n;
-	int err;
-
-	err = fa_pins_list(&l, &n);
-	if (err)
-		return err;
-	for (i = 0; i < n && !err; i++) {
-		if (strcmp(l[i].dirname, dirname))
-			continue;
-		if (!l[i].err && l[i].state.complete &&
-		    (!cookie || !l[i].state.netns_cookie ||
-		     l[i].state.netns_cookie == cookie)) {
-			err = -EEXIST;
-			break;
-		}
-		/*
-		 * Half-made (attach killed), or left by a namespace that
-		 * died and whose inode number this one got.
-		 */
-		err = fa_detach(dirname, l[i].err ? NULL : &l[i].state,
-				l[i].err || l[i].state.netns_cookie == cookie ||
-						!cookie ? ifindex : 0);
-		err = err < 0 ? err : 0;
-	}
-	free(l);
-	if (!err)
-		/* Programs of ours no record names. */
-		err = fa_detach(NULL, NULL, ifindex);
-	return err < 0 ? err : 0;
-}
-
 static int do_attach(void *opts, int argc, char **argv)
 {
 	struct attach_opts *o = opts;
-	const char *ifname = argv[0];
-	struct fa_attach_opts ao = {
-		.ifname = ifname,
-		.ingress = o->ingress,
-		.shared = o->shared,
-		.max_flows = o->max_flows,
-		.sample = { .rate = o->sample_rate, .mode = o->sample_mode,
-			    .snaplen = o->snaplen },
-		.owners = o->attribution,
-		.retrans = o->retrans,
-		.passive_rtt = o->passive_rtt,
-	};
-	struct fa_attach_result res;
-	char dirname[64];
-	struct fa_ifid id;
-	struct fa_lock lock;
+	struct fa_attach_opts ao;
+	struct fa_iface_result res;
+	struct fa_err e = {};
+	unsigned int flags;
 	int err;
 
 	(void)argc;
-	if (o->xdp_mode) {
-		if (o->ingress == FA_INGRESS_TC) {
-			pr_err("--mode is for XDP at ingress; it does not go with --ingress tc");
-			return -EINVAL;
-		}
-		ao.ingress = o->xdp_mode;
-	}
-	err = fa_ifid_by_name(ifname, &id);
-	if (err == -EINVAL) {
-		pr_err("'%s' is not an interface name", ifname);
-		return err;
-	}
-	if (err) {
-		pr_err("no interface '%s' in this network namespace", ifname);
-		return err;
-	}
-	fa_ifid_dirname(&id, dirname, sizeof(dirname));
-	err = cli_lock(dirname, ifname, FA_LOCK_ADMIN, &lock);
+	err = cli_attach_args(&o->a, &ao, &flags);
 	if (err)
 		return err;
-	err = clear_leftovers(dirname, id.ifindex, id.netns_cookie);
-	if (err == -EEXIST) {
-		pr_err("'%s' is already attached; see 'flowacct status'", ifname);
-		goto out;
-	}
+	ao.ifname = argv[0];
+	err = fa_iface_attach(&ao, 0, &res, &e);
 	if (err) {
-		pr_err("can't clear what an earlier attach left on '%s': %s",
-		       ifname, strerror(-err));
-		goto out;
+		cli_err(&e, res.libbpf_said);
+		return err;
 	}
-	err = fa_attach(&ao, &res);
-	if (err) {
-		attach_error(ifname, &res, o, err);
-		goto out;
-	}
-	print_attached(&res);
-	if (res.state.ingress != FA_INGRESS_TC && res.state.xdp_legacy)
-		note_no_dispatcher(ifname);
-out:
-	fa_lock_release(&lock);
-	return err;
+	print_attached(&res.attach);
+	if (res.attach.state.ingress != FA_INGRESS_TC && res.attach.state.xdp_legacy)
+		note_no_dispatcher(ao.ifname);
+	fa_lock_release(&res.lock);
+	return 0;
 }
 
 const struct command cmd_attach = {
@@ -259,72 +117,24 @@ const struct command cmd_attach = {
 
 static int do_detach(void *opts, int argc, char **argv)
 {
-	const char *ifname = argv[0];
-	struct fa_pin_entry e;
-	struct fa_ifid id;
-	struct fa_lock lock;
-	char now[FA_IFNAMSIZ];
-	int err, ifindex = 0;
+	struct fa_err e = {};
+	struct fa_out o;
+	int err;
 
 	(void)opts;
 	(void)argc;
-	err = fa_pins_find(ifname, &e);
-	if (err == -EINVAL) {
-		pr_err("'%s' is not an interface name", ifname);
-		return err;
-	}
-	if (err == -EEXIST) {
-		id = (struct fa_ifid){ e.state.netns_ino, e.state.netns_cookie,
-				       e.state.ifindex };
-		fa_ifid_name(&id, now);
-		pr_err("no interface '%s' here: the one attached as '%s' is called '%s' now; detach '%s'",
-		       ifname, ifname, now, now);
-		return err;
-	}
-	if (err == -ENOENT) {
-		/* No record: programs a killed attach left, found by name. */
-		if (fa_ifid_by_name(ifname, &id)) {
-			pr_err("no interface '%s' in this network namespace", ifname);
-			return -ENODEV;
-		}
-		err = fa_detach(NULL, NULL, id.ifindex);
-		if (err > 0) {
-			if (!cli.json)
-				printf("flowacct detached from %s (programs no record named)\n",
-				       ifname);
-			return 0;
-		}
-		pr_err("'%s' is not attached", ifname);
-		return -ENOENT;
-	}
-	if (err) {
-		pr_err("can't look for the pins of '%s': %s", ifname, strerror(-err));
-		return err;
-	}
-	err = cli_lock(e.dirname, ifname, FA_LOCK_ADMIN, &lock);
-	if (err)
-		return err;
-	/* The interface may be gone: then only the pins are left. */
-	id = (struct fa_ifid){ e.state.netns_ino, e.state.netns_cookie,
-			       e.state.ifindex };
-	if (e.err || !fa_ifid_name(&id, now))
-		ifindex = e.err ? 0 : (int)e.state.ifindex;
-	if (e.err && !fa_ifid_by_name(ifname, &id))
-		ifindex = id.ifindex;
-	err = fa_detach(e.dirname, e.err ? NULL : &e.state, ifindex);
-	fa_lock_release(&lock);
+	err = fa_iface_detach(argv[0], &e);
 	if (err < 0) {
-		pr_err("can't detach from '%s': %s", ifname, strerror(-err));
+		cli_err(&e, false);
 		return err;
 	}
-	if (!err) {
-		pr_err("'%s' is not attached", ifname);
-		return -ENOENT;
-	}
-	if (cli.json)
-		printf("{\"detached\":\"%s\"}\n", ifname);
-	else
-		printf("flowacct detached from %s\n", ifname);
+	cli_out(&o);
+	out_obj_open(&o, NULL);
+	out_str(&o, "detached", "flowacct detached from %s", argv[0]);
+	out_text(&o, "%s\n", err == FA_DETACHED_UNRECORDED ?
+			     " (programs no record named)" : "");
+	out_obj_close(&o);
+	out_end(&o);
 	return 0;
 }
 
@@ -490,7 +300,6 @@ static int do_set(void *opts, int argc, char **argv)
 	struct flow_sample_config cfg;
 	struct fa_pinned p;
 	char why[160];
-	__u32 zero = 0;
 	int i, err, mode;
 
 	(void)opts;
@@ -500,7 +309,7 @@ static int do_set(void *opts, int argc, char **argv)
 	}
 	if (cli_open_iface(argv[0], &p))
 		return -ENOENT;
-	err = bpf_map_lookup_elem(p.fd[FA_PIN_SAMPLE_CFG], &zero, &cfg) ? -errno : 0;
+	err = fa_pinned_sample_get(&p, &cfg);
 	if (err) {
 		pr_err("can't read the sampling settings of '%s': %s", argv[0],
 		       strerror(-err));
@@ -532,12 +341,7 @@ static int do_set(void *opts, int argc, char **argv)
 			goto out;
 		}
 	}
-	/*
-	 * The programs read each field once per packet: one racing this update
-	 * may see, field by field, old or new values, all of them valid.
-	 */
-	err = bpf_map_update_elem(p.fd[FA_PIN_SAMPLE_CFG], &zero, &cfg, BPF_EXIST) ?
-		      -errno : 0;
+	err = fa_pinned_sample_set(&p, &cfg);
 	if (err) {
 		pr_err("can't change the sampling of '%s': %s", argv[0], strerror(-err));
 		goto out;

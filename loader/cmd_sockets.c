@@ -4,45 +4,28 @@
  * give flow rows their process, cgroup and TCP metrics.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <bpf/bpf.h>
 
 #include "cmds.h"
 
-static size_t map_count(int fd, size_t key_size)
-{
-	char key[64], prev[64];
-	size_t n = 0;
-	void *p = NULL;
-
-	if (key_size > sizeof(key))
-		return 0;
-	while (!bpf_map_get_next_key(fd, p, key)) {
-		memcpy(prev, key, key_size);
-		p = prev;
-		n++;
-	}
-	return n;
-}
-
 static int sockets_status(void)
 {
+	size_t socks, listeners;
 	struct fa_out o;
-	int sfd, lfd, err;
 	char root[256];
+	int err;
 
-	cli_out(&o);
-	out_obj_open(&o, NULL);
-	out_bool(&o, "attached", NULL, fa_sockets_attached());
 	if (!fa_sockets_attached()) {
+		cli_out(&o);
+		out_obj_open(&o, NULL);
+		out_bool(&o, "attached", NULL, false);
 		out_text(&o, "socket programs: not attached (flowacct sockets attach)\n");
 		out_obj_close(&o);
 		out_end(&o);
 		return 0;
 	}
-	err = fa_sockets_open(&sfd, &lfd);
+	err = fa_sockets_count(&socks, &listeners);
 	if (err) {
 		pr_err("can't open the socket tables in %s: %s", FA_SOCK_PIN_ROOT,
 		       strerror(-err));
@@ -50,38 +33,39 @@ static int sockets_status(void)
 	}
 	if (fa_cgroup2_mount(root, sizeof(root)))
 		snprintf(root, sizeof(root), "?");
+	cli_out(&o);
+	out_obj_open(&o, NULL);
+	out_bool(&o, "attached", NULL, true);
 	out_str(&o, "cgroup", "socket programs: attached at %s", root);
-	out_u64(&o, "sockets", ", %llu sockets", map_count(sfd, sizeof(__u64)));
-	out_u64(&o, "listeners", ", %llu listeners\n",
-		map_count(lfd, sizeof(struct flow_listen_key)));
+	out_u64(&o, "sockets", ", %" PRIu64 " sockets", socks);
+	out_u64(&o, "listeners", ", %" PRIu64 " listeners\n", listeners);
 	out_obj_close(&o);
 	out_end(&o);
-	close(sfd);
-	close(lfd);
 	return 0;
 }
 
-static int do_sockets(void *opts, int argc, char **argv)
+static int sockets_detach(void)
+{
+	struct fa_out o;
+
+	if (!fa_sockets_detach()) {
+		pr_err("the socket programs are not attached");
+		return -ENOENT;
+	}
+	cli_out(&o);
+	out_obj_open(&o, NULL);
+	out_bool(&o, "detached", "socket programs detached\n", true);
+	out_obj_close(&o);
+	out_end(&o);
+	return 0;
+}
+
+static int sockets_attach(void)
 {
 	struct fa_sockets_result res;
+	struct fa_out o;
 	int err;
 
-	(void)opts;
-	(void)argc;
-	if (!strcmp(argv[0], "status"))
-		return sockets_status();
-	if (!strcmp(argv[0], "detach")) {
-		if (!fa_sockets_detach()) {
-			pr_err("the socket programs are not attached");
-			return -ENOENT;
-		}
-		printf("socket programs detached\n");
-		return 0;
-	}
-	if (strcmp(argv[0], "attach")) {
-		pr_err("'%s': give attach, detach or status", argv[0]);
-		return -EINVAL;
-	}
 	err = fa_sockets_attach(&res);
 	if (err == -EEXIST) {
 		pr_err("the socket programs are attached already (%s)", FA_SOCK_PIN_ROOT);
@@ -92,9 +76,31 @@ static int do_sockets(void *opts, int argc, char **argv)
 		       res.step ? res.step : "cgroup v2", strerror(-err));
 		return err;
 	}
-	printf("socket programs attached at %s; existing sockets adopted in %zu network namespaces, %d of them given their process from /proc; pins in %s\n",
-	       res.cgroup_root, res.namespaces, res.procs_filled, FA_SOCK_PIN_ROOT);
+	cli_out(&o);
+	out_obj_open(&o, NULL);
+	out_str(&o, "cgroup", "socket programs attached at %s", res.cgroup_root);
+	out_u64(&o, "namespaces", "; existing sockets adopted in %" PRIu64 " network namespaces",
+		res.namespaces);
+	out_u64(&o, "procs_filled", ", %" PRIu64 " of them given their process from /proc",
+		res.procs_filled);
+	out_str(&o, "pins", "; pins in %s\n", FA_SOCK_PIN_ROOT);
+	out_obj_close(&o);
+	out_end(&o);
 	return 0;
+}
+
+static int do_sockets(void *opts, int argc, char **argv)
+{
+	(void)opts;
+	(void)argc;
+	if (!strcmp(argv[0], "status"))
+		return sockets_status();
+	if (!strcmp(argv[0], "detach"))
+		return sockets_detach();
+	if (!strcmp(argv[0], "attach"))
+		return sockets_attach();
+	pr_err("'%s': give attach, detach or status", argv[0]);
+	return -EINVAL;
 }
 
 const struct command cmd_sockets = {

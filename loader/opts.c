@@ -149,3 +149,21 @@ int parse_snaplen(const char *arg, void *field, char *why, size_t len)
 	*(__u32 *)field = v;
 	return 0;
 }
+
+int cli_attach_args(const struct fa_attach_args *a, struct fa_attach_opts *o,
+		    unsigned int *flags)
+{
+	struct fa_err e = {};
+	int err;
+
+	err = fa_attach_args_resolve(a, o, flags, &e);
+	if (err)
+		cli_err(&e, false);
+	return err;
+}
+
+void cli_err(const struct fa_err *e, bool libbpf_said)
+{
+	pr_err("%s%s", e->msg[0] ? e->msg : strerror(-e->code),
+	       libbpf_said && !cli.verbose ? " (-v shows libbpf's log)" : "");
+}

@@ -968,7 +968,7 @@ struct snap {
 
 struct fuzz {
 	struct flowacct_bpf *skel;
-	int prog_fd[FLOW_NR_DIRS];
+	int run_hook[FLOW_NR_DIRS];	/* enum fa_replay_hook of each slot */
 	bool tc_ingress;	/* TC ingress runs the ingress slot, not XDP */
 	int flows_fd, stats_fd, overflow_fd;
 	bool shared;
@@ -1055,10 +1055,9 @@ static int load(struct fuzz *z)
 	if (err)
 		return err;
 	z->skel = skel;
-	z->prog_fd[FLOW_DIR_INGRESS] = bpf_program__fd(z->tc_ingress ?
-						       skel->progs.flowacct_tc_in :
-						       skel->progs.flowacct_xdp);
-	z->prog_fd[FLOW_DIR_EGRESS] = bpf_program__fd(skel->progs.flowacct_tc);
+	z->run_hook[FLOW_DIR_INGRESS] = z->tc_ingress ? FA_REPLAY_TC_INGRESS :
+							FA_REPLAY_XDP;
+	z->run_hook[FLOW_DIR_EGRESS] = FA_REPLAY_TC_EGRESS;
 	/* Replay never flips the epoch: everything goes to table 0. */
 	z->flows_fd = bpf_map__fd(skel->maps.flows_0);
 	z->overflow_fd = bpf_map__fd(skel->maps.flow_overflow);
@@ -1304,25 +1303,21 @@ static void problem(struct problems *p, const char *fmt, ...)
 static bool run_hook(struct fuzz *z, const struct frame *f,
 		     const struct ref_result *ref, int hook, __u64 ts)
 {
-	static uint8_t in[FRAME_MAX + ETH_HLEN + 40], out[sizeof(in)];
-	LIBBPF_OPTS(bpf_test_run_opts, topts);
-	__u32 expect_ret = hook == FLOW_DIR_INGRESS && !z->tc_ingress ? XDP_PASS :
-								     (__u32)TC_ACT_UNSPEC;
+	static uint8_t in[FRAME_MAX + FA_FRAME_PAD], out[sizeof(in)];
+	struct fa_frame fr = {
+		.buf = in, .cap_len = f->cap, .wire_len = f->wire, .ts_ns = ts,
+		.out = out, .out_size = sizeof(out),
+	};
+	struct fa_frame_ran ran;
 	bool accounted = ref->verdict == REF_ACCOUNTED, had = false, ovf = false;
 	struct flow_value before = {}, after = {};
 	__u64 want[FLOW_NR_COUNTERS] = {};
 	struct problems pr = { .used = 0 };
 	struct flow_key key;
 	struct snap now;
-	size_t run_len;
 	int err, i;
 
-	/* Padded as flowacct replay pads a capture record. */
 	memcpy(in, f->buf, f->cap);
-	run_len = test_run_pad(in, f->cap);
-	if (run_len != f->cap)
-		z->padded++;
-
 	if (accounted) {
 		make_key(ref, hook, &key);
 		had = read_flow(z, &key, &before);
@@ -1330,26 +1325,22 @@ static bool run_hook(struct fuzz *z, const struct frame *f,
 			resync_entries(z);
 	}
 
-	z->skel->bss->replay_frame.wire_len = f->wire;
-	z->skel->bss->replay_frame.cap_len = f->cap;
-	z->skel->bss->replay_frame.ts_ns = ts;
-	topts.data_in = in;
-	topts.data_size_in = run_len;
-	topts.data_out = out;
-	topts.data_size_out = sizeof(out);
-	topts.repeat = 1;
-	err = bpf_prog_test_run_opts(z->prog_fd[hook], &topts);
+	/* Padded and run as flowacct replay runs a capture record. */
+	err = fa_frame_run(z->skel, z->run_hook[hook], &fr, &ran);
+	if (ran.run_len != f->cap)
+		z->padded++;
 	z->runs[hook]++;
-	if (err) {
-		problem(&pr, "BPF_PROG_TEST_RUN failed: %s", strerror(errno));
+	if (err && err != -EBADMSG) {
+		problem(&pr, "BPF_PROG_TEST_RUN failed: %s", strerror(-err));
 		z->runs[hook]--;	/* it never ran */
 	} else {
-		if (topts.retval != expect_ret)
-			problem(&pr, "verdict %d, want %d", (int)topts.retval,
-				(int)expect_ret);
-		if (topts.data_size_out != run_len || memcmp(out, in, run_len))
-			problem(&pr, "frame came back changed (%u of %zu bytes)",
-				topts.data_size_out, run_len);
+		if (err)
+			problem(&pr, "verdict %d, want %d", (int)ran.retval,
+				z->run_hook[hook] == FA_REPLAY_XDP ? XDP_PASS :
+								     TC_ACT_UNSPEC);
+		if (ran.out_len != ran.run_len || memcmp(out, in, ran.run_len))
+			problem(&pr, "frame came back changed (%u of %u bytes)",
+				ran.out_len, ran.run_len);
 	}
 
 	if (read_slot(z, hook, &now)) {
@@ -1440,10 +1431,10 @@ static bool run_hook(struct fuzz *z, const struct frame *f,
 		printf("DISAGREE frame %llu through %s (mutations: %s): %zu bytes captured, %llu on the wire%s\n",
 		       (unsigned long long)z->frames, hook_name(z, hook), ms, f->cap,
 		       (unsigned long long)f->wire,
-		       run_len != f->cap ? ", run padded" : "");
+		       ran.run_len != f->cap ? ", run padded" : "");
 		printf("  reference: %s\n", rs);
 		printf("  program:   verdict %d, and where it differs:\n",
-		       (int)topts.retval);
+		       (int)ran.retval);
 		for (const char *p = pr.text, *e; *p; p = e + 1) {
 			e = strchr(p, '\n');
 			printf("    %.*s\n", (int)(e - p), p);

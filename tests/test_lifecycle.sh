@@ -2,11 +2,13 @@
 # What a new user hits in the first hour, each a regression test of a defect
 # once found: renames, privileges, attach killed or failing at any syscall,
 # capture's pipe, lock, detach and duration, error output, limits, the
-# version, and one interface name in two namespaces.
+# version, one interface name in two namespaces, and the attach options
+# that attach and run share.
 
 ALL_TESTS="test_lifecycle_rename test_lifecycle_privileges
 	test_lifecycle_attach_killed_anywhere test_lifecycle_attach_failing_anywhere
-	test_lifecycle_capture test_lifecycle_errors test_lifecycle_same_name_two_netns"
+	test_lifecycle_capture test_lifecycle_errors test_lifecycle_same_name_two_netns
+	test_lifecycle_attach_options test_lifecycle_run_attach_options"
 
 FA=$PWD/build/flowacct
 
@@ -345,4 +347,69 @@ test_lifecycle_same_name_two_netns() {
 	nsenter --net=/run/netns/"$ns2" "$FA" detach fadup0 >/dev/null
 	[[ $(kernel_state "$NSA" fadup0) != *flowacct* ]] || fail "A: left"
 	[[ $(kernel_state "$ns2" fadup0) != *flowacct* ]] || fail "B: left"
+}
+
+# ---- 13. one set of attach options ------------------------------------------------------
+
+# A device without native XDP in $NSA, for the driver hint: its own
+# loopback (the machine has no dummy module).
+lo_up() {
+	ip -n "$NSA" link set lo up
+}
+
+# What attach refuses, and the line it says it with; nothing is left behind.
+test_lifecycle_attach_options() {
+	netns_pair
+	lo_up
+	local msg out before
+	before=$(kernel_state "$NSA" "$VA")
+	msg=$(expect_fail "--mode with --ingress tc" $INA "$FA" attach "$VA" --ingress tc --mode skb)
+	[ "$msg" = "flowacct: --mode is for XDP at ingress; it does not go with --ingress tc" ] ||
+		fail "attach --ingress tc --mode skb: $msg"
+	msg=$(expect_fail "native XDP on lo" $INA "$FA" attach lo --ingress xdp)
+	[ "$msg" = "flowacct: the driver of 'lo' does not support native XDP; try --mode skb or --ingress tc" ] ||
+		fail "attach --ingress xdp on lo: $msg"
+	[ "$(kernel_state "$NSA" "$VA")" = "$before" ] || fail "a refused attach left: $(kernel_state "$NSA" "$VA")"
+	[[ $(kernel_state "$NSA" lo) != *flowacct* && $(kernel_state "$NSA" lo) != *pins* ]] ||
+		fail "the failed attach left: $(kernel_state "$NSA" lo)"
+	# The same with -j: the error as one JSON document on stdout.
+	out=$($INA "$FA" -j attach "$VA" --ingress tc --mode skb 2>/dev/null) && fail "-j: succeeded"
+	echo "$out" | python3 -c 'import json, sys
+assert json.load(sys.stdin) == {"error": "--mode is for XDP at ingress; it does not go with --ingress tc"}' ||
+		fail "-j attach --ingress tc --mode skb: $out"
+	# detach -j: one JSON document, its one key; also for programs no record names.
+	$INA "$FA" attach "$VA" >/dev/null
+	out=$($INA "$FA" -j detach "$VA")
+	echo "$out" | python3 -c "import json, sys
+assert json.load(sys.stdin) == {'detached': '$VA'}" || fail "-j detach: $out"
+	$INA "$FA" attach "$VA" >/dev/null
+	rm -r "$(pin_dir "$NSA" "$VA")"
+	out=$($INA "$FA" -j detach "$VA")
+	echo "$out" | python3 -c "import json, sys
+assert json.load(sys.stdin) == {'detached': '$VA'}" || fail "-j detach without a record: $out"
+	# Without the record, the clsact qdisc is not known to be ours: it stays.
+	[[ $(kernel_state "$NSA" "$VA") != *flowacct* ]] || fail "detach left: $(kernel_state "$NSA" "$VA")"
+	out=$($INA "$FA" -j detach "$VA" 2>/dev/null) && fail "-j detach of nothing: succeeded"
+	echo "$out" | python3 -c "import json, sys
+assert json.load(sys.stdin) == {'error': \"'$VA' is not attached\"}" || fail "-j detach of nothing: $out"
+}
+
+# run takes the same attach options as attach and refuses what attach
+# refuses, with the same line, attaching nothing.
+test_lifecycle_run_attach_options() {
+	netns_pair
+	lo_up
+	local msg want before
+	before=$(kernel_state "$NSA" "$VA")
+	want="flowacct: --mode is for XDP at ingress; it does not go with --ingress tc"
+	msg=$(expect_fail "run --ingress tc --mode skb" timeout 10 $INA "$FA" run \
+		--ingress tc --mode skb "$VA" --json "$SCRATCH/rec.json")
+	[ "$msg" = "$want" ] || fail "run --ingress tc --mode skb: $msg"
+	[ "$(kernel_state "$NSA" "$VA")" = "$before" ] || fail "run left: $(kernel_state "$NSA" "$VA")"
+	want="flowacct: the driver of 'lo' does not support native XDP; try --mode skb or --ingress tc"
+	msg=$(expect_fail "run --ingress xdp on lo" timeout 10 $INA "$FA" run \
+		--ingress xdp lo --json "$SCRATCH/rec.json")
+	[ "$msg" = "$want" ] || fail "run --ingress xdp on lo: $msg"
+	[[ $(kernel_state "$NSA" lo) != *flowacct* && $(kernel_state "$NSA" lo) != *pins* ]] ||
+		fail "the failed run left: $(kernel_state "$NSA" lo)"
 }

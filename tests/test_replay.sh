@@ -4,7 +4,7 @@
 
 ALL_TESTS="test_generator_is_deterministic test_replay_captures
 	test_replay_overflow test_replay_against_tshark test_replay_table
-	test_table_check test_replay_errors test_prog_run"
+	test_table_check test_replay_errors test_replay_attach_options test_prog_run"
 
 CAPTURES="basic basic_ng malformed snaplen jumbo mixed fragments sll sll2 rawip"
 
@@ -184,6 +184,41 @@ test_replay_errors() {
 		fail "link type error exited 0"
 	python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; assert "link type" in e' \
 		"$SCRATCH/err.json" || fail "JSON error object"
+}
+
+# replay takes its map and sampling options from the rows attach has: each
+# bad value is refused by both with the same line, and a good one has the
+# same effect (--max-flows is the table size whatever the command).
+test_replay_attach_options() {
+	scratch
+	local a r bad
+	while read -r bad; do
+		# shellcheck disable=SC2086 # the option and its value
+		a=$(expect_fail "attach $bad" build/flowacct attach fanone0 $bad)
+		# shellcheck disable=SC2086
+		r=$(expect_fail "replay $bad" build/flowacct replay pcaps/basic.pcap $bad)
+		[ "$a" = "$r" ] || fail "$bad: attach says '$a', replay '$r'"
+	done <<-EOF
+		--map nope
+		--max-flows 0
+		--max-flows 134217729
+		--sample -1
+		--sample-mode nope
+		--snaplen 0
+		--snaplen 65001
+	EOF
+	# The hook is replay's own option: attach's are not replay's.
+	expect_fail "replay --ingress" build/flowacct replay pcaps/basic.pcap --ingress tc >/dev/null
+	expect_fail "replay --mode" build/flowacct replay pcaps/basic.pcap --mode skb >/dev/null
+	# A table of 2 flows holds 2 of basic.pcap's flows; the rest overflow.
+	build/flowacct -j replay pcaps/basic.pcap --max-flows 2 --map shared >"$SCRATCH/r.json" ||
+		fail "replay --max-flows 2 failed"
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+rows = [f for f in d["flows"] if not f["overflow"]]
+over = [f for f in d["flows"] if f["overflow"]]
+assert len(rows) == 2 and over and over[0]["packets"] > 0, d["flows"]' "$SCRATCH/r.json" ||
+		fail "--max-flows 2 did not size the table: $(head -c 600 "$SCRATCH/r.json")"
 }
 
 # Hand-built frames: GSO, BIG TCP, multi-buffer, live length checks.

@@ -5,7 +5,7 @@
 
 ALL_TESTS="test_sockets_join test_sockets_adopt test_sockets_retrans
 	test_sockets_forwarded test_sockets_rtt test_sockets_run test_sockets_tuple
-	test_sockets_errors"
+	test_sockets_errors test_sockets_json"
 
 FA=$PWD/build/flowacct
 DROP_OBJ=$PWD/build/tests/progs/drop_segs.bpf.o
@@ -404,4 +404,43 @@ test_sockets_errors() {
 	# to 15 characters).
 	bpftool prog show | grep -q 'name flowacct_sock' && fail "a socket program is still loaded"
 	return 0
+}
+
+# -j: attach, status and detach each print one JSON document with their
+# keys; an error is {"error": ...} as every command's is.
+test_sockets_json() {
+	if "$FA" sockets status | grep -q 'attached at'; then
+		fail "the socket programs are attached already: not ours to test with"
+	fi
+	trap 'sockets_off' EXIT
+	local out
+	out=$("$FA" -j sockets attach) || fail "sockets attach -j failed: $out"
+	echo "$out" | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+assert sorted(d) == ["cgroup", "namespaces", "pins", "procs_filled"], d
+assert d["pins"] == "/sys/fs/bpf/flowacct-sockets" and d["cgroup"].startswith("/"), d
+assert d["namespaces"] >= 1 and d["procs_filled"] >= 0, d' || fail "sockets attach -j: $out"
+	out=$("$FA" -j sockets status)
+	echo "$out" | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+assert sorted(d) == ["attached", "cgroup", "listeners", "sockets"] and d["attached"], d' ||
+		fail "sockets status -j: $out"
+	out=$("$FA" -j sockets attach 2>/dev/null) && fail "a second attach -j succeeded"
+	echo "$out" | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+assert list(d) == ["error"] and "attached already" in d["error"], d' || fail "a second attach -j: $out"
+	out=$("$FA" -j sockets detach) || fail "sockets detach -j failed: $out"
+	echo "$out" | python3 -c 'import json, sys
+assert json.load(sys.stdin) == {"detached": True}' || fail "sockets detach -j: $out"
+	out=$("$FA" -j sockets detach 2>/dev/null) && fail "detach -j when not attached succeeded"
+	echo "$out" | python3 -c 'import json, sys
+assert json.load(sys.stdin) == {"error": "the socket programs are not attached"}' ||
+		fail "sockets detach -j when not attached: $out"
+	# Each is one document: python's json.tool takes nothing more.
+	"$FA" -j sockets attach | python3 -m json.tool >/dev/null || fail "attach -j: not one document"
+	"$FA" -j sockets detach | python3 -m json.tool >/dev/null || fail "detach -j: not one document"
+	# Text stays as it was.
+	"$FA" sockets attach | grep -q '^socket programs attached at /.*; existing sockets adopted in [0-9]* network namespaces, [0-9]* of them given their process from /proc; pins in /sys/fs/bpf/flowacct-sockets$' ||
+		fail "sockets attach: text changed"
+	[ "$("$FA" sockets detach)" = "socket programs detached" ] || fail "sockets detach: text changed"
 }

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Attaching an interface as the commands and the daemon do it: the attach
+ * options as given on a command line, checked and turned into struct
+ * fa_attach_opts once, and one function that locks the interface, clears
+ * what a killed attach left, adopts or attaches, and says why it could not;
+ * detaching it, its sampling settings, and the socket programs' tables.
+ */
+#ifndef FLOWACCT_ATTACH_H
+#define FLOWACCT_ATTACH_H
+
+#include "libflowacct.h"
+
+/*
+ * The attach options as parsed, before any default is applied: what attach,
+ * run and replay embed in their own options. For a daemon, a value left
+ * "unset" means "as attached, or the default".
+ */
+struct fa_attach_args {
+	int ingress;		/* enum fa_ingress_hook; 0 auto; -1 unset */
+	int xdp_mode;		/* 0, FA_INGRESS_XDP_NATIVE or FA_INGRESS_XDP_SKB */
+	int shared;		/* 0 percpu, 1 shared; -1 unset (percpu) */
+	__u32 max_flows;	/* 0 unset (FLOW_DEFAULT_MAX_FLOWS) */
+	__u32 sample_rate;	/* 0: off */
+	int sample_mode;	/* FLOW_SAMPLE_* */
+	__u32 snaplen;
+	bool attribution;	/* TC egress notes the socket of new rows */
+	bool retrans;
+	bool passive_rtt;
+};
+
+/* What `attach` starts from; a daemon starts from FA_ATTACH_ARGS_UNSET. */
+#define FA_ATTACH_ARGS_DEFAULTS					\
+	{ .max_flows = FLOW_DEFAULT_MAX_FLOWS, .snaplen = FLOW_DEFAULT_SNAPLEN }
+#define FA_ATTACH_ARGS_UNSET					\
+	{ .ingress = -1, .shared = -1, .snaplen = FLOW_DEFAULT_SNAPLEN }
+
+/* How fa_iface_attach() treats an interface that is attached already. */
+enum fa_iface_flags {
+	/* Take a complete attachment that matches as it is (a daemon). */
+	FA_IFACE_ADOPT = 1 << 0,
+	/* With FA_IFACE_ADOPT, whatever map mode and table size it has. */
+	FA_IFACE_ANY_MAP = 1 << 1,
+	FA_IFACE_ANY_MAX_FLOWS = 1 << 2,
+};
+
+/**
+ * fa_attach_args_resolve() - check the attach options and apply defaults
+ * @a: the options as parsed
+ * @o: filled in, all but ifname and by_run
+ * @flags: gets FA_IFACE_ANY_* for each option left unset (for a daemon's
+ *	FA_IFACE_ADOPT)
+ * @e: the reason, when refused
+ *
+ * Return: 0, or -EINVAL when the options contradict each other (--mode
+ * with --ingress tc).
+ */
+int fa_attach_args_resolve(const struct fa_attach_args *a,
+			   struct fa_attach_opts *o, unsigned int *flags,
+			   struct fa_err *e);
+
+/* What fa_iface_attach() did. */
+struct fa_iface_result {
+	struct fa_attach_result attach;	/* the state, dirname, failed step */
+	/*
+	 * Held on success, the caller releases it: FA_LOCK_RUN when
+	 * by_run (for as long as the daemon runs), else FA_LOCK_ADMIN.
+	 */
+	struct fa_lock lock;
+	bool adopted;		/* it was attached already: taken as it is */
+	bool libbpf_said;	/* on error: libbpf's log tells more */
+};
+
+/**
+ * fa_iface_attach() - attach one interface, or adopt its attachment
+ * @o: what to attach (fa_attach_args_resolve()); o->by_run takes the
+ *	daemon's lock instead of attach's
+ * @flags: enum fa_iface_flags
+ * @res: filled in; res->lock is held on success
+ * @e: on failure, one line: which interface, what failed, what to try
+ *
+ * Takes the interface's lock, clears what a killed attach or a dead
+ * namespace left under its name, then, with FA_IFACE_ADOPT, takes a
+ * complete attachment as it is when it matches @o (and says how it differs
+ * when it does not), or attaches both hooks. Safe to call for many
+ * interfaces from one process: it keeps nothing between calls.
+ *
+ * Return: 0, or -errno: -EEXIST (attached already, or attached otherwise
+ * than @o asks when adopting), -EBUSY (the lock is held), -ENODEV, -EINVAL,
+ * -EPROTO (attached by another version), or attach's own.
+ */
+int fa_iface_attach(const struct fa_attach_opts *o, unsigned int flags,
+		    struct fa_iface_result *res, struct fa_err *e);
+
+/**
+ * fa_pinned_sample_get() - the sampling settings of an attached interface
+ * @p: its pins
+ * @cfg: filled in
+ *
+ * Return: 0 or -errno.
+ */
+int fa_pinned_sample_get(const struct fa_pinned *p, struct flow_sample_config *cfg);
+
+/**
+ * fa_pinned_sample_set() - change them, at once
+ * @p: its pins
+ * @cfg: the new settings, all fields
+ *
+ * The programs read each field once per packet: one racing this update
+ * may see, field by field, old or new values, all of them valid.
+ *
+ * Return: 0 or -errno.
+ */
+int fa_pinned_sample_set(const struct fa_pinned *p, const struct flow_sample_config *cfg);
+
+/* fa_iface_detach() found no record, only programs of ours, and removed them. */
+#define FA_DETACHED_UNRECORDED 1
+
+/**
+ * fa_iface_detach() - remove what attach added to an interface
+ * @ifname: its name now, or its name at attach if it is gone
+ * @e: on failure, one line
+ *
+ * Takes the interface's lock while it works. The programs, the clsact qdisc
+ * if attach created it and nothing else uses it, and the pins; also what a
+ * killed attach left, found by name.
+ *
+ * Return: 0, FA_DETACHED_UNRECORDED, or -errno: -ENOENT (not attached),
+ * -ENODEV, -EEXIST (the interface has another name now: @e says which),
+ * -EBUSY (its lock is held).
+ */
+int fa_iface_detach(const char *ifname, struct fa_err *e);
+
+/**
+ * fa_lock_take_err() - fa_lock_take() with the refusal as one line
+ * @dirname: the interface's pin directory name
+ * @ifname: its name, for the line
+ * @kind: the lock to take
+ * @l: the lock, held on success
+ * @e: who holds it, or why it can't be taken
+ *
+ * Return: 0, -EBUSY (held by someone else) or another -errno.
+ */
+int fa_lock_take_err(const char *dirname, const char *ifname,
+		     enum fa_lock_kind kind, struct fa_lock *l, struct fa_err *e);
+
+/**
+ * fa_sockets_count() - what the socket programs' tables hold now
+ * @sockets: sockets known
+ * @listeners: listening sockets known
+ *
+ * Return: 0, or -errno from opening the tables (-ENOENT: not attached).
+ */
+int fa_sockets_count(size_t *sockets, size_t *listeners);
+
+#endif /* FLOWACCT_ATTACH_H */
