@@ -7,7 +7,7 @@ ALL_TESTS="test_run_two_lookup_sites test_run_flip_hammer test_run_flip_needs_th
 	test_run_expiry_model test_run_lossless_percpu test_run_lossless_shared
 	test_run_churn test_run_expiry_live test_run_views test_run_kill9
 	test_run_crash_points test_run_errors test_run_service_unit
-	test_run_ticks_wrap"
+	test_run_ticks_wrap test_run_json_keys"
 
 FA=$PWD/build/flowacct
 
@@ -401,4 +401,92 @@ test_run_service_unit() {
 	! grep -v "^$" "$SCRATCH/verify.log" | grep -q . ||
 		fail "systemd-analyze verify complains"
 	grep -q "^ExecStart=$FA run %i " "$SCRATCH/flowacct@.service" || fail "ExecStart"
+}
+
+# ---- the documents' shape ------------------------------------------------------------
+
+# The key paths each document had before the daemon moved into the library,
+# written out here: "a.b" a nested key, "a[].b" a key of a list's objects.
+# Where a "counters" object sits, COUNTER_KEYS are its keys.
+COUNTER_KEYS="accounted accounted_bytes bad_ihl bad_ip_version bad_ipv4_len
+	bad_ipv6_len cut_frames frag_orphans fragments gso_frames insert_fail_full
+	insert_fail_nomem insert_fail_other ipv6_ext_too_many ipv6_jumbograms non_ip
+	overflow sample_lost_full sample_lost_no_reader sample_lost_other samples seen
+	tcp_doff_invalid trunc_eth trunc_ipv4 trunc_ipv6 trunc_ipv6_ext trunc_l4
+	trunc_vlan vlan_too_deep"
+HOOKS_KEYS="hooks hooks[].counters hooks[].direction hooks[].hook"
+DUMP_KEYS="counters flows flows[].bytes flows[].cgroup flows[].direction
+	flows[].dport flows[].dst flows[].exported flows[].first_seen_ns flows[].iface
+	flows[].ifindex flows[].ip_version flows[].last_seen_ns flows[].netns
+	flows[].overflow flows[].packets flows[].passive_rtt flows[].process
+	flows[].proto flows[].retrans_bytes flows[].retrans_segs flows[].socket_cookie
+	flows[].sport flows[].src flows[].tcp flows[].tcp_flags $HOOKS_KEYS"
+STATS_KEYS="counters $HOOKS_KEYS interfaces interfaces[].counters interfaces[].hooks
+	interfaces[].hooks[].counters interfaces[].hooks[].direction
+	interfaces[].hooks[].hook interfaces[].iface interfaces[].ifindex"
+STATUS_KEYS="interfaces interfaces[].attached_at interfaces[].by_run
+	interfaces[].complete interfaces[].daemon interfaces[].daemon.cache_flows
+	interfaces[].daemon.cache_size interfaces[].daemon.detach_on_exit
+	interfaces[].daemon.instance interfaces[].daemon.interval_ms
+	interfaces[].daemon.next_seq interfaces[].daemon.pid interfaces[].daemon.records
+	interfaces[].daemon.records_by_reason interfaces[].daemon.records_by_reason.active
+	interfaces[].daemon.records_by_reason.end interfaces[].daemon.records_by_reason.forced
+	interfaces[].daemon.records_by_reason.idle
+	interfaces[].daemon.records_by_reason.lack_of_resources interfaces[].daemon.ticks
+	interfaces[].daemon_pid interfaces[].driver interfaces[].gone interfaces[].iface
+	interfaces[].iface_at_attach interfaces[].ifindex interfaces[].ingress_hook
+	interfaces[].ingress_reason interfaces[].live interfaces[].live_egress
+	interfaces[].live_ingress interfaces[].map interfaces[].max_flows
+	interfaces[].netns interfaces[].pins interfaces[].sampling
+	interfaces[].sampling.mode interfaces[].sampling.rate interfaces[].sampling.snaplen
+	interfaces[].tables interfaces[].tables_memory_bytes interfaces[].tc_ingress_prog_id
+	interfaces[].tc_prog_id interfaces[].this_netns interfaces[].xdp_dispatcher
+	interfaces[].xdp_prog_id unrecorded"
+FLOW_RECORD_KEYS="bytes cgroup direction dport dst end_reason first_seen_ns
+	flow_start_ns iface ifindex instance ip_version last_seen_ns netns overflow
+	packets passive_rtt process proto retrans_bytes retrans_segs seq socket_cookie
+	sport src tcp tcp_flags type"
+COUNTERS_RECORD_KEYS="counters exported exported.egress exported.egress.bytes
+	exported.egress.packets exported.ingress exported.ingress.bytes
+	exported.ingress.packets $HOOKS_KEYS iface ifindex instance next_seq records type"
+
+# keys_match WHAT EXPECTED FILE [--type T]: FILE's key paths are EXPECTED's,
+# each "X.counters" path followed by X.counters.NAME for every counter.
+keys_match() {
+	local what=$1 want=$2 file=$3 k c
+	shift 3
+	for k in $want; do
+		echo "$k"
+		case $k in
+		counters | *.counters)
+			for c in $COUNTER_KEYS; do echo "$k.$c"; done ;;
+		esac
+	done | sort >"$SCRATCH/want.keys"
+	python3 tests/json_keys.py "$@" "$file" | sort >"$SCRATCH/got.keys"
+	diff "$SCRATCH/want.keys" "$SCRATCH/got.keys" ||
+		fail "$what: the keys differ (< expected, > got)"
+	echo "$what: $(wc -l <"$SCRATCH/got.keys") key paths as expected"
+}
+
+# dump -j, stats -j, status -j (a daemon's answers) and a daemon's records
+# keep their keys, nested ones too.
+test_run_json_keys() {
+	netns_pair
+	warm_up
+	run_start "$NSA" "$VA" --interval 0.1 --active-timeout 0.4 --idle-timeout 1
+	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 3 \
+		--count 20 --size 500 --sport 21000 --rate 300 >/dev/null
+	sleep 1.6
+	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 2 \
+		--count 10 --rate 200 >/dev/null
+	$INA "$FA" dump -j >"$SCRATCH/dump.json"
+	$INA "$FA" stats -j >"$SCRATCH/stats.json"
+	$INA "$FA" -j status >"$SCRATCH/status.json"
+	run_stop
+	keys_match "dump -j" "$DUMP_KEYS" "$SCRATCH/dump.json"
+	keys_match "stats -j" "$STATS_KEYS" "$SCRATCH/stats.json"
+	keys_match "status -j" "$STATUS_KEYS" "$SCRATCH/status.json"
+	keys_match "a flow record" "$FLOW_RECORD_KEYS" "$SCRATCH/rec.json" --type flow
+	keys_match "a counters record" "$COUNTERS_RECORD_KEYS" "$SCRATCH/rec.json" \
+		--type counters
 }
