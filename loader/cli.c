@@ -139,105 +139,29 @@ void cli_log_tail(int lines)
 
 /* ---- attachments ------------------------------------------------------------- */
 
-static int say_why_not(const char *ifname, int err)
+int cli_err(const struct fa_err *e)
 {
-	switch (err) {
-	case -ENOENT:
-		pr_err("'%s' is not attached", ifname);
-		break;
-	case -EINVAL:
-		pr_err("'%s' is not an interface name", ifname);
-		break;
-	case -EPROTO:
-		pr_err("'%s' was attached by another version of flowacct (its maps have another layout); detach it with that version",
-		       ifname);
-		break;
-	case -EINPROGRESS:
-		pr_err("attaching '%s' did not finish (killed?): run 'flowacct detach %s'",
-		       ifname, ifname);
-		break;
-	default:
-		pr_err("can't open the pins of '%s': %s", ifname, strerror(-err));
-	}
-	return err;
+	pr_err("%s", e->msg);
+	return e->code;
 }
 
 int cli_open_iface(const char *ifname, struct fa_pinned *p)
 {
-	struct fa_pin_entry e;
-	char now[FA_IFNAMSIZ];
-	struct fa_ifid was;
-	int err;
+	struct fa_err e = {};
 
-	memset(p, 0, sizeof(*p));
-	err = fa_pins_find(ifname, &e);
-	if (err == -EEXIST) {
-		was = (struct fa_ifid){ e.state.netns_ino, e.state.netns_cookie,
-					e.state.ifindex };
-		fa_ifid_name(&was, now);
-		pr_err("no interface '%s' here: the one attached as '%s' is called '%s' now",
-		       ifname, ifname, now);
-		return err;
-	}
-	if (err)
-		return say_why_not(ifname, err);
-	if (e.err)
-		return say_why_not(ifname, e.err);
-	err = fa_pinned_open_dir(e.dirname, p);
-	if (err)
-		return say_why_not(ifname, err);
-	return 0;
+	return fa_open_iface(ifname, p, &e) ? cli_err(&e) : 0;
 }
 
 int cli_open_all(struct fa_pinned **out, size_t *n)
 {
-	struct fa_pin_entry *l;
-	struct fa_pinned *ps;
-	__u64 ino, cookie;
-	size_t i, cnt = 0, total;
-	int err;
+	struct fa_err e = {};
 
-	*out = NULL;
-	*n = 0;
-	err = fa_pins_list(&l, &total);
-	if (!err)
-		err = fa_netns_self(&ino, &cookie);
-	if (err) {
-		pr_err("can't list %s: %s", FA_PIN_ROOT, strerror(-err));
-		return err;
-	}
-	ps = calloc(total ? total : 1, sizeof(*ps));
-	if (!ps) {
-		free(l);
-		return -ENOMEM;
-	}
-	for (i = 0; i < total; i++) {
-		if (l[i].err || l[i].state.netns_ino != ino ||
-		    (cookie && l[i].state.netns_cookie &&
-		     cookie != l[i].state.netns_cookie))
-			continue;	/* elsewhere, or half-made: status shows it */
-		if (fa_pinned_open_dir(l[i].dirname, &ps[cnt]))
-			continue;
-		cnt++;
-	}
-	free(l);
-	if (!cnt) {
-		free(ps);
-		pr_err("no interface is attached in this network namespace");
-		return -ENOENT;
-	}
-	*out = ps;
-	*n = cnt;
-	return 0;
+	return fa_open_all(out, n, &e) ? cli_err(&e) : 0;
 }
 
 void cli_close_all(struct fa_pinned *ps, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		fa_pinned_close(&ps[i]);
-	free(ps);
+	fa_close_all(ps, n);
 }
 
 int cli_lock(const char *dirname, const char *ifname, enum fa_lock_kind kind,

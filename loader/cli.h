@@ -37,6 +37,9 @@ void cli_log_setup(void);
 void cli_log_tail(int lines);
 const char *cli_log_find(const char *needle);
 
+/* A struct fa_err's line, said once as pr_err() says it; returns its code. */
+int cli_err(const struct fa_err *e);
+
 /* The output of a command: text or JSON on stdout. */
 void cli_out(struct fa_out *o);
 

@@ -115,7 +115,7 @@ static int sample(struct top *t, struct view *v)
 	time_t wall = time(NULL);
 	int err, dir;
 
-	err = snapshot_gather(t->ifname, &cur, true, false);
+	err = snapshot_gather(t->ifname, &cur);
 	if (err)
 		return err;
 	if (!t->have_prev) {

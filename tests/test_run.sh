@@ -7,7 +7,7 @@ ALL_TESTS="test_run_two_lookup_sites test_run_flip_hammer test_run_flip_needs_th
 	test_run_expiry_model test_run_lossless_percpu test_run_lossless_shared
 	test_run_churn test_run_expiry_live test_run_views test_run_kill9
 	test_run_crash_points test_run_errors test_run_service_unit
-	test_run_ticks_wrap test_run_json_keys"
+	test_run_ticks_wrap test_run_json_keys test_run_grouped_exported"
 
 FA=$PWD/build/flowacct
 
@@ -489,4 +489,43 @@ test_run_json_keys() {
 	keys_match "a flow record" "$FLOW_RECORD_KEYS" "$SCRATCH/rec.json" --type flow
 	keys_match "a counters record" "$COUNTERS_RECORD_KEYS" "$SCRATCH/rec.json" \
 		--type counters
+}
+
+# Under a daemon, the totals of what already left in records are rows of
+# their own: grouped, they are labelled and add no flow to their group.
+# Two requests in a row: the daemon answers each afresh.
+test_run_grouped_exported() {
+	netns_pair
+	warm_up
+	run_start "$NSA" "$VA" --interval 0.1 --idle-timeout 1
+	# Three flows that will have left as records ...
+	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 3 \
+		--count 20 --size 500 --sport 21000 --rate 300 >/dev/null
+	sleep 1.6
+	# ... and two still in the cache.
+	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 2 \
+		--count 10 --size 300 --sport 22000 --rate 200 >/dev/null
+	$INA "$FA" dump -j >"$SCRATCH/dump.json"
+	$INA "$FA" dump -g direction -j >"$SCRATCH/group.json"
+	$INA "$FA" dump -g iface,direction -j >"$SCRATCH/group2.json"
+	$INA "$FA" dump -g iface,direction >"$SCRATCH/group.txt"
+	run_stop
+	cat "$SCRATCH/group.txt"
+	python3 - "$SCRATCH" <<-'EOF'
+	import json, sys
+	d = sys.argv[1]
+	g = json.load(open(d + "/group.json"))["flows"]
+	out = [r for r in g if r["direction"] == "egress" and not r["exported"]]
+	assert len(out) == 1 and out[0]["flows"] == 2, "egress: 2 flows in the cache: %s" % g
+	ex = [r for r in g if r["exported"]]
+	assert ex and all(r["flows"] == 0 for r in ex), "exported totals counted as flows: %s" % ex
+	egress_ex = [r for r in ex if r["direction"] == "egress"]
+	assert egress_ex and egress_ex[0]["packets"] >= 60, egress_ex
+	print("grouped: 2 egress flows, the exported totals labelled and no flow")
+	EOF
+	grep "^egress" "$SCRATCH/group.txt" | grep -q "(exported in records)" ||
+		fail "the text has no labelled exported row"
+	[ "$(grep -c "(exported in records)" "$SCRATCH/group.txt")" = \
+		"$(python3 -c 'import json,sys; print(sum(r["exported"] for r in json.load(open(sys.argv[1]))["flows"]))' "$SCRATCH/group2.json")" ] ||
+		fail "not every exported row is labelled"
 }
