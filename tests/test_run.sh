@@ -7,7 +7,8 @@ ALL_TESTS="test_run_two_lookup_sites test_run_flip_hammer test_run_flip_needs_th
 	test_run_expiry_model test_run_lossless_percpu test_run_lossless_shared
 	test_run_churn test_run_expiry_live test_run_views test_run_kill9
 	test_run_crash_points test_run_errors test_run_service_unit
-	test_run_ticks_wrap test_run_json_keys test_run_grouped_exported"
+	test_run_ticks_wrap test_run_json_keys test_run_grouped_exported
+	test_run_upgrade"
 
 FA=$PWD/build/flowacct
 
@@ -528,4 +529,62 @@ test_run_grouped_exported() {
 	[ "$(grep -c "(exported in records)" "$SCRATCH/group.txt")" = \
 		"$(python3 -c 'import json,sys; print(sum(r["exported"] for r in json.load(open(sys.argv[1]))["flows"]))' "$SCRATCH/group2.json")" ] ||
 		fail "not every exported row is labelled"
+}
+
+# ---- upgrading under a running daemon --------------------------------------------------
+
+# The release before the daemon moved into the library, built from git as
+# bench.mk builds its baseline; once, into build/ (ignored by git).
+PREV_COMMIT=5c258ca
+prev_build() {
+	local dir=$PWD/build/prev-$PREV_COMMIT
+	if [ ! -x "$dir/src/build/flowacct" ]; then
+		rm -rf "$dir" && mkdir -p "$dir/src"
+		git archive "$PREV_COMMIT" | tar -x -C "$dir/src"
+		make -s -C "$dir/src" build/flowacct >"$dir/make.log" 2>&1 ||
+			fail "can't build $PREV_COMMIT: $(tail -5 "$dir/make.log")"
+	fi
+	PREV_FA=$dir/src/build/flowacct
+}
+
+# A daemon of the previous release, killed with kill -9 while known traffic
+# flows, leaves pinned state (cache, journal, drain file) that the new `run`
+# adopts without losing a count. While the old daemon runs, the new client
+# and the old one each meet a daemon of another control protocol: one line
+# saying so, exit 1, nothing misread.
+test_run_upgrade() {
+	prev_build
+	netns_pair
+	warm_up
+	local msg new=$FLOWACCT
+	FLOWACCT=$PREV_FA run_start "$NSA" "$VA" --interval 0.05 --active-timeout 0.3 \
+		--idle-timeout 1
+	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 6 \
+		--count 300 --size 200,900 --rate 300 >"$SCRATCH/sent1.json" &
+	local sender=$!
+	sleep 0.5
+	msg=$(expect_fail "a new dump against the old daemon" $INA "$FA" dump "$VA")
+	echo "$msg" | grep -q "the daemon (pid $RUN_PID) speaks another control protocol (version 1, this flowacct speaks 2): use the flowacct it was started with" ||
+		fail "$msg"
+	$INA "$FA" -j stats >"$SCRATCH/stats.out" 2>&1 && fail "stats -j read the old daemon"
+	grep -q '^{"error":"the daemon (pid' "$SCRATCH/stats.out" || fail "$(cat "$SCRATCH/stats.out")"
+	sleep 0.3
+	run_stop KILL
+	echo "the old daemon killed"
+	run_start "$NSA" "$VA" --interval 0.05 --active-timeout 0.3 --idle-timeout 1
+	grep -q "adopted '$VA' (attached by flowacct run)" "$SCRATCH/run.log" ||
+		fail "not adopted: $(cat "$SCRATCH/run.log")"
+	# The old client against the new daemon: refused, in words it prints.
+	$INA "$PREV_FA" dump "$VA" >"$SCRATCH/old.out" 2>&1 && fail "the old dump read the new daemon"
+	grep -q "this daemon speaks control protocol version 2" "$SCRATCH/old.out" ||
+		fail "the old client: $(cat "$SCRATCH/old.out")"
+	wait $sender
+	$INA python3 tests/udp_send.py --src 2001:db8::1 --dst 2001:db8::2 --flows 4 \
+		--count 100 --size 100,1200 --sport 30000 --rate 400 >"$SCRATCH/sent2.json"
+	sleep 0.5
+	run_stop
+	python3 tests/records_check.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent1.json" \
+		--sent "$SCRATCH/sent2.json" --books --broken-max 1
+	assert_nothing_left "$NSA" "$VA"
+	FLOWACCT=$new
 }
