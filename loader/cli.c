@@ -26,10 +26,6 @@ void pr_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (cli.err_buf) {
-		snprintf(cli.err_buf, cli.err_len, "%s", buf);
-		return;
-	}
 	if (cli.json) {
 		struct json j;
 

@@ -21,9 +21,6 @@ struct cli {
 	int verbose;
 	int argc;		/* the command's own words, from its name on */
 	char **argv;
-	/* Set while a daemon answers a request: errors go here, not out. */
-	char *err_buf;
-	size_t err_len;
 };
 extern struct cli cli;
 

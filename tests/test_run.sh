@@ -8,7 +8,7 @@ ALL_TESTS="test_run_two_lookup_sites test_run_flip_hammer test_run_flip_needs_th
 	test_run_churn test_run_expiry_live test_run_views test_run_kill9
 	test_run_crash_points test_run_errors test_run_service_unit
 	test_run_ticks_wrap test_run_json_keys test_run_grouped_exported
-	test_run_upgrade"
+	test_run_upgrade test_run_engine_c"
 
 FA=$PWD/build/flowacct
 
@@ -587,4 +587,33 @@ test_run_upgrade() {
 		--sent "$SCRATCH/sent2.json" --books --broken-max 1
 	assert_nothing_left "$NSA" "$VA"
 	FLOWACCT=$new
+}
+
+# ---- the engine without the command line --------------------------------------------
+
+# tests/engine_drive.c runs the daemon engine from C, of each build, until
+# SIGTERM: the records of known traffic add up to it and to the counters,
+# and the engine's stop leaves nothing attached.
+test_run_engine_c() {
+	local b i
+	netns_pair
+	warm_up
+	for b in $BUILDS; do
+		: >"$SCRATCH/rec.json"
+		$INA "$b/tests/engine_drive" "$VA" "$SCRATCH/rec.json" 2>"$SCRATCH/engine.log" &
+		local drive=$!
+		for i in $(seq 100); do
+			grep -q "running on 1 interface" "$SCRATCH/engine.log" && break
+			sleep 0.05
+		done
+		$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 4 \
+			--count 100 --size 300,1000 --rate 400 >"$SCRATCH/sent.json"
+		sleep 0.3
+		kill -TERM $drive
+		wait $drive || fail "$b: engine_drive failed: $(cat "$SCRATCH/engine.log")"
+		cat "$SCRATCH/engine.log"
+		grep -q "attached to '$VA'" "$SCRATCH/engine.log" || fail "$b: not attached"
+		python3 tests/records_check.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent.json" --books
+		assert_nothing_left "$NSA" "$VA"
+	done
 }
