@@ -46,6 +46,7 @@
 #include <sys/un.h>
 #include <arpa/inet.h>
 #include <limits.h>
+#include <stddef.h>
 #include <unistd.h>
 
 #include "libflowacct.h"
@@ -326,72 +327,77 @@ static int parse_columns(char *s, struct fa_view *v)
 	return 0;
 }
 
-/* One "key=value" line into @q; @seen keeps the keys met. */
-static int decode_field(struct fa_query *q, char *key, char *val, unsigned int *seen)
+/* The request's fields: where each goes in a struct fa_query, and how. */
+enum field_type { F_KIND, F_STR, F_BOOL, F_INT, F_U32, F_U64, F_COLS, F_PREFIX };
+
+#define FIELD(n, t, f, lo, hi) \
+	{ .name = n, .type = t, .offset = offsetof(struct fa_query, f), .min = lo, .max = hi }
+
+static const struct field {
+	const char *name;
+	enum field_type type;
+	size_t offset;
+	long long min, max;
+} fields[] = {
+	FIELD("kind", F_KIND, kind, 0, 0),
+	FIELD("iface", F_STR, iface, 0, 0),
+	FIELD("json", F_BOOL, json, 0, 1),
+	FIELD("sort", F_INT, dump.sort, 0, FA_SORT_DURATION),
+	FIELD("top", F_U64, dump.top, 0, LLONG_MAX),
+	FIELD("group", F_U32, dump.group, 0, UINT_MAX),
+	FIELD("human", F_BOOL, dump.human, 0, 1),
+	FIELD("biflow", F_BOOL, dump.biflow, 0, 1),
+	FIELD("port", F_INT, dump.port, -1, 65535),
+	FIELD("proto", F_INT, dump.proto, -1, 255),
+	FIELD("columns", F_COLS, dump.view, 0, 0),
+	FIELD("src", F_PREFIX, dump.src, 0, 0),
+	FIELD("dst", F_PREFIX, dump.dst, 0, 0),
+};
+
+/* One "key=value" line into @q; @seen keeps the keys met (each once). */
+static int decode_field(struct fa_query *q, const char *key, char *val,
+			unsigned int *seen)
 {
-	static const char *const keys[] = {
-		"kind", "iface", "json", "sort", "top", "group", "human", "biflow",
-		"port", "proto", "columns", "src", "dst",
-	};
-	struct fa_dump_opts *d = &q->dump;
+	const struct field *f;
 	long long v = 0;
 	size_t k;
-	int err = 0;
+	void *at;
 
-	for (k = 0; k < ARRAY_SIZE(keys) && strcmp(key, keys[k]); k++)
+	for (k = 0; k < ARRAY_SIZE(fields) && strcmp(key, fields[k].name); k++)
 		;
-	if (k == ARRAY_SIZE(keys) || (*seen & (1u << k)))
+	if (k == ARRAY_SIZE(fields) || (*seen & (1u << k)))
 		return -EINVAL;
 	*seen |= 1u << k;
-	switch (k) {
-	case 0:
+	f = &fields[k];
+	at = (char *)q + f->offset;
+	switch (f->type) {
+	case F_KIND:
 		for (v = 0; v < FA_QUERY_NR_KINDS && strcmp(val, kind_names[v]); v++)
 			;
 		q->kind = v;
 		return v < FA_QUERY_NR_KINDS ? 0 : -EINVAL;
-	case 1:
+	case F_STR:
 		if (strlen(val) >= sizeof(q->iface))
 			return -EINVAL;
-		strcpy(q->iface, val);
+		strcpy(at, val);
 		return 0;
-	case 10:
-		return parse_columns(val, &d->view);
-	case 11:
-	case 12:
-		return fa_prefix_parse(val, k == 11 ? &d->src : &d->dst);
-	}
-	switch (k) {
-	case 2: case 6: case 7:
-		err = parse_num(val, 0, 1, &v);
-		break;
-	case 3:
-		err = parse_num(val, 0, FA_SORT_DURATION, &v);
-		break;
-	case 4:
-		err = parse_num(val, 0, LLONG_MAX, &v);
-		break;
-	case 5:
-		err = parse_num(val, 0, UINT_MAX, &v);
-		break;
-	case 8:
-		err = parse_num(val, -1, 65535, &v);
-		break;
-	case 9:
-		err = parse_num(val, -1, 255, &v);
+	case F_COLS:
+		return parse_columns(val, at);
+	case F_PREFIX:
+		return fa_prefix_parse(val, at);
+	default:
 		break;
 	}
-	if (err)
-		return err;
-	switch (k) {
-	case 2: q->json = v; break;
-	case 3: d->sort = v; break;
-	case 4: d->top = v; break;
-	case 5: d->group = v; break;
-	case 6: d->human = v; break;
-	case 7: d->biflow = v; break;
-	case 8: d->port = v; break;
-	case 9: d->proto = v; break;
-	}
+	if (parse_num(val, f->min, f->max, &v))
+		return -EINVAL;
+	if (f->type == F_BOOL)
+		*(bool *)at = v;
+	else if (f->type == F_INT)
+		*(int *)at = v;
+	else if (f->type == F_U32)
+		*(unsigned int *)at = v;
+	else
+		*(__u64 *)at = v;
 	return 0;
 }
 

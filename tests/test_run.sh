@@ -510,7 +510,21 @@ test_run_grouped_exported() {
 	$INA "$FA" dump -g direction -j >"$SCRATCH/group.json"
 	$INA "$FA" dump -g iface,direction -j >"$SCRATCH/group2.json"
 	$INA "$FA" dump -g iface,direction >"$SCRATCH/group.txt"
+	# The rest of a query reaches the daemon too: columns, sort, top, filters.
+	$INA "$FA" dump "$VA" -o src,dport,packets -s packets -n 1 --dst 192.0.2.2 \
+		--port 9 --proto udp >"$SCRATCH/query.txt"
+	local msg
+	msg=$(expect_fail "biflow and group" $INA "$FA" dump -b -g direction)
+	echo "$msg" | grep -q "^flowacct: --biflow pairs the two directions" || fail "$msg"
 	run_stop
+	cat "$SCRATCH/query.txt"
+	head -1 "$SCRATCH/query.txt" | grep -q "^SRC *DPORT *PACKETS *$" ||
+		fail "the columns asked for did not reach the daemon"
+	# (The first three flows may not have left yet on a busy machine.)
+	sed -n 3p "$SCRATCH/query.txt" | grep -qx "([0-9] more flows)" ||
+		fail "--top 1 did not reach the daemon"
+	sed -n 2p "$SCRATCH/query.txt" | grep -Eq "^192.0.2.1 +9 +(10|20) *$" ||
+		fail "the filters or the sort did not reach the daemon"
 	cat "$SCRATCH/group.txt"
 	python3 - "$SCRATCH" <<-'EOF'
 	import json, sys
