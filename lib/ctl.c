@@ -414,7 +414,7 @@ int fa_query_decode(const char *req, struct fa_query *q, int *version,
 	if (strncmp(req, CTL_MAGIC, strlen(CTL_MAGIC)) ||
 	    sscanf(req + strlen(CTL_MAGIC), "%d", version) != 1 ||
 	    *version != FA_CTL_VERSION)
-		return fa_err_set(e, -EPROTO, "this daemon speaks control protocol version %d",
+		return fa_err_set(e, -EPROTO, "this daemon speaks control protocol version %d: ask it with the flowacct it was started with",
 				  FA_CTL_VERSION);
 	copy = strdup(req);
 	if (!copy)
