@@ -127,7 +127,8 @@ $(BUILD)/flowacct: $(LOADER_OBJS) $(LIB)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
 TEST_PROGS := $(BUILD)/tests/prog_test $(BUILD)/tests/fuzz_diff $(BUILD)/tests/cache_drive \
-	$(BUILD)/tests/epoch_hammer $(BUILD)/tests/table_check $(BUILD)/tests/ticks_check
+	$(BUILD)/tests/epoch_hammer $(BUILD)/tests/table_check $(BUILD)/tests/ticks_check \
+	$(BUILD)/tests/engine_drive
 
 $(BUILD)/tests/%.o: tests/%.c | $(BUILD)/flowacct.skel.h
 	@mkdir -p $(@D)

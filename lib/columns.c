@@ -747,9 +747,11 @@ void fa_cells_row(struct fa_out *o, const struct cell_ctx *c,
 	}
 	for (i = 0; i < ncols; i++)
 		columns[cols[i]].emit(o, c);
-	if (c->v->group && c->r->kind == FA_ROW_OVERFLOW &&
+	/* Without addresses the label of a row that is not a flow is here. */
+	if (c->v->group && !fa_flow_row(c->r) &&
 	    !(c->v->group & (FA_GROUP_SRC | FA_GROUP_DST)))
-		out_text(o, " (overflow: table full)");
+		out_text(o, c->r->kind == FA_ROW_OVERFLOW ? " (overflow: table full)" :
+							   " (exported in records)");
 	out_text(o, "\n");
 }
 

@@ -2,11 +2,37 @@
 /*
  * The control socket of `flowacct run`: a Unix stream socket under
  * /run/flowacct, mode 0600 (root only), named after the daemon's pid, which
- * the interface's lock file gives. A request is one line: a flowacct
- * command line (dump, stats, status, with their options) or "rows" for the
- * binary snapshot flowacct merges with interfaces no daemon owns. The answer
- * is "OK\n" or "ERR\n", then the document (or the error) until the daemon
- * closes the connection.
+ * the interface's lock file gives. One request per connection, then the
+ * answer until the daemon closes it.
+ *
+ * The control protocol, version 2. A request is text lines: first
+ * "flowacct-ctl 2", then "key=value" lines, then an empty line:
+ *
+ *   kind=K      rows | info | dump | stats | status (required)
+ *   iface=NAME  the interface (rows, info: its pin directory's name); absent
+ *               or empty: every interface the daemon owns
+ *   json=0|1    the document in JSON (dump, stats, status)
+ *   sort=N      dump: enum fa_sort (0 bytes, 1 packets, 2 last, 3 first,
+ *               4 duration)
+ *   top=N       dump: only the first N rows (0: all)
+ *   group=N     dump: the FA_GROUP_* bits of --group-by (0: none)
+ *   columns=C,...  dump: the text columns, as enum fa_col numbers (empty:
+ *               the default ones)
+ *   human=0|1, biflow=0|1  dump: -H, --biflow
+ *   src=NET, dst=NET  dump: the prefix filters, as fa_prefix_parse() reads
+ *               them (absent: any)
+ *   port=N, proto=N  dump: the port and protocol filters (-1: any)
+ *
+ * Every key at most once; a key that is not listed, or a value that does
+ * not parse, fails the request. The answer's first line is
+ * "flowacct-ctl 2 OK" or "flowacct-ctl 2 ERR", then the document (rows:
+ * the binary snapshot below; info: the "daemon" object of status, a JSON
+ * line) or the error, one line. A request of another version is answered
+ * "flowacct-ctl 2 ERR" (a request that is not "flowacct-ctl N", as the
+ * first daemons took, "ERR" and a line saying so), and a client reads the
+ * version in the answer's first line before anything else: the first
+ * daemons answered "OK" or "ERR" alone, which is version 1. So a client
+ * and a daemon of different versions say so and never misread each other.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,12 +44,18 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stddef.h>
 #include <unistd.h>
 
 #include "libflowacct.h"
+#include "query.h"
 
 #define CTL_TIMEOUT_MS 10000
 #define SNAP_MAGIC 0x46415231	/* "FAR1" */
+#define CTL_MAGIC "flowacct-ctl "
+#define CTL_REQUEST_MAX 4096
 
 void fa_ctl_path(int pid, char *buf, size_t len)
 {
@@ -138,6 +170,14 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* A whole request: to its empty line, or one line of the first daemons'. */
+static bool request_complete(const char *buf, size_t got)
+{
+	if (strncmp(buf, CTL_MAGIC, got < strlen(CTL_MAGIC) ? got : strlen(CTL_MAGIC)))
+		return memchr(buf, '\n', got) != NULL;
+	return strstr(buf, "\n\n") != NULL;
+}
+
 int fa_ctl_read_request(int fd, char *buf, size_t len)
 {
 	size_t got = 0;
@@ -156,22 +196,32 @@ int fa_ctl_read_request(int fd, char *buf, size_t len)
 			return n < 0 ? -errno : -ECONNRESET;
 		got += n;
 		buf[got] = '\0';
-		if (memchr(buf, '\n', got)) {
-			*strchr(buf, '\n') = '\0';
+		if (request_complete(buf, got))
 			return 0;
-		}
 	}
 	return -EMSGSIZE;
 }
 
 int fa_ctl_reply(int fd, bool ok, const void *body, size_t len)
 {
+	char head[32];
 	int err;
 
-	err = write_all(fd, ok ? "OK\n" : "ERR\n", ok ? 3 : 4);
+	snprintf(head, sizeof(head), CTL_MAGIC "%d %s\n", FA_CTL_VERSION, ok ? "OK" : "ERR");
+	err = write_all(fd, head, strlen(head));
 	if (!err && len)
 		err = write_all(fd, body, len);
 	return err;
+}
+
+int fa_ctl_refuse(int fd, int version, const char *msg)
+{
+	int err;
+
+	if (version)
+		return fa_ctl_reply(fd, false, msg, strlen(msg));
+	err = write_all(fd, "ERR\n", 4);
+	return err ? err : write_all(fd, msg, strlen(msg));
 }
 
 /*
@@ -187,7 +237,7 @@ static ssize_t reply_write(void *cookie, const char *buf, size_t len)
 	if (r->discard)
 		return len;
 	if (!r->err && !r->started) {
-		r->err = write_all(r->fd, "OK\n", 3);
+		r->err = fa_ctl_reply(r->fd, true, NULL, 0);
 		r->started = true;
 	}
 	if (!r->err)
@@ -217,35 +267,238 @@ int fa_ctl_reply_end(struct fa_ctl_reply *r, bool ok, const char *err)
 	return r->started ? 0 : fa_ctl_reply(r->fd, true, NULL, 0);
 }
 
-int fa_ctl_call(int pid, const char *req, FILE *body, bool *ok)
+/* ---- requests ------------------------------------------------------------------ */
+
+static const char *const kind_names[FA_QUERY_NR_KINDS] = {
+	[FA_QUERY_ROWS] = "rows", [FA_QUERY_INFO] = "info", [FA_QUERY_DUMP] = "dump",
+	[FA_QUERY_STATS] = "stats", [FA_QUERY_STATUS] = "status",
+};
+
+static void encode_prefix(FILE *f, const char *key, const struct fa_prefix *p)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (p->set && inet_ntop(AF_INET6, p->addr, buf, sizeof(buf)))
+		fprintf(f, "%s=%s/%u\n", key, buf, p->len);
+}
+
+int fa_query_encode(const struct fa_query *q, FILE *f)
+{
+	const struct fa_dump_opts *d = &q->dump;
+	size_t i;
+
+	fprintf(f, CTL_MAGIC "%d\nkind=%s\niface=%s\njson=%d\n", FA_CTL_VERSION,
+		kind_names[q->kind], q->iface, q->json);
+	if (q->kind == FA_QUERY_DUMP) {
+		fprintf(f, "sort=%d\ntop=%llu\ngroup=%u\nhuman=%d\nbiflow=%d\nport=%d\nproto=%d\ncolumns=",
+			d->sort, (unsigned long long)d->top, d->group, d->human,
+			d->biflow, d->port, d->proto);
+		for (i = 0; i < d->view.ncols; i++)
+			fprintf(f, "%s%u", i ? "," : "", d->view.cols[i]);
+		fputc('\n', f);
+		encode_prefix(f, "src", &d->src);
+		encode_prefix(f, "dst", &d->dst);
+	}
+	fputc('\n', f);
+	return ferror(f) ? -EIO : 0;
+}
+
+/* A number in [min, max] from the whole of @s. */
+static int parse_num(const char *s, long long min, long long max, long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	return !*s || *end || errno || *v < min || *v > max ? -EINVAL : 0;
+}
+
+static int parse_columns(char *s, struct fa_view *v)
+{
+	char *tok, *save = NULL;
+	long long c;
+
+	v->ncols = 0;
+	for (tok = strtok_r(s, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (v->ncols == FA_MAX_COLS || parse_num(tok, 0, FA_NR_COLS - 1, &c))
+			return -EINVAL;
+		v->cols[v->ncols++] = c;
+	}
+	return 0;
+}
+
+/* The request's fields: where each goes in a struct fa_query, and how. */
+enum field_type { F_KIND, F_STR, F_BOOL, F_INT, F_U32, F_U64, F_COLS, F_PREFIX };
+
+#define FIELD(n, t, f, lo, hi) \
+	{ .name = n, .type = t, .offset = offsetof(struct fa_query, f), .min = lo, .max = hi }
+
+static const struct field {
+	const char *name;
+	enum field_type type;
+	size_t offset;
+	long long min, max;
+} fields[] = {
+	FIELD("kind", F_KIND, kind, 0, 0),
+	FIELD("iface", F_STR, iface, 0, 0),
+	FIELD("json", F_BOOL, json, 0, 1),
+	FIELD("sort", F_INT, dump.sort, 0, FA_SORT_DURATION),
+	FIELD("top", F_U64, dump.top, 0, LLONG_MAX),
+	FIELD("group", F_U32, dump.group, 0, UINT_MAX),
+	FIELD("human", F_BOOL, dump.human, 0, 1),
+	FIELD("biflow", F_BOOL, dump.biflow, 0, 1),
+	FIELD("port", F_INT, dump.port, -1, 65535),
+	FIELD("proto", F_INT, dump.proto, -1, 255),
+	FIELD("columns", F_COLS, dump.view, 0, 0),
+	FIELD("src", F_PREFIX, dump.src, 0, 0),
+	FIELD("dst", F_PREFIX, dump.dst, 0, 0),
+};
+
+/* One "key=value" line into @q; @seen keeps the keys met (each once). */
+static int decode_field(struct fa_query *q, const char *key, char *val,
+			unsigned int *seen)
+{
+	const struct field *f;
+	long long v = 0;
+	size_t k;
+	void *at;
+
+	for (k = 0; k < ARRAY_SIZE(fields) && strcmp(key, fields[k].name); k++)
+		;
+	if (k == ARRAY_SIZE(fields) || (*seen & (1u << k)))
+		return -EINVAL;
+	*seen |= 1u << k;
+	f = &fields[k];
+	at = (char *)q + f->offset;
+	switch (f->type) {
+	case F_KIND:
+		for (v = 0; v < FA_QUERY_NR_KINDS && strcmp(val, kind_names[v]); v++)
+			;
+		q->kind = v;
+		return v < FA_QUERY_NR_KINDS ? 0 : -EINVAL;
+	case F_STR:
+		if (strlen(val) >= sizeof(q->iface))
+			return -EINVAL;
+		strcpy(at, val);
+		return 0;
+	case F_COLS:
+		return parse_columns(val, at);
+	case F_PREFIX:
+		return fa_prefix_parse(val, at);
+	default:
+		break;
+	}
+	if (parse_num(val, f->min, f->max, &v))
+		return -EINVAL;
+	if (f->type == F_BOOL)
+		*(bool *)at = v;
+	else if (f->type == F_INT)
+		*(int *)at = v;
+	else if (f->type == F_U32)
+		*(unsigned int *)at = v;
+	else
+		*(__u64 *)at = v;
+	return 0;
+}
+
+int fa_query_decode(const char *req, struct fa_query *q, int *version,
+		    struct fa_err *e)
+{
+	char *copy, *line, *eq, *save = NULL;
+	unsigned int seen = 0;
+	int err = 0;
+
+	memset(q, 0, sizeof(*q));
+	q->dump = fa_dump_defaults;
+	*version = 0;
+	if (strncmp(req, CTL_MAGIC, strlen(CTL_MAGIC)) ||
+	    sscanf(req + strlen(CTL_MAGIC), "%d", version) != 1 ||
+	    *version != FA_CTL_VERSION)
+		return fa_err_set(e, -EPROTO, "this daemon speaks control protocol version %d: ask it with the flowacct it was started with",
+				  FA_CTL_VERSION);
+	copy = strdup(req);
+	if (!copy)
+		return fa_err_set(e, -ENOMEM, "out of memory");
+	line = strtok_r(copy, "\n", &save);	/* the version line */
+	while (!err && (line = strtok_r(NULL, "\n", &save))) {
+		eq = strchr(line, '=');
+		if (!eq) {
+			err = fa_err_set(e, -EINVAL, "a request line without '=': '%s'", line);
+			break;
+		}
+		*eq = '\0';
+		if (decode_field(q, line, eq + 1, &seen))
+			err = fa_err_set(e, -EINVAL, "bad request field '%s=%s'", line, eq + 1);
+	}
+	if (!err && !(seen & 1))
+		err = fa_err_set(e, -EINVAL, "a request without its kind");
+	free(copy);
+	return err;
+}
+
+/* ---- asking a daemon --------------------------------------------------------- */
+
+/* The status line of an answer: 0 (OK), 1 (ERR), or -EPROTO with the
+ * protocol version it shows in *@version. */
+static int answer_head(const char *head, int *version)
+{
+	char word[8];
+
+	if (!strcmp(head, "OK") || !strcmp(head, "ERR")) {
+		*version = 1;
+		return -EPROTO;
+	}
+	if (strncmp(head, CTL_MAGIC, strlen(CTL_MAGIC)) ||
+	    sscanf(head + strlen(CTL_MAGIC), "%d %7s", version, word) != 2) {
+		*version = 0;
+		return -EPROTO;
+	}
+	if (*version != FA_CTL_VERSION)
+		return -EPROTO;
+	if (!strcmp(word, "OK"))
+		return 0;
+	return !strcmp(word, "ERR") ? 1 : -EPROTO;
+}
+
+static int connect_daemon(int pid)
+{
+	struct sockaddr_un sa;
+	int fd, err;
+
+	ctl_addr(pid, &sa);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/*
+ * Sends @req; the status line goes to @head, the body to @body (or, after
+ * an ERR, to @errbody). A daemon that closes while part of the request is
+ * unread (one of the first, which read one line) resets the connection:
+ * that ends the answer like a close.
+ */
+static int exchange(int fd, const char *req, size_t rlen, char *head, size_t hsize,
+		    FILE *body, FILE *errbody)
 {
 	/* An answer can be hundreds of MB: read it in large pieces. */
 	enum { BUF_SIZE = 1 << 20 };
-	struct sockaddr_un sa;
-	char *buf, head[8];
 	size_t hlen = 0, i;
 	bool in_body = false;
+	FILE *to = body;
+	char *buf;
 	ssize_t n;
-	int fd, err;
+	int err, version;
 
-	*ok = false;
 	buf = malloc(BUF_SIZE);
 	if (!buf)
 		return -ENOMEM;
-	ctl_addr(pid, &sa);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		err = -errno;
-		free(buf);
-		return err;
-	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		err = -errno;
-		goto out;
-	}
-	err = write_all(fd, req, strlen(req));
-	if (!err)
-		err = write_all(fd, "\n", 1);
+	err = write_all(fd, req, rlen);
 	while (!err) {
 		err = wait_fd(fd, POLLIN);
 		if (err)
@@ -253,6 +506,8 @@ int fa_ctl_call(int pid, const char *req, FILE *body, bool *ok)
 		n = recv(fd, buf, BUF_SIZE, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == ECONNRESET && in_body)
+			break;
 		if (n < 0) {
 			err = -errno;
 			break;
@@ -260,29 +515,78 @@ int fa_ctl_call(int pid, const char *req, FILE *body, bool *ok)
 		if (!n)
 			break;
 		i = 0;
-		/* The status line first, then the body as it comes. */
 		while (!in_body && i < (size_t)n) {
 			if (buf[i] == '\n') {
 				head[hlen] = '\0';
-				*ok = !strcmp(head, "OK");
 				in_body = true;
-			} else if (hlen < sizeof(head) - 1) {
+				if (answer_head(head, &version) == 1)
+					to = errbody;
+			} else if (hlen < hsize - 1) {
 				head[hlen++] = buf[i];
 			}
 			i++;
 		}
+		/* Nothing of another protocol's answer is taken as ours. */
+		if (in_body && answer_head(head, &version) < 0)
+			break;
 		if (in_body && i < (size_t)n &&
-		    fwrite(buf + i, 1, n - i, body) != (size_t)(n - i)) {
+		    fwrite(buf + i, 1, n - i, to) != (size_t)(n - i)) {
 			err = -EIO;
 			break;
 		}
 	}
 	if (!err && !in_body)
 		err = -EPROTO;
-out:
-	close(fd);
 	free(buf);
 	return err;
+}
+
+int fa_ctl_ask(int pid, const struct fa_query *q, FILE *body, struct fa_err *e)
+{
+	char *req = NULL, *msg = NULL, head[64] = "";
+	size_t rlen = 0, mlen = 0;
+	FILE *rf, *mf;
+	int fd, err, version, res;
+
+	rf = open_memstream(&req, &rlen);
+	if (!rf)
+		return fa_err_set(e, -ENOMEM, "out of memory");
+	err = fa_query_encode(q, rf);
+	fclose(rf);
+	mf = open_memstream(&msg, &mlen);
+	if (!err && !mf)
+		err = -ENOMEM;
+	fd = err ? err : connect_daemon(pid);
+	if (fd >= 0) {
+		err = exchange(fd, req, rlen, head, sizeof(head), body, mf);
+		close(fd);
+	} else {
+		err = fd;
+	}
+	if (mf)
+		fclose(mf);
+	free(req);
+	if (err) {
+		free(msg);
+		return fa_err_set(e, err, "can't ask flowacct run (pid %d), which owns the interface: %s",
+				  pid, strerror(-err));
+	}
+	res = answer_head(head, &version);
+	if (res < 0) {
+		free(msg);
+		if (!version)
+			return fa_err_set(e, -EPROTO, "the daemon (pid %d) answered in an unknown control protocol (this flowacct speaks version %d): use the flowacct it was started with",
+					  pid, FA_CTL_VERSION);
+		return fa_err_set(e, -EPROTO, "the daemon (pid %d) speaks another control protocol (version %d, this flowacct speaks %d): use the flowacct it was started with",
+				  pid, version, FA_CTL_VERSION);
+	}
+	if (res == 1) {
+		while (mlen && msg[mlen - 1] == '\n')
+			msg[--mlen] = '\0';
+		fa_err_set(e, -EINVAL, "%s", mlen ? msg : "the daemon's request failed");
+	}
+	free(msg);
+	return res;
 }
 
 /* ---- the binary snapshot ------------------------------------------------------ */

@@ -12,6 +12,7 @@
 #ifndef FLOWACCT_DIAG_H
 #define FLOWACCT_DIAG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* One failure: a negative errno and one line (no "flowacct: ", no '\n'). */
@@ -45,5 +46,21 @@ struct fa_log {
 
 void fa_log(const struct fa_log *l, enum fa_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The levels of libbpf's and libxdp's messages (both number them so). */
+enum fa_lib_level {
+	FA_LIB_WARN,
+	FA_LIB_INFO,
+	FA_LIB_DEBUG,
+};
+
+typedef int (*fa_lib_print_fn)(enum fa_lib_level level, const char *fmt, va_list ap);
+
+/*
+ * Routes what libbpf says to @bpf and what libxdp says to @xdp. Their print callbacks are
+ * process-wide and take no context, so this is the one setting of the
+ * library that is the process's rather than an object's.
+ */
+void fa_lib_print_set(fa_lib_print_fn bpf, fa_lib_print_fn xdp);
 
 #endif /* FLOWACCT_DIAG_H */

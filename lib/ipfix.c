@@ -16,7 +16,7 @@
  * stream was sent, live in a small file under /run/flowacct that is a
  * shared mapping: written before each message goes out, so that a daemon
  * killed at any point and restarted continues the numbering, and a tick it
- * finishes again after a restart (see daemon.c) sends none of its records
+ * finishes again after a restart (see stream.c) sends none of its records
  * twice. The cost of that order: a kill between the write and the send
  * loses that one message, which the collector sees as a sequence gap, as
  * it would see a datagram lost on the way.

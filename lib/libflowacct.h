@@ -550,7 +550,7 @@ int fa_drainfile_drain(struct fa_drainfile *df, const int *fd, __u32 table,
 int fa_drainfile_rows(const struct fa_drainfile *df, __u64 committed_gen,
 		      const struct fa_row **rows, size_t *n);
 
-/* ---- a daemon's stream of records for one interface (daemon.c) -------------- */
+/* ---- a daemon's stream of records for one interface (stream.c) -------------- */
 
 struct fa_stream;
 
@@ -759,9 +759,12 @@ void fa_ctl_path(int pid, char *buf, size_t len);
 /* The daemon's listening socket (non-blocking). */
 int fa_ctl_listen(int pid);
 void fa_ctl_unlink(int pid);
-/* One request line from a client, without its newline. */
+/* One request from a client, whole (fa_query_decode() reads it). */
 int fa_ctl_read_request(int fd, char *buf, size_t len);
 int fa_ctl_reply(int fd, bool ok, const void *body, size_t len);
+/* Refuses a request of protocol @version (0: not a request of any
+ * version, as the first clients sent) with @msg, in a form it reads. */
+int fa_ctl_refuse(int fd, int version, const char *msg);
 /*
  * An answer streamed as it is written to @f: the status line goes before
  * the body's first bytes. fa_ctl_reply_end() sends "ERR" and @err instead
@@ -778,8 +781,6 @@ struct fa_ctl_reply {
 
 int fa_ctl_reply_begin(struct fa_ctl_reply *r, int fd);
 int fa_ctl_reply_end(struct fa_ctl_reply *r, bool ok, const char *err);
-/* Sends @req to the daemon @pid; the answer's body goes to @body. */
-int fa_ctl_call(int pid, const char *req, FILE *body, bool *ok);
 /* A snapshot in binary, for a client to merge (same build only). */
 int fa_snapshot_encode(const struct fa_snapshot *s, FILE *f);
 int fa_snapshot_decode(const void *buf, size_t len, struct fa_snapshot *s);
@@ -1044,5 +1045,6 @@ bool fa_books_balance(const struct fa_hook_stats *st);
 #include "attach.h"
 #include "capture.h"
 #include "replay.h"
+#include "engine.h"
 
 #endif /* LIBFLOWACCT_H */

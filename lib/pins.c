@@ -140,7 +140,7 @@ static const char *const pin_names[FA_NR_PINS] = {
 	[FA_PIN_RTT] = "flow_rtt",
 };
 
-/* What a daemon pins beside them (lib/daemon.c); detach removes them too. */
+/* What a daemon pins beside them (lib/stream.c); detach removes them too. */
 static const char *const daemon_pin_names[] = {
 	"run_state", "cache", "journal_records", "journal_changes",
 };

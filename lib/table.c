@@ -121,7 +121,9 @@ int fa_table_append(struct fa_table *t, const struct flow_key *key,
 	r->key = *key;
 	r->val = *val;
 	r->kind = kind;
-	r->flows = 1;
+	/* What a daemon already exported is a total, not a flow: grouped, it
+	 * adds no flow to its group. */
+	r->flows = kind != FA_ROW_EXPORTED;
 	return 0;
 }
 

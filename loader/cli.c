@@ -11,8 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <bpf/libbpf.h>
-#include <xdp/libxdp.h>
 
 #include "cli.h"
 
@@ -29,10 +27,6 @@ void pr_err(const char *fmt, ...)
 	/* One line, whatever a cause quoted (a kernel's or a file's text). */
 	for (nl = buf; (nl = strpbrk(nl, "\r\n"));)
 		*nl = ' ';
-	if (cli.err_buf) {
-		snprintf(cli.err_buf, cli.err_len, "%s", buf);
-		return;
-	}
 	if (cli.json) {
 		struct json j;
 
@@ -97,23 +91,19 @@ const char *cli_log_find(const char *needle)
 	return NULL;
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
+static int libbpf_print(enum fa_lib_level level, const char *fmt, va_list ap)
 {
-	if ((level == LIBBPF_WARN && cli.verbose >= 1) ||
-	    (level == LIBBPF_INFO && cli.verbose >= 2) ||
-	    (level == LIBBPF_DEBUG && cli.verbose >= 3))
+	if (cli.verbose >= (int)level + 1)
 		return vfprintf(stderr, fmt, ap);
-	if (level != LIBBPF_DEBUG)
+	if (level != FA_LIB_DEBUG)
 		log_keep(fmt, ap);
 	return 0;
 }
 
 /* Kept quiet like libbpf, but kept: it knows why its dispatcher failed. */
-static int libxdp_print(enum libxdp_print_level level, const char *fmt,
-			va_list ap)
+static int libxdp_print(enum fa_lib_level level, const char *fmt, va_list ap)
 {
-	if (cli.verbose >= (level == LIBXDP_WARN ? 1 : 2))
+	if (cli.verbose >= (level == FA_LIB_WARN ? 1 : 2))
 		return vfprintf(stderr, fmt, ap);
 	log_keep(fmt, ap);
 	return 0;
@@ -121,8 +111,7 @@ static int libxdp_print(enum libxdp_print_level level, const char *fmt,
 
 void cli_log_setup(void)
 {
-	libbpf_set_print(libbpf_print);
-	libxdp_set_print(libxdp_print);
+	fa_lib_print_set(libbpf_print, libxdp_print);
 }
 
 /* The last @lines lines libbpf kept quiet (e.g. the verifier's), with -v. */
@@ -142,105 +131,28 @@ void cli_log_tail(int lines)
 
 /* ---- attachments ------------------------------------------------------------- */
 
-static int say_why_not(const char *ifname, int err)
+int cli_err(const struct fa_err *e)
 {
-	switch (err) {
-	case -ENOENT:
-		pr_err("'%s' is not attached", ifname);
-		break;
-	case -EINVAL:
-		pr_err("'%s' is not an interface name", ifname);
-		break;
-	case -EPROTO:
-		pr_err("'%s' was attached by another version of flowacct (its maps have another layout); detach it with that version",
-		       ifname);
-		break;
-	case -EINPROGRESS:
-		pr_err("attaching '%s' did not finish (killed?): run 'flowacct detach %s'",
-		       ifname, ifname);
-		break;
-	default:
-		pr_err("can't open the pins of '%s': %s", ifname, strerror(-err));
-	}
-	return err;
+	return cli_err_bpf(e, false);
 }
 
 int cli_open_iface(const char *ifname, struct fa_pinned *p)
 {
-	struct fa_pin_entry e;
-	char now[FA_IFNAMSIZ];
-	struct fa_ifid was;
-	int err;
+	struct fa_err e = {};
 
-	memset(p, 0, sizeof(*p));
-	err = fa_pins_find(ifname, &e);
-	if (err == -EEXIST) {
-		was = (struct fa_ifid){ e.state.netns_ino, e.state.netns_cookie,
-					e.state.ifindex };
-		fa_ifid_name(&was, now);
-		pr_err("no interface '%s' here: the one attached as '%s' is called '%s' now",
-		       ifname, ifname, now);
-		return err;
-	}
-	if (err)
-		return say_why_not(ifname, err);
-	if (e.err)
-		return say_why_not(ifname, e.err);
-	err = fa_pinned_open_dir(e.dirname, p);
-	if (err)
-		return say_why_not(ifname, err);
-	return 0;
+	return fa_open_iface(ifname, p, &e) ? cli_err(&e) : 0;
 }
 
 int cli_open_all(struct fa_pinned **out, size_t *n)
 {
-	struct fa_pin_entry *l;
-	struct fa_pinned *ps;
-	__u64 ino, cookie;
-	size_t i, cnt = 0, total;
-	int err;
+	struct fa_err e = {};
 
-	*out = NULL;
-	*n = 0;
-	err = fa_pins_list(&l, &total);
-	if (!err)
-		err = fa_netns_self(&ino, &cookie);
-	if (err) {
-		pr_err("can't list %s: %s", FA_PIN_ROOT, strerror(-err));
-		return err;
-	}
-	ps = calloc(total ? total : 1, sizeof(*ps));
-	if (!ps) {
-		free(l);
-		return -ENOMEM;
-	}
-	for (i = 0; i < total; i++) {
-		if (l[i].err || l[i].state.netns_ino != ino ||
-		    (cookie && l[i].state.netns_cookie &&
-		     cookie != l[i].state.netns_cookie))
-			continue;	/* elsewhere, or half-made: status shows it */
-		if (fa_pinned_open_dir(l[i].dirname, &ps[cnt]))
-			continue;
-		cnt++;
-	}
-	free(l);
-	if (!cnt) {
-		free(ps);
-		pr_err("no interface is attached in this network namespace");
-		return -ENOENT;
-	}
-	*out = ps;
-	*n = cnt;
-	return 0;
+	return fa_open_all(out, n, &e) ? cli_err(&e) : 0;
 }
 
 void cli_close_all(struct fa_pinned *ps, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		fa_pinned_close(&ps[i]);
-	free(ps);
+	fa_close_all(ps, n);
 }
 
 int cli_lock(const char *dirname, const char *ifname, enum fa_lock_kind kind,

@@ -21,9 +21,6 @@ struct cli {
 	int verbose;
 	int argc;		/* the command's own words, from its name on */
 	char **argv;
-	/* Set while a daemon answers a request: errors go here, not out. */
-	char *err_buf;
-	size_t err_len;
 };
 extern struct cli cli;
 
@@ -36,6 +33,9 @@ void pr_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_log_setup(void);
 void cli_log_tail(int lines);
 const char *cli_log_find(const char *needle);
+
+/* A struct fa_err's line, said once as pr_err() says it; returns its code. */
+int cli_err(const struct fa_err *e);
 
 /* The output of a command: text or JSON on stdout. */
 void cli_out(struct fa_out *o);
@@ -185,8 +185,8 @@ void cli_close_all(struct fa_pinned *ps, size_t n);
  */
 int cli_attach_args(const struct fa_attach_args *a, struct fa_attach_opts *o,
 		    unsigned int *flags);
-/* An error of the library, once; @libbpf_said: its log tells more (-v). */
-void cli_err(const struct fa_err *e, bool libbpf_said);
+/* cli_err(), adding that libbpf's log tells more (-v) when @libbpf_said. */
+int cli_err_bpf(const struct fa_err *e, bool libbpf_said);
 /* Takes @dirname's lock of @kind or says who holds it. */
 int cli_lock(const char *dirname, const char *ifname, enum fa_lock_kind kind,
 	     struct fa_lock *l);

@@ -87,7 +87,7 @@ static int do_attach(void *opts, int argc, char **argv)
 	ao.ifname = argv[0];
 	err = fa_iface_attach(&ao, 0, &res, &e);
 	if (err) {
-		cli_err(&e, res.libbpf_said);
+		cli_err_bpf(&e, res.libbpf_said);
 		return err;
 	}
 	print_attached(&res.attach);
@@ -125,7 +125,7 @@ static int do_detach(void *opts, int argc, char **argv)
 	(void)argc;
 	err = fa_iface_detach(argv[0], &e);
 	if (err < 0) {
-		cli_err(&e, false);
+		cli_err(&e);
 		return err;
 	}
 	cli_out(&o);
@@ -149,148 +149,6 @@ const struct command cmd_detach = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = do_detach,
-};
-
-/* ---- status ---------------------------------------------------------------- */
-
-static void status_fill(struct fa_status *s, __u64 ino, __u64 cookie)
-{
-	const struct fa_attach_state *st = &s->pin.state;
-	struct fa_ifid id = { st->netns_ino, st->netns_cookie, st->ifindex };
-	struct fa_pinned p;
-
-	s->here = st->netns_ino == ino &&
-		  (!cookie || !st->netns_cookie || cookie == st->netns_cookie);
-	if (!s->here)
-		return;
-	/* Named even without a record: detach it by that name. */
-	s->gone = fa_ifid_name(&id, s->ifname) != 0;
-	if (s->pin.err)
-		return;
-	if (!s->gone)
-		fa_attach_live(st, &s->live);
-	s->daemon = fa_lock_owner(s->pin.dirname, FA_LOCK_RUN);
-	if (fa_pinned_open_dir(s->pin.dirname, &p))
-		return;
-	bpf_map_lookup_elem(p.fd[FA_PIN_SAMPLE_CFG], &(__u32){ 0 }, &s->sample);
-	s->memory = fa_map_memory(p.fd[FA_PIN_FLOWS_0]) +
-		    fa_map_memory(p.fd[FA_PIN_FLOWS_1]);
-	fa_pinned_close(&p);
-}
-
-/* Programs of ours on interfaces here that no record names. */
-static size_t find_orphans(const struct fa_status *st, size_t n,
-			   struct fa_orphan **out)
-{
-	struct if_nameindex *ifs, *i;
-	struct fa_orphan *l = NULL, *grown;
-	struct fa_found f;
-	size_t cnt = 0, k;
-
-	*out = NULL;
-	ifs = if_nameindex();
-	for (i = ifs; i && i->if_index; i++) {
-		for (k = 0; k < n; k++)
-			if (st[k].here && st[k].pin.state.ifindex == i->if_index)
-				break;
-		if (k < n)
-			continue;
-		fa_find_ours(i->if_index, &f);
-		if (!f.xdp_id && !f.tc_id && !f.tci_id)
-			continue;
-		grown = realloc(l, (cnt + 1) * sizeof(*l));
-		if (!grown)
-			break;
-		l = grown;
-		snprintf(l[cnt].ifname, sizeof(l[cnt].ifname), "%s", i->if_name);
-		l[cnt].ifindex = i->if_index;
-		l[cnt].found = f;
-		cnt++;
-	}
-	if (ifs)
-		if_freenameindex(ifs);
-	*out = l;
-	return cnt;
-}
-
-int status_render(struct fa_out *o,
-		  void (*daemon_info)(struct fa_out *o, const char *dirname, void *ctx),
-		  void *ctx)
-{
-	struct fa_pin_entry *l;
-	struct fa_status *st;
-	struct fa_orphan *orph;
-	__u64 ino, cookie;
-	size_t i, n, norph;
-	int err;
-
-	err = fa_pins_list(&l, &n);
-	if (!err)
-		err = fa_netns_self(&ino, &cookie);
-	if (err) {
-		pr_err("can't list %s: %s", FA_PIN_ROOT, strerror(-err));
-		return err;
-	}
-	st = calloc(n ? n : 1, sizeof(*st));
-	if (!st) {
-		free(l);
-		pr_err("out of memory");
-		return -ENOMEM;
-	}
-	for (i = 0; i < n; i++) {
-		st[i].pin = l[i];
-		status_fill(&st[i], ino, cookie);
-	}
-	norph = find_orphans(st, n, &orph);
-	fa_print_status_doc(o, st, n, orph, norph, daemon_info, ctx);
-	free(orph);
-	free(st);
-	free(l);
-	return 0;
-}
-
-/* The part of status a daemon that owns the interface adds: asked for. */
-static void ask_daemon_info(struct fa_out *o, const char *dirname, void *ctx)
-{
-	char req[128], *buf = NULL;
-	size_t len = 0;
-	bool ok = false;
-	int pid = fa_lock_owner(dirname, FA_LOCK_RUN);
-	FILE *f;
-
-	(void)ctx;
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return;
-	snprintf(req, sizeof(req), "info --pins %s", dirname);
-	if (pid && !fa_ctl_call(pid, req, f, &ok) && ok) {
-		fclose(f);
-		while (len && buf[len - 1] == '\n')
-			buf[--len] = '\0';
-		out_raw(o, "daemon", buf);
-	} else {
-		fclose(f);
-	}
-	free(buf);
-}
-
-static int do_status(void *opts, int argc, char **argv)
-{
-	struct fa_out o;
-
-	(void)opts;
-	(void)argc;
-	(void)argv;
-	cli_out(&o);
-	return status_render(&o, cli.json ? ask_daemon_info : NULL, NULL);
-}
-
-const struct command cmd_status = {
-	.name = "status",
-	.summary = "which interfaces are attached, how, and whether it is live",
-	.need = NEED_ROOT | NEED_BPFFS_SEEN,
-	.max_args = 0,
-	.run = do_status,
 };
 
 /* ---- set ------------------------------------------------------------------- */

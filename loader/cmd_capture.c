@@ -88,7 +88,7 @@ static int do_capture(void *opts, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	err = fa_capture(&p, ifname, &co, &res, &e);
 	if (err)
-		cli_err(&e, false);
+		cli_err(&e);
 	else
 		pr_note("%" PRIu64 " samples written to %s, %" PRIu64 " lost (%" PRIu64
 			" by the perf buffer, %" PRIu64 " counted by the programs)%s",

@@ -51,7 +51,7 @@ static int replay_report(struct fa_replay *r)
 
 	err = fa_replay_snapshot(r, &s, &e);
 	if (err) {
-		cli_err(&e, false);
+		cli_err(&e);
 		return err;
 	}
 	fa_table_sort(&s.t, FA_SORT_BYTES);
@@ -98,7 +98,7 @@ static int do_replay(void *opts, int argc, char **argv)
 	if (!err)
 		err = fa_replay_run(&r, &e);
 	if (err)
-		cli_err(&e, r.libbpf_said);
+		cli_err_bpf(&e, r.libbpf_said);
 	else
 		err = replay_report(&r);
 	if (fa_replay_close(&r) && !err) {

@@ -88,7 +88,7 @@ static int sample(struct top *t, struct fa_interval *iv)
 	__u64 now = fa_mono_ns();
 	int err;
 
-	err = snapshot_gather(t->ifname, &cur, true, false);
+	err = snapshot_gather(t->ifname, &cur);
 	if (err)
 		return err;
 	return fa_rates_next(&t->rates, &cur, now, t->group, t->sort,

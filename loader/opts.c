@@ -158,12 +158,13 @@ int cli_attach_args(const struct fa_attach_args *a, struct fa_attach_opts *o,
 
 	err = fa_attach_args_resolve(a, o, flags, &e);
 	if (err)
-		cli_err(&e, false);
+		cli_err(&e);
 	return err;
 }
 
-void cli_err(const struct fa_err *e, bool libbpf_said)
+int cli_err_bpf(const struct fa_err *e, bool libbpf_said)
 {
 	pr_err("%s%s", e->msg[0] ? e->msg : strerror(-e->code),
 	       libbpf_said && !cli.verbose ? " (-v shows libbpf's log)" : "");
+	return e->code;
 }

@@ -7,7 +7,8 @@ ALL_TESTS="test_run_two_lookup_sites test_run_flip_hammer test_run_flip_needs_th
 	test_run_expiry_model test_run_lossless_percpu test_run_lossless_shared
 	test_run_churn test_run_expiry_live test_run_views test_run_kill9
 	test_run_crash_points test_run_errors test_run_service_unit
-	test_run_ticks_wrap"
+	test_run_ticks_wrap test_run_json_keys test_run_grouped_exported
+	test_run_upgrade test_run_engine_c"
 
 FA=$PWD/build/flowacct
 
@@ -255,14 +256,16 @@ test_run_views() {
 	$INA "$FA" stats -j >"$SCRATCH/stats.json"
 	$INA "$FA" -j status >"$SCRATCH/status.json"
 	cat "$SCRATCH/dump.txt"
-	python3 - "$SCRATCH" <<-'EOF'
+	python3 - "$SCRATCH" "$VA" <<-'EOF'
 	import json, sys
 	d = sys.argv[1]
 	dump = json.load(open(d + "/dump.json"))
 	stats = json.load(open(d + "/stats.json"))
 	sent = json.load(open(d + "/sent.json"))["flows"]
 	gone = json.load(open(d + "/gone.json"))["flows"]
-	status = json.load(open(d + "/status.json"))["interfaces"][0]
+	# Other namespaces' attachments are listed too (tests run side by side).
+	status = [i for i in json.load(open(d + "/status.json"))["interfaces"]
+	          if i["iface"] == sys.argv[2] and i["this_netns"]][0]
 	def rows_of(s):
 	    return [r for r in dump["flows"] if not r["overflow"] and not r["exported"]
 	            and (r["src"], r["sport"], r["dst"], r["dport"]) ==
@@ -401,4 +404,242 @@ test_run_service_unit() {
 	! grep -v "^$" "$SCRATCH/verify.log" | grep -q . ||
 		fail "systemd-analyze verify complains"
 	grep -q "^ExecStart=$FA run %i " "$SCRATCH/flowacct@.service" || fail "ExecStart"
+}
+
+# ---- the documents' shape ------------------------------------------------------------
+
+# The key paths each document had before the daemon moved into the library,
+# written out here: "a.b" a nested key, "a[].b" a key of a list's objects.
+# Where a "counters" object sits, COUNTER_KEYS are its keys.
+COUNTER_KEYS="accounted accounted_bytes bad_ihl bad_ip_version bad_ipv4_len
+	bad_ipv6_len cut_frames frag_orphans fragments gso_frames insert_fail_full
+	insert_fail_nomem insert_fail_other ipv6_ext_too_many ipv6_jumbograms non_ip
+	overflow sample_lost_full sample_lost_no_reader sample_lost_other samples seen
+	tcp_doff_invalid trunc_eth trunc_ipv4 trunc_ipv6 trunc_ipv6_ext trunc_l4
+	trunc_vlan vlan_too_deep"
+HOOKS_KEYS="hooks hooks[].counters hooks[].direction hooks[].hook"
+DUMP_KEYS="counters flows flows[].bytes flows[].cgroup flows[].direction
+	flows[].dport flows[].dst flows[].exported flows[].first_seen_ns flows[].iface
+	flows[].ifindex flows[].ip_version flows[].last_seen_ns flows[].netns
+	flows[].overflow flows[].packets flows[].passive_rtt flows[].process
+	flows[].proto flows[].retrans_bytes flows[].retrans_segs flows[].socket_cookie
+	flows[].sport flows[].src flows[].tcp flows[].tcp_flags $HOOKS_KEYS"
+STATS_KEYS="counters $HOOKS_KEYS interfaces interfaces[].counters interfaces[].hooks
+	interfaces[].hooks[].counters interfaces[].hooks[].direction
+	interfaces[].hooks[].hook interfaces[].iface interfaces[].ifindex"
+STATUS_KEYS="interfaces interfaces[].attached_at interfaces[].by_run
+	interfaces[].complete interfaces[].daemon interfaces[].daemon.cache_flows
+	interfaces[].daemon.cache_size interfaces[].daemon.detach_on_exit
+	interfaces[].daemon.instance interfaces[].daemon.interval_ms
+	interfaces[].daemon.next_seq interfaces[].daemon.pid interfaces[].daemon.records
+	interfaces[].daemon.records_by_reason interfaces[].daemon.records_by_reason.active
+	interfaces[].daemon.records_by_reason.end interfaces[].daemon.records_by_reason.forced
+	interfaces[].daemon.records_by_reason.idle
+	interfaces[].daemon.records_by_reason.lack_of_resources interfaces[].daemon.ticks
+	interfaces[].daemon_pid interfaces[].driver interfaces[].gone interfaces[].iface
+	interfaces[].iface_at_attach interfaces[].ifindex interfaces[].ingress_hook
+	interfaces[].ingress_reason interfaces[].live interfaces[].live_egress
+	interfaces[].live_ingress interfaces[].map interfaces[].max_flows
+	interfaces[].netns interfaces[].pins interfaces[].sampling
+	interfaces[].sampling.mode interfaces[].sampling.rate interfaces[].sampling.snaplen
+	interfaces[].tables interfaces[].tables_memory_bytes interfaces[].tc_ingress_prog_id
+	interfaces[].tc_prog_id interfaces[].this_netns interfaces[].xdp_dispatcher
+	interfaces[].xdp_prog_id unrecorded"
+FLOW_RECORD_KEYS="bytes cgroup direction dport dst end_reason first_seen_ns
+	flow_start_ns iface ifindex instance ip_version last_seen_ns netns overflow
+	packets passive_rtt process proto retrans_bytes retrans_segs seq socket_cookie
+	sport src tcp tcp_flags type"
+COUNTERS_RECORD_KEYS="counters exported exported.egress exported.egress.bytes
+	exported.egress.packets exported.ingress exported.ingress.bytes
+	exported.ingress.packets $HOOKS_KEYS iface ifindex instance next_seq records type"
+
+# keys_match WHAT EXPECTED FILE [--type T]: FILE's key paths are EXPECTED's,
+# each "X.counters" path followed by X.counters.NAME for every counter.
+keys_match() {
+	local what=$1 want=$2 file=$3 k c
+	shift 3
+	for k in $want; do
+		echo "$k"
+		case $k in
+		counters | *.counters)
+			for c in $COUNTER_KEYS; do echo "$k.$c"; done ;;
+		esac
+	done | sort >"$SCRATCH/want.keys"
+	python3 tests/json_keys.py "$@" "$file" | sort >"$SCRATCH/got.keys"
+	diff "$SCRATCH/want.keys" "$SCRATCH/got.keys" ||
+		fail "$what: the keys differ (< expected, > got)"
+	echo "$what: $(wc -l <"$SCRATCH/got.keys") key paths as expected"
+}
+
+# dump -j, stats -j, status -j (a daemon's answers) and a daemon's records
+# keep their keys, nested ones too.
+test_run_json_keys() {
+	netns_pair
+	warm_up
+	run_start "$NSA" "$VA" --interval 0.1 --active-timeout 0.4 --idle-timeout 1
+	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 3 \
+		--count 20 --size 500 --sport 21000 --rate 300 >/dev/null
+	sleep 1.6
+	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 2 \
+		--count 10 --rate 200 >/dev/null
+	$INA "$FA" dump -j >"$SCRATCH/dump.json"
+	$INA "$FA" stats -j >"$SCRATCH/stats.json"
+	$INA "$FA" -j status >"$SCRATCH/status.all.json"
+	run_stop
+	# Only this test's interface: others' (tests run side by side) and
+	# programs no record names vary.
+	python3 - "$SCRATCH/status.all.json" "$VA" >"$SCRATCH/status.json" <<-'EOF'
+	import json, sys
+	s = json.load(open(sys.argv[1]))
+	s["interfaces"] = [i for i in s["interfaces"]
+	                   if i["iface"] == sys.argv[2] and i["this_netns"]]
+	s["unrecorded"] = []
+	print(json.dumps(s))
+	EOF
+	keys_match "dump -j" "$DUMP_KEYS" "$SCRATCH/dump.json"
+	keys_match "stats -j" "$STATS_KEYS" "$SCRATCH/stats.json"
+	keys_match "status -j" "$STATUS_KEYS" "$SCRATCH/status.json"
+	keys_match "a flow record" "$FLOW_RECORD_KEYS" "$SCRATCH/rec.json" --type flow
+	keys_match "a counters record" "$COUNTERS_RECORD_KEYS" "$SCRATCH/rec.json" \
+		--type counters
+}
+
+# Under a daemon, the totals of what already left in records are rows of
+# their own: grouped, they are labelled and add no flow to their group.
+# Two requests in a row: the daemon answers each afresh.
+test_run_grouped_exported() {
+	netns_pair
+	warm_up
+	run_start "$NSA" "$VA" --interval 0.1 --idle-timeout 1
+	# Three flows that will have left as records ...
+	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 3 \
+		--count 20 --size 500 --sport 21000 --rate 300 >/dev/null
+	sleep 1.6
+	# ... and two still in the cache.
+	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 2 \
+		--count 10 --size 300 --sport 22000 --rate 200 >/dev/null
+	$INA "$FA" dump -j >"$SCRATCH/dump.json"
+	$INA "$FA" dump -g direction -j >"$SCRATCH/group.json"
+	$INA "$FA" dump -g iface,direction -j >"$SCRATCH/group2.json"
+	$INA "$FA" dump -g iface,direction >"$SCRATCH/group.txt"
+	# The rest of a query reaches the daemon too: columns, sort, top, filters.
+	$INA "$FA" dump "$VA" -o src,dport,packets -s packets -n 1 --dst 192.0.2.2 \
+		--port 9 --proto udp >"$SCRATCH/query.txt"
+	local msg
+	msg=$(expect_fail "biflow and group" $INA "$FA" dump -b -g direction)
+	echo "$msg" | grep -q "^flowacct: --biflow pairs the two directions" || fail "$msg"
+	run_stop
+	cat "$SCRATCH/query.txt"
+	head -1 "$SCRATCH/query.txt" | grep -q "^SRC *DPORT *PACKETS *$" ||
+		fail "the columns asked for did not reach the daemon"
+	# (The first three flows may not have left yet on a busy machine.)
+	sed -n 3p "$SCRATCH/query.txt" | grep -qx "([0-9] more flows)" ||
+		fail "--top 1 did not reach the daemon"
+	sed -n 2p "$SCRATCH/query.txt" | grep -Eq "^192.0.2.1 +9 +(10|20) *$" ||
+		fail "the filters or the sort did not reach the daemon"
+	cat "$SCRATCH/group.txt"
+	python3 - "$SCRATCH" <<-'EOF'
+	import json, sys
+	d = sys.argv[1]
+	g = json.load(open(d + "/group.json"))["flows"]
+	out = [r for r in g if r["direction"] == "egress" and not r["exported"]]
+	assert len(out) == 1 and out[0]["flows"] == 2, "egress: 2 flows in the cache: %s" % g
+	ex = [r for r in g if r["exported"]]
+	assert ex and all(r["flows"] == 0 for r in ex), "exported totals counted as flows: %s" % ex
+	egress_ex = [r for r in ex if r["direction"] == "egress"]
+	assert egress_ex and egress_ex[0]["packets"] >= 60, egress_ex
+	print("grouped: 2 egress flows, the exported totals labelled and no flow")
+	EOF
+	grep "^egress" "$SCRATCH/group.txt" | grep -q "(exported in records)" ||
+		fail "the text has no labelled exported row"
+	[ "$(grep -c "(exported in records)" "$SCRATCH/group.txt")" = \
+		"$(python3 -c 'import json,sys; print(sum(r["exported"] for r in json.load(open(sys.argv[1]))["flows"]))' "$SCRATCH/group2.json")" ] ||
+		fail "not every exported row is labelled"
+}
+
+# ---- upgrading under a running daemon --------------------------------------------------
+
+# The release before the daemon moved into the library, built from git as
+# bench.mk builds its baseline; once, into build/ (ignored by git).
+PREV_COMMIT=5c258ca
+prev_build() {
+	local dir=$PWD/build/prev-$PREV_COMMIT
+	if [ ! -x "$dir/src/build/flowacct" ]; then
+		rm -rf "$dir" && mkdir -p "$dir/src"
+		git archive "$PREV_COMMIT" | tar -x -C "$dir/src"
+		make -s -C "$dir/src" build/flowacct >"$dir/make.log" 2>&1 ||
+			fail "can't build $PREV_COMMIT: $(tail -5 "$dir/make.log")"
+	fi
+	PREV_FA=$dir/src/build/flowacct
+}
+
+# A daemon of the previous release, killed with kill -9 while known traffic
+# flows, leaves pinned state (cache, journal, drain file) that the new `run`
+# adopts without losing a count. While the old daemon runs, the new client
+# and the old one each meet a daemon of another control protocol: one line
+# saying so, exit 1, nothing misread.
+test_run_upgrade() {
+	prev_build
+	netns_pair
+	warm_up
+	local msg new=$FLOWACCT
+	FLOWACCT=$PREV_FA run_start "$NSA" "$VA" --interval 0.05 --active-timeout 0.3 \
+		--idle-timeout 1
+	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 6 \
+		--count 300 --size 200,900 --rate 300 >"$SCRATCH/sent1.json" &
+	local sender=$!
+	sleep 0.5
+	msg=$(expect_fail "a new dump against the old daemon" $INA "$FA" dump "$VA")
+	echo "$msg" | grep -q "the daemon (pid $RUN_PID) speaks another control protocol (version 1, this flowacct speaks 2): use the flowacct it was started with" ||
+		fail "$msg"
+	$INA "$FA" -j stats >"$SCRATCH/stats.out" 2>&1 && fail "stats -j read the old daemon"
+	grep -q '^{"error":"the daemon (pid' "$SCRATCH/stats.out" || fail "$(cat "$SCRATCH/stats.out")"
+	sleep 0.3
+	run_stop KILL
+	echo "the old daemon killed"
+	run_start "$NSA" "$VA" --interval 0.05 --active-timeout 0.3 --idle-timeout 1
+	grep -q "adopted '$VA' (attached by flowacct run)" "$SCRATCH/run.log" ||
+		fail "not adopted: $(cat "$SCRATCH/run.log")"
+	# The old client against the new daemon: refused, in words it prints.
+	$INA "$PREV_FA" dump "$VA" >"$SCRATCH/old.out" 2>&1 && fail "the old dump read the new daemon"
+	grep -q "this daemon speaks control protocol version 2" "$SCRATCH/old.out" ||
+		fail "the old client: $(cat "$SCRATCH/old.out")"
+	wait $sender
+	$INA python3 tests/udp_send.py --src 2001:db8::1 --dst 2001:db8::2 --flows 4 \
+		--count 100 --size 100,1200 --sport 30000 --rate 400 >"$SCRATCH/sent2.json"
+	sleep 0.5
+	run_stop
+	python3 tests/records_check.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent1.json" \
+		--sent "$SCRATCH/sent2.json" --books --broken-max 1
+	assert_nothing_left "$NSA" "$VA"
+	FLOWACCT=$new
+}
+
+# ---- the engine without the command line --------------------------------------------
+
+# tests/engine_drive.c runs the daemon engine from C, of each build, until
+# SIGTERM: the records of known traffic add up to it and to the counters,
+# and the engine's stop leaves nothing attached.
+test_run_engine_c() {
+	local b i
+	netns_pair
+	warm_up
+	for b in $BUILDS; do
+		: >"$SCRATCH/rec.json"
+		$INA "$b/tests/engine_drive" "$VA" "$SCRATCH/rec.json" 2>"$SCRATCH/engine.log" &
+		local drive=$!
+		for i in $(seq 100); do
+			grep -q "running on 1 interface" "$SCRATCH/engine.log" && break
+			sleep 0.05
+		done
+		$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 4 \
+			--count 100 --size 300,1000 --rate 400 >"$SCRATCH/sent.json"
+		sleep 0.3
+		kill -TERM $drive
+		wait $drive || fail "$b: engine_drive failed: $(cat "$SCRATCH/engine.log")"
+		cat "$SCRATCH/engine.log"
+		grep -q "attached to '$VA'" "$SCRATCH/engine.log" || fail "$b: not attached"
+		python3 tests/records_check.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent.json" --books
+		assert_nothing_left "$NSA" "$VA"
+	done
 }

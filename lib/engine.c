@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The daemon's engine: it attaches each interface that is not attached (or
+ * adopts one that is), then every interval flips the epoch of every
+ * interface, waits one RCU grace period for all of them, drains the old
+ * tables into its flow cache and hands the records that leave it to its
+ * sinks, with nothing lost: see stream.c for why a kill at any moment loses
+ * no count. One loop on a timerfd, the caller's fd (its signals), the
+ * control socket and the sinks' fds; nothing happens in a signal handler.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <malloc.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+#define NOTE(e, ...) fa_log(&(e)->cfg.log, FA_LOG_NOTE, __VA_ARGS__)
+
+/*
+ * A dump or `top` of a million flows builds arrays of about 150 MB. Left to
+ * glibc, each one is a fresh mmap that the kernel zeroes, a sixth of the
+ * request's time, on every request. The daemon keeps freed memory in its
+ * heap instead, for the next request, and gives it back once requests have
+ * stopped for HEAP_KEEP_NS. What a tick freed (the drain's arrays of a
+ * burst of flows) is given back then too, at most HEAP_KEEP_NS later, and
+ * no tick faults its arrays in afresh more often than that.
+ */
+#define HEAP_KEEP_NS 10000000000ull
+
+static void heap_keep(void)
+{
+	mallopt(M_MMAP_MAX, 0);
+	mallopt(M_TRIM_THRESHOLD, INT_MAX);
+}
+
+static void heap_release_when_idle(struct fa_engine *e, __u64 now)
+{
+	if (now - e->last_request_ns >= HEAP_KEEP_NS &&
+	    now - e->last_trim_ns >= HEAP_KEEP_NS) {
+		malloc_trim(0);
+		e->last_trim_ns = now;
+	}
+}
+
+/* ---- records to the sinks ------------------------------------------------------ */
+
+/*
+ * Each sink in turn, the first that fails stopping the rest: the records
+ * stay in the journal and all of them get the records again.
+ */
+static int write_records(void *ctx, const struct fa_stream *s,
+			 const struct fa_record *recs, size_t n, __u64 wall_off)
+{
+	const struct fa_attach_state *st = &s->p.state;
+	struct fa_engine *e = ctx;
+	size_t i;
+	int err;
+
+	for (i = 0; i < e->nsinks; i++) {
+		if (!e->sinks[i].ops->records)
+			continue;
+		err = e->sinks[i].ops->records(e->sinks[i].priv, s, recs, n, wall_off);
+		if (err) {
+			e->failed_sink = i;
+			return err;
+		}
+	}
+	/*
+	 * A connection that ended (FIN or RST): a later one on its tuple
+	 * starts afresh. Not on an idle timeout: a connection in RTO backoff
+	 * must keep its highest sequence, or its retransmissions would look
+	 * like a first segment.
+	 */
+	if (st->owners || st->retrans || st->passive_rtt)
+		for (i = 0; i < n; i++)
+			if (recs[i].end_reason == FA_END_END)
+				fa_enrich_forget(s->p.fd, &recs[i].key);
+	return 0;
+}
+
+/* A sink that keeps failing is said once a minute, not every tick. */
+static void sink_trouble(struct fa_engine *e, const char *ifname, int err)
+{
+	const struct fa_engine_sink *k = &e->sinks[e->failed_sink];
+	__u64 now = fa_mono_ns();
+
+	if (e->last_sink_error_ns && now - e->last_sink_error_ns < 60000000000ull)
+		return;
+	e->last_sink_error_ns = now;
+	NOTE(e, "can't write the records of '%s' to %s: %s; they wait in the journal",
+	     ifname, k->ops->where ? k->ops->where(k->priv) : "a sink", strerror(-err));
+}
+
+/* ---- interfaces ----------------------------------------------------------------- */
+
+static const char *map_name(int shared)
+{
+	return shared ? "shared" : "percpu";
+}
+
+/* Adopts what is attached, if it is what was asked for; attaches if not. */
+static int take_iface(struct fa_engine *e, struct fa_engine_iface *w, struct fa_err *err)
+{
+	struct fa_attach_opts ao = e->cfg.attach;
+	struct fa_iface_result res;
+	int r;
+
+	ao.ifname = w->name;
+	ao.by_run = true;
+	r = fa_iface_attach(&ao, FA_IFACE_ADOPT | e->cfg.attach_flags, &res, err);
+	if (r)
+		return r;
+	w->lock = res.lock;
+	snprintf(w->dirname, sizeof(w->dirname), "%s", res.attach.dirname);
+	if (res.adopted) {
+		/* Ours if a `run` attached it, even one that was killed. */
+		w->ours = res.attach.state.by_run;
+		NOTE(e, "adopted '%s' (attached %s)", w->name,
+		     w->ours ? "by flowacct run" : "by flowacct attach");
+		return 0;
+	}
+	w->ours = true;
+	NOTE(e, "attached to '%s': ingress at %s, %s map, 2 tables of %u flows",
+	     w->name, fa_ingress_name(res.attach.state.ingress),
+	     map_name(res.attach.state.shared_map), res.attach.state.max_flows);
+	return 0;
+}
+
+static int open_stream(struct fa_engine *e, struct fa_engine_iface *w, struct fa_err *err)
+{
+	struct fa_cache_cfg cfg = {
+		.idle_ns = e->cfg.idle_ms * 1000000ull,
+		.active_ns = e->cfg.active_ms * 1000000ull,
+		.quiet_ns = e->cfg.quiet_ms * 1000000ull,
+		.size = e->cfg.cache_size,
+	};
+	int r;
+
+	r = fa_stream_open(&w->s, w->dirname, &cfg, &e->records);
+	if (r == -ERANGE)
+		return fa_err_set(err, r, "'%s' holds the cache of a daemon that was killed, of another --cache-size: run with the size it had until it has stopped cleanly once",
+				  w->name);
+	if (r)
+		return fa_err_set(err, r, "can't open the daemon's state of '%s': %s", w->name,
+				  strerror(-r));
+	w->open = true;
+	if (w->s.stats.replayed)
+		NOTE(e, "'%s': wrote again the %llu records of a tick a killed daemon had not finished",
+		     w->name, (unsigned long long)w->s.stats.replayed);
+	return 0;
+}
+
+/* What fa_engine_close() releases of one interface. */
+static void iface_release(struct fa_engine_iface *w, bool failed)
+{
+	/* An attach we made but could not run with goes again. */
+	if (failed && w->ours && !w->open)
+		fa_detach(w->dirname, NULL, 0);
+	if (w->open)
+		fa_stream_close(&w->s);
+	fa_lock_release(&w->lock);
+	free(w);
+}
+
+int fa_engine_add_iface(struct fa_engine *e, const char *ifname, struct fa_err *err)
+{
+	struct fa_engine_iface *w, **grown;
+	int r;
+
+	grown = realloc(e->ifs, (e->n + 1) * sizeof(*e->ifs));
+	if (!grown)
+		return fa_err_set(err, -ENOMEM, "out of memory");
+	e->ifs = grown;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return fa_err_set(err, -ENOMEM, "out of memory");
+	w->lock.fd = -1;
+	snprintf(w->name, sizeof(w->name), "%s", ifname);
+	r = take_iface(e, w, err);
+	if (!r)
+		r = open_stream(e, w, err);
+	if (r) {
+		iface_release(w, true);
+		return r;
+	}
+	e->ifs[e->n++] = w;
+	return 0;
+}
+
+/* ---- the tick --------------------------------------------------------------------- */
+
+static void sinks_tick(struct fa_engine *e, bool final)
+{
+	size_t i;
+
+	for (i = 0; i < e->nsinks; i++)
+		if (e->sinks[i].ops->tick)
+			e->sinks[i].ops->tick(e->sinks[i].priv, final);
+}
+
+void fa_engine_tick(struct fa_engine *e, bool flush)
+{
+	struct fa_err err;
+	__u64 t0, t1, now;
+	size_t i;
+	int r;
+
+	for (i = 0; i < e->n; i++) {
+		r = fa_stream_flip(&e->ifs[i]->s);
+		if (r)
+			NOTE(e, "can't flip the epoch of '%s': %s", e->ifs[i]->name,
+			     strerror(-r));
+	}
+	t0 = fa_mono_ns();
+	r = fa_sync_wait(&e->sync);
+	t1 = fa_mono_ns();
+	if (r) {
+		/* Without the wait a drain could lose counts: not this tick. */
+		NOTE(e, "can't wait for an RCU grace period: %s", strerror(-r));
+		return;
+	}
+	e->stats.flips++;
+	e->stats.flip_ns_total += t1 - t0;
+	if (t1 - t0 > e->stats.flip_ns_max)
+		e->stats.flip_ns_max = t1 - t0;
+	now = fa_mono_ns();
+	for (i = 0; i < e->n; i++) {
+		struct fa_engine_iface *w = e->ifs[i];
+
+		r = fa_stream_drain(&w->s, now, flush, &e->records);
+		if (!r)
+			continue;
+		if (w->s.rs.phase == FA_PHASE_COMMITTED) {
+			sink_trouble(e, w->name, r);
+			continue;
+		}
+		/*
+		 * Not committed: the cache in memory may be past what is
+		 * pinned. Start over from the pinned state, which the tables
+		 * still complete.
+		 */
+		NOTE(e, "'%s': a drain failed (%s); reloading its state", w->name,
+		     strerror(-r));
+		fa_stream_close(&w->s);
+		w->open = false;
+		fa_err_clear(&err);
+		if (open_stream(e, w, &err)) {
+			fa_log(&e->cfg.log, FA_LOG_ERR, "%s", err.msg);
+			e->stop = true;
+		}
+	}
+	sinks_tick(e, false);
+	heap_release_when_idle(e, fa_mono_ns());
+}
+
+/* ---- open, the loop, shutdown --------------------------------------------------- */
+
+static int (*const sink_open[])(struct fa_engine *, struct fa_engine_sink *,
+				struct fa_err *) = {
+	fa_sink_json_open, fa_sink_ipfix_open, fa_sink_metrics_open,
+};
+
+int fa_engine_open(struct fa_engine *e, const struct fa_engine_cfg *cfg,
+		   struct fa_err *err)
+{
+	struct itimerspec its = {};
+	size_t i;
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	e->cfg = *cfg;
+	e->tfd = e->lfd = -1;
+	e->sync.outer_fd = e->sync.inner_fd = -1;
+	e->records.write = write_records;
+	e->records.ctx = e;
+	for (i = 0; i < ARRAY_SIZE(sink_open); i++) {
+		r = sink_open[i](e, &e->sinks[e->nsinks], err);
+		if (r)
+			return r;
+		if (e->sinks[e->nsinks].ops)
+			e->nsinks++;
+	}
+	heap_keep();
+	e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (e->tfd < 0)
+		return fa_err_set(err, -errno, "can't make a timer: %s", strerror(errno));
+	its.it_interval.tv_sec = cfg->interval_ms / 1000;
+	its.it_interval.tv_nsec = cfg->interval_ms % 1000 * 1000000;
+	its.it_value = its.it_interval;
+	if (timerfd_settime(e->tfd, 0, &its, NULL))
+		return fa_err_set(err, -errno, "can't set the timer: %s", strerror(errno));
+	e->lfd = fa_ctl_listen(getpid());
+	if (e->lfd < 0)
+		return fa_err_set(err, e->lfd, "can't make the control socket under %s: %s",
+				  FA_RUN_DIR, strerror(-e->lfd));
+	r = fa_sync_open(&e->sync);
+	if (r)
+		return fa_err_set(err, r, "can't make the map whose update waits for programs: %s",
+				  strerror(-r));
+	return 0;
+}
+
+void fa_engine_stop(struct fa_engine *e)
+{
+	e->stop = true;
+}
+
+void fa_engine_reopen(struct fa_engine *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->nsinks; i++)
+		if (e->sinks[i].ops->reopen)
+			e->sinks[i].ops->reopen(e->sinks[i].priv);
+}
+
+/* "running on ...": where everything goes, once. */
+static void describe(struct fa_engine *e)
+{
+	char to[1024] = "";
+	size_t i, n;
+
+	for (i = 0; i < e->nsinks; i++) {
+		n = strlen(to);
+		if (e->sinks[i].ops->describe && n < sizeof(to) - 1)
+			e->sinks[i].ops->describe(e->sinks[i].priv, to + n, sizeof(to) - n);
+	}
+	NOTE(e, "running on %zu interface%s, a flip every %.3g s%s", e->n,
+	     e->n > 1 ? "s" : "", e->cfg.interval_ms / 1000.0, to);
+}
+
+#define POLL_FIXED 3
+
+static void loop(struct fa_engine *e)
+{
+	struct pollfd p[POLL_FIXED + FA_ENGINE_MAX_SINKS] = {
+		{ .fd = e->cfg.wake_fd, .events = POLLIN },
+		{ .fd = e->tfd, .events = POLLIN },
+		{ .fd = e->lfd, .events = POLLIN },
+	};
+	const struct fa_engine_sink *k;
+	__u64 expirations;
+	size_t i;
+
+	for (i = 0; i < e->nsinks; i++) {
+		k = &e->sinks[i];
+		p[POLL_FIXED + i].fd = k->ops->poll_fd ? k->ops->poll_fd(k->priv) : -1;
+		p[POLL_FIXED + i].events = POLLIN;
+	}
+	while (!e->stop) {
+		/* The metrics server's connection timeouts are checked on each
+		 * of its runs, and the timer runs us at least every interval. */
+		if (poll(p, POLL_FIXED + e->nsinks, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			NOTE(e, "poll: %s", strerror(errno));
+			break;
+		}
+		if (p[0].revents && e->cfg.on_wake)
+			e->cfg.on_wake(e->cfg.ctx, e);
+		if (e->stop)
+			break;
+		if (p[1].revents && read(e->tfd, &expirations, sizeof(expirations)) > 0)
+			fa_engine_tick(e, false);
+		if (p[2].revents)
+			fa_engine_serve(e);
+		for (i = 0; i < e->nsinks; i++)
+			if (e->sinks[i].ops->poll_run)
+				e->sinks[i].ops->poll_run(e->sinks[i].priv);
+	}
+}
+
+static void sinks_counters(struct fa_engine *e, const struct fa_stream *s)
+{
+	size_t i;
+
+	for (i = 0; i < e->nsinks; i++)
+		if (e->sinks[i].ops->counters)
+			e->sinks[i].ops->counters(e->sinks[i].priv, s);
+}
+
+/*
+ * Shutdown loses nothing: what we attached is detached first and a grace
+ * period lets the last program runs end, so that nothing more is counted;
+ * then the last flip and drain, every flow out as forced, and per interface
+ * a counters line that the records add up to.
+ */
+static void shutdown_all(struct fa_engine *e)
+{
+	__u64 now;
+	size_t i;
+	int r;
+
+	for (i = 0; i < e->n; i++) {
+		struct fa_engine_iface *w = e->ifs[i];
+
+		if (w->open && w->ours) {
+			r = fa_detach(NULL, &w->s.p.state, w->s.p.state.ifindex);
+			if (r < 0)
+				NOTE(e, "can't detach from '%s': %s", w->name, strerror(-r));
+		}
+	}
+	fa_sync_wait(&e->sync);
+	fa_engine_tick(e, false);
+	now = fa_mono_ns();
+	for (i = 0; i < e->n; i++) {
+		struct fa_engine_iface *w = e->ifs[i];
+
+		if (!w->open)
+			continue;
+		/* Detached: the table flipped to has no writer left. */
+		if (w->ours)
+			r = fa_stream_drain_other(&w->s, now, true, &e->records);
+		else
+			r = fa_stream_drain(&w->s, now, true, &e->records);
+		w->keep_state = r != 0;
+		if (r)
+			NOTE(e, "'%s': the last drain failed (%s): what it had is kept for the next run",
+			     w->name, strerror(-r));
+		sinks_counters(e, &w->s);
+	}
+	/* The final totals, to every collector, while the state is open. */
+	sinks_tick(e, true);
+	for (i = 0; i < e->n; i++) {
+		struct fa_engine_iface *w = e->ifs[i];
+
+		if (!w->open || w->keep_state)
+			continue;
+		if (w->ours)
+			fa_detach(w->dirname, &w->s.p.state, w->s.p.state.ifindex);
+		else
+			fa_stream_unpin(&w->s, true);
+	}
+}
+
+void fa_engine_run(struct fa_engine *e)
+{
+	size_t i;
+
+	describe(e);
+	for (i = 0; i < e->nsinks; i++)
+		if (e->sinks[i].ops->start)
+			e->sinks[i].ops->start(e->sinks[i].priv);
+	loop(e);
+	shutdown_all(e);
+}
+
+void fa_engine_close(struct fa_engine *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		iface_release(e->ifs[i], false);
+	free(e->ifs);
+	e->ifs = NULL;
+	e->n = 0;
+	if (e->lfd >= 0) {
+		close(e->lfd);
+		fa_ctl_unlink(getpid());
+	}
+	if (e->tfd >= 0)
+		close(e->tfd);
+	fa_sync_close(&e->sync);
+	for (i = 0; i < e->nsinks; i++)
+		if (e->sinks[i].ops->close)
+			e->sinks[i].ops->close(e->sinks[i].priv);
+	e->nsinks = 0;
+}

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The daemon as a library engine (engine.c): it takes interfaces (adopts
+ * what is attached, or attaches), and every interval flips the epoch of
+ * each, waits one RCU grace period for all of them, drains the old tables
+ * into its flow caches and hands the records that leave to its sinks
+ * (sink.h). One loop on a timerfd, the control socket (ctl_server.c), the
+ * sinks' fds and an fd of the caller's (its signals); a clean shutdown
+ * loses nothing. It prints nothing: what happens goes to cfg.log, errors
+ * to a struct fa_err.
+ */
+#ifndef FLOWACCT_ENGINE_H
+#define FLOWACCT_ENGINE_H
+
+#include "libflowacct.h"
+#include "query.h"
+#include "sink.h"
+
+#define FA_ENGINE_MAX_SINKS 4
+
+struct fa_engine_cfg {
+	__u64 interval_ms;		/* a flip every */
+	__u64 idle_ms, active_ms, quiet_ms;	/* the cache's timeouts */
+	__u32 cache_size;		/* flows per interface */
+	/*
+	 * How to attach an interface that is not attached (ifname unused),
+	 * and what an attachment must be to be adopted: fa_iface_attach()'s
+	 * FA_IFACE_ANY_* of the options left unset.
+	 */
+	struct fa_attach_opts attach;
+	unsigned int attach_flags;
+	/* Sinks: each NULL or 0 when not wanted. */
+	const char *json;		/* a file, "-" standard output */
+	const char *ipfix[FA_IPFIX_MAX_COLLECTORS];	/* HOST[:PORT] */
+	size_t nipfix;
+	__u32 ipfix_domain;
+	__u32 ipfix_max_message;
+	__u64 ipfix_refresh_ms;
+	const char *metrics;		/* ADDR:PORT */
+	const char *metrics_file;	/* PATH.prom */
+	/* Polled with the rest: @on_wake runs when it is readable (the
+	 * caller's signalfd, which calls fa_engine_stop or _reopen). */
+	int wake_fd;
+	void (*on_wake)(void *ctx, struct fa_engine *e);
+	void *ctx;
+	struct fa_log log;
+};
+
+/* One interface under the engine. */
+struct fa_engine_iface {
+	char name[FA_IFNAMSIZ];		/* as given */
+	char dirname[64];
+	struct fa_lock lock;
+	struct fa_stream s;
+	bool open;
+	bool ours;			/* attached by a `run`: detached on exit */
+	bool keep_state;		/* the last drain failed: for the next run */
+};
+
+struct fa_engine_stats {
+	__u64 flips, flip_ns_total, flip_ns_max;
+	__u64 json_records;		/* JSON lines of records written */
+};
+
+struct fa_engine {
+	struct fa_engine_cfg cfg;
+	struct fa_engine_iface **ifs;
+	size_t n;
+	struct fa_sync sync;
+	int tfd, lfd;
+	struct fa_engine_sink sinks[FA_ENGINE_MAX_SINKS];
+	size_t nsinks;
+	int failed_sink;		/* the sink the last records write failed in */
+	struct fa_sink records;		/* the streams' way to the sinks */
+	const struct fa_ipfix *ipfix;	/* the IPFIX sink's, for metrics */
+	struct fa_engine_stats stats;
+	__u64 last_sink_error_ns;
+	__u64 last_request_ns, last_trim_ns;
+	bool stop;
+};
+
+/*
+ * Opens the sinks (records file, IPFIX collectors, metrics), the timer,
+ * the control socket and the grace-period map. Keeps freed memory in the
+ * process's heap for the next request (see engine.c). 0, or -errno with
+ * @err said; fa_engine_close() either way.
+ */
+int fa_engine_open(struct fa_engine *e, const struct fa_engine_cfg *cfg,
+		   struct fa_err *err);
+/*
+ * Takes @ifname: adopts what is attached there if it is what cfg asks for
+ * (refuses with a line saying what differs), else clears what a killed
+ * attach left and attaches; then opens its stream (finishing a tick a
+ * killed daemon had not). Callable before fa_engine_run() and from the
+ * loop. 0, or -errno with @err said and nothing of @ifname kept.
+ */
+int fa_engine_add_iface(struct fa_engine *e, const char *ifname, struct fa_err *err);
+/* Logs where everything goes, then runs the loop until fa_engine_stop(),
+ * then shuts down: every flow out, nothing lost. */
+void fa_engine_run(struct fa_engine *e);
+void fa_engine_stop(struct fa_engine *e);
+/* Log rotation: each sink reopens its file. */
+void fa_engine_reopen(struct fa_engine *e);
+/* Releases everything (an interface attached for a run that failed to
+ * start is detached again). */
+void fa_engine_close(struct fa_engine *e);
+
+/* One flip, wait and drain of every interface (@flush: every flow out). */
+void fa_engine_tick(struct fa_engine *e, bool flush);
+
+/* The control socket's server (ctl_server.c): answers every waiting
+ * client. */
+void fa_engine_serve(struct fa_engine *e);
+struct fa_engine_iface *fa_engine_find(struct fa_engine *e, const char *name,
+				       bool dirname);
+
+#endif /* FLOWACCT_ENGINE_H */

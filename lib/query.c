@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Queries, the reading side of dump, stats and top: which attachments a
+ * query reads, whether a daemon that owns them answers instead (its view:
+ * flows since they started, plus what it already exported), and the
+ * pipeline from a snapshot to the dump document.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libflowacct.h"
+#include "out.h"
+#include "query.h"
+
+const struct fa_dump_opts fa_dump_defaults = {
+	.sort = FA_SORT_BYTES,
+	.port = -1,
+	.proto = -1,
+};
+
+/* ---- which attachments ------------------------------------------------------ */
+
+static int why_not(const char *ifname, int err, struct fa_err *e)
+{
+	switch (err) {
+	case -ENOENT:
+		return fa_err_set(e, err, "'%s' is not attached", ifname);
+	case -EINVAL:
+		return fa_err_set(e, err, "'%s' is not an interface name", ifname);
+	case -EPROTO:
+		return fa_err_set(e, err, "'%s' was attached by another version of flowacct (its maps have another layout); detach it with that version",
+				  ifname);
+	case -EINPROGRESS:
+		return fa_err_set(e, err, "attaching '%s' did not finish (killed?): run 'flowacct detach %s'",
+				  ifname, ifname);
+	}
+	return fa_err_set(e, err, "can't open the pins of '%s': %s", ifname, strerror(-err));
+}
+
+int fa_open_iface(const char *ifname, struct fa_pinned *p, struct fa_err *e)
+{
+	struct fa_pin_entry pe;
+	char now[FA_IFNAMSIZ];
+	struct fa_ifid was;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	err = fa_pins_find(ifname, &pe);
+	if (err == -EEXIST) {
+		was = (struct fa_ifid){ pe.state.netns_ino, pe.state.netns_cookie,
+					pe.state.ifindex };
+		fa_ifid_name(&was, now);
+		return fa_err_set(e, err, "no interface '%s' here: the one attached as '%s' is called '%s' now",
+				  ifname, ifname, now);
+	}
+	if (!err)
+		err = pe.err;
+	if (!err)
+		err = fa_pinned_open_dir(pe.dirname, p);
+	return err ? why_not(ifname, err, e) : 0;
+}
+
+int fa_open_all(struct fa_pinned **out, size_t *n, struct fa_err *e)
+{
+	struct fa_pin_entry *l;
+	struct fa_pinned *ps;
+	__u64 ino, cookie;
+	size_t i, cnt = 0, total;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	err = fa_pins_list(&l, &total);
+	if (!err)
+		err = fa_netns_self(&ino, &cookie);
+	if (err)
+		return fa_err_set(e, err, "can't list %s: %s", FA_PIN_ROOT, strerror(-err));
+	ps = calloc(total ? total : 1, sizeof(*ps));
+	if (!ps) {
+		free(l);
+		return fa_err_set(e, -ENOMEM, "out of memory");
+	}
+	for (i = 0; i < total; i++) {
+		if (l[i].err || l[i].state.netns_ino != ino ||
+		    (cookie && l[i].state.netns_cookie &&
+		     cookie != l[i].state.netns_cookie))
+			continue;	/* elsewhere, or half-made: status shows it */
+		if (fa_pinned_open_dir(l[i].dirname, &ps[cnt]))
+			continue;
+		cnt++;
+	}
+	free(l);
+	if (!cnt) {
+		free(ps);
+		return fa_err_set(e, -ENOENT, "no interface is attached in this network namespace");
+	}
+	*out = ps;
+	*n = cnt;
+	return 0;
+}
+
+void fa_close_all(struct fa_pinned *ps, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fa_pinned_close(&ps[i]);
+	free(ps);
+}
+
+/* ---- from a daemon, or from the pins -------------------------------------------- */
+
+/*
+ * When every interface asked for is owned by one daemon, it answers the
+ * whole query into @forward. 1 if it did, 0 (read the interfaces here), or
+ * -errno with @e said (the daemon's own error included).
+ */
+static int ask_daemon(const struct fa_query *q, struct fa_pinned *ps, size_t n,
+		      FILE *forward, struct fa_err *e)
+{
+	int pid = 0, p, err;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		p = fa_lock_owner(ps[i].dir, FA_LOCK_RUN);
+		if (!p || (pid && p != pid))
+			return 0;
+		pid = p;
+	}
+	if (!pid)
+		return 0;
+	err = fa_ctl_ask(pid, q, forward, e);
+	return err == 1 ? -EINVAL : err ? err : 1;
+}
+
+/* A daemon's view of one interface it owns, merged into @s. */
+static int daemon_rows(const struct fa_pinned *p, int pid, struct fa_snapshot *s,
+		       struct fa_err *e)
+{
+	struct fa_query q = { .kind = FA_QUERY_ROWS };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int err;
+
+	snprintf(q.iface, sizeof(q.iface), "%s", p->dir);
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return -ENOMEM;
+	err = fa_ctl_ask(pid, &q, f, e);
+	fclose(f);
+	if (err == 1)
+		err = -EPROTO;
+	if (!err)
+		err = fa_snapshot_decode(buf, len, s);
+	free(buf);
+	return err;
+}
+
+int fa_snapshot_gather(const struct fa_query *q, struct fa_snapshot *s,
+		       FILE *forward, struct fa_err *e)
+{
+	bool rows = q->kind == FA_QUERY_DUMP;
+	struct fa_pinned *ps, one;
+	size_t i, n;
+	int err = 0, pid;
+
+	if (q->iface[0]) {
+		err = fa_open_iface(q->iface, &one, e);
+		ps = &one;
+		n = 1;
+	} else {
+		err = fa_open_all(&ps, &n, e);
+	}
+	if (err)
+		return err;
+	if (forward)
+		err = ask_daemon(q, ps, n, forward, e);
+	for (i = 0; i < n && !err; i++) {
+		pid = fa_lock_owner(ps[i].dir, FA_LOCK_RUN);
+		if (pid)
+			err = daemon_rows(&ps[i], pid, s, e);
+		else if (rows)
+			err = fa_snapshot_add(s, &ps[i]);
+		else
+			err = fa_snapshot_add_stats(s, &ps[i]);
+		if (err)
+			fa_err_set(e, err, "can't read '%s': %s", ps[i].state.ifname,
+				   strerror(-err));
+	}
+	if (q->iface[0])
+		fa_pinned_close(&one);
+	else
+		fa_close_all(ps, n);
+	return err;
+}
+
+/* ---- the dump pipeline ------------------------------------------------------------ */
+
+int fa_dump_render(const struct fa_dump_opts *o, struct fa_snapshot *s,
+		   struct fa_out *out, const struct fa_log *log, struct fa_err *e)
+{
+	struct fa_filter f = { .src = o->src, .dst = o->dst, .port = o->port,
+			       .proto = o->proto };
+	struct fa_view v = o->view;
+	size_t *order = NULL;
+	int err;
+
+	if (o->biflow && o->group)
+		return fa_err_set(e, -EINVAL, "--biflow pairs the two directions of each flow: not with --group-by");
+	/* Without it the rows are whole; only the joined fields stay null. */
+	err = fa_enrich(s);
+	if (err)
+		fa_log(log, FA_LOG_NOTE, "can't join the flows to their sockets (the fields stay null): %s",
+		       strerror(-err));
+	/* A connection is filtered by its first direction, once paired. */
+	if (o->biflow) {
+		err = fa_table_biflow(&s->t, o->sort);
+		if (err)
+			return fa_err_set(e, err, "can't pair the directions: %s", strerror(-err));
+	}
+	if (f.src.set || f.dst.set || f.port >= 0 || f.proto >= 0)
+		fa_table_filter(&s->t, &f);
+	if (o->group)
+		fa_table_group(&s->t, o->group);
+	/*
+	 * JSON rows are printed in order from an index: a million of them
+	 * need not be moved into order to be printed once.
+	 */
+	if (!o->biflow && out->json && !fa_table_order(&s->t, o->sort, &order))
+		v.order = order;
+	else if (!o->biflow)
+		fa_table_sort(&s->t, o->sort);
+	v.group = o->group;
+	v.biflow = o->biflow;
+	v.human = o->human;
+	v.top = o->top;
+	v.now_ns = fa_mono_ns() + fa_mono_to_wall_offset();
+	v.names = &s->names;
+	memcpy(v.hook, s->hook, sizeof(v.hook));
+	fa_print_flow_doc(out, &s->t, s->total, &v);
+	free(order);
+	return 0;
+}

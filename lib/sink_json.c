@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The JSON lines sink: each record a line, written to the kernel (one write
+ * per batch) before the stream may clear what it came from, and at
+ * shutdown a counters line per interface that the records add up to.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "out.h"
+
+struct sink_json {
+	struct fa_engine *e;
+	const char *path;		/* "-": standard output */
+	int fd;
+};
+
+/*
+ * The records file, appended to. A daemon killed in the middle of a write
+ * may have left a line without its end: end it, so that it stands alone
+ * (readers skip a line that is not JSON; its record comes again whole, from
+ * the journal, with the same instance and sequence number).
+ */
+static int open_file(struct sink_json *j)
+{
+	char last;
+	int fd;
+
+	if (!strcmp(j->path, "-")) {
+		j->fd = STDOUT_FILENO;
+		return 0;
+	}
+	fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, &last, 1, lseek(fd, 0, SEEK_END) - 1) == 1 && last != '\n' &&
+	    write(fd, "\n", 1) != 1) {
+		close(fd);
+		return -errno;
+	}
+	if (j->fd > STDOUT_FILENO)
+		close(j->fd);
+	j->fd = fd;
+	return 0;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static void close_socks(int socks_fd, int listeners_fd)
+{
+	if (socks_fd >= 0)
+		close(socks_fd);
+	if (listeners_fd >= 0)
+		close(listeners_fd);
+}
+
+static int json_records(void *priv, const struct fa_stream *s,
+			const struct fa_record *recs, size_t n, __u64 wall_off)
+{
+	const struct fa_attach_state *st = &s->p.state;
+	bool joined = st->owners || st->retrans || st->passive_rtt;
+	int socks_fd = -1, listeners_fd = -1, err;
+	struct sink_json *j = priv;
+	struct fa_cgroups cg = {};
+	struct fa_ext x;
+	struct fa_out o;
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	if (joined)
+		fa_sockets_open(&socks_fd, &listeners_fd);
+	f = open_memstream(&buf, &len);
+	if (!f) {
+		close_socks(socks_fd, listeners_fd);
+		return -ENOMEM;
+	}
+	out_init(&o, f, true);
+	for (i = 0; i < n; i++) {
+		json_init(&o.j, f);
+		if (joined)
+			fa_enrich_key(s->p.fd, st, socks_fd, &recs[i].key, &x, &cg);
+		fa_print_record(&o, &recs[i], s->ifname, s->rs.instance, wall_off,
+				joined ? &x : NULL);
+		json_end_line(&o.j);
+	}
+	close_socks(socks_fd, listeners_fd);
+	fa_cgroups_free(&cg);
+	fclose(f);
+	err = write_all(j->fd, buf, len);
+	free(buf);
+	if (!err)
+		j->e->stats.json_records += n;
+	return err;
+}
+
+static void json_counters(void *priv, const struct fa_stream *s)
+{
+	struct fa_hook_stats st[FLOW_NR_DIRS] = {};
+	struct sink_json *j = priv;
+	struct fa_out o;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int dir;
+
+	if (fa_stats_read(s->p.fd[FA_PIN_STATS], st))
+		return;
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++)
+		st[dir].present = true;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	out_init(&o, f, true);
+	fa_print_counters_line(&o, s, st);
+	json_end_line(&o.j);
+	fclose(f);
+	if (write_all(j->fd, buf, len))
+		fa_log(&j->e->cfg.log, FA_LOG_NOTE, "can't write the counters of '%s'",
+		       s->ifname);
+	free(buf);
+}
+
+static const char *json_where(void *priv)
+{
+	struct sink_json *j = priv;
+
+	return strcmp(j->path, "-") ? j->path : "standard output";
+}
+
+/* Log rotation: the file was moved away; write a new one. */
+static void json_reopen(void *priv)
+{
+	struct sink_json *j = priv;
+	int err = open_file(j);
+
+	if (err)
+		fa_log(&j->e->cfg.log, FA_LOG_NOTE, "can't reopen %s: %s", j->path,
+		       strerror(-err));
+}
+
+static void json_describe(void *priv, char *buf, size_t len)
+{
+	snprintf(buf, len, "; records to %s", json_where(priv));
+}
+
+static void json_close(void *priv)
+{
+	struct sink_json *j = priv;
+
+	if (j->fd > STDOUT_FILENO)
+		close(j->fd);
+	free(j);
+}
+
+static const struct fa_sink_ops json_ops = {
+	.records = json_records,
+	.counters = json_counters,
+	.reopen = json_reopen,
+	.describe = json_describe,
+	.where = json_where,
+	.close = json_close,
+};
+
+int fa_sink_json_open(struct fa_engine *e, struct fa_engine_sink *sink, struct fa_err *err)
+{
+	struct sink_json *j;
+	int r;
+
+	sink->ops = NULL;
+	if (!e->cfg.json)
+		return 0;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return fa_err_set(err, -ENOMEM, "out of memory");
+	j->e = e;
+	j->path = e->cfg.json;
+	j->fd = -1;
+	r = open_file(j);
+	if (r) {
+		free(j);
+		return fa_err_set(err, r, "can't open '%s' for the records: %s", e->cfg.json,
+				  strerror(-r));
+	}
+	sink->ops = &json_ops;
+	sink->priv = j;
+	return 0;
+}

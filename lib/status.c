@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The status document: every attachment's pins in this network namespace,
+ * whether its programs are live, its sampling and memory, the daemon that
+ * owns it (and, asked, what that daemon knows), and programs of ours that
+ * no record names.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "libflowacct.h"
+#include "out.h"
+#include "query.h"
+
+static void status_fill(struct fa_status *s, __u64 ino, __u64 cookie)
+{
+	const struct fa_attach_state *st = &s->pin.state;
+	struct fa_ifid id = { st->netns_ino, st->netns_cookie, st->ifindex };
+	struct fa_pinned p;
+
+	s->here = st->netns_ino == ino &&
+		  (!cookie || !st->netns_cookie || cookie == st->netns_cookie);
+	if (!s->here)
+		return;
+	/* Named even without a record: detach it by that name. */
+	s->gone = fa_ifid_name(&id, s->ifname) != 0;
+	if (s->pin.err)
+		return;
+	if (!s->gone)
+		fa_attach_live(st, &s->live);
+	s->daemon = fa_lock_owner(s->pin.dirname, FA_LOCK_RUN);
+	if (fa_pinned_open_dir(s->pin.dirname, &p))
+		return;
+	bpf_map_lookup_elem(p.fd[FA_PIN_SAMPLE_CFG], &(__u32){ 0 }, &s->sample);
+	s->memory = fa_map_memory(p.fd[FA_PIN_FLOWS_0]) +
+		    fa_map_memory(p.fd[FA_PIN_FLOWS_1]);
+	fa_pinned_close(&p);
+}
+
+/* Programs of ours on interfaces here that no record names. */
+static size_t find_orphans(const struct fa_status *st, size_t n,
+			   struct fa_orphan **out)
+{
+	struct if_nameindex *ifs, *i;
+	struct fa_orphan *l = NULL, *grown;
+	struct fa_found f;
+	size_t cnt = 0, k;
+
+	*out = NULL;
+	ifs = if_nameindex();
+	for (i = ifs; i && i->if_index; i++) {
+		for (k = 0; k < n; k++)
+			if (st[k].here && st[k].pin.state.ifindex == i->if_index)
+				break;
+		if (k < n)
+			continue;
+		fa_find_ours(i->if_index, &f);
+		if (!f.xdp_id && !f.tc_id && !f.tci_id)
+			continue;
+		grown = realloc(l, (cnt + 1) * sizeof(*l));
+		if (!grown)
+			break;
+		l = grown;
+		snprintf(l[cnt].ifname, sizeof(l[cnt].ifname), "%s", i->if_name);
+		l[cnt].ifindex = i->if_index;
+		l[cnt].found = f;
+		cnt++;
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	*out = l;
+	return cnt;
+}
+
+int fa_status_render(struct fa_out *o, fa_daemon_info_fn *daemon_info, void *ctx,
+		     struct fa_err *e)
+{
+	struct fa_pin_entry *l;
+	struct fa_status *st;
+	struct fa_orphan *orph;
+	__u64 ino, cookie;
+	size_t i, n, norph;
+	int err;
+
+	err = fa_pins_list(&l, &n);
+	if (!err)
+		err = fa_netns_self(&ino, &cookie);
+	if (err)
+		return fa_err_set(e, err, "can't list %s: %s", FA_PIN_ROOT, strerror(-err));
+	st = calloc(n ? n : 1, sizeof(*st));
+	if (!st) {
+		free(l);
+		return fa_err_set(e, -ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		st[i].pin = l[i];
+		status_fill(&st[i], ino, cookie);
+	}
+	norph = find_orphans(st, n, &orph);
+	fa_print_status_doc(o, st, n, orph, norph, daemon_info, ctx);
+	free(orph);
+	free(st);
+	free(l);
+	return 0;
+}
+
+void fa_status_ask_daemon(struct fa_out *o, const char *dirname, void *ctx)
+{
+	struct fa_query q = { .kind = FA_QUERY_INFO, .json = true };
+	int pid = fa_lock_owner(dirname, FA_LOCK_RUN);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)ctx;
+	snprintf(q.iface, sizeof(q.iface), "%s", dirname);
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return;
+	/* A daemon that can't say (or says in another protocol) adds nothing. */
+	if (pid && !fa_ctl_ask(pid, &q, f, NULL)) {
+		fclose(f);
+		while (len && buf[len - 1] == '\n')
+			buf[--len] = '\0';
+		out_raw(o, "daemon", buf);
+	} else {
+		fclose(f);
+	}
+	free(buf);
+}
