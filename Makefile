@@ -191,6 +191,33 @@ demo: deps
 clean:
 	$(Q)rm -rf build
 
+# make install: the command, its man page and the systemd unit under PREFIX,
+# below DESTDIR if set (a staging root: the unit names the command by its
+# path without DESTDIR). make uninstall removes exactly these files and no
+# directory. README.md and docs/service.md list them; tests/test_docs.sh
+# holds the three to that list.
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+# systemd reads /usr/local/lib/systemd/system too; with PREFIX=/usr this is
+# /usr/lib/systemd/system, the same directory as /lib/systemd/system on a
+# merged /usr.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+INSTALLED := $(SBINDIR)/flowacct $(MANDIR)/man8/flowacct.8 $(UNITDIR)/flowacct@.service
+
+.PHONY: install uninstall
+install: $(BUILD)/flowacct
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 $(BUILD)/flowacct $(DESTDIR)$(SBINDIR)/flowacct
+	$(Q)install -D -m 0644 docs/flowacct.8 $(DESTDIR)$(MANDIR)/man8/flowacct.8
+	$(Q)sed 's#@FLOWACCT@#$(SBINDIR)/flowacct#g' scripts/flowacct@.service \
+		>$(BUILD)/flowacct@.service
+	$(Q)install -D -m 0644 $(BUILD)/flowacct@.service $(DESTDIR)$(UNITDIR)/flowacct@.service
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+
 -include $(BPF_OBJS:.o=.d) $(BUILD)/sock/flowacct_sock.bpf.d $(LIB_OBJS:.o=.d) $(LOADER_OBJS:.o=.d) $(TEST_PROGS:=.d) \
 	$(BUILD)/tests/ref_parser.d $(SLOW_OBJS:.o=.d)
 include tests/bench/bench.mk

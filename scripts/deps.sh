@@ -23,6 +23,7 @@ PACKAGES=(
 	netsniff-ng softflowd linux-perf	# bench: trafgen, a user-space peer, profiles
 	nfdump pmacct prometheus	# collectors the exports are checked with
 	strace tmux systemd		# kill-injection, top in a terminal, unit checks
+	groff-base man-db		# the man page: groff -ww -z -man, man --warnings -l
 )
 
 missing=()
