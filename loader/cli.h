@@ -19,8 +19,6 @@
 struct cli {
 	bool json;
 	int verbose;
-	int argc;		/* the command's own words, from its name on */
-	char **argv;
 };
 extern struct cli cli;
 

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
 
 #include <inttypes.h>
 

@@ -97,8 +97,6 @@ static int run_command(const struct command *c, int argc, char **argv)
 	}
 	if (c->defaults)
 		memcpy(opts, c->defaults, c->opts_size);
-	cli.argc = argc;
-	cli.argv = argv;
 	err = cli_parse(c, argc, argv, opts, &npos, &pos, &help);
 	if (err)
 		goto out;
