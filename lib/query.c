@@ -73,8 +73,8 @@ int fa_open_all(struct fa_pinned **out, size_t *n, struct fa_err *e)
 	*out = NULL;
 	*n = 0;
 	err = fa_pins_list(&l, &total);
-	if (!err)
-		err = fa_netns_self(&ino, &cookie);
+	if (!err && (err = fa_netns_self(&ino, &cookie)))
+		free(l);
 	if (err)
 		return fa_err_set(e, err, "can't list %s: %s", FA_PIN_ROOT, strerror(-err));
 	ps = calloc(total ? total : 1, sizeof(*ps));

@@ -88,8 +88,8 @@ int fa_status_render(struct fa_out *o, fa_daemon_info_fn *daemon_info, void *ctx
 	int err;
 
 	err = fa_pins_list(&l, &n);
-	if (!err)
-		err = fa_netns_self(&ino, &cookie);
+	if (!err && (err = fa_netns_self(&ino, &cookie)))
+		free(l);
 	if (err)
 		return fa_err_set(e, err, "can't list %s: %s", FA_PIN_ROOT, strerror(-err));
 	st = calloc(n ? n : 1, sizeof(*st));

@@ -158,15 +158,7 @@ void cli_close_all(struct fa_pinned *ps, size_t n)
 int cli_lock(const char *dirname, const char *ifname, enum fa_lock_kind kind,
 	     struct fa_lock *l)
 {
-	int holder, holder_kind, err;
+	struct fa_err e = {};
 
-	err = fa_lock_take(dirname, kind, l, &holder, &holder_kind);
-	if (err == -EBUSY)
-		pr_err("'%s' is in use by %s (pid %d)%s", ifname,
-		       fa_lock_kind_name(holder_kind), holder,
-		       holder_kind == FA_LOCK_RUN ? ": stop it first" : "");
-	else if (err)
-		pr_err("can't lock '%s' under %s: %s", ifname, FA_RUN_DIR,
-		       strerror(-err));
-	return err;
+	return fa_lock_take_err(dirname, ifname, kind, l, &e) ? cli_err(&e) : 0;
 }
