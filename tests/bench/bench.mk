@@ -10,7 +10,9 @@ BENCH_DIR  := $(BUILD)/tests/bench
 BENCH_BIN  := $(BENCH_DIR)/flowbench
 BENCH_SKEL := $(BENCH_DIR)/bench_progs.skel.h
 BENCH_OBJS := $(patsubst tests/bench/%.c,$(BENCH_DIR)/%.o,\
-	$(filter-out %.bpf.c,$(wildcard tests/bench/*.c)))
+	$(filter-out %.bpf.c tests/bench/mapmem.c,$(wildcard tests/bench/*.c)))
+# A tool of its own (tests/bench/profile_run.sh's memory side), not flowbench.
+MAPMEM     := $(BENCH_DIR)/mapmem
 
 # Explicit: the top Makefile's $(BUILD)/tests/%.o would otherwise match with
 # a shorter stem than $(BUILD)/%.bpf.o, and compile it for the host.
@@ -36,6 +38,15 @@ $(BENCH_OBJS): $(BENCH_DIR)/%.o: tests/bench/%.c | $(BUILD)/flowacct.skel.h $(BE
 	$(Q)$(CC) $(USER_CFLAGS) -I$(BENCH_DIR) -c $< -o $@
 
 $(BENCH_BIN): $(BENCH_OBJS) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(BENCH_DIR)/mapmem.o: tests/bench/mapmem.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(MAPMEM): $(BENCH_DIR)/mapmem.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
@@ -81,7 +92,7 @@ $(START_DIR)/clang-%.bpf.o: $(START_DIR)/src/Makefile
 	$(Q)cp $(START_DIR)/src/build/clang-$*/flowacct.bpf.o $@
 
 .PHONY: bench-build
-bench-build: $(BUILD)/flowacct $(BENCH_BIN) $(NOEPOCH) $(START_OBJS)
+bench-build: $(BUILD)/flowacct $(BENCH_BIN) $(MAPMEM) $(NOEPOCH) $(START_OBJS)
 
 # tests/test_bench.sh runs the benchmark small, with the builds of `make tests`.
 tests: $(BENCH_BIN) $(NOEPOCH) $(START_OBJS)
@@ -90,4 +101,4 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)BUILD=$(BUILD) CLANG=$(CLANG) bash scripts/bench.sh
 
--include $(BENCH_OBJS:.o=.d) $(BENCH_DIR)/bench_progs.bpf.d $(NOEPOCH_OBJS:.o=.d)
+-include $(BENCH_OBJS:.o=.d) $(BENCH_DIR)/mapmem.d $(BENCH_DIR)/bench_progs.bpf.d $(NOEPOCH_OBJS:.o=.d)
