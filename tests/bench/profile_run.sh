@@ -5,7 +5,7 @@
 #
 #   tests/bench/profile_run.sh compare [--runs N] [--flows N] [--rate R]
 #                                      [--tool perf|strace|none] [--out DIR]
-#   tests/bench/profile_run.sh sweep [--seconds S] [--out DIR] RATE...
+#   tests/bench/profile_run.sh sweep [--seconds S] [--tool perf|none] [--out DIR] RATE...
 #   tests/bench/profile_run.sh rss [--flows N] [--out DIR]
 #
 # compare: section 7 of scripts/bench.sh alone: FLOWS (200000) one-datagram
@@ -57,7 +57,7 @@ UDP_SEND=$(find_helper udp_send.py)
 
 MODE=${1:-}
 [ $# -gt 0 ] && shift
-RUNS=3 FLOWS=200000 RATE=20000 TOOL=perf SECONDS_SWEEP=20 OUT=
+RUNS=3 FLOWS=200000 RATE=20000 TOOL= SECONDS_SWEEP=20 OUT=
 RATES=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -397,7 +397,10 @@ def find(o, k):
             if r is not None:
                 return r
     return None
-d = json.load(sys.stdin)
+try:
+    d = json.load(sys.stdin)
+except ValueError:
+    sys.exit(1)	# no answer (a daemon too busy to answer in time)
 print(" ".join(str(find(d, k)) for k in sys.argv[1:]))' "$@"
 }
 
@@ -420,7 +423,7 @@ trafgen_flows() {
 
 # One rate of the sweep: RATE new flows a second for SECONDS_SWEEP s.
 sweep_rate() {
-	local rate=$1 log=$OUT/sweep.$1.log nf c0 c1 n recs t0 t1 kern info
+	local rate=$1 log=$OUT/sweep.$1.log nf c0 c1 n recs t0 t1 kern info lag prev tool_pid=
 	n=$((rate * SECONDS_SWEEP))
 	rm -rf "$SCRATCH/nfs.$rate"
 	nfcapd_bg 4741 "$SCRATCH/nfs.$rate"
@@ -428,14 +431,35 @@ sweep_rate() {
 	daemon_start "$log" --interval 1 --idle-timeout 2 --cache-size 1048576 \
 		--max-flows 524288 --ipfix 127.0.0.1:4741
 	sleep 1
+	if [ "$TOOL" = perf ]; then
+		timeout 900 perf record -q -F 499 -g --call-graph dwarf,16384 \
+			-p "$FA_PID" -o "$OUT/perf.sweep.$rate.data" >/dev/null 2>&1 &
+		tool_pid=$!
+	fi
 	c0=$(cpu_seconds "$FA_PID")
 	t0=$(date +%s%N)
 	trafgen_flows "$rate" "$n"
 	t1=$(date +%s%N)
-	sleep 4	# idle 2 s, then a tick
+	# Until every flow has left (idle 2 s, then a tick), or 60 s: a daemon
+	# that fell behind catches up here, and how long it takes is reported.
+	sleep 3
+	prev=
+	for lag in $(seq 3 60); do
+		info=$($INA timeout 10 "$FA" status -j 2>/dev/null |
+			jget records lack_of_resources cache_flows) || info="? ? ?"
+		case $info in "$n "* | "$((n + 1)) "* | "$((n + 2)) "*) break ;; esac
+		# Short of the flows sent (overflow) but empty and still.
+		[ "$info" = "$prev" ] && [ "${info##* }" = 0 ] && break
+		prev=$info
+		sleep 1
+	done
 	c1=$(cpu_seconds "$FA_PID")
-	kern=$($INA "$FA" stats "$VA" -j | jget accounted overflow insert_fail_full)
-	info=$($INA "$FA" status -j | jget records lack_of_resources cache_flows)
+	kern=$($INA timeout 10 "$FA" stats "$VA" -j 2>/dev/null |
+		jget accounted overflow insert_fail_full) || kern="? ? ?"
+	if [ -n "$tool_pid" ]; then
+		kill -INT "$tool_pid" 2>/dev/null || true
+		wait "$tool_pid" 2>/dev/null || true
+	fi
 	kill -TERM "$FA_PID"
 	wait "$FA_WRAP" 2>/dev/null || true
 	sleep 1
@@ -443,12 +467,18 @@ sweep_rate() {
 	wait "$nf" 2>/dev/null || true
 	recs=$(nfcapd_flows "$SCRATCH/nfs.$rate")
 	awk -v r="$rate" -v n="$n" -v w="$(((t1 - t0) / 1000000))" -v c0="$c0" -v c1="$c1" \
-		-v recs="$recs" -v k="$kern" -v i="$info" 'BEGIN {
+		-v recs="$recs" -v k="$kern" -v i="$info" -v lag="$lag" 'BEGIN {
 		split(k, kk, " "); split(i, ii, " ")
-		printf "rate %d: sent %d in %.1f s (%.0f/s); daemon %.2f CPU s, %.2f CPU s a second of sending, %.2f us a flow; kernel accounted %s, overflow %s, insert_fail_full %s; daemon records %s (lack_of_resources %s, cache %s flows at the end); nfcapd stored %d (%+d against sent)\n",
+		printf "rate %d: sent %d in %.1f s (%.0f/s); daemon %.2f CPU s, %.2f CPU s a second of sending, %.2f us a flow; every record out %d s after the last packet (idle 2 s + a tick: 3 at best); kernel accounted %s, overflow %s, insert_fail_full %s; daemon records %s (lack_of_resources %s, cache %s flows at the end); nfcapd stored %d (%+d against sent)\n",
 			r, n, w / 1000, n * 1000 / w, c1 - c0, (c1 - c0) * 1000 / w, (c1 - c0) * 1e6 / n,
-			kk[1], kk[2], kk[3], ii[1], ii[2], ii[3], recs, recs - n }'
+			lag, kk[1], kk[2], kk[3], ii[1], ii[2], ii[3], recs, recs - n }'
 	grep -v "running on\|attached to" "$log" | tail -3 | sed 's/^/  daemon: /'
+	if [ -n "$tool_pid" ]; then
+		perf_steps "$OUT/perf.sweep.$rate.data" >"$OUT/steps.sweep.$rate"
+		awk '$1 == "step" { printf "  step %5.1f%% (%4s kernel)  %s\n", $2, $4, substr($0, index($0, $5)) }
+		     $1 == "kstack" { printf "  kernel %6s  %s\n", $2, substr($0, index($0, $4)) }' \
+			"$OUT/steps.sweep.$rate" | head -30
+	fi
 }
 
 # The daemon's memory with FLOWS flows in its cache: RSS and every map's
@@ -460,7 +490,7 @@ rss_run() {
 	pid=$FA_PID
 	sleep 2
 	echo "empty cache: $(grep -E '^(VmRSS|RssAnon|RssFile|RssShmem)' /proc/"$pid"/status | tr -s ' \t' ' ' | tr '\n' ' ')"
-	trafgen_flows 100000 "$FLOWS"
+	trafgen_flows 50000 "$FLOWS"
 	sleep 3
 	echo "cache: $($INA "$FA" status -j | jget cache_flows) flows"
 	echo "full cache: $(grep -E '^(VmRSS|RssAnon|RssFile|RssShmem)' /proc/"$pid"/status | tr -s ' \t' ' ' | tr '\n' ' ')"
@@ -479,6 +509,7 @@ print("map %s %s key %d value %d max %d flags %#x memlock %d" % (m.get("name", "
 }
 
 if [ "$MODE" = compare ]; then
+	TOOL=${TOOL:-perf}
 	command -v softflowd >/dev/null || fail "no softflowd"
 	BPF_STATS_PREV=$(sysctl -n kernel.bpf_stats_enabled)
 	sysctl -qw kernel.bpf_stats_enabled=1
@@ -492,6 +523,8 @@ elif [ "$MODE" = rss ]; then
 	rss_run
 else
 	[ ${#RATES[@]} -gt 0 ] || RATES=(10000 50000 100000 200000)
+	TOOL=${TOOL:-none}
+	[ "$TOOL" != strace ] || fail "sweep: --tool perf or none"
 	say "sweep: ${RATES[*]} new flows a second for $SECONDS_SWEEP s each, output in $OUT"
 	for r in "${RATES[@]}"; do
 		sweep_rate "$r"
