@@ -42,7 +42,6 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 FA=$BUILD/flowacct
-HERE=tests/bench
 # tests/lib.sh and tests/udp_send.py, wherever the tests tree keeps them.
 find_helper() {
 	local f
@@ -503,7 +502,8 @@ m = json.load(sys.stdin)
 print("map %s %s key %d value %d max %d flags %#x memlock %d" % (m.get("name", "?"), m["type"],
       m["bytes_key"], m["bytes_value"], m["max_entries"], m.get("flags", 0), m["bytes_memlock"]))'
 	done | sort -u
-	ls -l /run/flowacct/ | grep -v "\.sock" | sed 's/^/  \/run\/flowacct: /'
+	# The drain file of our namespace's interface (the rows of an epoch).
+	ls -l /run/flowacct/net"${NETNS_INODES[0]}"-* | sed 's/^/  /'
 	kill -TERM "$pid"
 	wait "$FA_WRAP" 2>/dev/null || true
 }
