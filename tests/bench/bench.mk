@@ -9,10 +9,13 @@
 BENCH_DIR  := $(BUILD)/tests/bench
 BENCH_BIN  := $(BENCH_DIR)/flowbench
 BENCH_SKEL := $(BENCH_DIR)/bench_progs.skel.h
+# Tools of their own beside tests/bench/profile_run.sh (map memory per flow,
+# the journal's cost per record), not parts of flowbench.
+BENCH_TOOLS := mapmem journalcost
+BENCH_TOOL_BINS := $(patsubst %,$(BENCH_DIR)/%,$(BENCH_TOOLS))
 BENCH_OBJS := $(patsubst tests/bench/%.c,$(BENCH_DIR)/%.o,\
-	$(filter-out %.bpf.c tests/bench/mapmem.c,$(wildcard tests/bench/*.c)))
-# A tool of its own (tests/bench/profile_run.sh's memory side), not flowbench.
-MAPMEM     := $(BENCH_DIR)/mapmem
+	$(filter-out %.bpf.c $(patsubst %,tests/bench/%.c,$(BENCH_TOOLS)),\
+	$(wildcard tests/bench/*.c)))
 
 # Explicit: the top Makefile's $(BUILD)/tests/%.o would otherwise match with
 # a shorter stem than $(BUILD)/%.bpf.o, and compile it for the host.
@@ -41,12 +44,12 @@ $(BENCH_BIN): $(BENCH_OBJS) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
-$(BENCH_DIR)/mapmem.o: tests/bench/mapmem.c
+$(BENCH_TOOL_BINS:=.o): $(BENCH_DIR)/%.o: tests/bench/%.c
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
-$(MAPMEM): $(BENCH_DIR)/mapmem.o
+$(BENCH_TOOL_BINS): %: %.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
@@ -92,7 +95,7 @@ $(START_DIR)/clang-%.bpf.o: $(START_DIR)/src/Makefile
 	$(Q)cp $(START_DIR)/src/build/clang-$*/flowacct.bpf.o $@
 
 .PHONY: bench-build
-bench-build: $(BUILD)/flowacct $(BENCH_BIN) $(MAPMEM) $(NOEPOCH) $(START_OBJS)
+bench-build: $(BUILD)/flowacct $(BENCH_BIN) $(BENCH_TOOL_BINS) $(NOEPOCH) $(START_OBJS)
 
 # tests/test_bench.sh runs the benchmark small, with the builds of `make tests`.
 tests: $(BENCH_BIN) $(NOEPOCH) $(START_OBJS)
@@ -101,4 +104,4 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)BUILD=$(BUILD) CLANG=$(CLANG) bash scripts/bench.sh
 
--include $(BENCH_OBJS:.o=.d) $(BENCH_DIR)/mapmem.d $(BENCH_DIR)/bench_progs.bpf.d $(NOEPOCH_OBJS:.o=.d)
+-include $(BENCH_OBJS:.o=.d) $(BENCH_TOOL_BINS:=.d) $(BENCH_DIR)/bench_progs.bpf.d $(NOEPOCH_OBJS:.o=.d)
