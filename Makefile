@@ -191,6 +191,12 @@ demo: deps
 clean:
 	$(Q)rm -rf build
 
+# The flags user-space C is compiled with, without the dependency files:
+# tests/test_docs.sh compiles each header of lib/ alone with them.
+.PHONY: print-cflags
+print-cflags:
+	@echo $(filter-out -MMD -MP,$(USER_CFLAGS))
+
 # make install: the command, its man page and the systemd unit under PREFIX,
 # below DESTDIR if set (a staging root: the unit names the command by its
 # path without DESTDIR). make uninstall removes exactly these files and no

@@ -19,7 +19,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 #include "flowacct.skel.h"
 #include "tcfilter.h"
 

@@ -4,12 +4,72 @@
  * options as given on a command line, checked and turned into struct
  * fa_attach_opts once, and one function that locks the interface, clears
  * what a killed attach left, adopts or attaches, and says why it could not;
- * detaching it, its sampling settings, and the socket programs' tables.
+ * detaching it, its sampling settings, and the socket programs (attached
+ * once per host) and their tables. The hooks themselves are attached by
+ * attach.c, which only lib calls (internal.h).
  */
 #ifndef FLOWACCT_ATTACH_H
 #define FLOWACCT_ATTACH_H
 
-#include "libflowacct.h"
+#include "iface.h"
+
+/* ---- attach and detach (attach.c) ------------------------------------------ */
+
+struct fa_attach_opts {
+	const char *ifname;
+	int ingress;		/* enum fa_ingress_hook; 0: choose by driver */
+	bool shared;
+	__u32 max_flows;
+	struct flow_sample_config sample;
+	bool by_run;
+	bool owners;		/* --attribution */
+	bool retrans;		/* --retrans */
+	bool passive_rtt;	/* --passive-rtt */
+};
+
+/* How far attach got: where it failed, for the caller's message. */
+enum fa_attach_step {
+	FA_STEP_RECORD = 1,	/* pinning the attach record */
+	FA_STEP_LOAD,		/* loading the programs */
+	FA_STEP_XDP,		/* attaching XDP */
+	FA_STEP_SAMPLING,
+	FA_STEP_QDISC,		/* creating clsact */
+	FA_STEP_TC_INGRESS,
+	FA_STEP_TC_EGRESS,
+	FA_STEP_PIN,		/* pinning the maps */
+};
+
+struct fa_attach_result {
+	struct fa_attach_state state;
+	char dirname[64];
+	enum fa_attach_step step;	/* the step that failed */
+};
+
+/* ---- the socket programs (sockets.c) ---------------------------------------- */
+
+/* Host-wide, apart from the interfaces' pins. */
+#define FA_SOCK_PIN_ROOT	"/sys/fs/bpf/flowacct-sockets"
+
+struct fa_sockets_result {
+	char cgroup_root[256];	/* the cgroup v2 mount attached to */
+	size_t namespaces;	/* network namespaces walked for existing sockets */
+	int procs_filled;	/* existing sockets whose process /proc named */
+	const char *step;	/* where it failed, or NULL */
+};
+
+/* Where cgroup v2 is mounted (/sys/fs/cgroup, or .../unified on a hybrid). */
+int fa_cgroup2_mount(char *buf, size_t len);
+/*
+ * Attaches the socket programs at the cgroup v2 root and pins them; adopts
+ * the TCP connections of every network namespace. -EEXIST if attached.
+ * On failure nothing stays attached or pinned.
+ */
+int fa_sockets_attach(struct fa_sockets_result *res);
+/* Unpins (and so detaches) them. Returns how many pins it removed. */
+int fa_sockets_detach(void);
+bool fa_sockets_attached(void);
+
+/* ---- attaching an interface (iface_attach.c) ------------------------------- */
 
 /*
  * The attach options as parsed, before any default is applied: what attach,

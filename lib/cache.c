@@ -16,7 +16,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 #define NIL 0xffffffffu
 

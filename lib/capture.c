@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "capture.h"
+#include "internal.h"
 #include "samplebuf.h"
 
 #define SAMPLE_BUF_PAGES 64	/* per CPU */

@@ -8,7 +8,7 @@
 
 #include <signal.h>
 
-#include "libflowacct.h"
+#include "iface.h"
 
 struct fa_capture_opts {
 	const char *write;	/* the file; "-": standard output */

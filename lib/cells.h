@@ -6,7 +6,7 @@
 #ifndef FLOWACCT_CELLS_H
 #define FLOWACCT_CELLS_H
 
-#include "libflowacct.h"
+#include "internal.h"
 #include "out.h"
 
 /* What every column's function gets: the row and what is known around it. */

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 static const char *cached(const struct fa_cgroups *c, __u64 id)
 {

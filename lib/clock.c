@@ -15,7 +15,7 @@
 
 #include <bpf/bpf.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 /*
  * XDP, run once by BPF_PROG_TEST_RUN: writes jiffies and the coarse

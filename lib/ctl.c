@@ -49,7 +49,7 @@
 #include <stddef.h>
 #include <unistd.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 #include "query.h"
 
 #define CTL_TIMEOUT_MS 10000

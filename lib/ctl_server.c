@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "internal.h"
 #include "out.h"
 
 struct fa_engine_iface *fa_engine_find(struct fa_engine *e, const char *name,

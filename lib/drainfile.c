@@ -34,7 +34,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 #define DF_MAGIC	0x46414446	/* "FADF" */
 #define DF_VERSION	4

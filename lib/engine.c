@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "internal.h"
 
 #define NOTE(e, ...) fa_log(&(e)->cfg.log, FA_LOG_NOTE, __VA_ARGS__)
 

@@ -12,7 +12,9 @@
 #ifndef FLOWACCT_ENGINE_H
 #define FLOWACCT_ENGINE_H
 
-#include "libflowacct.h"
+#include "attach.h"
+#include "daemon.h"
+#include "export.h"
 #include "query.h"
 #include "sink.h"
 
@@ -104,14 +106,5 @@ void fa_engine_reopen(struct fa_engine *e);
 /* Releases everything (an interface attached for a run that failed to
  * start is detached again). */
 void fa_engine_close(struct fa_engine *e);
-
-/* One flip, wait and drain of every interface (@flush: every flow out). */
-void fa_engine_tick(struct fa_engine *e, bool flush);
-
-/* The control socket's server (ctl_server.c): answers every waiting
- * client. */
-void fa_engine_serve(struct fa_engine *e);
-struct fa_engine_iface *fa_engine_find(struct fa_engine *e, const char *name,
-				       bool dirname);
 
 #endif /* FLOWACCT_ENGINE_H */

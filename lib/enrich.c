@@ -12,7 +12,7 @@
 
 #include <bpf/bpf.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 /* Every entry of a hash map, keys and values in two arrays. */
 struct map_copy {

@@ -23,7 +23,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 int fa_sync_open(struct fa_sync *s)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 int fa_hostport_parse(const char *spec, char *host, size_t hostlen, __u16 *port,
 		      __u16 default_port)

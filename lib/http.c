@@ -15,7 +15,7 @@
 
 #include <microhttpd.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 struct fa_http {
 	struct MHD_Daemon *mhd;

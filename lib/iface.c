@@ -16,7 +16,7 @@
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71	/* Linux 5.14; not in Debian 12's glibc headers */

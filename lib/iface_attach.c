@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "attach.h"
+#include "internal.h"
 
 int fa_attach_args_resolve(const struct fa_attach_args *a,
 			   struct fa_attach_opts *o, unsigned int *flags,

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 int fa_names_add(struct fa_names *m, __u32 ifindex, const char *name)
 {

@@ -41,7 +41,7 @@
 #include <netinet/in.h>
 
 #include "ipfix.h"
-#include "libflowacct.h"
+#include "internal.h"
 
 #define STATE_MAGIC	0x46414958	/* "FAIX" */
 #define STATE_VERSION	1

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 static const char *const kind_names[] = {
 	[FA_LOCK_ADMIN] = "attach/detach",

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 static const struct {
 	const char *name;

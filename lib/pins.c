@@ -18,7 +18,7 @@
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
 

@@ -10,7 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 #include "flowacct.skel.h"
 
 /*

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 static void escaped(FILE *f, const char *s, bool quote)
 {

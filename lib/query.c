@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 #include "out.h"
 #include "query.h"
 

@@ -9,7 +9,9 @@
 #ifndef FLOWACCT_QUERY_H
 #define FLOWACCT_QUERY_H
 
-#include "libflowacct.h"
+#include <stdio.h>
+
+#include "report.h"
 
 /* The control protocol this build speaks (see lib/ctl.c). */
 #define FA_CTL_VERSION 2
@@ -48,26 +50,6 @@ struct fa_query {
 	bool json;
 	struct fa_dump_opts dump;	/* FA_QUERY_DUMP */
 };
-
-/* ---- the request on the wire (ctl.c) --------------------------------------- */
-
-/* @q as the request's text, FA_CTL_VERSION first, into @f. */
-int fa_query_encode(const struct fa_query *q, FILE *f);
-/*
- * Parses a request (NUL-terminated, its empty last line included). -EPROTO
- * with *@version set when it is another protocol version's (0: not a
- * request of any version); -EINVAL with @e said when it is malformed.
- */
-int fa_query_decode(const char *req, struct fa_query *q, int *version,
-		    struct fa_err *e);
-
-/*
- * Asks the daemon @pid: the answer's body goes to @body. 0 when it
- * answered, -errno when it could not be asked or another protocol answered
- * (@e says which, with its version: the caller must not read @body then),
- * or 1 when it answered with an error (the line in @e).
- */
-int fa_ctl_ask(int pid, const struct fa_query *q, FILE *body, struct fa_err *e);
 
 /* ---- where the rows come from (query.c) ------------------------------------ */
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 static int cmp_row(const void *a, const void *b)
 {

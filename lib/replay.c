@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "replay.h"
+#include "internal.h"
 #include "flowacct.skel.h"
 #include "samplebuf.h"
 #include "testrun.h"

@@ -7,7 +7,8 @@
 #ifndef FLOWACCT_REPLAY_H
 #define FLOWACCT_REPLAY_H
 
-#include "libflowacct.h"
+#include "attach.h"
+#include "table.h"
 
 /* The program a frame runs through: each ingress hook, or TC egress. */
 enum fa_replay_hook { FA_REPLAY_XDP, FA_REPLAY_TC_EGRESS, FA_REPLAY_TC_INGRESS };

@@ -1,33 +1,67 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * libflowacct's declarations for reports, in files with one job each:
- * cgroup paths (cgroups.c), the columns of the flow table (columns.c),
- * what top shows of an interval (rates.c). Included by libflowacct.h.
+ * libflowacct's reports: the output documents (dump, stats, records) and
+ * their columns, and what top shows of an interval (rates.c). They are
+ * written through struct fa_out (out.h).
  */
 #ifndef FLOWACCT_REPORT_H
 #define FLOWACCT_REPORT_H
 
-/* ---- cgroup paths (cgroups.c) ------------------------------------------------ */
+#include "table.h"
 
-/* Cgroup v2 ids seen as paths under the mount; zeroed: empty. */
-struct fa_cgroups {
-	struct fa_cgroup_path {
-		__u64 id;
-		char *path;
-	} *v;
-	size_t n, cap;
-	__u64 last_scan_ns;	/* a walk at most once a second */
+/* ---- output documents (columns.c, rows.c, documents.c, books.c) ------------------------------------------ */
+
+struct fa_out;
+
+/* The columns of the flow table (dump -o, top -o). */
+enum fa_col {
+	FA_COL_DIR, FA_COL_IFACE, FA_COL_IFINDEX, FA_COL_PROTO, FA_COL_SRC,
+	FA_COL_SPORT, FA_COL_DST, FA_COL_DPORT, FA_COL_FLOWS, FA_COL_PACKETS,
+	FA_COL_BYTES, FA_COL_RPACKETS, FA_COL_RBYTES, FA_COL_FLAGS, FA_COL_FIRST, FA_COL_LAST, FA_COL_AGE,
+	FA_COL_IDLE, FA_COL_DURATION, FA_COL_COOKIE, FA_COL_PROCESS, FA_COL_PID,
+	FA_COL_COMM, FA_COL_CGROUP, FA_COL_CONTAINER, FA_COL_SRTT, FA_COL_RTTVAR,
+	FA_COL_MINRTT, FA_COL_CWND, FA_COL_STATE, FA_COL_SOCK_RETRANS, FA_COL_RETRANS,
+	FA_COL_RETRANS_BYTES, FA_COL_PRTT, FA_COL_PRTT_MIN,
+	FA_COL_BPS, FA_COL_PPS,	/* rates: a view over an interval only */
+	FA_NR_COLS,
 };
 
-/*
- * Cgroup @id as a path under the mount ("/" for the root), or NULL; valid
- * until fa_cgroups_free(@c). @rescan: walk the hierarchy again if the id is
- * not in @c.
- */
-const char *fa_cgroup_path(struct fa_cgroups *c, __u64 id, bool rescan);
-void fa_cgroups_free(struct fa_cgroups *c);
-/* The container id a cgroup path names, if it follows a runtime's layout. */
-bool fa_container_id(const char *path, char *out, size_t len);
+#define FA_MAX_COLS 48
+
+struct fa_view {
+	unsigned int group;	/* FA_GROUP_* of a grouped table, or 0 */
+	bool human;		/* -H: packets and bytes in k, M, G */
+	bool biflow;		/* rows are connections (fa_table_biflow) */
+	size_t top;		/* 0: all rows */
+	__u64 now_ns;		/* wall clock, for age and idle */
+	const struct fa_names *names;
+	unsigned char cols[FA_MAX_COLS];	/* text columns, enum fa_col */
+	size_t ncols;		/* 0: the default ones */
+	int hook[FLOW_NR_DIRS];	/* enum fa_hook of each direction, for names */
+	bool by_column;		/* JSON rows column by column (tests compare) */
+	const size_t *order;	/* JSON: rows in this order (fa_table_order) */
+	double rate_secs;	/* > 0: rows are what flows did in so many seconds */
+};
+
+/* Hooks, for the "hook" field of counters. */
+enum fa_hook { FA_HOOK_NONE, FA_HOOK_XDP, FA_HOOK_TC, FA_HOOK_MIXED };
+
+/* "dir,iface,src" or "+age,idle" (added to the default ones). */
+int fa_cols_parse(const char *s, struct fa_view *v);
+/* The names fa_cols_parse() takes, ", " between, into @buf. */
+void fa_col_names(char *buf, size_t len);
+
+/* {"flows":[...],"counters":{...},"hooks":[...]}, or the table and books. */
+void fa_print_flow_doc(struct fa_out *o, const struct fa_table *t,
+		       const struct fa_hook_stats st[FLOW_NR_DIRS],
+		       const struct fa_view *v);
+/* {"interfaces":[...],"counters":...,"hooks":...}, or each interface's books. */
+void fa_print_stats_doc(struct fa_out *o, const struct fa_snapshot *s);
+
+/* One record as a JSON line (no newline): {"type":"flow",...}. */
+void fa_print_record(struct fa_out *o, const struct fa_record *r,
+		     const char *ifname, __u64 instance, __u64 wall_off,
+		     const struct fa_ext *x);
 
 /* ---- local time (clock.c) ----------------------------------------------------- */
 

@@ -18,7 +18,7 @@
 #include <pcap/pcap.h>
 #include <pcap/dlt.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 #define PCAPNG_SHB	0x0A0D0D0A
 #define PCAPNG_IDB	1

@@ -8,7 +8,7 @@
 #ifndef FLOWACCT_SINK_H
 #define FLOWACCT_SINK_H
 
-#include "libflowacct.h"
+#include "daemon.h"
 
 struct fa_engine;
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "internal.h"
 #include "out.h"
 
 struct sink_json {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "internal.h"
 
 struct sink_metrics {
 	struct fa_engine *e;

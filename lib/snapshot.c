@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 void fa_table_shift_times(struct fa_table *t, size_t from, __u64 off)
 {

@@ -19,7 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 #include "flowacct_sock.skel.h"
 
 static const char *const sock_pins[FA_NR_SOCK_PINS] = {

@@ -13,7 +13,7 @@
 
 #include <bpf/bpf.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 #include "out.h"
 #include "query.h"
 

@@ -39,7 +39,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 enum { DPIN_RUN_STATE, DPIN_CACHE, DPIN_JREC, DPIN_JCHG, NR_DPINS };
 

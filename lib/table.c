@@ -14,7 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "libflowacct.h"
+#include "internal.h"
 
 /* Rows per batch call; a hash bucket never holds more. */
 #define BATCH_ROWS 8192

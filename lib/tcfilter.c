@@ -15,7 +15,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "libflowacct.h"
 #include "tcfilter.h"
 
 static void parse_bpf_options(struct rtattr *opts, struct tc_filter_info *fi)

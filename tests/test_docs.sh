@@ -3,9 +3,11 @@
 # The documentation against the tree: the man page renders without a
 # warning and names every command and option the binary has; make install
 # installs exactly the files the README lists, and make uninstall removes
-# them; every relative link of README.md and docs/*.md leads somewhere.
+# them; every relative link of README.md and docs/*.md leads somewhere; each
+# header of lib/ compiles alone, the command never sees lib/internal.h, and
+# docs/design.md's table of library files names every file of lib/.
 
-ALL_TESTS="test_docs_man test_docs_install test_docs_links"
+ALL_TESTS="test_docs_man test_docs_install test_docs_links test_docs_headers"
 
 MAN_PAGE=docs/flowacct.8
 
@@ -171,4 +173,42 @@ for page in sys.argv[1:]:
 print("\n".join(bad))
 sys.exit(1 if bad else 0)
 EOF
+}
+
+test_docs_headers() {
+	local cflags h name f n=0
+	scratch
+	# The Makefile's own flags, so that this checks what the build sees.
+	cflags=$(make --no-print-directory -s print-cflags)
+	[ -n "$cflags" ] || fail "make print-cflags printed nothing"
+	for h in lib/*.h; do
+		name=${h#lib/}
+		# First in an empty file: it includes what it uses. Twice: guarded.
+		printf '#include "%s"\n#include "%s"\n' "$name" "$name" >"$SCRATCH/alone.c"
+		# shellcheck disable=SC2086 # one word per flag
+		${CC:-gcc} $cflags -fsyntax-only "$SCRATCH/alone.c" ||
+			fail "$h does not compile alone"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 10 ] || fail "only $n headers in lib/"
+	echo "$n headers of lib/ compile alone"
+
+	# What the command's files see, through every header they include.
+	for f in loader/*.c lib/libflowacct.h; do
+		# shellcheck disable=SC2086
+		${CC:-gcc} $cflags -E -dM -x c "$f" -o "$SCRATCH/macros" ||
+			fail "$f does not preprocess"
+		if grep -w FLOWACCT_INTERNAL_H "$SCRATCH/macros" >/dev/null; then
+			fail "$f includes lib/internal.h, which is for lib/ only"
+		fi
+	done
+	echo "loader/ and lib/libflowacct.h do not include lib/internal.h"
+
+	awk '/^## / { on = ($0 == "## Library files") } on && /^\| `/' docs/design.md \
+		>"$SCRATCH/table"
+	for f in lib/*; do
+		grep -F "\`${f#lib/}\`" "$SCRATCH/table" >/dev/null ||
+			fail "docs/design.md's table of library files does not name ${f#lib/}"
+	done
+	echo "docs/design.md's table names the $(find lib -type f | wc -l) files of lib/"
 }

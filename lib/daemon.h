@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * libflowacct's parts of a daemon: the two epochs of the tables and the
+ * grace period between them, the flow cache and its expiry, the drain file
+ * that makes a drain survive a kill, and the stream of records of one
+ * interface (struct fa_stream). engine.h puts them together.
+ */
+#ifndef FLOWACCT_DAEMON_H
+#define FLOWACCT_DAEMON_H
+
+#include "table.h"
+
+/* ---- epochs (epoch.c) -------------------------------------------------------- */
+
+/* An ARRAY_OF_MAPS of our own whose update is an RCU grace period. */
+struct fa_sync {
+	int outer_fd;
+	int inner_fd;
+};
+int fa_sync_open(struct fa_sync *s);
+void fa_sync_close(struct fa_sync *s);
+/* Returns once every program run that began before the call has ended. */
+int fa_sync_wait(struct fa_sync *s);
+
+int fa_epoch_write(int epoch_fd, __u32 epoch);
+/*
+ * Appends the rows of @epoch's table and its overflow rows (key: @ifindex
+ * and the direction) to @t; the table's keys in *keys if @keys.
+ */
+int fa_epoch_read_rows(const int *fd, __u32 epoch, __u32 ifindex,
+		       struct fa_table *t, struct flow_key **keys, size_t *nkeys);
+/* Deletes @keys from @epoch's table and zeroes its overflow rows. Only for
+ * a table no program writes (after a flip and a wait). */
+int fa_epoch_clear(const int *fd, __u32 epoch, const struct flow_key *keys,
+		   size_t n);
+
+/* ---- the flow cache (cache.c) --------------------------------------------------- */
+
+struct fa_cache_cfg {
+	__u64 idle_ns;		/* not seen for this long: idle */
+	__u64 active_ns;	/* a record at least this often: active */
+	__u64 quiet_ns;		/* after FIN both ways or RST: end */
+	__u32 size;		/* flows; a new one past it evicts the least recent */
+};
+
+#define FA_DEFAULT_IDLE_MS	15000
+#define FA_DEFAULT_ACTIVE_MS	60000
+#define FA_DEFAULT_QUIET_MS	2000
+#define FA_DEFAULT_CACHE_SIZE	262144
+
+struct fa_cache;
+
+/* Where records go as the cache makes them; a non-zero return stops it. */
+typedef int (*fa_record_fn)(void *ctx, const struct fa_record *r);
+
+int fa_cache_new(const struct fa_cache_cfg *cfg, struct fa_cache **c);
+void fa_cache_free(struct fa_cache *c);
+
+/*
+ * Merges drained rows (counts since the previous drain) into the cache, in
+ * the order of their last_seen (then key), so that "least recently seen" is
+ * well defined; a new flow in a full cache evicts the least recently seen
+ * one first, which leaves as a lack_of_resources record. Sorts @rows.
+ */
+int fa_cache_merge(struct fa_cache *c, struct fa_row *rows, size_t n,
+		   fa_record_fn emit, void *ctx);
+/* Applies the timeouts at @now (CLOCK_MONOTONIC ns): idle, active, end. */
+int fa_cache_expire(struct fa_cache *c, __u64 now, fa_record_fn emit, void *ctx);
+/* Every flow leaves: forced. */
+int fa_cache_flush(struct fa_cache *c, fa_record_fn emit, void *ctx);
+
+/* The entries as they are: @fn gets each one. */
+void fa_cache_foreach(const struct fa_cache *c,
+		      void (*fn)(void *ctx, const struct flow_key *key,
+				 const struct fa_cache_entry *e),
+		      void *ctx);
+
+/*
+ * What changed since the last call: the entries now in the cache that
+ * changed (removed 0) and the keys that left and are not back (removed 1).
+ * The caller frees *keys and *chg.
+ */
+int fa_cache_changes(struct fa_cache *c, struct flow_key **keys,
+		     struct fa_journal_change **chg, size_t *n);
+
+/* ---- the drain file (drainfile.c) ---------------------------------------------- */
+
+struct fa_drainfile;
+int fa_drainfile_open(const char *dirname, __u32 max_flows, bool shared,
+		      __u64 instance, struct fa_drainfile **df);
+void fa_drainfile_close(struct fa_drainfile *df);
+void fa_drainfile_remove(const char *dirname);
+/*
+ * Drains @table (its rows and overflow rows) into the file for tick @gen,
+ * or finishes a drain for @gen a killed daemon began; *rows are the file's
+ * (summed over CPUs), valid until the next drain.
+ */
+int fa_drainfile_drain(struct fa_drainfile *df, const int *fd, __u32 table,
+		       __u32 ifindex, __u64 gen, struct fa_row **rows, size_t *n);
+
+/* ---- a daemon's stream of records for one interface (stream.c) -------------- */
+
+struct fa_stream;
+
+/*
+ * Where records go: JSON lines, IPFIX, counters. Returns 0 once they are
+ * written (to the kernel: a killed daemon loses nothing it wrote), or
+ * -errno; the stream then keeps them in its journal and writes them again
+ * before anything else.
+ */
+struct fa_sink {
+	int (*write)(void *ctx, const struct fa_stream *s,
+		     const struct fa_record *recs, size_t n, __u64 wall_off);
+	void *ctx;
+};
+
+struct fa_stream_stats {
+	__u64 ticks;		/* drains committed */
+	__u64 rows;		/* rows drained */
+	__u64 last_table_flows;	/* flows the table held when last drained */
+	__u64 records[FA_END_LACK_OF_RESOURCES + 1];	/* by end reason */
+	__u64 sink_errors;
+	__u64 replayed;		/* records written again after a restart */
+	__u64 last_drain_ns;	/* how long the last drain took */
+	__u64 drain_ns_total;
+};
+
+struct fa_stream {
+	struct fa_pinned p;
+	char ifname[FA_IFNAMSIZ];
+	int rs_fd, cache_fd, jrec_fd, jchg_fd;
+	struct fa_run_state rs;
+	struct fa_cache *cache;
+	struct fa_cache_cfg cfg;
+	struct fa_drainfile *df;
+	__u32 epoch;		/* the table the programs write */
+	__u32 draining;		/* the table this tick drains */
+	bool drain_other;	/* the inactive table has rows to drain first */
+	bool journal_empty;	/* the pinned journal is known to hold nothing */
+	struct fa_stream_stats stats;
+};
+
+#endif /* FLOWACCT_DAEMON_H */

@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Inside libflowacct only: what the .c files of lib/ call in one another and
+ * nothing outside lib/ does. The command (loader/) never includes it; a
+ * white-box test may, and says why. Sections as in the area headers, each
+ * naming the file that defines what it declares.
+ */
+#ifndef FLOWACCT_INTERNAL_H
+#define FLOWACCT_INTERNAL_H
+
+#include "libflowacct.h"
+
+/* ---- names (names.c) ---------------------------------------------------- */
+
+void fa_tcp_flags_str(__u32 flags, char buf[9]);
+/* The same at @p (9 bytes of room); returns the end (a NUL). */
+char *fa_tcp_flags_put(__u32 flags, char *p);
+/* The text of an address of @k (IPv4 dotted, IPv6 as inet_ntop). */
+void fa_addr_str(const struct flow_key *k, const __u8 *addr, char *buf, size_t len);
+/* The same into @p, room for INET6_ADDRSTRLEN; returns the end (a NUL). */
+char *fa_addr_put(const struct flow_key *k, const __u8 *addr, char *p);
+/* "tcp 192.0.2.1:40000 > 192.0.2.2:80", "icmp 192.0.2.1 > 192.0.2.2 type 8 code 0" */
+void fa_flow_key_str(const struct flow_key *k, char *buf, size_t len);
+bool fa_key_is_icmp(const struct flow_key *k);
+/* The other direction of @k's flow on the same interface: addresses and
+ * ports swapped, the opposite hook. */
+void fa_key_reverse(const struct flow_key *k, struct flow_key *r);
+bool fa_key_has_ports(const struct flow_key *k);
+
+/* ---- host and port (hostport.c) ------------------------------------------ */
+
+/*
+ * HOST, HOST:PORT, [IPV6]:PORT, [IPV6] or a bare IPv6 address (no port).
+ * An empty HOST (":PORT") is left empty. -EINVAL: malformed; -ERANGE: the
+ * port; -EDESTADDRREQ: no port and no @default_port (0), or no host.
+ */
+int fa_hostport_parse(const char *spec, char *host, size_t hostlen, __u16 *port,
+		      __u16 default_port);
+
+/* ---- time (clock.c) ----------------------------------------------------- */
+
+/* What to add to a CLOCK_MONOTONIC time to get ns since the epoch, now. */
+__u64 fa_mono_to_wall_offset(void);
+
+/* ---- identity of an interface (iface.c) --------------------------------- */
+
+/*
+ * An interface is its index in a network namespace: that survives a rename,
+ * and a namespace inode tells namespaces apart. The cookie (never reused,
+ * unlike an inode number) tells a live namespace from a dead one whose inode
+ * number a new one got.
+ */
+struct fa_ifid {
+	__u64 netns_ino;
+	__u64 netns_cookie;	/* 0 where the kernel has no SO_NETNS_COOKIE */
+	__u32 ifindex;
+};
+
+int fa_netns_self(__u64 *ino, __u64 *cookie);
+/* -EINVAL: not an interface name; -ENODEV: none here by that name. */
+int fa_ifid_by_name(const char *ifname, struct fa_ifid *id);
+/* The name @id has now in this namespace; -ENODEV if it is gone. */
+int fa_ifid_name(const struct fa_ifid *id, char name[FA_IFNAMSIZ]);
+/* "net4026531840-if3": the pin directory's and lock file's name. */
+void fa_ifid_dirname(const struct fa_ifid *id, char *buf, size_t len);
+/* The driver (ETHTOOL_GDRVINFO), "" if the device has none to tell. */
+int fa_iface_driver(const char *ifname, char *buf, size_t len);
+
+/* ---- privileges and bpffs (pins.c) ------------------------------------- */
+
+#define FA_RUN_DIR	"/run/flowacct"
+
+/* ---- the pins of one attached interface (pins.c) ------------------------ */
+
+const char *fa_pin_name(int pin);
+/*
+ * Opens every pin under @dirname and checks each map's type, key and value
+ * size against what this build expects before anything is read. Returns 0,
+ * -ENOENT (no such attachment), -EPROTO (another layout: attached by another
+ * flowacct version), -EINPROGRESS (an attach that has not finished, or was
+ * killed) or another -errno.
+ */
+int fa_pinned_open_dir(const char *dirname, struct fa_pinned *p);
+int fa_pinned_open(const struct fa_ifid *id, struct fa_pinned *p);
+/* One pin directory as found: its record, or why it could not be read. */
+struct fa_pin_entry {
+	char dirname[64];
+	int err;			/* 0, or -errno from reading the record */
+	struct fa_attach_state state;	/* when !err */
+};
+/* Every pin directory, in name order. */
+int fa_pins_list(struct fa_pin_entry **list, size_t *n);
+/* The attachment of @ifname (its name now, or its name at attach if it is
+ * gone) in this namespace; -ENOENT if none. */
+int fa_pins_find(const char *ifname, struct fa_pin_entry *out);
+
+void fa_pin_path(char *buf, size_t len, const char *dirname, const char *name);
+/* Removes what attach pinned, and the directory. Returns how many. */
+int fa_pins_remove(const char *dirname);
+
+int fa_state_map_create(const struct fa_attach_state *st);
+int fa_state_map_read(int fd, struct fa_attach_state *st);
+
+/* Bytes the kernel charges for a map (its fdinfo's memlock), or 0. */
+__u64 fa_map_memory(int fd);
+
+/* ---- locks (lock.c) ----------------------------------------------------- */
+
+/* -EBUSY with *holder (pid) and *kind filled when someone else holds it. */
+int fa_lock_take(const char *dirname, enum fa_lock_kind kind, struct fa_lock *l,
+		 int *holder, int *holder_kind);
+/* Whether a daemon holds @dirname's run lock: its pid, or 0. */
+int fa_lock_owner(const char *dirname, enum fa_lock_kind kind);
+const char *fa_lock_kind_name(int kind);
+
+/* ---- the programs (progs.c) --------------------------------------------- */
+
+/* The largest --max-flows a table can have (the kernel's limits on a
+ * preallocated hash's memory). */
+__u32 fa_max_flows_limit(bool shared);
+
+/* Opens the skeleton and configures it; the caller loads it (or libxdp does). */
+int fa_progs_open(const struct fa_load_opts *o, struct flowacct_bpf **skel);
+
+/* ---- reading the maps (table.c) ------------------------------------------ */
+
+void fa_value_merge(struct flow_value *into, const struct flow_value *v);
+/* The size of such a slot. */
+size_t fa_map_value_size(const struct fa_tick_clock *clock);
+/* Rows with equal keys (and kinds) become one, values merged. */
+void fa_table_merge_equal(struct fa_table *t, size_t from);
+void fa_stats_add(struct fa_hook_stats *into, const struct fa_hook_stats *from);
+
+/* Checks a map against what this build expects. -EPROTO if it differs. */
+int fa_map_check(int fd, const __u32 *types, size_t ntypes, __u32 key_size,
+		 __u32 value_size);
+
+/* ---- sorting, grouping, filtering (table.c) ------------------------------ */
+
+/*
+ * One row per connection: each flow row with its other direction on the same
+ * interface (addresses and ports swapped, the opposite hook; ICMP echo
+ * request with its reply), whose counts go to t->rev. The row kept is the
+ * direction seen first. Sorted by @by over both directions; not for a
+ * grouped table.
+ */
+int fa_table_biflow(struct fa_table *t, enum fa_sort by);
+void fa_table_group(struct fa_table *t, unsigned int group);
+struct fa_filter {
+	struct fa_prefix src, dst;
+	int port;		/* -1: any; else sport or dport */
+	int proto;		/* -1: any */
+};
+bool fa_filter_match(const struct fa_filter *f, const struct fa_row *r);
+void fa_table_filter(struct fa_table *t, const struct fa_filter *f);
+
+/* ---- rates (rates.c) ------------------------------------------------------------ */
+
+/* The rows of @cur with what each did since @prev (packets and bytes as
+ * differences), appended to @out; rows that did nothing are left out. */
+int fa_table_delta(const struct fa_table *prev, const struct fa_table *cur,
+		   struct fa_table *out);
+/* 1234567 -> "1.23M" (three significant digits, SI prefixes) and @unit. */
+void fa_human(double v, const char *unit, char *buf, size_t len);
+
+/* ---- interface names (ifnames.c) -------------------------------------------- */
+
+const char *fa_names_get(const struct fa_names *m, __u32 ifindex);
+
+/* ---- snapshots (snapshot.c) ----------------------------------------------- */
+
+/*
+ * Adds one attached interface: its counters first, then the rows of both
+ * epochs' tables and overflow rows, so that while traffic flows the rows
+ * hold at least what the counters say. Times are turned into ns since the
+ * epoch with the clocks' offset taken now.
+ */
+int fa_snapshot_add(struct fa_snapshot *s, const struct fa_pinned *p);
+/* The same from a set of map fds (enum fa_pin order), e.g. a loaded
+ * skeleton's; times from jiffies by @ticks if not NULL (live tables), then
+ * shifted by @time_offset. */
+int fa_snapshot_add_maps(struct fa_snapshot *s, const int *fd,
+			 const struct fa_attach_state *state, const char *dir,
+			 const struct fa_tick_clock *ticks, __u64 time_offset);
+/* Adds the counters only. */
+int fa_snapshot_add_stats(struct fa_snapshot *s, const struct fa_pinned *p);
+/* The hook of each direction of an attachment (names.c). */
+void fa_state_hooks(const struct fa_attach_state *st, int hook[FLOW_NR_DIRS]);
+/* Shifts the times of rows [from, n) by @off (0 stays 0). */
+void fa_table_shift_times(struct fa_table *t, size_t from, __u64 off);
+
+/* ---- epochs (epoch.c) -------------------------------------------------------- */
+
+int fa_epoch_read(int epoch_fd, __u32 *epoch);
+int fa_table_delete(int map_fd, const struct flow_key *keys, size_t n);
+/* Zeroes @epoch's overflow rows (a table no program writes). */
+int fa_overflow_zero(int ov_fd, __u32 epoch);
+
+/* ---- the flow cache (cache.c) --------------------------------------------------- */
+
+size_t fa_cache_count(const struct fa_cache *c);
+/* Puts back an entry a daemon persisted. */
+int fa_cache_restore(struct fa_cache *c, const struct flow_key *key,
+		     const struct fa_cache_entry *e);
+__u64 fa_cache_touch(const struct fa_cache *c);
+void fa_cache_set_touch(struct fa_cache *c, __u64 touch);
+/*
+ * The rows a daemon shows for its cache: totals since each flow started,
+ * with @extra (rows of the kernel's tables not yet drained) added to the
+ * flows they belong to, found through the cache's own hash.
+ */
+int fa_cache_dump(const struct fa_cache *c, struct fa_table *t,
+		  const struct fa_row *extra, size_t nextra);
+
+/* ---- the drain file (drainfile.c) ---------------------------------------------- */
+
+/* Whether the file holds rows of a tick later than @committed_gen. */
+int fa_drainfile_pending(const struct fa_drainfile *df, __u64 committed_gen,
+			 __u32 *table);
+int fa_drainfile_rows(const struct fa_drainfile *df, __u64 committed_gen,
+		      const struct fa_row **rows, size_t *n);
+
+/* ---- a daemon's stream of records for one interface (stream.c) -------------- */
+
+/*
+ * Opens @dirname's attachment as a daemon's stream: creates (or finds, after
+ * a restart) the daemon's pinned state, finishes a tick a killed daemon had
+ * committed (its records go to @sink again: duplicates, with the same
+ * instance and sequence numbers), and loads the persisted cache.
+ */
+int fa_stream_open(struct fa_stream *s, const char *dirname,
+		   const struct fa_cache_cfg *cfg, const struct fa_sink *sink);
+void fa_stream_close(struct fa_stream *s);
+/* Removes the daemon's pinned state (not the attachment's). */
+void fa_stream_unpin(struct fa_stream *s, bool keep_run_state);
+
+/* Flips the epoch (unless the inactive table must be drained first); the
+ * caller then waits (fa_sync_wait) before fa_stream_drain(). */
+int fa_stream_flip(struct fa_stream *s);
+/* The tick's work on the table flipped away from: drain, merge, expire
+ * at @now, journal, commit, write, apply, clear. @flush: every flow leaves
+ * (forced) too. */
+int fa_stream_drain(struct fa_stream *s, __u64 now, bool flush,
+		    const struct fa_sink *sink);
+/* Drains the table the programs are not writing, without a flip (shutdown,
+ * after the programs are gone). */
+int fa_stream_drain_other(struct fa_stream *s, __u64 now, bool flush,
+			  const struct fa_sink *sink);
+
+/*
+ * The daemon's view for dump: counters first, then the cache (totals since
+ * each flow started), the tables not yet drained, and one exported row per
+ * direction with what left in records of flows no longer in the cache.
+ */
+int fa_stream_snapshot(const struct fa_stream *s, struct fa_snapshot *snap);
+
+/* ---- the metrics page (http.c, prom.c) ----------------------------------------- */
+
+struct fa_http;
+/* Fills *@body (malloc'd, freed by the server) for @url and sets *@type;
+ * non-zero: not found. */
+typedef int (*fa_http_page)(void *ctx, const char *url, char **body, size_t *len,
+			    const char **type);
+/* Listens on @host (empty: every address) and @port; answers from the
+ * caller's loop: poll fa_http_fd() and call fa_http_run(). */
+int fa_http_open(const char *host, __u16 port, fa_http_page page, void *ctx,
+		 struct fa_http **h);
+int fa_http_fd(const struct fa_http *h);
+void fa_http_run(struct fa_http *h);
+__u64 fa_http_requests(const struct fa_http *h);
+void fa_http_close(struct fa_http *h);
+
+/* Prometheus text format: a family's HELP and TYPE, then its samples;
+ * @labels is name, value, ..., NULL (or NULL for none). */
+void fa_prom_family(FILE *f, const char *name, const char *type, const char *help);
+void fa_prom_u64(FILE *f, const char *name, const char *const *labels, __u64 v);
+void fa_prom_f64(FILE *f, const char *name, const char *const *labels, double v);
+
+/* What the metrics page shows of one interface of a daemon. */
+struct fa_metrics_iface {
+	const char *iface;
+	int hook[FLOW_NR_DIRS];			/* enum fa_hook */
+	struct fa_hook_stats st[FLOW_NR_DIRS];
+	const struct fa_stream_stats *ss;
+	__u64 cache_flows, cache_size, table_size;
+};
+
+struct fa_metrics {
+	const struct fa_metrics_iface *ifs;
+	size_t nifs;
+	__u64 flips, flip_ns_total, flip_ns_max;
+	__u64 json_records;
+	const struct fa_ipfix *ipfix;		/* NULL: no export */
+};
+
+/* The daemon's metrics in Prometheus' text format. */
+void fa_print_metrics(FILE *f, const struct fa_metrics *m);
+
+/* ---- the control socket (ctl.c) ------------------------------------------------ */
+
+void fa_ctl_path(int pid, char *buf, size_t len);
+/* The daemon's listening socket (non-blocking). */
+int fa_ctl_listen(int pid);
+void fa_ctl_unlink(int pid);
+/* One request from a client, whole (fa_query_decode() reads it). */
+int fa_ctl_read_request(int fd, char *buf, size_t len);
+int fa_ctl_reply(int fd, bool ok, const void *body, size_t len);
+/* Refuses a request of protocol @version (0: not a request of any
+ * version, as the first clients sent) with @msg, in a form it reads. */
+int fa_ctl_refuse(int fd, int version, const char *msg);
+/*
+ * An answer streamed as it is written to @f: the status line goes before
+ * the body's first bytes. fa_ctl_reply_end() sends "ERR" and @err instead
+ * if the answer failed before any of it went out (-EPROTO after: the
+ * client has a truncated body).
+ */
+struct fa_ctl_reply {
+	FILE *f;
+	int fd;
+	bool started;
+	bool discard;
+	int err;
+};
+
+int fa_ctl_reply_begin(struct fa_ctl_reply *r, int fd);
+int fa_ctl_reply_end(struct fa_ctl_reply *r, bool ok, const char *err);
+/* A snapshot in binary, for a client to merge (same build only). */
+int fa_snapshot_encode(const struct fa_snapshot *s, FILE *f);
+int fa_snapshot_decode(const void *buf, size_t len, struct fa_snapshot *s);
+
+/* ---- attach and detach (attach.c) ------------------------------------------ */
+
+#define FA_XDP_PROG_NAME	"flowacct_xdp"
+#define FA_TC_PROG_NAME		"flowacct_tc"
+#define FA_TC_IN_PROG_NAME	"flowacct_tc_in"
+/* The hook "auto" picks for a driver, and why. */
+int fa_ingress_auto(const char *driver, int *why);
+
+/*
+ * Attaches both hooks and pins everything. On failure, everything it did is
+ * undone, and res->step says where it failed. Takes no lock: the caller
+ * holds the interface's (fa_lock_take).
+ */
+int fa_attach(const struct fa_attach_opts *o, struct fa_attach_result *res);
+
+/*
+ * Undoes an attach, whole or partial: what @st records (NULL: no record
+ * survived), and any program of ours found on the interface by name.
+ * @ifindex 0: the interface is gone; only the pins go. Returns how many
+ * things were removed (0: nothing of ours was there), or -errno.
+ */
+int fa_detach(const char *dirname, const struct fa_attach_state *st,
+	      int ifindex);
+
+struct fa_live {
+	bool ingress;		/* the recorded ingress program is attached */
+	bool egress;
+};
+int fa_attach_live(const struct fa_attach_state *st, struct fa_live *live);
+
+/* Programs of ours on @ifindex, recorded or not (a killed attach's). */
+struct fa_found {
+	__u32 xdp_id, tc_id, tci_id;
+};
+int fa_find_ours(int ifindex, struct fa_found *f);
+
+/* ---- sampled packets to a file (sample.c) ------------------------------------ */
+
+struct fa_sample_writer;
+/* @path "-": standard output. @hook: each direction's enum fa_hook. */
+int fa_sample_writer_open(struct fa_sample_writer **w, const char *path,
+			  bool pcapng, const char *ifname,
+			  const int hook[FLOW_NR_DIRS]);
+/*
+ * Writes one sample (its header as the programs sent it, then cap_len
+ * bytes). @ts_off turns the header's clock into ns since the epoch (0 if it
+ * already is). Returns 0, -EINVAL for a record too short for what it
+ * claims, or -EIO once writing failed.
+ */
+int fa_sample_writer_write(struct fa_sample_writer *w, const void *rec,
+			   __u32 size, __u64 ts_off);
+int fa_sample_writer_flush(struct fa_sample_writer *w);
+__u64 fa_sample_writer_count(const struct fa_sample_writer *w);
+int fa_sample_writer_close(struct fa_sample_writer *w);
+
+/* ---- the socket programs (sockets.c) ---------------------------------------- */
+
+enum fa_sock_pin {
+	FA_SOCK_PIN_SOCKS,
+	FA_SOCK_PIN_LISTENERS,
+	FA_SOCK_PIN_SOCKOPS,	/* the links: while pinned, attached */
+	FA_SOCK_PIN_CREATE,
+	FA_NR_SOCK_PINS,
+};
+int fa_sockets_open(int *socks_fd, int *listeners_fd);
+/* Fills in the process of sockets (and listeners) that have only their
+ * inode, from /proc. Returns how many sockets it filled, or -errno. */
+int fa_sockets_fill_procs(int socks_fd, int listeners_fd);
+
+/* ---- enrichment (enrich.c) ---------------------------------------------------- */
+
+/* What a flow row gains from the socket programs and the per-flow maps. */
+struct fa_ext {
+	__u64 cookie;		/* 0: no local socket known */
+	__u64 cgroup_id;	/* 0: not known */
+	__u64 retrans_segs;
+	__u64 retrans_bytes;
+	struct flow_rtt prtt;	/* with FA_EXT_PRTT */
+	unsigned int flags;	/* FA_EXT_* */
+	struct flow_sock sock;	/* with FA_EXT_SOCK */
+	const char *cgroup_path;	/* in a struct fa_cgroups, or NULL */
+	char container[65];
+};
+
+#define FA_EXT_SOCK	(1u << 0)	/* sock is the row's socket */
+#define FA_EXT_RETRANS	(1u << 1)	/* retransmissions were tracked */
+#define FA_EXT_PRTT	(1u << 2)	/* passive RTT has samples */
+
+/*
+ * Joins each flow row of @s to what the maps know of it: the socket a TC
+ * egress program noted (or, for a received flow, the one its reply came
+ * from), the socket table's process, cgroup and TCP metrics, and the
+ * packet-level retransmissions. Rows gain an ext index into s->t.ext.
+ */
+int fa_enrich(struct fa_snapshot *s);
+/*
+ * The same for one key, by lookups in an interface's pins (@fd, enum
+ * fa_pin order) and the socket table (@socks_fd, or -1): what a daemon's
+ * records carry. Without the TC egress owners, no socket. The cgroup's
+ * path comes from @cg (NULL: none), the caller's cache, kept from call to
+ * call: the path stays valid until fa_cgroups_free(@cg).
+ */
+void fa_enrich_key(const int *fd, const struct fa_attach_state *st, int socks_fd,
+		   const struct flow_key *k, struct fa_ext *e, struct fa_cgroups *cg);
+/* Drops what the maps beside the tables keep of a flow that ended. */
+void fa_enrich_forget(const int *fd, const struct flow_key *k);
+/* The row's extension, or NULL. */
+const struct fa_ext *fa_row_ext(const struct fa_table *t, const struct fa_row *r);
+
+/* ---- output documents (columns.c, rows.c, documents.c, books.c) ------------------------------------------ */
+
+const char *fa_hook_name(int hook);
+/* The text cells of @v's columns for row @r (NULL: their headers), in @buf. */
+void fa_format_cols(char *buf, size_t len, const struct fa_table *t,
+		    const struct fa_row *r, const struct fa_view *v);
+/* "counters" and "hooks" (JSON), or each present hook's books (text). */
+void fa_print_counters(struct fa_out *o, const struct fa_hook_stats st[FLOW_NR_DIRS],
+		       const struct fa_view *v);
+/* One attachment as status shows it. */
+struct fa_status {
+	struct fa_pin_entry pin;
+	char ifname[FA_IFNAMSIZ];	/* its name now; "" if gone or elsewhere */
+	bool here;			/* in this network namespace */
+	bool gone;			/* the interface no longer exists */
+	struct fa_live live;
+	struct flow_sample_config sample;
+	__u64 memory;			/* bytes of both epochs' tables */
+	int daemon;			/* pid of the `flowacct run` that owns it */
+};
+
+/* Programs of ours on an interface that no record names. */
+struct fa_orphan {
+	char ifname[FA_IFNAMSIZ];
+	__u32 ifindex;
+	struct fa_found found;
+};
+
+/* @daemon_info, when not NULL, adds a "daemon" object to an interface a
+ * daemon owns (it is the daemon that prints the document then). */
+void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
+			 const struct fa_orphan *orph, size_t norph,
+			 void (*daemon_info)(struct fa_out *o, const char *dirname,
+					     void *ctx),
+			 void *ctx);
+/* The counters of one interface as a JSON line: {"type":"counters",...}. */
+void fa_print_counters_line(struct fa_out *o, const struct fa_stream *s,
+			    const struct fa_hook_stats st[FLOW_NR_DIRS]);
+
+/* Whether the books of a hook balance: seen == accounted + sum(reasons). */
+bool fa_books_balance(const struct fa_hook_stats *st);
+
+/* ---- cgroup paths (cgroups.c) ------------------------------------------------ */
+
+/* Cgroup v2 ids seen as paths under the mount; zeroed: empty. */
+struct fa_cgroups {
+	struct fa_cgroup_path {
+		__u64 id;
+		char *path;
+	} *v;
+	size_t n, cap;
+	__u64 last_scan_ns;	/* a walk at most once a second */
+};
+
+/*
+ * Cgroup @id as a path under the mount ("/" for the root), or NULL; valid
+ * until fa_cgroups_free(@c). @rescan: walk the hierarchy again if the id is
+ * not in @c.
+ */
+const char *fa_cgroup_path(struct fa_cgroups *c, __u64 id, bool rescan);
+void fa_cgroups_free(struct fa_cgroups *c);
+/* The container id a cgroup path names, if it follows a runtime's layout. */
+bool fa_container_id(const char *path, char *out, size_t len);
+
+/* ---- the daemon engine (engine.c, ctl_server.c) ---------------------------- */
+
+/* One flip, wait and drain of every interface (@flush: every flow out). */
+void fa_engine_tick(struct fa_engine *e, bool flush);
+
+/* The control socket's server (ctl_server.c): answers every waiting
+ * client. */
+void fa_engine_serve(struct fa_engine *e);
+struct fa_engine_iface *fa_engine_find(struct fa_engine *e, const char *name,
+				       bool dirname);
+
+/* ---- the request on the wire (ctl.c) --------------------------------------- */
+
+/* @q as the request's text, FA_CTL_VERSION first, into @f. */
+int fa_query_encode(const struct fa_query *q, FILE *f);
+/*
+ * Parses a request (NUL-terminated, its empty last line included). -EPROTO
+ * with *@version set when it is another protocol version's (0: not a
+ * request of any version); -EINVAL with @e said when it is malformed.
+ */
+int fa_query_decode(const char *req, struct fa_query *q, int *version,
+		    struct fa_err *e);
+
+/*
+ * Asks the daemon @pid: the answer's body goes to @body. 0 when it
+ * answered, -errno when it could not be asked or another protocol answered
+ * (@e says which, with its version: the caller must not read @body then),
+ * or 1 when it answered with an error (the line in @e).
+ */
+int fa_ctl_ask(int pid, const struct fa_query *q, FILE *body, struct fa_err *e);
+
+#endif /* FLOWACCT_INTERNAL_H */
