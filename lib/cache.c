@@ -8,7 +8,7 @@
  *
  * Entries live in one array, chained from a power-of-two bucket array by
  * index, and on a list in the order they were last touched: the head is the
- * least recently seen. tests/expiry_model.py is the same rules written
+ * least recently seen. tests/checkers/expiry_model.py is the same rules written
  * independently; tests/test_expiry.sh runs both on the same traces.
  */
 #include <errno.h>

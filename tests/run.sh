@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
-# Test runner: sources each tests/test_*.sh (or the files named), which define
+# Test runner: sources each tests/suites/test_*.sh (or the files named), which define
 # ALL_TESTS and test_* functions, and runs every test in its own bash with
 # `set -euo pipefail`, so the first failing command fails the test. A test's
 # output is shown only when it fails. Ends with "N passed, N failed" and a
@@ -18,7 +18,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 files=("$@")
-[ ${#files[@]} -gt 0 ] || files=(tests/test_*.sh)
+[ ${#files[@]} -gt 0 ] || files=(tests/suites/test_*.sh)
 
 passed=0
 failed=0
@@ -40,7 +40,7 @@ for file in "${files[@]}"; do
 		fi
 		log="$logdir/$t.log"
 		start=$(date +%s%N)
-		bash -euo pipefail -c 'source tests/lib.sh; source "$1"; "$2"' \
+		bash -euo pipefail -c 'source tests/helpers/lib.sh; source "$1"; "$2"' \
 			_ "$file" "$t" >"$log" 2>&1
 		rc=$?
 		ms=$((($(date +%s%N) - start) / 1000000))

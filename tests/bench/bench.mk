@@ -83,7 +83,7 @@ $(START_DIR)/clang-%.bpf.o: $(START_DIR)/src/Makefile
 .PHONY: bench-build
 bench-build: $(BUILD)/flowacct $(BENCH_BIN) $(NOEPOCH) $(START_OBJS)
 
-# tests/test_bench.sh runs the benchmark small, with the builds of `make tests`.
+# tests/suites/test_bench.sh runs the benchmark small, with the builds of `make tests`.
 tests: $(BENCH_BIN) $(NOEPOCH) $(START_OBJS)
 
 bench: deps

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Runs a trace of drains and expiries through libflowacct's flow cache and
- * prints the records it makes, for tests/expiry_diff.py to compare with the
- * independent model (tests/expiry_model.py). Reads lines on stdin:
+ * prints the records it makes, for tests/checkers/check_expiry.py to compare with the
+ * independent model (tests/checkers/expiry_model.py). Reads lines on stdin:
  *
  *   config IDLE_NS ACTIVE_NS QUIET_NS SIZE
  *   drain NOW N      then N lines:

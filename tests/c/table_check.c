@@ -21,7 +21,7 @@
  *   top.json      only the first rows, fewer than the two-thread writer
  *                 takes, so written by one thread.
  *
- * tests/test_replay.sh (test_table_check) compares them.
+ * tests/suites/test_replay.sh (test_table_check) compares them.
  */
 #include <arpa/inet.h>
 #include <stdbool.h>

@@ -15,7 +15,7 @@
  *   with no packets, and reads replay's 64-bit layout without a clock.
  *
  * Prints what differs and exits 1; 0 when all agree. Run by
- * tests/test_run.sh (test_run_ticks_wrap).
+ * tests/suites/test_run.sh (test_run_ticks_wrap).
  */
 #include <stdio.h>
 #include <string.h>

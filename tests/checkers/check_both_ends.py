@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """Checks a TCP transfer from A to B as both ends' flowacct counted it.
 
-    both_ends.py A.json B.json NSTAT.json LINK0.json LINK1.json --src ADDR --counter NAME
+    check_both_ends.py A.json B.json NSTAT.json LINK0.json LINK1.json --src ADDR --counter NAME
 
 A.json and B.json are `flowacct dump -j` of A's and B's interfaces;
 NSTAT.json is `nstat -a -j` of A's namespace over the transfer, LINK0/1.json

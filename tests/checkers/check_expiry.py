@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """Runs one expiry trace through the C flow cache and the independent model.
 
-    expiry_diff.py TRACE.jsonl CACHE_DRIVE
+    check_expiry.py TRACE.jsonl CACHE_DRIVE
 
-TRACE is what tests/expiry_traces.py writes. The model
-(tests/expiry_model.py) and libflowacct's cache (through the driver
-tests/cache_drive.c) must make the same records, op by op: same keys,
+TRACE is what tests/checkers/expiry_traces.py writes. The model
+(tests/checkers/expiry_model.py) and libflowacct's cache (through the driver
+tests/c/cache_drive.c) must make the same records, op by op: same keys,
 counts, times, flags and reasons. Prints the first differences and a summary
 of the records by reason; exits 1 on any difference.
 """

@@ -2,18 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """Checks an IPFIX export with decoders that share no code with flowacct.
 
-    ipfix_check.py nfdump DIR          flows nfcapd (nfdump 1.7) stored in DIR
-    ipfix_check.py nfacctd OUTFILE     flows pmacct's nfacctd printed (JSON lines)
-    ipfix_check.py pcap CAPTURE        flows tshark finds in a traffic capture
-    ipfix_check.py records FILE        flowacct run's JSON records, summed alike
-    ipfix_check.py tshark CAPTURE --port P [--max-message N] [--strict]
+    check_ipfix.py nfdump DIR          flows nfcapd (nfdump 1.7) stored in DIR
+    check_ipfix.py nfacctd OUTFILE     flows pmacct's nfacctd printed (JSON lines)
+    check_ipfix.py pcap CAPTURE        flows tshark finds in a traffic capture
+    check_ipfix.py records FILE        flowacct run's JSON records, summed alike
+    check_ipfix.py tshark CAPTURE --port P [--max-message N] [--strict]
                                        the export itself, as tshark dissects it
-    ipfix_check.py compare A.json B.json [--key FIELDS] [--counters C]
+    check_ipfix.py compare A.json B.json [--key FIELDS] [--counters C]
 
 The first three print the same JSON: "flows", one row per key with the number
 of flow records ("flows"), packets and bytes summed, and "totals". A key is
 proto, src, dst, sport, dport, in_if, out_if, direction; ICMP has sport 0 and
-dport type << 8 | code, as flowacct and tests/tshark_flows.py count it. A
+dport type << 8 | code, as flowacct and tests/checkers/check_tshark.py count it. A
 missing interface or direction is 0, since nfdump prints 0 for an element
 that the exporter left out whenever it has others of the same group. A
 record without addresses (flowacct's overflow rows: traffic counted while
@@ -140,7 +140,7 @@ def nfdump_main(directory):
 # ---- nfacctd ---------------------------------------------------------------
 
 def nfacctd_record(r):
-    """One line of the print plugin as tests/collectors.sh configures it:
+    """One line of the print plugin as tests/helpers/collectors.sh configures it:
     print_num_protos, and the custom primitives flow_dir (IE 61), icmp4
     (IE 32) and icmp6 (IE 139), which pmacct has no built-in names for."""
     proto = int(r["ip_proto"])
@@ -198,7 +198,7 @@ def records_main(path):
 def pcap_main(capture):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     sys.dont_write_bytecode = True     # no __pycache__ in the work tree
-    from tshark_flows import tshark_flows
+    from check_tshark import tshark_flows
     flows, _, _ = tshark_flows(capture)
     return summed(({"proto": proto, "src": addr(src), "dst": addr(dst),
                     "sport": sport, "dport": dport}, 1, v[0], v[1])

@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """Checks a live `flowacct dump -j` against tcpdump captures of the interface.
 
-    live_check.py DUMP.json --in IN.pcap --out OUT.pcap [--expect EXPECT.json]
+    check_live.py DUMP.json --in IN.pcap --out OUT.pcap [--expect EXPECT.json]
                   [--ifindex N]
 
 IN and OUT are `tcpdump -Q in` / `-Q out` captures of the attached interface
-taken while the traffic ran; tshark dissects them (tshark_flows.py) and every
+taken while the traffic ran; tshark dissects them (check_tshark.py) and every
 flow must have the same packets, bytes and TCP flags in flowacct's ingress
 and egress rows. Multicast listener reports and router solicitations that the
 kernel sends on its own may fall outside the capture window: for those only,
@@ -21,7 +21,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tshark_flows import tshark_flows, LETTERS  # noqa: E402
+from check_tshark import tshark_flows, LETTERS  # noqa: E402
 
 SPONTANEOUS = {(6, 58, 143 << 8), (6, 58, 133 << 8)}  # MLDv2 report, RS
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """Checks the records `flowacct run` wrote against what was sent and counted.
 
-    records_check.py RECORDS.json [--sent SENT.json ...] [--books]
+    check_records.py RECORDS.json [--sent SENT.json ...] [--books]
                      [--broken-max N] [--as-dump OUT.json] [--reasons R,...]
                      [--only-sent]
 
@@ -12,14 +12,14 @@ sequence number: a record written twice (after a kill) must be identical to
 its first copy and is counted once. A line that is not JSON is a record a
 kill cut short; there may be at most --broken-max of them (default 0).
 
-  --sent      JSON from tests/udp_send.py (or a list of such flows with a
+  --sent      JSON from tests/helpers/udp_send.py (or a list of such flows with a
               "direction"): each flow's records must add up to exactly its
               packets and IP-layer bytes.
   --books     the records of each interface and direction, overflow rows
               included, must add up to exactly the accounted packets and
               bytes of the last counters line of that interface.
   --as-dump   writes the records summed per flow as a `flowacct dump -j`
-              document (with the counters line's hooks), for live_check.py
+              document (with the counters line's hooks), for check_live.py
               to compare with tcpdump captures.
   --reasons   these end reasons must all appear.
 Prints a summary; exits 1 on any difference.

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """Checks the fuzzer's reference parser against tshark's own dissection.
 
-    tshark_ref.py SAMPLE.pcap [EXPECTED.jsonl] [--min-frames N]
+    check_ref_parser.py SAMPLE.pcap [EXPECTED.jsonl] [--min-frames N]
 
 SAMPLE.pcap and SAMPLE.pcap.expected.jsonl come from
 `fuzz_diff --tshark-sample SAMPLE.pcap`: frames the reference accounted,
@@ -19,7 +19,7 @@ import ipaddress
 import json
 import sys
 
-from tshark_flows import tshark_rows
+from check_tshark import tshark_rows
 
 
 def num(v, field, base=10):

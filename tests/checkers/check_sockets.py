@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-"""Checks for tests/test_sockets.sh, and the small clients it runs.
+"""Checks for tests/suites/test_sockets.sh, and the small clients it runs.
 
   join     rows of `flowacct -j dump` against ss (cookie, process) and what
            the test started (pids, cgroup inode and path)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """Checks `flowacct replay -j` against tshark's own dissection of a capture.
 
-    tshark_flows.py CAPTURE ACTUAL.json
+    check_tshark.py CAPTURE ACTUAL.json
 
 tshark, which shares no code with flowacct, gives every packet's addresses,
 protocol, ports (ICMP type and code) and IP length; this script adds them up

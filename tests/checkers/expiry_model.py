@@ -8,7 +8,7 @@
 An independent, deliberately plain implementation of the expiry rules, for
 differential testing of the C flow cache: both read the same trace (JSON
 lines: a config op, then drain, expire and shutdown ops; see
-tests/expiry_traces.py, which writes them) and must emit the same records.
+tests/checkers/expiry_traces.py, which writes them) and must emit the same records.
 
 Trace (input), one JSON object a line, no blank lines:
     {"op":"config","idle_timeout_ns":I,"active_timeout_ns":A,
@@ -64,7 +64,7 @@ A record carries the period, flow_start and the reason; an empty period
 (packets 0) gives no record.
 
 --self-test runs hand-made traces, each with the records worked out by hand
-from the rules, then runs generated traces (tests/expiry_traces.py) through
+from the rules, then runs generated traces (tests/checkers/expiry_traces.py) through
 the model and checks conservation (expiry_traces.check_records) and that the
 cache is empty after the final shutdown. Exits 0 if all pass, 1 otherwise.
 """

@@ -26,7 +26,7 @@ an exact one-second grid so that timeouts are hit to the nanosecond, drainer
 stalls longer than the idle timeout, empty drains, and IPv6 addresses written
 in non-canonical spellings.
 
---check RECORDS reads records (of tests/expiry_model.py, or of the C cache in
+--check RECORDS reads records (of tests/checkers/expiry_model.py, or of the C cache in
 the same format) for the trace given by the same arguments, or by --trace,
 and checks what must hold whatever the rules' details: per key, the packets
 and bytes of all records equal those of all drained rows (nothing lost,

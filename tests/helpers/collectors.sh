@@ -3,7 +3,7 @@
 # against, none of them ours: Debian's nfcapd (nfdump 1.7.1), pmacct's
 # nfacctd and prometheus 2.42, plus a tcpdump of the export on loopback.
 #
-# Sourced by a test after tests/lib.sh. Each start function needs $SCRATCH
+# Sourced by a test after tests/helpers/lib.sh. Each start function needs $SCRATCH
 # (call `scratch` first), keeps its files and log there, listens on loopback
 # only and returns once the collector is up, or fails the test with its log.
 # Everything runs in the foreground of its own background process, never as
@@ -214,7 +214,7 @@ lo_capture_stop() {
 
 # nfcapd_start PORT DIR [BIND_ADDR]: nfcapd on UDP PORT of BIND_ADDR
 # (127.0.0.1, or ::1 for IPv6), writing its files under DIR. Read them with
-# `nfdump -R DIR` or tests/ipfix_check.py nfdump DIR after nfcapd_stop.
+# `nfdump -R DIR` or tests/checkers/check_ipfix.py nfdump DIR after nfcapd_stop.
 nfcapd_start() {
 	local port=$1 dir=$2 bind=${3:-127.0.0.1} family=-4
 	[ -z "$NFCAPD_PID" ] || fail "nfcapd_start: nfcapd is running"
@@ -240,7 +240,7 @@ nfcapd_stop() {
 
 # nfacctd_start PORT OUTFILE [BIND_ADDR]: pmacct's nfacctd on UDP PORT, one
 # JSON line per flow key and refresh appended to OUTFILE, every second; sum
-# them with tests/ipfix_check.py nfacctd OUTFILE, which knows these names.
+# them with tests/checkers/check_ipfix.py nfacctd OUTFILE, which knows these names.
 nfacctd_start() {
 	local port=$1 out=$2 bind=${3:-127.0.0.1} conf=$SCRATCH/nfacctd.$1.conf
 	local prims=$SCRATCH/nfacctd.$1.primitives
@@ -363,11 +363,11 @@ prom_wait() {
 
 # ---- checks ------------------------------------------------------------------
 
-# ipfix_compare A B WHAT [ARGS...]: tests/ipfix_check.py compare A B ARGS,
+# ipfix_compare A B WHAT [ARGS...]: tests/checkers/check_ipfix.py compare A B ARGS,
 # or fail with WHAT and the difference.
 ipfix_compare() {
 	local a=$1 b=$2 what=$3
 	shift 3
-	python3 tests/ipfix_check.py compare "$a" "$b" "$@" >"$SCRATCH/compare.json" ||
+	python3 tests/checkers/check_ipfix.py compare "$a" "$b" "$@" >"$SCRATCH/compare.json" ||
 		fail "$what: $(cat "$SCRATCH/compare.json")"
 }

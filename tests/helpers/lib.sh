@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Helpers for tests/test_*.sh; sourced by tests/run.sh into each test's bash.
+# Helpers for tests/suites/test_*.sh; sourced by tests/run.sh into each test's bash.
 
 # The flowacct binaries under test: the default build and the clang-19 one.
+# The one variable every suite runs the command through; set it in the
+# environment to test another binary. Made absolute, as tests run it from
+# other directories and through nsenter.
 FLOWACCT=${FLOWACCT:-build/flowacct}
+case $FLOWACCT in /*) ;; */*) FLOWACCT=$PWD/$FLOWACCT ;; esac
 BUILDS=${BUILDS:-"build build/clang-19"}
 
 fail() {

@@ -23,7 +23,7 @@ import socket
 import struct
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 from gen_pcaps import (ETH_P_IP, ETH_P_IPV6, TCP, csum, eth, ipv4, ipv6,  # noqa: E402
                        tcp)
 

@@ -19,7 +19,7 @@ import os
 import socket
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 from gen_pcaps import (ETH_P_8021AD, ETH_P_8021Q, ETH_P_IP, ETH_P_IPV6, UDP,  # noqa: E402
                        eth_tagged, ipv4, ipv6, udp)
 

@@ -5,15 +5,13 @@
 
 ALL_TESTS="test_cli_version test_cli_help_defaults test_cli_seconds test_cli_errors"
 
-FA=$PWD/build/flowacct
-
 test_cli_version() {
 	local release out desc
 	# The release as the Makefile has it, and git's description of this
 	# checkout (without -dirty: the tree may have changed since the build).
 	release=$(sed -n 's/^FLOWACCT_RELEASE := //p' Makefile)
 	[ -n "$release" ] || fail "no FLOWACCT_RELEASE in the Makefile"
-	out=$("$FA" --version)
+	out=$("$FLOWACCT" --version)
 	echo "$out"
 	echo "$out" | grep -qxE "flowacct [0-9]+\.[0-9]+\.[0-9]+( \(.+\))?" || fail "--version: $out"
 	case "$out" in "flowacct $release"*) ;; *) fail "not release $release: $out" ;; esac
@@ -23,7 +21,7 @@ test_cli_version() {
 		*) fail "not git's description '$desc' (rebuild?): $out" ;;
 		esac
 	fi
-	"$FA" -j --version | python3 -c '
+	"$FLOWACCT" -j --version | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 assert "flowacct " + d["version"] == sys.argv[1], d' "$out" || fail "-j --version"
@@ -31,25 +29,25 @@ assert "flowacct " + d["version"] == sys.argv[1], d' "$out" || fail "-j --versio
 
 test_cli_help_defaults() {
 	local out
-	out=$("$FA" run --help)
+	out=$("$FLOWACCT" run --help)
 	echo "$out" | grep -E -- '--interval|--map'
 	echo "$out" | grep -qE -- '--interval SEC .*\(default: 1 s\)$' || fail "no default of --interval: $out"
 	echo "$out" | grep -qE -- '--map percpu\|shared .*\(default: percpu\)$' || fail "no default of --map: $out"
 	echo "$out" | grep -qE -- '--cache-size N .*\(default: 262144\)$' || fail "no default of --cache-size: $out"
 	# No default where there is none (0: off).
-	"$FA" top --help | grep -E -- '--count N' | grep -vq 'default: 0' || fail "top --count shows 0"
-	[ "$("$FA" -j run --help)" = null ] || fail "-j run --help: $("$FA" -j run --help)"
+	"$FLOWACCT" top --help | grep -E -- '--count N' | grep -vq 'default: 0' || fail "top --count shows 0"
+	[ "$("$FLOWACCT" -j run --help)" = null ] || fail "-j run --help: $("$FLOWACCT" -j run --help)"
 }
 
 test_cli_seconds() {
 	local msg v
 	for v in 1e3 0x10 inf nan -1 " 1" 1. "" 0.05; do
-		msg=$(expect_fail "--interval '$v'" "$FA" top --interval "$v" --help)
+		msg=$(expect_fail "--interval '$v'" "$FLOWACCT" top --interval "$v" --help)
 		echo "$msg" | grep -qF "as digits with an optional fraction (1, 0.25, .5), not '$v'" ||
 			fail "--interval '$v': $msg"
 	done
 	for v in 1 0.25 .5 3600; do
-		"$FA" top --interval "$v" --help >/dev/null || fail "--interval '$v' refused"
+		"$FLOWACCT" top --interval "$v" --help >/dev/null || fail "--interval '$v' refused"
 	done
 }
 
@@ -80,12 +78,12 @@ test_cli_errors() {
 	scratch
 	local j
 	for j in "" -j; do
-		one_error "unknown command $j" "$FA" $j nothing
-		one_error "bad enum $j" "$FA" $j dump --sort nothing
-		one_error "bad column $j" "$FA" $j dump -o nothing
-		one_error "bad seconds $j" "$FA" $j top --interval 1e3
-		one_error "missing argument $j" "$FA" $j attach
-		one_error "option without value $j" "$FA" $j dump --top
-		one_error "not attached $j" "$FA" $j dump fa-none0
+		one_error "unknown command $j" "$FLOWACCT" $j nothing
+		one_error "bad enum $j" "$FLOWACCT" $j dump --sort nothing
+		one_error "bad column $j" "$FLOWACCT" $j dump -o nothing
+		one_error "bad seconds $j" "$FLOWACCT" $j top --interval 1e3
+		one_error "missing argument $j" "$FLOWACCT" $j attach
+		one_error "option without value $j" "$FLOWACCT" $j dump --top
+		one_error "not attached $j" "$FLOWACCT" $j dump fa-none0
 	done
 }

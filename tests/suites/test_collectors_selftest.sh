@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # The harness that flowacct's IPFIX export and metrics will be held to
-# (tests/collectors.sh, tests/ipfix_check.py), proven first with an exporter
+# (tests/helpers/collectors.sh, tests/checkers/check_ipfix.py), proven first with an exporter
 # and a metrics target that we did not write: softflowd exports a capture to
 # nfcapd and to nfacctd, and tcpdump, tshark and those two must all agree
 # with what tshark finds in the capture itself; prometheus scrapes a static
@@ -29,10 +29,10 @@ _softflowd_export() {
 }
 
 # _tshark_check CAPTURE PORT COLLECTED: the export as tshark dissects it
-# passes tests/ipfix_check.py's checks, and carries as many flow records as
+# passes tests/checkers/check_ipfix.py's checks, and carries as many flow records as
 # the collector got (COLLECTED: ipfix_check.py nfdump or nfacctd output).
 _tshark_check() {
-	python3 tests/ipfix_check.py tshark "$1" --port "$2" --max-message 1472 \
+	python3 tests/checkers/check_ipfix.py tshark "$1" --port "$2" --max-message 1472 \
 		>"$SCRATCH/tshark.$2.json"
 	python3 - "$SCRATCH/tshark.$2.json" "$3" <<-'EOF' || fail "tshark check of $1"
 	import json, sys
@@ -67,21 +67,21 @@ _tshark_check() {
 }
 
 test_collectors_softflowd() {
-	source tests/collectors.sh
+	source tests/helpers/collectors.sh
 	scratch
 	trap 'collectors_cleanup; rm -rf "$SCRATCH"' EXIT
 	local port hport hpid pport out
 
 	# What tshark finds in the capture: per one-way 5-tuple, packets and
-	# IP bytes (ip.len, 40 + ipv6.plen), as tests/tshark_flows.py counts.
-	python3 tests/ipfix_check.py pcap "$SELFTEST_PCAP" >"$SCRATCH/traffic.json"
+	# IP bytes (ip.len, 40 + ipv6.plen), as tests/checkers/check_tshark.py counts.
+	python3 tests/checkers/check_ipfix.py pcap "$SELFTEST_PCAP" >"$SCRATCH/traffic.json"
 
 	# nfcapd, on IPv6 loopback to prove that path too.
 	port=$(free_udp_port)
 	nfcapd_start "$port" "$SCRATCH/nfcapd" ::1
 	_softflowd_export "$port" "[::1]" "$SCRATCH/export.nfcapd.pcap"
 	nfcapd_stop
-	python3 tests/ipfix_check.py nfdump "$SCRATCH/nfcapd" >"$SCRATCH/nfdump.json"
+	python3 tests/checkers/check_ipfix.py nfdump "$SCRATCH/nfcapd" >"$SCRATCH/nfdump.json"
 	_tshark_check "$SCRATCH/export.nfcapd.pcap" "$port" "$SCRATCH/nfdump.json"
 	# nfdump -I's "Sequence failures" is nfdump's own count of softflowd's
 	# sequence numbers, one model short of RFC 7011; shown, not checked.
@@ -93,7 +93,7 @@ test_collectors_softflowd() {
 	nfacctd_start "$port" "$SCRATCH/nfacctd.json"
 	_softflowd_export "$port" 127.0.0.1 "$SCRATCH/export.nfacctd.pcap"
 	nfacctd_stop
-	python3 tests/ipfix_check.py nfacctd "$SCRATCH/nfacctd.json" >"$SCRATCH/pmacct.json"
+	python3 tests/checkers/check_ipfix.py nfacctd "$SCRATCH/nfacctd.json" >"$SCRATCH/pmacct.json"
 	_tshark_check "$SCRATCH/export.nfacctd.pcap" "$port" "$SCRATCH/pmacct.json"
 
 	# Two decoders, every element of the key, records too; then the

@@ -96,7 +96,7 @@ test_docs_install() {
 	make --no-print-directory -s uninstall DESTDIR="$root"
 	[ -z "$(find "$root" ! -type d)" ] || fail "make uninstall left: $(find "$root" ! -type d)"
 
-	# The unit as installed, checked as tests/test_run.sh checks the one in
+	# The unit as installed, checked as tests/suites/test_run.sh checks the one in
 	# scripts/: installed under a PREFIX that exists, so that the command it
 	# names is there for systemd-analyze to find.
 	make --no-print-directory -s install PREFIX="$prefix"

@@ -3,7 +3,7 @@
 # decoded by nfcapd/nfdump, pmacct's nfacctd and tshark; the metrics
 # scraped by a real Prometheus and checked by promtool. Every collector runs
 # in the daemon's namespace, on its loopback, on a port picked free, and is
-# stopped by the test (tests/collectors.sh).
+# stopped by the test (tests/helpers/collectors.sh).
 
 ALL_TESTS="test_export_ipfix test_export_collector_down test_export_restart
 	test_export_prometheus test_export_errors"
@@ -17,10 +17,10 @@ _sent_records() {
 # sizes over 18 flows (IPv4 and IPv6 at once), iperf3 TCP, ping and ping -6.
 # A UDP sink in B keeps B from answering with port unreachables.
 _traffic() {
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 12 \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 12 \
 		--count 40 --size 64,700,1400 --rate 2000 >"$SCRATCH/sent4.json" &
 	local s4=$!
-	$INA python3 tests/udp_send.py --src 2001:db8::1 --dst 2001:db8::2 --flows 6 \
+	$INA python3 tests/helpers/udp_send.py --src 2001:db8::1 --dst 2001:db8::2 --flows 6 \
 		--count 40 --size 100,1200 --sport 30000 --rate 2000 >"$SCRATCH/sent6.json"
 	wait $s4
 	$INA iperf3 -c 192.0.2.2 -p 5201 -t 1 -b 20M >/dev/null
@@ -31,7 +31,7 @@ _traffic() {
 # A test's namespaces, its collectors in A (stopped on exit, before the
 # namespaces go), neighbours resolved and the sinks running.
 _export_setup() {
-	source tests/collectors.sh
+	source tests/helpers/collectors.sh
 	netns_pair
 	trap '_rc=$?; set +e; collectors_cleanup; (exit $_rc); netns_cleanup' EXIT
 	COLLECTOR_NETNS=$NSA
@@ -66,7 +66,7 @@ test_export_ipfix() {
 	capture_start "$NSA" "$VA" out "$SCRATCH/out.pcap"
 	_traffic
 	# 400 flows of one datagram each in about 0.1 s, from ports 50000 up.
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 400 \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 400 \
 		--count 1 --size 32 --sport 50000 --rate 4000 >"$SCRATCH/burst.json"
 	sleep 0.5
 	capture_stop
@@ -77,9 +77,9 @@ test_export_ipfix() {
 	cat "$SCRATCH/run.1.log"
 
 	# flowacct's own records add up to what was sent and to its counters.
-	python3 tests/records_check.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent4.json" \
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent4.json" \
 		--sent "$SCRATCH/sent6.json" --books
-	python3 tests/ipfix_check.py records "$SCRATCH/rec.json" >"$SCRATCH/records.json"
+	python3 tests/checkers/check_ipfix.py records "$SCRATCH/rec.json" >"$SCRATCH/records.json"
 	# The burst: what its flows' records miss is in the egress overflow rows.
 	python3 - "$SCRATCH/records.json" "$SCRATCH/burst.json" <<-'EOF' || fail "the burst"
 	import json, sys
@@ -94,8 +94,8 @@ test_export_ipfix() {
 	assert over, "the burst overflowed nothing"
 	sys.exit(0 if got == want else 1)
 	EOF
-	python3 tests/ipfix_check.py nfdump "$SCRATCH/nfcapd" >"$SCRATCH/nfdump.json"
-	python3 tests/ipfix_check.py nfacctd "$SCRATCH/nfacctd.json" >"$SCRATCH/pmacct.json"
+	python3 tests/checkers/check_ipfix.py nfdump "$SCRATCH/nfcapd" >"$SCRATCH/nfdump.json"
+	python3 tests/checkers/check_ipfix.py nfacctd "$SCRATCH/nfacctd.json" >"$SCRATCH/pmacct.json"
 
 	# Every record, every element of its key: both collectors got exactly
 	# flowacct's records (interfaces and direction included).
@@ -130,8 +130,8 @@ test_export_ipfix() {
 	# overflow rows, which have no 5-tuple), and in all, overflow rows
 	# included. Neighbour discovery and MLD, which the kernel sends when it
 	# likes (maybe between the attach and the capture's start), are left out.
-	python3 tests/ipfix_check.py pcap "$SCRATCH/in.pcap" >"$SCRATCH/in.json"
-	python3 tests/ipfix_check.py pcap "$SCRATCH/out.pcap" >"$SCRATCH/out.json"
+	python3 tests/checkers/check_ipfix.py pcap "$SCRATCH/in.pcap" >"$SCRATCH/in.json"
+	python3 tests/checkers/check_ipfix.py pcap "$SCRATCH/out.pcap" >"$SCRATCH/out.json"
 	python3 - "$SCRATCH/nfdump.json" "$SCRATCH/in.json" "$SCRATCH/out.json" <<-'EOF' ||
 	import json, sys
 	nf = json.load(open(sys.argv[1]))
@@ -169,7 +169,7 @@ test_export_ipfix() {
 	# The export as tshark dissects it, one collector at a time.
 	local port sent
 	for port in "$pnf" "$pacct"; do
-		python3 tests/ipfix_check.py tshark "$SCRATCH/export.pcap" --port "$port" \
+		python3 tests/checkers/check_ipfix.py tshark "$SCRATCH/export.pcap" --port "$port" \
 			--max-message 1400 >"$SCRATCH/tshark.$port.json"
 		sent=$(_sent_records "$SCRATCH/run.1.log" ".*:$port")
 		python3 - "$SCRATCH/tshark.$port.json" "$sent" <<-'EOF' || fail "tshark, port $port"
@@ -211,7 +211,7 @@ test_export_collector_down() {
 	run_start "$NSA" "$VA" --interval 0.2 --idle-timeout 1 --ipfix-template-refresh 1 \
 		--ipfix-max-message 300 --ipfix "127.0.0.1:$port"
 	# Nobody listens: the first messages draw port unreachables.
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 20 \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 20 \
 		--count 10 --rate 100 >"$SCRATCH/down.json"
 	sleep 1.5
 	grep -q "IPFIX to '127.0.0.1:$port': .* not sent (Connection refused)" "$SCRATCH/run.1.log" ||
@@ -219,7 +219,7 @@ test_export_collector_down() {
 	nfcapd_start "$port" "$SCRATCH/nfcapd"
 	lo_capture_start "$SCRATCH/export.pcap" udp port "$port"
 	sleep 1	# a tick or more: templates again, stale errors read
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 20 \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 20 \
 		--count 10 --sport 40000 --rate 100 >"$SCRATCH/up.json"
 	sleep 1.5
 	run_stop
@@ -227,7 +227,7 @@ test_export_collector_down() {
 	nfcapd_stop
 	cat "$SCRATCH/run.1.log"
 	# The capture began mid-stream: only what each message must be alone.
-	python3 tests/ipfix_check.py tshark "$SCRATCH/export.pcap" --port "$port" \
+	python3 tests/checkers/check_ipfix.py tshark "$SCRATCH/export.pcap" --port "$port" \
 		--max-message 300 >"$SCRATCH/tshark.json"
 	python3 - "$SCRATCH/tshark.json" <<-'EOF' || fail "the export after the collector started"
 	import json, sys
@@ -238,13 +238,13 @@ test_export_collector_down() {
 	EOF
 
 	# Accounting and the JSON records went on as if nothing happened.
-	python3 tests/records_check.py "$SCRATCH/rec.json" --sent "$SCRATCH/down.json" \
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --sent "$SCRATCH/down.json" \
 		--sent "$SCRATCH/up.json" --books
 	sed -n "s/.*IPFIX to '127.0.0.1:$port': .* \([0-9][0-9]*\) send errors .*/\1/p" \
 		"$SCRATCH/run.1.log" >"$SCRATCH/errors"
 	[ "$(cat "$SCRATCH/errors")" -gt 0 ] || fail "no send error counted"
 	# What was sent once the collector was up arrived, every flow whole.
-	python3 tests/ipfix_check.py nfdump "$SCRATCH/nfcapd" >"$SCRATCH/nfdump.json"
+	python3 tests/checkers/check_ipfix.py nfdump "$SCRATCH/nfcapd" >"$SCRATCH/nfdump.json"
 	python3 - "$SCRATCH/nfdump.json" "$SCRATCH/up.json" <<-'EOF' || fail "records after the collector started"
 	import json, sys
 	nf = json.load(open(sys.argv[1]))
@@ -286,7 +286,7 @@ test_export_restart() {
 	first=$(grep -n "MSG_DONTWAIT|MSG_NOSIGNAL" "$SCRATCH/dry.strace" | head -1 | cut -d: -f1)
 	[ -n "$first" ] || fail "the dry run sent no IPFIX: $(cat "$SCRATCH/dry.strace")"
 	nfcapd_start "$port" "$SCRATCH/nfcapd"
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 4 \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 4 \
 		--count 300 --size 400 --rate 150 >"$SCRATCH/sent.json" &
 	sender=$!
 	sleep 0.3
@@ -303,9 +303,9 @@ test_export_restart() {
 		fail "the finished tick's records were not recognised as sent"
 	# Not --books: the attachment stays after the daemon, and a packet may
 	# come between its last drain and its counters line.
-	python3 tests/records_check.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent.json"
-	python3 tests/ipfix_check.py records "$SCRATCH/rec.json" >"$SCRATCH/records.json"
-	python3 tests/ipfix_check.py nfdump "$SCRATCH/nfcapd" >"$SCRATCH/nfdump.json"
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent.json"
+	python3 tests/checkers/check_ipfix.py records "$SCRATCH/rec.json" >"$SCRATCH/records.json"
+	python3 tests/checkers/check_ipfix.py nfdump "$SCRATCH/nfcapd" >"$SCRATCH/nfdump.json"
 	ipfix_compare "$SCRATCH/records.json" "$SCRATCH/nfdump.json" \
 		"nfdump differs from the de-duplicated records" \
 		--key proto,src,dst,sport,dport,in_if,out_if,direction

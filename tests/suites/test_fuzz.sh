@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # Differential fuzzing: generated and damaged frames through both hooks,
-# compared with an independent reference parser (tests/ref_parser.c), which
+# compared with an independent reference parser (tests/c/ref_parser.c), which
 # is itself checked against tshark. Seeds are fixed, so a failure here is
 # the same failure on every machine; scripts/fuzz_long.sh runs many more.
 
@@ -116,6 +116,6 @@ test_fuzz_ref_vs_tshark() {
 		--tshark-sample "$SCRATCH/sample.pcap" --sample-every 2 >"$SCRATCH/out.txt" ||
 		fail "fuzz run: $(tail -1 "$SCRATCH/out.txt")"
 	grep '^tshark sample' "$SCRATCH/out.txt"
-	python3 tests/tshark_ref.py "$SCRATCH/sample.pcap" --min-frames 1000 ||
+	python3 tests/checkers/check_ref_parser.py "$SCRATCH/sample.pcap" --min-frames 1000 ||
 		fail "the reference disagrees with tshark"
 }

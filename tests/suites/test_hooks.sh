@@ -8,8 +8,6 @@ ALL_TESTS="test_hooks_auto_choice test_hooks_tc_ingress_throughput
 	test_hooks_gro_matches_sender test_hooks_big_tcp test_hooks_tap_host_gso
 	test_hooks_vlan"
 
-FA=$PWD/build/flowacct
-
 # offloads_on: what netns_pair turned off, back on (the default of veth).
 offloads_on() {
 	$INA ethtool -K "$VA" tso on gso on gro on >/dev/null 2>&1
@@ -28,20 +26,20 @@ print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] /
 # override is kept; a device without native XDP gets TC too.
 test_hooks_auto_choice() {
 	netns_pair
-	$INA "$FA" attach "$VA" >/dev/null
-	$INA "$FA" -j status | grep -q '"ingress_hook":"tc","ingress_reason":"virtual device","driver":"veth"' ||
-		fail "veth: $($INA "$FA" -j status)"
-	$INA "$FA" detach "$VA" >/dev/null
-	$INA "$FA" attach "$VA" --ingress xdp >/dev/null 2>&1
-	$INA "$FA" -j status | grep -q '"ingress_hook":"xdp","ingress_reason":"asked"' ||
-		fail "override: $($INA "$FA" -j status)"
-	$INA "$FA" detach "$VA" >/dev/null
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
+	$INA "$FLOWACCT" -j status | grep -q '"ingress_hook":"tc","ingress_reason":"virtual device","driver":"veth"' ||
+		fail "veth: $($INA "$FLOWACCT" -j status)"
+	$INA "$FLOWACCT" detach "$VA" >/dev/null
+	$INA "$FLOWACCT" attach "$VA" --ingress xdp >/dev/null 2>&1
+	$INA "$FLOWACCT" -j status | grep -q '"ingress_hook":"xdp","ingress_reason":"asked"' ||
+		fail "override: $($INA "$FLOWACCT" -j status)"
+	$INA "$FLOWACCT" detach "$VA" >/dev/null
 	ip -n "$NSA" link add fabr0 type bridge
 	ip -n "$NSA" link set fabr0 up
-	$INA "$FA" attach fabr0 >/dev/null
-	$INA "$FA" -j status | grep -q '"iface":"fabr0".*"ingress_hook":"tc"' ||
-		fail "bridge: $($INA "$FA" -j status)"
-	$INA "$FA" detach fabr0 >/dev/null
+	$INA "$FLOWACCT" attach fabr0 >/dev/null
+	$INA "$FLOWACCT" -j status | grep -q '"iface":"fabr0".*"ingress_hook":"tc"' ||
+		fail "bridge: $($INA "$FLOWACCT" -j status)"
+	$INA "$FLOWACCT" detach fabr0 >/dev/null
 }
 
 # The receiver's TCP throughput with flowacct's default attach is within 5%
@@ -56,16 +54,16 @@ throughput_set() {
 	for i in 1 2 3 4 5 6 7 8 9; do
 		if [ $((i % 2)) = 1 ]; then
 			none+=("$(iperf3_gbps)")
-			$INB "$FA" attach "$VB" >/dev/null
+			$INB "$FLOWACCT" attach "$VB" >/dev/null
 			tc+=("$(iperf3_gbps)")
 		else
-			$INB "$FA" attach "$VB" >/dev/null
+			$INB "$FLOWACCT" attach "$VB" >/dev/null
 			tc+=("$(iperf3_gbps)")
-			$INB "$FA" detach "$VB" >/dev/null
+			$INB "$FLOWACCT" detach "$VB" >/dev/null
 			none+=("$(iperf3_gbps)")
 			continue
 		fi
-		$INB "$FA" detach "$VB" >/dev/null
+		$INB "$FLOWACCT" detach "$VB" >/dev/null
 	done
 	python3 - "${none[*]}" "${tc[*]}" <<-'EOF'
 	import statistics, sys
@@ -98,24 +96,24 @@ test_hooks_tc_ingress_throughput() {
 # tcp_both_ends ADDR IPERF3_ARGS...: one second of iperf3 TCP from A to ADDR
 # on B with both ends attached; leaves in SCRATCH the two dumps (a.json,
 # b.json), A's TCP counters over the transfer (nstat.json) and B's link
-# counters before and after (link0.json, link1.json), for tests/both_ends.py.
+# counters before and after (link0.json, link1.json), for tests/checkers/check_both_ends.py.
 tcp_both_ends() {
 	local addr=$1
 	shift
 	$INB iperf3 -s -1 -B "$addr" -p 5201 >/dev/null 2>&1 &
 	sleep 0.3
-	$INA "$FA" attach "$VA" >/dev/null
-	$INB "$FA" attach "$VB" >/dev/null
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
+	$INB "$FLOWACCT" attach "$VB" >/dev/null
 	$INA nstat -n
 	ip -n "$NSB" -s -j link show "$VB" >"$SCRATCH/link0.json"
 	$INA timeout 30 iperf3 -c "$addr" -p 5201 -t 1 "$@" >/dev/null
 	sleep 0.5
 	$INA nstat -a -j >"$SCRATCH/nstat.json"
 	ip -n "$NSB" -s -j link show "$VB" >"$SCRATCH/link1.json"
-	$INA "$FA" dump -j "$VA" >"$SCRATCH/a.json"
-	$INB "$FA" dump -j "$VB" >"$SCRATCH/b.json"
-	$INA "$FA" detach "$VA" >/dev/null
-	$INB "$FA" detach "$VB" >/dev/null
+	$INA "$FLOWACCT" dump -j "$VA" >"$SCRATCH/a.json"
+	$INB "$FLOWACCT" dump -j "$VB" >"$SCRATCH/b.json"
+	$INA "$FLOWACCT" detach "$VA" >/dev/null
+	$INB "$FLOWACCT" detach "$VB" >/dev/null
 }
 
 # TCP with the veth's offloads on: B's TC ingress sees GRO's merged frames,
@@ -126,7 +124,7 @@ test_hooks_gro_matches_sender() {
 	netns_pair
 	offloads_on
 	tcp_both_ends 192.0.2.2
-	python3 tests/both_ends.py "$SCRATCH"/{a,b,nstat,link0,link1}.json \
+	python3 tests/checkers/check_both_ends.py "$SCRATCH"/{a,b,nstat,link0,link1}.json \
 		--src 192.0.2.1 --counter gso_frames || fail "B's ingress differs from A's egress"
 }
 
@@ -139,7 +137,7 @@ test_hooks_big_tcp() {
 		fail "the veth takes no BIG TCP sizes"
 	ip -n "$NSB" link set "$VB" gso_max_size 185000 gro_max_size 185000
 	tcp_both_ends 2001:db8:0::2 -6
-	python3 tests/both_ends.py "$SCRATCH"/{a,b,nstat,link0,link1}.json \
+	python3 tests/checkers/check_both_ends.py "$SCRATCH"/{a,b,nstat,link0,link1}.json \
 		--src 2001:db8::1 --counter ipv6_jumbograms || fail "BIG TCP: the counts differ"
 }
 
@@ -167,19 +165,19 @@ sent_matches() {
 
 # A TAP device fed TCP super-frames with a virtio-net header asking for host
 # GSO (as a VM hands its TSO frames to the host): TC ingress counts them as
-# the segments they become, exactly (tests/tap_gso.py says what those are).
+# the segments they become, exactly (tests/helpers/tap_gso.py says what those are).
 test_hooks_tap_host_gso() {
 	netns_pair
 	ip -n "$NSA" tuntap add dev fatap0 mode tap vnet_hdr
 	ip -n "$NSA" link set fatap0 up
-	$INA "$FA" attach fatap0 >/dev/null
-	$INA "$FA" -j status | grep -q '"iface":"fatap0".*"ingress_hook":"tc"' ||
+	$INA "$FLOWACCT" attach fatap0 >/dev/null
+	$INA "$FLOWACCT" -j status | grep -q '"iface":"fatap0".*"ingress_hook":"tc"' ||
 		fail "a tap does not get TC ingress"
-	$INA python3 tests/tap_gso.py --dev fatap0 --frames 20 --mss 1000 --payload 9500 \
+	$INA python3 tests/helpers/tap_gso.py --dev fatap0 --frames 20 --mss 1000 --payload 9500 \
 		>"$SCRATCH/v4.json"
-	$INA python3 tests/tap_gso.py --dev fatap0 --frames 10 --mss 1200 --payload 6001 \
+	$INA python3 tests/helpers/tap_gso.py --dev fatap0 --frames 10 --mss 1200 --payload 6001 \
 		--ipv6 >"$SCRATCH/v6.json"
-	$INA "$FA" dump -j fatap0 >"$SCRATCH/dump.json"
+	$INA "$FLOWACCT" dump -j fatap0 >"$SCRATCH/dump.json"
 	sent_matches ingress "$SCRATCH/dump.json" "$SCRATCH/v4.json" "$SCRATCH/v6.json" ||
 		fail "host GSO frames miscounted"
 	python3 - "$SCRATCH/dump.json" <<-'EOF' || fail "not 30 GSO frames at ingress"
@@ -189,7 +187,7 @@ test_hooks_tap_host_gso() {
 	print("GSO frames at ingress:", gso)
 	sys.exit(0 if gso == 30 else 1)
 	EOF
-	$INA "$FA" detach fatap0 >/dev/null
+	$INA "$FLOWACCT" detach fatap0 >/dev/null
 }
 
 # 802.1Q and 802.1ad over the veth: tagged frames written whole on A leave
@@ -203,22 +201,22 @@ test_hooks_vlan() {
 	netns_pair
 	local ingress
 	for ingress in tc xdp; do
-		$INA "$FA" attach "$VA" >/dev/null
-		$INB "$FA" attach "$VB" --ingress $ingress >/dev/null 2>&1
-		$INA python3 tests/vlan_send.py --dev "$VA" --count 30 --tags 7 --size 300 \
+		$INA "$FLOWACCT" attach "$VA" >/dev/null
+		$INB "$FLOWACCT" attach "$VB" --ingress $ingress >/dev/null 2>&1
+		$INA python3 tests/helpers/vlan_send.py --dev "$VA" --count 30 --tags 7 --size 300 \
 			--sport 43001 >"$SCRATCH/q4.json"
-		$INA python3 tests/vlan_send.py --dev "$VA" --count 20 --tags 7 --size 900 \
+		$INA python3 tests/helpers/vlan_send.py --dev "$VA" --count 20 --tags 7 --size 900 \
 			--sport 43002 --ipv6 >"$SCRATCH/q6.json"
-		$INA python3 tests/vlan_send.py --dev "$VA" --count 25 --tags 100,7 --size 50 \
+		$INA python3 tests/helpers/vlan_send.py --dev "$VA" --count 25 --tags 100,7 --size 50 \
 			--sport 43003 >"$SCRATCH/qinq.json"
 		sleep 0.2
-		$INA "$FA" dump -j "$VA" >"$SCRATCH/a.json"
-		$INB "$FA" dump -j "$VB" >"$SCRATCH/b.json"
+		$INA "$FLOWACCT" dump -j "$VA" >"$SCRATCH/a.json"
+		$INB "$FLOWACCT" dump -j "$VB" >"$SCRATCH/b.json"
 		sent_matches egress "$SCRATCH/a.json" "$SCRATCH"/q4.json "$SCRATCH"/q6.json \
 			"$SCRATCH"/qinq.json || fail "A's TC egress"
 		sent_matches ingress "$SCRATCH/b.json" "$SCRATCH"/q4.json "$SCRATCH"/q6.json \
 			"$SCRATCH"/qinq.json || fail "B's $ingress ingress"
-		$INA "$FA" detach "$VA" >/dev/null
-		$INB "$FA" detach "$VB" >/dev/null
+		$INA "$FLOWACCT" detach "$VA" >/dev/null
+		$INB "$FLOWACCT" detach "$VB" >/dev/null
 	done
 }

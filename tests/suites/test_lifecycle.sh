@@ -10,8 +10,6 @@ ALL_TESTS="test_lifecycle_rename test_lifecycle_privileges
 	test_lifecycle_capture test_lifecycle_errors test_lifecycle_same_name_two_netns
 	test_lifecycle_attach_options test_lifecycle_run_attach_options"
 
-FA=$PWD/build/flowacct
-
 # kernel_state NS DEV: what is on DEV, as the kernel tells it (not flowacct):
 # the XDP program, the qdiscs, the filters of each direction; and the pins.
 kernel_state() {
@@ -30,21 +28,21 @@ test_lifecycle_rename() {
 	netns_pair
 	local msg before
 	before=$(kernel_state "$NSA" "$VA")
-	$INA "$FA" attach "$VA" >/dev/null
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
 	$INA ping -q -c 3 -i 0.1 192.0.2.2 >/dev/null
 	ip -n "$NSA" link set "$VA" name faren0
 	# The attachment follows the interface: status and dump by the new name.
-	$INA "$FA" status | grep -q "^faren0 " || fail "status lost the renamed interface: $($INA "$FA" status)"
-	$INA "$FA" -j dump faren0 | python3 -c 'import json, sys
+	$INA "$FLOWACCT" status | grep -q "^faren0 " || fail "status lost the renamed interface: $($INA "$FLOWACCT" status)"
+	$INA "$FLOWACCT" -j dump faren0 | python3 -c 'import json, sys
 d = json.load(sys.stdin)
 n = sum(f["packets"] for f in d["flows"] if f["proto"] == 1)
 print("ICMP packets after the rename:", n)
 sys.exit(n < 6)' || fail "dump lost the flows"
 	# The old name is not ours to detach; the new one is, whole.
-	msg=$(expect_fail "detach by the old name" $INA "$FA" detach "$VA")
+	msg=$(expect_fail "detach by the old name" $INA "$FLOWACCT" detach "$VA")
 	echo "$msg" | grep -q "called 'faren0' now" || fail "$msg"
 	[[ $(kernel_state "$NSA" faren0) == *flowacct* ]] || fail "the refused detach removed something"
-	$INA "$FA" detach faren0 >/dev/null
+	$INA "$FLOWACCT" detach faren0 >/dev/null
 	ip -n "$NSA" link set faren0 name "$VA"
 	[ "$(kernel_state "$NSA" "$VA")" = "$before" ] ||
 		fail "detach left: $(kernel_state "$NSA" "$VA")"
@@ -59,16 +57,16 @@ test_lifecycle_privileges() {
 	# Not root, but every capability the kernel asks for: pins are root's.
 	msg=$(expect_fail "capabilities without root" $INA setpriv --reuid=65534 --regid=65534 \
 		--clear-groups --inh-caps=+bpf,+net_admin,+perfmon \
-		--ambient-caps=+bpf,+net_admin,+perfmon "$FA" attach "$VA")
+		--ambient-caps=+bpf,+net_admin,+perfmon "$FLOWACCT" attach "$VA")
 	echo "$msg" | grep -q "needs root: uid 0 with CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (missing: uid 0)" ||
 		fail "$msg"
 	# Root without CAP_PERFMON (the verifier needs it for these programs;
 	# CAP_SYS_ADMIN would stand in for it).
 	msg=$(expect_fail "root without CAP_PERFMON" $INA setpriv --inh-caps=-perfmon,-sys_admin \
-		--bounding-set=-perfmon,-sys_admin "$FA" attach "$VA")
+		--bounding-set=-perfmon,-sys_admin "$FLOWACCT" attach "$VA")
 	echo "$msg" | grep -q "missing: CAP_PERFMON" || fail "$msg"
 	msg=$(expect_fail "replay unprivileged" setpriv --reuid=65534 --regid=65534 \
-		--clear-groups "$FA" replay pcaps/basic.pcap)
+		--clear-groups "$FLOWACCT" replay pcaps/basic.pcap)
 	echo "$msg" | grep -q "replay needs CAP_BPF" || fail "$msg"
 	[ "$(kernel_state "$NSA" "$VA")" = "$before" ] || fail "something was attached"
 }
@@ -78,8 +76,8 @@ test_lifecycle_privileges() {
 # The syscalls of an attach, in order, one strace line each (pid prefix
 # dropped), for `attach $VA ARGS...`; the attach is undone afterwards.
 attach_syscalls() {
-	$INA strace -f -qq -o "$SCRATCH/attach.strace" "$FA" attach "$VA" "$@" >/dev/null
-	$INA "$FA" detach "$VA" >/dev/null
+	$INA strace -f -qq -o "$SCRATCH/attach.strace" "$FLOWACCT" attach "$VA" "$@" >/dev/null
+	$INA "$FLOWACCT" detach "$VA" >/dev/null
 	sed -E 's/^[0-9]+ +//' "$SCRATCH/attach.strace" | grep -E '^[a-z_0-9]+\('
 }
 
@@ -135,14 +133,14 @@ attach_tampered() {
 		tried=$((tried + 1))
 		# In a subshell: its shell, not ours, reports the kill.
 		( $INA strace -f -qq -o /dev/null -e trace="$name" \
-			-e inject="$name:$what:when=$n" "$FA" attach "$VA" "$@" \
+			-e inject="$name:$what:when=$n" "$FLOWACCT" attach "$VA" "$@" \
 			>/dev/null 2>"$SCRATCH/attach.err" ) 2>/dev/null || true
 		after=$(kernel_state "$NSA" "$VA")
 		# status tells the truth: an interface with anything of ours on
 		# it is listed (as an attachment, or as unrecorded), and one
 		# with nothing is not. (Only this namespace's: the other half
 		# of the test runs beside this one, in namespaces of its own.)
-		listed=$($INA "$FA" -j status | python3 -c 'import json, sys
+		listed=$($INA "$FLOWACCT" -j status | python3 -c 'import json, sys
 d = json.load(sys.stdin)
 print(sum(i["this_netns"] for i in d["interfaces"]) + len(d["unrecorded"]))')
 		has=0
@@ -151,10 +149,10 @@ print(sum(i["this_netns"] for i in d["interfaces"]) + len(d["unrecorded"]))')
 			fail "$what at $name #$n: status lists nothing, the kernel has: $after"
 		fi
 		if [ "$has" = 0 ] && [ "$listed" != 0 ]; then
-			fail "$what at $name #$n: status lists $($INA "$FA" status), the kernel has nothing"
+			fail "$what at $name #$n: status lists $($INA "$FLOWACCT" status), the kernel has nothing"
 		fi
 		if [ "$listed" != 0 ]; then
-			$INA "$FA" detach "$VA" >/dev/null 2>"$SCRATCH/detach.err" ||
+			$INA "$FLOWACCT" detach "$VA" >/dev/null 2>"$SCRATCH/detach.err" ||
 				fail "$what at $name #$n: detach failed: $(cat "$SCRATCH/detach.err")"
 		fi
 		after=$(kernel_state "$NSA" "$VA")
@@ -201,11 +199,11 @@ failing_anywhere() {
 	while read -r name n; do
 		tried=$((tried + 1))
 		if $INA strace -f -qq -o /dev/null -e trace="$name" \
-			-e inject="$name:error=EPERM:when=$n" "$FA" attach "$VA" \
+			-e inject="$name:error=EPERM:when=$n" "$FLOWACCT" attach "$VA" \
 			--ingress "$ingress" >/dev/null 2>"$SCRATCH/attach.err"; then
 			# Some calls may fail harmlessly (a probe): then it is
 			# attached whole, and detached here.
-			$INA "$FA" detach "$VA" >/dev/null
+			$INA "$FLOWACCT" detach "$VA" >/dev/null
 		else
 			[ "$(grep -c . "$SCRATCH/attach.err")" = 1 ] ||
 				fail "EPERM at $name #$n: not one line: $(cat "$SCRATCH/attach.err")"
@@ -225,11 +223,11 @@ test_lifecycle_attach_failing_anywhere() {
 test_lifecycle_capture() {
 	netns_pair
 	local msg t0 t1 pid rc
-	$INA "$FA" attach "$VA" --sample 1 >/dev/null
+	$INA "$FLOWACCT" attach "$VA" --sample 1 >/dev/null
 	$INA ping -q -c 400 -i 0.005 192.0.2.2 >/dev/null &
 	# A closed pipe: a one-line error at the first failed write, soon.
 	rc=0
-	timeout 10 $INA "$FA" capture "$VA" -w - 2>"$SCRATCH/pipe.err" | head -c 100 >/dev/null ||
+	timeout 10 $INA "$FLOWACCT" capture "$VA" -w - 2>"$SCRATCH/pipe.err" | head -c 100 >/dev/null ||
 		rc=$?
 	msg=$(cat "$SCRATCH/pipe.err")
 	echo "$msg"
@@ -238,10 +236,10 @@ test_lifecycle_capture() {
 	wait
 	# A second capture is refused, naming the first; the first counts
 	# every loss.
-	$INA "$FA" capture "$VA" -w "$SCRATCH/one.pcap" --duration 2 2>"$SCRATCH/one.err" &
+	$INA "$FLOWACCT" capture "$VA" -w "$SCRATCH/one.pcap" --duration 2 2>"$SCRATCH/one.err" &
 	pid=$!
 	sleep 0.5
-	msg=$(expect_fail "a second capture" $INA "$FA" capture "$VA" -w /dev/null)
+	msg=$(expect_fail "a second capture" $INA "$FLOWACCT" capture "$VA" -w /dev/null)
 	echo "$msg" | grep -q "in use by flowacct capture (pid [0-9]*)" || fail "$msg"
 	$INA ping -q -c 50 -i 0.01 192.0.2.2 >/dev/null
 	wait $pid || fail "the first capture failed: $(cat "$SCRATCH/one.err")"
@@ -258,16 +256,16 @@ test_lifecycle_capture() {
 	EOF
 	# Fractional durations, kept to.
 	t0=$(date +%s%N)
-	$INA "$FA" capture "$VA" -w /dev/null --duration 0.5 2>/dev/null
+	$INA "$FLOWACCT" capture "$VA" -w /dev/null --duration 0.5 2>/dev/null
 	t1=$(date +%s%N)
 	python3 -c 'import sys; d = (int(sys.argv[2]) - int(sys.argv[1])) / 1e9
 print("--duration 0.5 took %.2f s" % d); sys.exit(not 0.45 <= d <= 0.9)' "$t0" "$t1" ||
 		fail "--duration 0.5 not kept"
 	# Detached under it: it stops, and says so.
-	$INA "$FA" capture "$VA" -w /dev/null 2>"$SCRATCH/det.err" &
+	$INA "$FLOWACCT" capture "$VA" -w /dev/null 2>"$SCRATCH/det.err" &
 	pid=$!
 	sleep 0.5
-	$INA "$FA" detach "$VA" >/dev/null
+	$INA "$FLOWACCT" detach "$VA" >/dev/null
 	for _ in $(seq 50); do
 		kill -0 $pid 2>/dev/null || break
 		sleep 0.1
@@ -285,7 +283,7 @@ print("--duration 0.5 took %.2f s" % d); sys.exit(not 0.45 <= d <= 0.9)' "$t0" "
 test_lifecycle_errors() {
 	netns_pair
 	local msg out
-	$INA "$FA" attach "$VA" >/dev/null
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
 	_one_error() {
 		local what=$1 err
 		shift
@@ -294,32 +292,32 @@ test_lifecycle_errors() {
 		[ "$(grep -c . "$SCRATCH/err")" = 1 ] || fail "$what: stderr is not one line: $err"
 		echo "$err"
 	}
-	_one_error "empty group" $INA "$FA" dump "$VA" --group-by ""
+	_one_error "empty group" $INA "$FLOWACCT" dump "$VA" --group-by ""
 	[ -z "$out" ] || fail "output with the error: $out"
-	_one_error "set without a setting" $INA "$FA" set "$VA"
+	_one_error "set without a setting" $INA "$FLOWACCT" set "$VA"
 	[ -z "$out" ] || fail "set printed usage on stdout: $out"
-	_one_error "status with an argument" $INA "$FA" status extra
+	_one_error "status with an argument" $INA "$FLOWACCT" status extra
 	[ -z "$out" ] || fail "status printed: $out"
-	_one_error "unknown option" $INA "$FA" --bogus
+	_one_error "unknown option" $INA "$FLOWACCT" --bogus
 	[ -z "$out" ] || fail "usage on stdout: $out"
-	_one_error "unknown option, -j" $INA "$FA" -j --bogus
+	_one_error "unknown option, -j" $INA "$FLOWACCT" -j --bogus
 	echo "$out" | python3 -c 'import json, sys; assert "error" in json.load(sys.stdin)' ||
 		fail "-j: no JSON error: $out"
-	_one_error "bad value, -j" $INA "$FA" -j dump "$VA" --sort nothing
+	_one_error "bad value, -j" $INA "$FLOWACCT" -j dump "$VA" --sort nothing
 	echo "$out" | python3 -c 'import json, sys; assert "error" in json.load(sys.stdin)' ||
 		fail "-j: no JSON error: $out"
-	msg=$(_one_error "largest max-flows" $INA "$FA" attach faX9 --max-flows 4294967295)
+	msg=$(_one_error "largest max-flows" $INA "$FLOWACCT" attach faX9 --max-flows 4294967295)
 	echo "$msg" | grep -q "from 1 to 134217728" || fail "$msg"
 	# Success with -j says so in JSON.
-	out=$($INA "$FA" -j set "$VA" sample 0)
+	out=$($INA "$FLOWACCT" -j set "$VA" sample 0)
 	echo "$out" | python3 -c 'import json, sys; assert json.load(sys.stdin)["iface"]' ||
 		fail "-j set: $out"
-	out=$($INA "$FA" -j detach "$VA")
+	out=$($INA "$FLOWACCT" -j detach "$VA")
 	echo "$out" | python3 -c 'import json, sys; assert json.load(sys.stdin)["detached"]' ||
 		fail "-j detach: $out"
 	# The version.
-	"$FA" --version | grep -qE '^flowacct [0-9]' || fail "--version: $("$FA" --version)"
-	"$FA" -j --version | python3 -c 'import json, sys; assert json.load(sys.stdin)["version"]' ||
+	"$FLOWACCT" --version | grep -qE '^flowacct [0-9]' || fail "--version: $("$FLOWACCT" --version)"
+	"$FLOWACCT" -j --version | python3 -c 'import json, sys; assert json.load(sys.stdin)["version"]' ||
 		fail "-j --version"
 }
 
@@ -336,15 +334,15 @@ test_lifecycle_same_name_two_netns() {
 	ip -n "$ns2" link set fadup1 name fadup0
 	ip -n "$NSA" link set fadup0 up
 	ip -n "$ns2" link set fadup0 up
-	$INA "$FA" attach fadup0 >/dev/null
-	nsenter --net=/run/netns/"$ns2" "$FA" attach fadup0 >/dev/null
+	$INA "$FLOWACCT" attach fadup0 >/dev/null
+	nsenter --net=/run/netns/"$ns2" "$FLOWACCT" attach fadup0 >/dev/null
 	# Each sees both, its own live, the other's as of another namespace.
-	[ "$($INA "$FA" status | grep -c '^fadup0 .* yes ')" = 1 ] || fail "A's status"
-	[ "$(nsenter --net=/run/netns/"$ns2" "$FA" status | grep -c '^fadup0 .* yes ')" = 1 ] || fail "B's status"
-	$INA "$FA" detach fadup0 >/dev/null
-	[ "$(nsenter --net=/run/netns/"$ns2" "$FA" status | grep -c '^fadup0 .* yes ')" = 1 ] ||
+	[ "$($INA "$FLOWACCT" status | grep -c '^fadup0 .* yes ')" = 1 ] || fail "A's status"
+	[ "$(nsenter --net=/run/netns/"$ns2" "$FLOWACCT" status | grep -c '^fadup0 .* yes ')" = 1 ] || fail "B's status"
+	$INA "$FLOWACCT" detach fadup0 >/dev/null
+	[ "$(nsenter --net=/run/netns/"$ns2" "$FLOWACCT" status | grep -c '^fadup0 .* yes ')" = 1 ] ||
 		fail "detaching A's fadup0 touched the other namespace's"
-	nsenter --net=/run/netns/"$ns2" "$FA" detach fadup0 >/dev/null
+	nsenter --net=/run/netns/"$ns2" "$FLOWACCT" detach fadup0 >/dev/null
 	[[ $(kernel_state "$NSA" fadup0) != *flowacct* ]] || fail "A: left"
 	[[ $(kernel_state "$ns2" fadup0) != *flowacct* ]] || fail "B: left"
 }
@@ -363,33 +361,33 @@ test_lifecycle_attach_options() {
 	lo_up
 	local msg out before
 	before=$(kernel_state "$NSA" "$VA")
-	msg=$(expect_fail "--mode with --ingress tc" $INA "$FA" attach "$VA" --ingress tc --mode skb)
+	msg=$(expect_fail "--mode with --ingress tc" $INA "$FLOWACCT" attach "$VA" --ingress tc --mode skb)
 	[ "$msg" = "flowacct: --mode is for XDP at ingress; it does not go with --ingress tc" ] ||
 		fail "attach --ingress tc --mode skb: $msg"
-	msg=$(expect_fail "native XDP on lo" $INA "$FA" attach lo --ingress xdp)
+	msg=$(expect_fail "native XDP on lo" $INA "$FLOWACCT" attach lo --ingress xdp)
 	[ "$msg" = "flowacct: the driver of 'lo' does not support native XDP; try --mode skb or --ingress tc" ] ||
 		fail "attach --ingress xdp on lo: $msg"
 	[ "$(kernel_state "$NSA" "$VA")" = "$before" ] || fail "a refused attach left: $(kernel_state "$NSA" "$VA")"
 	[[ $(kernel_state "$NSA" lo) != *flowacct* && $(kernel_state "$NSA" lo) != *pins* ]] ||
 		fail "the failed attach left: $(kernel_state "$NSA" lo)"
 	# The same with -j: the error as one JSON document on stdout.
-	out=$($INA "$FA" -j attach "$VA" --ingress tc --mode skb 2>/dev/null) && fail "-j: succeeded"
+	out=$($INA "$FLOWACCT" -j attach "$VA" --ingress tc --mode skb 2>/dev/null) && fail "-j: succeeded"
 	echo "$out" | python3 -c 'import json, sys
 assert json.load(sys.stdin) == {"error": "--mode is for XDP at ingress; it does not go with --ingress tc"}' ||
 		fail "-j attach --ingress tc --mode skb: $out"
 	# detach -j: one JSON document, its one key; also for programs no record names.
-	$INA "$FA" attach "$VA" >/dev/null
-	out=$($INA "$FA" -j detach "$VA")
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
+	out=$($INA "$FLOWACCT" -j detach "$VA")
 	echo "$out" | python3 -c "import json, sys
 assert json.load(sys.stdin) == {'detached': '$VA'}" || fail "-j detach: $out"
-	$INA "$FA" attach "$VA" >/dev/null
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
 	rm -r "$(pin_dir "$NSA" "$VA")"
-	out=$($INA "$FA" -j detach "$VA")
+	out=$($INA "$FLOWACCT" -j detach "$VA")
 	echo "$out" | python3 -c "import json, sys
 assert json.load(sys.stdin) == {'detached': '$VA'}" || fail "-j detach without a record: $out"
 	# Without the record, the clsact qdisc is not known to be ours: it stays.
 	[[ $(kernel_state "$NSA" "$VA") != *flowacct* ]] || fail "detach left: $(kernel_state "$NSA" "$VA")"
-	out=$($INA "$FA" -j detach "$VA" 2>/dev/null) && fail "-j detach of nothing: succeeded"
+	out=$($INA "$FLOWACCT" -j detach "$VA" 2>/dev/null) && fail "-j detach of nothing: succeeded"
 	echo "$out" | python3 -c "import json, sys
 assert json.load(sys.stdin) == {'error': \"'$VA' is not attached\"}" || fail "-j detach of nothing: $out"
 }
@@ -402,12 +400,12 @@ test_lifecycle_run_attach_options() {
 	local msg want before
 	before=$(kernel_state "$NSA" "$VA")
 	want="flowacct: --mode is for XDP at ingress; it does not go with --ingress tc"
-	msg=$(expect_fail "run --ingress tc --mode skb" timeout 10 $INA "$FA" run \
+	msg=$(expect_fail "run --ingress tc --mode skb" timeout 10 $INA "$FLOWACCT" run \
 		--ingress tc --mode skb "$VA" --json "$SCRATCH/rec.json")
 	[ "$msg" = "$want" ] || fail "run --ingress tc --mode skb: $msg"
 	[ "$(kernel_state "$NSA" "$VA")" = "$before" ] || fail "run left: $(kernel_state "$NSA" "$VA")"
 	want="flowacct: the driver of 'lo' does not support native XDP; try --mode skb or --ingress tc"
-	msg=$(expect_fail "run --ingress xdp on lo" timeout 10 $INA "$FA" run \
+	msg=$(expect_fail "run --ingress xdp on lo" timeout 10 $INA "$FLOWACCT" run \
 		--ingress xdp lo --json "$SCRATCH/rec.json")
 	[ "$msg" = "$want" ] || fail "run --ingress xdp on lo: $msg"
 	[[ $(kernel_state "$NSA" lo) != *flowacct* && $(kernel_state "$NSA" lo) != *pins* ]] ||

@@ -8,8 +8,6 @@ ALL_TESTS="test_live_percpu_tc test_live_shared_tc test_live_percpu_native
 	test_live_kill9 test_live_other_xdp_program test_live_two_interfaces
 	test_live_errors test_live_ip_netns_exec test_live_times"
 
-FA=$PWD/build/flowacct
-
 # Nothing of flowacct's on $1 (a device in namespace $2).
 assert_clean() {
 	if ip -n "$2" link show dev "$1" | grep -q "prog/xdp"; then
@@ -88,28 +86,28 @@ live_traffic() {
 	netns_pair
 	start_receivers
 	if [ "$mode" = tc ]; then
-		$INA "$FA" attach "$VA" --ingress tc --map "$map"
+		$INA "$FLOWACCT" attach "$VA" --ingress tc --map "$map"
 		hook=tc
 	else
-		$INA "$FA" attach "$VA" --mode "$mode" --map "$map"
+		$INA "$FLOWACCT" attach "$VA" --mode "$mode" --map "$map"
 	fi
 	[ "$mode" = skb ] && hook=xdp-skb
-	$INA "$FA" -j status | grep -q "\"iface\":\"$VA\".*\"ingress_hook\":\"$hook\".*\"map\":\"$map\".*\"live\":true" ||
+	$INA "$FLOWACCT" -j status | grep -q "\"iface\":\"$VA\".*\"ingress_hook\":\"$hook\".*\"map\":\"$map\".*\"live\":true" ||
 		fail "status does not show $VA live in $mode mode with the $map map"
 	capture_start "$NSA" "$VA" in "$SCRATCH/in.pcap"
 	capture_start "$NSA" "$VA" out "$SCRATCH/out.pcap"
 	send_traffic
 	capture_stop
-	$INA "$FA" dump -j >"$SCRATCH/dump.json"
-	$INA "$FA" dump
-	python3 tests/live_check.py "$SCRATCH/dump.json" --in "$SCRATCH/in.pcap" \
+	$INA "$FLOWACCT" dump -j >"$SCRATCH/dump.json"
+	$INA "$FLOWACCT" dump
+	python3 tests/checkers/check_live.py "$SCRATCH/dump.json" --in "$SCRATCH/in.pcap" \
 		--out "$SCRATCH/out.pcap" --expect "$SCRATCH/expect.json"
 	# ARP is counted as non-IP (checked against the captures above); ND is
 	# ICMPv6 135/136 in the flow table.
 	grep -q '"proto":58,"src":"2001:db8::1","dst":"ff02::1:ff00:2","sport":0,"dport":34560' \
 		"$SCRATCH/dump.json" || fail "no neighbour solicitation row"
 	biflow_check
-	$INA "$FA" detach "$VA"
+	$INA "$FLOWACCT" detach "$VA"
 	assert_clean "$VA" "$NSA"
 }
 
@@ -117,9 +115,9 @@ live_traffic() {
 # direction's packets and bytes as tshark counts them, and the other's in
 # reverse_*; every one-way flow of the captures is in exactly one row.
 biflow_check() {
-	$INA "$FA" dump -b -j >"$SCRATCH/biflow.json"
-	python3 tests/ipfix_check.py pcap "$SCRATCH/in.pcap" >"$SCRATCH/cap_in.json"
-	python3 tests/ipfix_check.py pcap "$SCRATCH/out.pcap" >"$SCRATCH/cap_out.json"
+	$INA "$FLOWACCT" dump -b -j >"$SCRATCH/biflow.json"
+	python3 tests/checkers/check_ipfix.py pcap "$SCRATCH/in.pcap" >"$SCRATCH/cap_in.json"
+	python3 tests/checkers/check_ipfix.py pcap "$SCRATCH/out.pcap" >"$SCRATCH/cap_out.json"
 	python3 - "$SCRATCH/biflow.json" "$SCRATCH/cap_in.json" "$SCRATCH/cap_out.json" <<-'EOF' ||
 	import ipaddress, json, sys
 	def a(x):
@@ -189,16 +187,16 @@ test_live_gso_segments() {
 	$INB ethtool -K "$VB" gro off >/dev/null
 	$INB socat -u TCP-LISTEN:9000,reuseaddr /dev/null &
 	sleep 0.3
-	$INR "$FA" attach "$RB"
+	$INR "$FLOWACCT" attach "$RB"
 	# B's view of the wire: its ingress is R's egress, and the reverse.
 	capture_start "$NSB" "$VB" in "$SCRATCH/b_in.pcap"
 	capture_start "$NSB" "$VB" out "$SCRATCH/b_out.pcap"
 	head -c 1000000 /dev/zero | $INA socat -u - TCP:198.51.100.2:9000
 	sleep 1
 	capture_stop
-	$INR "$FA" dump -j >"$SCRATCH/dump.json"
-	$INR "$FA" stats
-	python3 tests/live_check.py "$SCRATCH/dump.json" --in "$SCRATCH/b_out.pcap" \
+	$INR "$FLOWACCT" dump -j >"$SCRATCH/dump.json"
+	$INR "$FLOWACCT" stats
+	python3 tests/checkers/check_live.py "$SCRATCH/dump.json" --in "$SCRATCH/b_out.pcap" \
 		--out "$SCRATCH/b_in.pcap"
 	python3 -c '
 import json, sys
@@ -206,7 +204,7 @@ c = [h for h in json.load(open(sys.argv[1]))["hooks"] if h["direction"] == "egre
 print("gso_frames", c["gso_frames"], "packets", c["seen"])
 assert c["gso_frames"] > 0, "no GSO frame reached TC egress: the test did not test GSO"
 assert c["seen"] > c["gso_frames"]' "$SCRATCH/dump.json"
-	$INR "$FA" detach "$RB"
+	$INR "$FLOWACCT" detach "$RB"
 	assert_clean "$RB" "$NSR"
 }
 
@@ -215,9 +213,9 @@ test_live_jumbo_mtu() {
 	netns_pair
 	ip -n "$NSA" link set "$VA" mtu 9000
 	ip -n "$NSB" link set "$VB" mtu 9000
-	$INA "$FA" attach "$VA" --mode native
+	$INA "$FLOWACCT" attach "$VA" --mode native
 	$INA ping -q -c 3 -s 8000 -i 0.1 192.0.2.2 >/dev/null
-	$INA "$FA" dump -j >"$SCRATCH/dump.json"
+	$INA "$FLOWACCT" dump -j >"$SCRATCH/dump.json"
 	python3 -c '
 import json, sys
 rows = json.load(open(sys.argv[1]))["flows"]
@@ -225,7 +223,7 @@ for d, p in (("egress", 2048), ("ingress", 0)):
     r = [r for r in rows if r["direction"] == d and r["proto"] == 1 and r["dport"] == p]
     assert r and r[0]["packets"] == 3 and r[0]["bytes"] == 3 * 8028, (d, r)
 print("3 echo requests and 3 replies of 8028 bytes")' "$SCRATCH/dump.json"
-	$INA "$FA" detach "$VA"
+	$INA "$FLOWACCT" detach "$VA"
 	assert_clean "$VA" "$NSA"
 }
 
@@ -233,7 +231,7 @@ test_live_detach_leaves_nothing() {
 	netns_pair
 	local before after dir
 	before=$(ip netns exec "$NSA" tc qdisc show dev "$VA")
-	$INA "$FA" attach "$VA"
+	$INA "$FLOWACCT" attach "$VA"
 	# On a veth, ingress is at TC by default (XDP would turn off the
 	# peer's TSO): both hooks are TC filters.
 	ip netns exec "$NSA" tc filter show dev "$VA" ingress | grep -q flowacct_tc_in ||
@@ -244,7 +242,7 @@ test_live_detach_leaves_nothing() {
 	dir=$(pin_dir "$NSA" "$VA")
 	[ -e "$dir/flows_0" ] && [ -e "$dir/flows_1" ] || fail "no pins after attach"
 	[ "$(stat -c %a "$dir")" = 700 ] || fail "pin directory not root-only"
-	$INA "$FA" detach "$VA"
+	$INA "$FLOWACCT" detach "$VA"
 	assert_clean "$VA" "$NSA"
 	after=$(ip netns exec "$NSA" tc qdisc show dev "$VA")
 	[ "$before" = "$after" ] || fail "qdiscs changed: before '$before', after '$after'"
@@ -266,10 +264,10 @@ test_live_keeps_other_tc_filters() {
 	ip netns exec "$NSA" tc qdisc add dev "$VA" clsact
 	ip netns exec "$NSA" tc filter add dev "$VA" egress pref 7 bpf da \
 		obj "$SCRATCH/other.o" sec tc
-	$INA "$FA" attach "$VA"
+	$INA "$FLOWACCT" attach "$VA"
 	$INA ping -q -c 2 -i 0.1 192.0.2.2 >/dev/null
-	$INA "$FA" dump | grep -q "^egress .* icmp " || fail "no egress accounting next to another filter"
-	$INA "$FA" detach "$VA"
+	$INA "$FLOWACCT" dump | grep -q "^egress .* icmp " || fail "no egress accounting next to another filter"
+	$INA "$FLOWACCT" detach "$VA"
 	ip netns exec "$NSA" tc qdisc show dev "$VA" | grep -q clsact || fail "clsact removed"
 	ip netns exec "$NSA" tc filter show dev "$VA" egress | grep -q "other.o:\[tc\]" ||
 		fail "the other filter was removed"
@@ -283,7 +281,7 @@ test_live_kill9() {
 	local d pid out n=0
 	for d in 0 0.02 0.1 0.3 0.6 1 1.5 0 0.05 0.2 0.45 0.8 1.2 2; do
 		n=$((n + 1))
-		$INA "$FA" attach "$VA" >/dev/null 2>&1 &
+		$INA "$FLOWACCT" attach "$VA" >/dev/null 2>&1 &
 		pid=$!
 		sleep "$d"
 		kill -9 "$pid" 2>/dev/null || true
@@ -291,15 +289,15 @@ test_live_kill9() {
 		$INA ping -q -c 1 -W 2 192.0.2.2 >/dev/null || fail "no traffic after kill at ${d}s"
 		# Every other round, attach again first: it must work, or say
 		# "already attached" if the killed one had finished.
-		if [ $((n % 2)) = 0 ] && ! out=$($INA "$FA" attach "$VA" 2>&1); then
+		if [ $((n % 2)) = 0 ] && ! out=$($INA "$FLOWACCT" attach "$VA" 2>&1); then
 			echo "$out" | grep -q "already attached" ||
 				fail "attach after kill at ${d}s: $out"
-			$INA "$FA" -j status | grep -q '"live":true' ||
+			$INA "$FLOWACCT" -j status | grep -q '"live":true' ||
 				fail "'already attached' after kill at ${d}s, but not live"
 		fi
 		# Detach cleans up whatever is there; "not attached" is fine if
 		# the kill came before anything was attached.
-		$INA "$FA" detach "$VA" 2>&1 | grep -v "is not attached" || true
+		$INA "$FLOWACCT" detach "$VA" 2>&1 | grep -v "is not attached" || true
 		assert_clean "$VA" "$NSA"
 		echo "killed at ${d}s: clean"
 	done
@@ -315,26 +313,26 @@ test_live_other_xdp_program() {
 	$INA xdp-loader load -m native "$VA" "$other"
 	id_before=$(ip -n "$NSA" link show dev "$VA" | grep -o 'prog/xdp id [0-9]*')
 	[ -n "$id_before" ] || fail "xdp-loader did not attach"
-	$INA "$FA" attach "$VA"
+	$INA "$FLOWACCT" attach "$VA"
 	$INA ping -q -c 3 -i 0.1 192.0.2.2 >/dev/null
-	$INA "$FA" dump | grep -q "^ingress .* icmp " || fail "flowacct at TC saw nothing"
+	$INA "$FLOWACCT" dump | grep -q "^ingress .* icmp " || fail "flowacct at TC saw nothing"
 	[ "$(ip -n "$NSA" link show dev "$VA" | grep -o 'prog/xdp id [0-9]*')" = "$id_before" ] ||
 		fail "the other XDP program was touched by a TC attach"
-	$INA "$FA" detach "$VA"
+	$INA "$FLOWACCT" detach "$VA"
 	assert_tc_clean "$VA" "$NSA"
 	if $INA xdp-loader status "$VA" | grep -q xdp_dispatcher; then
 		echo "libxdp dispatcher available: both programs must run"
-		$INA "$FA" attach "$VA" --ingress xdp
+		$INA "$FLOWACCT" attach "$VA" --ingress xdp
 		$INA ping -q -c 3 -i 0.1 192.0.2.2 >/dev/null
-		$INA "$FA" dump | grep -q "^ingress .* icmp " || fail "flowacct saw nothing"
+		$INA "$FLOWACCT" dump | grep -q "^ingress .* icmp " || fail "flowacct saw nothing"
 		$INA xdp-loader status "$VA" | grep -q xdpfilt_alw_all || fail "other program gone"
-		$INA "$FA" detach "$VA"
+		$INA "$FLOWACCT" detach "$VA"
 		$INA xdp-loader status "$VA" | grep -q xdpfilt_alw_all ||
 			fail "detach removed the other program"
 	else
 		echo "libxdp dispatcher unavailable on this kernel: flowacct must refuse cleanly"
 		expect_fail "attach next to a directly attached program" \
-			$INA "$FA" attach "$VA" --ingress xdp
+			$INA "$FLOWACCT" attach "$VA" --ingress xdp
 		[ "$(ip -n "$NSA" link show dev "$VA" | grep -o 'prog/xdp id [0-9]*')" = "$id_before" ] ||
 			fail "the other XDP program was replaced"
 		ip netns exec "$NSA" tc qdisc show dev "$VA" | grep -q clsact &&
@@ -349,8 +347,8 @@ test_live_two_interfaces() {
 	netns_pair
 	local VA2=${VA%a}c VB2=${VA%a}d
 	veth_link "$NSA" "$VA2" "$NSB" "$VB2" 1
-	$INA "$FA" attach "$VA"
-	$INA "$FA" attach "$VA2" --map shared
+	$INA "$FLOWACCT" attach "$VA"
+	$INA "$FLOWACCT" attach "$VA2" --map shared
 	$INA ping -q -c 2 -i 0.1 192.0.2.2 >/dev/null
 	$INA ping -q -c 3 -i 0.1 198.51.100.2 >/dev/null
 	local if1 if2
@@ -358,9 +356,9 @@ test_live_two_interfaces() {
 		$INA cat /sys/class/net/"$VA"/ifindex)
 	if1=$($INA ip -o link show dev "$VA" | cut -d: -f1)
 	if2=$($INA ip -o link show dev "$VA2" | cut -d: -f1)
-	$INA "$FA" dump "$VA" -j >"$SCRATCH/a.json"
-	$INA "$FA" dump "$VA2" -j >"$SCRATCH/b.json"
-	$INA "$FA" dump -j >"$SCRATCH/all.json"
+	$INA "$FLOWACCT" dump "$VA" -j >"$SCRATCH/a.json"
+	$INA "$FLOWACCT" dump "$VA2" -j >"$SCRATCH/b.json"
+	$INA "$FLOWACCT" dump -j >"$SCRATCH/all.json"
 	python3 - "$SCRATCH" "$if1" "$if2" <<-'EOF'
 	import json, sys
 	d, if1, if2 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -375,10 +373,10 @@ test_live_two_interfaces() {
 	assert al["counters"]["seen"] == a["counters"]["seen"] + b["counters"]["seen"]
 	print("separate and together: ok")
 	EOF
-	$INA "$FA" status | grep -q "^$VA2 .* shared " || fail "status does not list $VA2 as shared"
-	$INA "$FA" stats "$VA2" | grep -q "^$VA2 (ifindex $if2)" || fail "stats of $VA2"
-	$INA "$FA" detach "$VA"
-	$INA "$FA" detach "$VA2"
+	$INA "$FLOWACCT" status | grep -q "^$VA2 .* shared " || fail "status does not list $VA2 as shared"
+	$INA "$FLOWACCT" stats "$VA2" | grep -q "^$VA2 (ifindex $if2)" || fail "stats of $VA2"
+	$INA "$FLOWACCT" detach "$VA"
+	$INA "$FLOWACCT" detach "$VA2"
 	assert_clean "$VA" "$NSA"
 	assert_clean "$VA2" "$NSA"
 }
@@ -386,39 +384,39 @@ test_live_two_interfaces() {
 test_live_errors() {
 	netns_pair
 	local msg
-	msg=$(expect_fail "missing interface" $INA "$FA" attach nope0)
+	msg=$(expect_fail "missing interface" $INA "$FLOWACCT" attach nope0)
 	echo "$msg" | grep -q "no interface 'nope0'" || fail "$msg"
-	msg=$(expect_fail "detach unattached" $INA "$FA" detach "$VA")
+	msg=$(expect_fail "detach unattached" $INA "$FLOWACCT" detach "$VA")
 	echo "$msg" | grep -q "is not attached" || fail "$msg"
-	msg=$(expect_fail "dump unattached" $INA "$FA" dump "$VA")
+	msg=$(expect_fail "dump unattached" $INA "$FLOWACCT" dump "$VA")
 	echo "$msg" | grep -q "is not attached" || fail "$msg"
-	expect_fail "bad mode" $INA "$FA" attach "$VA" --mode hw
-	expect_fail "bad map" $INA "$FA" attach "$VA" --map nope
-	expect_fail "bad max-flows" $INA "$FA" attach "$VA" --max-flows 0
+	expect_fail "bad mode" $INA "$FLOWACCT" attach "$VA" --mode hw
+	expect_fail "bad map" $INA "$FLOWACCT" attach "$VA" --map nope
+	expect_fail "bad max-flows" $INA "$FLOWACCT" attach "$VA" --max-flows 0
 	assert_clean "$VA" "$NSA"
 	msg=$(expect_fail "no privilege" $INA setpriv --reuid=65534 --regid=65534 \
-		--clear-groups --inh-caps=-all "$FA" attach "$VA")
+		--clear-groups --inh-caps=-all "$FLOWACCT" attach "$VA")
 	echo "$msg" | grep -q "needs root" || fail "$msg"
 	assert_clean "$VA" "$NSA"
 
-	$INA "$FA" attach "$VA"
-	msg=$(expect_fail "second attach" $INA "$FA" attach "$VA")
+	$INA "$FLOWACCT" attach "$VA"
+	msg=$(expect_fail "second attach" $INA "$FLOWACCT" attach "$VA")
 	echo "$msg" | grep -q "already attached" || fail "$msg"
-	$INA "$FA" -j status | grep -q '"live":true' || fail "second attach broke the first"
-	$INA "$FA" detach "$VA"
+	$INA "$FLOWACCT" -j status | grep -q '"live":true' || fail "second attach broke the first"
+	$INA "$FLOWACCT" detach "$VA"
 
 	# A device without native XDP (a bridge): a clear hint, nothing
 	# half-attached.
 	ip -n "$NSA" link add fabr0 type bridge
 	ip -n "$NSA" link set fabr0 up
-	msg=$(expect_fail "native XDP on a bridge" $INA "$FA" attach fabr0 --mode native)
+	msg=$(expect_fail "native XDP on a bridge" $INA "$FLOWACCT" attach fabr0 --mode native)
 	echo "$msg" | grep -q "try --mode skb" || fail "$msg"
 	assert_clean fabr0 "$NSA"
 	if ip netns exec "$NSA" tc qdisc show dev fabr0 | grep -q clsact; then
 		fail "clsact left on the bridge"
 	fi
-	$INA "$FA" attach fabr0 --mode skb
-	$INA "$FA" detach fabr0
+	$INA "$FLOWACCT" attach fabr0 --mode skb
+	$INA "$FLOWACCT" detach fabr0
 	assert_clean fabr0 "$NSA"
 }
 
@@ -427,13 +425,13 @@ test_live_errors() {
 test_live_ip_netns_exec() {
 	netns_pair
 	local c msg
-	$INA "$FA" attach "$VA"
+	$INA "$FLOWACCT" attach "$VA"
 	for c in dump stats status "detach $VA" "attach $VA"; do
-		msg=$(expect_fail "ip netns exec $c" ip netns exec "$NSA" "$FA" $c)
+		msg=$(expect_fail "ip netns exec $c" ip netns exec "$NSA" "$FLOWACCT" $c)
 		echo "$msg" | grep -q "nsenter --net=/run/netns/NAME" || fail "$c: $msg"
 	done
-	$INA "$FA" -j status | grep -q '"live":true' || fail "still attached and live"
-	$INA "$FA" detach "$VA"
+	$INA "$FLOWACCT" -j status | grep -q '"live":true' || fail "still attached and live"
+	$INA "$FLOWACCT" detach "$VA"
 	assert_clean "$VA" "$NSA"
 }
 
@@ -444,13 +442,13 @@ test_live_ip_netns_exec() {
 # seconds to years). One tick of slack each side, and the clocks' reads.
 test_live_times() {
 	netns_pair
-	$INA "$FA" attach "$VA"
+	$INA "$FLOWACCT" attach "$VA"
 	run_start "$NSB" "$VB" --interval 1 --idle-timeout 2
 	local t0 t1
 	t0=$(date +%s%N)
 	$INA ping -q -c 6 -i 0.4 192.0.2.2 >/dev/null
 	t1=$(date +%s%N)
-	$INA "$FA" dump "$VA" -j >"$SCRATCH/dump.json"
+	$INA "$FLOWACCT" dump "$VA" -j >"$SCRATCH/dump.json"
 	sleep 4
 	run_stop
 	python3 - "$SCRATCH/dump.json" "$SCRATCH/rec.json" "$t0" "$t1" <<-'EOF'

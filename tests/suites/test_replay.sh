@@ -23,7 +23,7 @@ replay_check() {
 	local b=$1 cap=$2 hook=$3 map=$4 out=$5
 	if { "$b"/flowacct replay "$(ls pcaps/"$cap".pcap*)" --hook "$hook" --map "$map" \
 		-j >"$out.json" &&
-		python3 tests/check_replay.py pcaps/"$cap".expected.json "$out.json" \
+		python3 tests/checkers/check_replay.py pcaps/"$cap".expected.json "$out.json" \
 			--hook "$hook"; } >"$out.log" 2>&1; then
 		echo ok >"$out.result"
 	else
@@ -74,7 +74,7 @@ test_replay_overflow() {
 			for map in percpu shared; do
 				build/flowacct replay pcaps/basic.pcap --max-flows $k \
 					--hook $hook --map $map -j >"$SCRATCH/out.json"
-				python3 tests/check_replay.py pcaps/basic.expected.json \
+				python3 tests/checkers/check_replay.py pcaps/basic.expected.json \
 					"$SCRATCH/out.json" --hook $hook --max-flows $k ||
 					fail "max-flows $k through $hook ($map)"
 			done
@@ -93,7 +93,7 @@ test_replay_against_tshark() {
 	for cap in mixed sll sll2 rawip; do
 		for hook in xdp tc; do
 			build/flowacct replay pcaps/$cap.pcap --hook $hook -j >"$SCRATCH/out.json"
-			python3 tests/tshark_flows.py pcaps/$cap.pcap "$SCRATCH/out.json" ||
+			python3 tests/checkers/check_tshark.py pcaps/$cap.pcap "$SCRATCH/out.json" ||
 				fail "$cap through $hook disagrees with tshark"
 		done
 	done
@@ -116,7 +116,7 @@ test_replay_table() {
 	grep -Eq '^  non_ip +4 +not accounted$' "$SCRATCH/out.txt" || fail "non_ip line"
 }
 
-# The table's sort and its JSON writers (tests/table_check.c): 100k rows,
+# The table's sort and its JSON writers (tests/c/table_check.c): 100k rows,
 # enough for the two-thread writer, against a comparator, printf and
 # inet_ntop of the test's own; the one-piece rows against the column
 # writer byte for byte; the two-thread output against one thread's; rows

@@ -10,8 +10,6 @@ ALL_TESTS="test_run_two_lookup_sites test_run_flip_hammer test_run_flip_needs_th
 	test_run_ticks_wrap test_run_json_keys test_run_grouped_exported
 	test_run_upgrade test_run_engine_c"
 
-FA=$PWD/build/flowacct
-
 # ---- the lookups ----------------------------------------------------------------
 
 # The verifier inlines a hash lookup only at a call site one map reaches:
@@ -50,7 +48,7 @@ test_run_flip_hammer() {
 
 # Without the wait a drain loses counts. In the real program the window is a
 # few instructions wide, so the build that widens it shows it (see
-# tests/epoch_hammer.c); the same build loses nothing with the wait.
+# tests/c/epoch_hammer.c); the same build loses nothing with the wait.
 test_run_flip_needs_the_wait() {
 	local m out try lost
 	for m in percpu shared; do
@@ -74,7 +72,7 @@ test_run_flip_needs_the_wait() {
 
 # A live table's times are the low 32 bits of jiffies, which wrap five
 # minutes after boot and every 2^32 ticks after. No test can move the
-# kernel's clock, so tests/ticks_check.c reads them against clocks on both
+# kernel's clock, so tests/c/ticks_check.c reads them against clocks on both
 # sides of a wrap and compares with 64-bit tick counts of its own.
 test_run_ticks_wrap() {
 	local b
@@ -87,13 +85,13 @@ test_run_ticks_wrap() {
 
 test_run_expiry_model() {
 	scratch
-	python3 tests/expiry_model.py --self-test >/dev/null || fail "the model's own test"
+	python3 tests/checkers/expiry_model.py --self-test >/dev/null || fail "the model's own test"
 	local seed size
 	for seed in 1 2 3; do
 		for size in 4 64; do
-			python3 tests/expiry_traces.py --seed "$seed" --ops 1000 \
+			python3 tests/checkers/expiry_traces.py --seed "$seed" --ops 1000 \
 				--cache-size "$size" >"$SCRATCH/trace.jsonl"
-			python3 tests/expiry_diff.py "$SCRATCH/trace.jsonl" build/tests/cache_drive ||
+			python3 tests/checkers/check_expiry.py "$SCRATCH/trace.jsonl" build/tests/cache_drive ||
 				fail "seed $seed, cache $size: the cache and the model differ"
 		done
 	done
@@ -117,10 +115,10 @@ run_lossless() {
 	run_start "$NSA" "$VA" --interval 0.05 --active-timeout 0.5 --map "$map"
 	capture_start "$NSA" "$VA" in "$SCRATCH/in.pcap"
 	capture_start "$NSA" "$VA" out "$SCRATCH/out.pcap"
-	taskset -c 0 $INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 \
+	taskset -c 0 $INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 \
 		--flows 6 --count 400 --size 64,700,1400 --rate 3000 >"$SCRATCH/sent0.json" &
 	local s0=$!
-	taskset -c 1 $INA python3 tests/udp_send.py --src 2001:db8::1 --dst 2001:db8::2 \
+	taskset -c 1 $INA python3 tests/helpers/udp_send.py --src 2001:db8::1 --dst 2001:db8::2 \
 		--flows 6 --count 400 --size 100,1200 --sport 30000 --rate 3000 \
 		>"$SCRATCH/sent1.json" &
 	local s1=$!
@@ -130,9 +128,9 @@ run_lossless() {
 	sleep 1
 	capture_stop
 	run_stop
-	python3 tests/records_check.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent0.json" \
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent0.json" \
 		--sent "$SCRATCH/sent1.json" --books --as-dump "$SCRATCH/dump.json"
-	python3 tests/live_check.py "$SCRATCH/dump.json" --in "$SCRATCH/in.pcap" \
+	python3 tests/checkers/check_live.py "$SCRATCH/dump.json" --in "$SCRATCH/in.pcap" \
 		--out "$SCRATCH/out.pcap"
 	assert_nothing_left "$NSA" "$VA"
 }
@@ -149,11 +147,11 @@ test_run_churn() {
 	netns_pair
 	warm_up
 	run_start "$NSA" "$VA" --interval 0.1 --max-flows 1024 --idle-timeout 2
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 100000 \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 100000 \
 		--dports 2 --sport 10000 --count 1 --size 32 --rate 5000 >"$SCRATCH/sent.json"
 	sleep 0.5
 	run_stop
-	python3 tests/records_check.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent.json" \
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent.json" \
 		--books --reasons idle
 	python3 - "$SCRATCH/rec.json" <<-'EOF'
 	import json, sys
@@ -177,7 +175,7 @@ test_run_expiry_live() {
 	run_start "$NSA" "$VA" --interval 0.1 --idle-timeout 1 --active-timeout 2 \
 		--end-timeout 0.5
 	# active: one flow for 7 s, a record every 2 s
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --sport 40000 \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --sport 40000 \
 		--count 70 --rate 10 >"$SCRATCH/long.json" &
 	local long=$!
 	# idle: three pings, then nothing
@@ -219,16 +217,16 @@ except ConnectionRefusedError:
 	print("%d records (%d active, then %s) add up to the %d packets sent" % (
 	    len(recs), len(active), recs[-1]["end_reason"], sent["packets"]))
 	EOF
-	python3 tests/records_check.py "$SCRATCH/rec.json" --books --reasons idle,active,end
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --books --reasons idle,active,end
 
 	# lack of resources: 100 flows into a cache of 16
 	: >"$SCRATCH/rec.json"
 	run_start "$NSA" "$VA" --interval 0.1 --cache-size 16
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 100 \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 100 \
 		--count 2 --rate 400 >"$SCRATCH/many.json"
 	sleep 0.3
 	run_stop
-	python3 tests/records_check.py "$SCRATCH/rec.json" --sent "$SCRATCH/many.json" \
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --sent "$SCRATCH/many.json" \
 		--books --reasons lack_of_resources,forced
 	[ "$(records_where "$SCRATCH/rec.json" 'r["end_reason"] == "forced"' | wc -l)" -le 16 ] ||
 		fail "more than the cache's 16 flows left at shutdown"
@@ -244,17 +242,17 @@ test_run_views() {
 	warm_up
 	run_start "$NSA" "$VA" --interval 0.1 --active-timeout 0.4 --idle-timeout 1
 	# Flows that will have left the cache when dump runs (exported) ...
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 3 \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 3 \
 		--count 20 --size 500 --sport 21000 --rate 300 >"$SCRATCH/gone.json"
 	sleep 1.6
 	# ... and flows still in it, some of their counts already in records.
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 5 \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 5 \
 		--count 40 --size 300 --rate 200 >"$SCRATCH/sent.json"
 	sleep 0.3
-	$INA "$FA" dump -j >"$SCRATCH/dump.json"
-	$INA "$FA" dump "$VA" >"$SCRATCH/dump.txt"
-	$INA "$FA" stats -j >"$SCRATCH/stats.json"
-	$INA "$FA" -j status >"$SCRATCH/status.json"
+	$INA "$FLOWACCT" dump -j >"$SCRATCH/dump.json"
+	$INA "$FLOWACCT" dump "$VA" >"$SCRATCH/dump.txt"
+	$INA "$FLOWACCT" stats -j >"$SCRATCH/stats.json"
+	$INA "$FLOWACCT" -j status >"$SCRATCH/status.json"
 	cat "$SCRATCH/dump.txt"
 	python3 - "$SCRATCH" "$VA" <<-'EOF'
 	import json, sys
@@ -289,9 +287,9 @@ test_run_views() {
 	EOF
 	grep -q "(exported" "$SCRATCH/dump.txt" || fail "the text dump has no exported row"
 	local msg pid
-	msg=$(expect_fail "second run" $INA "$FA" run "$VA" --json "$SCRATCH/other.json")
+	msg=$(expect_fail "second run" $INA "$FLOWACCT" run "$VA" --json "$SCRATCH/other.json")
 	echo "$msg" | grep -q "in use by flowacct run (pid $RUN_PID)" || fail "$msg"
-	msg=$(expect_fail "detach under a daemon" $INA "$FA" detach "$VA")
+	msg=$(expect_fail "detach under a daemon" $INA "$FLOWACCT" detach "$VA")
 	echo "$msg" | grep -q "pid $RUN_PID" || fail "$msg"
 	run_stop
 }
@@ -307,7 +305,7 @@ test_run_kill9() {
 	warm_up
 	local i delay
 	run_start "$NSA" "$VA" --interval 0.05 --active-timeout 0.3 --idle-timeout 1
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 8 \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 8 \
 		--count 600 --size 200,900 --rate 400 >"$SCRATCH/sent.json" &
 	local sender=$!
 	for i in $(seq 20); do
@@ -321,7 +319,7 @@ test_run_kill9() {
 	sleep 0.5
 	run_stop
 	grep -h "wrote again" "$SCRATCH"/run.*.log || true
-	python3 tests/records_check.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent.json" \
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent.json" \
 		--books --broken-max 20
 	assert_nothing_left "$NSA" "$VA"
 }
@@ -341,8 +339,8 @@ crash_at_write() {
 test_run_crash_points() {
 	netns_pair
 	warm_up
-	$INA "$FA" attach "$VA" >/dev/null
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 4 \
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 4 \
 		--count 300 --size 400 --rate 150 >"$SCRATCH/sent.json" &
 	local sender=$! out
 	sleep 0.3
@@ -356,11 +354,11 @@ test_run_crash_points() {
 	wait $sender
 	sleep 0.5
 	run_stop
-	out=$(python3 tests/records_check.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent.json" --books)
+	out=$(python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent.json" --books)
 	echo "$out"
 	echo "$out" | grep -q ", 0 written twice" &&
 		fail "a kill after the write, before the tick ended, must give duplicates"
-	$INA "$FA" detach "$VA" >/dev/null
+	$INA "$FLOWACCT" detach "$VA" >/dev/null
 }
 
 # ---- errors ------------------------------------------------------------------------
@@ -368,27 +366,27 @@ test_run_crash_points() {
 test_run_errors() {
 	netns_pair
 	local msg
-	expect_fail "no interface" $INA "$FA" run
-	msg=$(expect_fail "missing interface" $INA "$FA" run nope0)
+	expect_fail "no interface" $INA "$FLOWACCT" run
+	msg=$(expect_fail "missing interface" $INA "$FLOWACCT" run nope0)
 	echo "$msg" | grep -q "no interface 'nope0'" || fail "$msg"
-	msg=$(expect_fail "interval too short" $INA "$FA" run "$VA" --interval 0.01)
+	msg=$(expect_fail "interval too short" $INA "$FLOWACCT" run "$VA" --interval 0.01)
 	echo "$msg" | grep -q "interval" || fail "$msg"
-	expect_fail "bad json path" $INA "$FA" run "$VA" --json /nonexistent/dir/x.json
+	expect_fail "bad json path" $INA "$FLOWACCT" run "$VA" --json /nonexistent/dir/x.json
 	assert_nothing_left "$NSA" "$VA"
 
 	# Adopting: refused when attached otherwise; left attached on exit.
-	$INA "$FA" attach "$VA" --map percpu >/dev/null
-	msg=$(expect_fail "another map mode" $INA "$FA" run "$VA" --map shared)
+	$INA "$FLOWACCT" attach "$VA" --map percpu >/dev/null
+	msg=$(expect_fail "another map mode" $INA "$FLOWACCT" run "$VA" --map shared)
 	echo "$msg" | grep -q "attached with the percpu map" || fail "$msg"
-	msg=$(expect_fail "another table size" $INA "$FA" run "$VA" --max-flows 100)
+	msg=$(expect_fail "another table size" $INA "$FLOWACCT" run "$VA" --max-flows 100)
 	echo "$msg" | grep -q "max-flows 65536" || fail "$msg"
 	run_start "$NSA" "$VA" --interval 0.1
 	grep -q "adopted" "$SCRATCH/run.log" || fail "not adopted: $(cat "$SCRATCH/run.log")"
 	$INA ping -q -c 2 -i 0.1 192.0.2.2 >/dev/null
 	run_stop
-	$INA "$FA" -j status | grep -q '"live":true' || fail "an adopted attachment went with the daemon"
-	python3 tests/records_check.py "$SCRATCH/rec.json" --reasons forced
-	$INA "$FA" detach "$VA" >/dev/null
+	$INA "$FLOWACCT" -j status | grep -q '"live":true' || fail "an adopted attachment went with the daemon"
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --reasons forced
+	$INA "$FLOWACCT" detach "$VA" >/dev/null
 	assert_nothing_left "$NSA" "$VA"
 }
 
@@ -396,14 +394,14 @@ test_run_errors() {
 
 test_run_service_unit() {
 	scratch
-	sed "s#@FLOWACCT@#$FA#g" scripts/flowacct@.service >"$SCRATCH/flowacct@.service"
+	sed "s#@FLOWACCT@#$FLOWACCT#g" scripts/flowacct@.service >"$SCRATCH/flowacct@.service"
 	cp "$SCRATCH/flowacct@.service" "$SCRATCH/flowacct@veth0.service"
 	cat "$SCRATCH/flowacct@veth0.service"
 	SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$SCRATCH/flowacct@veth0.service" \
 		2>&1 | tee "$SCRATCH/verify.log"
 	! grep -v "^$" "$SCRATCH/verify.log" | grep -q . ||
 		fail "systemd-analyze verify complains"
-	grep -q "^ExecStart=$FA run %i " "$SCRATCH/flowacct@.service" || fail "ExecStart"
+	grep -q "^ExecStart=$FLOWACCT run %i " "$SCRATCH/flowacct@.service" || fail "ExecStart"
 }
 
 # ---- the documents' shape ------------------------------------------------------------
@@ -465,7 +463,7 @@ keys_match() {
 			for c in $COUNTER_KEYS; do echo "$k.$c"; done ;;
 		esac
 	done | sort >"$SCRATCH/want.keys"
-	python3 tests/json_keys.py "$@" "$file" | sort >"$SCRATCH/got.keys"
+	python3 tests/checkers/check_json_keys.py "$@" "$file" | sort >"$SCRATCH/got.keys"
 	diff "$SCRATCH/want.keys" "$SCRATCH/got.keys" ||
 		fail "$what: the keys differ (< expected, > got)"
 	echo "$what: $(wc -l <"$SCRATCH/got.keys") key paths as expected"
@@ -477,14 +475,14 @@ test_run_json_keys() {
 	netns_pair
 	warm_up
 	run_start "$NSA" "$VA" --interval 0.1 --active-timeout 0.4 --idle-timeout 1
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 3 \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 3 \
 		--count 20 --size 500 --sport 21000 --rate 300 >/dev/null
 	sleep 1.6
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 2 \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 2 \
 		--count 10 --rate 200 >/dev/null
-	$INA "$FA" dump -j >"$SCRATCH/dump.json"
-	$INA "$FA" stats -j >"$SCRATCH/stats.json"
-	$INA "$FA" -j status >"$SCRATCH/status.all.json"
+	$INA "$FLOWACCT" dump -j >"$SCRATCH/dump.json"
+	$INA "$FLOWACCT" stats -j >"$SCRATCH/stats.json"
+	$INA "$FLOWACCT" -j status >"$SCRATCH/status.all.json"
 	run_stop
 	# Only this test's interface: others' (tests run side by side) and
 	# programs no record names vary.
@@ -512,21 +510,21 @@ test_run_grouped_exported() {
 	warm_up
 	run_start "$NSA" "$VA" --interval 0.1 --idle-timeout 1
 	# Three flows that will have left as records ...
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 3 \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 3 \
 		--count 20 --size 500 --sport 21000 --rate 300 >/dev/null
 	sleep 1.6
 	# ... and two still in the cache.
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 2 \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 2 \
 		--count 10 --size 300 --sport 22000 --rate 200 >/dev/null
-	$INA "$FA" dump -j >"$SCRATCH/dump.json"
-	$INA "$FA" dump -g direction -j >"$SCRATCH/group.json"
-	$INA "$FA" dump -g iface,direction -j >"$SCRATCH/group2.json"
-	$INA "$FA" dump -g iface,direction >"$SCRATCH/group.txt"
+	$INA "$FLOWACCT" dump -j >"$SCRATCH/dump.json"
+	$INA "$FLOWACCT" dump -g direction -j >"$SCRATCH/group.json"
+	$INA "$FLOWACCT" dump -g iface,direction -j >"$SCRATCH/group2.json"
+	$INA "$FLOWACCT" dump -g iface,direction >"$SCRATCH/group.txt"
 	# The rest of a query reaches the daemon too: columns, sort, top, filters.
-	$INA "$FA" dump "$VA" -o src,dport,packets -s packets -n 1 --dst 192.0.2.2 \
+	$INA "$FLOWACCT" dump "$VA" -o src,dport,packets -s packets -n 1 --dst 192.0.2.2 \
 		--port 9 --proto udp >"$SCRATCH/query.txt"
 	local msg
-	msg=$(expect_fail "biflow and group" $INA "$FA" dump -b -g direction)
+	msg=$(expect_fail "biflow and group" $INA "$FLOWACCT" dump -b -g direction)
 	echo "$msg" | grep -q "^flowacct: --biflow pairs the two directions" || fail "$msg"
 	run_stop
 	cat "$SCRATCH/query.txt"
@@ -585,14 +583,14 @@ test_run_upgrade() {
 	local msg new=$FLOWACCT
 	FLOWACCT=$PREV_FA run_start "$NSA" "$VA" --interval 0.05 --active-timeout 0.3 \
 		--idle-timeout 1
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 6 \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 6 \
 		--count 300 --size 200,900 --rate 300 >"$SCRATCH/sent1.json" &
 	local sender=$!
 	sleep 0.5
-	msg=$(expect_fail "a new dump against the old daemon" $INA "$FA" dump "$VA")
+	msg=$(expect_fail "a new dump against the old daemon" $INA "$FLOWACCT" dump "$VA")
 	echo "$msg" | grep -q "the daemon (pid $RUN_PID) speaks another control protocol (version 1, this flowacct speaks 2): use the flowacct it was started with" ||
 		fail "$msg"
-	$INA "$FA" -j stats >"$SCRATCH/stats.out" 2>&1 && fail "stats -j read the old daemon"
+	$INA "$FLOWACCT" -j stats >"$SCRATCH/stats.out" 2>&1 && fail "stats -j read the old daemon"
 	grep -q '^{"error":"the daemon (pid' "$SCRATCH/stats.out" || fail "$(cat "$SCRATCH/stats.out")"
 	sleep 0.3
 	run_stop KILL
@@ -605,11 +603,11 @@ test_run_upgrade() {
 	grep -q "this daemon speaks control protocol version 2" "$SCRATCH/old.out" ||
 		fail "the old client: $(cat "$SCRATCH/old.out")"
 	wait $sender
-	$INA python3 tests/udp_send.py --src 2001:db8::1 --dst 2001:db8::2 --flows 4 \
+	$INA python3 tests/helpers/udp_send.py --src 2001:db8::1 --dst 2001:db8::2 --flows 4 \
 		--count 100 --size 100,1200 --sport 30000 --rate 400 >"$SCRATCH/sent2.json"
 	sleep 0.5
 	run_stop
-	python3 tests/records_check.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent1.json" \
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent1.json" \
 		--sent "$SCRATCH/sent2.json" --books --broken-max 1
 	assert_nothing_left "$NSA" "$VA"
 	FLOWACCT=$new
@@ -617,7 +615,7 @@ test_run_upgrade() {
 
 # ---- the engine without the command line --------------------------------------------
 
-# tests/engine_drive.c runs the daemon engine from C, of each build, until
+# tests/c/engine_drive.c runs the daemon engine from C, of each build, until
 # SIGTERM: the records of known traffic add up to it and to the counters,
 # and the engine's stop leaves nothing attached.
 test_run_engine_c() {
@@ -632,14 +630,14 @@ test_run_engine_c() {
 			grep -q "running on 1 interface" "$SCRATCH/engine.log" && break
 			sleep 0.05
 		done
-		$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 4 \
+		$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 4 \
 			--count 100 --size 300,1000 --rate 400 >"$SCRATCH/sent.json"
 		sleep 0.3
 		kill -TERM $drive
 		wait $drive || fail "$b: engine_drive failed: $(cat "$SCRATCH/engine.log")"
 		cat "$SCRATCH/engine.log"
 		grep -q "attached to '$VA'" "$SCRATCH/engine.log" || fail "$b: not attached"
-		python3 tests/records_check.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent.json" --books
+		python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent.json" --books
 		assert_nothing_left "$NSA" "$VA"
 	done
 }

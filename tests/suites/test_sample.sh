@@ -6,8 +6,6 @@ ALL_TESTS="test_sample_replay_every_nth test_sample_replay_pcapng
 	test_sample_replay_random test_sample_replay_hash
 	test_sample_live_capture test_sample_live_set test_sample_live_errors"
 
-FA=$PWD/build/flowacct
-
 # Frames N, 2N, 3N, ... of the capture, byte for byte up to the snaplen,
 # with their original lengths and times: through both hooks, both maps.
 test_sample_replay_every_nth() {
@@ -16,19 +14,19 @@ test_sample_replay_every_nth() {
 	for hook in xdp tc; do
 		for map in percpu shared; do
 			for n in 1 7 100; do
-				"$FA" replay pcaps/mixed.pcap --hook $hook --map $map --sample $n \
+				"$FLOWACCT" replay pcaps/mixed.pcap --hook $hook --map $map --sample $n \
 					--snaplen 100 -w "$SCRATCH/s.pcap" >/dev/null
-				python3 tests/check_samples.py pcaps/mixed.pcap "$SCRATCH/s.pcap" \
+				python3 tests/checkers/check_samples.py pcaps/mixed.pcap "$SCRATCH/s.pcap" \
 					--every $n --snaplen 100
 			done
 		done
 	done
 	# Malformed frames are sampled too, runts and empty frames included;
 	# XDP copies a 9000-byte multi-buffer frame whole.
-	"$FA" replay pcaps/malformed.pcap --sample 1 -w "$SCRATCH/m.pcap" >/dev/null
-	python3 tests/check_samples.py pcaps/malformed.pcap "$SCRATCH/m.pcap" --every 1 --snaplen 256
-	"$FA" replay pcaps/jumbo.pcap --sample 1 --snaplen 65000 -w "$SCRATCH/j.pcap" >/dev/null
-	python3 tests/check_samples.py pcaps/jumbo.pcap "$SCRATCH/j.pcap" --every 1 --snaplen 65000
+	"$FLOWACCT" replay pcaps/malformed.pcap --sample 1 -w "$SCRATCH/m.pcap" >/dev/null
+	python3 tests/checkers/check_samples.py pcaps/malformed.pcap "$SCRATCH/m.pcap" --every 1 --snaplen 256
+	"$FLOWACCT" replay pcaps/jumbo.pcap --sample 1 --snaplen 65000 -w "$SCRATCH/j.pcap" >/dev/null
+	python3 tests/checkers/check_samples.py pcaps/jumbo.pcap "$SCRATCH/j.pcap" --every 1 --snaplen 65000
 	# tcpdump reads what we write.
 	[ "$(tcpdump -n -r "$SCRATCH/s.pcap" 2>/dev/null | wc -l)" = 6 ] ||
 		fail "tcpdump does not read 6 packets from the every-100th sample"
@@ -37,7 +35,7 @@ test_sample_replay_every_nth() {
 # pcapng: direction, interface and hook, and the flow in a comment.
 test_sample_replay_pcapng() {
 	scratch
-	"$FA" replay pcaps/basic.pcap --hook tc --sample 1 --format pcapng \
+	"$FLOWACCT" replay pcaps/basic.pcap --hook tc --sample 1 --format pcapng \
 		-w "$SCRATCH/s.pcapng" >/dev/null
 	tshark -r "$SCRATCH/s.pcapng" -T fields -E separator='|' -e frame.number \
 		-e frame.p2p_dir -e frame.interface_description -e frame.comment \
@@ -54,7 +52,7 @@ test_sample_replay_pcapng() {
 	grep -q '|flow not accounted: non_ip; ' "$SCRATCH/fields.txt" || fail "non-IP comment"
 	# The bytes, lengths and times, read back through tshark's pcapng reader.
 	tshark -r "$SCRATCH/s.pcapng" -F pcap -w "$SCRATCH/back.pcap" 2>/dev/null
-	python3 tests/check_samples.py pcaps/basic.pcap "$SCRATCH/back.pcap" --every 1 --snaplen 256
+	python3 tests/checkers/check_samples.py pcaps/basic.pcap "$SCRATCH/back.pcap" --every 1 --snaplen 256
 }
 
 # Random 1-in-N keeps about 1/N: within 5 standard deviations on 20000.
@@ -63,8 +61,8 @@ test_sample_replay_random() {
 	python3 scripts/gen_pcaps.py --mixed 20000 "$SCRATCH/big.pcap"
 	local frames n=10 got
 	frames=$(tcpdump -n -r "$SCRATCH/big.pcap" 2>/dev/null | wc -l)
-	"$FA" replay "$SCRATCH/big.pcap" --sample-mode random --sample $n -w "$SCRATCH/r.pcap" >/dev/null
-	python3 tests/check_samples.py "$SCRATCH/big.pcap" "$SCRATCH/r.pcap" --subset --snaplen 256
+	"$FLOWACCT" replay "$SCRATCH/big.pcap" --sample-mode random --sample $n -w "$SCRATCH/r.pcap" >/dev/null
+	python3 tests/checkers/check_samples.py "$SCRATCH/big.pcap" "$SCRATCH/r.pcap" --subset --snaplen 256
 	got=$(tcpdump -n -r "$SCRATCH/r.pcap" 2>/dev/null | wc -l)
 	python3 -c "
 import math, sys
@@ -78,9 +76,9 @@ sys.exit(abs(got - mean) > 5 * sd)" || fail "random sampling far from 1/$n"
 test_sample_replay_hash() {
 	scratch
 	python3 scripts/gen_pcaps.py --mixed 20000 "$SCRATCH/big.pcap"
-	"$FA" replay "$SCRATCH/big.pcap" --hook xdp --sample-mode hash --sample 8 -w "$SCRATCH/x.pcap" >/dev/null
-	"$FA" replay "$SCRATCH/big.pcap" --hook tc --sample-mode hash --sample 8 -w "$SCRATCH/t.pcap" >/dev/null
-	python3 tests/check_samples.py "$SCRATCH/big.pcap" "$SCRATCH/x.pcap" --subset --snaplen 256
+	"$FLOWACCT" replay "$SCRATCH/big.pcap" --hook xdp --sample-mode hash --sample 8 -w "$SCRATCH/x.pcap" >/dev/null
+	"$FLOWACCT" replay "$SCRATCH/big.pcap" --hook tc --sample-mode hash --sample 8 -w "$SCRATCH/t.pcap" >/dev/null
+	python3 tests/checkers/check_samples.py "$SCRATCH/big.pcap" "$SCRATCH/x.pcap" --subset --snaplen 256
 	cmp <(tcpdump -n -r "$SCRATCH/x.pcap" 2>/dev/null) <(tcpdump -n -r "$SCRATCH/t.pcap" 2>/dev/null) ||
 		fail "XDP and TC picked different packets"
 	local frames got
@@ -107,8 +105,8 @@ test_sample_live_capture() {
 	netns_pair
 	local n=4 cpus written pid
 	cpus=$(nproc)
-	$INA "$FA" attach "$VA" --sample $n --snaplen 128
-	$INA "$FA" capture "$VA" -w "$SCRATCH/cap.pcap" 2>"$SCRATCH/cap.log" &
+	$INA "$FLOWACCT" attach "$VA" --sample $n --snaplen 128
+	$INA "$FLOWACCT" capture "$VA" -w "$SCRATCH/cap.pcap" 2>"$SCRATCH/cap.log" &
 	pid=$!
 	sleep 0.5	# the reader is in place before the traffic
 	$INA ping -q -c 40 -i 0.02 -s 200 192.0.2.2 >/dev/null
@@ -117,7 +115,7 @@ test_sample_live_capture() {
 	kill -INT $pid
 	wait $pid
 	cat "$SCRATCH/cap.log"
-	$INA "$FA" stats -j >"$SCRATCH/stats.json"
+	$INA "$FLOWACCT" stats -j >"$SCRATCH/stats.json"
 	sample_decisions "$SCRATCH/stats.json" | tee "$SCRATCH/dec.txt"
 	written=$(sed -n 's/^flowacct: \([0-9]*\) samples written.*/\1/p' "$SCRATCH/cap.log")
 	[ "$(tcpdump -n -r "$SCRATCH/cap.pcap" 2>/dev/null | wc -l)" = "$written" ] ||
@@ -137,15 +135,15 @@ test_sample_live_capture() {
 	EOF
 	grep -q "0 lost" "$SCRATCH/cap.log" || fail "samples were lost"
 	# Standard output, to tcpdump.
-	$INA "$FA" set "$VA" sample 1
-	$INA "$FA" capture "$VA" -w - --count 5 2>/dev/null >"$SCRATCH/pipe.pcap" &
+	$INA "$FLOWACCT" set "$VA" sample 1
+	$INA "$FLOWACCT" capture "$VA" -w - --count 5 2>/dev/null >"$SCRATCH/pipe.pcap" &
 	pid=$!
 	sleep 0.5
 	$INA ping -q -c 10 -i 0.05 192.0.2.2 >/dev/null
 	wait $pid
 	[ "$(tcpdump -n -r - <"$SCRATCH/pipe.pcap" 2>/dev/null | wc -l)" = 5 ] ||
 		fail "capture -w - --count 5 | tcpdump -r - did not give 5 packets"
-	$INA "$FA" detach "$VA"
+	$INA "$FLOWACCT" detach "$VA"
 }
 
 # The programs `status -j` names: the same ids mean nothing was reloaded.
@@ -159,17 +157,17 @@ for i in json.load(sys.stdin)["interfaces"]:
 test_sample_live_set() {
 	netns_pair
 	local id1 id2 before after
-	$INA "$FA" attach "$VA" --sample 0
-	id1=$($INA "$FA" -j status | prog_ids)
+	$INA "$FLOWACCT" attach "$VA" --sample 0
+	id1=$($INA "$FLOWACCT" -j status | prog_ids)
 	$INA ping -q -c 10 -i 0.02 192.0.2.2 >/dev/null
-	$INA "$FA" stats -j >"$SCRATCH/a.json"
+	$INA "$FLOWACCT" stats -j >"$SCRATCH/a.json"
 	sample_decisions "$SCRATCH/a.json" | awk '$3 != 0 { exit 1 }' || fail "sampled while off"
-	$INA "$FA" set "$VA" sample 1 snaplen 64
+	$INA "$FLOWACCT" set "$VA" sample 1 snaplen 64
 	# From here on every frame is sampled; what came between the first
 	# snapshot and set (a neighbour solicitation, say) was not.
-	$INA "$FA" stats -j >"$SCRATCH/a.json"
+	$INA "$FLOWACCT" stats -j >"$SCRATCH/a.json"
 	$INA ping -q -c 10 -i 0.02 192.0.2.2 >/dev/null
-	$INA "$FA" stats -j >"$SCRATCH/b.json"
+	$INA "$FLOWACCT" stats -j >"$SCRATCH/b.json"
 	sample_decisions "$SCRATCH/b.json"
 	# With N = 1 and no reader, every frame since the change is a lost sample.
 	python3 -c '
@@ -180,24 +178,24 @@ lost = b["sample_lost_no_reader"] - a["sample_lost_no_reader"]
 assert new >= 20 and lost == new, (new, lost)
 assert b["accounted"] >= a["accounted"] + 20, "counts were lost"
 print("%d frames since set, %d samples with no reader" % (new, lost))' "$SCRATCH/a.json" "$SCRATCH/b.json"
-	id2=$($INA "$FA" -j status | prog_ids)
+	id2=$($INA "$FLOWACCT" -j status | prog_ids)
 	[ "$id1" = "$id2" ] || fail "set reloaded the programs: $id1 / $id2"
-	$INA "$FA" detach "$VA"
+	$INA "$FLOWACCT" detach "$VA"
 }
 
 test_sample_live_errors() {
 	netns_pair
 	local msg
-	msg=$(expect_fail "capture unattached" $INA "$FA" capture "$VA" -w "$SCRATCH/x.pcap")
+	msg=$(expect_fail "capture unattached" $INA "$FLOWACCT" capture "$VA" -w "$SCRATCH/x.pcap")
 	echo "$msg" | grep -q "is not attached" || fail "$msg"
-	$INA "$FA" attach "$VA"
-	msg=$(expect_fail "capture with sampling off" $INA "$FA" capture "$VA" -w "$SCRATCH/x.pcap")
+	$INA "$FLOWACCT" attach "$VA"
+	msg=$(expect_fail "capture with sampling off" $INA "$FLOWACCT" capture "$VA" -w "$SCRATCH/x.pcap")
 	echo "$msg" | grep -q "sampling is off" || fail "$msg"
-	expect_fail "bad N" $INA "$FA" set "$VA" sample -1
-	expect_fail "bad mode" $INA "$FA" set "$VA" sample-mode sometimes
-	expect_fail "bad snaplen" $INA "$FA" set "$VA" snaplen 70000
-	expect_fail "bad key" $INA "$FA" set "$VA" colour blue
-	expect_fail "set unattached" $INA "$FA" set nope0 sample 3
-	expect_fail "-w without --sample" "$FA" replay pcaps/basic.pcap -w "$SCRATCH/x.pcap"
-	$INA "$FA" detach "$VA"
+	expect_fail "bad N" $INA "$FLOWACCT" set "$VA" sample -1
+	expect_fail "bad mode" $INA "$FLOWACCT" set "$VA" sample-mode sometimes
+	expect_fail "bad snaplen" $INA "$FLOWACCT" set "$VA" snaplen 70000
+	expect_fail "bad key" $INA "$FLOWACCT" set "$VA" colour blue
+	expect_fail "set unattached" $INA "$FLOWACCT" set nope0 sample 3
+	expect_fail "-w without --sample" "$FLOWACCT" replay pcaps/basic.pcap -w "$SCRATCH/x.pcap"
+	$INA "$FLOWACCT" detach "$VA"
 }

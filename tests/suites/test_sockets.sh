@@ -7,14 +7,13 @@ ALL_TESTS="test_sockets_join test_sockets_adopt test_sockets_retrans
 	test_sockets_forwarded test_sockets_rtt test_sockets_run test_sockets_tuple
 	test_sockets_errors test_sockets_json"
 
-FA=$PWD/build/flowacct
 DROP_OBJ=$PWD/build/tests/progs/drop_segs.bpf.o
 DROP_COUNT=5	# tests/progs/drop_segs.bpf.c
 
 # sockets_free: fails if someone else's socket programs are attached (not
 # ours to replace or detach); then sets the EXIT trap that detaches ours.
 sockets_free() {
-	if "$FA" sockets status | grep -q 'attached at'; then
+	if "$FLOWACCT" sockets status | grep -q 'attached at'; then
 		fail "the socket programs are attached already: not ours to replace"
 	fi
 	trap 'sockets_off; netns_cleanup' EXIT
@@ -24,7 +23,7 @@ sockets_free() {
 # everything netns_pair made.
 sockets_on() {
 	sockets_free
-	"$FA" sockets attach >/dev/null
+	"$FLOWACCT" sockets attach >/dev/null
 }
 
 # The cgroup v2 path of the test's own processes (the root, unless the
@@ -41,7 +40,7 @@ sockets_off() {
 	for pid in ${BG_PIDS:-}; do
 		kill "$pid" 2>/dev/null || true
 	done
-	"$FA" sockets detach >/dev/null 2>&1 || true
+	"$FLOWACCT" sockets detach >/dev/null 2>&1 || true
 	if [ -n "${CG:-}" ]; then
 		# Empty once the processes the test moved in have gone.
 		for _ in $(seq 50); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
@@ -52,7 +51,7 @@ sockets_off() {
 
 # ss_json NS: every TCP socket of NS as JSON lines (from ss -tinpe).
 ss_json() {
-	nsenter --net=/run/netns/"$1" ss -tinpeH | python3 tests/ss_parse.py
+	nsenter --net=/run/netns/"$1" ss -tinpeH | python3 tests/checkers/ss_parse.py
 }
 
 # check_iperf3_client PID [CHECK-ARGS...]: A's rows against ss, for the
@@ -61,17 +60,17 @@ check_iperf3_client() {
 	local pid=$1
 	shift
 	ss_json "$NSA" >"$SCRATCH/ss_a"
-	$INA "$FA" -j dump >"$SCRATCH/dump_a"
-	python3 tests/sockets_check.py join --dump "$SCRATCH/dump_a" --ss "$SCRATCH/ss_a" \
+	$INA "$FLOWACCT" -j dump >"$SCRATCH/dump_a"
+	python3 tests/checkers/check_sockets.py join --dump "$SCRATCH/dump_a" --ss "$SCRATCH/ss_a" \
 		--expect "iperf3:$pid:-:$(own_cgroup)" --listeners "" --min-rows 2 --metrics "$@"
 }
 
-# Rows, ss and what the test knows, checked by tests/sockets_check.py.
+# Rows, ss and what the test knows, checked by tests/checkers/check_sockets.py.
 test_sockets_join() {
 	netns_pair
 	sockets_on
 	local root cgino cid cgpath
-	root=$("$FA" -j sockets status | python3 -c 'import json,sys; print(json.load(sys.stdin)["cgroup"])')
+	root=$("$FLOWACCT" -j sockets status | python3 -c 'import json,sys; print(json.load(sys.stdin)["cgroup"])')
 	# Laid out as docker's systemd driver names a container's cgroup.
 	cid=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 	cgpath=/fa-test-$$/docker-$cid.scope
@@ -79,8 +78,8 @@ test_sockets_join() {
 	CG=$root$cgpath
 	mkdir -p "$CG"
 	cgino=$(stat -c %i "$CG")
-	$INA "$FA" attach "$VA" --attribution >/dev/null
-	$INB "$FA" attach "$VB" --attribution >/dev/null
+	$INA "$FLOWACCT" attach "$VA" --attribution >/dev/null
+	$INB "$FLOWACCT" attach "$VB" --attribution >/dev/null
 
 	# Servers in B: iperf3 (listen()), socat forking servers (IPv4, IPv6):
 	# the connections their children serve show the listener.
@@ -114,26 +113,26 @@ test_sockets_join() {
 	sleep 1.5
 	ss_json "$NSA" >"$SCRATCH/ss_a"
 	ss_json "$NSB" >"$SCRATCH/ss_b"
-	$INA "$FA" -j dump >"$SCRATCH/dump_a"
-	$INB "$FA" -j dump >"$SCRATCH/dump_b"
-	python3 tests/sockets_check.py join \
+	$INA "$FLOWACCT" -j dump >"$SCRATCH/dump_a"
+	$INB "$FLOWACCT" -j dump >"$SCRATCH/dump_b"
+	python3 tests/checkers/check_sockets.py join \
 		--dump "$SCRATCH/dump_a" --ss "$SCRATCH/ss_a" \
 		--expect "iperf3:$cli_iperf:$cgino:$cgpath:$cid" \
 		--expect "socat:$cli_socat4:$cgino:$cgpath:$cid" \
 		--expect "socat:$cli_socat6:$cgino:$cgpath:$cid" \
 		--udp "7002:socat:$cli_udp:$cgino:$cgpath:$cid" \
 		--listeners "" --min-rows 6
-	python3 tests/sockets_check.py join \
+	python3 tests/checkers/check_sockets.py join \
 		--dump "$SCRATCH/dump_b" --ss "$SCRATCH/ss_b" \
 		--expect "iperf3:$srv_iperf:-:$(own_cgroup)" \
 		--expect "socat:$srv_socat4:-:$(own_cgroup)" \
 		--expect "socat:$srv_socat6:-:$(own_cgroup)" \
 		--listeners "5201:$srv_iperf 7000:$srv_socat4 7001:$srv_socat6" --min-rows 6
 	# Grouped by process, and by cgroup.
-	$INA "$FA" dump -g process -o process,packets >"$SCRATCH/grouped"
+	$INA "$FLOWACCT" dump -g process -o process,packets >"$SCRATCH/grouped"
 	grep -q "iperf3\[$cli_iperf\]" "$SCRATCH/grouped" || fail "group-by process: $(cat "$SCRATCH/grouped")"
 	grep -q "socat\[$cli_socat4\]" "$SCRATCH/grouped" || fail "group-by process: $(cat "$SCRATCH/grouped")"
-	$INA "$FA" dump -g cgroup -o cgroup,container,flows >"$SCRATCH/grouped"
+	$INA "$FLOWACCT" dump -g cgroup -o cgroup,container,flows >"$SCRATCH/grouped"
 	grep -q "^$cgpath  *${cid:0:12}  *[1-9][0-9]* *$" "$SCRATCH/grouped" ||
 		fail "group-by cgroup: $(cat "$SCRATCH/grouped")"
 }
@@ -159,10 +158,10 @@ test_sockets_adopt() {
 	local cli_udp=$!
 	BG_PIDS="$BG_PIDS $cli $cli_udp"
 	sleep 1
-	"$FA" sockets attach >/dev/null
-	$INA "$FA" attach "$VA" --attribution >/dev/null
+	"$FLOWACCT" sockets attach >/dev/null
+	$INA "$FLOWACCT" attach "$VA" --attribution >/dev/null
 	sleep 1
-	$INA "$FA" -j dump >"$SCRATCH/dump_0"
+	$INA "$FLOWACCT" -j dump >"$SCRATCH/dump_0"
 	sleep 0.5
 	check_iperf3_client "$cli" --udp "7002:socat:$cli_udp:-:$(own_cgroup):"
 	# The callbacks were turned on: the metrics moved after the adoption.
@@ -206,8 +205,8 @@ iperf3_retrans() {
 	n0=$(nstat_retrans "$NSA")
 	$INA timeout 20 iperf3 -c 192.0.2.2 -p 5201 -t "$secs" -J >"$SCRATCH/iperf"
 	n1=$(nstat_retrans "$NSA")
-	$INA "$FA" -j dump >"$SCRATCH/dump_a"
-	python3 tests/sockets_check.py retrans --dump "$SCRATCH/dump_a" \
+	$INA "$FLOWACCT" -j dump >"$SCRATCH/dump_a"
+	python3 tests/checkers/check_sockets.py retrans --dump "$SCRATCH/dump_a" \
 		--nstat $((n1 - n0)) --iperf "$SCRATCH/iperf" \
 		--sport "$(iperf_port "$SCRATCH/iperf")" "$@"
 }
@@ -220,7 +219,7 @@ test_sockets_retrans() {
 	netns_pair
 	sockets_on
 	local n0 n1
-	$INA "$FA" attach "$VA" --attribution --retrans >/dev/null
+	$INA "$FLOWACCT" attach "$VA" --attribution --retrans >/dev/null
 	# No loss first: whatever the veth makes the kernel resend (bulk
 	# transfers on a veth retransmit spuriously), no more and no less.
 	iperf3_retrans 1
@@ -233,16 +232,16 @@ test_sockets_retrans() {
 	BG_PIDS="$BG_PIDS $!"
 	sleep 0.5
 	n0=$(nstat_retrans "$NSA")
-	$INA timeout 20 python3 tests/sockets_check.py send --to 192.0.2.2:5201 \
+	$INA timeout 20 python3 tests/checkers/check_sockets.py send --to 192.0.2.2:5201 \
 		--bytes 40000000 --hold "$SCRATCH/held" --release "$SCRATCH/release" &
 	BG_PIDS="$BG_PIDS $!"
 	for _ in $(seq 100); do [ -e "$SCRATCH/held" ] && break; sleep 0.1; done
 	[ -e "$SCRATCH/held" ] || fail "the sender did not finish sending"
 	ss_json "$NSA" >"$SCRATCH/ss_a"
-	$INA "$FA" -j dump >"$SCRATCH/dump_a"
+	$INA "$FLOWACCT" -j dump >"$SCRATCH/dump_a"
 	n1=$(nstat_retrans "$NSA")
 	touch "$SCRATCH/release"
-	python3 tests/sockets_check.py retrans --dump "$SCRATCH/dump_a" \
+	python3 tests/checkers/check_sockets.py retrans --dump "$SCRATCH/dump_a" \
 		--nstat $((n1 - n0)) --ss "$SCRATCH/ss_a" --min "$DROP_COUNT" \
 		--sport "$(cat "$SCRATCH/held")"
 }
@@ -264,7 +263,7 @@ test_sockets_forwarded() {
 	for d in fara:$NSA farA:$NSR farB:$NSR farb:$NSB; do
 		ip netns exec "${d#*:}" ethtool -K "${d%%:*}" tso off gso off gro off >/dev/null 2>&1 || true
 	done
-	nsenter --net=/run/netns/"$NSR" "$FA" attach farB --attribution --retrans --passive-rtt >/dev/null
+	nsenter --net=/run/netns/"$NSR" "$FLOWACCT" attach farB --attribution --retrans --passive-rtt >/dev/null
 	drop_on "$NSB" farb
 	$INB timeout 20 iperf3 -s -1 -p 5201 >/dev/null &
 	BG_PIDS=$!
@@ -274,8 +273,8 @@ test_sockets_forwarded() {
 	# two CPUs would look like retransmissions to the rule, as to Wireshark.
 	$INA timeout 20 taskset -c 0 iperf3 -c 198.51.100.2 -p 5201 -t 2 -b 200M -J >"$SCRATCH/iperf"
 	n1=$(nstat_retrans "$NSA")
-	nsenter --net=/run/netns/"$NSR" "$FA" -j dump >"$SCRATCH/dump_r"
-	python3 tests/sockets_check.py retrans --dump "$SCRATCH/dump_r" \
+	nsenter --net=/run/netns/"$NSR" "$FLOWACCT" -j dump >"$SCRATCH/dump_r"
+	python3 tests/checkers/check_sockets.py retrans --dump "$SCRATCH/dump_r" \
 		--nstat $((n1 - n0)) --iperf "$SCRATCH/iperf" --min "$DROP_COUNT" --forwarded
 }
 
@@ -291,7 +290,7 @@ test_sockets_rtt() {
 	NSD=fa-$$-d
 	netns_new "$NSC"
 	netns_new "$NSD"
-	python3 tests/delay_line.py --ns-a "$NSC" --dev-a fadlc --ns-b "$NSD" --dev-b fadld \
+	python3 tests/helpers/delay_line.py --ns-a "$NSC" --dev-a fadlc --ns-b "$NSD" --dev-b fadld \
 		--delay-ms "$D" --timeout 40 --ready-file "$SCRATCH/ready" 2>"$SCRATCH/dl.err" &
 	dl=$!
 	BG_PIDS=$dl
@@ -306,17 +305,17 @@ test_sockets_rtt() {
 		lladdr "$(ip -n "$NSD" -o link show fadld | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)"
 	ip -n "$NSD" neigh replace 203.0.113.1 dev fadld nud permanent \
 		lladdr "$(ip -n "$NSC" -o link show fadlc | grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)"
-	nsenter --net=/run/netns/"$NSC" "$FA" attach fadlc --attribution --passive-rtt >/dev/null
+	nsenter --net=/run/netns/"$NSC" "$FLOWACCT" attach fadlc --attribution --passive-rtt >/dev/null
 	ip netns exec "$NSD" timeout 20 socat TCP4-LISTEN:7000,reuseaddr EXEC:cat &
 	BG_PIDS="$BG_PIDS $!"
 	sleep 0.5
-	ip netns exec "$NSC" timeout 20 python3 tests/sockets_check.py pingpong \
+	ip netns exec "$NSC" timeout 20 python3 tests/checkers/check_sockets.py pingpong \
 		--to 203.0.113.2:7000 --every 0.05 --count 80 &
 	BG_PIDS="$BG_PIDS $!"
 	sleep 3
 	ss_json "$NSC" >"$SCRATCH/ss_c"
-	nsenter --net=/run/netns/"$NSC" "$FA" -j dump >"$SCRATCH/dump_c"
-	python3 tests/sockets_check.py rtt --dump "$SCRATCH/dump_c" --ss "$SCRATCH/ss_c" \
+	nsenter --net=/run/netns/"$NSC" "$FLOWACCT" -j dump >"$SCRATCH/dump_c"
+	python3 tests/checkers/check_sockets.py rtt --dump "$SCRATCH/dump_c" --ss "$SCRATCH/ss_c" \
 		--delay-ms "$D" --dport 7000 --passive
 }
 
@@ -365,7 +364,7 @@ test_sockets_tuple() {
 	netns_pair
 	sockets_on
 	local n0 n1
-	$INA "$FA" attach "$VA" --retrans --passive-rtt >/dev/null
+	$INA "$FLOWACCT" attach "$VA" --retrans --passive-rtt >/dev/null
 	drop_on "$NSB" "$VB"
 	$INB iperf3 -s -1 -p 5201 >/dev/null &
 	local srv=$!
@@ -379,26 +378,26 @@ test_sockets_tuple() {
 	check_iperf3_client "$cli"
 	wait $cli
 	n1=$(nstat_retrans "$NSA")
-	$INA "$FA" -j dump >"$SCRATCH/dump_a"
-	python3 tests/sockets_check.py retrans --dump "$SCRATCH/dump_a" \
+	$INA "$FLOWACCT" -j dump >"$SCRATCH/dump_a"
+	python3 tests/checkers/check_sockets.py retrans --dump "$SCRATCH/dump_a" \
 		--nstat $((n1 - n0)) --iperf "$SCRATCH/iperf" --min "$DROP_COUNT" \
 		--sport "$(iperf_port "$SCRATCH/iperf")" --passive
 }
 
 # Each misuse: one line, and the state as it was.
 test_sockets_errors() {
-	if "$FA" sockets status | grep -q 'attached at'; then
+	if "$FLOWACCT" sockets status | grep -q 'attached at'; then
 		fail "the socket programs are attached already: not ours to test with"
 	fi
 	trap 'sockets_off' EXIT
-	expect_fail "detach when not attached" "$FA" sockets detach
-	expect_fail "a verb that is not one" "$FA" sockets bogus
-	"$FA" sockets attach >/dev/null
-	expect_fail "a second attach" "$FA" sockets attach
-	"$FA" sockets status | grep -q 'attached at' || fail "status after the refused attach: $("$FA" sockets status)"
-	expect_fail "attach without root" setpriv --reuid=65534 --inh-caps=-all "$FA" sockets attach
-	"$FA" sockets detach >/dev/null
-	"$FA" sockets status | grep -q 'not attached' || fail "status after detach: $("$FA" sockets status)"
+	expect_fail "detach when not attached" "$FLOWACCT" sockets detach
+	expect_fail "a verb that is not one" "$FLOWACCT" sockets bogus
+	"$FLOWACCT" sockets attach >/dev/null
+	expect_fail "a second attach" "$FLOWACCT" sockets attach
+	"$FLOWACCT" sockets status | grep -q 'attached at' || fail "status after the refused attach: $("$FLOWACCT" sockets status)"
+	expect_fail "attach without root" setpriv --reuid=65534 --inh-caps=-all "$FLOWACCT" sockets attach
+	"$FLOWACCT" sockets detach >/dev/null
+	"$FLOWACCT" sockets status | grep -q 'not attached' || fail "status after detach: $("$FLOWACCT" sockets status)"
 	[ ! -e /sys/fs/bpf/flowacct-sockets ] || fail "pins left after detach"
 	# Unpinned, the links and programs are gone (bpftool names them up
 	# to 15 characters).
@@ -409,38 +408,38 @@ test_sockets_errors() {
 # -j: attach, status and detach each print one JSON document with their
 # keys; an error is {"error": ...} as every command's is.
 test_sockets_json() {
-	if "$FA" sockets status | grep -q 'attached at'; then
+	if "$FLOWACCT" sockets status | grep -q 'attached at'; then
 		fail "the socket programs are attached already: not ours to test with"
 	fi
 	trap 'sockets_off' EXIT
 	local out
-	out=$("$FA" -j sockets attach) || fail "sockets attach -j failed: $out"
+	out=$("$FLOWACCT" -j sockets attach) || fail "sockets attach -j failed: $out"
 	echo "$out" | python3 -c 'import json, sys
 d = json.load(sys.stdin)
 assert sorted(d) == ["cgroup", "namespaces", "pins", "procs_filled"], d
 assert d["pins"] == "/sys/fs/bpf/flowacct-sockets" and d["cgroup"].startswith("/"), d
 assert d["namespaces"] >= 1 and d["procs_filled"] >= 0, d' || fail "sockets attach -j: $out"
-	out=$("$FA" -j sockets status)
+	out=$("$FLOWACCT" -j sockets status)
 	echo "$out" | python3 -c 'import json, sys
 d = json.load(sys.stdin)
 assert sorted(d) == ["attached", "cgroup", "listeners", "sockets"] and d["attached"], d' ||
 		fail "sockets status -j: $out"
-	out=$("$FA" -j sockets attach 2>/dev/null) && fail "a second attach -j succeeded"
+	out=$("$FLOWACCT" -j sockets attach 2>/dev/null) && fail "a second attach -j succeeded"
 	echo "$out" | python3 -c 'import json, sys
 d = json.load(sys.stdin)
 assert list(d) == ["error"] and "attached already" in d["error"], d' || fail "a second attach -j: $out"
-	out=$("$FA" -j sockets detach) || fail "sockets detach -j failed: $out"
+	out=$("$FLOWACCT" -j sockets detach) || fail "sockets detach -j failed: $out"
 	echo "$out" | python3 -c 'import json, sys
 assert json.load(sys.stdin) == {"detached": True}' || fail "sockets detach -j: $out"
-	out=$("$FA" -j sockets detach 2>/dev/null) && fail "detach -j when not attached succeeded"
+	out=$("$FLOWACCT" -j sockets detach 2>/dev/null) && fail "detach -j when not attached succeeded"
 	echo "$out" | python3 -c 'import json, sys
 assert json.load(sys.stdin) == {"error": "the socket programs are not attached"}' ||
 		fail "sockets detach -j when not attached: $out"
 	# Each is one document: python's json.tool takes nothing more.
-	"$FA" -j sockets attach | python3 -m json.tool >/dev/null || fail "attach -j: not one document"
-	"$FA" -j sockets detach | python3 -m json.tool >/dev/null || fail "detach -j: not one document"
+	"$FLOWACCT" -j sockets attach | python3 -m json.tool >/dev/null || fail "attach -j: not one document"
+	"$FLOWACCT" -j sockets detach | python3 -m json.tool >/dev/null || fail "detach -j: not one document"
 	# Text stays as it was.
-	"$FA" sockets attach | grep -q '^socket programs attached at /.*; existing sockets adopted in [0-9]* network namespaces, [0-9]* of them given their process from /proc; pins in /sys/fs/bpf/flowacct-sockets$' ||
+	"$FLOWACCT" sockets attach | grep -q '^socket programs attached at /.*; existing sockets adopted in [0-9]* network namespaces, [0-9]* of them given their process from /proc; pins in /sys/fs/bpf/flowacct-sockets$' ||
 		fail "sockets attach: text changed"
-	[ "$("$FA" sockets detach)" = "socket programs detached" ] || fail "sockets detach: text changed"
+	[ "$("$FLOWACCT" sockets detach)" = "socket programs detached" ] || fail "sockets detach: text changed"
 }

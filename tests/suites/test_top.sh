@@ -7,7 +7,6 @@
 
 ALL_TESTS="test_top_terminal test_top_pipe test_top_json"
 
-FA=$PWD/build/flowacct
 TOP_RATE=20000000
 TOP_LEN=1200
 TOP_WANT=$((TOP_RATE * (TOP_LEN + 28) / TOP_LEN))
@@ -45,9 +44,9 @@ test_top_terminal() {
 	tm="tmux -L fa-top-$$"
 	trap '_rc=$?; set +e; $tm kill-server 2>/dev/null; (exit $_rc); netns_cleanup' EXIT
 	warm_up
-	$INA "$FA" attach "$VA" >/dev/null
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
 	$tm new-session -d -s top -x 150 -y 30 \
-		"nsenter --net=/run/netns/$NSA $FA top $VA --interval 1; sleep 30"
+		"nsenter --net=/run/netns/$NSA $FLOWACCT top $VA --interval 1; sleep 30"
 	top_traffic 6
 	sleep 3.5	# steady, and two intervals of it shown
 	screen=$($tm capture-pane -p -t top)
@@ -64,9 +63,9 @@ test_top_terminal() {
 	# q: top ends (the session then sleeps; the pane says nothing more).
 	$tm send-keys -t top q
 	sleep 0.5
-	pgrep -f "^$FA top $VA" >/dev/null && fail "q did not end top"
+	pgrep -f "^$FLOWACCT top $VA" >/dev/null && fail "q did not end top"
 	wait $TOP_PID
-	$INA "$FA" detach "$VA" >/dev/null
+	$INA "$FLOWACCT" detach "$VA" >/dev/null
 }
 
 test_top_pipe() {
@@ -74,20 +73,20 @@ test_top_pipe() {
 	local out
 	warm_up
 	# The tables themselves.
-	$INA "$FA" attach "$VA" >/dev/null
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
 	top_traffic 4
 	sleep 0.5
-	out=$($INA "$FA" top "$VA" --interval 1 --count 2 | cat)
+	out=$($INA "$FLOWACCT" top "$VA" --interval 1 --count 2 | cat)
 	echo "$out" | tail -4
 	[ "$(echo "$out" | grep -c "BIT/S")" = 2 ] || fail "not 2 tables: $out"
 	rate_ok "$(echo "$out" | tail -4)" || fail "the rate read from the tables"
 	wait $TOP_PID
-	$INA "$FA" detach "$VA" >/dev/null
+	$INA "$FLOWACCT" detach "$VA" >/dev/null
 	# A daemon's view: records leave every second, the rates go on.
 	run_start "$NSA" "$VA" --interval 0.5 --active-timeout 1
 	top_traffic 4
 	sleep 0.5
-	out=$($INA "$FA" top "$VA" --interval 1 --count 2 | cat)
+	out=$($INA "$FLOWACCT" top "$VA" --interval 1 --count 2 | cat)
 	echo "$out" | tail -4
 	rate_ok "$(echo "$out" | tail -4)" || fail "the rate read from the daemon"
 	wait $TOP_PID
@@ -119,13 +118,13 @@ test_top_json() {
 	netns_pair
 	local out
 	warm_up
-	$INA "$FA" attach "$VA" >/dev/null
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
 	top_traffic 5
 	sleep 0.5
-	out=$($INA "$FA" -j top "$VA" --interval 1 --count 3 | cat)
+	out=$($INA "$FLOWACCT" -j top "$VA" --interval 1 --count 3 | cat)
 	echo "$out" | tail -1 | cut -c1-300
 	[ "$(echo "$out" | wc -l)" = 3 ] || fail "not 3 lines: $out"
 	json_rate_ok "$out" || fail "the rate in top -j's documents"
 	wait $TOP_PID
-	$INA "$FA" detach "$VA" >/dev/null
+	$INA "$FLOWACCT" detach "$VA" >/dev/null
 }
