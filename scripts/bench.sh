@@ -160,18 +160,20 @@ clang19_obj() {
 	echo build/clang-19/flowacct.bpf.o
 }
 
-# This tree against the commit issue 13 started from (tests/bench/bench.mk
-# builds it from git), with each compiler: the mix and the table paths, both
+# This tree against BENCH_START, the commit the hot-path work started from
+# (tests/bench/bench.mk builds it from git), with each compiler: the mix and the table paths, both
 # builds loaded side by side and run in the same interleaved rounds.
 against_start() {
 	local rounds=9 c raw
 	[ $QUICK = 1 ] && rounds=3
-	say "against the starting commit"
+	local start
+	start=$(git rev-parse --short "$START" 2>/dev/null || echo "$START")
+	say "against $start"
 	cat <<-EOF
-	### Against the starting commit, with clang 14 and clang 19
+	### Against $start, with clang 14 and clang 19
 
-	This tree and the commit the hot-path work started from
-	($(git rev-parse --short "$START" 2>/dev/null || echo "$START"), built from git by
+	This tree and $start, the commit the hot-path work started from
+	(built from git by
 	tests/bench/bench.mk), each built with clang 14 and with clang 19, loaded side
 	by side and run in the same interleaved rounds ($rounds of them; the
 	mix, and the insert and update paths, 100k flows). net x: (program - no-op) /
