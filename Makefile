@@ -132,8 +132,8 @@ TEST_PROGS := $(BUILD)/tests/prog_test $(BUILD)/tests/fuzz_diff $(BUILD)/tests/c
 
 # The C test programs' sources are in tests/c/; their builds stay under
 # $(BUILD)/tests/, where the suites run them. Dependency files written before
-# the move still name tests/NAME.c: these empty rules let such a build dir
-# rebuild those objects (and their .d files) instead of stopping.
+# the move name the sources directly under tests/: these empty rules let such
+# a build dir go on instead of stopping.
 $(patsubst tests/c/%,tests/%,$(wildcard tests/c/*.c)): ;
 $(BUILD)/tests/%.o: tests/c/%.c | $(BUILD)/flowacct.skel.h
 	@mkdir -p $(@D)

@@ -906,7 +906,7 @@ def _self_test_generated():
     sys.dont_write_bytecode = True      # leave no __pycache__ in tests/
     import expiry_traces
 
-    # What the typical trace must exercise (tests/expiry_traces.coverage).
+    # What the typical trace must exercise (expiry_traces.coverage()).
     wanted = ["drains > cache", "empty drains", "rows tied on last_seen",
               "overflow rows", "IPv4 rows", "IPv6 rows", "ifindex 2 rows",
               "ifindex 3 rows", "ifindex 7 rows", "end (egress)", "end (ingress)",
