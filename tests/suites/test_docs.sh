@@ -3,9 +3,11 @@
 # The documentation against the tree: the man page renders without a
 # warning and names every command and option the binary has; make install
 # installs exactly the files the README lists, and make uninstall removes
-# them; every relative link of README.md and docs/*.md leads somewhere.
+# them; every relative link of README.md, docs/*.md and tests/README.md leads
+# somewhere; every path of the tree that a comment or a document names
+# exists.
 
-ALL_TESTS="test_docs_man test_docs_install test_docs_links"
+ALL_TESTS="test_docs_man test_docs_install test_docs_links test_docs_paths"
 
 MAN_PAGE=docs/flowacct.8
 
@@ -117,7 +119,7 @@ test_docs_links() {
 	local lines
 	lines=$(wc -l <README.md)
 	[ "$lines" -le 400 ] || fail "README.md has $lines lines, more than 400"
-	python3 - README.md docs/*.md <<'EOF'
+	python3 - README.md docs/*.md tests/README.md <<'EOF'
 # Every relative link leads to a file that exists, and an #anchor into a .md
 # file to a heading that makes it by GitHub's rules; the README links every
 # page of docs/.
@@ -171,4 +173,32 @@ for page in sys.argv[1:]:
 print("\n".join(bad))
 sys.exit(1 if bad else 0)
 EOF
+}
+
+# Every tests/..., lib/..., loader/..., common/..., scripts/... and docs/...
+# path named in the sources, scripts and documents exists, as a file or a
+# directory of the tree or as a build output (build/PATH, such as
+# tests/bench/flowbench), so that comments and docs follow files that move.
+# Paths inside another path (build/tests/..., /usr/lib/...) and #include <...>
+# are not the tree's; a pattern (tests/suites/test_*.sh) must match a file.
+test_docs_paths() {
+	find lib loader common xdp tc sock scripts tests docs README.md Makefile \
+		-name __pycache__ -prune -o -type f ! -name '*.pcap' -print |
+		xargs grep -IHno -P '(?<![\w/.:@$<-])(tests|lib|loader|common|scripts|docs)/[\w./@*-]*' |
+		python3 -c '
+import glob, os, re, sys
+
+# What scripts write, named as their outputs.
+OUTPUTS = {"tests/fuzz/found.pcap"}
+bad = []
+for line in sys.stdin:
+	where, _, path = line.rstrip("\n").rpartition(":")
+	path = re.sub(r"[.,:;-]+$", "", path)
+	if path in OUTPUTS or "*" in path and glob.glob(path):
+		continue
+	if not (os.path.exists(path) or os.path.exists("build/" + path)):
+		bad.append("%s: %s does not exist" % (where, path))
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+'
 }
