@@ -59,7 +59,7 @@ for file in "${files[@]}"; do
 		fi
 	done
 	ms=$((($(date +%s%N) - suite_start) / 1000000))
-	printf -- '---- %-35s %3d tests %5d.%ds\n' "$file" $suite_ran \
+	printf -- '---- %-42s %3d tests %5d.%ds\n' "$file" $suite_ran \
 		$((ms / 1000)) $((ms % 1000 / 100))
 done
 
