@@ -30,7 +30,7 @@ _softflowd_export() {
 
 # _tshark_check CAPTURE PORT COLLECTED: the export as tshark dissects it
 # passes tests/checkers/check_ipfix.py's checks, and carries as many flow records as
-# the collector got (COLLECTED: ipfix_check.py nfdump or nfacctd output).
+# the collector got (COLLECTED: check_ipfix.py nfdump or nfacctd output).
 _tshark_check() {
 	python3 tests/checkers/check_ipfix.py tshark "$1" --port "$2" --max-message 1472 \
 		>"$SCRATCH/tshark.$2.json"

@@ -135,7 +135,7 @@ biflow_check() {
 	    return (proto, d, s, dp, sp)
 	def kernel_noise(k):
 	    # Neighbour discovery and MLD: the kernel may send them before the
-	    # captures start (live_check.py allows as much).
+	    # captures start (check_live.py allows as much).
 	    return k[0] == 58 and k[4] >> 8 in (130, 131, 132, 133, 134, 135, 136, 143)
 	used, bad, pairs = set(), [], 0
 	for r in json.load(open(sys.argv[1]))["flows"]:
