@@ -243,8 +243,9 @@ static __always_inline long flow_table_add(void *table, struct flow_pkt *pkt,
  * on a selected map. With each table's whole path in its own branch neither
  * clang 14 nor 19 merges them, but nothing forbids it: the asm statements,
  * which differ in an immediate that a merge would have to turn into a
- * register, make it impossible. tests/test_epoch.sh checks the object for
- * two lookup calls, one on each table.
+ * register, make it impossible. tests/suites/test_run.sh
+ * (test_run_two_lookup_sites) checks the object for two lookup calls, one on
+ * each table.
  */
 static __always_inline long flow_table_add_epoch(__u32 epoch,
 						 struct flow_pkt *pkt,

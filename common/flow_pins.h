@@ -132,7 +132,7 @@ struct fa_journal_change {
 	__u8 pad[7];
 };
 
-/* Where a daemon is in its tick; see lib/daemon.c. */
+/* Where a daemon is in its tick; see lib/stream.c. */
 enum fa_tick_phase {
 	FA_PHASE_IDLE = 0,
 	FA_PHASE_COMMITTED = 1,	/* the journal holds a whole tick: replay it */

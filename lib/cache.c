@@ -8,8 +8,9 @@
  *
  * Entries live in one array, chained from a power-of-two bucket array by
  * index, and on a list in the order they were last touched: the head is the
- * least recently seen. tests/expiry_model.py is the same rules written
- * independently; tests/test_expiry.sh runs both on the same traces.
+ * least recently seen. tests/checkers/expiry_model.py is the same rules written
+ * independently; tests/suites/test_run.sh (test_run_expiry_model) runs both
+ * on the same traces.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -63,8 +63,8 @@ LIVE_FLOWS=4096
 CPUS=$(nproc)
 GEN_CPU=$((CPUS - 1))	# trafgen and the receive path; everything else elsewhere
 
-# shellcheck source=tests/lib.sh
-source tests/lib.sh
+# shellcheck source=tests/helpers/lib.sh
+source tests/helpers/lib.sh
 netns_pair	# $NSA/$VA (192.0.2.1) <-> $NSB/$VB (192.0.2.2), removed on exit
 # The host's socket programs, while section 9 has them attached: theirs to
 # undo too, whatever ends the bench.
@@ -160,18 +160,20 @@ clang19_obj() {
 	echo build/clang-19/flowacct.bpf.o
 }
 
-# This tree against the commit issue 13 started from (tests/bench/bench.mk
-# builds it from git), with each compiler: the mix and the table paths, both
+# This tree against BENCH_START, the commit the hot-path work started from
+# (tests/bench/bench.mk builds it from git), with each compiler: the mix and the table paths, both
 # builds loaded side by side and run in the same interleaved rounds.
 against_start() {
 	local rounds=9 c raw
 	[ $QUICK = 1 ] && rounds=3
-	say "against the starting commit"
+	local start
+	start=$(git rev-parse --short "$START" 2>/dev/null || echo "$START")
+	say "against $start"
 	cat <<-EOF
-	### Against the starting commit, with clang 14 and clang 19
+	### Against $start, with clang 14 and clang 19
 
-	This tree and the commit the hot-path work started from
-	($(git rev-parse --short "$START" 2>/dev/null || echo "$START"), built from git by
+	This tree and $start, the commit the hot-path work started from
+	(built from git by
 	tests/bench/bench.mk), each built with clang 14 and with clang 19, loaded side
 	by side and run in the same interleaved rounds ($rounds of them; the
 	mix, and the insert and update paths, 100k flows). net x: (program - no-op) /
@@ -750,7 +752,7 @@ epochs() {
 	done
 	c0=$(cpu_seconds $pid)
 	t0=$(date +%s%N)
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows "$live" \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows "$live" \
 		--dports 4 --sport 10000 --count 1 --size 18 >/dev/null
 	sleep 2.5	# every flow idle and out
 	c1=$(cpu_seconds $pid)
@@ -763,7 +765,7 @@ epochs() {
 
 	The daemon live (\`flowacct run --interval 1 --idle-timeout 1 --max-flows
 	262144\` on one end of the veth pair): $live flows of one UDP datagram each, sent as fast as
-	tests/udp_send.py sends, then 2.5 s for them all to leave as idle records.
+	tests/helpers/udp_send.py sends, then 2.5 s for them all to leave as idle records.
 	The daemon's CPU time is from /proc (10 ms resolution).
 
 	| records written | wall s | daemon CPU s | records per CPU second | CPU s per 100k records |
@@ -845,7 +847,7 @@ export_bench() {
 	sleep 1
 	c0=$(cpu_seconds $fa_pid)
 	s0=$(cpu_seconds $sf_pid)
-	$INA python3 tests/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows "$live" \
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows "$live" \
 		--dports 4 --sport 10000 --count 1 --size 18 --rate 20000 >/dev/null
 	sleep 3	# every flow idle and out of both
 	c1=$(cpu_seconds $fa_pid)
@@ -865,7 +867,7 @@ export_bench() {
 
 	### The daemon against softflowd, live
 
-	$live flows of one UDP datagram each (tests/udp_send.py, 20000 a second,
+	$live flows of one UDP datagram each (tests/helpers/udp_send.py, 20000 a second,
 	so that each second's records fit in a collector's socket buffer) leave
 	namespace A over the veth pair, while on that end
 	\`flowacct run --interval 1 --idle-timeout 1 --max-flows 262144 --ipfix\`

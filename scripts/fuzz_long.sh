@@ -133,11 +133,11 @@ L.append("Written by `scripts/fuzz_long.sh` on %s: kernel %s; builds `%s` "
          "(BPF objects by %s), built from %s.\n" % (
          time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), kernel,
          "`, `".join(builds.split()), compilers, built_from))
-L.append("Every frame is generated and damaged by `tests/fuzz_diff.c` from a seeded "
+L.append("Every frame is generated and damaged by `tests/c/fuzz_diff.c` from a seeded "
          "PRNG, run through **both** the XDP and the TC program with "
          "`BPF_PROG_TEST_RUN` (replay configuration, as `flowacct replay` runs a "
          "record), and checked against the independent reference "
-         "`tests/ref_parser.c`: verdict, every counter's change, the flow row's "
+         "`tests/c/ref_parser.c`: verdict, every counter's change, the flow row's "
          "packets, bytes, TCP flags and times, and the books "
          "(seen = accounted + reasons; rows + overflow row = accounted). "
          "The harness keeps its own table of first fragments (README, "

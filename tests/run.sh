@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
-# Test runner: sources each tests/test_*.sh (or the files named), which define
+# Test runner: sources each tests/suites/test_*.sh (or the files named), which define
 # ALL_TESTS and test_* functions, and runs every test in its own bash with
 # `set -euo pipefail`, so the first failing command fails the test. A test's
-# output is shown only when it fails. Ends with "N passed, N failed" and a
-# non-zero exit if anything failed.
+# output is shown only when it fails. After each file, a line with the file's
+# count and time (tests/README.md's table of suites comes from these). Ends
+# with "N passed, N failed" and a non-zero exit if anything failed.
 #
 #   tests/run.sh [FILE...]          TESTS="test_a test_b" tests/run.sh FILE
 
@@ -18,7 +19,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 files=("$@")
-[ ${#files[@]} -gt 0 ] || files=(tests/test_*.sh)
+[ ${#files[@]} -gt 0 ] || files=(tests/suites/test_*.sh)
 
 passed=0
 failed=0
@@ -28,6 +29,8 @@ trap 'rm -rf "$logdir"' EXIT
 
 for file in "${files[@]}"; do
 	ALL_TESTS=""
+	suite_start=$(date +%s%N)
+	suite_ran=0
 	# shellcheck source=/dev/null
 	source "$file"
 	all=$(echo $ALL_TESTS)
@@ -40,10 +43,11 @@ for file in "${files[@]}"; do
 		fi
 		log="$logdir/$t.log"
 		start=$(date +%s%N)
-		bash -euo pipefail -c 'source tests/lib.sh; source "$1"; "$2"' \
+		bash -euo pipefail -c 'source tests/helpers/lib.sh; source "$1"; "$2"' \
 			_ "$file" "$t" >"$log" 2>&1
 		rc=$?
 		ms=$((($(date +%s%N) - start) / 1000000))
+		suite_ran=$((suite_ran + 1))
 		if [ $rc = 0 ]; then
 			passed=$((passed + 1))
 			printf 'ok   %-44s %4d.%ds\n' "$t" $((ms / 1000)) $((ms % 1000 / 100))
@@ -54,6 +58,9 @@ for file in "${files[@]}"; do
 			sed 's/^/     | /' "$log" | tail -40
 		fi
 	done
+	ms=$((($(date +%s%N) - suite_start) / 1000000))
+	printf -- '---- %-42s %3d tests %5d.%ds\n' "$file" $suite_ran \
+		$((ms / 1000)) $((ms % 1000 / 100))
 done
 
 [ $failed = 0 ] || echo "failed: ${failures[*]}"

@@ -76,7 +76,7 @@ $(NOEPOCH): $(NOEPOCH_OBJS)
 	$(Q)$(BPFTOOL) gen object $@ $^
 	$(Q)$(LLVM_STRIP) -g $@
 
-# The commit issue 13 (the hot path) started from, built from git with each
+# The commit the hot-path work started from, built from git with each
 # compiler: make bench measures this tree against it in the same rounds.
 # Shared by every build directory (it depends on nothing here).
 BENCH_START := 38dad997503bb69052e7355d63d1c13fc17197e3
@@ -97,7 +97,7 @@ $(START_DIR)/clang-%.bpf.o: $(START_DIR)/src/Makefile
 .PHONY: bench-build
 bench-build: $(BUILD)/flowacct $(BENCH_BIN) $(BENCH_TOOL_BINS) $(NOEPOCH) $(START_OBJS)
 
-# tests/test_bench.sh runs the benchmark small, with the builds of `make tests`.
+# tests/suites/test_bench.sh runs the benchmark small, with the builds of `make tests`.
 tests: $(BENCH_BIN) $(NOEPOCH) $(START_OBJS)
 
 bench: deps

@@ -1,0 +1,280 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Helpers for tests/suites/test_*.sh; sourced by tests/run.sh into each test's bash.
+
+# The flowacct binaries under test: the default build and the clang-19 one.
+# The one variable every suite runs the command through; set it in the
+# environment to test another binary. Made absolute, as tests run it from
+# other directories and through nsenter.
+FLOWACCT=${FLOWACCT:-build/flowacct}
+case $FLOWACCT in /*) ;; */*) FLOWACCT=$PWD/$FLOWACCT ;; esac
+BUILDS=${BUILDS:-"build build/clang-19"}
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# A scratch directory removed when the test's bash exits.
+scratch() {
+	SCRATCH=$(mktemp -d)
+	trap 'rm -rf "$SCRATCH"' EXIT
+}
+
+# expect_fail "what" CMD...: CMD must exit non-zero with a one-line error.
+expect_fail() {
+	local what=$1 out
+	shift
+	if out=$("$@" 2>&1 >/dev/null); then
+		fail "$what: succeeded: $*"
+	fi
+	[ -n "$out" ] || fail "$what: no message on stderr"
+	[ "$(printf '%s\n' "$out" | grep -c .)" = 1 ] || fail "$what: more than one line: $out"
+	echo "$out"
+}
+
+# ---- network namespaces for live tests --------------------------------------
+#
+# netns_pair: two namespaces joined by a veth pair, with 192.0.2.1/24 and
+# 2001:db8::1/64 on $VA (in $NSA), .2 and ::2 on $VB (in $NSB). Names are
+# random so that tests never meet each other or anything else. Everything is
+# removed when the test's bash exits, failed or not: the namespaces (and with
+# them the veths and whatever is attached), our pins and our lock files
+# (named after each namespace's inode, see pin_dir).
+#
+# Run flowacct with "$INA flowacct ..." ($INA = nsenter into $NSA): nsenter
+# keeps the machine's /sys/fs/bpf, where 'ip netns exec' would not.
+
+NETNS_MADE=()
+NETNS_INODES=()
+
+netns_cleanup() {
+	local ns ino p rc=$?
+	set +e	# cleanup is best effort, and must not change the verdict
+	for ns in "${NETNS_MADE[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	for ino in "${NETNS_INODES[@]}"; do
+		rm -rf /sys/fs/bpf/flowacct/net"$ino"-if*
+		rm -f /run/flowacct/net"$ino"-if*
+	done
+	# The control sockets of daemons a test killed (kill -9 leaves them).
+	for p in /run/flowacct/run-*.sock; do
+		[ -e "$p" ] || continue
+		p=${p##*/run-}
+		# Gone, or a zombie not reaped yet: dead either way.
+		grep -qs '^State:[[:space:]]*[^ZX]' /proc/"${p%.sock}"/status ||
+			rm -f /run/flowacct/run-"$p"
+	done
+	for p in "${IPFIX_DOMAINS[@]}"; do
+		rm -f /run/flowacct/ipfix-"$(printf %08x "$p")"-*.state
+	done
+	rmdir /sys/fs/bpf/flowacct /run/flowacct 2>/dev/null
+	[ -n "${SCRATCH:-}" ] && rm -rf "$SCRATCH"
+	exit $rc
+}
+
+netns_new() {
+	local ns=$1
+	ip netns add "$ns"
+	NETNS_MADE+=("$ns")
+	NETNS_INODES+=("$(stat -L -c %i /run/netns/"$ns")")
+	ip -n "$ns" link set lo up
+}
+
+# pin_dir NS DEV: where flowacct pins what it attaches to DEV of NS.
+pin_dir() {
+	echo "/sys/fs/bpf/flowacct/net$(stat -L -c %i /run/netns/"$1")-if$(ip -n "$1" -o link show dev "$2" | cut -d: -f1)"
+}
+
+# Sysctls that keep a link quiet: no router solicitations, no DAD, so every
+# packet a test sees is one it sent (plus the ARP and ND those cause).
+quiet_link() {
+	local ns=$1 dev=$2
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf."$dev".router_solicitations=0 \
+		net.ipv6.conf."$dev".accept_dad=0 net.ipv6.conf."$dev".accept_ra=0 \
+		net.ipv6.conf."$dev".addr_gen_mode=1
+}
+
+# veth_link NS1 DEV1 NS2 DEV2 N: a veth pair, 192.0.2.N/24 style addresses
+# from the subnet index N (0: 192.0.2.0/24 and 2001:db8::/64, 1: 198.51.100.0/24
+# and 2001:db8:1::/64, 2: 203.0.113.0/24 and 2001:db8:2::/64).
+veth_link() {
+	local ns1=$1 d1=$2 ns2=$3 d2=$4 n=$5
+	local v4=(192.0.2 198.51.100 203.0.113)
+	ip link add "$d1" netns "$ns1" type veth peer name "$d2" netns "$ns2"
+	quiet_link "$ns1" "$d1"
+	quiet_link "$ns2" "$d2"
+	ip -n "$ns1" addr add "${v4[$n]}.1/24" dev "$d1"
+	ip -n "$ns2" addr add "${v4[$n]}.2/24" dev "$d2"
+	ip -n "$ns1" addr add "2001:db8:$n::1/64" dev "$d1" nodad
+	ip -n "$ns2" addr add "2001:db8:$n::2/64" dev "$d2" nodad
+	ip -n "$ns1" link set "$d1" up
+	ip -n "$ns2" link set "$d2" up
+}
+
+netns_pair() {
+	local id
+	id=$(head -c 3 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	NSA=fa-$id-a
+	NSB=fa-$id-b
+	VA=fa${id}a
+	VB=fa${id}b
+	trap netns_cleanup EXIT
+	SCRATCH=$(mktemp -d)
+	netns_new "$NSA"
+	netns_new "$NSB"
+	veth_link "$NSA" "$VA" "$NSB" "$VB" 0
+	INA="nsenter --net=/run/netns/$NSA"
+	INB="nsenter --net=/run/netns/$NSB"
+	# Offloads off: tcpdump then sees packets as they are on the wire, one
+	# by one, which is what flowacct counts.
+	$INA ethtool -K "$VA" tso off gso off gro off >/dev/null 2>&1 || true
+	$INB ethtool -K "$VB" tso off gso off gro off >/dev/null 2>&1 || true
+}
+
+# capture_start NS DEV DIR FILE: tcpdump of one direction (in|out), returns
+# once it is capturing. capture_stop ends all captures and waits for them.
+CAPTURES=()
+capture_start() {
+	local ns=$1 dev=$2 dir=$3 file=$4 i
+	# --immediate-mode: each packet is handed over as it comes, so none
+	# waits in a ring block that is not yet full when the capture stops.
+	nsenter --net=/run/netns/"$ns" tcpdump -i "$dev" -Q "$dir" -U -n -s 128 \
+		-B 65536 --immediate-mode -w "$file" 2>"$file.log" &
+	CAPTURES+=($!)
+	CAPTURE_FILES+=("$file")
+	for i in $(seq 50); do
+		grep -q "listening on" "$file.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "tcpdump on $dev did not start: $(cat "$file.log")"
+}
+
+CAPTURE_FILES=()
+capture_stop() {
+	local p f
+	sleep 0.3	# let the last packets reach the capture
+	for p in "${CAPTURES[@]}"; do kill -INT "$p" 2>/dev/null; done
+	for p in "${CAPTURES[@]}"; do wait "$p" 2>/dev/null || true; done
+	CAPTURES=()
+	# A capture that lost packets is no oracle.
+	for f in "${CAPTURE_FILES[@]}"; do
+		grep -q "^0 packets dropped by kernel" "$f.log" ||
+			fail "tcpdump lost packets: $(cat "$f.log")"
+	done
+	CAPTURE_FILES=()
+}
+
+# ---- flowacct run under test -------------------------------------------------
+
+# run_start NS ARGS...: starts `flowacct run` in NS's namespace, records
+# appended to $SCRATCH/rec.json, messages to $SCRATCH/run.log (and to a log
+# of this start alone); returns once it runs.
+RUN_PID=
+RUN_STARTS=0
+IPFIX_DOMAINS=()
+run_start() {
+	local ns=$1 i log
+	shift
+	RUN_STARTS=$((RUN_STARTS + 1))
+	log=$SCRATCH/run.$RUN_STARTS.log
+	nsenter --net=/run/netns/"$ns" "$(realpath "$FLOWACCT")" run "$@" --json "$SCRATCH/rec.json" \
+		2>"$log" &
+	RUN_PID=$!
+	for i in $(seq 200); do
+		if grep -q "running on" "$log" 2>/dev/null; then
+			cat "$log" >>"$SCRATCH/run.log"
+			# Its IPFIX numbering, kept under /run: for netns_cleanup.
+			IPFIX_DOMAINS+=($(sed -n 's/.*(domain \([0-9]*\)).*/\1/p' "$log"))
+			return 0
+		fi
+		if ! kill -0 $RUN_PID 2>/dev/null; then
+			local rc=0
+			wait $RUN_PID || rc=$?
+			fail "run exited $rc: $(cat "$log")"
+		fi
+		sleep 0.05
+	done
+	fail "run did not start: $(cat "$log")"
+}
+
+# run_stop [SIGNAL]: stops it; it must exit 0 on SIGTERM.
+run_stop() {
+	local rc=0
+	kill -"${1:-TERM}" $RUN_PID
+	wait $RUN_PID || rc=$?
+	[ "${1:-TERM}" != TERM ] || [ $rc = 0 ] ||
+		fail "run exited $rc on SIGTERM: $(tail -5 "$SCRATCH/run.log")"
+	RUN_PID=
+}
+
+# Neighbours resolved before the raw sender starts: a datagram sent while
+# ARP is pending may be dropped before any hook sees it.
+warm_up() {
+	# -w: keep asking until one answer (a link just up may miss the first)
+	$INA ping -q -c 1 -w 5 192.0.2.2 >/dev/null
+	$INA ping -q -6 -c 1 -w 5 2001:db8::2 >/dev/null
+}
+
+# After a daemon that attached stops: nothing of ours on the interface.
+assert_nothing_left() {
+	local ns=$1 dev=$2
+	ip netns exec "$ns" tc filter show dev "$dev" ingress | grep -q flowacct &&
+		fail "a flowacct filter is left on $dev ingress"
+	ip netns exec "$ns" tc filter show dev "$dev" egress | grep -q flowacct &&
+		fail "a flowacct filter is left on $dev egress"
+	[ ! -e "$(pin_dir "$ns" "$dev")" ] || fail "pins left behind"
+	return 0
+}
+
+# records_where FILE PYTHON-EXPR: the records (dicts r) for which EXPR holds.
+records_where() {
+	python3 - "$1" "$2" <<-'EOF'
+	import json, sys
+	for line in open(sys.argv[1]):
+	    r = json.loads(line)
+	    if r.get("type") == "flow" and eval(sys.argv[2], {"r": r}):
+	        print(json.dumps(r))
+	EOF
+}
+
+# crash_at SYSCALL WHEN NTH RUN-ARGS...: `flowacct run $VA RUN-ARGS` in $NSA
+# under strace, held at its NTH call of SYSCALL (WHEN: delay_enter, before
+# the call; delay_exit, after it returned) and killed -9 there. Records go
+# to $SCRATCH/rec.json, as with run_start.
+crash_at() {
+	local sys=$1 when=$2 nth=$3 pid i log=$SCRATCH/strace.$1.$2.log
+	shift 3
+	nsenter --net=/run/netns/"$NSA" strace -f -qq -o /dev/null -e trace="$sys" \
+		-e inject="$sys":"$when"=8000000:when="$nth" \
+		"$(realpath "$FLOWACCT")" run "$VA" "$@" --json "$SCRATCH/rec.json" \
+		2>"$log" &
+	local tracer=$!
+	for i in $(seq 100); do
+		pid=$(fa_daemon_pid)
+		[ -n "$pid" ] && grep -q "running on" "$log" && break
+		sleep 0.05
+	done
+	[ -n "$pid" ] || fail "the daemon under strace did not start: $(cat "$log")"
+	# Held there: long enough for a tick to be under way.
+	sleep 1.5
+	kill -9 "$pid"
+	# strace would sit out its delay before it notices.
+	kill -9 $tracer 2>/dev/null || true
+	wait $tracer 2>/dev/null || true
+	for i in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.02
+	done
+	echo "killed at call $nth of $sys ($when)"
+}
+
+# The pid of the daemon that holds $VA's lock, from the lock file (asking
+# the daemon itself would wait for one that strace holds).
+fa_daemon_pid() {
+	local f
+	f=/run/flowacct/$(basename "$(pin_dir "$NSA" "$VA")").lock
+	[ -s "$f" ] && cut -d' ' -f1 "$f"
+	return 0
+}
