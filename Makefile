@@ -197,7 +197,7 @@ clean:
 	$(Q)rm -rf build
 
 # The flags user-space C is compiled with, without the dependency files:
-# tests/test_docs.sh compiles each header of lib/ alone with them.
+# tests/suites/test_docs.sh compiles each header of lib/ alone with them.
 .PHONY: print-cflags
 print-cflags:
 	@echo $(filter-out -MMD -MP,$(USER_CFLAGS))

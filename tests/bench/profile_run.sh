@@ -9,7 +9,7 @@
 #   tests/bench/profile_run.sh rss [--flows N] [--out DIR]
 #
 # compare: section 7 of scripts/bench.sh alone: FLOWS (200000) one-datagram
-# UDP flows at RATE (20000) a second from tests/udp_send.py leave namespace
+# UDP flows at RATE (20000) a second from tests/helpers/udp_send.py leave namespace
 # A over a veth pair, while `flowacct run --interval 1 --idle-timeout 1
 # --max-flows 262144 --ipfix` and softflowd 1.1 (libpcap on the same
 # interface) both export IPFIX, each to its own nfcapd. Prints, per run, the
@@ -33,7 +33,7 @@
 # every map it holds (the pinned cache, the journal, the epoch tables).
 #
 # Everything it makes (namespaces, veths, pins, files, the sysctl) is undone
-# on exit, failed or not (tests/lib.sh's netns_cleanup); every child has a
+# on exit, failed or not (tests/helpers/lib.sh's netns_cleanup); every child has a
 # timeout. Needs root and `make bench-build`.
 
 set -euo pipefail
@@ -42,17 +42,8 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 FA=$BUILD/flowacct
-# tests/lib.sh and tests/udp_send.py, wherever the tests tree keeps them.
-find_helper() {
-	local f
-	for f in tests/"$1" tests/helpers/"$1"; do
-		[ -e "$f" ] && { echo "$f"; return 0; }
-	done
-	echo "profile_run: no $1 under tests/" >&2
-	exit 1
-}
-LIB=$(find_helper lib.sh)
-UDP_SEND=$(find_helper udp_send.py)
+LIB=tests/helpers/lib.sh
+UDP_SEND=tests/helpers/udp_send.py
 
 MODE=${1:-}
 [ $# -gt 0 ] && shift
@@ -78,7 +69,7 @@ esac
 [ "$(id -u)" = 0 ] || { echo "profile_run: needs root" >&2; exit 1; }
 [ -x "$FA" ] || { echo "profile_run: $FA is not built: make bench-build" >&2; exit 1; }
 
-# shellcheck source=tests/lib.sh
+# shellcheck source=tests/helpers/lib.sh
 source "$LIB"
 netns_pair	# $NSA/$VA (192.0.2.1) <-> $NSB/$VB (192.0.2.2), removed on exit
 [ -n "$OUT" ] || OUT=$SCRATCH/out
