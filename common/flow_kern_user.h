@@ -136,7 +136,8 @@ enum flow_counter_kind {
 	X(SAMPLES,		"samples",		FLOW_CK_INFO)	\
 	X(SAMPLE_NO_READER,	"sample_lost_no_reader", FLOW_CK_INFO)	\
 	X(SAMPLE_FULL,		"sample_lost_full",	FLOW_CK_INFO)	\
-	X(SAMPLE_OTHER,		"sample_lost_other",	FLOW_CK_INFO)
+	X(SAMPLE_OTHER,		"sample_lost_other",	FLOW_CK_INFO)	\
+	X(IPV4_LEN_FROM_FRAME,	"ipv4_len_from_frame",	FLOW_CK_INFO)
 
 enum flow_counter {
 #define FLOW_COUNTER_ENUM(id, name, kind) FLOW_C_##id,

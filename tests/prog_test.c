@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Hand-built frames through BPF_PROG_TEST_RUN, for what captures cannot
- * carry: GSO frames at TC (gso_segs in the test context), BIG TCP's zero IP
- * lengths, XDP multi-buffer frames, and the live (not replay) length checks.
+ * carry: GSO frames at TC (gso_segs in the test context), BIG TCP's and
+ * TSO's zero IP lengths, XDP multi-buffer frames, and the live (not replay) length checks.
  * Each case also checks that the verdict is "pass", that the frame comes
  * back unchanged, and that the books balance.
  *
@@ -311,9 +311,42 @@ static void run_all(struct flowacct_bpf *skel, const char *mode)
 	n += put_tcp(f + n, 40001, 80, 20);
 	n += put_payload(f + n, pay);
 	run_case(skel, mode, &(struct tcase){ "tc big tcp4", FLOW_DIR_EGRESS, 3, 1000,
-		 0, 3, 3 * (20 + 20) + pay, 40001, 80, 0 }, f, n);
-	run_case(skel, mode, &(struct tcase){ .name = "tc tot_len 0 without gso",
+		 0, 3, 3 * (20 + 20) + pay, 40001, 80, FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
+	/* Not GSO (a capture before TSO, replayed or forwarded): TCP with
+	 * total length 0 takes the frame's length at every hook. */
+	run_case(skel, mode, &(struct tcase){ "tc tcp4 tot_len 0 without gso",
+		 FLOW_DIR_EGRESS, 0, 0, 0, 1, 20 + 20 + pay, 40001, 80,
+		 FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
+	run_case(skel, mode, &(struct tcase){ "xdp tcp4 tot_len 0", FLOW_DIR_INGRESS,
+		 0, 0, 0, 1, 20 + 20 + pay, 40001, 80, FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
+	/* With 12 bytes of TCP options: the header still counts whole. */
+	pay = 1448;
+	n = put_eth(f, ETH_P_IP);
+	n += put_ipv4(f + n, IPPROTO_TCP, 0);
+	n += put_tcp(f + n, 40003, 88, 32);
+	n += put_payload(f + n, pay);
+	run_case(skel, mode, &(struct tcase){ "xdp tcp4 tot_len 0, options", FLOW_DIR_INGRESS,
+		 0, 0, 0, 1, 20 + 32 + pay, 40003, 88, FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
+	run_case(skel, mode, &(struct tcase){ "tc tcp4 tot_len 0, options", FLOW_DIR_EGRESS,
+		 0, 0, 0, 1, 20 + 32 + pay, 40003, 88, FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
+	/* Only TCP: UDP with total length 0 stays malformed, unless GSO. */
+	n = put_eth(f, ETH_P_IP);
+	n += put_ipv4(f + n, IPPROTO_UDP, 0);
+	n += put_udp(f + n, 4435, 4436, 8 + pay);
+	n += put_payload(f + n, pay);
+	run_case(skel, mode, &(struct tcase){ .name = "xdp udp4 tot_len 0",
+		 .hook = FLOW_DIR_INGRESS, .reason = FLOW_C_BAD_IPV4_LEN }, f, n);
+	run_case(skel, mode, &(struct tcase){ .name = "tc udp4 tot_len 0",
 		 .hook = FLOW_DIR_EGRESS, .reason = FLOW_C_BAD_IPV4_LEN }, f, n);
+	run_case(skel, mode, &(struct tcase){ "tc gso udp4 tot_len 0", FLOW_DIR_EGRESS,
+		 2, 724, 0, 2, 2 * (20 + 8) + pay, 4435, 4436,
+		 FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
+	/* A bare header: nothing after it to take for TCP. */
+	n = put_eth(f, ETH_P_IP);
+	n += put_ipv4(f + n, IPPROTO_TCP, 0);
+	run_case(skel, mode, &(struct tcase){ .name = "xdp tcp4 tot_len 0, header only",
+		 .hook = FLOW_DIR_INGRESS, .reason = FLOW_C_BAD_IPV4_LEN }, f, n);
+	pay = 3000;
 	n = put_eth(f, ETH_P_IPV6);
 	n += put_ipv6(f + n, IPPROTO_TCP, 0);
 	n += put_tcp(f + n, 50001, 443, 20);
@@ -387,11 +420,22 @@ static void run_all(struct flowacct_bpf *skel, const char *mode)
 	/* Cut by one byte: now the IP length claims more than arrived. */
 	run_case(skel, mode, &(struct tcase){ .name = "xdp multi-buffer short",
 		 .hook = FLOW_DIR_INGRESS, .reason = FLOW_C_BAD_IPV4_LEN }, f, n - 1);
+
+	/* A 9000-byte TSO frame of total length 0: all of its buffers. */
+	pay = 9000 - 20 - 20;
+	n = put_eth(f, ETH_P_IP);
+	n += put_ipv4(f + n, IPPROTO_TCP, 0);
+	n += put_tcp(f + n, 40004, 80, 20);
+	n += put_payload(f + n, pay);
+	run_case(skel, mode, &(struct tcase){ "xdp multi-buffer tcp4 tot_len 0",
+		 FLOW_DIR_INGRESS, 0, 0, 0, 1, 9000, 40004, 80,
+		 FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
 }
 
 /*
- * GSO jumbograms at TC: a test run cannot hold 70 KB, so these run in the
- * replay configuration, the frame's head with its wire length. 70
+ * GSO jumbograms and IPv4 BIG TCP at TC: a test run cannot hold 70 KB, so
+ * these run in the replay configuration, the frame's head with its wire
+ * length. 70
  * segments of 1000 bytes; GSO takes an 8-byte hop-by-hop header (the Jumbo
  * Payload option alone, then TCP) out of each segment, and leaves a longer
  * one in each.
@@ -426,6 +470,19 @@ static void run_replay(struct flowacct_bpf *skel, const char *mode)
 	run_case(skel, mode, &(struct tcase){ "tc gso jumbogram, 16-byte hop-by-hop",
 		 FLOW_DIR_EGRESS, 70, 1000, 0, 70, 70 * (40 + 16 + 20) + pay, 50003, 443,
 		 FLOW_C_IPV6_JUMBOGRAMS }, f, n);
+
+	/* IPv4 BIG TCP: total length 0 over 64 KiB, GSO or not. */
+	n = put_eth(f, ETH_P_IP);
+	n += put_ipv4(f + n, IPPROTO_TCP, 0);
+	n += put_tcp(f + n, 40005, 80, 20);
+	n += put_payload(f + n, head);
+	replay_wire = n - head + pay;
+	run_case(skel, mode, &(struct tcase){ "tc gso big tcp4", FLOW_DIR_EGRESS,
+		 70, 1000, 0, 70, 70 * (20 + 20) + pay, 40005, 80,
+		 FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
+	run_case(skel, mode, &(struct tcase){ "xdp big tcp4", FLOW_DIR_INGRESS,
+		 0, 0, 0, 1, 20 + 20 + pay, 40005, 80,
+		 FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
 	replay_wire = 0;
 }
 

@@ -413,7 +413,8 @@ test_run_service_unit() {
 # Where a "counters" object sits, COUNTER_KEYS are its keys.
 COUNTER_KEYS="accounted accounted_bytes bad_ihl bad_ip_version bad_ipv4_len
 	bad_ipv6_len cut_frames frag_orphans fragments gso_frames insert_fail_full
-	insert_fail_nomem insert_fail_other ipv6_ext_too_many ipv6_jumbograms non_ip
+	insert_fail_nomem insert_fail_other ipv4_len_from_frame ipv6_ext_too_many
+	ipv6_jumbograms non_ip
 	overflow sample_lost_full sample_lost_no_reader sample_lost_other samples seen
 	tcp_doff_invalid trunc_eth trunc_ipv4 trunc_ipv6 trunc_ipv6_ext trunc_l4
 	trunc_vlan vlan_too_deep"
