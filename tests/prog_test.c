@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -514,6 +515,71 @@ static int run_mode(bool shared)
 	return 0;
 }
 
+/*
+ * The stats map of an older version (counters are only appended): read by
+ * its own value size, the counters it lacks 0, its sample tick not taken
+ * for a counter. Any other size is another layout.
+ */
+static void run_stats_layouts(void)
+{
+	static const struct {
+		__u32 counters;
+		bool ok;
+	} sizes[] = {
+		{ FLOW_NR_COUNTERS, true },
+		{ FLOW_NR_COUNTERS_STABLE, true },
+		{ FLOW_NR_COUNTERS_STABLE - 1, false },
+		{ FLOW_NR_COUNTERS + 1, false },
+	};
+	struct fa_hook_stats st[FLOW_NR_DIRS];
+	int ncpus = libbpf_num_possible_cpus();
+	__u32 i, dir, vsize;
+	__u64 *vals;
+	int fd, err;
+
+	vals = calloc(ncpus > 0 ? ncpus : 1, sizeof(struct flow_stats) + 8);
+	ok(ncpus > 0 && vals, "stats layouts: %d CPUs", ncpus);
+	if (ncpus <= 0 || !vals) {
+		free(vals);
+		return;
+	}
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		vsize = (sizes[i].counters + 1) * 8;
+		fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "fa_stats_test", 4,
+				    vsize, FLOW_NR_DIRS, NULL);
+		ok(fd >= 0, "stats layout of %u counters: map", sizes[i].counters);
+		if (fd < 0)
+			continue;
+		/* Counter k reads k + 1 on CPU 0; the sample tick 1000. */
+		memset(vals, 0, (size_t)ncpus * vsize);
+		for (dir = 0; dir < sizes[i].counters; dir++)
+			vals[dir] = dir + 1;
+		vals[sizes[i].counters] = 1000;
+		for (dir = 0; dir < FLOW_NR_DIRS; dir++)
+			bpf_map_update_elem(fd, &dir, vals, BPF_ANY);
+		err = fa_stats_map_check(fd);
+		ok(sizes[i].ok ? err == (int)vsize : err == -EPROTO,
+		   "stats layout of %u counters: %s (%d)", sizes[i].counters,
+		   sizes[i].ok ? "adopted" : "refused", err);
+		memset(st, 0, sizeof(st));
+		err = fa_stats_read(fd, st);
+		if (sizes[i].ok) {
+			for (dir = 0; dir < FLOW_NR_COUNTERS; dir++)
+				if (st[FLOW_DIR_EGRESS].c[dir] !=
+				    (dir < sizes[i].counters ? dir + 1 : 0))
+					break;
+			ok(!err && dir == FLOW_NR_COUNTERS,
+			   "stats layout of %u counters: read (counter %u)",
+			   sizes[i].counters, dir);
+		} else {
+			ok(err == -EPROTO, "stats layout of %u counters: not read (%d)",
+			   sizes[i].counters, err);
+		}
+		close(fd);
+	}
+	free(vals);
+}
+
 /* libbpf's messages only matter when a load fails, and then -v is there. */
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -527,6 +593,7 @@ int main(void)
 	libbpf_set_print(quiet);
 	run_mode(false);
 	run_mode(true);
+	run_stats_layouts();
 	printf("1..%d\n", tests_run);
 	printf("%d passed, %d failed\n", tests_run - tests_failed, tests_failed);
 	return tests_failed ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -601,6 +601,12 @@ test_run_upgrade() {
 	run_start "$NSA" "$VA" --interval 0.05 --active-timeout 0.3 --idle-timeout 1
 	grep -q "adopted '$VA' (attached by flowacct run)" "$SCRATCH/run.log" ||
 		fail "not adopted: $(cat "$SCRATCH/run.log")"
+	# Its stats map has the old version's fewer counters: those it lacks read 0.
+	$INA "$FA" -j stats "$VA" >"$SCRATCH/stats.json" || fail "stats: $(cat "$SCRATCH/stats.json")"
+	python3 -c 'import json, sys
+c = json.load(open(sys.argv[1]))["interfaces"][0]["counters"]
+sys.exit(0 if c["seen"] > 0 and c["ipv4_len_from_frame"] == 0 else 1)' "$SCRATCH/stats.json" ||
+		fail "the old attachment's counters: $(cat "$SCRATCH/stats.json")"
 	# The old client against the new daemon: refused, in words it prints.
 	$INA "$PREV_FA" dump "$VA" >"$SCRATCH/old.out" 2>&1 && fail "the old dump read the new daemon"
 	grep -q "this daemon speaks control protocol version 2" "$SCRATCH/old.out" ||
