@@ -28,7 +28,7 @@ FIELDS = ["frame.number", "ip.src", "ip.dst", "ip.proto", "ip.len",
 LETTERS = "FSRPAUEC"
 
 
-def tshark_rows(capture, fields, *prefs):
+def tshark_rows(capture, fields=FIELDS, *prefs):
     """tshark's fields of every frame, as dicts; no reassembly."""
     cmd = ["tshark", "-n", "-r", capture, "-T", "fields", "-E", "separator=|",
            "-E", "occurrence=f", "-o", "ip.defragment:FALSE",
