@@ -130,14 +130,20 @@ test_hooks_gro_matches_sender() {
 		--src 192.0.2.1 --counter gso_frames || fail "B's ingress differs from A's egress"
 }
 
-# BIG TCP over IPv6: GSO and GRO frames over 64 KiB with payload length 0,
-# counted the same way.
-test_hooks_big_tcp() {
+# big_tcp_pair: a veth pair with offloads on and GSO and GRO sizes of
+# 185000 bytes, BIG TCP's.
+big_tcp_pair() {
 	netns_pair
 	offloads_on
 	ip -n "$NSA" link set "$VA" gso_max_size 185000 gro_max_size 185000 ||
 		fail "the veth takes no BIG TCP sizes"
 	ip -n "$NSB" link set "$VB" gso_max_size 185000 gro_max_size 185000
+}
+
+# BIG TCP over IPv6: GSO and GRO frames over 64 KiB with payload length 0,
+# counted the same way.
+test_hooks_big_tcp() {
+	big_tcp_pair
 	tcp_both_ends 2001:db8:0::2 -6
 	python3 tests/both_ends.py "$SCRATCH"/{a,b,nstat,link0,link1}.json \
 		--src 2001:db8::1 --counter ipv6_jumbograms || fail "BIG TCP: the counts differ"
@@ -149,11 +155,7 @@ test_hooks_big_tcp() {
 # capture of TSO traffic does: its replay equals tshark's dissection per
 # flow.
 test_hooks_big_tcp4() {
-	netns_pair
-	offloads_on
-	ip -n "$NSA" link set "$VA" gso_max_size 185000 gro_max_size 185000 ||
-		fail "the veth takes no BIG TCP sizes"
-	ip -n "$NSB" link set "$VB" gso_max_size 185000 gro_max_size 185000
+	big_tcp_pair
 	$INA python3 tests/big_tcp4.py "$VA" 185000 || fail "no IPv4 BIG TCP here"
 	$INB python3 tests/big_tcp4.py "$VB" 185000
 	(trap - INT; exec $INA tcpdump -i "$VA" -n -s 200 -U -w "$SCRATCH/a.pcap" tcp) \
