@@ -185,8 +185,9 @@ static __always_inline void addr_map_v4(__u8 *dst, __be32 addr)
  *
  * On success the cursor is past the options, pkt->ip_len is the total length
  * (for TCP, or any GSO frame, with a total length of 0: the frame's length
- * from the IP header on) and pkt->key.proto the protocol; pkt->frag says whether this is a first or
- * a later fragment (whose transport header is not here).
+ * from the IP header on) and pkt->key.proto the protocol; pkt->frag says
+ * whether this is a first or a later fragment (whose transport header is
+ * not here).
  */
 static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
 				       struct parse_ctx *pc, __u64 l3_off,
@@ -209,9 +210,9 @@ static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
 		/*
 		 * BIG TCP sends GSO frames over 64 KiB with tot_len 0, and a
 		 * capture taken before TSO or GSO split a segment holds it
-		 * with tot_len 0 too (the driver writes each segment's): the
-		 * frame's length stands in, as in tshark. Without GSO only
-		 * TCP is taken so, as for IPv6; anything else stays
+		 * with tot_len 0 too (the NIC or GSO writes each segment's):
+		 * the frame's length stands in, as in tshark. Without GSO
+		 * only TCP is taken so, as for IPv6; anything else stays
 		 * bad_ipv4_len.
 		 */
 		tot_len = room;

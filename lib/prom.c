@@ -117,7 +117,7 @@ static const struct {
 	{ "flowacct_cut_frames_total", "Frames shorter than their IP length (cut by a snap length)." },
 	{ "flowacct_ipv6_jumbograms_total", "Accounted IPv6 packets with payload length 0 (RFC 2675 jumbograms, BIG TCP)." },
 	{ "flowacct_tcp_doff_invalid_total", "Accounted TCP segments whose data offset is below 5 or past the datagram." },
-	{ "flowacct_ipv4_len_from_frame_total", "Accounted IPv4 TCP packets with total length 0 (TSO captures, BIG TCP), their length taken from the frame." },
+	{ "flowacct_ipv4_len_from_frame_total", "Accounted IPv4 packets with total length 0 (TCP in TSO captures, BIG TCP), their length taken from the frame." },
 	{ "flowacct_samples_total", "Packets sampled to the perf buffer." },
 	{ "flowacct_samples_lost_total", "Samples lost, by reason." },
 };
