@@ -473,6 +473,8 @@ static __always_inline int flow_account(struct flow_stats *st,
 			st->counters[FLOW_C_IPV6_JUMBOGRAMS] += segs;
 		if (pkt->odd & FLOW_ODD_TCP_DOFF)
 			st->counters[FLOW_C_TCP_DOFF_INVALID] += segs;
+		if (pkt->odd & FLOW_ODD_V4_LEN)
+			st->counters[FLOW_C_IPV4_LEN_FROM_FRAME] += segs;
 	}
 	if (pkt->frag)
 		flow_frag_attribute(st, pkt, segs);

@@ -102,6 +102,9 @@ enum flow_counter_kind {
  * FLOW_CK_REASON counter, so seen == accounted + sum(reasons). Packets here
  * are wire packets: a GSO frame at TC counts gso_segs. The X-macro gives
  * both sides the same order and user space the names printed in JSON.
+ * Counters are only ever added at the end: an attachment of an older
+ * version, adopted, has a stats map with fewer of them, in the same order
+ * (FLOW_NR_COUNTERS_STABLE).
  */
 #define FLOW_COUNTERS(X)						\
 	X(SEEN,			"seen",			FLOW_CK_TOTAL)	\
@@ -133,7 +136,8 @@ enum flow_counter_kind {
 	X(SAMPLES,		"samples",		FLOW_CK_INFO)	\
 	X(SAMPLE_NO_READER,	"sample_lost_no_reader", FLOW_CK_INFO)	\
 	X(SAMPLE_FULL,		"sample_lost_full",	FLOW_CK_INFO)	\
-	X(SAMPLE_OTHER,		"sample_lost_other",	FLOW_CK_INFO)
+	X(SAMPLE_OTHER,		"sample_lost_other",	FLOW_CK_INFO)	\
+	X(IPV4_LEN_FROM_FRAME,	"ipv4_len_from_frame",	FLOW_CK_INFO)
 
 enum flow_counter {
 #define FLOW_COUNTER_ENUM(id, name, kind) FLOW_C_##id,
@@ -141,6 +145,12 @@ enum flow_counter {
 #undef FLOW_COUNTER_ENUM
 	FLOW_NR_COUNTERS
 };
+
+/*
+ * The counters of the first layout that later ones only append to (commit
+ * 286335c): a stats map holding fewer is from a layout that differs.
+ */
+#define FLOW_NR_COUNTERS_STABLE 30
 
 /*
  * One per-CPU slot per direction. The counters are cumulative: nothing ever

@@ -116,6 +116,7 @@ struct flow_pkt {
  */
 #define FLOW_ODD_JUMBO		1	/* IPv6 payload length 0: RFC 2675 or BIG TCP */
 #define FLOW_ODD_TCP_DOFF	2	/* TCP data offset < 5 or past the datagram */
+#define FLOW_ODD_V4_LEN		4	/* IPv4 total length 0: TSO or BIG TCP */
 
 /* RFC 2675's Jumbo Payload option type (linux/ipv6.h has it too, lately). */
 #ifndef IPV6_TLV_JUMBO
@@ -183,8 +184,10 @@ static __always_inline void addr_map_v4(__u8 *dst, __be32 addr)
  * @l3_off: where it starts in the frame
  *
  * On success the cursor is past the options, pkt->ip_len is the total length
- * and pkt->key.proto the protocol; pkt->frag says whether this is a first or
- * a later fragment (whose transport header is not here).
+ * (for TCP, or any GSO frame, with a total length of 0: the frame's length
+ * from the IP header on) and pkt->key.proto the protocol; pkt->frag says
+ * whether this is a first or a later fragment (whose transport header is
+ * not here).
  */
 static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
 				       struct parse_ctx *pc, __u64 l3_off,
@@ -202,9 +205,19 @@ static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
 	if (hlen < sizeof(*iph))
 		return FLOW_C_BAD_IHL;
 	tot_len = bpf_ntohs(iph->tot_len);
-	/* BIG TCP sends GSO frames over 64 KiB with tot_len 0. */
-	if (pc->gso && tot_len == 0 && room <= 0xffffffff)
+	if (tot_len == 0 && (pc->gso || iph->protocol == IPPROTO_TCP) &&
+	    (room = parse_room_all(pc, l3_off)) > hlen && room <= 0xffffffff) {
+		/*
+		 * BIG TCP sends GSO frames over 64 KiB with tot_len 0, and a
+		 * capture taken before TSO or GSO split a segment holds it
+		 * with tot_len 0 too (the NIC or GSO writes each segment's):
+		 * the frame's length stands in, as in tshark. Without GSO
+		 * only TCP is taken so, as for IPv6; anything else stays
+		 * bad_ipv4_len.
+		 */
 		tot_len = room;
+		pkt->odd |= FLOW_ODD_V4_LEN;
+	}
 	if (tot_len > room)
 		room = parse_room_all(pc, l3_off);
 	if (tot_len < hlen || tot_len > room)

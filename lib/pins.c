@@ -183,6 +183,7 @@ static int check_pin(int pin, int fd)
 	static const __u32 array[] = { BPF_MAP_TYPE_ARRAY };
 	static const __u32 perf[] = { BPF_MAP_TYPE_PERF_EVENT_ARRAY };
 	static const __u32 lru[] = { BPF_MAP_TYPE_LRU_HASH };
+	int err;
 
 	switch (pin) {
 	case FA_PIN_FLOWS_0:
@@ -192,7 +193,9 @@ static int check_pin(int pin, int fd)
 	case FA_PIN_OVERFLOW:
 		return fa_map_check(fd, pcpu, 1, 4, sizeof(struct flow_map_value));
 	case FA_PIN_STATS:
-		return fa_map_check(fd, pcpu, 1, 4, sizeof(struct flow_stats));
+		/* An older version's, with fewer counters, is adopted too. */
+		err = fa_stats_map_check(fd);
+		return err < 0 ? err : 0;
 	case FA_PIN_SAMPLE_CFG:
 		return fa_map_check(fd, array, 1, 4, sizeof(struct flow_sample_config));
 	case FA_PIN_SAMPLES:

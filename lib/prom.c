@@ -79,6 +79,7 @@ static const char *counter_family(int c, const char **reason)
 	case FLOW_C_CUT_FRAMES:		return "flowacct_cut_frames_total";
 	case FLOW_C_IPV6_JUMBOGRAMS:	return "flowacct_ipv6_jumbograms_total";
 	case FLOW_C_TCP_DOFF_INVALID:	return "flowacct_tcp_doff_invalid_total";
+	case FLOW_C_IPV4_LEN_FROM_FRAME: return "flowacct_ipv4_len_from_frame_total";
 	case FLOW_C_SAMPLES:		return "flowacct_samples_total";
 	case FLOW_C_INSERT_FULL:	*reason = "full";
 					return "flowacct_insert_failures_total";
@@ -116,6 +117,7 @@ static const struct {
 	{ "flowacct_cut_frames_total", "Frames shorter than their IP length (cut by a snap length)." },
 	{ "flowacct_ipv6_jumbograms_total", "Accounted IPv6 packets with payload length 0 (RFC 2675 jumbograms, BIG TCP)." },
 	{ "flowacct_tcp_doff_invalid_total", "Accounted TCP segments whose data offset is below 5 or past the datagram." },
+	{ "flowacct_ipv4_len_from_frame_total", "Accounted IPv4 packets with total length 0 (TCP in TSO captures, BIG TCP), their length taken from the frame." },
 	{ "flowacct_samples_total", "Packets sampled to the perf buffer." },
 	{ "flowacct_samples_lost_total", "Samples lost, by reason." },
 };

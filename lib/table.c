@@ -275,14 +275,38 @@ out:
 	return err;
 }
 
+int fa_stats_map_check(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.key_size != 4 ||
+	    info.value_size % 8 ||
+	    info.value_size < (FLOW_NR_COUNTERS_STABLE + 1) * 8 ||
+	    info.value_size > sizeof(struct flow_stats))
+		return -EPROTO;
+	return info.value_size;
+}
+
 int fa_stats_read(int fd, struct fa_hook_stats st[FLOW_NR_DIRS])
 {
-	size_t stride = percpu_stride(sizeof(struct flow_stats));
-	const struct flow_stats *s;
-	int ncpus, cpu, i;
+	const __u64 *counters;
+	int ncpus, cpu, i, n;
+	size_t stride;
 	__u32 dir;
 	char *vals;
 
+	/*
+	 * An adopted attachment of an older version counts fewer counters
+	 * (they are only ever appended): it counts none of the others.
+	 */
+	n = fa_stats_map_check(fd);
+	if (n < 0)
+		return n;
+	stride = percpu_stride(n);
+	n = n / 8 - 1;
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus < 0)
 		return ncpus;
@@ -295,9 +319,9 @@ int fa_stats_read(int fd, struct fa_hook_stats st[FLOW_NR_DIRS])
 			return -errno;
 		}
 		for (cpu = 0; cpu < ncpus; cpu++) {
-			s = (const struct flow_stats *)(vals + cpu * stride);
-			for (i = 0; i < FLOW_NR_COUNTERS; i++)
-				st[dir].c[i] += s->counters[i];
+			counters = (const __u64 *)(vals + cpu * stride);
+			for (i = 0; i < n; i++)
+				st[dir].c[i] += counters[i];
 		}
 		if (st[dir].c[FLOW_C_SEEN])
 			st[dir].present = true;

@@ -654,6 +654,49 @@ def jumbo():
     return c
 
 
+def tso():
+    """A host capture of TSO traffic: TCP segments the stack handed the NIC
+    whole, IPv4 total length 0 (the NIC writes each segment's), as tshark
+    presumes them. Only TCP takes the frame's length; UDP and ICMP with total
+    length 0 stay malformed."""
+    c = Capture("tso")
+    ts_opt = b"\x01\x01\x08\x0a" + struct.pack("!II", 1000, 2000)  # NOP NOP timestamps
+    C, S = A4, B4
+    c.tcp4(C, S, 49800, 88, SYN)
+    c.tcp4(S, C, 88, 49800, SYN | ACK)
+    c.tcp4(C, S, 49800, 88, ACK)
+    # Super-frames of several sizes, with and without TCP options.
+    for n, opts in ((2 * 1460, b""), (5 * 1448, ts_opt), (44 * 1448, ts_opt),
+                    (64000, b"")):
+        pkt = ipv4(C, S, TCP, tcp(49800, 88, PSH | ACK, b"k" * n, options=opts),
+                   tot_len=0)
+        c.flow(eth(ETH_P_IP, pkt), 4, TCP, C, S, 49800, 88, len(pkt), PSH | ACK)
+        c.count("ipv4_len_from_frame")
+        c.tcp4(S, C, 88, 49800, ACK)
+    # IPv4 options before TCP, and a VLAN tag.
+    pkt = ipv4(C, S, TCP, tcp(49800, 88, ACK, b"o" * 4000), options=b"\x01" * 4, tot_len=0)
+    c.flow(eth(ETH_P_IP, pkt), 4, TCP, C, S, 49800, 88, len(pkt), ACK)
+    c.count("ipv4_len_from_frame")
+    pkt = ipv4(C, S, TCP, tcp(49800, 88, ACK, b"v" * 3000), tot_len=0)
+    c.flow(eth_tagged([(ETH_P_8021Q, 7)], ETH_P_IP, pkt), 4, TCP, C, S, 49800, 88,
+           len(pkt), ACK)
+    c.count("ipv4_len_from_frame")
+    # IPv4 BIG TCP: 120000 bytes, captured with a 200-byte snaplen.
+    pkt = ipv4(C, S, TCP, tcp(49800, 88, ACK, b"b" * (120000 - 40)), tot_len=0)
+    c.flow(eth(ETH_P_IP, pkt), 4, TCP, C, S, 49800, 88, len(pkt), ACK, caplen=200)
+    c.count("ipv4_len_from_frame")
+    c.tcp4(C, S, 49800, 88, FIN | ACK)
+    c.tcp4(S, C, 88, 49800, FIN | ACK)
+    c.tcp4(C, S, 49800, 88, ACK)
+    # Other protocols with total length 0: nothing says how long they are.
+    c.udp4(C, S, 49801, 88, n=100)
+    c.reason(eth(ETH_P_IP, ipv4(C, S, UDP, udp(49801, 88, b"u" * 3000), tot_len=0)),
+             "bad_ipv4_len")
+    c.reason(eth(ETH_P_IP, ipv4(C, S, ICMP, icmp(8, 0, b"i" * 2000), tot_len=0)),
+             "bad_ipv4_len")
+    return c
+
+
 def mixed(count=600, seed=1):
     """Real-looking mixed traffic, for the cross-check against tshark."""
     rnd = random.Random(seed)
@@ -723,7 +766,7 @@ def main():
     outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "pcaps")
     os.makedirs(outdir, exist_ok=True)
-    for cap in (basic(), malformed(), snaplen(), jumbo(), mixed(), fragments(),
+    for cap in (basic(), malformed(), snaplen(), jumbo(), tso(), mixed(), fragments(),
                 cooked("sll", LINKTYPE_LINUX_SLL), cooked("sll2", LINKTYPE_LINUX_SLL2),
                 cooked("rawip", LINKTYPE_RAW)):
         cap.write(outdir)

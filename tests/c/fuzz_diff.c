@@ -107,7 +107,7 @@ struct frame {
 	size_t len;		/* bytes built */
 	size_t cap;		/* bytes captured: what the programs get */
 	uint64_t wire;		/* bytes on the wire, >= cap */
-	uint64_t jumbo_wire;	/* a jumbogram's wire length, 0: len */
+	uint64_t jumbo_wire;	/* a jumbogram's or TSO frame's wire length, 0: len */
 
 	/* Where the generator put things, for mutations aimed at fields. */
 	int tags;
@@ -395,11 +395,16 @@ static const struct recent_first *pick_first(struct rng *r, int ipver)
 	return rf->ipver == ipver ? rf : NULL;
 }
 
-static void gen_ipv4(struct rng *r, struct frame *f)
+/*
+ * @tso: total length 0, as a capture before TSO or BIG TCP's GSO holds a
+ * TCP segment; mostly TCP, whose length is then the frame's, and now and
+ * then another protocol, for which it is not.
+ */
+static void gen_ipv4(struct rng *r, struct frame *f, bool tso)
 {
 	unsigned int ihl = chance(r, 70) ? 5 : 5 + below(r, 11), i;
 	uint32_t fk = below(r, 100);
-	uint8_t proto = pick_proto(r, 4);
+	uint8_t proto = tso && chance(r, 70) ? IPPROTO_TCP : pick_proto(r, 4);
 	uint16_t frag;
 	uint8_t *ip;
 
@@ -438,8 +443,11 @@ static void gen_ipv4(struct rng *r, struct frame *f)
 		put_transport(r, f, proto);
 	put_payload(r, f);
 	ip = f->buf + f->l3;
-	put_be16(ip + 2, (uint16_t)(f->len - f->l3));
+	put_be16(ip + 2, tso ? 0 : (uint16_t)(f->len - f->l3));
 	ipv4_checksum(ip, ihl * 4);
+	/* A super-frame: the capture holds its head, the wire length all. */
+	if (tso && chance(r, 50))
+		f->jumbo_wire = f->len + 1 + below(r, 1u << 17);
 }
 
 enum v6_shape { V6_NORMAL, V6_LONG_CHAIN, V6_JUMBO };
@@ -585,6 +593,7 @@ static void gen_non_ip(struct rng *r, struct frame *f)
 /* Shapes, recorded with the mutations. */
 #define SHAPE_LONG_CHAIN	(1u << 30)
 #define SHAPE_JUMBO		(1u << 31)
+#define SHAPE_TSO		(1u << 29)
 
 static void gen_frame(struct rng *r, struct frame *f)
 {
@@ -606,7 +615,11 @@ static void gen_frame(struct rng *r, struct frame *f)
 	gen_l2(r, f, tags, type);
 
 	if (type == ETH_P_IP) {
-		gen_ipv4(r, f);
+		bool tso = chance(r, 5);
+
+		if (tso)
+			f->muts |= SHAPE_TSO;
+		gen_ipv4(r, f, tso);
 	} else if (type == ETH_P_IPV6) {
 		uint32_t s = below(r, 100);
 
@@ -955,6 +968,9 @@ static void describe_muts(uint32_t muts, char *out, size_t n)
 	if (muts & SHAPE_JUMBO)
 		used += snprintf(out + used, used < n ? n - used : 0, "%sjumbo",
 				 used ? "," : "");
+	if (muts & SHAPE_TSO)
+		used += snprintf(out + used, used < n ? n - used : 0, "%stso",
+				 used ? "," : "");
 	if (!used)
 		snprintf(out, n, "none");
 }
@@ -1002,7 +1018,7 @@ struct fuzz {
 	__u64 frames, passed, failed, bad_runs[FLOW_NR_DIRS];
 	__u64 books_checks, books_failed, clears, overflows_seen;
 	__u64 verdicts[REF_NR_VERDICTS];
-	__u64 later_fragments, with_ext, jumbograms, bad_doffs;
+	__u64 later_fragments, with_ext, jumbograms, tso_frames, bad_doffs;
 	__u64 vlan_hist[3], cut, padded;
 	__u64 frags_attributed, frag_orphans, frag_clears;
 	__u64 accounted_bytes;
@@ -1096,6 +1112,7 @@ static int load(struct fuzz *z)
 	z->checked[FLOW_C_CUT_FRAMES] = z->checked[FLOW_C_FRAG_ORPHANS] = true;
 	z->checked[FLOW_C_IPV6_JUMBOGRAMS] = true;
 	z->checked[FLOW_C_TCP_DOFF_INVALID] = true;
+	z->checked[FLOW_C_IPV4_LEN_FROM_FRAME] = true;
 
 	for (i = 0; i < FLOW_NR_COUNTERS; i++) {
 		bool known = false;
@@ -1357,6 +1374,7 @@ static bool run_hook(struct fuzz *z, const struct frame *f,
 		want[FLOW_C_FRAG_ORPHANS] = z->frag_orphan;
 		want[FLOW_C_IPV6_JUMBOGRAMS] = ref->jumbogram;
 		want[FLOW_C_TCP_DOFF_INVALID] = ref->tcp_doff_invalid;
+		want[FLOW_C_IPV4_LEN_FROM_FRAME] = ref->ipv4_len_from_frame;
 		if (!had && z->entries >= z->max_flows) {
 			ovf = true;
 			want[FLOW_C_OVERFLOW] = 1;
@@ -1719,6 +1737,7 @@ static void run_frame(struct fuzz *z, struct frame *f, __u64 check_every)
 		z->later_fragments += ref.later_fragment;
 		z->with_ext += ref.ext_headers > 0;
 		z->jumbograms += ref.jumbogram;
+		z->tso_frames += ref.ipv4_len_from_frame;
 		z->bad_doffs += ref.tcp_doff_invalid;
 	}
 	z->vlan_hist[ref.vlan_tags < 3 ? ref.vlan_tags : 2]++;
@@ -1944,9 +1963,10 @@ int main(int argc, char **argv)
 	}
 	printf("  accounted_bytes    %10llu\n", (unsigned long long)z.accounted_bytes);
 	printf("  (accounted: %llu later fragments, %llu with IPv6 extension headers, "
-	       "%llu jumbograms, %llu with a bad TCP data offset)\n",
+	       "%llu jumbograms, %llu IPv4 of total length 0, %llu with a bad TCP data offset)\n",
 	       (unsigned long long)z.later_fragments, (unsigned long long)z.with_ext,
-	       (unsigned long long)z.jumbograms, (unsigned long long)z.bad_doffs);
+	       (unsigned long long)z.jumbograms, (unsigned long long)z.tso_frames,
+	       (unsigned long long)z.bad_doffs);
 	printf("frames: %llu cut by a snaplen, %llu runs padded, VLAN tags 0/1/2+: %llu/%llu/%llu\n",
 	       (unsigned long long)z.cut, (unsigned long long)z.padded,
 	       (unsigned long long)z.vlan_hist[0], (unsigned long long)z.vlan_hist[1],

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Hand-built frames through BPF_PROG_TEST_RUN, for what captures cannot
- * carry: GSO frames at TC (gso_segs in the test context), BIG TCP's zero IP
- * lengths, XDP multi-buffer frames, and the live (not replay) length checks.
+ * carry: GSO frames at TC (gso_segs in the test context), BIG TCP's and
+ * TSO's zero IP lengths, XDP multi-buffer frames, and the live (not replay) length checks.
  * Each case also checks that the verdict is "pass", that the frame comes
  * back unchanged, and that the books balance.
  *
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -311,9 +312,42 @@ static void run_all(struct flowacct_bpf *skel, const char *mode)
 	n += put_tcp(f + n, 40001, 80, 20);
 	n += put_payload(f + n, pay);
 	run_case(skel, mode, &(struct tcase){ "tc big tcp4", FLOW_DIR_EGRESS, 3, 1000,
-		 0, 3, 3 * (20 + 20) + pay, 40001, 80, 0 }, f, n);
-	run_case(skel, mode, &(struct tcase){ .name = "tc tot_len 0 without gso",
+		 0, 3, 3 * (20 + 20) + pay, 40001, 80, FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
+	/* Not GSO (a capture before TSO, replayed or forwarded): TCP with
+	 * total length 0 takes the frame's length at every hook. */
+	run_case(skel, mode, &(struct tcase){ "tc tcp4 tot_len 0 without gso",
+		 FLOW_DIR_EGRESS, 0, 0, 0, 1, 20 + 20 + pay, 40001, 80,
+		 FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
+	run_case(skel, mode, &(struct tcase){ "xdp tcp4 tot_len 0", FLOW_DIR_INGRESS,
+		 0, 0, 0, 1, 20 + 20 + pay, 40001, 80, FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
+	/* With 12 bytes of TCP options: the header still counts whole. */
+	pay = 1448;
+	n = put_eth(f, ETH_P_IP);
+	n += put_ipv4(f + n, IPPROTO_TCP, 0);
+	n += put_tcp(f + n, 40003, 88, 32);
+	n += put_payload(f + n, pay);
+	run_case(skel, mode, &(struct tcase){ "xdp tcp4 tot_len 0, options", FLOW_DIR_INGRESS,
+		 0, 0, 0, 1, 20 + 32 + pay, 40003, 88, FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
+	run_case(skel, mode, &(struct tcase){ "tc tcp4 tot_len 0, options", FLOW_DIR_EGRESS,
+		 0, 0, 0, 1, 20 + 32 + pay, 40003, 88, FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
+	/* Only TCP: UDP with total length 0 stays malformed, unless GSO. */
+	n = put_eth(f, ETH_P_IP);
+	n += put_ipv4(f + n, IPPROTO_UDP, 0);
+	n += put_udp(f + n, 4435, 4436, 8 + pay);
+	n += put_payload(f + n, pay);
+	run_case(skel, mode, &(struct tcase){ .name = "xdp udp4 tot_len 0",
+		 .hook = FLOW_DIR_INGRESS, .reason = FLOW_C_BAD_IPV4_LEN }, f, n);
+	run_case(skel, mode, &(struct tcase){ .name = "tc udp4 tot_len 0",
 		 .hook = FLOW_DIR_EGRESS, .reason = FLOW_C_BAD_IPV4_LEN }, f, n);
+	run_case(skel, mode, &(struct tcase){ "tc gso udp4 tot_len 0", FLOW_DIR_EGRESS,
+		 2, 724, 0, 2, 2 * (20 + 8) + pay, 4435, 4436,
+		 FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
+	/* A bare header: nothing after it to take for TCP. */
+	n = put_eth(f, ETH_P_IP);
+	n += put_ipv4(f + n, IPPROTO_TCP, 0);
+	run_case(skel, mode, &(struct tcase){ .name = "xdp tcp4 tot_len 0, header only",
+		 .hook = FLOW_DIR_INGRESS, .reason = FLOW_C_BAD_IPV4_LEN }, f, n);
+	pay = 3000;
 	n = put_eth(f, ETH_P_IPV6);
 	n += put_ipv6(f + n, IPPROTO_TCP, 0);
 	n += put_tcp(f + n, 50001, 443, 20);
@@ -387,11 +421,22 @@ static void run_all(struct flowacct_bpf *skel, const char *mode)
 	/* Cut by one byte: now the IP length claims more than arrived. */
 	run_case(skel, mode, &(struct tcase){ .name = "xdp multi-buffer short",
 		 .hook = FLOW_DIR_INGRESS, .reason = FLOW_C_BAD_IPV4_LEN }, f, n - 1);
+
+	/* A 9000-byte TSO frame of total length 0: all of its buffers. */
+	pay = 9000 - 20 - 20;
+	n = put_eth(f, ETH_P_IP);
+	n += put_ipv4(f + n, IPPROTO_TCP, 0);
+	n += put_tcp(f + n, 40004, 80, 20);
+	n += put_payload(f + n, pay);
+	run_case(skel, mode, &(struct tcase){ "xdp multi-buffer tcp4 tot_len 0",
+		 FLOW_DIR_INGRESS, 0, 0, 0, 1, 9000, 40004, 80,
+		 FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
 }
 
 /*
- * GSO jumbograms at TC: a test run cannot hold 70 KB, so these run in the
- * replay configuration, the frame's head with its wire length. 70
+ * GSO jumbograms and IPv4 BIG TCP at TC: a test run cannot hold 70 KB, so
+ * these run in the replay configuration, the frame's head with its wire
+ * length. 70
  * segments of 1000 bytes; GSO takes an 8-byte hop-by-hop header (the Jumbo
  * Payload option alone, then TCP) out of each segment, and leaves a longer
  * one in each.
@@ -426,6 +471,19 @@ static void run_replay(struct flowacct_bpf *skel, const char *mode)
 	run_case(skel, mode, &(struct tcase){ "tc gso jumbogram, 16-byte hop-by-hop",
 		 FLOW_DIR_EGRESS, 70, 1000, 0, 70, 70 * (40 + 16 + 20) + pay, 50003, 443,
 		 FLOW_C_IPV6_JUMBOGRAMS }, f, n);
+
+	/* IPv4 BIG TCP: total length 0 over 64 KiB, GSO or not. */
+	n = put_eth(f, ETH_P_IP);
+	n += put_ipv4(f + n, IPPROTO_TCP, 0);
+	n += put_tcp(f + n, 40005, 80, 20);
+	n += put_payload(f + n, head);
+	replay_wire = n - head + pay;
+	run_case(skel, mode, &(struct tcase){ "tc gso big tcp4", FLOW_DIR_EGRESS,
+		 70, 1000, 0, 70, 70 * (20 + 20) + pay, 40005, 80,
+		 FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
+	run_case(skel, mode, &(struct tcase){ "xdp big tcp4", FLOW_DIR_INGRESS,
+		 0, 0, 0, 1, 20 + 20 + pay, 40005, 80,
+		 FLOW_C_IPV4_LEN_FROM_FRAME }, f, n);
 	replay_wire = 0;
 }
 
@@ -457,6 +515,71 @@ static int run_mode(bool shared)
 	return 0;
 }
 
+/*
+ * The stats map of an older version (counters are only appended): read by
+ * its own value size, the counters it lacks 0, its sample tick not taken
+ * for a counter. Any other size is another layout.
+ */
+static void run_stats_layouts(void)
+{
+	static const struct {
+		__u32 counters;
+		bool ok;
+	} sizes[] = {
+		{ FLOW_NR_COUNTERS, true },
+		{ FLOW_NR_COUNTERS_STABLE, true },
+		{ FLOW_NR_COUNTERS_STABLE - 1, false },
+		{ FLOW_NR_COUNTERS + 1, false },
+	};
+	struct fa_hook_stats st[FLOW_NR_DIRS];
+	int ncpus = libbpf_num_possible_cpus();
+	__u32 i, dir, vsize;
+	__u64 *vals;
+	int fd, err;
+
+	vals = calloc(ncpus > 0 ? ncpus : 1, sizeof(struct flow_stats) + 8);
+	ok(ncpus > 0 && vals, "stats layouts: %d CPUs", ncpus);
+	if (ncpus <= 0 || !vals) {
+		free(vals);
+		return;
+	}
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		vsize = (sizes[i].counters + 1) * 8;
+		fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "fa_stats_test", 4,
+				    vsize, FLOW_NR_DIRS, NULL);
+		ok(fd >= 0, "stats layout of %u counters: map", sizes[i].counters);
+		if (fd < 0)
+			continue;
+		/* Counter k reads k + 1 on CPU 0; the sample tick 1000. */
+		memset(vals, 0, (size_t)ncpus * vsize);
+		for (dir = 0; dir < sizes[i].counters; dir++)
+			vals[dir] = dir + 1;
+		vals[sizes[i].counters] = 1000;
+		for (dir = 0; dir < FLOW_NR_DIRS; dir++)
+			bpf_map_update_elem(fd, &dir, vals, BPF_ANY);
+		err = fa_stats_map_check(fd);
+		ok(sizes[i].ok ? err == (int)vsize : err == -EPROTO,
+		   "stats layout of %u counters: %s (%d)", sizes[i].counters,
+		   sizes[i].ok ? "adopted" : "refused", err);
+		memset(st, 0, sizeof(st));
+		err = fa_stats_read(fd, st);
+		if (sizes[i].ok) {
+			for (dir = 0; dir < FLOW_NR_COUNTERS; dir++)
+				if (st[FLOW_DIR_EGRESS].c[dir] !=
+				    (dir < sizes[i].counters ? dir + 1 : 0))
+					break;
+			ok(!err && dir == FLOW_NR_COUNTERS,
+			   "stats layout of %u counters: read (counter %u)",
+			   sizes[i].counters, dir);
+		} else {
+			ok(err == -EPROTO, "stats layout of %u counters: not read (%d)",
+			   sizes[i].counters, err);
+		}
+		close(fd);
+	}
+	free(vals);
+}
+
 /* libbpf's messages only matter when a load fails, and then -v is there. */
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -470,6 +593,7 @@ int main(void)
 	libbpf_set_print(quiet);
 	run_mode(false);
 	run_mode(true);
+	run_stats_layouts();
 	printf("1..%d\n", tests_run);
 	printf("%d passed, %d failed\n", tests_run - tests_failed, tests_failed);
 	return tests_failed ? EXIT_FAILURE : EXIT_SUCCESS;

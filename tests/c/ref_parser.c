@@ -6,6 +6,7 @@
  * so that the two do not share mistakes. Sources: IEEE 802.3 and 802.1Q
  * (Ethernet, C-tags and S-tags), RFC 791 (IPv4), RFC 8200 (IPv6 and its
  * extension headers), RFC 4302 (AH length), RFC 2675 (jumbograms),
+ * tshark's IPv4 dissector (a total length of 0 under TSO),
  * RFC 9293 (TCP), RFC 768 (UDP), RFC 792 and RFC 4443 (ICMP, ICMPv6).
  */
 #include <string.h>
@@ -140,7 +141,8 @@ static enum ref_verdict parse_ipv4(const struct view *v, size_t l3,
 {
 	const uint8_t *ip = v->p + l3;
 	unsigned int ihl;
-	uint16_t tot, frag;
+	uint64_t tot;
+	uint16_t frag;
 
 	if (!captured(v, l3, IPV4_MIN_HDR))
 		return reject(r, REF_TRUNC_IPV4);
@@ -150,7 +152,15 @@ static enum ref_verdict parse_ipv4(const struct view *v, size_t l3,
 	if (ihl < IPV4_MIN_HDR)
 		return reject(r, REF_BAD_IHL);
 	tot = be16_at(v, l3 + 2);
-	/* wire >= cap >= l3, so wire - l3 cannot wrap. */
+	/*
+	 * TSO (a capture before the NIC cut the segment) and BIG TCP: TCP
+	 * with a total length of 0 is as long as the frame, as tshark
+	 * presumes. wire >= cap >= l3, so wire - l3 cannot wrap.
+	 */
+	if (tot == 0 && ip[9] == NH_TCP && v->wire - l3 > ihl) {
+		tot = v->wire - l3;
+		r->ipv4_len_from_frame = true;
+	}
 	if (tot < ihl || tot > v->wire - l3)
 		return reject(r, REF_BAD_IPV4_LEN);
 	if (!captured(v, l3, ihl))

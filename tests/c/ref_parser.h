@@ -68,6 +68,7 @@ struct ref_result {
 	/* Accounted, but unusual: the README's informational counters. */
 	bool jumbogram;		/* IPv6 payload length 0 (RFC 2675, BIG TCP) */
 	bool tcp_doff_invalid;	/* data offset < 5 or past the datagram */
+	bool ipv4_len_from_frame; /* IPv4 TCP with total length 0 (TSO) */
 };
 
 /*

@@ -342,7 +342,8 @@ _prom_vs_stats() {
 		         "fragments": "fragments", "frag_orphans": "fragment_orphans",
 		         "gso_frames": "gso_frames", "cut_frames": "cut_frames",
 		         "ipv6_jumbograms": "ipv6_jumbograms",
-		         "tcp_doff_invalid": "tcp_doff_invalid", "samples": "samples"}
+		         "tcp_doff_invalid": "tcp_doff_invalid", "samples": "samples",
+		         "ipv4_len_from_frame": "ipv4_len_from_frame"}
 		got = {}
 		for r in json.loads(sys.argv[2])["data"]["result"]:
 		    m = r["metric"]

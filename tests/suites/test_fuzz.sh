@@ -31,8 +31,8 @@ fuzz_run() {
 	grep -q '^coverage: all' "$out" || fail "$(grep '^coverage' "$out"): $*"
 	grep -Eq '^fragments: [1-9][0-9]* later ones attributed' "$out" ||
 		fail "no later fragment found its first: $*"
-	grep -Eq ', [1-9][0-9]* jumbograms, [1-9][0-9]* with a bad TCP data offset\)$' "$out" ||
-		fail "no accounted jumbogram or bad TCP data offset: $*"
+	grep -Eq ', [1-9][0-9]* jumbograms, [1-9][0-9]* IPv4 of total length 0, [1-9][0-9]* with a bad TCP data offset\)$' "$out" ||
+		fail "no accounted jumbogram, IPv4 of total length 0 or bad TCP data offset: $*"
 }
 
 # ~100k frames per build through both hooks: 100k with the per-CPU table,
@@ -89,10 +89,11 @@ test_fuzz_frames_replay() {
 			    m = re.match(r"^  ([a-z_0-9]+) +(\d+)$", line)
 			    if m:
 			        want[m.group(1)] = int(m.group(2))
-			    m = re.search(r", (\d+) jumbograms, (\d+) with a bad TCP data offset", line)
+			    m = re.search(r", (\d+) jumbograms, (\d+) IPv4 of total length 0, (\d+) with a bad TCP data offset", line)
 			    if m:
 			        info = {"ipv6_jumbograms": int(m.group(1)),
-			                "tcp_doff_invalid": int(m.group(2))}
+			                "ipv4_len_from_frame": int(m.group(2)),
+			                "tcp_doff_invalid": int(m.group(3))}
 			got = json.load(open(sys.argv[2]))["counters"]
 			assert len(want) == 15, "summary lines: %s" % want
 			seen = sum(v for k, v in want.items() if k != "accounted_bytes")

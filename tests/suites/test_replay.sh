@@ -6,7 +6,7 @@ ALL_TESTS="test_generator_is_deterministic test_replay_captures
 	test_replay_overflow test_replay_against_tshark test_replay_table
 	test_table_check test_replay_errors test_replay_attach_options test_prog_run"
 
-CAPTURES="basic basic_ng malformed snaplen jumbo mixed fragments sll sll2 rawip"
+CAPTURES="basic basic_ng malformed snaplen jumbo tso mixed fragments sll sll2 rawip"
 
 test_generator_is_deterministic() {
 	scratch
@@ -90,7 +90,7 @@ test_replay_overflow() {
 test_replay_against_tshark() {
 	scratch
 	local cap hook
-	for cap in mixed sll sll2 rawip; do
+	for cap in mixed tso sll sll2 rawip; do
 		for hook in xdp tc; do
 			build/flowacct replay pcaps/$cap.pcap --hook $hook -j >"$SCRATCH/out.json"
 			python3 tests/checkers/check_tshark.py pcaps/$cap.pcap "$SCRATCH/out.json" ||

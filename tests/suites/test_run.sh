@@ -411,7 +411,8 @@ test_run_service_unit() {
 # Where a "counters" object sits, COUNTER_KEYS are its keys.
 COUNTER_KEYS="accounted accounted_bytes bad_ihl bad_ip_version bad_ipv4_len
 	bad_ipv6_len cut_frames frag_orphans fragments gso_frames insert_fail_full
-	insert_fail_nomem insert_fail_other ipv6_ext_too_many ipv6_jumbograms non_ip
+	insert_fail_nomem insert_fail_other ipv4_len_from_frame ipv6_ext_too_many
+	ipv6_jumbograms non_ip
 	overflow sample_lost_full sample_lost_no_reader sample_lost_other samples seen
 	tcp_doff_invalid trunc_eth trunc_ipv4 trunc_ipv6 trunc_ipv6_ext trunc_l4
 	trunc_vlan vlan_too_deep"
@@ -598,6 +599,12 @@ test_run_upgrade() {
 	run_start "$NSA" "$VA" --interval 0.05 --active-timeout 0.3 --idle-timeout 1
 	grep -q "adopted '$VA' (attached by flowacct run)" "$SCRATCH/run.log" ||
 		fail "not adopted: $(cat "$SCRATCH/run.log")"
+	# Its stats map has the old version's fewer counters: those it lacks read 0.
+	$INA "$FLOWACCT" -j stats "$VA" >"$SCRATCH/stats.json" || fail "stats: $(cat "$SCRATCH/stats.json")"
+	python3 -c 'import json, sys
+c = json.load(open(sys.argv[1]))["interfaces"][0]["counters"]
+sys.exit(0 if c["seen"] > 0 and c["ipv4_len_from_frame"] == 0 else 1)' "$SCRATCH/stats.json" ||
+		fail "the old attachment's counters: $(cat "$SCRATCH/stats.json")"
 	# The old client against the new daemon: refused, in words it prints.
 	$INA "$PREV_FA" dump "$VA" >"$SCRATCH/old.out" 2>&1 && fail "the old dump read the new daemon"
 	grep -q "this daemon speaks control protocol version 2" "$SCRATCH/old.out" ||
