@@ -77,8 +77,10 @@ void fa_cache_foreach(const struct fa_cache *c,
 
 /*
  * What changed since the last call: the entries now in the cache that
- * changed (removed 0) and the keys that left and are not back (removed 1).
- * The caller frees *keys and *chg.
+ * changed (removed 0) and the keys that left and are not back (removed 1),
+ * of those an earlier call reported or fa_cache_restore() loaded: a key
+ * that came and went between two calls has no removal. The caller frees
+ * *keys and *chg.
  */
 int fa_cache_changes(struct fa_cache *c, struct flow_key **keys,
 		     struct fa_journal_change **chg, size_t *n);
