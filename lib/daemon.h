@@ -95,10 +95,12 @@ void fa_drainfile_remove(const char *dirname);
 /*
  * Drains @table (its rows and overflow rows) into the file for tick @gen,
  * or finishes a drain for @gen a killed daemon began; *rows are the file's
- * (summed over CPUs), valid until the next drain.
+ * (summed over CPUs), valid until the next drain. @ticks reads the clock
+ * the rows' times are turned by (NULL: a program loaded for this drain).
  */
-int fa_drainfile_drain(struct fa_drainfile *df, const int *fd, __u32 table,
-		       __u32 ifindex, __u64 gen, struct fa_row **rows, size_t *n);
+int fa_drainfile_drain(struct fa_drainfile *df, const struct fa_tick_src *ticks,
+		       const int *fd, __u32 table, __u32 ifindex, __u64 gen,
+		       struct fa_row **rows, size_t *n);
 
 /* ---- a daemon's stream of records for one interface (stream.c) -------------- */
 
@@ -139,6 +141,7 @@ struct fa_stream {
 	__u32 draining;		/* the table this tick drains */
 	bool drain_other;	/* the inactive table has rows to drain first */
 	bool journal_empty;	/* the pinned journal is known to hold nothing */
+	struct fa_tick_src ticks;	/* loaded once: the clock is read every tick */
 	struct fa_stream_stats stats;
 };
 
