@@ -31,6 +31,7 @@ struct ent {
 	__u32 prev, next;	/* touch order */
 	__u8 used;
 	__u8 dirty;		/* changed since fa_cache_changes() */
+	__u8 persisted;		/* maybe in the pinned cache: see remove_ent() */
 };
 
 struct fa_cache {
@@ -201,15 +202,28 @@ static int remember_gone(struct fa_cache *c, const struct flow_key *k)
 	return 0;
 }
 
+/*
+ * Only an entry the pinned cache may hold leaves a removal to journal: one
+ * merged and gone again before any fa_cache_changes() was never written
+ * there, and deleting it cost the daemon a failed syscall per key (ENOENT
+ * ends a batch delete). "Persisted" is set when fa_cache_changes() reports
+ * the entry, before the tick that writes it commits: if that tick fails, a
+ * later removal of a key the pinned cache lacks is one skipped delete. The
+ * other error, a removal dropped for a key the pinned cache holds, would
+ * leave a stale row a restart counts twice, so the flag never starts clear
+ * on an entry that may be stored: restored ones are persisted.
+ */
 static int remove_ent(struct fa_cache *c, __u32 i)
 {
 	struct ent *e = &c->ents[i];
 	__u32 *pp = &c->buckets[key_hash(&e->key) & c->mask];
 	int err;
 
-	err = remember_gone(c, &e->key);
-	if (err)
-		return err;
+	if (e->persisted) {
+		err = remember_gone(c, &e->key);
+		if (err)
+			return err;
+	}
 	while (*pp != i)
 		pp = &c->ents[*pp].hnext;
 	*pp = e->hnext;
@@ -236,6 +250,7 @@ static __u32 insert(struct fa_cache *c, const struct flow_key *k,
 	*b = i;
 	e->used = 1;
 	e->dirty = 0;
+	e->persisted = 0;
 	list_append(c, i);
 	c->count++;
 	mark_dirty(c, i);
@@ -506,6 +521,7 @@ int fa_cache_restore(struct fa_cache *c, const struct flow_key *key,
 		return -ENOSPC;
 	i = insert(c, key, e);
 	c->ents[i].dirty = 0;	/* as persisted */
+	c->ents[i].persisted = 1;
 	/* Saved between a merge and its expiry, it may be owed a mark. */
 	if (e->flags_all & (TCP_FIN | TCP_RST))
 		note_ending(c, key);
@@ -565,6 +581,7 @@ int fa_cache_changes(struct fa_cache *c, struct flow_key **keys_out,
 		if (!e->used || !e->dirty)
 			continue;
 		e->dirty = 0;
+		e->persisted = 1;
 		keys[n] = e->key;
 		chg[n].entry = e->e;
 		n++;

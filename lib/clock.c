@@ -69,27 +69,46 @@ static unsigned int guess_hz(__u64 ticks, __u64 mono_ns)
 	return best;
 }
 
+int fa_tick_src_open(struct fa_tick_src *src)
+{
+	src->prog_fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "flowacct_ticks", "GPL",
+				     tick_prog,
+				     sizeof(tick_prog) / sizeof(tick_prog[0]), NULL);
+	if (src->prog_fd < 0)
+		return -errno;
+	return 0;
+}
+
+void fa_tick_src_close(struct fa_tick_src *src)
+{
+	if (src->prog_fd >= 0)
+		close(src->prog_fd);
+	src->prog_fd = -1;
+}
+
 /*
- * Loaded for each read and closed again (the library keeps no globals):
- * thirteen instructions verify in microseconds, and a read is once per
- * dump or drain.
+ * Without @src, the program is loaded for this read and closed again (the
+ * library keeps no globals): enough for a dump's one read, where a daemon
+ * reading every tick paid a load and its verification each time.
  */
-int fa_tick_clock_read(struct fa_tick_clock *c)
+int fa_tick_src_read(const struct fa_tick_src *src, struct fa_tick_clock *c)
 {
 	__u64 frame[8] = {};
 	LIBBPF_OPTS(bpf_test_run_opts, run,
 		    .data_in = frame, .data_size_in = sizeof(frame),
 		    .data_out = frame, .data_size_out = sizeof(frame));
-	int prog_fd, err = 0;
+	struct fa_tick_src once = { .prog_fd = -1 };
+	int err = 0;
 
-	prog_fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "flowacct_ticks", "GPL",
-				tick_prog, sizeof(tick_prog) / sizeof(tick_prog[0]),
-				NULL);
-	if (prog_fd < 0)
-		return -errno;
-	if (bpf_prog_test_run_opts(prog_fd, &run))
+	if (!src) {
+		err = fa_tick_src_open(&once);
+		if (err)
+			return err;
+		src = &once;
+	}
+	if (bpf_prog_test_run_opts(src->prog_fd, &run))
 		err = -errno;
-	close(prog_fd);
+	fa_tick_src_close(&once);
 	if (err)
 		return err;
 	if (run.retval != XDP_PASS || !frame[0])
@@ -98,6 +117,11 @@ int fa_tick_clock_read(struct fa_tick_clock *c)
 	c->mono_ns = frame[1];
 	c->hz = guess_hz(c->ticks, c->mono_ns);
 	return 0;
+}
+
+int fa_tick_clock_read(struct fa_tick_clock *c)
+{
+	return fa_tick_src_read(NULL, c);
 }
 
 /*

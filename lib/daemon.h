@@ -77,8 +77,10 @@ void fa_cache_foreach(const struct fa_cache *c,
 
 /*
  * What changed since the last call: the entries now in the cache that
- * changed (removed 0) and the keys that left and are not back (removed 1).
- * The caller frees *keys and *chg.
+ * changed (removed 0) and the keys that left and are not back (removed 1),
+ * of those an earlier call reported or fa_cache_restore() loaded: a key
+ * that came and went between two calls has no removal. The caller frees
+ * *keys and *chg.
  */
 int fa_cache_changes(struct fa_cache *c, struct flow_key **keys,
 		     struct fa_journal_change **chg, size_t *n);
@@ -93,10 +95,12 @@ void fa_drainfile_remove(const char *dirname);
 /*
  * Drains @table (its rows and overflow rows) into the file for tick @gen,
  * or finishes a drain for @gen a killed daemon began; *rows are the file's
- * (summed over CPUs), valid until the next drain.
+ * (summed over CPUs), valid until the next drain. @ticks reads the clock
+ * the rows' times are turned by (NULL: a program loaded for this drain).
  */
-int fa_drainfile_drain(struct fa_drainfile *df, const int *fd, __u32 table,
-		       __u32 ifindex, __u64 gen, struct fa_row **rows, size_t *n);
+int fa_drainfile_drain(struct fa_drainfile *df, const struct fa_tick_src *ticks,
+		       const int *fd, __u32 table, __u32 ifindex, __u64 gen,
+		       struct fa_row **rows, size_t *n);
 
 /* ---- a daemon's stream of records for one interface (stream.c) -------------- */
 
@@ -137,6 +141,7 @@ struct fa_stream {
 	__u32 draining;		/* the table this tick drains */
 	bool drain_other;	/* the inactive table has rows to drain first */
 	bool journal_empty;	/* the pinned journal is known to hold nothing */
+	struct fa_tick_src ticks;	/* loaded once: the clock is read every tick */
 	struct fa_stream_stats stats;
 };
 

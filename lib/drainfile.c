@@ -281,12 +281,13 @@ static int drain_overflow(struct fa_drainfile *df, int ov_fd, __u32 ifindex)
 	return fa_overflow_zero(ov_fd, df->h->table);
 }
 
-int fa_drainfile_drain(struct fa_drainfile *df, const int *fd, __u32 table,
-		       __u32 ifindex, __u64 gen, struct fa_row **rows, size_t *n)
+int fa_drainfile_drain(struct fa_drainfile *df, const struct fa_tick_src *ticks,
+		       const int *fd, __u32 table, __u32 ifindex, __u64 gen,
+		       struct fa_row **rows, size_t *n)
 {
 	int err;
 
-	err = fa_tick_clock_read(&df->ticks);
+	err = fa_tick_src_read(ticks, &df->ticks);
 	if (err)
 		return err;
 	if (df->h->state == DF_EMPTY || df->h->gen != gen) {

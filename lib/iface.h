@@ -58,6 +58,35 @@ struct fa_tick_clock {
 	unsigned int hz;
 };
 
+/*
+ * The clock is read by running a small BPF program once. A caller that
+ * reads it every tick (a daemon's stream) loads the program once and owns
+ * it here; prog_fd is -1 when closed.
+ */
+struct fa_tick_src {
+	int prog_fd;
+};
+
+/**
+ * fa_tick_src_open() - load the program that reads the programs' clock
+ * @src: set to the loaded program; close with fa_tick_src_close()
+ *
+ * Return: 0, or -errno of the load (no BPF privileges: -EPERM).
+ */
+int fa_tick_src_open(struct fa_tick_src *src);
+/* Closes @src's program, if open, and marks it closed; again is harmless. */
+void fa_tick_src_close(struct fa_tick_src *src);
+
+/**
+ * fa_tick_src_read() - read jiffies and the monotonic clock together
+ * @src: a program from fa_tick_src_open(), or NULL to load one for this read
+ * @c: set to the pair and the kernel's HZ
+ *
+ * Return: 0, -errno of the load or the test run, -EPROTO if the program
+ * returned no time.
+ */
+int fa_tick_src_read(const struct fa_tick_src *src, struct fa_tick_clock *c);
+/* fa_tick_src_read(NULL, @c): for one read. */
 int fa_tick_clock_read(struct fa_tick_clock *c);
 /*
  * @ticks, the low 32 bits of a tick count from less than 2^32 - 2^20 ticks

@@ -468,7 +468,7 @@ static int table_has_rows(const struct fa_stream *s, __u32 epoch)
 
 	if (!bpf_map_get_next_key(fd, NULL, &k))
 		return 1;
-	err = fa_tick_clock_read(&ticks);
+	err = fa_tick_src_read(&s->ticks, &ticks);
 	if (!err)
 		err = fa_overflow_read(s->p.fd[FA_PIN_OVERFLOW], 1u << epoch,
 				       &ticks, ov);
@@ -485,6 +485,7 @@ int fa_stream_open(struct fa_stream *s, const char *dirname,
 
 	memset(s, 0, sizeof(*s));
 	s->rs_fd = s->cache_fd = s->jrec_fd = s->jchg_fd = -1;
+	s->ticks.prog_fd = -1;
 	s->cfg = *cfg;
 	err = fa_pinned_open_dir(dirname, &s->p);
 	if (err) {
@@ -497,6 +498,8 @@ int fa_stream_open(struct fa_stream *s, const char *dirname,
 	if (fa_ifid_name(&id, s->ifname))
 		snprintf(s->ifname, sizeof(s->ifname), "%s", s->p.state.ifname);
 	err = open_dpins(s);
+	if (!err)
+		err = fa_tick_src_open(&s->ticks);
 	if (err)
 		return err;
 	err = fa_cache_new(cfg, &s->cache);
@@ -547,6 +550,7 @@ void fa_stream_close(struct fa_stream *s)
 	if (s->jchg_fd >= 0)
 		close(s->jchg_fd);
 	s->rs_fd = s->cache_fd = s->jrec_fd = s->jchg_fd = -1;
+	fa_tick_src_close(&s->ticks);
 	fa_cache_free(s->cache);
 	s->cache = NULL;
 	fa_drainfile_close(s->df);
@@ -631,7 +635,7 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 	/* Whatever a failed emptying left: the journal holds one tick only. */
 	err = empty_journal(s);
 	if (!err)
-		err = fa_drainfile_drain(s->df, s->p.fd, s->draining,
+		err = fa_drainfile_drain(s->df, &s->ticks, s->p.fd, s->draining,
 					 s->p.state.ifindex, s->rs.gen + 1, &rows,
 					 &nrows);
 	if (err)
@@ -764,7 +768,7 @@ int fa_stream_snapshot(const struct fa_stream *s, struct fa_snapshot *snap)
 		return err;
 	is = &snap->ifs[snap->nifs - 1];
 	snprintf(is->ifname, sizeof(is->ifname), "%s", s->ifname);
-	err = fa_tick_clock_read(&ticks);
+	err = fa_tick_src_read(&s->ticks, &ticks);
 	if (!err)
 		err = fa_table_read(s->p.fd[s->epoch ? FA_PIN_FLOWS_1 : FA_PIN_FLOWS_0],
 				    &ticks, &live, NULL, NULL);
