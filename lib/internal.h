@@ -226,7 +226,8 @@ int fa_drainfile_rows(const struct fa_drainfile *df, __u64 committed_gen,
  * Opens @dirname's attachment as a daemon's stream: creates (or finds, after
  * a restart) the daemon's pinned state, finishes a tick a killed daemon had
  * committed (its records go to @sink again: duplicates, with the same
- * instance and sequence numbers), and loads the persisted cache.
+ * instance and sequence numbers), and loads the persisted cache. On
+ * failure it holds nothing (no fd, no memory): no fa_stream_close() needed.
  */
 int fa_stream_open(struct fa_stream *s, const char *dirname,
 		   const struct fa_cache_cfg *cfg, const struct fa_sink *sink);

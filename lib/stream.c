@@ -477,8 +477,8 @@ static int table_has_rows(const struct fa_stream *s, __u32 epoch)
 	return ov[0].packets || ov[1].packets;
 }
 
-int fa_stream_open(struct fa_stream *s, const char *dirname,
-		   const struct fa_cache_cfg *cfg, const struct fa_sink *sink)
+static int stream_open(struct fa_stream *s, const char *dirname,
+		       const struct fa_cache_cfg *cfg, const struct fa_sink *sink)
 {
 	struct fa_ifid id;
 	int err;
@@ -537,6 +537,17 @@ int fa_stream_open(struct fa_stream *s, const char *dirname,
 		return err;
 	s->drain_other = err;
 	return 0;
+}
+
+/* A failed open holds nothing: its caller closes only streams that opened. */
+int fa_stream_open(struct fa_stream *s, const char *dirname,
+		   const struct fa_cache_cfg *cfg, const struct fa_sink *sink)
+{
+	int err = stream_open(s, dirname, cfg, sink);
+
+	if (err)
+		fa_stream_close(s);
+	return err;
 }
 
 void fa_stream_close(struct fa_stream *s)
