@@ -72,6 +72,8 @@ static void refresh(struct sink_ipfix *x, bool force)
 			continue;
 		ifs[n].ifindex = w->s.p.state.ifindex;
 		ifs[n++].name = w->s.ifname;
+		/* fa_stats_read() adds: each interface from zero, once. */
+		memset(st, 0, sizeof(st));
 		if (fa_stats_read(w->s.p.fd[FA_PIN_STATS], st))
 			continue;
 		for (dir = 0; dir < FLOW_NR_DIRS; dir++)
