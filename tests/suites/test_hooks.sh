@@ -166,7 +166,7 @@ test_hooks_big_tcp4() {
 	tcp_both_ends 192.0.2.2
 	kill -INT $td
 	wait $td
-	python3 tests/both_ends.py "$SCRATCH"/{a,b,nstat,link0,link1}.json \
+	python3 tests/checkers/check_both_ends.py "$SCRATCH"/{a,b,nstat,link0,link1}.json \
 		--src 192.0.2.1 --counter ipv4_len_from_frame || fail "IPv4 BIG TCP: the counts differ"
 	i=$(tshark -n -r "$SCRATCH/a.pcap" -o ip.tso_support:FALSE -T fields -e ip.len \
 		2>/dev/null | grep -c '^0$')
