@@ -6,11 +6,17 @@
  * of the connection, or RST, then a quiet period), lack of resources (the
  * least recently seen flow makes room for a new one), forced (shutdown).
  *
- * Entries live in one array, chained from a power-of-two bucket array by
- * index, and on a list in the order they were last touched: the head is the
- * least recently seen. tests/checkers/expiry_model.py is the same rules written
- * independently; tests/suites/test_run.sh (test_run_expiry_model) runs both
- * on the same traces.
+ * An entry is a slot (struct fa_cache_slot: the key and its counts) and a
+ * link (chained from a power-of-two bucket array by index, and on a list in
+ * the order they were last touched: the head is the least recently seen).
+ * Only the slots are state: the links and buckets are rebuilt from them when
+ * a cache opens. A daemon's slots live in a file it maps (lib/cachefile.c),
+ * so the cache is its own persisted copy; what a tick in progress changed is
+ * saved first, once per slot, in the store's undo log, and a tick that never
+ * committed is undone from it (fa_cache_open() with @rollback).
+ * tests/checkers/expiry_model.py is the same rules written independently;
+ * tests/suites/test_run.sh (test_run_expiry_model) runs both on the same
+ * traces.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -24,30 +30,26 @@
 #define TCP_FIN 0x01
 #define TCP_RST 0x04
 
-struct ent {
-	struct flow_key key;
-	__u32 hnext;		/* bucket chain */
-	struct fa_cache_entry e;
+/* Where an entry is chained; rebuilt from the slots when a cache opens. */
+struct link {
+	__u32 hnext;		/* bucket chain, or the free list */
 	__u32 prev, next;	/* touch order */
-	__u8 used;
-	__u8 dirty;		/* changed since fa_cache_changes() */
-	__u8 persisted;		/* maybe in the pinned cache: see remove_ent() */
+	__u32 saved;		/* the tick whose undo log has this slot */
 };
 
 struct fa_cache {
 	struct fa_cache_cfg cfg;
-	struct ent *ents;
+	struct fa_cache_slot *slots;
+	struct link *links;
 	__u32 *buckets;
 	__u32 mask;
 	__u32 free_head;	/* unused entries, chained by hnext */
 	__u32 head, tail;	/* least and most recently touched */
 	size_t count;
 	__u64 touch;
-	__u32 *dirty;		/* entries with dirty set, maybe twice */
-	size_t ndirty;
-	bool dirty_lost;	/* more than dirty[] holds: look at every entry */
-	struct flow_key *gone;	/* keys that left */
-	size_t ngone, gone_cap;
+	struct fa_cache_store store;	/* undo NULL: nothing persisted */
+	bool own_slots;		/* slots are ours to free */
+	__u32 tick;		/* the tick in progress, for links' saved */
 	struct flow_key *ending;	/* TCP flows that gained FIN or RST */
 	size_t nending, ending_cap;
 	bool ending_lost;	/* more than ending[] holds: look at every entry */
@@ -67,10 +69,90 @@ static __u32 key_hash(const struct flow_key *k)
 	return (__u32)h;
 }
 
-int fa_cache_new(const struct fa_cache_cfg *cfg, struct fa_cache **out)
+static void note_ending(struct fa_cache *c, const struct flow_key *k);
+
+static void index_slot(struct fa_cache *c, __u32 i)
+{
+	__u32 *b = &c->buckets[key_hash(&c->slots[i].key) & c->mask];
+
+	c->links[i].hnext = *b;
+	*b = i;
+	c->count++;
+}
+
+static int cmp_touch(const void *a, const void *b, void *arg)
+{
+	const struct fa_cache_slot *s = arg;
+	__u64 x = s[*(const __u32 *)a].e.touch, y = s[*(const __u32 *)b].e.touch;
+
+	return x < y ? -1 : x > y;
+}
+
+static void list_append(struct fa_cache *c, __u32 i);
+
+/*
+ * The links and buckets from the slots: the used ones (touch not 0) chained
+ * by key and listed in the order they were touched, the rest free.
+ */
+static int build_index(struct fa_cache *c)
+{
+	__u32 i, n = 0, *order;
+
+	order = malloc((c->cfg.size ? c->cfg.size : 1) * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	memset(c->buckets, 0xff, (size_t)(c->mask + 1) * sizeof(*c->buckets));
+	c->head = c->tail = NIL;
+	c->free_head = NIL;
+	c->count = 0;
+	c->nending = 0;
+	c->ending_lost = false;
+	for (i = c->cfg.size; i-- > 0;) {
+		c->links[i].saved = 0;
+		if (!c->slots[i].e.touch) {
+			c->links[i].hnext = c->free_head;
+			c->free_head = i;
+			continue;
+		}
+		order[n++] = i;
+	}
+	if (n > 1)
+		qsort_r(order, n, sizeof(*order), cmp_touch, c->slots);
+	for (i = 0; i < n; i++) {
+		struct fa_cache_slot *sl = &c->slots[order[i]];
+
+		index_slot(c, order[i]);
+		list_append(c, order[i]);
+		if (sl->e.touch > c->touch)
+			c->touch = sl->e.touch;
+		/* Persisted between a merge and its expiry, it may be owed a mark. */
+		if (sl->e.flags_all & (TCP_FIN | TCP_RST))
+			note_ending(c, &sl->key);
+	}
+	free(order);
+	return 0;
+}
+
+/* Puts back the slots a tick that never committed changed, newest first. */
+static void roll_back(struct fa_cache *c)
+{
+	__u64 n = *c->store.undo_n;
+
+	while (n-- > 0) {
+		const struct fa_cache_undo *u = &c->store.undo[n];
+
+		if (u->slot < c->cfg.size)
+			c->slots[u->slot] = u->old;
+	}
+	__atomic_store_n(c->store.undo_n, 0, __ATOMIC_RELEASE);
+}
+
+static int cache_new(const struct fa_cache_cfg *cfg, const struct fa_cache_store *st,
+		     bool rollback, struct fa_cache **out)
 {
 	struct fa_cache *c;
-	__u32 nb = 1, i;
+	__u32 nb = 1;
+	int err;
 
 	*out = NULL;
 	if (!cfg->size || cfg->size > 1u << 30)
@@ -81,31 +163,71 @@ int fa_cache_new(const struct fa_cache_cfg *cfg, struct fa_cache **out)
 	if (!c)
 		return -ENOMEM;
 	c->cfg = *cfg;
-	c->ents = calloc(cfg->size, sizeof(*c->ents));
+	if (st) {
+		c->store = *st;
+		c->slots = st->slots;
+	} else {
+		c->slots = calloc(cfg->size, sizeof(*c->slots));
+		c->own_slots = true;
+	}
+	c->links = malloc(cfg->size * sizeof(*c->links));
 	c->buckets = malloc(nb * sizeof(*c->buckets));
-	c->dirty = malloc(cfg->size * 2 * sizeof(*c->dirty));
-	if (!c->ents || !c->buckets || !c->dirty) {
+	if (!c->slots || !c->links || !c->buckets) {
 		fa_cache_free(c);
 		return -ENOMEM;
 	}
-	memset(c->buckets, 0xff, nb * sizeof(*c->buckets));
 	c->mask = nb - 1;
-	for (i = 0; i < cfg->size; i++)
-		c->ents[i].hnext = i + 1 < cfg->size ? i + 1 : NIL;
-	c->free_head = 0;
-	c->head = c->tail = NIL;
+	c->tick = 1;
+	if (st && rollback)
+		roll_back(c);
+	else if (st)
+		__atomic_store_n(st->undo_n, 0, __ATOMIC_RELEASE);
+	err = build_index(c);
+	if (err) {
+		fa_cache_free(c);
+		return err;
+	}
 	*out = c;
 	return 0;
+}
+
+int fa_cache_new(const struct fa_cache_cfg *cfg, struct fa_cache **out)
+{
+	return cache_new(cfg, NULL, false, out);
+}
+
+int fa_cache_open(const struct fa_cache_cfg *cfg, const struct fa_cache_store *st,
+		  bool rollback, struct fa_cache **out)
+{
+	if (!st || !st->slots || !st->undo || !st->undo_n)
+		return -EINVAL;
+	return cache_new(cfg, st, rollback, out);
+}
+
+void fa_cache_commit(struct fa_cache *c)
+{
+	__u32 i;
+
+	if (!c->store.undo)
+		return;
+	__atomic_store_n(c->store.undo_n, 0, __ATOMIC_RELEASE);
+	/* A new tick: every slot may be saved again. Marks of 4e9 ticks ago
+	 * would pass for this one's: cleared at the wrap. */
+	if (++c->tick == 0) {
+		for (i = 0; i < c->cfg.size; i++)
+			c->links[i].saved = 0;
+		c->tick = 1;
+	}
 }
 
 void fa_cache_free(struct fa_cache *c)
 {
 	if (!c)
 		return;
-	free(c->ents);
+	if (c->own_slots)
+		free(c->slots);
+	free(c->links);
 	free(c->buckets);
-	free(c->dirty);
-	free(c->gone);
 	free(c->ending);
 	free(c);
 }
@@ -134,131 +256,98 @@ static __u32 find(const struct fa_cache *c, const struct flow_key *k)
 		return NIL;
 	i = c->buckets[key_hash(k) & c->mask];
 
-	while (i != NIL && memcmp(&c->ents[i].key, k, sizeof(*k)))
-		i = c->ents[i].hnext;
+	while (i != NIL && memcmp(&c->slots[i].key, k, sizeof(*k)))
+		i = c->links[i].hnext;
 	return i;
 }
 
-static void mark_dirty(struct fa_cache *c, __u32 i)
+/*
+ * Before a slot of a persisted cache changes for the first time in a tick:
+ * its old self into the undo log, then the log's count. A kill lands
+ * between two stores, and stores into the mapping are the file's at once,
+ * so a count never covers an entry not yet written.
+ */
+static void save(struct fa_cache *c, __u32 i)
 {
-	if (c->ents[i].dirty)
+	struct fa_cache_undo *u;
+	__u64 n;
+
+	if (!c->store.undo || c->links[i].saved == c->tick)
 		return;
-	c->ents[i].dirty = 1;
-	if (c->ndirty < (size_t)c->cfg.size * 2)
-		c->dirty[c->ndirty++] = i;
-	else
-		c->dirty_lost = true;
+	n = *c->store.undo_n;
+	u = &c->store.undo[n];
+	u->slot = i;
+	u->old = c->slots[i];
+	__atomic_store_n(c->store.undo_n, n + 1, __ATOMIC_RELEASE);
+	c->links[i].saved = c->tick;
 }
 
 static void list_unlink(struct fa_cache *c, __u32 i)
 {
-	struct ent *e = &c->ents[i];
+	struct link *l = &c->links[i];
 
-	if (e->prev != NIL)
-		c->ents[e->prev].next = e->next;
+	if (l->prev != NIL)
+		c->links[l->prev].next = l->next;
 	else
-		c->head = e->next;
-	if (e->next != NIL)
-		c->ents[e->next].prev = e->prev;
+		c->head = l->next;
+	if (l->next != NIL)
+		c->links[l->next].prev = l->prev;
 	else
-		c->tail = e->prev;
+		c->tail = l->prev;
 }
 
 static void list_append(struct fa_cache *c, __u32 i)
 {
-	struct ent *e = &c->ents[i];
+	struct link *l = &c->links[i];
 
-	e->prev = c->tail;
-	e->next = NIL;
+	l->prev = c->tail;
+	l->next = NIL;
 	if (c->tail != NIL)
-		c->ents[c->tail].next = i;
+		c->links[c->tail].next = i;
 	else
 		c->head = i;
 	c->tail = i;
 }
 
+/* The slot was saved: it changed, and is now the most recently touched. */
 static void touched(struct fa_cache *c, __u32 i)
 {
-	c->ents[i].e.touch = ++c->touch;
+	c->slots[i].e.touch = ++c->touch;
 	list_unlink(c, i);
 	list_append(c, i);
-	mark_dirty(c, i);
 }
 
-static int remember_gone(struct fa_cache *c, const struct flow_key *k)
+static void remove_ent(struct fa_cache *c, __u32 i)
 {
-	struct flow_key *grown;
-	size_t cap;
+	__u32 *pp = &c->buckets[key_hash(&c->slots[i].key) & c->mask];
 
-	if (c->ngone == c->gone_cap) {
-		cap = c->gone_cap ? c->gone_cap * 2 : 256;
-		grown = realloc(c->gone, cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		c->gone = grown;
-		c->gone_cap = cap;
-	}
-	c->gone[c->ngone++] = *k;
-	return 0;
-}
-
-/*
- * Only an entry the pinned cache may hold leaves a removal to journal: one
- * merged and gone again before any fa_cache_changes() was never written
- * there, and deleting it cost the daemon a failed syscall per key (ENOENT
- * ends a batch delete). "Persisted" is set when fa_cache_changes() reports
- * the entry, before the tick that writes it commits: if that tick fails, a
- * later removal of a key the pinned cache lacks is one skipped delete. The
- * other error, a removal dropped for a key the pinned cache holds, would
- * leave a stale row a restart counts twice, so the flag never starts clear
- * on an entry that may be stored: restored ones are persisted.
- */
-static int remove_ent(struct fa_cache *c, __u32 i)
-{
-	struct ent *e = &c->ents[i];
-	__u32 *pp = &c->buckets[key_hash(&e->key) & c->mask];
-	int err;
-
-	if (e->persisted) {
-		err = remember_gone(c, &e->key);
-		if (err)
-			return err;
-	}
+	save(c, i);
 	while (*pp != i)
-		pp = &c->ents[*pp].hnext;
-	*pp = e->hnext;
+		pp = &c->links[*pp].hnext;
+	*pp = c->links[i].hnext;
 	list_unlink(c, i);
-	e->used = 0;
-	e->dirty = 0;
-	e->hnext = c->free_head;
+	c->slots[i].e.touch = 0;	/* free */
+	c->links[i].hnext = c->free_head;
 	c->free_head = i;
 	c->count--;
-	return 0;
 }
 
 static __u32 insert(struct fa_cache *c, const struct flow_key *k,
 		    const struct fa_cache_entry *v)
 {
-	__u32 i = c->free_head, *b;
-	struct ent *e = &c->ents[i];
+	__u32 i = c->free_head;
 
-	c->free_head = e->hnext;
-	b = &c->buckets[key_hash(k) & c->mask];
-	e->key = *k;
-	e->e = *v;
-	e->hnext = *b;
-	*b = i;
-	e->used = 1;
-	e->dirty = 0;
-	e->persisted = 0;
+	c->free_head = c->links[i].hnext;
+	save(c, i);
+	c->slots[i].key = *k;
+	c->slots[i].e = *v;
+	index_slot(c, i);
 	list_append(c, i);
-	c->count++;
-	mark_dirty(c, i);
 	return i;
 }
 
 /* The record of an entry's period; none for an empty one. */
-static int leave_record(const struct ent *e, int reason, fa_record_fn emit,
+static int leave_record(const struct fa_cache_slot *e, int reason, fa_record_fn emit,
 			void *ctx)
 {
 	struct fa_record r = {};
@@ -337,10 +426,10 @@ static bool is_tcp_flow(const struct flow_key *k)
 
 static void set_end_pending(struct fa_cache *c, __u32 i)
 {
-	if (c->ents[i].e.end_pending)
+	if (c->slots[i].e.end_pending)
 		return;
-	c->ents[i].e.end_pending = 1;
-	mark_dirty(c, i);
+	save(c, i);
+	c->slots[i].e.end_pending = 1;
 }
 
 /*
@@ -356,15 +445,15 @@ static void mark_ending(struct fa_cache *c, __u32 i)
 	struct flow_key rk;
 	__u32 j;
 
-	if (!is_tcp_flow(&c->ents[i].key))
+	if (!is_tcp_flow(&c->slots[i].key))
 		return;
-	if (c->ents[i].e.flags_all & TCP_RST)
+	if (c->slots[i].e.flags_all & TCP_RST)
 		set_end_pending(c, i);
-	if (!(c->ents[i].e.flags_all & TCP_FIN))
+	if (!(c->slots[i].e.flags_all & TCP_FIN))
 		return;
-	fa_key_reverse(&c->ents[i].key, &rk);
+	fa_key_reverse(&c->slots[i].key, &rk);
 	j = find(c, &rk);
-	if (j != NIL && (c->ents[j].e.flags_all & TCP_FIN)) {
+	if (j != NIL && (c->slots[j].e.flags_all & TCP_FIN)) {
 		set_end_pending(c, i);
 		set_end_pending(c, j);
 	}
@@ -396,7 +485,7 @@ static void mark_all_ending(struct fa_cache *c)
 	__u32 i;
 
 	if (c->ending_lost) {
-		for (i = c->head; i != NIL; i = c->ents[i].next)
+		for (i = c->head; i != NIL; i = c->links[i].next)
 			mark_ending(c, i);
 	} else {
 		for (n = 0; n < c->nending; n++) {
@@ -424,19 +513,19 @@ int fa_cache_merge(struct fa_cache *c, struct fa_row *rows, size_t n,
 
 		i = find(c, &rows[r].key);
 		if (i != NIL) {
-			merge_row(&c->ents[i].e, v);
+			save(c, i);
+			merge_row(&c->slots[i].e, v);
 			touched(c, i);
 			if (v->tcp_flags & (TCP_FIN | TCP_RST))
 				note_ending(c, &rows[r].key);
 			continue;
 		}
 		if (c->count == c->cfg.size) {
-			err = leave_record(&c->ents[c->head], FA_END_LACK_OF_RESOURCES,
+			err = leave_record(&c->slots[c->head], FA_END_LACK_OF_RESOURCES,
 					   emit, ctx);
-			if (!err)
-				err = remove_ent(c, c->head);
 			if (err)
 				return err;
+			remove_ent(c, c->head);
 		}
 		memset(&fresh, 0, sizeof(fresh));
 		fresh.flow_start_ns = v->first_seen_ns;
@@ -463,14 +552,14 @@ static __u64 since(__u64 now, __u64 t)
 int fa_cache_expire(struct fa_cache *c, __u64 now, fa_record_fn emit, void *ctx)
 {
 	__u32 i, next;
-	struct ent *e;
+	struct fa_cache_slot *e;
 	int err;
 
 	/* First mark, against the cache as it stands, then decide. */
 	mark_all_ending(c);
 	for (i = c->head; i != NIL; i = next) {
-		e = &c->ents[i];
-		next = e->next;
+		e = &c->slots[i];
+		next = c->links[i].next;
 		if (e->e.end_pending && since(now, e->e.last_seen_ns) >= c->cfg.quiet_ns) {
 			err = leave_record(e, FA_END_END, emit, ctx);
 		} else if (since(now, e->e.last_seen_ns) >= c->cfg.idle_ns) {
@@ -481,17 +570,16 @@ int fa_cache_expire(struct fa_cache *c, __u64 now, fa_record_fn emit, void *ctx)
 			err = leave_record(e, FA_END_ACTIVE, emit, ctx);
 			if (err)
 				return err;
+			save(c, i);
 			e->e.packets = e->e.bytes = 0;
 			e->e.flags = 0;
 			e->e.period_first_ns = e->e.period_last_ns = 0;
 			e->e.period_start_ns = now;
-			mark_dirty(c, i);
 			continue;
 		}
-		if (!err)
-			err = remove_ent(c, i);
 		if (err)
 			return err;
+		remove_ent(c, i);
 	}
 	return 0;
 }
@@ -501,32 +589,11 @@ int fa_cache_flush(struct fa_cache *c, fa_record_fn emit, void *ctx)
 	int err;
 
 	while (c->head != NIL) {
-		err = leave_record(&c->ents[c->head], FA_END_FORCED, emit, ctx);
-		if (!err)
-			err = remove_ent(c, c->head);
+		err = leave_record(&c->slots[c->head], FA_END_FORCED, emit, ctx);
 		if (err)
 			return err;
+		remove_ent(c, c->head);
 	}
-	return 0;
-}
-
-int fa_cache_restore(struct fa_cache *c, const struct flow_key *key,
-		     const struct fa_cache_entry *e)
-{
-	__u32 i;
-
-	if (find(c, key) != NIL)
-		return -EEXIST;
-	if (c->count == c->cfg.size)
-		return -ENOSPC;
-	i = insert(c, key, e);
-	c->ents[i].dirty = 0;	/* as persisted */
-	c->ents[i].persisted = 1;
-	/* Saved between a merge and its expiry, it may be owed a mark. */
-	if (e->flags_all & (TCP_FIN | TCP_RST))
-		note_ending(c, key);
-	if (e->touch > c->touch)
-		c->touch = e->touch;
 	return 0;
 }
 
@@ -537,62 +604,8 @@ void fa_cache_foreach(const struct fa_cache *c,
 {
 	__u32 i;
 
-	for (i = c->head; i != NIL; i = c->ents[i].next)
-		fn(ctx, &c->ents[i].key, &c->ents[i].e);
-}
-
-static int cmp_keys_raw(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct flow_key));
-}
-
-int fa_cache_changes(struct fa_cache *c, struct flow_key **keys_out,
-		     struct fa_journal_change **chg_out, size_t *n_out)
-{
-	struct fa_journal_change *chg;
-	struct flow_key *keys;
-	size_t i, n = 0, max = c->ngone + (c->dirty_lost ? c->cfg.size : c->ndirty);
-
-	*keys_out = NULL;
-	*chg_out = NULL;
-	*n_out = 0;
-	keys = malloc((max ? max : 1) * sizeof(*keys));
-	chg = calloc(max ? max : 1, sizeof(*chg));
-	if (!keys || !chg) {
-		free(keys);
-		free(chg);
-		return -ENOMEM;
-	}
-	/* Keys that left and did not come back, each once. */
-	if (c->ngone > 1)
-		qsort(c->gone, c->ngone, sizeof(*c->gone), cmp_keys_raw);
-	for (i = 0; i < c->ngone; i++) {
-		if (i && !memcmp(&c->gone[i], &c->gone[i - 1], sizeof(c->gone[i])))
-			continue;
-		if (find(c, &c->gone[i]) != NIL)
-			continue;
-		keys[n] = c->gone[i];
-		chg[n].removed = 1;
-		n++;
-	}
-	for (i = 0; i < (c->dirty_lost ? c->cfg.size : c->ndirty); i++) {
-		struct ent *e = &c->ents[c->dirty_lost ? i : c->dirty[i]];
-
-		if (!e->used || !e->dirty)
-			continue;
-		e->dirty = 0;
-		e->persisted = 1;
-		keys[n] = e->key;
-		chg[n].entry = e->e;
-		n++;
-	}
-	c->ndirty = 0;
-	c->dirty_lost = false;
-	c->ngone = 0;
-	*keys_out = keys;
-	*chg_out = chg;
-	*n_out = n;
-	return 0;
+	for (i = c->head; i != NIL; i = c->links[i].next)
+		fn(ctx, &c->slots[i].key, &c->slots[i].e);
 }
 
 int fa_cache_dump(const struct fa_cache *c, struct fa_table *t,
@@ -608,8 +621,8 @@ int fa_cache_dump(const struct fa_cache *c, struct fa_table *t,
 		free(row_of);
 		return -ENOMEM;
 	}
-	for (i = c->head; i != NIL && !err; i = c->ents[i].next) {
-		const struct fa_cache_entry *e = &c->ents[i].e;
+	for (i = c->head; i != NIL && !err; i = c->links[i].next) {
+		const struct fa_cache_entry *e = &c->slots[i].e;
 
 		v = (struct flow_value){
 			.packets = e->total_packets,
@@ -619,8 +632,8 @@ int fa_cache_dump(const struct fa_cache *c, struct fa_table *t,
 			.tcp_flags = e->flags_all,
 		};
 		row_of[i] = t->n - from;
-		err = fa_table_append(t, &c->ents[i].key, &v,
-				      c->ents[i].key.ip_version ? FA_ROW_FLOW :
+		err = fa_table_append(t, &c->slots[i].key, &v,
+				      c->slots[i].key.ip_version ? FA_ROW_FLOW :
 								  FA_ROW_OVERFLOW);
 	}
 	for (r = 0; r < nextra && !err; r++) {

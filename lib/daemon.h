@@ -49,11 +49,45 @@ struct fa_cache_cfg {
 #define FA_DEFAULT_CACHE_SIZE	262144
 
 struct fa_cache;
+struct fa_cachefile;
 
 /* Where records go as the cache makes them; a non-zero return stops it. */
 typedef int (*fa_record_fn)(void *ctx, const struct fa_record *r);
 
+/*
+ * A cache's entries as a daemon persists them: the slots, and the undo log
+ * of the tick in progress. A slot is free when its touch is 0.
+ */
+struct fa_cache_slot {
+	struct flow_key key;
+	__u32 pad;
+	struct fa_cache_entry e;
+};
+
+struct fa_cache_undo {
+	__u32 slot;
+	__u32 pad;
+	struct fa_cache_slot old;	/* as it was before the tick */
+};
+
+struct fa_cache_store {
+	struct fa_cache_slot *slots;	/* cfg.size of them */
+	struct fa_cache_undo *undo;	/* cfg.size of them: a slot is saved once a tick */
+	__u64 *undo_n;			/* entries in undo */
+};
+
+/* A cache in memory of its own, persisted nowhere. */
 int fa_cache_new(const struct fa_cache_cfg *cfg, struct fa_cache **c);
+/*
+ * A cache whose slots are @st's (a mapped file that outlives the process):
+ * every change is made there, after the slot's old self went to the undo
+ * log. @rollback: the log's tick never committed, and is undone first;
+ * otherwise the log is dropped (its tick committed).
+ */
+int fa_cache_open(const struct fa_cache_cfg *cfg, const struct fa_cache_store *st,
+		  bool rollback, struct fa_cache **c);
+/* The tick's changes are committed: its undo log is emptied. */
+void fa_cache_commit(struct fa_cache *c);
 void fa_cache_free(struct fa_cache *c);
 
 /*
@@ -74,16 +108,6 @@ void fa_cache_foreach(const struct fa_cache *c,
 		      void (*fn)(void *ctx, const struct flow_key *key,
 				 const struct fa_cache_entry *e),
 		      void *ctx);
-
-/*
- * What changed since the last call: the entries now in the cache that
- * changed (removed 0) and the keys that left and are not back (removed 1),
- * of those an earlier call reported or fa_cache_restore() loaded: a key
- * that came and went between two calls has no removal. The caller frees
- * *keys and *chg.
- */
-int fa_cache_changes(struct fa_cache *c, struct flow_key **keys,
-		     struct fa_journal_change **chg, size_t *n);
 
 /* ---- the drain file (drainfile.c) ---------------------------------------------- */
 
@@ -132,15 +156,18 @@ struct fa_stream_stats {
 struct fa_stream {
 	struct fa_pinned p;
 	char ifname[FA_IFNAMSIZ];
-	int rs_fd, cache_fd, jrec_fd, jchg_fd;
+	int rs_fd;
 	struct fa_run_state rs;
 	struct fa_cache *cache;
+	struct fa_cachefile *cf;	/* the cache's slots, its undo log, the records */
+	struct fa_cache_store store;
+	struct fa_record *recs;	/* a tick's records, in the cache file */
+	__u32 rec_cap;
 	struct fa_cache_cfg cfg;
 	struct fa_drainfile *df;
 	__u32 epoch;		/* the table the programs write */
 	__u32 draining;		/* the table this tick drains */
 	bool drain_other;	/* the inactive table has rows to drain first */
-	bool journal_empty;	/* the pinned journal is known to hold nothing */
 	struct fa_tick_src ticks;	/* loaded once: the clock is read every tick */
 	struct fa_stream_stats stats;
 };

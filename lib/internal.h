@@ -199,9 +199,6 @@ int fa_overflow_zero(int ov_fd, __u32 epoch);
 /* ---- the flow cache (cache.c) --------------------------------------------------- */
 
 size_t fa_cache_count(const struct fa_cache *c);
-/* Puts back an entry a daemon persisted. */
-int fa_cache_restore(struct fa_cache *c, const struct flow_key *key,
-		     const struct fa_cache_entry *e);
 __u64 fa_cache_touch(const struct fa_cache *c);
 void fa_cache_set_touch(struct fa_cache *c, __u64 touch);
 /*
@@ -211,6 +208,41 @@ void fa_cache_set_touch(struct fa_cache *c, __u64 touch);
  */
 int fa_cache_dump(const struct fa_cache *c, struct fa_table *t,
 		  const struct fa_row *extra, size_t nextra);
+
+/* ---- the cache file (cachefile.c) ---------------------------------------------- */
+
+struct fa_cachefile;
+enum fa_cachefile_mode {
+	FA_CACHEFILE_EXISTING,	/* the file a daemon of @instance left */
+	FA_CACHEFILE_NEW,	/* anew, every slot free */
+	FA_CACHEFILE_TMP,	/* anew beside it, for fa_cachefile_publish() */
+};
+/*
+ * Opens (or makes) @dirname's cache file under FA_RUN_DIR for a cache of
+ * @size slots and ticks of at most @rec_cap records: -EUCLEAN for a file not
+ * of @instance, -ERANGE for one of another size, -ENOENT for none.
+ */
+int fa_cachefile_open(const char *dirname, __u32 size, __u32 rec_cap,
+		      __u64 instance, enum fa_cachefile_mode mode,
+		      struct fa_cachefile **cf);
+void fa_cachefile_close(struct fa_cachefile *cf);
+/* The slots and undo log, for fa_cache_open(). */
+void fa_cachefile_store(const struct fa_cachefile *cf, struct fa_cache_store *st);
+/* Where a tick's records go before its commit; *cap of them. */
+struct fa_record *fa_cachefile_records(const struct fa_cachefile *cf, __u32 *cap);
+/* A FA_CACHEFILE_TMP file becomes the cache file, in one rename. */
+int fa_cachefile_publish(struct fa_cachefile *cf, const char *dirname);
+/* After a finished tick of @nundo saved slots and @nrec records: the memory
+ * of a tick much larger than usual goes back to the system. */
+void fa_cachefile_trim(const struct fa_cachefile *cf, size_t nundo, size_t nrec);
+/* Gives back every page past the header: only for an empty cache between
+ * ticks (a page of zeros is a free slot, as a hole reads). */
+void fa_cachefile_clear(const struct fa_cachefile *cf);
+bool fa_cachefile_exists(const char *dirname);
+void fa_cachefile_remove(const char *dirname);
+void fa_cachefile_remove_tmp(const char *dirname);
+/* The file's size (sparse: what it may take at most). */
+size_t fa_cachefile_bytes(__u32 size, __u32 rec_cap);
 
 /* ---- the drain file (drainfile.c) ---------------------------------------------- */
 

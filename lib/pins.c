@@ -140,7 +140,8 @@ static const char *const pin_names[FA_NR_PINS] = {
 	[FA_PIN_RTT] = "flow_rtt",
 };
 
-/* What a daemon pins beside them (lib/stream.c); detach removes them too. */
+/* What a daemon pins beside them (lib/stream.c; the last three only daemons
+ * before the cache file); detach removes them too. */
 static const char *const daemon_pin_names[] = {
 	"run_state", "cache", "journal_records", "journal_changes",
 };
@@ -456,6 +457,7 @@ int fa_pins_remove(const char *dirname)
 	}
 	/* The drain file holds rows of the state just unpinned: no one's now. */
 	fa_drainfile_remove(dirname);
+	fa_cachefile_remove(dirname);
 	fa_pin_path(path, sizeof(path), dirname, NULL);
 	if (!rmdir(path))
 		n++;

@@ -3,32 +3,39 @@
  * A daemon's stream of records for one interface, and what keeps it whole
  * whatever kills the daemon.
  *
- * The daemon keeps its state on bpffs beside the attachment, in maps only
- * user space writes: run_state (one entry: instance, sequence numbers,
- * progress), cache (the flow cache), and a journal of one tick
- * (journal_records, journal_changes); and the rows of the epoch it drains
- * in a drain file under /run/flowacct (lib/drainfile.c). A tick is a
- * transaction:
+ * The daemon keeps its state beside the attachment: run_state, a one-entry
+ * map on bpffs only user space writes (instance, sequence numbers,
+ * progress: its one update is the commit); the cache file under
+ * /run/flowacct (lib/cachefile.c: the flow cache's slots, the undo log of
+ * the tick in progress, the tick's records), mapped shared, so each store
+ * into it outlives a kill; and the rows of the epoch it drains in the drain
+ * file (lib/drainfile.c). A tick is a transaction:
  *
  *   1. flip the epoch, wait (fa_sync_wait);
  *   2. drain the old table into the drain file (read and cleared in one
  *      pass: from here its rows live in the file);
- *   3. merge and expire in memory: the records, and the cache's changes;
- *   4. write records and changes to the journal;
- *   5. commit: one update of run_state says COMMITTED (with the tick's
- *      generation, which marks the drain file's rows as merged, and the new
- *      sequence number and totals);
- *   6. write the records out (the sink);
- *   7. apply the changes to the pinned cache; run_state says IDLE again;
- *      the journal is emptied.
+ *   3. merge and expire, in the cache file: each slot's old self goes to
+ *      the undo log before it first changes; the records go to the file's
+ *      records area;
+ *   4. commit: one update of run_state says COMMITTED (with the tick's
+ *      generation, which marks the drain file's rows as merged, the number
+ *      of records, the new sequence number and totals);
+ *   5. write the records out (the sink);
+ *   6. empty the undo log; run_state says IDLE again.
  *
- * A daemon killed before 5 loses nothing: the drained rows are in the
- * drain file (the rest still in the table, which nothing else writes until
- * the drain is finished) and the pinned cache is as it was, so a restarted
- * daemon finishes the drain and does the tick again. Killed after 5, the
- * restarted daemon finishes the tick from the journal: it writes the records
- * again (identical, with the same instance and sequence numbers: duplicates
- * a reader can drop), then 7. No table a program can write is ever cleared.
+ * A daemon killed before 4 loses nothing: the drained rows are in the drain
+ * file (the rest still in the table, which nothing else writes until the
+ * drain is finished), and the undo log turns the cache back into what it
+ * was, so a restarted daemon finishes the drain and does the tick again.
+ * Killed after 4, the restarted daemon finishes the tick: it writes the
+ * records again (identical, with the same instance and sequence numbers:
+ * duplicates a reader can drop), then 6. Killed between emptying the undo
+ * log and IDLE, it writes them once more. No table a program can write is
+ * ever cleared.
+ *
+ * Daemons before the cache file kept the cache and the journal in pinned
+ * hash maps (two to five hash operations a record): a restart converts what
+ * one left (adopt_pinned_cache()).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -43,11 +50,12 @@
 
 enum { DPIN_RUN_STATE, DPIN_CACHE, DPIN_JREC, DPIN_JCHG, NR_DPINS };
 
+/* run_state; the rest are the pinned cache and journal of older daemons. */
 static const char *const dpin_names[NR_DPINS] = {
 	"run_state", "cache", "journal_records", "journal_changes",
 };
 
-/* Rows per batch call on our own maps. */
+/* Rows per batch call on an older daemon's maps. */
 #define BATCH 4096
 
 static int dpin_open(const char *dirname, int which)
@@ -60,38 +68,15 @@ static int dpin_open(const char *dirname, int which)
 	return fd < 0 ? -errno : fd;
 }
 
-static int dpin_create(const char *dirname, int which, __u32 type,
-		       __u32 key_size, __u32 value_size, __u32 max)
+static void dpin_unlink(const char *dirname, int from)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts);
-	char path[PATH_MAX], name[16];
-	int fd, err;
+	char path[PATH_MAX];
+	int i;
 
-	/* Only what is used takes memory: most ticks change few flows. */
-	if (type == BPF_MAP_TYPE_HASH)
-		opts.map_flags = BPF_F_NO_PREALLOC;
-	snprintf(name, sizeof(name), "fa_%s", dpin_names[which]);
-	fd = bpf_map_create(type, name, key_size, value_size, max, &opts);
-	if (fd < 0)
-		return -errno;
-	fa_pin_path(path, sizeof(path), dirname, dpin_names[which]);
-	if (bpf_obj_pin(fd, path)) {
-		err = -errno;
-		close(fd);
-		return err;
+	for (i = from; i < NR_DPINS; i++) {
+		fa_pin_path(path, sizeof(path), dirname, dpin_names[i]);
+		unlink(path);
 	}
-	return fd;
-}
-
-static int map_max_entries(int fd, __u32 *max)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	*max = info.max_entries;
-	return 0;
 }
 
 static int write_run_state(struct fa_stream *s)
@@ -101,90 +86,16 @@ static int write_run_state(struct fa_stream *s)
 	return bpf_map_update_elem(s->rs_fd, &zero, &s->rs, BPF_ANY) ? -errno : 0;
 }
 
-/* The journal holds at most a tick's records and changes. */
+/* The records a tick may make: each drained row evicts at most one flow,
+ * and each flow in the cache leaves at most once; sparse beyond that. */
 static __u32 journal_size(const struct fa_stream *s)
 {
 	return s->cfg.size * 2 + s->p.state.max_flows * 2 + 16;
 }
 
-/* Opens the daemon's pins, or makes them on a first run. */
-static int open_dpins(struct fa_stream *s)
-{
-	static const __u32 hash[] = { BPF_MAP_TYPE_HASH };
-	static const __u32 array[] = { BPF_MAP_TYPE_ARRAY };
-	const char *dir = s->p.dir;
-	__u32 zero = 0, max = 0;
-	int err;
-
-	s->rs_fd = dpin_open(dir, DPIN_RUN_STATE);
-	if (s->rs_fd == -ENOENT) {
-		memset(&s->rs, 0, sizeof(s->rs));
-		s->rs.version = FA_RUN_STATE_VERSION;
-		if (getrandom(&s->rs.instance, sizeof(s->rs.instance), 0) !=
-		    sizeof(s->rs.instance))
-			return -errno;
-		s->rs.next_seq = 1;
-		s->rs_fd = dpin_create(dir, DPIN_RUN_STATE, BPF_MAP_TYPE_ARRAY, 4,
-				       sizeof(s->rs), 1);
-		if (s->rs_fd < 0)
-			return s->rs_fd;
-		err = write_run_state(s);
-		if (err)
-			return err;
-	} else if (s->rs_fd < 0) {
-		return s->rs_fd;
-	} else {
-		err = fa_map_check(s->rs_fd, array, 1, 4, sizeof(s->rs));
-		if (!err && bpf_map_lookup_elem(s->rs_fd, &zero, &s->rs))
-			err = -errno;
-		if (!err && s->rs.version != FA_RUN_STATE_VERSION)
-			err = -EPROTO;
-		if (err)
-			return err;
-	}
-
-	s->cache_fd = dpin_open(dir, DPIN_CACHE);
-	if (s->cache_fd == -ENOENT)
-		s->cache_fd = dpin_create(dir, DPIN_CACHE, BPF_MAP_TYPE_HASH,
-					  sizeof(struct flow_key),
-					  sizeof(struct fa_cache_entry), s->cfg.size);
-	if (s->cache_fd < 0)
-		return s->cache_fd;
-	err = fa_map_check(s->cache_fd, hash, 1, sizeof(struct flow_key),
-			   sizeof(struct fa_cache_entry));
-	if (!err)
-		err = map_max_entries(s->cache_fd, &max);
-	if (err)
-		return err;
-	if (max != s->cfg.size)
-		return -ERANGE;	/* a killed daemon's cache of another size */
-
-	s->jrec_fd = dpin_open(dir, DPIN_JREC);
-	if (s->jrec_fd == -ENOENT)
-		s->jrec_fd = dpin_create(dir, DPIN_JREC, BPF_MAP_TYPE_HASH,
-					 sizeof(__u64), sizeof(struct fa_record),
-					 journal_size(s));
-	if (s->jrec_fd < 0)
-		return s->jrec_fd;
-	s->jchg_fd = dpin_open(dir, DPIN_JCHG);
-	if (s->jchg_fd == -ENOENT)
-		s->jchg_fd = dpin_create(dir, DPIN_JCHG, BPF_MAP_TYPE_HASH,
-					 sizeof(struct flow_key),
-					 sizeof(struct fa_journal_change),
-					 journal_size(s));
-	if (s->jchg_fd < 0)
-		return s->jchg_fd;
-	err = fa_map_check(s->jrec_fd, hash, 1, sizeof(__u64),
-			   sizeof(struct fa_record));
-	if (!err)
-		err = fa_map_check(s->jchg_fd, hash, 1, sizeof(struct flow_key),
-				   sizeof(struct fa_journal_change));
-	return err;
-}
-
 /*
- * Every key and value of one of our hash maps (not per-CPU), with batch
- * lookups. *keys and *vals are the caller's to free.
+ * Every key and value of an older daemon's hash map (not per-CPU), with
+ * batch lookups. *keys and *vals are the caller's to free.
  */
 static int read_all(int fd, size_t ksz, size_t vsz, void **keys_out,
 		    void **vals_out, size_t *n_out)
@@ -232,136 +143,18 @@ nomem:
 	return -ENOMEM;
 }
 
-static int update_all(int fd, const void *keys, const void *vals, size_t n,
-		      size_t ksz, size_t vsz)
+static int read_pinned(const char *dir, int which, size_t ksz, size_t vsz,
+		       void **keys, void **vals, size_t *n)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	size_t done = 0;
-	__u32 count;
+	static const __u32 hash[] = { BPF_MAP_TYPE_HASH };
+	int fd = dpin_open(dir, which), err;
 
-	while (done < n) {
-		count = n - done > BATCH ? BATCH : n - done;
-		if (bpf_map_update_batch(fd, (const char *)keys + done * ksz,
-					 (const char *)vals + done * vsz, &count,
-					 &opts))
-			return -errno;
-		done += count;
-	}
-	return 0;
-}
-
-/* Deletes @keys, skipping those already gone (a tick applied twice). */
-static int delete_all(int fd, const void *keys, size_t n, size_t ksz)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	size_t done = 0;
-	__u32 count;
-
-	while (done < n) {
-		count = n - done > BATCH ? BATCH : n - done;
-		if (!bpf_map_delete_batch(fd, (const char *)keys + done * ksz,
-					  &count, &opts)) {
-			done += count;
-			continue;
-		}
-		if (errno != ENOENT)
-			return -errno;
-		done += count + 1;
-	}
-	return 0;
-}
-
-static int empty_map(int fd, size_t ksz, size_t vsz)
-{
-	void *keys, *vals;
-	size_t n;
-	int err;
-
-	err = read_all(fd, ksz, vsz, &keys, &vals, &n);
-	if (err)
-		return err;
-	err = delete_all(fd, keys, n, ksz);
-	free(keys);
-	free(vals);
-	return err;
-}
-
-/*
- * The journal maps are sized for the largest tick, and a scan of one walks
- * every bucket whether it holds anything or not: scanned only when what they
- * hold is not known (a restart, a failed emptying).
- */
-static int empty_journal(struct fa_stream *s)
-{
-	int err;
-
-	if (s->journal_empty)
-		return 0;
-	err = empty_map(s->jrec_fd, sizeof(__u64), sizeof(struct fa_record));
+	if (fd < 0)
+		return fd;
+	err = fa_map_check(fd, hash, 1, ksz, vsz);
 	if (!err)
-		err = empty_map(s->jchg_fd, sizeof(struct flow_key),
-				sizeof(struct fa_journal_change));
-	s->journal_empty = !err;
-	return err;
-}
-
-/* Empties the journal of the tick that wrote exactly these keys. */
-static int forget_journal(struct fa_stream *s, const __u64 *seqs, size_t nrec,
-			  const struct flow_key *ckeys, size_t nchg)
-{
-	int err;
-
-	err = delete_all(s->jrec_fd, seqs, nrec, sizeof(*seqs));
-	if (!err)
-		err = delete_all(s->jchg_fd, ckeys, nchg, sizeof(*ckeys));
-	s->journal_empty = !err;
-	return err;
-}
-
-/*
- * Step 7 of a tick: the journal's changes into the pinned cache, run_state
- * IDLE, the journal emptied. IDLE comes before emptying: a daemon killed
- * while emptying leaves an IDLE state with what is left of a journal, which
- * the next one empties; the other order would leave a COMMITTED state with
- * half a journal.
- */
-static int apply_changes(struct fa_stream *s, const struct flow_key *ckeys,
-			 const struct fa_journal_change *chg, size_t nchg,
-			 const __u64 *seqs, size_t nrec)
-{
-	struct flow_key *del, *upk;
-	struct fa_cache_entry *upv;
-	size_t i, nd = 0, nu = 0;
-	int err;
-
-	del = malloc((nchg ? nchg : 1) * sizeof(*del));
-	upk = malloc((nchg ? nchg : 1) * sizeof(*upk));
-	upv = malloc((nchg ? nchg : 1) * sizeof(*upv));
-	if (!del || !upk || !upv) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < nchg; i++) {
-		if (chg[i].removed) {
-			del[nd++] = ckeys[i];
-		} else {
-			upk[nu] = ckeys[i];
-			upv[nu++] = chg[i].entry;
-		}
-	}
-	err = delete_all(s->cache_fd, del, nd, sizeof(*del));
-	if (!err)
-		err = update_all(s->cache_fd, upk, upv, nu, sizeof(*upk), sizeof(*upv));
-	if (!err) {
-		s->rs.phase = FA_PHASE_IDLE;
-		err = write_run_state(s);
-	}
-	if (!err)
-		err = forget_journal(s, seqs, nrec, ckeys, nchg);
-out:
-	free(del);
-	free(upk);
-	free(upv);
+		err = read_all(fd, ksz, vsz, keys, vals, n);
+	close(fd);
 	return err;
 }
 
@@ -372,90 +165,204 @@ static int cmp_seq(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Puts @e into the first slot that holds @key, or the first free one. */
+static int slot_put(struct fa_cache_slot *slots, __u32 size, size_t *used,
+		    const struct flow_key *key, const struct fa_cache_entry *e,
+		    bool removed)
+{
+	size_t i;
+
+	for (i = 0; i < *used; i++)
+		if (!memcmp(&slots[i].key, key, sizeof(*key)))
+			break;
+	if (removed) {
+		if (i < *used) {
+			slots[i] = slots[--*used];
+			memset(&slots[*used], 0, sizeof(slots[*used]));
+		}
+		return 0;
+	}
+	if (i == *used) {
+		if (*used == size)
+			return -ERANGE;	/* a killed daemon's cache of another size */
+		slots[(*used)++].key = *key;
+	}
+	slots[i].e = *e;
+	return 0;
+}
+
+/*
+ * An older daemon's pinned cache and journal as a cache file, which a
+ * rename makes the daemon's in one step: until then the pins are the state,
+ * after it the file (and the pins, left over, are removed). A committed
+ * tick's changes are applied to the cache in the file and its records put
+ * in the file's records area, still COMMITTED: the tick is finished as any
+ * other.
+ */
+static int adopt_pinned_cache(struct fa_stream *s)
+{
+	struct flow_key *keys = NULL, *ckeys = NULL;
+	struct fa_cache_entry *vals = NULL;
+	struct fa_journal_change *chg = NULL;
+	struct fa_record *recs = NULL, *to;
+	struct fa_cachefile *cf = NULL;
+	struct fa_cache_store st;
+	size_t n, nchg = 0, nrec = 0, used = 0, i;
+	__u64 *seqs = NULL;
+	__u32 cap;
+	int err;
+
+	err = read_pinned(s->p.dir, DPIN_CACHE, sizeof(*keys), sizeof(*vals),
+			  (void **)&keys, (void **)&vals, &n);
+	if (!err && s->rs.phase == FA_PHASE_COMMITTED) {
+		err = read_pinned(s->p.dir, DPIN_JREC, sizeof(*seqs), sizeof(*recs),
+				  (void **)&seqs, (void **)&recs, &nrec);
+		if (!err)
+			err = read_pinned(s->p.dir, DPIN_JCHG, sizeof(*ckeys),
+					  sizeof(*chg), (void **)&ckeys,
+					  (void **)&chg, &nchg);
+		if (!err && nrec != s->rs.nr_records)
+			err = -EUCLEAN;	/* the commit says otherwise: not ours to guess */
+	}
+	if (!err)
+		err = fa_cachefile_open(s->p.dir, s->cfg.size, journal_size(s),
+					s->rs.instance, FA_CACHEFILE_TMP, &cf);
+	if (err)
+		goto out;
+	fa_cachefile_store(cf, &st);
+	for (i = 0; i < n && !err; i++)
+		err = slot_put(st.slots, s->cfg.size, &used, &keys[i], &vals[i], false);
+	for (i = 0; i < nchg && !err; i++)
+		err = slot_put(st.slots, s->cfg.size, &used, &ckeys[i], &chg[i].entry,
+			       chg[i].removed);
+	/* A slot's touch 0 means free: an entry always had one. */
+	for (i = 0; i < used; i++)
+		if (!st.slots[i].e.touch)
+			st.slots[i].e.touch = 1;
+	to = fa_cachefile_records(cf, &cap);
+	if (!err && nrec > cap)
+		err = -EUCLEAN;
+	if (!err && nrec) {
+		memcpy(to, recs, nrec * sizeof(*recs));
+		qsort(to, nrec, sizeof(*to), cmp_seq);
+	}
+	if (!err)
+		err = fa_cachefile_publish(cf, s->p.dir);
+	if (!err)
+		dpin_unlink(s->p.dir, DPIN_CACHE);
+	else
+		fa_cachefile_remove_tmp(s->p.dir);
+out:
+	fa_cachefile_close(cf);
+	free(keys);
+	free(vals);
+	free(ckeys);
+	free(chg);
+	free(seqs);
+	free(recs);
+	return err;
+}
+
+/*
+ * Opens the daemon's state, or makes it on a first run: the cache file
+ * before run_state, so that a run_state always has its file.
+ */
+static int open_state(struct fa_stream *s)
+{
+	static const __u32 array[] = { BPF_MAP_TYPE_ARRAY };
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	const char *dir = s->p.dir;
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int err;
+
+	s->rs_fd = dpin_open(dir, DPIN_RUN_STATE);
+	if (s->rs_fd == -ENOENT) {
+		memset(&s->rs, 0, sizeof(s->rs));
+		s->rs.version = FA_RUN_STATE_VERSION;
+		if (getrandom(&s->rs.instance, sizeof(s->rs.instance), 0) !=
+		    sizeof(s->rs.instance))
+			return -errno;
+		s->rs.next_seq = 1;
+		/* An older daemon's pins without their run_state: no one's. */
+		dpin_unlink(dir, DPIN_CACHE);
+		err = fa_cachefile_open(dir, s->cfg.size, journal_size(s),
+					s->rs.instance, FA_CACHEFILE_NEW, &s->cf);
+		if (err)
+			return err;
+		s->rs_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fa_run_state", 4,
+					  sizeof(s->rs), 1, &opts);
+		if (s->rs_fd < 0)
+			return -errno;
+		err = write_run_state(s);
+		fa_pin_path(path, sizeof(path), dir, dpin_names[DPIN_RUN_STATE]);
+		if (!err && bpf_obj_pin(s->rs_fd, path))
+			err = -errno;
+		return err;
+	}
+	if (s->rs_fd < 0)
+		return s->rs_fd;
+	err = fa_map_check(s->rs_fd, array, 1, 4, sizeof(s->rs));
+	if (!err && bpf_map_lookup_elem(s->rs_fd, &zero, &s->rs))
+		err = -errno;
+	if (!err && s->rs.version != FA_RUN_STATE_VERSION)
+		err = -EPROTO;
+	if (err)
+		return err;
+	if (fa_cachefile_exists(dir)) {
+		/* Left over once a conversion was done. */
+		dpin_unlink(dir, DPIN_CACHE);
+	} else {
+		err = adopt_pinned_cache(s);
+		if (err == -ENOENT)
+			err = -EUCLEAN;	/* a run_state without its cache */
+		if (err)
+			return err;
+	}
+	return fa_cachefile_open(dir, s->cfg.size, journal_size(s), s->rs.instance,
+				 FA_CACHEFILE_EXISTING, &s->cf);
+}
+
+/*
+ * The end of a tick (6.): its undo log emptied, run_state IDLE. Emptied
+ * first: an IDLE state with an undo log is a tick that never committed,
+ * which the next start would undo.
+ */
+static int finish_tick(struct fa_stream *s, size_t nrec)
+{
+	size_t nundo = *s->store.undo_n;
+	int err;
+
+	fa_cache_commit(s->cache);
+	s->rs.phase = FA_PHASE_IDLE;
+	err = write_run_state(s);
+	if (!err)
+		fa_cachefile_trim(s->cf, nundo, nrec);
+	return err;
+}
+
 /*
  * A committed tick that was not finished: its records out again, then its
- * changes. Also after a sink failure, with the cache in memory already past
- * the tick.
+ * end. Also after a sink failure.
  */
 static int finish_committed(struct fa_stream *s, const struct fa_sink *sink,
 			    bool replay)
 {
-	struct flow_key *ckeys = NULL;
-	struct fa_journal_change *chg = NULL;
-	struct fa_record *recs = NULL;
-	__u64 *seqs = NULL;
-	size_t nrec, nchg;
+	size_t nrec = s->rs.nr_records;
 	int err;
 
-	err = read_all(s->jrec_fd, sizeof(__u64), sizeof(*recs), (void **)&seqs,
-		       (void **)&recs, &nrec);
-	if (!err)
-		err = read_all(s->jchg_fd, sizeof(*ckeys), sizeof(*chg),
-			       (void **)&ckeys, (void **)&chg, &nchg);
-	if (err)
-		goto out;
-	if (nrec != s->rs.nr_records) {
-		err = -EUCLEAN;	/* the commit says otherwise: not ours to guess */
-		goto out;
-	}
-	if (nrec > 1)
-		qsort(recs, nrec, sizeof(*recs), cmp_seq);
+	if (nrec > s->rec_cap)
+		return -EUCLEAN;
 	if (nrec) {
-		err = sink->write(sink->ctx, s, recs, nrec, s->rs.wall_off);
+		err = sink->write(sink->ctx, s, s->recs, nrec, s->rs.wall_off);
 		if (err) {
 			s->stats.sink_errors++;
-			goto out;
+			return err;
 		}
 		if (replay)
 			s->stats.replayed += nrec;
 	}
-	err = apply_changes(s, ckeys, chg, nchg, seqs, nrec);
-out:
-	free(seqs);
-	free(recs);
-	free(ckeys);
-	free(chg);
-	return err;
-}
-
-static int cmp_touch(const void *a, const void *b, void *arg)
-{
-	const struct fa_cache_entry *v = arg;
-	__u64 x = v[*(const size_t *)a].touch, y = v[*(const size_t *)b].touch;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The persisted cache into memory, in the order it was touched. */
-static int load_cache(struct fa_stream *s)
-{
-	struct flow_key *keys;
-	struct fa_cache_entry *vals;
-	size_t n, i, *order;
-	int err;
-
-	err = read_all(s->cache_fd, sizeof(*keys), sizeof(*vals), (void **)&keys,
-		       (void **)&vals, &n);
-	if (err)
-		return err;
-	order = malloc((n ? n : 1) * sizeof(*order));
-	if (!order) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++)
-		order[i] = i;
-	if (n > 1)
-		qsort_r(order, n, sizeof(*order), cmp_touch, vals);
-	for (i = 0; i < n && !err; i++)
-		err = fa_cache_restore(s->cache, &keys[order[i]], &vals[order[i]]);
-	if (s->rs.touch > fa_cache_touch(s->cache))
-		fa_cache_set_touch(s->cache, s->rs.touch);
-out:
-	free(order);
-	free(keys);
-	free(vals);
-	return err;
+	return finish_tick(s, nrec);
 }
 
 /* Whether @epoch's table (or its overflow rows) holds anything. */
@@ -484,7 +391,7 @@ static int stream_open(struct fa_stream *s, const char *dirname,
 	int err;
 
 	memset(s, 0, sizeof(*s));
-	s->rs_fd = s->cache_fd = s->jrec_fd = s->jchg_fd = -1;
+	s->rs_fd = -1;
 	s->ticks.prog_fd = -1;
 	s->cfg = *cfg;
 	err = fa_pinned_open_dir(dirname, &s->p);
@@ -497,22 +404,22 @@ static int stream_open(struct fa_stream *s, const char *dirname,
 			       s->p.state.ifindex };
 	if (fa_ifid_name(&id, s->ifname))
 		snprintf(s->ifname, sizeof(s->ifname), "%s", s->p.state.ifname);
-	err = open_dpins(s);
+	err = open_state(s);
 	if (!err)
 		err = fa_tick_src_open(&s->ticks);
 	if (err)
 		return err;
-	err = fa_cache_new(cfg, &s->cache);
+	fa_cachefile_store(s->cf, &s->store);
+	s->recs = fa_cachefile_records(s->cf, &s->rec_cap);
+	/* Not committed: what the tick changed is undone, and it is done again. */
+	err = fa_cache_open(cfg, &s->store, s->rs.phase != FA_PHASE_COMMITTED,
+			    &s->cache);
 	if (err)
 		return err;
-	if (s->rs.phase == FA_PHASE_COMMITTED) {
+	if (s->rs.touch > fa_cache_touch(s->cache))
+		fa_cache_set_touch(s->cache, s->rs.touch);
+	if (s->rs.phase == FA_PHASE_COMMITTED)
 		err = finish_committed(s, sink, true);
-	} else {
-		/* What an uncommitted tick wrote: the tick will be done again. */
-		err = empty_journal(s);
-	}
-	if (!err)
-		err = load_cache(s);
 	if (!err)
 		err = fa_drainfile_open(dirname, s->p.state.max_flows,
 					s->p.state.shared_map, s->rs.instance,
@@ -554,16 +461,13 @@ void fa_stream_close(struct fa_stream *s)
 {
 	if (s->rs_fd >= 0)
 		close(s->rs_fd);
-	if (s->cache_fd >= 0)
-		close(s->cache_fd);
-	if (s->jrec_fd >= 0)
-		close(s->jrec_fd);
-	if (s->jchg_fd >= 0)
-		close(s->jchg_fd);
-	s->rs_fd = s->cache_fd = s->jrec_fd = s->jchg_fd = -1;
+	s->rs_fd = -1;
 	fa_tick_src_close(&s->ticks);
 	fa_cache_free(s->cache);
 	s->cache = NULL;
+	fa_cachefile_close(s->cf);
+	s->cf = NULL;
+	s->recs = NULL;
 	fa_drainfile_close(s->df);
 	s->df = NULL;
 	fa_pinned_close(&s->p);
@@ -571,14 +475,13 @@ void fa_stream_close(struct fa_stream *s)
 
 void fa_stream_unpin(struct fa_stream *s, bool keep_run_state)
 {
-	char path[PATH_MAX];
-	int i;
-
-	for (i = keep_run_state ? DPIN_CACHE : DPIN_RUN_STATE; i < NR_DPINS; i++) {
-		fa_pin_path(path, sizeof(path), s->p.dir, dpin_names[i]);
-		unlink(path);
-	}
+	dpin_unlink(s->p.dir, keep_run_state ? DPIN_CACHE : DPIN_RUN_STATE);
 	fa_drainfile_remove(s->p.dir);
+	/* run_state stays with its cache file: emptied, it takes a page. */
+	if (!keep_run_state)
+		fa_cachefile_remove(s->p.dir);
+	else if (s->cf && s->cache && !fa_cache_count(s->cache))
+		fa_cachefile_clear(s->cf);
 }
 
 int fa_stream_flip(struct fa_stream *s)
@@ -603,7 +506,7 @@ int fa_stream_flip(struct fa_stream *s)
 	return 0;
 }
 
-/* Records made during a tick, before they have sequence numbers. */
+/* Records made during a tick, in the cache file's records area. */
 struct tick_records {
 	struct fa_record *v;
 	size_t n, cap;
@@ -612,15 +515,9 @@ struct tick_records {
 static int collect(void *ctx, const struct fa_record *r)
 {
 	struct tick_records *t = ctx;
-	struct fa_record *grown;
 
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 256;
-		grown = realloc(t->v, t->cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		t->v = grown;
-	}
+	if (t->n == t->cap)
+		return -ENOSPC;	/* journal_size() says a tick can't */
 	t->v[t->n++] = *r;
 	return 0;
 }
@@ -628,13 +525,11 @@ static int collect(void *ctx, const struct fa_record *r)
 static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 		    const struct fa_sink *sink)
 {
-	struct tick_records recs = {};
-	struct flow_key *ckeys = NULL;
-	struct fa_journal_change *chg = NULL;
+	struct tick_records recs = { .v = s->recs, .cap = s->rec_cap };
 	struct fa_run_state before;
 	struct fa_row *rows;
-	__u64 start = fa_mono_ns(), *seqs = NULL;
-	size_t nrows, nchg, i;
+	__u64 start = fa_mono_ns();
+	size_t nrows, i;
 	int err, dir;
 
 	/* A tick a failed sink left committed: out with it first. */
@@ -643,12 +538,8 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 		if (err)
 			return err;
 	}
-	/* Whatever a failed emptying left: the journal holds one tick only. */
-	err = empty_journal(s);
-	if (!err)
-		err = fa_drainfile_drain(s->df, &s->ticks, s->p.fd, s->draining,
-					 s->p.state.ifindex, s->rs.gen + 1, &rows,
-					 &nrows);
+	err = fa_drainfile_drain(s->df, &s->ticks, s->p.fd, s->draining,
+				 s->p.state.ifindex, s->rs.gen + 1, &rows, &nrows);
 	if (err)
 		return err;
 	s->drain_other = false;	/* the table is empty now: the file has it */
@@ -657,25 +548,18 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 	s->stats.last_table_flows = 0;
 	for (i = 0; i < nrows; i++)
 		s->stats.last_table_flows += rows[i].kind == FA_ROW_FLOW;
+	/* 3. From here until the commit a failure leaves a tick to undo. */
 	err = fa_cache_merge(s->cache, rows, nrows, collect, &recs);
 	if (!err)
 		err = fa_cache_expire(s->cache, now, collect, &recs);
 	if (!err && flush)
 		err = fa_cache_flush(s->cache, collect, &recs);
-	if (!err)
-		err = fa_cache_changes(s->cache, &ckeys, &chg, &nchg);
 	if (err)
-		goto out;
+		goto undo;
 
-	seqs = malloc((recs.n ? recs.n : 1) * sizeof(*seqs));
-	if (!seqs) {
-		err = -ENOMEM;
-		goto out;
-	}
 	s->rs.seq_base = s->rs.next_seq;
 	for (i = 0; i < recs.n; i++) {
 		recs.v[i].seq = s->rs.next_seq++;
-		seqs[i] = recs.v[i].seq;
 		dir = recs.v[i].key.direction & 1;
 		s->rs.exported_packets[dir] += recs.v[i].packets;
 		s->rs.exported_bytes[dir] += recs.v[i].bytes;
@@ -689,49 +573,36 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 	s->rs.wall_off = fa_mono_to_wall_offset();
 	s->rs.gen++;
 
-	/* 4. the journal; 5. the commit. */
-	s->journal_empty = false;
-	err = update_all(s->jrec_fd, seqs, recs.v, recs.n, sizeof(*seqs),
-			 sizeof(*recs.v));
-	if (!err)
-		err = update_all(s->jchg_fd, ckeys, chg, nchg, sizeof(*ckeys),
-				 sizeof(*chg));
-	if (!err) {
-		s->rs.phase = FA_PHASE_COMMITTED;
-		err = write_run_state(s);
-	}
+	/* 4. the commit. */
+	s->rs.phase = FA_PHASE_COMMITTED;
+	err = write_run_state(s);
 	if (err) {
-		/*
-		 * Not committed: the pinned state is as before the tick, but the
-		 * cache in memory is past it. Only a restart (which reloads
-		 * the pinned cache and merges the drain file again) makes them
-		 * one.
-		 */
 		s->rs = before;
-		err = -EUCLEAN;
-		goto out;
+		goto undo;
 	}
-	/* 6. out. From here a failure leaves the tick committed, to finish. */
+	/* 5. out. From here a failure leaves the tick committed, to finish. */
 	if (recs.n) {
 		err = sink->write(sink->ctx, s, recs.v, recs.n, s->rs.wall_off);
 		if (err) {
 			s->stats.sink_errors++;
-			goto out;
+			return err;
 		}
 	}
-	/* 7. */
-	err = apply_changes(s, ckeys, chg, nchg, seqs, recs.n);
+	/* 6. */
+	err = finish_tick(s, recs.n);
 	if (!err) {
 		s->stats.ticks++;
 		s->stats.last_drain_ns = fa_mono_ns() - start;
 		s->stats.drain_ns_total += s->stats.last_drain_ns;
 	}
-out:
-	free(ckeys);
-	free(chg);
-	free(seqs);
-	free(recs.v);
 	return err;
+undo:
+	/*
+	 * Not committed: the cache is part way through the tick. A reopen of
+	 * the stream undoes it from the undo log, as a restart would, and
+	 * merges the drain file's rows again.
+	 */
+	return -EUCLEAN;
 }
 
 int fa_stream_drain(struct fa_stream *s, __u64 now, bool flush,

@@ -17,10 +17,13 @@
  *   OP IFINDEX DIR IPVER PROTO SRC DST SPORT DPORT PACKETS BYTES FIRST LAST START FLAGS REASON
  *
  * where OP is the 0-based line number of the op that made it, as the model
- * numbers ops. After every op it also checks what a daemon persists: the
- * changes fa_cache_changes() reports, applied to a copy, give the cache, and
- * no removal names a key the copy never had (a daemon's delete of a key its
- * pinned cache lacks costs a failed syscall).
+ * numbers ops. The cache lives in a store as a daemon's does (lib/cachefile.c
+ * maps it from a file), each op a tick, and after every op it checks what a
+ * restart would find: a copy of the store opened with its undo log rolled
+ * back holds what the cache held before the op (a kill before the commit),
+ * one opened without holds what it holds after (a kill after), both in the
+ * same order; then the tick commits and the op after it runs on the cache
+ * opened again from the store, as a restarted daemon's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -67,93 +70,93 @@ static int print_record(void *ctx, const struct fa_record *r)
 	return 0;
 }
 
-/* ---- a copy of the cache as a daemon would persist it ---- */
+/* ---- what a restart finds ---- */
 
-struct copy {
-	struct flow_key *keys;
-	struct fa_cache_entry *vals;
+struct store {
+	struct fa_cache_store st;
+	__u64 undo_n;
+	size_t size;
+};
+
+static int store_new(struct store *s, size_t size)
+{
+	s->size = size;
+	s->st.slots = calloc(size, sizeof(*s->st.slots));
+	s->st.undo = calloc(size, sizeof(*s->st.undo));
+	s->st.undo_n = &s->undo_n;
+	s->undo_n = 0;
+	return s->st.slots && s->st.undo ? 0 : -ENOMEM;
+}
+
+static void store_free(struct store *s)
+{
+	free(s->st.slots);
+	free(s->st.undo);
+}
+
+static int store_copy(struct store *to, const struct store *from)
+{
+	if (store_new(to, from->size))
+		return -ENOMEM;
+	memcpy(to->st.slots, from->st.slots, from->size * sizeof(*to->st.slots));
+	memcpy(to->st.undo, from->st.undo, from->size * sizeof(*to->st.undo));
+	to->undo_n = from->undo_n;
+	return 0;
+}
+
+/* A cache's entries in touch order. */
+struct entries {
+	struct fa_cache_slot *v;
 	size_t n, cap;
 };
 
-static long copy_find(const struct copy *p, const struct flow_key *k)
-{
-	size_t i;
-
-	for (i = 0; i < p->n; i++)
-		if (!memcmp(&p->keys[i], k, sizeof(*k)))
-			return i;
-	return -1;
-}
-
-static void copy_apply(struct copy *p, struct fa_cache *c)
-{
-	struct fa_journal_change *chg;
-	struct flow_key *keys;
-	size_t n, i;
-	long at;
-
-	if (fa_cache_changes(c, &keys, &chg, &n)) {
-		fprintf(stderr, "cache_drive: fa_cache_changes failed\n");
-		exit(2);
-	}
-	for (i = 0; i < n; i++) {
-		at = copy_find(p, &keys[i]);
-		if (chg[i].removed) {
-			if (at < 0) {
-				fprintf(stderr, "cache_drive: op %u: a removal of a key never persisted\n",
-					op);
-				exit(1);
-			}
-			p->keys[at] = p->keys[p->n - 1];
-			p->vals[at] = p->vals[p->n - 1];
-			p->n--;
-			continue;
-		}
-		if (at < 0) {
-			if (p->n == p->cap) {
-				p->cap = p->cap ? p->cap * 2 : 64;
-				p->keys = realloc(p->keys, p->cap * sizeof(*p->keys));
-				p->vals = realloc(p->vals, p->cap * sizeof(*p->vals));
-				if (!p->keys || !p->vals)
-					exit(2);
-			}
-			at = p->n++;
-			p->keys[at] = keys[i];
-		}
-		p->vals[at] = chg[i].entry;
-	}
-	free(keys);
-	free(chg);
-}
-
-struct check {
-	const struct copy *p;
-	size_t seen;
-	bool bad;
-};
-
-static void check_one(void *ctx, const struct flow_key *k,
+static void add_entry(void *ctx, const struct flow_key *k,
 		      const struct fa_cache_entry *e)
 {
-	struct check *ck = ctx;
-	long at = copy_find(ck->p, k);
+	struct entries *es = ctx;
 
-	ck->seen++;
-	if (at < 0 || memcmp(&ck->p->vals[at], e, sizeof(*e)))
-		ck->bad = true;
+	if (es->n == es->cap) {
+		es->cap = es->cap ? es->cap * 2 : 64;
+		es->v = realloc(es->v, es->cap * sizeof(*es->v));
+		if (!es->v)
+			exit(2);
+	}
+	memset(&es->v[es->n], 0, sizeof(es->v[es->n]));
+	es->v[es->n].key = *k;
+	es->v[es->n].e = *e;
+	es->n++;
 }
 
-static void copy_check(struct copy *p, struct fa_cache *c)
+static void entries_of(const struct fa_cache *c, struct entries *es)
 {
-	struct check ck = { .p = p };
+	es->n = 0;
+	fa_cache_foreach(c, add_entry, es);
+}
 
-	copy_apply(p, c);
-	fa_cache_foreach(c, check_one, &ck);
-	if (ck.bad || ck.seen != p->n) {
-		fprintf(stderr, "cache_drive: op %u: the persisted changes do not give the cache (%zu entries, %zu persisted)\n",
-			op, ck.seen, p->n);
+static bool entries_equal(const struct entries *a, const struct entries *b)
+{
+	return a->n == b->n && !memcmp(a->v, b->v, a->n * sizeof(*a->v));
+}
+
+/* A copy of @s opened as a restart would: must hold @want. */
+static void check_restart(const struct fa_cache_cfg *cfg, const struct store *s,
+			  bool rollback, const struct entries *want)
+{
+	struct entries got = {};
+	struct fa_cache *c;
+	struct store copy;
+
+	if (store_copy(&copy, s) || fa_cache_open(cfg, &copy.st, rollback, &c))
+		exit(2);
+	entries_of(c, &got);
+	if (!entries_equal(&got, want)) {
+		fprintf(stderr, "cache_drive: op %u: a restart %s the commit finds %zu entries, not the %zu it should\n",
+			op, rollback ? "before" : "after", got.n, want->n);
 		exit(1);
 	}
+	fa_cache_free(c);
+	store_free(&copy);
+	free(got.v);
 }
 
 int main(void)
@@ -161,7 +164,8 @@ int main(void)
 	struct fa_cache_cfg cfg = {};
 	struct fa_cache *c = NULL;
 	struct fa_table t = {};
-	struct copy persisted = {};
+	struct entries before = {}, after = {};
+	struct store store = {};
 	char line[512], src[40], dst[40];
 	unsigned long long now, n, i, pk, by, first, last;
 	unsigned int ifx, dir, ver, proto, sp, dp, flags;
@@ -173,9 +177,17 @@ int main(void)
 			   (unsigned long long *)&cfg.active_ns,
 			   (unsigned long long *)&cfg.quiet_ns, &size) == 4) {
 			cfg.size = size;
-			if (fa_cache_new(&cfg, &c))
+			if (store_new(&store, size) ||
+			    fa_cache_open(&cfg, &store.st, false, &c))
 				return 2;
-		} else if (sscanf(line, "drain %llu %llu", &now, &n) == 2 ||
+			continue;
+		}
+		if (!c) {
+			fprintf(stderr, "cache_drive: an op before config\n");
+			return 2;
+		}
+		entries_of(c, &before);
+		if (sscanf(line, "drain %llu %llu", &now, &n) == 2 ||
 			   sscanf(line, "tick %llu %llu", &now, &n) == 2) {
 			bool tick = line[0] == 't';
 
@@ -221,11 +233,18 @@ int main(void)
 			fprintf(stderr, "cache_drive: bad op: %s", line);
 			return 2;
 		}
-		copy_check(&persisted, c);
+		entries_of(c, &after);
+		check_restart(&cfg, &store, true, &before);
+		check_restart(&cfg, &store, false, &after);
+		fa_cache_commit(c);
+		fa_cache_free(c);
+		if (fa_cache_open(&cfg, &store.st, false, &c))
+			return 2;
 	}
 	fa_table_free(&t);
 	fa_cache_free(c);
-	free(persisted.keys);
-	free(persisted.vals);
+	store_free(&store);
+	free(before.v);
+	free(after.v);
 	return 0;
 }

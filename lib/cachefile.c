@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The cache file: a daemon's flow cache, the undo log of the tick in
+ * progress and the tick's records, in one file under /run/flowacct that the
+ * daemon maps shared.
+ *
+ * A store into a shared mapping of a tmpfs file is the file's as soon as it
+ * is made: a daemon killed at any instruction leaves the file as its last
+ * store left it, as a pinned map outlives its process, without a syscall a
+ * record. The cache (lib/cache.c) changes its slots here, each saved to the
+ * undo log first; the tick's records are written to the records area before
+ * the commit (lib/stream.c), which says how many there are. The file is
+ * sized for the largest tick and is sparse: only pages written take memory,
+ * and those of a tick much larger than usual are given back afterwards.
+ *
+ * It belongs to the daemon state of one instance (struct fa_run_state's):
+ * a file of another instance or another size is not this daemon's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define CF_MAGIC	0x46414346	/* "FACF" */
+#define CF_VERSION	1
+#define CF_PAGE		4096
+/* What a tick may keep of the undo log and the records between ticks. */
+#define CF_KEEP		(4u << 20)
+
+struct cf_head {
+	__u32 magic;		/* written last: a file without it is unfinished */
+	__u32 version;
+	__u64 instance;
+	__u32 size;		/* slots */
+	__u32 rec_cap;		/* records a tick may make */
+	__u64 undo_n;		/* the undo log's entries */
+};
+
+struct fa_cachefile {
+	int fd;
+	void *map;
+	size_t len;
+	struct cf_head *h;
+	size_t slots_off, undo_off, rec_off;
+	char path[PATH_MAX];
+	bool tmp;
+};
+
+static size_t page_up(size_t n)
+{
+	return (n + CF_PAGE - 1) & ~(size_t)(CF_PAGE - 1);
+}
+
+static size_t layout(struct fa_cachefile *cf, __u32 size, __u32 rec_cap)
+{
+	cf->slots_off = CF_PAGE;
+	cf->undo_off = page_up(cf->slots_off + (size_t)size * sizeof(struct fa_cache_slot));
+	cf->rec_off = page_up(cf->undo_off + (size_t)size * sizeof(struct fa_cache_undo));
+	return page_up(cf->rec_off + (size_t)rec_cap * sizeof(struct fa_record));
+}
+
+static void cf_path(char *buf, size_t len, const char *dirname, bool tmp)
+{
+	snprintf(buf, len, "%s/%s.cache%s", FA_RUN_DIR, dirname, tmp ? ".tmp" : "");
+}
+
+void fa_cachefile_close(struct fa_cachefile *cf)
+{
+	if (!cf)
+		return;
+	if (cf->map && cf->map != MAP_FAILED)
+		munmap(cf->map, cf->len);
+	if (cf->fd >= 0)
+		close(cf->fd);
+	free(cf);
+}
+
+int fa_cachefile_open(const char *dirname, __u32 size, __u32 rec_cap,
+		      __u64 instance, enum fa_cachefile_mode mode,
+		      struct fa_cachefile **out)
+{
+	bool fresh = mode != FA_CACHEFILE_EXISTING;
+	struct fa_cachefile *cf;
+	struct stat st;
+	int err;
+
+	*out = NULL;
+	cf = calloc(1, sizeof(*cf));
+	if (!cf)
+		return -ENOMEM;
+	cf->fd = -1;
+	cf->tmp = mode == FA_CACHEFILE_TMP;
+	cf->len = layout(cf, size, rec_cap);
+	if (mkdir(FA_RUN_DIR, 0700) && errno != EEXIST) {
+		err = -errno;
+		goto fail;
+	}
+	cf_path(cf->path, sizeof(cf->path), dirname, cf->tmp);
+	cf->fd = open(cf->path, O_RDWR | O_CLOEXEC | (fresh ? O_CREAT : 0), 0600);
+	if (cf->fd < 0 || fstat(cf->fd, &st)) {
+		err = -errno;
+		goto fail;
+	}
+	/* Anew: every byte zero (every slot free) before the header says so. */
+	if (fresh && (ftruncate(cf->fd, 0) || ftruncate(cf->fd, cf->len))) {
+		err = -errno;
+		goto fail;
+	}
+	if (!fresh && (size_t)st.st_size < CF_PAGE) {
+		err = -EUCLEAN;
+		goto fail;
+	}
+	cf->map = mmap(NULL, fresh ? cf->len : (size_t)st.st_size,
+		       PROT_READ | PROT_WRITE, MAP_SHARED, cf->fd, 0);
+	if (cf->map == MAP_FAILED) {
+		err = -errno;
+		goto fail;
+	}
+	cf->h = cf->map;
+	if (fresh) {
+		cf->h->version = CF_VERSION;
+		cf->h->instance = instance;
+		cf->h->size = size;
+		cf->h->rec_cap = rec_cap;
+		__atomic_store_n(&cf->h->magic, CF_MAGIC, __ATOMIC_RELEASE);
+	} else {
+		if (cf->h->magic != CF_MAGIC || cf->h->version != CF_VERSION ||
+		    cf->h->instance != instance) {
+			err = -EUCLEAN;	/* not this daemon state's */
+			goto fail;
+		}
+		if (cf->h->size != size || cf->h->rec_cap != rec_cap ||
+		    (size_t)st.st_size != cf->len) {
+			err = -ERANGE;	/* a cache of another size */
+			goto fail;
+		}
+		if (cf->h->undo_n > size) {
+			err = -EUCLEAN;
+			goto fail;
+		}
+	}
+	*out = cf;
+	return 0;
+fail:
+	if (fresh && cf->fd >= 0)
+		unlink(cf->path);
+	fa_cachefile_close(cf);
+	return err;
+}
+
+void fa_cachefile_store(const struct fa_cachefile *cf, struct fa_cache_store *st)
+{
+	st->slots = (void *)((char *)cf->map + cf->slots_off);
+	st->undo = (void *)((char *)cf->map + cf->undo_off);
+	st->undo_n = &cf->h->undo_n;
+}
+
+struct fa_record *fa_cachefile_records(const struct fa_cachefile *cf, __u32 *cap)
+{
+	*cap = cf->h->rec_cap;
+	return (void *)((char *)cf->map + cf->rec_off);
+}
+
+int fa_cachefile_publish(struct fa_cachefile *cf, const char *dirname)
+{
+	char path[PATH_MAX];
+
+	if (!cf->tmp)
+		return 0;
+	cf_path(path, sizeof(path), dirname, false);
+	if (rename(cf->path, path))
+		return -errno;
+	snprintf(cf->path, sizeof(cf->path), "%s", path);
+	cf->tmp = false;
+	return 0;
+}
+
+/* Gives back the pages of an area past what a usual tick writes. */
+static void give_back(const struct fa_cachefile *cf, size_t off, size_t end,
+		      size_t used)
+{
+	size_t from = off + page_up(CF_KEEP);
+
+	if (used <= CF_KEEP || from >= end)
+		return;
+	/* Only memory is at stake: a failure leaves the pages in use. */
+	(void)fallocate(cf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, from,
+			end - from);
+}
+
+void fa_cachefile_trim(const struct fa_cachefile *cf, size_t nundo, size_t nrec)
+{
+	give_back(cf, cf->undo_off, cf->rec_off, nundo * sizeof(struct fa_cache_undo));
+	give_back(cf, cf->rec_off, cf->len, nrec * sizeof(struct fa_record));
+}
+
+bool fa_cachefile_exists(const char *dirname)
+{
+	char path[PATH_MAX];
+
+	cf_path(path, sizeof(path), dirname, false);
+	return !access(path, F_OK);
+}
+
+void fa_cachefile_clear(const struct fa_cachefile *cf)
+{
+	(void)fallocate(cf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			cf->slots_off, cf->len - cf->slots_off);
+}
+
+void fa_cachefile_remove_tmp(const char *dirname)
+{
+	char path[PATH_MAX];
+
+	cf_path(path, sizeof(path), dirname, true);
+	unlink(path);
+}
+
+void fa_cachefile_remove(const char *dirname)
+{
+	char path[PATH_MAX];
+
+	cf_path(path, sizeof(path), dirname, false);
+	unlink(path);
+	fa_cachefile_remove_tmp(dirname);
+}
+
+size_t fa_cachefile_bytes(__u32 size, __u32 rec_cap)
+{
+	struct fa_cachefile cf;
+
+	return layout(&cf, size, rec_cap);
+}
