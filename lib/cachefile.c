@@ -30,8 +30,8 @@
 #define CF_MAGIC	0x46414346	/* "FACF" */
 #define CF_VERSION	1
 #define CF_PAGE		4096
-/* What a tick may keep of the undo log and the records between ticks. */
-#define CF_KEEP		(4u << 20)
+/* Pages of an area kept past what recent ticks used, at least. */
+#define CF_SLACK	(1u << 20)
 
 struct cf_head {
 	__u32 magic;		/* written last: a file without it is unfinished */
@@ -42,12 +42,25 @@ struct cf_head {
 	__u64 undo_n;		/* the undo log's entries */
 };
 
+/*
+ * How much of the undo log or the records area ticks use: pages a tick
+ * wrote stay while ticks of about its size follow (giving them back each
+ * tick would cost a page fault every 4 KiB of the next), and go back to
+ * the system once ticks have been smaller for a while.
+ */
+struct cf_area {
+	size_t off, end;	/* in the file */
+	size_t resident;	/* bytes from off that may hold pages */
+	size_t recent;		/* what ticks used lately: decays by 1/16 a tick */
+};
+
 struct fa_cachefile {
 	int fd;
 	void *map;
 	size_t len;
 	struct cf_head *h;
 	size_t slots_off, undo_off, rec_off;
+	struct cf_area undo, recs;
 	char path[PATH_MAX];
 	bool tmp;
 };
@@ -62,7 +75,11 @@ static size_t layout(struct fa_cachefile *cf, __u32 size, __u32 rec_cap)
 	cf->slots_off = CF_PAGE;
 	cf->undo_off = page_up(cf->slots_off + (size_t)size * sizeof(struct fa_cache_slot));
 	cf->rec_off = page_up(cf->undo_off + (size_t)size * sizeof(struct fa_cache_undo));
-	return page_up(cf->rec_off + (size_t)rec_cap * sizeof(struct fa_record));
+	cf->len = page_up(cf->rec_off + (size_t)rec_cap * sizeof(struct fa_record));
+	/* Whatever an earlier daemon left there may be resident. */
+	cf->undo = (struct cf_area){ cf->undo_off, cf->rec_off, cf->rec_off - cf->undo_off, 0 };
+	cf->recs = (struct cf_area){ cf->rec_off, cf->len, cf->len - cf->rec_off, 0 };
+	return cf->len;
 }
 
 static void cf_path(char *buf, size_t len, const char *dirname, bool tmp)
@@ -181,23 +198,26 @@ int fa_cachefile_publish(struct fa_cachefile *cf, const char *dirname)
 	return 0;
 }
 
-/* Gives back the pages of an area past what a usual tick writes. */
-static void give_back(const struct fa_cachefile *cf, size_t off, size_t end,
-		      size_t used)
+static void give_back(const struct fa_cachefile *cf, struct cf_area *a, size_t used)
 {
-	size_t from = off + page_up(CF_KEEP);
+	size_t keep;
 
-	if (used <= CF_KEEP || from >= end)
+	a->recent = used > a->recent ? used : a->recent - a->recent / 16;
+	if (used > a->resident)
+		a->resident = used;
+	keep = page_up(a->recent + a->recent / 4 + CF_SLACK);
+	if (a->resident <= keep + CF_SLACK || a->off + keep >= a->end)
 		return;
 	/* Only memory is at stake: a failure leaves the pages in use. */
-	(void)fallocate(cf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, from,
-			end - from);
+	if (!fallocate(cf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		       a->off + keep, a->end - a->off - keep))
+		a->resident = keep;
 }
 
-void fa_cachefile_trim(const struct fa_cachefile *cf, size_t nundo, size_t nrec)
+void fa_cachefile_trim(struct fa_cachefile *cf, size_t nundo, size_t nrec)
 {
-	give_back(cf, cf->undo_off, cf->rec_off, nundo * sizeof(struct fa_cache_undo));
-	give_back(cf, cf->rec_off, cf->len, nrec * sizeof(struct fa_record));
+	give_back(cf, &cf->undo, nundo * sizeof(struct fa_cache_undo));
+	give_back(cf, &cf->recs, nrec * sizeof(struct fa_record));
 }
 
 bool fa_cachefile_exists(const char *dirname)
@@ -208,8 +228,9 @@ bool fa_cachefile_exists(const char *dirname)
 	return !access(path, F_OK);
 }
 
-void fa_cachefile_clear(const struct fa_cachefile *cf)
+void fa_cachefile_clear(struct fa_cachefile *cf)
 {
+	cf->undo.resident = cf->recs.resident = 0;
 	(void)fallocate(cf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			cf->slots_off, cf->len - cf->slots_off);
 }

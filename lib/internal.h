@@ -233,11 +233,11 @@ struct fa_record *fa_cachefile_records(const struct fa_cachefile *cf, __u32 *cap
 /* A FA_CACHEFILE_TMP file becomes the cache file, in one rename. */
 int fa_cachefile_publish(struct fa_cachefile *cf, const char *dirname);
 /* After a finished tick of @nundo saved slots and @nrec records: the memory
- * of a tick much larger than usual goes back to the system. */
-void fa_cachefile_trim(const struct fa_cachefile *cf, size_t nundo, size_t nrec);
+ * of ticks much larger than the recent ones goes back to the system. */
+void fa_cachefile_trim(struct fa_cachefile *cf, size_t nundo, size_t nrec);
 /* Gives back every page past the header: only for an empty cache between
  * ticks (a page of zeros is a free slot, as a hole reads). */
-void fa_cachefile_clear(const struct fa_cachefile *cf);
+void fa_cachefile_clear(struct fa_cachefile *cf);
 bool fa_cachefile_exists(const char *dirname);
 void fa_cachefile_remove(const char *dirname);
 void fa_cachefile_remove_tmp(const char *dirname);
