@@ -168,6 +168,23 @@ $(BUILD)/epoch_slow.skel.h: $(SLOW_OBJS)
 
 $(BUILD)/tests/epoch_hammer.o: $(BUILD)/epoch_slow.skel.h
 
+# A kill between every two steps of a tick, where no syscall is there to
+# hold it at: the command built with the crash points of the files that
+# make a tick (lib/internal.h, FA_CRASH_POINT), killed at the one
+# FLOWACCT_CRASH_AT names.
+CRASH_SRCS := lib/cache.c lib/stream.c
+CRASH_OBJS := $(patsubst lib/%.c,$(BUILD)/tests/crash/%.o,$(CRASH_SRCS))
+
+$(BUILD)/tests/crash/%.o: lib/%.c | $(BUILD)/flowacct.skel.h $(BUILD)/flowacct_sock.skel.h
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -DFA_CRASH_POINTS -c $< -o $@
+
+$(BUILD)/tests/flowacct-crash: $(LOADER_OBJS) $(CRASH_OBJS) \
+		$(filter-out $(patsubst %.c,$(BUILD)/%.o,$(CRASH_SRCS)),$(LIB_OBJS))
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+
 # Test-only programs that tests load with tc.
 TEST_BPF := $(BUILD)/tests/progs/drop_segs.bpf.o
 
@@ -179,7 +196,7 @@ $(BUILD)/tests/progs/%.bpf.o: tests/progs/%.bpf.c
 # The differential fuzzer links the independent reference parser.
 $(BUILD)/tests/fuzz_diff: $(BUILD)/tests/ref_parser.o
 
-tests: $(BUILD)/flowacct $(TEST_PROGS) $(TEST_BPF)
+tests: $(BUILD)/flowacct $(TEST_PROGS) $(TEST_BPF) $(BUILD)/tests/flowacct-crash
 
 deps:
 	$(Q)bash scripts/deps.sh

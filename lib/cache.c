@@ -141,6 +141,7 @@ static void roll_back(struct fa_cache *c)
 	while (n-- > 0) {
 		const struct fa_cache_undo *u = &c->store.undo[n];
 
+		FA_CRASH_POINT("rollback");
 		if (u->slot < c->cfg.size)
 			c->slots[u->slot] = u->old;
 	}
@@ -278,7 +279,9 @@ static void save(struct fa_cache *c, __u32 i)
 	u = &c->store.undo[n];
 	u->slot = i;
 	u->old = c->slots[i];
+	FA_CRASH_POINT("save-entry");
 	__atomic_store_n(c->store.undo_n, n + 1, __ATOMIC_RELEASE);
+	FA_CRASH_POINT("save-count");
 	c->links[i].saved = c->tick;
 }
 

@@ -209,6 +209,21 @@ void fa_cache_set_touch(struct fa_cache *c, __u64 touch);
 int fa_cache_dump(const struct fa_cache *c, struct fa_table *t,
 		  const struct fa_row *extra, size_t nextra);
 
+/* ---- crash points (a test build only) ------------------------------------------ */
+
+/*
+ * Where a tick has no syscall to be killed at (stores into the cache file),
+ * the crash-point build (FA_CRASH_POINTS, build/tests/flowacct-crash) kills
+ * itself with SIGKILL the Nth time it passes the point FLOWACCT_CRASH_AT
+ * ("NAME:N") names. Nothing in the release build.
+ */
+#ifdef FA_CRASH_POINTS
+void fa_crash_point(const char *name);
+#define FA_CRASH_POINT(name) fa_crash_point(name)
+#else
+#define FA_CRASH_POINT(name) do { } while (0)
+#endif
+
 /* ---- the cache file (cachefile.c) ---------------------------------------------- */
 
 struct fa_cachefile;

@@ -38,6 +38,7 @@
  * one left (adopt_pinned_cache()).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -47,6 +48,27 @@
 #include <bpf/libbpf.h>
 
 #include "internal.h"
+
+#ifdef FA_CRASH_POINTS
+void fa_crash_point(const char *name)
+{
+	static const char *at;
+	static long left = -1;
+	static size_t len;
+	const char *colon;
+
+	if (left < 0) {
+		at = getenv("FLOWACCT_CRASH_AT");
+		colon = at ? strrchr(at, ':') : NULL;
+		left = colon ? strtol(colon + 1, NULL, 10) : 0;
+		len = colon ? (size_t)(colon - at) : 0;
+	}
+	if (!len || strlen(name) != len || strncmp(name, at, len))
+		return;
+	if (--left == 0)
+		raise(SIGKILL);
+}
+#endif
 
 enum { DPIN_RUN_STATE, DPIN_CACHE, DPIN_JREC, DPIN_JCHG, NR_DPINS };
 
@@ -334,8 +356,10 @@ static int finish_tick(struct fa_stream *s, size_t nrec)
 	int err;
 
 	fa_cache_commit(s->cache);
+	FA_CRASH_POINT("undone");
 	s->rs.phase = FA_PHASE_IDLE;
 	err = write_run_state(s);
+	FA_CRASH_POINT("idle");
 	if (!err)
 		fa_cachefile_trim(s->cf, nundo, nrec);
 	return err;
@@ -549,13 +573,16 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 	for (i = 0; i < nrows; i++)
 		s->stats.last_table_flows += rows[i].kind == FA_ROW_FLOW;
 	/* 3. From here until the commit a failure leaves a tick to undo. */
+	FA_CRASH_POINT("drained");
 	err = fa_cache_merge(s->cache, rows, nrows, collect, &recs);
+	FA_CRASH_POINT("merged");
 	if (!err)
 		err = fa_cache_expire(s->cache, now, collect, &recs);
 	if (!err && flush)
 		err = fa_cache_flush(s->cache, collect, &recs);
 	if (err)
 		goto undo;
+	FA_CRASH_POINT("expired");
 
 	s->rs.seq_base = s->rs.next_seq;
 	for (i = 0; i < recs.n; i++) {
@@ -580,6 +607,7 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 		s->rs = before;
 		goto undo;
 	}
+	FA_CRASH_POINT("committed");
 	/* 5. out. From here a failure leaves the tick committed, to finish. */
 	if (recs.n) {
 		err = sink->write(sink->ctx, s, recs.v, recs.n, s->rs.wall_off);
@@ -588,6 +616,7 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 			return err;
 		}
 	}
+	FA_CRASH_POINT("written");
 	/* 6. */
 	err = finish_tick(s, recs.n);
 	if (!err) {

@@ -6,7 +6,7 @@
 ALL_TESTS="test_run_two_lookup_sites test_run_flip_hammer test_run_flip_needs_the_wait
 	test_run_expiry_model test_run_cache_removals test_run_lossless_percpu test_run_lossless_shared
 	test_run_churn test_run_expiry_live test_run_views test_run_kill9
-	test_run_crash_points test_run_errors test_run_service_unit
+	test_run_crash_points test_run_crash_every_step test_run_errors test_run_service_unit
 	test_run_ticks_wrap test_run_json_keys test_run_grouped_exported
 	test_run_upgrade test_run_engine_c"
 
@@ -376,6 +376,60 @@ test_run_crash_points() {
 	echo "$out"
 	echo "$out" | grep -q ", 0 written twice" &&
 		fail "a kill after the write, before the tick ended, must give duplicates"
+	$INA "$FLOWACCT" detach "$VA" >/dev/null
+}
+
+# The crash-point build (lib/internal.h, FA_CRASH_POINT) started on $VA with
+# FLOWACCT_CRASH_AT=$1: it must kill itself there.
+crash_run() {
+	local log=$SCRATCH/crash.$1.log rc=0 i pid
+	FLOWACCT_CRASH_AT=$1 nsenter --net=/run/netns/"$NSA" "$CRASH_FA" run "$VA" \
+		--interval 0.1 --active-timeout 0.3 --idle-timeout 1 \
+		--json "$SCRATCH/rec.json" 2>"$log" &
+	pid=$!
+	for i in $(seq 200); do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 $pid 2>/dev/null; then
+		kill -9 $pid
+		wait $pid 2>/dev/null || true
+		fail "the daemon never reached crash point $1: $(cat "$log")"
+	fi
+	wait $pid || rc=$?
+	[ $rc = 137 ] || fail "crash point $1: exit $rc, not its kill: $(cat "$log")"
+	echo "killed at $1"
+}
+
+# A kill between every two steps of a tick, inside the merge too, where no
+# syscall is there for strace to hold the daemon at: the crash-point build
+# kills itself at each point in turn while known traffic flows, and the next
+# daemon undoes the tick (killed before the commit) or finishes it (after).
+# save-count:5 leaves an undo log that the next start is killed in the
+# middle of undoing. The records, each counted once by instance and
+# sequence number, add up to what was sent.
+test_run_crash_every_step() {
+	netns_pair
+	warm_up
+	local point n=0
+	CRASH_FA=$(realpath "$(dirname "$FLOWACCT")/tests/flowacct-crash")
+	[ -x "$CRASH_FA" ] || fail "no crash-point build at $CRASH_FA (make tests)"
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 8 \
+		--count 900 --size 200,900 --rate 300 >"$SCRATCH/sent.json" &
+	local sender=$!
+	sleep 0.3
+	for point in drained:2 save-entry:20 save-count:20 merged:2 expired:2 committed:2 \
+		written:2 undone:2 idle:2 save-count:5 rollback:2; do
+		crash_run "$point"
+		n=$((n + 1))
+	done
+	run_start "$NSA" "$VA" --interval 0.1 --active-timeout 0.3 --idle-timeout 1
+	wait $sender
+	sleep 0.5
+	run_stop
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent.json" \
+		--books --broken-max $n
 	$INA "$FLOWACCT" detach "$VA" >/dev/null
 }
 
