@@ -8,7 +8,7 @@ ALL_TESTS="test_run_two_lookup_sites test_run_flip_hammer test_run_flip_needs_th
 	test_run_churn test_run_expiry_live test_run_views test_run_kill9
 	test_run_crash_points test_run_crash_every_step test_run_errors test_run_service_unit
 	test_run_ticks_wrap test_run_json_keys test_run_grouped_exported
-	test_run_upgrade test_run_engine_c"
+	test_run_upgrade test_run_upgrade_committed test_run_engine_c"
 
 # ---- the lookups ----------------------------------------------------------------
 
@@ -690,6 +690,39 @@ sys.exit(0 if c["seen"] > 0 and c["ipv4_len_from_frame"] == 0 else 1)' "$SCRATCH
 		--sent "$SCRATCH/sent2.json" --books --broken-max 1
 	assert_nothing_left "$NSA" "$VA"
 	FLOWACCT=$new
+}
+
+# An older daemon killed after a commit, before the tick's records were
+# written: its pinned journal holds the tick. The new daemon converts the
+# pinned cache and journal into its cache file, writes the records again,
+# and leaves none of the older pins.
+test_run_upgrade_committed() {
+	prev_build
+	netns_pair
+	warm_up
+	local new=$FLOWACCT dir
+	dir=$(pin_dir "$NSA" "$VA")
+	$INA "$PREV_FA" attach "$VA" >/dev/null
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 4 \
+		--count 300 --size 400 --rate 150 >"$SCRATCH/sent.json" &
+	local sender=$!
+	sleep 0.3
+	FLOWACCT=$PREV_FA crash_at_write delay_enter
+	FLOWACCT=$new
+	[ -e "$dir/journal_records" ] || fail "the older daemon left no journal: the test shows nothing"
+	run_start "$NSA" "$VA" --interval 0.1 --active-timeout 0.2
+	grep -q "wrote again" "$SCRATCH/run.log" || fail "the older daemon's committed tick was not finished"
+	for f in cache journal_records journal_changes; do
+		[ ! -e "$dir/$f" ] || fail "the older daemon's $f is still pinned"
+	done
+	[ -e "/run/flowacct/$(basename "$dir").cache" ] || fail "no cache file"
+	wait $sender
+	sleep 0.5
+	run_stop
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent.json" --books
+	$INA "$FLOWACCT" detach "$VA" >/dev/null
+	assert_nothing_left "$NSA" "$VA"
+	[ ! -e "/run/flowacct/$(basename "$dir").cache" ] || fail "detach left the cache file"
 }
 
 # ---- the engine without the command line --------------------------------------------
