@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include "internal.h"
@@ -41,9 +42,10 @@ struct fa_cache {
 	struct fa_cache_cfg cfg;
 	struct fa_cache_slot *slots;
 	struct link *links;
-	__u32 *buckets;
+	__u32 *buckets;		/* a chain's first index + 1: 0 (NIL + 1) is empty */
 	__u32 mask;
-	__u32 free_head;	/* unused entries, chained by hnext */
+	__u32 free_head;	/* entries that left, chained by hnext */
+	__u32 fresh;		/* slots from here on were never used */
 	__u32 head, tail;	/* least and most recently touched */
 	size_t count;
 	__u64 touch;
@@ -75,8 +77,8 @@ static void index_slot(struct fa_cache *c, __u32 i)
 {
 	__u32 *b = &c->buckets[key_hash(&c->slots[i].key) & c->mask];
 
-	c->links[i].hnext = *b;
-	*b = i;
+	c->links[i].hnext = *b - 1;
+	*b = i + 1;
 	c->count++;
 }
 
@@ -90,23 +92,42 @@ static int cmp_touch(const void *a, const void *b, void *arg)
 
 static void list_append(struct fa_cache *c, __u32 i);
 
+/* Whether no slot was ever written: a file's slots all a hole. */
+static bool slots_unwritten(const struct fa_cache *c)
+{
+	off_t from = c->store.slots_off, to;
+
+	if (c->store.fd < 0)
+		return c->own_slots;	/* calloc's: zero */
+	to = from + (off_t)c->cfg.size * sizeof(*c->slots);
+	from = lseek(c->store.fd, from, SEEK_DATA);
+	return (from < 0 && errno == ENXIO) || from >= to;
+}
+
 /*
  * The links and buckets from the slots: the used ones (touch not 0) chained
- * by key and listed in the order they were touched, the rest free.
+ * by key and listed in the order they were touched, the rest free. Slots
+ * never written are not read (a read of a hole in a tmpfs file takes a
+ * page), and their links not written, so a cache takes memory as it
+ * fills, not at its size.
  */
 static int build_index(struct fa_cache *c)
 {
 	__u32 i, n = 0, *order;
 
-	order = malloc((c->cfg.size ? c->cfg.size : 1) * sizeof(*order));
-	if (!order)
-		return -ENOMEM;
-	memset(c->buckets, 0xff, (size_t)(c->mask + 1) * sizeof(*c->buckets));
 	c->head = c->tail = NIL;
 	c->free_head = NIL;
 	c->count = 0;
 	c->nending = 0;
 	c->ending_lost = false;
+	if (slots_unwritten(c)) {
+		c->fresh = 0;
+		return 0;
+	}
+	c->fresh = c->cfg.size;
+	order = malloc((c->cfg.size ? c->cfg.size : 1) * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
 	for (i = c->cfg.size; i-- > 0;) {
 		c->links[i].saved = 0;
 		if (!c->slots[i].e.touch) {
@@ -172,7 +193,8 @@ static int cache_new(const struct fa_cache_cfg *cfg, const struct fa_cache_store
 		c->own_slots = true;
 	}
 	c->links = malloc(cfg->size * sizeof(*c->links));
-	c->buckets = malloc(nb * sizeof(*c->buckets));
+	/* Untouched pages of zeros until flows come: calloc of large sizes maps them. */
+	c->buckets = calloc(nb, sizeof(*c->buckets));
 	if (!c->slots || !c->links || !c->buckets) {
 		fa_cache_free(c);
 		return -ENOMEM;
@@ -255,7 +277,7 @@ static __u32 find(const struct fa_cache *c, const struct flow_key *k)
 	/* Empty (a daemon just started): no bucket to miss in memory. */
 	if (!c->count)
 		return NIL;
-	i = c->buckets[key_hash(k) & c->mask];
+	i = c->buckets[key_hash(k) & c->mask] - 1;
 
 	while (i != NIL && memcmp(&c->slots[i].key, k, sizeof(*k)))
 		i = c->links[i].hnext;
@@ -322,12 +344,16 @@ static void touched(struct fa_cache *c, __u32 i)
 
 static void remove_ent(struct fa_cache *c, __u32 i)
 {
-	__u32 *pp = &c->buckets[key_hash(&c->slots[i].key) & c->mask];
+	__u32 *b = &c->buckets[key_hash(&c->slots[i].key) & c->mask], j = *b - 1;
 
 	save(c, i);
-	while (*pp != i)
-		pp = &c->links[*pp].hnext;
-	*pp = c->links[i].hnext;
+	if (j == i) {
+		*b = c->links[i].hnext + 1;
+	} else {
+		while (c->links[j].hnext != i)
+			j = c->links[j].hnext;
+		c->links[j].hnext = c->links[i].hnext;
+	}
 	list_unlink(c, i);
 	c->slots[i].e.touch = 0;	/* free */
 	c->links[i].hnext = c->free_head;
@@ -340,7 +366,12 @@ static __u32 insert(struct fa_cache *c, const struct flow_key *k,
 {
 	__u32 i = c->free_head;
 
-	c->free_head = c->links[i].hnext;
+	if (i != NIL) {
+		c->free_head = c->links[i].hnext;
+	} else {
+		i = c->fresh++;	/* the caller made room: count < size */
+		c->links[i].saved = 0;
+	}
 	save(c, i);
 	c->slots[i].key = *k;
 	c->slots[i].e = *v;

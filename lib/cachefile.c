@@ -176,6 +176,8 @@ void fa_cachefile_store(const struct fa_cachefile *cf, struct fa_cache_store *st
 	st->slots = (void *)((char *)cf->map + cf->slots_off);
 	st->undo = (void *)((char *)cf->map + cf->undo_off);
 	st->undo_n = &cf->h->undo_n;
+	st->fd = cf->fd;
+	st->slots_off = cf->slots_off;
 }
 
 struct fa_record *fa_cachefile_records(const struct fa_cachefile *cf, __u32 *cap)

@@ -74,6 +74,8 @@ struct fa_cache_store {
 	struct fa_cache_slot *slots;	/* cfg.size of them */
 	struct fa_cache_undo *undo;	/* cfg.size of them: a slot is saved once a tick */
 	__u64 *undo_n;			/* entries in undo */
+	int fd;				/* the file the slots are mapped from, or -1 */
+	__u64 slots_off;		/* where in it */
 };
 
 /* A cache in memory of its own, persisted nowhere. */

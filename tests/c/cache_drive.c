@@ -84,6 +84,7 @@ static int store_new(struct store *s, size_t size)
 	s->st.slots = calloc(size, sizeof(*s->st.slots));
 	s->st.undo = calloc(size, sizeof(*s->st.undo));
 	s->st.undo_n = &s->undo_n;
+	s->st.fd = -1;
 	s->undo_n = 0;
 	return s->st.slots && s->st.undo ? 0 : -ENOMEM;
 }
