@@ -136,6 +136,7 @@ struct fa_journal_change {
 enum fa_tick_phase {
 	FA_PHASE_IDLE = 0,
 	FA_PHASE_COMMITTED = 1,	/* the journal holds a whole tick: replay it */
+	FA_PHASE_STOPPED = 2,	/* stopped cleanly: the cache is empty, its file gone */
 };
 
 /*

@@ -19,6 +19,7 @@
  * traces.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,50 +93,83 @@ static int cmp_touch(const void *a, const void *b, void *arg)
 
 static void list_append(struct fa_cache *c, __u32 i);
 
-/* Whether no slot was ever written: a file's slots all a hole. */
-static bool slots_unwritten(const struct fa_cache *c)
-{
-	off_t from = c->store.slots_off, to;
+#define TOUCH_OFF offsetof(struct fa_cache_slot, e.touch)
 
-	if (c->store.fd < 0)
-		return c->own_slots;	/* calloc's: zero */
-	to = from + (off_t)c->cfg.size * sizeof(*c->slots);
-	from = lseek(c->store.fd, from, SEEK_DATA);
-	return (from < 0 && errno == ENXIO) || from >= to;
+/*
+ * The used slots (touch not 0), in ascending order, into @order; returns
+ * how many. Of a file's slots only pages that hold data are read: a read
+ * of a hole in a tmpfs file takes a page, or kills the reader with SIGBUS
+ * when the filesystem is full, and a hole is zeros, free slots. A used
+ * slot was written whole, so its touch in data is enough to know it.
+ */
+static __u32 used_slots(const struct fa_cache *c, __u32 *order)
+{
+	off_t base = c->store.slots_off, end, pos, data, hole;
+	__u64 i, last;
+	__u32 n = 0;
+
+	end = base + (off_t)c->cfg.size * sizeof(*c->slots);
+	for (pos = base; pos < end; pos = hole) {
+		if (c->store.fd < 0) {
+			data = base;
+			hole = end;
+		} else {
+			data = lseek(c->store.fd, pos, SEEK_DATA);
+			if (data < 0 || data >= end)
+				break;
+			hole = lseek(c->store.fd, data, SEEK_HOLE);
+			if (hole < 0 || hole > end)
+				hole = end;
+		}
+		/* Slots whose touch lies wholly in [data, hole). */
+		if (hole - base < (off_t)(TOUCH_OFF + sizeof(__u64)))
+			continue;
+		i = data - base <= (off_t)TOUCH_OFF ? 0 :
+			(data - base - TOUCH_OFF + sizeof(*c->slots) - 1) / sizeof(*c->slots);
+		last = (hole - base - TOUCH_OFF - sizeof(__u64)) / sizeof(*c->slots);
+		for (; i <= last && i < c->cfg.size; i++)
+			if (c->slots[i].e.touch)
+				order[n++] = i;
+	}
+	return n;
 }
 
 /*
- * The links and buckets from the slots: the used ones (touch not 0) chained
- * by key and listed in the order they were touched, the rest free. Slots
- * never written are not read (a read of a hole in a tmpfs file takes a
- * page), and their links not written, so a cache takes memory as it
- * fills, not at its size.
+ * The links and buckets from the slots: the used ones chained by key and
+ * listed in the order they were touched, the rest free. When no slot holds
+ * data (a new file, or one emptied), none is read and no link written: a
+ * cache takes memory as it fills, not at its size.
  */
 static int build_index(struct fa_cache *c)
 {
-	__u32 i, n = 0, *order;
+	__u32 i, j, n, *order;
 
 	c->head = c->tail = NIL;
 	c->free_head = NIL;
 	c->count = 0;
 	c->nending = 0;
 	c->ending_lost = false;
-	if (slots_unwritten(c)) {
-		c->fresh = 0;
-		return 0;
-	}
-	c->fresh = c->cfg.size;
+	c->fresh = 0;
+	if (c->own_slots)
+		return 0;	/* calloc's: zero */
 	order = malloc((c->cfg.size ? c->cfg.size : 1) * sizeof(*order));
 	if (!order)
 		return -ENOMEM;
-	for (i = c->cfg.size; i-- > 0;) {
+	n = used_slots(c, order);
+	if (!n) {
+		free(order);
+		return 0;
+	}
+	/* Below the last used slot, the free ones on the list; above, fresh. */
+	c->fresh = order[n - 1] + 1;
+	for (i = c->fresh, j = n; i-- > 0;) {
 		c->links[i].saved = 0;
-		if (!c->slots[i].e.touch) {
-			c->links[i].hnext = c->free_head;
-			c->free_head = i;
+		if (j && order[j - 1] == i) {
+			j--;
 			continue;
 		}
-		order[n++] = i;
+		c->links[i].hnext = c->free_head;
+		c->free_head = i;
 	}
 	if (n > 1)
 		qsort_r(order, n, sizeof(*order), cmp_touch, c->slots);
@@ -258,6 +292,11 @@ void fa_cache_free(struct fa_cache *c)
 size_t fa_cache_count(const struct fa_cache *c)
 {
 	return c->count;
+}
+
+__u32 fa_cache_fresh(const struct fa_cache *c)
+{
+	return c->fresh;
 }
 
 __u64 fa_cache_touch(const struct fa_cache *c)

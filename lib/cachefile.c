@@ -12,6 +12,10 @@
  * the commit (lib/stream.c), which says how many there are. The file is
  * sized for the largest tick and is sparse: only pages written take memory,
  * and those of a tick much larger than usual are given back afterwards.
+ * Before a tick changes anything, the pages it may write are allocated
+ * (fa_cachefile_reserve()): a store into a page a full filesystem can't
+ * give would kill the daemon with SIGBUS; a failed allocation is an error
+ * the tick returns before it began.
  *
  * It belongs to the daemon state of one instance (struct fa_run_state's):
  * a file of another instance or another size is not this daemon's.
@@ -222,19 +226,41 @@ void fa_cachefile_trim(struct fa_cachefile *cf, size_t nundo, size_t nrec)
 	give_back(cf, &cf->recs, nrec * sizeof(struct fa_record));
 }
 
+/* Pages for [off, off + len) of the file, allocated now or already there. */
+static int reserve(const struct fa_cachefile *cf, size_t off, size_t len, size_t end)
+{
+	if (off + len > end)
+		len = end - off;
+	if (!len || !fallocate(cf->fd, FALLOC_FL_KEEP_SIZE, off, len))
+		return 0;
+	return -errno;
+}
+
+int fa_cachefile_reserve(struct fa_cachefile *cf, __u32 slots, size_t nundo,
+			 size_t nrec)
+{
+	int err;
+
+	err = reserve(cf, cf->slots_off, (size_t)slots * sizeof(struct fa_cache_slot),
+		      cf->undo_off);
+	if (!err)
+		err = reserve(cf, cf->undo_off, nundo * sizeof(struct fa_cache_undo),
+			      cf->rec_off);
+	if (!err)
+		err = reserve(cf, cf->rec_off, nrec * sizeof(struct fa_record), cf->len);
+	if (!err && nundo * sizeof(struct fa_cache_undo) > cf->undo.resident)
+		cf->undo.resident = nundo * sizeof(struct fa_cache_undo);
+	if (!err && nrec * sizeof(struct fa_record) > cf->recs.resident)
+		cf->recs.resident = nrec * sizeof(struct fa_record);
+	return err;
+}
+
 bool fa_cachefile_exists(const char *dirname)
 {
 	char path[PATH_MAX];
 
 	cf_path(path, sizeof(path), dirname, false);
 	return !access(path, F_OK);
-}
-
-void fa_cachefile_clear(struct fa_cachefile *cf)
-{
-	cf->undo.resident = cf->recs.resident = 0;
-	(void)fallocate(cf->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			cf->slots_off, cf->len - cf->slots_off);
 }
 
 void fa_cachefile_remove_tmp(const char *dirname)

@@ -62,6 +62,7 @@ struct df_head {
 
 struct fa_drainfile {
 	int fd;
+	size_t rows_off;	/* where rows[] starts in the file */
 	void *map;
 	size_t size;
 	struct df_head *h;
@@ -134,6 +135,16 @@ int fa_drainfile_open(const char *dirname, __u32 max_flows, bool shared,
 		goto fail;
 	}
 	df->size = size;
+	df->rows_off = rows;
+	/*
+	 * The pages the kernel copies batches into, allocated now: a copy into
+	 * a page a full filesystem can't give fails after the batch left the
+	 * table. Rows' pages are allocated before each batch (drain_table()).
+	 */
+	if (fallocate(df->fd, FALLOC_FL_KEEP_SIZE, 0, rows)) {
+		err = -errno;
+		goto fail;
+	}
 	df->map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, df->fd, 0);
 	if (df->map == MAP_FAILED) {
 		err = -errno;
@@ -213,6 +224,19 @@ static int take_batch(struct fa_drainfile *df)
 	return 0;
 }
 
+/* Room for a batch's rows and the overflow rows after it. */
+static int reserve_rows(const struct fa_drainfile *df)
+{
+	size_t off = df->rows_off + df->h->nrows * sizeof(struct fa_row);
+	size_t len = (size_t)(DF_CHUNK + FLOW_NR_DIRS) * sizeof(struct fa_row);
+
+	if (off >= df->size)
+		return 0;
+	if (len > df->size - off)
+		len = df->size - off;
+	return fallocate(df->fd, FALLOC_FL_KEEP_SIZE, off, len) ? -errno : 0;
+}
+
 static int drain_table(struct fa_drainfile *df, int map_fd)
 {
 	union bpf_attr *a = &df->h->attr;
@@ -221,6 +245,10 @@ static int drain_table(struct fa_drainfile *df, int map_fd)
 	int err;
 
 	for (;;) {
+		/* Room for this batch's rows and the overflow rows after it. */
+		err = reserve_rows(df);
+		if (err)
+			return err;
 		memset(a, 0, sizeof(*a));
 		a->batch.map_fd = map_fd;
 		a->batch.keys = (__u64)(unsigned long)df->ckeys;

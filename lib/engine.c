@@ -147,6 +147,9 @@ static int open_stream(struct fa_engine *e, struct fa_engine_iface *w, struct fa
 	if (r == -ERANGE)
 		return fa_err_set(err, r, "'%s' holds the cache of a daemon that was killed, of another --cache-size: run with the size it had until it has stopped cleanly once",
 				  w->name);
+	if (r == -EUCLEAN)
+		return fa_err_set(err, r, "the daemon's state of '%s' is not whole (its files under %s missing, or not its own): 'flowacct detach %s' removes it with the attachment",
+				  w->name, FA_RUN_DIR, w->name);
 	if (r)
 		return fa_err_set(err, r, "can't open the daemon's state of '%s': %s", w->name,
 				  strerror(-r));

@@ -199,6 +199,9 @@ int fa_overflow_zero(int ov_fd, __u32 epoch);
 /* ---- the flow cache (cache.c) --------------------------------------------------- */
 
 size_t fa_cache_count(const struct fa_cache *c);
+/* Slots from this one on were never used: a tick of @n rows uses at most
+ * @n more. */
+__u32 fa_cache_fresh(const struct fa_cache *c);
 __u64 fa_cache_touch(const struct fa_cache *c);
 void fa_cache_set_touch(struct fa_cache *c, __u64 touch);
 /*
@@ -245,14 +248,18 @@ void fa_cachefile_close(struct fa_cachefile *cf);
 void fa_cachefile_store(const struct fa_cachefile *cf, struct fa_cache_store *st);
 /* Where a tick's records go before its commit; *cap of them. */
 struct fa_record *fa_cachefile_records(const struct fa_cachefile *cf, __u32 *cap);
+/*
+ * Allocates the pages a tick may write: slots [0, @slots), @nundo undo
+ * entries, @nrec records. -ENOSPC (or -ENOMEM) when the filesystem can't:
+ * nothing was changed.
+ */
+int fa_cachefile_reserve(struct fa_cachefile *cf, __u32 slots, size_t nundo,
+			 size_t nrec);
 /* A FA_CACHEFILE_TMP file becomes the cache file, in one rename. */
 int fa_cachefile_publish(struct fa_cachefile *cf, const char *dirname);
 /* After a finished tick of @nundo saved slots and @nrec records: the memory
  * of ticks much larger than the recent ones goes back to the system. */
 void fa_cachefile_trim(struct fa_cachefile *cf, size_t nundo, size_t nrec);
-/* Gives back every page past the header: only for an empty cache between
- * ticks (a page of zeros is a free slot, as a hole reads). */
-void fa_cachefile_clear(struct fa_cachefile *cf);
 bool fa_cachefile_exists(const char *dirname);
 void fa_cachefile_remove(const char *dirname);
 void fa_cachefile_remove_tmp(const char *dirname);
@@ -279,7 +286,8 @@ int fa_drainfile_rows(const struct fa_drainfile *df, __u64 committed_gen,
 int fa_stream_open(struct fa_stream *s, const char *dirname,
 		   const struct fa_cache_cfg *cfg, const struct fa_sink *sink);
 void fa_stream_close(struct fa_stream *s);
-/* Removes the daemon's pinned state (not the attachment's). */
+/* Removes the daemon's state (not the attachment's); @keep_run_state: after a
+ * clean stop, run_state stays, saying the cache is empty (STOPPED). */
 void fa_stream_unpin(struct fa_stream *s, bool keep_run_state);
 
 /* Flips the epoch (unless the inactive table must be drained first); the

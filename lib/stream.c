@@ -331,6 +331,16 @@ static int open_state(struct fa_stream *s)
 		err = -EPROTO;
 	if (err)
 		return err;
+	if (s->rs.phase == FA_PHASE_STOPPED) {
+		/* An empty cache, of whatever size this daemon asks for. */
+		dpin_unlink(dir, DPIN_CACHE);
+		err = fa_cachefile_open(dir, s->cfg.size, journal_size(s),
+					s->rs.instance, FA_CACHEFILE_NEW, &s->cf);
+		if (err)
+			return err;
+		s->rs.phase = FA_PHASE_IDLE;
+		return write_run_state(s);
+	}
 	if (fa_cachefile_exists(dir)) {
 		/* Left over once a conversion was done. */
 		dpin_unlink(dir, DPIN_CACHE);
@@ -499,13 +509,22 @@ void fa_stream_close(struct fa_stream *s)
 
 void fa_stream_unpin(struct fa_stream *s, bool keep_run_state)
 {
+	/*
+	 * run_state stays for the next daemon's sequence numbers, saying that
+	 * the cache is empty and has no file (the next one makes its own, of
+	 * its size). A cache that is not empty stays, with its file.
+	 */
+	if (keep_run_state && s->rs.phase == FA_PHASE_IDLE &&
+	    !(s->cache && fa_cache_count(s->cache))) {
+		s->rs.phase = FA_PHASE_STOPPED;
+		if (write_run_state(s))
+			return;
+	} else if (keep_run_state) {
+		return;
+	}
 	dpin_unlink(s->p.dir, keep_run_state ? DPIN_CACHE : DPIN_RUN_STATE);
 	fa_drainfile_remove(s->p.dir);
-	/* run_state stays with its cache file: emptied, it takes a page. */
-	if (!keep_run_state)
-		fa_cachefile_remove(s->p.dir);
-	else if (s->cf && s->cache && !fa_cache_count(s->cache))
-		fa_cachefile_clear(s->cf);
+	fa_cachefile_remove(s->p.dir);
 }
 
 int fa_stream_flip(struct fa_stream *s)
@@ -553,7 +572,8 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 	struct fa_run_state before;
 	struct fa_row *rows;
 	__u64 start = fa_mono_ns();
-	size_t nrows, i;
+	size_t nrows, count, i;
+	__u32 fresh;
 	int err, dir;
 
 	/* A tick a failed sink left committed: out with it first. */
@@ -572,6 +592,19 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 	s->stats.last_table_flows = 0;
 	for (i = 0; i < nrows; i++)
 		s->stats.last_table_flows += rows[i].kind == FA_ROW_FLOW;
+	/*
+	 * The cache file's pages the tick may write, before it writes any:
+	 * a filesystem too full for them fails the tick here, before it began
+	 * (the rows stay in the drain file), and not with SIGBUS at a store.
+	 */
+	count = fa_cache_count(s->cache);
+	fresh = fa_cache_fresh(s->cache);
+	err = fa_cachefile_reserve(s->cf, fresh + nrows < s->cfg.size ?
+					  fresh + nrows : s->cfg.size,
+				   count + nrows < s->cfg.size ? count + nrows : s->cfg.size,
+				   count + nrows < recs.cap ? count + nrows : recs.cap);
+	if (err)
+		return err;
 	/* 3. From here until the commit a failure leaves a tick to undo. */
 	FA_CRASH_POINT("drained");
 	err = fa_cache_merge(s->cache, rows, nrows, collect, &recs);

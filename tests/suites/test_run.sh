@@ -6,7 +6,7 @@
 ALL_TESTS="test_run_two_lookup_sites test_run_flip_hammer test_run_flip_needs_the_wait
 	test_run_expiry_model test_run_cache_removals test_run_lossless_percpu test_run_lossless_shared
 	test_run_churn test_run_expiry_live test_run_views test_run_kill9
-	test_run_crash_points test_run_crash_every_step test_run_errors test_run_service_unit
+	test_run_crash_points test_run_crash_every_step test_run_run_dir_full test_run_stopped_resize test_run_errors test_run_service_unit
 	test_run_ticks_wrap test_run_json_keys test_run_grouped_exported
 	test_run_upgrade test_run_upgrade_committed test_run_engine_c"
 
@@ -430,6 +430,74 @@ test_run_crash_every_step() {
 	run_stop
 	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent.json" \
 		--books --broken-max $n
+	$INA "$FLOWACCT" detach "$VA" >/dev/null
+}
+
+# /run full: the daemon's files there are sparse, and a store into a page
+# the filesystem can't give is SIGBUS. In a mount namespace of its own with
+# a 2 MB tmpfs on /run/flowacct, a daemon of a 64k-flow cache meets flows
+# that need more: each tick fails before it began, with a line saying why,
+# and the daemon lives on and stops cleanly. The counts stay in the tables
+# (the pinned state says what the next run must finish), and detach removes
+# all of it.
+test_run_run_dir_full() {
+	netns_pair
+	warm_up
+	local log=$SCRATCH/full.log pid
+	cat >"$SCRATCH/full.sh" <<-EOF
+	mkdir -p /run/flowacct
+	mount -t tmpfs -o size=2m tmpfs /run/flowacct
+	exec nsenter --net=/run/netns/$NSA $FLOWACCT run $VA --interval 0.3 --idle-timeout 30 \
+		--cache-size 65536 --json $SCRATCH/rec.json
+	EOF
+	unshare -m --propagation private bash "$SCRATCH/full.sh" 2>"$log" &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q "running on" "$log" && break
+		sleep 0.05
+	done
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 20000 \
+		--dports 2 --sport 10000 --count 1 --size 32 --rate 10000 >/dev/null
+	sleep 1
+	kill -0 $pid 2>/dev/null || { wait $pid || true; fail "the daemon died: $(cat "$log")"; }
+	grep -q "a drain failed (No space left on device)" "$log" ||
+		fail "no tick failed for want of space: $(cat "$log")"
+	kill -TERM $pid
+	wait $pid || fail "run exited $? on SIGTERM: $(tail -3 "$log")"
+	grep -q "the last drain failed" "$log" || fail "the stop did not say its drain failed: $(tail -3 "$log")"
+	$INA "$FLOWACCT" detach "$VA" >/dev/null
+	assert_nothing_left "$NSA" "$VA"
+}
+
+# A daemon that stopped cleanly on an interface it did not attach leaves
+# run_state STOPPED and no cache file: the next one may ask for another
+# --cache-size, and goes on with the same instance and sequence numbers.
+test_run_stopped_resize() {
+	netns_pair
+	warm_up
+	local dir
+	dir=$(pin_dir "$NSA" "$VA")
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
+	run_start "$NSA" "$VA" --interval 0.1 --cache-size 1000
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 4 \
+		--count 50 --size 300 --rate 400 >"$SCRATCH/sent1.json"
+	run_stop
+	[ ! -e "/run/flowacct/$(basename "$dir").cache" ] || fail "a cleanly stopped daemon left its cache file"
+	run_start "$NSA" "$VA" --interval 0.1 --cache-size 2000
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 4 \
+		--count 50 --size 300 --sport 30000 --rate 400 >"$SCRATCH/sent2.json"
+	run_stop
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent1.json" \
+		--sent "$SCRATCH/sent2.json" --books
+	python3 - "$SCRATCH/rec.json" <<-'EOF'
+	import json, sys
+	recs = [json.loads(l) for l in open(sys.argv[1]) if '"seq"' in l]
+	inst = {r["instance"] for r in recs}
+	seqs = sorted(r["seq"] for r in recs)
+	assert len(inst) == 1, inst
+	assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "sequence numbers not continued"
+	print("one instance, %d sequence numbers in a row" % len(seqs))
+	EOF
 	$INA "$FLOWACCT" detach "$VA" >/dev/null
 }
 
