@@ -396,9 +396,11 @@ dump_bench() {
 	# and a dump waits for a tick in progress).
 	local ticks=-1 t
 	for r in $(seq 300); do
+		# Its own interface: another run on the machine lists its own too.
 		read -r n t < <($INA "$FA" status -j 2>/dev/null | python3 -c 'import json, sys
-d = json.load(sys.stdin)["interfaces"][0].get("daemon") or {}
-print(d.get("cache_flows", 0), d.get("ticks", 0))' 2>/dev/null || echo "0 0")
+d = [i for i in json.load(sys.stdin)["interfaces"]
+     if i["iface"] == sys.argv[1] and i["this_netns"]][0].get("daemon") or {}
+print(d.get("cache_flows", 0), d.get("ticks", 0))' "$VA" 2>/dev/null || echo "0 0")
 		[ "${n:-0}" -ge "$DUMP_FLOWS" ] && [ $ticks -lt 0 ] && ticks=$t
 		[ $ticks -ge 0 ] && [ "$t" -ge $((ticks + 2)) ] && break
 		sleep 0.2
