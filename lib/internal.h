@@ -104,6 +104,12 @@ int fa_state_map_read(int fd, struct fa_attach_state *st);
 /* Bytes the kernel charges for a map (its fdinfo's memlock), or 0. */
 __u64 fa_map_memory(int fd);
 
+/* ---- what an attachment holds in memory (memory.c) ---------------------- */
+
+__u64 fa_pins_memory(const char *dirname);
+__u64 fa_run_files_bytes(const char *dirname);
+__u64 fa_pid_rss(int pid);
+
 /* ---- locks (lock.c) ----------------------------------------------------- */
 
 /* -EBUSY with *holder (pid) and *kind filled when someone else holds it. */
@@ -511,6 +517,9 @@ struct fa_status {
 	struct fa_live live;
 	struct flow_sample_config sample;
 	__u64 memory;			/* bytes of both epochs' tables */
+	__u64 pins_memory;		/* kernel bytes of every pinned map */
+	__u64 run_files;		/* bytes of its files under /run */
+	__u64 daemon_rss;		/* resident bytes of its daemon, 0 if none */
 	int daemon;			/* pid of the `flowacct run` that owns it */
 };
 

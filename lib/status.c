@@ -34,6 +34,10 @@ static void status_fill(struct fa_status *s, __u64 ino, __u64 cookie)
 	if (!s->gone)
 		fa_attach_live(st, &s->live);
 	s->daemon = fa_lock_owner(s->pin.dirname, FA_LOCK_RUN);
+	if (s->daemon)
+		s->daemon_rss = fa_pid_rss(s->daemon);
+	s->pins_memory = fa_pins_memory(s->pin.dirname);
+	s->run_files = fa_run_files_bytes(s->pin.dirname);
 	if (fa_pinned_open_dir(s->pin.dirname, &p))
 		return;
 	bpf_map_lookup_elem(p.fd[FA_PIN_SAMPLE_CFG], &(__u32){ 0 }, &s->sample);

@@ -575,11 +575,12 @@ STATUS_KEYS="interfaces interfaces[].attached_at interfaces[].by_run
 	interfaces[].daemon.records_by_reason.end interfaces[].daemon.records_by_reason.forced
 	interfaces[].daemon.records_by_reason.idle
 	interfaces[].daemon.records_by_reason.lack_of_resources interfaces[].daemon.ticks
-	interfaces[].daemon_pid interfaces[].driver interfaces[].gone interfaces[].iface
+	interfaces[].daemon_pid interfaces[].daemon_rss_bytes interfaces[].driver interfaces[].gone interfaces[].iface
 	interfaces[].iface_at_attach interfaces[].ifindex interfaces[].ingress_hook
 	interfaces[].ingress_reason interfaces[].live interfaces[].live_egress
 	interfaces[].live_ingress interfaces[].map interfaces[].max_flows
-	interfaces[].netns interfaces[].pins interfaces[].sampling
+	interfaces[].netns interfaces[].pins interfaces[].pins_memory_bytes
+	interfaces[].run_files_bytes interfaces[].sampling
 	interfaces[].sampling.mode interfaces[].sampling.rate interfaces[].sampling.snaplen
 	interfaces[].tables interfaces[].tables_memory_bytes interfaces[].tc_ingress_prog_id
 	interfaces[].tc_prog_id interfaces[].this_netns interfaces[].xdp_dispatcher
@@ -638,6 +639,14 @@ test_run_json_keys() {
 	keys_match "dump -j" "$DUMP_KEYS" "$SCRATCH/dump.json"
 	keys_match "stats -j" "$STATS_KEYS" "$SCRATCH/stats.json"
 	keys_match "status -j" "$STATUS_KEYS" "$SCRATCH/status.json"
+	# All it holds: every pinned map (the flow tables among them), its
+	# files under /run and the daemon's resident memory.
+	python3 - "$SCRATCH/status.json" <<-'EOF' || fail "status memory: $(cat "$SCRATCH/status.json")"
+	import json, sys
+	i = json.load(open(sys.argv[1]))["interfaces"][0]
+	assert i["pins_memory_bytes"] > i["tables_memory_bytes"] > 0
+	assert i["run_files_bytes"] > 0 and i["daemon_rss_bytes"] > 0
+	EOF
 	keys_match "a flow record" "$FLOW_RECORD_KEYS" "$SCRATCH/rec.json" --type flow
 	keys_match "a counters record" "$COUNTERS_RECORD_KEYS" "$SCRATCH/rec.json" \
 		--type counters
