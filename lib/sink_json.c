@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -66,6 +67,26 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/*
+ * A batch whole or not at all: the records of a failed write are written
+ * again whole, so what part of them got in goes again (a file's end cut
+ * back; a pipe or terminal can't be, and keeps it).
+ */
+static int write_batch(int fd, const char *p, size_t len)
+{
+	struct stat sb;
+	bool file = !fstat(fd, &sb) && S_ISREG(sb.st_mode);
+	int err;
+
+	err = write_all(fd, p, len);
+	if (!err || !file)
+		return err;
+	/* The write's error is the one said, the cut done or not. */
+	if (ftruncate(fd, sb.st_size)) {
+	}
+	return err;
+}
+
 static void close_socks(int socks_fd, int listeners_fd)
 {
 	if (socks_fd >= 0)
@@ -107,7 +128,7 @@ static int json_records(void *priv, const struct fa_stream *s,
 	close_socks(socks_fd, listeners_fd);
 	fa_cgroups_free(&cg);
 	fclose(f);
-	err = write_all(j->fd, buf, len);
+	err = write_batch(j->fd, buf, len);
 	free(buf);
 	if (!err)
 		j->e->stats.json_records += n;
@@ -174,6 +195,7 @@ static void json_close(void *priv)
 }
 
 static const struct fa_sink_ops json_ops = {
+	.name = "json",
 	.records = json_records,
 	.counters = json_counters,
 	.reopen = json_reopen,
