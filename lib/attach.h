@@ -25,6 +25,10 @@ struct fa_attach_opts {
 	bool owners;		/* --attribution */
 	bool retrans;		/* --retrans */
 	bool passive_rtt;	/* --passive-rtt */
+	/* What the caller adds for this interface (a daemon's cache), for
+	 * fa_iface_attach()'s memory guard: files under FA_RUN_DIR, and its
+	 * own memory. */
+	__u64 more_files, more_process;
 };
 
 /* How far attach got: where it failed, for the caller's message. */
@@ -87,6 +91,7 @@ struct fa_attach_args {
 	bool attribution;	/* TC egress notes the socket of new rows */
 	bool retrans;
 	bool passive_rtt;
+	bool force_memory;	/* attach what the memory guard would refuse */
 };
 
 /* What `attach` starts from; a daemon starts from FA_ATTACH_ARGS_UNSET. */
@@ -102,6 +107,8 @@ enum fa_iface_flags {
 	/* With FA_IFACE_ADOPT, whatever map mode and table size it has. */
 	FA_IFACE_ANY_MAP = 1 << 1,
 	FA_IFACE_ANY_MAX_FLOWS = 1 << 2,
+	/* No refusal of what would take more memory than is available. */
+	FA_IFACE_ANY_MEMORY = 1 << 3,
 };
 
 /**

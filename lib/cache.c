@@ -203,6 +203,24 @@ static void roll_back(struct fa_cache *c)
 	__atomic_store_n(c->store.undo_n, 0, __ATOMIC_RELEASE);
 }
 
+/**
+ * fa_cache_memory() - the process memory a cache of @size flows takes, at its fullest
+ * @size: flows
+ *
+ * Its links and its buckets; the slots are the cache file's (see
+ * fa_cachefile_bytes()).
+ *
+ * Return: bytes.
+ */
+__u64 fa_cache_memory(__u32 size)
+{
+	__u64 nb = 1;
+
+	while (nb < (__u64)size * 2)
+		nb <<= 1;
+	return (__u64)size * sizeof(struct link) + nb * sizeof(__u32);
+}
+
 static int cache_new(const struct fa_cache_cfg *cfg, const struct fa_cache_store *st,
 		     bool rollback, struct fa_cache **out)
 {

@@ -55,6 +55,46 @@ static int request_snapshot(struct fa_engine *e, const struct fa_query *q,
 	return r;
 }
 
+/* Whether the records go out: the ticks' lag, what waits, each sink's errors. */
+static void health(struct fa_out *o, const struct fa_engine *e,
+		   const struct fa_engine_iface *w)
+{
+	__u64 lag = fa_engine_tick_lag_ns(e, w), delayed = fa_engine_delayed_records(w);
+	char sinks[256] = "";
+	size_t i, n;
+
+	if (w->last_tick_ns)
+		out_u64(o, "last_tick_unix_ms", NULL,
+			(w->last_tick_ns + fa_mono_to_wall_offset()) / 1000000);
+	else
+		out_null(o, "last_tick_unix_ms", NULL, NULL);
+	out_u64(o, "tick_lag_ms", NULL, lag / 1000000);
+	out_u64(o, "delayed_records", NULL, delayed);
+	out_arr_open(o, "sinks");
+	for (i = 0; i < e->nsinks; i++) {
+		const struct fa_engine_sink *k = &e->sinks[i];
+
+		out_obj_open(o, NULL);
+		out_str(o, "sink", NULL, k->ops->name);
+		out_u64(o, "write_errors", NULL, k->errors);
+		if (k->errors)
+			out_str(o, "last_error", NULL, strerror(-k->last_err));
+		else
+			out_null(o, "last_error", NULL, NULL);
+		out_obj_close(o);
+		n = strlen(sinks);
+		if (k->errors)
+			snprintf(sinks + n, sizeof(sinks) - n,
+				 ", %s: %llu failed writes (the last: %s)", k->ops->name,
+				 (unsigned long long)k->errors, strerror(-k->last_err));
+		else
+			snprintf(sinks + n, sizeof(sinks) - n, ", %s ok", k->ops->name);
+	}
+	out_arr_close(o);
+	out_text(o, "  daemon: last tick %.1f s ago, %llu records wait%s\n", lag / 1e9,
+		 (unsigned long long)delayed, sinks);
+}
+
 /* The daemon's part of status: {"pid":...}. */
 static void daemon_info(struct fa_out *o, const char *dirname, void *ctx)
 {
@@ -80,6 +120,7 @@ static void daemon_info(struct fa_out *o, const char *dirname, void *ctx)
 	for (r = FA_END_IDLE; r <= FA_END_LACK_OF_RESOURCES; r++)
 		out_u64(o, fa_end_reason_name(r), NULL, w->s.stats.records[r]);
 	out_obj_close(o);
+	health(o, e, w);
 	out_obj_close(o);
 }
 
@@ -97,9 +138,10 @@ static int answer(struct fa_engine *e, const struct fa_query *q, FILE *f,
 		if (!fa_engine_find(e, q->iface, true))
 			return fa_err_set(err, -ENOENT, "'%s' is not an interface this daemon owns",
 					  q->iface);
-		out_init(&out, f, true);
+		/* JSON for status -j; its text line for status. */
 		daemon_info(&out, q->iface, e);
-		fputc('\n', f);
+		if (q->json)
+			fputc('\n', f);
 		return 0;
 	case FA_QUERY_STATUS:
 		return fa_status_render(&out, daemon_info, e, err);

@@ -126,6 +126,9 @@ static void print_status_json(struct fa_out *o, const struct fa_status *s,
 	out_u64(o, "max_flows", NULL, st->max_flows);
 	out_u64(o, "tables", NULL, FLOW_NR_EPOCHS);
 	out_u64(o, "tables_memory_bytes", NULL, s->memory);
+	/* What the library reckons a flow costs (the guard's figure). */
+	out_u64(o, "table_bytes_per_flow", NULL,
+		st->max_flows ? (s->estimate + st->max_flows / 2) / st->max_flows : 0);
 	out_u64(o, "pins_memory_bytes", NULL, s->pins_memory);
 	out_u64(o, "run_files_bytes", NULL, s->run_files);
 	out_u64(o, "xdp_prog_id", NULL, st->xdp_prog_id);
@@ -165,7 +168,10 @@ static void print_status_memory(struct fa_out *o, const struct fa_status *s)
 		 pins, FA_RUN_DIR, run, s->daemon ? rss : "-");
 }
 
-static void print_status_text(struct fa_out *o, const struct fa_status *s)
+static void print_status_text(struct fa_out *o, const struct fa_status *s,
+			      void (*daemon_info)(struct fa_out *o,
+						  const char *dirname, void *ctx),
+			      void *ctx)
 {
 	const struct fa_attach_state *st = &s->pin.state;
 	char since[32], sampling[48], mem[16], hook[24], daemon[16];
@@ -200,6 +206,8 @@ static void print_status_text(struct fa_out *o, const struct fa_status *s)
 		 st->ifindex, hook, st->shared_map ? "shared" : "percpu",
 		 st->max_flows, mem, live, since, daemon, sampling);
 	print_status_memory(o, s);
+	if (daemon_info && s->daemon)
+		daemon_info(o, s->pin.dirname, ctx);
 }
 
 void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
@@ -222,7 +230,7 @@ void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
 		if (o->json)
 			print_status_json(o, &st[i], daemon_info, ctx);
 		else
-			print_status_text(o, &st[i]);
+			print_status_text(o, &st[i], daemon_info, ctx);
 	}
 	out_arr_close(o);
 	out_arr_open(o, "unrecorded");

@@ -88,6 +88,15 @@ static size_t layout(__u32 cap, __u32 ncpus, size_t *ckeys, size_t *cvals,
 	return *rows + (size_t)cap * sizeof(struct fa_row);
 }
 
+/* The drain file's bytes for an attachment of @max_flows. */
+size_t fa_drainfile_bytes(__u32 max_flows, bool shared)
+{
+	int ncpus = shared ? 1 : libbpf_num_possible_cpus();
+	size_t ckeys, cvals, rows;
+
+	return layout(max_flows + FLOW_NR_DIRS, ncpus < 1 ? 1 : ncpus, &ckeys, &cvals, &rows);
+}
+
 void fa_drainfile_close(struct fa_drainfile *df)
 {
 	if (!df)

@@ -69,6 +69,8 @@ static int write_records(void *ctx, const struct fa_stream *s,
 		err = e->sinks[i].ops->records(e->sinks[i].priv, s, recs, n, wall_off);
 		if (err) {
 			e->failed_sink = i;
+			e->sinks[i].errors++;
+			e->sinks[i].last_err = err;
 			return err;
 		}
 	}
@@ -85,17 +87,50 @@ static int write_records(void *ctx, const struct fa_stream *s,
 	return 0;
 }
 
-/* A sink that keeps failing is said once a minute, not every tick. */
-static void sink_trouble(struct fa_engine *e, const char *ifname, int err)
+/*
+ * A sink that keeps failing is said once a minute, not every tick. Until it
+ * takes them, the tick's records wait in the cache file and the interface's
+ * tables keep counting; no flow expires meanwhile.
+ */
+static void sink_trouble(struct fa_engine *e, struct fa_engine_iface *w, int err)
 {
 	const struct fa_engine_sink *k = &e->sinks[e->failed_sink];
 	__u64 now = fa_mono_ns();
 
+	if (!w->trouble_since_ns)
+		w->trouble_since_ns = now;
+	w->trouble_errors++;
 	if (e->last_sink_error_ns && now - e->last_sink_error_ns < 60000000000ull)
 		return;
 	e->last_sink_error_ns = now;
 	NOTE(e, "can't write the records of '%s' to %s: %s; they wait in the journal",
-	     ifname, k->ops->where ? k->ops->where(k->priv) : "a sink", strerror(-err));
+	     w->name, k->ops->where ? k->ops->where(k->priv) : "a sink", strerror(-err));
+}
+
+/* A tick whose records all went out: the end of any trouble, said. */
+static void tick_done(struct fa_engine *e, struct fa_engine_iface *w)
+{
+	__u64 now = fa_mono_ns();
+
+	if (w->trouble_since_ns)
+		NOTE(e, "the records of '%s' go out again, after %.1f s and %llu failed writes; none was lost",
+		     w->name, (now - w->trouble_since_ns) / 1e9,
+		     (unsigned long long)w->trouble_errors);
+	w->trouble_since_ns = 0;
+	w->trouble_errors = 0;
+	w->last_tick_ns = now;
+}
+
+__u64 fa_engine_tick_lag_ns(const struct fa_engine *e, const struct fa_engine_iface *w)
+{
+	__u64 since = w->last_tick_ns ? w->last_tick_ns : e->started_ns;
+
+	return fa_mono_ns() - since;
+}
+
+__u64 fa_engine_delayed_records(const struct fa_engine_iface *w)
+{
+	return w->open && w->s.rs.phase == FA_PHASE_COMMITTED ? w->s.rs.nr_records : 0;
 }
 
 /* ---- interfaces ----------------------------------------------------------------- */
@@ -110,22 +145,41 @@ static int take_iface(struct fa_engine *e, struct fa_engine_iface *w, struct fa_
 {
 	struct fa_attach_opts ao = e->cfg.attach;
 	struct fa_iface_result res;
+	__u64 files, process;
 	int r;
 
 	ao.ifname = w->name;
 	ao.by_run = true;
+	/* The memory guard's: this stream, full, and what the interfaces
+	 * taken before will still take as they fill. */
+	fa_stream_estimate(e->cfg.cache_size, ao.max_flows, ao.shared, &files, &process);
+	ao.more_files = files;
+	ao.more_process = process + e->promised;
 	r = fa_iface_attach(&ao, FA_IFACE_ADOPT | e->cfg.attach_flags, &res, err);
 	if (r)
 		return r;
 	w->lock = res.lock;
 	snprintf(w->dirname, sizeof(w->dirname), "%s", res.attach.dirname);
 	if (res.adopted) {
+		/* Its tables exist; a cache file not yet (or a killed daemon's).
+		 * A refusal leaves it as it is. */
+		fa_stream_estimate(e->cfg.cache_size, res.attach.state.max_flows,
+				   res.attach.state.shared_map, &files, &process);
+		if (fa_cachefile_exists(w->dirname))
+			files = process = 0;
+		if (!(e->cfg.attach_flags & FA_IFACE_ANY_MEMORY)) {
+			r = fa_memory_guard(w->name, 0, files, process + e->promised, err);
+			if (r)
+				return r;
+		}
+		e->promised += files + process;
 		/* Ours if a `run` attached it, even one that was killed. */
 		w->ours = res.attach.state.by_run;
 		NOTE(e, "adopted '%s' (attached %s)", w->name,
 		     w->ours ? "by flowacct run" : "by flowacct attach");
 		return 0;
 	}
+	e->promised += files + process;
 	w->ours = true;
 	NOTE(e, "attached to '%s': ingress at %s, %s map, 2 tables of %u flows",
 	     w->name, fa_ingress_name(res.attach.state.ingress),
@@ -194,6 +248,13 @@ int fa_engine_add_iface(struct fa_engine *e, const char *ifname, struct fa_err *
 		return r;
 	}
 	e->ifs[e->n++] = w;
+	/*
+	 * A signal while interfaces are taken (each can take seconds): seen
+	 * now, so that the caller takes no more and the run ends at once.
+	 */
+	if (e->cfg.on_wake && e->cfg.wake_fd >= 0 &&
+	    poll(&(struct pollfd){ .fd = e->cfg.wake_fd, .events = POLLIN }, 1, 0) > 0)
+		e->cfg.on_wake(e->cfg.ctx, e);
 	return 0;
 }
 
@@ -238,10 +299,12 @@ void fa_engine_tick(struct fa_engine *e, bool flush)
 		struct fa_engine_iface *w = e->ifs[i];
 
 		r = fa_stream_drain(&w->s, now, flush, &e->records);
-		if (!r)
+		if (!r) {
+			tick_done(e, w);
 			continue;
+		}
 		if (w->s.rs.phase == FA_PHASE_COMMITTED) {
-			sink_trouble(e, w->name, r);
+			sink_trouble(e, w, r);
 			continue;
 		}
 		/*
@@ -281,6 +344,7 @@ int fa_engine_open(struct fa_engine *e, const struct fa_engine_cfg *cfg,
 	e->cfg = *cfg;
 	e->tfd = e->lfd = -1;
 	e->sync.outer_fd = e->sync.inner_fd = -1;
+	e->started_ns = fa_mono_ns();
 	e->records.write = write_records;
 	e->records.ctx = e;
 	for (i = 0; i < ARRAY_SIZE(sink_open); i++) {
@@ -313,6 +377,11 @@ int fa_engine_open(struct fa_engine *e, const struct fa_engine_cfg *cfg,
 void fa_engine_stop(struct fa_engine *e)
 {
 	e->stop = true;
+}
+
+bool fa_engine_stopping(const struct fa_engine *e)
+{
+	return e->stop;
 }
 
 void fa_engine_reopen(struct fa_engine *e)

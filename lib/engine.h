@@ -57,6 +57,9 @@ struct fa_engine_iface {
 	bool open;
 	bool ours;			/* attached by a `run`: detached on exit */
 	bool keep_state;		/* the last drain failed: for the next run */
+	__u64 last_tick_ns;		/* the last tick whose records all went out */
+	__u64 trouble_since_ns;		/* a sink first refused the records; 0: none */
+	__u64 trouble_errors;		/* failed writes since */
 };
 
 struct fa_engine_stats {
@@ -78,6 +81,10 @@ struct fa_engine {
 	struct fa_engine_stats stats;
 	__u64 last_sink_error_ns;
 	__u64 last_request_ns, last_trim_ns;
+	/* Files and memory the interfaces taken will take as they fill (the
+	 * memory guard's part of them not yet in use). */
+	__u64 promised;
+	__u64 started_ns;		/* fa_engine_open() */
 	bool stop;
 };
 
@@ -101,6 +108,13 @@ int fa_engine_add_iface(struct fa_engine *e, const char *ifname, struct fa_err *
  * then shuts down: every flow out, nothing lost. */
 void fa_engine_run(struct fa_engine *e);
 void fa_engine_stop(struct fa_engine *e);
+/* Health: how long since @w's last tick whose records all went out (since
+ * the start before the first), and the records that wait for a sink. */
+__u64 fa_engine_tick_lag_ns(const struct fa_engine *e, const struct fa_engine_iface *w);
+__u64 fa_engine_delayed_records(const struct fa_engine_iface *w);
+/* Stopped: take no more interfaces (fa_engine_add_iface() looks for the
+ * caller's signals after each), run to shut down at once. */
+bool fa_engine_stopping(const struct fa_engine *e);
 /* Log rotation: each sink reopens its file. */
 void fa_engine_reopen(struct fa_engine *e);
 /* Releases everything (an interface attached for a run that failed to

@@ -10,6 +10,7 @@
 
 #include "attach.h"
 #include "internal.h"
+#include "flowacct.skel.h"
 
 int fa_attach_args_resolve(const struct fa_attach_args *a,
 			   struct fa_attach_opts *o, unsigned int *flags,
@@ -33,6 +34,8 @@ int fa_attach_args_resolve(const struct fa_attach_args *a,
 		*flags |= FA_IFACE_ANY_MAP;
 	if (!a->max_flows)
 		*flags |= FA_IFACE_ANY_MAX_FLOWS;
+	if (a->force_memory)
+		*flags |= FA_IFACE_ANY_MEMORY;
 	return 0;
 }
 
@@ -145,6 +148,32 @@ static int adopt(const struct fa_attach_opts *o, unsigned int flags,
 	return 0;
 }
 
+/*
+ * Before anything is made: the maps at their fullest, and what the caller
+ * adds, against what the machine has. A kernel that preallocates 100M flows
+ * takes minutes in one system call, deaf to signals, to fail for memory.
+ */
+static int guard(const struct fa_attach_opts *o, struct fa_err *e)
+{
+	struct fa_load_opts lo = {
+		.shared = o->shared,
+		.max_flows = o->max_flows,
+		.owners = o->owners,
+		.retrans = o->retrans,
+		.passive_rtt = o->passive_rtt,
+	};
+	struct flowacct_bpf *skel;
+	__u64 kernel;
+	int err;
+
+	err = fa_progs_open(&lo, &skel);
+	if (err)
+		return 0;	/* the attach says why, the same way */
+	kernel = fa_obj_estimate(skel->obj);
+	flowacct_bpf__destroy(skel);
+	return fa_memory_guard(o->ifname, kernel, o->more_files, o->more_process, e);
+}
+
 int fa_iface_attach(const struct fa_attach_opts *o, unsigned int flags,
 		    struct fa_iface_result *res, struct fa_err *e)
 {
@@ -181,6 +210,11 @@ int fa_iface_attach(const struct fa_attach_opts *o, unsigned int flags,
 		fa_err_set(e, err, "can't clear what an earlier attach left on '%s': %s",
 			   o->ifname, strerror(-err));
 		goto out;
+	}
+	if (!(flags & FA_IFACE_ANY_MEMORY)) {
+		err = guard(o, e);
+		if (err)
+			goto out;
 	}
 	err = fa_attach(o, &res->attach);
 	if (err)

@@ -101,14 +101,22 @@ int fa_pins_remove(const char *dirname);
 int fa_state_map_create(const struct fa_attach_state *st);
 int fa_state_map_read(int fd, struct fa_attach_state *st);
 
-/* Bytes the kernel charges for a map (its fdinfo's memlock), or 0. */
-__u64 fa_map_memory(int fd);
-
 /* ---- what an attachment holds in memory (memory.c) ---------------------- */
 
+/* Bytes the kernel charges for a map (its fdinfo's memlock), or 0. */
+__u64 fa_map_memory(int fd);
 __u64 fa_pins_memory(const char *dirname);
 __u64 fa_run_files_bytes(const char *dirname);
 __u64 fa_pid_rss(int pid);
+__u64 fa_map_estimate(__u32 type, __u32 key_size, __u32 value_size, __u32 max_entries,
+		      __u32 flags, __u32 ncpus);
+struct bpf_object;
+__u64 fa_obj_estimate(const struct bpf_object *obj);
+__u64 fa_fd_estimate(int fd);
+void fa_mem_available(const char *dir, __u64 *mem, __u64 *fs);
+struct fa_err;
+int fa_memory_guard(const char *ifname, __u64 kernel, __u64 files, __u64 process,
+		    struct fa_err *e);
 
 /* ---- locks (lock.c) ----------------------------------------------------- */
 
@@ -271,6 +279,8 @@ void fa_cachefile_remove(const char *dirname);
 void fa_cachefile_remove_tmp(const char *dirname);
 /* The file's size (sparse: what it may take at most). */
 size_t fa_cachefile_bytes(__u32 size, __u32 rec_cap);
+__u64 fa_cache_memory(__u32 size);
+size_t fa_drainfile_bytes(__u32 max_flows, bool shared);
 
 /* ---- the drain file (drainfile.c) ---------------------------------------------- */
 
@@ -292,6 +302,8 @@ int fa_drainfile_rows(const struct fa_drainfile *df, __u64 committed_gen,
 int fa_stream_open(struct fa_stream *s, const char *dirname,
 		   const struct fa_cache_cfg *cfg, const struct fa_sink *sink);
 void fa_stream_close(struct fa_stream *s);
+void fa_stream_estimate(__u32 cache_size, __u32 max_flows, bool shared, __u64 *files,
+			__u64 *process);
 /* Removes the daemon's state (not the attachment's); @keep_run_state: after a
  * clean stop, run_state stays, saying the cache is empty (STOPPED). */
 void fa_stream_unpin(struct fa_stream *s, bool keep_run_state);
@@ -345,6 +357,7 @@ struct fa_metrics_iface {
 	struct fa_hook_stats st[FLOW_NR_DIRS];
 	const struct fa_stream_stats *ss;
 	__u64 cache_flows, cache_size, table_size;
+	__u64 tick_lag_ns, last_tick_ns, delayed_records;	/* health */
 };
 
 struct fa_metrics {
@@ -353,6 +366,8 @@ struct fa_metrics {
 	__u64 flips, flip_ns_total, flip_ns_max;
 	__u64 json_records;
 	const struct fa_ipfix *ipfix;		/* NULL: no export */
+	const struct fa_engine_sink *sinks;
+	size_t nsinks;
 };
 
 /* The daemon's metrics in Prometheus' text format. */
@@ -517,6 +532,7 @@ struct fa_status {
 	struct fa_live live;
 	struct flow_sample_config sample;
 	__u64 memory;			/* bytes of both epochs' tables */
+	__u64 estimate;			/* the same by fa_map_estimate() */
 	__u64 pins_memory;		/* kernel bytes of every pinned map */
 	__u64 run_files;		/* bytes of its files under /run */
 	__u64 daemon_rss;		/* resident bytes of its daemon, 0 if none */

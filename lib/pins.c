@@ -465,23 +465,6 @@ int fa_pins_remove(const char *dirname)
 	return n;
 }
 
-__u64 fa_map_memory(int fd)
-{
-	char path[64], line[128];
-	unsigned long long v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %llu", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 int fa_pinned_sample_get(const struct fa_pinned *p, struct flow_sample_config *cfg)
 {
 	__u32 zero = 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "sink.h"
 
 static void escaped(FILE *f, const char *s, bool quote)
 {
@@ -55,7 +56,7 @@ void fa_prom_u64(FILE *f, const char *name, const char *const *labels, __u64 v)
 void fa_prom_f64(FILE *f, const char *name, const char *const *labels, double v)
 {
 	name_and_labels(f, name, labels);
-	fprintf(f, " %.9g\n", v);
+	fprintf(f, " %.15g\n", v);
 }
 
 /* ---- flowacct's metrics ------------------------------------------------------- */
@@ -185,6 +186,25 @@ static void iface_samples(FILE *f, const struct fa_metrics *m)
 
 			fa_prom_u64(f, "flowacct_records_total", l, m->ifs[i].ss->records[r]);
 		}
+	PER_IFACE(f, m, "flowacct_delayed_records", "gauge",
+		  "Records of a tick that wait in the cache file for a sink that refused them.",
+		  mi->delayed_records);
+	fa_prom_family(f, "flowacct_tick_lag_seconds", "gauge",
+		       "Time since the last tick whose records all went out (since the start before the first): above the interval, a sink is failing.");
+	for (i = 0; i < m->nifs; i++) {
+		const char *l[] = { "iface", m->ifs[i].iface, NULL };
+
+		fa_prom_f64(f, "flowacct_tick_lag_seconds", l, m->ifs[i].tick_lag_ns / 1e9);
+	}
+	fa_prom_family(f, "flowacct_last_tick_timestamp_seconds", "gauge",
+		       "When the last tick whose records all went out ended (Unix time; absent before the first).");
+	for (i = 0; i < m->nifs; i++) {
+		const char *l[] = { "iface", m->ifs[i].iface, NULL };
+
+		if (m->ifs[i].last_tick_ns)
+			fa_prom_f64(f, "flowacct_last_tick_timestamp_seconds", l,
+				    (m->ifs[i].last_tick_ns + fa_mono_to_wall_offset()) / 1e9);
+	}
 	fa_prom_family(f, "flowacct_drain_seconds", "summary",
 		       "Time a tick took per interface: drain, merge, expire, journal, records out.");
 	for (i = 0; i < m->nifs; i++) {
@@ -234,6 +254,13 @@ void fa_print_metrics(FILE *f, const struct fa_metrics *m)
 		hook_samples(f, hook_families[k].name, m);
 	}
 	iface_samples(f, m);
+	fa_prom_family(f, "flowacct_sink_write_errors_total", "counter",
+		       "Writes a sink failed (records that then wait, or its own file).");
+	for (k = 0; k < m->nsinks; k++) {
+		const char *l[] = { "sink", m->sinks[k].ops->name, NULL };
+
+		fa_prom_u64(f, "flowacct_sink_write_errors_total", l, m->sinks[k].errors);
+	}
 	fa_prom_family(f, "flowacct_flips_total", "counter", "Epoch flips (ticks) of the daemon.");
 	fa_prom_u64(f, "flowacct_flips_total", NULL, m->flips);
 	fa_prom_family(f, "flowacct_flip_wait_seconds", "summary",

@@ -14,6 +14,7 @@ struct fa_engine;
 
 /* Every operation is optional (NULL: nothing to do). */
 struct fa_sink_ops {
+	const char *name;	/* "json", "ipfix", "metrics": in status and metrics */
 	/*
 	 * Records of @s leave: 0 once written (to the kernel: a killed daemon
 	 * loses nothing it wrote), or -errno; the stream then keeps them in its
@@ -42,6 +43,10 @@ struct fa_sink_ops {
 struct fa_engine_sink {
 	const struct fa_sink_ops *ops;
 	void *priv;
+	/* Its writes that failed (records, or its own file), the last one's
+	 * -errno; the engine's to read for status and metrics. */
+	__u64 errors;
+	int last_err;
 };
 
 /*

@@ -134,6 +134,7 @@ static void ipfix_close(void *priv)
 }
 
 static const struct fa_sink_ops ipfix_ops = {
+	.name = "ipfix",
 	.records = ipfix_records,
 	.start = ipfix_start,
 	.tick = ipfix_tick,

@@ -16,6 +16,7 @@
 
 struct sink_metrics {
 	struct fa_engine *e;
+	struct fa_engine_sink *self;	/* its write errors */
 	struct fa_http *http;
 	__u64 log_ns;
 };
@@ -28,6 +29,7 @@ static void metrics_write(struct fa_engine *e, FILE *f)
 		.flip_ns_total = e->stats.flip_ns_total,
 		.flip_ns_max = e->stats.flip_ns_max,
 		.json_records = e->stats.json_records, .ipfix = e->ipfix,
+		.sinks = e->sinks, .nsinks = e->nsinks,
 	};
 	size_t i;
 
@@ -46,6 +48,9 @@ static void metrics_write(struct fa_engine *e, FILE *f)
 		mi[m.nifs].cache_flows = fa_cache_count(w->s.cache);
 		mi[m.nifs].cache_size = e->cfg.cache_size;
 		mi[m.nifs].table_size = w->s.p.state.max_flows;
+		mi[m.nifs].tick_lag_ns = fa_engine_tick_lag_ns(e, w);
+		mi[m.nifs].last_tick_ns = w->last_tick_ns;
+		mi[m.nifs].delayed_records = fa_engine_delayed_records(w);
 		m.nifs++;
 	}
 	fa_print_metrics(f, &m);
@@ -102,6 +107,10 @@ static void metrics_tick(void *priv, bool final)
 	struct sink_metrics *m = priv;
 	int err = file_write(m->e);
 
+	if (err) {
+		m->self->errors++;
+		m->self->last_err = err;
+	}
 	/* Said at most once a minute; the last write, at shutdown, not. */
 	if (err && !final && fa_mono_ns() - m->log_ns >= 60000000000ull) {
 		m->log_ns = fa_mono_ns();
@@ -145,6 +154,7 @@ static void metrics_close(void *priv)
 }
 
 static const struct fa_sink_ops metrics_ops = {
+	.name = "metrics",
 	.tick = metrics_tick,
 	.poll_fd = metrics_poll_fd,
 	.poll_run = metrics_poll_run,
@@ -197,6 +207,7 @@ int fa_sink_metrics_open(struct fa_engine *e, struct fa_engine_sink *sink, struc
 	if (!m)
 		return fa_err_set(err, -ENOMEM, "out of memory");
 	m->e = e;
+	m->self = sink;
 	if (e->cfg.metrics)
 		r = open_server(m, e->cfg.metrics, err);
 	if (r) {

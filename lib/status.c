@@ -43,6 +43,8 @@ static void status_fill(struct fa_status *s, __u64 ino, __u64 cookie)
 	bpf_map_lookup_elem(p.fd[FA_PIN_SAMPLE_CFG], &(__u32){ 0 }, &s->sample);
 	s->memory = fa_map_memory(p.fd[FA_PIN_FLOWS_0]) +
 		    fa_map_memory(p.fd[FA_PIN_FLOWS_1]);
+	s->estimate = fa_fd_estimate(p.fd[FA_PIN_FLOWS_0]) +
+		      fa_fd_estimate(p.fd[FA_PIN_FLOWS_1]);
 	fa_pinned_close(&p);
 }
 
@@ -115,7 +117,7 @@ int fa_status_render(struct fa_out *o, fa_daemon_info_fn *daemon_info, void *ctx
 
 void fa_status_ask_daemon(struct fa_out *o, const char *dirname, void *ctx)
 {
-	struct fa_query q = { .kind = FA_QUERY_INFO, .json = true };
+	struct fa_query q = { .kind = FA_QUERY_INFO, .json = o->json };
 	int pid = fa_lock_owner(dirname, FA_LOCK_RUN);
 	char *buf = NULL;
 	size_t len = 0;
@@ -131,7 +133,10 @@ void fa_status_ask_daemon(struct fa_out *o, const char *dirname, void *ctx)
 		fclose(f);
 		while (len && buf[len - 1] == '\n')
 			buf[--len] = '\0';
-		out_raw(o, "daemon", buf);
+		if (o->json)
+			out_raw(o, "daemon", buf);
+		else if (len && buf[0] != '{')	/* an older daemon answers JSON */
+			out_text(o, "%s\n", buf);
 	} else {
 		fclose(f);
 	}

@@ -110,9 +110,35 @@ static int write_run_state(struct fa_stream *s)
 
 /* The records a tick may make: each drained row evicts at most one flow,
  * and each flow in the cache leaves at most once; sparse beyond that. */
+static __u32 records_cap(__u32 cache_size, __u32 max_flows)
+{
+	return cache_size * 2 + max_flows * 2 + 16;
+}
+
 static __u32 journal_size(const struct fa_stream *s)
 {
-	return s->cfg.size * 2 + s->p.state.max_flows * 2 + 16;
+	return records_cap(s->cfg.size, s->p.state.max_flows);
+}
+
+/**
+ * fa_stream_estimate() - what a daemon's stream of one interface takes, full
+ * @cache_size: its cache's flows
+ * @max_flows: the attachment's tables' flows
+ * @shared: the attachment's map layout
+ * @files: set to the bytes of its files under /run/flowacct
+ * @process: set to its bytes in the daemon's own memory (beyond the files)
+ */
+void fa_stream_estimate(__u32 cache_size, __u32 max_flows, bool shared, __u64 *files,
+			__u64 *process)
+{
+	/*
+	 * Fullest as it happens: every slot used and changed in one tick, and
+	 * every flow of the cache and of a table leaving in it. The file's
+	 * record area is longer (a bound no tick reaches) and sparse.
+	 */
+	*files = fa_cachefile_bytes(cache_size, cache_size + max_flows) +
+		 fa_drainfile_bytes(max_flows, shared);
+	*process = fa_cache_memory(cache_size);
 }
 
 /*

@@ -120,7 +120,9 @@ struct opt {
 #define ATTACH_OPTIONS(st, field, pfx)						\
 	ATTACH_HOOK_OPTIONS(st, field, pfx),					\
 	ATTACH_TABLE_OPTIONS(st, field, pfx),					\
-	ATTACH_FEATURE_OPTIONS(st, field, pfx)
+	ATTACH_FEATURE_OPTIONS(st, field, pfx),					\
+	OPTION("force-memory", 0, OPT_FLAG, st, field.force_memory, NULL,	\
+	       pfx "attach even where the maps and files, full, would take more memory than is available")
 
 /* What a command needs before it runs. */
 enum cmd_need {

@@ -185,7 +185,7 @@ static int do_run(void *opts, int argc, char **argv)
 	cfg.wake_fd = sfd;
 	cfg.ctx = &sfd;
 	r = fa_engine_open(&e, &cfg, &err);
-	for (i = 0; !r && i < argc; i++)
+	for (i = 0; !r && i < argc && !fa_engine_stopping(&e); i++)
 		r = fa_engine_add_iface(&e, argv[i], &err);
 	if (!r)
 		fa_engine_run(&e);

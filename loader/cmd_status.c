@@ -11,7 +11,7 @@ static int do_status(void *opts, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	cli_out(&o);
-	if (fa_status_render(&o, cli.json ? fa_status_ask_daemon : NULL, NULL, &e))
+	if (fa_status_render(&o, fa_status_ask_daemon, NULL, &e))
 		return cli_err(&e);
 	return 0;
 }

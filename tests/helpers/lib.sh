@@ -70,7 +70,12 @@ netns_cleanup() {
 		rm -f /run/flowacct/ipfix-"$(printf %08x "$p")"-*.state
 	done
 	rmdir /sys/fs/bpf/flowacct /run/flowacct 2>/dev/null
-	[ -n "${SCRATCH:-}" ] && rm -rf "$SCRATCH"
+	if [ -n "${SCRATCH:-}" ]; then
+		# A small filesystem a test mounted there (a disk to fill).
+		awk -v s="$SCRATCH/" 'index($2, s) == 1 { print $2 }' /proc/mounts |
+			xargs -r -n1 umount -l
+		rm -rf "$SCRATCH"
+	fi
 	exit $rc
 }
 

@@ -6,7 +6,8 @@
 ALL_TESTS="test_run_two_lookup_sites test_run_flip_hammer test_run_flip_needs_the_wait
 	test_run_expiry_model test_run_cache_removals test_run_lossless_percpu test_run_lossless_shared
 	test_run_churn test_run_expiry_live test_run_views test_run_kill9
-	test_run_crash_points test_run_crash_every_step test_run_run_dir_full test_run_stopped_resize test_run_errors test_run_service_unit
+	test_run_crash_points test_run_crash_every_step test_run_run_dir_full test_run_stopped_resize
+	test_run_sink_health test_run_memory_guard test_run_term_during_setup test_run_errors test_run_service_unit
 	test_run_ticks_wrap test_run_json_keys test_run_grouped_exported
 	test_run_upgrade test_run_upgrade_committed test_run_engine_c"
 
@@ -501,6 +502,170 @@ test_run_stopped_resize() {
 	$INA "$FLOWACCT" detach "$VA" >/dev/null
 }
 
+# ---- health and guardrails ----------------------------------------------------------
+
+# A records file on a full filesystem: the ticks stop, and status and the
+# metrics say so (lag, records that wait, the sink's errors); once there is
+# room the records go out, the recovery is logged, and none is lost or
+# written twice.
+test_run_sink_health() {
+	netns_pair
+	warm_up
+	local j p
+	mkdir "$SCRATCH/small"
+	mount -t tmpfs -o size=4m tmpfs "$SCRATCH/small"
+	# All but 16 kB taken: no tick's records fit.
+	fallocate -l $((4096 * 1024 - 16384)) "$SCRATCH/small/filler"
+	ln -s "$SCRATCH/small/rec.json" "$SCRATCH/rec.json"
+	run_start "$NSA" "$VA" --interval 0.2 --idle-timeout 1 --metrics-file "$SCRATCH/m.prom"
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 2000 \
+		--dports 2 --sport 10000 --count 1 --size 32 --rate 4000 >"$SCRATCH/sent.json"
+	sleep 2.5
+	$INA "$FLOWACCT" status -j >"$SCRATCH/st1.json"
+	cp "$SCRATCH/m.prom" "$SCRATCH/m1.prom"
+	$INA "$FLOWACCT" status >"$SCRATCH/st1.txt"
+	python3 - "$SCRATCH/st1.json" "$VA" <<-'EOF'
+	import json, sys
+	d = [i for i in json.load(open(sys.argv[1]))["interfaces"]
+	     if i["iface"] == sys.argv[2] and i["this_netns"]][0]["daemon"]
+	js = [k for k in d["sinks"] if k["sink"] == "json"][0]
+	assert d["delayed_records"] > 0, d
+	assert d["tick_lag_ms"] >= 1000, d
+	assert js["write_errors"] > 0 and js["last_error"] == "No space left on device", js
+	print("stuck: %d records wait, lag %d ms, %d failed writes" %
+	      (d["delayed_records"], d["tick_lag_ms"], js["write_errors"]))
+	EOF
+	grep -q "records wait, json: [0-9]* failed writes (the last: No space left on device)" \
+		"$SCRATCH/st1.txt" || fail "status does not say the sink fails: $(cat "$SCRATCH/st1.txt")"
+	python3 - "$SCRATCH/m1.prom" "$VA" <<-'EOF'
+	import re, sys
+	text, iface = open(sys.argv[1]).read(), sys.argv[2]
+	def val(series):
+	    m = re.search("^" + re.escape(series) + r" (\S+)$", text, re.M)
+	    assert m, series + " missing"
+	    return float(m.group(1))
+	assert val('flowacct_delayed_records{iface="%s"}' % iface) > 0
+	assert val('flowacct_tick_lag_seconds{iface="%s"}' % iface) >= 1
+	assert val('flowacct_sink_write_errors_total{sink="json"}') > 0
+	assert val('flowacct_sink_write_errors_total{sink="metrics"}') == 0
+	print("the metrics say it too")
+	EOF
+	rm "$SCRATCH/small/filler"
+	for _ in $(seq 50); do
+		grep -q "go out again" "$SCRATCH/run.1.log" && break
+		sleep 0.1
+	done
+	grep -q "the records of '$VA' go out again, after [0-9.]* s and [0-9]* failed writes; none was lost" \
+		"$SCRATCH/run.1.log" || fail "no recovery said: $(cat "$SCRATCH/run.1.log")"
+	sleep 0.5
+	$INA "$FLOWACCT" status -j >"$SCRATCH/st2.json"
+	python3 - "$SCRATCH/st2.json" "$VA" <<-'EOF'
+	import json, sys
+	d = [i for i in json.load(open(sys.argv[1]))["interfaces"]
+	     if i["iface"] == sys.argv[2] and i["this_netns"]][0]["daemon"]
+	assert d["delayed_records"] == 0 and d["tick_lag_ms"] < 1000, d
+	EOF
+	run_stop
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --sent "$SCRATCH/sent.json" --books
+	python3 - "$SCRATCH/rec.json" <<-'EOF'
+	import json, sys
+	seqs = [json.loads(l)["seq"] for l in open(sys.argv[1]) if '"seq"' in l]
+	assert len(seqs) == len(set(seqs)), "records written twice"
+	print("%d records, each once" % len(seqs))
+	EOF
+	assert_nothing_left "$NSA" "$VA"
+}
+
+# What the maps and files would take, full, is known before anything is
+# made: the library's figure per flow is the kernel's own within 5 %; what
+# is more than the machine has is refused in one line, at once, with
+# nothing left, unless --force-memory.
+test_run_memory_guard() {
+	netns_pair
+	local map n avail msg t0
+	for map in percpu shared; do
+		for n in 1000 65536 100000; do
+			$INA "$FLOWACCT" attach "$VA" --map $map --max-flows $n >/dev/null
+			$INA "$FLOWACCT" status -j | python3 -c '
+import json, sys
+i = [i for i in json.load(sys.stdin)["interfaces"] if i["iface"] == sys.argv[1] and i["this_netns"]][0]
+kernel = i["tables_memory_bytes"] / i["max_flows"]
+ours = i["table_bytes_per_flow"]
+assert abs(ours - kernel) <= 0.05 * kernel, (sys.argv[2], i["max_flows"], ours, kernel)
+print("%s %d: %d B a flow, the kernel %.1f" % (sys.argv[2], i["max_flows"], ours, kernel))' "$VA" $map ||
+				fail "the figure per flow is not the kernel's"
+			$INA "$FLOWACCT" detach "$VA" >/dev/null
+		done
+	done
+	avail=$(awk '/^MemAvailable:/ { print $2 * 1024 }' /proc/meminfo)
+	# 2^27 flows: 272 B a flow in either layout at the least, both tables.
+	if [ "$avail" -lt $(((1 << 27) * 272)) ]; then
+		t0=$(date +%s%N)
+		# Killed if no guard stops it: the kernel would try to take it all.
+		msg=$(expect_fail "more than available" timeout -s KILL 10 $INA "$FLOWACCT" attach "$VA" \
+			--max-flows $((1 << 27)))
+		echo "$msg" | grep -q "would take up to .* and .* is available: .*--force-memory" || fail "$msg"
+		[ $(($(date +%s%N) - t0)) -lt 3000000000 ] || fail "the refusal took over 3 s"
+		assert_nothing_left "$NSA" "$VA"
+	else
+		echo "more than 36 GB available: no attach refused here"
+	fi
+	# A daemon's files, full, against the free space under /run/flowacct
+	# (a tmpfs of 8 MB in a mount namespace of the test's): a cache of 10^6
+	# flows is refused; forced, it runs, its sparse file taking pages as
+	# flows come.
+	cat >"$SCRATCH/small_run.sh" <<-EOF
+	mkdir -p /run/flowacct
+	mount -t tmpfs -o size=8m tmpfs /run/flowacct
+	nsenter --net=/run/netns/$NSA $FLOWACCT run $VA --cache-size 1000000 --json /dev/null \
+		2>"$SCRATCH/refused.log" && exit 1
+	exec nsenter --net=/run/netns/$NSA $FLOWACCT run $VA --cache-size 1000000 --force-memory \
+		--interval 0.2 --json "$SCRATCH/rec.json"
+	EOF
+	unshare -m --propagation private bash "$SCRATCH/small_run.sh" 2>"$SCRATCH/forced.log" &
+	local pid=$!
+	for _ in $(seq 100); do
+		grep -q "running on" "$SCRATCH/forced.log" && break
+		sleep 0.05
+	done
+	grep -q "would keep up to .* of files under /run/flowacct and its filesystem has .* free: .*--force-memory" \
+		"$SCRATCH/refused.log" || fail "not refused: $(cat "$SCRATCH/refused.log")"
+	[ "$(wc -l <"$SCRATCH/refused.log")" = 1 ] || fail "more than a line: $(cat "$SCRATCH/refused.log")"
+	grep -q "running on" "$SCRATCH/forced.log" || fail "forced, it did not run: $(cat "$SCRATCH/forced.log")"
+	$INA ping -q -c 2 -i 0.1 192.0.2.2 >/dev/null
+	kill -TERM $pid
+	wait $pid || fail "run exited $? on SIGTERM: $(cat "$SCRATCH/forced.log")"
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --books
+	assert_nothing_left "$NSA" "$VA"
+}
+
+# SIGTERM while a daemon takes its interfaces (each can take seconds): it
+# takes no more, and stops at once, detaching what it attached.
+test_run_term_during_setup() {
+	netns_pair
+	local i devs=() pid log=$SCRATCH/setup.log n
+	for i in $(seq 0 15); do
+		ip -n "$NSA" link add fs$i type veth peer name fp$i
+		ip -n "$NSA" link set fs$i up
+		ip -n "$NSA" link set fp$i up
+		devs+=(fs$i)
+	done
+	$INA "$FLOWACCT" run "${devs[@]}" --json /dev/null 2>"$log" &
+	pid=$!
+	for _ in $(seq 200); do
+		grep -q "attached to" "$log" && break
+		sleep 0.02
+	done
+	kill -TERM $pid
+	wait $pid || fail "run exited $? on SIGTERM during its setup: $(cat "$log")"
+	n=$(grep -c "attached to" "$log")
+	[ "$n" -lt 16 ] || fail "it took every interface before it stopped: $(cat "$log")"
+	echo "stopped after $n of 16 interfaces"
+	for i in "${devs[@]}"; do
+		assert_nothing_left "$NSA" "$i"
+	done
+}
+
 # ---- errors ------------------------------------------------------------------------
 
 test_run_errors() {
@@ -575,6 +740,10 @@ STATUS_KEYS="interfaces interfaces[].attached_at interfaces[].by_run
 	interfaces[].daemon.records_by_reason.end interfaces[].daemon.records_by_reason.forced
 	interfaces[].daemon.records_by_reason.idle
 	interfaces[].daemon.records_by_reason.lack_of_resources interfaces[].daemon.ticks
+	interfaces[].daemon.delayed_records interfaces[].daemon.last_tick_unix_ms
+	interfaces[].daemon.sinks interfaces[].daemon.sinks[].last_error
+	interfaces[].daemon.sinks[].sink interfaces[].daemon.sinks[].write_errors
+	interfaces[].daemon.tick_lag_ms
 	interfaces[].daemon_pid interfaces[].daemon_rss_bytes interfaces[].driver interfaces[].gone interfaces[].iface
 	interfaces[].iface_at_attach interfaces[].ifindex interfaces[].ingress_hook
 	interfaces[].ingress_reason interfaces[].live interfaces[].live_egress
@@ -582,7 +751,8 @@ STATUS_KEYS="interfaces interfaces[].attached_at interfaces[].by_run
 	interfaces[].netns interfaces[].pins interfaces[].pins_memory_bytes
 	interfaces[].run_files_bytes interfaces[].sampling
 	interfaces[].sampling.mode interfaces[].sampling.rate interfaces[].sampling.snaplen
-	interfaces[].tables interfaces[].tables_memory_bytes interfaces[].tc_ingress_prog_id
+	interfaces[].table_bytes_per_flow interfaces[].tables interfaces[].tables_memory_bytes
+	interfaces[].tc_ingress_prog_id
 	interfaces[].tc_prog_id interfaces[].this_netns interfaces[].xdp_dispatcher
 	interfaces[].xdp_prog_id unrecorded"
 FLOW_RECORD_KEYS="bytes cgroup direction dport dst end_reason first_seen_ns
