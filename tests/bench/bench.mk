@@ -12,9 +12,11 @@ BENCH_SKEL := $(BENCH_DIR)/bench_progs.skel.h
 # Tools of their own beside tests/bench/profile_run.sh (map memory per flow,
 # the journal's cost per record), not parts of flowbench.
 BENCH_TOOLS := mapmem journalcost
+# The library's flow cache alone (its own rule: it links the library).
+CACHECOST := $(BENCH_DIR)/cachecost
 BENCH_TOOL_BINS := $(patsubst %,$(BENCH_DIR)/%,$(BENCH_TOOLS))
 BENCH_OBJS := $(patsubst tests/bench/%.c,$(BENCH_DIR)/%.o,\
-	$(filter-out %.bpf.c $(patsubst %,tests/bench/%.c,$(BENCH_TOOLS)),\
+	$(filter-out %.bpf.c tests/bench/cachecost.c $(patsubst %,tests/bench/%.c,$(BENCH_TOOLS)),\
 	$(wildcard tests/bench/*.c)))
 
 # Explicit: the top Makefile's $(BUILD)/tests/%.o would otherwise match with
@@ -50,6 +52,15 @@ $(BENCH_TOOL_BINS:=.o): $(BENCH_DIR)/%.o: tests/bench/%.c
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
 $(BENCH_TOOL_BINS): %: %.o
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(CACHECOST).o: tests/bench/cachecost.c
+	@mkdir -p $(@D)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(CACHECOST): $(CACHECOST).o $(LIB)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
@@ -95,7 +106,7 @@ $(START_DIR)/clang-%.bpf.o: $(START_DIR)/src/Makefile
 	$(Q)cp $(START_DIR)/src/build/clang-$*/flowacct.bpf.o $@
 
 .PHONY: bench-build
-bench-build: $(BUILD)/flowacct $(BENCH_BIN) $(BENCH_TOOL_BINS) $(NOEPOCH) $(START_OBJS)
+bench-build: $(BUILD)/flowacct $(BENCH_BIN) $(BENCH_TOOL_BINS) $(CACHECOST) $(NOEPOCH) $(START_OBJS)
 
 # tests/suites/test_bench.sh runs the benchmark small, with the builds of `make tests`.
 tests: $(BENCH_BIN) $(NOEPOCH) $(START_OBJS)
