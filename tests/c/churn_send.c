@@ -13,18 +13,22 @@
  * AF_PACKET socket through the qdisc (so TC egress sees them) to a MAC that
  * is not the peer's: the peer drops them at the IP layer, and nothing
  * answers. They go in sendmmsg() batches of B (64) frames, paced to PPS
- * frames a second overall (0: as fast as it can), which one Python or
- * trafgen -b process does not reach here (trafgen paces with a sleep
- * per frame).
+ * frames a second overall (0: as fast as it can): a syscall per batch, not
+ * per frame, which is how it goes past udp_send.py (a syscall and a sleep a
+ * datagram) and trafgen -b (101k to 116k a second on this VM,
+ * tests/bench/PROFILE.md).
  *
  * Prints one JSON object: what it sent (so a checker can rebuild every
- * flow's packets and bytes), the seconds it took and the rate it achieved.
+ * flow's packets and bytes), the seconds it took, the rate it achieved and
+ * its own CPU seconds (user + system, which hold most of the frames' way
+ * through the stack: the veth's receive side runs on the sending CPU).
  *
- * A frame that left sendmmsg() with an error still counts as sent: the only
- * error once the frame is built is the veth dropping it (the peer's backlog
- * full: NET_XMIT_DROP, ENOBUFS), which happens after TC egress has counted
- * it. So that this stays true, the interface's tx_dropped must have grown by
- * at least the frames that failed; if not, the sender says so and exits 2.
+ * A frame that failed in sendmmsg() still counts as sent. A veth drops a
+ * frame when the peer's backlog is full (NET_XMIT_DROP, ENOBUFS), after TC
+ * egress has counted it; sendmmsg() stops at the frame that failed without
+ * saying why, so the sender checks that the interface's tx_dropped grew by
+ * at least the frames that failed: if not, some failed before TC egress,
+ * and it says so and exits 2.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -40,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,6 +127,7 @@ int main(int argc, char **argv)
 	struct sockaddr_ll to = { 0 };
 	struct frame proto = { 0 };
 	long long drop0, drop1;
+	struct rusage ru;
 	uint64_t t0, t1;
 	int c, fd;
 
@@ -225,12 +231,16 @@ int main(int argc, char **argv)
 	}
 	t1 = now_ns();
 	drop1 = tx_dropped(ifname);
+	getrusage(RUSAGE_SELF, &ru);
 
 	printf("{\"first\":%llu,\"flows\":%llu,\"count\":%llu,\"size\":%u,\"bytes\":%u,"
 	       "\"src\":\"%s\",\"dst\":\"%s\",\"sport\":\"1 + i %% %d\",\"dport\":\"%d + i / %d\","
-	       "\"packets\":%llu,\"seconds\":%.3f,\"rate\":%.0f,\"failed\":%llu,\"tx_dropped\":%lld}\n",
+	       "\"packets\":%llu,\"seconds\":%.3f,\"rate\":%.0f,\"cpu_s\":%.2f,\"failed\":%llu,"
+	       "\"tx_dropped\":%lld}\n",
 	       first, flows, count, size, 28 + size, src, dst, PORTS, DPORT_BASE, PORTS, sent,
-	       (t1 - t0) / 1e9, sent * 1e9 / (t1 - t0 ? t1 - t0 : 1), failed,
+	       (t1 - t0) / 1e9, sent * 1e9 / (t1 - t0 ? t1 - t0 : 1),
+	       ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6, failed,
 	       drop0 >= 0 && drop1 >= 0 ? drop1 - drop0 : -1);
 	if (failed && (drop0 < 0 || drop1 < 0 || (unsigned long long)(drop1 - drop0) < failed)) {
 		fprintf(stderr, "churn_send: %llu frames failed, the interface dropped %lld: "

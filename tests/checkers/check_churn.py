@@ -19,7 +19,8 @@ daemon's key order, json.loads only when that fails):
     many as the counters lines' "records".
 
 Prints a summary line (with --json, a JSON object of the figures: records,
-flows, flows_exact, flows_wrong, overflow_rows, lack_of_resources, books_ok)
+flows, flows_exact, flows_wrong, foreign, overflow_rows, overflow_packets,
+lack_of_resources, books_ok)
 and up to 20 differences; exits 1 on any.
 """
 
@@ -118,6 +119,8 @@ def main():
                               % (i, s["src"], 1 + i % PORTS, s["dst"], DPORT_BASE + i // PORTS,
                                  want_p, want_b, pk[j], by[j]))
 
+    overflow_packets = sum(h["counters"]["overflow"] for c in counters.values()
+                           for h in c["hooks"])
     books_ok = bool(counters)
     if not counters:
         errors.append("no counters line")
@@ -141,7 +144,8 @@ def main():
     if a.json:
         print(json.dumps({"records": records, "flows": flows, "flows_exact": exact,
                           "flows_wrong": flows - exact, "foreign": foreign,
-                          "overflow_rows": overflow_rows, "lack_of_resources": lack,
+                          "overflow_rows": overflow_rows, "overflow_packets": overflow_packets,
+                          "lack_of_resources": lack,
                           "books_ok": books_ok}))
     else:
         print("%d records; %d flows sent, %d exact; %d overflow rows, %d lack_of_resources; "
