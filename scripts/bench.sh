@@ -1222,7 +1222,7 @@ churn_sender_row() {
 churn_bench() {
 	local secs=20 long=60 search=3 fast=1000000 r lo=0 hi=0 mid rows best= tried=
 	[ $QUICK = 1 ] && secs=1 long=1 search=0 fast=50000
-	[ -x "$CHURN_SEND" ] || fail "$CHURN_SEND is not built: make tests"
+	[ -x "$CHURN_SEND" ] || fail "$CHURN_SEND is not built: make bench-build"
 	say "new flows a second (churn_send)"
 	$INA ping -q -c 1 -w 5 192.0.2.2 >/dev/null
 	cat <<-EOF
