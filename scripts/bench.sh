@@ -15,7 +15,9 @@
 #
 # 6. what the epochs and the daemon cost: a flip's wait, a drain, records;
 # 7. the IPFIX export: records encoded and sent per second, and the daemon's
-#    CPU per 100k records next to softflowd exporting the same traffic.
+#    CPU per 100k records next to softflowd exporting the same traffic;
+# 10. new flows a second: the daemon under a fixed rate of new flows, every
+#    flow's records checked, and the highest rate it holds.
 #
 # Everything it makes (namespaces, veths, pins, files) is removed on exit,
 # failed or not. --quick is the smoke run of `make test`: tiny counts, short
@@ -1106,10 +1108,218 @@ print([i["tc_prog_id"] for i in json.load(sys.stdin)["interfaces"] if i["iface"]
 	echo
 }
 
+# ---- 10. new flows a second ----------------------------------------------------
+
+CHURN_SEND=$BUILD/tests/churn_send
+# The daemon's options of the target; smaller in the smoke run, whose
+# seconds go to creating the tables.
+CHURN_CACHE=1048576 CHURN_MAX=524288
+[ $QUICK = 0 ] || CHURN_CACHE=262144 CHURN_MAX=262144
+# The sender on GEN_CPU, where the veth's receive side runs too; the daemon
+# on the others.
+DAEMON_CPUS=0
+[ "$GEN_CPU" -le 1 ] || DAEMON_CPUS=0-$((GEN_CPU - 1))
+
+# churn_daemon LOG ARGS...: `flowacct run $VA` with those options, records
+# to $SCRATCH/churn.json, pinned off the sender's CPU; its pid in FA_PID.
+churn_daemon() {
+	local log=$1
+	shift
+	: >"$SCRATCH/churn.json"
+	$INA taskset -c "$DAEMON_CPUS" "$FA" run "$VA" --interval 1 --idle-timeout 2 \
+		--cache-size "$CHURN_CACHE" --max-flows "$CHURN_MAX" --json "$SCRATCH/churn.json" \
+		"$@" 2>"$log" &
+	FA_PID=$!
+	for _ in $(seq 200); do
+		grep -q "running on" "$log" && return 0
+		sleep 0.05
+	done
+	fail "run did not start: $(cat "$log")"
+}
+
+# churn_send FLOWS RATE [FIRST]: churn_send on $VA, pinned to GEN_CPU; its
+# JSON line to $SCRATCH/sent.json.
+churn_send() {
+	$INA taskset -c "$GEN_CPU" timeout 600 "$CHURN_SEND" "$VA" --flows "$1" --rate "$2" \
+		--first "${3:-0}" >"$SCRATCH/sent.json" ||
+		fail "churn_send failed: $(cat "$SCRATCH/sent.json")"
+}
+
+# jfield FILE KEY...: those keys of the JSON object in FILE, space-separated.
+jfield() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(" ".join(str(d[k]) for k in sys.argv[2:]))' "$@"
+}
+
+# The daemon's cached flows, from status ("?" when it does not answer in time).
+cache_flows() {
+	$INA timeout 5 "$FA" status -j 2>/dev/null | python3 -c 'import json, sys
+print([i for i in json.load(sys.stdin)["interfaces"] if i["iface"] == sys.argv[1]
+       and i["this_netns"]][0]["daemon"]["cache_flows"])' "$VA" 2>/dev/null || echo "?"
+}
+
+# churn_rate RATE SECONDS: one row: RATE new flows a second for SECONDS into
+# the daemon, every flow checked; "held" when every flow's records equal
+# what was sent, no overflow and no lack_of_resources, and the sender
+# reached 95 % of RATE. Sets CHURN_HELD (yes or no).
+churn_rate() {
+	local rate=$1 secs=$2 c0 c1 t0 lag out
+	churn_daemon "$SCRATCH/churn.log"
+	sleep "$([ $QUICK = 1 ] && echo 0.2 || echo 1)"
+	c0=$(cpu_seconds $FA_PID)
+	churn_send $((rate * secs)) "$rate"
+	t0=$(date +%s%N)
+	# Until the cache is empty (idle 2 s, then a tick: 2 to 3 s at best);
+	# the smoke run stops the daemon at once (its flows leave as forced).
+	lag=
+	if [ $QUICK = 0 ]; then
+		for _ in $(seq 120); do
+			[ "$(cache_flows)" = 0 ] && break
+			sleep 0.5
+		done
+		lag=$(awk -v t="$t0" -v n="$(date +%s%N)" 'BEGIN { printf "%.1f\n", (n - t) / 1e9 }')
+	fi
+	c1=$(cpu_seconds $FA_PID)
+	kill -TERM $FA_PID
+	wait $FA_PID || fail "the daemon failed: $(cat "$SCRATCH/churn.log")"
+	out=$(python3 tests/checkers/check_churn.py "$SCRATCH/churn.json" --sent "$SCRATCH/sent.json" \
+		--json 2>/dev/null) || true
+	rm -f "$SCRATCH/churn.json"
+	[ -n "$out" ] || fail "check_churn.py gave nothing"
+	echo "$out" >"$SCRATCH/check.json"
+	# The row, and "yes" or "no" in $SCRATCH/held (one Python: its start
+	# through pyenv costs most of a second here).
+	python3 - "$SCRATCH/check.json" "$SCRATCH/sent.json" "$rate" "$c0" "$c1" "$lag" \
+		"$SCRATCH/held" <<-'PY'
+	import json, sys
+	c, s = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+	rate, c0, c1 = (float(x) for x in sys.argv[3:6])
+	held = "yes" if (c["flows_wrong"] == 0 and c["foreign"] == 0 and c["overflow_packets"] == 0
+	                 and c["overflow_rows"] == 0 and c["lack_of_resources"] == 0 and c["books_ok"]
+	                 and s["rate"] >= 0.95 * rate) else "no"
+	open(sys.argv[7], "w").write(held)
+	cpu, secs = c1 - c0, s["seconds"]
+	print("| %d | %.0f | %d | %.2f | %.2f | %.2f | %d | %d | %d | %d of %d | %s | %s |" % (
+	    rate, secs, s["rate"], s["cpu_s"] / secs, cpu / secs, cpu * 1e6 / max(c["flows"], 1),
+	    c["overflow_packets"], c["lack_of_resources"], c["records"], c["flows_exact"],
+	    c["flows"], sys.argv[6], held))
+	PY
+	CHURN_HELD=$(cat "$SCRATCH/held")
+	say "churn: $rate flows/s for $secs s: held $CHURN_HELD${lag:+ (cache empty $lag s after the last frame)}"
+}
+
+# The sender alone, with flowacct attached and with the daemon running: the
+# rate it reaches as fast as it can.
+churn_sender_row() {
+	local what=$1 flows=$2 first=$3
+	churn_send "$flows" 0 "$first"
+	# shellcheck disable=SC2046
+	printf '| %s | %d | %.0f | %.2f |\n' "$what" "$flows" \
+		$(jfield "$SCRATCH/sent.json" rate cpu_s)
+}
+
+churn_bench() {
+	local secs=20 long=60 search=3 fast=1000000 r lo=0 hi=0 mid rows best= tried=
+	[ $QUICK = 1 ] && secs=1 long=1 search=0 fast=50000
+	[ -x "$CHURN_SEND" ] || fail "$CHURN_SEND is not built: make bench-build"
+	say "new flows a second (churn_send)"
+	$INA ping -q -c 1 -w 5 192.0.2.2 >/dev/null
+	cat <<-EOF
+	## 10. New flows a second
+
+	tests/c/churn_send.c sends one-datagram UDP flows (46 IP-layer bytes),
+	each a new flow known from its index, from an AF_PACKET socket on A's end
+	of the veth pair through the qdisc, so that TC egress sees every frame,
+	in sendmmsg() batches of 64 paced to a rate; B drops them (not its MAC).
+	The sender runs on CPU $GEN_CPU (where the veth's receive side runs too),
+	\`flowacct run\` on CPU $DAEMON_CPUS. Sender CPU is its own user + system
+	time (the frames' way through the stack is most of it).
+
+	### The churn sender
+
+	As fast as it can, once with nothing attached, once with flowacct
+	attached and no daemon, once with the daemon running (the options below).
+
+	| on A's end | flows | flows a second | sender CPU s |
+	|---|---:|---:|---:|
+	EOF
+	churn_sender_row "nothing attached" "$fast" 0
+	$INA "$FA" attach "$VA" --max-flows "$CHURN_MAX" >/dev/null
+	churn_sender_row "flowacct attached, no daemon" "$fast" "$fast"
+	$INA "$FA" detach "$VA" >/dev/null
+	churn_daemon "$SCRATCH/churn.log"
+	churn_sender_row "the daemon running" "$fast" $((2 * fast))
+	kill -TERM $FA_PID
+	wait $FA_PID || fail "the daemon failed: $(cat "$SCRATCH/churn.log")"
+	rm -f "$SCRATCH/churn.json"
+	rows=$SCRATCH/churn-rows.md
+	: >"$rows"
+	for r in 50000 100000 200000; do
+		churn_rate $r "$([ $r = 200000 ] && echo "$long" || echo "$secs")" >>"$rows"
+		if [ "$CHURN_HELD" = yes ]; then
+			lo=$r best=$(tail -1 "$rows")
+		fi
+	done
+	# The lowest rate above the highest held that was not held (0: none).
+	for r in 200000 100000 50000; do
+		[ $r -gt $lo ] && ! grep -q "^| $r .* yes |$" "$rows" && hi=$r
+	done
+	# Halfway between the highest held and the lowest not held above it
+	# (twice the highest held while none failed), SEARCH times.
+	for _ in $(seq "$search"); do
+		if [ $hi = 0 ]; then
+			mid=$((lo * 2))
+		else
+			mid=$(((lo + hi) / 2 / 1000 * 1000))
+		fi
+		[ "$mid" -gt "$lo" ] && { [ $hi = 0 ] || [ "$mid" -lt "$hi" ]; } || break
+		churn_rate "$mid" "$secs" >"$SCRATCH/churn-search.md"
+		tried+="${tried:+, }$mid: $CHURN_HELD"
+		if [ "$CHURN_HELD" = yes ]; then
+			lo=$mid best=$(cat "$SCRATCH/churn-search.md")
+		else
+			hi=$mid
+		fi
+	done
+	cat <<-EOF
+
+	### The daemon under new flows
+
+	\`flowacct run --interval 1 --idle-timeout 2 --cache-size $CHURN_CACHE
+	--max-flows $CHURN_MAX --json FILE\` (records to a file on disk, every one
+	checked afterwards by tests/checkers/check_churn.py): RATE new flows a
+	second for the seconds given ($long s at 200000), then the daemon until
+	its cache is empty, then SIGTERM. Daemon CPU: user + system (/proc) from
+	before the first frame until the cache is empty, per second of sending
+	and per flow. Overflow: packets counted into the overflow row (an epoch
+	table full). Exact: flows whose records add up to exactly what was sent.
+	Empty after: seconds from the last frame until the cache held no flow
+	(idle 2 s, then a tick: 2 to 3 s when the daemon keeps up; not waited
+	for in the smoke run). Held: every
+	flow exact, no overflow, no lack_of_resources, the records equal the
+	counters, and the sender within 5 % of the rate. The last row is the
+	highest rate held in a search ($search runs of $secs s between the
+	highest held and the lowest not held above; none in the smoke run).
+
+	| asked flows/s | s | sent flows/s | sender CPU s per s | daemon CPU s per s | daemon CPU µs a flow | overflow packets | lack_of_resources | records | flows exact | empty after, s | held |
+	|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|
+	EOF
+	cat "$rows"
+	if [ -n "$best" ]; then
+		echo "$best" | sed 's/^| /| highest held: /'
+	else
+		echo "| highest held: none | | | | | | | | | | | no |"
+	fi
+	echo
+	echo "The search's runs (flows a second: held): ${tried:-none}."
+	echo
+}
+
 # SECTIONS="pkt epochs" runs only those (for working on one); the report is
 # then partial.
 section() {
-	case " ${SECTIONS:-pkt contend profile dump live memory peer epochs export verifier sockets} " in
+	case " ${SECTIONS:-pkt contend profile dump live memory peer epochs export verifier sockets churn} " in
 	*" $1 "*) return 0 ;;
 	esac
 	return 1
@@ -1131,6 +1341,7 @@ start=$(date +%s)
 	! section verifier || verifier_table
 	! section sockets || sockets_bench
 	! section sockets || owners_live
+	! section churn || churn_bench
 	echo "Run time: $(($(date +%s) - start)) s."
 } >"$REPORT"
 mkdir -p "$(dirname "$OUT")"

@@ -30,6 +30,7 @@ NUM = {
     "cpu": (-1e-9, math.inf),   # CPU seconds: 0.00 at smoke-run counts
     "pct": (0, 100 * 1024),     # CPU %, up to 100 per CPU
     "zero": (-0.5, 0.5),
+    "count": (-0.5, math.inf),  # a count that may be 0
 }
 WORD = {
     "T": r"\S.*",
@@ -68,6 +69,8 @@ TABLES = [
     ("## 9. ", 0, 5, "T pos pos pos x"),
     ("## 9. ", 1, 5, "T pct pct pct x"),
     ("### The owner lookups", 0, 2, "T ns ns ns ns ns ns"),
+    ("### The churn sender", 0, 3, "T pos pos cpu"),
+    ("### The daemon under new flows", 0, 4, "T pos? pos? cpu? cpu? cpu? count? count? pos? T? pos? yn"),
 ]
 
 
