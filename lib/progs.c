@@ -33,8 +33,9 @@ static int set_table(struct bpf_map *m, const struct fa_load_opts *o)
 				BPF_MAP_TYPE_PERCPU_HASH);
 	if (!err)
 		err = bpf_map__set_max_entries(m, o->max_flows);
-	if (!err && o->replay)
-		err = bpf_map__set_value_size(m, sizeof(struct flow_replay_value));
+	if (!err)
+		err = bpf_map__set_value_size(m, fa_flow_value_size(o->shared,
+								    !o->replay));
 	return err;
 }
 
