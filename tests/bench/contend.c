@@ -155,7 +155,7 @@ int cmd_contend(int argc, char **argv)
 	unsigned char frame[BENCH_FRAME_MAX];
 	double secs = 1, ns[CONTEND_ROUNDS_MAX], mpps[CONTEND_ROUNDS_MAX];
 	double ratio[CONTEND_ROUNDS_MAX];
-	char x[64];
+	char x[64], span[64];
 	int c, i, t, m, rounds = 5, err;
 	size_t len;
 
@@ -184,8 +184,8 @@ int cmd_contend(int argc, char **argv)
 				if (err)
 					return 1;
 			}
-	printf("| map | threads (one per CPU) | ns per packet, each thread | x one thread (min to max) | Mpackets/s, all threads | every packet counted |\n");
-	printf("|---|---:|---:|---:|---:|---|\n");
+	printf("| map | threads (one per CPU) | ns per packet, each thread | x one thread | min to max | Mpackets/s, all threads | every packet counted |\n");
+	printf("|---|---:|---:|---:|---:|---:|---|\n");
 	for (t = 0; t < 2; t++)
 		for (m = 0; m < 2; m++) {
 			for (i = 0; i < rounds; i++) {
@@ -193,13 +193,15 @@ int cmd_contend(int argc, char **argv)
 				mpps[i] = res[t][m][i].mpps;
 				ratio[i] = ns[i] / res[0][m][i].ns;
 			}
-			x[0] = '\0';
-			if (t)
-				snprintf(x, sizeof(x), "%.2f (%.2f to %.2f)",
-					 median(ratio, rounds), min_of(ratio, rounds),
-					 max_of(ratio, rounds));
-			printf("| %s | %d | %.1f | %s | %.2f | yes |\n", m ? "shared" : "percpu",
-			       t + 1, median(ns, rounds), x, median(mpps, rounds));
+			x[0] = span[0] = '\0';
+			if (t) {
+				snprintf(x, sizeof(x), "%.2f", median(ratio, rounds));
+				snprintf(span, sizeof(span), "%.2f to %.2f",
+					 min_of(ratio, rounds), max_of(ratio, rounds));
+			}
+			printf("| %s | %d | %.1f | %s | %s | %.2f | yes |\n",
+			       m ? "shared" : "percpu", t + 1, median(ns, rounds), x,
+			       span, median(mpps, rounds));
 		}
 	return 0;
 }
