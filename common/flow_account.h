@@ -60,36 +60,52 @@ static __always_inline void flow_count(struct flow_stats *st, __u32 idx,
 }
 
 /*
- * A live value's times are 32-bit ticks. A per-CPU slot has one writer, to
- * which jiffies never go back: its last time is simply now. A shared row's
- * racing writers may store times a tick apart in either order, so they
- * compare, by the difference, which stays right across the wrap.
+ * A live value's times are 32-bit ticks. A per-CPU slot, or a shared row's
+ * owner half, has one writer, to which jiffies never go back: its last time
+ * is simply now. The other CPUs of a shared row may store times a tick
+ * apart in either order, so they compare, by the difference, which stays
+ * right across the wrap.
  */
-static __always_inline void flow_live_value_add(struct flow_map_value *v,
-						__u32 segs, __u64 bytes,
-						__u32 now, __u64 f, int atomic)
+static __always_inline void flow_slot_add(struct flow_map_value *v, __u32 segs,
+					  __u64 bytes, __u32 now, __u64 f)
 {
-	int unused;
-
-	if (atomic) {
-		__sync_fetch_and_add(&v->packets_flags, segs);
-		__sync_fetch_and_add(&v->bytes, bytes);
-		/* Most segments add no new flag: skip the locked op then. */
-		if ((v->packets_flags | f) != v->packets_flags)
-			__sync_fetch_and_or(&v->packets_flags, f);
-		if ((__s32)(now - v->first_seen) < 0)
-			v->first_seen = now;
-		if ((__s32)(now - v->last_seen) > 0)
-			v->last_seen = now;
-		return;
-	}
 	/* A per-CPU slot this CPU has not used yet is all zero. */
-	unused = !(v->packets_flags & FLOW_PACKETS_MASK);
+	int unused = !(v->packets_flags & FLOW_PACKETS_MASK);
+
 	v->packets_flags = (v->packets_flags + segs) | f;
 	v->bytes += bytes;
 	if (unused)
 		v->first_seen = now;
 	v->last_seen = now;
+}
+
+static __always_inline void flow_shared_value_add(struct flow_shared_value *v,
+						  __u32 segs, __u64 bytes,
+						  __u32 now, __u64 f)
+{
+	if (v->owner == bpf_get_smp_processor_id()) {
+		flow_slot_add(&v->own, segs, bytes, now, f);
+		return;
+	}
+	__sync_fetch_and_add(&v->packets_flags, segs);
+	__sync_fetch_and_add(&v->bytes, bytes);
+	/* Most segments add no new flag: skip the locked op then. */
+	if ((v->packets_flags | f) != v->packets_flags)
+		__sync_fetch_and_or(&v->packets_flags, f);
+	if ((__s32)(now - v->own.first_seen) < 0)
+		v->own.first_seen = now;
+	if ((__s32)(now - v->last_seen) > 0)
+		v->last_seen = now;
+}
+
+static __always_inline void flow_live_value_add(void *v, __u32 segs,
+						__u64 bytes, __u32 now,
+						__u64 f, int shared)
+{
+	if (shared)
+		flow_shared_value_add(v, segs, bytes, now, f);
+	else
+		flow_slot_add(v, segs, bytes, now, f);
 }
 
 static __always_inline void flow_replay_value_add(struct flow_replay_value *v,
@@ -133,6 +149,14 @@ static __always_inline long flow_value_insert(void *table,
 		struct flow_replay_value init = {
 			.packets_flags = pf, .bytes = bytes,
 			.first_seen = now, .last_seen = now,
+		};
+
+		return bpf_map_update_elem(table, &pkt->key, &init, BPF_NOEXIST);
+	} else if (flow_cfg.shared_map) {
+		struct flow_shared_value init = {
+			.own = { .packets_flags = pf, .bytes = bytes,
+				 .first_seen = now, .last_seen = now },
+			.owner = bpf_get_smp_processor_id(),
 		};
 
 		return bpf_map_update_elem(table, &pkt->key, &init, BPF_NOEXIST);

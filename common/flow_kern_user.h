@@ -62,6 +62,27 @@ struct flow_map_value {
 _Static_assert(sizeof(struct flow_map_value) == 24, "flow_map_value layout changed");
 
 /*
+ * A flow's counts in a shared (BPF_MAP_TYPE_HASH) live table: one value for
+ * every CPU, 48 bytes at any CPU count. The CPU that inserted the row owns
+ * @own and adds to it with plain stores, as to a per-CPU slot: a flow
+ * usually stays on one CPU (RSS, one sending socket), and an uncontended
+ * lock-prefixed add costs that CPU about 9 ns a packet on the mix. Every
+ * other CPU adds to the second half with atomic adds, and keeps its own
+ * last time there; it writes @own only to move first_seen back, which the
+ * owner never writes after the insert. So no word has a plain writer and
+ * another writer at once, and no packet is lost. Its second half reads as
+ * a flow_map_value whose first_seen is the owner's CPU.
+ */
+struct flow_shared_value {
+	struct flow_map_value own;
+	__u64 packets_flags;	/* other CPUs', atomic */
+	__u64 bytes;		/* other CPUs', atomic */
+	__u32 owner;		/* bpf_get_smp_processor_id() of the insert */
+	__u32 last_seen;	/* other CPUs' latest */
+};
+_Static_assert(sizeof(struct flow_shared_value) == 48, "flow_shared_value layout changed");
+
+/*
  * The same in replay, whose times are a capture's timestamps (ns since the
  * epoch) and keep every bit of them. The loader sizes replay's tables for
  * it; the programs pick the layout from flow_cfg.replay.

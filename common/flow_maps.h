@@ -14,9 +14,10 @@
 #include "flow_kern_user.h"
 
 /*
- * flows_0, flows_1: the two epochs' tables (FLOW_NR_EPOCHS). Type and
- * max_entries are set by the loader before load (percpu:
- * BPF_MAP_TYPE_PERCPU_HASH, shared: BPF_MAP_TYPE_HASH). Preallocated, so a
+ * flows_0, flows_1: the two epochs' tables (FLOW_NR_EPOCHS). Type, value
+ * size and max_entries are set by the loader before load (percpu:
+ * BPF_MAP_TYPE_PERCPU_HASH of struct flow_map_value, shared:
+ * BPF_MAP_TYPE_HASH of struct flow_shared_value). Preallocated, so a
  * full table fails an insert with -E2BIG instead of allocating on the
  * packet path, and nothing is ever evicted.
  * flow_frags may evict: it holds no counts, only which ports later

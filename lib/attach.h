@@ -83,7 +83,7 @@ bool fa_sockets_attached(void);
 struct fa_attach_args {
 	int ingress;		/* enum fa_ingress_hook; 0 auto; -1 unset */
 	int xdp_mode;		/* 0, FA_INGRESS_XDP_NATIVE or FA_INGRESS_XDP_SKB */
-	int shared;		/* 0 percpu, 1 shared; -1 unset (percpu) */
+	int shared;		/* 0 percpu, 1 shared; -1 unset (shared) */
 	__u32 max_flows;	/* 0 unset (FLOW_DEFAULT_MAX_FLOWS) */
 	__u32 sample_rate;	/* 0: off */
 	int sample_mode;	/* FLOW_SAMPLE_* */
@@ -96,7 +96,8 @@ struct fa_attach_args {
 
 /* What `attach` starts from; a daemon starts from FA_ATTACH_ARGS_UNSET. */
 #define FA_ATTACH_ARGS_DEFAULTS					\
-	{ .max_flows = FLOW_DEFAULT_MAX_FLOWS, .snaplen = FLOW_DEFAULT_SNAPLEN }
+	{ .shared = 1, .max_flows = FLOW_DEFAULT_MAX_FLOWS,		\
+	  .snaplen = FLOW_DEFAULT_SNAPLEN }
 #define FA_ATTACH_ARGS_UNSET					\
 	{ .ingress = -1, .shared = -1, .snaplen = FLOW_DEFAULT_SNAPLEN }
 

@@ -51,7 +51,7 @@ struct df_head {
 	__u32 state;		/* enum df_state */
 	__u32 table;		/* the epoch drained */
 	__u64 nrows;		/* summed rows in rows[] */
-	__u32 ncpus;		/* values per key in a batch */
+	__u32 ncpus;		/* slots per key in a batch (2: a shared row) */
 	__u32 overflow_saved;	/* the overflow rows are in rows[] */
 	__u32 cap;		/* rows[] holds this many */
 	__u32 chunk_rows;	/* DF_CHUNK */
@@ -69,8 +69,12 @@ struct fa_drainfile {
 	struct flow_key *ckeys;	/* a batch as the kernel wrote it */
 	char *cvals;
 	struct fa_row *rows;	/* summed, for the cache */
+	bool shared;		/* values are struct flow_shared_value */
 	struct fa_tick_clock ticks;	/* this drain's: rows leave in mono ns */
 };
+
+_Static_assert(sizeof(struct flow_shared_value) ==
+	       2 * sizeof(struct flow_map_value), "a shared row is two slots");
 
 static size_t value_stride(void)
 {
@@ -119,13 +123,15 @@ int fa_drainfile_open(const char *dirname, __u32 max_flows, bool shared,
 	__u32 cap = max_flows + FLOW_NR_DIRS;
 
 	*out = NULL;
-	ncpus = shared ? 1 : libbpf_num_possible_cpus();
+	/* A shared row is two slots wide (struct flow_shared_value). */
+	ncpus = shared ? 2 : libbpf_num_possible_cpus();
 	if (ncpus < 0)
 		return ncpus;
 	df = calloc(1, sizeof(*df));
 	if (!df)
 		return -ENOMEM;
 	df->fd = -1;
+	df->shared = shared;
 	if (mkdir(FA_RUN_DIR, 0700) && errno != EEXIST) {
 		err = -errno;
 		goto fail;
@@ -209,7 +215,7 @@ int fa_drainfile_pending(const struct fa_drainfile *df, __u64 committed_gen,
  * returned (its token is set); then forgets the batch. */
 static int take_batch(struct fa_drainfile *df)
 {
-	__u32 n = df->h->attr.batch.count, i, cpu;
+	__u32 n = df->h->attr.batch.count, i;
 	struct fa_row *r;
 
 	if (df->h->token == DF_NO_TOKEN)
@@ -222,10 +228,9 @@ static int take_batch(struct fa_drainfile *df)
 		r->key = df->ckeys[i];
 		r->flows = 1;
 		r->kind = FA_ROW_FLOW;
-		for (cpu = 0; cpu < df->h->ncpus; cpu++)
-			fa_value_merge_map(&r->val, df->cvals +
-					   ((size_t)i * df->h->ncpus + cpu) *
-					   value_stride(), &df->ticks);
+		fa_value_merge_flow(&r->val, df->cvals +
+				    (size_t)i * df->h->ncpus * value_stride(),
+				    df->h->ncpus, df->shared, &df->ticks);
 	}
 	/* The count last: a kill before it takes the batch again, whole. */
 	df->h->nrows += n;

@@ -22,7 +22,7 @@ int fa_attach_args_resolve(const struct fa_attach_args *a,
 				  "--mode is for XDP at ingress; it does not go with --ingress tc");
 	*o = (struct fa_attach_opts){
 		.ingress = a->xdp_mode ? a->xdp_mode : a->ingress > 0 ? a->ingress : 0,
-		.shared = a->shared > 0,
+		.shared = a->shared != 0,
 		.max_flows = a->max_flows ? a->max_flows : FLOW_DEFAULT_MAX_FLOWS,
 		.sample = { .rate = a->sample_rate, .mode = a->sample_mode,
 			    .snaplen = a->snaplen },

@@ -141,6 +141,15 @@ int fa_progs_open(const struct fa_load_opts *o, struct flowacct_bpf **skel);
 void fa_value_merge(struct flow_value *into, const struct flow_value *v);
 /* The size of such a slot. */
 size_t fa_map_value_size(const struct fa_tick_clock *clock);
+/* The size of a flows map's value: a slot, or a live shared row. */
+size_t fa_flow_value_size(bool shared, bool live);
+/*
+ * Adds a flows map's value to @into: @nslots per-CPU slots, or (@shared,
+ * live) one struct flow_shared_value.
+ */
+void fa_value_merge_flow(struct flow_value *into, const void *vals,
+			 int nslots, bool shared,
+			 const struct fa_tick_clock *clock);
 /* Rows with equal keys (and kinds) become one, values merged. */
 void fa_table_merge_equal(struct fa_table *t, size_t from);
 void fa_stats_add(struct fa_hook_stats *into, const struct fa_hook_stats *from);

@@ -179,7 +179,8 @@ int fa_map_check(int fd, const __u32 *types, size_t ntypes, __u32 key_size,
 /* What each pinned map must be, for this build. */
 static int check_pin(int pin, int fd)
 {
-	static const __u32 hash[] = { BPF_MAP_TYPE_PERCPU_HASH, BPF_MAP_TYPE_HASH };
+	static const __u32 pcpu_hash[] = { BPF_MAP_TYPE_PERCPU_HASH };
+	static const __u32 hash[] = { BPF_MAP_TYPE_HASH };
 	static const __u32 pcpu[] = { BPF_MAP_TYPE_PERCPU_ARRAY };
 	static const __u32 array[] = { BPF_MAP_TYPE_ARRAY };
 	static const __u32 perf[] = { BPF_MAP_TYPE_PERF_EVENT_ARRAY };
@@ -189,8 +190,11 @@ static int check_pin(int pin, int fd)
 	switch (pin) {
 	case FA_PIN_FLOWS_0:
 	case FA_PIN_FLOWS_1:
-		return fa_map_check(fd, hash, 2, sizeof(struct flow_key),
-				    sizeof(struct flow_map_value));
+		/* A shared table of 24-byte rows is an older version's. */
+		err = fa_map_check(fd, pcpu_hash, 1, sizeof(struct flow_key),
+				   sizeof(struct flow_map_value));
+		return err ? fa_map_check(fd, hash, 1, sizeof(struct flow_key),
+					  sizeof(struct flow_shared_value)) : 0;
 	case FA_PIN_OVERFLOW:
 		return fa_map_check(fd, pcpu, 1, 4, sizeof(struct flow_map_value));
 	case FA_PIN_STATS:

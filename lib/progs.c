@@ -33,8 +33,14 @@ static int set_table(struct bpf_map *m, const struct fa_load_opts *o)
 				BPF_MAP_TYPE_PERCPU_HASH);
 	if (!err)
 		err = bpf_map__set_max_entries(m, o->max_flows);
-	if (!err && o->replay)
-		err = bpf_map__set_value_size(m, sizeof(struct flow_replay_value));
+	/*
+	 * A build of another version (the bench loads old ones) may declare
+	 * another value: only this version's is made a shared row.
+	 */
+	if (!err && (o->replay ||
+		     (o->shared && bpf_map__value_size(m) == sizeof(struct flow_map_value))))
+		err = bpf_map__set_value_size(m, fa_flow_value_size(o->shared,
+								    !o->replay));
 	return err;
 }
 

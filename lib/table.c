@@ -74,6 +74,38 @@ void fa_value_merge_map(struct flow_value *into, const void *slot,
 	fa_value_merge(into, &u);
 }
 
+size_t fa_flow_value_size(bool shared, bool live)
+{
+	if (!live)
+		return sizeof(struct flow_replay_value);
+	return shared ? sizeof(struct flow_shared_value) :
+			sizeof(struct flow_map_value);
+}
+
+void fa_value_merge_flow(struct flow_value *into, const void *vals,
+			 int nslots, bool shared,
+			 const struct fa_tick_clock *clock)
+{
+	size_t stride = percpu_stride(fa_map_value_size(clock));
+	const struct flow_shared_value *sv = vals;
+	struct flow_map_value others;
+	int i;
+
+	if (!shared || !clock) {
+		for (i = 0; i < nslots; i++)
+			fa_value_merge_map(into, (const char *)vals + i * stride,
+					   clock);
+		return;
+	}
+	fa_value_merge_map(into, &sv->own, clock);
+	/* The other CPUs' half: the row began with the owner's insert. */
+	others = (struct flow_map_value){
+		.packets_flags = sv->packets_flags, .bytes = sv->bytes,
+		.first_seen = sv->own.first_seen, .last_seen = sv->last_seen,
+	};
+	fa_value_merge_map(into, &others, clock);
+}
+
 /*
  * Large arrays of rows (a million flows: 96 MB each) are new memory on
  * every dump, and were faulted in 4 KiB at a time: asked for in huge pages
@@ -142,16 +174,20 @@ void fa_table_free(struct fa_table *t)
 	t->n = t->cap = t->next = 0;
 }
 
+/* How a flows map's values come back: slots per lookup, one row or not. */
+struct map_layout {
+	int ncpus;
+	bool shared;
+	size_t stride;		/* bytes per slot */
+};
+
 static int append_merged(struct fa_table *t, const struct flow_key *key,
-			 const void *vals, int ncpus,
+			 const void *vals, const struct map_layout *l,
 			 const struct fa_tick_clock *clock)
 {
-	size_t stride = percpu_stride(fa_map_value_size(clock));
 	struct flow_value sum = {};
-	int cpu;
 
-	for (cpu = 0; cpu < ncpus; cpu++)
-		fa_value_merge_map(&sum, (const char *)vals + cpu * stride, clock);
+	fa_value_merge_flow(&sum, vals, l->ncpus, l->shared, clock);
 	return fa_table_append(t, key, &sum, FA_ROW_FLOW);
 }
 
@@ -171,28 +207,31 @@ static int keep_key(struct flow_key **keys, size_t *n, size_t *cap,
 	return 0;
 }
 
-static int map_ncpus(int fd, const struct fa_tick_clock *clock, int *ncpus)
+static int map_layout(int fd, const struct fa_tick_clock *clock,
+		      struct map_layout *l)
 {
 	struct bpf_map_info info = {};
 	__u32 info_len = sizeof(info);
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
 		return -errno;
+	l->shared = info.type != BPF_MAP_TYPE_PERCPU_HASH;
 	if (info.key_size != sizeof(struct flow_key) ||
-	    info.value_size != fa_map_value_size(clock))
+	    info.value_size != fa_flow_value_size(l->shared, clock != NULL))
 		return -EPROTO;	/* built for another layout */
-	*ncpus = 1;
-	if (info.type == BPF_MAP_TYPE_PERCPU_HASH) {
-		*ncpus = libbpf_num_possible_cpus();
-		if (*ncpus < 0)
-			return *ncpus;
+	l->stride = percpu_stride(info.value_size);
+	l->ncpus = 1;
+	if (!l->shared) {
+		l->ncpus = libbpf_num_possible_cpus();
+		if (l->ncpus < 0)
+			return l->ncpus;
 	}
 	return 0;
 }
 
 /* For kernels without batch operations on hash maps (before 5.6). */
 static int read_by_key(int fd, const struct fa_tick_clock *clock,
-		       struct fa_table *t, void *vals, int ncpus,
+		       struct fa_table *t, void *vals, const struct map_layout *l,
 		       struct flow_key **keys, size_t *nkeys, size_t *kcap)
 {
 	struct flow_key key, next;
@@ -204,7 +243,7 @@ static int read_by_key(int fd, const struct fa_tick_clock *clock,
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, vals))
 			continue;	/* deleted since get_next_key */
-		err = append_merged(t, &key, vals, ncpus, clock);
+		err = append_merged(t, &key, vals, l, clock);
 		if (!err && keys)
 			err = keep_key(keys, nkeys, kcap, &key);
 		if (err)
@@ -217,21 +256,22 @@ int fa_table_read(int fd, const struct fa_tick_clock *clock, struct fa_table *t,
 		  struct flow_key **keys_out, size_t *nkeys)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	size_t stride = percpu_stride(fa_map_value_size(clock)), kcap = 0;
 	struct flow_key *keys = NULL, *kept = NULL;
 	__u32 batch, count, i, rows = BATCH_ROWS;
 	void *vals = NULL, *in = NULL;
-	int ncpus = 1, err;
+	struct map_layout l = {};
+	size_t kcap = 0;
+	int err;
 
 	if (keys_out) {
 		*keys_out = NULL;
 		*nkeys = 0;
 	}
-	err = map_ncpus(fd, clock, &ncpus);
+	err = map_layout(fd, clock, &l);
 	if (err)
 		return err;
 	keys = calloc(rows, sizeof(*keys));
-	vals = calloc((size_t)rows * ncpus, stride);
+	vals = calloc((size_t)rows * l.ncpus, l.stride);
 	if (!keys || !vals) {
 		err = -ENOMEM;
 		goto out;
@@ -247,8 +287,8 @@ int fa_table_read(int fd, const struct fa_tick_clock *clock, struct fa_table *t,
 		}
 		for (i = 0; i < count; i++) {
 			int e = append_merged(t, &keys[i],
-					      (char *)vals + (size_t)i * ncpus * stride,
-					      ncpus, clock);
+					      (char *)vals + (size_t)i * l.ncpus * l.stride,
+					      &l, clock);
 			if (!e && keys_out)
 				e = keep_key(&kept, nkeys, &kcap, &keys[i]);
 			if (e) {
@@ -263,7 +303,7 @@ int fa_table_read(int fd, const struct fa_tick_clock *clock, struct fa_table *t,
 		in = &batch;
 	}
 	if (err == -EINVAL || err == -ENOTSUP || err == -524 /* ENOTSUPP */)
-		err = in ? err : read_by_key(fd, clock, t, vals, ncpus,
+		err = in ? err : read_by_key(fd, clock, t, vals, &l,
 					     keys_out ? &kept : NULL, nkeys, &kcap);
 out:
 	free(keys);

@@ -94,7 +94,7 @@ struct opt {
 
 #define ATTACH_TABLE_OPTIONS(st, field, pfx)					\
 	OPTION("map", 0, OPT_ENUM, st, field.shared, NULL,			\
-	       pfx "per-CPU values, or one value updated atomically",		\
+	       pfx "one value updated atomically, or per-CPU values",		\
 	       .values = map_modes),						\
 	OPTION("max-flows", 0, OPT_UINT, st, field.max_flows, "N",		\
 	       pfx "flows each epoch table holds",				\

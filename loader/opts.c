@@ -9,7 +9,7 @@
 #include "cli.h"
 
 const struct opt_value map_modes[] = {
-	{ "percpu", 0 }, { "shared", 1 }, { NULL, 0 },
+	{ "shared", 1 }, { "percpu", 0 }, { NULL, 0 },
 };
 
 const struct opt_value sample_modes[] = {

@@ -92,18 +92,27 @@ $(NOEPOCH): $(NOEPOCH_OBJS)
 # Shared by every build directory (it depends on nothing here).
 BENCH_START := 38dad997503bb69052e7355d63d1c13fc17197e3
 START_DIR   := build/bench-start
-START_OBJS  := $(START_DIR)/clang-14.bpf.o $(START_DIR)/clang-19.bpf.o
+# The commit the scale work starts from: the default table layout's mix is
+# measured against its default (percpu) in the same rounds.
+SCALE_START := c1207c1d6ef3c3e55137fd7a26e50e98079a2e0c
+SCALE_DIR   := build/scale-start
+START_OBJS  := $(foreach d,$(START_DIR) $(SCALE_DIR),$(d)/clang-14.bpf.o $(d)/clang-19.bpf.o)
 
-$(START_DIR)/src/Makefile:
-	@rm -rf $(START_DIR)/src && mkdir -p $(START_DIR)/src
-	$(call msg,GIT,$(START_DIR)/src)
-	$(Q)git archive $(BENCH_START) | tar -x -C $(START_DIR)/src
+# start_objs DIR COMMIT: COMMIT's programs, built from git, as DIR/clang-N.bpf.o.
+define start_objs
+$(1)/src/Makefile:
+	@rm -rf $(1)/src && mkdir -p $(1)/src
+	$$(call msg,GIT,$(1)/src)
+	$$(Q)git archive $(2) | tar -x -C $(1)/src
 
-$(START_DIR)/clang-%.bpf.o: $(START_DIR)/src/Makefile
-	$(call msg,BPF,$@)
-	$(Q)$(MAKE) --no-print-directory -s -C $(START_DIR)/src CLANG=clang-$* \
-		BUILD=build/clang-$* build/clang-$*/flowacct.bpf.o >/dev/null
-	$(Q)cp $(START_DIR)/src/build/clang-$*/flowacct.bpf.o $@
+$(1)/clang-%.bpf.o: $(1)/src/Makefile
+	$$(call msg,BPF,$$@)
+	$$(Q)$$(MAKE) --no-print-directory -s -C $(1)/src CLANG=clang-$$* \
+		BUILD=build/clang-$$* build/clang-$$*/flowacct.bpf.o >/dev/null
+	$$(Q)cp $(1)/src/build/clang-$$*/flowacct.bpf.o $$@
+endef
+$(eval $(call start_objs,$(START_DIR),$(BENCH_START)))
+$(eval $(call start_objs,$(SCALE_DIR),$(SCALE_START)))
 
 .PHONY: bench-build
 bench-build: $(BUILD)/flowacct $(BENCH_BIN) $(BENCH_TOOL_BINS) $(CACHECOST) $(NOEPOCH) $(START_OBJS)

@@ -5,8 +5,11 @@
  * map mode. With `shared`, the CPUs add to one value in one cache line
  * (atomic adds); with `percpu`, each to its own copy. The README's advice
  * on map modes rests on this number. Cases run in interleaved rounds;
- * medians are printed. Each run also checks that the flow counted every
- * packet the threads ran. Prints a markdown table.
+ * medians are printed, and for both CPUs the ratio to one CPU alone of the
+ * same map, taken per round (a round's cases run seconds apart,
+ * under the same load) with its median, min and max. Each run also checks
+ * that the flow counted every packet the threads ran. Prints a markdown
+ * table.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -151,6 +154,8 @@ int cmd_contend(int argc, char **argv)
 	static struct contend_result res[2][2][CONTEND_ROUNDS_MAX];
 	unsigned char frame[BENCH_FRAME_MAX];
 	double secs = 1, ns[CONTEND_ROUNDS_MAX], mpps[CONTEND_ROUNDS_MAX];
+	double ratio[CONTEND_ROUNDS_MAX];
+	char x[64], span[64];
 	int c, i, t, m, rounds = 5, err;
 	size_t len;
 
@@ -179,16 +184,24 @@ int cmd_contend(int argc, char **argv)
 				if (err)
 					return 1;
 			}
-	printf("| map | threads (one per CPU) | ns per packet, each thread | Mpackets/s, all threads | every packet counted |\n");
-	printf("|---|---:|---:|---:|---|\n");
+	printf("| map | threads (one per CPU) | ns per packet, each thread | x one thread | min to max | Mpackets/s, all threads | every packet counted |\n");
+	printf("|---|---:|---:|---:|---:|---:|---|\n");
 	for (t = 0; t < 2; t++)
 		for (m = 0; m < 2; m++) {
 			for (i = 0; i < rounds; i++) {
 				ns[i] = res[t][m][i].ns;
 				mpps[i] = res[t][m][i].mpps;
+				ratio[i] = ns[i] / res[0][m][i].ns;
 			}
-			printf("| %s | %d | %.1f | %.2f | yes |\n", m ? "shared" : "percpu",
-			       t + 1, median(ns, rounds), median(mpps, rounds));
+			x[0] = span[0] = '\0';
+			if (t) {
+				snprintf(x, sizeof(x), "%.2f", median(ratio, rounds));
+				snprintf(span, sizeof(span), "%.2f to %.2f",
+					 min_of(ratio, rounds), max_of(ratio, rounds));
+			}
+			printf("| %s | %d | %.1f | %s | %s | %.2f | yes |\n",
+			       m ? "shared" : "percpu", t + 1, median(ns, rounds), x,
+			       span, median(mpps, rounds));
 		}
 	return 0;
 }

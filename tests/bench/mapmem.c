@@ -53,6 +53,8 @@ struct layout {
 static const struct layout layouts[] = {
 	{ "flowacct: flow_key 44 + flow_map_value 24", sizeof(struct flow_key),
 	  sizeof(struct flow_map_value) },
+	{ "flowacct shared: flow_key 44 + flow_shared_value 48", sizeof(struct flow_key),
+	  sizeof(struct flow_shared_value) },
 	{ "atomic counters: key 44 + packets, bytes, two u64 times 32", sizeof(struct flow_key),
 	  32 },
 	{ "smaller key (no ifindex, direction in the table) 40 + 24", 40, 24 },

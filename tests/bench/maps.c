@@ -339,16 +339,20 @@ int fill_table(int fd, __u32 n, __u32 ifindex)
 	char *vals = NULL;
 	struct fa_tick_clock now;
 	__u64 rng = 20240601;
-	size_t stride, vsz = round8(sizeof(struct flow_map_value));
+	size_t stride, vsz;
 	int err = 0, ncpus, cpu;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
 		return -errno;
+	/* A shared row's counts as its owner's: the first slot of its two. */
 	if (info.key_size != sizeof(struct flow_key) ||
-	    info.value_size != sizeof(struct flow_map_value))
+	    info.value_size != (map_type_percpu(info.type) ?
+				sizeof(struct flow_map_value) :
+				sizeof(struct flow_shared_value)))
 		return -EPROTO;
 	if (value_stride(&info, &stride))
 		return -EINVAL;
+	vsz = round8(info.value_size);
 	ncpus = stride / vsz;
 	keys = calloc(BATCH_ROWS, sizeof(*keys));
 	vals = calloc(BATCH_ROWS, stride);

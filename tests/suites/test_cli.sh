@@ -32,7 +32,7 @@ test_cli_help_defaults() {
 	out=$("$FLOWACCT" run --help)
 	echo "$out" | grep -E -- '--interval|--map'
 	echo "$out" | grep -qE -- '--interval SEC .*\(default: 1 s\)$' || fail "no default of --interval: $out"
-	echo "$out" | grep -qE -- '--map percpu\|shared .*\(default: percpu\)$' || fail "no default of --map: $out"
+	echo "$out" | grep -qE -- '--map shared\|percpu .*\(default: shared\)$' || fail "no default of --map: $out"
 	echo "$out" | grep -qE -- '--cache-size N .*\(default: 262144\)$' || fail "no default of --cache-size: $out"
 	# No default where there is none (0: off).
 	"$FLOWACCT" top --help | grep -E -- '--count N' | grep -vq 'default: 0' || fail "top --count shows 0"

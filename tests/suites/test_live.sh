@@ -348,7 +348,7 @@ test_live_two_interfaces() {
 	local VA2=${VA%a}c VB2=${VA%a}d
 	veth_link "$NSA" "$VA2" "$NSB" "$VB2" 1
 	$INA "$FLOWACCT" attach "$VA"
-	$INA "$FLOWACCT" attach "$VA2" --map shared
+	$INA "$FLOWACCT" attach "$VA2" --map percpu
 	$INA ping -q -c 2 -i 0.1 192.0.2.2 >/dev/null
 	$INA ping -q -c 3 -i 0.1 198.51.100.2 >/dev/null
 	local if1 if2
@@ -373,7 +373,9 @@ test_live_two_interfaces() {
 	assert al["counters"]["seen"] == a["counters"]["seen"] + b["counters"]["seen"]
 	print("separate and together: ok")
 	EOF
-	$INA "$FLOWACCT" status | grep -q "^$VA2 .* shared " || fail "status does not list $VA2 as shared"
+	# One of each layout: shared by default, percpu when asked.
+	$INA "$FLOWACCT" status | grep -q "^$VA .* shared " || fail "status does not list $VA as shared"
+	$INA "$FLOWACCT" status | grep -q "^$VA2 .* percpu " || fail "status does not list $VA2 as percpu"
 	$INA "$FLOWACCT" stats "$VA2" | grep -q "^$VA2 (ifindex $if2)" || fail "stats of $VA2"
 	$INA "$FLOWACCT" detach "$VA"
 	$INA "$FLOWACCT" detach "$VA2"

@@ -920,6 +920,9 @@ test_run_upgrade() {
 	run_start "$NSA" "$VA" --interval 0.05 --active-timeout 0.3 --idle-timeout 1
 	grep -q "adopted '$VA' (attached by flowacct run)" "$SCRATCH/run.log" ||
 		fail "not adopted: $(cat "$SCRATCH/run.log")"
+	# The older default layout stays as it was attached.
+	$INA "$FLOWACCT" status | grep -q "^$VA .* percpu " ||
+		fail "the adopted attachment changed layout: $($INA "$FLOWACCT" status)"
 	# Its stats map has the old version's fewer counters: those it lacks read 0.
 	$INA "$FLOWACCT" -j stats "$VA" >"$SCRATCH/stats.json" || fail "stats: $(cat "$SCRATCH/stats.json")"
 	python3 -c 'import json, sys
