@@ -960,8 +960,9 @@ export_live() {
 	softflowd, in an order rotated each round.
 
 	- **Process CPU**: the exporter's own (user + system, summed over its
-	  threads from /proc/PID/task/*/schedstat, to the nanosecond), from before the traffic until 3 s after it, when every
-	  flow has left both, both running together, per 100k records its
+	  threads from /proc/PID/task/*/schedstat, to the nanosecond), from
+	  before the traffic until 3 s after it, when every flow has left
+	  both, both running together, per 100k records its
 	  nfcapd stored (both directions for flowacct: it accounts ingress
 	  too, here the few ICMP errors B sends back).
 	- **Host CPU**: the whole machine's busy time over the same window
