@@ -31,6 +31,8 @@ NUM = {
     "pct": (0, 100 * 1024),     # CPU %, up to 100 per CPU
     "zero": (-0.5, 0.5),
     "count": (-0.5, math.inf),  # a count that may be 0
+    "dcpu": (-1e6, 1e6),        # CPU s over a reference's: noise can make it < 0
+    "dx": (-1000, 1000),        # a ratio of two such differences
 }
 WORD = {
     "T": r"\S.*",
@@ -39,9 +41,10 @@ WORD = {
 }
 
 # (heading prefix, which table under it, rows, column kinds[, left out]).
-# A kind ending in "?" may be empty. Rows whose first two cells, joined by
-# " / ", match "left out" are cases the bench does not run: all "-" after
-# those two cells (sampling every frame on the table paths).
+# A kind ending in "?" may be empty, or "-" for a case not run. Rows whose
+# first two cells, joined by " / ", match "left out" are cases the bench does
+# not run: all "-" after those two cells (sampling every frame on the table
+# paths).
 LEFT_OUT = r"(update|insert) path / .*, sample 1/1"
 TABLES = [
     ("#### Targets", 0, 6, "T T ns ns ns x x ns x x yn2"),
@@ -65,7 +68,7 @@ TABLES = [
     ("### Records", 0, 3, "T s pos"),
     ("### Records", 1, 1, "pos pos cpu pos cpu"),
     ("### Encoding and sending IPFIX", 0, 2, "T pos pos s pos zero"),
-    ("### The daemon against softflowd", 0, 2, "T pos cpu cpu"),
+    ("### The daemon against softflowd", 0, 3, "T T T cpu cpu wx dcpu? dcpu? dx?"),
     ("## 8. ", 0, 12, "T T pos pos pos pos"),
     ("## 9. ", 0, 5, "T pos pos pos x"),
     ("## 9. ", 1, 5, "T pct pct pct x"),
@@ -132,7 +135,7 @@ def check(path):
                 cell = row[col] if col < len(row) else ""
                 what = f"'{heading}', row '{label}', '{header[col]}'"
                 if kind.endswith("?"):
-                    if cell == "":
+                    if cell in ("", "-"):
                         continue
                     kind = kind[:-1]
                 if kind in WORD:

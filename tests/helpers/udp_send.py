@@ -4,12 +4,15 @@
 
     udp_send.py --src ADDR --dst ADDR --flows N --count C [--size S]
                 [--sport BASE] [--dport BASE] [--rate PPS] [--dports K]
+                [--by-flow]
 
 Flow i (0 <= i < N) is BASE_SPORT + i % (N / K) -> DST:BASE_DPORT + i // (N / K),
 so that K destination ports times N / K source ports make N distinct flows.
 Each flow gets C datagrams of S payload bytes (S may be a comma-separated
-list, used in turn), round-robin over the flows. With --rate, datagrams are
-paced at PPS in all. Prints one JSON object: the flows as flowacct names
+list, used in turn), round-robin over the flows; with --by-flow, each flow's
+C datagrams back to back, one flow after the other, so that a flow of many
+datagrams lasts C / PPS seconds, not the whole run. With --rate, datagrams
+are paced at PPS in all. Prints one JSON object: the flows as flowacct names
 them (src, dst, sport, dport, proto 17, ip_version) with the packets and
 IP-layer bytes (IPv4 20 + 8 + S, IPv6 40 + 8 + S) sent. A datagram the
 kernel refuses is not counted and is reported.
@@ -40,6 +43,7 @@ def main():
     ap.add_argument("--dport", type=int, default=9)
     ap.add_argument("--dports", type=int, default=1)
     ap.add_argument("--rate", type=float, default=0)
+    ap.add_argument("--by-flow", action="store_true")
     a = ap.parse_args()
 
     v6 = ipaddress.ip_address(a.dst).version == 6
@@ -62,23 +66,26 @@ def main():
     gap = 1.0 / a.rate if a.rate else 0
     start = time.monotonic()
     n = 0
-    for c in range(a.count):
+    if a.by_flow:
+        order = ((c, f) for f in flows for c in range(a.count))
+    else:
+        order = ((c, f) for c in range(a.count) for f in flows)
+    payloads = [bytes(size) for size in sizes]
+    for c, f in order:
         size = sizes[c % len(sizes)]
-        payload = bytes(size)
-        for f in flows:
-            if gap:
-                delay = start + n * gap - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
-            n += 1
-            udp = struct.pack("!HHHH", f["sport"], f["dport"], 8 + size, 0) + payload
-            try:
-                sock.sendto(udp, (a.dst, 0))
-            except OSError:
-                refused += 1
-                continue
-            f["packets"] += 1
-            f["bytes"] += hdr + size
+        if gap:
+            delay = start + n * gap - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        n += 1
+        udp = struct.pack("!HHHH", f["sport"], f["dport"], 8 + size, 0) + payloads[c % len(sizes)]
+        try:
+            sock.sendto(udp, (a.dst, 0))
+        except OSError:
+            refused += 1
+            continue
+        f["packets"] += 1
+        f["bytes"] += hdr + size
     sock.close()
     json.dump({"flows": flows, "refused": refused}, sys.stdout)
     print()
