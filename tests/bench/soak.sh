@@ -84,6 +84,8 @@ REC=$SCRATCH/rec.json
 LOG=$SCRATCH/run.log
 ROWS=$SCRATCH/rows.tsv
 START_UTC=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+# The commit that runs, taken now: the tree may move on during an hour.
+COMMIT=$(git rev-parse --short=12 HEAD)$(git diff --quiet HEAD -- . || echo '+dirty')
 
 warm_up
 $INB python3 $TRAFFIC listen --addr 192.0.2.2 --port 9000 &
@@ -213,7 +215,7 @@ LISTENER=
 # Every records file in the order written.
 RECS=("$SCRATCH"/rec.*.json "$REC")
 python3 - "$ROWS" "$SCRATCH/sent.json" "$OUT" "$rc" "$(errors_now)" "$START_UTC" \
-	"$SECONDS_RUN" "$NEW_RATE" "$(git rev-parse --short=12 HEAD)$(git diff --quiet HEAD -- . || echo '+dirty')" \
+	"$SECONDS_RUN" "$NEW_RATE" "$COMMIT" \
 	"${RUN_OPTS[*]}" "$LOAD_START / $LOAD_END" "${RECS[@]}" <<-'EOF'
 import collections, json, os, sys
 (rows_path, sent_path, out, rc, errors, start, seconds, new_rate, commit, opts,
