@@ -3,6 +3,10 @@
 # make bench         install what is missing, build, run scripts/bench.sh, which
 #                    writes tests/bench/RESULTS.md (12 to 20 minutes)
 # make bench-build   the benchmark driver and its reference BPF programs only
+# make soak DURATION=S
+#                    build, run tests/bench/soak.sh: the daemon under churning
+#                    traffic for S seconds (3600), a table a minute, whether it
+#                    stays flat; writes tests/bench/SOAK.md (not in make test)
 #
 # Included by the top Makefile after its own rules; uses its variables.
 
@@ -123,5 +127,11 @@ tests: $(BENCH_BIN) $(NOEPOCH) $(START_OBJS)
 bench: deps
 	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)BUILD=$(BUILD) CLANG=$(CLANG) bash scripts/bench.sh
+
+# The daemon's soak: nothing of the bench's own but the daemon.
+DURATION ?= 3600
+.PHONY: soak
+soak: $(BUILD)/flowacct
+	$(Q)BUILD=$(BUILD) bash tests/bench/soak.sh --seconds $(DURATION)
 
 -include $(BENCH_OBJS:.o=.d) $(BENCH_TOOL_BINS:=.d) $(BENCH_DIR)/bench_progs.bpf.d $(NOEPOCH_OBJS:.o=.d)
