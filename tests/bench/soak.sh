@@ -158,17 +158,22 @@ records_now() {
 }
 
 row() {
-	local minute=$1 rss fds maps nmaps runk cpu
-	rss=$(awk '/^VmRSS:/ { print $2 }' /proc/$DAEMON/status)
+	local minute=$1 rss anon file fds maps nmaps runk cpu
+	# VmRSS, and its parts: the heap and other private memory, and file
+	# pages (shared libraries; the daemon's files under /run, or shmem
+	# where /run is a tmpfs), which the kernel maps in and drops itself.
+	read -r rss anon file < <(awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 }
+		/^Rss(File|Shmem):/ { f += $2 } END { print r, a, f }' /proc/$DAEMON/status)
 	fds=$(ls /proc/$DAEMON/fd | wc -l)
 	read -r maps nmaps < <(maps_kib)
 	runk=$(du -kc "$RUN_FILES"* 2>/dev/null | awk 'END { print $1 }')
 	cpu=$(awk '{ printf "%.2f", ($14 + $15) / '"$(getconf CLK_TCK)"' }' /proc/$DAEMON/stat)
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$minute" "$rss" "$fds" "$maps" "$nmaps" \
-		"$runk" "$(records_now)" "$cpu" "$(errors_now)" | tee -a "$ROWS" >&2
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$minute" "$rss" "$anon" "$file" \
+		"$fds" "$maps" "$nmaps" "$runk" "$(records_now)" "$cpu" "$(errors_now)" |
+		tee -a "$ROWS" >&2
 }
 
-printf 'minute\trss_kib\tfds\tmaps_kib\tmaps\trun_kib\trecords\tcpu_s\terrors\n' >"$ROWS"
+printf 'minute\trss_kib\tanon_kib\tfile_kib\tfds\tmaps_kib\tmaps\trun_kib\trecords\tcpu_s\terrors\n' >"$ROWS"
 row 0
 T0=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -330,13 +335,13 @@ L.append("Traffic a second: %s new one-datagram UDP flows (IPv4 and IPv6 in turn
          "10 TCP connections (one in 4 closed with RST). `dump` every 10 s; "
          "every 60 s the records file moved away and SIGHUP." % new_rate)
 L.append("")
-L.append("| minute | RSS KiB | fds | maps KiB (maps) | /run KiB | records | CPU s | errors |")
-L.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+L.append("| minute | RSS KiB | of it anon / file KiB | fds | maps KiB (maps) | /run KiB | records | CPU s | errors |")
+L.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for r in rows:
     d = dict(zip(head, r))
-    L.append("| %s | %s | %s | %s (%s) | %s | %s | %s | %s |" % (
-        d["minute"], d["rss_kib"], d["fds"], d["maps_kib"], d["maps"], d["run_kib"],
-        d["records"], d["cpu_s"], d["errors"]))
+    L.append("| %s | %s | %s / %s | %s | %s (%s) | %s | %s | %s | %s |" % (
+        d["minute"], d["rss_kib"], d["anon_kib"], d["file_kib"], d["fds"], d["maps_kib"],
+        d["maps"], d["run_kib"], d["records"], d["cpu_s"], d["errors"]))
 L.append("")
 L.append("Sent: UDP %s; TCP connections %d closed with FIN, %d with RST." % (
     ", ".join("%s %d flows %d packets %d bytes" % (k, v["flows"], v["packets"], v["bytes"])
