@@ -183,8 +183,9 @@ static int take_iface(struct fa_engine *e, struct fa_engine_iface *w, struct fa_
 	e->promised += files + process;
 	w->ours = true;
 	w->attached_now = true;
-	NOTE(e, "attached to '%s': ingress at %s, %s map, 2 tables of %u flows",
+	NOTE(e, "attached to '%s': ingress at %s, TC by %s, %s map, 2 tables of %u flows",
 	     w->name, fa_ingress_name(res.attach.state.ingress),
+	     fa_tc_api_name(res.attach.state.tc_api),
 	     map_name(res.attach.state.shared_map), res.attach.state.max_flows);
 	return 0;
 }

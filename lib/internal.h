@@ -73,6 +73,8 @@ int fa_iface_driver(const char *ifname, char *buf, size_t len);
 /* ---- the pins of one attached interface (pins.c) ------------------------ */
 
 const char *fa_pin_name(int pin);
+/* The pin of the TCX link of one side, in an attachment's directory. */
+const char *fa_tcx_pin_name(bool egress);
 /*
  * Opens every pin under @dirname and checks each map's type, key and value
  * size against what this build expects before anything is read. Returns 0,
