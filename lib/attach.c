@@ -250,10 +250,11 @@ static int tcx_link_off(int fd)
 
 /*
  * Removes our TCX programs from @ifindex's @egress side: the link pinned as
- * ours in @dirname (which also goes when the interface is gone: @ifindex
- * 0), and any program named @name on the hook (a killed attach's, whose
- * record does not name it). Returns how many it took off, or -errno. The
- * pins themselves go with the directory (fa_pins_remove).
+ * ours in @dirname, and any program named @name on the hook (a killed
+ * attach's, whose record does not name it, or one whose pins are gone while
+ * someone else holds its link). Each is taken off at once, whoever else
+ * holds the link. Returns how many, or -errno. The pins themselves go with
+ * the directory (fa_pins_remove).
  */
 static int tcx_remove(const char *dirname, int ifindex, bool egress,
 		      const char *name)
@@ -273,8 +274,6 @@ static int tcx_remove(const char *dirname, int ifindex, bool egress,
 			removed++;
 		}
 	}
-	if (!ifindex)
-		return removed;
 	n = fa_tcx_query(ifindex, egress, t, FA_TCX_MAX);
 	if (n == -EINVAL)
 		return removed;	/* a kernel without TCX: nothing there */
@@ -369,14 +368,9 @@ int fa_detach(const char *dirname, const struct fa_attach_state *st, int ifindex
 			if (err < 0)
 				return err;
 		}
-	} else if (dirname) {
-		/* The interface is gone, and the kernel took the links off it;
-		 * until unpinned they hold our programs and maps. */
-		err = tcx_remove(dirname, 0, true, FA_TC_PROG_NAME);
-		err = err < 0 ? err : tcx_remove(dirname, 0, false, FA_TC_IN_PROG_NAME);
-		if (err < 0)
-			return err;
 	}
+	/* With the interface gone, the kernel has taken our links off it;
+	 * their pins, which go here, were all that held them. */
 	if (dirname)
 		removed += fa_pins_remove(dirname);
 	return removed;

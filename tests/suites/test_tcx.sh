@@ -7,7 +7,7 @@
 # (tests/c/tcx_query.c), tc, bpftool, counting programs of the test's own.
 
 ALL_TESTS="test_tcx_attach test_tcx_ordering test_tcx_clsact test_tcx_kill9
-	test_tcx_iface_deleted"
+	test_tcx_iface_deleted test_tcx_held_elsewhere"
 
 TCX_COUNTER=$PWD/build/tests/tcx_counter
 COUNT_OBJ=$PWD/build/tests/progs/count_len.bpf.o
@@ -207,8 +207,9 @@ test_tcx_clsact() {
 	[ "$(status_field "$VA" tc_link_id)" = 0 ] || fail "status: a link id with clsact"
 	[ "$(status_field "$VA" live)" = true ] || fail "status: not live"
 	$INA "$FLOWACCT" status | grep -q "^  tc: clsact filters$" || fail "text status"
+	# (timeout: a run that adopted would run on.)
 	msg=$(expect_fail "run --tc-api tcx on a clsact attachment" \
-		$INA "$FLOWACCT" run "$VA" --tc-api tcx --json /dev/null)
+		$INA timeout 10 "$FLOWACCT" run "$VA" --tc-api tcx --json /dev/null)
 	echo "$msg" | grep -q "'$VA' is attached with TC on clsact: run with --tc-api clsact, or detach it first" ||
 		fail "$msg"
 	run_start "$NSA" "$VA" --interval 0.1
@@ -220,7 +221,7 @@ test_tcx_clsact() {
 	# And the other way round.
 	$INA "$FLOWACCT" attach "$VA" >/dev/null
 	msg=$(expect_fail "run --tc-api clsact on a TCX attachment" \
-		$INA "$FLOWACCT" run "$VA" --tc-api clsact --json /dev/null)
+		$INA timeout 10 "$FLOWACCT" run "$VA" --tc-api clsact --json /dev/null)
 	echo "$msg" | grep -q "'$VA' is attached with TC on tcx: run with --tc-api tcx" || fail "$msg"
 	$INA "$FLOWACCT" detach "$VA" >/dev/null
 	assert_nothing_left "$NSA" "$VA"
@@ -279,4 +280,32 @@ test_tcx_iface_deleted() {
 	prog_gone "$tc_prog" || fail "egress program $tc_prog still held: $(bpftool link | grep -B1 -A2 "prog $tc_prog")"
 	prog_gone "$tci_prog" || fail "ingress program $tci_prog still held"
 	echo "programs $tc_prog and $tci_prog freed"
+}
+
+# Our link held by someone else too (a second pin, as another tool might
+# keep it), and our pins and record removed by hand: the programs still
+# run, with no record. status lists them as unrecorded, and detach finds
+# them by name and takes the link off the interface although the other
+# holder keeps the link object.
+test_tcx_held_elsewhere() {
+	netns_pair
+	local lid pid
+	HOLD=/sys/fs/bpf/fatcx-hold-$$
+	trap 'rc=$?; rm -f "$HOLD"; (exit $rc); netns_cleanup' EXIT
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
+	lid=$(status_field "$VA" tc_link_id)
+	pid=$(status_field "$VA" tc_prog_id)
+	bpftool link pin id "$lid" "$HOLD"
+	rm -r "$(pin_dir "$NSA" "$VA")"
+	tcx_ids "$NSA" "$VA" egress | grep -q "^$pid $lid flowacct_tc$" ||
+		fail "the held link is gone: $(tcx_ids "$NSA" "$VA" egress)"
+	$INA "$FLOWACCT" -j status | python3 -c 'import json, sys
+u = json.load(sys.stdin)["unrecorded"]
+sys.exit(not any(o["iface"] == sys.argv[1] and o["tc_prog_id"] == int(sys.argv[2]) for o in u))' \
+		"$VA" "$pid" || fail "status does not list the unrecorded link: $($INA "$FLOWACCT" status)"
+	$INA "$FLOWACCT" detach "$VA" >/dev/null
+	[ -z "$(tcx_progs "$NSA" "$VA")" ] || fail "detach left: $(tcx_progs "$NSA" "$VA")"
+	[ -e "$HOLD" ] || fail "the other holder's pin went"
+	rm -f "$HOLD"
+	prog_gone "$pid" || fail "program $pid outlived its last holder"
 }
