@@ -214,12 +214,13 @@ static void print_status_text(struct fa_out *o, const struct fa_status *s,
 	out_text(o, "%-16s %7u %-10s %-6s %9u %8s %-11s %-20s %-9s %s\n", name,
 		 st->ifindex, hook, st->shared_map ? "shared" : "percpu",
 		 st->max_flows, mem, live, since, daemon, sampling);
-	if (st->tc_api == FA_TC_TCX && st->ingress == FA_INGRESS_TC)
+	/* How its TC hooks are attached: of use where detach can reach them. */
+	if (s->here && st->tc_api == FA_TC_TCX && st->ingress == FA_INGRESS_TC)
 		out_text(o, "  tc: tcx links %u (ingress), %u (egress)\n",
 			 st->tci_link_id, st->tc_link_id);
-	else if (st->tc_api == FA_TC_TCX)
+	else if (s->here && st->tc_api == FA_TC_TCX)
 		out_text(o, "  tc: tcx link %u (egress)\n", st->tc_link_id);
-	else
+	else if (s->here)
 		out_text(o, "  tc: clsact filters\n");
 	print_status_memory(o, s);
 	if (daemon_info && s->daemon)
