@@ -108,10 +108,11 @@ traffic() {
 
 # map_ids NAME: the ids of the maps pinned for NAME, to $SCRATCH/NAME.maps.
 map_ids() {
-	local f
+	local f out
 	for f in "$(pin_dir "$NSD" "$1")"/*; do
-		bpftool -j map show pinned "$f" 2>/dev/null |
-			python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'
+		# The TCX links pinned beside the maps are not maps.
+		out=$(bpftool -j map show pinned "$f" 2>/dev/null) || continue
+		echo "$out" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'
 	done >"$SCRATCH/$1.maps"
 }
 
