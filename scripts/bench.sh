@@ -18,7 +18,9 @@
 #    CPU per 100k records next to softflowd exporting the same traffic
 #    (flows of 1, 10 and 100 datagrams; its process and the host's CPU);
 # 10. new flows a second: the daemon under a fixed rate of new flows, every
-#    flow's records checked, and the highest rate it holds.
+#    flow's records checked, and the highest rate it holds;
+# 11. many interfaces: one daemon following 500 veths that come and go
+#    (tests/bench/ifaces.sh, which runs alone too: make bench-ifaces).
 #
 # Everything it makes (namespaces, veths, pins, files) is removed on exit,
 # failed or not. --quick is the smoke run of `make test`: tiny counts, short
@@ -1499,10 +1501,20 @@ churn_bench() {
 	echo
 }
 
+# ---- 11. many interfaces -------------------------------------------------------
+
+# A namespace and daemon of its own; with --quick, 5 interfaces.
+ifaces_bench() {
+	local quick=()
+	[ $QUICK = 0 ] || quick=(--quick)
+	say "many interfaces (tests/bench/ifaces.sh)"
+	BUILD=$BUILD bash tests/bench/ifaces.sh "${quick[@]}"
+}
+
 # SECTIONS="pkt epochs" runs only those (for working on one); the report is
 # then partial.
 section() {
-	case " ${SECTIONS:-pkt contend profile dump live memory peer epochs export verifier sockets churn} " in
+	case " ${SECTIONS:-pkt contend profile dump live memory peer epochs export verifier sockets churn ifaces} " in
 	*" $1 "*) return 0 ;;
 	esac
 	return 1
@@ -1526,6 +1538,7 @@ start=$(date +%s)
 	! section sockets || sockets_bench
 	! section sockets || owners_live
 	! section churn || churn_bench
+	! section ifaces || ifaces_bench
 	echo "Run time: $(($(date +%s) - start)) s."
 } >"$REPORT"
 mkdir -p "$(dirname "$OUT")"

@@ -1,8 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
 # make bench         install what is missing, build, run scripts/bench.sh, which
-#                    writes tests/bench/RESULTS.md (12 to 20 minutes)
+#                    writes tests/bench/RESULTS.md (22 to 30 minutes, 10 of them
+#                    section 11's 500 interfaces)
 # make bench-build   the benchmark driver and its reference BPF programs only
+# make bench-ifaces [IFACES=N] [MINUTES=M]
+#                    section 11 alone (tests/bench/ifaces.sh): one daemon
+#                    following N (500) interfaces with M (2) minutes of churn;
+#                    puts the section into tests/bench/RESULTS.md (about 10
+#                    minutes at the defaults)
 # make soak DURATION=S
 #                    build, run tests/bench/soak.sh: the daemon under churning
 #                    traffic for S seconds (3600), a table a minute, whether it
@@ -127,6 +133,14 @@ tests: $(BENCH_BIN) $(NOEPOCH) $(START_OBJS)
 bench: deps
 	$(Q)$(MAKE) --no-print-directory bench-build
 	$(Q)BUILD=$(BUILD) CLANG=$(CLANG) bash scripts/bench.sh
+
+# Section 11 alone: nothing of the bench's own but the daemon.
+IFACES  ?= 500
+MINUTES ?= 2
+.PHONY: bench-ifaces
+bench-ifaces: $(BUILD)/flowacct
+	$(Q)BUILD=$(BUILD) bash tests/bench/ifaces.sh --ifaces $(IFACES) --minutes $(MINUTES) \
+		--into tests/bench/RESULTS.md
 
 # The daemon's soak: nothing of the bench's own but the daemon.
 DURATION ?= 3600

@@ -33,6 +33,7 @@ NUM = {
     "count": (-0.5, math.inf),  # a count that may be 0
     "dcpu": (-1e6, 1e6),        # CPU s over a reference's: noise can make it < 0
     "dx": (-1000, 1000),        # a ratio of two such differences
+    "dper": (-1e9, 1e9),        # a difference per interface: noise can make it < 0
 }
 WORD = {
     "T": r"\S.*",
@@ -75,6 +76,7 @@ TABLES = [
     ("### The owner lookups", 0, 2, "T ns ns ns ns ns ns"),
     ("### The churn sender", 0, 3, "T pos pos cpu"),
     ("### The daemon under new flows", 0, 4, "T pos? pos? cpu? cpu? cpu? count? count? pos? T? pos? yn"),
+    ("## 11. ", 0, 19, "T pos pos dper?"),
 ]
 
 
