@@ -102,6 +102,25 @@ void fa_cachefile_close(struct fa_cachefile *cf)
 	free(cf);
 }
 
+int fa_cachefile_size(const char *dirname, __u32 *size)
+{
+	char path[PATH_MAX];
+	struct cf_head h;
+	ssize_t n;
+	int fd;
+
+	cf_path(path, sizeof(path), dirname, false);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = pread(fd, &h, sizeof(h), 0);
+	close(fd);
+	if (n != sizeof(h) || h.magic != CF_MAGIC || h.version != CF_VERSION)
+		return -EUCLEAN;
+	*size = h.size;
+	return 0;
+}
+
 int fa_cachefile_open(const char *dirname, __u32 size, __u32 rec_cap,
 		      __u64 instance, enum fa_cachefile_mode mode,
 		      struct fa_cachefile **out)

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,7 +197,7 @@ static int open_stream(struct fa_engine *e, struct fa_engine_iface *w, struct fa
 		.idle_ns = e->cfg.idle_ms * 1000000ull,
 		.active_ns = e->cfg.active_ms * 1000000ull,
 		.quiet_ns = e->cfg.quiet_ms * 1000000ull,
-		.size = e->cfg.cache_size,
+		.size = w->cache_size ? w->cache_size : e->cfg.cache_size,
 	};
 	int r;
 
@@ -228,9 +229,13 @@ static void iface_release(struct fa_engine_iface *w, bool failed)
 
 	if (w->open)
 		fa_stream_close(&w->s);
-	if (failed && w->attached_now)
+	if (failed && w->attached_now) {
 		fa_detach(w->dirname, w->open ? &st : NULL, w->ifindex);
+		w->released = true;
+	}
 	fa_lock_release(&w->lock);
+	if (w->released)
+		fa_run_files_remove(w->dirname);
 	free(w);
 }
 
@@ -351,6 +356,8 @@ static int leave_finish(struct fa_engine *e, struct fa_engine_iface *w)
 		/* The programs went with the device, or were detached. */
 		fa_detach(w->dirname, &st, 0);
 	fa_lock_release(&w->lock);
+	if (quiet)
+		fa_run_files_remove(w->dirname);
 	NOTE(e, "'%s': its flows are out and its counters written; %s", w->name,
 	     quiet ? "its pins and files are removed" : "its attachment stays");
 	return 0;
@@ -439,11 +446,29 @@ static void take_link(struct fa_engine *e, const struct fa_link *l)
 	e->refused[e->nrefused++] = *l;
 }
 
+/*
+ * Taking an interface costs about a quarter of a second (its programs are
+ * loaded and verified): in a burst of hundreds, the interfaces already
+ * held still get their ticks, between two takes, when they are due.
+ */
+static void tick_if_due(struct fa_engine *e)
+{
+	__u64 expirations;
+
+	if (e->started && !e->stop &&
+	    read(e->tfd, &expirations, sizeof(expirations)) > 0)
+		fa_engine_tick(e, false);
+}
+
 static void on_link(void *ctx, enum fa_link_event ev, const struct fa_link *l)
 {
 	struct fa_engine *e = ctx;
 	struct fa_engine_iface *w = by_ifindex(e, l->ifindex);
 	bool wanted = fa_iface_wanted(&e->cfg.match, l);
+
+	fa_log(&e->cfg.log, FA_LOG_DEBUG, "link %s: '%s', index %d%s%s",
+	       ev == FA_LINK_DEL ? "deleted" : "new or changed", l->name, l->ifindex,
+	       w ? ", taken" : "", wanted ? ", wanted" : "");
 
 	if (ev == FA_LINK_DEL) {
 		unrefuse(e, l->ifindex);
@@ -452,8 +477,10 @@ static void on_link(void *ctx, enum fa_link_event ev, const struct fa_link *l)
 		return;
 	}
 	if (!w) {
-		if (wanted)
+		if (wanted) {
 			take_link(e, l);
+			tick_if_due(e);
+		}
 		return;
 	}
 	if (!strcmp(w->name, l->name))
@@ -534,6 +561,86 @@ static void links_changed(struct fa_engine *e)
 		resync(e);
 }
 
+/* One stale attachment out: see fa_engine_release_stale(). 1: it stays. */
+static int release_stale(struct fa_engine *e, const struct fa_stale *st)
+{
+	const char *dir = st->pin.dirname;
+	struct fa_engine_iface *w, **grown;
+	struct fa_err err = {};
+	char why[160];
+	int holder, holder_kind;
+	size_t taken;
+	__u32 size;
+	int r;
+
+	w = calloc(1, sizeof(*w));
+	grown = realloc(e->ifs, (e->n + 1) * sizeof(*e->ifs));
+	if (!w || !grown) {
+		free(w);
+		return -ENOMEM;
+	}
+	e->ifs = grown;
+	w->lock.fd = -1;
+	snprintf(w->dirname, sizeof(w->dirname), "%s", dir);
+	/* Its name at attach; the directory's, cut, if its record is unread. */
+	snprintf(w->name, sizeof(w->name), "%.15s",
+		 !st->pin.err && st->pin.state.ifname[0] ? st->pin.state.ifname : dir);
+	w->ifindex = st->pin.state.ifindex;
+	/* Whoever else releases it now goes first. */
+	r = fa_lock_take(dir, FA_LOCK_RUN, &w->lock, &holder, &holder_kind);
+	if (r) {
+		free(w);
+		return 0;
+	}
+	if (st->why == FA_STALE_HALF_MADE || st->pin.err) {
+		fa_detach(dir, NULL, 0);
+		fa_lock_release(&w->lock);
+		fa_run_files_remove(dir);
+		NOTE(e, "removed what a killed attach left of '%s' (%s)", w->name, dir);
+		free(w);
+		return 0;
+	}
+	if (!fa_cachefile_size(dir, &size))
+		w->cache_size = size;
+	w->ours = true;
+	r = open_stream(e, w, &err);
+	if (r) {
+		NOTE(e, "can't release the stale attachment of '%s' (%s): %s", w->name, dir,
+		     err.msg);
+		fa_lock_release(&w->lock);
+		free(w);
+		return 1;
+	}
+	e->ifs[e->n++] = w;
+	taken = e->n;
+	snprintf(why, sizeof(why), "(%.63s) is stale: its %s is gone; its rows go out as records",
+		 dir, st->why == FA_STALE_NETNS_GONE ? "network namespace" : "interface");
+	leave(e, w, true, why);
+	/* Released, or left leaving: its records wait for a sink. */
+	return e->n == taken;
+}
+
+int fa_engine_release_stale(struct fa_engine *e, struct fa_err *err)
+{
+	struct fa_stale *l;
+	size_t n, i;
+	int r, kept = 0;
+
+	r = fa_stale_list(&l, &n);
+	if (r)
+		return fa_err_set(err, r, "can't look for stale attachments: %s", strerror(-r));
+	for (i = 0; i < n && !e->stop; i++) {
+		r = release_stale(e, &l[i]);
+		if (r < 0) {
+			free(l);
+			return fa_err_set(err, r, "out of memory");
+		}
+		kept += r;
+	}
+	free(l);
+	return kept;
+}
+
 int fa_engine_follow(struct fa_engine *e, struct fa_err *err)
 {
 	const struct fa_iface_match *m = &e->cfg.match;
@@ -542,10 +649,13 @@ int fa_engine_follow(struct fa_engine *e, struct fa_err *err)
 	int r;
 
 	/* Subscribed before the dump: nothing that happens between is missed. */
-	e->wfd = fa_ifwatch_open();
+	e->wfd = fa_ifwatch_open(e->cfg.link_events_buffer);
 	if (e->wfd < 0)
 		return fa_err_set(err, e->wfd, "can't follow the interfaces (rtnetlink): %s",
 				  strerror(-e->wfd));
+	r = fa_engine_release_stale(e, err);
+	if (r < 0)
+		return r;
 	r = fa_links_list(&l, &n);
 	if (r)
 		return fa_err_set(err, r, "can't list the interfaces: %s", strerror(-r));
@@ -710,10 +820,31 @@ void fa_engine_reopen(struct fa_engine *e)
 			e->sinks[i].ops->reopen(e->sinks[i].priv);
 }
 
+/* What the daemon takes as interfaces appear: ", following 'veth*' but not 'vethx*'". */
+static const char *following(struct fa_engine *e, char *buf, size_t len)
+{
+	const struct fa_iface_match *m = &e->cfg.match;
+	size_t i, n;
+
+	buf[0] = '\0';
+	if (e->wfd < 0 || (!m->nglobs && !m->all))
+		return buf;
+	snprintf(buf, len, ", following %s", m->all ? "every interface but lo" : "");
+	for (i = 0; i < m->nglobs; i++) {
+		n = strlen(buf);
+		snprintf(buf + n, len - n, "%s'%s'", i ? ", " : "", m->globs[i]);
+	}
+	for (i = 0; i < m->nexclude; i++) {
+		n = strlen(buf);
+		snprintf(buf + n, len - n, "%s'%s'", i ? ", " : " but not ", m->exclude[i]);
+	}
+	return buf;
+}
+
 /* "running on ...": where everything goes, once. */
 static void describe(struct fa_engine *e)
 {
-	char to[1024] = "";
+	char to[1024] = "", fol[512];
 	size_t i, n;
 
 	for (i = 0; i < e->nsinks; i++) {
@@ -721,8 +852,8 @@ static void describe(struct fa_engine *e)
 		if (e->sinks[i].ops->describe && n < sizeof(to) - 1)
 			e->sinks[i].ops->describe(e->sinks[i].priv, to + n, sizeof(to) - n);
 	}
-	NOTE(e, "running on %zu interface%s, a flip every %.3g s%s", e->n,
-	     e->n > 1 ? "s" : "", e->cfg.interval_ms / 1000.0, to);
+	NOTE(e, "running on %zu interface%s%s, a flip every %.3g s%s", e->n,
+	     e->n != 1 ? "s" : "", following(e, fol, sizeof(fol)), e->cfg.interval_ms / 1000.0, to);
 }
 
 #define POLL_FIXED 4
@@ -795,7 +926,10 @@ static void shutdown_all(struct fa_engine *e)
 
 		if (w->open && w->ours && !w->leaving) {
 			r = fa_detach(NULL, &w->s.p.state, w->s.p.state.ifindex);
-			if (r < 0)
+			/* Deleted, its event not read yet: its programs went with it. */
+			if (r == -ENODEV || !if_indextoname(w->ifindex, (char[IF_NAMESIZE]){ 0 }))
+				w->device_gone = true;
+			else if (r < 0)
 				NOTE(e, "can't detach from '%s': %s", w->name, strerror(-r));
 		}
 	}
@@ -831,10 +965,13 @@ static void shutdown_all(struct fa_engine *e)
 
 		if (!w->open || w->keep_state)
 			continue;
-		if (w->ours)
-			fa_detach(w->dirname, &w->s.p.state, w->s.p.state.ifindex);
-		else
+		if (w->ours) {
+			fa_detach(w->dirname, &w->s.p.state,
+				  w->device_gone ? 0 : w->s.p.state.ifindex);
+			w->released = true;
+		} else {
 			fa_stream_unpin(&w->s, true);
+		}
 	}
 }
 

@@ -60,6 +60,7 @@ struct fa_engine_cfg {
 	unsigned int attach_flags;
 	/* The interfaces fa_engine_follow() takes and follows. */
 	struct fa_iface_match match;
+	int link_events_buffer;		/* bytes; 0: the default (a test makes it small) */
 	/* Sinks: each NULL or 0 when not wanted. */
 	const char *json;		/* a file, "-" standard output */
 	const char *ipfix[FA_IPFIX_MAX_COLLECTORS];	/* HOST[:PORT] */
@@ -82,6 +83,7 @@ struct fa_engine_iface {
 	char name[FA_IFNAMSIZ];		/* as given */
 	char dirname[64];
 	int ifindex;
+	__u32 cache_size;		/* a stale attachment's cache file's; 0: cfg's */
 	struct fa_lock lock;
 	struct fa_stream s;
 	bool open;
@@ -94,6 +96,7 @@ struct fa_engine_iface {
 	 */
 	bool leaving;
 	bool device_gone;
+	bool released;			/* its pins removed at shutdown: its files go too */
 	__u64 last_tick_ns;		/* the last tick whose records all went out */
 	__u64 trouble_since_ns;		/* a sink first refused the records; 0: none */
 	__u64 trouble_errors;		/* failed writes since */
@@ -157,6 +160,16 @@ int fa_engine_add_iface(struct fa_engine *e, const char *ifname, struct fa_err *
  * flows out as forced, its counters, its pins and files removed.
  */
 int fa_engine_follow(struct fa_engine *e, struct fa_err *err);
+/*
+ * Attachments whose interface or network namespace is gone and that no one
+ * holds (a daemon killed, then its namespace deleted), found in every
+ * namespace: their tables' and cache's rows go out as records to the
+ * sinks, under their own instance and sequence numbers, with a counters
+ * line each; then everything of them is removed. fa_engine_follow() does
+ * it first. Returns how many could not be released (their records could
+ * not be written: they stay, for a next try), or -errno with @err said.
+ */
+int fa_engine_release_stale(struct fa_engine *e, struct fa_err *err);
 /* Logs where everything goes, then runs the loop until fa_engine_stop(),
  * then shuts down: every flow out, nothing lost. */
 void fa_engine_run(struct fa_engine *e);

@@ -100,10 +100,10 @@ int fa_links_list(struct fa_link **list, size_t *n)
 	return 0;
 }
 
-int fa_ifwatch_open(void)
+int fa_ifwatch_open(int rcvbuf)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
-	int fd, sz = WATCH_RCVBUF;
+	int fd, sz = rcvbuf ? rcvbuf : WATCH_RCVBUF;
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
 	if (fd < 0)

@@ -115,7 +115,6 @@ __u64 fa_map_estimate(__u32 type, __u32 key_size, __u32 value_size, __u32 max_en
 struct bpf_object;
 __u64 fa_obj_estimate(const struct bpf_object *obj);
 __u64 fa_fd_estimate(int fd);
-void fa_mem_available(const char *dir, __u64 *mem, __u64 *fs);
 struct fa_err;
 int fa_memory_guard(const char *ifname, __u64 kernel, __u64 files, __u64 process,
 		    struct fa_err *e);
@@ -265,6 +264,8 @@ enum fa_cachefile_mode {
  * @size slots and ticks of at most @rec_cap records: -EUCLEAN for a file not
  * of @instance, -ERANGE for one of another size, -ENOENT for none.
  */
+/* The slots of @dirname's cache file, as its header says: -ENOENT, -EUCLEAN. */
+int fa_cachefile_size(const char *dirname, __u32 *size);
 int fa_cachefile_open(const char *dirname, __u32 size, __u32 rec_cap,
 		      __u64 instance, enum fa_cachefile_mode mode,
 		      struct fa_cachefile **cf);
@@ -376,6 +377,7 @@ struct fa_metrics {
 	size_t nifs;
 	__u64 flips, flip_ns_total, flip_ns_max;
 	__u64 json_records;
+	__u64 ifaces_taken, ifaces_left, ifaces_refused;
 	const struct fa_ipfix *ipfix;		/* NULL: no export */
 	const struct fa_engine_sink *sinks;
 	size_t nsinks;
@@ -597,8 +599,11 @@ bool fa_container_id(const char *path, char *out, size_t len);
 
 /* The interfaces of this network namespace now. Caller frees *list. */
 int fa_links_list(struct fa_link **list, size_t *n);
-/* An rtnetlink socket (non-blocking) subscribed to link events, or -errno. */
-int fa_ifwatch_open(void);
+/*
+ * An rtnetlink socket (non-blocking) subscribed to link events, or -errno.
+ * @rcvbuf: its buffer, 0 for the default (4 MiB).
+ */
+int fa_ifwatch_open(int rcvbuf);
 enum fa_link_event { FA_LINK_NEW, FA_LINK_DEL };
 typedef void fa_link_fn(void *ctx, enum fa_link_event ev, const struct fa_link *l);
 /*

@@ -22,21 +22,30 @@
 
 #include "internal.h"
 
-/* A map's fdinfo names its type; a program's does not. */
-static bool is_map(int fd)
+/* The number of the first line of @path that @fmt ("key: %llu") reads; 0 if none. */
+static __u64 proc_field(const char *path, const char *fmt)
 {
-	char path[64], line[128];
-	bool map = false;
+	unsigned long long v = 0;
+	char line[128];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	f = fopen(path, "re");
 	if (!f)
-		return false;
-	while (!map && fgets(line, sizeof(line), f))
-		map = !strncmp(line, "map_type:", 9);
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, fmt, &v) == 1)
+			break;
 	fclose(f);
-	return map;
+	return v;
+}
+
+/* A map's fdinfo names its type (never 0, BPF_MAP_TYPE_UNSPEC); a program's does not. */
+static bool is_map(int fd)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	return proc_field(path, "map_type: %llu") != 0;
 }
 
 /**
@@ -103,23 +112,6 @@ __u64 fa_run_files_bytes(const char *dirname)
 			sum += (__u64)sb.st_blocks * 512;
 	closedir(dir);
 	return sum;
-}
-
-/* The number of the first line of @path that @fmt ("key: %llu") reads; 0 if none. */
-static __u64 proc_field(const char *path, const char *fmt)
-{
-	unsigned long long v = 0;
-	char line[128];
-	FILE *f;
-
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, fmt, &v) == 1)
-			break;
-	fclose(f);
-	return v;
 }
 
 __u64 fa_map_memory(int fd)
@@ -263,12 +255,12 @@ __u64 fa_fd_estimate(int fd)
 }
 
 /**
- * fa_mem_available() - what the machine can still give, for a guard
+ * mem_available() - what the machine can still give, for a guard
  * @dir: a directory whose filesystem's free space also bounds files there, or NULL
  * @mem: MemAvailable of /proc/meminfo, bytes (0 if unknown)
  * @fs: bytes free in @dir's filesystem (0 if unknown)
  */
-void fa_mem_available(const char *dir, __u64 *mem, __u64 *fs)
+static void mem_available(const char *dir, __u64 *mem, __u64 *fs)
 {
 	struct statvfs sv;
 
@@ -298,7 +290,7 @@ int fa_memory_guard(const char *ifname, __u64 kernel, __u64 files, __u64 process
 	char need[16], have[16], k[16], f[16], p[16];
 	__u64 mem, fs;
 
-	fa_mem_available(access(FA_RUN_DIR, F_OK) ? "/run" : FA_RUN_DIR, &mem, &fs);
+	mem_available(access(FA_RUN_DIR, F_OK) ? "/run" : FA_RUN_DIR, &mem, &fs);
 	fa_human(kernel + files + process, "B", need, sizeof(need));
 	fa_human(kernel, "B", k, sizeof(k));
 	fa_human(files, "B", f, sizeof(f));

@@ -261,6 +261,15 @@ void fa_print_metrics(FILE *f, const struct fa_metrics *m)
 
 		fa_prom_u64(f, "flowacct_sink_write_errors_total", l, m->sinks[k].errors);
 	}
+	fa_prom_family(f, "flowacct_interfaces_taken_total", "counter",
+		       "Interfaces the daemon took (attached or adopted), at start and as they appeared.");
+	fa_prom_u64(f, "flowacct_interfaces_taken_total", NULL, m->ifaces_taken);
+	fa_prom_family(f, "flowacct_interfaces_left_total", "counter",
+		       "Interfaces that left (deleted, renamed out, stale), their flows out.");
+	fa_prom_u64(f, "flowacct_interfaces_left_total", NULL, m->ifaces_left);
+	fa_prom_family(f, "flowacct_interfaces_refused_total", "counter",
+		       "Interfaces followed that could not be taken (said in the log).");
+	fa_prom_u64(f, "flowacct_interfaces_refused_total", NULL, m->ifaces_refused);
 	fa_prom_family(f, "flowacct_flips_total", "counter", "Epoch flips (ticks) of the daemon.");
 	fa_prom_u64(f, "flowacct_flips_total", NULL, m->flips);
 	fa_prom_family(f, "flowacct_flip_wait_seconds", "summary",

@@ -29,6 +29,8 @@ static void metrics_write(struct fa_engine *e, FILE *f)
 		.flip_ns_total = e->stats.flip_ns_total,
 		.flip_ns_max = e->stats.flip_ns_max,
 		.json_records = e->stats.json_records, .ipfix = e->ipfix,
+		.ifaces_taken = e->ifaces_taken, .ifaces_left = e->ifaces_left,
+		.ifaces_refused = e->ifaces_refused,
 		.sinks = e->sinks, .nsinks = e->nsinks,
 	};
 	size_t i;

@@ -120,14 +120,77 @@ const struct command cmd_attach = {
 
 /* ---- detach ---------------------------------------------------------------- */
 
+struct detach_opts {
+	bool stale;
+	const char *records;
+};
+
+static const struct opt detach_options[] = {
+	OPTION("stale", 0, OPT_FLAG, struct detach_opts, stale, NULL,
+	       "every attachment whose interface or namespace is gone and that no one holds: its rows out as records, then removed"),
+	OPTION("records", 0, OPT_STRING, struct detach_opts, records, "FILE",
+	       "with --stale: write their records as JSON lines to FILE (default: standard output)"),
+	OPT_END
+};
+
+static void log_line(void *ctx, enum fa_log_level level, const char *line)
+{
+	(void)ctx;
+	if (level != FA_LOG_DEBUG || cli.verbose)
+		pr_note("%s", line);
+}
+
+/*
+ * The engine does it, as a starting daemon does, with one sink: the
+ * records (and a counters line for each) as JSON lines.
+ */
+static int detach_stale(const struct detach_opts *o)
+{
+	struct fa_engine_cfg cfg = {
+		.interval_ms = 1000,
+		.idle_ms = FA_DEFAULT_IDLE_MS,
+		.active_ms = FA_DEFAULT_ACTIVE_MS,
+		.quiet_ms = FA_DEFAULT_QUIET_MS,
+		.cache_size = FA_DEFAULT_CACHE_SIZE,
+		.json = o->records ? o->records : "-",
+		.wake_fd = -1,
+		.log = { .fn = log_line },
+	};
+	struct fa_err err = {};
+	struct fa_engine e;
+	int r;
+
+	r = fa_engine_open(&e, &cfg, &err);
+	if (!r)
+		r = fa_engine_release_stale(&e, &err);
+	fa_engine_close(&e);
+	if (r < 0)
+		return cli_err(&err);
+	if (r > 0) {
+		pr_err("%d stale attachment%s kept: %s records could not be written", r,
+		       r > 1 ? "s were" : " was", r > 1 ? "their" : "its");
+		return -EIO;
+	}
+	return 0;
+}
+
 static int do_detach(void *opts, int argc, char **argv)
 {
+	const struct detach_opts *dopts = opts;
 	struct fa_err e = {};
 	struct fa_out o;
 	int err;
 
-	(void)opts;
-	(void)argc;
+	if (dopts->stale != !argc) {
+		pr_err("detach: give IFACE, or --stale");
+		return -EINVAL;
+	}
+	if (dopts->stale)
+		return detach_stale(dopts);
+	if (dopts->records) {
+		pr_err("detach: --records goes with --stale");
+		return -EINVAL;
+	}
 	err = fa_iface_detach(argv[0], &e);
 	if (err < 0) {
 		cli_err(&e);
@@ -145,13 +208,17 @@ static int do_detach(void *opts, int argc, char **argv)
 
 const struct command cmd_detach = {
 	.name = "detach",
-	.args = "IFACE",
+	.args = "IFACE | --stale",
 	.summary = "remove what attach added to IFACE",
 	.details = "The programs, the clsact qdisc if attach created it and nothing else\n"
-		   "uses it, and the pins; also what a killed attach left.",
-	.opts_size = 0,
+		   "uses it, and the pins; also what a killed attach left.\n"
+		   "--stale: every attachment, in any namespace, whose interface or\n"
+		   "namespace is gone and that no one holds: its rows out as records,\n"
+		   "then everything of it removed.",
+	.opts = detach_options,
+	.opts_size = sizeof(struct detach_opts),
 	.need = NEED_ROOT | NEED_BPFFS_SEEN,
-	.min_args = 1,
+	.min_args = 0,
 	.max_args = 1,
 	.run = do_detach,
 };

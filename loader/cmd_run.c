@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -182,6 +184,16 @@ static int signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 static int do_run(void *opts, int argc, char **argv)
 {
 	const struct run_opts *o = opts;
@@ -230,10 +242,23 @@ static int do_run(void *opts, int argc, char **argv)
 	if (!o->ipfix_domain)
 		cfg.ipfix_domain = fa_ipfix_default_domain(domain_of, nd);
 	memcpy(cfg.ipfix, o->ipfix.spec, sizeof(cfg.ipfix));
+	/*
+	 * For a test only: a small buffer for link events, so that a burst
+	 * overflows it and the daemon must start over from a full dump.
+	 */
+	if (getenv("FLOWACCT_TEST_LINK_EVENTS_BUFFER"))
+		cfg.link_events_buffer = atoi(getenv("FLOWACCT_TEST_LINK_EVENTS_BUFFER"));
 	/* Checked as attach checks them, before anything is attached. */
 	if (cli_attach_args(&o->a, &cfg.attach, &cfg.attach_flags))
 		return -EINVAL;
 	cfg.attach.by_run = true;
+	/*
+	 * An interface holds about 16 descriptors (its maps, programs, links,
+	 * files): the soft limit services get (1024) would stop a daemon
+	 * following a container host at about 60. The hard limit is the
+	 * administrator's word.
+	 */
+	raise_nofile();
 	sfd = signals();
 	if (sfd < 0) {
 		pr_err("can't make a signalfd: %s", strerror(errno));

@@ -5,7 +5,8 @@
 # (tshark counting) and its own counters line; nothing of it left once it
 # is gone; a start that is all or nothing; attach latency.
 
-ALL_TESTS="test_follow_churn test_follow_latency test_follow_all_or_nothing test_follow_named"
+ALL_TESTS="test_follow_churn test_follow_latency test_follow_all_or_nothing test_follow_named
+	test_follow_rename test_follow_lost_events test_follow_stale_run test_follow_stale_detach"
 
 # ---- a daemon's namespace and its peers -----------------------------------------
 
@@ -188,7 +189,9 @@ test_follow_churn() {
 	peer 8 zq8
 	peer 7 fqx7
 	sleep 0.5
-	$IND "$FLOWACCT" status -j | grep -q '"zq8"\|"fqx7"' && fail "an interface not followed was taken"
+	# Through a file: grep -q may end first and fail a long status with SIGPIPE.
+	$IND "$FLOWACCT" status -j >"$SCRATCH/st.json"
+	grep -q '"zq8"\|"fqx7"' "$SCRATCH/st.json" && fail "an interface not followed was taken"
 	ip -n "$NSD" link set zq8 name fq8
 	live fq8
 	map_ids fq8
@@ -200,7 +203,8 @@ test_follow_churn() {
 	# fq4 renamed out of the pattern: it leaves, records and all.
 	ip -n "$NSD" link set fq4 name zq4
 	sleep 1
-	$IND "$FLOWACCT" status -j | grep -q '"zq4"' && fail "zq4 is still attached after its rename"
+	$IND "$FLOWACCT" status -j >"$SCRATCH/st.json"
+	grep -q '"zq4"' "$SCRATCH/st.json" && fail "zq4 is still attached after its rename"
 	ip -n "$NSD" link set zq4 name fq4b
 	live fq4b
 	cap_stop fq3
@@ -257,6 +261,12 @@ test_follow_latency() {
 		for ns, dev, a in ((nsd, name, here), (nsp, "p%d" % n, there)):
 		    subprocess.run(["ip", "-n", ns, "addr", "add", a + "/30", "dev", dev], check=True)
 		    subprocess.run(["ip", "-n", ns, "link", "set", dev, "up"], check=True)
+		# No ARP: a datagram sent while its neighbour is unresolved would
+		# wait in the ARP queue and leave later than it says it was sent.
+		mac = json.loads(subprocess.run(["ip", "-j", "-n", nsd, "link", "show", name],
+		                                check=True, capture_output=True).stdout)[0]["address"]
+		subprocess.run(["ip", "-n", nsp, "neigh", "replace", here, "lladdr", mac,
+		                "dev", "p%d" % n, "nud", "permanent"], check=True)
 		# The sender lives in the peer's namespace.
 		with open("/run/netns/" + nsp) as f:
 		    import ctypes
@@ -312,7 +322,8 @@ test_follow_all_or_nothing() {
 	grep -q "'$VA' detached again" "$SCRATCH/r2.log" ||
 		fail "the undoing was not said: $(cat "$SCRATCH/r2.log")"
 	[ ! -e "$(pin_dir "$NSA" "$VA")" ] || fail "$VA was left attached after the refusal"
-	$INA tc filter show dev "$VA" egress | grep -q flowacct && fail "a filter was left on $VA"
+	$INA tc filter show dev "$VA" egress >"$SCRATCH/f.txt"
+	grep -q flowacct "$SCRATCH/f.txt" && fail "a filter was left on $VA"
 	run_stop
 	expect_fail "no interface at all" $INA "$FLOWACCT" run --json "$SCRATCH/r3.json"
 	assert_nothing_left "$NSA" "$VA"
@@ -356,4 +367,164 @@ assert p == 2, "the new nq1 rows show %d pings out, not 2" % p'
 	EOF
 	ip -n "$NSD" link del nq1
 	assert_all_gone
+}
+
+# A rename within what is followed: the same stream, records and metrics
+# under the new name from then on; the metrics of an interface that left
+# are gone from the page.
+test_follow_rename() {
+	follow_setup
+	peer 1 rq1
+	peer 2 rq2
+	run_start "$NSD" --iface 'rq*' --interval 0.2 --active-timeout 1 --idle-timeout 1 \
+		--metrics-file "$SCRATCH/m.prom"
+	live rq1
+	live rq2
+	link_up 1 rq1
+	link_up 2 rq2
+	$IND ping -c 4 -i 0.05 -q 198.51.100.6 >/dev/null
+	$IND ping -c 2 -i 0.05 -q 198.51.100.10 >/dev/null
+	sleep 2.5	# their records out under the old name
+	ip -n "$NSD" link set rq1 name rq1b
+	$IND ping -c 3 -i 0.05 -q 198.51.100.6 >/dev/null
+	ip -n "$NSD" link del rq2
+	sleep 2.5
+	grep -q 'iface="rq1b"' "$SCRATCH/m.prom" || fail "no metrics under the new name"
+	grep -q 'iface="rq1"' "$SCRATCH/m.prom" && fail "metrics under the old name remain"
+	grep -q 'iface="rq2"' "$SCRATCH/m.prom" && fail "metrics of the deleted rq2 remain"
+	run_stop
+	python3 - "$SCRATCH/rec.json" <<-'EOF'
+	import json, sys
+	lines = [json.loads(l) for l in open(sys.argv[1])]
+	pings = lambda name: sum(r["packets"] for r in lines if r["type"] == "flow" and
+	                         r["iface"] == name and r["proto"] == 1 and r["direction"] == "egress")
+	assert pings("rq1") == 4, "records under rq1: %d pings out, want 4" % pings("rq1")
+	assert pings("rq1b") == 3, "records under rq1b: %d pings out, want 3" % pings("rq1b")
+	insts = {r["instance"] for r in lines if r["type"] == "flow" and r["iface"] in ("rq1", "rq1b")}
+	assert len(insts) == 1, "a rename began another stream: %s" % insts
+	EOF
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --books
+}
+
+# count_live GLOB: how many interfaces whose name matches GLOB status shows live.
+count_live() {
+	$IND "$FLOWACCT" status -j | python3 -c '
+import fnmatch, json, sys
+d = json.load(sys.stdin)
+print(sum(1 for i in d["interfaces"] if i["iface"] and i["live"] and fnmatch.fnmatch(i["iface"], sys.argv[1])))' "$1"
+}
+
+# A burst of link events larger than the daemon's socket buffer (made
+# small for the test): the kernel drops events, says ENOBUFS, and the
+# daemon starts over from a full dump: every interface is taken, and every
+# one deleted in a burst leaves.
+test_follow_lost_events() {
+	follow_setup
+	local i n
+	export FLOWACCT_TEST_LINK_EVENTS_BUFFER=4096
+	run_start "$NSD" --iface 'eq*' --interval 0.5 --max-flows 1024 --cache-size 1024
+	unset FLOWACCT_TEST_LINK_EVENTS_BUFFER
+	for i in $(seq 16); do
+		echo "link add eq$i type veth peer name ep$i"
+	done >"$SCRATCH/add.batch"
+	ip -n "$NSD" -batch "$SCRATCH/add.batch"
+	for i in $(seq 300); do
+		n=$(count_live 'eq*')
+		[ "$n" = 16 ] && break
+		sleep 0.2
+	done
+	[ "$n" = 16 ] || fail "$n of 16 interfaces taken: $(tail -5 "$SCRATCH"/run.1.log)"
+	grep -q "interface events were lost" "$SCRATCH"/run.1.log ||
+		fail "no events were lost: the test did not test the resync"
+	for i in $(seq 16); do echo "link del eq$i"; done >"$SCRATCH/del.batch"
+	ip -n "$NSD" -batch "$SCRATCH/del.batch"
+	for i in $(seq 100); do
+		n=$(grep -c "its pins and files are removed" "$SCRATCH"/run.1.log || true)
+		[ "$n" -ge 16 ] && break
+		sleep 0.2
+	done
+	[ "$n" -ge 16 ] || fail "$n of 16 deleted interfaces left: $(tail -5 "$SCRATCH"/run.1.log)"
+	run_stop
+	assert_all_gone
+}
+
+# stale_setup: a daemon in a namespace of its own ($NSX) on sx1, known
+# datagrams through it, some drained into its cache, some still in its
+# tables; kill -9; then the namespace is deleted. Its records so far are in
+# $SCRATCH/rec.json, what was sent in $SCRATCH/sx*.sent.
+stale_setup() {
+	follow_setup
+	NSX=fa-$FID-x
+	netns_new "$NSX"
+	netns_new "fa-$FID-y"
+	ip link add sx1 netns "$NSX" type veth peer name sy1 netns "fa-$FID-y"
+	ip -n "$NSX" addr add 198.51.100.1/30 dev sx1
+	ip -n "fa-$FID-y" addr add 198.51.100.2/30 dev sy1
+	ip -n "fa-$FID-y" link set sy1 up
+	ip -n "$NSX" link set sx1 up
+	run_start "$NSX" sx1 --interval 0.2
+	local x="nsenter --net=/run/netns/$NSX"
+	$x ping -c 1 -w 5 -q 198.51.100.2 >/dev/null
+	$x python3 tests/helpers/udp_send.py --src 198.51.100.1 --dst 198.51.100.2 --flows 4 \
+		--count 50 --size 100,900 --sport 30000 >"$SCRATCH/sx1.sent"
+	sleep 0.6	# drained into the cache, where they wait for their timeout
+	$x python3 tests/helpers/udp_send.py --src 198.51.100.1 --dst 198.51.100.2 --flows 3 \
+		--count 20 --size 300 --sport 31000 >"$SCRATCH/sx2.sent"
+	STALE_DIR=$(pin_dir "$NSX" sx1)
+	for f in "$STALE_DIR"/*; do
+		bpftool -j map show pinned "$f" 2>/dev/null |
+			python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'
+	done >"$SCRATCH/sx1.maps"
+	[ -s "$SCRATCH/sx1.maps" ] || fail "no maps pinned for sx1"
+	run_stop KILL
+	ip netns del "fa-$FID-y"
+	ip netns del "$NSX"
+	[ -d "$STALE_DIR" ] || fail "the killed daemon's pins are not there to release"
+}
+
+# What the killed daemon wrote and what its release wrote add up to what
+# was sent, exactly; its counters line is there; nothing of it is left.
+stale_check() {
+	local released=$1 id
+	grep -q '"type": *"counters".*"iface": *"sx1"' "$released" ||
+		fail "no counters line of sx1 in the released records: $(head -c 600 "$released")"
+	cat "$SCRATCH/rec.json" "$released" >"$SCRATCH/all.json"
+	python3 tests/checkers/check_records.py "$SCRATCH/all.json" --sent "$SCRATCH/sx1.sent" \
+		--sent "$SCRATCH/sx2.sent" --books --reasons forced
+	[ ! -e "$STALE_DIR" ] || fail "the stale pins are still there: $(ls "$STALE_DIR")"
+	ls /run/flowacct/"${STALE_DIR##*/}"* 2>/dev/null && fail "its files are left under /run/flowacct"
+	while read -r id; do
+		bpftool map show id "$id" >/dev/null 2>&1 && fail "its map $id is still in the kernel"
+	done <"$SCRATCH/sx1.maps"
+	return 0
+}
+
+# A starting daemon releases what a killed daemon in a deleted namespace left.
+test_follow_stale_run() {
+	stale_setup
+	$IND "$FLOWACCT" status -j >"$SCRATCH/st.json"
+	grep -q "\"${STALE_DIR##*/}\"" "$SCRATCH/st.json" ||
+		fail "status does not list the stale attachment"
+	nsenter --net=/run/netns/"$NSD" "$(realpath "$FLOWACCT")" run --iface 'none*' \
+		--json "$SCRATCH/released.json" 2>"$SCRATCH/r2.log" &
+	local pid=$! i
+	for i in $(seq 100); do
+		grep -q "running on" "$SCRATCH/r2.log" && break
+		sleep 0.1
+	done
+	kill -TERM $pid
+	wait $pid || fail "the second daemon failed: $(cat "$SCRATCH/r2.log")"
+	grep -q "is stale" "$SCRATCH/r2.log" || fail "the release was not said: $(cat "$SCRATCH/r2.log")"
+	stale_check "$SCRATCH/released.json"
+}
+
+# detach --stale does the same without a daemon.
+test_follow_stale_detach() {
+	stale_setup
+	$IND "$FLOWACCT" detach --stale --records "$SCRATCH/released.json" 2>"$SCRATCH/d.log" ||
+		fail "detach --stale failed: $(cat "$SCRATCH/d.log")"
+	stale_check "$SCRATCH/released.json"
+	# Nothing more to release: no record, no error.
+	$IND "$FLOWACCT" detach --stale >"$SCRATCH/again.json"
+	[ ! -s "$SCRATCH/again.json" ] || fail "a second detach --stale wrote records"
 }
