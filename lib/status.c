@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The status document: every attachment's pins in this network namespace,
- * whether its programs are live, its sampling and memory, the daemon that
- * owns it (and, asked, what that daemon knows), and programs of ours that
- * no record names.
+ * The status document: every attachment's pins, whether its programs are
+ * live (in this network namespace), whether it is stale (its namespace or
+ * interface gone, or an attach killed half-way), its sampling and memory,
+ * the daemon that owns it in any namespace (and, asked, what that daemon
+ * knows), and programs of ours that no record names.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -13,6 +14,7 @@
 
 #include <bpf/bpf.h>
 
+#include "attach.h"
 #include "internal.h"
 #include "out.h"
 #include "query.h"
@@ -25,14 +27,18 @@ static void status_fill(struct fa_status *s, __u64 ino, __u64 cookie)
 
 	s->here = st->netns_ino == ino &&
 		  (!cookie || !st->netns_cookie || cookie == st->netns_cookie);
-	if (!s->here)
-		return;
+	s->stale = fa_stale_why(&s->pin);
 	/* Named even without a record: detach it by that name. */
-	s->gone = fa_ifid_name(&id, s->ifname) != 0;
+	if (s->here)
+		s->gone = fa_ifid_name(&id, s->ifname) != 0;
+	else
+		s->gone = s->stale == FA_STALE_NETNS_GONE ||
+			  s->stale == FA_STALE_IFACE_GONE;
 	if (s->pin.err)
 		return;
-	if (!s->gone)
+	if (s->here && !s->gone)
 		fa_attach_live(st, &s->live);
+	/* The lock file is host-wide: any namespace's daemon is found. */
 	s->daemon = fa_lock_owner(s->pin.dirname, FA_LOCK_RUN);
 	if (s->daemon)
 		s->daemon_rss = fa_pid_rss(s->daemon);

@@ -1,0 +1,258 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Stale attachments and the files that would pile up: a daemon killed and
+# its namespace deleted, an interface deleted under a killed daemon, a
+# namespace inode taken by a new namespace (the record's cookie made
+# another's), lock and IPFIX state files after attach, detach and a clean
+# stop, the lock under contention, and top on an interface deleted under
+# it. Expected values come from outside flowacct: the pid the shell
+# started, the namespaces and links the test deletes, bpftool's view of
+# the pinned maps, the files under /run/flowacct.
+
+ALL_TESTS="test_stale_netns_gone test_stale_iface_gone test_stale_reused_inode
+	test_stale_files test_stale_top_gone"
+
+# status_of PINS [NS]: status -j's entry of the attachment in /sys/fs/bpf/flowacct/PINS,
+# as "stale gone daemon_pid this_netns pins_memory_bytes", run in the host's
+# namespace or in NS's.
+status_of() {
+	local dir=$1 run=()
+	[ -z "${2:-}" ] || run=(nsenter --net=/run/netns/"$2")
+	"${run[@]}" "$FLOWACCT" -j status | python3 -c '
+import json, sys
+for i in json.load(sys.stdin)["interfaces"]:
+    if i["pins"] == sys.argv[1]:
+        print(i["stale"], i["gone"], i["daemon_pid"], i["this_netns"], i["pins_memory_bytes"])
+        sys.exit(0)
+print("absent")' "$dir"
+}
+
+# record_field PINDIR OFFSET: the little-endian u64 at OFFSET of the pinned
+# attach record, as bpftool reads it.
+record_field() {
+	bpftool -j map lookup pinned "$1/state" key 0 0 0 0 | python3 -c '
+import json, sys
+v = bytes(int(b, 16) for b in json.load(sys.stdin)["value"])
+print(int.from_bytes(v[int(sys.argv[1]):int(sys.argv[1]) + 8], "little"))' "$2"
+}
+
+# cookie_set PINDIR COOKIE: the record's netns_cookie (offset 16) made
+# COOKIE, through bpftool: as a dead namespace with this inode left it.
+cookie_set() {
+	local value
+	value=$(bpftool -j map lookup pinned "$1/state" key 0 0 0 0 | python3 -c '
+import json, sys
+v = bytearray(int(b, 16) for b in json.load(sys.stdin)["value"])
+v[16:24] = int(sys.argv[1]).to_bytes(8, "little")
+print(" ".join("%02x" % b for b in v))' "$2")
+	bpftool map update pinned "$1/state" key 0 0 0 0 value hex $value
+}
+
+# rows_in PINDIR: entries in both epoch tables, as bpftool dumps them.
+rows_in() {
+	local n=0 t
+	for t in flows_0 flows_1; do
+		n=$((n + $(bpftool -j map dump pinned "$1/$t" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')))
+	done
+	echo $n
+}
+
+# A daemon in A killed -9 and A deleted: from the host's namespace and from
+# another, its attachment is netns-gone; a daemon's in a living namespace
+# is not stale, and its pid shows from outside its namespace.
+test_stale_netns_gone() {
+	netns_pair
+	local nsc=${NSA}c pa pb da db out
+	netns_new "$nsc"
+	veth_link "$NSB" "${VB}2" "$nsc" "${VA}c" 1
+	da=$(basename "$(pin_dir "$NSA" "$VA")")
+	db=$(basename "$(pin_dir "$NSB" "${VB}2")")
+	$INA "$FLOWACCT" run "$VA" --interval 1 --json /dev/null 2>"$SCRATCH/a.log" &
+	pa=$!
+	$INB "$FLOWACCT" run "${VB}2" --interval 1 --json /dev/null 2>"$SCRATCH/b.log" &
+	pb=$!
+	for _ in $(seq 100); do
+		grep -q "running on" "$SCRATCH/a.log" && grep -q "running on" "$SCRATCH/b.log" && break
+		sleep 0.05
+	done
+	[ "$(status_of "$da")" = "None False $pa False $(status_of "$da" | cut -d' ' -f5)" ] ||
+		fail "A's daemon, before: $(status_of "$da")"
+	kill -9 $pa
+	wait $pa 2>/dev/null || true
+	ip netns del "$NSA"
+	out=$(status_of "$da")
+	[[ $out == "netns-gone True None False "* ]] || fail "A's attachment from the host: $out"
+	[ "${out##* }" -gt 1000000 ] || fail "A's pinned memory not shown: $out"
+	out=$(status_of "$da" "$nsc")
+	[[ $out == "netns-gone True None False "* ]] || fail "A's attachment from C: $out"
+	# Living namespace, live daemon: not stale, its pid from outside.
+	out=$(status_of "$db")
+	[[ $out == "None False $pb False "* ]] || fail "B's attachment from the host: $out"
+	[ "${out##* }" -gt 1000000 ] || fail "B's pinned memory not shown: $out"
+	out=$("$FLOWACCT" status)
+	echo "$out"
+	echo "$out" | grep -q "^$VA .* gone (netns-gone) .* -  " || fail "text status: no 'gone (netns-gone)' for $VA"
+	echo "$out" | grep -q "^${VB}2 .* other-netns .* pid $pb " || fail "text status: B's daemon not shown"
+	echo "$out" | grep -q "stale: flowacct detach --stale releases them$" || fail "text status: no hint"
+	kill $pb
+	wait $pb || fail "B's daemon did not stop cleanly"
+}
+
+# A daemon killed -9, then its interface deleted, its namespace alive:
+# iface-gone, from its namespace and from another.
+test_stale_iface_gone() {
+	netns_pair
+	local nsc=${NSA}c pa da out
+	netns_new "$nsc"
+	veth_link "$NSA" "${VA}2" "$nsc" "${VA}c" 1
+	da=$(basename "$(pin_dir "$NSA" "${VA}2")")
+	$INA "$FLOWACCT" run "${VA}2" --interval 1 --json /dev/null 2>"$SCRATCH/a.log" &
+	pa=$!
+	for _ in $(seq 100); do
+		grep -q "running on" "$SCRATCH/a.log" && break
+		sleep 0.05
+	done
+	kill -9 $pa
+	wait $pa 2>/dev/null || true
+	[[ $(status_of "$da") == "None False None False "* ]] ||
+		fail "killed, its interface still there: $(status_of "$da")"
+	ip -n "$NSA" link del "${VA}2"
+	out=$(status_of "$da")
+	[[ $out == "iface-gone True None False "* ]] || fail "from the host: $out"
+	out=$(status_of "$da" "$NSA")
+	[[ $out == "iface-gone True None True "* ]] || fail "from its namespace: $out"
+	$INA "$FLOWACCT" status | grep -q "^${VA}2 .* gone (iface-gone) " ||
+		fail "text status: $($INA "$FLOWACCT" status)"
+	# The other attachment of A, on a living interface, is not stale.
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
+	[[ $(status_of "$(basename "$(pin_dir "$NSA" "$VA")")") == "None False None False "* ]] ||
+		fail "a living attachment called stale"
+}
+
+# A namespace inode reused: the record made to carry another cookie. It is
+# netns-gone, attach releases it saying so and what its tables held, and a
+# daemon does not adopt it.
+test_stale_reused_inode() {
+	netns_pair
+	local dir real rows out tc_before
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
+	dir=$(pin_dir "$NSA" "$VA")
+	warm_up
+	real=$(record_field "$dir" 16)
+	[ "$real" != 0 ] || fail "the kernel gives no netns cookie"
+	[[ $(status_of "${dir##*/}") == "None False None False "* ]] || fail "before: $(status_of "${dir##*/}")"
+	cookie_set "$dir" $((real + 1))
+	out=$(status_of "${dir##*/}")
+	[[ $out == "netns-gone True None False "* ]] || fail "another cookie, from the host: $out"
+	rows=$(rows_in "$dir")
+	[ "$rows" -gt 0 ] || fail "no rows to lose"
+	out=$($INA "$FLOWACCT" attach "$VA" 2>&1 >/dev/null)
+	echo "$out"
+	[ "$out" = "flowacct: note: released a stale attachment in $dir ('$VA' of a network namespace that is gone, whose inode number this one got): its tables held $rows rows that were not written" ] ||
+		fail "attach over it said: $out"
+	[ "$(record_field "$dir" 16)" = "$real" ] || fail "attach kept the other cookie"
+	[[ $(status_of "${dir##*/}" "$NSA") == "None False None True "* ]] || fail "after: $(status_of "${dir##*/}" "$NSA")"
+	# A daemon: the same, never adopted.
+	tc_before=$("$FLOWACCT" -j status | python3 -c '
+import json, sys
+print([i["tc_prog_id"] for i in json.load(sys.stdin)["interfaces"] if i["pins"] == sys.argv[1]][0])' "${dir##*/}")
+	cookie_set "$dir" $((real + 1))
+	run_start "$NSA" "$VA" --interval 1
+	grep -q "adopted" "$SCRATCH/run.log" && fail "the daemon adopted it: $(cat "$SCRATCH/run.log")"
+	[ "$(record_field "$dir" 16)" = "$real" ] || fail "the daemon kept the other cookie"
+	out=$("$FLOWACCT" -j status | python3 -c '
+import json, sys
+print([i["tc_prog_id"] for i in json.load(sys.stdin)["interfaces"] if i["pins"] == sys.argv[1]][0])' "${dir##*/}")
+	[ "$out" != "$tc_before" ] || fail "the daemon's programs are the old attachment's ($out)"
+	run_stop
+}
+
+# Nothing of an interface stays under /run/flowacct once it is released:
+# after attach and detach, after a daemon's clean stop (its IPFIX state
+# too); a killed daemon's IPFIX state stays for its successor. Two
+# attach/detach loops on one interface, and the lock itself hammered by
+# three processes, never hold it together.
+test_stale_files() {
+	netns_pair
+	local d i out
+	d=$(basename "$(pin_dir "$NSA" "$VA")")
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
+	[ -e "/run/flowacct/$d.lock" ] || fail "no lock file while attached (the test would prove nothing)"
+	$INA "$FLOWACCT" detach "$VA" >/dev/null
+	out=$(ls /run/flowacct 2>/dev/null | grep "^$d\." || true)
+	[ -z "$out" ] || fail "after detach: $out"
+	run_start "$NSA" "$VA" --interval 1 --ipfix 127.0.0.1:4739 --ipfix-domain 1999
+	ip -n "$NSA" link set lo up
+	[ -e /run/flowacct/ipfix-000007cf-127.0.0.1_4739.state ] || fail "no IPFIX state while running"
+	run_stop
+	out=$(ls /run/flowacct 2>/dev/null | grep "^$d\.\|^ipfix-000007cf-" || true)
+	[ -z "$out" ] || fail "after a clean stop: $out"
+	run_start "$NSA" "$VA" --interval 1 --ipfix 127.0.0.1:4739 --ipfix-domain 1999
+	run_stop KILL
+	[ -e /run/flowacct/ipfix-000007cf-127.0.0.1_4739.state ] || fail "a killed daemon's IPFIX state was removed"
+	run_start "$NSA" "$VA" --interval 1 --ipfix 127.0.0.1:4739 --ipfix-domain 1999
+	run_stop
+	out=$(ls /run/flowacct 2>/dev/null | grep "^$d\.\|^ipfix-000007cf-" || true)
+	[ -z "$out" ] || fail "after the restarted daemon's clean stop: $out"
+	# Two loops on one interface: each command succeeds or is refused for
+	# the other's work, never anything else; nothing is left at the end.
+	for i in 1 2; do
+		(
+			for _ in $(seq 8); do
+				$INA "$FLOWACCT" attach "$VA" >/dev/null 2>>"$SCRATCH/loop.$i" || true
+				$INA "$FLOWACCT" detach "$VA" >/dev/null 2>>"$SCRATCH/loop.$i" || true
+			done
+		) &
+	done
+	wait
+	out=$(cat "$SCRATCH"/loop.* | grep -v "is already attached\|is not attached\|is in use by attach/detach" || true)
+	[ -z "$out" ] || fail "the loops met something else: $out"
+	$INA "$FLOWACCT" detach "$VA" >/dev/null 2>&1 || true
+	out=$(ls /run/flowacct 2>/dev/null | grep "^$d\." || true)
+	[ -z "$out" ] || fail "after the loops: $out"
+	[[ $(kernel_state_pins "$NSA" "$VA") == "" ]] || fail "the loops left: $(kernel_state_pins "$NSA" "$VA")"
+	"${FLOWACCT%/flowacct}/tests/lock_hammer" --procs 3 --rounds 1500
+}
+
+# What of ours is on DEV of NS: filters, XDP, pins.
+kernel_state_pins() {
+	ip netns exec "$1" tc filter show dev "$2" ingress | grep -o "flowacct[a-z_]*" || true
+	ip netns exec "$1" tc filter show dev "$2" egress | grep -o "flowacct[a-z_]*" || true
+	ip -n "$1" -d link show dev "$2" | grep -o "prog/xdp" || true
+	[ ! -e "$(pin_dir "$1" "$2")" ] || echo pins
+}
+
+# top on an interface deleted under it: one line, non-zero, within its
+# interval and a second. Without IFACE it drops the one gone and goes on.
+test_stale_top_gone() {
+	netns_pair
+	local t0 t1 rc=0 lines
+	ip link add "${VA}t" netns "$NSA" type veth peer name "${VA}u" netns "$NSB"
+	ip -n "$NSA" link set "${VA}t" up
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
+	$INA "$FLOWACCT" attach "${VA}t" >/dev/null
+	$INA "$FLOWACCT" top "$VA" --interval 1 >"$SCRATCH/top.out" 2>"$SCRATCH/top.err" &
+	local top=$!
+	$INA "$FLOWACCT" top --interval 1 >"$SCRATCH/all.out" 2>"$SCRATCH/all.err" &
+	local all=$!
+	sleep 2.5
+	kill -0 $top || fail "top ended before the interface went: $(cat "$SCRATCH/top.err")"
+	t0=$(date +%s%N)
+	ip -n "$NSA" link del "$VA"
+	wait $top || rc=$?
+	t1=$(date +%s%N)
+	[ $rc != 0 ] || fail "top exited 0"
+	[ $(((t1 - t0) / 1000000)) -le 2000 ] || fail "top took $(((t1 - t0) / 1000000)) ms to end"
+	lines=$(cat "$SCRATCH/top.err")
+	[ "$lines" = "flowacct: '$VA' is gone: the interface was deleted ('flowacct detach $VA' releases what it held)" ] ||
+		fail "top said: $lines"
+	sleep 1.5
+	kill -0 $all || fail "top of every interface ended: $(cat "$SCRATCH/all.err")"
+	grep -q "'$VA' is gone: the interface was deleted; top no longer shows it" "$SCRATCH/all.err" ||
+		fail "top of every interface did not say: $(cat "$SCRATCH/all.err")"
+	[ "$(grep -c "is gone" "$SCRATCH/all.err")" = 1 ] || fail "said more than once: $(cat "$SCRATCH/all.err")"
+	rc=0
+	ip -n "$NSA" link del "${VA}t"
+	wait $all || rc=$?
+	[ $rc != 0 ] || fail "top of every interface exited 0 with all of them gone"
+	grep -q "every interface top followed is gone" "$SCRATCH/all.err" || fail "all gone: $(cat "$SCRATCH/all.err")"
+}
