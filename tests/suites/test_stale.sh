@@ -122,6 +122,10 @@ test_stale_iface_gone() {
 	[[ $out == "iface-gone True None True "* ]] || fail "from its namespace: $out"
 	$INA "$FLOWACCT" status | grep -q "^${VA}2 .* gone (iface-gone) " ||
 		fail "text status: $($INA "$FLOWACCT" status)"
+	# Another device given the same index is not the interface attached.
+	ip -n "$NSA" link add "${VA}9" index "${da##*-if}" type veth peer name "${VA}8"
+	out=$(status_of "$da")
+	[[ $out == "iface-gone True None False "* ]] || fail "another device at its index: $out"
 	# The other attachment of A, on a living interface, is not stale.
 	$INA "$FLOWACCT" attach "$VA" >/dev/null
 	[[ $(status_of "$(basename "$(pin_dir "$NSA" "$VA")")") == "None False None False "* ]] ||
@@ -183,13 +187,32 @@ test_stale_files() {
 	run_start "$NSA" "$VA" --interval 1 --ipfix 127.0.0.1:4739 --ipfix-domain 1999
 	ip -n "$NSA" link set lo up
 	[ -e /run/flowacct/ipfix-000007cf-127.0.0.1_4739.state ] || fail "no IPFIX state while running"
+	# Another daemon starting leaves a running one's state alone.
+	printf 'staletst' | dd of=/run/flowacct/ipfix-000007cf-127.0.0.1_4739.state bs=1 seek=24 conv=notrunc status=none
+	$INB "$FLOWACCT" run "$VB" --interval 1 --json /dev/null --ipfix 127.0.0.1:4739 \
+		--ipfix-domain 2000 2>"$SCRATCH/b.log" &
+	local pb=$!
+	IPFIX_DOMAINS+=(2000)
+	for _ in $(seq 100); do
+		grep -q "running on" "$SCRATCH/b.log" && break
+		sleep 0.05
+	done
+	[ "$(dd if=/run/flowacct/ipfix-000007cf-127.0.0.1_4739.state bs=1 skip=24 count=8 status=none)" = staletst ] ||
+		fail "another daemon's start removed a running one's IPFIX state"
+	kill $pb
+	wait $pb || fail "B's daemon did not stop cleanly: $(cat "$SCRATCH/b.log")"
 	run_stop
 	out=$(ls /run/flowacct 2>/dev/null | grep "^$d\.\|^ipfix-000007cf-" || true)
 	[ -z "$out" ] || fail "after a clean stop: $out"
 	run_start "$NSA" "$VA" --interval 1 --ipfix 127.0.0.1:4739 --ipfix-domain 1999
 	run_stop KILL
 	[ -e /run/flowacct/ipfix-000007cf-127.0.0.1_4739.state ] || fail "a killed daemon's IPFIX state was removed"
+	# A mark in the file's padding (bytes 24-31, which nothing writes): a
+	# file removed and made anew (tmpfs may give it the same inode) is zeros.
+	printf 'staletst' | dd of=/run/flowacct/ipfix-000007cf-127.0.0.1_4739.state bs=1 seek=24 conv=notrunc status=none
 	run_start "$NSA" "$VA" --interval 1 --ipfix 127.0.0.1:4739 --ipfix-domain 1999
+	[ "$(dd if=/run/flowacct/ipfix-000007cf-127.0.0.1_4739.state bs=1 skip=24 count=8 status=none)" = staletst ] ||
+		fail "the restarted daemon did not get the killed one's IPFIX state (removed and made anew)"
 	run_stop
 	out=$(ls /run/flowacct 2>/dev/null | grep "^$d\.\|^ipfix-000007cf-" || true)
 	[ -z "$out" ] || fail "after the restarted daemon's clean stop: $out"
