@@ -11,6 +11,11 @@
 ALL_TESTS="test_stale_netns_gone test_stale_iface_gone test_stale_reused_inode
 	test_stale_files test_stale_top_gone"
 
+# The library's stale-attachment calls (tests/c/stale_drive.c), of the build under test.
+drive() {
+	"${FLOWACCT%/flowacct}/tests/stale_drive" "$@"
+}
+
 # status_of PINS [NS]: status -j's entry of the attachment in /sys/fs/bpf/flowacct/PINS,
 # as "stale gone daemon_pid this_netns pins_memory_bytes", run in the host's
 # namespace or in NS's.
@@ -61,7 +66,7 @@ rows_in() {
 # is not stale, and its pid shows from outside its namespace.
 test_stale_netns_gone() {
 	netns_pair
-	local nsc=${NSA}c pa pb da db out
+	local nsc=${NSA}c pa pb da db out ino_a ino_b cookie_b f
 	netns_new "$nsc"
 	veth_link "$NSB" "${VB}2" "$nsc" "${VA}c" 1
 	da=$(basename "$(pin_dir "$NSA" "$VA")")
@@ -90,9 +95,36 @@ test_stale_netns_gone() {
 	[ "${out##* }" -gt 1000000 ] || fail "B's pinned memory not shown: $out"
 	out=$("$FLOWACCT" status)
 	echo "$out"
-	echo "$out" | grep -q "^$VA .* gone (netns-gone) .* -  " || fail "text status: no 'gone (netns-gone)' for $VA"
-	echo "$out" | grep -q "^${VB}2 .* other-netns .* pid $pb " || fail "text status: B's daemon not shown"
-	echo "$out" | grep -q "stale: flowacct detach --stale releases them$" || fail "text status: no hint"
+	grep -q "^$VA .* gone (netns-gone) .* -  " <<<"$out" || fail "text status: no 'gone (netns-gone)' for $VA"
+	grep -q "^${VB}2 .* other-netns .* pid $pb " <<<"$out" || fail "text status: B's daemon not shown"
+	grep -q "stale: flowacct detach --stale releases them$" <<<"$out" || fail "text status: no hint"
+	# The library's list, as the daemon and detach --stale call it.
+	out=$(drive list)
+	grep -qx "$da netns-gone" <<<"$out" || fail "fa_stale_list: $out"
+	grep -q "^$db " <<<"$out" && fail "fa_stale_list lists B's: $out"
+	ino_a=${da%-if*}; ino_a=${ino_a#net}
+	ino_b=${db%-if*}; ino_b=${ino_b#net}
+	cookie_b=$(record_field "/sys/fs/bpf/flowacct/$db" 16)
+	[ "$(drive alive "$ino_a" 0)" = dead ] || fail "A's namespace called alive"
+	[ "$(drive alive "$ino_b" "$cookie_b")" = alive ] || fail "B's namespace called dead"
+	[ "$(drive alive "$ino_b" $((cookie_b + 1)))" = dead ] || fail "B's inode with another cookie called alive"
+	# Its files: the lock goes when no one holds it; the daemon's files
+	# only once the pins are gone. B's, held, all stay.
+	for f in lock cache drain; do
+		[ -e "/run/flowacct/$da.$f" ] || fail "the killed daemon left no $f file (the test would prove nothing)"
+	done
+	drive remove-files "$da"
+	drive remove-files "$db"
+	[ ! -e "/run/flowacct/$da.lock" ] || fail "a lock file no one holds was kept"
+	[ -e "/run/flowacct/$da.cache" ] && [ -e "/run/flowacct/$da.drain" ] ||
+		fail "a daemon's files removed while its pins are there"
+	for f in lock cache drain; do
+		[ -e "/run/flowacct/$db.$f" ] || fail "B's $f file removed under B's daemon"
+	done
+	rm -r "/sys/fs/bpf/flowacct/$da"
+	drive remove-files "$da"
+	out=$(ls /run/flowacct 2>/dev/null | grep "^$da\." || true)
+	[ -z "$out" ] || fail "after the pins went: $out"
 	kill $pb
 	wait $pb || fail "B's daemon did not stop cleanly"
 }
@@ -120,7 +152,8 @@ test_stale_iface_gone() {
 	[[ $out == "iface-gone True None False "* ]] || fail "from the host: $out"
 	out=$(status_of "$da" "$NSA")
 	[[ $out == "iface-gone True None True "* ]] || fail "from its namespace: $out"
-	$INA "$FLOWACCT" status | grep -q "^${VA}2 .* gone (iface-gone) " ||
+	out=$($INA "$FLOWACCT" status)
+	grep -q "^${VA}2 .* gone (iface-gone) " <<<"$out" ||
 		fail "text status: $($INA "$FLOWACCT" status)"
 	# Another device given the same index is not the interface attached.
 	ip -n "$NSA" link add "${VA}9" index "${da##*-if}" type veth peer name "${VA}8"
