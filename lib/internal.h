@@ -116,6 +116,9 @@ int fa_memory_guard(const char *ifname, __u64 kernel, __u64 files, __u64 process
 
 /* ---- stale attachments (stale.c) ------------------------------------------- */
 
+/* What fa_stale_why() would say if no one held @pin's lock: whether its
+ * namespace or interface is there, whoever uses it. */
+int fa_stale_verdict(const struct fa_pin_entry *pin);
 /* @dirname's files under FA_RUN_DIR but its locks (a daemon's drain and
  * cache files), removed; the caller holds its lock and its pins are gone. */
 void fa_run_daemon_files_remove(const char *dirname);

@@ -261,16 +261,12 @@ bool fa_netns_alive(__u64 ino, __u64 cookie)
 
 /* ---- the verdict --------------------------------------------------------------- */
 
-int fa_stale_why(const struct fa_pin_entry *pin)
+int fa_stale_verdict(const struct fa_pin_entry *pin)
 {
 	const struct fa_attach_state *st = &pin->state;
 	struct netns_probe p = { .st = st };
 	int fd, err;
 
-	/* attach, detach or a daemon at work: theirs to judge (FA_LOCK_ADMIN
-	 * and FA_LOCK_RUN share one file). */
-	if (fa_lock_owner(pin->dirname, FA_LOCK_ADMIN))
-		return FA_STALE_NONE;
 	/* Another version's record is not ours to judge. */
 	if (pin->err == -EPROTO)
 		return FA_STALE_NONE;
@@ -294,6 +290,15 @@ int fa_stale_why(const struct fa_pin_entry *pin)
 	if (strcmp(p.name, st->ifname) && !p.live.ingress && !p.live.egress)
 		return FA_STALE_IFACE_GONE;
 	return FA_STALE_NONE;
+}
+
+int fa_stale_why(const struct fa_pin_entry *pin)
+{
+	/* attach, detach or a daemon at work: theirs to judge (FA_LOCK_ADMIN
+	 * and FA_LOCK_RUN share one file). */
+	if (fa_lock_owner(pin->dirname, FA_LOCK_ADMIN))
+		return FA_STALE_NONE;
+	return fa_stale_verdict(pin);
 }
 
 int fa_stale_list(struct fa_stale **list, size_t *n)

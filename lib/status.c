@@ -19,6 +19,11 @@
 #include "out.h"
 #include "query.h"
 
+static bool is_gone(int why)
+{
+	return why == FA_STALE_NETNS_GONE || why == FA_STALE_IFACE_GONE;
+}
+
 static void status_fill(struct fa_status *s, __u64 ino, __u64 cookie)
 {
 	const struct fa_attach_state *st = &s->pin.state;
@@ -32,8 +37,7 @@ static void status_fill(struct fa_status *s, __u64 ino, __u64 cookie)
 	if (s->here)
 		s->gone = fa_ifid_name(&id, s->ifname) != 0;
 	else
-		s->gone = s->stale == FA_STALE_NETNS_GONE ||
-			  s->stale == FA_STALE_IFACE_GONE;
+		s->gone = is_gone(s->stale ? s->stale : fa_stale_verdict(&s->pin));
 	if (s->pin.err)
 		return;
 	if (s->here && !s->gone)

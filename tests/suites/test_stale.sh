@@ -61,6 +61,17 @@ rows_in() {
 	echo $n
 }
 
+# odd_veth NS1 DEV1 NS2 DEV2: a veth pair whose first end has a random index
+# in the thousands. Namespace inodes are reused within a second here: a
+# test elsewhere whose namespace gets a deleted one's inode then names its
+# interfaces net<inode>-if2, if3..., and would meet (and rightly release)
+# the stale pins this suite looks at if they had the same name.
+odd_veth() {
+	ip link add "$2" index $((3000 + RANDOM % 5000)) netns "$1" type veth peer name "$4" netns "$3"
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+}
+
 # A daemon in A killed -9 and A deleted: from the host's namespace and from
 # another, its attachment is netns-gone; a daemon's in a living namespace
 # is not stale, and its pid shows from outside its namespace.
@@ -69,9 +80,10 @@ test_stale_netns_gone() {
 	local nsc=${NSA}c pa pb da db out ino_a ino_b cookie_b f
 	netns_new "$nsc"
 	veth_link "$NSB" "${VB}2" "$nsc" "${VA}c" 1
-	da=$(basename "$(pin_dir "$NSA" "$VA")")
+	odd_veth "$NSA" "${VA}x" "$NSB" "${VB}x"
+	da=$(basename "$(pin_dir "$NSA" "${VA}x")")
 	db=$(basename "$(pin_dir "$NSB" "${VB}2")")
-	$INA "$FLOWACCT" run "$VA" --interval 1 --json /dev/null 2>"$SCRATCH/a.log" &
+	$INA "$FLOWACCT" run "${VA}x" --interval 1 --json /dev/null 2>"$SCRATCH/a.log" &
 	pa=$!
 	$INB "$FLOWACCT" run "${VB}2" --interval 1 --json /dev/null 2>"$SCRATCH/b.log" &
 	pb=$!
@@ -95,7 +107,7 @@ test_stale_netns_gone() {
 	[ "${out##* }" -gt 1000000 ] || fail "B's pinned memory not shown: $out"
 	out=$("$FLOWACCT" status)
 	echo "$out"
-	grep -q "^$VA .* gone (netns-gone) .* -  " <<<"$out" || fail "text status: no 'gone (netns-gone)' for $VA"
+	grep -q "^${VA}x .* gone (netns-gone) .* -  " <<<"$out" || fail "text status: no 'gone (netns-gone)' for ${VA}x"
 	grep -q "^${VB}2 .* other-netns .* pid $pb " <<<"$out" || fail "text status: B's daemon not shown"
 	grep -q "stale: flowacct detach --stale releases them$" <<<"$out" || fail "text status: no hint"
 	# The library's list, as the daemon and detach --stale call it.
@@ -135,7 +147,7 @@ test_stale_iface_gone() {
 	netns_pair
 	local nsc=${NSA}c pa da out
 	netns_new "$nsc"
-	veth_link "$NSA" "${VA}2" "$nsc" "${VA}c" 1
+	odd_veth "$NSA" "${VA}2" "$nsc" "${VA}c"
 	da=$(basename "$(pin_dir "$NSA" "${VA}2")")
 	$INA "$FLOWACCT" run "${VA}2" --interval 1 --json /dev/null 2>"$SCRATCH/a.log" &
 	pa=$!
@@ -159,6 +171,20 @@ test_stale_iface_gone() {
 	ip -n "$NSA" link add "${VA}9" index "${da##*-if}" type veth peer name "${VA}8"
 	out=$(status_of "$da")
 	[[ $out == "iface-gone True None False "* ]] || fail "another device at its index: $out"
+	# A daemon that still runs on a deleted interface holds it: not stale.
+	odd_veth "$NSA" "${VA}3" "$nsc" "${VA}d"
+	local pc dc=$(basename "$(pin_dir "$NSA" "${VA}3")")
+	$INA "$FLOWACCT" run "${VA}3" --interval 1 --json /dev/null 2>"$SCRATCH/c.log" &
+	pc=$!
+	for _ in $(seq 100); do
+		grep -q "running on" "$SCRATCH/c.log" && break
+		sleep 0.05
+	done
+	ip -n "$NSA" link del "${VA}3"
+	out=$(status_of "$dc")
+	[[ $out == "None True $pc False "* ]] || fail "a deleted interface under a running daemon: $out"
+	kill $pc
+	wait $pc || true
 	# The other attachment of A, on a living interface, is not stale.
 	$INA "$FLOWACCT" attach "$VA" >/dev/null
 	[[ $(status_of "$(basename "$(pin_dir "$NSA" "$VA")")") == "None False None False "* ]] ||
