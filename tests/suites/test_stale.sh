@@ -61,6 +61,22 @@ rows_in() {
 	echo $n
 }
 
+# daemon NS NAME DEV ARGS...: `flowacct run DEV ARGS` in NS in the
+# background, its pid in BG_PID, its messages in $SCRATCH/NAME.log; returns
+# once it runs. (run_start's RUN_PID is one daemon; these tests need more.)
+daemon() {
+	local ns=$1 name=$2
+	shift 2
+	nsenter --net=/run/netns/"$ns" "$FLOWACCT" run "$@" --interval 1 --json /dev/null \
+		2>"$SCRATCH/$name.log" &
+	BG_PID=$!
+	for _ in $(seq 100); do
+		grep -q "running on" "$SCRATCH/$name.log" && return 0
+		sleep 0.05
+	done
+	fail "the daemon $name did not start: $(cat "$SCRATCH/$name.log")"
+}
+
 # odd_veth NS1 DEV1 NS2 DEV2: a veth pair whose first end has a random index
 # in the thousands. Namespace inodes are reused within a second here: a
 # test elsewhere whose namespace gets a deleted one's inode then names its
@@ -83,14 +99,10 @@ test_stale_netns_gone() {
 	odd_veth "$NSA" "${VA}x" "$NSB" "${VB}x"
 	da=$(basename "$(pin_dir "$NSA" "${VA}x")")
 	db=$(basename "$(pin_dir "$NSB" "${VB}2")")
-	$INA "$FLOWACCT" run "${VA}x" --interval 1 --json /dev/null 2>"$SCRATCH/a.log" &
-	pa=$!
-	$INB "$FLOWACCT" run "${VB}2" --interval 1 --json /dev/null 2>"$SCRATCH/b.log" &
-	pb=$!
-	for _ in $(seq 100); do
-		grep -q "running on" "$SCRATCH/a.log" && grep -q "running on" "$SCRATCH/b.log" && break
-		sleep 0.05
-	done
+	daemon "$NSA" a "${VA}x"
+	pa=$BG_PID
+	daemon "$NSB" b "${VB}2"
+	pb=$BG_PID
 	[ "$(status_of "$da")" = "None False $pa False $(status_of "$da" | cut -d' ' -f5)" ] ||
 		fail "A's daemon, before: $(status_of "$da")"
 	kill -9 $pa
@@ -149,12 +161,8 @@ test_stale_iface_gone() {
 	netns_new "$nsc"
 	odd_veth "$NSA" "${VA}2" "$nsc" "${VA}c"
 	da=$(basename "$(pin_dir "$NSA" "${VA}2")")
-	$INA "$FLOWACCT" run "${VA}2" --interval 1 --json /dev/null 2>"$SCRATCH/a.log" &
-	pa=$!
-	for _ in $(seq 100); do
-		grep -q "running on" "$SCRATCH/a.log" && break
-		sleep 0.05
-	done
+	daemon "$NSA" a "${VA}2"
+	pa=$BG_PID
 	kill -9 $pa
 	wait $pa 2>/dev/null || true
 	[[ $(status_of "$da") == "None False None False "* ]] ||
@@ -174,12 +182,8 @@ test_stale_iface_gone() {
 	# A daemon that still runs on a deleted interface holds it: not stale.
 	odd_veth "$NSA" "${VA}3" "$nsc" "${VA}d"
 	local pc dc=$(basename "$(pin_dir "$NSA" "${VA}3")")
-	$INA "$FLOWACCT" run "${VA}3" --interval 1 --json /dev/null 2>"$SCRATCH/c.log" &
-	pc=$!
-	for _ in $(seq 100); do
-		grep -q "running on" "$SCRATCH/c.log" && break
-		sleep 0.05
-	done
+	daemon "$NSA" c "${VA}3"
+	pc=$BG_PID
 	ip -n "$NSA" link del "${VA}3"
 	out=$(status_of "$dc")
 	[[ $out == "None True $pc False "* ]] || fail "a deleted interface under a running daemon: $out"
@@ -248,14 +252,9 @@ test_stale_files() {
 	[ -e /run/flowacct/ipfix-000007cf-127.0.0.1_4739.state ] || fail "no IPFIX state while running"
 	# Another daemon starting leaves a running one's state alone.
 	printf 'staletst' | dd of=/run/flowacct/ipfix-000007cf-127.0.0.1_4739.state bs=1 seek=24 conv=notrunc status=none
-	$INB "$FLOWACCT" run "$VB" --interval 1 --json /dev/null --ipfix 127.0.0.1:4739 \
-		--ipfix-domain 2000 2>"$SCRATCH/b.log" &
-	local pb=$!
 	IPFIX_DOMAINS+=(2000)
-	for _ in $(seq 100); do
-		grep -q "running on" "$SCRATCH/b.log" && break
-		sleep 0.05
-	done
+	daemon "$NSB" b "$VB" --ipfix 127.0.0.1:4739 --ipfix-domain 2000
+	local pb=$BG_PID
 	[ "$(dd if=/run/flowacct/ipfix-000007cf-127.0.0.1_4739.state bs=1 skip=24 count=8 status=none)" = staletst ] ||
 		fail "another daemon's start removed a running one's IPFIX state"
 	kill $pb
