@@ -116,9 +116,19 @@ int fa_memory_guard(const char *ifname, __u64 kernel, __u64 files, __u64 process
 
 /* ---- stale attachments (stale.c) ------------------------------------------- */
 
+/*
+ * The living network namespaces and a path holding each, read once for
+ * many verdicts (a dead one is known dead only once every fd of every
+ * process was read). NULL: out of memory.
+ */
+struct fa_netns_set;
+struct fa_netns_set *fa_netns_set_new(void);
+void fa_netns_set_free(struct fa_netns_set *s);
+/* fa_stale_why() against @s (NULL: no verdict but the lock's). */
+int fa_stale_why_in(const struct fa_netns_set *s, const struct fa_pin_entry *pin);
 /* What fa_stale_why() would say if no one held @pin's lock: whether its
  * namespace or interface is there, whoever uses it. */
-int fa_stale_verdict(const struct fa_pin_entry *pin);
+int fa_stale_verdict(const struct fa_netns_set *s, const struct fa_pin_entry *pin);
 /* @dirname's files under FA_RUN_DIR but its locks (a daemon's drain and
  * cache files), removed; the caller holds its lock and its pins are gone. */
 void fa_run_daemon_files_remove(const char *dirname);

@@ -142,27 +142,6 @@ static void unescape(char *s)
 	*d = '\0';
 }
 
-static int find_bind_mount(__u64 ino)
-{
-	char line[4096], root[64], want[64], mnt[PATH_MAX];
-	int fd = -1;
-	FILE *f;
-
-	snprintf(want, sizeof(want), "net:[%llu]", (unsigned long long)ino);
-	f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return -1;
-	while (fd < 0 && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*d %*d %*s %63s %4095s", root, mnt) != 2 ||
-		    strcmp(root, want))
-			continue;
-		unescape(mnt);
-		fd = open_if_ino(mnt, ino);
-	}
-	fclose(f);
-	return fd;
-}
-
 static bool is_pid(const char *s)
 {
 	if (!*s)
@@ -173,71 +152,174 @@ static bool is_pid(const char *s)
 	return true;
 }
 
-/* A process's open fds: one on the namespace, opened again. */
-static int find_fd(const char *pid, const char *want, __u64 ino)
+/*
+ * Every living network namespace we can see, and a path that holds each:
+ * read once for a whole list (a dead namespace is only known dead after
+ * every fd of every process was looked at).
+ */
+struct ns_holder {
+	__u64 ino;
+	char *path;
+};
+
+struct fa_netns_set {
+	struct ns_holder *v;
+	size_t n;
+};
+
+static int set_add(struct fa_netns_set *s, __u64 ino, const char *path)
+{
+	struct ns_holder *grown;
+
+	grown = realloc(s->v, (s->n + 1) * sizeof(*s->v));
+	if (!grown)
+		return -ENOMEM;
+	s->v = grown;
+	s->v[s->n].ino = ino;
+	s->v[s->n].path = strdup(path);
+	if (!s->v[s->n].path)
+		return -ENOMEM;
+	s->n++;
+	return 0;
+}
+
+/* "net:[INO]": INO, or 0. */
+static __u64 nsfs_ino(const char *link)
+{
+	unsigned long long ino;
+
+	return sscanf(link, "net:[%llu]", &ino) == 1 ? ino : 0;
+}
+
+static int add_bind_mounts(struct fa_netns_set *s)
+{
+	char line[4096], root[64], mnt[PATH_MAX];
+	int err = 0;
+	__u64 ino;
+	FILE *f;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return 0;
+	while (!err && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*d %*d %*s %63s %4095s", root, mnt) != 2)
+			continue;
+		ino = nsfs_ino(root);
+		if (!ino)
+			continue;
+		unescape(mnt);
+		err = set_add(s, ino, mnt);
+	}
+	fclose(f);
+	return err;
+}
+
+/* A process's namespace, and the namespaces its open fds are. */
+static int add_process(struct fa_netns_set *s, const char *pid)
 {
 	char path[PATH_MAX], link[64];
 	struct dirent *de;
+	struct stat st;
 	ssize_t n;
-	int fd = -1;
+	int err = 0;
 	DIR *d;
 
+	snprintf(path, sizeof(path), "/proc/%s/ns/net", pid);
+	if (!stat(path, &st))
+		err = set_add(s, st.st_ino, path);
 	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
 	d = opendir(path);
 	if (!d)
-		return -1;
-	while (fd < 0 && (de = readdir(d))) {
+		return err;
+	while (!err && (de = readdir(d))) {
 		snprintf(path, sizeof(path), "/proc/%s/fd/%s", pid, de->d_name);
 		n = readlink(path, link, sizeof(link) - 1);
 		if (n <= 0)
 			continue;
 		link[n] = '\0';
-		if (!strcmp(link, want))
-			fd = open_if_ino(path, ino);
+		if (nsfs_ino(link))
+			err = set_add(s, nsfs_ino(link), path);
 	}
 	closedir(d);
-	return fd;
+	return err;
 }
 
-static int find_process(__u64 ino)
+static int cmp_holders(const void *a, const void *b)
 {
-	char path[PATH_MAX], want[64];
+	const struct ns_holder *x = a, *y = b;
+
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+void fa_netns_set_free(struct fa_netns_set *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->n; i++)
+		free(s->v[i].path);
+	free(s->v);
+	free(s);
+}
+
+struct fa_netns_set *fa_netns_set_new(void)
+{
+	struct fa_netns_set *s = calloc(1, sizeof(*s));
 	struct dirent *de;
-	int fd = -1;
+	int err;
 	DIR *d;
 
+	if (!s)
+		return NULL;
+	/* Bind mounts first: a path that lasts, where a process may exit. */
+	err = add_bind_mounts(s);
 	d = opendir("/proc");
-	if (!d)
-		return -1;
-	snprintf(want, sizeof(want), "net:[%llu]", (unsigned long long)ino);
-	/* Processes in it first: cheaper than every fd of every process. */
-	while (fd < 0 && (de = readdir(d))) {
-		if (!is_pid(de->d_name))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
-		fd = open_if_ino(path, ino);
-	}
-	rewinddir(d);
-	while (fd < 0 && (de = readdir(d)))
+	while (!err && d && (de = readdir(d)))
 		if (is_pid(de->d_name))
-			fd = find_fd(de->d_name, want, ino);
-	closedir(d);
+			err = add_process(s, de->d_name);
+	if (d)
+		closedir(d);
+	if (err) {
+		fa_netns_set_free(s);
+		return NULL;
+	}
+	/* By inode; set_open() tries each holder of one in turn. */
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_holders);
+	return s;
+}
+
+/* An fd on a holder of @ino in @s that still is that namespace, or -1. */
+static int set_open(const struct fa_netns_set *s, __u64 ino)
+{
+	size_t lo = 0, hi = s->n, mid;
+	int fd = -1;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (s->v[mid].ino < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* A process may have exited since: the next holder, if any. */
+	for (; fd < 0 && lo < s->n && s->v[lo].ino == ino; lo++)
+		fd = open_if_ino(s->v[lo].path, ino);
 	return fd;
 }
 
 /*
  * An fd on the living namespace with inode @ino and, when both are known,
  * cookie @cookie; -ENOENT when nothing holds it. Two living namespaces never
- * share an inode: the first holder found is the only candidate.
+ * share an inode: any holder found is of the only candidate.
  */
-static int netns_open(__u64 ino, __u64 cookie)
+static int netns_open(const struct fa_netns_set *s, __u64 ino, __u64 cookie)
 {
 	struct netns_probe p = {};
 	int fd;
 
-	fd = find_bind_mount(ino);
-	if (fd < 0)
-		fd = find_process(ino);
+	fd = set_open(s, ino);
 	if (fd < 0)
 		return -ENOENT;
 	if (!cookie)
@@ -251,8 +333,13 @@ static int netns_open(__u64 ino, __u64 cookie)
 
 bool fa_netns_alive(__u64 ino, __u64 cookie)
 {
-	int fd = netns_open(ino, cookie);
+	struct fa_netns_set *s = fa_netns_set_new();
+	int fd;
 
+	if (!s)
+		return true;	/* can't tell: not a verdict */
+	fd = netns_open(s, ino, cookie);
+	fa_netns_set_free(s);
 	if (fd < 0)
 		return false;
 	close(fd);
@@ -261,7 +348,7 @@ bool fa_netns_alive(__u64 ino, __u64 cookie)
 
 /* ---- the verdict --------------------------------------------------------------- */
 
-int fa_stale_verdict(const struct fa_pin_entry *pin)
+int fa_stale_verdict(const struct fa_netns_set *s, const struct fa_pin_entry *pin)
 {
 	const struct fa_attach_state *st = &pin->state;
 	struct netns_probe p = { .st = st };
@@ -272,7 +359,7 @@ int fa_stale_verdict(const struct fa_pin_entry *pin)
 		return FA_STALE_NONE;
 	if (pin->err || !st->complete)
 		return FA_STALE_HALF_MADE;
-	fd = netns_open(st->netns_ino, st->netns_cookie);
+	fd = netns_open(s, st->netns_ino, st->netns_cookie);
 	if (fd < 0)
 		return FA_STALE_NETNS_GONE;
 	p.nsfd = fd;
@@ -292,19 +379,34 @@ int fa_stale_verdict(const struct fa_pin_entry *pin)
 	return FA_STALE_NONE;
 }
 
-int fa_stale_why(const struct fa_pin_entry *pin)
+int fa_stale_why_in(const struct fa_netns_set *s, const struct fa_pin_entry *pin)
 {
 	/* attach, detach or a daemon at work: theirs to judge (FA_LOCK_ADMIN
 	 * and FA_LOCK_RUN share one file). */
 	if (fa_lock_owner(pin->dirname, FA_LOCK_ADMIN))
 		return FA_STALE_NONE;
-	return fa_stale_verdict(pin);
+	return s ? fa_stale_verdict(s, pin) : FA_STALE_NONE;
+}
+
+int fa_stale_why(const struct fa_pin_entry *pin)
+{
+	struct fa_netns_set *s;
+	int why;
+
+	/* Held: no need to read every process. */
+	if (fa_lock_owner(pin->dirname, FA_LOCK_ADMIN))
+		return FA_STALE_NONE;
+	s = fa_netns_set_new();
+	why = fa_stale_why_in(s, pin);
+	fa_netns_set_free(s);
+	return why;
 }
 
 int fa_stale_list(struct fa_stale **list, size_t *n)
 {
 	struct fa_pin_entry *l;
 	struct fa_stale *out = NULL;
+	struct fa_netns_set *s;
 	size_t i, cnt, k = 0;
 	int err, why;
 
@@ -313,21 +415,24 @@ int fa_stale_list(struct fa_stale **list, size_t *n)
 	err = fa_pins_list(&l, &cnt);
 	if (err)
 		return err;
-	if (cnt) {
+	s = fa_netns_set_new();
+	if (cnt)
 		out = calloc(cnt, sizeof(*out));
-		if (!out) {
-			free(l);
-			return -ENOMEM;
-		}
+	if ((cnt && !out) || !s) {
+		fa_netns_set_free(s);
+		free(out);
+		free(l);
+		return -ENOMEM;
 	}
 	for (i = 0; i < cnt; i++) {
-		why = fa_stale_why(&l[i]);
+		why = fa_stale_why_in(s, &l[i]);
 		if (why == FA_STALE_NONE)
 			continue;
 		out[k].pin = l[i];
 		out[k].why = why;
 		k++;
 	}
+	fa_netns_set_free(s);
 	free(l);
 	*list = out;
 	*n = k;

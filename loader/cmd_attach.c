@@ -80,8 +80,10 @@ static void note_released(const struct fa_iface_result *res)
 			FA_PIN_ROOT, res->attach.dirname, name,
 			(unsigned long long)res->released_rows);
 	else if (res->released_why)
-		pr_note("note: released a stale attachment in %s/%s (%s, an attach killed before it finished): its tables held %llu rows that were not written",
-			FA_PIN_ROOT, res->attach.dirname, name,
+		pr_note("note: released a stale attachment in %s/%s (%s%s%s an attach killed before it finished): its tables held %llu rows that were not written",
+			FA_PIN_ROOT, res->attach.dirname,
+			res->released_ifname[0] ? "'" : "", res->released_ifname,
+			res->released_ifname[0] ? "'," : "",
 			(unsigned long long)res->released_rows);
 }
 

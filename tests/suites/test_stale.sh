@@ -9,11 +9,11 @@
 # the pinned maps, the files under /run/flowacct.
 
 ALL_TESTS="test_stale_netns_gone test_stale_iface_gone test_stale_reused_inode
-	test_stale_files test_stale_top_gone"
+	test_stale_half_made test_stale_files test_stale_top_gone"
 
-# The library's stale-attachment calls (tests/c/stale_drive.c), of the build under test.
+# The library's stale-attachment calls (tests/c/stale_drive.c), of the first build.
 drive() {
-	"${FLOWACCT%/flowacct}/tests/stale_drive" "$@"
+	"${BUILDS%% *}/tests/stale_drive" "$@"
 }
 
 # status_of PINS [NS]: status -j's entry of the attachment in /sys/fs/bpf/flowacct/PINS,
@@ -38,6 +38,17 @@ record_field() {
 import json, sys
 v = bytes(int(b, 16) for b in json.load(sys.stdin)["value"])
 print(int.from_bytes(v[int(sys.argv[1]):int(sys.argv[1]) + 8], "little"))' "$2"
+}
+
+# record_byte PINDIR OFFSET VALUE: one byte of the pinned attach record set.
+record_byte() {
+	local value
+	value=$(bpftool -j map lookup pinned "$1/state" key 0 0 0 0 | python3 -c '
+import json, sys
+v = bytearray(int(b, 16) for b in json.load(sys.stdin)["value"])
+v[int(sys.argv[1])] = int(sys.argv[2])
+print(" ".join("%02x" % b for b in v))' "$2" "$3")
+	bpftool map update pinned "$1/state" key 0 0 0 0 value hex $value
 }
 
 # cookie_set PINDIR COOKIE: the record's netns_cookie (offset 16) made
@@ -233,6 +244,24 @@ print([i["tc_prog_id"] for i in json.load(sys.stdin)["interfaces"] if i["pins"] 
 	run_stop
 }
 
+# A record whose attach never finished (complete, byte 74, cleared as a
+# killed attach leaves it) and that no one holds: half-made, listed, and
+# attach releases it saying so.
+test_stale_half_made() {
+	netns_pair
+	local dir out
+	$INA "$FLOWACCT" attach "$VA" >/dev/null
+	dir=$(pin_dir "$NSA" "$VA")
+	record_byte "$dir" 74 0
+	out=$(status_of "${dir##*/}")
+	[[ $out == "half-made False None False "* ]] || fail "from the host: $out"
+	grep -qx "${dir##*/} half-made" <<<"$(drive list)" || fail "fa_stale_list: $(drive list)"
+	out=$($INA "$FLOWACCT" attach "$VA" 2>&1 >/dev/null)
+	[[ $out == "flowacct: note: released a stale attachment in $dir ('$VA', an attach killed before it finished): its tables held "*" rows that were not written" ]] ||
+		fail "attach over it said: $out"
+	[[ $(status_of "${dir##*/}" "$NSA") == "None False None True "* ]] || fail "after: $(status_of "${dir##*/}" "$NSA")"
+}
+
 # Nothing of an interface stays under /run/flowacct once it is released:
 # after attach and detach, after a daemon's clean stop (its IPFIX state
 # too); a killed daemon's IPFIX state stays for its successor. Two
@@ -291,7 +320,7 @@ test_stale_files() {
 	out=$(ls /run/flowacct 2>/dev/null | grep "^$d\." || true)
 	[ -z "$out" ] || fail "after the loops: $out"
 	[[ $(kernel_state_pins "$NSA" "$VA") == "" ]] || fail "the loops left: $(kernel_state_pins "$NSA" "$VA")"
-	"${FLOWACCT%/flowacct}/tests/lock_hammer" --procs 3 --rounds 1500
+	"${BUILDS%% *}/tests/lock_hammer" --procs 3 --rounds 1500
 }
 
 # What of ours is on DEV of NS: filters, XDP, pins.
