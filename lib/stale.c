@@ -214,10 +214,15 @@ static int add_bind_mounts(struct fa_netns_set *s)
 	return err;
 }
 
-/* A process's namespace, and the namespaces its open fds are. */
-static int add_process(struct fa_netns_set *s, const char *pid)
+/*
+ * A process's namespace, and the namespaces its open fds are: "net:[INO]",
+ * or, opened through a bind mount, that mount's path (which may be gone):
+ * then only the fd's device, nsfs's, says it is a namespace (and any other
+ * kind's inode number differs from every network namespace's).
+ */
+static int add_process(struct fa_netns_set *s, const char *pid, dev_t nsfs)
 {
-	char path[PATH_MAX], link[64];
+	char path[PATH_MAX], link[PATH_MAX];
 	struct dirent *de;
 	struct stat st;
 	ssize_t n;
@@ -239,6 +244,8 @@ static int add_process(struct fa_netns_set *s, const char *pid)
 		link[n] = '\0';
 		if (nsfs_ino(link))
 			err = set_add(s, nsfs_ino(link), path);
+		else if (link[0] == '/' && !stat(path, &st) && st.st_dev == nsfs)
+			err = set_add(s, st.st_ino, path);
 	}
 	closedir(d);
 	return err;
@@ -267,17 +274,22 @@ struct fa_netns_set *fa_netns_set_new(void)
 {
 	struct fa_netns_set *s = calloc(1, sizeof(*s));
 	struct dirent *de;
+	struct stat self;
 	int err;
 	DIR *d;
 
 	if (!s)
 		return NULL;
+	if (stat("/proc/self/ns/net", &self)) {
+		free(s);
+		return NULL;
+	}
 	/* Bind mounts first: a path that lasts, where a process may exit. */
 	err = add_bind_mounts(s);
 	d = opendir("/proc");
 	while (!err && d && (de = readdir(d)))
 		if (is_pid(de->d_name))
-			err = add_process(s, de->d_name);
+			err = add_process(s, de->d_name, self.st_dev);
 	if (d)
 		closedir(d);
 	if (err) {

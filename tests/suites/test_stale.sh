@@ -133,9 +133,26 @@ test_stale_netns_gone() {
 	grep -q "^${VA}x .* gone (netns-gone) .* -  " <<<"$out" || fail "text status: no 'gone (netns-gone)' for ${VA}x"
 	grep -q "^${VB}2 .* other-netns .* pid $pb " <<<"$out" || fail "text status: B's daemon not shown"
 	grep -q "stale: flowacct detach --stale releases them$" <<<"$out" || fail "text status: no hint"
+	# A namespace whose only holder is a process's open fd on it lives;
+	# once that process is gone, it does not.
+	local nsf=${NSA}f hold df
+	netns_new "$nsf"
+	odd_veth "$nsf" "${VA}f" "$NSB" "${VB}f"
+	nsenter --net=/run/netns/"$nsf" "$FLOWACCT" attach "${VA}f" >/dev/null
+	df=$(basename "$(pin_dir "$nsf" "${VA}f")")
+	sleep 20 7</run/netns/"$nsf" &
+	hold=$!
+	ip netns del "$nsf"
+	out=$(status_of "$df")
+	[[ $out == "None False None False "* ]] || fail "a namespace held by an open fd only: $out"
+	kill $hold
+	wait $hold 2>/dev/null || true
+	out=$(status_of "$df")
+	[[ $out == "netns-gone True None False "* ]] || fail "its holder gone: $out"
 	# The library's list, as the daemon and detach --stale call it.
 	out=$(drive list)
 	grep -qx "$da netns-gone" <<<"$out" || fail "fa_stale_list: $out"
+	grep -qx "$df netns-gone" <<<"$out" || fail "fa_stale_list: $out"
 	grep -q "^$db " <<<"$out" && fail "fa_stale_list lists B's: $out"
 	ino_a=${da%-if*}; ino_a=${ino_a#net}
 	ino_b=${db%-if*}; ino_b=${ino_b#net}
