@@ -131,6 +131,8 @@ TEST_PROGS := $(BUILD)/tests/prog_test $(BUILD)/tests/fuzz_diff $(BUILD)/tests/c
 	$(BUILD)/tests/engine_drive $(BUILD)/tests/lock_hammer $(BUILD)/tests/stale_drive
 # New flows at a fixed rate, each known from its index (test_churn.sh, the bench).
 TEST_PROGS += $(BUILD)/tests/churn_send
+# TCX hooks seen and shared, which Debian 12's bpftool cannot (test_tcx.sh).
+TEST_PROGS += $(BUILD)/tests/tcx_query $(BUILD)/tests/tcx_counter
 bench-build: $(BUILD)/tests/churn_send
 
 # The C test programs' sources are in tests/c/; their builds stay under
@@ -189,7 +191,7 @@ $(BUILD)/tests/flowacct-crash: $(LOADER_OBJS) $(CRASH_OBJS) \
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
 
 # Test-only programs that tests load with tc.
-TEST_BPF := $(BUILD)/tests/progs/drop_segs.bpf.o
+TEST_BPF := $(BUILD)/tests/progs/drop_segs.bpf.o $(BUILD)/tests/progs/count_len.bpf.o
 
 $(BUILD)/tests/progs/%.bpf.o: tests/progs/%.bpf.c
 	@mkdir -p $(@D)

@@ -32,6 +32,15 @@ enum fa_ingress_reason {
 };
 
 /*
+ * How a TC hook is attached. Records from before TCX have 0 in its place:
+ * clsact.
+ */
+enum fa_tc_api {
+	FA_TC_CLSACT = 0,	/* a bpf filter on the clsact qdisc */
+	FA_TC_TCX = 1,		/* a TCX link (Linux 6.6+), pinned beside the maps */
+};
+
+/*
  * What detach needs to remove exactly what attach added, kept in a
  * one-entry array map pinned beside the data maps (bpffs holds no regular
  * files). Attach pins it before it changes anything and updates it after
@@ -47,10 +56,18 @@ struct fa_attach_state {
 	__u64 attached_at;	/* CLOCK_REALTIME, s */
 	__u32 xdp_prog_id;	/* 0 unless the ingress hook is XDP */
 	__u32 tc_prog_id;	/* egress */
-	__u32 tc_handle;
+	/* clsact: the filter's handle and priority; TCX: the link's id, and 0
+	 * (a TCX link has no handle: the record keeps its layout). */
+	union {
+		__u32 tc_handle;
+		__u32 tc_link_id;
+	};
 	__u32 tc_priority;
 	__u32 tci_prog_id;	/* TC ingress; 0 unless the ingress hook is TC */
-	__u32 tci_handle;
+	union {
+		__u32 tci_handle;
+		__u32 tci_link_id;
+	};
 	__u32 tci_priority;
 	__u32 max_flows;	/* of each of the two epoch tables */
 	__u16 key_size;		/* sizeof(struct flow_key) at attach */
@@ -64,17 +81,24 @@ struct fa_attach_state {
 	__u8 by_run;		/* attached by `flowacct run`, which detaches on exit */
 	__u8 complete;		/* attach finished; until then the record says how far
 				 * it got, for detach to undo */
-	__u8 pad;
+	__u8 tc_api;		/* egress: enum fa_tc_api (recorded before the
+				 * link is made, as created_qdisc is) */
 	char ifname[FA_IFNAMSIZ];	/* at attach; the interface may be renamed since */
 	char driver[32];		/* ETHTOOL_GDRVINFO at attach */
 	__u8 owners;		/* TC egress notes each new row's socket (--attribution) */
 	__u8 retrans;		/* TCP retransmissions tracked (--retrans) */
 	__u8 passive_rtt;	/* RTT from TCP timestamps (--passive-rtt) */
-	__u8 pad2[1];
+	__u8 tci_api;		/* TC ingress: enum fa_tc_api */
 };
 _Static_assert(sizeof(struct fa_attach_state) == 128, "attach record layout changed");
 
-#define FA_ATTACH_STATE_VERSION 2
+/*
+ * 3: TCX (tc_api, tci_api, the link ids in the handles' place). A record of
+ * 2 has the same layout with clsact hooks, and is read as one; an older
+ * flowacct refuses a 3 rather than take a link id for a filter's handle.
+ */
+#define FA_ATTACH_STATE_VERSION 3
+#define FA_ATTACH_STATE_VERSION_CLSACT 2
 
 /*
  * One flow of a daemon's cache (struct flow_key is the key). The period is

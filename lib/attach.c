@@ -2,7 +2,9 @@
 /*
  * The programs on a live interface: ingress at XDP (through libxdp, whose
  * dispatcher lets other XDP programs stay) or at TC, egress at TC, both
- * through libbpf's TC API on clsact. The attach record is pinned first and
+ * through TCX links where the kernel has them (pinned beside the maps: a
+ * link lives as long as its pin) or libbpf's TC API on clsact where it does
+ * not (the filter holds the program). The attach record is pinned first and
  * updated after every step, so whatever stops attach, detach (from any later
  * process) knows what to undo, and status what is there.
  */
@@ -22,6 +24,7 @@
 #include "internal.h"
 #include "flowacct.skel.h"
 #include "tcfilter.h"
+#include "tcx.h"
 
 #define MAX_FILTERS 64
 
@@ -207,12 +210,97 @@ static __u32 tc_find(int ifindex, bool egress, const char *name)
 	return 0;
 }
 
+/* Our program on @ifindex's TCX side: the entry with @link_id, or with 0,
+ * the first program named @name. 0: none. */
+static __u32 tcx_find(int ifindex, bool egress, __u32 link_id, __u32 prog_id,
+		      const char *name)
+{
+	struct fa_tcx_entry t[FA_TCX_MAX];
+	int n, i;
+
+	n = fa_tcx_query(ifindex, egress, t, FA_TCX_MAX);
+	for (i = 0; i < n; i++) {
+		if (link_id ? t[i].link_id == link_id && t[i].prog_id == prog_id :
+			      prog_is(t[i].prog_id, name))
+			return t[i].prog_id;
+	}
+	return 0;
+}
+
 int fa_find_ours(int ifindex, struct fa_found *f)
 {
 	f->xdp_id = xdp_find(ifindex, 0);
 	f->tc_id = tc_find(ifindex, true, FA_TC_PROG_NAME);
+	if (!f->tc_id)
+		f->tc_id = tcx_find(ifindex, true, 0, 0, FA_TC_PROG_NAME);
 	f->tci_id = tc_find(ifindex, false, FA_TC_IN_PROG_NAME);
+	if (!f->tci_id)
+		f->tci_id = tcx_find(ifindex, false, 0, 0, FA_TC_IN_PROG_NAME);
 	return 0;
+}
+
+/* Takes a TCX link off its interface now, whoever else holds it. */
+static int tcx_link_off(int fd)
+{
+	int err = bpf_link_detach(fd) ? -errno : 0;
+
+	/* -ENOLINK: off already (its interface went, or a detach before). */
+	return err == -ENOLINK ? 0 : err;
+}
+
+/*
+ * Removes our TCX programs from @ifindex's @egress side: the link pinned as
+ * ours in @dirname, and any program named @name on the hook (a killed
+ * attach's, whose record does not name it, or one whose pins are gone while
+ * someone else holds its link). Each is taken off at once, whoever else
+ * holds the link. Returns how many, or -errno. The pins themselves go with
+ * the directory (fa_pins_remove).
+ */
+static int tcx_remove(const char *dirname, int ifindex, bool egress,
+		      const char *name)
+{
+	struct fa_tcx_entry t[FA_TCX_MAX];
+	char path[PATH_MAX];
+	int n, i, fd, err, removed = 0;
+
+	if (dirname) {
+		fa_pin_path(path, sizeof(path), dirname, fa_tcx_pin_name(egress));
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			err = tcx_link_off(fd);
+			close(fd);
+			if (err)
+				return err;
+			removed++;
+		}
+	}
+	n = fa_tcx_query(ifindex, egress, t, FA_TCX_MAX);
+	if (n == -EINVAL)
+		return removed;	/* a kernel without TCX: nothing there */
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		if (!prog_is(t[i].prog_id, name))
+			continue;
+		if (t[i].link_id) {
+			fd = bpf_link_get_fd_by_id(t[i].link_id);
+			err = fd < 0 ? -errno : tcx_link_off(fd);
+		} else {
+			fd = bpf_prog_get_fd_by_id(t[i].prog_id);
+			err = fd < 0 ? -errno :
+			      bpf_prog_detach2(fd, ifindex, egress ? FA_BPF_TCX_EGRESS :
+								     FA_BPF_TCX_INGRESS) ?
+					   -errno : 0;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (err == -ENOENT)
+			continue;	/* gone between the query and now */
+		if (err)
+			return err;
+		removed++;
+	}
+	return removed;
 }
 
 /* clsact goes only if we made it and no filter, ours or not, is left on it. */
@@ -251,16 +339,26 @@ int fa_detach(const char *dirname, const struct fa_attach_state *st, int ifindex
 		if (err < 0)
 			return err;
 		removed += err;
-		err = tc_remove(ifindex, true, st ? st->tc_prog_id : 0,
+		err = tcx_remove(dirname, ifindex, true, FA_TC_PROG_NAME);
+		if (err < 0)
+			return err;
+		removed += err;
+		err = tcx_remove(dirname, ifindex, false, FA_TC_IN_PROG_NAME);
+		if (err < 0)
+			return err;
+		removed += err;
+		err = tc_remove(ifindex, true,
+				st && st->tc_api == FA_TC_CLSACT ? st->tc_prog_id : 0,
 				FA_TC_PROG_NAME);
-		if (!err && st && st->tc_prog_id)
+		if (!err && st && st->tc_api == FA_TC_CLSACT && st->tc_prog_id)
 			err = tc_remove(ifindex, true, 0, FA_TC_PROG_NAME);
 		if (err < 0)
 			return err;
 		removed += err;
-		err = tc_remove(ifindex, false, st ? st->tci_prog_id : 0,
+		err = tc_remove(ifindex, false,
+				st && st->tci_api == FA_TC_CLSACT ? st->tci_prog_id : 0,
 				FA_TC_IN_PROG_NAME);
-		if (!err && st && st->tci_prog_id)
+		if (!err && st && st->tci_api == FA_TC_CLSACT && st->tci_prog_id)
 			err = tc_remove(ifindex, false, 0, FA_TC_IN_PROG_NAME);
 		if (err < 0)
 			return err;
@@ -271,6 +369,8 @@ int fa_detach(const char *dirname, const struct fa_attach_state *st, int ifindex
 				return err;
 		}
 	}
+	/* With the interface gone, the kernel has taken our links off it;
+	 * their pins, which go here, were all that held them. */
 	if (dirname)
 		removed += fa_pins_remove(dirname);
 	return removed;
@@ -287,9 +387,18 @@ static bool tc_live(int ifindex, bool egress, __u32 handle, __u32 prio, __u32 id
 
 int fa_attach_live(const struct fa_attach_state *st, struct fa_live *live)
 {
-	live->egress = tc_live(st->ifindex, true, st->tc_handle, st->tc_priority,
-			       st->tc_prog_id);
-	if (st->ingress == FA_INGRESS_TC)
+	if (st->tc_api == FA_TC_TCX)
+		live->egress = st->tc_link_id &&
+			       tcx_find(st->ifindex, true, st->tc_link_id,
+					st->tc_prog_id, NULL);
+	else
+		live->egress = tc_live(st->ifindex, true, st->tc_handle,
+				       st->tc_priority, st->tc_prog_id);
+	if (st->ingress == FA_INGRESS_TC && st->tci_api == FA_TC_TCX)
+		live->ingress = st->tci_link_id &&
+				tcx_find(st->ifindex, false, st->tci_link_id,
+					 st->tci_prog_id, NULL);
+	else if (st->ingress == FA_INGRESS_TC)
 		live->ingress = tc_live(st->ifindex, false, st->tci_handle,
 					st->tci_priority, st->tci_prog_id);
 	else
@@ -399,6 +508,40 @@ static int attach_tc(struct attach_ctx *a, struct bpf_program *prog, bool egress
 	return 0;
 }
 
+/*
+ * A TCX link, last on the hook (programs attached later, or placed after it,
+ * run after ours: ours returns TCX_NEXT and lets them, and clsact's
+ * filters after all of them). The link ends with this process unless
+ * pinned: pinned before it is recorded, so that a kill in between leaves a
+ * pin detach removes with the directory, never a link no one can find.
+ */
+static int attach_tcx(struct attach_ctx *a, struct bpf_program *prog, bool egress)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, err;
+
+	fd = fa_tcx_link_create(bpf_program__fd(prog), a->st.ifindex, egress, 0, 0);
+	if (fd < 0)
+		return fd;
+	fa_pin_path(path, sizeof(path), a->dirname, fa_tcx_pin_name(egress));
+	err = bpf_obj_pin(fd, path) ? -errno : 0;
+	if (!err && bpf_obj_get_info_by_fd(fd, &info, &len))
+		err = -errno;
+	close(fd);
+	if (err)
+		return err;
+	if (egress) {
+		a->st.tc_prog_id = info.prog_id;
+		a->st.tc_link_id = info.id;
+	} else {
+		a->st.tci_prog_id = info.prog_id;
+		a->st.tci_link_id = info.id;
+	}
+	return 0;
+}
+
 static int make_clsact(struct attach_ctx *a)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->st.ifindex,
@@ -464,20 +607,25 @@ static int attach_steps(struct attach_ctx *a, const struct fa_attach_opts *o,
 		err = -errno;
 		goto out;
 	}
-	res->step = FA_STEP_QDISC;
-	err = make_clsact(a);
-	if (err)
-		goto out;
+	if (a->st.tc_api == FA_TC_CLSACT || (!xdp && a->st.tci_api == FA_TC_CLSACT)) {
+		res->step = FA_STEP_QDISC;
+		err = make_clsact(a);
+		if (err)
+			goto out;
+	}
 	if (!xdp) {
 		res->step = FA_STEP_TC_INGRESS;
-		err = attach_tc(a, skel->progs.flowacct_tc_in, false);
+		err = a->st.tci_api == FA_TC_TCX ?
+			      attach_tcx(a, skel->progs.flowacct_tc_in, false) :
+			      attach_tc(a, skel->progs.flowacct_tc_in, false);
 		if (!err)
 			err = record(a);
 		if (err)
 			goto out;
 	}
 	res->step = FA_STEP_TC_EGRESS;
-	err = attach_tc(a, skel->progs.flowacct_tc, true);
+	err = a->st.tc_api == FA_TC_TCX ? attach_tcx(a, skel->progs.flowacct_tc, true) :
+					  attach_tc(a, skel->progs.flowacct_tc, true);
 	if (!err)
 		err = record(a);
 	if (err)
@@ -493,6 +641,14 @@ out:
 	xdp_program__close(xp);
 	flowacct_bpf__destroy(skel);
 	return err;
+}
+
+/* The TC API asked for, or with auto, TCX if the kernel has it. */
+static __u8 tc_api_choose(int tc_api, int ifindex)
+{
+	if (tc_api == FA_TC_ASK_AUTO)
+		return fa_tcx_supported(ifindex) ? FA_TC_TCX : FA_TC_CLSACT;
+	return tc_api == FA_TC_ASK_TCX ? FA_TC_TCX : FA_TC_CLSACT;
 }
 
 int fa_attach(const struct fa_attach_opts *o, struct fa_attach_result *res)
@@ -523,6 +679,10 @@ int fa_attach(const struct fa_attach_opts *o, struct fa_attach_result *res)
 	fa_iface_driver(o->ifname, a.st.driver, sizeof(a.st.driver));
 	a.st.ingress = o->ingress ? o->ingress : fa_ingress_auto(a.st.driver, &why);
 	a.st.ingress_why = why;
+	/* Recorded before any link exists, as created_qdisc is. */
+	a.st.tc_api = tc_api_choose(o->tc_api, id.ifindex);
+	if (a.st.ingress == FA_INGRESS_TC)
+		a.st.tci_api = a.st.tc_api;
 
 	res->step = FA_STEP_RECORD;
 	err = record_create(&a);
@@ -536,6 +696,7 @@ int fa_attach(const struct fa_attach_opts *o, struct fa_attach_result *res)
 			fa_detach(NULL, &a.st, a.st.ifindex);
 			a.st.ingress = FA_INGRESS_TC;
 			a.st.ingress_why = FA_WHY_NO_NATIVE;
+			a.st.tci_api = a.st.tc_api;
 			a.st.xdp_prog_id = 0;
 			err = record(&a);
 			if (!err)

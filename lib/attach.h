@@ -15,9 +15,17 @@
 
 /* ---- attach and detach (attach.c) ------------------------------------------ */
 
+/* Which TC API the TC hooks are attached with (--tc-api). */
+enum fa_tc_ask {
+	FA_TC_ASK_AUTO = 0,	/* TCX where the kernel has it, else clsact */
+	FA_TC_ASK_TCX,
+	FA_TC_ASK_CLSACT,
+};
+
 struct fa_attach_opts {
 	const char *ifname;
 	int ingress;		/* enum fa_ingress_hook; 0: choose by driver */
+	int tc_api;		/* enum fa_tc_ask */
 	bool shared;
 	__u32 max_flows;
 	struct flow_sample_config sample;
@@ -37,7 +45,7 @@ enum fa_attach_step {
 	FA_STEP_LOAD,		/* loading the programs */
 	FA_STEP_XDP,		/* attaching XDP */
 	FA_STEP_SAMPLING,
-	FA_STEP_QDISC,		/* creating clsact */
+	FA_STEP_QDISC,		/* creating clsact (the clsact API only) */
 	FA_STEP_TC_INGRESS,
 	FA_STEP_TC_EGRESS,
 	FA_STEP_PIN,		/* pinning the maps */
@@ -83,6 +91,7 @@ bool fa_sockets_attached(void);
 struct fa_attach_args {
 	int ingress;		/* enum fa_ingress_hook; 0 auto; -1 unset */
 	int xdp_mode;		/* 0, FA_INGRESS_XDP_NATIVE or FA_INGRESS_XDP_SKB */
+	int tc_api;		/* enum fa_tc_ask; a daemon adopts any under auto */
 	int shared;		/* 0 percpu, 1 shared; -1 unset (shared) */
 	__u32 max_flows;	/* 0 unset (FLOW_DEFAULT_MAX_FLOWS) */
 	__u32 sample_rate;	/* 0: off */

@@ -138,6 +138,15 @@ static void print_status_json(struct fa_out *o, const struct fa_status *s,
 	out_u64(o, "xdp_prog_id", NULL, st->xdp_prog_id);
 	out_u64(o, "tc_prog_id", NULL, st->tc_prog_id);
 	out_u64(o, "tc_ingress_prog_id", NULL, st->tci_prog_id);
+	/* Each TC hook's API, and its TCX link (0: none, clsact). */
+	out_str(o, "tc_api", NULL, fa_tc_api_name(st->tc_api));
+	out_u64(o, "tc_link_id", NULL, st->tc_api == FA_TC_TCX ? st->tc_link_id : 0);
+	if (xdp)
+		out_null(o, "tc_ingress_api", NULL, NULL);
+	else
+		out_str(o, "tc_ingress_api", NULL, fa_tc_api_name(st->tci_api));
+	out_u64(o, "tc_ingress_link_id", NULL,
+		!xdp && st->tci_api == FA_TC_TCX ? st->tci_link_id : 0);
 	out_bool(o, "live", NULL, s->live.ingress && s->live.egress);
 	out_bool(o, "live_ingress", NULL, s->live.ingress);
 	out_bool(o, "live_egress", NULL, s->live.egress);
@@ -211,6 +220,14 @@ static void print_status_text(struct fa_out *o, const struct fa_status *s,
 	out_text(o, "%-16s %7u %-10s %-6s %9u %8s %-11s %-20s %-9s %s\n", name,
 		 st->ifindex, hook, st->shared_map ? "shared" : "percpu",
 		 st->max_flows, mem, live, since, daemon, sampling);
+	/* How its TC hooks are attached: of use where detach can reach them. */
+	if (s->here && st->tc_api == FA_TC_TCX && st->ingress == FA_INGRESS_TC)
+		out_text(o, "  tc: tcx links %u (ingress), %u (egress)\n",
+			 st->tci_link_id, st->tc_link_id);
+	else if (s->here && st->tc_api == FA_TC_TCX)
+		out_text(o, "  tc: tcx link %u (egress)\n", st->tc_link_id);
+	else if (s->here)
+		out_text(o, "  tc: clsact filters\n");
 	print_status_memory(o, s);
 	if (daemon_info && s->daemon)
 		daemon_info(o, s->pin.dirname, ctx);

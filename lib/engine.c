@@ -159,6 +159,7 @@ static int take_iface(struct fa_engine *e, struct fa_engine_iface *w, struct fa_
 	if (r)
 		return r;
 	w->lock = res.lock;
+	w->ifindex = res.attach.state.ifindex;
 	snprintf(w->dirname, sizeof(w->dirname), "%s", res.attach.dirname);
 	if (res.adopted) {
 		/* Its tables exist; a cache file not yet (or a killed daemon's).
@@ -181,8 +182,10 @@ static int take_iface(struct fa_engine *e, struct fa_engine_iface *w, struct fa_
 	}
 	e->promised += files + process;
 	w->ours = true;
-	NOTE(e, "attached to '%s': ingress at %s, %s map, 2 tables of %u flows",
+	w->attached_now = true;
+	NOTE(e, "attached to '%s': ingress at %s, TC by %s, %s map, 2 tables of %u flows",
 	     w->name, fa_ingress_name(res.attach.state.ingress),
+	     fa_tc_api_name(res.attach.state.tc_api),
 	     map_name(res.attach.state.shared_map), res.attach.state.max_flows);
 	return 0;
 }
@@ -214,14 +217,19 @@ static int open_stream(struct fa_engine *e, struct fa_engine_iface *w, struct fa
 	return 0;
 }
 
-/* What fa_engine_close() releases of one interface. */
+/*
+ * What fa_engine_close() releases of one interface. @failed: the start
+ * failed, and what this engine attached goes again, programs, pins and
+ * files: a start is all or nothing.
+ */
 static void iface_release(struct fa_engine_iface *w, bool failed)
 {
-	/* An attach we made but could not run with goes again. */
-	if (failed && w->ours && !w->open)
-		fa_detach(w->dirname, NULL, 0);
+	struct fa_attach_state st = w->s.p.state;
+
 	if (w->open)
 		fa_stream_close(&w->s);
+	if (failed && w->attached_now)
+		fa_detach(w->dirname, w->open ? &st : NULL, w->ifindex);
 	fa_lock_release(&w->lock);
 	free(w);
 }
@@ -248,6 +256,7 @@ int fa_engine_add_iface(struct fa_engine *e, const char *ifname, struct fa_err *
 		return r;
 	}
 	e->ifs[e->n++] = w;
+	e->ifaces_taken++;
 	/*
 	 * A signal while interfaces are taken (each can take seconds): seen
 	 * now, so that the caller takes no more and the run ends at once.
@@ -256,6 +265,309 @@ int fa_engine_add_iface(struct fa_engine *e, const char *ifname, struct fa_err *
 	    poll(&(struct pollfd){ .fd = e->cfg.wake_fd, .events = POLLIN }, 1, 0) > 0)
 		e->cfg.on_wake(e->cfg.ctx, e);
 	return 0;
+}
+
+/* ---- interfaces that leave, interfaces that come ---------------------------------- */
+
+static void sinks_counters(struct fa_engine *e, const struct fa_stream *s);
+
+static struct fa_engine_iface *by_ifindex(struct fa_engine *e, int ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (e->ifs[i]->ifindex == ifindex && !e->ifs[i]->leaving)
+			return e->ifs[i];
+	return NULL;
+}
+
+static struct fa_engine_iface *by_name(struct fa_engine *e, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (!strcmp(e->ifs[i]->name, name) && !e->ifs[i]->leaving)
+			return e->ifs[i];
+	return NULL;
+}
+
+/* Out of the engine; the caller released what it held. */
+static void drop(struct fa_engine *e, struct fa_engine_iface *w)
+{
+	size_t i;
+
+	for (i = 0; i < e->n && e->ifs[i] != w; i++)
+		;
+	if (i == e->n)
+		return;
+	memmove(&e->ifs[i], &e->ifs[i + 1], (e->n - i - 1) * sizeof(*e->ifs));
+	e->n--;
+	free(w);
+	e->ifaces_left++;
+	/* Its index may be another interface's by now, which waited for it. */
+	e->need_resync = e->wfd >= 0;
+}
+
+/*
+ * A leaving interface's last drain, every flow out as forced, then its
+ * counters line and everything of it released. 0 once done; else the
+ * drain's error, and the next tick tries again (the records wait in the
+ * journal as any tick's do).
+ */
+static int leave_finish(struct fa_engine *e, struct fa_engine_iface *w)
+{
+	/* Nothing writes its tables any more. */
+	bool quiet = w->ours || w->device_gone;
+	struct fa_attach_state st;
+	struct fa_err err = {};
+	int r;
+
+	if (!w->open && open_stream(e, w, &err)) {
+		fa_log(&e->cfg.log, FA_LOG_ERR, "%s", err.msg);
+		return -EUCLEAN;
+	}
+	r = fa_stream_drain(&w->s, fa_mono_ns(), true, &e->records);
+	if (r) {
+		if (w->s.rs.phase == FA_PHASE_COMMITTED) {
+			sink_trouble(e, w, r);
+			return r;
+		}
+		/* Not committed: again from the pinned state, next tick. */
+		NOTE(e, "'%s': its last drain failed (%s); reloading its state", w->name,
+		     strerror(-r));
+		fa_stream_close(&w->s);
+		w->open = false;
+		return r;
+	}
+	tick_done(e, w);
+	sinks_counters(e, &w->s);
+	st = w->s.p.state;
+	if (!quiet)
+		/* Attached by `flowacct attach`: it stays, counting. */
+		fa_stream_unpin(&w->s, true);
+	fa_stream_close(&w->s);
+	w->open = false;
+	if (quiet)
+		/* The programs went with the device, or were detached. */
+		fa_detach(w->dirname, &st, 0);
+	fa_lock_release(&w->lock);
+	NOTE(e, "'%s': its flows are out and its counters written; %s", w->name,
+	     quiet ? "its pins and files are removed" : "its attachment stays");
+	return 0;
+}
+
+/*
+ * @w is followed no more: @device_gone, or renamed out of the match (then
+ * what we attached is detached now, so that the last drain is the last).
+ */
+static void leave(struct fa_engine *e, struct fa_engine_iface *w, bool device_gone,
+		  const char *why)
+{
+	int r;
+
+	NOTE(e, "'%s' %s", w->name, why);
+	w->leaving = true;
+	w->device_gone = device_gone;
+	if (w->ours && !device_gone) {
+		r = fa_detach(NULL, &w->s.p.state, w->ifindex);
+		if (r < 0)
+			NOTE(e, "can't detach from '%s': %s", w->name, strerror(-r));
+	}
+	if (w->open) {
+		fa_stream_flip(&w->s);
+		fa_sync_wait(&e->sync);
+	}
+	if (!leave_finish(e, w))
+		drop(e, w);
+}
+
+static void leaving_retry(struct fa_engine *e)
+{
+	size_t i;
+
+	for (i = e->n; i-- > 0;)
+		if (e->ifs[i]->leaving && !leave_finish(e, e->ifs[i]))
+			drop(e, e->ifs[i]);
+}
+
+static bool refused(const struct fa_engine *e, const struct fa_link *l)
+{
+	size_t i;
+
+	for (i = 0; i < e->nrefused; i++)
+		if (e->refused[i].ifindex == l->ifindex &&
+		    !strcmp(e->refused[i].name, l->name))
+			return true;
+	return false;
+}
+
+static void unrefuse(struct fa_engine *e, int ifindex)
+{
+	size_t i;
+
+	for (i = e->nrefused; i-- > 0;)
+		if (e->refused[i].ifindex == ifindex)
+			e->refused[i] = e->refused[--e->nrefused];
+}
+
+/*
+ * A wanted interface that can't be taken (another daemon's, an attach of
+ * other options, a device the programs refuse) is said once, and tried
+ * again only under another name or index: each of its link events (up,
+ * down, carrier) would otherwise say it again.
+ */
+static void take_link(struct fa_engine *e, const struct fa_link *l)
+{
+	struct fa_link *grown;
+	struct fa_err err = {};
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (e->ifs[i]->ifindex == l->ifindex)
+			return;	/* the leaving one of its index holds its pins: later */
+	if (refused(e, l))
+		return;
+	if (!fa_engine_add_iface(e, l->name, &err))
+		return;
+	NOTE(e, "can't take '%s': %s", l->name, err.msg);
+	e->ifaces_refused++;
+	unrefuse(e, l->ifindex);
+	grown = realloc(e->refused, (e->nrefused + 1) * sizeof(*grown));
+	if (!grown)
+		return;
+	e->refused = grown;
+	e->refused[e->nrefused++] = *l;
+}
+
+static void on_link(void *ctx, enum fa_link_event ev, const struct fa_link *l)
+{
+	struct fa_engine *e = ctx;
+	struct fa_engine_iface *w = by_ifindex(e, l->ifindex);
+	bool wanted = fa_iface_wanted(&e->cfg.match, l);
+
+	if (ev == FA_LINK_DEL) {
+		unrefuse(e, l->ifindex);
+		if (w)
+			leave(e, w, true, "is gone");
+		return;
+	}
+	if (!w) {
+		if (wanted)
+			take_link(e, l);
+		return;
+	}
+	if (!strcmp(w->name, l->name))
+		return;	/* up, down, carrier, mtu: the same interface */
+	if (!wanted) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "was renamed '%s', which is not followed", l->name);
+		leave(e, w, false, why);
+		return;
+	}
+	/* Records carry the name the interface has when they are written. */
+	NOTE(e, "'%s' is now '%s'", w->name, l->name);
+	snprintf(w->name, sizeof(w->name), "%s", l->name);
+	snprintf(w->s.ifname, sizeof(w->s.ifname), "%s", l->name);
+}
+
+/*
+ * From a full dump: after lost events, or once an interface that held an
+ * index has left. An index whose device is not the one we attached to
+ * (no program of ours on it) is a new interface.
+ */
+static void resync(struct fa_engine *e)
+{
+	struct fa_link *l;
+	struct fa_live live;
+	size_t n, i, k;
+	int r;
+
+	e->need_resync = false;
+	r = fa_links_list(&l, &n);
+	if (r) {
+		NOTE(e, "can't list the interfaces: %s", strerror(-r));
+		return;
+	}
+	for (i = e->n; i-- > 0;) {
+		struct fa_engine_iface *w = e->ifs[i];
+
+		if (w->leaving)
+			continue;
+		for (k = 0; k < n && l[k].ifindex != w->ifindex; k++)
+			;
+		if (k == n) {
+			leave(e, w, true, "is gone");
+			continue;
+		}
+		memset(&live, 0, sizeof(live));
+		if (w->open && w->ours && !fa_attach_live(&w->s.p.state, &live) &&
+		    !live.ingress && !live.egress) {
+			leave(e, w, true, "is gone (its index is another interface's now)");
+			continue;
+		}
+		on_link(e, FA_LINK_NEW, &l[k]);
+	}
+	for (i = e->nrefused; i-- > 0;) {
+		for (k = 0; k < n && l[k].ifindex != e->refused[i].ifindex; k++)
+			;
+		if (k == n)
+			e->refused[i] = e->refused[--e->nrefused];
+	}
+	for (k = 0; k < n && !e->stop; k++)
+		if (!by_ifindex(e, l[k].ifindex))
+			on_link(e, FA_LINK_NEW, &l[k]);
+	free(l);
+}
+
+static void links_changed(struct fa_engine *e)
+{
+	int r = fa_ifwatch_read(e->wfd, on_link, e);
+
+	if (r == -ENOBUFS) {
+		NOTE(e, "interface events were lost (the socket's buffer was full): reading them all again");
+		e->need_resync = true;
+	} else if (r) {
+		NOTE(e, "can't read interface events: %s", strerror(-r));
+	}
+	if (e->need_resync)
+		resync(e);
+}
+
+int fa_engine_follow(struct fa_engine *e, struct fa_err *err)
+{
+	const struct fa_iface_match *m = &e->cfg.match;
+	struct fa_link *l;
+	size_t n, i, k;
+	int r;
+
+	/* Subscribed before the dump: nothing that happens between is missed. */
+	e->wfd = fa_ifwatch_open();
+	if (e->wfd < 0)
+		return fa_err_set(err, e->wfd, "can't follow the interfaces (rtnetlink): %s",
+				  strerror(-e->wfd));
+	r = fa_links_list(&l, &n);
+	if (r)
+		return fa_err_set(err, r, "can't list the interfaces: %s", strerror(-r));
+	/* Every named one first, so that a missing one attaches nothing. */
+	for (i = 0; i < m->nnames; i++) {
+		for (k = 0; k < n && strcmp(l[k].name, m->names[i]); k++)
+			;
+		if (k == n) {
+			free(l);
+			return fa_err_set(err, -ENODEV, "no interface '%s' in this network namespace",
+					  m->names[i]);
+		}
+	}
+	for (i = 0; i < m->nnames && !r && !e->stop; i++)
+		if (!by_name(e, m->names[i]))
+			r = fa_engine_add_iface(e, m->names[i], err);
+	for (k = 0; k < n && !r && !e->stop; k++)
+		if (!fa_iface_named(m, l[k].name) && fa_iface_wanted(m, &l[k]) &&
+		    !by_ifindex(e, l[k].ifindex))
+			take_link(e, &l[k]);
+	free(l);
+	return r;
 }
 
 /* ---- the tick --------------------------------------------------------------------- */
@@ -277,6 +589,8 @@ void fa_engine_tick(struct fa_engine *e, bool flush)
 	int r;
 
 	for (i = 0; i < e->n; i++) {
+		if (e->ifs[i]->leaving)
+			continue;
 		r = fa_stream_flip(&e->ifs[i]->s);
 		if (r)
 			NOTE(e, "can't flip the epoch of '%s': %s", e->ifs[i]->name,
@@ -298,6 +612,8 @@ void fa_engine_tick(struct fa_engine *e, bool flush)
 	for (i = 0; i < e->n; i++) {
 		struct fa_engine_iface *w = e->ifs[i];
 
+		if (w->leaving)
+			continue;
 		r = fa_stream_drain(&w->s, now, flush, &e->records);
 		if (!r) {
 			tick_done(e, w);
@@ -322,6 +638,7 @@ void fa_engine_tick(struct fa_engine *e, bool flush)
 			e->stop = true;
 		}
 	}
+	leaving_retry(e);
 	sinks_tick(e, false);
 	heap_release_when_idle(e, fa_mono_ns());
 }
@@ -342,7 +659,7 @@ int fa_engine_open(struct fa_engine *e, const struct fa_engine_cfg *cfg,
 
 	memset(e, 0, sizeof(*e));
 	e->cfg = *cfg;
-	e->tfd = e->lfd = -1;
+	e->tfd = e->lfd = e->wfd = -1;
 	e->sync.outer_fd = e->sync.inner_fd = -1;
 	e->started_ns = fa_mono_ns();
 	e->records.write = write_records;
@@ -408,7 +725,7 @@ static void describe(struct fa_engine *e)
 	     e->n > 1 ? "s" : "", e->cfg.interval_ms / 1000.0, to);
 }
 
-#define POLL_FIXED 3
+#define POLL_FIXED 4
 
 static void loop(struct fa_engine *e)
 {
@@ -416,6 +733,7 @@ static void loop(struct fa_engine *e)
 		{ .fd = e->cfg.wake_fd, .events = POLLIN },
 		{ .fd = e->tfd, .events = POLLIN },
 		{ .fd = e->lfd, .events = POLLIN },
+		{ .fd = e->wfd, .events = POLLIN },
 	};
 	const struct fa_engine_sink *k;
 	__u64 expirations;
@@ -443,6 +761,8 @@ static void loop(struct fa_engine *e)
 			fa_engine_tick(e, false);
 		if (p[2].revents)
 			fa_engine_serve(e);
+		if (p[3].revents)
+			links_changed(e);
 		for (i = 0; i < e->nsinks; i++)
 			if (e->sinks[i].ops->poll_run)
 				e->sinks[i].ops->poll_run(e->sinks[i].priv);
@@ -473,19 +793,25 @@ static void shutdown_all(struct fa_engine *e)
 	for (i = 0; i < e->n; i++) {
 		struct fa_engine_iface *w = e->ifs[i];
 
-		if (w->open && w->ours) {
+		if (w->open && w->ours && !w->leaving) {
 			r = fa_detach(NULL, &w->s.p.state, w->s.p.state.ifindex);
 			if (r < 0)
 				NOTE(e, "can't detach from '%s': %s", w->name, strerror(-r));
 		}
 	}
 	fa_sync_wait(&e->sync);
+	/* Its leaving ones are tried once more; what still fails stays. */
 	fa_engine_tick(e, false);
 	now = fa_mono_ns();
 	for (i = 0; i < e->n; i++) {
 		struct fa_engine_iface *w = e->ifs[i];
 
-		if (!w->open)
+		if (w->leaving) {
+			w->keep_state = true;
+			NOTE(e, "'%s': its last records could not be written: they are kept for the next run",
+			     w->name);
+		}
+		if (!w->open || w->leaving)
 			continue;
 		/* Detached: the table flipped to has no writer left. */
 		if (w->ours)
@@ -516,6 +842,7 @@ void fa_engine_run(struct fa_engine *e)
 {
 	size_t i;
 
+	e->started = true;
 	describe(e);
 	for (i = 0; i < e->nsinks; i++)
 		if (e->sinks[i].ops->start)
@@ -528,9 +855,18 @@ void fa_engine_close(struct fa_engine *e)
 {
 	size_t i;
 
-	for (i = 0; i < e->n; i++)
-		iface_release(e->ifs[i], false);
+	for (i = 0; i < e->n; i++) {
+		if (!e->started && e->ifs[i]->attached_now)
+			NOTE(e, "'%s' detached again: the start failed", e->ifs[i]->name);
+		iface_release(e->ifs[i], !e->started);
+	}
 	free(e->ifs);
+	free(e->refused);
+	e->refused = NULL;
+	e->nrefused = 0;
+	if (e->wfd >= 0)
+		close(e->wfd);
+	e->wfd = -1;
 	e->ifs = NULL;
 	e->n = 0;
 	if (e->lfd >= 0) {

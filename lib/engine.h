@@ -20,6 +20,33 @@
 
 #define FA_ENGINE_MAX_SINKS 4
 
+/* ---- which interfaces a daemon follows (ifwatch.c) ------------------------------ */
+
+/*
+ * Named interfaces must exist when the daemon starts and are taken under
+ * any name they are renamed to; the others are taken while their name
+ * matches a glob (or any name but loopback's with all) and no exclude.
+ */
+struct fa_iface_match {
+	const char *const *names;
+	size_t nnames;
+	const char *const *globs;	/* fnmatch(3) patterns */
+	size_t nglobs;
+	const char *const *exclude;
+	size_t nexclude;
+	bool all;
+};
+
+/* An interface of this network namespace, as rtnetlink says it. */
+struct fa_link {
+	int ifindex;
+	unsigned int flags;		/* IFF_* */
+	char name[FA_IFNAMSIZ];
+};
+
+bool fa_iface_named(const struct fa_iface_match *m, const char *name);
+bool fa_iface_wanted(const struct fa_iface_match *m, const struct fa_link *l);
+
 struct fa_engine_cfg {
 	__u64 interval_ms;		/* a flip every */
 	__u64 idle_ms, active_ms, quiet_ms;	/* the cache's timeouts */
@@ -31,6 +58,8 @@ struct fa_engine_cfg {
 	 */
 	struct fa_attach_opts attach;
 	unsigned int attach_flags;
+	/* The interfaces fa_engine_follow() takes and follows. */
+	struct fa_iface_match match;
 	/* Sinks: each NULL or 0 when not wanted. */
 	const char *json;		/* a file, "-" standard output */
 	const char *ipfix[FA_IPFIX_MAX_COLLECTORS];	/* HOST[:PORT] */
@@ -52,11 +81,19 @@ struct fa_engine_cfg {
 struct fa_engine_iface {
 	char name[FA_IFNAMSIZ];		/* as given */
 	char dirname[64];
+	int ifindex;
 	struct fa_lock lock;
 	struct fa_stream s;
 	bool open;
 	bool ours;			/* attached by a `run`: detached on exit */
 	bool keep_state;		/* the last drain failed: for the next run */
+	bool attached_now;		/* attached by this engine, not adopted */
+	/*
+	 * Followed no more (gone, or renamed out of the match): detached,
+	 * its last drain not yet out, retried each tick until it is.
+	 */
+	bool leaving;
+	bool device_gone;
 	__u64 last_tick_ns;		/* the last tick whose records all went out */
 	__u64 trouble_since_ns;		/* a sink first refused the records; 0: none */
 	__u64 trouble_errors;		/* failed writes since */
@@ -85,6 +122,12 @@ struct fa_engine {
 	 * memory guard's part of them not yet in use). */
 	__u64 promised;
 	__u64 started_ns;		/* fa_engine_open() */
+	int wfd;			/* link events, when following; else -1 */
+	struct fa_link *refused;	/* wanted, but could not be taken: not retried */
+	size_t nrefused;
+	__u64 ifaces_taken, ifaces_left, ifaces_refused;
+	bool need_resync;		/* a full dump, after lost events or a leave */
+	bool started;			/* fa_engine_run(): interfaces are no longer rolled back */
 	bool stop;
 };
 
@@ -104,6 +147,16 @@ int fa_engine_open(struct fa_engine *e, const struct fa_engine_cfg *cfg,
  * loop. 0, or -errno with @err said and nothing of @ifname kept.
  */
 int fa_engine_add_iface(struct fa_engine *e, const char *ifname, struct fa_err *err);
+/*
+ * Takes every interface cfg.match names (all or nothing: one that does not
+ * exist or can't be taken fails the start, and fa_engine_close() detaches
+ * what was attached for it) and every one its patterns match (one that
+ * can't be taken is said and skipped), then follows the namespace's
+ * interfaces through rtnetlink: one that appears and is wanted is taken, one
+ * that goes (or is renamed out of the match) leaves: its last drain, its
+ * flows out as forced, its counters, its pins and files removed.
+ */
+int fa_engine_follow(struct fa_engine *e, struct fa_err *err);
 /* Logs where everything goes, then runs the loop until fa_engine_stop(),
  * then shuts down: every flow out, nothing lost. */
 void fa_engine_run(struct fa_engine *e);
@@ -118,7 +171,7 @@ bool fa_engine_stopping(const struct fa_engine *e);
 /* Log rotation: each sink reopens its file. */
 void fa_engine_reopen(struct fa_engine *e);
 /* Releases everything (an interface attached for a run that failed to
- * start is detached again). */
+ * start, before fa_engine_run(), is detached again). */
 void fa_engine_close(struct fa_engine *e);
 
 #endif /* FLOWACCT_ENGINE_H */

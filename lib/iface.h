@@ -38,6 +38,7 @@ const char *fa_proto_name(__u8 proto);	/* NULL when we have none */
 const char *fa_end_reason_name(int reason);
 const char *fa_ingress_name(int hook);
 const char *fa_ingress_reason_name(int why);
+const char *fa_tc_api_name(int api);	/* enum fa_tc_api: "clsact", "tcx" */
 const char *fa_sample_mode_name(int mode);
 
 /* ---- time (clock.c) ----------------------------------------------------- */

@@ -26,6 +26,7 @@ int fa_attach_args_resolve(const struct fa_attach_args *a,
 				  "--mode is for XDP at ingress; it does not go with --ingress tc");
 	*o = (struct fa_attach_opts){
 		.ingress = a->xdp_mode ? a->xdp_mode : a->ingress > 0 ? a->ingress : 0,
+		.tc_api = a->tc_api,
 		.shared = a->shared != 0,
 		.max_flows = a->max_flows ? a->max_flows : FLOW_DEFAULT_MAX_FLOWS,
 		.sample = { .rate = a->sample_rate, .mode = a->sample_mode,
@@ -73,6 +74,10 @@ static int attach_error(const struct fa_attach_opts *o, struct fa_iface_result *
 	if (step == FA_STEP_LOAD && (err == -ENOMEM || err == -E2BIG))
 		return fa_err_set(e, err, "can't make two tables of %u flows for '%s': %s; try a smaller --max-flows",
 				  o->max_flows, o->ifname, strerror(-err));
+	if ((step == FA_STEP_TC_INGRESS || step == FA_STEP_TC_EGRESS) &&
+	    o->tc_api == FA_TC_ASK_TCX && err == -EINVAL)
+		return fa_err_set(e, err, "can't %s on '%s' with a TCX link: %s (TCX needs Linux 6.6 or later); try --tc-api clsact",
+				  step_name(step), o->ifname, strerror(-err));
 	res->libbpf_said = true;
 	return fa_err_set(e, err, "can't %s on '%s': %s", step_name(step),
 			  o->ifname, strerror(-err));
@@ -196,6 +201,11 @@ static int adopt(const struct fa_attach_opts *o, unsigned int flags,
 	if (o->ingress && o->ingress != st->ingress)
 		return fa_err_set(e, -EEXIST, "'%s' is attached with ingress at %s: run with that, or detach it first",
 				  o->ifname, fa_ingress_name(st->ingress));
+	if (o->tc_api != FA_TC_ASK_AUTO &&
+	    (o->tc_api == FA_TC_ASK_TCX ? FA_TC_TCX : FA_TC_CLSACT) != st->tc_api)
+		return fa_err_set(e, -EEXIST, "'%s' is attached with TC on %s: run with --tc-api %s, or detach it first",
+				  o->ifname, fa_tc_api_name(st->tc_api),
+				  fa_tc_api_name(st->tc_api));
 	res->adopted = true;
 	return 0;
 }

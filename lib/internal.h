@@ -73,6 +73,8 @@ int fa_iface_driver(const char *ifname, char *buf, size_t len);
 /* ---- the pins of one attached interface (pins.c) ------------------------ */
 
 const char *fa_pin_name(int pin);
+/* The pin of the TCX link of one side, in an attachment's directory. */
+const char *fa_tcx_pin_name(bool egress);
 /*
  * Opens every pin under @dirname and checks each map's type, key and value
  * size against what this build expects before anything is read. Returns 0,
@@ -617,6 +619,20 @@ const char *fa_cgroup_path(struct fa_cgroups *c, __u64 id, bool rescan);
 void fa_cgroups_free(struct fa_cgroups *c);
 /* The container id a cgroup path names, if it follows a runtime's layout. */
 bool fa_container_id(const char *path, char *out, size_t len);
+
+/* ---- link events (ifwatch.c) ---------------------------------------------------- */
+
+/* The interfaces of this network namespace now. Caller frees *list. */
+int fa_links_list(struct fa_link **list, size_t *n);
+/* An rtnetlink socket (non-blocking) subscribed to link events, or -errno. */
+int fa_ifwatch_open(void);
+enum fa_link_event { FA_LINK_NEW, FA_LINK_DEL };
+typedef void fa_link_fn(void *ctx, enum fa_link_event ev, const struct fa_link *l);
+/*
+ * Calls @fn for each event waiting on @fd, then 0. -ENOBUFS: the kernel
+ * dropped events; what was read was said, start over from fa_links_list().
+ */
+int fa_ifwatch_read(int fd, fa_link_fn *fn, void *ctx);
 
 /* ---- the daemon engine (engine.c, ctl_server.c) ---------------------------- */
 

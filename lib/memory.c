@@ -44,7 +44,7 @@ static bool is_map(int fd)
  * @dirname: the pin directory's name ("net4026531840-if3")
  *
  * Sums each pinned map's fdinfo memlock (the kernel's own accounting).
- * Programs pinned there are not maps and are skipped.
+ * The TCX links pinned there are not maps and are skipped.
  *
  * Return: bytes, or 0 if the directory can't be read.
  */

@@ -59,6 +59,11 @@ const char *fa_ingress_name(int hook)
 	}
 }
 
+const char *fa_tc_api_name(int api)
+{
+	return api == FA_TC_TCX ? "tcx" : "clsact";
+}
+
 const char *fa_ingress_reason_name(int why)
 {
 	switch (why) {

@@ -146,6 +146,14 @@ static const char *const daemon_pin_names[] = {
 	"run_state", "cache", "journal_records", "journal_changes",
 };
 
+/* The TCX links, pinned beside the maps (lib/attach.c). */
+static const char *const link_pin_names[] = { "tcx_ingress", "tcx_egress" };
+
+const char *fa_tcx_pin_name(bool egress)
+{
+	return link_pin_names[egress];
+}
+
 const char *fa_pin_name(int pin)
 {
 	return pin >= 0 && pin < FA_NR_PINS ? pin_names[pin] : "?";
@@ -245,7 +253,10 @@ int fa_state_map_read(int fd, struct fa_attach_state *st)
 
 	if (bpf_map_lookup_elem(fd, &zero, st))
 		return -errno;
-	if (st->version != FA_ATTACH_STATE_VERSION ||
+	if ((st->version != FA_ATTACH_STATE_VERSION &&
+	     st->version != FA_ATTACH_STATE_VERSION_CLSACT) ||
+	    (st->version == FA_ATTACH_STATE_VERSION_CLSACT &&
+	     (st->tc_api || st->tci_api)) ||
 	    st->key_size != sizeof(struct flow_key) ||
 	    st->value_size != sizeof(struct flow_map_value))
 		return -EPROTO;
@@ -456,6 +467,12 @@ int fa_pins_remove(const char *dirname)
 	}
 	for (i = 0; i < ARRAY_SIZE(daemon_pin_names); i++) {
 		fa_pin_path(path, sizeof(path), dirname, daemon_pin_names[i]);
+		if (!unlink(path))
+			n++;
+	}
+	/* A link's last reference: its program (and with it the maps) go. */
+	for (i = 0; i < ARRAY_SIZE(link_pin_names); i++) {
+		fa_pin_path(path, sizeof(path), dirname, link_pin_names[i]);
 		if (!unlink(path))
 			n++;
 	}

@@ -47,12 +47,8 @@ static void parse_filter(struct nlmsghdr *h, struct tc_filter_info *fi)
 		fi->prog_id = 0;
 }
 
-/*
- * Sends one RTM_GET* dump request and calls @cb on each answer of @type.
- * An error answer of -EINVAL or -ENOENT (no clsact, no such device side)
- * ends the dump with nothing found rather than an error.
- */
-static int nl_dump(void *req, __u32 len, __u16 type,
+/* See tcfilter.h. */
+int fa_rtnl_dump(void *req, __u32 len, __u16 type,
 		   void (*cb)(struct nlmsghdr *h, void *arg), void *arg)
 {
 	char buf[16384] __attribute__((aligned(4)));
@@ -142,7 +138,7 @@ int tc_filters_list(int ifindex, bool egress, struct tc_filter_info *out,
 	struct filter_list l = { out, max, count };
 
 	*count = 0;
-	return nl_dump(&req, req.n.nlmsg_len, RTM_NEWTFILTER, on_filter, &l);
+	return fa_rtnl_dump(&req, req.n.nlmsg_len, RTM_NEWTFILTER, on_filter, &l);
 }
 
 struct qdisc_find {
@@ -182,6 +178,6 @@ int tc_clsact_exists(int ifindex)
 	struct qdisc_find q = { .ifindex = ifindex };
 	int err;
 
-	err = nl_dump(&req, req.n.nlmsg_len, RTM_NEWQDISC, on_qdisc, &q);
+	err = fa_rtnl_dump(&req, req.n.nlmsg_len, RTM_NEWQDISC, on_qdisc, &q);
 	return err ? err : q.found;
 }

@@ -17,4 +17,13 @@ int tc_filters_list(int ifindex, bool egress, struct tc_filter_info *out,
 
 int tc_clsact_exists(int ifindex);
 
+struct nlmsghdr;
+/*
+ * Sends one RTM_GET* dump request and calls @cb on each answer of @type.
+ * An error answer of -EINVAL or -ENOENT (no clsact, no such device side)
+ * ends the dump with nothing found rather than an error.
+ */
+int fa_rtnl_dump(void *req, __u32 len, __u16 type,
+		 void (*cb)(struct nlmsghdr *h, void *arg), void *arg);
+
 #endif

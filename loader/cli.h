@@ -90,7 +90,10 @@ struct opt {
 	       .values = ingress_hooks),					\
 	OPTION("mode", 0, OPT_ENUM, st, field.xdp_mode, NULL,			\
 	       pfx "XDP at ingress, native or generic (skb)",			\
-	       .values = xdp_modes)
+	       .values = xdp_modes),						\
+	OPTION("tc-api", 0, OPT_ENUM, st, field.tc_api, NULL,			\
+	       pfx "how the TC hooks attach (auto: TCX links where the kernel has them, else clsact)", \
+	       .values = tc_apis)
 
 #define ATTACH_TABLE_OPTIONS(st, field, pfx)					\
 	OPTION("map", 0, OPT_ENUM, st, field.shared, NULL,			\
@@ -169,7 +172,7 @@ int parse_sample_rate(const char *arg, void *field, char *why, size_t len);
 int parse_snaplen(const char *arg, void *field, char *why, size_t len);
 
 extern const struct opt_value map_modes[], sample_modes[], sort_keys[],
-	ingress_hooks[], xdp_modes[], formats[];
+	ingress_hooks[], xdp_modes[], tc_apis[], formats[];
 
 /*
  * The attachment of @ifname, for a command that reads it: an error printed

@@ -63,6 +63,12 @@ static void print_attached(const struct fa_attach_result *res)
 	out_u64(&o, "tc_ingress_prog_id", xdp ? NULL : ", prog id %" PRIu64 ")",
 		st->tci_prog_id);
 	out_u64(&o, "tc_prog_id", ", egress at tc (prog id %" PRIu64 ")", st->tc_prog_id);
+	out_str(&o, "tc_api", ", TC by %s", fa_tc_api_name(st->tc_api));
+	if (st->tc_api == FA_TC_TCX && !xdp)
+		out_u64(&o, "tc_ingress_link_id", " (links %" PRIu64, st->tci_link_id);
+	if (st->tc_api == FA_TC_TCX)
+		out_u64(&o, "tc_link_id", xdp ? " (link %" PRIu64 ")" : ", %" PRIu64 ")",
+			st->tc_link_id);
 	out_str(&o, "map", ", %s map", st->shared_map ? "shared" : "percpu");
 	out_u64(&o, "max_flows", ", 2 tables of %" PRIu64 " flows", st->max_flows);
 	out_str(&o, "pins", "; pins in " FA_PIN_ROOT "/%s\n", res->dirname);

@@ -20,6 +20,13 @@ struct ipfix_specs {
 	size_t n;
 };
 
+#define MAX_PATTERNS 64
+
+struct patterns {
+	const char *v[MAX_PATTERNS];
+	size_t n;
+};
+
 struct run_opts {
 	__u64 interval_ms;
 	__u64 idle_ms;
@@ -35,6 +42,9 @@ struct run_opts {
 	__u64 ipfix_refresh_ms;
 	const char *metrics;
 	const char *metrics_file;
+	/* Interfaces followed, beyond those named */
+	struct patterns iface, exclude;
+	bool all;
 };
 
 static const struct run_opts defaults_run = {
@@ -73,7 +83,32 @@ static int parse_ipfix(const char *arg, void *field, char *why, size_t len)
 	return 0;
 }
 
+/* --iface, --exclude: a shell glob each time. */
+static int parse_pattern(const char *arg, void *field, char *why, size_t len)
+{
+	struct patterns *p = field;
+
+	if (p->n == MAX_PATTERNS) {
+		snprintf(why, len, "at most %d patterns", MAX_PATTERNS);
+		return -EINVAL;
+	}
+	if (!*arg || strlen(arg) > 255) {
+		snprintf(why, len, "give a shell glob of interface names, such as 'veth*'");
+		return -EINVAL;
+	}
+	p->v[p->n++] = arg;
+	return 0;
+}
+
 static const struct opt run_options[] = {
+	OPTION("iface", 0, OPT_FUNC, struct run_opts, iface, "GLOB",
+	       "also every interface whose name matches GLOB, as it appears (again for more)",
+	       .parse = parse_pattern),
+	OPTION("exclude", 0, OPT_FUNC, struct run_opts, exclude, "GLOB",
+	       "but not one whose name matches GLOB (named ones are always taken)",
+	       .parse = parse_pattern),
+	OPTION("all", 0, OPT_FLAG, struct run_opts, all, NULL,
+	       "every interface of the namespace but loopback, as they appear"),
 	OPTION("interval", 0, OPT_SECONDS, struct run_opts, interval_ms, "SEC",
 	       "flip and drain every SEC seconds (0.05 at least)",
 	       .min = 50, .max = 3600 * 1000),
@@ -159,8 +194,7 @@ static int do_run(void *opts, int argc, char **argv)
 		/* JSON to standard output unless asked elsewhere, or exporting. */
 		.json = o->json ? o->json : o->ipfix.n ? NULL : "-",
 		.nipfix = o->ipfix.n,
-		.ipfix_domain = o->ipfix_domain ? o->ipfix_domain :
-				fa_ipfix_default_domain((const char *const *)argv, argc),
+		.ipfix_domain = o->ipfix_domain,
 		.ipfix_max_message = o->ipfix_max_message,
 		.ipfix_refresh_ms = o->ipfix_refresh_ms,
 		.metrics = o->metrics,
@@ -168,10 +202,33 @@ static int do_run(void *opts, int argc, char **argv)
 		.on_wake = on_signal,
 		.log = { .fn = log_line },
 	};
+	const char *domain_of[64 + 2 * MAX_PATTERNS + 1];
 	struct fa_err err = {};
 	struct fa_engine e;
-	int sfd, i, r;
+	size_t nd = 0, i;
+	int sfd, r;
 
+	if (!argc && !o->iface.n && !o->all) {
+		pr_err("run: give interfaces, --iface GLOB or --all");
+		return -EINVAL;
+	}
+	cfg.match = (struct fa_iface_match){
+		.names = (const char *const *)argv, .nnames = argc,
+		.globs = o->iface.v, .nglobs = o->iface.n,
+		.exclude = o->exclude.v, .nexclude = o->exclude.n,
+		.all = o->all,
+	};
+	/* The domain: from what is followed, as the command says it. */
+	for (i = 0; i < (size_t)argc; i++)
+		domain_of[nd++] = argv[i];
+	for (i = 0; i < o->iface.n; i++)
+		domain_of[nd++] = o->iface.v[i];
+	for (i = 0; i < o->exclude.n; i++)
+		domain_of[nd++] = o->exclude.v[i];
+	if (o->all)
+		domain_of[nd++] = "--all";
+	if (!o->ipfix_domain)
+		cfg.ipfix_domain = fa_ipfix_default_domain(domain_of, nd);
 	memcpy(cfg.ipfix, o->ipfix.spec, sizeof(cfg.ipfix));
 	/* Checked as attach checks them, before anything is attached. */
 	if (cli_attach_args(&o->a, &cfg.attach, &cfg.attach_flags))
@@ -185,8 +242,8 @@ static int do_run(void *opts, int argc, char **argv)
 	cfg.wake_fd = sfd;
 	cfg.ctx = &sfd;
 	r = fa_engine_open(&e, &cfg, &err);
-	for (i = 0; !r && i < argc && !fa_engine_stopping(&e); i++)
-		r = fa_engine_add_iface(&e, argv[i], &err);
+	if (!r)
+		r = fa_engine_follow(&e, &err);
 	if (!r)
 		fa_engine_run(&e);
 	fa_engine_close(&e);
@@ -196,17 +253,20 @@ static int do_run(void *opts, int argc, char **argv)
 
 const struct command cmd_run = {
 	.name = "run",
-	.args = "IFACE...",
+	.args = "[IFACE...]",
 	.summary = "the daemon: account IFACEs, expire flows, write records",
 	.details = "Attaches each interface that is not attached (adopts one that is), and\n"
 		   "every --interval drains its tables into a flow cache whose records\n"
 		   "(idle, active, end, lack_of_resources, forced) go out as JSON lines.\n"
+		   "Follows the namespace's interfaces: one that appears and matches is\n"
+		   "taken; one that goes, or is renamed out, leaves with its flows out.\n"
+		   "Every IFACE named must exist: a start is all or nothing.\n"
 		   "SIGTERM or SIGINT: every flow out, a counters line per interface, exit.",
 	.opts = run_options,
 	.opts_size = sizeof(struct run_opts),
 	.defaults = &defaults_run,
 	.need = NEED_ROOT | NEED_BPFFS,
-	.min_args = 1,
+	.min_args = 0,
 	.max_args = 64,
 	.run = do_run,
 };

@@ -33,6 +33,11 @@ const struct opt_value xdp_modes[] = {
 	{ NULL, 0 },
 };
 
+const struct opt_value tc_apis[] = {
+	{ "auto", FA_TC_ASK_AUTO }, { "tcx", FA_TC_ASK_TCX },
+	{ "clsact", FA_TC_ASK_CLSACT }, { NULL, 0 },
+};
+
 const struct opt_value formats[] = {
 	{ "pcap", 0 }, { "pcapng", 1 }, { NULL, 0 },
 };

@@ -222,9 +222,22 @@ warm_up() {
 	$INA ping -q -6 -c 1 -w 5 2001:db8::2 >/dev/null
 }
 
+# tcx_progs NS DEV: the programs on DEV's TCX hooks, one "DIRECTION NAME"
+# line each, in the order they run (Debian 12's bpftool cannot show TCX).
+TCX_QUERY=$PWD/build/tests/tcx_query
+tcx_progs() {
+	local dir
+	for dir in ingress egress; do
+		nsenter --net=/run/netns/"$1" "$TCX_QUERY" "$2" $dir 2>/dev/null |
+			awk -v d=$dir '{ print d, $3 }' || true
+	done
+}
+
 # After a daemon that attached stops: nothing of ours on the interface.
 assert_nothing_left() {
 	local ns=$1 dev=$2
+	tcx_progs "$ns" "$dev" | grep -q flowacct &&
+		fail "a flowacct TCX link is left on $dev: $(tcx_progs "$ns" "$dev")"
 	ip netns exec "$ns" tc filter show dev "$dev" ingress | grep -q flowacct &&
 		fail "a flowacct filter is left on $dev ingress"
 	ip netns exec "$ns" tc filter show dev "$dev" egress | grep -q flowacct &&

@@ -11,7 +11,8 @@ ALL_TESTS="test_lifecycle_rename test_lifecycle_privileges
 	test_lifecycle_attach_options test_lifecycle_run_attach_options"
 
 # kernel_state NS DEV: what is on DEV, as the kernel tells it (not flowacct):
-# the XDP program, the qdiscs, the filters of each direction; and the pins.
+# the XDP program, the qdiscs, the filters of each direction, the TCX
+# programs; and the pins.
 kernel_state() {
 	local ns=$1 dev=$2
 	ip -n "$ns" -d link show dev "$dev" | grep -o "prog/xdp.*" | sed 's/ id [0-9]*//g' || true
@@ -19,6 +20,7 @@ kernel_state() {
 	for dir in ingress egress; do
 		ip netns exec "$ns" tc filter show dev "$dev" $dir | grep -o "flowacct[a-z_]*" || true
 	done
+	tcx_progs "$ns" "$dev" | sed 's/^/tcx /'
 	[ -e "$(pin_dir "$ns" "$dev")" ] && echo "pins" || true
 }
 
@@ -380,7 +382,8 @@ assert json.load(sys.stdin) == {"error": "--mode is for XDP at ingress; it does 
 	out=$($INA "$FLOWACCT" -j detach "$VA")
 	echo "$out" | python3 -c "import json, sys
 assert json.load(sys.stdin) == {'detached': '$VA'}" || fail "-j detach: $out"
-	$INA "$FLOWACCT" attach "$VA" >/dev/null
+	# Filters outlive their pins (TCX links do not: test_tcx.sh).
+	$INA "$FLOWACCT" attach "$VA" --tc-api clsact >/dev/null
 	rm -r "$(pin_dir "$NSA" "$VA")"
 	out=$($INA "$FLOWACCT" -j detach "$VA")
 	echo "$out" | python3 -c "import json, sys

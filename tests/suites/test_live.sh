@@ -25,6 +25,9 @@ assert_tc_clean() {
 	if ip netns exec "$ns" tc filter show dev "$dev" ingress | grep -q flowacct; then
 		fail "a flowacct filter is left on $dev ingress"
 	fi
+	if tcx_progs "$ns" "$dev" | grep -q flowacct; then
+		fail "a flowacct TCX link is left on $dev: $(tcx_progs "$ns" "$dev")"
+	fi
 	dir=$(pin_dir "$ns" "$dev")
 	[ ! -e "$dir" ] || fail "pins left in $dir"
 }
@@ -231,9 +234,10 @@ test_live_detach_leaves_nothing() {
 	netns_pair
 	local before after dir
 	before=$(ip netns exec "$NSA" tc qdisc show dev "$VA")
-	$INA "$FLOWACCT" attach "$VA"
-	# On a veth, ingress is at TC by default (XDP would turn off the
-	# peer's TSO): both hooks are TC filters.
+	# The clsact API (TCX links: tests/suites/test_tcx.sh). On a veth,
+	# ingress is at TC by default (XDP would turn off the peer's TSO):
+	# both hooks are TC filters.
+	$INA "$FLOWACCT" attach "$VA" --tc-api clsact
 	ip netns exec "$NSA" tc filter show dev "$VA" ingress | grep -q flowacct_tc_in ||
 		fail "no TC ingress filter after attach"
 	ip netns exec "$NSA" tc filter show dev "$VA" egress | grep -q flowacct_tc ||

@@ -756,7 +756,8 @@ STATUS_KEYS="interfaces interfaces[].attached_at interfaces[].by_run
 	interfaces[].run_files_bytes interfaces[].sampling interfaces[].stale
 	interfaces[].sampling.mode interfaces[].sampling.rate interfaces[].sampling.snaplen
 	interfaces[].table_bytes_per_flow interfaces[].tables interfaces[].tables_memory_bytes
-	interfaces[].tc_ingress_prog_id
+	interfaces[].tc_api interfaces[].tc_ingress_api interfaces[].tc_ingress_link_id
+	interfaces[].tc_ingress_prog_id interfaces[].tc_link_id
 	interfaces[].tc_prog_id interfaces[].this_netns interfaces[].xdp_dispatcher
 	interfaces[].xdp_prog_id unrecorded"
 FLOW_RECORD_KEYS="bytes cgroup direction dport dst end_reason first_seen_ns

@@ -146,11 +146,13 @@ test_sample_live_capture() {
 	$INA "$FLOWACCT" detach "$VA"
 }
 
-# The programs `status -j` names: the same ids mean nothing was reloaded.
+# The programs `status -j` names here: the same ids mean nothing was
+# reloaded. (Only this namespace's: other tests attach and detach beside it.)
 prog_ids() {
 	python3 -c 'import json, sys
 for i in json.load(sys.stdin)["interfaces"]:
-    print(i["iface"], i["xdp_prog_id"], i["tc_ingress_prog_id"], i["tc_prog_id"])'
+    if i["this_netns"]:
+        print(i["iface"], i["xdp_prog_id"], i["tc_ingress_prog_id"], i["tc_prog_id"])'
 }
 
 # flowacct set changes N at once, without reloading or losing counts.

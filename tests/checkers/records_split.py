@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""Splits a daemon's records by the interface they came from.
+
+    records_split.py RECORDS.json OUTDIR
+
+Each attachment a daemon took has a record stream of its own (its
+"instance"), ended by its counters line. Writes OUTDIR/IFACE.json for each
+counters line's interface (the name it had when the line was written: a
+renamed interface's records are filed under its last name), with every
+flow record of that instance and the counters line, for check_records.py
+and check_live.py. Prints one line per stream: IFACE IFINDEX RECORDS.
+Exits 1 if a flow record belongs to no counters line, or two streams end
+under one name.
+"""
+
+import collections
+import json
+import os
+import sys
+
+
+def main():
+    path, out = sys.argv[1], sys.argv[2]
+    by_inst = collections.defaultdict(list)
+    counters = {}
+    for line in open(path):
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        if r.get("type") == "counters":
+            counters[r["instance"]] = r
+        elif r.get("type") == "flow":
+            by_inst[r["instance"]].append(r)
+    bad = 0
+    for inst in by_inst:
+        if inst not in counters:
+            print("records of instance %s (%s) have no counters line"
+                  % (inst, by_inst[inst][0].get("iface")))
+            bad = 1
+    names = collections.Counter(c["iface"] for c in counters.values())
+    for name, n in names.items():
+        if n > 1:
+            print("%d streams end under the name %s" % (n, name))
+            bad = 1
+    os.makedirs(out, exist_ok=True)
+    for inst, c in sorted(counters.items(), key=lambda kv: kv[1]["iface"]):
+        with open(os.path.join(out, c["iface"] + ".json"), "w") as f:
+            for r in by_inst.get(inst, []):
+                f.write(json.dumps(r) + "\n")
+            f.write(json.dumps(c) + "\n")
+        print(c["iface"], c["ifindex"], len(by_inst.get(inst, [])))
+    return bad
+
+
+if __name__ == "__main__":
+    sys.exit(main())

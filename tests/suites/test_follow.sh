@@ -1,0 +1,359 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# shellcheck shell=bash
+# A daemon that follows a namespace's interfaces as they come and go
+# (`run --iface GLOB`): each one's records against tcpdump's capture of it
+# (tshark counting) and its own counters line; nothing of it left once it
+# is gone; a start that is all or nothing; attach latency.
+
+ALL_TESTS="test_follow_churn test_follow_latency test_follow_all_or_nothing test_follow_named"
+
+# ---- a daemon's namespace and its peers -----------------------------------------
+
+# follow_setup: $NSD, where the daemon runs, with IPv6 off on every interface
+# made in it (nothing the kernel sends on its own), and $IND to run in it.
+follow_setup() {
+	local id
+	id=$(head -c 3 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	FID=$id
+	NSD=fa-$id-d
+	trap netns_cleanup EXIT
+	SCRATCH=$(mktemp -d)
+	netns_new "$NSD"
+	ip netns exec "$NSD" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 \
+		net.ipv6.conf.all.disable_ipv6=1
+	IND="nsenter --net=/run/netns/$NSD"
+	CAPS=()
+}
+
+# peer N NAME: a veth NAME in $NSD, its peer in a namespace of its own,
+# 198.51.100.4N+1/30 here and .4N+2 there. The link stays down, without
+# addresses, until link_up.
+peer() {
+	local n=$1 name=$2 ns=fa-$FID-p$1
+	netns_new "$ns"
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 \
+		net.ipv6.conf.all.disable_ipv6=1
+	ip link add "$name" netns "$NSD" type veth peer name "p$n" netns "$ns"
+}
+
+link_up() {
+	local n=$1 name=$2 ns=fa-$FID-p$1
+	ip -n "$NSD" addr add "198.51.100.$((4 * n + 1))/30" dev "$name"
+	ip -n "$ns" addr add "198.51.100.$((4 * n + 2))/30" dev "p$n"
+	# Each packet as sent: tcpdump would see GRO's and TSO's trains as one.
+	ip netns exec "$ns" ethtool -K "p$n" tso off gso off gro off >/dev/null
+	ip netns exec "$NSD" ethtool -K "$name" tso off gso off gro off >/dev/null
+	ip -n "$ns" link set "p$n" up
+	ip -n "$NSD" link set "$name" up
+}
+
+# live NAME: until `status -j` shows NAME attached and live (10 s at most).
+live() {
+	local i
+	for i in $(seq 100); do
+		$IND "$FLOWACCT" status -j 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+sys.exit(0 if any(i["iface"] == sys.argv[1] and i["live"] for i in d["interfaces"]) else 1)' "$1" &&
+			return 0
+		sleep 0.1
+	done
+	fail "$1 was not taken within 10 s: $(tail -5 "$SCRATCH/run.log")"
+}
+
+# cap_start NAME: tcpdump on NAME, each way, to $SCRATCH/NAME.{in,out}.pcap.
+cap_start() {
+	local dir f i
+	for dir in in out; do
+		f=$SCRATCH/$1.$dir.pcap
+		$IND tcpdump -i "$1" -Q "$dir" -U -n -s 128 -B 65536 --immediate-mode \
+			-w "$f" 2>"$f.log" &
+		eval "CAP_${1}_$dir=$!"
+		for i in $(seq 50); do
+			grep -q "listening on" "$f.log" 2>/dev/null && break
+			sleep 0.1
+		done
+		grep -q "listening on" "$f.log" || fail "tcpdump on $1 did not start"
+	done
+}
+
+cap_stop() {
+	local dir p
+	sleep 0.3
+	for dir in in out; do
+		eval "p=\$CAP_${1}_$dir"
+		kill -INT "$p" 2>/dev/null
+		wait "$p" 2>/dev/null || true
+		grep -q "^0 packets dropped by kernel" "$SCRATCH/$1.$dir.pcap.log" ||
+			fail "tcpdump on $1 lost packets: $(cat "$SCRATCH/$1.$dir.pcap.log")"
+	done
+}
+
+# traffic N NAME: known traffic over NAME both ways: UDP datagrams of known
+# sizes out (their sender's account in $SCRATCH/NAME.sent), a TCP transfer
+# in, and pings in.
+traffic() {
+	local n=$1 name=$2 ns=fa-$FID-p$1
+	local here=198.51.100.$((4 * n + 1)) there=198.51.100.$((4 * n + 2))
+	$IND ping -c 1 -w 5 -q "$there" >/dev/null
+	$IND python3 tests/helpers/udp_send.py --src "$here" --dst "$there" --flows 3 \
+		--count 40 --size 64,500,1400 --rate 2000 >"$SCRATCH/$name.sent"
+	$IND timeout 10 socat -u TCP-LISTEN:5001,reuseaddr OPEN:/dev/null &
+	local l=$!
+	sleep 0.2
+	head -c 200000 /dev/zero | ip netns exec "$ns" timeout 10 socat -u STDIN "TCP:$here:5001"
+	wait $l
+	ip netns exec "$ns" ping -c 5 -i 0.05 -q "$here" >/dev/null
+}
+
+# map_ids NAME: the ids of the maps pinned for NAME, to $SCRATCH/NAME.maps.
+map_ids() {
+	local f out
+	for f in "$(pin_dir "$NSD" "$1")"/*; do
+		# The TCX links pinned beside the maps are not maps.
+		out=$(bpftool -j map show pinned "$f" 2>/dev/null) || continue
+		echo "$out" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'
+	done >"$SCRATCH/$1.maps"
+}
+
+# check_stream NAME [ifindex]: NAME's records (split out by records_split.py)
+# against its counters line, its sender and tcpdump.
+check_stream() {
+	local name=$1 f=$SCRATCH/split/$1.json
+	[ -s "$f" ] || fail "no record stream of $name"
+	python3 tests/checkers/check_records.py "$f" --sent "$SCRATCH/$name.sent" --books \
+		--as-dump "$SCRATCH/$name.dump.json"
+	python3 tests/checkers/check_live.py "$SCRATCH/$name.dump.json" \
+		--in "$SCRATCH/$name.in.pcap" --out "$SCRATCH/$name.out.pcap"
+}
+
+# Nothing of the daemon's namespace is left: pins, files, maps.
+assert_all_gone() {
+	local ino f id
+	ino=$(stat -L -c %i /run/netns/"$NSD")
+	ls -d /sys/fs/bpf/flowacct/net"$ino"-* 2>/dev/null && fail "pins left behind"
+	ls /run/flowacct/net"$ino"-* 2>/dev/null && fail "files left under /run/flowacct"
+	for f in "$SCRATCH"/*.maps; do
+		while read -r id; do
+			bpftool map show id "$id" >/dev/null 2>&1 &&
+				fail "map $id of ${f##*/} is still in the kernel"
+		done <"$f"
+	done
+	return 0
+}
+
+# ---- tests ------------------------------------------------------------------------
+
+# Five interfaces appear one by one under `run --iface 'fq*'`, each carries
+# known traffic; one is deleted once quiet, one while its sender runs; two
+# more appear; one is renamed out of the pattern and one into it. Per
+# interface, the records add up to its counters line and to what tcpdump
+# captured on it; nothing of any of them is left afterwards.
+test_follow_churn() {
+	follow_setup
+	local n
+	run_start "$NSD" --iface 'fq*' --exclude 'fqx*' --interval 0.2 --idle-timeout 1
+	for n in 1 2 3 4 5; do
+		peer $n fq$n
+		live fq$n
+		map_ids fq$n
+		link_up $n fq$n
+		cap_start fq$n
+	done
+	# fq1 and fq2 quiet, then deleted while the others carry traffic.
+	traffic 1 fq1
+	traffic 2 fq2
+	cap_stop fq1
+	cap_stop fq2
+	traffic 3 fq3 &
+	local t3=$!
+	ip -n "$NSD" link del fq1
+	# fq5's sender is still sending when fq5 goes.
+	$IND python3 tests/helpers/udp_send.py --src 198.51.100.21 --dst 198.51.100.22 \
+		--flows 2 --count 2000 --size 100 --rate 1000 >"$SCRATCH/fq5.sent" &
+	local s5=$!
+	sleep 0.5
+	ip -n "$NSD" link del fq5
+	wait $s5 || true
+	ip -n "$NSD" link del fq2
+	wait $t3
+	# Two new ones; fqx7 is excluded until renamed; zq8 is not followed
+	# until renamed into the pattern.
+	peer 6 fq6
+	live fq6
+	map_ids fq6
+	link_up 6 fq6
+	cap_start fq6
+	traffic 6 fq6
+	peer 8 zq8
+	peer 7 fqx7
+	sleep 0.5
+	$IND "$FLOWACCT" status -j | grep -q '"zq8"\|"fqx7"' && fail "an interface not followed was taken"
+	ip -n "$NSD" link set zq8 name fq8
+	live fq8
+	map_ids fq8
+	link_up 8 fq8
+	cap_start fq8
+	traffic 8 fq8
+	traffic 4 fq4
+	cap_stop fq4
+	# fq4 renamed out of the pattern: it leaves, records and all.
+	ip -n "$NSD" link set fq4 name zq4
+	sleep 1
+	$IND "$FLOWACCT" status -j | grep -q '"zq4"' && fail "zq4 is still attached after its rename"
+	ip -n "$NSD" link set zq4 name fq4b
+	live fq4b
+	cap_stop fq3
+	cap_stop fq6
+	cap_stop fq8
+	run_stop
+	grep -q "'fq4' was renamed 'zq4', which is not followed" "$SCRATCH"/run.1.log ||
+		fail "the rename out was not said: $(cat "$SCRATCH"/run.1.log)"
+	python3 tests/checkers/records_split.py "$SCRATCH/rec.json" "$SCRATCH/split"
+	for n in fq1 fq2 fq3 fq4 fq6 fq8; do
+		check_stream $n
+	done
+	# fq5, deleted mid-traffic: its records add up to its counters line, and
+	# to no more than was sent.
+	python3 tests/checkers/check_records.py "$SCRATCH/split/fq5.json" --books
+	python3 - "$SCRATCH/split/fq5.json" "$SCRATCH/fq5.sent" <<-'EOF'
+	import json, sys
+	recs = [json.loads(l) for l in open(sys.argv[1])]
+	# The datagrams out (the peer's port unreachables come back in).
+	got = sum(r["packets"] for r in recs if r.get("type") == "flow" and
+	          r["proto"] == 17 and r["direction"] == "egress")
+	sent = sum(f["packets"] for f in json.load(open(sys.argv[2]))["flows"])
+	assert 0 < got <= sent, "fq5: %d packets in records, %d sent" % (got, sent)
+	print("fq5: %d of %d datagrams counted before it was deleted" % (got, sent))
+	EOF
+	# fq4b (fq4 renamed back in) is a stream of its own: no traffic, no record.
+	[ -s "$SCRATCH/split/fq4b.json" ] || fail "fq4b has no counters line"
+	grep -q '"fqx7"\|"zq8"' "$SCRATCH/rec.json" && fail "records of an interface not followed"
+	ip -n "$NSD" link del fq3
+	ip -n "$NSD" link del fq4b
+	ip -n "$NSD" link del fq6
+	ip -n "$NSD" link del fq8
+	assert_all_gone
+}
+
+# From an interface's creation to its first packet counted, under a second:
+# a sender in the peer namespace sends a datagram every 5 ms from the moment
+# the link exists, each on a source port of its own; the first port in the
+# daemon's rows says when counting began.
+test_follow_latency() {
+	follow_setup
+	local n
+	run_start "$NSD" --iface 'lq*' --interval 0.5
+	for n in 1 2 3 4 5; do
+		netns_new "fa-$FID-p$n"
+		python3 - "$NSD" "fa-$FID-p$n" "lq$n" $n "$SCRATCH/lat$n.json" <<-'EOF'
+		import json, socket, subprocess, sys, time
+		nsd, nsp, name, n, out = sys.argv[1:6]
+		n = int(n)
+		here, there = "198.51.100.%d" % (4 * n + 1), "198.51.100.%d" % (4 * n + 2)
+		t0 = time.monotonic()
+		subprocess.run(["ip", "link", "add", name, "netns", nsd, "type", "veth",
+		                "peer", "name", "p%d" % n, "netns", nsp], check=True)
+		for ns, dev, a in ((nsd, name, here), (nsp, "p%d" % n, there)):
+		    subprocess.run(["ip", "-n", ns, "addr", "add", a + "/30", "dev", dev], check=True)
+		    subprocess.run(["ip", "-n", ns, "link", "set", dev, "up"], check=True)
+		# The sender lives in the peer's namespace.
+		with open("/run/netns/" + nsp) as f:
+		    import ctypes
+		    ctypes.CDLL(None, use_errno=True).setns(f.fileno(), 0x40000000)
+		sent = {}
+		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		for i in range(300):
+		    port = 40000 + i
+		    try:
+		        s2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		        s2.bind((there, port))
+		        s2.sendto(b"x", (here, 9))
+		        sent[port] = time.monotonic() - t0
+		        s2.close()
+		    except OSError:
+		        pass
+		    time.sleep(0.005)
+		json.dump(sent, open(out, "w"))
+		EOF
+		$IND "$FLOWACCT" dump -j lq$n >"$SCRATCH/lat$n.dump"
+		python3 - "$SCRATCH/lat$n.json" "$SCRATCH/lat$n.dump" lq$n <<-'EOF'
+		import json, sys
+		sent = {int(k): v for k, v in json.load(open(sys.argv[1])).items()}
+		rows = json.load(open(sys.argv[2]))["flows"]
+		ports = sorted(r["sport"] for r in rows
+		               if r["direction"] == "ingress" and r["proto"] == 17 and r["sport"] in sent)
+		assert ports, "%s: no datagram counted" % sys.argv[3]
+		first = ports[0]
+		# Every datagram after the first counted is counted too.
+		missing = [p for p in sent if p > first and p not in ports]
+		assert not missing, "%s: %d datagrams after the first counted were not" % (sys.argv[3], len(missing))
+		lat = sent[first]
+		print("%s: first packet counted %.0f ms after the interface was created" % (sys.argv[3], lat * 1000))
+		assert lat < 1.0, "%s: %.3f s from creation to the first packet counted" % (sys.argv[3], lat)
+		EOF
+	done
+	run_stop
+}
+
+# `run a b` where b does not exist attaches nothing and leaves nothing; one
+# that cannot be taken (held by another daemon) undoes the others.
+test_follow_all_or_nothing() {
+	netns_pair
+	ip link add fan1 netns "$NSA" type veth peer name fan2 netns "$NSA"
+	expect_fail "a missing interface" $INA "$FLOWACCT" run "$VA" nosuch0 --json "$SCRATCH/r.json"
+	[ ! -e "$(pin_dir "$NSA" "$VA")" ] || fail "$VA was left attached"
+	run_start "$NSA" fan1
+	# It says what it attached, then why it stops, then what it undid.
+	$INA "$FLOWACCT" run "$VA" fan1 --json "$SCRATCH/r2.json" 2>"$SCRATCH/r2.log" &&
+		fail "a start with an interface another daemon holds succeeded"
+	grep -q "'fan1' is in use by flowacct run" "$SCRATCH/r2.log" ||
+		fail "the refusal was not said: $(cat "$SCRATCH/r2.log")"
+	grep -q "'$VA' detached again" "$SCRATCH/r2.log" ||
+		fail "the undoing was not said: $(cat "$SCRATCH/r2.log")"
+	[ ! -e "$(pin_dir "$NSA" "$VA")" ] || fail "$VA was left attached after the refusal"
+	$INA tc filter show dev "$VA" egress | grep -q flowacct && fail "a filter was left on $VA"
+	run_stop
+	expect_fail "no interface at all" $INA "$FLOWACCT" run --json "$SCRATCH/r3.json"
+	assert_nothing_left "$NSA" "$VA"
+}
+
+# A named interface deleted under the daemon leaves with its flows; one made
+# again under the same name is a new interface, taken again.
+test_follow_named() {
+	follow_setup
+	peer 1 nq1
+	run_start "$NSD" nq1 --interval 0.2
+	link_up 1 nq1
+	map_ids nq1
+	$IND ping -c 3 -i 0.05 -q 198.51.100.6 >/dev/null
+	ip -n "$NSD" link del nq1
+	ip netns del "fa-$FID-p1"
+	peer 1 nq1
+	live nq1
+	link_up 1 nq1
+	$IND ping -c 2 -i 0.05 -q 198.51.100.6 >/dev/null
+	sleep 0.5
+	# dump answers with the new interface's rows.
+	$IND "$FLOWACCT" dump -j nq1 | python3 -c '
+import json, sys
+rows = json.load(sys.stdin)["flows"]
+p = sum(r["packets"] for r in rows if r["proto"] == 1 and r["direction"] == "egress")
+assert p == 2, "the new nq1 rows show %d pings out, not 2" % p'
+	run_stop
+	grep -q "'nq1' is gone" "$SCRATCH"/run.1.log || fail "the deletion was not said"
+	python3 - "$SCRATCH/rec.json" <<-'EOF'
+	import json, sys
+	lines = [json.loads(l) for l in open(sys.argv[1])]
+	c = [l for l in lines if l["type"] == "counters"]
+	assert len(c) == 2 and c[0]["instance"] != c[1]["instance"], "want two streams: %s" % c
+	for k, want in zip(c, (3, 2)):
+	    got = sum(r["packets"] for r in lines if r["type"] == "flow" and
+	              r["instance"] == k["instance"] and r["proto"] == 1 and r["direction"] == "egress")
+	    assert got == want, "stream %s: %d pings out, want %d" % (k["instance"], got, want)
+	    assert all(r["end_reason"] == "forced" for r in lines
+	               if r["type"] == "flow" and r["instance"] == k["instance"])
+	EOF
+	ip -n "$NSD" link del nq1
+	assert_all_gone
+}
