@@ -151,6 +151,9 @@ int fa_lock_take(const char *dirname, enum fa_lock_kind kind, struct fa_lock *l,
  * removed while held): 0 (removed, or there was none), -EBUSY, or -errno.
  */
 int fa_lock_file_remove(const char *dirname, enum fa_lock_kind kind);
+/* Whether anyone holds @dirname's lock of @kind (FA_LOCK_ADMIN and
+ * FA_LOCK_RUN are one file), whether or not it has said who yet. */
+bool fa_lock_held(const char *dirname, enum fa_lock_kind kind);
 /* Whether a daemon holds @dirname's run lock: its pid, or 0. */
 int fa_lock_owner(const char *dirname, enum fa_lock_kind kind);
 const char *fa_lock_kind_name(int kind);

@@ -582,7 +582,7 @@ static bool killed_daemon_left(void)
 	if (fa_pins_list(&l, &n))
 		return true;	/* can't tell: keep them */
 	for (i = 0; i < n && !left; i++) {
-		if (fa_lock_owner(l[i].dirname, FA_LOCK_ADMIN))
+		if (fa_lock_held(l[i].dirname, FA_LOCK_ADMIN))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s.cache", FA_RUN_DIR, l[i].dirname);
 		left = !stat(path, &st);

@@ -179,6 +179,19 @@ int fa_lock_file_remove(const char *dirname, enum fa_lock_kind kind)
 	return 0;
 }
 
+bool fa_lock_held(const char *dirname, enum fa_lock_kind kind)
+{
+	bool held;
+	int fd;
+
+	fd = open_lock_file(dirname, kind, false);
+	if (fd < 0)
+		return false;
+	held = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
+}
+
 int fa_lock_owner(const char *dirname, enum fa_lock_kind kind)
 {
 	int fd, pid, held_kind;

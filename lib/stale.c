@@ -395,7 +395,7 @@ int fa_stale_why_in(const struct fa_netns_set *s, const struct fa_pin_entry *pin
 {
 	/* attach, detach or a daemon at work: theirs to judge (FA_LOCK_ADMIN
 	 * and FA_LOCK_RUN share one file). */
-	if (fa_lock_owner(pin->dirname, FA_LOCK_ADMIN))
+	if (fa_lock_held(pin->dirname, FA_LOCK_ADMIN))
 		return FA_STALE_NONE;
 	return s ? fa_stale_verdict(s, pin) : FA_STALE_NONE;
 }
@@ -406,7 +406,7 @@ int fa_stale_why(const struct fa_pin_entry *pin)
 	int why;
 
 	/* Held: no need to read every process. */
-	if (fa_lock_owner(pin->dirname, FA_LOCK_ADMIN))
+	if (fa_lock_held(pin->dirname, FA_LOCK_ADMIN))
 		return FA_STALE_NONE;
 	s = fa_netns_set_new();
 	why = fa_stale_why_in(s, pin);
