@@ -5,8 +5,9 @@
  * fa_attach_opts once, and one function that locks the interface, clears
  * what a killed attach left, adopts or attaches, and says why it could not;
  * detaching it, its sampling settings, and the socket programs (attached
- * once per host) and their tables. The hooks themselves are attached by
- * attach.c, which only lib calls (internal.h).
+ * once per host) and their tables; which attachments are stale (their
+ * namespace or interface gone) and the files they leave. The hooks
+ * themselves are attached by attach.c, which only lib calls (internal.h).
  */
 #ifndef FLOWACCT_ATTACH_H
 #define FLOWACCT_ATTACH_H
