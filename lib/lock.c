@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,11 @@ static bool still_linked(int fd, const char *path)
 	       a.st_ino == b.st_ino;
 }
 
+static bool pid_alive(int pid)
+{
+	return !kill(pid, 0) || errno == EPERM;
+}
+
 int fa_lock_take(const char *dirname, enum fa_lock_kind kind, struct fa_lock *l,
 		 int *holder, int *holder_kind)
 {
@@ -111,8 +117,13 @@ int fa_lock_take(const char *dirname, enum fa_lock_kind kind, struct fa_lock *l,
 				return err;
 			}
 			read_holder(fd, holder, holder_kind);
-			/* An empty file: its holder is writing or releasing it. */
-			if ((*holder && *holder_kind != FA_LOCK_ADMIN) || tries >= 40) {
+			/*
+			 * An empty file: its holder is writing or releasing it.
+			 * A pid no longer alive: what holds it is a command
+			 * looking who does (status), for a moment.
+			 */
+			if ((*holder && *holder_kind != FA_LOCK_ADMIN && pid_alive(*holder)) ||
+			    tries >= 40) {
 				close(fd);
 				return -EBUSY;
 			}
@@ -163,15 +174,19 @@ void fa_lock_release(struct fa_lock *l)
 int fa_lock_file_remove(const char *dirname, enum fa_lock_kind kind)
 {
 	char path[PATH_MAX];
-	int fd;
+	int fd, tries;
 
 	lock_path(path, sizeof(path), dirname, kind);
 	fd = open_lock_file(dirname, kind, false);
 	if (fd < 0)
 		return fd == -ENOENT ? 0 : fd;
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		close(fd);
-		return -EBUSY;
+	/* A command that looks who holds it (status) holds it a moment. */
+	for (tries = 0; flock(fd, LOCK_EX | LOCK_NB); tries++) {
+		if (errno != EWOULDBLOCK || tries >= 20) {
+			close(fd);
+			return -EBUSY;
+		}
+		usleep(10000);
 	}
 	if (still_linked(fd, path))
 		unlink(path);
