@@ -128,7 +128,7 @@ $(BUILD)/flowacct: $(LOADER_OBJS) $(LIB)
 
 TEST_PROGS := $(BUILD)/tests/prog_test $(BUILD)/tests/fuzz_diff $(BUILD)/tests/cache_drive \
 	$(BUILD)/tests/epoch_hammer $(BUILD)/tests/table_check $(BUILD)/tests/ticks_check \
-	$(BUILD)/tests/engine_drive
+	$(BUILD)/tests/engine_drive $(BUILD)/tests/lock_hammer $(BUILD)/tests/stale_drive
 # New flows at a fixed rate, each known from its index (test_churn.sh, the bench).
 TEST_PROGS += $(BUILD)/tests/churn_send
 # TCX hooks seen and shared, which Debian 12's bpftool cannot (test_tcx.sh).

@@ -5,8 +5,9 @@
  * fa_attach_opts once, and one function that locks the interface, clears
  * what a killed attach left, adopts or attaches, and says why it could not;
  * detaching it, its sampling settings, and the socket programs (attached
- * once per host) and their tables. The hooks themselves are attached by
- * attach.c, which only lib calls (internal.h).
+ * once per host) and their tables; which attachments are stale (their
+ * namespace or interface gone) and the files they leave. The hooks
+ * themselves are attached by attach.c, which only lib calls (internal.h).
  */
 #ifndef FLOWACCT_ATTACH_H
 #define FLOWACCT_ATTACH_H
@@ -146,6 +147,15 @@ struct fa_iface_result {
 	struct fa_lock lock;
 	bool adopted;		/* it was attached already: taken as it is */
 	bool libbpf_said;	/* on error: libbpf's log tells more */
+	/*
+	 * A stale attachment under the same name, released before attaching
+	 * (0: none): a dead namespace's whose inode this one got
+	 * (FA_STALE_NETNS_GONE), or an attach killed half-way
+	 * (FA_STALE_HALF_MADE); the caller says so. Its rows were not written.
+	 */
+	int released_why;	/* enum fa_stale_why */
+	char released_ifname[FA_IFNAMSIZ];	/* its name at attach, "" if unknown */
+	__u64 released_rows;	/* rows its two tables held */
 };
 
 /**
@@ -229,5 +239,43 @@ int fa_lock_take_err(const char *dirname, const char *ifname,
  * Return: 0, or -errno from opening the tables (-ENOENT: not attached).
  */
 int fa_sockets_count(size_t *sockets, size_t *listeners);
+
+/* ---- stale attachments (stale.c) ------------------------------------------- */
+
+/* Why an attachment's pins are left to no one. */
+enum fa_stale_why {
+	FA_STALE_NONE = 0,
+	FA_STALE_NETNS_GONE,	/* no process, bind mount or open fd holds its namespace */
+	FA_STALE_IFACE_GONE,	/* the namespace lives, the interface index does not (or is another interface) */
+	FA_STALE_HALF_MADE,	/* an attach killed before it completed, no attach holding its lock */
+};
+
+/*
+ * Whether the network namespace with this inode (and, when both are known,
+ * this cookie) still exists. What holds a namespace and is not seen (a
+ * socket's reference alone, a bind mount in another mount namespace) makes
+ * it look dead: see stale.c.
+ */
+bool fa_netns_alive(__u64 ino, __u64 cookie);
+/* Why @pin is stale, or FA_STALE_NONE (also when a live daemon or attach
+ * holds its lock). */
+int fa_stale_why(const struct fa_pin_entry *pin);
+/* "netns-gone", "iface-gone", "half-made"; NULL for FA_STALE_NONE. */
+const char *fa_stale_why_name(int why);
+
+struct fa_stale {
+	struct fa_pin_entry pin;
+	int why;		/* enum fa_stale_why */
+};
+
+/* Every stale attachment under FA_PIN_ROOT, any namespace. Caller frees *list. */
+int fa_stale_list(struct fa_stale **list, size_t *n);
+/*
+ * Removes @dirname's files under FA_RUN_DIR that nothing holds (its lock
+ * files when no one holds them; a daemon's drain and cache files once the
+ * pins are gone too), IPFIX state files no daemon holds (unless a killed
+ * daemon's successor may need one), and FA_RUN_DIR itself when empty.
+ */
+void fa_run_files_remove(const char *dirname);
 
 #endif /* FLOWACCT_ATTACH_H */

@@ -113,6 +113,10 @@ static void print_status_json(struct fa_out *o, const struct fa_status *s,
 	out_u64(o, "netns", NULL, st->netns_ino);
 	out_bool(o, "this_netns", NULL, s->here);
 	out_bool(o, "gone", NULL, s->gone);
+	if (s->stale)
+		out_str(o, "stale", NULL, fa_stale_why_name(s->stale));
+	else
+		out_null(o, "stale", NULL, NULL);
 	out_str(o, "pins", NULL, s->pin.dirname);
 	out_bool(o, "complete", NULL, st->complete);
 	out_str(o, "ingress_hook", NULL, fa_ingress_name(st->ingress));
@@ -183,7 +187,7 @@ static void print_status_text(struct fa_out *o, const struct fa_status *s,
 			      void *ctx)
 {
 	const struct fa_attach_state *st = &s->pin.state;
-	char since[32], sampling[48], mem[16], hook[24], daemon[16];
+	char since[32], sampling[48], mem[16], hook[24], daemon[16], stale[24];
 	const char *live, *name = s->ifname[0] ? s->ifname : st->ifname;
 	time_t t = st->attached_at;
 	struct tm tm;
@@ -194,6 +198,8 @@ static void print_status_text(struct fa_out *o, const struct fa_status *s,
 			 name);
 		return;
 	}
+	if (s->stale)
+		snprintf(stale, sizeof(stale), "gone (%s)", fa_stale_why_name(s->stale));
 	gmtime_r(&t, &tm);
 	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (s->sample.rate)
@@ -209,7 +215,7 @@ static void print_status_text(struct fa_out *o, const struct fa_status *s,
 		snprintf(daemon, sizeof(daemon), "pid %d", s->daemon);
 	else
 		snprintf(daemon, sizeof(daemon), "-");
-	live = !s->here ? "other-netns" : s->gone ? "gone" :
+	live = s->stale ? stale : !s->here ? "other-netns" : s->gone ? "gone" :
 	       s->live.ingress && s->live.egress ? "yes" : "NO";
 	out_text(o, "%-16s %7u %-10s %-6s %9u %8s %-11s %-20s %-9s %s\n", name,
 		 st->ifindex, hook, st->shared_map ? "shared" : "percpu",
@@ -233,7 +239,7 @@ void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
 					     void *ctx),
 			 void *ctx)
 {
-	size_t i;
+	size_t i, stale = 0;
 
 	out_obj_open(o, NULL);
 	out_arr_open(o, "interfaces");
@@ -248,7 +254,11 @@ void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
 			print_status_json(o, &st[i], daemon_info, ctx);
 		else
 			print_status_text(o, &st[i], daemon_info, ctx);
+		if (st[i].stale)
+			stale++;
 	}
+	if (stale)
+		out_text(o, "%zu stale: flowacct detach --stale releases them\n", stale);
 	out_arr_close(o);
 	out_arr_open(o, "unrecorded");
 	for (i = 0; i < norph; i++) {

@@ -63,6 +63,7 @@ struct fa_ipfix_collector {
 	struct fa_ipfix_target target;
 	int fd;
 	struct ipfix_state *st;		/* persisted: see ipfix.c */
+	int state_fd;			/* its file, flock(LOCK_SH) held: in use */
 	__u64 templates_ns, options_ns;	/* last sent */
 	__u32 since_templates;		/* data messages since */
 	__u32 templates_due;		/* copies to send before data */
@@ -87,7 +88,11 @@ int fa_ipfix_init(struct fa_ipfix *x, const struct fa_ipfix_cfg *cfg);
 /* A resolved target: its socket and its persisted numbering. */
 int fa_ipfix_add(struct fa_ipfix *x, const struct fa_ipfix_target *t);
 void fa_ipfix_free(struct fa_ipfix *x);
-/* Forgets the collectors' persisted numbering (a run that wants none). */
+/*
+ * Forgets the collectors' persisted numbering: a daemon that stopped
+ * cleanly (every record sent) leaves none. A file another process still
+ * uses (the same domain and collector) is kept.
+ */
 void fa_ipfix_remove_state(struct fa_ipfix *x);
 /* One interface's records (sorted by seq) to every collector. Never fails
  * and never blocks: what cannot be sent is counted in the stats. */

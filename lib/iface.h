@@ -139,6 +139,13 @@ struct fa_pinned {
 
 void fa_pinned_close(struct fa_pinned *p);
 
+/* One pin directory as found: its record, or why it could not be read. */
+struct fa_pin_entry {
+	char dirname[64];
+	int err;			/* 0, or -errno from reading the record */
+	struct fa_attach_state state;	/* when !err */
+};
+
 /* ---- locks (lock.c) ----------------------------------------------------- */
 
 /*
@@ -147,11 +154,19 @@ void fa_pinned_close(struct fa_pinned *p);
  * holds the holder's pid and what it is, so a refusal can name it. The
  * kernel drops the lock when the holder dies, kill -9 included.
  */
+enum fa_lock_kind { FA_LOCK_ADMIN, FA_LOCK_RUN, FA_LOCK_CAPTURE };
+
+/*
+ * fd -1: not held. The file is removed on release when nothing is left for
+ * it to guard (a capture's always; attach's and a daemon's once the
+ * attachment's pins are gone), so that no file stays for every interface
+ * ever seen.
+ */
 struct fa_lock {
 	int fd;
+	enum fa_lock_kind kind;
+	char dirname[64];
 };
-
-enum fa_lock_kind { FA_LOCK_ADMIN, FA_LOCK_RUN, FA_LOCK_CAPTURE };
 
 void fa_lock_release(struct fa_lock *l);
 

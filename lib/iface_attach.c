@@ -5,8 +5,12 @@
  * that says what went wrong and what to try. See attach.h.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
 
 #include "attach.h"
 #include "internal.h"
@@ -79,11 +83,49 @@ static int attach_error(const struct fa_attach_opts *o, struct fa_iface_result *
 			  o->ifname, strerror(-err));
 }
 
+/* Rows in @dirname's two tables: what releasing it loses unwritten. */
+static __u64 count_rows(const char *dirname)
+{
+	static const int tables[] = { FA_PIN_FLOWS_0, FA_PIN_FLOWS_1 };
+	__u64 key[32], next[32], n = 0, limit;
+	struct bpf_map_info info;
+	__u32 len;
+	char path[PATH_MAX];
+	size_t i;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(tables); i++) {
+		fa_pin_path(path, sizeof(path), dirname, fa_pin_name(tables[i]));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+		    info.key_size > sizeof(key)) {
+			close(fd);
+			continue;
+		}
+		/* Bounded: a table that changes under us is counted once through. */
+		limit = (__u64)info.max_entries * 2;
+		if (!bpf_map_get_next_key(fd, NULL, next)) {
+			do {
+				n++;
+				memcpy(key, next, info.key_size);
+			} while (--limit && !bpf_map_get_next_key(fd, key, next));
+		}
+		close(fd);
+	}
+	return n;
+}
+
 /*
  * What a killed attach or a dead namespace left under this interface's
- * name. -EEXIST: a complete attachment of this namespace is there.
+ * name: released, and said in @res. -EEXIST: a complete attachment of
+ * this namespace is there.
  */
-static int clear_leftovers(const char *dirname, int ifindex, __u64 cookie)
+static int clear_leftovers(const char *dirname, int ifindex, __u64 cookie,
+			   struct fa_iface_result *res)
 {
 	struct fa_pin_entry *l;
 	size_t i, n;
@@ -103,12 +145,22 @@ static int clear_leftovers(const char *dirname, int ifindex, __u64 cookie)
 		}
 		/*
 		 * Half-made (attach killed), or left by a namespace that
-		 * died and whose inode number this one got.
+		 * died and whose inode number this one got: never adopted,
+		 * released, and what it held said.
 		 */
+		res->released_why = l[i].err || !l[i].state.complete ?
+				    FA_STALE_HALF_MADE : FA_STALE_NETNS_GONE;
+		if (!l[i].err)
+			snprintf(res->released_ifname, sizeof(res->released_ifname),
+				 "%s", l[i].state.ifname);
+		res->released_rows = count_rows(dirname);
 		err = fa_detach(dirname, l[i].err ? NULL : &l[i].state,
 				l[i].err || l[i].state.netns_cookie == cookie ||
 						!cookie ? ifindex : 0);
 		err = err < 0 ? err : 0;
+		/* A dead daemon's drain and cache files went with it. */
+		if (!err)
+			fa_run_daemon_files_remove(dirname);
 	}
 	free(l);
 	if (!err)
@@ -210,7 +262,7 @@ int fa_iface_attach(const struct fa_attach_opts *o, unsigned int flags,
 			goto out;
 		memset(&res->attach.state, 0, sizeof(res->attach.state));
 	}
-	err = clear_leftovers(dirname, id.ifindex, id.netns_cookie);
+	err = clear_leftovers(dirname, id.ifindex, id.netns_cookie, res);
 	if (err == -EEXIST) {
 		fa_err_set(e, err, "'%s' is already attached; see 'flowacct status'",
 			   o->ifname);

@@ -84,12 +84,6 @@ const char *fa_tcx_pin_name(bool egress);
  */
 int fa_pinned_open_dir(const char *dirname, struct fa_pinned *p);
 int fa_pinned_open(const struct fa_ifid *id, struct fa_pinned *p);
-/* One pin directory as found: its record, or why it could not be read. */
-struct fa_pin_entry {
-	char dirname[64];
-	int err;			/* 0, or -errno from reading the record */
-	struct fa_attach_state state;	/* when !err */
-};
 /* Every pin directory, in name order. */
 int fa_pins_list(struct fa_pin_entry **list, size_t *n);
 /* The attachment of @ifname (its name now, or its name at attach if it is
@@ -97,6 +91,8 @@ int fa_pins_list(struct fa_pin_entry **list, size_t *n);
 int fa_pins_find(const char *ifname, struct fa_pin_entry *out);
 
 void fa_pin_path(char *buf, size_t len, const char *dirname, const char *name);
+/* Whether @dirname is there under FA_PIN_ROOT. */
+bool fa_pin_dir_exists(const char *dirname);
 /* Removes what attach pinned, and the directory. Returns how many. */
 int fa_pins_remove(const char *dirname);
 
@@ -119,11 +115,44 @@ struct fa_err;
 int fa_memory_guard(const char *ifname, __u64 kernel, __u64 files, __u64 process,
 		    struct fa_err *e);
 
+/* ---- stale attachments (stale.c) ------------------------------------------- */
+
+/*
+ * The living network namespaces and a path holding each, read once for
+ * many verdicts (a dead one is known dead only once every fd of every
+ * process was read). NULL: out of memory.
+ */
+struct fa_netns_set;
+struct fa_netns_set *fa_netns_set_new(void);
+void fa_netns_set_free(struct fa_netns_set *s);
+/* fa_stale_why() against @s (NULL: no verdict but the lock's). */
+int fa_stale_why_in(const struct fa_netns_set *s, const struct fa_pin_entry *pin);
+/* What fa_stale_why() would say if no one held @pin's lock: whether its
+ * namespace or interface is there, whoever uses it. */
+int fa_stale_verdict(const struct fa_netns_set *s, const struct fa_pin_entry *pin);
+/* @dirname's files under FA_RUN_DIR but its locks (a daemon's drain and
+ * cache files), removed; the caller holds its lock and its pins are gone. */
+void fa_run_daemon_files_remove(const char *dirname);
+
+/* ---- IPFIX state files (ipfix.c) ------------------------------------------ */
+
+/* Removes the IPFIX state files no daemon holds, unless a killed daemon
+ * left an attachment whose successor may need its numbering. */
+void fa_ipfix_remove_stale_states(void);
+
 /* ---- locks (lock.c) ----------------------------------------------------- */
 
 /* -EBUSY with *holder (pid) and *kind filled when someone else holds it. */
 int fa_lock_take(const char *dirname, enum fa_lock_kind kind, struct fa_lock *l,
 		 int *holder, int *holder_kind);
+/*
+ * Removes @dirname's lock file of @kind if no one holds it (taken, then
+ * removed while held): 0 (removed, or there was none), -EBUSY, or -errno.
+ */
+int fa_lock_file_remove(const char *dirname, enum fa_lock_kind kind);
+/* Whether anyone holds @dirname's lock of @kind (FA_LOCK_ADMIN and
+ * FA_LOCK_RUN are one file), whether or not it has said who yet. */
+bool fa_lock_held(const char *dirname, enum fa_lock_kind kind);
 /* Whether a daemon holds @dirname's run lock: its pid, or 0. */
 int fa_lock_owner(const char *dirname, enum fa_lock_kind kind);
 const char *fa_lock_kind_name(int kind);
@@ -542,6 +571,7 @@ struct fa_status {
 	char ifname[FA_IFNAMSIZ];	/* its name now; "" if gone or elsewhere */
 	bool here;			/* in this network namespace */
 	bool gone;			/* the interface no longer exists */
+	int stale;			/* enum fa_stale_why */
 	struct fa_live live;
 	struct flow_sample_config sample;
 	__u64 memory;			/* bytes of both epochs' tables */

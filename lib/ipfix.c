@@ -30,7 +30,10 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <stdlib.h>
+#include <dirent.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -474,11 +477,16 @@ static int state_open(struct fa_ipfix *x, struct fa_ipfix_collector *c)
 	}
 	c->st = mmap(NULL, sizeof(*c->st), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	err = c->st == MAP_FAILED ? -errno : 0;
-	close(fd);
-	if (err) {
+	/* Held for the daemon's life: a file no one holds is no one's. */
+	if (err || flock(fd, LOCK_SH)) {
+		err = err ? err : -errno;
+		if (c->st != MAP_FAILED)
+			munmap(c->st, sizeof(*c->st));
+		close(fd);
 		c->st = NULL;
 		return err;
 	}
+	c->state_fd = fd;
 	if (c->st->magic != STATE_MAGIC || c->st->version != STATE_VERSION ||
 	    c->st->domain != x->cfg.domain) {
 		memset(c->st, 0, sizeof(*c->st));
@@ -519,6 +527,7 @@ int fa_ipfix_add(struct fa_ipfix *x, const struct fa_ipfix_target *t)
 	c = &x->c[x->n];
 	memset(c, 0, sizeof(*c));
 	c->target = *t;
+	c->state_fd = -1;
 	c->fd = socket(t->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return -errno;
@@ -548,10 +557,72 @@ void fa_ipfix_remove_state(struct fa_ipfix *x)
 	size_t i;
 
 	for (i = 0; i < x->n; i++) {
+		/* Ours alone, or kept for whoever else has it. */
+		if (x->c[i].state_fd < 0 || flock(x->c[i].state_fd, LOCK_EX | LOCK_NB))
+			continue;
 		state_path(x, &x->c[i].target, path, sizeof(path));
 		unlink(path);
 	}
 	rmdir(FA_RUN_DIR);	/* only if nothing else is there */
+}
+
+/*
+ * Whether a killed daemon's successor may still need a numbering: an
+ * attachment no one holds that has a daemon's drain or cache file left.
+ * Which domain that daemon had is not written anywhere, so any one may be.
+ */
+static bool killed_daemon_left(void)
+{
+	struct fa_pin_entry *l;
+	char path[PATH_MAX];
+	struct stat st;
+	bool left = false;
+	size_t i, n;
+
+	if (fa_pins_list(&l, &n))
+		return true;	/* can't tell: keep them */
+	for (i = 0; i < n && !left; i++) {
+		if (fa_lock_held(l[i].dirname, FA_LOCK_ADMIN))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s.cache", FA_RUN_DIR, l[i].dirname);
+		left = !stat(path, &st);
+		snprintf(path, sizeof(path), "%s/%s.drain", FA_RUN_DIR, l[i].dirname);
+		left = left || !stat(path, &st);
+	}
+	free(l);
+	return left;
+}
+
+void fa_ipfix_remove_stale_states(void)
+{
+	char path[PATH_MAX];
+	struct stat a, b;
+	struct dirent *de;
+	size_t len;
+	DIR *d;
+	int fd;
+
+	if (killed_daemon_left())
+		return;
+	d = opendir(FA_RUN_DIR);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		len = strlen(de->d_name);
+		if (strncmp(de->d_name, "ipfix-", 6) || len < 6 ||
+		    strcmp(de->d_name + len - 6, ".state"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", FA_RUN_DIR, de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* No daemon holds it: removed while we hold it. */
+		if (!flock(fd, LOCK_EX | LOCK_NB) && !fstat(fd, &a) && !stat(path, &b) &&
+		    a.st_ino == b.st_ino)
+			unlink(path);
+		close(fd);
+	}
+	closedir(d);
 }
 
 void fa_ipfix_free(struct fa_ipfix *x)
@@ -562,6 +633,8 @@ void fa_ipfix_free(struct fa_ipfix *x)
 		close(x->c[i].fd);
 		if (x->c[i].st)
 			munmap(x->c[i].st, sizeof(*x->c[i].st));
+		if (x->c[i].state_fd >= 0)
+			close(x->c[i].state_fd);
 	}
 	free(x->buf);
 	free(x->order);

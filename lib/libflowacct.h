@@ -9,7 +9,7 @@
  *   diag.h     errors with context, an engine's log lines
  *   iface.h    names, clocks, privileges and bpffs, an interface's pins,
  *              its lock, the programs, interface names
- *   attach.h   attach and detach an interface; the socket programs
+ *   attach.h   attach and detach an interface; stale attachments; the socket programs
  *   table.h    the rows and counters read from the maps; snapshots
  *   daemon.h   epochs, the flow cache, the drain file, a stream of records
  *   export.h   IPFIX

@@ -6,9 +6,18 @@
  * interface under the other; a capture holds its own file, so that two
  * captures do not share one perf buffer. The file says who holds it; the
  * kernel drops a lock when its holder dies, whatever kills it.
+ *
+ * A lock file is removed by whoever holds it, on release, once there is
+ * nothing left for it to guard (the attachment's pins are gone; a capture's
+ * at once): one file per interface ever seen would pile up otherwise. A
+ * taker that opened the file before it was removed gets the lock on a file
+ * no longer there, so after flock it checks that the path still names the
+ * file it locked, and opens again if not.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,35 +72,69 @@ static void read_holder(int fd, int *pid, int *kind)
 	}
 }
 
+/*
+ * Whether @fd is still the file at @path: a holder that released it may
+ * have removed it between our open and our flock, and a lock on a removed
+ * file guards nothing (the next taker creates a new one).
+ */
+static bool still_linked(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return !fstat(fd, &a) && !stat(path, &b) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+static bool pid_alive(int pid)
+{
+	return !kill(pid, 0) || errno == EPERM;
+}
+
 int fa_lock_take(const char *dirname, enum fa_lock_kind kind, struct fa_lock *l,
 		 int *holder, int *holder_kind)
 {
-	char buf[64];
-	int fd, len, tries;
+	char buf[64], path[PATH_MAX];
+	int fd, len, tries, reopened;
 
 	*holder = 0;
 	*holder_kind = -1;
 	l->fd = -1;
-	fd = open_lock_file(dirname, kind, true);
-	if (fd < 0)
-		return fd;
-	/*
-	 * Another attach or detach is over in well under a second: wait that
-	 * long for it. A daemon or a capture holds on: say who, at once.
-	 */
-	for (tries = 0; flock(fd, LOCK_EX | LOCK_NB); tries++) {
-		if (errno != EWOULDBLOCK) {
-			int err = -errno;
+	lock_path(path, sizeof(path), dirname, kind);
+	for (reopened = 0;; reopened++) {
+		fd = open_lock_file(dirname, kind, true);
+		if (fd < 0)
+			return fd;
+		/*
+		 * Another attach or detach is over in well under a second:
+		 * wait that long for it. A daemon or a capture holds on: say
+		 * who, at once.
+		 */
+		for (tries = 0; flock(fd, LOCK_EX | LOCK_NB); tries++) {
+			if (errno != EWOULDBLOCK) {
+				int err = -errno;
 
-			close(fd);
-			return err;
+				close(fd);
+				return err;
+			}
+			read_holder(fd, holder, holder_kind);
+			/*
+			 * An empty file: its holder is writing or releasing it.
+			 * A pid no longer alive: what holds it is a command
+			 * looking who does (status), for a moment.
+			 */
+			if ((*holder && *holder_kind != FA_LOCK_ADMIN && pid_alive(*holder)) ||
+			    tries >= 40) {
+				close(fd);
+				return -EBUSY;
+			}
+			usleep(50000);
 		}
-		read_holder(fd, holder, holder_kind);
-		if (*holder_kind != FA_LOCK_ADMIN || tries >= 40) {
-			close(fd);
-			return -EBUSY;
-		}
-		usleep(50000);
+		if (still_linked(fd, path))
+			break;
+		close(fd);
+		/* Each round means another process took and released it. */
+		if (reopened >= 100)
+			return -EAGAIN;
 	}
 	len = snprintf(buf, sizeof(buf), "%d %d\n", (int)getpid(), kind);
 	if (ftruncate(fd, 0) || pwrite(fd, buf, len, 0) != len) {
@@ -101,19 +144,67 @@ int fa_lock_take(const char *dirname, enum fa_lock_kind kind, struct fa_lock *l,
 		return err;
 	}
 	l->fd = fd;
+	l->kind = kind;
+	snprintf(l->dirname, sizeof(l->dirname), "%s", dirname);
 	return 0;
 }
 
 void fa_lock_release(struct fa_lock *l)
 {
+	char path[PATH_MAX];
+
 	if (l->fd < 0)
 		return;
 	/* Emptied first: a stale pid must never name a live process. */
 	if (ftruncate(l->fd, 0)) {
 		/* nothing to do: the lock goes with the fd all the same */
 	}
+	/*
+	 * Removed while held, so no one holds it then; a taker that opened
+	 * it before sees it gone once it has the lock, and opens anew.
+	 */
+	if (l->dirname[0] && (l->kind == FA_LOCK_CAPTURE || !fa_pin_dir_exists(l->dirname))) {
+		lock_path(path, sizeof(path), l->dirname, l->kind);
+		unlink(path);
+	}
 	close(l->fd);
 	l->fd = -1;
+}
+
+int fa_lock_file_remove(const char *dirname, enum fa_lock_kind kind)
+{
+	char path[PATH_MAX];
+	int fd, tries;
+
+	lock_path(path, sizeof(path), dirname, kind);
+	fd = open_lock_file(dirname, kind, false);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	/* A command that looks who holds it (status) holds it a moment. */
+	for (tries = 0; flock(fd, LOCK_EX | LOCK_NB); tries++) {
+		if (errno != EWOULDBLOCK || tries >= 20) {
+			close(fd);
+			return -EBUSY;
+		}
+		usleep(10000);
+	}
+	if (still_linked(fd, path))
+		unlink(path);
+	close(fd);
+	return 0;
+}
+
+bool fa_lock_held(const char *dirname, enum fa_lock_kind kind)
+{
+	bool held;
+	int fd;
+
+	fd = open_lock_file(dirname, kind, false);
+	if (fd < 0)
+		return false;
+	held = flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK;
+	close(fd);
+	return held;
 }
 
 int fa_lock_owner(const char *dirname, enum fa_lock_kind kind)

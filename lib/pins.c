@@ -390,13 +390,7 @@ int fa_pins_list(struct fa_pin_entry **list, size_t *n)
 	return 0;
 }
 
-/*
- * The attachment of the interface called @ifname here now; failing that,
- * one attached under that name in this namespace whose interface is gone
- * (0, out->state names it) or was renamed (-EEXIST: the caller says which
- * name it has now). -ENOENT: none.
- */
-static bool pin_dir_exists(const char *dirname)
+bool fa_pin_dir_exists(const char *dirname)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -405,6 +399,12 @@ static bool pin_dir_exists(const char *dirname)
 	return !stat(path, &st) && S_ISDIR(st.st_mode);
 }
 
+/*
+ * The attachment of the interface called @ifname here now; failing that,
+ * one attached under that name in this namespace whose interface is gone
+ * (0, out->state names it) or was renamed (-EEXIST: the caller says which
+ * name it has now). -ENOENT: none.
+ */
 int fa_pins_find(const char *ifname, struct fa_pin_entry *out)
 {
 	struct fa_pin_entry *l;
@@ -421,7 +421,7 @@ int fa_pins_find(const char *ifname, struct fa_pin_entry *out)
 		fa_ifid_dirname(&id, out->dirname, sizeof(out->dirname));
 		out->err = read_state(out->dirname, &out->state);
 		/* No record but the directory: an attach killed early. */
-		if (out->err != -ENOENT || pin_dir_exists(out->dirname))
+		if (out->err != -ENOENT || fa_pin_dir_exists(out->dirname))
 			return 0;
 	} else {
 		err = fa_netns_self(&id.netns_ino, &id.netns_cookie);

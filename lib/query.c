@@ -62,6 +62,14 @@ int fa_open_iface(const char *ifname, struct fa_pinned *p, struct fa_err *e)
 	return err ? why_not(ifname, err, e) : 0;
 }
 
+bool fa_attached_iface_exists(const struct fa_attach_state *st)
+{
+	struct fa_ifid id = { st->netns_ino, st->netns_cookie, st->ifindex };
+	char name[FA_IFNAMSIZ];
+
+	return fa_ifid_name(&id, name) != -ENODEV;
+}
+
 int fa_open_all(struct fa_pinned **out, size_t *n, struct fa_err *e)
 {
 	struct fa_pin_entry *l;

@@ -58,6 +58,9 @@ struct fa_query {
  * not attached, attached elsewhere, renamed or incomplete.
  */
 int fa_open_iface(const char *ifname, struct fa_pinned *p, struct fa_err *e);
+/* Whether the interface @st was attached to still exists here: a deleted
+ * interface's pins stay until detached, its tables still. */
+bool fa_attached_iface_exists(const struct fa_attach_state *st);
 /* Every complete attachment in this network namespace (-ENOENT: none). */
 int fa_open_all(struct fa_pinned **ps, size_t *n, struct fa_err *e);
 void fa_close_all(struct fa_pinned *ps, size_t n);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "internal.h"
 #include "ipfix.h"
 
 struct sink_ipfix {
@@ -19,6 +20,7 @@ struct sink_ipfix {
 	struct fa_ipfix ipfix;
 	__u64 logged_errors[FA_IPFIX_MAX_COLLECTORS];
 	__u64 log_ns;
+	bool final;		/* the shutdown's last tick went out */
 };
 
 #define NOTE(x, ...) fa_log(&(x)->e->cfg.log, FA_LOG_NOTE, __VA_ARGS__)
@@ -97,6 +99,7 @@ static void ipfix_tick(void *priv, bool final)
 
 	/* The final totals, to every collector. */
 	refresh(x, final);
+	x->final = x->final || final;
 	for (i = 0; final && i < x->ipfix.n; i++) {
 		const struct fa_ipfix_stats *st = &x->ipfix.c[i].stats;
 		char skipped[96] = "";
@@ -124,10 +127,25 @@ static void ipfix_describe(void *priv, char *buf, size_t len)
 		snprintf(buf + n, len - n, " (domain %u)", x->ipfix.cfg.domain);
 }
 
+/* Whether every interface's records all went out at shutdown: then no
+ * numbering is needed to skip what a killed daemon had sent. */
+static bool stopped_cleanly(const struct sink_ipfix *x)
+{
+	size_t i;
+
+	for (i = 0; x->final && i < x->e->n; i++)
+		if (x->e->ifs[i]->keep_state)
+			return false;
+	return x->final;
+}
+
 static void ipfix_close(void *priv)
 {
 	struct sink_ipfix *x = priv;
 
+	/* A clean stop leaves no state file; a kill leaves it for the next run. */
+	if (stopped_cleanly(x))
+		fa_ipfix_remove_state(&x->ipfix);
 	x->e->ipfix = NULL;
 	fa_ipfix_free(&x->ipfix);
 	free(x);
@@ -200,6 +218,8 @@ int fa_sink_ipfix_open(struct fa_engine *e, struct fa_engine_sink *sink, struct 
 	sink->ops = &ipfix_ops;
 	sink->priv = x;
 	e->ipfix = &x->ipfix;
+	/* Those of daemons that stopped without a successor's need for them. */
+	fa_ipfix_remove_stale_states();
 	for (i = 0; i < c->nipfix; i++) {
 		r = add_collector(x, c->ipfix[i], err);
 		if (r) {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The status document: every attachment's pins in this network namespace,
- * whether its programs are live, its sampling and memory, the daemon that
- * owns it (and, asked, what that daemon knows), and programs of ours that
- * no record names.
+ * The status document: every attachment's pins, whether its programs are
+ * live (in this network namespace), whether it is stale (its namespace or
+ * interface gone, or an attach killed half-way), its sampling and memory,
+ * the daemon that owns it in any namespace (and, asked, what that daemon
+ * knows), and programs of ours that no record names.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -13,11 +14,18 @@
 
 #include <bpf/bpf.h>
 
+#include "attach.h"
 #include "internal.h"
 #include "out.h"
 #include "query.h"
 
-static void status_fill(struct fa_status *s, __u64 ino, __u64 cookie)
+static bool is_gone(int why)
+{
+	return why == FA_STALE_NETNS_GONE || why == FA_STALE_IFACE_GONE;
+}
+
+static void status_fill(struct fa_status *s, const struct fa_netns_set *ns,
+			__u64 ino, __u64 cookie)
 {
 	const struct fa_attach_state *st = &s->pin.state;
 	struct fa_ifid id = { st->netns_ino, st->netns_cookie, st->ifindex };
@@ -25,14 +33,18 @@ static void status_fill(struct fa_status *s, __u64 ino, __u64 cookie)
 
 	s->here = st->netns_ino == ino &&
 		  (!cookie || !st->netns_cookie || cookie == st->netns_cookie);
-	if (!s->here)
-		return;
+	s->stale = fa_stale_why_in(ns, &s->pin);
 	/* Named even without a record: detach it by that name. */
-	s->gone = fa_ifid_name(&id, s->ifname) != 0;
+	if (s->here)
+		s->gone = fa_ifid_name(&id, s->ifname) != 0;
+	else
+		s->gone = is_gone(s->stale ? s->stale :
+				  ns ? fa_stale_verdict(ns, &s->pin) : 0);
 	if (s->pin.err)
 		return;
-	if (!s->gone)
+	if (s->here && !s->gone)
 		fa_attach_live(st, &s->live);
+	/* The lock file is host-wide: any namespace's daemon is found. */
 	s->daemon = fa_lock_owner(s->pin.dirname, FA_LOCK_RUN);
 	if (s->daemon)
 		s->daemon_rss = fa_pid_rss(s->daemon);
@@ -89,6 +101,7 @@ int fa_status_render(struct fa_out *o, fa_daemon_info_fn *daemon_info, void *ctx
 	struct fa_pin_entry *l;
 	struct fa_status *st;
 	struct fa_orphan *orph;
+	struct fa_netns_set *ns;
 	__u64 ino, cookie;
 	size_t i, n, norph;
 	int err;
@@ -103,10 +116,13 @@ int fa_status_render(struct fa_out *o, fa_daemon_info_fn *daemon_info, void *ctx
 		free(l);
 		return fa_err_set(e, -ENOMEM, "out of memory");
 	}
+	/* NULL (out of memory): no attachment is called stale. */
+	ns = fa_netns_set_new();
 	for (i = 0; i < n; i++) {
 		st[i].pin = l[i];
-		status_fill(&st[i], ino, cookie);
+		status_fill(&st[i], ns, ino, cookie);
 	}
+	fa_netns_set_free(ns);
 	norph = find_orphans(st, n, &orph);
 	fa_print_status_doc(o, st, n, orph, norph, daemon_info, ctx);
 	free(orph);

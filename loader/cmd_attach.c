@@ -76,6 +76,23 @@ static void print_attached(const struct fa_attach_result *res)
 	out_end(&o);
 }
 
+/* What attach released first: never adopted, never silent. */
+static void note_released(const struct fa_iface_result *res)
+{
+	const char *name = res->released_ifname[0] ? res->released_ifname : "?";
+
+	if (res->released_why == FA_STALE_NETNS_GONE)
+		pr_note("note: released a stale attachment in %s/%s ('%s' of a network namespace that is gone, whose inode number this one got): its tables held %llu rows that were not written",
+			FA_PIN_ROOT, res->attach.dirname, name,
+			(unsigned long long)res->released_rows);
+	else if (res->released_why)
+		pr_note("note: released a stale attachment in %s/%s (%s%s%s an attach killed before it finished): its tables held %llu rows that were not written",
+			FA_PIN_ROOT, res->attach.dirname,
+			res->released_ifname[0] ? "'" : "", res->released_ifname,
+			res->released_ifname[0] ? "'," : "",
+			(unsigned long long)res->released_rows);
+}
+
 static int do_attach(void *opts, int argc, char **argv)
 {
 	struct attach_opts *o = opts;
@@ -95,6 +112,7 @@ static int do_attach(void *opts, int argc, char **argv)
 		cli_err_bpf(&e, res.libbpf_said);
 		return err;
 	}
+	note_released(&res);
 	print_attached(&res.attach);
 	if (res.attach.state.ingress != FA_INGRESS_TC && res.attach.state.xdp_legacy)
 		note_no_dispatcher(ao.ifname);

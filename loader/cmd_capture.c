@@ -57,7 +57,7 @@ static int do_capture(void *opts, int argc, char **argv)
 	struct flow_sample_config cfg;
 	struct fa_err e = {};
 	struct fa_pinned p;
-	struct fa_lock lock = { -1 };
+	struct fa_lock lock = { .fd = -1 };
 	int err;
 
 	(void)argc;

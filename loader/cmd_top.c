@@ -8,6 +8,7 @@
  * document, per interval otherwise. The line's cells are lib's columns.
  */
 #include <curses.h>
+#include <errno.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,10 +76,60 @@ struct top {
 	const struct top_opts *o;
 	struct fa_view view;	/* -o's columns, and the group's own */
 	const char *ifname;
+	struct fa_attach_state st;	/* ifname's attachment, to see it go */
+	__u32 gone[64];			/* without IFACE: those said gone */
+	size_t ngone;
 	unsigned int group;
 	int sort;
 	struct fa_rates rates;
 };
+
+static bool said_gone(const struct top *t, __u32 ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < t->ngone; i++)
+		if (t->gone[i] == ifindex)
+			return true;
+	return false;
+}
+
+/*
+ * Without IFACE: an interface deleted since is said once and dropped (its
+ * rows, still, out of the view). -ENODEV when every one is gone.
+ */
+static int drop_gone(struct top *t, struct fa_snapshot *cur)
+{
+	struct fa_pinned *ps;
+	size_t i, k, n, live = 0;
+
+	if (fa_open_all(&ps, &n, &(struct fa_err){}))
+		return 0;	/* the snapshot says why, if anything */
+	for (i = 0; i < n; i++) {
+		const struct fa_attach_state *st = &ps[i].state;
+
+		if (fa_attached_iface_exists(st)) {
+			live++;
+			continue;
+		}
+		if (!said_gone(t, st->ifindex) && t->ngone < ARRAY_SIZE(t->gone)) {
+			t->gone[t->ngone++] = st->ifindex;
+			pr_note("'%s' is gone: the interface was deleted; top no longer shows it",
+				st->ifname);
+		}
+		for (k = 0; k < cur->t.n;)
+			if (cur->t.rows[k].key.ifindex == st->ifindex)
+				cur->t.rows[k] = cur->t.rows[--cur->t.n];
+			else
+				k++;
+	}
+	fa_close_all(ps, n);
+	if (n && !live) {
+		pr_err("every interface top followed is gone: they were deleted");
+		return -ENODEV;
+	}
+	return 0;
+}
 
 /* The next interval into @iv; 1 if this was the first snapshot (nothing
  * to compare yet). */
@@ -88,9 +139,19 @@ static int sample(struct top *t, struct fa_interval *iv)
 	__u64 now = fa_mono_ns();
 	int err;
 
+	/* A deleted interface's tables stay, still: not zeros forever. */
+	if (t->ifname && !fa_attached_iface_exists(&t->st)) {
+		pr_err("'%s' is gone: the interface was deleted ('flowacct detach %s' releases what it held)",
+		       t->ifname, t->ifname);
+		return -ENODEV;
+	}
 	err = snapshot_gather(t->ifname, &cur);
-	if (err)
+	if (!err && !t->ifname)
+		err = drop_gone(t, &cur);
+	if (err) {
+		fa_snapshot_free(&cur);
 		return err;
+	}
 	return fa_rates_next(&t->rates, &cur, now, t->group, t->sort,
 			     t->view.ncols || (t->group & (FA_GROUP_PROCESS | FA_GROUP_CGROUP)),
 			     iv);
@@ -261,6 +322,14 @@ static int do_top(void *opts, int argc, char **argv)
 	struct top t = { .o = opts, .ifname = argc ? argv[0] : NULL };
 	int err;
 
+	if (t.ifname) {
+		struct fa_pinned p;
+
+		if (cli_open_iface(t.ifname, &p))
+			return -ENOENT;
+		t.st = p.state;
+		fa_pinned_close(&p);
+	}
 	t.group = t.o->group;
 	t.sort = t.o->sort;
 	t.view = t.o->view;

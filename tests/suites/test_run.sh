@@ -753,7 +753,7 @@ STATUS_KEYS="interfaces interfaces[].attached_at interfaces[].by_run
 	interfaces[].ingress_reason interfaces[].live interfaces[].live_egress
 	interfaces[].live_ingress interfaces[].map interfaces[].max_flows
 	interfaces[].netns interfaces[].pins interfaces[].pins_memory_bytes
-	interfaces[].run_files_bytes interfaces[].sampling
+	interfaces[].run_files_bytes interfaces[].sampling interfaces[].stale
 	interfaces[].sampling.mode interfaces[].sampling.rate interfaces[].sampling.snaplen
 	interfaces[].table_bytes_per_flow interfaces[].tables interfaces[].tables_memory_bytes
 	interfaces[].tc_api interfaces[].tc_ingress_api interfaces[].tc_ingress_link_id
