@@ -131,6 +131,13 @@ void cli_log_tail(int lines)
 
 /* ---- attachments ------------------------------------------------------------- */
 
+void cli_log_line(void *ctx, enum fa_log_level level, const char *line)
+{
+	(void)ctx;
+	if (level != FA_LOG_DEBUG || cli.verbose)
+		pr_note("%s", line);
+}
+
 int cli_err(const struct fa_err *e)
 {
 	return cli_err_bpf(e, false);

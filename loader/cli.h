@@ -34,6 +34,9 @@ const char *cli_log_find(const char *needle);
 
 /* A struct fa_err's line, said once as pr_err() says it; returns its code. */
 int cli_err(const struct fa_err *e);
+/* The engine's lines (struct fa_log), as pr_note() says them: one write
+ * each; its debug lines only with -v. */
+void cli_log_line(void *ctx, enum fa_log_level level, const char *line);
 
 /* The output of a command: text or JSON on stdout. */
 void cli_out(struct fa_out *o);

@@ -151,13 +151,6 @@ static const struct opt detach_options[] = {
 	OPT_END
 };
 
-static void log_line(void *ctx, enum fa_log_level level, const char *line)
-{
-	(void)ctx;
-	if (level != FA_LOG_DEBUG || cli.verbose)
-		pr_note("%s", line);
-}
-
 /*
  * The engine does it, as a starting daemon does, with one sink: the
  * records (and a counters line for each) as JSON lines.
@@ -172,7 +165,7 @@ static int detach_stale(const struct detach_opts *o)
 		.cache_size = FA_DEFAULT_CACHE_SIZE,
 		.json = o->records ? o->records : "-",
 		.wake_fd = -1,
-		.log = { .fn = log_line },
+		.log = { .fn = cli_log_line },
 	};
 	struct fa_err err = {};
 	struct fa_engine e;

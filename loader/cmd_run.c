@@ -148,14 +148,6 @@ static const struct opt run_options[] = {
 	OPT_END
 };
 
-/* The engine's lines, as pr_note() says them: one write each. */
-static void log_line(void *ctx, enum fa_log_level level, const char *line)
-{
-	(void)ctx;
-	if (level != FA_LOG_DEBUG || cli.verbose)
-		pr_note("%s", line);
-}
-
 /* SIGHUP reopens the records file (log rotation); SIGTERM, SIGINT stop. */
 static void on_signal(void *ctx, struct fa_engine *e)
 {
@@ -212,7 +204,7 @@ static int do_run(void *opts, int argc, char **argv)
 		.metrics = o->metrics,
 		.metrics_file = o->metrics_file,
 		.on_wake = on_signal,
-		.log = { .fn = log_line },
+		.log = { .fn = cli_log_line },
 	};
 	const char *domain_of[64 + 2 * MAX_PATTERNS + 1];
 	struct fa_err err = {};
