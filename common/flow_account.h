@@ -294,13 +294,20 @@ static __always_inline long flow_table_add_epoch(__u32 epoch,
  * lost, and drained with the epoch like every row.
  */
 static __always_inline void flow_overflow_add(__u32 epoch, __u8 direction,
-					      __u32 segs, __u64 bytes, __u64 now,
-					      __u8 flags)
+					      __u32 ifindex, __u32 segs,
+					      __u64 bytes, __u64 now, __u8 flags)
 {
-	__u32 slot = FLOW_OVERFLOW_SLOT(epoch, direction & 1);
+	struct flow_slot_key k = {
+		.slot = FLOW_OVERFLOW_SLOT(epoch, direction & 1),
+		.ifindex = ifindex,
+	};
 	void *ov;
 
-	ov = bpf_map_lookup_elem(&flow_overflow, &slot);
+	ov = bpf_map_lookup_elem(&flow_overflow, &k);
+	if (!ov && flow_cfg.per_iface) {
+		k.ifindex = 0;
+		ov = bpf_map_lookup_elem(&flow_overflow, &k);
+	}
 	if (ov)
 		flow_value_add(ov, segs, bytes, now, flags, 0);
 }
@@ -515,7 +522,8 @@ static __always_inline int flow_account(struct flow_stats *st,
 	else
 		st->counters[FLOW_C_INSERT_OTHER]++;
 	st->counters[FLOW_C_OVERFLOW] += segs;
-	flow_overflow_add(epoch, direction, segs, bytes, now, pkt->tcp_flags);
+	flow_overflow_add(epoch, direction, ifindex, segs, bytes, now,
+			  pkt->tcp_flags);
 	return 0;
 }
 
@@ -633,9 +641,19 @@ static __always_inline void flow_sample_send(void *ctx, struct flow_stats *st,
 		st->counters[FLOW_C_SAMPLE_OTHER]++;
 }
 
-static __always_inline struct flow_stats *flow_stats_slot(__u32 direction)
+/* An array reads the slot alone; a program set's hash both (flow_slot_key). */
+static __always_inline struct flow_stats *flow_stats_slot(__u32 direction,
+							  __u32 ifindex)
 {
-	return bpf_map_lookup_elem(&flow_stats, &direction);
+	struct flow_slot_key k = { .slot = direction, .ifindex = ifindex };
+	struct flow_stats *st;
+
+	st = bpf_map_lookup_elem(&flow_stats, &k);
+	if (!st && flow_cfg.per_iface) {
+		k.ifindex = 0;
+		st = bpf_map_lookup_elem(&flow_stats, &k);
+	}
+	return st;
 }
 
 #endif /* FLOW_ACCOUNT_H */

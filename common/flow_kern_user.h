@@ -194,6 +194,29 @@ struct flow_stats {
 #define FLOW_NR_EPOCHS 2
 #define FLOW_OVERFLOW_SLOT(epoch, dir) ((epoch) * FLOW_NR_DIRS + (dir))
 #define FLOW_NR_OVERFLOW_SLOTS (FLOW_NR_EPOCHS * FLOW_NR_DIRS)
+
+/*
+ * The key of a counters row (flow_stats: slot is the direction) and of an
+ * overflow row (flow_overflow: FLOW_OVERFLOW_SLOT()). An attachment of one
+ * interface keeps them in arrays, which read only the slot: the first four
+ * bytes. A program set that serves many interfaces (flow_cfg.per_iface, a
+ * daemon's) keeps them in hashes keyed by both, a row per interface that
+ * user space inserts before it links the programs to the interface and
+ * deletes after it unlinked them. Slot and ifindex 0 hold what arrives on
+ * an interface that has no row (never, while user space keeps that order).
+ */
+struct flow_slot_key {
+	__u32 slot;
+	__u32 ifindex;
+};
+_Static_assert(sizeof(struct flow_slot_key) == 8, "flow_slot_key layout changed");
+
+/*
+ * The most interfaces one program set serves: its counters and overflow
+ * hashes are sized for them (their rows are allocated as interfaces are
+ * linked, so the bound costs only the buckets).
+ */
+#define FLOW_SET_MAX_IFACES 4096
 _Static_assert(sizeof(struct flow_stats) % 8 == 0, "per-CPU values need 8-byte size");
 
 /*
@@ -229,7 +252,8 @@ struct flow_config {
 	__u8 owners;		/* TC egress notes each new row's socket */
 	__u8 retrans;		/* track TCP sequence numbers for retransmissions */
 	__u8 passive_rtt;	/* RTT from TCP timestamps echoed back */
-	__u8 pad[3];
+	__u8 per_iface;		/* counters and overflow rows per interface (a program set) */
+	__u8 pad[2];
 };
 
 /*

@@ -26,6 +26,9 @@
  * created only when their option is on) may evict too: an evicted owner
  * leaves a row without its process, an evicted sequence restarts its
  * flow's retransmission count or its RTT; none loses a packet.
+ * flow_stats and flow_overflow are arrays keyed by slot; in a program set
+ * (flow_cfg.per_iface) the loader makes them hashes keyed by struct
+ * flow_slot_key, so their keys carry no BTF type either.
  * The tables and the overflow rows carry no BTF type for their values: replay
  * sizes them for struct flow_replay_value, and the kernel refuses a map
  * whose BTF type disagrees with its size (libbpf then creates it again
@@ -53,8 +56,8 @@
 	storage struct {						\
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);		\
 		__uint(max_entries, FLOW_NR_DIRS);			\
-		__type(key, __u32);					\
-		__type(value, struct flow_stats);			\
+		__uint(key_size, sizeof(__u32));			\
+		__uint(value_size, sizeof(struct flow_stats));		\
 	} flow_stats SEC(".maps");					\
 	storage struct {						\
 		__uint(type, BPF_MAP_TYPE_ARRAY);			\

@@ -143,11 +143,11 @@ int fa_capture(const struct fa_pinned *p, const char *ifname,
 				 ifname, strerror(errno));
 		goto out;
 	}
-	fa_stats_read(p->fd[FA_PIN_STATS], before);
+	fa_stats_read(p->fd[FA_PIN_STATS], p->state.ifindex, before);
 	err = capture_loop(&c, pb, p, o, ifname, e);
 	/* What is under the wakeup watermark. */
 	perf_buffer__consume(pb);
-	fa_stats_read(p->fd[FA_PIN_STATS], after);
+	fa_stats_read(p->fd[FA_PIN_STATS], p->state.ifindex, after);
 	perf_buffer__free(pb);
 	res->written = fa_sample_writer_count(c.w);
 	res->lost_buffer = c.lost;

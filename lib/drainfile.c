@@ -301,7 +301,7 @@ static int drain_overflow(struct fa_drainfile *df, int ov_fd, __u32 ifindex)
 	int err;
 
 	if (!df->h->overflow_saved) {
-		err = fa_overflow_read(ov_fd, 1u << df->h->table, &df->ticks, ov);
+		err = fa_overflow_read(ov_fd, ifindex, 1u << df->h->table, &df->ticks, ov);
 		if (err)
 			return err;
 		for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
@@ -320,7 +320,7 @@ static int drain_overflow(struct fa_drainfile *df, int ov_fd, __u32 ifindex)
 		df->h->overflow_saved = 1;
 	}
 	/* Saved before zeroed: zeroing again after a restart loses nothing. */
-	return fa_overflow_zero(ov_fd, df->h->table);
+	return fa_overflow_zero(ov_fd, ifindex, df->h->table);
 }
 
 int fa_drainfile_drain(struct fa_drainfile *df, const struct fa_tick_src *ticks,

@@ -94,8 +94,8 @@ int fa_epoch_read_rows(const int *fd, __u32 epoch, __u32 ifindex,
 		err = fa_table_read(fd[epoch ? FA_PIN_FLOWS_1 : FA_PIN_FLOWS_0],
 				    &ticks, t, keys, nkeys);
 	if (!err)
-		err = fa_overflow_read(fd[FA_PIN_OVERFLOW], 1u << epoch, &ticks,
-				       ov);
+		err = fa_overflow_read(fd[FA_PIN_OVERFLOW], ifindex, 1u << epoch,
+				       &ticks, ov);
 	for (dir = 0; !err && dir < FLOW_NR_DIRS; dir++) {
 		if (!ov[dir].packets)
 			continue;
@@ -130,10 +130,11 @@ int fa_table_delete(int map_fd, const struct flow_key *keys, size_t n)
 	return 0;
 }
 
-int fa_overflow_zero(int ov_fd, __u32 epoch)
+int fa_slot_rows_zero(int fd, __u32 ifindex, __u32 first, __u32 n,
+		      size_t value_size, __u64 flags)
 {
-	size_t stride = (sizeof(struct flow_map_value) + 7) & ~(size_t)7;
-	__u32 dir, slot;
+	size_t stride = (value_size + 7) & ~(size_t)7;
+	struct flow_slot_key k = { .ifindex = ifindex };
 	int ncpus, err = 0;
 	void *zero;
 
@@ -143,20 +144,26 @@ int fa_overflow_zero(int ov_fd, __u32 epoch)
 	zero = calloc(ncpus, stride);
 	if (!zero)
 		return -ENOMEM;
-	for (dir = 0; dir < FLOW_NR_DIRS && !err; dir++) {
-		slot = FLOW_OVERFLOW_SLOT(epoch, dir);
-		if (bpf_map_update_elem(ov_fd, &slot, zero, BPF_ANY))
+	for (k.slot = first; k.slot < first + n && !err; k.slot++)
+		if (bpf_map_update_elem(fd, &k, zero, flags))
 			err = -errno;
-	}
 	free(zero);
 	return err;
 }
 
-int fa_epoch_clear(const int *fd, __u32 epoch, const struct flow_key *keys,
+int fa_overflow_zero(int ov_fd, __u32 ifindex, __u32 epoch)
+{
+	/* BPF_EXIST: zeroing a set's rows never makes one. */
+	return fa_slot_rows_zero(ov_fd, ifindex, FLOW_OVERFLOW_SLOT(epoch, 0), FLOW_NR_DIRS,
+				 sizeof(struct flow_map_value), BPF_EXIST);
+}
+
+int fa_epoch_clear(const int *fd, __u32 epoch, __u32 ifindex,
+		   const struct flow_key *keys,
 		   size_t n)
 {
 	int err;
 
 	err = fa_table_delete(fd[epoch ? FA_PIN_FLOWS_1 : FA_PIN_FLOWS_0], keys, n);
-	return err ? err : fa_overflow_zero(fd[FA_PIN_OVERFLOW], epoch);
+	return err ? err : fa_overflow_zero(fd[FA_PIN_OVERFLOW], ifindex, epoch);
 }

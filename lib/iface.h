@@ -186,6 +186,7 @@ struct fa_load_opts {
 	bool owners;		/* TC egress notes new rows' sockets (flow_owners) */
 	bool retrans;		/* TCP retransmissions tracked (flow_tcp_seq) */
 	bool passive_rtt;	/* RTT from TCP timestamps (flow_ts_seen, flow_rtt) */
+	bool per_iface;		/* a program set: counters and overflow rows per interface */
 };
 
 /* fa_progs_open() and load. */

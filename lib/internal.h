@@ -61,6 +61,8 @@ int fa_netns_self(__u64 *ino, __u64 *cookie);
 int fa_ifid_by_name(const char *ifname, struct fa_ifid *id);
 /* The name @id has now in this namespace; -ENODEV if it is gone. */
 int fa_ifid_name(const struct fa_ifid *id, char name[FA_IFNAMSIZ]);
+/* Removes clsact if no filter, ours or not, is left on it. */
+int fa_tc_remove_qdisc(int ifindex);
 /* "net4026531840-if3": the pin directory's and lock file's name. */
 void fa_ifid_dirname(const struct fa_ifid *id, char *buf, size_t len);
 /* The driver (ETHTOOL_GDRVINFO), "" if the device has none to tell. */
@@ -247,7 +249,11 @@ void fa_table_shift_times(struct fa_table *t, size_t from, __u64 off);
 int fa_epoch_read(int epoch_fd, __u32 *epoch);
 int fa_table_delete(int map_fd, const struct flow_key *keys, size_t n);
 /* Zeroes @epoch's overflow rows (a table no program writes). */
-int fa_overflow_zero(int ov_fd, __u32 epoch);
+int fa_overflow_zero(int ov_fd, __u32 ifindex, __u32 epoch);
+/* Per-CPU rows of @fd at slots @first to @first + @n - 1 of @ifindex
+ * (struct flow_slot_key), zeroed, with bpf_map_update_elem()'s @flags. */
+int fa_slot_rows_zero(int fd, __u32 ifindex, __u32 first, __u32 n,
+		      size_t value_size, __u64 flags);
 
 /* ---- the flow cache (cache.c) --------------------------------------------------- */
 

@@ -44,6 +44,27 @@ static int set_table(struct bpf_map *m, const struct fa_load_opts *o)
 	return err;
 }
 
+/*
+ * A program set's counters and overflow rows: hashes keyed by slot and
+ * interface (struct flow_slot_key), with a row for interface 0 (what comes
+ * from an interface without rows of its own). Not preallocated: user space
+ * inserts an interface's rows before it links it, so the programs only
+ * look up, and the bound of FLOW_SET_MAX_IFACES costs only the buckets.
+ */
+static int set_per_iface(struct bpf_map *m, __u32 slots)
+{
+	int err;
+
+	err = bpf_map__set_type(m, BPF_MAP_TYPE_PERCPU_HASH);
+	if (!err)
+		err = bpf_map__set_key_size(m, sizeof(struct flow_slot_key));
+	if (!err)
+		err = bpf_map__set_map_flags(m, BPF_F_NO_PREALLOC);
+	if (!err)
+		err = bpf_map__set_max_entries(m, (FLOW_SET_MAX_IFACES + 1) * slots);
+	return err;
+}
+
 int fa_progs_open(const struct fa_load_opts *o, struct flowacct_bpf **out)
 {
 	struct flowacct_bpf *skel;
@@ -60,12 +81,17 @@ int fa_progs_open(const struct fa_load_opts *o, struct flowacct_bpf **out)
 	skel->rodata->flow_cfg.owners = o->owners;
 	skel->rodata->flow_cfg.retrans = o->retrans;
 	skel->rodata->flow_cfg.passive_rtt = o->passive_rtt;
+	skel->rodata->flow_cfg.per_iface = o->per_iface;
 	err = set_table(skel->maps.flows_0, o);
 	if (!err)
 		err = set_table(skel->maps.flows_1, o);
 	if (!err && o->replay)
 		err = bpf_map__set_value_size(skel->maps.flow_overflow,
 					      sizeof(struct flow_replay_value));
+	if (!err && o->per_iface && !o->replay)
+		err = set_per_iface(skel->maps.flow_stats, FLOW_NR_DIRS);
+	if (!err && o->per_iface && !o->replay)
+		err = set_per_iface(skel->maps.flow_overflow, FLOW_NR_OVERFLOW_SLOTS);
 	/* Off, a map stays (the programs name it) but holds next to nothing. */
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.flow_owners,

@@ -76,7 +76,7 @@ static void refresh(struct sink_ipfix *x, bool force)
 		ifs[n++].name = w->s.ifname;
 		/* fa_stats_read() adds: each interface from zero, once. */
 		memset(st, 0, sizeof(st));
-		if (fa_stats_read(w->s.p.fd[FA_PIN_STATS], st))
+		if (fa_stats_read(w->s.p.fd[FA_PIN_STATS], w->s.p.state.ifindex, st))
 			continue;
 		for (dir = 0; dir < FLOW_NR_DIRS; dir++)
 			for (c = 0; c < FLOW_NR_COUNTERS; c++)

@@ -145,7 +145,7 @@ static void json_counters(void *priv, const struct fa_stream *s)
 	FILE *f;
 	int dir;
 
-	if (fa_stats_read(s->p.fd[FA_PIN_STATS], st))
+	if (fa_stats_read(s->p.fd[FA_PIN_STATS], s->p.state.ifindex, st))
 		return;
 	for (dir = 0; dir < FLOW_NR_DIRS; dir++)
 		st[dir].present = true;

@@ -44,7 +44,8 @@ static void metrics_write(struct fa_engine *e, FILE *f)
 			continue;
 		mi[m.nifs].iface = w->s.ifname;
 		fa_state_hooks(&w->s.p.state, mi[m.nifs].hook);
-		if (fa_stats_read(w->s.p.fd[FA_PIN_STATS], mi[m.nifs].st))
+		if (fa_stats_read(w->s.p.fd[FA_PIN_STATS], w->s.p.state.ifindex,
+				  mi[m.nifs].st))
 			continue;
 		mi[m.nifs].ss = &w->s.stats;
 		mi[m.nifs].cache_flows = fa_cache_count(w->s.cache);

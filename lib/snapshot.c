@@ -47,7 +47,7 @@ static int add_iface(struct fa_snapshot *s, const int *fd,
 	err = fa_names_add(&s->names, state->ifindex, is->ifname);
 	if (err)
 		return err;
-	err = fa_stats_read(fd[FA_PIN_STATS], is->st);
+	err = fa_stats_read(fd[FA_PIN_STATS], state->ifindex, is->st);
 	if (err)
 		return err;
 	fa_state_hooks(state, hook);
@@ -100,7 +100,7 @@ int fa_snapshot_add_maps(struct fa_snapshot *s, const int *fd,
 	if (!err)
 		err = fa_table_read(fd[FA_PIN_FLOWS_1], ticks, &s->t, NULL, NULL);
 	if (!err)
-		err = fa_overflow_read(fd[FA_PIN_OVERFLOW], 3, ticks, ov);
+		err = fa_overflow_read(fd[FA_PIN_OVERFLOW], state->ifindex, 3, ticks, ov);
 	if (err)
 		return err;
 	/* A flow in both epochs' tables (a daemon stopped mid-epoch) is one row. */

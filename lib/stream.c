@@ -437,8 +437,8 @@ static int table_has_rows(const struct fa_stream *s, __u32 epoch)
 		return 1;
 	err = fa_tick_src_read(&s->ticks, &ticks);
 	if (!err)
-		err = fa_overflow_read(s->p.fd[FA_PIN_OVERFLOW], 1u << epoch,
-				       &ticks, ov);
+		err = fa_overflow_read(s->p.fd[FA_PIN_OVERFLOW], s->p.state.ifindex,
+				       1u << epoch, &ticks, ov);
 	if (err)
 		return err;
 	return ov[0].packets || ov[1].packets;
@@ -746,7 +746,7 @@ int fa_stream_snapshot(const struct fa_stream *s, struct fa_snapshot *snap)
 		err = fa_table_read(s->p.fd[s->epoch ? FA_PIN_FLOWS_0 : FA_PIN_FLOWS_1],
 				    &ticks, &live, NULL, NULL);
 	if (!err)
-		err = fa_overflow_read(s->p.fd[FA_PIN_OVERFLOW],
+		err = fa_overflow_read(s->p.fd[FA_PIN_OVERFLOW], s->p.state.ifindex,
 				       s->drain_other ? 3 : 1u << s->epoch,
 				       &ticks, ov);
 	for (dir = 0; !err && dir < FLOW_NR_DIRS; dir++) {

@@ -322,7 +322,10 @@ int fa_stats_map_check(int fd)
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
-	if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.key_size != 4 ||
+	/* An attachment's array, or a program set's hash (flow_slot_key). */
+	if (!((info.type == BPF_MAP_TYPE_PERCPU_ARRAY && info.key_size == 4) ||
+	      (info.type == BPF_MAP_TYPE_PERCPU_HASH &&
+	       info.key_size == sizeof(struct flow_slot_key))) ||
 	    info.value_size % 8 ||
 	    info.value_size < (FLOW_NR_COUNTERS_STABLE + 1) * 8 ||
 	    info.value_size > sizeof(struct flow_stats))
@@ -330,8 +333,9 @@ int fa_stats_map_check(int fd)
 	return info.value_size;
 }
 
-int fa_stats_read(int fd, struct fa_hook_stats st[FLOW_NR_DIRS])
+int fa_stats_read(int fd, __u32 ifindex, struct fa_hook_stats st[FLOW_NR_DIRS])
 {
+	struct flow_slot_key k = { .ifindex = ifindex };
 	const __u64 *counters;
 	int ncpus, cpu, i, n;
 	size_t stride;
@@ -354,7 +358,8 @@ int fa_stats_read(int fd, struct fa_hook_stats st[FLOW_NR_DIRS])
 	if (!vals)
 		return -ENOMEM;
 	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
-		if (bpf_map_lookup_elem(fd, &dir, vals)) {
+		k.slot = dir;
+		if (bpf_map_lookup_elem(fd, &k, vals)) {
 			free(vals);
 			return -errno;
 		}
@@ -370,12 +375,13 @@ int fa_stats_read(int fd, struct fa_hook_stats st[FLOW_NR_DIRS])
 	return 0;
 }
 
-int fa_overflow_read(int fd, unsigned int epoch_mask,
+int fa_overflow_read(int fd, __u32 ifindex, unsigned int epoch_mask,
 		     const struct fa_tick_clock *clock,
 		     struct flow_value ov[FLOW_NR_DIRS])
 {
 	size_t stride = percpu_stride(fa_map_value_size(clock));
-	__u32 epoch, dir, slot;
+	struct flow_slot_key k = { .ifindex = ifindex };
+	__u32 epoch, dir;
 	int ncpus, cpu;
 	char *vals;
 
@@ -389,8 +395,8 @@ int fa_overflow_read(int fd, unsigned int epoch_mask,
 		if (!(epoch_mask & (1u << epoch)))
 			continue;
 		for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
-			slot = FLOW_OVERFLOW_SLOT(epoch, dir);
-			if (bpf_map_lookup_elem(fd, &slot, vals)) {
+			k.slot = FLOW_OVERFLOW_SLOT(epoch, dir);
+			if (bpf_map_lookup_elem(fd, &k, vals)) {
 				free(vals);
 				return -errno;
 			}

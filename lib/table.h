@@ -72,11 +72,12 @@ void fa_value_merge_map(struct flow_value *into, const void *slot,
 int fa_table_read(int map_fd, const struct fa_tick_clock *clock,
 		  struct fa_table *t, struct flow_key **keys, size_t *nkeys);
 /*
- * Adds the per-CPU slots of a flow_stats map to @st (both directions). A map
- * of an older layout (fewer counters, fa_stats_map_check()) adds 0 to those
- * it lacks.
+ * Adds the per-CPU slots of a flow_stats map to @st (both directions): an
+ * attachment's array, or @ifindex's rows in a program set's hash (an array
+ * ignores @ifindex). A map of an older layout (fewer counters,
+ * fa_stats_map_check()) adds 0 to those it lacks.
  */
-int fa_stats_read(int map_fd, struct fa_hook_stats st[FLOW_NR_DIRS]);
+int fa_stats_read(int map_fd, __u32 ifindex, struct fa_hook_stats st[FLOW_NR_DIRS]);
 /*
  * Checks a flow_stats map: this build's layout, or an older one that holds
  * the first FLOW_NR_COUNTERS_STABLE or more of our counters and its own
@@ -86,9 +87,9 @@ int fa_stats_read(int map_fd, struct fa_hook_stats st[FLOW_NR_DIRS]);
 int fa_stats_map_check(int map_fd);
 /*
  * Adds the overflow rows of the epochs in @epoch_mask (bit 0, bit 1), times
- * as fa_table_read's.
+ * as fa_table_read's; @ifindex's in a program set, as fa_stats_read().
  */
-int fa_overflow_read(int map_fd, unsigned int epoch_mask,
+int fa_overflow_read(int map_fd, __u32 ifindex, unsigned int epoch_mask,
 		     const struct fa_tick_clock *clock,
 		     struct flow_value ov[FLOW_NR_DIRS]);
 

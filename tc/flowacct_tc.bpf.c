@@ -130,7 +130,7 @@ static __always_inline int flowacct_tc_hook(struct __sk_buff *skb, __u8 dir)
 	};
 	int reason, inserted;
 
-	st = flow_stats_slot(dir);
+	st = flow_stats_slot(dir, skb->ifindex);
 	if (!st)
 		return TC_ACT_UNSPEC;
 	parse_ctx_replay(&pc);

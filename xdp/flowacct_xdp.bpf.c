@@ -56,7 +56,7 @@ int flowacct_xdp(struct xdp_md *ctx)
 	};
 	int reason;
 
-	st = flow_stats_slot(FLOW_DIR_INGRESS);
+	st = flow_stats_slot(FLOW_DIR_INGRESS, ctx->ingress_ifindex);
 	if (!st)
 		return XDP_PASS;
 	/* The linear part: a frame longer than that goes the full way. */

@@ -198,7 +198,7 @@ static int time_way(const int *fd, struct fa_drainfile *df, enum drain_way way,
 	default:
 		err = fa_epoch_read_rows(fd, 0, 2, &t, &keys, &nkeys);
 		if (!err)
-			err = fa_epoch_clear(fd, 0, keys, nkeys);
+			err = fa_epoch_clear(fd, 0, 0, keys, nkeys);
 		rows = t.n;
 	}
 	*s = (fa_mono_ns() - t0) / 1e9;

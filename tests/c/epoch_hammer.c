@@ -95,7 +95,7 @@ static __u64 drain(const int *fd, __u32 epoch)
 	__u64 packets = 0;
 
 	if (fa_epoch_read_rows(fd, epoch, 1, &t, &keys, &nkeys) ||
-	    fa_epoch_clear(fd, epoch, keys, nkeys)) {
+	    fa_epoch_clear(fd, epoch, 0, keys, nkeys)) {
 		fprintf(stderr, "epoch_hammer: drain failed\n");
 		exit(2);
 	}

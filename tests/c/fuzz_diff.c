@@ -1146,7 +1146,7 @@ static int read_slot(struct fuzz *z, __u32 dir, struct snap *s)
 		for (i = 0; i < FLOW_NR_COUNTERS; i++)
 			s->c[i] += st->counters[i];
 	}
-	err = fa_overflow_read(z->overflow_fd, 1, NULL, ov);
+	err = fa_overflow_read(z->overflow_fd, 0, 1, NULL, ov);
 	if (err)
 		return err;
 	s->ov_packets = ov[dir].packets;

@@ -213,7 +213,7 @@ static void run_case(struct flowacct_bpf *skel, const char *mode,
 	    fa_table_read(bpf_map__fd(skel->maps.flows_0),
 			  skel->rodata->flow_cfg.replay ? NULL : &clock, &t,
 			  NULL, NULL) ||
-	    fa_stats_read(bpf_map__fd(skel->maps.flow_stats), st)) {
+	    fa_stats_read(bpf_map__fd(skel->maps.flow_stats), 0, st)) {
 		ok(false, "%s %s: read maps", mode, tc->name);
 		return;
 	}
@@ -562,7 +562,7 @@ static void run_stats_layouts(void)
 		   "stats layout of %u counters: %s (%d)", sizes[i].counters,
 		   sizes[i].ok ? "adopted" : "refused", err);
 		memset(st, 0, sizeof(st));
-		err = fa_stats_read(fd, st);
+		err = fa_stats_read(fd, 0, st);
 		if (sizes[i].ok) {
 			for (dir = 0; dir < FLOW_NR_COUNTERS; dir++)
 				if (st[FLOW_DIR_EGRESS].c[dir] !=
