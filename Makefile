@@ -133,6 +133,8 @@ TEST_PROGS := $(BUILD)/tests/prog_test $(BUILD)/tests/fuzz_diff $(BUILD)/tests/c
 TEST_PROGS += $(BUILD)/tests/churn_send
 # TCX hooks seen and shared, which Debian 12's bpftool cannot (test_tcx.sh).
 TEST_PROGS += $(BUILD)/tests/tcx_query $(BUILD)/tests/tcx_counter
+# One program set linked to many interfaces, its books per interface (test_set.sh).
+TEST_PROGS += $(BUILD)/tests/set_drive
 bench-build: $(BUILD)/tests/churn_send
 
 # The C test programs' sources are in tests/c/; their builds stay under

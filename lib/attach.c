@@ -304,7 +304,7 @@ static int tcx_remove(const char *dirname, int ifindex, bool egress,
 }
 
 /* clsact goes only if we made it and no filter, ours or not, is left on it. */
-static int tc_remove_qdisc(int ifindex)
+int fa_tc_remove_qdisc(int ifindex)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
@@ -364,7 +364,7 @@ int fa_detach(const char *dirname, const struct fa_attach_state *st, int ifindex
 			return err;
 		removed += err;
 		if (st && st->created_qdisc) {
-			err = tc_remove_qdisc(ifindex);
+			err = fa_tc_remove_qdisc(ifindex);
 			if (err < 0)
 				return err;
 		}

@@ -240,6 +240,56 @@ int fa_lock_take_err(const char *dirname, const char *ifname,
  */
 int fa_sockets_count(size_t *sockets, size_t *listeners);
 
+/* ---- a program set: one load, many interfaces (set.c) --------------------- */
+
+/* The hooks of one interface in a set. */
+enum fa_set_hook { FA_SET_XDP, FA_SET_TC_INGRESS, FA_SET_TC_EGRESS, FA_SET_NR_HOOKS };
+
+/*
+ * The programs loaded once (per-interface counters and overflow rows:
+ * struct flow_slot_key), the maps' fds in enum fa_pin order and the
+ * programs' by enum fa_set_hook.
+ */
+struct fa_set {
+	struct flowacct_bpf *skel;
+	int fd[FA_NR_PINS];
+	int prog[FA_SET_NR_HOOKS];
+};
+
+/* One interface linked to a set: its links' fds (-1: none), or its clsact
+ * filters' handles (0: none) on a kernel without TCX. */
+struct fa_set_member {
+	int ifindex;
+	int ingress;		/* enum fa_ingress_hook */
+	__u8 tc_api;		/* enum fa_tc_api */
+	bool created_qdisc;
+	int link[FA_SET_NR_HOOKS];
+	__u32 tc_handle[FA_SET_NR_HOOKS];
+	__u32 tc_priority[FA_SET_NR_HOOKS];
+};
+
+/*
+ * Loads the programs as @o says, for many interfaces (@o's per_iface,
+ * replay and progs are the set's own). 0, or -errno of the load.
+ */
+int fa_set_open(struct fa_set *s, const struct fa_load_opts *o);
+/* Unloads; links still held by members keep the programs until closed. */
+void fa_set_close(struct fa_set *s);
+/*
+ * Links @ifindex: its counters and overflow rows made (-EEXIST: they are
+ * there, the interface was not forgotten), then ingress (XDP in @ingress's
+ * mode, or TC; 0: chosen by the driver, as attach does) and TC egress, TCX or clsact as @tc_ask says
+ * (enum fa_tc_ask). On failure nothing of it stays.
+ */
+int fa_set_join(struct fa_set *s, int ifindex, int ingress, int tc_ask,
+		struct fa_set_member *m);
+/* Off the device: no program of the set runs for it once a grace period
+ * (fa_sync_wait()) has passed. Its rows stay until fa_set_forget(). */
+int fa_set_unlink(struct fa_set *s, struct fa_set_member *m);
+/* Its rows made, zeroed (fa_set_join() does it); deleted, once drained. */
+int fa_set_rows_make(struct fa_set *s, __u32 ifindex);
+int fa_set_forget(struct fa_set *s, __u32 ifindex);
+
 /* ---- stale attachments (stale.c) ------------------------------------------- */
 
 /* Why an attachment's pins are left to no one. */

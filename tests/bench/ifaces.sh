@@ -20,7 +20,10 @@
 #      latency, what its log says it took, left and refused, and a counters
 #      line for every interface that left (the run fails without one);
 #   3. SIGTERM; a new daemon started with the N there: seconds to
-#      "running on".
+#      "running on";
+#   4. then the same N pairs under one program set (lib/set.c, through
+#      tests/c/set_drive.c, which `run` does not use yet): the programs'
+#      load once, each interface's join, the set's maps' kernel memory.
 #
 # Measured through the command, status -j and /proc only, so that it holds
 # whatever the daemon does inside. Prints the section (markdown) on
@@ -68,9 +71,11 @@ SCRATCH=$(mktemp -d)
 NS=fa-$(head -c 3 /dev/urandom | od -An -tx1 | tr -d ' \n')-ifb
 IN="nsenter --net=/run/netns/$NS"
 DPID=
+SPID=
 ifb_cleanup() {
 	local rc=$? i
 	set +e
+	[ -z "$SPID" ] || kill -TERM "$SPID" 2>/dev/null
 	if [ -n "$DPID" ]; then
 		kill -TERM "$DPID" 2>/dev/null
 		# 500 interfaces' last records take a while; then it is killed
@@ -81,12 +86,10 @@ ifb_cleanup() {
 	netns_cleanup
 }
 trap ifb_cleanup EXIT
-netns_new "$NS"
-INO=$(stat -L -c %i /run/netns/"$NS")
 # Nothing the kernel sends on its own (router solicitations, MLD): the
 # frames counted are the driver's.
-ip netns exec "$NS" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 \
-	net.ipv6.conf.all.disable_ipv6=1
+netns_new_quiet "$NS"
+INO=$(stat -L -c %i /run/netns/"$NS")
 
 say() { echo "ifaces: $*" >&2; }
 now() { date +%s%N; }
@@ -246,18 +249,62 @@ sys.exit(f["counters_of_left"] != f["deleted"])' "$SCRATCH/$tag.fig.json" ||
 		fail "$tag: an interface that left has no counters line: $(cat "$SCRATCH/$tag.fig.json")"
 }
 
+# set_run TAG COUNT: COUNT pairs, one program set joined to every bq end
+# (TC ingress and TCX, as the daemon chooses for a veth): its load, each
+# join and its maps' memory, in $SCRATCH/TAG.fig.json.
+set_run() {
+	local tag=$1 n=$2 i
+	say "$n interface(s): one program set"
+	pairs 0 "$n"
+	mkfifo "$SCRATCH/$tag.hold"
+	# shellcheck disable=SC2046
+	$IN "$BUILD/tests/set_drive" $(seq -f 'bq%g' 0 $((n - 1))) <"$SCRATCH/$tag.hold" \
+		>"$SCRATCH/$tag.set" 2>"$SCRATCH/$tag.set.err" &
+	SPID=$!
+	exec 8>"$SCRATCH/$tag.hold"
+	for i in $(seq $((LIMIT * 10))); do
+		grep -q '^ready$' "$SCRATCH/$tag.set" && break
+		kill -0 "$SPID" 2>/dev/null || fail "set_drive: $(tail -3 "$SCRATCH/$tag.set.err")"
+		sleep 0.1
+	done
+	grep -q '^ready$' "$SCRATCH/$tag.set" || fail "set_drive: not ready in $LIMIT s"
+	exec 8>&-
+	wait "$SPID" || fail "set_drive: $(tail -3 "$SCRATCH/$tag.set.err")"
+	SPID=
+	ip -n "$NS" -o link show | awk -F': ' '$2 ~ /^bq/ { sub(/@.*/, "", $2); print "link del " $2 }' \
+		>"$SCRATCH/batch"
+	ip -n "$NS" -batch "$SCRATCH/batch"
+	python3 - "$SCRATCH/$tag.set" "$n" >"$SCRATCH/$tag.fig.json" <<-'PY'
+	import json, math, statistics, sys
+	lines = [l.split() for l in open(sys.argv[1])]
+	joins = sorted(float(l[3]) for l in lines if l[0] == "joined")
+	if len(joins) != int(sys.argv[2]):
+	    sys.exit("set_drive joined %d of %s" % (len(joins), sys.argv[2]))
+	pct = lambda q: joins[max(0, math.ceil(q * len(joins)) - 1)]
+	load = next(float(l[1]) for l in lines if l[0] == "loaded")
+	mem = next(l for l in lines if l[0] == "memlock")
+	print(json.dumps({"load_ms": load, "join_med": statistics.median(joins),
+	                  "join_p99": pct(0.99), "join_max": joins[-1],
+	                  "memlock": int(mem[1]), "maps": int(mem[2])}))
+	PY
+}
+
 when="$(date -u +%Y-%m-%dT%H:%MZ), load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 commit=$(git rev-parse --short HEAD)
 git diff --quiet HEAD -- lib loader common xdp tc 2>/dev/null || commit="$commit with changes"
 t_all=$(now)
 one_run ref 1
 one_run big "$N"
+set_run setref 1
+set_run setbig "$N"
 python3 - "$SCRATCH/ref.fig.json" "$SCRATCH/big.fig.json" "$commit" "$PER_MINUTE" \
-	"$(since "$t_all")" "$QUICK" "$FRESH" "$when" >"$SCRATCH/section.md" <<-'PY'
+	"$(since "$t_all")" "$QUICK" "$FRESH" "$when" \
+	"$SCRATCH/setref.fig.json" "$SCRATCH/setbig.fig.json" >"$SCRATCH/section.md" <<-'PY'
 import json, sys
 r, b = (json.load(open(f)) for f in sys.argv[1:3])
 commit, per_min, took, quick = sys.argv[3], sys.argv[4], float(sys.argv[5]), sys.argv[6] == "1"
 fresh, when = float(sys.argv[7]), sys.argv[8]
+sr, sb = (json.load(open(f)) for f in sys.argv[9:11])
 n = b["n"]
 mib = lambda x: x / 1048576
 per = lambda k, f=lambda v: v: (f(b[k]) - f(r[k])) / (n - 1)
@@ -290,6 +337,16 @@ row("counters lines of those that left, of those deleted", "%s",
 row("interfaces held at the end (status -j), live", "%s",
     "%d, %d" % (r["snap"]["held"], r["snap"]["live"]), "%d, %d" % (b["snap"]["held"], b["snap"]["live"]))
 row("SIGTERM to exit, s", "%.2f", r["stop_s"], b["stop_s"], per("stop_s"))
+set_rows = []
+def set_row(what, fmt, rv, bv, pv=None):
+    cell = lambda v: "" if v is None else fmt % v
+    set_rows.append("| %s | %s | %s | %s |" % (what, cell(rv), cell(bv), cell(pv)))
+set_row("the programs' load and verification, once, ms", "%.0f", sr["load_ms"], sb["load_ms"])
+for k, what in (("join_med", "median"), ("join_p99", "p99"), ("join_max", "max")):
+    set_row("join of an interface (rows and links), %s, ms" % what, "%.1f", sr[k], sb[k])
+set_row("kernel memory of the set's maps (fdinfo memlock), MiB", "%.2f", mib(sr["memlock"]),
+        mib(sb["memlock"]), mib(sb["memlock"] - sr["memlock"]) / (n - 1))
+set_row("maps the set holds", "%d", sr["maps"], sb["maps"])
 minutes = b["seconds"] / 60
 import textwrap
 head = """One `flowacct run --iface 'bq*' --max-flows 4096 --cache-size 4096
@@ -319,6 +376,14 @@ for para in head.split("\n\n"):
     print(textwrap.fill(para.replace("\n", " "), 76, break_on_hyphens=False) + "\n")
 print("| | 1 interface | %d interfaces | per interface |\n|---|---:|---:|---:|" % n)
 print("\n".join(rows))
+print()
+print(textwrap.fill("The same interfaces under one program set (lib/set.c, through "
+      "tests/c/set_drive.c; `run` does not use it yet): the programs loaded once "
+      "with the default tables (65536 flows, shared by every interface), then "
+      "each interface joined: its counters and overflow rows made, its TC "
+      "ingress and egress linked (TCX).", 76, break_on_hyphens=False) + "\n")
+print("| | 1 interface | %d interfaces | per interface |\n|---|---:|---:|---:|" % n)
+print("\n".join(set_rows))
 print("\nSection run time: %.0f s.\n" % took)
 PY
 if [ -n "$INTO" ]; then

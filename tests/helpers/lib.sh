@@ -87,6 +87,14 @@ netns_new() {
 	ip -n "$ns" link set lo up
 }
 
+# netns_new_quiet NS: a namespace with IPv6 off on every interface made in
+# it: nothing the kernel sends on its own (router solicitations, MLD, ND).
+netns_new_quiet() {
+	netns_new "$1"
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 \
+		net.ipv6.conf.all.disable_ipv6=1
+}
+
 # pin_dir NS DEV: where flowacct pins what it attaches to DEV of NS.
 pin_dir() {
 	echo "/sys/fs/bpf/flowacct/net$(stat -L -c %i /run/netns/"$1")-if$(ip -n "$1" -o link show dev "$2" | cut -d: -f1)"

@@ -19,9 +19,7 @@ follow_setup() {
 	NSD=fa-$id-d
 	trap netns_cleanup EXIT
 	SCRATCH=$(mktemp -d)
-	netns_new "$NSD"
-	ip netns exec "$NSD" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 \
-		net.ipv6.conf.all.disable_ipv6=1
+	netns_new_quiet "$NSD"
 	IND="nsenter --net=/run/netns/$NSD"
 	CAPS=()
 }
@@ -31,9 +29,7 @@ follow_setup() {
 # addresses, until link_up.
 peer() {
 	local n=$1 name=$2 ns=fa-$FID-p$1
-	netns_new "$ns"
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 \
-		net.ipv6.conf.all.disable_ipv6=1
+	netns_new_quiet "$ns"
 	ip link add "$name" netns "$NSD" type veth peer name "p$n" netns "$ns"
 }
 

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * set_drive: one program set (lib/set.c) linked to many interfaces, its
+ * books read per interface, for test_set.sh and the bench.
+ *
+ *   set_drive [--tc-api auto|tcx|clsact] [--ingress auto|tc|xdp|xdp-skb]
+ *             [--max-flows N] IFNAME...
+ *
+ * Loads the programs once (tables of N flows, 65536 by default, shared),
+ * then joins each interface in turn and prints "joined NAME IFINDEX MS
+ * HOOK API" (the milliseconds the join took) and, once all have joined,
+ * "memlock BYTES MAPS" (the kernel's accounting of the set's maps, from
+ * /proc/self/fdinfo) and "ready". The programs are not loaded again: the
+ * load's own time is printed first, as "loaded MS". When its standard input ends, or
+ * on SIGTERM, it unlinks every interface, waits for a grace period, reads
+ * both tables and every interface's counters and overflow rows, forgets
+ * the interfaces, and prints one JSON line per interface:
+ *   {"iface","ifindex","seen":[in,out],"accounted":[in,out],
+ *    "accounted_bytes":[in,out],"reasons":[in,out],"rows":[in,out],
+ *    "row_packets":[in,out],"row_bytes":[in,out],"balanced":bool}
+ * rows counting the overflow row as one; then one line for interface 0
+ * (what came from no interface of the set: must be all zero) and
+ * {"left_rows": N}: the counters rows the set still holds after forgetting
+ * (must be only interface 0's).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "libflowacct.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double ms_since(__u64 t0)
+{
+	return (fa_mono_ns() - t0) / 1e6;
+}
+
+struct books {
+	struct fa_hook_stats st[FLOW_NR_DIRS];
+	__u64 rows[FLOW_NR_DIRS], packets[FLOW_NR_DIRS], bytes[FLOW_NR_DIRS];
+};
+
+static __u64 reasons(const struct fa_hook_stats *st)
+{
+	__u64 sum = 0;
+	int i;
+
+	for (i = 0; i < FLOW_NR_COUNTERS; i++)
+		if (fa_counter_kind(i) == FLOW_CK_REASON)
+			sum += st->c[i];
+	return sum;
+}
+
+static bool balanced(const struct fa_hook_stats *st)
+{
+	return st->c[FLOW_C_SEEN] == st->c[FLOW_C_ACCOUNTED] + reasons(st);
+}
+
+static int read_books(const struct fa_set *s, __u32 ifindex, const struct fa_table *t,
+		      const struct fa_tick_clock *clock, struct books *b)
+{
+	struct flow_value ov[FLOW_NR_DIRS] = {};
+	size_t i;
+	int dir, err;
+
+	memset(b, 0, sizeof(*b));
+	err = fa_stats_read(s->fd[FA_PIN_STATS], ifindex, b->st);
+	if (!err)
+		err = fa_overflow_read(s->fd[FA_PIN_OVERFLOW], ifindex, 3, clock, ov);
+	if (err)
+		return err;
+	for (i = 0; i < t->n; i++) {
+		const struct fa_row *r = &t->rows[i];
+
+		if (r->key.ifindex != ifindex)
+			continue;
+		dir = r->key.direction & 1;
+		b->rows[dir]++;
+		b->packets[dir] += r->val.packets;
+		b->bytes[dir] += r->val.bytes;
+	}
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+		if (!ov[dir].packets)
+			continue;
+		b->rows[dir]++;
+		b->packets[dir] += ov[dir].packets;
+		b->bytes[dir] += ov[dir].bytes;
+	}
+	return 0;
+}
+
+static void print_books(const char *name, __u32 ifindex, const struct books *b)
+{
+	const struct fa_hook_stats *st = b->st;
+
+#define PAIR(x) (uint64_t)(x)[FLOW_DIR_INGRESS], (uint64_t)(x)[FLOW_DIR_EGRESS]
+	printf("{\"iface\":\"%s\",\"ifindex\":%u,"
+	       "\"seen\":[%" PRIu64 ",%" PRIu64 "],"
+	       "\"accounted\":[%" PRIu64 ",%" PRIu64 "],"
+	       "\"accounted_bytes\":[%" PRIu64 ",%" PRIu64 "],"
+	       "\"reasons\":[%" PRIu64 ",%" PRIu64 "],"
+	       "\"rows\":[%" PRIu64 ",%" PRIu64 "],"
+	       "\"row_packets\":[%" PRIu64 ",%" PRIu64 "],"
+	       "\"row_bytes\":[%" PRIu64 ",%" PRIu64 "],"
+	       "\"balanced\":%s}\n",
+	       name, ifindex,
+	       (uint64_t)st[FLOW_DIR_INGRESS].c[FLOW_C_SEEN],
+	       (uint64_t)st[FLOW_DIR_EGRESS].c[FLOW_C_SEEN],
+	       (uint64_t)st[FLOW_DIR_INGRESS].c[FLOW_C_ACCOUNTED],
+	       (uint64_t)st[FLOW_DIR_EGRESS].c[FLOW_C_ACCOUNTED],
+	       (uint64_t)st[FLOW_DIR_INGRESS].c[FLOW_C_ACCOUNTED_BYTES],
+	       (uint64_t)st[FLOW_DIR_EGRESS].c[FLOW_C_ACCOUNTED_BYTES],
+	       (uint64_t)reasons(&st[FLOW_DIR_INGRESS]),
+	       (uint64_t)reasons(&st[FLOW_DIR_EGRESS]),
+	       PAIR(b->rows), PAIR(b->packets), PAIR(b->bytes),
+	       balanced(&st[0]) && balanced(&st[1]) ? "true" : "false");
+#undef PAIR
+}
+
+/* Counters rows the set holds (a hash: each interface's two, interface 0's). */
+static long count_rows(int fd)
+{
+	struct flow_slot_key k, next;
+	long n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+/* The set's maps as the kernel accounts them: fdinfo's memlock. */
+static void print_memlock(const struct fa_set *s)
+{
+	unsigned long long total = 0, v;
+	char path[64], line[256];
+	int i, maps = 0;
+	FILE *f;
+
+	for (i = 0; i < FA_NR_PINS; i++) {
+		if (s->fd[i] < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", s->fd[i]);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "memlock: %llu", &v) == 1) {
+				total += v;
+				maps++;
+			}
+		fclose(f);
+	}
+	printf("memlock %llu %d\n", total, maps);
+}
+
+static int parse_ingress(const char *s)
+{
+	if (!strcmp(s, "tc"))
+		return FA_INGRESS_TC;
+	if (!strcmp(s, "xdp"))
+		return FA_INGRESS_XDP_NATIVE;
+	if (!strcmp(s, "xdp-skb"))
+		return FA_INGRESS_XDP_SKB;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct fa_load_opts lo = { .shared = true, .max_flows = 65536 };
+	struct fa_set_member *m;
+	struct fa_tick_clock clock;
+	struct fa_table t = {};
+	struct fa_sync sync;
+	struct fa_set s;
+	int tc_ask = FA_TC_ASK_AUTO, ingress = 0, first = 1, n, i, err;
+	__u64 t0;
+
+	for (; first + 1 < argc && argv[first][0] == '-'; first += 2) {
+		if (!strcmp(argv[first], "--tc-api"))
+			tc_ask = !strcmp(argv[first + 1], "tcx") ? FA_TC_ASK_TCX :
+				 !strcmp(argv[first + 1], "clsact") ? FA_TC_ASK_CLSACT :
+								     FA_TC_ASK_AUTO;
+		else if (!strcmp(argv[first], "--ingress"))
+			ingress = parse_ingress(argv[first + 1]);
+		else if (!strcmp(argv[first], "--max-flows"))
+			lo.max_flows = strtoul(argv[first + 1], NULL, 0);
+	}
+	n = argc - first;
+	if (n < 1) {
+		fprintf(stderr, "usage: set_drive [--tc-api API] [--ingress HOOK] [--max-flows N] IFNAME...\n");
+		return 2;
+	}
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	m = calloc(n, sizeof(*m));
+	if (!m || fa_sync_open(&sync)) {
+		fprintf(stderr, "set_drive: can't make the grace-period map\n");
+		return 1;
+	}
+	t0 = fa_mono_ns();
+	err = fa_set_open(&s, &lo);
+	if (err) {
+		fprintf(stderr, "set_drive: can't load the programs: %s\n", strerror(-err));
+		return 1;
+	}
+	printf("loaded %.3f\n", ms_since(t0));
+	for (i = 0; i < n; i++) {
+		const char *name = argv[first + i];
+		int ifindex = if_nametoindex(name);
+
+		if (!ifindex) {
+			fprintf(stderr, "set_drive: no interface '%s'\n", name);
+			return 1;
+		}
+		t0 = fa_mono_ns();
+		err = fa_set_join(&s, ifindex, ingress, tc_ask, &m[i]);
+		if (err) {
+			fprintf(stderr, "set_drive: can't join '%s': %s\n", name, strerror(-err));
+			return 1;
+		}
+		printf("joined %s %d %.3f %s %s\n", name, ifindex, ms_since(t0),
+		       fa_ingress_name(m[i].ingress), fa_tc_api_name(m[i].tc_api));
+	}
+	print_memlock(&s);
+	printf("ready\n");
+	fflush(stdout);
+
+	while (!stop) {
+		struct pollfd p = { .fd = 0, .events = POLLIN };
+		char buf[256];
+
+		if (poll(&p, 1, 200) > 0 && read(0, buf, sizeof(buf)) <= 0)
+			break;
+	}
+
+	for (i = 0; i < n; i++)
+		if (fa_set_unlink(&s, &m[i]))
+			fprintf(stderr, "set_drive: can't unlink '%s'\n", argv[first + i]);
+	/* No program run that saw one of them is still adding to the tables. */
+	err = fa_sync_wait(&sync);
+	if (!err)
+		err = fa_tick_clock_read(&clock);
+	if (!err)
+		err = fa_table_read(s.fd[FA_PIN_FLOWS_0], &clock, &t, NULL, NULL);
+	if (!err)
+		err = fa_table_read(s.fd[FA_PIN_FLOWS_1], &clock, &t, NULL, NULL);
+	if (err) {
+		fprintf(stderr, "set_drive: can't read the tables: %s\n", strerror(-err));
+		return 1;
+	}
+	for (i = 0; i <= n; i++) {
+		__u32 ifindex = i < n ? (__u32)m[i].ifindex : 0;
+		struct books b;
+
+		err = read_books(&s, ifindex, &t, &clock, &b);
+		if (err) {
+			fprintf(stderr, "set_drive: can't read the books of %u: %s\n", ifindex,
+				strerror(-err));
+			return 1;
+		}
+		print_books(i < n ? argv[first + i] : "", ifindex, &b);
+		if (i < n && fa_set_forget(&s, ifindex))
+			fprintf(stderr, "set_drive: can't forget %u\n", ifindex);
+	}
+	printf("{\"left_rows\":%ld}\n", count_rows(s.fd[FA_PIN_STATS]));
+	fa_table_free(&t);
+	fa_set_close(&s);
+	fa_sync_close(&sync);
+	free(m);
+	return 0;
+}

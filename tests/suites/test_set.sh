@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# shellcheck shell=bash
+# One program set (lib/set.c) linked to several interfaces: the programs
+# loaded once, each interface joined by links alone, and each interface's
+# books (its own counters and overflow rows, its rows of the shared tables)
+# against tcpdump's capture of it, read with tshark. Unlinked, nothing of
+# it is left on the devices. tests/c/set_drive.c drives the set.
+
+ALL_TESTS="test_set_books test_set_hooks"
+
+SET_DRIVE=${SET_DRIVE:-$PWD/build/tests/set_drive}
+
+# set_setup N: $NSD with interfaces s1..sN, each a veth to a namespace of its
+# own, 198.51.100.4i+1/30 here and .4i+2 there. IPv6 off in every namespace
+# (nothing the kernel sends on its own: no MLD, no ND), offloads off, so
+# that tcpdump sees each packet as it is counted, and every one is the
+# test's or the ARP its pings cause.
+set_setup() {
+	local id n ns
+	id=$(head -c 3 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	NSD=fa-$id-d
+	trap netns_cleanup EXIT
+	SCRATCH=$(mktemp -d)
+	netns_new_quiet "$NSD"
+	IND="nsenter --net=/run/netns/$NSD"
+	PEERS=()
+	for n in $(seq "$1"); do
+		ns=fa-$id-p$n
+		netns_new_quiet "$ns"
+		ip link add "s$n" netns "$NSD" type veth peer name "p$n" netns "$ns"
+		ip -n "$NSD" addr add "198.51.100.$((4 * n + 1))/30" dev "s$n"
+		ip -n "$ns" addr add "198.51.100.$((4 * n + 2))/30" dev "p$n"
+		$IND ethtool -K "s$n" tso off gso off gro off >/dev/null
+		ip netns exec "$ns" ethtool -K "p$n" tso off gso off gro off >/dev/null
+		ip -n "$ns" link set "p$n" up
+		ip -n "$NSD" link set "s$n" up
+		PEERS+=("$ns")
+	done
+}
+
+# set_start ARGS... IFACES: set_drive in $NSD, held by a fifo; returns once
+# every interface has joined. set_stop closes the fifo and waits.
+set_start() {
+	mkfifo "$SCRATCH/hold"
+	$IND "$SET_DRIVE" "$@" <"$SCRATCH/hold" >"$SCRATCH/set.out" 2>"$SCRATCH/set.err" &
+	SET_PID=$!
+	exec 9>"$SCRATCH/hold"
+	local i
+	for i in $(seq 100); do
+		grep -q '^ready$' "$SCRATCH/set.out" && break
+		kill -0 $SET_PID 2>/dev/null || fail "set_drive: $(cat "$SCRATCH/set.err")"
+		sleep 0.1
+	done
+	grep -q '^ready$' "$SCRATCH/set.out" || fail "set_drive did not get ready"
+	cat "$SCRATCH/set.out"
+}
+
+set_stop() {
+	exec 9>&-
+	wait $SET_PID || fail "set_drive: $(cat "$SCRATCH/set.err")"
+	grep '^{' "$SCRATCH/set.out"
+}
+
+# traffic N: from peer N, pings of two sizes of its own (so that the
+# interfaces differ) towards $NSD, and $NSD's pings back.
+traffic() {
+	local n=$1 ns=${PEERS[$(($1 - 1))]}
+	ip netns exec "$ns" ping -q -c $((n + 2)) -i 0.05 -s $((100 * n)) \
+		"198.51.100.$((4 * n + 1))" >/dev/null
+	$IND ping -q -c $((n + 1)) -i 0.05 -s $((50 * n)) "198.51.100.$((4 * n + 2))" >/dev/null
+}
+
+# check_books N: interface sN's line of set_drive against its two captures.
+check_books() {
+	local n=$1
+	python3 - "$SCRATCH/set.out" "s$n" "$SCRATCH/s$n.in.txt" "$SCRATCH/s$n.out.txt" <<-'EOF'
+	import json, sys
+	lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+	b = next(l for l in lines if l.get("iface") == sys.argv[2])
+	for d, f in enumerate(sys.argv[3:5]):        # 0 ingress, 1 egress
+	    frames = ip = nbytes = 0
+	    for line in open(f):
+	        frames += 1
+	        v4 = line.rstrip("\n")
+	        if v4:
+	            ip += 1; nbytes += int(v4.split(",")[0])
+	    got = (b["seen"][d], b["accounted"][d], b["row_packets"][d],
+	           b["accounted_bytes"][d], b["row_bytes"][d])
+	    want = (frames, ip, ip, nbytes, nbytes)
+	    print(sys.argv[2], ("ingress", "egress")[d], "seen, accounted, row packets, "
+	          "accounted bytes, row bytes:", got, "tcpdump:", want)
+	    if got != want:
+	        sys.exit("%s %s: the books differ from tcpdump's" % (sys.argv[2], d))
+	if not b["balanced"]:
+	    sys.exit("%s: seen != accounted + reasons" % sys.argv[2])
+	EOF
+}
+
+# books N ARGS...: N interfaces under one set (set_drive ARGS), each with
+# traffic of its own, captured; each interface's books against its capture;
+# nothing counted for no interface; the rows forgotten.
+books() {
+	local n=$1 i
+	shift
+	set_setup "$n"
+	for i in $(seq "$n"); do
+		capture_start "$NSD" "s$i" in "$SCRATCH/s$i.in.pcap"
+		capture_start "$NSD" "s$i" out "$SCRATCH/s$i.out.pcap"
+	done
+	set_start "$@" $(seq -f 's%g' "$n")
+	# A join is links and rows, not a load: a few ms, against the load's
+	# hundreds (the verifier's).
+	awk '/^joined/ { if ($4 > 1000) { print "join of " $2 " took " $4 " ms"; exit 1 } }' \
+		"$SCRATCH/set.out" || fail "a join took a second or more"
+	for i in $(seq "$n"); do traffic "$i"; done
+	capture_stop
+	set_stop
+	for i in $(seq "$n"); do
+		for d in in out; do
+			tshark -r "$SCRATCH/s$i.$d.pcap" -T fields -e ip.len \
+				>"$SCRATCH/s$i.$d.txt" 2>/dev/null
+		done
+		check_books "$i" || fail "s$i: books"
+	done
+	python3 - "$SCRATCH/set.out" <<-'EOF' || fail "interface 0 or rows left"
+	import json, sys
+	lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+	zero = next(l for l in lines if l.get("ifindex") == 0)
+	if any(zero[k] != [0, 0] for k in ("seen", "accounted", "rows")):
+	    sys.exit("counted for no interface: %s" % zero)
+	left = next(l for l in lines if "left_rows" in l)["left_rows"]
+	if left != 2:
+	    sys.exit("counters rows left after forgetting: %d (interface 0's 2 only)" % left)
+	EOF
+}
+
+# Three veths, TC ingress (veth's default) and TCX: each interface's books
+# are exactly its own capture's.
+test_set_books() {
+	books 3
+	grep -q '^joined s1 [0-9]* [0-9.]* tc tcx$' "$SCRATCH/set.out" || fail "not TC and TCX"
+	for i in 1 2 3; do assert_nothing_left "$NSD" "s$i"; done
+}
+
+# XDP at ingress and clsact filters at egress: the same books; unlinked,
+# no XDP program, filter or clsact qdisc of the set's is left.
+test_set_hooks() {
+	books 2 --ingress xdp --tc-api clsact
+	grep -q '^joined s1 [0-9]* [0-9.]* xdp clsact$' "$SCRATCH/set.out" ||
+		fail "not XDP and clsact: $(cat "$SCRATCH/set.out")"
+	for i in 1 2; do
+		assert_nothing_left "$NSD" "s$i"
+		ip -n "$NSD" -d link show dev "s$i" | grep -q 'prog/xdp' &&
+			fail "XDP left on s$i"
+		ip netns exec "$NSD" tc qdisc show dev "s$i" | grep -q clsact &&
+			fail "clsact left on s$i"
+	done
+	return 0
+}
