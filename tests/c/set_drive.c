@@ -28,6 +28,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,17 @@ static void print_memlock(const struct fa_set *s)
 	printf("memlock %llu %d\n", total, maps);
 }
 
+/*
+ * libbpf's warnings, but for the one every open of the programs gives (the
+ * section libxdp reads): a test expects one line for an error.
+ */
+static int lib_quiet(enum fa_lib_level level, const char *fmt, va_list ap)
+{
+	if (level != FA_LIB_WARN || strstr(fmt, "skipping unrecognized data section"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
 static int parse_ingress(const char *s)
 {
 	if (!strcmp(s, "tc"))
@@ -209,6 +221,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: set_drive [--tc-api API] [--ingress HOOK] [--max-flows N] IFNAME...\n");
 		return 2;
 	}
+	fa_lib_print_set(lib_quiet, lib_quiet);
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	m = calloc(n, sizeof(*m));

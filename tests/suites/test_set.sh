@@ -6,7 +6,7 @@
 # against tcpdump's capture of it, read with tshark. Unlinked, nothing of
 # it is left on the devices. tests/c/set_drive.c drives the set.
 
-ALL_TESTS="test_set_books test_set_hooks"
+ALL_TESTS="test_set_books test_set_hooks test_set_hostile"
 
 SET_DRIVE=${SET_DRIVE:-$PWD/build/tests/set_drive}
 
@@ -156,4 +156,37 @@ test_set_hooks() {
 			fail "clsact left on s$i"
 	done
 	return 0
+}
+
+# An interface whose XDP hook is taken: the join fails with one line and
+# leaves nothing of the set on it (its egress link is never made). An
+# interface deleted while the set holds it: the links go with it, the
+# unlink copes, the other interface's books stay exact and every row of
+# the deleted one is forgotten.
+test_set_hostile() {
+	set_setup 2
+	$IND "$FLOWACCT" attach s1 --ingress xdp
+	local out
+	out=$(expect_fail "join over XDP" $IND "$SET_DRIVE" --ingress xdp s1)
+	echo "$out" | grep -q "can't join 's1'" || fail "not the join's error: $out"
+	# The attach's own egress link, and nothing of the set's.
+	[ "$(tcx_progs "$NSD" s1 | grep -c flowacct)" = 1 ] ||
+		fail "the set left a TCX link on s1: $(tcx_progs "$NSD" s1)"
+	$IND "$FLOWACCT" detach s1
+	ip -n "$NSD" -d link show dev s1 | grep -q 'prog/xdp' && fail "XDP left on s1"
+
+	capture_start "$NSD" s2 in "$SCRATCH/s2.in.pcap"
+	capture_start "$NSD" s2 out "$SCRATCH/s2.out.pcap"
+	set_start s1 s2
+	traffic 1
+	traffic 2
+	ip -n "$NSD" link del s1
+	traffic 2
+	capture_stop
+	set_stop
+	for d in in out; do
+		tshark -r "$SCRATCH/s2.$d.pcap" -T fields -e ip.len >"$SCRATCH/s2.$d.txt" 2>/dev/null
+	done
+	check_books 2 || fail "s2: books"
+	grep -q '"left_rows":2}' "$SCRATCH/set.out" || fail "rows left: $(tail -1 "$SCRATCH/set.out")"
 }
