@@ -254,6 +254,28 @@ struct fa_set {
 	struct flowacct_bpf *skel;
 	int fd[FA_NR_PINS];
 	int prog[FA_SET_NR_HOOKS];
+	/* Pinned (fa_set_pin(), fa_set_adopt()): its directory under
+	 * FA_PIN_ROOT, "" if not, and the members' records. */
+	char dir[64];
+	int members_fd;
+	struct fa_load_opts opts;	/* as loaded */
+};
+
+/*
+ * What a pinned set keeps of each member (a hash keyed by ifindex, pinned
+ * as "members"), so that a process that adopts the set finds its links
+ * (pinned beside it: "if<ifindex>_<hook>") or its clsact filters again.
+ */
+struct fa_set_member_rec {
+	__u32 ifindex;
+	__u8 ingress;		/* enum fa_ingress_hook */
+	__u8 tc_api;		/* enum fa_tc_api */
+	__u8 created_qdisc;
+	__u8 linked;		/* every hook made: until then, a join in progress */
+	__u32 tc_handle[FA_SET_NR_HOOKS];
+	__u32 tc_priority[FA_SET_NR_HOOKS];
+	__u64 joined_at;	/* CLOCK_REALTIME, s */
+	char ifname[FA_IFNAMSIZ];	/* at join */
 };
 
 /* One interface linked to a set: its links' fds (-1: none), or its clsact
@@ -273,8 +295,30 @@ struct fa_set_member {
  * replay and progs are the set's own). 0, or -errno of the load.
  */
 int fa_set_open(struct fa_set *s, const struct fa_load_opts *o);
-/* Unloads; links still held by members keep the programs until closed. */
+/* Unloads; links still held by members keep the programs until closed
+ * (and a pinned set's pins keep everything). */
 void fa_set_close(struct fa_set *s);
+/*
+ * Pins an open set as @dirname under FA_PIN_ROOT: its maps, its record (an
+ * attach record of interface 0) and its members' records; from then on a
+ * join pins its links there too, so that the set, links and counts
+ * outlive the process (kill -9 included) until fa_set_remove(). A name
+ * that does not begin with "net" keeps it out of what status and detach
+ * list as attachments. 0, or -errno (-EEXIST: the directory exists).
+ */
+int fa_set_pin(struct fa_set *s, const char *dirname);
+/*
+ * Opens the set pinned as @dirname: its maps reused by programs loaded
+ * again as its record says, and its members (@m, up to @max; *n of them)
+ * with their links. A member whose join was cut short (killed between its
+ * record and its last link) is undone and not returned. 0, or -errno
+ * (-ENOENT: no such set; -E2BIG: more than @max members).
+ */
+int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
+		 size_t max, size_t *n);
+/* Unlinks every member of the set pinned as @dirname and removes its pins:
+ * the maps go with the last fd. 0, or -errno. */
+int fa_set_remove(const char *dirname);
 /*
  * Links @ifindex: its counters and overflow rows made (-EEXIST: they are
  * there, the interface was not forgotten), then ingress (XDP in @ingress's

@@ -204,7 +204,10 @@ static int check_pin(int pin, int fd)
 		return err ? fa_map_check(fd, hash, 1, sizeof(struct flow_key),
 					  sizeof(struct flow_shared_value)) : 0;
 	case FA_PIN_OVERFLOW:
-		return fa_map_check(fd, pcpu, 1, 4, sizeof(struct flow_map_value));
+		/* An attachment's array, or a program set's hash (flow_slot_key). */
+		err = fa_map_check(fd, pcpu, 1, 4, sizeof(struct flow_map_value));
+		return err ? fa_map_check(fd, pcpu_hash, 1, sizeof(struct flow_slot_key),
+					  sizeof(struct flow_map_value)) : 0;
 	case FA_PIN_STATS:
 		/* An older version's, with fewer counters, is adopted too. */
 		err = fa_stats_map_check(fd);

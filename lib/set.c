@@ -13,12 +13,21 @@
  * by another's attach), TC through TCX links where the kernel has them and
  * clsact filters where it does not. A link lives as long as its fd; the
  * caller keeps the member (and so the fds) for as long as it follows the
- * interface.
+ * interface. A pinned set (fa_set_pin()) pins its links too, beside its
+ * maps, and keeps a record of each member, so that it all outlives the
+ * process: the programs go on counting while no one holds the set, and
+ * the next process adopts it (fa_set_adopt()) or removes it
+ * (fa_set_remove()).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -29,22 +38,94 @@
 #include "tcx.h"
 #include "flowacct.skel.h"
 
+static const char *const hook_names[FA_SET_NR_HOOKS] = {
+	[FA_SET_XDP] = "xdp",
+	[FA_SET_TC_INGRESS] = "tc_ingress",
+	[FA_SET_TC_EGRESS] = "tc_egress",
+};
+
+#define MEMBERS_PIN "members"
+
+static void set_progs(struct fa_set *s)
+{
+	fa_progs_map_fds(s->skel, s->fd);
+	s->prog[FA_SET_XDP] = bpf_program__fd(s->skel->progs.flowacct_xdp);
+	s->prog[FA_SET_TC_INGRESS] = bpf_program__fd(s->skel->progs.flowacct_tc_in);
+	s->prog[FA_SET_TC_EGRESS] = bpf_program__fd(s->skel->progs.flowacct_tc);
+}
+
+/* "if3_tc_egress": where a pinned set pins a member's link (bpffs refuses
+ * names with a dot). */
+static void link_path(char *buf, size_t len, const char *dir, int ifindex, int hook)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "if%d_%s", ifindex, hook_names[hook]);
+	fa_pin_path(buf, len, dir, name);
+}
+
+/* Whether @hook of a member is a link (XDP, TCX) rather than a filter. */
+static bool hook_is_link(const struct fa_set_member_rec *r, int hook)
+{
+	if (hook == FA_SET_XDP)
+		return r->ingress != FA_INGRESS_TC;
+	if (hook == FA_SET_TC_INGRESS && r->ingress != FA_INGRESS_TC)
+		return false;
+	return r->tc_api == FA_TC_TCX;
+}
+
+static bool hook_used(const struct fa_set_member_rec *r, int hook)
+{
+	return hook == FA_SET_TC_EGRESS ||
+	       (hook == FA_SET_XDP) == (r->ingress != FA_INGRESS_TC);
+}
+
+static void rec_of(const struct fa_set_member *m, struct fa_set_member_rec *r, bool linked)
+{
+	char name[IF_NAMESIZE] = "";
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	r->ifindex = m->ifindex;
+	r->ingress = m->ingress;
+	r->tc_api = m->tc_api;
+	r->created_qdisc = m->created_qdisc;
+	r->linked = linked;
+	for (i = 0; i < FA_SET_NR_HOOKS; i++) {
+		r->tc_handle[i] = m->tc_handle[i];
+		r->tc_priority[i] = m->tc_priority[i];
+	}
+	r->joined_at = time(NULL);
+	if_indextoname(m->ifindex, name);
+	snprintf(r->ifname, sizeof(r->ifname), "%s", name);
+}
+
+static int rec_write(struct fa_set *s, const struct fa_set_member *m, bool linked)
+{
+	struct fa_set_member_rec r;
+	__u32 k = m->ifindex;
+
+	if (s->members_fd < 0)
+		return 0;
+	rec_of(m, &r, linked);
+	return bpf_map_update_elem(s->members_fd, &k, &r, BPF_ANY) ? -errno : 0;
+}
+
 int fa_set_open(struct fa_set *s, const struct fa_load_opts *o)
 {
 	struct fa_load_opts lo = *o;
 	int err;
 
 	memset(s, 0, sizeof(*s));
+	s->members_fd = -1;
 	lo.per_iface = true;
 	lo.replay = false;
 	lo.progs = FA_PROG_XDP | FA_PROG_TC_EGRESS | FA_PROG_TC_INGRESS;
+	s->opts = lo;
 	err = fa_progs_load(&lo, &s->skel);
 	if (err)
 		return err;
-	fa_progs_map_fds(s->skel, s->fd);
-	s->prog[FA_SET_XDP] = bpf_program__fd(s->skel->progs.flowacct_xdp);
-	s->prog[FA_SET_TC_INGRESS] = bpf_program__fd(s->skel->progs.flowacct_tc_in);
-	s->prog[FA_SET_TC_EGRESS] = bpf_program__fd(s->skel->progs.flowacct_tc);
+	set_progs(s);
 	/* Interface 0: what arrives where no rows are (see flow_slot_key). */
 	err = fa_set_rows_make(s, 0);
 	if (err)
@@ -54,6 +135,9 @@ int fa_set_open(struct fa_set *s, const struct fa_load_opts *o)
 
 void fa_set_close(struct fa_set *s)
 {
+	if (s->members_fd >= 0)
+		close(s->members_fd);
+	s->members_fd = -1;
 	flowacct_bpf__destroy(s->skel);
 	s->skel = NULL;
 }
@@ -88,6 +172,20 @@ int fa_set_forget(struct fa_set *s, __u32 ifindex)
 	return err;
 }
 
+/*
+ * A pinned set's link is pinned as soon as it exists: a kill before leaves
+ * a link that ends with the process, never one no one can find.
+ */
+static int link_pin(struct fa_set *s, struct fa_set_member *m, int hook)
+{
+	char path[PATH_MAX];
+
+	if (!s->dir[0])
+		return 0;
+	link_path(path, sizeof(path), s->dir, m->ifindex, hook);
+	return bpf_obj_pin(m->link[hook], path) ? -errno : 0;
+}
+
 static int link_xdp(struct fa_set *s, struct fa_set_member *m)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts,
@@ -99,7 +197,7 @@ static int link_xdp(struct fa_set *s, struct fa_set_member *m)
 	if (fd < 0)
 		return -errno;
 	m->link[FA_SET_XDP] = fd;
-	return 0;
+	return link_pin(s, m, FA_SET_XDP);
 }
 
 /* A clsact filter: no link, found again by its handle and priority. */
@@ -121,7 +219,8 @@ static int filter_tc(struct fa_set *s, struct fa_set_member *m, int which)
 		return err;
 	m->tc_handle[which] = opts.handle;
 	m->tc_priority[which] = opts.priority;
-	return 0;
+	/* A filter outlives the process: its handle recorded at once. */
+	return rec_write(s, m, false);
 }
 
 static int link_tc(struct fa_set *s, struct fa_set_member *m, int which)
@@ -135,7 +234,7 @@ static int link_tc(struct fa_set *s, struct fa_set_member *m, int which)
 	if (fd < 0)
 		return fd;
 	m->link[which] = fd;
-	return 0;
+	return link_pin(s, m, which);
 }
 
 int fa_set_join(struct fa_set *s, int ifindex, int ingress, int tc_ask,
@@ -162,14 +261,22 @@ int fa_set_join(struct fa_set *s, int ifindex, int ingress, int tc_ask,
 		m->tc_api = fa_tcx_supported(ifindex) ? FA_TC_TCX : FA_TC_CLSACT;
 	else
 		m->tc_api = tc_ask == FA_TC_ASK_TCX ? FA_TC_TCX : FA_TC_CLSACT;
-	/* Rows first: the first packet the links let in finds its own. */
+	/*
+	 * Rows first: the first packet the links let in finds its own. Then
+	 * the record, saying the join is not done: an adopter undoes what a
+	 * kill left of it.
+	 */
 	err = fa_set_rows_make(s, ifindex);
 	if (err)
 		return err;
-	err = m->ingress == FA_INGRESS_TC ? link_tc(s, m, FA_SET_TC_INGRESS) :
-					      link_xdp(s, m);
+	err = rec_write(s, m, false);
+	if (!err)
+		err = m->ingress == FA_INGRESS_TC ? link_tc(s, m, FA_SET_TC_INGRESS) :
+						    link_xdp(s, m);
 	if (!err)
 		err = link_tc(s, m, FA_SET_TC_EGRESS);
+	if (!err)
+		err = rec_write(s, m, true);
 	if (err) {
 		fa_set_unlink(s, m);
 		fa_set_forget(s, ifindex);
@@ -179,9 +286,10 @@ int fa_set_join(struct fa_set *s, int ifindex, int ingress, int tc_ask,
 
 int fa_set_unlink(struct fa_set *s, struct fa_set_member *m)
 {
+	char path[PATH_MAX];
+	__u32 k = m->ifindex;
 	int i, err = 0;
 
-	(void)s;
 	for (i = 0; i < FA_SET_NR_HOOKS; i++) {
 		if (m->link[i] >= 0) {
 			/* Off the device now, whoever else holds the link. */
@@ -189,6 +297,10 @@ int fa_set_unlink(struct fa_set *s, struct fa_set_member *m)
 				err = -errno;
 			close(m->link[i]);
 			m->link[i] = -1;
+			if (s->dir[0]) {
+				link_path(path, sizeof(path), s->dir, m->ifindex, i);
+				unlink(path);
+			}
 		} else if (m->tc_handle[i]) {
 			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = m->ifindex,
 				    .attach_point = i == FA_SET_TC_EGRESS ? BPF_TC_EGRESS :
@@ -204,5 +316,274 @@ int fa_set_unlink(struct fa_set *s, struct fa_set_member *m)
 	}
 	if (m->created_qdisc && !fa_tc_remove_qdisc(m->ifindex))
 		m->created_qdisc = false;
+	/* The record last: until it goes, an adopter finds what is left. */
+	if (!err && s->members_fd >= 0 && bpf_map_delete_elem(s->members_fd, &k) &&
+	    errno != ENOENT)
+		err = -errno;
 	return err;
+}
+
+/* ---- pinned sets ------------------------------------------------------------------- */
+
+/* Removes every file of @dir and @dir itself (bpffs: unpinning). */
+static int dir_remove(const char *dir)
+{
+	char path[PATH_MAX], file[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	fa_pin_path(path, sizeof(path), dir, NULL);
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		fa_pin_path(file, sizeof(file), dir, de->d_name);
+		unlink(file);
+	}
+	closedir(d);
+	return rmdir(path) ? -errno : 0;
+}
+
+int fa_set_pin(struct fa_set *s, const char *dirname)
+{
+	struct fa_attach_state st = {
+		.version = FA_ATTACH_STATE_VERSION,
+		.attached_at = time(NULL),
+		.max_flows = s->opts.max_flows,
+		.key_size = sizeof(struct flow_key),
+		.value_size = sizeof(struct flow_map_value),
+		.shared_map = s->opts.shared,
+		.by_run = 1,
+		.complete = 1,
+		.owners = s->opts.owners,
+		.retrans = s->opts.retrans,
+		.passive_rtt = s->opts.passive_rtt,
+	};
+	char path[PATH_MAX];
+	int i, fd, err;
+
+	err = fa_netns_self(&st.netns_ino, &st.netns_cookie);
+	if (err)
+		return err;
+	if (mkdir(FA_PIN_ROOT, 0700) && errno != EEXIST)
+		return -errno;
+	fa_pin_path(path, sizeof(path), dirname, NULL);
+	if (mkdir(path, 0700))
+		return -errno;
+	s->members_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "flowacct_membs", sizeof(__u32),
+				       sizeof(struct fa_set_member_rec),
+				       FLOW_SET_MAX_IFACES, NULL);
+	err = s->members_fd < 0 ? -errno : 0;
+	fa_pin_path(path, sizeof(path), dirname, MEMBERS_PIN);
+	if (!err && bpf_obj_pin(s->members_fd, path))
+		err = -errno;
+	for (i = 0; i < FA_NR_PINS && !err; i++) {
+		if (i == FA_PIN_STATE || s->fd[i] < 0)
+			continue;
+		fa_pin_path(path, sizeof(path), dirname, fa_pin_name(i));
+		if (bpf_obj_pin(s->fd[i], path))
+			err = -errno;
+	}
+	/* The record last, complete: a set pinned half-way is not adopted. */
+	if (!err) {
+		fd = fa_state_map_create(&st);
+		err = fd < 0 ? fd : 0;
+		fa_pin_path(path, sizeof(path), dirname, fa_pin_name(FA_PIN_STATE));
+		if (!err && bpf_obj_pin(fd, path))
+			err = -errno;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (err) {
+		dir_remove(dirname);
+		if (s->members_fd >= 0)
+			close(s->members_fd);
+		s->members_fd = -1;
+		return err;
+	}
+	snprintf(s->dir, sizeof(s->dir), "%s", dirname);
+	return 0;
+}
+
+/* What a member left on its device: its pinned links detached and
+ * unpinned, its filters and the qdisc it made removed. */
+static void member_undo(const char *dir, const struct fa_set_member_rec *r)
+{
+	char path[PATH_MAX];
+	int i, fd;
+
+	for (i = 0; i < FA_SET_NR_HOOKS; i++) {
+		link_path(path, sizeof(path), dir, r->ifindex, i);
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			bpf_link_detach(fd);
+			close(fd);
+		}
+		unlink(path);
+		if (r->tc_handle[i]) {
+			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = r->ifindex,
+				    .attach_point = i == FA_SET_TC_EGRESS ? BPF_TC_EGRESS :
+									   BPF_TC_INGRESS);
+			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = r->tc_handle[i],
+				    .priority = r->tc_priority[i]);
+
+			bpf_tc_detach(&hook, &opts);
+		}
+	}
+	if (r->created_qdisc)
+		fa_tc_remove_qdisc(r->ifindex);
+}
+
+/* A member as its record and pins say; false when it is not whole. */
+static bool member_open(const char *dir, const struct fa_set_member_rec *r,
+			struct fa_set_member *m)
+{
+	char path[PATH_MAX];
+	int i;
+
+	memset(m, 0, sizeof(*m));
+	m->ifindex = r->ifindex;
+	m->ingress = r->ingress;
+	m->tc_api = r->tc_api;
+	m->created_qdisc = r->created_qdisc;
+	for (i = 0; i < FA_SET_NR_HOOKS; i++) {
+		m->link[i] = -1;
+		m->tc_handle[i] = r->tc_handle[i];
+		m->tc_priority[i] = r->tc_priority[i];
+	}
+	if (!r->linked)
+		return false;
+	for (i = 0; i < FA_SET_NR_HOOKS; i++) {
+		if (!hook_used(r, i))
+			continue;
+		if (!hook_is_link(r, i)) {
+			if (!r->tc_handle[i])
+				return false;
+			continue;
+		}
+		link_path(path, sizeof(path), dir, r->ifindex, i);
+		m->link[i] = bpf_obj_get(path);
+		if (m->link[i] < 0)
+			return false;
+	}
+	return true;
+}
+
+static void member_close(struct fa_set_member *m)
+{
+	int i;
+
+	for (i = 0; i < FA_SET_NR_HOOKS; i++) {
+		if (m->link[i] >= 0)
+			close(m->link[i]);
+		m->link[i] = -1;
+	}
+}
+
+int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
+		 size_t max, size_t *n)
+{
+	struct fa_set_member_rec r;
+	__u32 *keys = NULL;
+	size_t nkeys = 0, j;
+	struct fa_pinned p;
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	const char *name;
+	int i, err;
+
+	memset(s, 0, sizeof(*s));
+	s->members_fd = -1;
+	*n = 0;
+	err = fa_pinned_open_dir(dirname, &p);
+	if (err)
+		return err;
+	s->opts = (struct fa_load_opts){
+		.shared = p.state.shared_map,
+		.max_flows = p.state.max_flows,
+		.progs = FA_PROG_XDP | FA_PROG_TC_EGRESS | FA_PROG_TC_INGRESS,
+		.owners = p.state.owners,
+		.retrans = p.state.retrans,
+		.passive_rtt = p.state.passive_rtt,
+		.per_iface = true,
+	};
+	err = fa_progs_open(&s->opts, &s->skel);
+	/* The programs loaded again, on the set's own maps. */
+	for (i = 0; i < FA_NR_PINS && !err; i++) {
+		if (i == FA_PIN_STATE || p.fd[i] < 0)
+			continue;
+		name = i == FA_PIN_EPOCH ? ".data.epoch" : fa_pin_name(i);
+		map = bpf_object__find_map_by_name(s->skel->obj, name);
+		if (map && bpf_map__reuse_fd(map, p.fd[i]))
+			err = -errno;
+	}
+	fa_pinned_close(&p);
+	if (!err)
+		err = flowacct_bpf__load(s->skel);
+	if (!err) {
+		set_progs(s);
+		fa_pin_path(path, sizeof(path), dirname, MEMBERS_PIN);
+		s->members_fd = bpf_obj_get(path);
+		err = s->members_fd < 0 ? -errno : 0;
+	}
+	if (err) {
+		fa_set_close(s);
+		return err;
+	}
+	snprintf(s->dir, sizeof(s->dir), "%s", dirname);
+	/* The keys first: a member undone is deleted from the map walked. */
+	keys = calloc(FLOW_SET_MAX_IFACES, sizeof(*keys));
+	if (!keys)
+		err = -ENOMEM;
+	while (!err && nkeys < FLOW_SET_MAX_IFACES &&
+	       !bpf_map_get_next_key(s->members_fd, nkeys ? &keys[nkeys - 1] : NULL,
+				     &keys[nkeys]))
+		nkeys++;
+	for (j = 0; j < nkeys && !err; j++) {
+		if (bpf_map_lookup_elem(s->members_fd, &keys[j], &r))
+			continue;
+		if (*n >= max) {
+			err = -E2BIG;
+			break;
+		}
+		if (member_open(dirname, &r, &m[*n])) {
+			(*n)++;
+			continue;
+		}
+		member_close(&m[*n]);
+		/* A join a kill cut short: undone; its rows stay, to be read. */
+		member_undo(dirname, &r);
+		bpf_map_delete_elem(s->members_fd, &keys[j]);
+	}
+	free(keys);
+	if (err) {
+		for (j = 0; j < *n; j++)
+			member_close(&m[j]);
+		*n = 0;
+		fa_set_close(s);
+	}
+	return err;
+}
+
+int fa_set_remove(const char *dirname)
+{
+	struct fa_set_member_rec r;
+	char path[PATH_MAX];
+	__u32 k, next, *prev = NULL;
+	int fd;
+
+	fa_pin_path(path, sizeof(path), dirname, MEMBERS_PIN);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			k = next;
+			prev = &k;
+			if (!bpf_map_lookup_elem(fd, &k, &r))
+				member_undo(dirname, &r);
+		}
+		close(fd);
+	}
+	return dir_remove(dirname);
 }

@@ -22,6 +22,13 @@
  * (what came from no interface of the set: must be all zero) and
  * {"left_rows": N}: the counters rows the set still holds after forgetting
  * (must be only interface 0's).
+ *
+ * --pin NAME pins the set (under /sys/fs/bpf/flowacct/NAME) before the
+ * joins; --adopt NAME opens a pinned set instead of loading one ("adopted
+ * MS", then "member NAME IFINDEX" for each member it finds), joins the
+ * interfaces given, if any, and ends as above with every member. A pinned
+ * set is removed at the end ("removed NAME ERR"); killed, it stays, its
+ * links counting, for the next --adopt.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -171,6 +178,15 @@ static void print_memlock(const struct fa_set *s)
 		fclose(f);
 	}
 	printf("memlock %llu %d\n", total, maps);
+	printf("map_ids");
+	for (i = 0; i < FA_NR_PINS; i++) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		if (s->fd[i] >= 0 && !bpf_obj_get_info_by_fd(s->fd[i], &info, &len))
+			printf(" %u", info.id);
+	}
+	printf("\n");
 }
 
 /*
@@ -198,12 +214,15 @@ static int parse_ingress(const char *s)
 int main(int argc, char **argv)
 {
 	struct fa_load_opts lo = { .shared = true, .max_flows = 65536 };
+	const char *pin = NULL, *adopt = NULL;
+	char (*names)[IF_NAMESIZE];
 	struct fa_set_member *m;
 	struct fa_tick_clock clock;
 	struct fa_table t = {};
 	struct fa_sync sync;
 	struct fa_set s;
-	int tc_ask = FA_TC_ASK_AUTO, ingress = 0, first = 1, n, i, err;
+	int tc_ask = FA_TC_ASK_AUTO, ingress = 0, first = 1, i, err;
+	size_t n = 0, cap;
 	__u64 t0;
 
 	for (; first + 1 < argc && argv[first][0] == '-'; first += 2) {
@@ -215,43 +234,60 @@ int main(int argc, char **argv)
 			ingress = parse_ingress(argv[first + 1]);
 		else if (!strcmp(argv[first], "--max-flows"))
 			lo.max_flows = strtoul(argv[first + 1], NULL, 0);
+		else if (!strcmp(argv[first], "--pin"))
+			pin = argv[first + 1];
+		else if (!strcmp(argv[first], "--adopt"))
+			adopt = argv[first + 1];
 	}
-	n = argc - first;
-	if (n < 1) {
-		fprintf(stderr, "usage: set_drive [--tc-api API] [--ingress HOOK] [--max-flows N] IFNAME...\n");
+	if (argc - first < 1 && !adopt) {
+		fprintf(stderr, "usage: set_drive [--tc-api API] [--ingress HOOK] [--max-flows N] [--pin NAME | --adopt NAME] IFNAME...\n");
 		return 2;
 	}
 	fa_lib_print_set(lib_quiet, lib_quiet);
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
-	m = calloc(n, sizeof(*m));
-	if (!m || fa_sync_open(&sync)) {
+	cap = argc - first + FLOW_SET_MAX_IFACES;
+	m = calloc(cap, sizeof(*m));
+	names = calloc(cap, sizeof(*names));
+	if (!m || !names || fa_sync_open(&sync)) {
 		fprintf(stderr, "set_drive: can't make the grace-period map\n");
 		return 1;
 	}
 	t0 = fa_mono_ns();
-	err = fa_set_open(&s, &lo);
+	err = adopt ? fa_set_adopt(&s, adopt, m, FLOW_SET_MAX_IFACES, &n) : fa_set_open(&s, &lo);
 	if (err) {
-		fprintf(stderr, "set_drive: can't load the programs: %s\n", strerror(-err));
+		fprintf(stderr, "set_drive: can't %s the programs: %s\n", adopt ? "adopt" : "load",
+			strerror(-err));
 		return 1;
 	}
-	printf("loaded %.3f\n", ms_since(t0));
-	for (i = 0; i < n; i++) {
-		const char *name = argv[first + i];
-		int ifindex = if_nametoindex(name);
+	printf("%s %.3f\n", adopt ? "adopted" : "loaded", ms_since(t0));
+	for (i = 0; i < (int)n; i++) {
+		if_indextoname(m[i].ifindex, names[i]);
+		printf("member %s %d\n", names[i], m[i].ifindex);
+	}
+	if (pin) {
+		err = fa_set_pin(&s, pin);
+		if (err) {
+			fprintf(stderr, "set_drive: can't pin the set: %s\n", strerror(-err));
+			return 1;
+		}
+	}
+	for (i = first; i < argc; i++, n++) {
+		int ifindex = if_nametoindex(argv[i]);
 
 		if (!ifindex) {
-			fprintf(stderr, "set_drive: no interface '%s'\n", name);
+			fprintf(stderr, "set_drive: no interface '%s'\n", argv[i]);
 			return 1;
 		}
+		snprintf(names[n], sizeof(names[n]), "%s", argv[i]);
 		t0 = fa_mono_ns();
-		err = fa_set_join(&s, ifindex, ingress, tc_ask, &m[i]);
+		err = fa_set_join(&s, ifindex, ingress, tc_ask, &m[n]);
 		if (err) {
-			fprintf(stderr, "set_drive: can't join '%s': %s\n", name, strerror(-err));
+			fprintf(stderr, "set_drive: can't join '%s': %s\n", argv[i], strerror(-err));
 			return 1;
 		}
-		printf("joined %s %d %.3f %s %s\n", name, ifindex, ms_since(t0),
-		       fa_ingress_name(m[i].ingress), fa_tc_api_name(m[i].tc_api));
+		printf("joined %s %d %.3f %s %s\n", argv[i], ifindex, ms_since(t0),
+		       fa_ingress_name(m[n].ingress), fa_tc_api_name(m[n].tc_api));
 	}
 	print_memlock(&s);
 	printf("ready\n");
@@ -265,9 +301,9 @@ int main(int argc, char **argv)
 			break;
 	}
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < (int)n; i++)
 		if (fa_set_unlink(&s, &m[i]))
-			fprintf(stderr, "set_drive: can't unlink '%s'\n", argv[first + i]);
+			fprintf(stderr, "set_drive: can't unlink '%s'\n", names[i]);
 	/* No program run that saw one of them is still adding to the tables. */
 	err = fa_sync_wait(&sync);
 	if (!err)
@@ -280,8 +316,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "set_drive: can't read the tables: %s\n", strerror(-err));
 		return 1;
 	}
-	for (i = 0; i <= n; i++) {
-		__u32 ifindex = i < n ? (__u32)m[i].ifindex : 0;
+	for (i = 0; i <= (int)n; i++) {
+		__u32 ifindex = i < (int)n ? (__u32)m[i].ifindex : 0;
 		struct books b;
 
 		err = read_books(&s, ifindex, &t, &clock, &b);
@@ -290,14 +326,19 @@ int main(int argc, char **argv)
 				strerror(-err));
 			return 1;
 		}
-		print_books(i < n ? argv[first + i] : "", ifindex, &b);
-		if (i < n && fa_set_forget(&s, ifindex))
+		print_books(i < (int)n ? names[i] : "", ifindex, &b);
+		if (i < (int)n && fa_set_forget(&s, ifindex))
 			fprintf(stderr, "set_drive: can't forget %u\n", ifindex);
 	}
 	printf("{\"left_rows\":%ld}\n", count_rows(s.fd[FA_PIN_STATS]));
+	if (s.dir[0]) {
+		err = fa_set_remove(s.dir);
+		printf("removed %s %d\n", s.dir, err);
+	}
 	fa_table_free(&t);
 	fa_set_close(&s);
 	fa_sync_close(&sync);
+	free(names);
 	free(m);
 	return 0;
 }

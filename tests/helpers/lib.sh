@@ -46,6 +46,7 @@ expect_fail() {
 
 NETNS_MADE=()
 NETNS_INODES=()
+SET_DIRS=()	# program sets a test pinned (test_set.sh), by their directory's name
 
 netns_cleanup() {
 	local ns ino p rc=$?
@@ -53,6 +54,9 @@ netns_cleanup() {
 	for ns in "${NETNS_MADE[@]}"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 		ip netns del "$ns" 2>/dev/null
+	done
+	for p in "${SET_DIRS[@]}"; do
+		rm -rf /sys/fs/bpf/flowacct/"$p"
 	done
 	for ino in "${NETNS_INODES[@]}"; do
 		rm -rf /sys/fs/bpf/flowacct/net"$ino"-if*

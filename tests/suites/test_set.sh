@@ -6,7 +6,7 @@
 # against tcpdump's capture of it, read with tshark. Unlinked, nothing of
 # it is left on the devices. tests/c/set_drive.c drives the set.
 
-ALL_TESTS="test_set_books test_set_hooks test_set_hostile"
+ALL_TESTS="test_set_books test_set_hooks test_set_hostile test_set_kill9"
 
 SET_DRIVE=${SET_DRIVE:-$PWD/build/tests/set_drive}
 
@@ -41,6 +41,7 @@ set_setup() {
 # set_start ARGS... IFACES: set_drive in $NSD, held by a fifo; returns once
 # every interface has joined. set_stop closes the fifo and waits.
 set_start() {
+	rm -f "$SCRATCH/hold"
 	mkfifo "$SCRATCH/hold"
 	$IND "$SET_DRIVE" "$@" <"$SCRATCH/hold" >"$SCRATCH/set.out" 2>"$SCRATCH/set.err" &
 	SET_PID=$!
@@ -70,9 +71,13 @@ traffic() {
 	$IND ping -q -c $((n + 1)) -i 0.05 -s $((50 * n)) "198.51.100.$((4 * n + 2))" >/dev/null
 }
 
-# check_books N: interface sN's line of set_drive against its two captures.
+# check_books N: interface sN's line of set_drive against its two captures
+# (read with tshark here).
 check_books() {
-	local n=$1
+	local n=$1 d
+	for d in in out; do
+		tshark -r "$SCRATCH/s$n.$d.pcap" -T fields -e ip.len >"$SCRATCH/s$n.$d.txt" 2>/dev/null
+	done
 	python3 - "$SCRATCH/set.out" "s$n" "$SCRATCH/s$n.in.txt" "$SCRATCH/s$n.out.txt" <<-'EOF'
 	import json, sys
 	lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
@@ -116,10 +121,6 @@ books() {
 	capture_stop
 	set_stop
 	for i in $(seq "$n"); do
-		for d in in out; do
-			tshark -r "$SCRATCH/s$i.$d.pcap" -T fields -e ip.len \
-				>"$SCRATCH/s$i.$d.txt" 2>/dev/null
-		done
 		check_books "$i" || fail "s$i: books"
 	done
 	python3 - "$SCRATCH/set.out" <<-'EOF' || fail "interface 0 or rows left"
@@ -184,9 +185,53 @@ test_set_hostile() {
 	traffic 2
 	capture_stop
 	set_stop
-	for d in in out; do
-		tshark -r "$SCRATCH/s2.$d.pcap" -T fields -e ip.len >"$SCRATCH/s2.$d.txt" 2>/dev/null
-	done
 	check_books 2 || fail "s2: books"
 	grep -q '"left_rows":2}' "$SCRATCH/set.out" || fail "rows left: $(tail -1 "$SCRATCH/set.out")"
+}
+
+# A pinned set outlives its process: killed with kill -9 mid-traffic, its
+# links go on counting with no process, and a new one adopts it (the
+# programs loaded again on its maps, its members and links found): each
+# interface's books over the whole run, across the kill, are its capture's.
+# Then the set is removed: no pin, no link, no map of it is left.
+test_set_kill9() {
+	local dir ids id
+	set_setup 2
+	dir=set-fa-$(basename "$NSD")
+	SET_DIRS+=("$dir")
+	for i in 1 2; do
+		capture_start "$NSD" "s$i" in "$SCRATCH/s$i.in.pcap"
+		capture_start "$NSD" "s$i" out "$SCRATCH/s$i.out.pcap"
+	done
+	set_start --pin "$dir" s1 s2
+	ids=$(sed -n 's/^map_ids //p' "$SCRATCH/set.out")
+	traffic 1
+	kill -9 $SET_PID
+	wait $SET_PID 2>/dev/null || true
+	exec 9>&-
+	# No process holds the set: the links count on.
+	traffic 2
+	[ -e "/sys/fs/bpf/flowacct/$dir/if$(ip -n "$NSD" -o link show dev s1 | cut -d: -f1)_tc_egress" ] ||
+		fail "the link pins did not outlive the process: $(ls "/sys/fs/bpf/flowacct/$dir")"
+	set_start --adopt "$dir"
+	grep -q '^member s1 ' "$SCRATCH/set.out" && grep -q '^member s2 ' "$SCRATCH/set.out" ||
+		fail "the members were not adopted"
+	traffic 1
+	capture_stop
+	set_stop
+	for i in 1 2; do
+		check_books "$i" || fail "s$i: books across the kill"
+	done
+	grep -q "^removed $dir 0$" "$SCRATCH/set.out" || fail "not removed: $(tail -1 "$SCRATCH/set.out")"
+	[ ! -e "/sys/fs/bpf/flowacct/$dir" ] || fail "pins left: $(ls "/sys/fs/bpf/flowacct/$dir")"
+	for i in 1 2; do assert_nothing_left "$NSD" "s$i"; done
+	# Maps are freed after a grace period: asked a few times.
+	for id in $ids; do
+		for i in $(seq 30); do
+			bpftool map show id "$id" >/dev/null 2>&1 || break
+			sleep 0.1
+		done
+		bpftool map show id "$id" >/dev/null 2>&1 && fail "map $id of the set is left"
+	done
+	return 0
 }
