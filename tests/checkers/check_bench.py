@@ -52,8 +52,9 @@ TABLES = [
     ("#### flowacct against no epochs", 0, 36, "T T T ns ns x x x cut"),
     ("#### Load-time options", 0, 18, "T T ns ns dns ns dns ns dns"),
     ("#### One shared row", 0, 18, "T T ns ns ns x"),
-    ("#### XDP, every case", 0, 144, "T T ns ns ns wx wx", LEFT_OUT),
-    ("#### TC, every case", 0, 144, "T T ns ns ns wx wx", LEFT_OUT),
+    ("#### In a program set", 0, 18, "T T ns ns dns x"),
+    ("#### XDP, every case", 0, 153, "T T ns ns ns wx wx", LEFT_OUT),
+    ("#### TC, every case", 0, 153, "T T ns ns ns wx wx", LEFT_OUT),
     ("#### Program sizes", 0, 9, "T pos pos pos"),
     ("### Against ", 0, 36, "T T T T ns ns ns x x x x cut yn"),
     ("### The default layout against", 0, 6, "T T ns ns ns x T yn"),
@@ -77,6 +78,7 @@ TABLES = [
     ("### The churn sender", 0, 3, "T pos pos cpu"),
     ("### The daemon under new flows", 0, 4, "T pos? pos? cpu? cpu? cpu? count? count? pos? T? pos? yn"),
     ("## 11. ", 0, 19, "T pos pos dper?"),
+    ("## 11. ", 1, 6, "T pos pos dper?"),
 ]
 
 

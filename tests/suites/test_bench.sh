@@ -18,10 +18,10 @@ test_bench_quick() {
 	BUILD=$b timeout 600 bash scripts/bench.sh --quick --out "$out" --raw "$raw" ||
 		fail "scripts/bench.sh --quick failed"
 
-	# Every case, every round: 2 hooks x (7 workloads x 16 programs +
-	# 2 table paths x 14, sampling every frame being left out there), 3 rounds.
+	# Every case, every round: 2 hooks x (7 workloads x 17 programs +
+	# 2 table paths x 15, sampling every frame being left out there), 3 rounds.
 	n=$(awk -F'\t' '$5 > 0' "$raw" | wc -l)
-	[ "$n" = 840 ] || fail "$n positive figures of 840 in $raw"
+	[ "$n" = 894 ] || fail "$n positive figures of 894 in $raw"
 	awk -F'\t' '{ seen[$1 "/" $2 "/" $3]++ } END { for (k in seen) if (seen[k] != 3) exit 1 }' \
 		"$raw" || fail "a case did not run in every round"
 
