@@ -688,6 +688,23 @@ int fa_cache_flush(struct fa_cache *c, fa_record_fn emit, void *ctx)
 	return 0;
 }
 
+int fa_cache_flush_iface(struct fa_cache *c, __u32 ifindex, fa_record_fn emit, void *ctx)
+{
+	__u32 i, next;
+	int err;
+
+	for (i = c->head; i != NIL; i = next) {
+		next = c->links[i].next;
+		if (c->slots[i].key.ifindex != ifindex)
+			continue;
+		err = leave_record(&c->slots[i], FA_END_FORCED, emit, ctx);
+		if (err)
+			return err;
+		remove_ent(c, i);
+	}
+	return 0;
+}
+
 void fa_cache_foreach(const struct fa_cache *c,
 		      void (*fn)(void *ctx, const struct flow_key *key,
 				 const struct fa_cache_entry *e),

@@ -105,6 +105,8 @@ int fa_cache_merge(struct fa_cache *c, struct fa_row *rows, size_t n,
 int fa_cache_expire(struct fa_cache *c, __u64 now, fa_record_fn emit, void *ctx);
 /* Every flow leaves: forced. */
 int fa_cache_flush(struct fa_cache *c, fa_record_fn emit, void *ctx);
+/* Every flow of one interface leaves, forced (it is followed no more). */
+int fa_cache_flush_iface(struct fa_cache *c, __u32 ifindex, fa_record_fn emit, void *ctx);
 
 /* The entries as they are: @fn gets each one. */
 void fa_cache_foreach(const struct fa_cache *c,

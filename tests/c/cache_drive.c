@@ -10,6 +10,7 @@
  *   expire NOW
  *   tick NOW N       a drain and an expiry at NOW in one op, as a daemon's tick
  *   shutdown NOW
+ *   leave NOW IFINDEX  every flow of that interface leaves, forced
  *
  * (DIR 0 ingress, 1 egress; SRC and DST as 32 hex digits, the key's 16
  * bytes; IPVER 0 an overflow row). Writes one line per record:
@@ -226,6 +227,9 @@ int main(void)
 				return 2;
 		} else if (sscanf(line, "expire %llu", &now) == 1) {
 			if (fa_cache_expire(c, now, print_record, NULL))
+				return 2;
+		} else if (sscanf(line, "leave %llu %u", &now, &ifx) == 2) {
+			if (fa_cache_flush_iface(c, ifx, print_record, NULL))
 				return 2;
 		} else if (sscanf(line, "shutdown %llu", &now) == 1) {
 			if (fa_cache_flush(c, print_record, NULL))

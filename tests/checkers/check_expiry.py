@@ -53,6 +53,8 @@ def to_driver(trace):
                     addr_bytes(k["dst"]).hex(), k["sport"], k["dport"],
                     r["packets"], r["bytes"], r["first_seen_ns"],
                     r["last_seen_ns"], r["tcp_flags"]))
+        elif o["op"] == "leave":
+            out.append("leave %d %d" % (o["now_ns"], o["ifindex"]))
         else:
             out.append("%s %d" % (o["op"], o["now_ns"]))
     return "\n".join(out) + "\n"

@@ -16,6 +16,7 @@ Trace (input), one JSON object a line, no blank lines:
     {"op":"drain","now_ns":T,"rows":[ROW,...]}
     {"op":"expire","now_ns":T}
     {"op":"shutdown","now_ns":T}
+    {"op":"leave","now_ns":T,"ifindex":i}
     ROW = {"key":KEY,"packets":p>=1,"bytes":b,"first_seen_ns":f,
            "last_seen_ns":l,"tcp_flags":F}   f <= l <= T, F 0..255, a key at
                                              most once in one drain
@@ -60,6 +61,8 @@ started counting), flags_all (OR of all its rows' flags), end_pending
   (now - period_start >= A; record, then the period is emptied and
   period_start = now, even if it was empty; stays).
 - shutdown: every entry leaves with a record forced.
+- leave: every entry of interface i (its key's ifindex) leaves with a record
+  forced; the others stay as they are.
 A record carries the period, flow_start and the reason; an empty period
 (packets 0) gives no record.
 
@@ -99,6 +102,7 @@ OP_FIELDS = {
     "drain": frozenset(("op", "now_ns", "rows")),
     "expire": frozenset(("op", "now_ns")),
     "shutdown": frozenset(("op", "now_ns")),
+    "leave": frozenset(("op", "now_ns", "ifindex")),
 }
 
 NO_ADDRESS = bytes(16)
@@ -358,6 +362,12 @@ class FlowCache:
         self.entries.clear()
         return self._sorted(records)
 
+    def leave(self, op_index, ifindex):
+        gone = [key for key in self.entries if key[0] == ifindex]
+        records = [self._record(op_index, key, self.entries.pop(key), "forced")
+                   for key in gone]
+        return self._sorted(records)
+
     def check_invariants(self):
         """For the self-test: the LRU order is the smallest-touch order."""
         touches = [e.touch for e in self.entries.values()]
@@ -410,6 +420,8 @@ def run_ops(ops, check=False):
             records += cache.drain(index, rows)
         elif kind == "expire":
             records += cache.expire(index, now)
+        elif kind == "leave":
+            records += cache.leave(index, _int(op, "ifindex"))
         else:
             records += cache.shutdown(index)
         if check:

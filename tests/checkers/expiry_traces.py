@@ -7,7 +7,9 @@
     expiry_traces.py --trace TRACE.jsonl --check RECORDS.jsonl
 
 The first form writes a trace of exactly M ops (M >= 2): the config op, then
-drain and expire ops, then a shutdown op. The same seed, ops and cache size
+drain and expire ops, now and then a leave op (an interface followed no
+more: its flows leave, and rows of its index after it are a new
+interface's), then a shutdown op. The same seed, ops and cache size
 always give the same trace. Default cache size 64; the number of concurrent
 conversations, and so the rows per drain, grow with it (about 15 rows a
 drain and 15,000 rows in all for --ops 2000 --cache-size 64).
@@ -61,7 +63,7 @@ UDP_SERVICES = [53, 53, 123, 443, 4789, 5201]
 
 REASONS = ("idle", "active", "end", "lack_of_resources", "forced")
 EMITTING = {"drain": {"lack_of_resources"}, "expire": {"idle", "active", "end"},
-            "shutdown": {"forced"}}
+            "shutdown": {"forced"}, "leave": {"forced"}}
 
 
 # ---------------------------------------------------------------------------
@@ -97,6 +99,8 @@ class Conversation:
 class Generator:
     def __init__(self, seed, cache_size):
         self.rng = random.Random(seed)
+        # Leaves drawn apart, so that the rest of a seed's trace is as it was.
+        self.leave_rng = random.Random(seed * 7919 + 1)
         self.cache_size = cache_size
         rng = self.rng
         # Timeouts on the one-second grid most of the time, so that an
@@ -457,6 +461,9 @@ class Generator:
                 if rng.random() < 0.05 and len(out) < nops - 1:
                     out.append({"op": "expire",
                                 "now_ns": expire_at + rng.randint(0, TICK // 4)})
+            if self.leave_rng.random() < 0.02 and len(out) < nops - 1:
+                out.append({"op": "leave", "now_ns": out[-1]["now_ns"],
+                            "ifindex": self.leave_rng.choice(sorted(LOCAL))})
         last = max(op.get("now_ns", 0) for op in out)
         out.append({"op": "shutdown", "now_ns": last + rng.randint(0, TICK)})
         return out
