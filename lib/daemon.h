@@ -117,19 +117,22 @@ void fa_cache_foreach(const struct fa_cache *c,
 /* ---- the drain file (drainfile.c) ---------------------------------------------- */
 
 struct fa_drainfile;
-int fa_drainfile_open(const char *dirname, __u32 max_flows, bool shared,
+/* Room for a full table of @max_flows and the overflow rows of @nifaces. */
+int fa_drainfile_open(const char *dirname, __u32 max_flows, __u32 nifaces, bool shared,
 		      __u64 instance, struct fa_drainfile **df);
 void fa_drainfile_close(struct fa_drainfile *df);
 void fa_drainfile_remove(const char *dirname);
 /*
- * Drains @table (its rows and overflow rows) into the file for tick @gen,
- * or finishes a drain for @gen a killed daemon began; *rows are the file's
- * (summed over CPUs), valid until the next drain. @ticks reads the clock
- * the rows' times are turned by (NULL: a program loaded for this drain).
+ * Drains @table (its rows, and the overflow rows of the @nif interfaces
+ * @ifindex: one for an attachment, a program set's members) into the file
+ * for tick @gen, or finishes a drain for @gen a killed daemon began; *rows
+ * are the file's (summed over CPUs), valid until the next drain. @ticks
+ * reads the clock the rows' times are turned by (NULL: a program loaded
+ * for this drain).
  */
 int fa_drainfile_drain(struct fa_drainfile *df, const struct fa_tick_src *ticks,
-		       const int *fd, __u32 table, __u32 ifindex, __u64 gen,
-		       struct fa_row **rows, size_t *n);
+		       const int *fd, __u32 table, const __u32 *ifindex, size_t nif,
+		       __u64 gen, struct fa_row **rows, size_t *n);
 
 /* ---- a daemon's stream of records for one interface (stream.c) -------------- */
 

@@ -112,7 +112,7 @@ void fa_drainfile_close(struct fa_drainfile *df)
 	free(df);
 }
 
-int fa_drainfile_open(const char *dirname, __u32 max_flows, bool shared,
+int fa_drainfile_open(const char *dirname, __u32 max_flows, __u32 nifaces, bool shared,
 		      __u64 instance, struct fa_drainfile **out)
 {
 	size_t ckeys, cvals, rows, size;
@@ -120,7 +120,8 @@ int fa_drainfile_open(const char *dirname, __u32 max_flows, bool shared,
 	char path[PATH_MAX];
 	struct stat st;
 	int ncpus, err;
-	__u32 cap = max_flows + FLOW_NR_DIRS;
+	/* A full table, and each interface's overflow rows. */
+	__u32 cap = max_flows + FLOW_NR_DIRS * nifaces;
 
 	*out = NULL;
 	/* A shared row is two slots wide (struct flow_shared_value). */
@@ -293,39 +294,56 @@ static int drain_table(struct fa_drainfile *df, int map_fd)
 	}
 }
 
-/* The epoch's overflow rows into rows[], then zeroed in the kernel. */
-static int drain_overflow(struct fa_drainfile *df, int ov_fd, __u32 ifindex)
+/*
+ * The epoch's overflow rows of each interface into rows[], then zeroed in
+ * the kernel. All are saved (one flag says so) before any is zeroed:
+ * zeroing again after a restart loses nothing, as long as the restart
+ * names the same interfaces.
+ */
+static int drain_overflow(struct fa_drainfile *df, int ov_fd, const __u32 *ifindex,
+			  size_t nif)
 {
-	struct flow_value ov[FLOW_NR_DIRS] = {};
+	struct flow_value ov[FLOW_NR_DIRS];
 	__u32 dir;
+	size_t i;
 	int err;
 
 	if (!df->h->overflow_saved) {
-		err = fa_overflow_read(ov_fd, ifindex, 1u << df->h->table, &df->ticks, ov);
-		if (err)
-			return err;
-		for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
-			struct fa_row *r = &df->rows[df->h->nrows];
+		if (df->h->nrows + FLOW_NR_DIRS * nif > df->h->cap)
+			return -E2BIG;
+		for (i = 0; i < nif; i++) {
+			memset(ov, 0, sizeof(ov));
+			err = fa_overflow_read(ov_fd, ifindex[i], 1u << df->h->table,
+					       &df->ticks, ov);
+			if (err)
+				return err;
+			for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+				struct fa_row *r = &df->rows[df->h->nrows];
 
-			if (!ov[dir].packets)
-				continue;
-			memset(r, 0, sizeof(*r));
-			r->key.ifindex = ifindex;
-			r->key.direction = dir;
-			r->val = ov[dir];
-			r->flows = 1;
-			r->kind = FA_ROW_OVERFLOW;
-			df->h->nrows++;
+				if (!ov[dir].packets)
+					continue;
+				memset(r, 0, sizeof(*r));
+				r->key.ifindex = ifindex[i];
+				r->key.direction = dir;
+				r->val = ov[dir];
+				r->flows = 1;
+				r->kind = FA_ROW_OVERFLOW;
+				df->h->nrows++;
+			}
 		}
 		df->h->overflow_saved = 1;
 	}
-	/* Saved before zeroed: zeroing again after a restart loses nothing. */
-	return fa_overflow_zero(ov_fd, ifindex, df->h->table);
+	for (i = 0; i < nif; i++) {
+		err = fa_overflow_zero(ov_fd, ifindex[i], df->h->table);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 int fa_drainfile_drain(struct fa_drainfile *df, const struct fa_tick_src *ticks,
-		       const int *fd, __u32 table, __u32 ifindex, __u64 gen,
-		       struct fa_row **rows, size_t *n)
+		       const int *fd, __u32 table, const __u32 *ifindex, size_t nif,
+		       __u64 gen, struct fa_row **rows, size_t *n)
 {
 	int err;
 
@@ -350,7 +368,7 @@ int fa_drainfile_drain(struct fa_drainfile *df, const struct fa_tick_src *ticks,
 	if (df->h->state == DF_DRAINING) {
 		err = drain_table(df, fd[df->h->table ? FA_PIN_FLOWS_1 : FA_PIN_FLOWS_0]);
 		if (!err)
-			err = drain_overflow(df, fd[FA_PIN_OVERFLOW], ifindex);
+			err = drain_overflow(df, fd[FA_PIN_OVERFLOW], ifindex, nif);
 		if (err)
 			return err;
 		df->h->state = DF_DRAINED;

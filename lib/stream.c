@@ -481,7 +481,7 @@ static int stream_open(struct fa_stream *s, const char *dirname,
 	if (s->rs.phase == FA_PHASE_COMMITTED)
 		err = finish_committed(s, sink, true);
 	if (!err)
-		err = fa_drainfile_open(dirname, s->p.state.max_flows,
+		err = fa_drainfile_open(dirname, s->p.state.max_flows, 1,
 					s->p.state.shared_map, s->rs.instance,
 					&s->df);
 	if (!err)
@@ -609,7 +609,7 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 			return err;
 	}
 	err = fa_drainfile_drain(s->df, &s->ticks, s->p.fd, s->draining,
-				 s->p.state.ifindex, s->rs.gen + 1, &rows, &nrows);
+				 &s->p.state.ifindex, 1, s->rs.gen + 1, &rows, &nrows);
 	if (err)
 		return err;
 	s->drain_other = false;	/* the table is empty now: the file has it */

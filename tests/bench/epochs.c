@@ -192,7 +192,7 @@ static int time_way(const int *fd, struct fa_drainfile *df, enum drain_way way,
 		rows = t.n;
 		break;
 	case DRAIN:
-		err = fa_drainfile_drain(df, NULL, fd, 0, 2, ++gen, &drained, &n);
+		err = fa_drainfile_drain(df, NULL, fd, 0, &(__u32){ 2 }, 1, ++gen, &drained, &n);
 		rows = n;
 		break;
 	default:
@@ -248,7 +248,7 @@ int cmd_drain(int argc, char **argv)
 		err = fa_progs_load(&lo, &skel);
 		if (err)
 			break;
-		err = fa_drainfile_open(name, flows, m, getpid(), &df);
+		err = fa_drainfile_open(name, flows, 1, m, getpid(), &df);
 		if (err) {
 			flowacct_bpf__destroy(skel);
 			break;

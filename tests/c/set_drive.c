@@ -17,8 +17,10 @@
  * the interfaces, and prints one JSON line per interface:
  *   {"iface","ifindex","seen":[in,out],"accounted":[in,out],
  *    "accounted_bytes":[in,out],"reasons":[in,out],"rows":[in,out],
- *    "row_packets":[in,out],"row_bytes":[in,out],"balanced":bool}
- * rows counting the overflow row as one; then one line for interface 0
+ *    "row_packets":[in,out],"row_bytes":[in,out],"overflow":[in,out],
+ *    "balanced":bool}
+ * rows counting the overflow row as one (the rows come through a drain
+ * file, as a daemon drains them); then one line for interface 0
  * (what came from no interface of the set: must be all zero) and
  * {"left_rows": N}: the counters rows the set still holds after forgetting
  * (must be only interface 0's).
@@ -79,17 +81,15 @@ static bool balanced(const struct fa_hook_stats *st)
 	return st->c[FLOW_C_SEEN] == st->c[FLOW_C_ACCOUNTED] + reasons(st);
 }
 
+/* @ifindex's counters, and its rows among the drained (overflow rows too). */
 static int read_books(const struct fa_set *s, __u32 ifindex, const struct fa_table *t,
-		      const struct fa_tick_clock *clock, struct books *b)
+		      struct books *b)
 {
-	struct flow_value ov[FLOW_NR_DIRS] = {};
 	size_t i;
 	int dir, err;
 
 	memset(b, 0, sizeof(*b));
 	err = fa_stats_read(s->fd[FA_PIN_STATS], ifindex, b->st);
-	if (!err)
-		err = fa_overflow_read(s->fd[FA_PIN_OVERFLOW], ifindex, 3, clock, ov);
 	if (err)
 		return err;
 	for (i = 0; i < t->n; i++) {
@@ -102,14 +102,41 @@ static int read_books(const struct fa_set *s, __u32 ifindex, const struct fa_tab
 		b->packets[dir] += r->val.packets;
 		b->bytes[dir] += r->val.bytes;
 	}
-	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
-		if (!ov[dir].packets)
-			continue;
-		b->rows[dir]++;
-		b->packets[dir] += ov[dir].packets;
-		b->bytes[dir] += ov[dir].bytes;
-	}
 	return 0;
+}
+
+/*
+ * Both tables through a drain file, as a daemon drains a set: the rows
+ * and every interface's overflow rows (interface 0's too), into @t.
+ */
+static int drain_all(const struct fa_set *s, const struct fa_set_member *m, size_t n,
+		     struct fa_table *t)
+{
+	struct fa_drainfile *df;
+	struct fa_row *rows;
+	char name[64];
+	__u32 *ifx;
+	size_t i, nrows;
+	int err, table;
+
+	ifx = calloc(n + 1, sizeof(*ifx));
+	if (!ifx)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		ifx[i + 1] = m[i].ifindex;
+	snprintf(name, sizeof(name), "set-drive-%d", (int)getpid());
+	err = fa_drainfile_open(name, s->opts.max_flows, n + 1, s->opts.shared, getpid(), &df);
+	for (table = 0; table < FLOW_NR_EPOCHS && !err; table++) {
+		err = fa_drainfile_drain(df, NULL, s->fd, table, ifx, n + 1, table + 1,
+					 &rows, &nrows);
+		for (i = 0; i < nrows && !err; i++)
+			err = fa_table_append(t, &rows[i].key, &rows[i].val, rows[i].kind);
+	}
+	if (df)
+		fa_drainfile_close(df);
+	fa_drainfile_remove(name);
+	free(ifx);
+	return err;
 }
 
 static void print_books(const char *name, __u32 ifindex, const struct books *b)
@@ -125,6 +152,7 @@ static void print_books(const char *name, __u32 ifindex, const struct books *b)
 	       "\"rows\":[%" PRIu64 ",%" PRIu64 "],"
 	       "\"row_packets\":[%" PRIu64 ",%" PRIu64 "],"
 	       "\"row_bytes\":[%" PRIu64 ",%" PRIu64 "],"
+	       "\"overflow\":[%" PRIu64 ",%" PRIu64 "],"
 	       "\"balanced\":%s}\n",
 	       name, ifindex,
 	       (uint64_t)st[FLOW_DIR_INGRESS].c[FLOW_C_SEEN],
@@ -136,6 +164,8 @@ static void print_books(const char *name, __u32 ifindex, const struct books *b)
 	       (uint64_t)reasons(&st[FLOW_DIR_INGRESS]),
 	       (uint64_t)reasons(&st[FLOW_DIR_EGRESS]),
 	       PAIR(b->rows), PAIR(b->packets), PAIR(b->bytes),
+	       (uint64_t)st[FLOW_DIR_INGRESS].c[FLOW_C_OVERFLOW],
+	       (uint64_t)st[FLOW_DIR_EGRESS].c[FLOW_C_OVERFLOW],
 	       balanced(&st[0]) && balanced(&st[1]) ? "true" : "false");
 #undef PAIR
 }
@@ -217,7 +247,6 @@ int main(int argc, char **argv)
 	const char *pin = NULL, *adopt = NULL;
 	char (*names)[IF_NAMESIZE];
 	struct fa_set_member *m;
-	struct fa_tick_clock clock;
 	struct fa_table t = {};
 	struct fa_sync sync;
 	struct fa_set s;
@@ -307,11 +336,7 @@ int main(int argc, char **argv)
 	/* No program run that saw one of them is still adding to the tables. */
 	err = fa_sync_wait(&sync);
 	if (!err)
-		err = fa_tick_clock_read(&clock);
-	if (!err)
-		err = fa_table_read(s.fd[FA_PIN_FLOWS_0], &clock, &t, NULL, NULL);
-	if (!err)
-		err = fa_table_read(s.fd[FA_PIN_FLOWS_1], &clock, &t, NULL, NULL);
+		err = drain_all(&s, m, n, &t);
 	if (err) {
 		fprintf(stderr, "set_drive: can't read the tables: %s\n", strerror(-err));
 		return 1;
@@ -320,7 +345,7 @@ int main(int argc, char **argv)
 		__u32 ifindex = i < (int)n ? (__u32)m[i].ifindex : 0;
 		struct books b;
 
-		err = read_books(&s, ifindex, &t, &clock, &b);
+		err = read_books(&s, ifindex, &t, &b);
 		if (err) {
 			fprintf(stderr, "set_drive: can't read the books of %u: %s\n", ifindex,
 				strerror(-err));

@@ -6,7 +6,7 @@
 # against tcpdump's capture of it, read with tshark. Unlinked, nothing of
 # it is left on the devices. tests/c/set_drive.c drives the set.
 
-ALL_TESTS="test_set_books test_set_hooks test_set_hostile test_set_kill9"
+ALL_TESTS="test_set_books test_set_hooks test_set_full test_set_hostile test_set_kill9"
 
 SET_DRIVE=${SET_DRIVE:-$PWD/build/tests/set_drive}
 
@@ -157,6 +157,20 @@ test_set_hooks() {
 			fail "clsact left on s$i"
 	done
 	return 0
+}
+
+# Shared tables of 4 flows for two interfaces that have 4 each: the flows
+# that find the table full go to their interface's overflow rows, drained
+# with the tables, and each interface's books are still its capture's.
+test_set_full() {
+	books 2 --max-flows 4
+	python3 - "$SCRATCH/set.out" <<-'EOF' || fail "no overflow"
+	import json, sys
+	lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{") and "iface" in l]
+	over = {l["iface"]: l["overflow"] for l in lines if l["iface"]}
+	print("overflow packets by interface:", over)
+	sys.exit(not sum(sum(v) for v in over.values()))
+	EOF
 }
 
 # An interface whose XDP hook is taken: the join fails with one line and
