@@ -4,7 +4,7 @@
  * books read per interface, for test_set.sh and the bench.
  *
  *   set_drive [--tc-api auto|tcx|clsact] [--ingress auto|tc|xdp|xdp-skb]
- *             [--max-flows N] IFNAME...
+ *             [--max-flows N] [--options all] IFNAME...
  *
  * Loads the programs once (tables of N flows, 65536 by default, shared),
  * then joins each interface in turn and prints "joined NAME IFINDEX MS
@@ -263,13 +263,16 @@ int main(int argc, char **argv)
 			ingress = parse_ingress(argv[first + 1]);
 		else if (!strcmp(argv[first], "--max-flows"))
 			lo.max_flows = strtoul(argv[first + 1], NULL, 0);
+		else if (!strcmp(argv[first], "--options"))
+			/* "all": --attribution, --retrans and --passive-rtt. */
+			lo.owners = lo.retrans = lo.passive_rtt = !strcmp(argv[first + 1], "all");
 		else if (!strcmp(argv[first], "--pin"))
 			pin = argv[first + 1];
 		else if (!strcmp(argv[first], "--adopt"))
 			adopt = argv[first + 1];
 	}
 	if (argc - first < 1 && !adopt) {
-		fprintf(stderr, "usage: set_drive [--tc-api API] [--ingress HOOK] [--max-flows N] [--pin NAME | --adopt NAME] IFNAME...\n");
+		fprintf(stderr, "usage: set_drive [--tc-api API] [--ingress HOOK] [--max-flows N] [--options all] [--pin NAME | --adopt NAME] IFNAME...\n");
 		return 2;
 	}
 	fa_lib_print_set(lib_quiet, lib_quiet);
