@@ -79,7 +79,7 @@ static int prog_name_by_id(__u32 id, char *name, size_t len)
 	return 0;
 }
 
-static bool prog_is(__u32 id, const char *want)
+bool fa_prog_is(__u32 id, const char *want)
 {
 	char name[BPF_OBJ_NAME_LEN];
 
@@ -185,7 +185,7 @@ static int tc_remove(int ifindex, bool egress, __u32 prog_id, const char *name)
 	for (i = 0; i < n && i < MAX_FILTERS; i++) {
 		if (!f[i].is_bpf)
 			continue;
-		if (prog_id ? f[i].prog_id != prog_id : !prog_is(f[i].prog_id, name))
+		if (prog_id ? f[i].prog_id != prog_id : !fa_prog_is(f[i].prog_id, name))
 			continue;
 		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = f[i].handle,
 				    .priority = f[i].priority);
@@ -205,7 +205,7 @@ static __u32 tc_find(int ifindex, bool egress, const char *name)
 	if (tc_filters_list(ifindex, egress, f, MAX_FILTERS, &n))
 		return 0;
 	for (i = 0; i < n && i < MAX_FILTERS; i++)
-		if (f[i].is_bpf && prog_is(f[i].prog_id, name))
+		if (f[i].is_bpf && fa_prog_is(f[i].prog_id, name))
 			return f[i].prog_id;
 	return 0;
 }
@@ -221,7 +221,7 @@ static __u32 tcx_find(int ifindex, bool egress, __u32 link_id, __u32 prog_id,
 	n = fa_tcx_query(ifindex, egress, t, FA_TCX_MAX);
 	for (i = 0; i < n; i++) {
 		if (link_id ? t[i].link_id == link_id && t[i].prog_id == prog_id :
-			      prog_is(t[i].prog_id, name))
+			      fa_prog_is(t[i].prog_id, name))
 			return t[i].prog_id;
 	}
 	return 0;
@@ -280,7 +280,7 @@ static int tcx_remove(const char *dirname, int ifindex, bool egress,
 	if (n < 0)
 		return n;
 	for (i = 0; i < n; i++) {
-		if (!prog_is(t[i].prog_id, name))
+		if (!fa_prog_is(t[i].prog_id, name))
 			continue;
 		if (t[i].link_id) {
 			fd = bpf_link_get_fd_by_id(t[i].link_id);

@@ -299,31 +299,48 @@ int fa_set_open(struct fa_set *s, const struct fa_load_opts *o);
  * (and a pinned set's pins keep everything). */
 void fa_set_close(struct fa_set *s);
 /*
- * Pins an open set as @dirname under FA_PIN_ROOT: its maps, its record (an
- * attach record of interface 0) and its members' records; from then on a
- * join pins its links there too, so that the set, links and counts
- * outlive the process (kill -9 included) until fa_set_remove(). A name
- * that does not begin with "net" keeps it out of what status and detach
- * list as attachments. 0, or -errno (-EEXIST: the directory exists).
+ * Pins an open set as @dirname under FA_PIN_ROOT, before any join: its
+ * maps, its record (an attach record of interface 0) and its members'
+ * records; from then on a join pins its links there too, so that the set,
+ * links and counts outlive the process (kill -9 included) until
+ * fa_set_remove(). 0, or -errno (-EINVAL: a name that begins with "net",
+ * which status and detach would take for an attachment's, or has a slash
+ * or a dot; -EBUSY: interfaces joined already; -EEXIST: the directory
+ * exists).
  */
 int fa_set_pin(struct fa_set *s, const char *dirname);
 /*
  * Opens the set pinned as @dirname: its maps reused by programs loaded
  * again as its record says, and its members (@m, up to @max; *n of them)
- * with their links. A member whose join was cut short (killed between its
- * record and its last link) is undone and not returned. 0, or -errno
- * (-ENOENT: no such set; -E2BIG: more than @max members).
+ * with their links. A member that is not whole (a join a kill cut short, a
+ * link detached or on a device gone, a filter that is not ours) is undone
+ * and not returned; its rows stay (fa_set_rows_list()). 0, or -errno
+ * (-ENOENT: no such set; -EXDEV: pinned from another network namespace;
+ * -E2BIG: more than @max members).
  */
 int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
 		 size_t max, size_t *n);
-/* Unlinks every member of the set pinned as @dirname and removes its pins:
- * the maps go with the last fd. 0, or -errno. */
+/*
+ * Unlinks every member of the set pinned as @dirname and removes its pins:
+ * the maps go with the last fd. From another network namespace than the
+ * set's, only the pins go (and with them the links). 0, or -errno.
+ */
 int fa_set_remove(const char *dirname);
 /*
+ * The interfaces that have rows in the set (interface 0 aside): its
+ * members, and those whose rows wait to be drained and forgotten (a join
+ * or a leave a kill cut short, a member whose device went while no one
+ * held the set). 0, or -E2BIG when more than @max.
+ */
+int fa_set_rows_list(const struct fa_set *s, __u32 *ifindex, size_t max, size_t *n);
+/*
  * Links @ifindex: its counters and overflow rows made (-EEXIST: they are
- * there, the interface was not forgotten), then ingress (XDP in @ingress's
- * mode, or TC; 0: chosen by the driver, as attach does) and TC egress, TCX or clsact as @tc_ask says
- * (enum fa_tc_ask). On failure nothing of it stays.
+ * there, the interface was not forgotten, and they are left as they are),
+ * then ingress (XDP in @ingress's mode, or TC; 0: chosen by the driver,
+ * and TC where native XDP is refused, as attach does) and TC egress, TCX
+ * or clsact as @tc_ask says (enum fa_tc_ask). On failure no hook stays;
+ * the rows stay too once a hook was made (a program may still be counting
+ * there): the caller forgets them after a grace period.
  */
 int fa_set_join(struct fa_set *s, int ifindex, int ingress, int tc_ask,
 		struct fa_set_member *m);

@@ -240,10 +240,10 @@ static int take_batch(struct fa_drainfile *df)
 }
 
 /* Room for a batch's rows and the overflow rows after it. */
-static int reserve_rows(const struct fa_drainfile *df)
+static int reserve_rows(const struct fa_drainfile *df, size_t rows)
 {
 	size_t off = df->rows_off + df->h->nrows * sizeof(struct fa_row);
-	size_t len = (size_t)(DF_CHUNK + FLOW_NR_DIRS) * sizeof(struct fa_row);
+	size_t len = rows * sizeof(struct fa_row);
 
 	if (off >= df->size)
 		return 0;
@@ -261,7 +261,7 @@ static int drain_table(struct fa_drainfile *df, int map_fd)
 
 	for (;;) {
 		/* Room for this batch's rows and the overflow rows after it. */
-		err = reserve_rows(df);
+		err = reserve_rows(df, DF_CHUNK + FLOW_NR_DIRS);
 		if (err)
 			return err;
 		memset(a, 0, sizeof(*a));
@@ -309,12 +309,25 @@ static int drain_overflow(struct fa_drainfile *df, int ov_fd, const __u32 *ifind
 	int err;
 
 	if (!df->h->overflow_saved) {
+		/*
+		 * Overflow rows a killed or failed pass appended are still in
+		 * the kernel (nothing is zeroed before all are saved): taken
+		 * again, from where the table's rows end.
+		 */
+		while (df->h->nrows && df->rows[df->h->nrows - 1].kind == FA_ROW_OVERFLOW)
+			df->h->nrows--;
 		if (df->h->nrows + FLOW_NR_DIRS * nif > df->h->cap)
 			return -E2BIG;
+		err = reserve_rows(df, FLOW_NR_DIRS * nif);
+		if (err)
+			return err;
 		for (i = 0; i < nif; i++) {
 			memset(ov, 0, sizeof(ov));
 			err = fa_overflow_read(ov_fd, ifindex[i], 1u << df->h->table,
 					       &df->ticks, ov);
+			/* An interface without rows (forgotten) has none to save. */
+			if (err == -ENOENT)
+				continue;
 			if (err)
 				return err;
 			for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
@@ -335,7 +348,7 @@ static int drain_overflow(struct fa_drainfile *df, int ov_fd, const __u32 *ifind
 	}
 	for (i = 0; i < nif; i++) {
 		err = fa_overflow_zero(ov_fd, ifindex[i], df->h->table);
-		if (err)
+		if (err && err != -ENOENT)
 			return err;
 	}
 	return 0;

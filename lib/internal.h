@@ -61,6 +61,8 @@ int fa_netns_self(__u64 *ino, __u64 *cookie);
 int fa_ifid_by_name(const char *ifname, struct fa_ifid *id);
 /* The name @id has now in this namespace; -ENODEV if it is gone. */
 int fa_ifid_name(const struct fa_ifid *id, char name[FA_IFNAMSIZ]);
+/* Whether program @id is named @want (BPF_OBJ_NAME_LEN). */
+bool fa_prog_is(__u32 id, const char *want);
 /* Removes clsact if no filter, ours or not, is left on it. */
 int fa_tc_remove_qdisc(int ifindex);
 /* "net4026531840-if3": the pin directory's and lock file's name. */
@@ -85,6 +87,8 @@ const char *fa_tcx_pin_name(bool egress);
  * killed) or another -errno.
  */
 int fa_pinned_open_dir(const char *dirname, struct fa_pinned *p);
+/* The attach record pinned in @dirname (any state of completion). */
+int fa_state_read(const char *dirname, struct fa_attach_state *st);
 int fa_pinned_open(const struct fa_ifid *id, struct fa_pinned *p);
 /* Every pin directory, in name order. */
 int fa_pins_list(struct fa_pin_entry **list, size_t *n);

@@ -272,6 +272,13 @@ int fa_state_map_read(int fd, struct fa_attach_state *st)
  * wrote it), what the directory's name says: the namespace and ifindex, so
  * that the interface can still be named, and its pins removed.
  */
+static int read_state(const char *dirname, struct fa_attach_state *st);
+
+int fa_state_read(const char *dirname, struct fa_attach_state *st)
+{
+	return read_state(dirname, st);
+}
+
 static int read_state(const char *dirname, struct fa_attach_state *st)
 {
 	unsigned long long ino;

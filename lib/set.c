@@ -11,9 +11,10 @@
  *
  * Links, not attachments: XDP through an XDP link (owned, and not replaced
  * by another's attach), TC through TCX links where the kernel has them and
- * clsact filters where it does not. A link lives as long as its fd; the
- * caller keeps the member (and so the fds) for as long as it follows the
- * interface. A pinned set (fa_set_pin()) pins its links too, beside its
+ * clsact filters where it does not. A link lives as long as its fd (or its
+ * pin); the caller keeps the member (and so the fds) for as long as it
+ * follows the interface. A clsact filter is no link: it stays until it is
+ * removed, which is why a pinned set records it before it exists. A pinned set (fa_set_pin()) pins its links too, beside its
  * maps, and keeps a record of each member, so that it all outlives the
  * process: the programs go on counting while no one holds the set, and
  * the next process adopts it (fa_set_adopt()) or removes it
@@ -35,6 +36,7 @@
 #include <linux/if_link.h>
 
 #include "internal.h"
+#include "tcfilter.h"
 #include "tcx.h"
 #include "flowacct.skel.h"
 
@@ -142,11 +144,38 @@ void fa_set_close(struct fa_set *s)
 	s->skel = NULL;
 }
 
+/* Whether @fd holds a row of @ifindex at slot 0 (-errno if it can't tell). */
+static int row_there(int fd, __u32 ifindex, size_t value_size)
+{
+	struct flow_slot_key k = { .slot = 0, .ifindex = ifindex };
+	int ncpus = libbpf_num_possible_cpus(), there;
+	void *v;
+
+	if (ncpus < 0)
+		return ncpus;
+	v = calloc(ncpus, (value_size + 7) & ~(size_t)7);
+	if (!v)
+		return -ENOMEM;
+	there = !bpf_map_lookup_elem(fd, &k, v);
+	if (!there && errno != ENOENT)
+		there = -errno;
+	free(v);
+	return there;
+}
+
 int fa_set_rows_make(struct fa_set *s, __u32 ifindex)
 {
 	int err;
 
-	/* BPF_NOEXIST: an interface whose rows are there was not forgotten. */
+	/*
+	 * Rows that are there belong to an interface not forgotten yet (its
+	 * counts not drained): refused, and left as they are.
+	 */
+	err = row_there(s->fd[FA_PIN_STATS], ifindex, sizeof(struct flow_stats));
+	if (!err)
+		err = row_there(s->fd[FA_PIN_OVERFLOW], ifindex, sizeof(struct flow_map_value));
+	if (err)
+		return err > 0 ? -EEXIST : err;
 	err = fa_slot_rows_zero(s->fd[FA_PIN_STATS], ifindex, 0, FLOW_NR_DIRS,
 				sizeof(struct flow_stats), BPF_NOEXIST);
 	if (!err)
@@ -201,26 +230,83 @@ static int link_xdp(struct fa_set *s, struct fa_set_member *m)
 }
 
 /* A clsact filter: no link, found again by its handle and priority. */
+/*
+ * A set's clsact filters sit at a priority of their own, so that they are
+ * never taken for `flowacct attach`'s (the kernel's first free one, 49152)
+ * or anyone's, and are found again by it.
+ */
+#define SET_TC_HANDLE	1
+#define SET_TC_PRIO	0xfa00
+
+static const char *const prog_names[FA_SET_NR_HOOKS] = {
+	[FA_SET_XDP] = "flowacct_xdp",
+	[FA_SET_TC_INGRESS] = "flowacct_tc_in",
+	[FA_SET_TC_EGRESS] = "flowacct_tc",
+};
+
+/*
+ * Removes the filter at @handle/@prio of @hook on @ifindex if it runs a
+ * program of ours: an index may have been given to another device since
+ * the filter was recorded. 0 when it is gone (or was never there).
+ */
+static int filter_remove(int ifindex, int which, __u32 handle, __u32 prio)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = which == FA_SET_TC_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = prio);
+	int err;
+
+	err = bpf_tc_query(&hook, &opts);
+	if (err)
+		return err == -ENOENT || err == -ENODEV || err == -EINVAL ? 0 : err;
+	if (!fa_prog_is(opts.prog_id, prog_names[which]))
+		return 0;
+	opts.prog_id = 0;
+	opts.prog_fd = 0;
+	opts.flags = 0;
+	err = bpf_tc_detach(&hook, &opts);
+	return err == -ENOENT || err == -ENODEV ? 0 : err;
+}
+
 static int filter_tc(struct fa_set *s, struct fa_set_member *m, int which)
 {
 	bool egress = which == FA_SET_TC_EGRESS;
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = m->ifindex,
 		    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = s->prog[which]);
-	int err;
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = s->prog[which],
+		    .handle = SET_TC_HANDLE, .priority = SET_TC_PRIO);
+	int had, err;
 
-	err = bpf_tc_hook_create(&hook);
-	if (!err)
+	/*
+	 * A filter outlives the process: what it will be is recorded before
+	 * it exists, and so is a qdisc we make, so that a kill in between
+	 * leaves nothing the record does not name.
+	 */
+	had = tc_clsact_exists(m->ifindex);
+	if (had < 0)
+		return had;
+	if (!had && !m->created_qdisc) {
 		m->created_qdisc = true;
-	else if (err != -EEXIST)
-		return err;
-	err = bpf_tc_attach(&hook, &opts);
-	if (err)
-		return err;
-	m->tc_handle[which] = opts.handle;
-	m->tc_priority[which] = opts.priority;
-	/* A filter outlives the process: its handle recorded at once. */
-	return rec_write(s, m, false);
+		err = rec_write(s, m, false);
+		if (err)
+			return err;
+		err = bpf_tc_hook_create(&hook);
+		if (err == -EEXIST)
+			m->created_qdisc = false;	/* someone made one meanwhile: theirs */
+		else if (err)
+			return err;
+	}
+	m->tc_handle[which] = SET_TC_HANDLE;
+	m->tc_priority[which] = SET_TC_PRIO;
+	err = rec_write(s, m, false);
+	if (!err)
+		err = bpf_tc_attach(&hook, &opts);
+	if (err) {
+		/* -EEXIST: that place is someone else's; nothing of ours there. */
+		m->tc_handle[which] = 0;
+		m->tc_priority[which] = 0;
+	}
+	return err;
 }
 
 static int link_tc(struct fa_set *s, struct fa_set_member *m, int which)
@@ -270,16 +356,33 @@ int fa_set_join(struct fa_set *s, int ifindex, int ingress, int tc_ask,
 	if (err)
 		return err;
 	err = rec_write(s, m, false);
-	if (!err)
-		err = m->ingress == FA_INGRESS_TC ? link_tc(s, m, FA_SET_TC_INGRESS) :
-						    link_xdp(s, m);
+	if (!err && m->ingress != FA_INGRESS_TC) {
+		err = link_xdp(s, m);
+		/* A driver without native XDP, found by trying: TC, when the
+		 * choice was ours (as attach does). */
+		if (err == -EOPNOTSUPP && !ingress) {
+			m->ingress = FA_INGRESS_TC;
+			err = rec_write(s, m, false);
+		}
+	}
+	if (!err && m->ingress == FA_INGRESS_TC)
+		err = link_tc(s, m, FA_SET_TC_INGRESS);
 	if (!err)
 		err = link_tc(s, m, FA_SET_TC_EGRESS);
 	if (!err)
 		err = rec_write(s, m, true);
 	if (err) {
+		/*
+		 * The rows go at once only if no hook was made: once one was,
+		 * a program may still be counting there, and the caller
+		 * forgets them after a grace period (and a drain).
+		 */
+		bool linked = m->link[FA_SET_XDP] >= 0 || m->link[FA_SET_TC_INGRESS] >= 0 ||
+			      m->tc_handle[FA_SET_TC_INGRESS];
+
 		fa_set_unlink(s, m);
-		fa_set_forget(s, ifindex);
+		if (!linked)
+			fa_set_forget(s, ifindex);
 	}
 	return err;
 }
@@ -302,14 +405,9 @@ int fa_set_unlink(struct fa_set *s, struct fa_set_member *m)
 				unlink(path);
 			}
 		} else if (m->tc_handle[i]) {
-			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = m->ifindex,
-				    .attach_point = i == FA_SET_TC_EGRESS ? BPF_TC_EGRESS :
-									   BPF_TC_INGRESS);
-			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = m->tc_handle[i],
-				    .priority = m->tc_priority[i]);
-			int r = bpf_tc_detach(&hook, &opts);
+			int r = filter_remove(m->ifindex, i, m->tc_handle[i], m->tc_priority[i]);
 
-			if (r && r != -ENOENT && r != -ENODEV && !err)
+			if (r && !err)
 				err = r;
 			m->tc_handle[i] = 0;
 		}
@@ -346,6 +444,15 @@ static int dir_remove(const char *dir)
 	return rmdir(path) ? -errno : 0;
 }
 
+/* Whether @st's namespace is this process's. */
+static bool same_netns(const struct fa_attach_state *st)
+{
+	__u64 ino, cookie;
+
+	return !fa_netns_self(&ino, &cookie) && ino == st->netns_ino &&
+	       (!cookie || !st->netns_cookie || cookie == st->netns_cookie);
+}
+
 int fa_set_pin(struct fa_set *s, const char *dirname)
 {
 	struct fa_attach_state st = {
@@ -364,6 +471,15 @@ int fa_set_pin(struct fa_set *s, const char *dirname)
 	char path[PATH_MAX];
 	int i, fd, err;
 
+	size_t n;
+
+	/* "net...": status and detach would take it for an attachment. */
+	if (!strncmp(dirname, "net", 3) || strchr(dirname, '/') || strchr(dirname, '.'))
+		return -EINVAL;
+	/* Members joined before would be neither recorded nor pinned. */
+	err = fa_set_rows_list(s, NULL, 0, &n);
+	if (err)
+		return err == -E2BIG ? -EBUSY : err;
 	err = fa_netns_self(&st.netns_ino, &st.netns_cookie);
 	if (err)
 		return err;
@@ -409,12 +525,14 @@ int fa_set_pin(struct fa_set *s, const char *dirname)
 
 /* What a member left on its device: its pinned links detached and
  * unpinned, its filters and the qdisc it made removed. */
-static void member_undo(const char *dir, const struct fa_set_member_rec *r)
+static void member_undo(const char *dir, const struct fa_set_member_rec *r, bool devices)
 {
 	char path[PATH_MAX];
+	bool ours = false;
 	int i, fd;
 
 	for (i = 0; i < FA_SET_NR_HOOKS; i++) {
+		/* A link is its device's, whatever index that has now. */
 		link_path(path, sizeof(path), dir, r->ifindex, i);
 		fd = bpf_obj_get(path);
 		if (fd >= 0) {
@@ -422,23 +540,45 @@ static void member_undo(const char *dir, const struct fa_set_member_rec *r)
 			close(fd);
 		}
 		unlink(path);
-		if (r->tc_handle[i]) {
-			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = r->ifindex,
-				    .attach_point = i == FA_SET_TC_EGRESS ? BPF_TC_EGRESS :
-									   BPF_TC_INGRESS);
-			LIBBPF_OPTS(bpf_tc_opts, opts, .handle = r->tc_handle[i],
-				    .priority = r->tc_priority[i]);
-
-			bpf_tc_detach(&hook, &opts);
+		/* A filter is found by index: only a program of ours goes. */
+		if (devices && r->tc_handle[i]) {
+			ours = true;
+			filter_remove(r->ifindex, i, r->tc_handle[i], r->tc_priority[i]);
 		}
 	}
-	if (r->created_qdisc)
+	if (devices && ours && r->created_qdisc)
 		fa_tc_remove_qdisc(r->ifindex);
 }
 
-/* A member as its record and pins say; false when it is not whole. */
-static bool member_open(const char *dir, const struct fa_set_member_rec *r,
-			struct fa_set_member *m)
+/* The device a link is on now: 0 when it is gone, or the link detached. */
+static __u32 link_ifindex(int fd)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+
+	/* XDP's and TCX's link info both begin with the ifindex. */
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.xdp.ifindex;
+}
+
+/* Whether the filter at @handle/@prio of @hook on @ifindex runs ours. */
+static bool filter_ours(int ifindex, int which, __u32 handle, __u32 prio)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = which == FA_SET_TC_EGRESS ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = prio);
+
+	return !bpf_tc_query(&hook, &opts) && fa_prog_is(opts.prog_id, prog_names[which]);
+}
+
+/*
+ * A member as its record and pins say: 1 when it is whole and on its
+ * device, 0 when not (a join cut short, a link detached or its device
+ * gone, a filter that is not ours), -errno when it can't tell.
+ */
+static int member_open(const char *dir, const struct fa_set_member_rec *r,
+		       struct fa_set_member *m)
 {
 	char path[PATH_MAX];
 	int i;
@@ -454,21 +594,24 @@ static bool member_open(const char *dir, const struct fa_set_member_rec *r,
 		m->tc_priority[i] = r->tc_priority[i];
 	}
 	if (!r->linked)
-		return false;
+		return 0;
 	for (i = 0; i < FA_SET_NR_HOOKS; i++) {
 		if (!hook_used(r, i))
 			continue;
 		if (!hook_is_link(r, i)) {
-			if (!r->tc_handle[i])
-				return false;
+			if (!r->tc_handle[i] ||
+			    !filter_ours(r->ifindex, i, r->tc_handle[i], r->tc_priority[i]))
+				return 0;
 			continue;
 		}
 		link_path(path, sizeof(path), dir, r->ifindex, i);
 		m->link[i] = bpf_obj_get(path);
 		if (m->link[i] < 0)
-			return false;
+			return errno == ENOENT ? 0 : -errno;
+		if (link_ifindex(m->link[i]) != r->ifindex)
+			return 0;
 	}
-	return true;
+	return 1;
 }
 
 static void member_close(struct fa_set_member *m)
@@ -500,6 +643,11 @@ int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
 	err = fa_pinned_open_dir(dirname, &p);
 	if (err)
 		return err;
+	/* Its members' indexes and filters mean something only there. */
+	if (!same_netns(&p.state)) {
+		fa_pinned_close(&p);
+		return -EXDEV;
+	}
 	s->opts = (struct fa_load_opts){
 		.shared = p.state.shared_map,
 		.max_flows = p.state.max_flows,
@@ -548,13 +696,20 @@ int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
 			err = -E2BIG;
 			break;
 		}
-		if (member_open(dirname, &r, &m[*n])) {
+		err = member_open(dirname, &r, &m[*n]);
+		if (err > 0) {
 			(*n)++;
+			err = 0;
 			continue;
 		}
 		member_close(&m[*n]);
-		/* A join a kill cut short: undone; its rows stay, to be read. */
-		member_undo(dirname, &r);
+		if (err)
+			break;
+		/*
+		 * A join a kill cut short, or a device gone: undone. Its rows
+		 * stay, to be drained and forgotten (fa_set_rows_list()).
+		 */
+		member_undo(dirname, &r, true);
 		bpf_map_delete_elem(s->members_fd, &keys[j]);
 	}
 	free(keys);
@@ -570,10 +725,18 @@ int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
 int fa_set_remove(const char *dirname)
 {
 	struct fa_set_member_rec r;
+	struct fa_attach_state st;
 	char path[PATH_MAX];
 	__u32 k, next, *prev = NULL;
+	bool devices;
 	int fd;
 
+	/*
+	 * Filters are found by index, which means something only in the set's
+	 * namespace: from another (its own deleted, say), only the pins go,
+	 * and with them the links.
+	 */
+	devices = !fa_state_read(dirname, &st) && same_netns(&st);
 	fa_pin_path(path, sizeof(path), dirname, MEMBERS_PIN);
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
@@ -581,9 +744,27 @@ int fa_set_remove(const char *dirname)
 			k = next;
 			prev = &k;
 			if (!bpf_map_lookup_elem(fd, &k, &r))
-				member_undo(dirname, &r);
+				member_undo(dirname, &r, devices);
 		}
 		close(fd);
 	}
 	return dir_remove(dirname);
+}
+
+int fa_set_rows_list(const struct fa_set *s, __u32 *ifindex, size_t max, size_t *n)
+{
+	struct flow_slot_key k, next;
+	const void *prev = NULL;
+
+	*n = 0;
+	while (!bpf_map_get_next_key(s->fd[FA_PIN_STATS], prev, &next)) {
+		k = next;
+		prev = &k;
+		if (k.slot || !k.ifindex)
+			continue;
+		if (*n >= max)
+			return -E2BIG;
+		ifindex[(*n)++] = k.ifindex;
+	}
+	return 0;
 }

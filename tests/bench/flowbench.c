@@ -611,7 +611,7 @@ static int load_ours(struct bench *b, enum ours o, __u32 max_flows)
 		 * stay empty (check_counters()).
 		 */
 		if (!err && o == OURS_SET) {
-			struct fa_set set = { .skel = skel };
+			struct fa_set set = { .skel = skel, .members_fd = -1 };
 
 			fa_progs_map_fds(skel, set.fd);
 			err = fa_set_rows_make(&set, 0);

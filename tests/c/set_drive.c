@@ -22,8 +22,11 @@
  * rows counting the overflow row as one (the rows come through a drain
  * file, as a daemon drains them); then one line for interface 0
  * (what came from no interface of the set: must be all zero) and
- * {"left_rows": N}: the counters rows the set still holds after forgetting
- * (must be only interface 0's).
+ * {"left_rows": N, "left_overflow_rows": M}: the counters and overflow rows
+ * the set still holds after forgetting (must be only interface 0's: 2, 4).
+ * Interfaces with rows and no member (a member undone at adopt) are said
+ * ("orphan IFINDEX"), and their books printed with an empty name.
+ * --go-on yes: a join that fails is said, and the others go on.
  *
  * --pin NAME pins the set (under /sys/fs/bpf/flowacct/NAME) before the
  * joins; --adopt NAME opens a pinned set instead of loading one ("adopted
@@ -109,25 +112,20 @@ static int read_books(const struct fa_set *s, __u32 ifindex, const struct fa_tab
  * Both tables through a drain file, as a daemon drains a set: the rows
  * and every interface's overflow rows (interface 0's too), into @t.
  */
-static int drain_all(const struct fa_set *s, const struct fa_set_member *m, size_t n,
-		     struct fa_table *t)
+static int drain_all(const struct fa_set *s, const __u32 *ifx, size_t n, struct fa_table *t)
 {
 	struct fa_drainfile *df;
 	struct fa_row *rows;
 	char name[64];
-	__u32 *ifx;
 	size_t i, nrows;
 	int err, table;
 
-	ifx = calloc(n + 1, sizeof(*ifx));
-	if (!ifx)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		ifx[i + 1] = m[i].ifindex;
 	snprintf(name, sizeof(name), "set-drive-%d", (int)getpid());
-	err = fa_drainfile_open(name, s->opts.max_flows, n + 1, s->opts.shared, getpid(), &df);
+	/* Sized for the set's bound: the file's size never follows its members. */
+	err = fa_drainfile_open(name, s->opts.max_flows, FLOW_SET_MAX_IFACES + 1,
+				s->opts.shared, getpid(), &df);
 	for (table = 0; table < FLOW_NR_EPOCHS && !err; table++) {
-		err = fa_drainfile_drain(df, NULL, s->fd, table, ifx, n + 1, table + 1,
+		err = fa_drainfile_drain(df, NULL, s->fd, table, ifx, n, table + 1,
 					 &rows, &nrows);
 		for (i = 0; i < nrows && !err; i++)
 			err = fa_table_append(t, &rows[i].key, &rows[i].val, rows[i].kind);
@@ -135,7 +133,6 @@ static int drain_all(const struct fa_set *s, const struct fa_set_member *m, size
 	if (df)
 		fa_drainfile_close(df);
 	fa_drainfile_remove(name);
-	free(ifx);
 	return err;
 }
 
@@ -170,7 +167,7 @@ static void print_books(const char *name, __u32 ifindex, const struct books *b)
 #undef PAIR
 }
 
-/* Counters rows the set holds (a hash: each interface's two, interface 0's). */
+/* Rows a per-interface hash of the set holds (interface 0's among them). */
 static long count_rows(int fd)
 {
 	struct flow_slot_key k, next;
@@ -251,7 +248,9 @@ int main(int argc, char **argv)
 	struct fa_sync sync;
 	struct fa_set s;
 	int tc_ask = FA_TC_ASK_AUTO, ingress = 0, first = 1, i, err;
-	size_t n = 0, cap;
+	size_t n = 0, cap, nrows = 0, nall, j;
+	bool go_on = false;
+	__u32 *rows, *all;
 	__u64 t0;
 
 	for (; first + 1 < argc && argv[first][0] == '-'; first += 2) {
@@ -266,6 +265,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[first], "--options"))
 			/* "all": --attribution, --retrans and --passive-rtt. */
 			lo.owners = lo.retrans = lo.passive_rtt = !strcmp(argv[first + 1], "all");
+		else if (!strcmp(argv[first], "--go-on"))
+			/* "yes": a join that fails is said, and the rest go on. */
+			go_on = !strcmp(argv[first + 1], "yes");
 		else if (!strcmp(argv[first], "--pin"))
 			pin = argv[first + 1];
 		else if (!strcmp(argv[first], "--adopt"))
@@ -297,6 +299,17 @@ int main(int argc, char **argv)
 		if_indextoname(m[i].ifindex, names[i]);
 		printf("member %s %d\n", names[i], m[i].ifindex);
 	}
+	/* Rows no member has: a member undone at adopt, to be read and forgotten. */
+	rows = calloc(FLOW_SET_MAX_IFACES, sizeof(*rows));
+	all = calloc(FLOW_SET_MAX_IFACES + cap + 1, sizeof(*all));
+	if (!rows || !all || fa_set_rows_list(&s, rows, FLOW_SET_MAX_IFACES, &nrows))
+		return 1;
+	for (j = 0; j < nrows; j++) {
+		for (i = 0; i < (int)n && (__u32)m[i].ifindex != rows[j]; i++)
+			;
+		if (i == (int)n)
+			printf("orphan %u\n", rows[j]);
+	}
 	if (pin) {
 		err = fa_set_pin(&s, pin);
 		if (err) {
@@ -316,7 +329,10 @@ int main(int argc, char **argv)
 		err = fa_set_join(&s, ifindex, ingress, tc_ask, &m[n]);
 		if (err) {
 			fprintf(stderr, "set_drive: can't join '%s': %s\n", argv[i], strerror(-err));
-			return 1;
+			if (!go_on)
+				return 1;
+			n--;
+			continue;
 		}
 		printf("joined %s %d %.3f %s %s\n", argv[i], ifindex, ms_since(t0),
 		       fa_ingress_name(m[n].ingress), fa_tc_api_name(m[n].tc_api));
@@ -338,27 +354,40 @@ int main(int argc, char **argv)
 			fprintf(stderr, "set_drive: can't unlink '%s'\n", names[i]);
 	/* No program run that saw one of them is still adding to the tables. */
 	err = fa_sync_wait(&sync);
+	/* Every interface with rows: the members, then any other, then 0. */
+	nall = 0;
+	for (i = 0; i < (int)n; i++)
+		all[nall++] = m[i].ifindex;
 	if (!err)
-		err = drain_all(&s, m, n, &t);
+		err = fa_set_rows_list(&s, rows, FLOW_SET_MAX_IFACES, &nrows);
+	for (j = 0; !err && j < nrows; j++) {
+		for (i = 0; i < (int)nall && all[i] != rows[j]; i++)
+			;
+		if (i == (int)nall)
+			all[nall++] = rows[j];
+	}
+	all[nall++] = 0;
+	if (!err)
+		err = drain_all(&s, all, nall, &t);
 	if (err) {
 		fprintf(stderr, "set_drive: can't read the tables: %s\n", strerror(-err));
 		return 1;
 	}
-	for (i = 0; i <= (int)n; i++) {
-		__u32 ifindex = i < (int)n ? (__u32)m[i].ifindex : 0;
+	for (j = 0; j < nall; j++) {
 		struct books b;
 
-		err = read_books(&s, ifindex, &t, &b);
+		err = read_books(&s, all[j], &t, &b);
 		if (err) {
-			fprintf(stderr, "set_drive: can't read the books of %u: %s\n", ifindex,
+			fprintf(stderr, "set_drive: can't read the books of %u: %s\n", all[j],
 				strerror(-err));
 			return 1;
 		}
-		print_books(i < (int)n ? names[i] : "", ifindex, &b);
-		if (i < (int)n && fa_set_forget(&s, ifindex))
-			fprintf(stderr, "set_drive: can't forget %u\n", ifindex);
+		print_books(j < n ? names[j] : "", all[j], &b);
+		if (all[j] && fa_set_forget(&s, all[j]))
+			fprintf(stderr, "set_drive: can't forget %u\n", all[j]);
 	}
-	printf("{\"left_rows\":%ld}\n", count_rows(s.fd[FA_PIN_STATS]));
+	printf("{\"left_rows\":%ld,\"left_overflow_rows\":%ld}\n",
+	       count_rows(s.fd[FA_PIN_STATS]), count_rows(s.fd[FA_PIN_OVERFLOW]));
 	if (s.dir[0]) {
 		err = fa_set_remove(s.dir);
 		printf("removed %s %d\n", s.dir, err);
@@ -366,6 +395,8 @@ int main(int argc, char **argv)
 	fa_table_free(&t);
 	fa_set_close(&s);
 	fa_sync_close(&sync);
+	free(rows);
+	free(all);
 	free(names);
 	free(m);
 	return 0;

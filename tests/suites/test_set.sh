@@ -129,9 +129,9 @@ books() {
 	zero = next(l for l in lines if l.get("ifindex") == 0)
 	if any(zero[k] != [0, 0] for k in ("seen", "accounted", "rows")):
 	    sys.exit("counted for no interface: %s" % zero)
-	left = next(l for l in lines if "left_rows" in l)["left_rows"]
-	if left != 2:
-	    sys.exit("counters rows left after forgetting: %d (interface 0's 2 only)" % left)
+	left = next(l for l in lines if "left_rows" in l)
+	if (left["left_rows"], left["left_overflow_rows"]) != (2, 4):
+	    sys.exit("rows left after forgetting: %s (interface 0's 2 and 4 only)" % left)
 	EOF
 }
 
@@ -175,9 +175,10 @@ test_set_full() {
 
 # An interface whose XDP hook is taken: the join fails with one line and
 # leaves nothing of the set on it (its egress link is never made). An
-# interface deleted while the set holds it: the links go with it, the
-# unlink copes, the other interface's books stay exact and every row of
-# the deleted one is forgotten.
+# interface joined twice: the second join is refused and leaves the
+# first's rows alone. An interface deleted while the set holds it: the
+# links go with it, the unlink copes, the other interface's books stay
+# exact and every row of the deleted one is forgotten.
 test_set_hostile() {
 	set_setup 2
 	$IND "$FLOWACCT" attach s1 --ingress xdp
@@ -192,7 +193,11 @@ test_set_hostile() {
 
 	capture_start "$NSD" s2 in "$SCRATCH/s2.in.pcap"
 	capture_start "$NSD" s2 out "$SCRATCH/s2.out.pcap"
-	set_start s1 s2
+	# s2 joined twice: the second join is refused and takes nothing of
+	# the first's rows (its books below are exact).
+	set_start --go-on yes s1 s2 s2
+	grep -q "can't join 's2': File exists" "$SCRATCH/set.err" ||
+		fail "a second join of s2 was not refused: $(cat "$SCRATCH/set.err")"
 	traffic 1
 	traffic 2
 	ip -n "$NSD" link del s1
@@ -200,45 +205,59 @@ test_set_hostile() {
 	capture_stop
 	set_stop
 	check_books 2 || fail "s2: books"
-	grep -q '"left_rows":2}' "$SCRATCH/set.out" || fail "rows left: $(tail -1 "$SCRATCH/set.out")"
+	grep -q '"left_rows":2,"left_overflow_rows":4}' "$SCRATCH/set.out" ||
+		fail "rows left: $(grep left_rows "$SCRATCH/set.out")"
 }
 
-# A pinned set outlives its process: killed with kill -9 mid-traffic, its
-# links go on counting with no process, and a new one adopts it (the
-# programs loaded again on its maps, its members and links found): each
-# interface's books over the whole run, across the kill, are its capture's.
-# Then the set is removed: no pin, no link, no map of it is left.
+# A pinned set outlives its process: killed with kill -9 while s1 carries
+# traffic, its links go on counting with no process; s2 is deleted
+# meanwhile. A new process adopts the set (the programs loaded again on
+# its maps): s1 is a member again, s2 is not (its links went with its
+# device) and its rows are found to be read and forgotten; s3 joins the
+# adopted set, through the programs loaded again. Each live interface's
+# books over the whole run, across the kill, are its capture's. Then the
+# set is removed: no pin, link or map of it is left.
 test_set_kill9() {
-	local dir ids id
-	set_setup 2
+	local dir ids id pid
+	set_setup 3
 	dir=set-fa-$(basename "$NSD")
 	SET_DIRS+=("$dir")
-	for i in 1 2; do
+	for i in 1 3; do
 		capture_start "$NSD" "s$i" in "$SCRATCH/s$i.in.pcap"
 		capture_start "$NSD" "s$i" out "$SCRATCH/s$i.out.pcap"
 	done
 	set_start --pin "$dir" s1 s2
 	ids=$(sed -n 's/^map_ids //p' "$SCRATCH/set.out")
-	traffic 1
+	ip netns exec "${PEERS[0]}" ping -q -c 60 -i 0.02 198.51.100.5 >/dev/null &
+	pid=$!
+	sleep 0.5
 	kill -9 $SET_PID
 	wait $SET_PID 2>/dev/null || true
 	exec 9>&-
+	wait $pid
 	# No process holds the set: the links count on.
-	traffic 2
+	traffic 1
 	[ -e "/sys/fs/bpf/flowacct/$dir/if$(ip -n "$NSD" -o link show dev s1 | cut -d: -f1)_tc_egress" ] ||
 		fail "the link pins did not outlive the process: $(ls "/sys/fs/bpf/flowacct/$dir")"
-	set_start --adopt "$dir"
-	grep -q '^member s1 ' "$SCRATCH/set.out" && grep -q '^member s2 ' "$SCRATCH/set.out" ||
-		fail "the members were not adopted"
+	traffic 2
+	ip -n "$NSD" link del s2
+	set_start --adopt "$dir" s3
+	grep -q '^member s1 ' "$SCRATCH/set.out" || fail "s1 was not adopted"
+	grep -q '^member ' <(grep -v '^member s1 ' "$SCRATCH/set.out") &&
+		fail "a member whose device is gone was adopted: $(grep '^member' "$SCRATCH/set.out")"
+	grep -q '^orphan ' "$SCRATCH/set.out" || fail "s2's rows were not found"
 	traffic 1
+	traffic 3
 	capture_stop
 	set_stop
-	for i in 1 2; do
+	for i in 1 3; do
 		check_books "$i" || fail "s$i: books across the kill"
 	done
+	grep -q '"left_rows":2,"left_overflow_rows":4}' "$SCRATCH/set.out" ||
+		fail "rows left: $(grep left_rows "$SCRATCH/set.out")"
 	grep -q "^removed $dir 0$" "$SCRATCH/set.out" || fail "not removed: $(tail -1 "$SCRATCH/set.out")"
 	[ ! -e "/sys/fs/bpf/flowacct/$dir" ] || fail "pins left: $(ls "/sys/fs/bpf/flowacct/$dir")"
-	for i in 1 2; do assert_nothing_left "$NSD" "s$i"; done
+	for i in 1 3; do assert_nothing_left "$NSD" "s$i"; done
 	# Maps are freed after a grace period: asked a few times.
 	for id in $ids; do
 		for i in $(seq 30); do
