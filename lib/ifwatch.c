@@ -38,12 +38,20 @@ static bool parse_link(struct nlmsghdr *h, struct fa_link *l)
 	memset(l, 0, sizeof(*l));
 	l->ifindex = ifi->ifi_index;
 	l->flags = ifi->ifi_flags;
-	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+	l->new_nsid = -1;
+	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
 		if (a->rta_type == IFLA_IFNAME) {
 			snprintf(l->name, sizeof(l->name), "%.*s",
 				 (int)RTA_PAYLOAD(a), (const char *)RTA_DATA(a));
-			break;
+		} else if (a->rta_type == IFLA_NEW_NETNSID && RTA_PAYLOAD(a) >= sizeof(__s32)) {
+			/* Only a move's RTM_DELLINK says where the device went. */
+			l->moved = true;
+			l->new_nsid = *(__s32 *)RTA_DATA(a);
+		} else if (a->rta_type == IFLA_NEW_IFINDEX && RTA_PAYLOAD(a) >= sizeof(__s32)) {
+			l->moved = true;
+			l->new_ifindex = *(__s32 *)RTA_DATA(a);
 		}
+	}
 	return l->ifindex > 0 && l->name[0];
 }
 
