@@ -128,6 +128,23 @@ int fa_ifwatch_open(int rcvbuf)
 	return fd;
 }
 
+/*
+ * After ENOBUFS, what is queued is older than the dump the caller reads
+ * next: thrown away, and at once. A netlink socket the kernel found full
+ * is marked congested, and until its queue is empty again every event is
+ * dropped, even with room, and without another ENOBUFS: the interfaces
+ * made while the daemon takes those of the dump would be lost unsaid.
+ */
+static void drain(int fd, char *buf, size_t len)
+{
+	int i;
+
+	/* Bounded: a host making interfaces without end still gets its dump. */
+	for (i = 0; i < 65536; i++)
+		if (recv(fd, buf, len, 0) < 0 && errno != EINTR && errno != ENOBUFS)
+			return;
+}
+
 int fa_ifwatch_read(int fd, fa_link_fn *fn, void *ctx)
 {
 	char buf[32768] __attribute__((aligned(4)));
@@ -137,6 +154,10 @@ int fa_ifwatch_read(int fd, fa_link_fn *fn, void *ctx)
 
 	for (;;) {
 		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == ENOBUFS) {
+			drain(fd, buf, sizeof(buf));
+			return -ENOBUFS;
+		}
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned int)n);

@@ -425,15 +425,17 @@ per_name() {
 
 # Bursts of link events larger than the daemon's socket buffer (made small
 # for the test): the kernel drops events, says ENOBUFS, and the daemon
-# starts over from a full dump. 16 interfaces made in one burst are each
-# taken once; deleted in another, while the daemon is stopped so that it
-# reads that burst from a dump too, each leaves once: one take and one
-# leave per name, from the daemon's lines. (A daemon also releases, at
-# its start, stale attachments other namespaces left: they have lines of
-# their own, not counted here.)
+# starts over from a full dump. Eight interfaces made while the daemon is
+# stopped, then eight more while it takes the first eight from its dump
+# (the kernel drops every event for a socket it found full until its queue
+# is empty, and says ENOBUFS only once): each of the 16 is taken once. All
+# deleted while it is stopped, read from a dump too: each leaves once. One
+# take and one leave per name, from the daemon's lines (a daemon also
+# releases, at its start, stale attachments other namespaces left: they
+# have lines of their own, not counted here).
 test_follow_lost_events() {
 	follow_setup
-	local i n want log
+	local i n want log lost
 	want=$(for i in $(seq 16); do printf 'eq%d=1 ' $i; done)
 	want=${want% }
 	export FLOWACCT_TEST_LINK_EVENTS_BUFFER=4096
@@ -443,18 +445,23 @@ test_follow_lost_events() {
 	for i in $(seq 16); do
 		echo "link add eq$i type veth peer name ep$i"
 	done >"$SCRATCH/add.batch"
-	ip -n "$NSD" -batch "$SCRATCH/add.batch"
+	kill -STOP "$RUN_PID"
+	head -8 "$SCRATCH/add.batch" | ip -n "$NSD" -batch -
+	kill -CONT "$RUN_PID"
+	# Each take is about 0.3 s: the second burst comes while the first
+	# is being taken.
+	sleep 0.5
+	tail -8 "$SCRATCH/add.batch" | ip -n "$NSD" -batch -
 	for i in $(seq 300); do
 		n=$(count_live 'eq*')
 		[ "$n" = 16 ] && break
 		sleep 0.2
 	done
 	[ "$n" = 16 ] || fail "$n of 16 interfaces taken: $(tail -5 "$log")"
-	[ "$(grep -c "interface events were lost" "$log")" = 1 ] ||
-		fail "no events were lost: the test did not test the resync"
+	lost=$(grep -c "interface events were lost" "$log" || true)
+	[ "$lost" -ge 1 ] || fail "no events were lost: the test did not test the resync"
 	kill -STOP "$RUN_PID"
-	for i in $(seq 16); do echo "link del eq$i"; done >"$SCRATCH/del.batch"
-	ip -n "$NSD" -batch "$SCRATCH/del.batch"
+	for i in $(seq 16); do echo "link del eq$i"; done | ip -n "$NSD" -batch -
 	kill -CONT "$RUN_PID"
 	for i in $(seq 100); do
 		[ "$(per_name "'%s': its flows are out" "$log")" = "$want" ] && break
@@ -463,7 +470,7 @@ test_follow_lost_events() {
 	# Anything taken again would have had time to be.
 	sleep 1
 	run_stop
-	[ "$(grep -c "interface events were lost" "$log")" = 2 ] ||
+	[ "$(grep -c "interface events were lost" "$log")" -gt "$lost" ] ||
 		fail "the deletions were not read from a dump: $(cat "$log")"
 	n=$(per_name "attached to '%s'" "$log")
 	[ "$n" = "$want" ] || fail "$(cat "$log")
@@ -522,9 +529,9 @@ json.dump(d, sys.stdout)' >"$SCRATCH/$name.in.sent"
 		ip -n "$nsm" -d link show $name >"$SCRATCH/$name.link"
 		grep -q "prog/xdp" "$SCRATCH/$name.link" &&
 			fail "an XDP program stays on $name in its new namespace: $(cat "$SCRATCH/$name.link")"
-		ip netns exec "$nsm" tc filter show dev $name ingress | grep -q flowacct &&
+		ip netns exec "$nsm" tc filter show dev $name ingress | grep flowacct >/dev/null &&
 			fail "a filter of ours stays on $name ingress"
-		ip netns exec "$nsm" tc filter show dev $name egress | grep -q flowacct &&
+		ip netns exec "$nsm" tc filter show dev $name egress | grep flowacct >/dev/null &&
 			fail "a filter of ours stays on $name egress"
 		[ ! -e "$pins" ] || fail "the pins of $name stay: $(ls "$pins")"
 		ls /run/flowacct/"${pins##*/}".* 2>/dev/null && fail "files of $name stay under /run/flowacct"
