@@ -10,6 +10,8 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -86,30 +88,80 @@ bool fa_prog_is(__u32 id, const char *want)
 	return !prog_name_by_id(id, name, sizeof(name)) && !strcmp(name, want);
 }
 
+/* What is attached at XDP on an interface, as xdp_attached() sees it. */
+enum xdp_kind {
+	XDP_NONE,
+	XDP_SINGLE,	/* one program, no dispatcher: libxdp's "legacy" */
+	XDP_DISPATCHED,	/* libxdp's dispatcher, or programs in several modes */
+};
+
+/*
+ * The program at XDP on @ifindex, asked of libbpf: @id and the XDP_FLAGS_*
+ * of its mode, for a single program. libxdp is asked only for what a
+ * dispatcher holds: libxdp 1.3 (Debian 12's) leaks a descriptor of the
+ * attached program at every xdp_multiprog__get_from_ifindex() (fixed in
+ * 1.4), and in a daemon each leaked one kept a program and its maps alive
+ * after the interface had left.
+ */
+static enum xdp_kind xdp_attached(int ifindex, __u32 *id, __u32 *flags)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	char name[BPF_OBJ_NAME_LEN];
+
+	*id = 0;
+	*flags = 0;
+	if (bpf_xdp_query(ifindex, 0, &q) || q.attach_mode == XDP_ATTACHED_NONE)
+		return XDP_NONE;
+	if (q.attach_mode == XDP_ATTACHED_MULTI)
+		return XDP_DISPATCHED;
+	*id = q.prog_id;
+	*flags = q.attach_mode == XDP_ATTACHED_DRV ? XDP_FLAGS_DRV_MODE :
+		 q.attach_mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_HW_MODE;
+	if (!prog_name_by_id(*id, name, sizeof(name)) && !strcmp(name, "xdp_dispatcher"))
+		return XDP_DISPATCHED;
+	return XDP_SINGLE;
+}
+
+/*
+ * Takes program @id off @ifindex's XDP hook in the mode of @flags,
+ * replacing exactly it with nothing, so that a program someone attached
+ * since stays. 1, or -errno.
+ */
+static int xdp_single_off(int ifindex, __u32 id, __u32 flags)
+{
+	int fd = bpf_prog_get_fd_by_id(id), err;
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = fd);
+
+	if (fd < 0)
+		return -errno;
+	err = bpf_xdp_detach(ifindex, XDP_FLAGS_REPLACE | flags, &opts) ? -errno : 1;
+	close(fd);
+	return err;
+}
+
 /* Our XDP program on @ifindex (recorded id, or any named flowacct_xdp). */
 static __u32 xdp_find(int ifindex, __u32 want_id)
 {
 	struct xdp_multiprog *mp;
 	struct xdp_program *p;
-	__u32 found = 0, id;
+	__u32 found = 0, id, flags;
 
+	switch (xdp_attached(ifindex, &id, &flags)) {
+	case XDP_NONE:
+		return 0;
+	case XDP_SINGLE:
+		return (want_id ? id == want_id : prog_is(id, FA_XDP_PROG_NAME)) ? id : 0;
+	case XDP_DISPATCHED:
+		break;
+	}
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	if (libxdp_get_error(mp) || !mp)
 		return 0;
-	if (xdp_multiprog__is_legacy(mp)) {
-		p = xdp_multiprog__main_prog(mp);
-		id = p ? xdp_program__id(p) : 0;
-		if (id && (want_id ? id == want_id :
-			   !strcmp(xdp_program__name(p), FA_XDP_PROG_NAME)))
+	for (p = xdp_multiprog__next_prog(NULL, mp); p && !found;
+	     p = xdp_multiprog__next_prog(p, mp)) {
+		id = xdp_program__id(p);
+		if (want_id ? id == want_id : !strcmp(xdp_program__name(p), FA_XDP_PROG_NAME))
 			found = id;
-	} else {
-		for (p = xdp_multiprog__next_prog(NULL, mp); p && !found;
-		     p = xdp_multiprog__next_prog(p, mp)) {
-			id = xdp_program__id(p);
-			if (want_id ? id == want_id :
-			    !strcmp(xdp_program__name(p), FA_XDP_PROG_NAME))
-				found = id;
-		}
 	}
 	xdp_multiprog__close(mp);
 	return found;
@@ -125,21 +177,26 @@ static int xdp_remove(int ifindex, __u32 prog_id)
 	struct xdp_program *p, *targets[16];
 	struct xdp_multiprog *mp;
 	enum xdp_attach_mode mode;
+	__u32 id, flags;
 	int n = 0, i, err = 0;
 
+	switch (xdp_attached(ifindex, &id, &flags)) {
+	case XDP_NONE:
+		return 0;
+	case XDP_SINGLE:
+		if (prog_id ? id != prog_id : !prog_is(id, FA_XDP_PROG_NAME))
+			return 0;
+		return xdp_single_off(ifindex, id, flags);
+	case XDP_DISPATCHED:
+		break;
+	}
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	if (libxdp_get_error(mp) || !mp)
-		return 0;	/* no XDP program at all */
+		return 0;
 	mode = xdp_multiprog__attach_mode(mp);
-	if (xdp_multiprog__is_legacy(mp)) {
-		p = xdp_multiprog__main_prog(mp);
-		if (p)
-			targets[n++] = p;
-	} else {
-		for (p = xdp_multiprog__next_prog(NULL, mp); p && n < 16;
-		     p = xdp_multiprog__next_prog(p, mp))
-			targets[n++] = p;
-	}
+	for (p = xdp_multiprog__next_prog(NULL, mp); p && n < 16;
+	     p = xdp_multiprog__next_prog(p, mp))
+		targets[n++] = p;
 	for (i = 0; i < n; i++) {
 		p = targets[i];
 		if (prog_id ? xdp_program__id(p) != prog_id :
@@ -150,21 +207,12 @@ static int xdp_remove(int ifindex, __u32 prog_id)
 		break;
 	}
 	xdp_multiprog__close(mp);
-	if (err < 0 && prog_id) {
-		/*
-		 * libxdp could not take it off (its own state is gone with a
-		 * killed process, say). Replace exactly our program with
-		 * nothing, so that a program someone attached since stays.
-		 */
-		int fd = bpf_prog_get_fd_by_id(prog_id);
-		LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = fd);
-
-		if (fd >= 0) {
-			err = bpf_xdp_detach(ifindex, XDP_FLAGS_REPLACE, &opts) ?
-				      -errno : 1;
-			close(fd);
-		}
-	}
+	/*
+	 * libxdp could not take it off (its own state is gone with a killed
+	 * process, say): exactly our program, if it is the one attached.
+	 */
+	if (err < 0 && prog_id)
+		err = xdp_single_off(ifindex, prog_id, flags);
 	return err;
 }
 
@@ -249,6 +297,25 @@ static int tcx_link_off(int fd)
 }
 
 /*
+ * Takes the TCX link pinned in @dirname for the @egress side off its
+ * device, wherever the device is now (a link knows its device, not by a
+ * namespace's index). 1: the pin was there; 0: no pin; or -errno.
+ */
+static int tcx_pin_off(const char *dirname, bool egress)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	fa_pin_path(path, sizeof(path), dirname, fa_tcx_pin_name(egress));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	err = tcx_link_off(fd);
+	close(fd);
+	return err ? err : 1;
+}
+
+/*
  * Removes our TCX programs from @ifindex's @egress side: the link pinned as
  * ours in @dirname, and any program named @name on the hook (a killed
  * attach's, whose record does not name it, or one whose pins are gone while
@@ -260,19 +327,12 @@ static int tcx_remove(const char *dirname, int ifindex, bool egress,
 		      const char *name)
 {
 	struct fa_tcx_entry t[FA_TCX_MAX];
-	char path[PATH_MAX];
 	int n, i, fd, err, removed = 0;
 
 	if (dirname) {
-		fa_pin_path(path, sizeof(path), dirname, fa_tcx_pin_name(egress));
-		fd = bpf_obj_get(path);
-		if (fd >= 0) {
-			err = tcx_link_off(fd);
-			close(fd);
-			if (err)
-				return err;
-			removed++;
-		}
+		removed = tcx_pin_off(dirname, egress);
+		if (removed < 0)
+			return removed;
 	}
 	n = fa_tcx_query(ifindex, egress, t, FA_TCX_MAX);
 	if (n == -EINVAL)
@@ -376,6 +436,64 @@ int fa_detach(const char *dirname, const struct fa_attach_state *st, int ifindex
 	return removed;
 }
 
+struct detach_there {
+	int nsfd;
+	const struct fa_attach_state *st;
+	int ifindex;
+	int ret;
+};
+
+static void *detach_there_thread(void *arg)
+{
+	struct detach_there *d = arg;
+
+	/* This thread only, and it ends there: the others stay here. */
+	if (setns(d->nsfd, CLONE_NEWNET)) {
+		d->ret = -errno;
+		return NULL;
+	}
+	d->ret = fa_detach(NULL, d->st, d->ifindex);
+	return NULL;
+}
+
+int fa_detach_moved(const char *dirname, const struct fa_attach_state *st, int nsid,
+		    int ifindex)
+{
+	struct fa_attach_state there;
+	struct detach_there d = { .st = st, .ifindex = ifindex };
+	pthread_t t;
+	int removed = 0, err, side;
+
+	for (side = 0; side < 2; side++) {
+		err = tcx_pin_off(dirname, side);
+		if (err < 0)
+			return err;
+		removed += err;
+	}
+	/* Nothing of ours but TCX links (clsact went with the move: the
+	 * kernel destroys a moved device's qdiscs). */
+	if (st && !st->xdp_prog_id)
+		return removed;
+	if (nsid < 0 || ifindex <= 0)
+		return -ENOENT;
+	d.nsfd = fa_netns_open_nsid(nsid);
+	if (d.nsfd < 0)
+		return d.nsfd;
+	if (st) {
+		/* Our programs by their recorded ids, at the index it has there. */
+		there = *st;
+		there.ifindex = ifindex;
+		d.st = &there;
+	}
+	err = pthread_create(&t, NULL, detach_there_thread, &d);
+	if (!err)
+		pthread_join(t, NULL);
+	close(d.nsfd);
+	if (err)
+		return -err;
+	return d.ret < 0 ? d.ret : removed + d.ret;
+}
+
 static bool tc_live(int ifindex, bool egress, __u32 handle, __u32 prio, __u32 id)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
@@ -462,7 +580,7 @@ static int attach_xdp(struct attach_ctx *a, struct flowacct_bpf *skel,
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, xdp_opts,
 			    .prog_name = FA_XDP_PROG_NAME, .obj = skel->obj);
-	struct xdp_multiprog *mp;
+	__u32 id, flags;
 	int err;
 
 	/* libxdp loads the whole object (what autoload leaves in it). */
@@ -478,11 +596,7 @@ static int attach_xdp(struct attach_ctx *a, struct flowacct_bpf *skel,
 	if (err)
 		return err;
 	a->st.xdp_prog_id = xdp_program__id(*xp);
-	mp = xdp_multiprog__get_from_ifindex(a->st.ifindex);
-	if (!libxdp_get_error(mp) && mp) {
-		a->st.xdp_legacy = xdp_multiprog__is_legacy(mp);
-		xdp_multiprog__close(mp);
-	}
+	a->st.xdp_legacy = xdp_attached(a->st.ifindex, &id, &flags) == XDP_SINGLE;
 	return 0;
 }
 

@@ -388,6 +388,28 @@ static void leave(struct fa_engine *e, struct fa_engine_iface *w, bool device_go
 		drop(e, w);
 }
 
+/*
+ * @w's device went to another network namespace (@l: its RTM_DELLINK; NULL:
+ * gone from a dump, deleted or moved, which the dump does not say). A
+ * moved device keeps its XDP program and TCX links, and they would count
+ * there until their pins went: taken off first, so that the last drain is
+ * the last. On a deleted device nothing is left to take off.
+ */
+static void take_off_moved(struct fa_engine *e, struct fa_engine_iface *w,
+			   const struct fa_link *l)
+{
+	int r;
+
+	r = fa_detach_moved(w->dirname, w->open ? &w->s.p.state : NULL,
+			    l ? l->new_nsid : -1, l ? l->new_ifindex : 0);
+	if (r == -ENOENT && l)
+		NOTE(e, "can't find the network namespace '%s' was moved to: its XDP program stays on it there, until 'flowacct detach' is run on it there",
+		     w->name);
+	else if (r < 0 && r != -ENOENT)
+		NOTE(e, "can't take our programs off '%s', moved to another network namespace: %s",
+		     w->name, strerror(-r));
+}
+
 static void leaving_retry(struct fa_engine *e)
 {
 	size_t i;
@@ -472,8 +494,12 @@ static void on_link(void *ctx, enum fa_link_event ev, const struct fa_link *l)
 
 	if (ev == FA_LINK_DEL) {
 		unrefuse(e, l->ifindex);
-		if (w)
+		if (w && l->moved) {
+			take_off_moved(e, w, l);
+			leave(e, w, true, "was moved to another network namespace");
+		} else if (w) {
 			leave(e, w, true, "is gone");
+		}
 		return;
 	}
 	if (!w) {
@@ -524,6 +550,7 @@ static void resync(struct fa_engine *e)
 		for (k = 0; k < n && l[k].ifindex != w->ifindex; k++)
 			;
 		if (k == n) {
+			take_off_moved(e, w, NULL);
 			leave(e, w, true, "is gone");
 			continue;
 		}

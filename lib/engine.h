@@ -42,6 +42,14 @@ struct fa_link {
 	int ifindex;
 	unsigned int flags;		/* IFF_* */
 	char name[FA_IFNAMSIZ];
+	/*
+	 * An RTM_DELLINK that is a move to another network namespace: the id
+	 * this namespace has for that one (-1: not said) and the index the
+	 * device has there (0: not said).
+	 */
+	bool moved;
+	int new_nsid;
+	int new_ifindex;
 };
 
 bool fa_iface_named(const struct fa_iface_match *m, const char *name);

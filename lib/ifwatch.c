@@ -38,12 +38,20 @@ static bool parse_link(struct nlmsghdr *h, struct fa_link *l)
 	memset(l, 0, sizeof(*l));
 	l->ifindex = ifi->ifi_index;
 	l->flags = ifi->ifi_flags;
-	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+	l->new_nsid = -1;
+	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
 		if (a->rta_type == IFLA_IFNAME) {
 			snprintf(l->name, sizeof(l->name), "%.*s",
 				 (int)RTA_PAYLOAD(a), (const char *)RTA_DATA(a));
-			break;
+		} else if (a->rta_type == IFLA_NEW_NETNSID && RTA_PAYLOAD(a) >= sizeof(__s32)) {
+			/* Only a move's RTM_DELLINK says where the device went. */
+			l->moved = true;
+			l->new_nsid = *(__s32 *)RTA_DATA(a);
+		} else if (a->rta_type == IFLA_NEW_IFINDEX && RTA_PAYLOAD(a) >= sizeof(__s32)) {
+			l->moved = true;
+			l->new_ifindex = *(__s32 *)RTA_DATA(a);
 		}
+	}
 	return l->ifindex > 0 && l->name[0];
 }
 
@@ -120,6 +128,23 @@ int fa_ifwatch_open(int rcvbuf)
 	return fd;
 }
 
+/*
+ * After ENOBUFS, what is queued is older than the dump the caller reads
+ * next: thrown away, and at once. A netlink socket the kernel found full
+ * is marked congested, and until its queue is empty again every event is
+ * dropped, even with room, and without another ENOBUFS: the interfaces
+ * made while the daemon takes those of the dump would be lost unsaid.
+ */
+static void drain(int fd, char *buf, size_t len)
+{
+	int i;
+
+	/* Bounded: a host making interfaces without end still gets its dump. */
+	for (i = 0; i < 65536; i++)
+		if (recv(fd, buf, len, 0) < 0 && errno != EINTR && errno != ENOBUFS)
+			return;
+}
+
 int fa_ifwatch_read(int fd, fa_link_fn *fn, void *ctx)
 {
 	char buf[32768] __attribute__((aligned(4)));
@@ -129,6 +154,10 @@ int fa_ifwatch_read(int fd, fa_link_fn *fn, void *ctx)
 
 	for (;;) {
 		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == ENOBUFS) {
+			drain(fd, buf, sizeof(buf));
+			return -ENOBUFS;
+		}
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned int)n);

@@ -136,6 +136,12 @@ int fa_stale_why_in(const struct fa_netns_set *s, const struct fa_pin_entry *pin
 /* What fa_stale_why() would say if no one held @pin's lock: whether its
  * namespace or interface is there, whoever uses it. */
 int fa_stale_verdict(const struct fa_netns_set *s, const struct fa_pin_entry *pin);
+/*
+ * An fd on the network namespace that this one knows as @nsid (the id an
+ * RTM_DELLINK of a move names), found among every namespace
+ * fa_netns_set_new() sees; -ENOENT if none of them is it.
+ */
+int fa_netns_open_nsid(int nsid);
 /* @dirname's files under FA_RUN_DIR but its locks (a daemon's drain and
  * cache files), removed; the caller holds its lock and its pins are gone. */
 void fa_run_daemon_files_remove(const char *dirname);
@@ -480,6 +486,18 @@ int fa_attach(const struct fa_attach_opts *o, struct fa_attach_result *res);
  */
 int fa_detach(const char *dirname, const struct fa_attach_state *st,
 	      int ifindex);
+
+/*
+ * Takes our programs off a device moved to another network namespace, where
+ * the kernel leaves its XDP program and TCX links (its clsact qdisc it
+ * destroys): the TCX links through their pins in @dirname, from here; the
+ * XDP program, by @st's ids (NULL: by name) at @ifindex, from inside the
+ * namespace this one knows as @nsid. Returns how many things came off, or
+ * -errno; -ENOENT: that namespace was not found (@nsid -1: not known), and
+ * an XDP program of ours may stay there. The pins stay (fa_detach()).
+ */
+int fa_detach_moved(const char *dirname, const struct fa_attach_state *st, int nsid,
+		    int ifindex);
 
 struct fa_live {
 	bool ingress;		/* the recorded ingress program is attached */

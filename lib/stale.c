@@ -38,6 +38,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/net_namespace.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
 #include "attach.h"
 #include "internal.h"
 
@@ -356,6 +360,89 @@ bool fa_netns_alive(__u64 ino, __u64 cookie)
 		return false;
 	close(fd);
 	return true;
+}
+
+/*
+ * The id this namespace has for the namespace @nsfd (RTM_GETNSID): >= 0;
+ * -1 (NETNSA_NSID_NOT_ASSIGNED) if it has none; or -errno.
+ */
+static int nsid_of(int nsfd)
+{
+	struct {
+		struct nlmsghdr n;
+		struct rtgenmsg g;
+		char pad[3];	/* the attributes start at NLMSG_ALIGN() of it */
+		struct rtattr a;
+		__u32 fd;
+	} req = {
+		.n.nlmsg_len = sizeof(req),
+		.n.nlmsg_type = RTM_GETNSID,
+		.n.nlmsg_flags = NLM_F_REQUEST,
+		.g.rtgen_family = AF_UNSPEC,
+		.a.rta_type = NETNSA_FD,
+		.a.rta_len = RTA_LENGTH(sizeof(__u32)),
+		.fd = (__u32)nsfd,
+	};
+	char buf[512] __attribute__((aligned(4)));
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	size_t head = NLMSG_ALIGN(sizeof(struct rtgenmsg));
+	struct rtattr *a;
+	int fd, n, len, id = -EPROTO;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (send(fd, &req, sizeof(req), 0) < 0 || (n = recv(fd, buf, sizeof(buf), 0)) < 0) {
+		id = -errno;
+		goto out;
+	}
+	if (!NLMSG_OK(h, (unsigned int)n))
+		goto out;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		id = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+		id = id ? id : -EPROTO;
+		goto out;
+	}
+	if (h->nlmsg_type != RTM_NEWNSID)
+		goto out;
+	len = (int)(h->nlmsg_len - NLMSG_LENGTH(head));
+	for (a = (struct rtattr *)((char *)NLMSG_DATA(h) + head); RTA_OK(a, len);
+	     a = RTA_NEXT(a, len))
+		if (a->rta_type == NETNSA_NSID && RTA_PAYLOAD(a) >= sizeof(__s32))
+			id = *(__s32 *)RTA_DATA(a);
+out:
+	close(fd);
+	return id;
+}
+
+int fa_netns_open_nsid(int nsid)
+{
+	struct fa_netns_set *s;
+	__u64 tried = 0;
+	int fd, found = -ENOENT;
+	size_t i;
+
+	if (nsid < 0)
+		return -ENOENT;
+	s = fa_netns_set_new();
+	if (!s)
+		return -ENOMEM;
+	/* Each namespace once (its holders are side by side): the first
+	 * holder that opens. */
+	for (i = 0; i < s->n && found < 0; i++) {
+		if (s->v[i].ino == tried)
+			continue;
+		fd = open_if_ino(s->v[i].path, s->v[i].ino);
+		if (fd < 0)
+			continue;
+		tried = s->v[i].ino;
+		if (nsid_of(fd) == nsid)
+			found = fd;
+		else
+			close(fd);
+	}
+	fa_netns_set_free(s);
+	return found;
 }
 
 /* ---- the verdict --------------------------------------------------------------- */

@@ -6,7 +6,8 @@
 # is gone; a start that is all or nothing; attach latency.
 
 ALL_TESTS="test_follow_churn test_follow_latency test_follow_all_or_nothing test_follow_named
-	test_follow_rename test_follow_lost_events test_follow_stale_run test_follow_stale_detach"
+	test_follow_rename test_follow_lost_events test_follow_netns_move test_follow_stale_run
+	test_follow_stale_detach"
 
 # ---- a daemon's namespace and its peers -----------------------------------------
 
@@ -411,37 +412,153 @@ d = json.load(sys.stdin)
 print(sum(1 for i in d["interfaces"] if i["iface"] and i["live"] and fnmatch.fnmatch(i["iface"], sys.argv[1])))' "$1"
 }
 
-# A burst of link events larger than the daemon's socket buffer (made
-# small for the test): the kernel drops events, says ENOBUFS, and the
-# daemon starts over from a full dump: every interface is taken, and every
-# one deleted in a burst leaves.
+# per_name WHAT LOG: for eq1..eq16, how many lines of LOG say WHAT of it
+# ("attached to '%s'", "'%s': its flows are out"), as "eq1=1 eq2=1 ...".
+per_name() {
+	local i out=
+	for i in $(seq 16); do
+		# shellcheck disable=SC2059
+		out+="eq$i=$(grep -cF "$(printf "$1" eq$i)" "$2" || true) "
+	done
+	echo "${out% }"
+}
+
+# Bursts of link events larger than the daemon's socket buffer (made small
+# for the test): the kernel drops events, says ENOBUFS, and the daemon
+# starts over from a full dump. Eight interfaces made while the daemon is
+# stopped, then eight more while it takes the first eight from its dump
+# (the kernel drops every event for a socket it found full until its queue
+# is empty, and says ENOBUFS only once): each of the 16 is taken once. All
+# deleted while it is stopped, read from a dump too: each leaves once. One
+# take and one leave per name, from the daemon's lines (a daemon also
+# releases, at its start, stale attachments other namespaces left: they
+# have lines of their own, not counted here).
 test_follow_lost_events() {
 	follow_setup
-	local i n
+	local i n want log lost
+	want=$(for i in $(seq 16); do printf 'eq%d=1 ' $i; done)
+	want=${want% }
 	export FLOWACCT_TEST_LINK_EVENTS_BUFFER=4096
 	run_start "$NSD" --iface 'eq*' --interval 0.5 --max-flows 1024 --cache-size 1024
 	unset FLOWACCT_TEST_LINK_EVENTS_BUFFER
+	log=$SCRATCH/run.$RUN_STARTS.log
 	for i in $(seq 16); do
 		echo "link add eq$i type veth peer name ep$i"
 	done >"$SCRATCH/add.batch"
-	ip -n "$NSD" -batch "$SCRATCH/add.batch"
+	kill -STOP "$RUN_PID"
+	head -8 "$SCRATCH/add.batch" | ip -n "$NSD" -batch -
+	kill -CONT "$RUN_PID"
+	# Each take is about 0.3 s: the second burst comes while the first
+	# is being taken.
+	sleep 0.5
+	tail -8 "$SCRATCH/add.batch" | ip -n "$NSD" -batch -
 	for i in $(seq 300); do
 		n=$(count_live 'eq*')
 		[ "$n" = 16 ] && break
 		sleep 0.2
 	done
-	[ "$n" = 16 ] || fail "$n of 16 interfaces taken: $(tail -5 "$SCRATCH"/run.1.log)"
-	grep -q "interface events were lost" "$SCRATCH"/run.1.log ||
-		fail "no events were lost: the test did not test the resync"
-	for i in $(seq 16); do echo "link del eq$i"; done >"$SCRATCH/del.batch"
-	ip -n "$NSD" -batch "$SCRATCH/del.batch"
+	[ "$n" = 16 ] || fail "$n of 16 interfaces taken: $(tail -5 "$log")"
+	lost=$(grep -c "interface events were lost" "$log" || true)
+	[ "$lost" -ge 1 ] || fail "no events were lost: the test did not test the resync"
+	kill -STOP "$RUN_PID"
+	for i in $(seq 16); do echo "link del eq$i"; done | ip -n "$NSD" -batch -
+	kill -CONT "$RUN_PID"
 	for i in $(seq 100); do
-		n=$(grep -c "its pins and files are removed" "$SCRATCH"/run.1.log || true)
-		[ "$n" -ge 16 ] && break
+		[ "$(per_name "'%s': its flows are out" "$log")" = "$want" ] && break
 		sleep 0.2
 	done
-	[ "$n" -ge 16 ] || fail "$n of 16 deleted interfaces left: $(tail -5 "$SCRATCH"/run.1.log)"
+	# Anything taken again would have had time to be.
+	sleep 1
 	run_stop
+	[ "$(grep -c "interface events were lost" "$log")" -gt "$lost" ] ||
+		fail "the deletions were not read from a dump: $(cat "$log")"
+	n=$(per_name "attached to '%s'" "$log")
+	[ "$n" = "$want" ] || fail "$(cat "$log")
+one take per interface wanted; got $n"
+	n=$(per_name "'%s': its flows are out and its counters written; its pins and files are removed" \
+		"$log")
+	[ "$n" = "$want" ] || fail "$(cat "$log")
+one leave per interface wanted; got $n"
+	assert_all_gone
+}
+
+# An interface moved to another namespace under the daemon, once with TC at
+# ingress and once with XDP: the kernel keeps a moved device's XDP program
+# and TCX links, so the daemon must take them off itself. Its records are
+# what was sent both ways before the move, to the datagram; its counters
+# line adds them up; nothing of ours is left on the device in its new
+# namespace (tcx_query and ip there), nor its pins, files or maps here.
+test_follow_netns_move() {
+	follow_setup
+	local n=0 ingress name ns here there nsm pins ino f i
+	for ingress in tc xdp; do
+		n=$((n + 1))
+		name=mq$n ns=fa-$FID-p$n nsm=fa-$FID-m$n
+		here=198.51.100.$((4 * n + 1)) there=198.51.100.$((4 * n + 2))
+		netns_new "$nsm"
+		peer $n $name
+		run_start "$NSD" --iface 'mq*' --interval 0.2 --ingress $ingress
+		live $name
+		map_ids $name
+		pins=$(pin_dir "$NSD" $name)
+		link_up $n $name
+		$IND ping -c 1 -w 5 -q "$there" >/dev/null
+		$IND python3 tests/helpers/udp_send.py --src "$here" --dst "$there" --flows 3 \
+			--count 20 --size 64,700 --sport 31000 >"$SCRATCH/$name.out.sent"
+		ip netns exec "$ns" python3 tests/helpers/udp_send.py --src "$there" --dst "$here" \
+			--flows 2 --count 30 --size 200,1200 --sport 32000 |
+			python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for f in d["flows"]:
+    f["direction"] = "ingress"
+json.dump(d, sys.stdout)' >"$SCRATCH/$name.in.sent"
+		ip -n "$NSD" link set $name netns "$nsm"
+		for i in $(seq 100); do
+			grep -q "'$name': its flows are out" "$SCRATCH/run.$n.log" && break
+			sleep 0.1
+		done
+		grep -q "'$name' was moved to another network namespace" "$SCRATCH/run.$n.log" ||
+			fail "the move of $name was not said: $(cat "$SCRATCH/run.$n.log")"
+		grep -q "'$name': its flows are out and its counters written; its pins and files are removed" \
+			"$SCRATCH/run.$n.log" || fail "$name did not leave: $(cat "$SCRATCH/run.$n.log")"
+		# Nothing of ours on it where it is now.
+		tcx_progs "$nsm" $name >"$SCRATCH/$name.tcx"
+		grep -q flowacct "$SCRATCH/$name.tcx" &&
+			fail "a TCX link of ours stays on $name in its new namespace: $(cat "$SCRATCH/$name.tcx")"
+		ip -n "$nsm" -d link show $name >"$SCRATCH/$name.link"
+		grep -q "prog/xdp" "$SCRATCH/$name.link" &&
+			fail "an XDP program stays on $name in its new namespace: $(cat "$SCRATCH/$name.link")"
+		ip netns exec "$nsm" tc filter show dev $name ingress | grep flowacct >/dev/null &&
+			fail "a filter of ours stays on $name ingress"
+		ip netns exec "$nsm" tc filter show dev $name egress | grep flowacct >/dev/null &&
+			fail "a filter of ours stays on $name egress"
+		[ ! -e "$pins" ] || fail "the pins of $name stay: $(ls "$pins")"
+		ls /run/flowacct/"${pins##*/}".* 2>/dev/null && fail "files of $name stay under /run/flowacct"
+		# A map goes with the last program using it, freed after an RCU
+		# grace period: a moment, not seconds.
+		while read -r i; do
+			for f in $(seq 20); do
+				bpftool map show id "$i" >/dev/null 2>&1 || break
+				sleep 0.1
+			done
+			bpftool map show id "$i" >/dev/null 2>&1 && fail "map $i of $name is still in the kernel"
+		done <"$SCRATCH/$name.maps"
+		run_stop
+	done
+	python3 tests/checkers/records_split.py "$SCRATCH/rec.json" "$SCRATCH/split"
+	for name in mq1 mq2; do
+		python3 tests/checkers/check_records.py "$SCRATCH/split/$name.json" --books \
+			--sent "$SCRATCH/$name.out.sent" --sent "$SCRATCH/$name.in.sent"
+		# No datagram but those sent: the UDP in the records is theirs, to the packet.
+		python3 - "$SCRATCH/split/$name.json" "$SCRATCH/$name.out.sent" "$SCRATCH/$name.in.sent" <<-'EOF'
+		import json, sys
+		recs = [json.loads(l) for l in open(sys.argv[1])]
+		got = sum(r["packets"] for r in recs if r.get("type") == "flow" and r["proto"] == 17)
+		sent = sum(f["packets"] for p in sys.argv[2:] for f in json.load(open(p))["flows"])
+		assert got == sent, "%s: %d UDP packets in records, %d sent" % (sys.argv[1], got, sent)
+		EOF
+	done
 	assert_all_gone
 }
 
