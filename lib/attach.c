@@ -150,7 +150,7 @@ static __u32 xdp_find(int ifindex, __u32 want_id)
 	case XDP_NONE:
 		return 0;
 	case XDP_SINGLE:
-		return (want_id ? id == want_id : prog_is(id, FA_XDP_PROG_NAME)) ? id : 0;
+		return (want_id ? id == want_id : fa_prog_is(id, FA_XDP_PROG_NAME)) ? id : 0;
 	case XDP_DISPATCHED:
 		break;
 	}
@@ -184,7 +184,7 @@ static int xdp_remove(int ifindex, __u32 prog_id)
 	case XDP_NONE:
 		return 0;
 	case XDP_SINGLE:
-		if (prog_id ? id != prog_id : !prog_is(id, FA_XDP_PROG_NAME))
+		if (prog_id ? id != prog_id : !fa_prog_is(id, FA_XDP_PROG_NAME))
 			return 0;
 		return xdp_single_off(ifindex, id, flags);
 	case XDP_DISPATCHED:
