@@ -97,9 +97,11 @@ void fa_cache_free(struct fa_cache *c);
  * Merges drained rows (counts since the previous drain) into the cache, in
  * the order of their last_seen (then key), so that "least recently seen" is
  * well defined; a new flow in a full cache evicts the least recently seen
- * one first, which leaves as a lack_of_resources record. Sorts @rows.
+ * one first, which leaves as a lack_of_resources record. @rows are left as
+ * they are (a drain file's: a kill in the middle of sorting them in place
+ * would leave them neither sorted nor whole); the cache sorts a copy.
  */
-int fa_cache_merge(struct fa_cache *c, struct fa_row *rows, size_t n,
+int fa_cache_merge(struct fa_cache *c, const struct fa_row *rows, size_t n,
 		   fa_record_fn emit, void *ctx);
 /* Applies the timeouts at @now (CLOCK_MONOTONIC ns): idle, active, end. */
 int fa_cache_expire(struct fa_cache *c, __u64 now, fa_record_fn emit, void *ctx);

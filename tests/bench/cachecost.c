@@ -27,6 +27,7 @@
 #include "internal.h"
 
 #define SEC 1000000000ull
+#define HZ 250ull	/* Debian's kernels' */
 
 struct records {
 	size_t n;
@@ -129,10 +130,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (tick = 0; tick < ticks; tick++) {
-		/* In no order of time, as a hash table gives them. */
+		/* In no order of time, as a hash table gives them, and at
+		 * the times a drain gives: jiffies (HZ), a few hundred a second. */
 		for (i = 0; i < flows; i++)
 			make_row(&rows[i], tick * flows + i,
-				 tick * SEC + (i * 2654435761u) % flows);
+				 tick * SEC + (__u64)((i * 2654435761u) % flows) * HZ / flows *
+						      (SEC / HZ));
 		recs.n = 0;
 		err = fa_cachefile_reserve(cf, fa_cache_fresh(c) + flows < cfg.size ?
 						   fa_cache_fresh(c) + flows : cfg.size,
