@@ -424,9 +424,10 @@ static void touched(struct fa_cache *c, __u32 i)
 	list_append(c, i);
 }
 
-static void remove_ent(struct fa_cache *c, __u32 i)
+/* Entry @i leaves; @h is its key's hash. */
+static void remove_ent_h(struct fa_cache *c, __u32 i, __u32 h)
 {
-	__u32 *b = &c->buckets[key_hash(&c->slots[i].key) & c->mask], j = *b - 1;
+	__u32 *b = &c->buckets[h & c->mask], j = *b - 1;
 
 	save(c, i);
 	if (j == i) {
@@ -441,6 +442,11 @@ static void remove_ent(struct fa_cache *c, __u32 i)
 	c->links[i].hnext = c->free_head;
 	c->free_head = i;
 	c->count--;
+}
+
+static void remove_ent(struct fa_cache *c, __u32 i)
+{
+	remove_ent_h(c, i, key_hash(&c->slots[i].key));
 }
 
 /* A new entry for key @k, whose hash is @h (merge's find had it). */
@@ -721,13 +727,15 @@ static int sort_rows(struct fa_cache *c, const struct fa_row *rows, size_t n)
 	return 0;
 }
 
+#define MERGE_AHEAD 8
+
 int fa_cache_merge(struct fa_cache *c, const struct fa_row *in, size_t n,
 		   fa_record_fn emit, void *ctx)
 {
 	struct fa_cache_entry fresh;
 	const struct fa_row *rows = in;
 	size_t r;
-	__u32 i, h;
+	__u32 i, h, ahead[MERGE_AHEAD];
 	int err;
 
 	if (n > 1) {
@@ -739,7 +747,14 @@ int fa_cache_merge(struct fa_cache *c, const struct fa_row *in, size_t n,
 	for (r = 0; r < n; r++) {
 		const struct flow_value *v = &rows[r].val;
 
-		h = key_hash(&rows[r].key);
+		/* The bucket of a row MERGE_AHEAD on, fetched while this one
+		 * is merged: ticks run between the sinks and the drain, which
+		 * leave the buckets out of the CPU's caches. */
+		h = r < MERGE_AHEAD ? key_hash(&rows[r].key) : ahead[r % MERGE_AHEAD];
+		if (r + MERGE_AHEAD < n) {
+			ahead[r % MERGE_AHEAD] = key_hash(&rows[r + MERGE_AHEAD].key);
+			__builtin_prefetch(&c->buckets[ahead[r % MERGE_AHEAD] & c->mask]);
+		}
 		i = find_h(c, &rows[r].key, h);
 		if (i != NIL) {
 			save(c, i);
@@ -778,17 +793,36 @@ static __u64 since(__u64 now, __u64 t)
 	return now > t ? now - t : 0;
 }
 
+/* Whether entry @e leaves at @now by idle timeout or end of flow. */
+static bool leaves(const struct fa_cache *c, const struct fa_cache_slot *e, __u64 now)
+{
+	return (e->e.end_pending && since(now, e->e.last_seen_ns) >= c->cfg.quiet_ns) ||
+	       since(now, e->e.last_seen_ns) >= c->cfg.idle_ns;
+}
+
 int fa_cache_expire(struct fa_cache *c, __u64 now, fa_record_fn emit, void *ctx)
 {
-	__u32 i, next;
+	__u32 i, next, h = 0, h_next = 0;
+	bool hashed = false, hashed_next;
 	struct fa_cache_slot *e;
 	int err;
 
 	/* First mark, against the cache as it stands, then decide. */
 	mark_all_ending(c);
-	for (i = c->head; i != NIL; i = next) {
+	for (i = c->head; i != NIL; i = next, h = h_next, hashed = hashed_next) {
 		e = &c->slots[i];
 		next = c->links[i].next;
+		/*
+		 * The bucket of the next entry, if it leaves too, fetched while
+		 * this one is dealt with (its removal needs it): with flows of
+		 * one datagram, most of a tick's expiry is removals, each a
+		 * bucket out of the CPU's caches. Only a hash is carried over.
+		 */
+		hashed_next = next != NIL && leaves(c, &c->slots[next], now);
+		if (hashed_next) {
+			h_next = key_hash(&c->slots[next].key);
+			__builtin_prefetch(&c->buckets[h_next & c->mask]);
+		}
 		if (e->e.end_pending && since(now, e->e.last_seen_ns) >= c->cfg.quiet_ns) {
 			err = leave_record(e, FA_END_END, emit, ctx);
 		} else if (since(now, e->e.last_seen_ns) >= c->cfg.idle_ns) {
@@ -808,7 +842,7 @@ int fa_cache_expire(struct fa_cache *c, __u64 now, fa_record_fn emit, void *ctx)
 		}
 		if (err)
 			return err;
-		remove_ent(c, i);
+		remove_ent_h(c, i, hashed ? h : key_hash(&e->key));
 	}
 	return 0;
 }
