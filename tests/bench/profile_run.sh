@@ -191,7 +191,10 @@ RULES = [
     ("run_state writes (write_run_state)", ("write_run_state",)),
     ("pinned cache: the rest of apply_changes", ("apply_changes",)),
     ("drain (fa_drainfile_drain: batch lookup_and_delete + sum)", ("fa_drainfile_drain",)),
-    ("merge (fa_cache_merge)", ("fa_cache_merge",)),
+    # The sort of the rows, whose stacks perf often cannot unwind past
+    # qsort (libc has no frame pointers), by its own functions too.
+    ("merge (fa_cache_merge)", ("fa_cache_merge", "sort_rows", "msort_with_tmp",
+                                "cmp_key", "cmp_be64", "cmp_rows_key", "group_of")),
     ("expiry (fa_cache_expire)", ("fa_cache_expire",)),
     ("cache changes list (fa_cache_changes)", ("fa_cache_changes",)),
     ("journal: insert (update_all in do_drain)", ("do_drain+update_all",)),
