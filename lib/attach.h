@@ -258,6 +258,7 @@ struct fa_set {
 	 * FA_PIN_ROOT, "" if not, and the members' records. */
 	char dir[64];
 	int members_fd;
+	struct fa_lock lock;		/* a pinned set's, held while it is ours */
 	struct fa_load_opts opts;	/* as loaded */
 };
 
@@ -295,17 +296,19 @@ struct fa_set_member {
  * replay and progs are the set's own). 0, or -errno of the load.
  */
 int fa_set_open(struct fa_set *s, const struct fa_load_opts *o);
-/* Unloads; links still held by members keep the programs until closed
- * (and a pinned set's pins keep everything). */
+/* Unloads, and lets go of a pinned set's lock; links still held by members
+ * keep the programs until closed (and a pinned set's pins keep everything). */
 void fa_set_close(struct fa_set *s);
 /*
  * Pins an open set as @dirname under FA_PIN_ROOT, before any join: its
  * maps, its record (an attach record of interface 0) and its members'
  * records; from then on a join pins its links there too, so that the set,
  * links and counts outlive the process (kill -9 included) until
- * fa_set_remove(). 0, or -errno (-EINVAL: a name that begins with "net",
- * which status and detach would take for an attachment's, or has a slash
- * or a dot; -EBUSY: interfaces joined already; -EEXIST: the directory
+ * fa_set_remove(). The set's lock (under FA_RUN_DIR, by the directory's
+ * name) is held until fa_set_close(). 0, or -errno (-EINVAL: a name that
+ * begins with "net", which status and detach would take for an
+ * attachment's, or has a slash or a dot; -EBUSY: interfaces joined
+ * already, or a process holds a set of that name; -EEXIST: the directory
  * exists).
  */
 int fa_set_pin(struct fa_set *s, const char *dirname);
@@ -315,15 +318,18 @@ int fa_set_pin(struct fa_set *s, const char *dirname);
  * with their links. A member that is not whole (a join a kill cut short, a
  * link detached or on a device gone, a filter that is not ours) is undone
  * and not returned; its rows stay (fa_set_rows_list()). 0, or -errno
- * (-ENOENT: no such set; -EXDEV: pinned from another network namespace;
- * -E2BIG: more than @max members).
+ * Its lock is held until fa_set_close(). 0, or -errno (-ENOENT: no such
+ * set; -EBUSY: a live process holds it; -EXDEV: pinned from another
+ * network namespace; -E2BIG: more than @max members).
  */
 int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
 		 size_t max, size_t *n);
 /*
  * Unlinks every member of the set pinned as @dirname and removes its pins:
  * the maps go with the last fd. From another network namespace than the
- * set's, only the pins go (and with them the links). 0, or -errno.
+ * set's, only the pins go (and with them the links). 0, or -errno
+ * (-EBUSY: a live process holds it, this one's own open set included:
+ * close it first).
  */
 int fa_set_remove(const char *dirname);
 /*

@@ -120,6 +120,7 @@ int fa_set_open(struct fa_set *s, const struct fa_load_opts *o)
 
 	memset(s, 0, sizeof(*s));
 	s->members_fd = -1;
+	s->lock.fd = -1;
 	lo.per_iface = true;
 	lo.replay = false;
 	lo.progs = FA_PROG_XDP | FA_PROG_TC_EGRESS | FA_PROG_TC_INGRESS;
@@ -142,6 +143,15 @@ void fa_set_close(struct fa_set *s)
 	s->members_fd = -1;
 	flowacct_bpf__destroy(s->skel);
 	s->skel = NULL;
+	fa_lock_release(&s->lock);
+}
+
+/* A pinned set is one process's at a time: the next one waits for a kill. */
+static int set_lock(struct fa_set *s, const char *dirname)
+{
+	int holder, holder_kind;
+
+	return fa_lock_take(dirname, FA_LOCK_RUN, &s->lock, &holder, &holder_kind);
 }
 
 /* Whether @fd holds a row of @ifindex at slot 0 (-errno if it can't tell). */
@@ -481,13 +491,19 @@ int fa_set_pin(struct fa_set *s, const char *dirname)
 	if (err)
 		return err == -E2BIG ? -EBUSY : err;
 	err = fa_netns_self(&st.netns_ino, &st.netns_cookie);
+	if (!err)
+		err = set_lock(s, dirname);
 	if (err)
 		return err;
 	if (mkdir(FA_PIN_ROOT, 0700) && errno != EEXIST)
-		return -errno;
+		err = -errno;
 	fa_pin_path(path, sizeof(path), dirname, NULL);
-	if (mkdir(path, 0700))
-		return -errno;
+	if (!err && mkdir(path, 0700))
+		err = -errno;
+	if (err) {
+		fa_lock_release(&s->lock);
+		return err;
+	}
 	s->members_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "flowacct_membs", sizeof(__u32),
 				       sizeof(struct fa_set_member_rec),
 				       FLOW_SET_MAX_IFACES, NULL);
@@ -517,6 +533,7 @@ int fa_set_pin(struct fa_set *s, const char *dirname)
 		if (s->members_fd >= 0)
 			close(s->members_fd);
 		s->members_fd = -1;
+		fa_lock_release(&s->lock);
 		return err;
 	}
 	snprintf(s->dir, sizeof(s->dir), "%s", dirname);
@@ -639,13 +656,20 @@ int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
 
 	memset(s, 0, sizeof(*s));
 	s->members_fd = -1;
+	s->lock.fd = -1;
 	*n = 0;
-	err = fa_pinned_open_dir(dirname, &p);
+	err = set_lock(s, dirname);
 	if (err)
 		return err;
+	err = fa_pinned_open_dir(dirname, &p);
+	if (err) {
+		fa_lock_release(&s->lock);
+		return err;
+	}
 	/* Its members' indexes and filters mean something only there. */
 	if (!same_netns(&p.state)) {
 		fa_pinned_close(&p);
+		fa_lock_release(&s->lock);
 		return -EXDEV;
 	}
 	s->opts = (struct fa_load_opts){
@@ -726,16 +750,20 @@ int fa_set_remove(const char *dirname)
 {
 	struct fa_set_member_rec r;
 	struct fa_attach_state st;
+	struct fa_lock lock;
 	char path[PATH_MAX];
 	__u32 k, next, *prev = NULL;
+	int fd, holder, holder_kind, err;
 	bool devices;
-	int fd;
 
 	/*
 	 * Filters are found by index, which means something only in the set's
 	 * namespace: from another (its own deleted, say), only the pins go,
 	 * and with them the links.
 	 */
+	err = fa_lock_take(dirname, FA_LOCK_ADMIN, &lock, &holder, &holder_kind);
+	if (err)
+		return err;
 	devices = !fa_state_read(dirname, &st) && same_netns(&st);
 	fa_pin_path(path, sizeof(path), dirname, MEMBERS_PIN);
 	fd = bpf_obj_get(path);
@@ -748,7 +776,10 @@ int fa_set_remove(const char *dirname)
 		}
 		close(fd);
 	}
-	return dir_remove(dirname);
+	err = dir_remove(dirname);
+	/* Its lock file goes with it, the pins being gone. */
+	fa_lock_release(&lock);
+	return err;
 }
 
 int fa_set_rows_list(const struct fa_set *s, __u32 *ifindex, size_t max, size_t *n)

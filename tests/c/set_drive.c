@@ -250,6 +250,7 @@ int main(int argc, char **argv)
 	int tc_ask = FA_TC_ASK_AUTO, ingress = 0, first = 1, i, err;
 	size_t n = 0, cap, nrows = 0, nall, j;
 	bool go_on = false;
+	char dir[64];
 	__u32 *rows, *all;
 	__u64 t0;
 
@@ -388,12 +389,13 @@ int main(int argc, char **argv)
 	}
 	printf("{\"left_rows\":%ld,\"left_overflow_rows\":%ld}\n",
 	       count_rows(s.fd[FA_PIN_STATS]), count_rows(s.fd[FA_PIN_OVERFLOW]));
-	if (s.dir[0]) {
-		err = fa_set_remove(s.dir);
-		printf("removed %s %d\n", s.dir, err);
-	}
+	snprintf(dir, sizeof(dir), "%s", s.dir);
 	fa_table_free(&t);
 	fa_set_close(&s);
+	if (dir[0]) {
+		err = fa_set_remove(dir);
+		printf("removed %s %d\n", dir, err);
+	}
 	fa_sync_close(&sync);
 	free(rows);
 	free(all);

@@ -212,13 +212,14 @@ test_set_hostile() {
 # A pinned set outlives its process: killed with kill -9 while s1 carries
 # traffic, its links go on counting with no process; s2 is deleted
 # meanwhile. A new process adopts the set (the programs loaded again on
-# its maps): s1 is a member again, s2 is not (its links went with its
-# device) and its rows are found to be read and forgotten; s3 joins the
+# its maps; a second adopter is refused while it lives): s1 is a member
+# again, s2 is not (its links went with its device) and its rows are found
+# to be read and forgotten; s3 joins the
 # adopted set, through the programs loaded again. Each live interface's
 # books over the whole run, across the kill, are its capture's. Then the
 # set is removed: no pin, link or map of it is left.
 test_set_kill9() {
-	local dir ids id pid
+	local dir ids id pid out
 	set_setup 3
 	dir=set-fa-$(basename "$NSD")
 	SET_DIRS+=("$dir")
@@ -246,6 +247,9 @@ test_set_kill9() {
 	grep -q '^member ' <(grep -v '^member s1 ' "$SCRATCH/set.out") &&
 		fail "a member whose device is gone was adopted: $(grep '^member' "$SCRATCH/set.out")"
 	grep -q '^orphan ' "$SCRATCH/set.out" || fail "s2's rows were not found"
+	# One process at a time: a second adopter is refused while this one lives.
+	out=$(expect_fail "a second adopter" $IND "$SET_DRIVE" --adopt "$dir")
+	echo "$out" | grep -q "Device or resource busy" || fail "not refused as busy: $out"
 	traffic 1
 	traffic 3
 	capture_stop
@@ -257,6 +261,7 @@ test_set_kill9() {
 		fail "rows left: $(grep left_rows "$SCRATCH/set.out")"
 	grep -q "^removed $dir 0$" "$SCRATCH/set.out" || fail "not removed: $(tail -1 "$SCRATCH/set.out")"
 	[ ! -e "/sys/fs/bpf/flowacct/$dir" ] || fail "pins left: $(ls "/sys/fs/bpf/flowacct/$dir")"
+	! ls /run/flowacct/"$dir"* 2>/dev/null || fail "files of the set left under /run/flowacct"
 	for i in 1 3; do assert_nothing_left "$NSD" "s$i"; done
 	# Maps are freed after a grace period: asked a few times.
 	for id in $ids; do
