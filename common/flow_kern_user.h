@@ -194,6 +194,7 @@ struct flow_stats {
 #define FLOW_NR_EPOCHS 2
 #define FLOW_OVERFLOW_SLOT(epoch, dir) ((epoch) * FLOW_NR_DIRS + (dir))
 #define FLOW_NR_OVERFLOW_SLOTS (FLOW_NR_EPOCHS * FLOW_NR_DIRS)
+_Static_assert(sizeof(struct flow_stats) % 8 == 0, "per-CPU values need 8-byte size");
 
 /*
  * The key of a counters row (flow_stats: slot is the direction) and of an
@@ -217,7 +218,6 @@ _Static_assert(sizeof(struct flow_slot_key) == 8, "flow_slot_key layout changed"
  * linked, so the bound costs only the buckets).
  */
 #define FLOW_SET_MAX_IFACES 4096
-_Static_assert(sizeof(struct flow_stats) % 8 == 0, "per-CPU values need 8-byte size");
 
 /*
  * What a later fragment needs of its first. A datagram is its source,

@@ -32,8 +32,7 @@ int fa_epoch_read_rows(const int *fd, __u32 epoch, __u32 ifindex,
 /* Deletes @keys from @epoch's table and zeroes its overflow rows. Only for
  * a table no program writes (after a flip and a wait). */
 int fa_epoch_clear(const int *fd, __u32 epoch, __u32 ifindex,
-		   const struct flow_key *keys,
-		   size_t n);
+		   const struct flow_key *keys, size_t n);
 
 /* ---- the flow cache (cache.c) --------------------------------------------------- */
 

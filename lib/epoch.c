@@ -159,8 +159,7 @@ int fa_overflow_zero(int ov_fd, __u32 ifindex, __u32 epoch)
 }
 
 int fa_epoch_clear(const int *fd, __u32 epoch, __u32 ifindex,
-		   const struct flow_key *keys,
-		   size_t n)
+		   const struct flow_key *keys, size_t n)
 {
 	int err;
 

@@ -113,14 +113,20 @@ static int rec_write(struct fa_set *s, const struct fa_set_member *m, bool linke
 	return bpf_map_update_elem(s->members_fd, &k, &r, BPF_ANY) ? -errno : 0;
 }
 
+/* Nothing held: what fa_set_close() may be called on. */
+static void set_init(struct fa_set *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->members_fd = -1;
+	s->lock.fd = -1;
+}
+
 int fa_set_open(struct fa_set *s, const struct fa_load_opts *o)
 {
 	struct fa_load_opts lo = *o;
 	int err;
 
-	memset(s, 0, sizeof(*s));
-	s->members_fd = -1;
-	s->lock.fd = -1;
+	set_init(s);
 	lo.per_iface = true;
 	lo.replay = false;
 	lo.progs = FA_PROG_XDP | FA_PROG_TC_EGRESS | FA_PROG_TC_INGRESS;
@@ -654,9 +660,7 @@ int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
 	const char *name;
 	int i, err;
 
-	memset(s, 0, sizeof(*s));
-	s->members_fd = -1;
-	s->lock.fd = -1;
+	set_init(s);
 	*n = 0;
 	err = set_lock(s, dirname);
 	if (err)
