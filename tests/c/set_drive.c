@@ -288,6 +288,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "set_drive: can't make the grace-period map\n");
 		return 1;
 	}
+	/* bpffs mounted where it is not, as the command does. */
+	if (fa_bpffs_prepare(true)) {
+		fprintf(stderr, "%s: can't mount bpffs\n", argv[0]);
+		return 1;
+	}
 	t0 = fa_mono_ns();
 	err = adopt ? fa_set_adopt(&s, adopt, m, FLOW_SET_MAX_IFACES, &n) : fa_set_open(&s, &lo);
 	if (err) {
