@@ -133,8 +133,9 @@ TEST_PROGS := $(BUILD)/tests/prog_test $(BUILD)/tests/fuzz_diff $(BUILD)/tests/c
 TEST_PROGS += $(BUILD)/tests/churn_send
 # TCX hooks seen and shared, which Debian 12's bpftool cannot (test_tcx.sh).
 TEST_PROGS += $(BUILD)/tests/tcx_query $(BUILD)/tests/tcx_counter
-# One program set linked to many interfaces, its books per interface (test_set.sh).
-TEST_PROGS += $(BUILD)/tests/set_drive
+# One program set linked to many interfaces, its books per interface, a
+# daemon's stream on it, and that stream built with the crash points (test_set.sh).
+TEST_PROGS += $(BUILD)/tests/set_drive $(BUILD)/tests/set_stream $(BUILD)/tests/set_stream-crash
 bench-build: $(BUILD)/tests/churn_send
 
 # The C test programs' sources are in tests/c/; their builds stay under
@@ -188,6 +189,11 @@ $(BUILD)/tests/crash/%.o: lib/%.c | $(BUILD)/flowacct.skel.h $(BUILD)/flowacct_s
 	$(Q)$(CC) $(USER_CFLAGS) -DFA_CRASH_POINTS -c $< -o $@
 
 $(BUILD)/tests/flowacct-crash: $(LOADER_OBJS) $(CRASH_OBJS) \
+		$(filter-out $(patsubst %.c,$(BUILD)/%.o,$(CRASH_SRCS)),$(LIB_OBJS))
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(BUILD)/tests/set_stream-crash: $(BUILD)/tests/set_stream.o $(CRASH_OBJS) \
 		$(filter-out $(patsubst %.c,$(BUILD)/%.o,$(CRASH_SRCS)),$(LIB_OBJS))
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(PKG_LIBS) -o $@

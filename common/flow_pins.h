@@ -192,4 +192,21 @@ _Static_assert(sizeof(struct fa_run_state) == 104, "run state layout changed");
 
 #define FA_RUN_STATE_VERSION 1
 
+/*
+ * A program set's stream serves many interfaces: each one's share of its
+ * records, pinned beside run_state as "ifaces" (a hash keyed by ifindex),
+ * so that an interface's counters line adds up after any kill. An entry is
+ * as of tick @gen: the commit of a tick with an interface's records is
+ * followed by the update of its entry, and a restart that finds an entry
+ * older than a committed tick adds that tick's records to it.
+ */
+struct fa_iface_books {
+	__u64 gen;
+	__u64 records;
+	__u64 exported_packets[FLOW_NR_DIRS];
+	__u64 exported_bytes[FLOW_NR_DIRS];
+	char ifname[16];	/* as the records name it: renames follow */
+};
+_Static_assert(sizeof(struct fa_iface_books) == 64, "iface books layout changed");
+
 #endif /* FLOW_PINS_H */

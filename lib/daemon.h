@@ -162,9 +162,31 @@ struct fa_stream_stats {
 	__u64 drain_ns_total;
 };
 
+/* A program set's interface in its stream: its books, as pinned. */
+struct fa_stream_iface {
+	__u32 ifindex;
+	struct fa_iface_books b;
+};
+
 struct fa_stream {
 	struct fa_pinned p;
-	char ifname[FA_IFNAMSIZ];
+	char ifname[FA_IFNAMSIZ];	/* an attachment's; a set's are in ifs */
+	/*
+	 * A program set's stream (its record is interface 0's): the books of
+	 * each interface (sorted by ifindex), and the interfaces whose rows
+	 * the tables hold (the counters hash's; 0 among them: what arrives
+	 * on an interface without rows).
+	 */
+	bool set;
+	int books_fd;
+	struct fa_stream_iface *ifs;
+	size_t nifs, ifs_cap;
+	__u32 *rows_of;
+	size_t nrows_of, rows_of_cap;
+	/* The interfaces whose every flow leaves (forced) in the next drain,
+	 * the caller's: interfaces that left the set. */
+	const __u32 *leave;
+	size_t nleave;
 	int rs_fd;
 	struct fa_run_state rs;
 	struct fa_cache *cache;

@@ -5,8 +5,10 @@
  * for scripts (one JSON object whose field names are a public interface).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -330,30 +332,60 @@ void fa_print_record(struct fa_out *o, const struct fa_record *r,
 	out_obj_close(o);
 }
 
-void fa_print_counters_line(struct fa_out *o, const struct fa_stream *s,
+void fa_print_counters_line(struct fa_out *o, const struct fa_stream *s, __u32 ifindex,
 			    const struct fa_hook_stats st[FLOW_NR_DIRS])
 {
+	struct fa_iface_books b = {};
 	struct fa_view v = {};
 	int dir;
 
 	fa_state_hooks(&s->p.state, v.hook);
+	fa_stream_iface_books(s, ifindex, &b);
 	out_obj_open(o, NULL);
 	out_str(o, "type", NULL, "counters");
 	print_instance(o, s->rs.instance);
-	out_u64(o, "ifindex", NULL, s->p.state.ifindex);
-	out_str(o, "iface", NULL, s->ifname);
-	out_u64(o, "records", NULL, s->rs.records);
+	out_u64(o, "ifindex", NULL, ifindex);
+	out_str(o, "iface", NULL, fa_stream_ifname(s, ifindex));
+	out_u64(o, "records", NULL, b.records);
 	out_u64(o, "next_seq", NULL, s->rs.next_seq);
 	out_obj_open(o, "exported");
 	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
 		out_obj_open(o, fa_direction_name(dir));
-		out_u64(o, "packets", NULL, s->rs.exported_packets[dir]);
-		out_u64(o, "bytes", NULL, s->rs.exported_bytes[dir]);
+		out_u64(o, "packets", NULL, b.exported_packets[dir]);
+		out_u64(o, "bytes", NULL, b.exported_bytes[dir]);
 		out_obj_close(o);
 	}
 	out_obj_close(o);
 	fa_print_counters(o, st, &v);
 	out_obj_close(o);
+}
+
+int fa_counters_line(const struct fa_stream *s, __u32 ifindex, char **buf, size_t *len)
+{
+	struct fa_hook_stats st[FLOW_NR_DIRS] = {};
+	struct fa_out o;
+	FILE *f;
+	int dir, err;
+
+	*buf = NULL;
+	*len = 0;
+	err = fa_stats_read(s->p.fd[FA_PIN_STATS], ifindex, st);
+	if (err)
+		return err;
+	for (dir = 0; dir < FLOW_NR_DIRS; dir++)
+		st[dir].present = true;
+	f = open_memstream(buf, len);
+	if (!f)
+		return -errno;
+	out_init(&o, f, true);
+	fa_print_counters_line(&o, s, ifindex, st);
+	json_end_line(&o.j);
+	if (fclose(f)) {
+		free(*buf);
+		*buf = NULL;
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* ---- top's intervals ----------------------------------------------------------- */

@@ -933,7 +933,7 @@ static void sinks_counters(struct fa_engine *e, const struct fa_stream *s)
 
 	for (i = 0; i < e->nsinks; i++)
 		if (e->sinks[i].ops->counters)
-			e->sinks[i].ops->counters(e->sinks[i].priv, s);
+			e->sinks[i].ops->counters(e->sinks[i].priv, s, s->p.state.ifindex);
 }
 
 /*

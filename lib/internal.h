@@ -373,8 +373,8 @@ int fa_stream_flip(struct fa_stream *s);
  * (forced) too. */
 int fa_stream_drain(struct fa_stream *s, __u64 now, bool flush,
 		    const struct fa_sink *sink);
-/* Drains the table the programs are not writing, without a flip (shutdown,
- * after the programs are gone). */
+/* Drains both tables (shutdown, once no program writes them): what a
+ * restart or a failed tick left first, then the table written last. */
 int fa_stream_drain_other(struct fa_stream *s, __u64 now, bool flush,
 			  const struct fa_sink *sink);
 
@@ -384,6 +384,21 @@ int fa_stream_drain_other(struct fa_stream *s, __u64 now, bool flush,
  * direction with what left in records of flows no longer in the cache.
  */
 int fa_stream_snapshot(const struct fa_stream *s, struct fa_snapshot *snap);
+
+/*
+ * A program set's stream: records name each interface as its books say
+ * (set with fa_stream_iface_name(), renames included); an interface's
+ * counters line takes its records and exported totals from its books.
+ * For an attachment's stream these answer with the stream's own.
+ */
+const char *fa_stream_ifname(const struct fa_stream *s, __u32 ifindex);
+int fa_stream_iface_name(struct fa_stream *s, __u32 ifindex, const char *name);
+int fa_stream_iface_books(const struct fa_stream *s, __u32 ifindex, struct fa_iface_books *b);
+/* Its books dropped: once its last records and counters line are out. */
+void fa_stream_iface_forget(struct fa_stream *s, __u32 ifindex);
+/* The interfaces whose rows the set's tables hold (read now; 0 among them),
+ * valid until the next call or drain. */
+int fa_stream_rows_of(struct fa_stream *s, const __u32 **ifindex, size_t *n);
 
 /* ---- the metrics page (http.c, prom.c) ----------------------------------------- */
 
@@ -625,8 +640,11 @@ void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
 					     void *ctx),
 			 void *ctx);
 /* The counters of one interface as a JSON line: {"type":"counters",...}. */
-void fa_print_counters_line(struct fa_out *o, const struct fa_stream *s,
+void fa_print_counters_line(struct fa_out *o, const struct fa_stream *s, __u32 ifindex,
 			    const struct fa_hook_stats st[FLOW_NR_DIRS]);
+/* The same line of @ifindex's counters as read now, in *@buf (the caller
+ * frees it): 0, or -errno. */
+int fa_counters_line(const struct fa_stream *s, __u32 ifindex, char **buf, size_t *len);
 
 /* Whether the books of a hook balance: seen == accounted + sum(reasons). */
 bool fa_books_balance(const struct fa_hook_stats *st);

@@ -22,8 +22,8 @@ struct fa_sink_ops {
 	 */
 	int (*records)(void *priv, const struct fa_stream *s,
 		       const struct fa_record *recs, size_t n, __u64 wall_off);
-	/* @s's counters, at shutdown, once its last records left. */
-	void (*counters)(void *priv, const struct fa_stream *s);
+	/* @ifindex's counters in @s, once its last records left. */
+	void (*counters)(void *priv, const struct fa_stream *s, __u32 ifindex);
 	/* Once the interfaces are taken, before the first tick. */
 	void (*start)(void *priv);
 	/* After every tick; @final: the last, at shutdown, state still open. */

@@ -121,7 +121,8 @@ static int json_records(void *priv, const struct fa_stream *s,
 		json_init(&o.j, f);
 		if (joined)
 			fa_enrich_key(s->p.fd, st, socks_fd, &recs[i].key, &x, &cg);
-		fa_print_record(&o, &recs[i], s->ifname, s->rs.instance, wall_off,
+		fa_print_record(&o, &recs[i], fa_stream_ifname(s, recs[i].key.ifindex),
+				s->rs.instance, wall_off,
 				joined ? &x : NULL);
 		json_end_line(&o.j);
 	}
@@ -135,30 +136,19 @@ static int json_records(void *priv, const struct fa_stream *s,
 	return err;
 }
 
-static void json_counters(void *priv, const struct fa_stream *s)
+static void json_counters(void *priv, const struct fa_stream *s, __u32 ifindex)
 {
-	struct fa_hook_stats st[FLOW_NR_DIRS] = {};
 	struct sink_json *j = priv;
-	struct fa_out o;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
-	int dir;
+	char *buf;
+	size_t len;
+	int err;
 
-	if (fa_stats_read(s->p.fd[FA_PIN_STATS], s->p.state.ifindex, st))
-		return;
-	for (dir = 0; dir < FLOW_NR_DIRS; dir++)
-		st[dir].present = true;
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return;
-	out_init(&o, f, true);
-	fa_print_counters_line(&o, s, st);
-	json_end_line(&o.j);
-	fclose(f);
-	if (write_all(j->fd, buf, len))
-		fa_log(&j->e->cfg.log, FA_LOG_NOTE, "can't write the counters of '%s'",
-		       s->ifname);
+	err = fa_counters_line(s, ifindex, &buf, &len);
+	if (!err)
+		err = write_all(j->fd, buf, len);
+	if (err)
+		fa_log(&j->e->cfg.log, FA_LOG_NOTE, "can't write the counters of '%s': %s",
+		       fa_stream_ifname(s, ifindex), strerror(-err));
 	free(buf);
 }
 

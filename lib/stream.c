@@ -108,6 +108,215 @@ static int write_run_state(struct fa_stream *s)
 	return bpf_map_update_elem(s->rs_fd, &zero, &s->rs, BPF_ANY) ? -errno : 0;
 }
 
+/* ---- a program set's interfaces ------------------------------------------------ */
+
+#define IFACES_PIN "ifaces"
+
+static int cmp_iface(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = ((const struct fa_stream_iface *)b)->ifindex;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct fa_stream_iface *iface_find(const struct fa_stream *s, __u32 ifindex)
+{
+	return s->nifs ? bsearch(&ifindex, s->ifs, s->nifs, sizeof(*s->ifs), cmp_iface) : NULL;
+}
+
+/* @ifindex's books, made empty (as of tick @gen) if it has none. */
+static struct fa_stream_iface *iface_get(struct fa_stream *s, __u32 ifindex, __u64 gen)
+{
+	struct fa_stream_iface *w = iface_find(s, ifindex), *grown;
+	size_t i;
+
+	if (w)
+		return w;
+	if (s->nifs == s->ifs_cap) {
+		grown = realloc(s->ifs, (s->ifs_cap ? s->ifs_cap * 2 : 16) * sizeof(*grown));
+		if (!grown)
+			return NULL;
+		s->ifs = grown;
+		s->ifs_cap = s->ifs_cap ? s->ifs_cap * 2 : 16;
+	}
+	for (i = s->nifs; i > 0 && s->ifs[i - 1].ifindex > ifindex; i--)
+		s->ifs[i] = s->ifs[i - 1];
+	s->nifs++;
+	w = &s->ifs[i];
+	memset(w, 0, sizeof(*w));
+	w->ifindex = ifindex;
+	w->b.gen = gen;
+	snprintf(w->b.ifname, sizeof(w->b.ifname), "if%u", ifindex);
+	return w;
+}
+
+static int iface_write(struct fa_stream *s, const struct fa_stream_iface *w)
+{
+	return bpf_map_update_elem(s->books_fd, &w->ifindex, &w->b, BPF_ANY) ? -errno : 0;
+}
+
+/* The set's books, pinned beside run_state: found, or made empty. */
+static int books_open(struct fa_stream *s)
+{
+	static const __u32 hash[] = { BPF_MAP_TYPE_HASH };
+	struct fa_stream_iface *w;
+	char path[PATH_MAX];
+	__u32 k, next;
+	const void *prev = NULL;
+	int err;
+
+	fa_pin_path(path, sizeof(path), s->p.dir, IFACES_PIN);
+	s->books_fd = bpf_obj_get(path);
+	if (s->books_fd < 0 && errno == ENOENT) {
+		s->books_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "fa_iface_books", sizeof(__u32),
+					     sizeof(struct fa_iface_books),
+					     FLOW_SET_MAX_IFACES + 1, NULL);
+		if (s->books_fd < 0 || bpf_obj_pin(s->books_fd, path))
+			return -errno;
+		return 0;
+	}
+	if (s->books_fd < 0)
+		return -errno;
+	err = fa_map_check(s->books_fd, hash, 1, sizeof(__u32), sizeof(struct fa_iface_books));
+	while (!err && !bpf_map_get_next_key(s->books_fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		w = iface_get(s, k, 0);
+		if (!w)
+			return -ENOMEM;
+		if (bpf_map_lookup_elem(s->books_fd, &k, &w->b) && errno != ENOENT)
+			err = -errno;
+	}
+	return err;
+}
+
+/* The interfaces the counters hash has rows of: the ones a drain takes. */
+static int rows_of_read(struct fa_stream *s)
+{
+	struct flow_slot_key k, next;
+	const void *prev = NULL;
+	__u32 *grown;
+
+	s->nrows_of = 0;
+	while (!bpf_map_get_next_key(s->p.fd[FA_PIN_STATS], prev, &next)) {
+		k = next;
+		prev = &k;
+		if (k.slot)
+			continue;
+		if (s->nrows_of == s->rows_of_cap) {
+			grown = realloc(s->rows_of, (s->rows_of_cap ? s->rows_of_cap * 2 : 64) *
+							    sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			s->rows_of = grown;
+			s->rows_of_cap = s->rows_of_cap ? s->rows_of_cap * 2 : 64;
+		}
+		s->rows_of[s->nrows_of++] = k.ifindex;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+/*
+ * The committed tick's records into each interface's books, once: an entry
+ * as of this tick already has them (a kill after its update). Called after
+ * each commit, and again before a committed tick is finished (a restart, a
+ * sink that failed): what a kill cut short is done then.
+ */
+static int books_commit(struct fa_stream *s)
+{
+	const struct fa_record *r;
+	struct fa_stream_iface *w;
+	size_t i;
+	int err = 0, dir;
+
+	for (i = 0; i < s->rs.nr_records; i++) {
+		r = &s->recs[i];
+		/* Without books (a join a kill cut short): from this tick on. */
+		w = iface_get(s, r->key.ifindex, s->rs.gen - 1);
+		if (!w)
+			return -ENOMEM;
+		if (w->b.gen >= s->rs.gen)
+			continue;
+		dir = r->key.direction & 1;
+		w->b.records++;
+		w->b.exported_packets[dir] += r->packets;
+		w->b.exported_bytes[dir] += r->bytes;
+	}
+	for (i = 0; i < s->nifs && !err; i++) {
+		w = &s->ifs[i];
+		if (w->b.gen >= s->rs.gen)
+			continue;
+		w->b.gen = s->rs.gen;
+		err = iface_write(s, w);
+		FA_CRASH_POINT("booked");
+	}
+	return err;
+}
+
+const char *fa_stream_ifname(const struct fa_stream *s, __u32 ifindex)
+{
+	const struct fa_stream_iface *w;
+
+	if (!s->set)
+		return s->ifname;
+	w = iface_find(s, ifindex);
+	return w ? w->b.ifname : "";
+}
+
+int fa_stream_iface_name(struct fa_stream *s, __u32 ifindex, const char *name)
+{
+	struct fa_stream_iface *w;
+
+	if (!s->set)
+		return -EINVAL;
+	/* A new interface's books start after the last committed tick. */
+	w = iface_get(s, ifindex, s->rs.gen);
+	if (!w)
+		return -ENOMEM;
+	snprintf(w->b.ifname, sizeof(w->b.ifname), "%s", name);
+	return iface_write(s, w);
+}
+
+int fa_stream_iface_books(const struct fa_stream *s, __u32 ifindex, struct fa_iface_books *b)
+{
+	const struct fa_stream_iface *w;
+
+	if (!s->set) {
+		memset(b, 0, sizeof(*b));
+		b->gen = s->rs.gen;
+		b->records = s->rs.records;
+		memcpy(b->exported_packets, s->rs.exported_packets, sizeof(b->exported_packets));
+		memcpy(b->exported_bytes, s->rs.exported_bytes, sizeof(b->exported_bytes));
+		snprintf(b->ifname, sizeof(b->ifname), "%s", s->ifname);
+		return 0;
+	}
+	w = iface_find(s, ifindex);
+	if (!w)
+		return -ENOENT;
+	*b = w->b;
+	return 0;
+}
+
+void fa_stream_iface_forget(struct fa_stream *s, __u32 ifindex)
+{
+	struct fa_stream_iface *w = iface_find(s, ifindex);
+
+	if (!s->set || !w)
+		return;
+	bpf_map_delete_elem(s->books_fd, &ifindex);
+	memmove(w, w + 1, (s->nifs - (w - s->ifs) - 1) * sizeof(*w));
+	s->nifs--;
+}
+
+int fa_stream_rows_of(struct fa_stream *s, const __u32 **ifindex, size_t *n)
+{
+	int err = s->set ? rows_of_read(s) : 0;
+
+	*ifindex = s->set ? s->rows_of : &s->p.state.ifindex;
+	*n = s->set ? s->nrows_of : 1;
+	return err;
+}
+
 /* The records a tick may make: each drained row evicts at most one flow,
  * and each flow in the cache leaves at most once; sparse beyond that. */
 static __u32 records_cap(__u32 cache_size, __u32 max_flows)
@@ -413,6 +622,11 @@ static int finish_committed(struct fa_stream *s, const struct fa_sink *sink,
 
 	if (nrec > s->rec_cap)
 		return -EUCLEAN;
+	if (s->set) {
+		err = books_commit(s);
+		if (err)
+			return err;
+	}
 	if (nrec) {
 		err = sink->write(sink->ctx, s, s->recs, nrec, s->rs.wall_off);
 		if (err) {
@@ -430,15 +644,21 @@ static int table_has_rows(const struct fa_stream *s, __u32 epoch)
 {
 	struct flow_value ov[FLOW_NR_DIRS] = {};
 	struct fa_tick_clock ticks;
+	const __u32 *ifs;
 	struct flow_key k;
 	int fd = s->p.fd[epoch ? FA_PIN_FLOWS_1 : FA_PIN_FLOWS_0], err;
+	size_t n, i;
 
 	if (!bpf_map_get_next_key(fd, NULL, &k))
 		return 1;
 	err = fa_tick_src_read(&s->ticks, &ticks);
 	if (!err)
-		err = fa_overflow_read(s->p.fd[FA_PIN_OVERFLOW], s->p.state.ifindex,
-				       1u << epoch, &ticks, ov);
+		err = fa_stream_rows_of((struct fa_stream *)s, &ifs, &n);
+	for (i = 0; i < n && !err; i++) {
+		err = fa_overflow_read(s->p.fd[FA_PIN_OVERFLOW], ifs[i], 1u << epoch, &ticks, ov);
+		if (err == -ENOENT)
+			err = 0;
+	}
 	if (err)
 		return err;
 	return ov[0].packets || ov[1].packets;
@@ -452,6 +672,7 @@ static int stream_open(struct fa_stream *s, const char *dirname,
 
 	memset(s, 0, sizeof(*s));
 	s->rs_fd = -1;
+	s->books_fd = -1;
 	s->ticks.prog_fd = -1;
 	s->cfg = *cfg;
 	err = fa_pinned_open_dir(dirname, &s->p);
@@ -460,11 +681,15 @@ static int stream_open(struct fa_stream *s, const char *dirname,
 			s->p.fd[k] = -1;
 		return err;
 	}
+	/* A set's record is interface 0's; an attachment's directory is "net...". */
+	s->set = !s->p.state.ifindex && strncmp(dirname, "net", 3);
 	id = (struct fa_ifid){ s->p.state.netns_ino, s->p.state.netns_cookie,
 			       s->p.state.ifindex };
-	if (fa_ifid_name(&id, s->ifname))
+	if (!s->set && fa_ifid_name(&id, s->ifname))
 		snprintf(s->ifname, sizeof(s->ifname), "%s", s->p.state.ifname);
 	err = open_state(s);
+	if (!err && s->set)
+		err = books_open(s);
 	if (!err)
 		err = fa_tick_src_open(&s->ticks);
 	if (err)
@@ -481,7 +706,8 @@ static int stream_open(struct fa_stream *s, const char *dirname,
 	if (s->rs.phase == FA_PHASE_COMMITTED)
 		err = finish_committed(s, sink, true);
 	if (!err)
-		err = fa_drainfile_open(dirname, s->p.state.max_flows, 1,
+		err = fa_drainfile_open(dirname, s->p.state.max_flows,
+					s->set ? FLOW_SET_MAX_IFACES + 1 : 1,
 					s->p.state.shared_map, s->rs.instance,
 					&s->df);
 	if (!err)
@@ -522,6 +748,15 @@ void fa_stream_close(struct fa_stream *s)
 	if (s->rs_fd >= 0)
 		close(s->rs_fd);
 	s->rs_fd = -1;
+	if (s->books_fd >= 0)
+		close(s->books_fd);
+	s->books_fd = -1;
+	free(s->ifs);
+	s->ifs = NULL;
+	s->nifs = s->ifs_cap = 0;
+	free(s->rows_of);
+	s->rows_of = NULL;
+	s->nrows_of = s->rows_of_cap = 0;
 	fa_tick_src_close(&s->ticks);
 	fa_cache_free(s->cache);
 	s->cache = NULL;
@@ -549,6 +784,12 @@ void fa_stream_unpin(struct fa_stream *s, bool keep_run_state)
 		return;
 	}
 	dpin_unlink(s->p.dir, keep_run_state ? DPIN_CACHE : DPIN_RUN_STATE);
+	if (!keep_run_state) {
+		char path[PATH_MAX];
+
+		fa_pin_path(path, sizeof(path), s->p.dir, IFACES_PIN);
+		unlink(path);
+	}
 	fa_drainfile_remove(s->p.dir);
 	fa_cachefile_remove(s->p.dir);
 }
@@ -598,7 +839,8 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 	struct fa_run_state before;
 	struct fa_row *rows;
 	__u64 start = fa_mono_ns();
-	size_t nrows, count, i;
+	const __u32 *ifs;
+	size_t nrows, count, i, nifs;
 	__u32 fresh;
 	int err, dir;
 
@@ -608,8 +850,12 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 		if (err)
 			return err;
 	}
-	err = fa_drainfile_drain(s->df, &s->ticks, s->p.fd, s->draining,
-				 &s->p.state.ifindex, 1, s->rs.gen + 1, &rows, &nrows);
+	/* The same interfaces as a drain a kill cut short: no one joined or
+	 * forgot one meanwhile (the daemon does, between ticks). */
+	err = fa_stream_rows_of(s, &ifs, &nifs);
+	if (!err)
+		err = fa_drainfile_drain(s->df, &s->ticks, s->p.fd, s->draining, ifs, nifs,
+					 s->rs.gen + 1, &rows, &nrows);
 	if (err)
 		return err;
 	s->drain_other = false;	/* the table is empty now: the file has it */
@@ -639,6 +885,8 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 		err = fa_cache_expire(s->cache, now, collect, &recs);
 	if (!err && flush)
 		err = fa_cache_flush(s->cache, collect, &recs);
+	for (i = 0; i < s->nleave && !err; i++)
+		err = fa_cache_flush_iface(s->cache, s->leave[i], collect, &recs);
 	if (err)
 		goto undo;
 	FA_CRASH_POINT("expired");
@@ -667,6 +915,11 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 		goto undo;
 	}
 	FA_CRASH_POINT("committed");
+	if (s->set) {
+		err = books_commit(s);
+		if (err)
+			return err;
+	}
 	/* 5. out. From here a failure leaves the tick committed, to finish. */
 	if (recs.n) {
 		err = sink->write(sink->ctx, s, recs.v, recs.n, s->rs.wall_off);
@@ -702,8 +955,23 @@ int fa_stream_drain(struct fa_stream *s, __u64 now, bool flush,
 int fa_stream_drain_other(struct fa_stream *s, __u64 now, bool flush,
 			  const struct fa_sink *sink)
 {
-	s->draining = s->epoch ^ 1;
-	return do_drain(s, now, flush, sink);
+	int err;
+
+	/*
+	 * Nothing writes either table now. A table a restart found full, or
+	 * a tick left committed, is drained first: a tick after that would
+	 * not have flipped, and the table the programs wrote last would be
+	 * left with its rows (a stop before a restarted daemon's first tick).
+	 */
+	if (s->drain_other || s->rs.phase == FA_PHASE_COMMITTED) {
+		err = fa_stream_flip(s);
+		if (!err)
+			err = do_drain(s, now, false, sink);
+		if (err)
+			return err;
+	}
+	err = fa_stream_flip(s);
+	return err ? err : do_drain(s, now, flush, sink);
 }
 
 struct exported {

@@ -6,7 +6,8 @@
 # against tcpdump's capture of it, read with tshark. Unlinked, nothing of
 # it is left on the devices. tests/c/set_drive.c drives the set.
 
-ALL_TESTS="test_set_books test_set_hooks test_set_full test_set_hostile test_set_kill9"
+ALL_TESTS="test_set_books test_set_hooks test_set_full test_set_hostile test_set_kill9
+	test_set_stream_books test_set_stream_kill9"
 
 SET_DRIVE=${SET_DRIVE:-$PWD/build/tests/set_drive}
 
@@ -272,4 +273,223 @@ test_set_kill9() {
 		bpftool map show id "$id" >/dev/null 2>&1 && fail "map $id of the set is left"
 	done
 	return 0
+}
+
+# ---- a daemon's stream on a pinned set (tests/c/set_stream.c) -------------------
+
+SET_STREAM=${SET_STREAM:-$PWD/build/tests/set_stream}
+
+# stream_start ARGS...: set_stream in $NSD, records to $SCRATCH/rec.json,
+# commands through a fifo (stream_cmd); returns once it is ready.
+# stream_stop closes the fifo and waits for its end.
+stream_start() {
+	local bin=$SET_STREAM i
+	[ "$1" = --crash ] && { bin=$(dirname "$SET_STREAM")/set_stream-crash; shift; }
+	rm -f "$SCRATCH/hold"
+	mkfifo "$SCRATCH/hold"
+	$IND env FLOWACCT_CRASH_AT="${CRASH_AT:-}" "$bin" "$@" <"$SCRATCH/hold" \
+		>>"$SCRATCH/stream.out" 2>"$SCRATCH/stream.err" &
+	SET_PID=$!
+	exec 9>"$SCRATCH/hold"
+	for i in $(seq 100); do
+		[ "$(grep -c '^ready$' "$SCRATCH/stream.out")" -ge "${STREAM_READY:-1}" ] && return 0
+		kill -0 $SET_PID 2>/dev/null || fail "set_stream: $(cat "$SCRATCH/stream.err")"
+		sleep 0.1
+	done
+	fail "set_stream did not get ready"
+}
+
+stream_cmd() {
+	echo "$*" >&9
+}
+
+stream_stop() {
+	exec 9>&-
+	wait $SET_PID || fail "set_stream: $(cat "$SCRATCH/stream.err")"
+}
+
+# check_stream IFACE...: per interface (sN, by the index it joined with),
+# its records in $SCRATCH/rec.json (a record written again after a kill,
+# the same instance and sequence number, counted once) against its
+# counters line and against tcpdump's captures of it: records, packets and
+# bytes per direction; a counters line per interface, and one only.
+check_stream() {
+	local i d
+	for i in "$@"; do
+		for d in in out; do
+			tshark -r "$SCRATCH/$i.$d.pcap" -T fields -e ip.len >"$SCRATCH/$i.$d.txt" 2>/dev/null
+		done
+	done
+	python3 - "$SCRATCH" "$@" <<-'EOF'
+	import collections, json, sys
+	scratch, names = sys.argv[1], sys.argv[2:]
+	ifx = {}
+	for line in open(scratch + "/stream.out"):
+	    w = line.split()
+	    if w and w[0] == "joined":
+	        ifx[w[1]] = int(w[2])
+	recs, counters, dup = {}, collections.defaultdict(list), 0
+	for line in open(scratch + "/rec.json"):
+	    r = json.loads(line)
+	    if r["type"] == "counters":
+	        counters[r["ifindex"]].append(r)
+	        continue
+	    k = (r["instance"], r["seq"])
+	    if k in recs:
+	        dup += 1
+	        if recs[k] != r:
+	            sys.exit("record %s written again, and not the same: %s, %s" % (k, recs[k], r))
+	    recs[k] = r
+	print("records", len(recs), "written again after a kill", dup)
+	bad = []
+	for name in names:
+	    x = ifx[name]
+	    mine = [r for r in recs.values() if r["ifindex"] == x]
+	    # Again after a kill, the same but for the stream's next sequence number.
+	    lines = [dict(l, next_seq=0) for l in counters[x]]
+	    if not lines or any(l != lines[0] for l in lines):
+	        bad.append("%s: counters lines %s" % (name, lines)); continue
+	    c = lines[0]
+	    if c["records"] != len(mine):
+	        bad.append("%s: %d records, its counters line says %d" % (name, len(mine), c["records"]))
+	    for d, dname in enumerate(("ingress", "egress")):
+	        ip = nbytes = 0
+	        for l in open("%s/%s.%s.txt" % (scratch, name, ("in", "out")[d])):
+	            if l.strip():
+	                ip += 1; nbytes += int(l.split(",")[0])
+	        p = sum(r["packets"] for r in mine if r["direction"] == dname)
+	        b = sum(r["bytes"] for r in mine if r["direction"] == dname)
+	        h = next(h["counters"] for h in c["hooks"] if h["direction"] == dname)
+	        e = c["exported"][dname]
+	        got = (p, b, h["accounted"], h["accounted_bytes"], e["packets"], e["bytes"])
+	        print(name, dname, "records, counters, exported (packets, bytes):", got,
+	              "tcpdump:", (ip, nbytes))
+	        if got != (ip, nbytes) * 3:
+	            bad.append("%s %s: %s, tcpdump %s" % (name, dname, got, (ip, nbytes)))
+	if bad:
+	    sys.exit("; ".join(bad))
+	EOF
+}
+
+# One stream for three interfaces of a set: one flip, one wait and one drain
+# a tick for all. s2 leaves mid-run: its flows out as forced in its last
+# tick, then its counters line, its rows and books gone, while s1 and s3
+# count on; s3's records are named as it is renamed. Each interface's
+# records add up to its counters line and to its capture.
+test_set_stream_books() {
+	local dir
+	set_setup 3
+	dir=set-fa-$(basename "$NSD")
+	SET_DIRS+=("$dir")
+	for i in 1 2 3; do
+		capture_start "$NSD" "s$i" in "$SCRATCH/s$i.in.pcap"
+		capture_start "$NSD" "s$i" out "$SCRATCH/s$i.out.pcap"
+	done
+	stream_start --pin "$dir" "$SCRATCH/rec.json" s1 s2 s3
+	for i in 1 2 3; do traffic "$i"; done
+	stream_cmd leave s2
+	for i in $(seq 30); do
+		grep -q '^left s2$' "$SCRATCH/stream.out" && break
+		sleep 0.1
+	done
+	grep -q '^left s2$' "$SCRATCH/stream.out" || fail "s2 did not leave"
+	# Off its device: what it carries now is no one's.
+	ip netns exec "${PEERS[1]}" ping -q -c 3 -i 0.05 198.51.100.9 >/dev/null
+	stream_cmd rename s3 s3-new
+	sleep 0.3
+	traffic 1
+	traffic 3
+	capture_stop
+	stream_stop
+	# s2's capture holds packets after it left: compared up to the leave.
+	check_stream s1 s3 || fail "books"
+	python3 - "$SCRATCH/rec.json" <<-'EOF' || fail "names or end reasons"
+	import json, sys
+	rs = [json.loads(l) for l in open(sys.argv[1])]
+	s2 = [r for r in rs if r["type"] == "flow" and r["iface"] == "s2"]
+	if not s2 or any(r["end_reason"] != "forced" for r in s2):
+	    sys.exit("s2's records: %s" % s2)
+	if not any(r["iface"] == "s3-new" for r in rs if r["type"] == "flow"):
+	    sys.exit("no record of s3 named as it was renamed")
+	EOF
+	grep -q "^removed $dir 0$" "$SCRATCH/stream.out" || fail "not removed"
+	[ ! -e "/sys/fs/bpf/flowacct/$dir" ] || fail "pins left: $(ls "/sys/fs/bpf/flowacct/$dir")"
+	! ls /run/flowacct/"$dir"* 2>/dev/null || fail "files of the set left under /run/flowacct"
+	for i in 1 2 3; do assert_nothing_left "$NSD" "s$i"; done
+}
+
+# crash_stream POINT [COMMAND]: the crash-point build adopts the set, is
+# given COMMAND once ready, and must kill itself at POINT.
+crash_stream() {
+	local i
+	CRASH_AT=$1 STREAM_READY=0 stream_start --crash --interval 100 --timeouts 300,1000 --adopt "$dir" \
+		"$SCRATCH/rec.json" || true
+	[ -n "${2:-}" ] && stream_cmd "$2"
+	for i in $(seq 150); do
+		kill -0 $SET_PID 2>/dev/null || break
+		sleep 0.1
+	done
+	exec 9>&-
+	if kill -0 $SET_PID 2>/dev/null; then
+		kill -9 $SET_PID
+		wait $SET_PID 2>/dev/null || true
+		fail "set_stream never reached crash point $1: $(cat "$SCRATCH/stream.err")"
+	fi
+	local rc=0
+	wait $SET_PID || rc=$?
+	[ $rc = 137 ] || fail "crash point $1: exit $rc, not its kill: $(cat "$SCRATCH/stream.err")"
+	echo "killed at $1${2:+ ($2)}"
+}
+
+# A kill between every two steps of the set's tick, in the updates of the
+# interfaces' books too, while s1 and s3 carry traffic: each next process
+# adopts the set and undoes the tick (killed before its commit) or
+# finishes it (after). s2 leaves in a tick killed at its commit, s4 in one
+# killed between two interfaces' books: the next process finishes each
+# leave (rows without a member). The last process stops before its first
+# tick. Every record counted once by instance and sequence number, each
+# interface's records add up to its counters line and to its capture.
+test_set_stream_kill9() {
+	local dir point p1 p3
+	set_setup 4
+	dir=set-fa-$(basename "$NSD")
+	SET_DIRS+=("$dir")
+	for i in 1 2 3 4; do
+		capture_start "$NSD" "s$i" in "$SCRATCH/s$i.in.pcap"
+		capture_start "$NSD" "s$i" out "$SCRATCH/s$i.out.pcap"
+	done
+	stream_start --interval 100 --timeouts 300,1000 --pin "$dir" "$SCRATCH/rec.json" \
+		s1 s2 s3 s4
+	for i in 1 2 3 4; do traffic "$i"; done
+	kill -9 $SET_PID
+	wait $SET_PID 2>/dev/null || true
+	exec 9>&-
+	ip netns exec "${PEERS[0]}" ping -q -c 300 -i 0.03 198.51.100.5 >/dev/null &
+	p1=$!
+	ip netns exec "${PEERS[2]}" ping -q -c 300 -i 0.03 -s 300 198.51.100.13 >/dev/null &
+	p3=$!
+	crash_stream committed:1 "leave s2"
+	for point in drained:2 merged:2 expired:2 committed:2 written:2; do
+		crash_stream "$point"
+	done
+	crash_stream booked:1 "leave s4"
+	for point in booked:2 undone:2 idle:2 save-count:5 rollback:1; do
+		crash_stream "$point"
+	done
+	grep -q '^leaving ' "$SCRATCH/stream.out" || fail "no leave was finished after a kill"
+	# The last process is stopped before its first tick, with the table a
+	# kill left to drain and the one the links wrote since: both go out.
+	STREAM_READY=1 stream_start --interval 60000 --timeouts 300,1000 --adopt "$dir" \
+		"$SCRATCH/rec.json"
+	wait $p1 $p3
+	capture_stop
+	stream_stop
+	check_stream s1 s2 s3 s4 >"$SCRATCH/check.txt" || fail "books across the kills: $(cat "$SCRATCH/check.txt")"
+	cat "$SCRATCH/check.txt"
+	# Killed once its records were out, before the tick's end: written again.
+	grep -q "written again after a kill [1-9]" "$SCRATCH/check.txt" ||
+		fail "no record written again: the kills were not where records are"
+	grep -q "^removed $dir 0$" "$SCRATCH/stream.out" || fail "not removed"
+	[ ! -e "/sys/fs/bpf/flowacct/$dir" ] || fail "pins left: $(ls "/sys/fs/bpf/flowacct/$dir")"
+	! ls /run/flowacct/"$dir"* 2>/dev/null || fail "files of the set left under /run/flowacct"
 }
