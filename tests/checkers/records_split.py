@@ -5,10 +5,13 @@
     records_split.py RECORDS.json OUTDIR
 
 Each attachment a daemon took has a record stream of its own (its
-"instance"), ended by its counters line. Writes OUTDIR/IFACE.json for each
+"instance"), ended by its counters line; the interfaces of a daemon's
+program set share one instance, and each one's stream is its records
+(by interface index) up to its counters line (an index taken again later
+is another interface's stream). Writes OUTDIR/IFACE.json for each
 counters line's interface (the name it had when the line was written: a
 renamed interface's records are filed under its last name), with every
-flow record of that instance and the counters line, for check_records.py
+flow record of that stream and the counters line, for check_records.py
 and check_live.py. Prints one line per stream: IFACE IFINDEX RECORDS.
 Exits 1 if a flow record belongs to no counters line, or two streams end
 under one name.
@@ -22,34 +25,34 @@ import sys
 
 def main():
     path, out = sys.argv[1], sys.argv[2]
-    by_inst = collections.defaultdict(list)
-    counters = {}
+    open_streams = collections.defaultdict(list)
+    streams = []
     for line in open(path):
         if not line.strip():
             continue
         r = json.loads(line)
         if r.get("type") == "counters":
-            counters[r["instance"]] = r
+            key = (r["instance"], r["ifindex"])
+            streams.append((r, open_streams.pop(key, [])))
         elif r.get("type") == "flow":
-            by_inst[r["instance"]].append(r)
+            open_streams[(r["instance"], r["ifindex"])].append(r)
     bad = 0
-    for inst in by_inst:
-        if inst not in counters:
-            print("records of instance %s (%s) have no counters line"
-                  % (inst, by_inst[inst][0].get("iface")))
-            bad = 1
-    names = collections.Counter(c["iface"] for c in counters.values())
+    for (inst, ifindex), recs in open_streams.items():
+        print("records of instance %s, index %s (%s) have no counters line"
+              % (inst, ifindex, recs[0].get("iface")))
+        bad = 1
+    names = collections.Counter(c["iface"] for c, _ in streams)
     for name, n in names.items():
         if n > 1:
             print("%d streams end under the name %s" % (n, name))
             bad = 1
     os.makedirs(out, exist_ok=True)
-    for inst, c in sorted(counters.items(), key=lambda kv: kv[1]["iface"]):
+    for c, recs in sorted(streams, key=lambda s: s[0]["iface"]):
         with open(os.path.join(out, c["iface"] + ".json"), "w") as f:
-            for r in by_inst.get(inst, []):
+            for r in recs:
                 f.write(json.dumps(r) + "\n")
             f.write(json.dumps(c) + "\n")
-        print(c["iface"], c["ifindex"], len(by_inst.get(inst, [])))
+        print(c["iface"], c["ifindex"], len(recs))
     return bad
 
 
