@@ -206,7 +206,9 @@ struct fa_iface_books {
 	__u64 exported_packets[FLOW_NR_DIRS];
 	__u64 exported_bytes[FLOW_NR_DIRS];
 	char ifname[16];	/* as the records name it: renames follow */
+	__u32 ingress;		/* enum fa_ingress_hook its ingress is at; 0: not said */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct fa_iface_books) == 64, "iface books layout changed");
+_Static_assert(sizeof(struct fa_iface_books) == 72, "iface books layout changed");
 
 #endif /* FLOW_PINS_H */

@@ -178,6 +178,10 @@ struct fa_iface_result {
  */
 int fa_iface_attach(const struct fa_attach_opts *o, unsigned int flags,
 		    struct fa_iface_result *res, struct fa_err *e);
+/* fa_iface_attach()'s memory guard alone: the maps @o asks for, its
+ * more_files and more_process, against what the machine has (@o's ifname
+ * names it in the refusal). 0, or -ENOMEM with @e said. */
+int fa_attach_guard(const struct fa_attach_opts *o, struct fa_err *e);
 
 /**
  * fa_pinned_sample_get() - the sampling settings of an attached interface
@@ -387,6 +391,9 @@ struct fa_stale {
 
 /* Every stale attachment under FA_PIN_ROOT, any namespace. Caller frees *list. */
 int fa_stale_list(struct fa_stale **list, size_t *n);
+/* Every program set whose network namespace is gone and that no one holds
+ * (why: FA_STALE_NETNS_GONE). Caller frees *list. */
+int fa_stale_sets_list(struct fa_stale **list, size_t *n);
 /*
  * Removes @dirname's files under FA_RUN_DIR that nothing holds (its lock
  * files when no one holds them; a daemon's drain and cache files once the

@@ -49,9 +49,11 @@ static int request_snapshot(struct fa_engine *e, const struct fa_query *q,
 					  q->iface);
 		return rows ? fa_stream_snapshot(&w->s, s) : fa_snapshot_add_stats(s, &w->s.p);
 	}
+	/* The program set's members are read from its tables by the command. */
 	for (i = 0; i < e->n && !r; i++)
-		r = rows ? fa_stream_snapshot(&e->ifs[i]->s, s) :
-			   fa_snapshot_add_stats(s, &e->ifs[i]->s.p);
+		if (!e->ifs[i]->member)
+			r = rows ? fa_stream_snapshot(&e->ifs[i]->s, s) :
+				   fa_snapshot_add_stats(s, &e->ifs[i]->s.p);
 	return r;
 }
 
@@ -59,7 +61,7 @@ static int request_snapshot(struct fa_engine *e, const struct fa_query *q,
 static void health(struct fa_out *o, const struct fa_engine *e,
 		   const struct fa_engine_iface *w)
 {
-	__u64 lag = fa_engine_tick_lag_ns(e, w), delayed = fa_engine_delayed_records(w);
+	__u64 lag = fa_engine_tick_lag_ns(e, w), delayed = fa_engine_delayed_records(e, w);
 	char sinks[256] = "";
 	size_t i, n;
 

@@ -166,6 +166,8 @@ struct fa_stream_stats {
 struct fa_stream_iface {
 	__u32 ifindex;
 	struct fa_iface_books b;
+	/* Its records by end reason, since the stream was opened. */
+	__u64 records[FA_END_LACK_OF_RESOURCES + 1];
 };
 
 struct fa_stream {

@@ -339,8 +339,8 @@ void fa_print_counters_line(struct fa_out *o, const struct fa_stream *s, __u32 i
 	struct fa_view v = {};
 	int dir;
 
-	fa_state_hooks(&s->p.state, v.hook);
 	fa_stream_iface_books(s, ifindex, &b);
+	fa_ingress_hooks(s->set && b.ingress ? (int)b.ingress : s->p.state.ingress, v.hook);
 	out_obj_open(o, NULL);
 	out_str(o, "type", NULL, "counters");
 	print_instance(o, s->rs.instance);

@@ -122,15 +122,34 @@ static void tick_done(struct fa_engine *e, struct fa_engine_iface *w)
 	w->last_tick_ns = now;
 }
 
+const struct fa_engine_iface *fa_engine_ticker(const struct fa_engine *e,
+					       const struct fa_engine_iface *w)
+{
+	return w->member ? e->setw : w;
+}
+
+struct fa_stream *fa_engine_stream(const struct fa_engine *e, const struct fa_engine_iface *w)
+{
+	return (struct fa_stream *)&fa_engine_ticker(e, w)->s;
+}
+
+bool fa_engine_counting(const struct fa_engine *e, const struct fa_engine_iface *w)
+{
+	return fa_engine_ticker(e, w)->open && !(w->member && w->leaving);
+}
+
 __u64 fa_engine_tick_lag_ns(const struct fa_engine *e, const struct fa_engine_iface *w)
 {
-	__u64 since = w->last_tick_ns ? w->last_tick_ns : e->started_ns;
+	__u64 since;
 
+	w = fa_engine_ticker(e, w);
+	since = w->last_tick_ns ? w->last_tick_ns : e->started_ns;
 	return fa_mono_ns() - since;
 }
 
-__u64 fa_engine_delayed_records(const struct fa_engine_iface *w)
+__u64 fa_engine_delayed_records(const struct fa_engine *e, const struct fa_engine_iface *w)
 {
+	w = fa_engine_ticker(e, w);
 	return w->open && w->s.rs.phase == FA_PHASE_COMMITTED ? w->s.rs.nr_records : 0;
 }
 
@@ -223,10 +242,23 @@ static int open_stream(struct fa_engine *e, struct fa_engine_iface *w, struct fa
  * failed, and what this engine attached goes again, programs, pins and
  * files: a start is all or nothing.
  */
-static void iface_release(struct fa_engine_iface *w, bool failed)
+static void iface_release(struct fa_engine *e, struct fa_engine_iface *w, bool failed)
 {
 	struct fa_attach_state st = w->s.p.state;
 
+	if (failed && w->member && w->attached_now && !w->leaving) {
+		/* Unlinked and forgotten at once: no tick will drain it. */
+		fa_set_unlink(e->set, &w->m);
+		fa_sync_wait(&e->sync);
+		fa_set_forget(e->set, w->ifindex);
+		fa_stream_iface_forget(&e->setw->s, w->ifindex);
+		free(w);
+		return;
+	}
+	if (w->member) {
+		free(w);
+		return;
+	}
 	if (w->open)
 		fa_stream_close(&w->s);
 	if (failed && w->attached_now) {
@@ -239,25 +271,311 @@ static void iface_release(struct fa_engine_iface *w, bool failed)
 	free(w);
 }
 
+/* ---- the daemon's program set (cfg.one_set) ---------------------------------------- */
+
+/* The members that left, whose last flows go out in the next tick. */
+static int leave_add(struct fa_engine *e, __u32 ifindex)
+{
+	__u32 *grown;
+	size_t i;
+
+	for (i = 0; i < e->nleave; i++)
+		if (e->leave[i] == ifindex)
+			return 0;
+	if (e->nleave == e->leave_cap) {
+		grown = realloc(e->leave, (e->leave_cap * 2 + 16) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		e->leave = grown;
+		e->leave_cap = e->leave_cap * 2 + 16;
+	}
+	e->leave[e->nleave++] = ifindex;
+	return 0;
+}
+
+static struct fa_engine_iface *iface_new(const char *name)
+{
+	struct fa_engine_iface *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->lock.fd = -1;
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	return w;
+}
+
+static int ifs_append(struct fa_engine *e, struct fa_engine_iface *w)
+{
+	struct fa_engine_iface **grown = realloc(e->ifs, (e->n + 1) * sizeof(*e->ifs));
+
+	if (!grown)
+		return -ENOMEM;
+	e->ifs = grown;
+	e->ifs[e->n++] = w;
+	return 0;
+}
+
+/* A member that went while no daemon held the set (its device deleted, or
+ * renamed out of the match): its flows go out in the first tick. */
+static void set_left_alone(struct fa_engine *e, __u32 ifindex)
+{
+	leave_add(e, ifindex);
+	NOTE(e, "'%s' (index %u) left the program set while no daemon ran: its flows go out",
+	     fa_stream_ifname(&e->setw->s, ifindex), ifindex);
+}
+
+/*
+ * A member found in the set a killed daemon left: taken again if its
+ * device is still wanted, else unlinked, and its flows go in the first
+ * tick as any leaving member's.
+ */
+static void set_readopt(struct fa_engine *e, struct fa_set_member *m)
+{
+	struct fa_link l = { .ifindex = m->ifindex, .flags = IFF_UP };
+	struct fa_engine_iface *w;
+
+	if (if_indextoname(m->ifindex, l.name) && fa_iface_wanted(&e->cfg.match, &l)) {
+		w = iface_new(l.name);
+		if (w) {
+			w->ifindex = m->ifindex;
+			w->m = *m;
+			w->member = w->ours = true;
+			/* Records carry the name it has now. */
+			fa_stream_iface_name(&e->setw->s, m->ifindex, l.name);
+			fa_stream_iface_ingress(&e->setw->s, m->ifindex, m->ingress);
+			if (!ifs_append(e, w)) {
+				e->ifaces_taken++;
+				NOTE(e, "adopted '%s' in the program set", l.name);
+				return;
+			}
+			free(w);
+		}
+	}
+	fa_set_unlink(e->set, m);
+	set_left_alone(e, m->ifindex);
+}
+
+/*
+ * The daemon's program set: the one a killed daemon of the same namespace
+ * and IPFIX domain left (its tick finished, its members taken again), or
+ * a new one, pinned so that a kill loses nothing.
+ */
+static int set_start(struct fa_engine *e, struct fa_err *err)
+{
+	const struct fa_attach_opts *a = &e->cfg.attach;
+	struct fa_load_opts lo = {
+		.shared = a->shared, .max_flows = a->max_flows, .owners = a->owners,
+		.retrans = a->retrans, .passive_rtt = a->passive_rtt,
+	};
+	struct fa_set_member *m = NULL;
+	const __u32 *rows;
+	size_t n = 0, nrows, i, k;
+	__u64 ino, cookie;
+	char dir[64];
+	int r;
+
+	if (a->sample.rate)
+		return fa_err_set(err, -EOPNOTSUPP, "--sample is not supported with --layout set: sample with 'flowacct attach', or run with --layout iface");
+	r = fa_netns_self(&ino, &cookie);
+	if (r)
+		return fa_err_set(err, r, "can't tell the network namespace: %s", strerror(-r));
+	snprintf(dir, sizeof(dir), "run-net%llu-d%u", (unsigned long long)ino,
+		 e->cfg.ipfix_domain);
+	e->set = calloc(1, sizeof(*e->set));
+	e->setw = iface_new("program set");
+	m = calloc(FLOW_SET_MAX_IFACES, sizeof(*m));
+	if (!e->set || !e->setw || !m) {
+		free(m);
+		return fa_err_set(err, -ENOMEM, "out of memory");
+	}
+	snprintf(e->setw->dirname, sizeof(e->setw->dirname), "%s", dir);
+	e->setw->ours = true;
+	r = fa_set_adopt(e->set, dir, m, FLOW_SET_MAX_IFACES, &n);
+	if (!r && (e->set->opts.shared != lo.shared || e->set->opts.max_flows != lo.max_flows)) {
+		fa_set_close(e->set);
+		free(m);
+		return fa_err_set(err, -EINVAL, "the program set %s a killed daemon left has %s tables of %u flows, not %s of %u: run with those until it has stopped cleanly once",
+				  dir, map_name(e->set->opts.shared), e->set->opts.max_flows,
+				  map_name(lo.shared), lo.max_flows);
+	}
+	if (r == -ENOENT && !(e->cfg.attach_flags & FA_IFACE_ANY_MEMORY)) {
+		/* The set's tables and its cache, full, before they are made. */
+		struct fa_attach_opts g = *a;
+		__u64 files, process;
+
+		g.ifname = dir;
+		fa_stream_estimate(e->cfg.cache_size, lo.max_flows, lo.shared, &files, &process);
+		g.more_files = files;
+		g.more_process = process;
+		r = fa_attach_guard(&g, err);
+		if (r) {
+			free(m);
+			return r;
+		}
+		r = -ENOENT;
+	}
+	if (r == -ENOENT) {
+		r = fa_set_open(e->set, &lo);
+		if (!r) {
+			r = fa_set_pin(e->set, dir);
+			if (r)
+				fa_set_close(e->set);
+		}
+		e->set_made = !r;
+	}
+	if (r) {
+		free(m);
+		if (r == -EBUSY)
+			return fa_err_set(err, r, "the program set %s is another daemon's (pid %d): give this one another --ipfix-domain",
+					  dir, fa_lock_owner(dir, FA_LOCK_RUN));
+		return fa_err_set(err, r, "can't %s the program set %s: %s",
+				  e->set_made ? "make" : "adopt", dir, strerror(-r));
+	}
+	r = open_stream(e, e->setw, err);
+	if (r) {
+		free(m);
+		return r;
+	}
+	if (e->set_made)
+		NOTE(e, "made the program set %s: ingress at %s, TC by %s, %s map, 2 tables of %u flows for every interface",
+		     dir, a->ingress ? fa_ingress_name(a->ingress) : "the driver's choice",
+		     a->tc_api == FA_TC_ASK_CLSACT ? "clsact" :
+		     a->tc_api == FA_TC_ASK_TCX ? "tcx" : "tcx where the kernel has it",
+		     map_name(lo.shared), lo.max_flows);
+	else
+		NOTE(e, "adopted the program set %s (%zu members)", dir, n);
+	for (i = 0; i < n; i++)
+		set_readopt(e, &m[i]);
+	/* Rows without a member: a leave a kill cut short, finished now. */
+	r = fa_stream_rows_of(&e->setw->s, &rows, &nrows);
+	for (k = 0; !r && k < nrows; k++) {
+		for (i = 0; i < n && (__u32)m[i].ifindex != rows[k]; i++)
+			;
+		if (rows[k] && i == n)
+			set_left_alone(e, rows[k]);
+	}
+	free(m);
+	return 0;
+}
+
+/*
+ * The set's stream closed, and the set: removed with its files once its
+ * last drain went out (or a start that made it failed), else kept for the
+ * next daemon, which adopts it.
+ */
+static void set_close(struct fa_engine *e)
+{
+	bool remove = e->set_made && !e->started;
+	char dir[64];
+
+	if (!e->set)
+		return;
+	snprintf(dir, sizeof(dir), "%s", e->setw->dirname);
+	if (e->setw->released)
+		remove = true;
+	if (e->setw->open) {
+		if (remove)
+			fa_stream_unpin(&e->setw->s, false);
+		fa_stream_close(&e->setw->s);
+	}
+	fa_set_close(e->set);
+	if (remove) {
+		fa_set_remove(dir);
+		fa_run_files_remove(dir);
+	}
+	free(e->set);
+	free(e->setw);
+	free(e->leave);
+	e->set = NULL;
+	e->setw = NULL;
+	e->leave = NULL;
+	e->nleave = e->leave_cap = 0;
+}
+
+/* Links @w to the set (named first: no record of it is written before). */
+static int set_join(struct fa_engine *e, struct fa_engine_iface *w, struct fa_err *err)
+{
+	const struct fa_attach_opts *a = &e->cfg.attach;
+	int r;
+
+	w->ifindex = if_nametoindex(w->name);
+	if (!w->ifindex)
+		return fa_err_set(err, -ENODEV, "no interface '%s' in this network namespace",
+				  w->name);
+	r = fa_stream_iface_name(&e->setw->s, w->ifindex, w->name);
+	if (!r)
+		r = fa_set_join(e->set, w->ifindex, a->ingress, a->tc_api, &w->m);
+	if (r == -EEXIST)
+		return fa_err_set(err, r, "'%s' has rows in the program set still (index %d): later",
+				  w->name, w->ifindex);
+	if (r) {
+		/* A hook made before the failure may have counted: its rows go
+		 * after a grace period, with its books. */
+		fa_sync_wait(&e->sync);
+		fa_set_forget(e->set, w->ifindex);
+		fa_stream_iface_forget(&e->setw->s, w->ifindex);
+		return fa_err_set(err, r, "can't link '%s' to the program set: %s", w->name,
+				  strerror(-r));
+	}
+	w->member = w->ours = w->attached_now = true;
+	fa_stream_iface_ingress(&e->setw->s, w->ifindex, w->m.ingress);
+	NOTE(e, "linked '%s' to the program set: ingress at %s, TC by %s", w->name,
+	     fa_ingress_name(w->m.ingress), fa_tc_api_name(w->m.tc_api));
+	return 0;
+}
+
+/* Unlinked now; its last flows go out in the next tick. */
+static void set_leave(struct fa_engine *e, struct fa_engine_iface *w)
+{
+	int r = fa_set_unlink(e->set, &w->m);
+
+	if (r < 0 && r != -ENODEV)
+		NOTE(e, "can't unlink '%s' from the program set: %s", w->name, strerror(-r));
+	w->leaving = true;
+	if (leave_add(e, w->ifindex))
+		NOTE(e, "out of memory: the flows of '%s' go out at shutdown", w->name);
+}
+
+/* Whether an interface is attached on its own (by `flowacct attach`, or
+ * by a daemon without a set): adopted as it is. */
+static bool attached_alone(const char *name)
+{
+	struct fa_attach_state st;
+	struct fa_ifid id;
+	char dir[64];
+
+	if (fa_ifid_by_name(name, &id))
+		return false;
+	fa_ifid_dirname(&id, dir, sizeof(dir));
+	return !fa_state_read(dir, &st);
+}
+
 int fa_engine_add_iface(struct fa_engine *e, const char *ifname, struct fa_err *err)
 {
 	struct fa_engine_iface *w, **grown;
 	int r;
 
+	if (e->cfg.one_set && !e->set) {
+		r = set_start(e, err);
+		if (r)
+			return r;
+	}
 	grown = realloc(e->ifs, (e->n + 1) * sizeof(*e->ifs));
 	if (!grown)
 		return fa_err_set(err, -ENOMEM, "out of memory");
 	e->ifs = grown;
-	w = calloc(1, sizeof(*w));
+	w = iface_new(ifname);
 	if (!w)
 		return fa_err_set(err, -ENOMEM, "out of memory");
-	w->lock.fd = -1;
-	snprintf(w->name, sizeof(w->name), "%s", ifname);
-	r = take_iface(e, w, err);
-	if (!r)
-		r = open_stream(e, w, err);
+	if (e->set && !attached_alone(ifname)) {
+		r = set_join(e, w, err);
+	} else {
+		r = take_iface(e, w, err);
+		if (!r)
+			r = open_stream(e, w, err);
+	}
 	if (r) {
-		iface_release(w, true);
+		iface_release(e, w, true);
 		return r;
 	}
 	e->ifs[e->n++] = w;
@@ -274,7 +592,7 @@ int fa_engine_add_iface(struct fa_engine *e, const char *ifname, struct fa_err *
 
 /* ---- interfaces that leave, interfaces that come ---------------------------------- */
 
-static void sinks_counters(struct fa_engine *e, const struct fa_stream *s);
+static void sinks_counters(struct fa_engine *e, const struct fa_stream *s, __u32 ifindex);
 
 static struct fa_engine_iface *by_ifindex(struct fa_engine *e, int ifindex)
 {
@@ -345,7 +663,7 @@ static int leave_finish(struct fa_engine *e, struct fa_engine_iface *w)
 		return r;
 	}
 	tick_done(e, w);
-	sinks_counters(e, &w->s);
+	sinks_counters(e, &w->s, w->ifindex);
 	st = w->s.p.state;
 	if (!quiet)
 		/* Attached by `flowacct attach`: it stays, counting. */
@@ -373,6 +691,10 @@ static void leave(struct fa_engine *e, struct fa_engine_iface *w, bool device_go
 	int r;
 
 	NOTE(e, "'%s' %s", w->name, why);
+	if (w->member) {
+		set_leave(e, w);
+		return;
+	}
 	w->leaving = true;
 	w->device_gone = device_gone;
 	if (w->ours && !device_gone) {
@@ -400,6 +722,8 @@ static void take_off_moved(struct fa_engine *e, struct fa_engine_iface *w,
 {
 	int r;
 
+	if (w->member)
+		return;	/* unlinked as it leaves */
 	r = fa_detach_moved(w->dirname, w->open ? &w->s.p.state : NULL,
 			    l ? l->new_nsid : -1, l ? l->new_ifindex : 0);
 	if (r == -ENOENT && l)
@@ -415,7 +739,7 @@ static void leaving_retry(struct fa_engine *e)
 	size_t i;
 
 	for (i = e->n; i-- > 0;)
-		if (e->ifs[i]->leaving && !leave_finish(e, e->ifs[i]))
+		if (e->ifs[i]->leaving && !e->ifs[i]->member && !leave_finish(e, e->ifs[i]))
 			drop(e, e->ifs[i]);
 }
 
@@ -521,7 +845,10 @@ static void on_link(void *ctx, enum fa_link_event ev, const struct fa_link *l)
 	/* Records carry the name the interface has when they are written. */
 	NOTE(e, "'%s' is now '%s'", w->name, l->name);
 	snprintf(w->name, sizeof(w->name), "%s", l->name);
-	snprintf(w->s.ifname, sizeof(w->s.ifname), "%s", l->name);
+	if (w->member)
+		fa_stream_iface_name(&e->setw->s, w->ifindex, l->name);
+	else
+		snprintf(w->s.ifname, sizeof(w->s.ifname), "%s", l->name);
 }
 
 /*
@@ -647,17 +974,92 @@ static int release_stale(struct fa_engine *e, const struct fa_stale *st)
 	return e->n == taken;
 }
 
-int fa_engine_release_stale(struct fa_engine *e, struct fa_err *err)
+/*
+ * A stale program set out: every row of its tables and cache out as
+ * records (forced), a counters line per interface it has rows or books of,
+ * then its pins and files removed. 1: it stays (its records could not be
+ * written), for a next try.
+ */
+static int release_stale_set(struct fa_engine *e, const struct fa_stale *st)
+{
+	const char *dir = st->pin.dirname;
+	struct fa_engine_iface *w = iface_new("program set");
+	struct fa_err err = {};
+	int holder, holder_kind, r;
+	const __u32 *rows;
+	__u32 *leave = NULL;
+	size_t nrows = 0, i;
+	__u32 size;
+
+	if (!w)
+		return -ENOMEM;
+	snprintf(w->dirname, sizeof(w->dirname), "%s", dir);
+	/* Whoever else releases it now goes first. */
+	if (fa_lock_take(dir, FA_LOCK_RUN, &w->lock, &holder, &holder_kind)) {
+		free(w);
+		return 0;
+	}
+	if (!fa_cachefile_size(dir, &size))
+		w->cache_size = size;
+	r = open_stream(e, w, &err);
+	if (!r)
+		r = fa_stream_rows_of(&w->s, &rows, &nrows);
+	if (!r && nrows) {
+		leave = malloc(nrows * sizeof(*leave));
+		r = leave ? 0 : -ENOMEM;
+		if (leave)
+			memcpy(leave, rows, nrows * sizeof(*leave));
+	}
+	if (!r) {
+		NOTE(e, "the program set %s is stale: its network namespace is gone; its rows go out as records",
+		     dir);
+		w->s.leave = leave;
+		w->s.nleave = nrows;
+		r = fa_stream_drain_other(&w->s, fa_mono_ns(), true, &e->records);
+		w->s.leave = NULL;
+		w->s.nleave = 0;
+	}
+	if (r) {
+		NOTE(e, "can't release the stale program set %s: %s", dir,
+		     err.msg[0] ? err.msg : strerror(-r));
+		if (w->open)
+			fa_stream_close(&w->s);
+		fa_lock_release(&w->lock);
+		free(leave);
+		free(w);
+		return 1;
+	}
+	for (i = 0; i < nrows; i++)
+		if (leave[i])
+			sinks_counters(e, &w->s, leave[i]);
+	fa_stream_unpin(&w->s, false);
+	fa_stream_close(&w->s);
+	fa_lock_release(&w->lock);
+	/* From another namespace than the set's, only its pins go: its
+	 * links went with its devices. */
+	r = fa_set_remove(dir);
+	if (r)
+		NOTE(e, "can't remove the stale program set %s: %s", dir, strerror(-r));
+	fa_run_files_remove(dir);
+	free(leave);
+	free(w);
+	return 0;
+}
+
+/* Each stale thing @list finds, released: how many stay, or -errno. */
+static int release_all(struct fa_engine *e, int (*list)(struct fa_stale **, size_t *),
+		       int (*release)(struct fa_engine *, const struct fa_stale *),
+		       const char *what, struct fa_err *err)
 {
 	struct fa_stale *l;
 	size_t n, i;
 	int r, kept = 0;
 
-	r = fa_stale_list(&l, &n);
+	r = list(&l, &n);
 	if (r)
-		return fa_err_set(err, r, "can't look for stale attachments: %s", strerror(-r));
+		return fa_err_set(err, r, "can't look for stale %s: %s", what, strerror(-r));
 	for (i = 0; i < n && !e->stop; i++) {
-		r = release_stale(e, &l[i]);
+		r = release(e, &l[i]);
 		if (r < 0) {
 			free(l);
 			return fa_err_set(err, r, "out of memory");
@@ -666,6 +1068,17 @@ int fa_engine_release_stale(struct fa_engine *e, struct fa_err *err)
 	}
 	free(l);
 	return kept;
+}
+
+int fa_engine_release_stale(struct fa_engine *e, struct fa_err *err)
+{
+	int sets, r;
+
+	sets = release_all(e, fa_stale_sets_list, release_stale_set, "program sets", err);
+	if (sets < 0)
+		return sets;
+	r = release_all(e, fa_stale_list, release_stale, "attachments", err);
+	return r < 0 ? r : sets + r;
 }
 
 int fa_engine_follow(struct fa_engine *e, struct fa_err *err)
@@ -683,6 +1096,11 @@ int fa_engine_follow(struct fa_engine *e, struct fa_err *err)
 	r = fa_engine_release_stale(e, err);
 	if (r < 0)
 		return r;
+	if (e->cfg.one_set && !e->set) {
+		r = set_start(e, err);
+		if (r)
+			return r;
+	}
 	r = fa_links_list(&l, &n);
 	if (r)
 		return fa_err_set(err, r, "can't list the interfaces: %s", strerror(-r));
@@ -718,6 +1136,63 @@ static void sinks_tick(struct fa_engine *e, bool final)
 			e->sinks[i].ops->tick(e->sinks[i].priv, final);
 }
 
+/*
+ * The set's drain: one for every member, the leaving ones' flows out as
+ * forced; once their records are out, each one's counters line, then its
+ * rows and books go and it is out of the engine. @last: at shutdown, every
+ * member unlinked, both tables drained and every flow out. 0, or the
+ * drain's error (the records wait in the journal, as any tick's do).
+ */
+static int set_drain(struct fa_engine *e, __u64 now, bool flush, bool last)
+{
+	struct fa_engine_iface *w = e->setw, *x;
+	struct fa_err err = {};
+	size_t i, k;
+	int r;
+
+	w->s.leave = e->leave;
+	w->s.nleave = e->nleave;
+	r = last ? fa_stream_drain_other(&w->s, now, true, &e->records) :
+		   fa_stream_drain(&w->s, now, flush, &e->records);
+	w->s.leave = NULL;
+	w->s.nleave = 0;
+	if (r && w->s.rs.phase == FA_PHASE_COMMITTED) {
+		sink_trouble(e, w, r);
+		return r;
+	}
+	if (r) {
+		/* Not committed: again from the pinned state, which the tables
+		 * still complete. */
+		NOTE(e, "the program set: a drain failed (%s); reloading its state",
+		     strerror(-r));
+		fa_stream_close(&w->s);
+		w->open = false;
+		if (!last && open_stream(e, w, &err)) {
+			fa_log(&e->cfg.log, FA_LOG_ERR, "%s", err.msg);
+			e->stop = true;
+		}
+		return r;
+	}
+	tick_done(e, w);
+	for (i = 0; i < e->nleave; i++) {
+		sinks_counters(e, &w->s, e->leave[i]);
+		fa_set_forget(e->set, e->leave[i]);
+		fa_stream_iface_forget(&w->s, e->leave[i]);
+		for (k = 0; k < e->n; k++) {
+			x = e->ifs[k];
+			if (x->member && x->leaving && (__u32)x->ifindex == e->leave[i]) {
+				if (!last)
+					NOTE(e, "'%s': its flows are out and its counters written; its links and rows are removed",
+					     x->name);
+				drop(e, x);
+				break;
+			}
+		}
+	}
+	e->nleave = 0;
+	return 0;
+}
+
 void fa_engine_tick(struct fa_engine *e, bool flush)
 {
 	struct fa_err err;
@@ -725,8 +1200,13 @@ void fa_engine_tick(struct fa_engine *e, bool flush)
 	size_t i;
 	int r;
 
+	if (e->setw && e->setw->open && !e->set_final) {
+		r = fa_stream_flip(&e->setw->s);
+		if (r)
+			NOTE(e, "can't flip the epoch of the program set: %s", strerror(-r));
+	}
 	for (i = 0; i < e->n; i++) {
-		if (e->ifs[i]->leaving)
+		if (e->ifs[i]->leaving || e->ifs[i]->member)
 			continue;
 		r = fa_stream_flip(&e->ifs[i]->s);
 		if (r)
@@ -749,7 +1229,7 @@ void fa_engine_tick(struct fa_engine *e, bool flush)
 	for (i = 0; i < e->n; i++) {
 		struct fa_engine_iface *w = e->ifs[i];
 
-		if (w->leaving)
+		if (w->leaving || w->member)
 			continue;
 		r = fa_stream_drain(&w->s, now, flush, &e->records);
 		if (!r) {
@@ -775,6 +1255,8 @@ void fa_engine_tick(struct fa_engine *e, bool flush)
 			e->stop = true;
 		}
 	}
+	if (e->setw && e->setw->open && !e->set_final)
+		set_drain(e, now, flush, false);
 	leaving_retry(e);
 	sinks_tick(e, false);
 	heap_release_when_idle(e, fa_mono_ns());
@@ -927,13 +1409,13 @@ static void loop(struct fa_engine *e)
 	}
 }
 
-static void sinks_counters(struct fa_engine *e, const struct fa_stream *s)
+static void sinks_counters(struct fa_engine *e, const struct fa_stream *s, __u32 ifindex)
 {
 	size_t i;
 
 	for (i = 0; i < e->nsinks; i++)
 		if (e->sinks[i].ops->counters)
-			e->sinks[i].ops->counters(e->sinks[i].priv, s, s->p.state.ifindex);
+			e->sinks[i].ops->counters(e->sinks[i].priv, s, ifindex);
 }
 
 /*
@@ -960,7 +1442,21 @@ static void shutdown_all(struct fa_engine *e)
 				NOTE(e, "can't detach from '%s': %s", w->name, strerror(-r));
 		}
 	}
+	/* The set's members: unlinked, every flow of theirs out below. */
+	for (i = 0; e->set && i < e->n; i++)
+		if (e->ifs[i]->member && !e->ifs[i]->leaving)
+			set_leave(e, e->ifs[i]);
 	fa_sync_wait(&e->sync);
+	if (e->setw && e->setw->open) {
+		r = set_drain(e, fa_mono_ns(), true, true);
+		e->set_final = true;
+		e->setw->keep_state = r != 0;
+		if (r)
+			NOTE(e, "the program set: the last drain failed (%s): what it had is kept for the next run",
+			     strerror(-r));
+		else
+			e->setw->released = true;
+	}
 	/* Its leaving ones are tried once more; what still fails stays. */
 	fa_engine_tick(e, false);
 	now = fa_mono_ns();
@@ -983,7 +1479,7 @@ static void shutdown_all(struct fa_engine *e)
 		if (r)
 			NOTE(e, "'%s': the last drain failed (%s): what it had is kept for the next run",
 			     w->name, strerror(-r));
-		sinks_counters(e, &w->s);
+		sinks_counters(e, &w->s, w->s.p.state.ifindex);
 	}
 	/* The final totals, to every collector, while the state is open. */
 	sinks_tick(e, true);
@@ -1022,9 +1518,10 @@ void fa_engine_close(struct fa_engine *e)
 	for (i = 0; i < e->n; i++) {
 		if (!e->started && e->ifs[i]->attached_now)
 			NOTE(e, "'%s' detached again: the start failed", e->ifs[i]->name);
-		iface_release(e->ifs[i], !e->started);
+		iface_release(e, e->ifs[i], !e->started);
 	}
 	free(e->ifs);
+	set_close(e);
 	free(e->refused);
 	e->refused = NULL;
 	e->nrefused = 0;

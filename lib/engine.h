@@ -58,7 +58,7 @@ bool fa_iface_wanted(const struct fa_iface_match *m, const struct fa_link *l);
 struct fa_engine_cfg {
 	__u64 interval_ms;		/* a flip every */
 	__u64 idle_ms, active_ms, quiet_ms;	/* the cache's timeouts */
-	__u32 cache_size;		/* flows per interface */
+	__u32 cache_size;		/* flows per interface; the set's, with one_set */
 	/*
 	 * How to attach an interface that is not attached (ifname unused),
 	 * and what an attachment must be to be adopted: fa_iface_attach()'s
@@ -66,6 +66,13 @@ struct fa_engine_cfg {
 	 */
 	struct fa_attach_opts attach;
 	unsigned int attach_flags;
+	/*
+	 * The interfaces it attaches join one program set, the daemon's
+	 * (loaded once, one pair of tables and one cache for all of them),
+	 * pinned as "run-net<ino>-d<ipfix_domain>"; an interface attached by
+	 * `flowacct attach` is still adopted as it is.
+	 */
+	bool one_set;
 	/* The interfaces fa_engine_follow() takes and follows. */
 	struct fa_iface_match match;
 	int link_events_buffer;		/* bytes; 0: the default (a test makes it small) */
@@ -105,6 +112,10 @@ struct fa_engine_iface {
 	bool leaving;
 	bool device_gone;
 	bool released;			/* its pins removed at shutdown: its files go too */
+	/* Linked to the daemon's program set: its records and rows are in
+	 * the set's stream (fa_engine_stream()), s is not used. */
+	bool member;
+	struct fa_set_member m;
 	__u64 last_tick_ns;		/* the last tick whose records all went out */
 	__u64 trouble_since_ns;		/* a sink first refused the records; 0: none */
 	__u64 trouble_errors;		/* failed writes since */
@@ -138,6 +149,17 @@ struct fa_engine {
 	size_t nrefused;
 	__u64 ifaces_taken, ifaces_left, ifaces_refused;
 	bool need_resync;		/* a full dump, after lost events or a leave */
+	/*
+	 * cfg.one_set: the set, and its stream as an interface of its own
+	 * (not in ifs: its name and dirname are the set's); the members
+	 * that left, whose last flows go out in the next tick.
+	 */
+	struct fa_set *set;
+	struct fa_engine_iface *setw;
+	bool set_made;			/* by this engine, not adopted */
+	bool set_final;			/* its last drain is done (or failed): no more ticks */
+	__u32 *leave;
+	size_t nleave, leave_cap;
 	bool started;			/* fa_engine_run(): interfaces are no longer rolled back */
 	bool stop;
 };
@@ -182,10 +204,17 @@ int fa_engine_release_stale(struct fa_engine *e, struct fa_err *err);
  * then shuts down: every flow out, nothing lost. */
 void fa_engine_run(struct fa_engine *e);
 void fa_engine_stop(struct fa_engine *e);
+/* Whose ticks @w's are: its own, or (a member) the set's stream's. */
+const struct fa_engine_iface *fa_engine_ticker(const struct fa_engine *e,
+					       const struct fa_engine_iface *w);
+/* The stream @w's records, rows and books are in: its own, or the set's. */
+struct fa_stream *fa_engine_stream(const struct fa_engine *e, const struct fa_engine_iface *w);
+/* Whether @w's stream is open (its counters and records can be read). */
+bool fa_engine_counting(const struct fa_engine *e, const struct fa_engine_iface *w);
 /* Health: how long since @w's last tick whose records all went out (since
  * the start before the first), and the records that wait for a sink. */
 __u64 fa_engine_tick_lag_ns(const struct fa_engine *e, const struct fa_engine_iface *w);
-__u64 fa_engine_delayed_records(const struct fa_engine_iface *w);
+__u64 fa_engine_delayed_records(const struct fa_engine *e, const struct fa_engine_iface *w);
 /* Stopped: take no more interfaces (fa_engine_add_iface() looks for the
  * caller's signals after each), run to shut down at once. */
 bool fa_engine_stopping(const struct fa_engine *e);

@@ -215,7 +215,7 @@ static int adopt(const struct fa_attach_opts *o, unsigned int flags,
  * adds, against what the machine has. A kernel that preallocates 100M flows
  * takes minutes in one system call, deaf to signals, to fail for memory.
  */
-static int guard(const struct fa_attach_opts *o, struct fa_err *e)
+int fa_attach_guard(const struct fa_attach_opts *o, struct fa_err *e)
 {
 	struct fa_load_opts lo = {
 		.shared = o->shared,
@@ -274,7 +274,7 @@ int fa_iface_attach(const struct fa_attach_opts *o, unsigned int flags,
 		goto out;
 	}
 	if (!(flags & FA_IFACE_ANY_MEMORY)) {
-		err = guard(o, e);
+		err = fa_attach_guard(o, e);
 		if (err)
 			goto out;
 	}

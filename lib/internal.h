@@ -251,6 +251,8 @@ int fa_snapshot_add_maps(struct fa_snapshot *s, const int *fd,
 int fa_snapshot_add_stats(struct fa_snapshot *s, const struct fa_pinned *p);
 /* The hook of each direction of an attachment (names.c). */
 void fa_state_hooks(const struct fa_attach_state *st, int hook[FLOW_NR_DIRS]);
+/* Of an ingress at @ingress (enum fa_ingress_hook): a set member's. */
+void fa_ingress_hooks(int ingress, int hook[FLOW_NR_DIRS]);
 /* Shifts the times of rows [from, n) by @off (0 stays 0). */
 void fa_table_shift_times(struct fa_table *t, size_t from, __u64 off);
 
@@ -393,7 +395,13 @@ int fa_stream_snapshot(const struct fa_stream *s, struct fa_snapshot *snap);
  */
 const char *fa_stream_ifname(const struct fa_stream *s, __u32 ifindex);
 int fa_stream_iface_name(struct fa_stream *s, __u32 ifindex, const char *name);
+/* The hook its ingress is at (enum fa_ingress_hook), for its counters line:
+ * once linked, after its name. */
+int fa_stream_iface_ingress(struct fa_stream *s, __u32 ifindex, int ingress);
 int fa_stream_iface_books(const struct fa_stream *s, __u32 ifindex, struct fa_iface_books *b);
+/* The stream's figures as @ifindex's: its records by end reason its own
+ * (a set's interface), the drains' its set's. */
+void fa_stream_iface_stats(const struct fa_stream *s, __u32 ifindex, struct fa_stream_stats *st);
 /* Its books dropped: once its last records and counters line are out. */
 void fa_stream_iface_forget(struct fa_stream *s, __u32 ifindex);
 /* The interfaces whose rows the set's tables hold (read now; 0 among them),

@@ -264,9 +264,13 @@ const char *fa_hook_name(int hook)
 	}
 }
 
+void fa_ingress_hooks(int ingress, int hook[FLOW_NR_DIRS])
+{
+	hook[FLOW_DIR_INGRESS] = ingress == FA_INGRESS_TC ? FA_HOOK_TC : FA_HOOK_XDP;
+	hook[FLOW_DIR_EGRESS] = FA_HOOK_TC;
+}
+
 void fa_state_hooks(const struct fa_attach_state *st, int hook[FLOW_NR_DIRS])
 {
-	hook[FLOW_DIR_INGRESS] = st->ingress == FA_INGRESS_TC ? FA_HOOK_TC :
-										  FA_HOOK_XDP;
-	hook[FLOW_DIR_EGRESS] = FA_HOOK_TC;
+	fa_ingress_hooks(st->ingress, hook);
 }

@@ -69,14 +69,15 @@ static void refresh(struct sink_ipfix *x, bool force)
 
 	for (i = 0; i < e->n && n < ARRAY_SIZE(ifs); i++) {
 		struct fa_engine_iface *w = e->ifs[i];
+		const struct fa_stream *s = fa_engine_stream(e, w);
 
-		if (!w->open)
+		if (!fa_engine_counting(e, w))
 			continue;
-		ifs[n].ifindex = w->s.p.state.ifindex;
-		ifs[n++].name = w->s.ifname;
+		ifs[n].ifindex = w->ifindex;
+		ifs[n++].name = fa_stream_ifname(s, w->ifindex);
 		/* fa_stats_read() adds: each interface from zero, once. */
 		memset(st, 0, sizeof(st));
-		if (fa_stats_read(w->s.p.fd[FA_PIN_STATS], w->s.p.state.ifindex, st))
+		if (fa_stats_read(s->p.fd[FA_PIN_STATS], w->ifindex, st))
 			continue;
 		for (dir = 0; dir < FLOW_NR_DIRS; dir++)
 			for (c = 0; c < FLOW_NR_COUNTERS; c++)
@@ -136,6 +137,8 @@ static bool stopped_cleanly(const struct sink_ipfix *x)
 	for (i = 0; x->final && i < x->e->n; i++)
 		if (x->e->ifs[i]->keep_state)
 			return false;
+	if (x->final && x->e->setw && x->e->setw->keep_state)
+		return false;
 	return x->final;
 }
 

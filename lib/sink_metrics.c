@@ -24,6 +24,7 @@ struct sink_metrics {
 static void metrics_write(struct fa_engine *e, FILE *f)
 {
 	struct fa_metrics_iface *mi = calloc(e->n ? e->n : 1, sizeof(*mi));
+	struct fa_stream_stats *ss = calloc(e->n ? e->n : 1, sizeof(*ss));
 	struct fa_metrics m = {
 		.ifs = mi, .flips = e->stats.flips,
 		.flip_ns_total = e->stats.flip_ns_total,
@@ -35,29 +36,32 @@ static void metrics_write(struct fa_engine *e, FILE *f)
 	};
 	size_t i;
 
-	if (!mi)
-		return;
+	if (!mi || !ss)
+		goto out;
 	for (i = 0; i < e->n; i++) {
 		struct fa_engine_iface *w = e->ifs[i];
+		const struct fa_stream *s = fa_engine_stream(e, w);
 
-		if (!w->open)
+		if (!fa_engine_counting(e, w))
 			continue;
-		mi[m.nifs].iface = w->s.ifname;
-		fa_state_hooks(&w->s.p.state, mi[m.nifs].hook);
-		if (fa_stats_read(w->s.p.fd[FA_PIN_STATS], w->s.p.state.ifindex,
-				  mi[m.nifs].st))
+		mi[m.nifs].iface = fa_stream_ifname(s, w->ifindex);
+		fa_ingress_hooks(w->member ? w->m.ingress : s->p.state.ingress, mi[m.nifs].hook);
+		if (fa_stats_read(s->p.fd[FA_PIN_STATS], w->ifindex, mi[m.nifs].st))
 			continue;
-		mi[m.nifs].ss = &w->s.stats;
-		mi[m.nifs].cache_flows = fa_cache_count(w->s.cache);
+		fa_stream_iface_stats(s, w->ifindex, &ss[m.nifs]);
+		mi[m.nifs].ss = &ss[m.nifs];
+		mi[m.nifs].cache_flows = fa_cache_count(s->cache);
 		mi[m.nifs].cache_size = e->cfg.cache_size;
-		mi[m.nifs].table_size = w->s.p.state.max_flows;
+		mi[m.nifs].table_size = s->p.state.max_flows;
 		mi[m.nifs].tick_lag_ns = fa_engine_tick_lag_ns(e, w);
-		mi[m.nifs].last_tick_ns = w->last_tick_ns;
-		mi[m.nifs].delayed_records = fa_engine_delayed_records(w);
+		mi[m.nifs].last_tick_ns = fa_engine_ticker(e, w)->last_tick_ns;
+		mi[m.nifs].delayed_records = fa_engine_delayed_records(e, w);
 		m.nifs++;
 	}
 	fa_print_metrics(f, &m);
+out:
 	free(mi);
+	free(ss);
 }
 
 static int metrics_page(void *ctx, const char *url, char **body, size_t *len,

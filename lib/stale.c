@@ -538,6 +538,65 @@ int fa_stale_list(struct fa_stale **list, size_t *n)
 	return 0;
 }
 
+/*
+ * Program sets (their directories do not begin with "net") whose network
+ * namespace is gone and that no process holds: a daemon killed, then its
+ * namespace deleted. Their links went with the devices; their tables, cache
+ * and books stay until released.
+ */
+int fa_stale_sets_list(struct fa_stale **list, size_t *n)
+{
+	struct fa_stale *out = NULL, *grown;
+	struct fa_netns_set *s;
+	struct dirent *de;
+	size_t k = 0;
+	int fd, err = 0;
+	DIR *d;
+
+	*list = NULL;
+	*n = 0;
+	d = opendir(FA_PIN_ROOT);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	s = fa_netns_set_new();
+	if (!s) {
+		closedir(d);
+		return -ENOMEM;
+	}
+	while ((de = readdir(d))) {
+		struct fa_stale st = { .why = FA_STALE_NETNS_GONE };
+
+		if (de->d_name[0] == '.' || !strncmp(de->d_name, "net", 3) ||
+		    strlen(de->d_name) >= sizeof(st.pin.dirname))
+			continue;
+		snprintf(st.pin.dirname, sizeof(st.pin.dirname), "%s", de->d_name);
+		if (fa_state_read(st.pin.dirname, &st.pin.state) ||
+		    fa_lock_held(st.pin.dirname, FA_LOCK_ADMIN))
+			continue;
+		fd = netns_open(s, st.pin.state.netns_ino, st.pin.state.netns_cookie);
+		if (fd >= 0) {
+			close(fd);
+			continue;
+		}
+		grown = realloc(out, (k + 1) * sizeof(*out));
+		if (!grown) {
+			err = -ENOMEM;
+			break;
+		}
+		out = grown;
+		out[k++] = st;
+	}
+	closedir(d);
+	fa_netns_set_free(s);
+	if (err) {
+		free(out);
+		return err;
+	}
+	*list = out;
+	*n = k;
+	return 0;
+}
+
 /* ---- files under FA_RUN_DIR ----------------------------------------------------- */
 
 void fa_run_daemon_files_remove(const char *dirname)

@@ -238,6 +238,7 @@ static int books_commit(struct fa_stream *s)
 		if (w->b.gen >= s->rs.gen)
 			continue;
 		dir = r->key.direction & 1;
+		w->records[r->end_reason <= FA_END_LACK_OF_RESOURCES ? r->end_reason : 0]++;
 		w->b.records++;
 		w->b.exported_packets[dir] += r->packets;
 		w->b.exported_bytes[dir] += r->bytes;
@@ -275,6 +276,30 @@ int fa_stream_iface_name(struct fa_stream *s, __u32 ifindex, const char *name)
 		return -ENOMEM;
 	snprintf(w->b.ifname, sizeof(w->b.ifname), "%s", name);
 	return iface_write(s, w);
+}
+
+int fa_stream_iface_ingress(struct fa_stream *s, __u32 ifindex, int ingress)
+{
+	struct fa_stream_iface *w = s->set ? iface_find(s, ifindex) : NULL;
+
+	if (!w)
+		return -ENOENT;
+	if (w->b.ingress == (__u32)ingress)
+		return 0;
+	w->b.ingress = ingress;
+	return iface_write(s, w);
+}
+
+void fa_stream_iface_stats(const struct fa_stream *s, __u32 ifindex, struct fa_stream_stats *st)
+{
+	const struct fa_stream_iface *w = s->set ? iface_find(s, ifindex) : NULL;
+
+	*st = s->stats;
+	if (!s->set)
+		return;
+	memset(st->records, 0, sizeof(st->records));
+	if (w)
+		memcpy(st->records, w->records, sizeof(st->records));
 }
 
 int fa_stream_iface_books(const struct fa_stream *s, __u32 ifindex, struct fa_iface_books *b)

@@ -47,6 +47,11 @@ struct run_opts {
 	/* Interfaces followed, beyond those named */
 	struct patterns iface, exclude;
 	bool all;
+	int layout;			/* 1: one program set for the interfaces attached */
+};
+
+static const struct opt_value layouts[] = {
+	{ "iface", 0 }, { "set", 1 }, { NULL, 0 },
 };
 
 static const struct run_opts defaults_run = {
@@ -144,6 +149,9 @@ static const struct opt run_options[] = {
 	       "serve Prometheus metrics at http://ADDR:PORT/metrics (':PORT': every address)"),
 	OPTION("metrics-file", 0, OPT_STRING, struct run_opts, metrics_file, "PATH.prom",
 	       "write the metrics to PATH.prom every interval (node_exporter's textfile collector)"),
+	OPTION("layout", 0, OPT_ENUM, struct run_opts, layout, NULL,
+	       "iface: programs and tables per interface attached; set: one program set and one pair of tables for all of them",
+	       .values = layouts),
 	ATTACH_OPTIONS(struct run_opts, a, "attach: "),
 	OPT_END
 };
@@ -203,6 +211,7 @@ static int do_run(void *opts, int argc, char **argv)
 		.ipfix_refresh_ms = o->ipfix_refresh_ms,
 		.metrics = o->metrics,
 		.metrics_file = o->metrics_file,
+		.one_set = o->layout == 1,
 		.on_wake = on_signal,
 		.log = { .fn = cli_log_line },
 	};

@@ -5,9 +5,9 @@
 # (tshark counting) and its own counters line; nothing of it left once it
 # is gone; a start that is all or nothing; attach latency.
 
-ALL_TESTS="test_follow_churn test_follow_latency test_follow_all_or_nothing test_follow_named
+ALL_TESTS="test_follow_churn test_follow_churn_set test_follow_set_kill9 test_follow_latency test_follow_all_or_nothing test_follow_named
 	test_follow_rename test_follow_lost_events test_follow_netns_move test_follow_stale_run
-	test_follow_stale_detach"
+	test_follow_stale_detach test_follow_stale_set"
 
 # ---- a daemon's namespace and its peers -----------------------------------------
 
@@ -45,10 +45,17 @@ link_up() {
 	ip -n "$NSD" link set "$name" up
 }
 
-# live NAME: until `status -j` shows NAME attached and live (10 s at most).
+# live NAME: until `status -j` shows NAME attached and live (10 s at most);
+# with LAYOUT=set, until the daemon says it linked NAME to its program set.
 live() {
 	local i
 	for i in $(seq 100); do
+		if [ "${LAYOUT:-iface}" = set ]; then
+			grep -q "linked '$1' to the program set" "$SCRATCH/run.$RUN_STARTS.log" &&
+				return 0
+			sleep 0.1
+			continue
+		fi
 		$IND "$FLOWACCT" status -j 2>/dev/null | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -104,10 +111,14 @@ traffic() {
 	ip netns exec "$ns" ping -c 5 -i 0.05 -q "$here" >/dev/null
 }
 
-# map_ids NAME: the ids of the maps pinned for NAME, to $SCRATCH/NAME.maps.
+# map_ids NAME: the ids of the maps pinned for NAME, to $SCRATCH/NAME.maps
+# (with LAYOUT=set, the daemon's program set's).
 map_ids() {
-	local f out
-	for f in "$(pin_dir "$NSD" "$1")"/*; do
+	local f out dir
+	dir=$(pin_dir "$NSD" "$1")
+	[ "${LAYOUT:-iface}" = set ] &&
+		dir=$(echo /sys/fs/bpf/flowacct/run-net"$(stat -L -c %i /run/netns/"$NSD")"-*)
+	for f in "$dir"/*; do
 		# The TCX links pinned beside the maps are not maps.
 		out=$(bpftool -j map show pinned "$f" 2>/dev/null) || continue
 		echo "$out" | python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'
@@ -129,8 +140,10 @@ check_stream() {
 assert_all_gone() {
 	local ino f id
 	ino=$(stat -L -c %i /run/netns/"$NSD")
-	ls -d /sys/fs/bpf/flowacct/net"$ino"-* 2>/dev/null && fail "pins left behind"
-	ls /run/flowacct/net"$ino"-* 2>/dev/null && fail "files left under /run/flowacct"
+	ls -d /sys/fs/bpf/flowacct/net"$ino"-* /sys/fs/bpf/flowacct/run-net"$ino"-* 2>/dev/null &&
+		fail "pins left behind"
+	ls /run/flowacct/net"$ino"-* /run/flowacct/run-net"$ino"-* 2>/dev/null &&
+		fail "files left under /run/flowacct"
 	for f in "$SCRATCH"/*.maps; do
 		[ -e "$f" ] || continue
 		while read -r id; do
@@ -147,11 +160,12 @@ assert_all_gone() {
 # known traffic; one is deleted once quiet, one while its sender runs; two
 # more appear; one is renamed out of the pattern and one into it. Per
 # interface, the records add up to its counters line and to what tcpdump
-# captured on it; nothing of any of them is left afterwards.
-test_follow_churn() {
+# captured on it; nothing of any of them is left afterwards. follow_churn
+# ARGS: with the daemon's ARGS.
+follow_churn() {
 	follow_setup
 	local n
-	run_start "$NSD" --iface 'fq*' --exclude 'fqx*' --interval 0.2 --idle-timeout 1
+	run_start "$NSD" --iface 'fq*' --exclude 'fqx*' --interval 0.2 --idle-timeout 1 "$@"
 	for n in 1 2 3 4 5; do
 		peer $n fq$n
 		live fq$n
@@ -170,8 +184,13 @@ test_follow_churn() {
 	# fq5's sender is still sending when fq5 goes.
 	$IND python3 tests/helpers/udp_send.py --src 198.51.100.21 --dst 198.51.100.22 \
 		--flows 2 --count 2000 --size 100 --rate 1000 >"$SCRATCH/fq5.sent" &
-	local s5=$!
-	sleep 0.5
+	local s5=$! i
+	# Deleted once the sender is sending (a loaded machine may start it late).
+	for i in $(seq 50); do
+		[ "$(stat -c %s "$SCRATCH/fq5.out.pcap")" -gt 1000 ] && break
+		sleep 0.1
+	done
+	sleep 0.3
 	ip -n "$NSD" link del fq5
 	wait $s5 || true
 	ip -n "$NSD" link del fq2
@@ -235,6 +254,63 @@ test_follow_churn() {
 	ip -n "$NSD" link del fq4b
 	ip -n "$NSD" link del fq6
 	ip -n "$NSD" link del fq8
+	assert_all_gone
+}
+
+test_follow_churn() {
+	follow_churn
+}
+
+# The same under one program set: every interface linked to the daemon's
+# set, its rows in the set's tables, its books in the set's.
+test_follow_churn_set() {
+	LAYOUT=set follow_churn --layout set
+}
+
+# A daemon with one program set killed with kill -9 while kq2 carries
+# traffic; kq3 deleted before the next one starts. The next adopts the set
+# (its tick finished, kq1 and kq2 taken again) and writes kq3's flows out
+# with its counters line; across both, each interface's records add up to
+# its counters line, its capture and its sender, and nothing is left.
+test_follow_set_kill9() {
+	follow_setup
+	local n t2 i
+	LAYOUT=set
+	run_start "$NSD" --iface 'kq*' --interval 0.2 --idle-timeout 1 --layout set
+	for n in 1 2 3; do
+		peer $n kq$n
+		live kq$n
+		link_up $n kq$n
+		cap_start kq$n
+	done
+	map_ids kq1
+	traffic 1 kq1
+	traffic 3 kq3
+	traffic 2 kq2 &
+	t2=$!
+	# Killed once kq2's sender is under way: its links count on meanwhile.
+	for i in $(seq 50); do
+		[ -s "$SCRATCH/kq2.sent" ] && break
+		sleep 0.1
+	done
+	run_stop KILL
+	cap_stop kq3
+	ip -n "$NSD" link del kq3
+	run_start "$NSD" --iface 'kq*' --interval 0.2 --idle-timeout 1 --layout set
+	wait $t2
+	cap_stop kq1
+	cap_stop kq2
+	run_stop
+	grep -q "adopted the program set" "$SCRATCH/run.2.log" &&
+		grep -q "adopted 'kq2' in the program set" "$SCRATCH/run.2.log" &&
+		grep -q "'kq3' (index [0-9]*) left the program set while no daemon ran" \
+			"$SCRATCH/run.2.log" || fail "the set was not adopted as it should: $(cat "$SCRATCH/run.2.log")"
+	python3 tests/checkers/records_split.py "$SCRATCH/rec.json" "$SCRATCH/split"
+	for n in kq1 kq2 kq3; do
+		check_stream $n
+	done
+	ip -n "$NSD" link del kq1
+	ip -n "$NSD" link del kq2
 	assert_all_gone
 }
 
@@ -567,6 +643,7 @@ json.dump(d, sys.stdout)' >"$SCRATCH/$name.in.sent"
 # tables; kill -9; then the namespace is deleted. Its records so far are in
 # $SCRATCH/rec.json, what was sent in $SCRATCH/sx*.sent.
 stale_setup() {
+	local ino
 	follow_setup
 	NSX=fa-$FID-x
 	netns_new "$NSX"
@@ -576,7 +653,7 @@ stale_setup() {
 	ip -n "fa-$FID-y" addr add 198.51.100.2/30 dev sy1
 	ip -n "fa-$FID-y" link set sy1 up
 	ip -n "$NSX" link set sx1 up
-	run_start "$NSX" sx1 --interval 0.2
+	run_start "$NSX" sx1 --interval 0.2 "$@"
 	local x="nsenter --net=/run/netns/$NSX"
 	$x ping -c 1 -w 5 -q 198.51.100.2 >/dev/null
 	$x python3 tests/helpers/udp_send.py --src 198.51.100.1 --dst 198.51.100.2 --flows 4 \
@@ -585,6 +662,8 @@ stale_setup() {
 	$x python3 tests/helpers/udp_send.py --src 198.51.100.1 --dst 198.51.100.2 --flows 3 \
 		--count 20 --size 300 --sport 31000 >"$SCRATCH/sx2.sent"
 	STALE_DIR=$(pin_dir "$NSX" sx1)
+	ino=$(stat -L -c %i /run/netns/"$NSX")
+	[ "${LAYOUT:-iface}" = set ] && STALE_DIR=$(echo /sys/fs/bpf/flowacct/run-net"$ino"-*)
 	for f in "$STALE_DIR"/*; do
 		# Link pins (TCX) are not maps: bpftool says so, and they are skipped.
 		bpftool -j map show pinned "$f" 2>/dev/null |
@@ -614,23 +693,46 @@ stale_check() {
 	return 0
 }
 
-# A starting daemon releases what a killed daemon in a deleted namespace left.
-test_follow_stale_run() {
-	stale_setup
-	$IND "$FLOWACCT" status -j >"$SCRATCH/st.json"
-	grep -q "\"${STALE_DIR##*/}\"" "$SCRATCH/st.json" ||
-		fail "status does not list the stale attachment"
-	nsenter --net=/run/netns/"$NSD" "$(realpath "$FLOWACCT")" run --iface 'none*' \
+# release_run WHAT [ARGS]: a daemon started in $NSD (following nothing),
+# with ARGS, and stopped once running: its log must say WHAT was released;
+# its records in $SCRATCH/released.json.
+release_run() {
+	local what=$1 pid i
+	shift
+	nsenter --net=/run/netns/"$NSD" "$(realpath "$FLOWACCT")" run --iface 'none*' "$@" \
 		--json "$SCRATCH/released.json" 2>"$SCRATCH/r2.log" &
-	local pid=$! i
+	pid=$!
 	for i in $(seq 100); do
 		grep -q "running on" "$SCRATCH/r2.log" && break
 		sleep 0.1
 	done
 	kill -TERM $pid
 	wait $pid || fail "the second daemon failed: $(cat "$SCRATCH/r2.log")"
-	grep -q "is stale" "$SCRATCH/r2.log" || fail "the release was not said: $(cat "$SCRATCH/r2.log")"
+	grep -q "$what" "$SCRATCH/r2.log" || fail "the release was not said: $(cat "$SCRATCH/r2.log")"
+}
+
+# A starting daemon releases what a killed daemon in a deleted namespace left.
+test_follow_stale_run() {
+	stale_setup
+	$IND "$FLOWACCT" status -j >"$SCRATCH/st.json"
+	grep -q "\"${STALE_DIR##*/}\"" "$SCRATCH/st.json" ||
+		fail "status does not list the stale attachment"
+	release_run "is stale"
 	stale_check "$SCRATCH/released.json"
+}
+
+# The same of a daemon's program set: released by a starting daemon, then
+# (another set) by detach --stale.
+test_follow_stale_set() {
+	LAYOUT=set stale_setup --layout set
+	LAYOUT=set
+	release_run "program set .* is stale" --layout set
+	stale_check "$SCRATCH/released.json"
+	rm -f "$SCRATCH/rec.json"
+	LAYOUT=set stale_setup --layout set
+	$IND "$FLOWACCT" detach --stale --records "$SCRATCH/released2.json" 2>"$SCRATCH/d.log" ||
+		fail "detach --stale failed: $(cat "$SCRATCH/d.log")"
+	stale_check "$SCRATCH/released2.json"
 }
 
 # detach --stale does the same without a daemon.
