@@ -21,9 +21,11 @@
 #      line for every interface that left (the run fails without one);
 #   3. SIGTERM; a new daemon started with the N there: seconds to
 #      "running on";
-#   4. then the same N pairs under one program set (lib/set.c, through
-#      tests/c/set_drive.c, which `run` does not use yet): the programs'
-#      load once, each interface's join, the set's maps' kernel memory.
+#   4. the same two runs with `run --layout set`: one program set and one
+#      pair of tables for all the daemon's interfaces;
+#   5. then the same N pairs under one program set through
+#      tests/c/set_drive.c: the programs' load once, each interface's join,
+#      the set's maps' kernel memory.
 #
 # Measured through the command, status -j and /proc only, so that it holds
 # whatever the daemon does inside. Prints the section (markdown) on
@@ -114,8 +116,9 @@ daemon_start() {
 	t0=$(now)
 	# A bound, not a figure: here 0.3 s an interface.
 	end=$((t0 / 1000000000 + LIMIT))
-	$IN "$FA" run --iface 'bq*' --max-flows 4096 --cache-size 4096 --interval 1 \
-		--json "$SCRATCH/$1.json" 2>"$SCRATCH/$1.log" &
+	LOG=$SCRATCH/$1.log
+	$IN "$FA" run --iface 'bq*' "${LAYOUT_ARGS[@]}" --interval 1 \
+		--json "$SCRATCH/$1.json" 2>"$LOG" &
 	DPID=$!
 	while ! grep -q "running on" "$SCRATCH/$1.log"; do
 		kill -0 "$DPID" 2>/dev/null || fail "run exited: $(tail -3 "$SCRATCH/$1.log")"
@@ -138,8 +141,13 @@ daemon_stop() {
 
 status() { $IN timeout 60 "$FA" status -j; }
 
-# live_bq: how many bq interfaces of $NS status shows live.
+# live_bq: how many bq interfaces of $NS status shows live (under a set:
+# how many the daemon's log says it linked).
 live_bq() {
+	if [ "$LAYOUT" = set ]; then
+		grep -c "^flowacct: linked 'bq" "$LOG" || true
+		return
+	fi
 	status 2>/dev/null | python3 -c 'import json, sys
 print(sum(1 for i in json.load(sys.stdin)["interfaces"]
           if i["this_netns"] and (i["iface"] or "").startswith("bq") and i["live"]))' 2>/dev/null ||
@@ -150,11 +158,31 @@ print(sum(1 for i in json.load(sys.stdin)["interfaces"]
 # and du.
 snapshot() {
 	status >"$SCRATCH/status.json"
-	du -skc /run/flowacct/net"$INO"-* 2>/dev/null | tail -1 | cut -f1 >"$SCRATCH/du"
-	python3 - "$DPID" "$SCRATCH/status.json" "$SCRATCH/du" >"$1" <<-'PY'
-	import json, os, sys
+	# One of the two globs matches nothing: du says so, and totals the other.
+	{ du -skc /run/flowacct/net"$INO"-* /run/flowacct/run-net"$INO"-* 2>/dev/null || true; } |
+		tail -1 | cut -f1 >"$SCRATCH/du"
+	python3 - "$DPID" "$SCRATCH/status.json" "$SCRATCH/du" "$LAYOUT" "$LOG" "$INO" >"$1" <<-'PY'
+	import glob, json, os, re, subprocess, sys
 	pid, st, du = sys.argv[1], json.load(open(sys.argv[2])), int(open(sys.argv[3]).read())
 	ours = [i for i in st["interfaces"] if i["this_netns"] and (i["iface"] or "").startswith("bq")]
+	if sys.argv[4] == "set":
+	    # The set's members: linked and not gone (its log); its pins: the
+	    # set's maps, its tables among them.
+	    log = open(sys.argv[5]).read()
+	    held = (len(re.findall(r"^flowacct: linked 'bq", log, re.M)) -
+	            len(re.findall(r"^flowacct: 'bq\d+' is gone", log, re.M)))
+	    pins = tables = 0
+	    for f in glob.glob("/sys/fs/bpf/flowacct/run-net%s-*/*" % sys.argv[6]):
+	        out = subprocess.run(["bpftool", "-j", "map", "show", "pinned", f],
+	                             capture_output=True, text=True)
+	        if out.returncode:
+	            continue	# a link's pin
+	        m = json.loads(out.stdout).get("bytes_memlock", 0)
+	        pins += m
+	        tables += m if os.path.basename(f) in ("flows_0", "flows_1") else 0
+	    ours = [{"live": True, "tables_memory_bytes": tables, "pins_memory_bytes": pins,
+	             "run_files_bytes": 0}] + [{"live": True, "tables_memory_bytes": 0,
+	             "pins_memory_bytes": 0, "run_files_bytes": 0}] * (held - 1)
 	# The daemon's map fds, each map once (fdinfo's memlock: the kernel's
 	# own accounting), whether they are pinned per interface or not.
 	maps = {}
@@ -218,7 +246,7 @@ one_run() {
 	burst, burst_ip = (float(x) for x in rd(".burst").split())
 	stop = float(rd(".stop"))
 	log = rd(".log")
-	taken = len(re.findall(r"^flowacct: (attached to|adopted) 'bq", log, re.M))
+	taken = len(re.findall(r"^flowacct: (attached to|adopted|linked) 'bq", log, re.M))
 	left = len(re.findall(r"^flowacct: 'bq\d+' is gone", log, re.M))
 	refused = len(re.findall(r"^flowacct: can't take 'bq", log, re.M))
 	first, counters = {}, set()
@@ -293,50 +321,64 @@ when="$(date -u +%Y-%m-%dT%H:%MZ), load average at start $(cut -d' ' -f1-3 /proc
 commit=$(git rev-parse --short HEAD)
 git diff --quiet HEAD -- lib loader common xdp tc 2>/dev/null || commit="$commit with changes"
 t_all=$(now)
+LAYOUT=iface
+LAYOUT_ARGS=(--max-flows 4096 --cache-size 4096)
 one_run ref 1
 one_run big "$N"
+# One set for all: its tables and cache sized for all of them, as the
+# iface runs' are in all.
+LAYOUT=set
+LAYOUT_ARGS=(--layout set --max-flows $((4096 * N)) --cache-size $((4096 * N)))
+one_run lref 1
+one_run lbig "$N"
 set_run setref 1
 set_run setbig "$N"
 python3 - "$SCRATCH/ref.fig.json" "$SCRATCH/big.fig.json" "$commit" "$PER_MINUTE" \
 	"$(since "$t_all")" "$QUICK" "$FRESH" "$when" \
-	"$SCRATCH/setref.fig.json" "$SCRATCH/setbig.fig.json" >"$SCRATCH/section.md" <<-'PY'
+	"$SCRATCH/setref.fig.json" "$SCRATCH/setbig.fig.json" \
+	"$SCRATCH/lref.fig.json" "$SCRATCH/lbig.fig.json" >"$SCRATCH/section.md" <<-'PY'
 import json, sys
 r, b = (json.load(open(f)) for f in sys.argv[1:3])
+lr, lb = (json.load(open(f)) for f in sys.argv[11:13])
 commit, per_min, took, quick = sys.argv[3], sys.argv[4], float(sys.argv[5]), sys.argv[6] == "1"
 fresh, when = float(sys.argv[7]), sys.argv[8]
 sr, sb = (json.load(open(f)) for f in sys.argv[9:11])
 n = b["n"]
 mib = lambda x: x / 1048576
-per = lambda k, f=lambda v: v: (f(b[k]) - f(r[k])) / (n - 1)
-rows = []
-def row(what, fmt, rv, bv, pv=None):
-    cell = lambda v: "" if v is None else fmt % v
-    rows.append("| %s | %s | %s | %s |" % (what, cell(rv), cell(bv), cell(pv)))
-row("start with them there: s to \"running on\"", "%.2f", r["start_s"], b["start_s"], per("start_s"))
-row("a burst after the start: s until all live in status -j", "%.2f", r["burst_s"], b["burst_s"], per("burst_s"))
-row("(of which the burst's ip commands, s)", "%.2f", r["burst_ip_s"], b["burst_ip_s"])
-row("daemon CPU s a minute, under churn", "%.2f", r["cpu_per_min"], b["cpu_per_min"], per("cpu_per_min"))
-for k, what in (("rss_kb", "resident memory (VmRSS), MiB"),):
-    row(what, "%.1f", r["snap"][k] / 1024, b["snap"][k] / 1024, (b["snap"][k] - r["snap"][k]) / 1024 / (n - 1))
-for k, what in (("pins", "kernel memory of the maps pinned (pins_memory_bytes), MiB"),
-                ("tables", "of which the flow tables (tables_memory_bytes), MiB"),
-                ("fd_memlock", "kernel memory of the daemon's map fds (fdinfo memlock), MiB")):
-    row(what, "%.2f", mib(r["snap"][k]), mib(b["snap"][k]), mib(b["snap"][k] - r["snap"][k]) / (n - 1))
-for k, what in (("fd_maps", "maps the daemon holds open"), ("fds", "its open descriptors")):
-    row(what, "%d", r["snap"][k], b["snap"][k], (b["snap"][k] - r["snap"][k]) / (n - 1))
-row("files under /run/flowacct (du), MiB", "%.1f", r["snap"]["du_kb"] / 1024, b["snap"]["du_kb"] / 1024,
-    (b["snap"]["du_kb"] - r["snap"]["du_kb"]) / 1024 / (n - 1))
-for k, what in (("lat_med", "median"), ("lat_p99", "p99"), ("lat_max", "max")):
-    row("attach latency of the new ones, %s, ms" % what, "%.0f", r[k] * 1000, b[k] * 1000)
-row("new ones with a first packet counted, of those made", "%s",
-    "%d of %d" % (r["lat_n"], r["created"]), "%d of %d" % (b["lat_n"], b["created"]))
-row("taken / left / refused (the daemon's log)", "%s",
-    "%d / %d / %d" % (r["taken"], r["left"], r["refused"]), "%d / %d / %d" % (b["taken"], b["left"], b["refused"]))
-row("counters lines of those that left, of those deleted", "%s",
-    "%d of %d" % (r["counters_of_left"], r["deleted"]), "%d of %d" % (b["counters_of_left"], b["deleted"]))
-row("interfaces held at the end (status -j), live", "%s",
-    "%d, %d" % (r["snap"]["held"], r["snap"]["live"]), "%d, %d" % (b["snap"]["held"], b["snap"]["live"]))
-row("SIGTERM to exit, s", "%.2f", r["stop_s"], b["stop_s"], per("stop_s"))
+def daemon_rows(r, b):
+    """The rows of one layout's two runs: 1 interface, then n."""
+    per = lambda k: (b[k] - r[k]) / (n - 1)
+    rows = []
+    def row(what, fmt, rv, bv, pv=None):
+        cell = lambda v: "" if v is None else fmt % v
+        rows.append("| %s | %s | %s | %s |" % (what, cell(rv), cell(bv), cell(pv)))
+    row("start with them there: s to \"running on\"", "%.2f", r["start_s"], b["start_s"], per("start_s"))
+    row("a burst after the start: s until all live in status -j", "%.2f", r["burst_s"], b["burst_s"], per("burst_s"))
+    row("(of which the burst's ip commands, s)", "%.2f", r["burst_ip_s"], b["burst_ip_s"])
+    row("daemon CPU s a minute, under churn", "%.2f", r["cpu_per_min"], b["cpu_per_min"], per("cpu_per_min"))
+    for k, what in (("rss_kb", "resident memory (VmRSS), MiB"),):
+        row(what, "%.1f", r["snap"][k] / 1024, b["snap"][k] / 1024, (b["snap"][k] - r["snap"][k]) / 1024 / (n - 1))
+    for k, what in (("pins", "kernel memory of the maps pinned (pins_memory_bytes), MiB"),
+                    ("tables", "of which the flow tables (tables_memory_bytes), MiB"),
+                    ("fd_memlock", "kernel memory of the daemon's map fds (fdinfo memlock), MiB")):
+        row(what, "%.2f", mib(r["snap"][k]), mib(b["snap"][k]), mib(b["snap"][k] - r["snap"][k]) / (n - 1))
+    for k, what in (("fd_maps", "maps the daemon holds open"), ("fds", "its open descriptors")):
+        row(what, "%d", r["snap"][k], b["snap"][k], (b["snap"][k] - r["snap"][k]) / (n - 1))
+    row("files under /run/flowacct (du), MiB", "%.1f", r["snap"]["du_kb"] / 1024, b["snap"]["du_kb"] / 1024,
+        (b["snap"]["du_kb"] - r["snap"]["du_kb"]) / 1024 / (n - 1))
+    for k, what in (("lat_med", "median"), ("lat_p99", "p99"), ("lat_max", "max")):
+        row("attach latency of the new ones, %s, ms" % what, "%.0f", r[k] * 1000, b[k] * 1000)
+    row("new ones with a first packet counted, of those made", "%s",
+        "%d of %d" % (r["lat_n"], r["created"]), "%d of %d" % (b["lat_n"], b["created"]))
+    row("taken / left / refused (the daemon's log)", "%s",
+        "%d / %d / %d" % (r["taken"], r["left"], r["refused"]), "%d / %d / %d" % (b["taken"], b["left"], b["refused"]))
+    row("counters lines of those that left, of those deleted", "%s",
+        "%d of %d" % (r["counters_of_left"], r["deleted"]), "%d of %d" % (b["counters_of_left"], b["deleted"]))
+    row("interfaces held at the end (status -j), live", "%s",
+        "%d, %d" % (r["snap"]["held"], r["snap"]["live"]), "%d, %d" % (b["snap"]["held"], b["snap"]["live"]))
+    row("SIGTERM to exit, s", "%.2f", r["stop_s"], b["stop_s"], per("stop_s"))
+    return rows
+
 set_rows = []
 def set_row(what, fmt, rv, bv, pv=None):
     cell = lambda v: "" if v is None else fmt % v
@@ -375,10 +417,18 @@ print("## 11. Many interfaces\n")
 for para in head.split("\n\n"):
     print(textwrap.fill(para.replace("\n", " "), 76, break_on_hyphens=False) + "\n")
 print("| | 1 interface | %d interfaces | per interface |\n|---|---:|---:|---:|" % n)
-print("\n".join(rows))
+print("\n".join(daemon_rows(r, b)))
 print()
-print(textwrap.fill("The same interfaces under one program set (lib/set.c, through "
-      "tests/c/set_drive.c; `run` does not use it yet): the programs loaded once "
+print(textwrap.fill("The same two runs with `run --layout set --max-flows %d --cache-size %d`: "
+      "one program set, one pair of tables and one cache for all the daemon's "
+      "interfaces, sized for all of them as the runs above are in all. Its "
+      "interfaces are counted from its log (linked, gone), its kernel memory "
+      "from the set's pinned maps." % (4096 * n, 4096 * n), 76, break_on_hyphens=False) + "\n")
+print("| | 1 interface | %d interfaces | per interface |\n|---|---:|---:|---:|" % n)
+print("\n".join(daemon_rows(lr, lb)))
+print()
+print(textwrap.fill("The same interfaces under one program set driven alone (lib/set.c, "
+      "through tests/c/set_drive.c): the programs loaded once "
       "with the default tables (65536 flows, shared by every interface), then "
       "each interface joined: its counters and overflow rows made, its TC "
       "ingress and egress linked (TCX).", 76, break_on_hyphens=False) + "\n")
