@@ -90,7 +90,12 @@ int fa_pinned_open_dir(const char *dirname, struct fa_pinned *p);
 /* The attach record pinned in @dirname (any state of completion). */
 int fa_state_read(const char *dirname, struct fa_attach_state *st);
 int fa_pinned_open(const struct fa_ifid *id, struct fa_pinned *p);
-/* Every pin directory, in name order. */
+/*
+ * The names of the directories under FA_PIN_ROOT that @want keeps, in
+ * name order (none without FA_PIN_ROOT). Caller frees *names.
+ */
+int fa_pin_dirs(bool (*want)(const char *name), char (**names)[64], size_t *n);
+/* Every attachment's pin directory, in name order. */
 int fa_pins_list(struct fa_pin_entry **list, size_t *n);
 /* The attachment of @ifname (its name now, or its name at attach if it is
  * gone) in this namespace; -ENOENT if none. */
