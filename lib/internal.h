@@ -89,6 +89,8 @@ const char *fa_tcx_pin_name(bool egress);
 int fa_pinned_open_dir(const char *dirname, struct fa_pinned *p);
 /* The attach record pinned in @dirname (any state of completion). */
 int fa_state_read(const char *dirname, struct fa_attach_state *st);
+/* Whether the namespace @st names is this process's (set.c). */
+bool fa_state_netns_self(const struct fa_attach_state *st);
 int fa_pinned_open(const struct fa_ifid *id, struct fa_pinned *p);
 /*
  * The names of the directories under FA_PIN_ROOT that @want keeps, in
@@ -638,9 +640,12 @@ struct fa_orphan {
 };
 
 /* @daemon_info, when not NULL, adds a "daemon" object to an interface a
- * daemon owns (it is the daemon that prints the document then). */
+ * daemon owns (it is the daemon that prints the document then). The
+ * pinned sets and their members follow the attachments. */
 void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
 			 const struct fa_orphan *orph, size_t norph,
+			 const struct fa_set_entry *sets, size_t nsets,
+			 const struct fa_member_entry *m, size_t nm,
 			 void (*daemon_info)(struct fa_out *o, const char *dirname,
 					     void *ctx),
 			 void *ctx);
