@@ -256,6 +256,14 @@ int fa_snapshot_add_maps(struct fa_snapshot *s, const int *fd,
 			 const struct fa_tick_clock *ticks, __u64 time_offset);
 /* Adds the counters only. */
 int fa_snapshot_add_stats(struct fa_snapshot *s, const struct fa_pinned *p);
+/*
+ * The members @m (@n of them, all of the set whose pins are @p) read from
+ * the set's maps: each one's counters, and with @rows its rows of the
+ * shared tables (by the key's ifindex: the set's tables are read once for
+ * all of them) and its overflow rows.
+ */
+int fa_snapshot_add_members(struct fa_snapshot *s, const struct fa_pinned *p,
+			    const struct fa_member_entry *m, size_t n, bool rows);
 /* The hook of each direction of an attachment (names.c). */
 void fa_state_hooks(const struct fa_attach_state *st, int hook[FLOW_NR_DIRS]);
 /* Shifts the times of rows [from, n) by @off (0 stays 0). */
