@@ -266,6 +266,10 @@ struct fa_set {
 	struct fa_load_opts opts;	/* as loaded */
 };
 
+/* The pin of a pinned set's members' records: what marks a directory
+ * under FA_PIN_ROOT as a set's. */
+#define FA_SET_MEMBERS_PIN	"members"
+
 /*
  * What a pinned set keeps of each member (a hash keyed by ifindex, pinned
  * as "members"), so that a process that adopts the set finds its links
@@ -360,6 +364,61 @@ int fa_set_unlink(struct fa_set *s, struct fa_set_member *m);
 /* Its rows made, zeroed (fa_set_join() does it); deleted, once drained. */
 int fa_set_rows_make(struct fa_set *s, __u32 ifindex);
 int fa_set_forget(struct fa_set *s, __u32 ifindex);
+/*
+ * Whether the member @r of the set pinned as @dir is whole on its device
+ * (true: every hook it uses there, a link on its device or a filter of
+ * ours), with its links' ids in @link_id (0: no link, or a filter). Only
+ * from the set's own network namespace: a filter is found by index.
+ */
+int fa_set_member_probe(const char *dir, const struct fa_set_member_rec *r,
+			__u32 link_id[FA_SET_NR_HOOKS]);
+
+/* ---- pinned sets as status, stats, dump and detach see them (setpins.c) ---- */
+
+/* A pinned set as found under FA_PIN_ROOT. */
+struct fa_set_entry {
+	char dir[64];
+	int err;			/* 0, or -errno from reading its record */
+	struct fa_attach_state state;	/* its record: namespace, tables, map mode */
+	bool here;			/* pinned from this network namespace */
+	int holder;			/* pid of the process holding its lock, 0: none */
+	size_t members;
+};
+
+/* A member of a pinned set, as its record says and its device shows. */
+struct fa_member_entry {
+	char set[64];			/* the set's directory under FA_PIN_ROOT */
+	struct fa_set_member_rec rec;
+	char ifname[FA_IFNAMSIZ];	/* its name now; "" if gone or elsewhere */
+	bool here;			/* the set is this network namespace's */
+	bool gone;			/* here, and its device is gone */
+	bool live;			/* here, and whole on its device */
+	__u32 link_id[FA_SET_NR_HOOKS];	/* its links' ids (0: none, or a filter) */
+	int holder;			/* as its set's */
+	__u64 netns_ino;		/* its set's */
+};
+
+/*
+ * Every pinned set under FA_PIN_ROOT, of any network namespace, by
+ * directory name, and every member of each, by set and ifindex. The
+ * caller frees *sets and *members. 0, or -errno (-ENOMEM; no FA_PIN_ROOT
+ * is no set).
+ */
+int fa_sets_list(struct fa_set_entry **sets, size_t *nsets,
+		 struct fa_member_entry **members, size_t *n);
+/* The members of this network namespace's sets, by set. Caller frees *m. */
+int fa_set_members_here(struct fa_member_entry **m, size_t *n);
+/*
+ * The member of a set of this network namespace called @ifname now; else
+ * one that had that name at join and whose device is gone. 0, or -ENOENT.
+ */
+int fa_set_member_find(const char *ifname, struct fa_member_entry *out);
+/*
+ * Refuses to detach the member @m (-EBUSY): its links are its set's, and
+ * unlinking it is the set holder's, never half done from here.
+ */
+int fa_set_member_detach_err(const struct fa_member_entry *m, const char *ifname,
+			     struct fa_err *e);
 
 /* ---- stale attachments (stale.c) ------------------------------------------- */
 

@@ -96,6 +96,24 @@ void fa_print_stats_doc(struct fa_out *o, const struct fa_snapshot *s)
 
 /* ---- status ---------------------------------------------------------------- */
 
+/*
+ * What an attachment's and a set member's objects begin with: its name now
+ * (null if gone or elsewhere), its name when it was taken (@then_key), its
+ * index and namespace.
+ */
+static void print_status_ids(struct fa_out *o, const char *ifname, const char *then_key,
+			     const char *then, __u64 ifindex, __u64 netns, bool here)
+{
+	if (ifname[0])
+		out_str(o, "iface", NULL, ifname);
+	else
+		out_null(o, "iface", NULL, NULL);
+	out_str(o, then_key, NULL, then);
+	out_u64(o, "ifindex", NULL, ifindex);
+	out_u64(o, "netns", NULL, netns);
+	out_bool(o, "this_netns", NULL, here);
+}
+
 static void print_status_json(struct fa_out *o, const struct fa_status *s,
 			      void (*daemon_info)(struct fa_out *o,
 						  const char *dirname, void *ctx),
@@ -106,14 +124,8 @@ static void print_status_json(struct fa_out *o, const struct fa_status *s,
 		   st->ingress == FA_INGRESS_XDP_SKB;
 
 	out_obj_open(o, NULL);
-	if (s->ifname[0])
-		out_str(o, "iface", NULL, s->ifname);
-	else
-		out_null(o, "iface", NULL, NULL);
-	out_str(o, "iface_at_attach", NULL, st->ifname);
-	out_u64(o, "ifindex", NULL, st->ifindex);
-	out_u64(o, "netns", NULL, st->netns_ino);
-	out_bool(o, "this_netns", NULL, s->here);
+	print_status_ids(o, s->ifname, "iface_at_attach", st->ifname, st->ifindex,
+			 st->netns_ino, s->here);
 	out_bool(o, "gone", NULL, s->gone);
 	if (s->stale)
 		out_str(o, "stale", NULL, fa_stale_why_name(s->stale));
@@ -235,17 +247,110 @@ static void print_status_text(struct fa_out *o, const struct fa_status *s,
 		daemon_info(o, s->pin.dirname, ctx);
 }
 
+/* What set @m belongs to, its holder and its hooks, under its row. */
+static void print_member_text(struct fa_out *o, const struct fa_member_entry *m,
+			      const struct fa_set_entry *set)
+{
+	const struct fa_set_member_rec *r = &m->rec;
+	char since[32], daemon[16];
+	time_t t = r->joined_at;
+	const char *live;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (m->holder)
+		snprintf(daemon, sizeof(daemon), "pid %d", m->holder);
+	else
+		snprintf(daemon, sizeof(daemon), "-");
+	live = !m->here ? "other-netns" : m->gone ? "gone" : m->live ? "yes" : "NO";
+	/* The tables are the set's: their size is said once, on the set's line. */
+	out_text(o, "%-16s %7u %-10s %-6s %9u %8s %-11s %-20s %-9s %s\n",
+		 m->ifname[0] ? m->ifname : r->ifname, r->ifindex,
+		 fa_ingress_name(r->ingress), set && set->state.shared_map ? "shared" : "percpu",
+		 set ? set->state.max_flows : 0, "(set)", live, since, daemon, "off");
+	out_text(o, "  set: %s\n", m->set);
+	if (!m->here || m->gone)
+		return;
+	if (r->tc_api != FA_TC_TCX)
+		out_text(o, "  tc: clsact filters%s\n",
+			 r->ingress == FA_INGRESS_TC ? "" : "; xdp: link");
+	else if (r->ingress == FA_INGRESS_TC)
+		out_text(o, "  tc: tcx links %u (ingress), %u (egress)\n",
+			 m->link_id[FA_SET_TC_INGRESS], m->link_id[FA_SET_TC_EGRESS]);
+	else
+		out_text(o, "  tc: tcx link %u (egress); xdp: link %u\n",
+			 m->link_id[FA_SET_TC_EGRESS], m->link_id[FA_SET_XDP]);
+}
+
+static void print_member_json(struct fa_out *o, const struct fa_member_entry *m)
+{
+	const struct fa_set_member_rec *r = &m->rec;
+
+	out_obj_open(o, NULL);
+	print_status_ids(o, m->ifname, "iface_at_join", r->ifname, r->ifindex,
+			 m->netns_ino, m->here);
+	out_bool(o, "gone", NULL, m->gone);
+	out_str(o, "set", NULL, m->set);
+	out_str(o, "ingress_hook", NULL, fa_ingress_name(r->ingress));
+	out_str(o, "tc_api", NULL, fa_tc_api_name(r->tc_api));
+	out_u64(o, "xdp_link_id", NULL, m->link_id[FA_SET_XDP]);
+	out_u64(o, "tc_ingress_link_id", NULL, m->link_id[FA_SET_TC_INGRESS]);
+	out_u64(o, "tc_link_id", NULL, m->link_id[FA_SET_TC_EGRESS]);
+	out_bool(o, "joined", NULL, r->linked);
+	out_bool(o, "live", NULL, m->live);
+	out_u64(o, "joined_at", NULL, r->joined_at);
+	if (m->holder)
+		out_u64(o, "holder_pid", NULL, m->holder);
+	else
+		out_null(o, "holder_pid", NULL, NULL);
+	out_obj_close(o);
+}
+
+static void print_sets(struct fa_out *o, const struct fa_set_entry *sets, size_t nsets,
+		       const struct fa_member_entry *m, size_t nm)
+{
+	size_t i;
+
+	out_arr_open(o, "sets");
+	for (i = 0; i < nsets; i++) {
+		const struct fa_set_entry *s = &sets[i];
+
+		out_obj_open(o, NULL);
+		out_str(o, "set", "program set %s: ", s->dir);
+		out_u64(o, "netns", NULL, s->state.netns_ino);
+		out_bool(o, "this_netns", NULL, s->here);
+		out_str(o, "map", NULL, s->state.shared_map ? "shared" : "percpu");
+		out_u64(o, "max_flows", NULL, s->state.max_flows);
+		out_u64(o, "members", "%" PRIu64 " members, ", s->members);
+		if (s->holder)
+			out_u64(o, "holder_pid", "held by pid %" PRIu64 "\n", s->holder);
+		else
+			out_null(o, "holder_pid", "%s\n", "held by no process");
+		out_obj_close(o);
+	}
+	out_arr_close(o);
+	if (!o->json)
+		return;
+	out_arr_open(o, "set_members");
+	for (i = 0; i < nm; i++)
+		print_member_json(o, &m[i]);
+	out_arr_close(o);
+}
+
 void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
 			 const struct fa_orphan *orph, size_t norph,
+			 const struct fa_set_entry *sets, size_t nsets,
+			 const struct fa_member_entry *m, size_t nm,
 			 void (*daemon_info)(struct fa_out *o, const char *dirname,
 					     void *ctx),
 			 void *ctx)
 {
-	size_t i, stale = 0;
+	size_t i, j, stale = 0;
 
 	out_obj_open(o, NULL);
 	out_arr_open(o, "interfaces");
-	if (!o->json && !n)
+	if (!o->json && !n && !nm)
 		out_text(o, "no interface is attached\n");
 	else if (!o->json)
 		out_text(o, "%-16s %7s %-10s %-6s %9s %8s %-11s %-20s %-9s %s\n",
@@ -259,9 +364,16 @@ void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
 		if (st[i].stale)
 			stale++;
 	}
+	/* A set's members as attachments, each naming its set. */
+	for (i = 0; !o->json && i < nm; i++) {
+		for (j = 0; j < nsets && strcmp(sets[j].dir, m[i].set); j++)
+			;
+		print_member_text(o, &m[i], j < nsets ? &sets[j] : NULL);
+	}
 	if (stale)
 		out_text(o, "%zu stale: flowacct detach --stale releases them\n", stale);
 	out_arr_close(o);
+	print_sets(o, sets, nsets, m, nm);
 	out_arr_open(o, "unrecorded");
 	for (i = 0; i < norph; i++) {
 		out_obj_open(o, NULL);

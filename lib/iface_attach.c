@@ -290,6 +290,7 @@ out:
 int fa_iface_detach(const char *ifname, struct fa_err *e)
 {
 	struct fa_pin_entry pe;
+	struct fa_member_entry m;
 	struct fa_ifid id;
 	struct fa_lock lock;
 	char now[FA_IFNAMSIZ];
@@ -305,6 +306,12 @@ int fa_iface_detach(const char *ifname, struct fa_err *e)
 		return fa_err_set(e, err, "no interface '%s' here: the one attached as '%s' is called '%s' now; detach '%s'",
 				  ifname, ifname, now, now);
 	}
+	/*
+	 * A set's member: its links are the set's (and its programs those of
+	 * the set's other members), never detached from here.
+	 */
+	if (err == -ENOENT && !fa_set_member_find(ifname, &m))
+		return fa_set_member_detach_err(&m, ifname, e);
 	if (err == -ENOENT) {
 		/* No record: programs a killed attach left, found by name. */
 		if (fa_ifid_by_name(ifname, &id))

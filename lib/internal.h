@@ -89,8 +89,15 @@ const char *fa_tcx_pin_name(bool egress);
 int fa_pinned_open_dir(const char *dirname, struct fa_pinned *p);
 /* The attach record pinned in @dirname (any state of completion). */
 int fa_state_read(const char *dirname, struct fa_attach_state *st);
+/* Whether the namespace @st names is this process's (set.c). */
+bool fa_state_netns_self(const struct fa_attach_state *st);
 int fa_pinned_open(const struct fa_ifid *id, struct fa_pinned *p);
-/* Every pin directory, in name order. */
+/*
+ * The names of the directories under FA_PIN_ROOT that @want keeps, in
+ * name order (none without FA_PIN_ROOT). Caller frees *names.
+ */
+int fa_pin_dirs(bool (*want)(const char *name), char (**names)[64], size_t *n);
+/* Every attachment's pin directory, in name order. */
 int fa_pins_list(struct fa_pin_entry **list, size_t *n);
 /* The attachment of @ifname (its name now, or its name at attach if it is
  * gone) in this namespace; -ENOENT if none. */
@@ -249,6 +256,14 @@ int fa_snapshot_add_maps(struct fa_snapshot *s, const int *fd,
 			 const struct fa_tick_clock *ticks, __u64 time_offset);
 /* Adds the counters only. */
 int fa_snapshot_add_stats(struct fa_snapshot *s, const struct fa_pinned *p);
+/*
+ * The members @m (@n of them, all of the set whose pins are @p) read from
+ * the set's maps: each one's counters, and with @rows its rows of the
+ * shared tables (by the key's ifindex: the set's tables are read once for
+ * all of them) and its overflow rows.
+ */
+int fa_snapshot_add_members(struct fa_snapshot *s, const struct fa_pinned *p,
+			    const struct fa_member_entry *m, size_t n, bool rows);
 /* The hook of each direction of an attachment (names.c). */
 void fa_state_hooks(const struct fa_attach_state *st, int hook[FLOW_NR_DIRS]);
 /* Of an ingress at @ingress (enum fa_ingress_hook): a set member's. */
@@ -641,9 +656,12 @@ struct fa_orphan {
 };
 
 /* @daemon_info, when not NULL, adds a "daemon" object to an interface a
- * daemon owns (it is the daemon that prints the document then). */
+ * daemon owns (it is the daemon that prints the document then). The
+ * pinned sets and their members follow the attachments. */
 void fa_print_status_doc(struct fa_out *o, const struct fa_status *st, size_t n,
 			 const struct fa_orphan *orph, size_t norph,
+			 const struct fa_set_entry *sets, size_t nsets,
+			 const struct fa_member_entry *m, size_t nm,
 			 void (*daemon_info)(struct fa_out *o, const char *dirname,
 					     void *ctx),
 			 void *ctx);

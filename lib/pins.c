@@ -358,27 +358,26 @@ int fa_pinned_open(const struct fa_ifid *id, struct fa_pinned *p)
 	return fa_pinned_open_dir(dirname, p);
 }
 
-static int cmp_entries(const void *a, const void *b)
+static int cmp_names(const void *a, const void *b)
 {
-	return strcmp(((const struct fa_pin_entry *)a)->dirname,
-		      ((const struct fa_pin_entry *)b)->dirname);
+	return strcmp(a, b);
 }
 
-int fa_pins_list(struct fa_pin_entry **list, size_t *n)
+int fa_pin_dirs(bool (*want)(const char *name), char (**names)[64], size_t *n)
 {
-	struct fa_pin_entry *l = NULL, *grown;
+	char (*l)[64] = NULL, (*grown)[64];
 	struct dirent *de;
 	size_t cnt = 0;
 	DIR *d;
 
-	*list = NULL;
+	*names = NULL;
 	*n = 0;
 	d = opendir(FA_PIN_ROOT);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, "net", 3) ||
-		    strlen(de->d_name) >= sizeof(l->dirname))
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(*l) ||
+		    !want(de->d_name))
 			continue;
 		grown = realloc(l, (cnt + 1) * sizeof(*l));
 		if (!grown) {
@@ -387,14 +386,44 @@ int fa_pins_list(struct fa_pin_entry **list, size_t *n)
 			return -ENOMEM;
 		}
 		l = grown;
-		memset(&l[cnt], 0, sizeof(l[cnt]));
-		snprintf(l[cnt].dirname, sizeof(l[cnt].dirname), "%s", de->d_name);
-		l[cnt].err = read_state(de->d_name, &l[cnt].state);
-		cnt++;
+		snprintf(l[cnt++], sizeof(*l), "%s", de->d_name);
 	}
 	closedir(d);
 	if (cnt)
-		qsort(l, cnt, sizeof(*l), cmp_entries);
+		qsort(l, cnt, sizeof(*l), cmp_names);
+	*names = l;
+	*n = cnt;
+	return 0;
+}
+
+/* An attachment's directory: "net<ino>-if<index>" (a set's never begins so). */
+static bool is_attachment_dir(const char *name)
+{
+	return !strncmp(name, "net", 3);
+}
+
+int fa_pins_list(struct fa_pin_entry **list, size_t *n)
+{
+	char (*names)[64];
+	struct fa_pin_entry *l;
+	size_t i, cnt;
+	int err;
+
+	*list = NULL;
+	*n = 0;
+	err = fa_pin_dirs(is_attachment_dir, &names, &cnt);
+	if (err)
+		return err;
+	l = calloc(cnt ? cnt : 1, sizeof(*l));
+	if (!l) {
+		free(names);
+		return -ENOMEM;
+	}
+	for (i = 0; i < cnt; i++) {
+		snprintf(l[i].dirname, sizeof(l[i].dirname), "%s", names[i]);
+		l[i].err = read_state(names[i], &l[i].state);
+	}
+	free(names);
 	*list = l;
 	*n = cnt;
 	return 0;

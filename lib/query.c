@@ -39,7 +39,13 @@ static int why_not(const char *ifname, int err, struct fa_err *e)
 	return fa_err_set(e, err, "can't open the pins of '%s': %s", ifname, strerror(-err));
 }
 
-int fa_open_iface(const char *ifname, struct fa_pinned *p, struct fa_err *e)
+/*
+ * The attachment of @ifname, as fa_open_iface(); where there is none but
+ * a member of a set has that name here, -EOPNOTSUPP with *m that member
+ * (and @e saying so, for a command that does not serve members).
+ */
+static int open_iface(const char *ifname, struct fa_pinned *p, struct fa_member_entry *m,
+		      struct fa_err *e)
 {
 	struct fa_pin_entry pe;
 	char now[FA_IFNAMSIZ];
@@ -48,6 +54,10 @@ int fa_open_iface(const char *ifname, struct fa_pinned *p, struct fa_err *e)
 
 	memset(p, 0, sizeof(*p));
 	err = fa_pins_find(ifname, &pe);
+	/* An attachment first: a member is found only where there is none. */
+	if (err == -ENOENT && !fa_set_member_find(ifname, m))
+		return fa_err_set(e, -EOPNOTSUPP, "'%s' is a member of the program set '%s', not attached alone: not supported for a set member yet",
+				  ifname, m->set);
 	if (err == -EEXIST) {
 		was = (struct fa_ifid){ pe.state.netns_ino, pe.state.netns_cookie,
 					pe.state.ifindex };
@@ -60,6 +70,13 @@ int fa_open_iface(const char *ifname, struct fa_pinned *p, struct fa_err *e)
 	if (!err)
 		err = fa_pinned_open_dir(pe.dirname, p);
 	return err ? why_not(ifname, err, e) : 0;
+}
+
+int fa_open_iface(const char *ifname, struct fa_pinned *p, struct fa_err *e)
+{
+	struct fa_member_entry m;
+
+	return open_iface(ifname, p, &m, e);
 }
 
 bool fa_attached_iface_exists(const struct fa_attach_state *st)
@@ -167,24 +184,65 @@ static int daemon_rows(const struct fa_pinned *p, int pid, struct fa_snapshot *s
 	return err;
 }
 
+/*
+ * Members' books from their sets' pins (@m ordered by set): each set's maps
+ * opened, and its tables read, once for all its members. A set's holder
+ * has no control socket to ask (yet): its pins are read, as they are.
+ */
+static int members_add(struct fa_snapshot *s, const struct fa_member_entry *m, size_t n,
+		       bool rows, struct fa_err *e)
+{
+	struct fa_pinned p;
+	size_t i, j;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i = j) {
+		for (j = i + 1; j < n && !strcmp(m[j].set, m[i].set); j++)
+			;
+		err = fa_pinned_open_dir(m[i].set, &p);
+		if (!err) {
+			err = fa_snapshot_add_members(s, &p, &m[i], j - i, rows);
+			fa_pinned_close(&p);
+		}
+		if (err)
+			fa_err_set(e, err, "can't read the program set '%s': %s", m[i].set,
+				   strerror(-err));
+	}
+	return err;
+}
+
 int fa_snapshot_gather(const struct fa_query *q, struct fa_snapshot *s,
 		       FILE *forward, struct fa_err *e)
 {
 	bool rows = q->kind == FA_QUERY_DUMP;
-	struct fa_pinned *ps, one;
-	size_t i, n;
+	struct fa_member_entry *m = NULL, one_m;
+	struct fa_pinned *ps = NULL, one;
+	size_t i, n = 0, nm = 0;
 	int err = 0, pid;
 
 	if (q->iface[0]) {
-		err = fa_open_iface(q->iface, &one, e);
-		ps = &one;
-		n = 1;
+		err = open_iface(q->iface, &one, &one_m, e);
+		if (!err) {
+			ps = &one;
+			n = 1;
+		} else if (err == -EOPNOTSUPP) {
+			m = &one_m;
+			nm = 1;
+			err = 0;
+		}
 	} else {
 		err = fa_open_all(&ps, &n, e);
+		if (!err || err == -ENOENT) {
+			if (fa_set_members_here(&m, &nm))
+				nm = 0;
+			if (nm)
+				err = 0;
+		}
 	}
 	if (err)
-		return err;
-	if (forward)
+		goto out;
+	/* A daemon answers for its interfaces only, never for members. */
+	if (forward && !nm)
 		err = ask_daemon(q, ps, n, forward, e);
 	for (i = 0; i < n && !err; i++) {
 		pid = fa_lock_owner(ps[i].dir, FA_LOCK_RUN);
@@ -198,10 +256,15 @@ int fa_snapshot_gather(const struct fa_query *q, struct fa_snapshot *s,
 			fa_err_set(e, err, "can't read '%s': %s", ps[i].state.ifname,
 				   strerror(-err));
 	}
-	if (q->iface[0])
+	if (!err && nm)
+		err = members_add(s, m, nm, rows, e);
+out:
+	if (ps == &one)
 		fa_pinned_close(&one);
-	else
+	else if (ps)
 		fa_close_all(ps, n);
+	if (m != &one_m)
+		free(m);
 	return err;
 }
 

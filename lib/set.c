@@ -46,8 +46,6 @@ static const char *const hook_names[FA_SET_NR_HOOKS] = {
 	[FA_SET_TC_EGRESS] = "tc_egress",
 };
 
-#define MEMBERS_PIN "members"
-
 static void set_progs(struct fa_set *s)
 {
 	fa_progs_map_fds(s->skel, s->fd);
@@ -460,8 +458,7 @@ static int dir_remove(const char *dir)
 	return rmdir(path) ? -errno : 0;
 }
 
-/* Whether @st's namespace is this process's. */
-static bool same_netns(const struct fa_attach_state *st)
+bool fa_state_netns_self(const struct fa_attach_state *st)
 {
 	__u64 ino, cookie;
 
@@ -514,7 +511,7 @@ int fa_set_pin(struct fa_set *s, const char *dirname)
 				       sizeof(struct fa_set_member_rec),
 				       FLOW_SET_MAX_IFACES, NULL);
 	err = s->members_fd < 0 ? -errno : 0;
-	fa_pin_path(path, sizeof(path), dirname, MEMBERS_PIN);
+	fa_pin_path(path, sizeof(path), dirname, FA_SET_MEMBERS_PIN);
 	if (!err && bpf_obj_pin(s->members_fd, path))
 		err = -errno;
 	for (i = 0; i < FA_NR_PINS && !err; i++) {
@@ -573,15 +570,18 @@ static void member_undo(const char *dir, const struct fa_set_member_rec *r, bool
 		fa_tc_remove_qdisc(r->ifindex);
 }
 
-/* The device a link is on now: 0 when it is gone, or the link detached. */
-static __u32 link_ifindex(int fd)
+/* The device a link is on now: 0 when it is gone, or the link detached;
+ * and the link's id (0 if it can't be read). */
+static __u32 link_ifindex(int fd, __u32 *id)
 {
 	struct bpf_link_info info = {};
 	__u32 len = sizeof(info);
 
+	*id = 0;
 	/* XDP's and TCX's link info both begin with the ifindex. */
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return 0;
+	*id = info.id;
 	return info.xdp.ifindex;
 }
 
@@ -604,6 +604,7 @@ static int member_open(const char *dir, const struct fa_set_member_rec *r,
 		       struct fa_set_member *m)
 {
 	char path[PATH_MAX];
+	__u32 id;
 	int i;
 
 	memset(m, 0, sizeof(*m));
@@ -631,10 +632,40 @@ static int member_open(const char *dir, const struct fa_set_member_rec *r,
 		m->link[i] = bpf_obj_get(path);
 		if (m->link[i] < 0)
 			return errno == ENOENT ? 0 : -errno;
-		if (link_ifindex(m->link[i]) != r->ifindex)
+		if (link_ifindex(m->link[i], &id) != r->ifindex)
 			return 0;
 	}
 	return 1;
+}
+
+int fa_set_member_probe(const char *dir, const struct fa_set_member_rec *r,
+			__u32 link_id[FA_SET_NR_HOOKS])
+{
+	char path[PATH_MAX];
+	bool whole = r->linked;
+	int i, fd;
+
+	for (i = 0; i < FA_SET_NR_HOOKS; i++) {
+		link_id[i] = 0;
+		if (!hook_used(r, i))
+			continue;
+		if (!hook_is_link(r, i)) {
+			if (!r->tc_handle[i] ||
+			    !filter_ours(r->ifindex, i, r->tc_handle[i], r->tc_priority[i]))
+				whole = false;
+			continue;
+		}
+		link_path(path, sizeof(path), dir, r->ifindex, i);
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			whole = false;
+			continue;
+		}
+		if (link_ifindex(fd, &link_id[i]) != r->ifindex)
+			whole = false;
+		close(fd);
+	}
+	return whole;
 }
 
 static void member_close(struct fa_set_member *m)
@@ -671,7 +702,7 @@ int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
 		return err;
 	}
 	/* Its members' indexes and filters mean something only there. */
-	if (!same_netns(&p.state)) {
+	if (!fa_state_netns_self(&p.state)) {
 		fa_pinned_close(&p);
 		fa_lock_release(&s->lock);
 		return -EXDEV;
@@ -700,7 +731,7 @@ int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
 		err = flowacct_bpf__load(s->skel);
 	if (!err) {
 		set_progs(s);
-		fa_pin_path(path, sizeof(path), dirname, MEMBERS_PIN);
+		fa_pin_path(path, sizeof(path), dirname, FA_SET_MEMBERS_PIN);
 		s->members_fd = bpf_obj_get(path);
 		err = s->members_fd < 0 ? -errno : 0;
 	}
@@ -768,8 +799,8 @@ int fa_set_remove(const char *dirname)
 	err = fa_lock_take(dirname, FA_LOCK_ADMIN, &lock, &holder, &holder_kind);
 	if (err)
 		return err;
-	devices = !fa_state_read(dirname, &st) && same_netns(&st);
-	fa_pin_path(path, sizeof(path), dirname, MEMBERS_PIN);
+	devices = !fa_state_read(dirname, &st) && fa_state_netns_self(&st);
+	fa_pin_path(path, sizeof(path), dirname, FA_SET_MEMBERS_PIN);
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
 		while (!bpf_map_get_next_key(fd, prev, &next)) {

@@ -83,42 +83,115 @@ int fa_snapshot_add(struct fa_snapshot *s, const struct fa_pinned *p)
 				    fa_mono_to_wall_offset());
 }
 
+/*
+ * Both epochs' tables into @s; with @ifx, only the rows of those @nifx
+ * interfaces (a set's members). A flow in both tables (a daemon stopped
+ * mid-epoch) is one row.
+ */
+static int add_tables(struct fa_snapshot *s, const int *fd, const struct fa_tick_clock *ticks,
+		      const __u32 *ifx, size_t nifx)
+{
+	size_t from = s->t.n, mid, i, j, out;
+	int err;
+
+	err = fa_table_read(fd[FA_PIN_FLOWS_0], ticks, &s->t, NULL, NULL);
+	mid = s->t.n;
+	if (!err)
+		err = fa_table_read(fd[FA_PIN_FLOWS_1], ticks, &s->t, NULL, NULL);
+	if (err)
+		return err;
+	if (ifx) {
+		for (i = out = from; i < s->t.n; i++) {
+			for (j = 0; j < nifx && ifx[j] != s->t.rows[i].key.ifindex; j++)
+				;
+			if (i == mid)
+				mid = out;
+			if (j < nifx)
+				s->t.rows[out++] = s->t.rows[i];
+		}
+		if (mid > out)
+			mid = out;
+		s->t.n = out;
+	}
+	if (mid > from && s->t.n > mid)
+		fa_table_merge_equal(&s->t, from);
+	return 0;
+}
+
+/* @ifindex's overflow rows of both epochs, one row a direction. */
+static int add_overflow(struct fa_snapshot *s, int fd, __u32 ifindex,
+			const struct fa_tick_clock *ticks)
+{
+	struct flow_value ov[FLOW_NR_DIRS] = {};
+	struct flow_key key;
+	int dir, err;
+
+	err = fa_overflow_read(fd, ifindex, 3, ticks, ov);
+	for (dir = 0; dir < FLOW_NR_DIRS && !err; dir++) {
+		if (!ov[dir].packets)
+			continue;
+		memset(&key, 0, sizeof(key));
+		key.ifindex = ifindex;
+		key.direction = dir;
+		err = fa_table_append(&s->t, &key, &ov[dir], FA_ROW_OVERFLOW);
+	}
+	return err;
+}
+
 int fa_snapshot_add_maps(struct fa_snapshot *s, const int *fd,
 			 const struct fa_attach_state *state, const char *dirname,
 			 const struct fa_tick_clock *ticks, __u64 time_offset)
 {
-	struct flow_value ov[FLOW_NR_DIRS] = {};
 	struct fa_iface_snap *is;
-	size_t from = s->t.n, mid;
-	struct flow_key key;
-	int dir, err;
+	size_t from = s->t.n;
+	int err;
 
 	err = add_iface(s, fd, state, dirname, &is);
 	if (!err)
-		err = fa_table_read(fd[FA_PIN_FLOWS_0], ticks, &s->t, NULL, NULL);
-	mid = s->t.n;
+		err = add_tables(s, fd, ticks, NULL, 0);
 	if (!err)
-		err = fa_table_read(fd[FA_PIN_FLOWS_1], ticks, &s->t, NULL, NULL);
-	if (!err)
-		err = fa_overflow_read(fd[FA_PIN_OVERFLOW], state->ifindex, 3, ticks, ov);
+		err = add_overflow(s, fd[FA_PIN_OVERFLOW], state->ifindex, ticks);
 	if (err)
 		return err;
-	/* A flow in both epochs' tables (a daemon stopped mid-epoch) is one row. */
-	if (mid > from && s->t.n > mid)
-		fa_table_merge_equal(&s->t, from);
-	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
-		if (!ov[dir].packets)
-			continue;
-		memset(&key, 0, sizeof(key));
-		key.ifindex = state->ifindex;
-		key.direction = dir;
-		err = fa_table_append(&s->t, &key, &ov[dir], FA_ROW_OVERFLOW);
-		if (err)
-			return err;
-	}
 	if (time_offset)
 		fa_table_shift_times(&s->t, from, time_offset);
 	return 0;
+}
+
+int fa_snapshot_add_members(struct fa_snapshot *s, const struct fa_pinned *p,
+			    const struct fa_member_entry *m, size_t n, bool rows)
+{
+	struct fa_tick_clock ticks;
+	struct fa_attach_state st;
+	struct fa_iface_snap *is;
+	size_t from = s->t.n, i;
+	__u32 *ifx;
+	int err = 0;
+
+	ifx = calloc(n ? n : 1, sizeof(*ifx));
+	if (!ifx)
+		return -ENOMEM;
+	if (rows)
+		err = fa_tick_clock_read(&ticks);
+	/* Each member as an attachment of its own: the set's record, its hooks. */
+	for (i = 0; i < n && !err; i++) {
+		st = p->state;
+		st.ifindex = m[i].rec.ifindex;
+		st.ingress = m[i].rec.ingress;
+		st.tc_api = st.tci_api = m[i].rec.tc_api;
+		st.attached_at = m[i].rec.joined_at;
+		snprintf(st.ifname, sizeof(st.ifname), "%s", m[i].rec.ifname);
+		ifx[i] = st.ifindex;
+		err = add_iface(s, p->fd, &st, p->dir, &is);
+	}
+	if (rows && !err)
+		err = add_tables(s, p->fd, &ticks, ifx, n);
+	for (i = 0; rows && i < n && !err; i++)
+		err = add_overflow(s, p->fd[FA_PIN_OVERFLOW], ifx[i], &ticks);
+	if (rows && !err)
+		fa_table_shift_times(&s->t, from, fa_mono_to_wall_offset());
+	free(ifx);
+	return err;
 }
 
 void fa_snapshot_free(struct fa_snapshot *s)

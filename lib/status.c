@@ -4,7 +4,8 @@
  * live (in this network namespace), whether it is stale (its namespace or
  * interface gone, or an attach killed half-way), its sampling and memory,
  * the daemon that owns it in any namespace (and, asked, what that daemon
- * knows), and programs of ours that no record names.
+ * knows), programs of ours that no record names, and the pinned program
+ * sets with their members (lib/setpins.c).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -60,8 +61,10 @@ static void status_fill(struct fa_status *s, const struct fa_netns_set *ns,
 	fa_pinned_close(&p);
 }
 
-/* Programs of ours on interfaces here that no record names. */
+/* Programs of ours on interfaces here that no record names (an
+ * attachment's or a set member's). */
 static size_t find_orphans(const struct fa_status *st, size_t n,
+			   const struct fa_member_entry *m, size_t nm,
 			   struct fa_orphan **out)
 {
 	struct if_nameindex *ifs, *i;
@@ -76,6 +79,11 @@ static size_t find_orphans(const struct fa_status *st, size_t n,
 			if (st[k].here && st[k].pin.state.ifindex == i->if_index)
 				break;
 		if (k < n)
+			continue;
+		for (k = 0; k < nm; k++)
+			if (m[k].here && m[k].rec.ifindex == i->if_index)
+				break;
+		if (k < nm)
 			continue;
 		fa_find_ours(i->if_index, &f);
 		if (!f.xdp_id && !f.tc_id && !f.tci_id)
@@ -100,10 +108,12 @@ int fa_status_render(struct fa_out *o, fa_daemon_info_fn *daemon_info, void *ctx
 {
 	struct fa_pin_entry *l;
 	struct fa_status *st;
+	struct fa_member_entry *m = NULL;
+	struct fa_set_entry *sets = NULL;
 	struct fa_orphan *orph;
 	struct fa_netns_set *ns;
 	__u64 ino, cookie;
-	size_t i, n, norph;
+	size_t i, n, norph, nsets = 0, nm = 0;
 	int err;
 
 	err = fa_pins_list(&l, &n);
@@ -123,9 +133,13 @@ int fa_status_render(struct fa_out *o, fa_daemon_info_fn *daemon_info, void *ctx
 		status_fill(&st[i], ns, ino, cookie);
 	}
 	fa_netns_set_free(ns);
-	norph = find_orphans(st, n, &orph);
-	fa_print_status_doc(o, st, n, orph, norph, daemon_info, ctx);
+	/* Out of memory: the attachments are shown all the same. */
+	fa_sets_list(&sets, &nsets, &m, &nm);
+	norph = find_orphans(st, n, m, nm, &orph);
+	fa_print_status_doc(o, st, n, orph, norph, sets, nsets, m, nm, daemon_info, ctx);
 	free(orph);
+	free(sets);
+	free(m);
 	free(st);
 	free(l);
 	return 0;

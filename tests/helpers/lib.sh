@@ -57,6 +57,7 @@ netns_cleanup() {
 	done
 	for p in "${SET_DIRS[@]}"; do
 		rm -rf /sys/fs/bpf/flowacct/"$p"
+		rm -f /run/flowacct/"$p".lock	# a killed holder's
 	done
 	# A namespace this test deleted early gave its inode number back, and
 	# the next namespace made on the host (another test's, running at the

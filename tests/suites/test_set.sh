@@ -4,10 +4,12 @@
 # loaded once, each interface joined by links alone, and each interface's
 # books (its own counters and overflow rows, its rows of the shared tables)
 # against tcpdump's capture of it, read with tshark. Unlinked, nothing of
-# it is left on the devices. tests/c/set_drive.c drives the set.
+# it is left on the devices. tests/c/set_drive.c drives the set. Pinned, its
+# members are read by status, stats and dump as attachments are, and
+# detach refuses them (test_set_cli).
 
 ALL_TESTS="test_set_books test_set_hooks test_set_full test_set_hostile test_set_kill9
-	test_set_stream_books test_set_stream_kill9"
+	test_set_stream_books test_set_stream_kill9 test_set_cli"
 
 SET_DRIVE=${SET_DRIVE:-$PWD/build/tests/set_drive}
 
@@ -36,6 +38,21 @@ set_setup() {
 		ip -n "$ns" link set "p$n" up
 		ip -n "$NSD" link set "s$n" up
 		PEERS+=("$ns")
+	done
+}
+
+# set_setup_pinned N I...: set_setup N, $SET_DIR the name of a set's
+# directory of this test's own (removed by the trap), and both directions
+# of sI captured for each I.
+set_setup_pinned() {
+	local n=$1 i
+	shift
+	set_setup "$n"
+	SET_DIR=set-fa-$(basename "$NSD")
+	SET_DIRS+=("$SET_DIR")
+	for i in "$@"; do
+		capture_start "$NSD" "s$i" in "$SCRATCH/s$i.in.pcap"
+		capture_start "$NSD" "s$i" out "$SCRATCH/s$i.out.pcap"
 	done
 }
 
@@ -72,24 +89,28 @@ traffic() {
 	$IND ping -q -c $((n + 1)) -i 0.05 -s $((50 * n)) "198.51.100.$((4 * n + 2))" >/dev/null
 }
 
-# check_books N: interface sN's line of set_drive against its two captures
-# (read with tshark here).
-check_books() {
-	local n=$1 d
+# capture_counts N: sN's two captures read with tshark, into $SCRATCH/sN.want:
+# a line "FRAMES IP BYTES" a direction, ingress then egress (IP: the IPv4
+# packets, BYTES: the sum of their ip.len).
+capture_counts() {
+	local d
 	for d in in out; do
-		tshark -r "$SCRATCH/s$n.$d.pcap" -T fields -e ip.len >"$SCRATCH/s$n.$d.txt" 2>/dev/null
-	done
-	python3 - "$SCRATCH/set.out" "s$n" "$SCRATCH/s$n.in.txt" "$SCRATCH/s$n.out.txt" <<-'EOF'
+		tshark -r "$SCRATCH/s$1.$d.pcap" -T fields -e ip.len 2>/dev/null |
+			awk '{ f++ } $1 != "" { ip++; split($1, l, ","); b += l[1] }
+			     END { print f + 0, ip + 0, b + 0 }'
+	done >"$SCRATCH/s$1.want"
+}
+
+# check_books N: interface sN's line of set_drive against its two captures.
+check_books() {
+	local n=$1
+	capture_counts "$n"
+	python3 - "$SCRATCH/set.out" "s$n" "$SCRATCH/s$n.want" <<-'EOF'
 	import json, sys
 	lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 	b = next(l for l in lines if l.get("iface") == sys.argv[2])
-	for d, f in enumerate(sys.argv[3:5]):        # 0 ingress, 1 egress
-	    frames = ip = nbytes = 0
-	    for line in open(f):
-	        frames += 1
-	        v4 = line.rstrip("\n")
-	        if v4:
-	            ip += 1; nbytes += int(v4.split(",")[0])
+	for d, line in enumerate(open(sys.argv[3])):        # 0 ingress, 1 egress
+	    frames, ip, nbytes = map(int, line.split())
 	    got = (b["seen"][d], b["accounted"][d], b["row_packets"][d],
 	           b["accounted_bytes"][d], b["row_bytes"][d])
 	    want = (frames, ip, ip, nbytes, nbytes)
@@ -221,13 +242,8 @@ test_set_hostile() {
 # set is removed: no pin, link or map of it is left.
 test_set_kill9() {
 	local dir ids id pid out
-	set_setup 3
-	dir=set-fa-$(basename "$NSD")
-	SET_DIRS+=("$dir")
-	for i in 1 3; do
-		capture_start "$NSD" "s$i" in "$SCRATCH/s$i.in.pcap"
-		capture_start "$NSD" "s$i" out "$SCRATCH/s$i.out.pcap"
-	done
+	set_setup_pinned 3 1 3
+	dir=$SET_DIR
 	set_start --pin "$dir" s1 s2
 	ids=$(sed -n 's/^map_ids //p' "$SCRATCH/set.out")
 	ip netns exec "${PEERS[0]}" ping -q -c 60 -i 0.02 198.51.100.5 >/dev/null &
@@ -378,13 +394,8 @@ check_stream() {
 # records add up to its counters line and to its capture.
 test_set_stream_books() {
 	local dir
-	set_setup 3
-	dir=set-fa-$(basename "$NSD")
-	SET_DIRS+=("$dir")
-	for i in 1 2 3; do
-		capture_start "$NSD" "s$i" in "$SCRATCH/s$i.in.pcap"
-		capture_start "$NSD" "s$i" out "$SCRATCH/s$i.out.pcap"
-	done
+	set_setup_pinned 3 1 2 3
+	dir=$SET_DIR
 	stream_start --pin "$dir" "$SCRATCH/rec.json" s1 s2 s3
 	for i in 1 2 3; do traffic "$i"; done
 	stream_cmd leave s2
@@ -451,13 +462,8 @@ crash_stream() {
 # interface's records add up to its counters line and to its capture.
 test_set_stream_kill9() {
 	local dir point p1 p3
-	set_setup 4
-	dir=set-fa-$(basename "$NSD")
-	SET_DIRS+=("$dir")
-	for i in 1 2 3 4; do
-		capture_start "$NSD" "s$i" in "$SCRATCH/s$i.in.pcap"
-		capture_start "$NSD" "s$i" out "$SCRATCH/s$i.out.pcap"
-	done
+	set_setup_pinned 4 1 2 3 4
+	dir=$SET_DIR
 	stream_start --interval 100 --timeouts 300,1000 --pin "$dir" "$SCRATCH/rec.json" \
 		s1 s2 s3 s4
 	for i in 1 2 3 4; do traffic "$i"; done
@@ -492,4 +498,179 @@ test_set_stream_kill9() {
 	grep -q "^removed $dir 0$" "$SCRATCH/stream.out" || fail "not removed"
 	[ ! -e "/sys/fs/bpf/flowacct/$dir" ] || fail "pins left: $(ls "/sys/fs/bpf/flowacct/$dir")"
 	! ls /run/flowacct/"$dir"* 2>/dev/null || fail "files of the set left under /run/flowacct"
+}
+
+# ---- the commands on a pinned set's members ------------------------------------------
+
+# check_cli_books N STATS DUMP: interface sN's counters in STATS (stats -j)
+# and its rows in DUMP (dump -j) against its two captures: seen every frame,
+# accounted and the rows' packets and bytes the IP ones; no row of another
+# interface's in a dump of sN alone (DUMP's other interfaces are skipped
+# when it is a dump of all: their rows are checked by their own call).
+check_cli_books() {
+	local n=$1
+	capture_counts "$n"
+	python3 - "s$n" "$(ip -n "$NSD" -o link show dev "s$n" | cut -d: -f1)" "$2" "$3" \
+		"$SCRATCH/s$n.want" "${4:-}" <<-'EOF'
+	import json, sys
+	name, ifindex, stats, dump, alone = sys.argv[1], int(sys.argv[2]), \
+	    json.load(open(sys.argv[3])), json.load(open(sys.argv[4])), sys.argv[6] == "alone"
+	st = [i for i in stats["interfaces"] if i["iface"] == name]
+	if len(st) != 1:
+	    sys.exit("%s: %d entries in stats" % (name, len(st)))
+	rows = [r for r in dump["flows"] if r["ifindex"] == ifindex]
+	if alone and len(rows) != len(dump["flows"]):
+	    sys.exit("%s: the dump has rows of other interfaces: %s" % (name, dump["flows"]))
+	if any(r["iface"] != name for r in rows):
+	    sys.exit("%s: rows named for another interface: %s" % (name, rows))
+	for d, line in enumerate(open(sys.argv[5])):        # 0 ingress, 1 egress
+	    frames, ip, nbytes = map(int, line.split())
+	    dname = ("ingress", "egress")[d]
+	    c = next(h["counters"] for h in st[0]["hooks"] if h["direction"] == dname)
+	    mine = [r for r in rows if r["direction"] == dname]
+	    got = (c["seen"], c["accounted"], c["accounted_bytes"],
+	           sum(r["packets"] for r in mine), sum(r["bytes"] for r in mine))
+	    want = (frames, ip, nbytes, ip, nbytes)
+	    print(name, dname, "seen, accounted, accounted bytes, row packets, row bytes:",
+	          got, "tcpdump:", want)
+	    if got != want or not ip:
+	        sys.exit("%s %s: stats or dump differ from tcpdump's" % (name, dname))
+	EOF
+}
+
+# check_members STATUS DIR PID LIVE: status -j lists s1 and s2 as members of
+# DIR, held by PID ("null": by none), live (LIVE true) with the TCX links
+# BPF_PROG_QUERY sees on their devices; nothing of them as unrecorded.
+check_members() {
+	local n d links=""
+	for n in 1 2; do
+		links+="s$n"
+		for d in ingress egress; do
+			links+=" $($IND "$TCX_QUERY" "s$n" $d |
+				awk -v d=$d '$3 ~ /^flowacct/ { printf "%s %s", d, $2 }')"
+		done
+		links+=";"
+	done
+	python3 - "$@" "$links" <<-'EOF'
+	import json, sys
+	doc, sdir, pid, live, links = json.load(open(sys.argv[1])), sys.argv[2], \
+	    json.loads(sys.argv[3]), sys.argv[4] == "true", sys.argv[5]
+	if doc["unrecorded"]:
+	    sys.exit("members shown as unrecorded programs: %s" % doc["unrecorded"])
+	sets = [s for s in doc["sets"] if s["set"] == sdir]
+	if len(sets) != 1 or sets[0]["holder_pid"] != pid or sets[0]["members"] != 2:
+	    sys.exit("set %s not listed as held by %s with 2 members: %s" % (sdir, pid, doc["sets"]))
+	for part in links.split(";")[:-1]:
+	    name, *tcx = part.split()
+	    m = [m for m in doc["set_members"] if m["iface"] == name and m["set"] == sdir]
+	    if len(m) != 1:
+	        sys.exit("%s: %d members of that name in %s" % (name, len(m), doc["set_members"]))
+	    m = m[0]
+	    # tcx_query's: "ingress LINK_ID egress LINK_ID" for our two links.
+	    want = dict(zip(tcx[0::2], map(int, tcx[1::2])))
+	    got = {"ingress": m["tc_ingress_link_id"], "egress": m["tc_link_id"]}
+	    print(name, "holder", m["holder_pid"], "live", m["live"], "links", got, "tcx_query", want)
+	    if m["holder_pid"] != pid or m["live"] != live or m["gone"] or not m["this_netns"]:
+	        sys.exit("%s: holder, live or gone wrong: %s" % (name, m))
+	    if (m["ingress_hook"], m["tc_api"]) != ("tc", "tcx") or (live and got != want):
+	        sys.exit("%s: hooks or links differ from BPF_PROG_QUERY's: %s" % (name, m))
+	EOF
+}
+
+# A pinned set of two veths, read by the commands as attachments are: status
+# lists both members with the set and its holder's pid (the driver's, from
+# the shell) and the links BPF_PROG_QUERY finds; stats and dump of each, and
+# of all, against each interface's capture; detach refused in one line, the
+# links left counting; after kill -9 the members are still listed, held by
+# no process, and one whose device is then deleted is shown gone.
+test_set_cli() {
+	local dir out n i
+	set_setup_pinned 2 1 2
+	dir=$SET_DIR
+	set_start --pin "$dir" s1 s2
+	$IND "$FLOWACCT" -j status >"$SCRATCH/status.json"
+	check_members "$SCRATCH/status.json" "$dir" "$SET_PID" true || fail "status of the members"
+	$IND "$FLOWACCT" status >"$SCRATCH/status.txt"
+	for i in 1 2; do
+		grep -A1 "^s$i  " "$SCRATCH/status.txt" | grep "set: $dir\$" >/dev/null ||
+			fail "s$i's line does not name its set: $(cat "$SCRATCH/status.txt")"
+	done
+	# Refused, and nothing undone: the links stay and count what follows.
+	out=$(expect_fail "detach of a member" $IND "$FLOWACCT" detach s1)
+	[ "$out" = "flowacct: 's1' is linked by the program set '$dir' (held by pid $SET_PID): a member's links are its set's, and only the set's holder unlinks it" ] ||
+		fail "not the refusal: $out"
+	[ "$(tcx_progs "$NSD" s1 | grep -c flowacct)" = 2 ] ||
+		fail "detach took links of s1: $(tcx_progs "$NSD" s1)"
+	for cmd in "set s1 sample 10" "capture s1 -w $SCRATCH/x.pcap"; do
+		# shellcheck disable=SC2086
+		out=$(expect_fail "$cmd on a member" $IND "$FLOWACCT" $cmd)
+		echo "$out" | grep "'s1' is a member of the program set '$dir'.*not supported" >/dev/null ||
+			fail "$cmd: not said to be a set member: $out"
+	done
+	traffic 1
+	traffic 2
+	capture_stop
+	for i in 1 2; do
+		$IND "$FLOWACCT" -j stats "s$i" >"$SCRATCH/stats$i.json"
+		$IND "$FLOWACCT" -j dump "s$i" >"$SCRATCH/dump$i.json"
+	done
+	$IND "$FLOWACCT" -j stats >"$SCRATCH/stats.json"
+	$IND "$FLOWACCT" -j dump >"$SCRATCH/dump.json"
+	for i in 1 2; do
+		check_cli_books "$i" "$SCRATCH/stats$i.json" "$SCRATCH/dump$i.json" alone ||
+			fail "s$i: stats or dump of it"
+		check_cli_books "$i" "$SCRATCH/stats.json" "$SCRATCH/dump.json" ||
+			fail "s$i: stats or dump of all"
+	done
+	# Each member once in a dump of all: no row but theirs, none twice.
+	python3 - "$SCRATCH/dump.json" "$SCRATCH/dump1.json" "$SCRATCH/dump2.json" <<-'EOF' ||
+	import json, sys
+	key = lambda r: (r["ifindex"], r["direction"], r["src"], r["dst"], r["proto"], r["sport"], r["dport"])
+	every = sorted(map(key, json.load(open(sys.argv[1]))["flows"]))
+	each = sorted(key(r) for f in sys.argv[2:] for r in json.load(open(f))["flows"])
+	if every != each:
+	    sys.exit("dump of all %s, the two dumps %s" % (every, each))
+	EOF
+		fail "the dump of all is not the members' rows once each"
+	kill -9 "$SET_PID"
+	wait "$SET_PID" 2>/dev/null || true
+	exec 9>&-
+	$IND "$FLOWACCT" -j status >"$SCRATCH/status.json"
+	check_members "$SCRATCH/status.json" "$dir" null true || fail "status after kill -9"
+	# While no one holds the set: a member's device deleted (listed, gone),
+	# and a member's link unpinned (its last reference: off the device).
+	ip -n "$NSD" link del s2
+	rm "/sys/fs/bpf/flowacct/$dir/if$(ip -n "$NSD" -o link show dev s1 | cut -d: -f1)_tc_egress"
+	for i in $(seq 30); do
+		$IND "$TCX_QUERY" s1 egress | grep flowacct >/dev/null || break
+		sleep 0.1
+	done
+	$IND "$FLOWACCT" -j status >"$SCRATCH/status.json"
+	python3 - "$SCRATCH/status.json" "$dir" <<-'EOF' || fail "s2 gone and s1 unlinked, not shown so"
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	m = {x["iface_at_join"]: x for x in d["set_members"] if x["set"] == sys.argv[2]}
+	print(m["s2"])
+	if m["s2"]["iface"] is not None or not m["s2"]["gone"] or m["s2"]["live"]:
+	    sys.exit("s2 is not gone: %s" % m["s2"])
+	if m["s1"]["live"] or m["s1"]["gone"] or m["s1"]["tc_link_id"]:
+	    sys.exit("s1, its egress link gone, is not said not live: %s" % m["s1"])
+	EOF
+	$IND "$FLOWACCT" status >"$SCRATCH/status.txt"
+	grep -A1 "^s2 .* gone " "$SCRATCH/status.txt" | grep "set: $dir\$" >/dev/null ||
+		fail "s2's line does not say gone: $(cat "$SCRATCH/status.txt")"
+	grep "^s1 .* NO " "$SCRATCH/status.txt" >/dev/null ||
+		fail "s1's line does not say NO: $(cat "$SCRATCH/status.txt")"
+	# Removed through an adopter, as the next holder would.
+	$IND "$SET_DRIVE" --adopt "$dir" </dev/null >"$SCRATCH/set.out" 2>"$SCRATCH/set.err" ||
+		fail "set_drive --adopt: $(cat "$SCRATCH/set.err")"
+	grep "^removed $dir 0$" "$SCRATCH/set.out" >/dev/null || fail "not removed: $(cat "$SCRATCH/set.out")"
+	$IND "$FLOWACCT" -j status >"$SCRATCH/status.json"
+	python3 - "$SCRATCH/status.json" "$dir" <<-'EOF' || fail "the removed set is still listed"
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	left = [x for x in d["sets"] + d["set_members"] if x["set"] == sys.argv[2]]
+	sys.exit("listed: %s" % left if left else 0)
+	EOF
+	assert_nothing_left "$NSD" s1
 }
