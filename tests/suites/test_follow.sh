@@ -45,21 +45,16 @@ link_up() {
 	ip -n "$NSD" link set "$name" up
 }
 
-# live NAME: until `status -j` shows NAME attached and live (10 s at most);
-# with LAYOUT=set, until the daemon says it linked NAME to its program set.
+# live NAME: until `status -j` shows NAME attached (or, with LAYOUT=set, a
+# member of a program set) and live (10 s at most).
 live() {
 	local i
 	for i in $(seq 100); do
-		if [ "${LAYOUT:-iface}" = set ]; then
-			grep -q "linked '$1' to the program set" "$SCRATCH/run.$RUN_STARTS.log" &&
-				return 0
-			sleep 0.1
-			continue
-		fi
 		$IND "$FLOWACCT" status -j 2>/dev/null | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-sys.exit(0 if any(i["iface"] == sys.argv[1] and i["live"] for i in d["interfaces"]) else 1)' "$1" &&
+l = d["set_members"] if sys.argv[2] == "set" else d["interfaces"]
+sys.exit(0 if any(i["iface"] == sys.argv[1] and i["live"] for i in l) else 1)' "$1" "${LAYOUT:-iface}" &&
 			return 0
 		sleep 0.1
 	done
