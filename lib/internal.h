@@ -97,6 +97,8 @@ int fa_pinned_open(const struct fa_ifid *id, struct fa_pinned *p);
  * name order (none without FA_PIN_ROOT). Caller frees *names.
  */
 int fa_pin_dirs(bool (*want)(const char *name), char (**names)[64], size_t *n);
+/* Whether the directory @name under FA_PIN_ROOT is a pinned program set's. */
+bool fa_pin_dir_is_set(const char *name);
 /* Every attachment's pin directory, in name order. */
 int fa_pins_list(struct fa_pin_entry **list, size_t *n);
 /* The attachment of @ifname (its name now, or its name at attach if it is

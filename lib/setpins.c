@@ -81,7 +81,7 @@ static int members_read(const struct fa_set_entry *set, struct fa_member_entry *
 }
 
 /* Whether @name under FA_PIN_ROOT is a set's directory. */
-static bool is_set_dir(const char *name)
+bool fa_pin_dir_is_set(const char *name)
 {
 	char path[PATH_MAX];
 
@@ -102,7 +102,7 @@ int fa_sets_list(struct fa_set_entry **sets, size_t *nsets,
 	*sets = NULL;
 	*members = NULL;
 	*nsets = *n = 0;
-	err = fa_pin_dirs(is_set_dir, &names, &cnt);
+	err = fa_pin_dirs(fa_pin_dir_is_set, &names, &cnt);
 	if (err)
 		return err;
 	s = calloc(cnt ? cnt : 1, sizeof(*s));

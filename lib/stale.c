@@ -546,52 +546,43 @@ int fa_stale_list(struct fa_stale **list, size_t *n)
  */
 int fa_stale_sets_list(struct fa_stale **list, size_t *n)
 {
-	struct fa_stale *out = NULL, *grown;
+	struct fa_stale *out;
 	struct fa_netns_set *s;
-	struct dirent *de;
-	size_t k = 0;
-	int fd, err = 0;
-	DIR *d;
+	char (*names)[64];
+	size_t cnt, i, k = 0;
+	int fd, err;
 
 	*list = NULL;
 	*n = 0;
-	d = opendir(FA_PIN_ROOT);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+	err = fa_pin_dirs(fa_pin_dir_is_set, &names, &cnt);
+	if (err)
+		return err;
 	s = fa_netns_set_new();
-	if (!s) {
-		closedir(d);
+	out = calloc(cnt ? cnt : 1, sizeof(*out));
+	if (!s || !out) {
+		fa_netns_set_free(s);
+		free(out);
+		free(names);
 		return -ENOMEM;
 	}
-	while ((de = readdir(d))) {
-		struct fa_stale st = { .why = FA_STALE_NETNS_GONE };
+	for (i = 0; i < cnt; i++) {
+		struct fa_stale *st = &out[k];
 
-		if (de->d_name[0] == '.' || !strncmp(de->d_name, "net", 3) ||
-		    strlen(de->d_name) >= sizeof(st.pin.dirname))
+		memset(st, 0, sizeof(*st));
+		st->why = FA_STALE_NETNS_GONE;
+		snprintf(st->pin.dirname, sizeof(st->pin.dirname), "%s", names[i]);
+		if (fa_state_read(st->pin.dirname, &st->pin.state) ||
+		    fa_lock_held(st->pin.dirname, FA_LOCK_ADMIN))
 			continue;
-		snprintf(st.pin.dirname, sizeof(st.pin.dirname), "%s", de->d_name);
-		if (fa_state_read(st.pin.dirname, &st.pin.state) ||
-		    fa_lock_held(st.pin.dirname, FA_LOCK_ADMIN))
-			continue;
-		fd = netns_open(s, st.pin.state.netns_ino, st.pin.state.netns_cookie);
+		fd = netns_open(s, st->pin.state.netns_ino, st->pin.state.netns_cookie);
 		if (fd >= 0) {
 			close(fd);
 			continue;
 		}
-		grown = realloc(out, (k + 1) * sizeof(*out));
-		if (!grown) {
-			err = -ENOMEM;
-			break;
-		}
-		out = grown;
-		out[k++] = st;
+		k++;
 	}
-	closedir(d);
 	fa_netns_set_free(s);
-	if (err) {
-		free(out);
-		return err;
-	}
+	free(names);
 	*list = out;
 	*n = k;
 	return 0;
