@@ -21,6 +21,7 @@
 
 struct capture_ctx {
 	struct fa_sample_writer *w;
+	__u32 ifindex;		/* only this interface's frames; 0: all */
 	__u64 ts_off;
 	__u64 lost;
 	__u64 bad;
@@ -39,7 +40,11 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu,
 		c->lost += ((struct perf_lost *)e)->lost;
 	} else if (e->type == PERF_RECORD_SAMPLE) {
 		struct perf_sample_raw *s = (struct perf_sample_raw *)e;
+		const struct flow_sample_hdr *h = (const void *)s->data;
 
+		/* Another member's: the writer judges a short one. */
+		if (c->ifindex && s->size >= sizeof(*h) && h->ifindex != c->ifindex)
+			return LIBBPF_PERF_EVENT_CONT;
 		if (c->write_err ||
 		    (c->count && fa_sample_writer_count(c->w) >= c->count))
 			return LIBBPF_PERF_EVENT_CONT;
@@ -64,11 +69,30 @@ static __u64 lost_in_programs(const struct fa_hook_stats *st)
 }
 
 /* Whether the attachment we read is still there (detach unpins it). */
-static bool still_attached(const struct fa_pinned *p)
+/* Whether a member of the set @p still has its record there. */
+static bool still_member(const struct fa_pinned *p)
+{
+	struct fa_set_member_rec rec;
+	char path[PATH_MAX];
+	int fd, err;
+
+	fa_pin_path(path, sizeof(path), p->dir, FA_SET_MEMBERS_PIN);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	err = bpf_map_lookup_elem(fd, &p->state.ifindex, &rec);
+	close(fd);
+	return !err;
+}
+
+static bool still_attached(const struct fa_pinned *p, bool member)
 {
 	struct fa_attach_state st;
 	char path[PATH_MAX];
 	int fd, err;
+
+	if (member && !still_member(p))
+		return false;
 
 	fa_pin_path(path, sizeof(path), p->dir, fa_pin_name(FA_PIN_STATE));
 	fd = bpf_obj_get(path);
@@ -114,12 +138,28 @@ static int capture_loop(struct capture_ctx *c, struct perf_buffer *pb,
 			return 0;
 		if (now >= next_check) {
 			next_check = now + 200000000ull;
-			if (!still_attached(p))
-				return fa_err_set(e, -ENOENT, "'%s' was detached: capture stopped",
-						  ifname);
+			if (!still_attached(p, o->member))
+				return fa_err_set(e, -ENOENT, "'%s' was %s: capture stopped",
+						  ifname, o->member ? "unlinked from its program set" :
+						  "detached");
 		}
 	}
 	return 0;
+}
+
+int fa_capture_lock(const struct fa_pinned *p, const char *ifname, bool member,
+		    struct fa_lock *l, struct fa_err *e)
+{
+	int holder, holder_kind, err;
+
+	if (!member)
+		return fa_lock_take_err(p->dir, ifname, FA_LOCK_CAPTURE, l, e);
+	err = fa_lock_take(p->dir, FA_LOCK_CAPTURE, l, &holder, &holder_kind);
+	if (err == -EBUSY)
+		return fa_err_set(e, err, "'%s' shares the sample buffer of its program set '%s' with a capture that runs (pid %d): one capture of a set at a time",
+				  ifname, p->dir, holder);
+	return err ? fa_err_set(e, err, "can't lock the program set '%s' under %s: %s",
+				p->dir, FA_RUN_DIR, strerror(-err)) : 0;
 }
 
 int fa_capture(const struct fa_pinned *p, const char *ifname,
@@ -127,7 +167,7 @@ int fa_capture(const struct fa_pinned *p, const char *ifname,
 	       struct fa_err *e)
 {
 	struct fa_hook_stats before[FLOW_NR_DIRS] = {}, after[FLOW_NR_DIRS] = {};
-	struct capture_ctx c = { .count = o->count };
+	struct capture_ctx c = { .count = o->count, .ifindex = o->member ? p->state.ifindex : 0 };
 	struct perf_buffer *pb;
 	int hook[FLOW_NR_DIRS], err, cerr;
 

@@ -15,6 +15,9 @@ struct fa_capture_opts {
 	bool pcapng;
 	__u64 count;		/* stop after this many samples (0: no limit) */
 	__u64 duration_ms;	/* stop after this long (0: no limit) */
+	/* A program set's member (the pins its set's, their state its own):
+	 * only its frames of the set's buffer, and stop when it leaves. */
+	bool member;
 	/* Stop when it becomes non-zero (a signal handler sets it). */
 	const volatile sig_atomic_t *stop;
 };
@@ -26,6 +29,14 @@ struct fa_capture_result {
 	__u64 bad;		/* malformed records, skipped */
 };
 
+/*
+ * The capture lock of @p (one reader of a sample buffer at a time): of a
+ * set's member (@member), its set's, which all its members share. 0, or
+ * -errno (-EBUSY: a capture runs) with @e said.
+ */
+int fa_capture_lock(const struct fa_pinned *p, const char *ifname, bool member,
+		    struct fa_lock *l, struct fa_err *e);
+
 /**
  * fa_capture() - write an interface's samples to a file until stopped
  * @p: its pins (the caller holds its capture lock: one reader at a time)
@@ -35,7 +46,8 @@ struct fa_capture_result {
  * @e: on failure, one line
  *
  * Stops at @o's count or duration, when *o->stop is set, at the first read
- * or write error, or when the interface is detached (-ENOENT).
+ * or write error, or when the interface is detached or, a member, leaves
+ * its set (-ENOENT).
  *
  * Return: 0, or -errno.
  */

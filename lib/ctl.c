@@ -10,7 +10,10 @@
  *
  *   kind=K      rows | info | dump | stats | status (required)
  *   iface=NAME  the interface (rows, info: its pin directory's name); absent
- *               or empty: every interface the daemon owns
+ *               or empty: every interface the daemon owns, its program
+ *               set's members included
+ *   member=N    rows, with iface the directory of the daemon's program
+ *               set: its member of ifindex N (absent: every member)
  *   json=0|1    the document in JSON (dump, stats, status)
  *   sort=N      dump: enum fa_sort (0 bytes, 1 packets, 2 last, 3 first,
  *               4 duration)
@@ -60,6 +63,14 @@
 void fa_ctl_path(int pid, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/run-%d.sock", FA_RUN_DIR, pid);
+}
+
+bool fa_ctl_serves(int pid)
+{
+	char path[PATH_MAX];
+
+	fa_ctl_path(pid, path, sizeof(path));
+	return !access(path, F_OK);
 }
 
 static int ctl_addr(int pid, struct sockaddr_un *sa)
@@ -289,6 +300,8 @@ int fa_query_encode(const struct fa_query *q, FILE *f)
 
 	fprintf(f, CTL_MAGIC "%d\nkind=%s\niface=%s\njson=%d\n", FA_CTL_VERSION,
 		kind_names[q->kind], q->iface, q->json);
+	if (q->member)
+		fprintf(f, "member=%u\n", q->member);
 	if (q->kind == FA_QUERY_DUMP) {
 		fprintf(f, "sort=%d\ntop=%llu\ngroup=%u\nhuman=%d\nbiflow=%d\nport=%d\nproto=%d\ncolumns=",
 			d->sort, (unsigned long long)d->top, d->group, d->human,
@@ -341,6 +354,7 @@ static const struct field {
 } fields[] = {
 	FIELD("kind", F_KIND, kind, 0, 0),
 	FIELD("iface", F_STR, iface, 0, 0),
+	FIELD("member", F_U32, member, 1, UINT_MAX),
 	FIELD("json", F_BOOL, json, 0, 1),
 	FIELD("sort", F_INT, dump.sort, 0, FA_SORT_DURATION),
 	FIELD("top", F_U64, dump.top, 0, LLONG_MAX),

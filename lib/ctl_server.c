@@ -33,6 +33,59 @@ struct fa_engine_iface *fa_engine_find(struct fa_engine *e, const char *name,
 	return NULL;
 }
 
+/* A member of the daemon's set, as an attachment of its own would be. */
+static void member_state(const struct fa_engine *e, const struct fa_engine_iface *w,
+			 struct fa_attach_state *st)
+{
+	*st = e->setw->s.p.state;
+	st->ifindex = w->ifindex;
+	st->ingress = w->m.ingress;
+	st->tc_api = st->tci_api = w->m.tc_api;
+	snprintf(st->ifname, sizeof(st->ifname), "%s", fa_stream_ifname(&e->setw->s, w->ifindex));
+}
+
+/* Whether @w is the member a query names: by @ifindex, by its name now
+ * (as its records name it), or any with neither. */
+static bool member_asked(const struct fa_engine *e, const struct fa_engine_iface *w,
+			 __u32 ifindex, const char *name)
+{
+	if (!w->member)
+		return false;
+	if (ifindex)
+		return (__u32)w->ifindex == ifindex;
+	return !name || !strcmp(fa_stream_ifname(&e->setw->s, w->ifindex), name);
+}
+
+/*
+ * The set's members a query asks for (@ifindex, or @name, or all): one
+ * read of the set's tables and cache for all of them. -ENOENT if a
+ * member named is not one.
+ */
+static int members_snapshot(struct fa_engine *e, __u32 ifindex, const char *name,
+			    bool rows, struct fa_snapshot *s)
+{
+	struct fa_attach_state *st;
+	size_t i, n = 0;
+	int err = 0;
+
+	if (!e->setw || !e->setw->open)
+		return ifindex || name ? -ENOENT : 0;
+	st = calloc(e->n ? e->n : 1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	for (i = 0; i < e->n; i++)
+		if (member_asked(e, e->ifs[i], ifindex, name))
+			member_state(e, e->ifs[i], &st[n++]);
+	if (!n)
+		err = ifindex || name ? -ENOENT : 0;
+	else if (rows)
+		err = fa_stream_snapshot(&e->setw->s, st, n, s);
+	for (i = 0; i < n && !rows && !err; i++)
+		err = fa_snapshot_add_iface(s, e->setw->s.p.fd, &st[i], e->setw->s.p.dir);
+	free(st);
+	return err;
+}
+
 /* The snapshot of the interfaces a query names (all if none). */
 static int request_snapshot(struct fa_engine *e, const struct fa_query *q,
 			    struct fa_snapshot *s, struct fa_err *err)
@@ -42,19 +95,27 @@ static int request_snapshot(struct fa_engine *e, const struct fa_query *q,
 	size_t i;
 	int r = 0;
 
+	if (q->iface[0] && e->setw && !strcmp(q->iface, e->setw->dirname)) {
+		r = members_snapshot(e, q->member, NULL, rows, s);
+		return r == -ENOENT ?
+			fa_err_set(err, r, "ifindex %u is not a member of this daemon's program set",
+				   q->member) : r;
+	}
 	if (q->iface[0]) {
 		w = fa_engine_find(e, q->iface, q->kind == FA_QUERY_ROWS);
-		if (!w)
-			return fa_err_set(err, -ENOENT, "'%s' is not an interface this daemon owns",
-					  q->iface);
-		return rows ? fa_stream_snapshot(&w->s, s) : fa_snapshot_add_stats(s, &w->s.p);
+		if (w && !w->member)
+			return rows ? fa_stream_snapshot(&w->s, NULL, 0, s) :
+				      fa_snapshot_add_stats(s, &w->s.p);
+		/* A member by its name (not its set's pins, which name the set). */
+		r = members_snapshot(e, 0, q->iface, rows, s);
+		return r == -ENOENT ?
+			fa_err_set(err, r, "'%s' is not an interface this daemon owns", q->iface) : r;
 	}
-	/* The program set's members are read from its tables by the command. */
 	for (i = 0; i < e->n && !r; i++)
 		if (!e->ifs[i]->member)
-			r = rows ? fa_stream_snapshot(&e->ifs[i]->s, s) :
+			r = rows ? fa_stream_snapshot(&e->ifs[i]->s, NULL, 0, s) :
 				   fa_snapshot_add_stats(s, &e->ifs[i]->s.p);
-	return r;
+	return r ? r : members_snapshot(e, 0, NULL, rows, s);
 }
 
 /* Whether the records go out: the ticks' lag, what waits, each sink's errors. */

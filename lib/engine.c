@@ -356,6 +356,31 @@ static void set_readopt(struct fa_engine *e, struct fa_set_member *m)
 }
 
 /*
+ * The set's sampling, every member's: as this daemon's options say, on a
+ * set it made or adopted alike (it is the only writer: `flowacct set` on
+ * a member is refused).
+ */
+static int set_sampling(struct fa_engine *e, struct fa_err *err)
+{
+	struct flow_sample_config cfg = e->cfg.attach.sample, was;
+	int r;
+
+	if (!cfg.snaplen)
+		cfg.snaplen = FLOW_DEFAULT_SNAPLEN;
+	r = fa_pinned_sample_get(&e->setw->s.p, &was);
+	if (!r && !memcmp(&was, &cfg, sizeof(cfg)))
+		return 0;
+	r = fa_pinned_sample_set(&e->setw->s.p, &cfg);
+	if (r)
+		return fa_err_set(err, r, "can't set the sampling of the program set %s: %s",
+				  e->setw->dirname, strerror(-r));
+	if (cfg.rate)
+		NOTE(e, "sampling 1 in %u frames of every member of %s ('flowacct capture IFACE' writes a member's)",
+		     cfg.rate, e->setw->dirname);
+	return 0;
+}
+
+/*
  * The daemon's program set: the one a killed daemon of the same namespace
  * and IPFIX domain left (its tick finished, its members taken again), or
  * a new one, pinned so that a kill loses nothing.
@@ -374,8 +399,6 @@ static int set_start(struct fa_engine *e, struct fa_err *err)
 	char dir[64];
 	int r;
 
-	if (a->sample.rate)
-		return fa_err_set(err, -EOPNOTSUPP, "--sample is not supported with --layout set: sample with 'flowacct attach', or run with --layout iface");
 	r = fa_netns_self(&ino, &cookie);
 	if (r)
 		return fa_err_set(err, r, "can't tell the network namespace: %s", strerror(-r));
@@ -432,6 +455,8 @@ static int set_start(struct fa_engine *e, struct fa_err *err)
 				  e->set_made ? "make" : "adopt", dir, strerror(-r));
 	}
 	r = open_stream(e, e->setw, err);
+	if (!r)
+		r = set_sampling(e, err);
 	if (r) {
 		free(m);
 		return r;
@@ -915,6 +940,20 @@ static void links_changed(struct fa_engine *e)
 		resync(e);
 }
 
+/*
+ * A stale attachment or set whose daemon's state is not whole (its files
+ * under FA_RUN_DIR gone: removed by hand, or on a filesystem of its own
+ * that went): its cache is lost, and what of its tables' rows its last
+ * tick had written is not known. Writing them could count twice; it is
+ * removed with them unwritten, and says how many there were.
+ */
+static void unwritten(struct fa_engine *e, const char *what, const char *name,
+		      const char *dir)
+{
+	NOTE(e, "released the stale %s '%s' (%s): its daemon's files under %s are gone (its cache with them), so its tables' %llu rows could not be written exactly, and were not",
+	     what, name, dir, FA_RUN_DIR, (unsigned long long)fa_pinned_count_rows(dir));
+}
+
 /* One stale attachment out: see fa_engine_release_stale(). 1: it stays. */
 static int release_stale(struct fa_engine *e, const struct fa_stale *st)
 {
@@ -958,6 +997,14 @@ static int release_stale(struct fa_engine *e, const struct fa_stale *st)
 		w->cache_size = size;
 	w->ours = true;
 	r = open_stream(e, w, &err);
+	if (r == -EUCLEAN) {
+		unwritten(e, "attachment of", w->name, dir);
+		fa_detach(dir, &st->pin.state, 0);
+		fa_lock_release(&w->lock);
+		fa_run_files_remove(dir);
+		free(w);
+		return 0;
+	}
 	if (r) {
 		NOTE(e, "can't release the stale attachment of '%s' (%s): %s", w->name, dir,
 		     err.msg);
@@ -1002,6 +1049,16 @@ static int release_stale_set(struct fa_engine *e, const struct fa_stale *st)
 	if (!fa_cachefile_size(dir, &size))
 		w->cache_size = size;
 	r = open_stream(e, w, &err);
+	if (r == -EUCLEAN) {
+		unwritten(e, "program set", dir, dir);
+		fa_lock_release(&w->lock);
+		r = fa_set_remove(dir);
+		if (r)
+			NOTE(e, "can't remove the stale program set %s: %s", dir, strerror(-r));
+		fa_run_files_remove(dir);
+		free(w);
+		return 0;
+	}
 	if (!r)
 		r = fa_stream_rows_of(&w->s, &rows, &nrows);
 	if (!r && nrows) {

@@ -83,8 +83,7 @@ static int attach_error(const struct fa_attach_opts *o, struct fa_iface_result *
 			  o->ifname, strerror(-err));
 }
 
-/* Rows in @dirname's two tables: what releasing it loses unwritten. */
-static __u64 count_rows(const char *dirname)
+__u64 fa_pinned_count_rows(const char *dirname)
 {
 	static const int tables[] = { FA_PIN_FLOWS_0, FA_PIN_FLOWS_1 };
 	__u64 key[32], next[32], n = 0, limit;
@@ -153,7 +152,7 @@ static int clear_leftovers(const char *dirname, int ifindex, __u64 cookie,
 		if (!l[i].err)
 			snprintf(res->released_ifname, sizeof(res->released_ifname),
 				 "%s", l[i].state.ifname);
-		res->released_rows = count_rows(dirname);
+		res->released_rows = fa_pinned_count_rows(dirname);
 		err = fa_detach(dirname, l[i].err ? NULL : &l[i].state,
 				l[i].err || l[i].state.netns_cookie == cookie ||
 						!cookie ? ifindex : 0);

@@ -87,6 +87,8 @@ const char *fa_tcx_pin_name(bool egress);
  * killed) or another -errno.
  */
 int fa_pinned_open_dir(const char *dirname, struct fa_pinned *p);
+/* Rows in @dirname's two tables: what releasing it loses unwritten. */
+__u64 fa_pinned_count_rows(const char *dirname);
 /* The attach record pinned in @dirname (any state of completion). */
 int fa_state_read(const char *dirname, struct fa_attach_state *st);
 /* Whether the namespace @st names is this process's (set.c). */
@@ -258,6 +260,10 @@ int fa_snapshot_add_maps(struct fa_snapshot *s, const int *fd,
 			 const struct fa_tick_clock *ticks, __u64 time_offset);
 /* Adds the counters only. */
 int fa_snapshot_add_stats(struct fa_snapshot *s, const struct fa_pinned *p);
+/* The same of the interface @st says, from the maps @fd of @dir (a set
+ * member's counters, keyed by its ifindex in its set's map). */
+int fa_snapshot_add_iface(struct fa_snapshot *s, const int *fd,
+			  const struct fa_attach_state *st, const char *dir);
 /*
  * The members @m (@n of them, all of the set whose pins are @p) read from
  * the set's maps: each one's counters, and with @rows its rows of the
@@ -401,8 +407,12 @@ int fa_stream_drain_other(struct fa_stream *s, __u64 now, bool flush,
  * The daemon's view for dump: counters first, then the cache (totals since
  * each flow started), the tables not yet drained, and one exported row per
  * direction with what left in records of flows no longer in the cache.
+ * Of an attachment's stream, its one interface (@st and @n unused); of a
+ * set's, the @n members whose states (ifindex, hooks) are @st: only their
+ * rows, each one's exported rows from its books.
  */
-int fa_stream_snapshot(const struct fa_stream *s, struct fa_snapshot *snap);
+int fa_stream_snapshot(const struct fa_stream *s, const struct fa_attach_state *st,
+		       size_t n, struct fa_snapshot *snap);
 
 /*
  * A program set's stream: records name each interface as its books say
@@ -474,6 +484,9 @@ void fa_print_metrics(FILE *f, const struct fa_metrics *m);
 /* ---- the control socket (ctl.c) ------------------------------------------------ */
 
 void fa_ctl_path(int pid, char *buf, size_t len);
+/* Whether @pid has a control socket: a daemon, not another holder of a
+ * program set's lock (a program of the library's own). */
+bool fa_ctl_serves(int pid);
 /* The daemon's listening socket (non-blocking). */
 int fa_ctl_listen(int pid);
 void fa_ctl_unlink(int pid);

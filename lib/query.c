@@ -79,6 +79,39 @@ int fa_open_iface(const char *ifname, struct fa_pinned *p, struct fa_err *e)
 	return open_iface(ifname, p, &m, e);
 }
 
+int fa_open_iface_or_member(const char *ifname, struct fa_pinned *p, bool *member,
+			    struct fa_err *e)
+{
+	struct fa_member_entry m;
+	int err = open_iface(ifname, p, &m, e);
+
+	*member = err == -EOPNOTSUPP;
+	if (!*member)
+		return err;
+	fa_err_clear(e);	/* served here: not the refusal */
+	err = fa_pinned_open_dir(m.set, p);
+	if (err)
+		return why_not(ifname, err, e);
+	p->state.ifindex = m.rec.ifindex;
+	p->state.ingress = m.rec.ingress;
+	p->state.tc_api = p->state.tci_api = m.rec.tc_api;
+	snprintf(p->state.ifname, sizeof(p->state.ifname), "%s", m.rec.ifname);
+	return 0;
+}
+
+int fa_iface_state(const char *ifname, struct fa_attach_state *st, struct fa_err *e)
+{
+	struct fa_pinned p;
+	bool member;
+	int err = fa_open_iface_or_member(ifname, &p, &member, e);
+
+	if (err)
+		return err;
+	*st = p.state;
+	fa_pinned_close(&p);
+	return 0;
+}
+
 bool fa_attached_iface_exists(const struct fa_attach_state *st)
 {
 	struct fa_ifid id = { st->netns_ino, st->netns_cookie, st->ifindex };
@@ -138,19 +171,21 @@ void fa_close_all(struct fa_pinned *ps, size_t n)
 /* ---- from a daemon, or from the pins -------------------------------------------- */
 
 /*
- * When every interface asked for is owned by one daemon, it answers the
- * whole query into @forward. 1 if it did, 0 (read the interfaces here), or
- * -errno with @e said (the daemon's own error included).
+ * When every interface asked for is owned by one daemon (the members @m
+ * held by it too), it answers the whole query into @forward. 1 if it did,
+ * 0 (read the interfaces here), or -errno with @e said (the daemon's own
+ * error included).
  */
 static int ask_daemon(const struct fa_query *q, struct fa_pinned *ps, size_t n,
-		      FILE *forward, struct fa_err *e)
+		      const struct fa_member_entry *m, size_t nm, FILE *forward,
+		      struct fa_err *e)
 {
 	int pid = 0, p, err;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		p = fa_lock_owner(ps[i].dir, FA_LOCK_RUN);
-		if (!p || (pid && p != pid))
+	for (i = 0; i < n + nm; i++) {
+		p = i < n ? fa_lock_owner(ps[i].dir, FA_LOCK_RUN) : m[i - n].holder;
+		if (!p || (pid && p != pid) || (i >= n && !fa_ctl_serves(p)))
 			return 0;
 		pid = p;
 	}
@@ -160,17 +195,20 @@ static int ask_daemon(const struct fa_query *q, struct fa_pinned *ps, size_t n,
 	return err == 1 ? -EINVAL : err ? err : 1;
 }
 
-/* A daemon's view of one interface it owns, merged into @s. */
-static int daemon_rows(const struct fa_pinned *p, int pid, struct fa_snapshot *s,
+/*
+ * A daemon's view of the interface whose pins are @dir, merged into @s; of
+ * a set's members (@dir the set's), the one of @member (0: every one).
+ */
+static int daemon_rows(const char *dir, __u32 member, int pid, struct fa_snapshot *s,
 		       struct fa_err *e)
 {
-	struct fa_query q = { .kind = FA_QUERY_ROWS };
+	struct fa_query q = { .kind = FA_QUERY_ROWS, .member = member };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 	int err;
 
-	snprintf(q.iface, sizeof(q.iface), "%s", p->dir);
+	snprintf(q.iface, sizeof(q.iface), "%s", dir);
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return -ENOMEM;
@@ -185,12 +223,14 @@ static int daemon_rows(const struct fa_pinned *p, int pid, struct fa_snapshot *s
 }
 
 /*
- * Members' books from their sets' pins (@m ordered by set): each set's maps
- * opened, and its tables read, once for all its members. A set's holder
- * has no control socket to ask (yet): its pins are read, as they are.
+ * Members' books (@m ordered by set): of a set a daemon holds (one with a
+ * control socket), the
+ * daemon's view (its cache, and what left in records), asked once for all
+ * of the set's members here, or for the one asked (@one); of a set no one
+ * holds, its pins, each set's maps opened and its tables read once.
  */
 static int members_add(struct fa_snapshot *s, const struct fa_member_entry *m, size_t n,
-		       bool rows, struct fa_err *e)
+		       bool rows, bool one, struct fa_err *e)
 {
 	struct fa_pinned p;
 	size_t i, j;
@@ -199,6 +239,13 @@ static int members_add(struct fa_snapshot *s, const struct fa_member_entry *m, s
 	for (i = 0; i < n && !err; i = j) {
 		for (j = i + 1; j < n && !strcmp(m[j].set, m[i].set); j++)
 			;
+		if (rows && m[i].holder && fa_ctl_serves(m[i].holder)) {
+			err = daemon_rows(m[i].set, one ? m[i].rec.ifindex : 0, m[i].holder, s, e);
+			if (err && err != -EINVAL)
+				fa_err_set(e, err, "can't read the program set '%s': %s",
+					   m[i].set, strerror(-err));
+			continue;
+		}
 		err = fa_pinned_open_dir(m[i].set, &p);
 		if (!err) {
 			err = fa_snapshot_add_members(s, &p, &m[i], j - i, rows);
@@ -229,6 +276,7 @@ int fa_snapshot_gather(const struct fa_query *q, struct fa_snapshot *s,
 			m = &one_m;
 			nm = 1;
 			err = 0;
+			fa_err_clear(e);
 		}
 	} else {
 		err = fa_open_all(&ps, &n, e);
@@ -241,13 +289,12 @@ int fa_snapshot_gather(const struct fa_query *q, struct fa_snapshot *s,
 	}
 	if (err)
 		goto out;
-	/* A daemon answers for its interfaces only, never for members. */
-	if (forward && !nm)
-		err = ask_daemon(q, ps, n, forward, e);
+	if (forward)
+		err = ask_daemon(q, ps, n, m, nm, forward, e);
 	for (i = 0; i < n && !err; i++) {
 		pid = fa_lock_owner(ps[i].dir, FA_LOCK_RUN);
 		if (pid)
-			err = daemon_rows(&ps[i], pid, s, e);
+			err = daemon_rows(ps[i].dir, 0, pid, s, e);
 		else if (rows)
 			err = fa_snapshot_add(s, &ps[i]);
 		else
@@ -257,7 +304,7 @@ int fa_snapshot_gather(const struct fa_query *q, struct fa_snapshot *s,
 				   strerror(-err));
 	}
 	if (!err && nm)
-		err = members_add(s, m, nm, rows, e);
+		err = members_add(s, m, nm, rows, m == &one_m, e);
 out:
 	if (ps == &one)
 		fa_pinned_close(&one);

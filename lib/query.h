@@ -47,6 +47,9 @@ struct fa_query {
 	/* An interface's name, or (rows, info) its pin directory's name;
 	 * "" for every interface. */
 	char iface[64];
+	/* rows, with iface a program set's directory: the member of this
+	 * ifindex (0: every member) */
+	__u32 member;
 	bool json;
 	struct fa_dump_opts dump;	/* FA_QUERY_DUMP */
 };
@@ -58,6 +61,19 @@ struct fa_query {
  * not attached, attached elsewhere, renamed or incomplete.
  */
 int fa_open_iface(const char *ifname, struct fa_pinned *p, struct fa_err *e);
+/*
+ * The attachment of @ifname, or where it is a program set's member its
+ * set's pins (*@member set), their state made the member's: its ifindex
+ * (the key of its counters in the set's maps), hooks and name.
+ */
+int fa_open_iface_or_member(const char *ifname, struct fa_pinned *p, bool *member,
+			    struct fa_err *e);
+/*
+ * What @ifname here is attached as: its attachment's state, or a program
+ * set member's (its set's, with its ifindex, hooks and name), e.g. to see
+ * it go with fa_attached_iface_exists(). 0, or -errno and @e as above.
+ */
+int fa_iface_state(const char *ifname, struct fa_attach_state *st, struct fa_err *e);
 /* Whether the interface @st was attached to still exists here: a deleted
  * interface's pins stay until detached, its tables still. */
 bool fa_attached_iface_exists(const struct fa_attach_state *st);

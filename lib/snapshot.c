@@ -65,6 +65,14 @@ static int add_iface(struct fa_snapshot *s, const int *fd,
 	return 0;
 }
 
+int fa_snapshot_add_iface(struct fa_snapshot *s, const int *fd,
+			  const struct fa_attach_state *st, const char *dir)
+{
+	struct fa_iface_snap *is;
+
+	return add_iface(s, fd, st, dir, &is);
+}
+
 int fa_snapshot_add_stats(struct fa_snapshot *s, const struct fa_pinned *p)
 {
 	struct fa_iface_snap *is;

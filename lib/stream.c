@@ -999,94 +999,165 @@ int fa_stream_drain_other(struct fa_stream *s, __u64 now, bool flush,
 	return err ? err : do_drain(s, now, flush, sink);
 }
 
+/* What left in records, per interface asked for (ordered by ifindex). */
 struct exported {
+	__u32 ifindex;
 	__u64 packets[FLOW_NR_DIRS];
 	__u64 bytes[FLOW_NR_DIRS];
 };
 
+struct exported_all {
+	struct exported *ex;
+	size_t n;
+};
+
+static int cmp_exported(const void *a, const void *b)
+{
+	const struct exported *x = a, *y = b;
+
+	return x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
+}
+
+static struct exported *exported_find(const struct exported_all *a, __u32 ifindex)
+{
+	struct exported k = { .ifindex = ifindex };
+
+	return bsearch(&k, a->ex, a->n, sizeof(k), cmp_exported);
+}
+
 static void less_exported(void *ctx, const struct flow_key *key,
 			  const struct fa_cache_entry *e)
 {
-	struct exported *ex = ctx;
+	struct exported *ex = exported_find(ctx, key->ifindex);
 	int dir = key->direction & 1;
 
+	if (!ex)
+		return;
 	ex->packets[dir] -= e->total_packets - e->packets;
 	ex->bytes[dir] -= e->total_bytes - e->bytes;
 }
 
-int fa_stream_snapshot(const struct fa_stream *s, struct fa_snapshot *snap)
+/* Keeps rows [from, n) of @t whose interface is one asked for. */
+static void keep_asked(struct fa_table *t, size_t from, const struct exported_all *a)
 {
-	struct exported ex;
-	struct fa_table live = {};
-	struct flow_value ov[FLOW_NR_DIRS] = {};
+	size_t i, out = from;
+
+	for (i = from; i < t->n; i++)
+		if (exported_find(a, t->rows[i].key.ifindex))
+			t->rows[out++] = t->rows[i];
+	t->n = out;
+}
+
+/* The rows not yet in the cache: the live tables, overflow rows, and
+ * those a killed daemon drained and no tick merged yet. */
+static int live_rows(const struct fa_stream *s, const struct exported_all *a,
+		     struct fa_table *live)
+{
+	struct flow_value ov[FLOW_NR_DIRS];
 	struct fa_tick_clock ticks;
-	struct fa_iface_snap *is;
+	const struct fa_row *pending;
 	struct flow_key key;
-	size_t from = snap->t.n;
+	size_t npending, i;
 	int err, dir;
 
-	/* Counters first: the rows then hold at least what they say. */
-	err = fa_snapshot_add_stats(snap, &s->p);
-	if (err)
-		return err;
-	is = &snap->ifs[snap->nifs - 1];
-	snprintf(is->ifname, sizeof(is->ifname), "%s", s->ifname);
 	err = fa_tick_src_read(&s->ticks, &ticks);
 	if (!err)
 		err = fa_table_read(s->p.fd[s->epoch ? FA_PIN_FLOWS_1 : FA_PIN_FLOWS_0],
-				    &ticks, &live, NULL, NULL);
+				    &ticks, live, NULL, NULL);
 	if (!err && s->drain_other)
 		err = fa_table_read(s->p.fd[s->epoch ? FA_PIN_FLOWS_0 : FA_PIN_FLOWS_1],
-				    &ticks, &live, NULL, NULL);
-	if (!err)
-		err = fa_overflow_read(s->p.fd[FA_PIN_OVERFLOW], s->p.state.ifindex,
-				       s->drain_other ? 3 : 1u << s->epoch,
-				       &ticks, ov);
-	for (dir = 0; !err && dir < FLOW_NR_DIRS; dir++) {
-		if (!ov[dir].packets)
-			continue;
-		memset(&key, 0, sizeof(key));
-		key.ifindex = s->p.state.ifindex;
-		key.direction = dir;
-		err = fa_table_append(&live, &key, &ov[dir], FA_ROW_OVERFLOW);
+				    &ticks, live, NULL, NULL);
+	if (!err && s->set)
+		keep_asked(live, 0, a);
+	for (i = 0; i < a->n && !err; i++) {
+		memset(ov, 0, sizeof(ov));
+		err = fa_overflow_read(s->p.fd[FA_PIN_OVERFLOW], a->ex[i].ifindex,
+				       s->drain_other ? 3 : 1u << s->epoch, &ticks, ov);
+		for (dir = 0; dir < FLOW_NR_DIRS && !err; dir++) {
+			if (!ov[dir].packets)
+				continue;
+			memset(&key, 0, sizeof(key));
+			key.ifindex = a->ex[i].ifindex;
+			key.direction = dir;
+			err = fa_table_append(live, &key, &ov[dir], FA_ROW_OVERFLOW);
+		}
 	}
 	if (!err && s->drain_other) {
-		const struct fa_row *pending;
-		size_t npending, i;
-
-		/* Rows a killed daemon drained and no tick merged yet. */
 		fa_drainfile_rows(s->df, s->rs.gen, &pending, &npending);
 		for (i = 0; i < npending && !err; i++)
-			err = fa_table_append(&live, &pending[i].key, &pending[i].val,
-					      pending[i].kind);
-		fa_table_merge_equal(&live, 0);
+			if (exported_find(a, pending[i].key.ifindex))
+				err = fa_table_append(live, &pending[i].key, &pending[i].val,
+						      pending[i].kind);
+		fa_table_merge_equal(live, 0);
 	}
+	return err;
+}
+
+int fa_stream_snapshot(const struct fa_stream *s, const struct fa_attach_state *st,
+		       size_t n, struct fa_snapshot *snap)
+{
+	struct exported_all a = {};
+	struct fa_table live = {};
+	struct fa_iface_books b;
+	struct fa_iface_snap *is;
+	struct flow_key key;
+	size_t from = snap->t.n, i;
+	int err = 0, dir;
+
+	if (!s->set) {
+		st = &s->p.state;
+		n = 1;
+	}
+	a.ex = calloc(n ? n : 1, sizeof(*a.ex));
+	if (!a.ex)
+		return -ENOMEM;
+	/* Counters first: the rows then hold at least what they say. */
+	for (i = 0; i < n && !err; i++) {
+		err = fa_snapshot_add_iface(snap, s->p.fd, &st[i], s->p.dir);
+		if (err)
+			break;
+		is = &snap->ifs[snap->nifs - 1];
+		if (*fa_stream_ifname(s, st[i].ifindex))
+			snprintf(is->ifname, sizeof(is->ifname), "%s",
+				 fa_stream_ifname(s, st[i].ifindex));
+		a.ex[a.n].ifindex = st[i].ifindex;
+		/* One that never made a record has no books yet. */
+		if (!fa_stream_iface_books(s, st[i].ifindex, &b))
+			for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
+				a.ex[a.n].packets[dir] = b.exported_packets[dir];
+				a.ex[a.n].bytes[dir] = b.exported_bytes[dir];
+			}
+		a.n++;
+	}
+	qsort(a.ex, a.n, sizeof(*a.ex), cmp_exported);
+	if (!err)
+		err = live_rows(s, &a, &live);
 	if (!err)
 		err = fa_cache_dump(s->cache, &snap->t, live.rows, live.n);
 	fa_table_free(&live);
-	if (err)
-		return err;
+	if (!err && s->set)
+		keep_asked(&snap->t, from, &a);
 
 	/*
 	 * What left in records: the records' totals, less what flows still
 	 * in the cache already exported (their rows show their whole life).
 	 */
-	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
-		ex.packets[dir] = s->rs.exported_packets[dir];
-		ex.bytes[dir] = s->rs.exported_bytes[dir];
-	}
-	fa_cache_foreach(s->cache, less_exported, &ex);
-	for (dir = 0; dir < FLOW_NR_DIRS && !err; dir++) {
-		struct flow_value v = { .packets = ex.packets[dir],
-					.bytes = ex.bytes[dir] };
+	if (!err)
+		fa_cache_foreach(s->cache, less_exported, &a);
+	for (i = 0; i < a.n && !err; i++)
+		for (dir = 0; dir < FLOW_NR_DIRS && !err; dir++) {
+			struct flow_value v = { .packets = a.ex[i].packets[dir],
+						.bytes = a.ex[i].bytes[dir] };
 
-		if (!v.packets)
-			continue;
-		memset(&key, 0, sizeof(key));
-		key.ifindex = s->p.state.ifindex;
-		key.direction = dir;
-		err = fa_table_append(&snap->t, &key, &v, FA_ROW_EXPORTED);
-	}
-	fa_table_shift_times(&snap->t, from, fa_mono_to_wall_offset());
+			if (!v.packets)
+				continue;
+			memset(&key, 0, sizeof(key));
+			key.ifindex = a.ex[i].ifindex;
+			key.direction = dir;
+			err = fa_table_append(&snap->t, &key, &v, FA_ROW_EXPORTED);
+		}
+	free(a.ex);
+	if (!err)
+		fa_table_shift_times(&snap->t, from, fa_mono_to_wall_offset());
 	return err;
 }

@@ -65,9 +65,13 @@ static int do_capture(void *opts, int argc, char **argv)
 		pr_err("capture needs -w FILE ('-': standard output)");
 		return -EINVAL;
 	}
-	if (cli_open_iface(ifname, &p))
-		return -ENOENT;
-	err = cli_lock(p.dir, ifname, FA_LOCK_CAPTURE, &lock);
+	if (fa_open_iface_or_member(ifname, &p, &co.member, &e))
+		return cli_err(&e);
+	err = fa_capture_lock(&p, ifname, co.member, &lock, &e);
+	if (err) {
+		cli_err(&e);
+		goto out;
+	}
 	if (err)
 		goto out;
 	err = fa_pinned_sample_get(&p, &cfg);
@@ -77,8 +81,12 @@ static int do_capture(void *opts, int argc, char **argv)
 		goto out;
 	}
 	if (!cfg.rate) {
-		pr_err("sampling is off on '%s': turn it on with 'flowacct set %s sample N'",
-		       ifname, ifname);
+		if (co.member)
+			pr_err("sampling is off on '%s': its program set's daemon samples with --sample N",
+			       ifname);
+		else
+			pr_err("sampling is off on '%s': turn it on with 'flowacct set %s sample N'",
+			       ifname, ifname);
 		err = -EINVAL;
 		goto out;
 	}

@@ -320,16 +320,11 @@ static int run_screen(struct top *t)
 static int do_top(void *opts, int argc, char **argv)
 {
 	struct top t = { .o = opts, .ifname = argc ? argv[0] : NULL };
+	struct fa_err e = {};
 	int err;
 
-	if (t.ifname) {
-		struct fa_pinned p;
-
-		if (cli_open_iface(t.ifname, &p))
-			return -ENOENT;
-		t.st = p.state;
-		fa_pinned_close(&p);
-	}
+	if (t.ifname && fa_iface_state(t.ifname, &t.st, &e))
+		return cli_err(&e);
 	t.group = t.o->group;
 	t.sort = t.o->sort;
 	t.view = t.o->view;

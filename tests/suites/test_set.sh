@@ -6,10 +6,13 @@
 # against tcpdump's capture of it, read with tshark. Unlinked, nothing of
 # it is left on the devices. tests/c/set_drive.c drives the set. Pinned, its
 # members are read by status, stats and dump as attachments are, and
-# detach refuses them (test_set_cli).
+# detach refuses them (test_set_cli); a daemon on one serves its members'
+# rows, as it does an attachment's (test_set_daemon_view), and samples its
+# members' frames, captured one member at a time (test_set_sample).
 
 ALL_TESTS="test_set_books test_set_hooks test_set_full test_set_hostile test_set_kill9
-	test_set_stream_books test_set_stream_kill9 test_set_cli"
+	test_set_stream_books test_set_stream_kill9 test_set_cli test_set_daemon_view
+	test_set_sample"
 
 SET_DRIVE=${SET_DRIVE:-$PWD/build/tests/set_drive}
 
@@ -538,6 +541,28 @@ check_cli_books() {
 	EOF
 }
 
+# members_views: stats -j and dump -j of s1, of s2 and of all, into
+# $SCRATCH; members_views_check checks each against s1's and s2's captures.
+members_views() {
+	local i
+	for i in 1 2; do
+		$IND "$FLOWACCT" -j stats "s$i" >"$SCRATCH/stats$i.json"
+		$IND "$FLOWACCT" -j dump "s$i" >"$SCRATCH/dump$i.json"
+	done
+	$IND "$FLOWACCT" -j stats >"$SCRATCH/stats.json"
+	$IND "$FLOWACCT" -j dump >"$SCRATCH/dump.json"
+}
+
+members_views_check() {
+	local i
+	for i in 1 2; do
+		check_cli_books "$i" "$SCRATCH/stats$i.json" "$SCRATCH/dump$i.json" alone ||
+			fail "s$i: stats or dump of it"
+		check_cli_books "$i" "$SCRATCH/stats.json" "$SCRATCH/dump.json" ||
+			fail "s$i: stats or dump of all"
+	done
+}
+
 # check_members STATUS DIR PID LIVE: status -j lists s1 and s2 as members of
 # DIR, held by PID ("null": by none), live (LIVE true) with the TCX links
 # BPF_PROG_QUERY sees on their devices; nothing of them as unrecorded.
@@ -601,27 +626,18 @@ test_set_cli() {
 		fail "not the refusal: $out"
 	[ "$(tcx_progs "$NSD" s1 | grep -c flowacct)" = 2 ] ||
 		fail "detach took links of s1: $(tcx_progs "$NSD" s1)"
-	for cmd in "set s1 sample 10" "capture s1 -w $SCRATCH/x.pcap"; do
-		# shellcheck disable=SC2086
-		out=$(expect_fail "$cmd on a member" $IND "$FLOWACCT" $cmd)
-		echo "$out" | grep "'s1' is a member of the program set '$dir'.*not supported" >/dev/null ||
-			fail "$cmd: not said to be a set member: $out"
-	done
+	out=$(expect_fail "set on a member" $IND "$FLOWACCT" set s1 sample 10)
+	echo "$out" | grep "'s1' is a member of the program set '$dir'.*not supported" >/dev/null ||
+		fail "set: not said to be a set member: $out"
+	# The set's sampling is off (its holder's to set).
+	out=$(expect_fail "capture of a member" $IND "$FLOWACCT" capture s1 -w "$SCRATCH/x.pcap")
+	[ "$out" = "flowacct: sampling is off on 's1': its program set's daemon samples with --sample N" ] ||
+		fail "capture: $out"
 	traffic 1
 	traffic 2
 	capture_stop
-	for i in 1 2; do
-		$IND "$FLOWACCT" -j stats "s$i" >"$SCRATCH/stats$i.json"
-		$IND "$FLOWACCT" -j dump "s$i" >"$SCRATCH/dump$i.json"
-	done
-	$IND "$FLOWACCT" -j stats >"$SCRATCH/stats.json"
-	$IND "$FLOWACCT" -j dump >"$SCRATCH/dump.json"
-	for i in 1 2; do
-		check_cli_books "$i" "$SCRATCH/stats$i.json" "$SCRATCH/dump$i.json" alone ||
-			fail "s$i: stats or dump of it"
-		check_cli_books "$i" "$SCRATCH/stats.json" "$SCRATCH/dump.json" ||
-			fail "s$i: stats or dump of all"
-	done
+	members_views
+	members_views_check
 	# Each member once in a dump of all: no row but theirs, none twice.
 	python3 - "$SCRATCH/dump.json" "$SCRATCH/dump1.json" "$SCRATCH/dump2.json" <<-'EOF' ||
 	import json, sys
@@ -672,5 +688,125 @@ test_set_cli() {
 	left = [x for x in d["sets"] + d["set_members"] if x["set"] == sys.argv[2]]
 	sys.exit("listed: %s" % left if left else 0)
 	EOF
+	assert_nothing_left "$NSD" s1
+}
+
+# members_live N: every sI (I <= N) a live member in status -j, within 10 s.
+members_live() {
+	local i
+	for i in $(seq 100); do
+		$IND "$FLOWACCT" -j status 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+live = {m["iface"] for m in d["set_members"] if m["live"]}
+sys.exit(0 if all("s%d" % i in live for i in range(1, int(sys.argv[1]) + 1)) else 1)' "$1" &&
+			return 0
+		sleep 0.1
+	done
+	fail "the members were not live within 10 s: $(cat "$SCRATCH/run.log")"
+}
+
+# A daemon on one program set (the default layout) serves its members' rows
+# through its control socket as it does an attachment's: its cache (what it
+# drained), the tables not yet drained, and a row of what left in records.
+# Flows of a first burst have left the cache (idle) when the second one
+# runs, so a dump read from the set's tables alone would miss both: dump
+# and stats of each member, of all (the whole query answered by the daemon)
+# and top of a member, against each member's capture.
+test_set_daemon_view() {
+	local i pid
+	set_setup_pinned 2 1 2
+	$IND "$FLOWACCT" run --iface 's*' --interval 0.2 --idle-timeout 3 \
+		--json "$SCRATCH/rec.json" 2>"$SCRATCH/run.log" &
+	pid=$!
+	members_live 2
+	traffic 1
+	traffic 2
+	sleep 4			# the first burst idle: out in records
+	traffic 1
+	traffic 2
+	sleep 0.5		# drained into the cache, and idle in 2.5 s
+	capture_stop
+	members_views
+	$IND "$FLOWACCT" -j top --interval 0.2 --count 1 s1 >"$SCRATCH/top.json" ||
+		fail "top of a member"
+	members_views_check
+	python3 - "$SCRATCH/dump1.json" "$SCRATCH/top.json" <<-'EOF' || fail "exported rows or top"
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	if not any(r["exported"] for r in d["flows"]):
+	    sys.exit("no exported row in the dump: the first burst is not out in records")
+	if not any(not r["exported"] and not r["overflow"] for r in d["flows"]):
+	    sys.exit("no flow of the cache in the dump: %s" % d["flows"])
+	t = json.loads(open(sys.argv[2]).readline())
+	print("top:", t["totals"])
+	EOF
+	kill -TERM "$pid"
+	wait "$pid" || fail "run: $(cat "$SCRATCH/run.log")"
+	assert_nothing_left "$NSD" s1
+	assert_nothing_left "$NSD" s2
+}
+
+# A daemon on a program set sampling every frame (--sample 1): a capture of
+# s1 writes s1's frames, each one tcpdump saw on it and no frame of s2's,
+# none lost; s1's counters say as many samples. The capture stops, saying
+# so, when s1 leaves the set (deleted).
+test_set_sample() {
+	local pid cap written out i
+	set_setup_pinned 2 1 2
+	$IND "$FLOWACCT" run --iface 's*' --sample 1 --json "$SCRATCH/rec.json" \
+		2>"$SCRATCH/run.log" &
+	pid=$!
+	members_live 2
+	$IND "$FLOWACCT" capture s1 -w "$SCRATCH/c1.pcap" 2>"$SCRATCH/cap.log" &
+	cap=$!
+	sleep 0.5	# the reader in place before the traffic
+	out=$(expect_fail "a second capture of the set" $IND "$FLOWACCT" capture s2 -w "$SCRATCH/c2.pcap")
+	echo "$out" | grep "'s2' shares the sample buffer of its program set '.*' with a capture that runs (pid $cap)" ||
+		fail "the second capture's refusal: $out"
+	traffic 1
+	traffic 2
+	sleep 0.3
+	capture_stop
+	$IND "$FLOWACCT" -j stats s1 >"$SCRATCH/stats1.json"
+	kill -INT "$cap"
+	wait "$cap" || fail "capture: $(cat "$SCRATCH/cap.log")"
+	cat "$SCRATCH/cap.log"
+	grep -q " 0 lost" "$SCRATCH/cap.log" || fail "samples were lost"
+	written=$(sed -n 's/^flowacct: \([0-9]*\) samples written.*/\1/p' "$SCRATCH/cap.log")
+	python3 - "$SCRATCH" "$written" "$SCRATCH/stats1.json" <<-'EOF' || fail "s1's samples"
+	import json, subprocess, sys
+	d, written = sys.argv[1], int(sys.argv[2])
+	def frames(f, *fields):
+	    out = subprocess.run(["tshark", "-r", f, "-T", "fields"] + sum((["-e", x] for x in fields), []),
+	                         capture_output=True, text=True, check=True).stdout
+	    return [l for l in out.split("\n") if l]
+	want = len(frames(d + "/s1.in.pcap", "frame.len")) + len(frames(d + "/s1.out.pcap", "frame.len"))
+	got = frames(d + "/c1.pcap", "ip.src", "ip.dst")
+	st = json.load(open(sys.argv[3]))["interfaces"][0]
+	samples = sum(h["counters"]["samples"] for h in st["hooks"])
+	print("samples written", written, "in the file", len(got), "s1's counters", samples,
+	      "tcpdump on s1", want)
+	if not (written == len(got) == samples == want):
+	    sys.exit("s1's samples differ")
+	others = [l for l in got if not all(a.startswith("198.51.100.") and 4 <= int(a.split(".")[3]) <= 7
+	                                    for a in l.split("\t") if a)]
+	if others:
+	    sys.exit("frames of another interface in s1's capture: %s" % others)
+	EOF
+	# A capture of a member that leaves stops, and says why.
+	$IND "$FLOWACCT" capture s2 -w "$SCRATCH/c2.pcap" 2>"$SCRATCH/cap2.log" &
+	cap=$!
+	sleep 0.5
+	ip -n "$NSD" link del s2
+	for i in $(seq 50); do
+		kill -0 "$cap" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$cap" && fail "the capture of a member that left did not fail"
+	grep "'s2' was unlinked from its program set: capture stopped" "$SCRATCH/cap2.log" ||
+		fail "the capture did not say why it stopped: $(cat "$SCRATCH/cap2.log")"
+	kill -TERM "$pid"
+	wait "$pid" || fail "run: $(cat "$SCRATCH/run.log")"
 	assert_nothing_left "$NSD" s1
 }
