@@ -47,7 +47,7 @@ struct run_opts {
 	/* Interfaces followed, beyond those named */
 	struct patterns iface, exclude;
 	bool all;
-	int layout;			/* 1: one program set for the interfaces attached */
+	int layout;			/* 1 (the default): one program set for the interfaces attached */
 };
 
 static const struct opt_value layouts[] = {
@@ -55,6 +55,7 @@ static const struct opt_value layouts[] = {
 };
 
 static const struct run_opts defaults_run = {
+	.layout = 1,
 	.interval_ms = 1000,
 	.idle_ms = FA_DEFAULT_IDLE_MS,
 	.active_ms = FA_DEFAULT_ACTIVE_MS,
@@ -150,7 +151,7 @@ static const struct opt run_options[] = {
 	OPTION("metrics-file", 0, OPT_STRING, struct run_opts, metrics_file, "PATH.prom",
 	       "write the metrics to PATH.prom every interval (node_exporter's textfile collector)"),
 	OPTION("layout", 0, OPT_ENUM, struct run_opts, layout, NULL,
-	       "iface: programs and tables per interface attached; set: one program set and one pair of tables for all of them",
+	       "set (default): one program set and one pair of tables for every interface attached; iface: programs and tables per interface",
 	       .values = layouts),
 	ATTACH_OPTIONS(struct run_opts, a, "attach: "),
 	OPT_END

@@ -443,7 +443,7 @@ dump_bench() {
 	done
 	# The same flows in a daemon's cache: dump asks it, over the control
 	# socket, for the rows of its cache and active epoch.
-	$INA "$FA" run "$VA" --max-flows "$DUMP_MAX" --cache-size $((DUMP_FLOWS * 2)) \
+	$INA "$FA" run --layout iface "$VA" --max-flows "$DUMP_MAX" --cache-size $((DUMP_FLOWS * 2)) \
 		--idle-timeout 3600 --active-timeout 3600 --json /dev/null 2>"$SCRATCH/run.log" &
 	pid=$!
 	# Its steady state: every flow drained into the cache, and two ticks
@@ -800,7 +800,7 @@ epochs() {
 	# The daemon live: one record per flow, each flow one datagram.
 	: >"$SCRATCH/rec.json"
 	$INA ping -q -c 1 -w 5 192.0.2.2 >/dev/null
-	$INA "$FA" run "$VA" --interval 1 --idle-timeout 1 --max-flows 262144 \
+	$INA "$FA" run --layout iface "$VA" --interval 1 --idle-timeout 1 --max-flows 262144 \
 		--json "$SCRATCH/rec.json" 2>"$SCRATCH/run.log" &
 	pid=$!
 	for t0 in $(seq 100); do
@@ -914,7 +914,7 @@ export_run() {
 	if [ "$who" = fa ] || [ "$who" = both ]; then
 		nfcapd_bg 4739 "$SCRATCH/nf1"
 		nf_fa=$NFCAPD
-		$INA "$FA" run "$VA" --interval 1 --idle-timeout 1 --max-flows 262144 \
+		$INA "$FA" run --layout iface "$VA" --interval 1 --idle-timeout 1 --max-flows 262144 \
 			--ipfix 127.0.0.1:4739 2>"$SCRATCH/run.log" &
 		fa_pid=$!
 		for _ in $(seq 100); do
@@ -1311,7 +1311,7 @@ churn_daemon() {
 	local log=$1
 	shift
 	: >"$SCRATCH/churn.json"
-	$INA taskset -c "$DAEMON_CPUS" "$FA" run "$VA" --interval 1 --idle-timeout 2 \
+	$INA taskset -c "$DAEMON_CPUS" "$FA" run --layout iface "$VA" --interval 1 --idle-timeout 2 \
 		--cache-size "$CHURN_CACHE" --max-flows "$CHURN_MAX" --json "$SCRATCH/churn.json" \
 		"$@" 2>"$log" &
 	FA_PID=$!

@@ -322,7 +322,7 @@ commit=$(git rev-parse --short HEAD)
 git diff --quiet HEAD -- lib loader common xdp tc 2>/dev/null || commit="$commit with changes"
 t_all=$(now)
 LAYOUT=iface
-LAYOUT_ARGS=(--max-flows 4096 --cache-size 4096)
+LAYOUT_ARGS=(--layout iface --max-flows 4096 --cache-size 4096)
 one_run ref 1
 one_run big "$N"
 # One set for all: its tables and cache sized for all of them, as the

@@ -114,7 +114,7 @@ nfcapd_flows() {
 daemon_start() {
 	local log=$1
 	shift
-	$INA timeout 900 "$FA" run "$VA" "$@" 2>"$log" &
+	$INA timeout 900 "$FA" run --layout iface "$VA" "$@" 2>"$log" &
 	FA_WRAP=$!
 	for _ in $(seq 200); do
 		grep "running on" "$log" >/dev/null 2>&1 && break

@@ -95,7 +95,7 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
-$INA "$FA" run "$VA" "${RUN_OPTS[@]}" --json "$REC" 2>"$LOG" &
+$INA "$FA" run --layout iface "$VA" "${RUN_OPTS[@]}" --json "$REC" 2>"$LOG" &
 DAEMON=$!
 for _ in $(seq 200); do
 	grep -q "running on" "$LOG" 2>/dev/null && break

@@ -66,8 +66,8 @@ netns_cleanup() {
 	taken=$(stat -L -c %i /run/netns/* 2>/dev/null | sort -u)
 	for ino in "${NETNS_INODES[@]}"; do
 		echo "$taken" | grep -x "$ino" >/dev/null && continue
-		rm -rf /sys/fs/bpf/flowacct/net"$ino"-if*
-		rm -f /run/flowacct/net"$ino"-if*
+		rm -rf /sys/fs/bpf/flowacct/net"$ino"-if* /sys/fs/bpf/flowacct/run-net"$ino"-*
+		rm -f /run/flowacct/net"$ino"-if* /run/flowacct/run-net"$ino"-*
 	done
 	# The control sockets of daemons a test killed (kill -9 leaves them).
 	for p in /run/flowacct/run-*.sock; do
@@ -192,6 +192,16 @@ capture_stop() {
 
 # ---- flowacct run under test -------------------------------------------------
 
+# layout_arg ARGS...: "--layout $LAYOUT" (default iface: the suites written
+# for a daemon's interfaces attached alone), unless ARGS say a layout or
+# LAYOUT is "-" (a flowacct older than layouts).
+layout_arg() {
+	case " $* " in
+	*" --layout "*) ;;
+	*) [ "${LAYOUT:-iface}" = - ] || echo "--layout ${LAYOUT:-iface}" ;;
+	esac
+}
+
 # run_start NS ARGS...: starts `flowacct run` in NS's namespace, records
 # appended to $SCRATCH/rec.json, messages to $SCRATCH/run.log (and to a log
 # of this start alone); returns once it runs.
@@ -203,8 +213,9 @@ run_start() {
 	shift
 	RUN_STARTS=$((RUN_STARTS + 1))
 	log=$SCRATCH/run.$RUN_STARTS.log
-	nsenter --net=/run/netns/"$ns" "$(realpath "$FLOWACCT")" run "$@" --json "$SCRATCH/rec.json" \
-		2>"$log" &
+	# shellcheck disable=SC2046 # two words, or none
+	nsenter --net=/run/netns/"$ns" "$(realpath "$FLOWACCT")" run $(layout_arg "$@") "$@" \
+		--json "$SCRATCH/rec.json" 2>"$log" &
 	RUN_PID=$!
 	for i in $(seq 200); do
 		if grep -q "running on" "$log" 2>/dev/null; then
@@ -285,7 +296,7 @@ crash_at() {
 	shift 3
 	nsenter --net=/run/netns/"$NSA" strace -f -qq -o /dev/null -e trace="$sys" \
 		-e inject="$sys":"$when"=8000000:when="$nth" \
-		"$(realpath "$FLOWACCT")" run "$VA" "$@" --json "$SCRATCH/rec.json" \
+		"$(realpath "$FLOWACCT")" run "$VA" $(layout_arg "$@") "$@" --json "$SCRATCH/rec.json" \
 		2>"$log" &
 	local tracer=$!
 	for i in $(seq 100); do

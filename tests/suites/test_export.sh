@@ -281,7 +281,7 @@ test_export_restart() {
 	# three copies of the templates and the options. A dry run (no traffic,
 	# no collector) counts the netlink ones.
 	$INA timeout -s INT 1 strace -f -qq -e trace=sendto -o "$SCRATCH/dry.strace" \
-		"$(realpath "$FLOWACCT")" run "$VA" --ipfix "127.0.0.1:$(free_udp_port)" \
+		"$(realpath "$FLOWACCT")" run --layout iface "$VA" --ipfix "127.0.0.1:$(free_udp_port)" \
 		--json /dev/null 2>/dev/null || true
 	first=$(grep -n "MSG_DONTWAIT|MSG_NOSIGNAL" "$SCRATCH/dry.strace" | head -1 | cut -d: -f1)
 	[ -n "$first" ] || fail "the dry run sent no IPFIX: $(cat "$SCRATCH/dry.strace")"
@@ -421,7 +421,7 @@ test_export_errors() {
 	_refused() {
 		local what=$1 pattern=$2
 		shift 2
-		msg=$(expect_fail "$what" $INA "$fa" run "$VA" "$@")
+		msg=$(expect_fail "$what" $INA "$fa" run --layout iface "$VA" "$@")
 		echo "$msg"
 		echo "$msg" | grep -q -- "$pattern" || fail "$what: $msg"
 		assert_nothing_left "$NSA" "$VA"

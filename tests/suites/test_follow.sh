@@ -6,8 +6,9 @@
 # is gone; a start that is all or nothing; attach latency.
 
 ALL_TESTS="test_follow_churn test_follow_churn_set test_follow_set_kill9 test_follow_latency test_follow_all_or_nothing test_follow_named
-	test_follow_rename test_follow_lost_events test_follow_netns_move test_follow_stale_run
-	test_follow_stale_detach test_follow_stale_set"
+	test_follow_rename test_follow_rename_set test_follow_lost_events test_follow_netns_move test_follow_netns_move_set
+	test_follow_stale_run
+	test_follow_stale_detach test_follow_stale_set test_follow_stale_files"
 
 # ---- a daemon's namespace and its peers -----------------------------------------
 
@@ -312,11 +313,12 @@ test_follow_set_kill9() {
 # From an interface's creation to its first packet counted, under a second:
 # a sender in the peer namespace sends a datagram every 5 ms from the moment
 # the link exists, each on a source port of its own; the first port in the
-# daemon's rows says when counting began.
+# daemon's rows (a member's, from the daemon) says when counting began. With
+# the default layout, one program set: a join is links, not a load.
 test_follow_latency() {
 	follow_setup
 	local n
-	run_start "$NSD" --iface 'lq*' --interval 0.5
+	LAYOUT=set run_start "$NSD" --iface 'lq*' --interval 0.5
 	for n in 1 2 3 4 5; do
 		netns_new "fa-$FID-p$n"
 		python3 - "$NSD" "fa-$FID-p$n" "lq$n" $n "$SCRATCH/lat$n.json" <<-'EOF'
@@ -380,11 +382,11 @@ test_follow_latency() {
 test_follow_all_or_nothing() {
 	netns_pair
 	ip link add fan1 netns "$NSA" type veth peer name fan2 netns "$NSA"
-	expect_fail "a missing interface" $INA "$FLOWACCT" run "$VA" nosuch0 --json "$SCRATCH/r.json"
+	expect_fail "a missing interface" $INA "$FLOWACCT" run --layout iface "$VA" nosuch0 --json "$SCRATCH/r.json"
 	[ ! -e "$(pin_dir "$NSA" "$VA")" ] || fail "$VA was left attached"
 	run_start "$NSA" fan1
 	# It says what it attached, then why it stops, then what it undid.
-	$INA "$FLOWACCT" run "$VA" fan1 --json "$SCRATCH/r2.json" 2>"$SCRATCH/r2.log" &&
+	$INA "$FLOWACCT" run --layout iface "$VA" fan1 --json "$SCRATCH/r2.json" 2>"$SCRATCH/r2.log" &&
 		fail "a start with an interface another daemon holds succeeded"
 	grep -q "'fan1' is in use by flowacct run" "$SCRATCH/r2.log" ||
 		fail "the refusal was not said: $(cat "$SCRATCH/r2.log")"
@@ -394,7 +396,7 @@ test_follow_all_or_nothing() {
 	$INA tc filter show dev "$VA" egress >"$SCRATCH/f.txt"
 	grep -q flowacct "$SCRATCH/f.txt" && fail "a filter was left on $VA"
 	run_stop
-	expect_fail "no interface at all" $INA "$FLOWACCT" run --json "$SCRATCH/r3.json"
+	expect_fail "no interface at all" $INA "$FLOWACCT" run --layout iface --json "$SCRATCH/r3.json"
 	assert_nothing_left "$NSA" "$VA"
 }
 
@@ -441,12 +443,12 @@ assert p == 2, "the new nq1 rows show %d pings out, not 2" % p'
 # A rename within what is followed: the same stream, records and metrics
 # under the new name from then on; the metrics of an interface that left
 # are gone from the page.
-test_follow_rename() {
+follow_rename() {
 	follow_setup
 	peer 1 rq1
 	peer 2 rq2
 	run_start "$NSD" --iface 'rq*' --interval 0.2 --active-timeout 1 --idle-timeout 1 \
-		--metrics-file "$SCRATCH/m.prom"
+		--metrics-file "$SCRATCH/m.prom" "$@"
 	live rq1
 	live rq2
 	link_up 1 rq1
@@ -473,6 +475,15 @@ test_follow_rename() {
 	assert len(insts) == 1, "a rename began another stream: %s" % insts
 	EOF
 	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --books
+}
+
+test_follow_rename() {
+	follow_rename
+}
+
+# The same for members of the daemon's program set: the books name them.
+test_follow_rename_set() {
+	LAYOUT=set follow_rename --layout set
 }
 
 # count_live GLOB: how many interfaces whose name matches GLOB status shows live.
@@ -559,19 +570,26 @@ one leave per interface wanted; got $n"
 # what was sent both ways before the move, to the datagram; its counters
 # line adds them up; nothing of ours is left on the device in its new
 # namespace (tcx_query and ip there), nor its pins, files or maps here.
-test_follow_netns_move() {
+# netns_move ARGS: with the daemon's ARGS.
+netns_move() {
 	follow_setup
-	local n=0 ingress name ns here there nsm pins ino f i
+	local n=0 ingress name ns here there nsm pins ino f i ifx
 	for ingress in tc xdp; do
 		n=$((n + 1))
 		name=mq$n ns=fa-$FID-p$n nsm=fa-$FID-m$n
 		here=198.51.100.$((4 * n + 1)) there=198.51.100.$((4 * n + 2))
 		netns_new "$nsm"
 		peer $n $name
-		run_start "$NSD" --iface 'mq*' --interval 0.2 --ingress $ingress
+		run_start "$NSD" --iface 'mq*' --interval 0.2 --ingress $ingress "$@"
 		live $name
 		map_ids $name
 		pins=$(pin_dir "$NSD" $name)
+		if [ "${LAYOUT:-iface}" = set ]; then
+			# A member's pins are its links', in its set's directory.
+			ifx=$(ip -n "$NSD" -o link show dev $name | cut -d: -f1)
+			pins=$(echo /sys/fs/bpf/flowacct/run-net"$(stat -L -c %i /run/netns/"$NSD")"-*)/if${ifx}_
+			ls "$pins"* >/dev/null || fail "no link pinned for $name as $pins*"
+		fi
 		link_up $n $name
 		$IND ping -c 1 -w 5 -q "$there" >/dev/null
 		$IND python3 tests/helpers/udp_send.py --src "$here" --dst "$there" --flows 3 \
@@ -591,7 +609,7 @@ json.dump(d, sys.stdout)' >"$SCRATCH/$name.in.sent"
 		done
 		grep -q "'$name' was moved to another network namespace" "$SCRATCH/run.$n.log" ||
 			fail "the move of $name was not said: $(cat "$SCRATCH/run.$n.log")"
-		grep -q "'$name': its flows are out and its counters written; its pins and files are removed" \
+		grep -q "'$name': its flows are out and its counters written; its \(pins and files\|links and rows\) are removed" \
 			"$SCRATCH/run.$n.log" || fail "$name did not leave: $(cat "$SCRATCH/run.$n.log")"
 		# Nothing of ours on it where it is now.
 		tcx_progs "$nsm" $name >"$SCRATCH/$name.tcx"
@@ -604,17 +622,23 @@ json.dump(d, sys.stdout)' >"$SCRATCH/$name.in.sent"
 			fail "a filter of ours stays on $name ingress"
 		ip netns exec "$nsm" tc filter show dev $name egress | grep flowacct >/dev/null &&
 			fail "a filter of ours stays on $name egress"
-		[ ! -e "$pins" ] || fail "the pins of $name stay: $(ls "$pins")"
+		if [ "${LAYOUT:-iface}" = set ]; then
+			ls -d "$pins"* 2>/dev/null && fail "the link pins of $name stay"
+		else
+			[ ! -e "$pins" ] || fail "the pins of $name stay: $(ls "$pins")"
+		fi
 		ls /run/flowacct/"${pins##*/}".* 2>/dev/null && fail "files of $name stay under /run/flowacct"
 		# A map goes with the last program using it, freed after an RCU
-		# grace period: a moment, not seconds.
-		while read -r i; do
-			for f in $(seq 20); do
-				bpftool map show id "$i" >/dev/null 2>&1 || break
-				sleep 0.1
-			done
-			bpftool map show id "$i" >/dev/null 2>&1 && fail "map $i of $name is still in the kernel"
-		done <"$SCRATCH/$name.maps"
+		# grace period: a moment, not seconds. (A set's go with the set,
+		# at the daemon's stop: assert_all_gone.)
+		[ "${LAYOUT:-iface}" = set ] ||
+			while read -r i; do
+				for f in $(seq 20); do
+					bpftool map show id "$i" >/dev/null 2>&1 || break
+					sleep 0.1
+				done
+				bpftool map show id "$i" >/dev/null 2>&1 && fail "map $i of $name is still in the kernel"
+			done <"$SCRATCH/$name.maps"
 		run_stop
 	done
 	python3 tests/checkers/records_split.py "$SCRATCH/rec.json" "$SCRATCH/split"
@@ -631,6 +655,16 @@ json.dump(d, sys.stdout)' >"$SCRATCH/$name.in.sent"
 		EOF
 	done
 	assert_all_gone
+}
+
+test_follow_netns_move() {
+	netns_move
+}
+
+# The same for a member of the daemon's program set: unlinked (its pinned
+# links too) by the daemon, its rows forgotten, its flows out.
+test_follow_netns_move_set() {
+	LAYOUT=set netns_move --layout set
 }
 
 # stale_setup: a daemon in a namespace of its own ($NSX) on sx1, known
@@ -671,15 +705,9 @@ stale_setup() {
 	[ -d "$STALE_DIR" ] || fail "the killed daemon's pins are not there to release"
 }
 
-# What the killed daemon wrote and what its release wrote add up to what
-# was sent, exactly; its counters line is there; nothing of it is left.
-stale_check() {
-	local released=$1 id
-	grep -q '"type": *"counters".*"iface": *"sx1"' "$released" ||
-		fail "no counters line of sx1 in the released records: $(head -c 600 "$released")"
-	cat "$SCRATCH/rec.json" "$released" >"$SCRATCH/all.json"
-	python3 tests/checkers/check_records.py "$SCRATCH/all.json" --sent "$SCRATCH/sx1.sent" \
-		--sent "$SCRATCH/sx2.sent" --books --reasons forced
+# Nothing of the stale attachment or set is left: pins, files, maps.
+stale_gone() {
+	local id
 	[ ! -e "$STALE_DIR" ] || fail "the stale pins are still there: $(ls "$STALE_DIR")"
 	ls /run/flowacct/"${STALE_DIR##*/}"* 2>/dev/null && fail "its files are left under /run/flowacct"
 	while read -r id; do
@@ -688,13 +716,25 @@ stale_check() {
 	return 0
 }
 
+# What the killed daemon wrote and what its release wrote add up to what
+# was sent, exactly; its counters line is there; nothing of it is left.
+stale_check() {
+	local released=$1
+	grep -q '"type": *"counters".*"iface": *"sx1"' "$released" ||
+		fail "no counters line of sx1 in the released records: $(head -c 600 "$released")"
+	cat "$SCRATCH/rec.json" "$released" >"$SCRATCH/all.json"
+	python3 tests/checkers/check_records.py "$SCRATCH/all.json" --sent "$SCRATCH/sx1.sent" \
+		--sent "$SCRATCH/sx2.sent" --books --reasons forced
+	stale_gone
+}
+
 # release_run WHAT [ARGS]: a daemon started in $NSD (following nothing),
 # with ARGS, and stopped once running: its log must say WHAT was released;
 # its records in $SCRATCH/released.json.
 release_run() {
 	local what=$1 pid i
 	shift
-	nsenter --net=/run/netns/"$NSD" "$(realpath "$FLOWACCT")" run --iface 'none*' "$@" \
+	nsenter --net=/run/netns/"$NSD" "$(realpath "$FLOWACCT")" run --iface 'none*' $(layout_arg "$@") "$@" \
 		--json "$SCRATCH/released.json" 2>"$SCRATCH/r2.log" &
 	pid=$!
 	for i in $(seq 100); do
@@ -728,6 +768,32 @@ test_follow_stale_set() {
 	$IND "$FLOWACCT" detach --stale --records "$SCRATCH/released2.json" 2>"$SCRATCH/d.log" ||
 		fail "detach --stale failed: $(cat "$SCRATCH/d.log")"
 	stale_check "$SCRATCH/released2.json"
+}
+
+# A stale attachment, then a stale set, whose daemon's files under
+# /run/flowacct are gone too (removed, or on a filesystem that went): its
+# cache is lost and what its tables hold cannot be written exactly, so a
+# starting daemon removes it unwritten and says how many rows its tables
+# held (bpftool's count of them); nothing of it is left.
+# stale_files ARGS: with the killed daemon's ARGS.
+stale_files() {
+	local rows id
+	# No tick: every row stays in the tables.
+	stale_setup --interval 30 "$@"
+	rm -f /run/flowacct/"${STALE_DIR##*/}".*
+	rows=0
+	for id in flows_0 flows_1; do
+		rows=$((rows + $(bpftool -j map dump pinned "$STALE_DIR/$id" |
+			python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')))
+	done
+	[ "$rows" -gt 0 ] || fail "nothing in the stale tables to lose"
+	release_run "released the stale .*${STALE_DIR##*/}): its daemon's files under /run/flowacct are gone (its cache with them), so its tables' $rows rows could not be written exactly, and were not" "$@"
+	stale_gone
+}
+
+test_follow_stale_files() {
+	stale_files
+	LAYOUT=set stale_files --layout set
 }
 
 # detach --stale does the same without a daemon.

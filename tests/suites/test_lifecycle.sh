@@ -403,12 +403,12 @@ test_lifecycle_run_attach_options() {
 	local msg want before
 	before=$(kernel_state "$NSA" "$VA")
 	want="flowacct: --mode is for XDP at ingress; it does not go with --ingress tc"
-	msg=$(expect_fail "run --ingress tc --mode skb" timeout 10 $INA "$FLOWACCT" run \
+	msg=$(expect_fail "run --ingress tc --mode skb" timeout 10 $INA "$FLOWACCT" run --layout iface \
 		--ingress tc --mode skb "$VA" --json "$SCRATCH/rec.json")
 	[ "$msg" = "$want" ] || fail "run --ingress tc --mode skb: $msg"
 	[ "$(kernel_state "$NSA" "$VA")" = "$before" ] || fail "run left: $(kernel_state "$NSA" "$VA")"
 	want="flowacct: the driver of 'lo' does not support native XDP; try --mode skb or --ingress tc"
-	msg=$(expect_fail "run --ingress xdp on lo" timeout 10 $INA "$FLOWACCT" run \
+	msg=$(expect_fail "run --ingress xdp on lo" timeout 10 $INA "$FLOWACCT" run --layout iface \
 		--ingress xdp lo --json "$SCRATCH/rec.json")
 	[ "$msg" = "$want" ] || fail "run --ingress xdp on lo: $msg"
 	[[ $(kernel_state "$NSA" lo) != *flowacct* && $(kernel_state "$NSA" lo) != *pins* ]] ||

@@ -310,7 +310,7 @@ test_run_views() {
 	EOF
 	grep -q "(exported" "$SCRATCH/dump.txt" || fail "the text dump has no exported row"
 	local msg pid
-	msg=$(expect_fail "second run" $INA "$FLOWACCT" run "$VA" --json "$SCRATCH/other.json")
+	msg=$(expect_fail "second run" $INA "$FLOWACCT" run --layout iface "$VA" --json "$SCRATCH/other.json")
 	echo "$msg" | grep -q "in use by flowacct run (pid $RUN_PID)" || fail "$msg"
 	msg=$(expect_fail "detach under a daemon" $INA "$FLOWACCT" detach "$VA")
 	echo "$msg" | grep -q "pid $RUN_PID" || fail "$msg"
@@ -388,7 +388,7 @@ test_run_crash_points() {
 # FLOWACCT_CRASH_AT=$1: it must kill itself there.
 crash_run() {
 	local log=$SCRATCH/crash.$1.log rc=0 i pid
-	FLOWACCT_CRASH_AT=$1 nsenter --net=/run/netns/"$NSA" "$CRASH_FA" run "$VA" \
+	FLOWACCT_CRASH_AT=$1 nsenter --net=/run/netns/"$NSA" "$CRASH_FA" run --layout iface "$VA" \
 		--interval 0.1 --active-timeout 0.3 --idle-timeout 1 \
 		--json "$SCRATCH/rec.json" 2>"$log" &
 	pid=$!
@@ -454,7 +454,7 @@ test_run_run_dir_full() {
 	cat >"$SCRATCH/full.sh" <<-EOF
 	mkdir -p /run/flowacct
 	mount -t tmpfs -o size=2m tmpfs /run/flowacct
-	exec nsenter --net=/run/netns/$NSA $FLOWACCT run $VA --interval 0.3 --idle-timeout 30 \
+	exec nsenter --net=/run/netns/$NSA $FLOWACCT run --layout iface $VA --interval 0.3 --idle-timeout 30 \
 		--cache-size 65536 --force-memory --json $SCRATCH/rec.json
 	EOF
 	unshare -m --propagation private bash "$SCRATCH/full.sh" 2>"$log" &
@@ -623,9 +623,9 @@ print("%s %d: %d B a flow, the kernel %.1f" % (sys.argv[2], i["max_flows"], ours
 	cat >"$SCRATCH/small_run.sh" <<-EOF
 	mkdir -p /run/flowacct
 	mount -t tmpfs -o size=8m tmpfs /run/flowacct
-	nsenter --net=/run/netns/$NSA $FLOWACCT run $VA --cache-size 1000000 --json /dev/null \
+	nsenter --net=/run/netns/$NSA $FLOWACCT run --layout iface $VA --cache-size 1000000 --json /dev/null \
 		2>"$SCRATCH/refused.log" && exit 1
-	exec nsenter --net=/run/netns/$NSA $FLOWACCT run $VA --cache-size 1000000 --force-memory \
+	exec nsenter --net=/run/netns/$NSA $FLOWACCT run --layout iface $VA --cache-size 1000000 --force-memory \
 		--interval 0.2 --json "$SCRATCH/rec.json"
 	EOF
 	unshare -m --propagation private bash "$SCRATCH/small_run.sh" 2>"$SCRATCH/forced.log" &
@@ -656,7 +656,7 @@ test_run_term_during_setup() {
 		ip -n "$NSA" link set fp$i up
 		devs+=(fs$i)
 	done
-	$INA "$FLOWACCT" run "${devs[@]}" --json /dev/null 2>"$log" &
+	$INA "$FLOWACCT" run --layout iface "${devs[@]}" --json /dev/null 2>"$log" &
 	pid=$!
 	for _ in $(seq 200); do
 		grep -q "attached to" "$log" && break
@@ -677,19 +677,19 @@ test_run_term_during_setup() {
 test_run_errors() {
 	netns_pair
 	local msg
-	expect_fail "no interface" $INA "$FLOWACCT" run
-	msg=$(expect_fail "missing interface" $INA "$FLOWACCT" run nope0)
+	expect_fail "no interface" $INA "$FLOWACCT" run --layout iface
+	msg=$(expect_fail "missing interface" $INA "$FLOWACCT" run --layout iface nope0)
 	echo "$msg" | grep -q "no interface 'nope0'" || fail "$msg"
-	msg=$(expect_fail "interval too short" $INA "$FLOWACCT" run "$VA" --interval 0.01)
+	msg=$(expect_fail "interval too short" $INA "$FLOWACCT" run --layout iface "$VA" --interval 0.01)
 	echo "$msg" | grep -q "interval" || fail "$msg"
-	expect_fail "bad json path" $INA "$FLOWACCT" run "$VA" --json /nonexistent/dir/x.json
+	expect_fail "bad json path" $INA "$FLOWACCT" run --layout iface "$VA" --json /nonexistent/dir/x.json
 	assert_nothing_left "$NSA" "$VA"
 
 	# Adopting: refused when attached otherwise; left attached on exit.
 	$INA "$FLOWACCT" attach "$VA" --map percpu >/dev/null
-	msg=$(expect_fail "another map mode" $INA "$FLOWACCT" run "$VA" --map shared)
+	msg=$(expect_fail "another map mode" $INA "$FLOWACCT" run --layout iface "$VA" --map shared)
 	echo "$msg" | grep -q "attached with the percpu map" || fail "$msg"
-	msg=$(expect_fail "another table size" $INA "$FLOWACCT" run "$VA" --max-flows 100)
+	msg=$(expect_fail "another table size" $INA "$FLOWACCT" run --layout iface "$VA" --max-flows 100)
 	echo "$msg" | grep -q "max-flows 65536" || fail "$msg"
 	run_start "$NSA" "$VA" --interval 0.1
 	grep -q "adopted" "$SCRATCH/run.log" || fail "not adopted: $(cat "$SCRATCH/run.log")"
@@ -910,7 +910,7 @@ test_run_upgrade() {
 	netns_pair
 	warm_up
 	local msg new=$FLOWACCT
-	FLOWACCT=$PREV_FA run_start "$NSA" "$VA" --interval 0.05 --active-timeout 0.3 \
+	FLOWACCT=$PREV_FA LAYOUT=- run_start "$NSA" "$VA" --interval 0.05 --active-timeout 0.3 \
 		--idle-timeout 1
 	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 6 \
 		--count 300 --size 200,900 --rate 300 >"$SCRATCH/sent1.json" &
@@ -966,7 +966,7 @@ test_run_upgrade_committed() {
 		--count 300 --size 400 --rate 150 >"$SCRATCH/sent.json" &
 	local sender=$!
 	sleep 0.3
-	FLOWACCT=$PREV_FA crash_at_write delay_enter
+	FLOWACCT=$PREV_FA LAYOUT=- crash_at_write delay_enter
 	FLOWACCT=$new
 	[ -e "$dir/journal_records" ] || fail "the older daemon left no journal: the test shows nothing"
 	run_start "$NSA" "$VA" --interval 0.1 --active-timeout 0.2

@@ -78,7 +78,7 @@ rows_in() {
 daemon() {
 	local ns=$1 name=$2
 	shift 2
-	nsenter --net=/run/netns/"$ns" "$FLOWACCT" run "$@" --interval 1 --json /dev/null \
+	nsenter --net=/run/netns/"$ns" "$FLOWACCT" run $(layout_arg "$@") "$@" --interval 1 --json /dev/null \
 		2>"$SCRATCH/$name.log" &
 	BG_PID=$!
 	for _ in $(seq 100); do

@@ -209,7 +209,7 @@ test_tcx_clsact() {
 	$INA "$FLOWACCT" status | grep -q "^  tc: clsact filters$" || fail "text status"
 	# (timeout: a run that adopted would run on.)
 	msg=$(expect_fail "run --tc-api tcx on a clsact attachment" \
-		$INA timeout 10 "$FLOWACCT" run "$VA" --tc-api tcx --json /dev/null)
+		$INA timeout 10 "$FLOWACCT" run --layout iface "$VA" --tc-api tcx --json /dev/null)
 	echo "$msg" | grep -q "'$VA' is attached with TC on clsact: run with --tc-api clsact, or detach it first" ||
 		fail "$msg"
 	run_start "$NSA" "$VA" --interval 0.1
@@ -221,7 +221,7 @@ test_tcx_clsact() {
 	# And the other way round.
 	$INA "$FLOWACCT" attach "$VA" >/dev/null
 	msg=$(expect_fail "run --tc-api clsact on a TCX attachment" \
-		$INA timeout 10 "$FLOWACCT" run "$VA" --tc-api clsact --json /dev/null)
+		$INA timeout 10 "$FLOWACCT" run --layout iface "$VA" --tc-api clsact --json /dev/null)
 	echo "$msg" | grep -q "'$VA' is attached with TC on tcx: run with --tc-api tcx" || fail "$msg"
 	$INA "$FLOWACCT" detach "$VA" >/dev/null
 	assert_nothing_left "$NSA" "$VA"
