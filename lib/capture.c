@@ -6,6 +6,7 @@
  * is detached, at a count, a time or the caller's stop flag.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,11 +41,16 @@ static enum bpf_perf_event_ret on_event(void *ctx, int cpu,
 		c->lost += ((struct perf_lost *)e)->lost;
 	} else if (e->type == PERF_RECORD_SAMPLE) {
 		struct perf_sample_raw *s = (struct perf_sample_raw *)e;
-		const struct flow_sample_hdr *h = (const void *)s->data;
+		__u32 ifindex;
 
-		/* Another member's: the writer judges a short one. */
-		if (c->ifindex && s->size >= sizeof(*h) && h->ifindex != c->ifindex)
-			return LIBBPF_PERF_EVENT_CONT;
+		/* Another member's (the data is not 8-byte aligned: copied);
+		 * the writer judges a short one. */
+		if (c->ifindex && s->size >= sizeof(struct flow_sample_hdr)) {
+			memcpy(&ifindex, s->data + offsetof(struct flow_sample_hdr, ifindex),
+			       sizeof(ifindex));
+			if (ifindex != c->ifindex)
+				return LIBBPF_PERF_EVENT_CONT;
+		}
 		if (c->write_err ||
 		    (c->count && fa_sample_writer_count(c->w) >= c->count))
 			return LIBBPF_PERF_EVENT_CONT;

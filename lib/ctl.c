@@ -5,15 +5,16 @@
  * the interface's lock file gives. One request per connection, then the
  * answer until the daemon closes it.
  *
- * The control protocol, version 2. A request is text lines: first
- * "flowacct-ctl 2", then "key=value" lines, then an empty line:
+ * The control protocol, version 3 (2 had no member=, and no members in its
+ * answers). A request is text lines: first "flowacct-ctl 3", then
+ * "key=value" lines, then an empty line:
  *
  *   kind=K      rows | info | dump | stats | status (required)
  *   iface=NAME  the interface (rows, info: its pin directory's name); absent
  *               or empty: every interface the daemon owns, its program
  *               set's members included
- *   member=N    rows, with iface the directory of the daemon's program
- *               set: its member of ifindex N (absent: every member)
+ *   member=N    with iface the directory of the daemon's program set:
+ *               its member of ifindex N (absent: every member)
  *   json=0|1    the document in JSON (dump, stats, status)
  *   sort=N      dump: enum fa_sort (0 bytes, 1 packets, 2 last, 3 first,
  *               4 duration)
@@ -28,10 +29,10 @@
  *
  * Every key at most once; a key that is not listed, or a value that does
  * not parse, fails the request. The answer's first line is
- * "flowacct-ctl 2 OK" or "flowacct-ctl 2 ERR", then the document (rows:
+ * "flowacct-ctl 3 OK" or "flowacct-ctl 3 ERR", then the document (rows:
  * the binary snapshot below; info: the "daemon" object of status, a JSON
  * line) or the error, one line. A request of another version is answered
- * "flowacct-ctl 2 ERR" (a request that is not "flowacct-ctl N", as the
+ * "flowacct-ctl 3 ERR" (a request that is not "flowacct-ctl N", as the
  * first daemons took, "ERR" and a line saying so), and a client reads the
  * version in the answer's first line before anything else: the first
  * daemons answered "OK" or "ERR" alone, which is version 1. So a client

@@ -948,10 +948,10 @@ static void links_changed(struct fa_engine *e)
  * removed with them unwritten, and says how many there were.
  */
 static void unwritten(struct fa_engine *e, const char *what, const char *name,
-		      const char *dir)
+		      const char *dir, __u64 rows)
 {
 	NOTE(e, "released the stale %s '%s' (%s): its daemon's files under %s are gone (its cache with them), so its tables' %llu rows could not be written exactly, and were not",
-	     what, name, dir, FA_RUN_DIR, (unsigned long long)fa_pinned_count_rows(dir));
+	     what, name, dir, FA_RUN_DIR, (unsigned long long)rows);
 }
 
 /* One stale attachment out: see fa_engine_release_stale(). 1: it stays. */
@@ -962,7 +962,9 @@ static int release_stale(struct fa_engine *e, const struct fa_stale *st)
 	struct fa_err err = {};
 	char why[160];
 	int holder, holder_kind;
+	bool no_cache;
 	size_t taken;
+	__u64 rows;
 	__u32 size;
 	int r;
 
@@ -993,17 +995,25 @@ static int release_stale(struct fa_engine *e, const struct fa_stale *st)
 		free(w);
 		return 0;
 	}
-	if (!fa_cachefile_size(dir, &size))
+	r = fa_cachefile_size(dir, &size);
+	if (!r)
 		w->cache_size = size;
+	no_cache = r == -ENOENT;
 	w->ours = true;
 	r = open_stream(e, w, &err);
-	if (r == -EUCLEAN) {
-		unwritten(e, "attachment of", w->name, dir);
-		fa_detach(dir, &st->pin.state, 0);
+	if (r == -EUCLEAN && no_cache) {
+		rows = fa_pinned_count_rows(dir);
+		r = fa_detach(dir, &st->pin.state, 0);
 		fa_lock_release(&w->lock);
-		fa_run_files_remove(dir);
+		if (r >= 0) {
+			fa_run_files_remove(dir);
+			unwritten(e, "attachment of", w->name, dir, rows);
+		} else {
+			NOTE(e, "can't remove the stale attachment of '%s' (%s): %s", w->name, dir,
+			     strerror(-r));
+		}
 		free(w);
-		return 0;
+		return r < 0;
 	}
 	if (r) {
 		NOTE(e, "can't release the stale attachment of '%s' (%s): %s", w->name, dir,
@@ -1036,6 +1046,7 @@ static int release_stale_set(struct fa_engine *e, const struct fa_stale *st)
 	const __u32 *rows;
 	__u32 *leave = NULL;
 	size_t nrows = 0, i;
+	bool no_cache;
 	__u32 size;
 
 	if (!w)
@@ -1046,18 +1057,24 @@ static int release_stale_set(struct fa_engine *e, const struct fa_stale *st)
 		free(w);
 		return 0;
 	}
-	if (!fa_cachefile_size(dir, &size))
+	r = fa_cachefile_size(dir, &size);
+	if (!r)
 		w->cache_size = size;
+	no_cache = r == -ENOENT;
 	r = open_stream(e, w, &err);
-	if (r == -EUCLEAN) {
-		unwritten(e, "program set", dir, dir);
+	if (r == -EUCLEAN && no_cache) {
+		__u64 lost = fa_pinned_count_rows(dir);
+
 		fa_lock_release(&w->lock);
 		r = fa_set_remove(dir);
-		if (r)
+		if (!r) {
+			fa_run_files_remove(dir);
+			unwritten(e, "program set", dir, dir, lost);
+		} else {
 			NOTE(e, "can't remove the stale program set %s: %s", dir, strerror(-r));
-		fa_run_files_remove(dir);
+		}
 		free(w);
-		return 0;
+		return r != 0;
 	}
 	if (!r)
 		r = fa_stream_rows_of(&w->s, &rows, &nrows);

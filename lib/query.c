@@ -289,8 +289,16 @@ int fa_snapshot_gather(const struct fa_query *q, struct fa_snapshot *s,
 	}
 	if (err)
 		goto out;
-	if (forward)
+	if (forward && m == &one_m) {
+		/* A member by its set and index: its name may have moved on. */
+		struct fa_query mq = *q;
+
+		snprintf(mq.iface, sizeof(mq.iface), "%s", one_m.set);
+		mq.member = one_m.rec.ifindex;
+		err = ask_daemon(&mq, ps, n, m, nm, forward, e);
+	} else if (forward) {
 		err = ask_daemon(q, ps, n, m, nm, forward, e);
+	}
 	for (i = 0; i < n && !err; i++) {
 		pid = fa_lock_owner(ps[i].dir, FA_LOCK_RUN);
 		if (pid)

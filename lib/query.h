@@ -14,7 +14,7 @@
 #include "report.h"
 
 /* The control protocol this build speaks (see lib/ctl.c). */
-#define FA_CTL_VERSION 2
+#define FA_CTL_VERSION 3
 
 /* What a request asks for. */
 enum fa_query_kind {
@@ -47,8 +47,8 @@ struct fa_query {
 	/* An interface's name, or (rows, info) its pin directory's name;
 	 * "" for every interface. */
 	char iface[64];
-	/* rows, with iface a program set's directory: the member of this
-	 * ifindex (0: every member) */
+	/* With iface a program set's directory: its member of this ifindex
+	 * (0: every member) */
 	__u32 member;
 	bool json;
 	struct fa_dump_opts dump;	/* FA_QUERY_DUMP */

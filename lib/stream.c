@@ -1009,6 +1009,9 @@ struct exported {
 struct exported_all {
 	struct exported *ex;
 	size_t n;
+	/* An attachment's stream: every row is its one interface's, whatever
+	 * index its key holds (XDP on a bond keys a port's). */
+	bool one;
 };
 
 static int cmp_exported(const void *a, const void *b)
@@ -1022,6 +1025,8 @@ static struct exported *exported_find(const struct exported_all *a, __u32 ifinde
 {
 	struct exported k = { .ifindex = ifindex };
 
+	if (a->one)
+		return a->n ? a->ex : NULL;
 	return bsearch(&k, a->ex, a->n, sizeof(k), cmp_exported);
 }
 
@@ -1111,6 +1116,7 @@ int fa_stream_snapshot(const struct fa_stream *s, const struct fa_attach_state *
 	a.ex = calloc(n ? n : 1, sizeof(*a.ex));
 	if (!a.ex)
 		return -ENOMEM;
+	a.one = !s->set;
 	/* Counters first: the rows then hold at least what they say. */
 	for (i = 0; i < n && !err; i++) {
 		err = fa_snapshot_add_iface(snap, s->p.fd, &st[i], s->p.dir);

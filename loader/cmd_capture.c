@@ -72,8 +72,6 @@ static int do_capture(void *opts, int argc, char **argv)
 		cli_err(&e);
 		goto out;
 	}
-	if (err)
-		goto out;
 	err = fa_pinned_sample_get(&p, &cfg);
 	if (err) {
 		pr_err("can't read the sampling settings of '%s': %s", ifname,
