@@ -232,11 +232,11 @@ clean:
 print-cflags:
 	@echo $(filter-out -MMD -MP,$(USER_CFLAGS))
 
-# make install: the command, its man page and the systemd unit under PREFIX,
+# make install: the command, its man page and the systemd units under PREFIX,
 # below DESTDIR if set (a staging root: the unit names the command by its
 # path without DESTDIR). make uninstall removes exactly these files and no
 # directory. README.md and docs/service.md list them; tests/suites/test_docs.sh
-# holds the three to that list.
+# holds the four to that list.
 PREFIX  ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
@@ -244,7 +244,8 @@ MANDIR  ?= $(PREFIX)/share/man
 # /usr/lib/systemd/system, the same directory as /lib/systemd/system on a
 # merged /usr.
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-INSTALLED := $(SBINDIR)/flowacct $(MANDIR)/man8/flowacct.8 $(UNITDIR)/flowacct@.service
+INSTALLED := $(SBINDIR)/flowacct $(MANDIR)/man8/flowacct.8 $(UNITDIR)/flowacct@.service \
+	$(UNITDIR)/flowacct.service
 
 .PHONY: install uninstall
 install: $(BUILD)/flowacct
@@ -254,6 +255,9 @@ install: $(BUILD)/flowacct
 	$(Q)sed 's#@FLOWACCT@#$(SBINDIR)/flowacct#g' scripts/flowacct@.service \
 		>$(BUILD)/flowacct@.service
 	$(Q)install -D -m 0644 $(BUILD)/flowacct@.service $(DESTDIR)$(UNITDIR)/flowacct@.service
+	$(Q)sed 's#@FLOWACCT@#$(SBINDIR)/flowacct#g' scripts/flowacct.service \
+		>$(BUILD)/flowacct.service
+	$(Q)install -D -m 0644 $(BUILD)/flowacct.service $(DESTDIR)$(UNITDIR)/flowacct.service
 
 uninstall:
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))

@@ -69,6 +69,9 @@ struct opt {
 	const struct opt_value *values;	/* OPT_ENUM, ended by a NULL name */
 	/* OPT_FUNC: 0, or -EINVAL with a reason in @why. */
 	int (*parse)(const char *arg, void *field, char *why, size_t len);
+	/* OPT_FUNC that adds to a list each time: the command line's uses
+	 * replace the configuration file's, rather than add to them. */
+	bool list;
 };
 
 #define OPT_END { .name = NULL }
@@ -130,6 +133,11 @@ struct opt {
 	OPTION("force-memory", 0, OPT_FLAG, st, field.force_memory, NULL,	\
 	       pfx "attach even where the maps and files, full, would take more memory than is available")
 
+/* run's configuration file, read if it exists. */
+#ifndef FLOWACCT_CONFIG
+#define FLOWACCT_CONFIG "/etc/flowacct/flowacct.conf"
+#endif
+
 /* What a command needs before it runs. */
 enum cmd_need {
 	NEED_ROOT = 1 << 0,	/* uid 0 and the BPF capabilities: the pins */
@@ -149,6 +157,12 @@ struct command {
 	unsigned int need;
 	int min_args, max_args;		/* positional; max -1: any */
 	int (*run)(void *opts, int argc, char **argv);
+	/*
+	 * Its configuration file, read first if it exists (NULL: none): its
+	 * long options, "name = value" a line; the table's "config" option
+	 * names another ("none": no file). The command line wins.
+	 */
+	const char *config;
 };
 
 extern const struct command cmd_attach, cmd_detach, cmd_status, cmd_dump,
@@ -157,7 +171,8 @@ extern const struct command cmd_attach, cmd_detach, cmd_status, cmd_dump,
 /*
  * Parses @argv (the command's name first) through @c's table into @opts (its
  * defaults already in): options anywhere, -j and --help too, positional
- * arguments in order into *pos (freed by the caller). Errors are one line.
+ * arguments in order into *pos (freed by the caller); first, the options of
+ * @c's configuration file. Errors are one line.
  */
 int cli_parse(const struct command *c, int argc, char **argv, void *opts,
 	      int *npos, char ***pos, bool *help);

@@ -48,6 +48,7 @@ struct run_opts {
 	struct patterns iface, exclude;
 	bool all;
 	int layout;			/* 1 (the default): one program set for the interfaces attached */
+	const char *config;		/* read by the parser (struct command's config) */
 };
 
 static const struct opt_value layouts[] = {
@@ -111,10 +112,10 @@ static int parse_pattern(const char *arg, void *field, char *why, size_t len)
 static const struct opt run_options[] = {
 	OPTION("iface", 0, OPT_FUNC, struct run_opts, iface, "GLOB",
 	       "also every interface whose name matches GLOB, as it appears (again for more)",
-	       .parse = parse_pattern),
+	       .parse = parse_pattern, .list = true),
 	OPTION("exclude", 0, OPT_FUNC, struct run_opts, exclude, "GLOB",
 	       "but not one whose name matches GLOB (named ones are always taken)",
-	       .parse = parse_pattern),
+	       .parse = parse_pattern, .list = true),
 	OPTION("all", 0, OPT_FLAG, struct run_opts, all, NULL,
 	       "every interface of the namespace but loopback, as they appear"),
 	OPTION("interval", 0, OPT_SECONDS, struct run_opts, interval_ms, "SEC",
@@ -130,13 +131,13 @@ static const struct opt run_options[] = {
 	       "a TCP flow closed (FIN both ways, RST) leaves once quiet for SEC (end)",
 	       .min = 0, .max = 3600ull * 1000),
 	OPTION("cache-size", 0, OPT_UINT, struct run_opts, cache_size, "N",
-	       "flows the cache holds per interface; past it the least recent leave",
+	       "flows the cache holds (the program set's; per interface with --layout iface); past it the least recent leave",
 	       .min = 1, .max = 1u << 26),
 	OPTION("json", 0, OPT_STRING, struct run_opts, json, "FILE",
 	       "write records as JSON lines to FILE ('-': standard output, the default without --ipfix); SIGHUP reopens it"),
 	OPTION("ipfix", 0, OPT_FUNC, struct run_opts, ipfix, "HOST[:PORT]",
 	       "export records as IPFIX over UDP to a collector (again for more)",
-	       .parse = parse_ipfix),
+	       .parse = parse_ipfix, .list = true),
 	OPTION("ipfix-domain", 0, OPT_UINT, struct run_opts, ipfix_domain, "N",
 	       "IPFIX observation domain of the flow records (default: from the host and the interfaces)",
 	       .min = 1, .max = FA_IPFIX_OPTIONS_DOMAIN - 1),
@@ -150,6 +151,9 @@ static const struct opt run_options[] = {
 	       "serve Prometheus metrics at http://ADDR:PORT/metrics (':PORT': every address)"),
 	OPTION("metrics-file", 0, OPT_STRING, struct run_opts, metrics_file, "PATH.prom",
 	       "write the metrics to PATH.prom every interval (node_exporter's textfile collector)"),
+	OPTION("config", 0, OPT_STRING, struct run_opts, config, "FILE",
+	       "read options from FILE first, 'name = value' a line (default " FLOWACCT_CONFIG
+	       " if it exists; 'none': no file); the command line wins"),
 	OPTION("layout", 0, OPT_ENUM, struct run_opts, layout, NULL,
 	       "set (default): one program set and one pair of tables for every interface attached; iface: programs and tables per interface",
 	       .values = layouts),
@@ -292,6 +296,7 @@ const struct command cmd_run = {
 	.opts = run_options,
 	.opts_size = sizeof(struct run_opts),
 	.defaults = &defaults_run,
+	.config = FLOWACCT_CONFIG,
 	.need = NEED_ROOT | NEED_BPFFS,
 	.min_args = 0,
 	.max_args = 64,

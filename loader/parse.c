@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,7 +139,9 @@ static int parse_seconds(const char *s, __u64 min, __u64 max, __u64 *ms)
 	return 0;
 }
 
-static int set_option(const struct opt *o, const char *arg, void *opts)
+/* @arg into @o's field of @opts; an error names @where ("FILE:LINE: ", or
+ * "" on the command line). */
+static int set_option(const struct opt *o, const char *arg, void *opts, const char *where)
 {
 	char why[512] = "";
 	void *field = (char *)opts + o->offset;
@@ -151,8 +154,8 @@ static int set_option(const struct opt *o, const char *arg, void *opts)
 		return 0;
 	case OPT_UINT:
 		if (parse_uint(arg, o->min, o->max, &v)) {
-			pr_err("--%s takes a number from %llu to %llu, not '%s'",
-			       o->name, (unsigned long long)o->min,
+			pr_err("%s--%s takes a number from %llu to %llu, not '%s'",
+			       where, o->name, (unsigned long long)o->min,
 			       (unsigned long long)o->max, arg);
 			return -EINVAL;
 		}
@@ -163,8 +166,8 @@ static int set_option(const struct opt *o, const char *arg, void *opts)
 		return 0;
 	case OPT_SECONDS:
 		if (parse_seconds(arg, o->min, o->max, (__u64 *)field)) {
-			pr_err("--%s takes seconds from %g to %g, as digits with an optional fraction (1, 0.25, .5), not '%s'",
-			       o->name, o->min / 1000.0, o->max / 1000.0, arg);
+			pr_err("%s--%s takes seconds from %g to %g, as digits with an optional fraction (1, 0.25, .5), not '%s'",
+			       where, o->name, o->min / 1000.0, o->max / 1000.0, arg);
 			return -EINVAL;
 		}
 		return 0;
@@ -179,19 +182,152 @@ static int set_option(const struct opt *o, const char *arg, void *opts)
 			v += snprintf(why + v, sizeof(why) - v, "%s%s",
 				      i ? (o->values[i + 1].name ? ", " : " or ") : "",
 				      o->values[i].name);
-		pr_err("--%s can't be '%s': use %s", o->name, arg, why);
+		pr_err("%s--%s can't be '%s': use %s", where, o->name, arg, why);
 		return -EINVAL;
 	case OPT_STRING:
 		*(const char **)field = arg;
 		return 0;
 	case OPT_FUNC:
 		if (o->parse(arg, field, why, sizeof(why))) {
-			pr_err("--%s can't be '%s': %s", o->name, arg, why);
+			pr_err("%s--%s can't be '%s': %s", where, o->name, arg, why);
 			return -EINVAL;
 		}
 		return 0;
 	}
 	return -EINVAL;
+}
+
+/* ---- the configuration file ---------------------------------------------------- */
+
+static char *trim(char *s)
+{
+	char *end = s + strlen(s);
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
+			   end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+/* A flag's value in the file: 1 on, 0 off, -1 neither. */
+static int flag_value(const char *v)
+{
+	static const char *const on[] = { "true", "yes", "on", "1" },
+				 *const off[] = { "false", "no", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(on); i++) {
+		if (!strcmp(v, on[i]))
+			return 1;
+		if (!strcmp(v, off[i]))
+			return 0;
+	}
+	return -1;
+}
+
+/* One "name = value" line of @path (number @line) into @opts. */
+static int config_line(const struct command *c, const char *path, unsigned int line,
+		       char *text, void *opts, bool *from_file)
+{
+	char where[PATH_MAX + 32], *name, *value, *eq = strchr(text, '=');
+	const struct opt *o;
+	int on;
+
+	snprintf(where, sizeof(where), "%s:%u: ", path, line);
+	if (!eq) {
+		pr_err("%snot 'name = value': '%s'", where, text);
+		return -EINVAL;
+	}
+	*eq = '\0';
+	name = trim(text);
+	value = trim(eq + 1);
+	for (o = c->opts; o && o->name && strcmp(o->name, name); o++)
+		;
+	if (!o || !o->name || !strcmp(name, "config")) {
+		pr_err("%sno option '%s' for 'flowacct %s' (its long options, without the dashes)",
+		       where, name, c->name);
+		return -EINVAL;
+	}
+	if (o->type == OPT_FLAG) {
+		on = flag_value(value);
+		if (on < 0) {
+			pr_err("%s%s is true or false, not '%s'", where, name, value);
+			return -EINVAL;
+		}
+		*(bool *)((char *)opts + o->offset) = on;
+		return 0;
+	}
+	if (!*value) {
+		pr_err("%s%s needs a value", where, name);
+		return -EINVAL;
+	}
+	/* Options keep pointers into their value: kept for the process's life. */
+	value = strdup(value);
+	if (!value) {
+		pr_err("out of memory");
+		return -ENOMEM;
+	}
+	from_file[o - c->opts] = true;
+	return set_option(o, value, opts, where);
+}
+
+/*
+ * The file --config names (the last one; "none": none), else @c's own if
+ * it exists: its lines into @opts, before the command line's.
+ */
+static int read_config(const struct command *c, int argc, char **argv, void *opts,
+		       bool *from_file)
+{
+	const char *path = NULL;
+	unsigned int line = 0;
+	char *text = NULL;
+	size_t cap = 0;
+	FILE *f;
+	int i, err = 0;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		size_t n = eq ? (size_t)(eq - a) : strlen(a);
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			return 0;	/* the help needs no file */
+		/* --config, or what getopt takes for it: "--con" on. */
+		if (strncmp(a, "--", 2) || n < 5 || strncmp(a + 2, "config", n - 2))
+			continue;
+		if (eq)
+			path = eq + 1;
+		else if (i + 1 < argc)
+			path = argv[++i];
+	}
+	if (path && !strcmp(path, "none"))
+		return 0;
+	f = fopen(path ? path : c->config, "re");
+	if (!f) {
+		if (!path && errno == ENOENT)
+			return 0;
+		err = -errno;
+		pr_err("can't read the configuration file %s: %s", path ? path : c->config,
+		       strerror(errno));
+		return err;
+	}
+	if (!path)
+		path = c->config;
+	while (!err && getline(&text, &cap, f) >= 0) {
+		char *t = trim(text);
+
+		line++;
+		if (*t && *t != '#')
+			err = config_line(c, path, line, t, opts, from_file);
+	}
+	if (!err && ferror(f)) {
+		pr_err("can't read the configuration file %s", path);
+		err = -EIO;
+	}
+	free(text);
+	fclose(f);
+	return err;
 }
 
 /*
@@ -204,8 +340,9 @@ int cli_parse(const struct command *c, int argc, char **argv, void *opts,
 	struct option longopts[64];
 	char shortopts[64] = "+:jh";
 	const struct opt *o, *table[64];
+	bool from_file[64] = {};
 	size_t n = 0, s = strlen(shortopts);
-	int ch, idx;
+	int ch, idx, err;
 
 	for (o = c->opts; o && o->name && n < ARRAY_SIZE(longopts) - 3; o++) {
 		table[n] = o;
@@ -224,6 +361,11 @@ int cli_parse(const struct command *c, int argc, char **argv, void *opts,
 	longopts[n] = (struct option){ 0 };
 
 	*help = false;
+	if (c->config) {
+		err = read_config(c, argc, argv, opts, from_file);
+		if (err)
+			return err;
+	}
 	/* "+" keeps our own order; argument permutation is done by hand below. */
 	optind = 1;
 	opterr = 0;
@@ -271,7 +413,12 @@ int cli_parse(const struct command *c, int argc, char **argv, void *opts,
 				for (o = c->opts; o && o->name && o->short_name != ch; o++)
 					;
 			}
-			if (set_option(o, optarg, opts))
+			/* A list the file gave: the command line's replaces it. */
+			if (o->list && from_file[o - c->opts]) {
+				memset((char *)opts + o->offset, 0, o->size);
+				from_file[o - c->opts] = false;
+			}
+			if (set_option(o, optarg, opts, ""))
 				return -EINVAL;
 		}
 	}

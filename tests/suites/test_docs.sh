@@ -73,8 +73,8 @@ test_docs_install() {
 	# The list the README gives (make install's defaults), and docs/service.md
 	# gives the same one.
 	grep -E '^/usr/local/' README.md | sort >"$SCRATCH/documented"
-	[ "$(wc -l <"$SCRATCH/documented")" = 3 ] ||
-		fail "the README should list three installed files: $(cat "$SCRATCH/documented")"
+	[ "$(wc -l <"$SCRATCH/documented")" = 4 ] ||
+		fail "the README should list four installed files: $(cat "$SCRATCH/documented")"
 	grep -E '^/usr/local/' docs/service.md | sort | diff "$SCRATCH/documented" - ||
 		fail "docs/service.md lists other files than the README"
 
@@ -88,8 +88,11 @@ test_docs_install() {
 	grep -q '^ExecStart=/usr/local/sbin/flowacct run %i ' \
 		"$root/usr/local/lib/systemd/system/flowacct@.service" ||
 		fail "the unit does not name the installed command without DESTDIR"
-	! grep -q '@FLOWACCT@' "$root/usr/local/lib/systemd/system/flowacct@.service" ||
-		fail "@FLOWACCT@ left in the unit"
+	grep -q '^ExecStart=/usr/local/sbin/flowacct run --all ' \
+		"$root/usr/local/lib/systemd/system/flowacct.service" ||
+		fail "the host's unit does not name the installed command without DESTDIR"
+	! grep -q '@FLOWACCT@' "$root"/usr/local/lib/systemd/system/flowacct*.service ||
+		fail "@FLOWACCT@ left in a unit"
 
 	# The installed page renders, with no warning.
 	MANWIDTH=80 man --warnings -l "$root/usr/local/share/man/man8/flowacct.8" \
@@ -109,7 +112,7 @@ test_docs_install() {
 	mkdir "$SCRATCH/unit"
 	cp "$unit" "$SCRATCH/unit/flowacct@veth0.service"
 	SYSTEMD_LOG_LEVEL=notice systemd-analyze verify "$SCRATCH/unit/flowacct@veth0.service" \
-		2>&1 | tee "$SCRATCH/verify.log"
+		"$prefix/lib/systemd/system/flowacct.service" 2>&1 | tee "$SCRATCH/verify.log"
 	if grep -v '^$' "$SCRATCH/verify.log" >/dev/null; then
 		fail "systemd-analyze verify complains"
 	fi

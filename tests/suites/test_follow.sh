@@ -8,7 +8,7 @@
 ALL_TESTS="test_follow_churn test_follow_churn_set test_follow_set_kill9 test_follow_latency test_follow_all_or_nothing test_follow_named
 	test_follow_rename test_follow_rename_set test_follow_lost_events test_follow_netns_move test_follow_netns_move_set
 	test_follow_stale_run
-	test_follow_stale_detach test_follow_stale_set test_follow_stale_files"
+	test_follow_stale_detach test_follow_stale_set test_follow_stale_files test_follow_config"
 
 # ---- a daemon's namespace and its peers -----------------------------------------
 
@@ -805,4 +805,40 @@ test_follow_stale_detach() {
 	# Nothing more to release: no record, no error.
 	$IND "$FLOWACCT" detach --stale >"$SCRATCH/again.json"
 	[ ! -s "$SCRATCH/again.json" ] || fail "a second detach --stale wrote records"
+}
+
+# The configuration file: its options apply; one also given on the command
+# line takes the command line's value, a list (--iface) the command line's
+# list; a list given in the file only (--exclude) stays. Which interfaces
+# are taken (status -j), the flip interval and the records file (the
+# daemon's line) say which won. A bad line: one line naming the file and
+# the line, and nothing attached.
+test_follow_config() {
+	follow_setup
+	local conf=$SCRATCH/flowacct.conf msg
+	cat >"$conf" <<-EOF
+	# the file's: replaced, replaced, kept, replaced
+	iface = cq*
+	interval = 3
+	exclude = cr2*
+	json = $SCRATCH/file.json
+	EOF
+	for n in 1 2 3; do peer $n "$(echo cq1 cr1 cr2 | cut -d' ' -f$n)"; done
+	run_start "$NSD" --config "$conf" --iface 'cr*' --interval 0.2
+	live cr1
+	grep -q "a flip every 0.2 s; records to $SCRATCH/rec.json" "$SCRATCH/run.log" ||
+		fail "the command line's interval and records file did not win: $(cat "$SCRATCH/run.log")"
+	$IND "$FLOWACCT" -j status | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+taken = sorted(m["iface"] for m in d["set_members"] + d["interfaces"] if m["iface"])
+print("taken:", taken)
+sys.exit(0 if taken == ["cr1"] else "want cr1 alone: the file'"'"'s --iface replaced, its --exclude kept")' ||
+		fail "the interfaces taken"
+	run_stop
+	[ ! -e "$SCRATCH/file.json" ] || fail "records went to the file's json"
+	printf 'interval = 1\nall\n' >"$conf"
+	msg=$(expect_fail "a bad line" $IND "$FLOWACCT" run --config "$conf" cr1)
+	[ "$msg" = "flowacct: $conf:2: not 'name = value': 'all'" ] || fail "bad line: $msg"
+	assert_nothing_left "$NSD" cr1
 }
