@@ -414,6 +414,16 @@ int fa_set_members_here(struct fa_member_entry **m, size_t *n);
  */
 int fa_set_member_find(const char *ifname, struct fa_member_entry *out);
 /*
+ * The member of a set of this network namespace, other than the set @except
+ * (NULL: any), that the device of @ifindex is (its device not gone): 0, or
+ * -ENOENT. Linked to a set, a device taken again (attached alone, or joined
+ * to another set) would have its packets counted twice.
+ */
+int fa_set_member_linked(__u32 ifindex, const char *except, struct fa_member_entry *out);
+/* Refuses to take @ifname, the member @m of another set (-EBUSY), in a line. */
+int fa_set_member_taken_err(const struct fa_member_entry *m, const char *ifname,
+			    struct fa_err *e);
+/*
  * Refuses to detach the member @m (-EBUSY): its links are its set's, and
  * unlinking it is the set holder's, never half done from here.
  */

@@ -521,12 +521,16 @@ static void set_close(struct fa_engine *e)
 static int set_join(struct fa_engine *e, struct fa_engine_iface *w, struct fa_err *err)
 {
 	const struct fa_attach_opts *a = &e->cfg.attach;
+	struct fa_member_entry other;
 	int r;
 
 	w->ifindex = if_nametoindex(w->name);
 	if (!w->ifindex)
 		return fa_err_set(err, -ENODEV, "no interface '%s' in this network namespace",
 				  w->name);
+	/* Another daemon's set has it (their patterns overlap). */
+	if (!fa_set_member_linked(w->ifindex, e->setw->dirname, &other))
+		return fa_set_member_taken_err(&other, w->name, err);
 	r = fa_stream_iface_name(&e->setw->s, w->ifindex, w->name);
 	if (!r)
 		r = fa_set_join(e->set, w->ifindex, a->ingress, a->tc_api, &w->m);

@@ -238,6 +238,7 @@ int fa_attach_guard(const struct fa_attach_opts *o, struct fa_err *e)
 int fa_iface_attach(const struct fa_attach_opts *o, unsigned int flags,
 		    struct fa_iface_result *res, struct fa_err *e)
 {
+	struct fa_member_entry m;
 	struct fa_ifid id;
 	char *dirname = res->attach.dirname;
 	int err;
@@ -250,6 +251,9 @@ int fa_iface_attach(const struct fa_attach_opts *o, unsigned int flags,
 	if (err)
 		return fa_err_set(e, err, "no interface '%s' in this network namespace",
 				  o->ifname);
+	/* A set's member: never attached alone too. */
+	if (!fa_set_member_linked(id.ifindex, NULL, &m))
+		return fa_set_member_taken_err(&m, o->ifname, e);
 	fa_ifid_dirname(&id, dirname, sizeof(res->attach.dirname));
 	err = fa_lock_take_err(dirname, o->ifname,
 			       o->by_run ? FA_LOCK_RUN : FA_LOCK_ADMIN, &res->lock, e);

@@ -181,13 +181,64 @@ int fa_set_member_find(const char *ifname, struct fa_member_entry *out)
 	return err > 0 ? 0 : err;
 }
 
-int fa_set_member_detach_err(const struct fa_member_entry *m, const char *ifname,
-			     struct fa_err *e)
+int fa_set_member_linked(__u32 ifindex, const char *except, struct fa_member_entry *out)
+{
+	struct fa_set_member_rec r;
+	struct fa_set_entry set;
+	char (*names)[64], path[PATH_MAX];
+	size_t cnt, i;
+	int fd, err;
+
+	/* One lookup a set, not a listing of every member: a join asks. */
+	err = fa_pin_dirs(fa_pin_dir_is_set, &names, &cnt);
+	if (err)
+		return err;
+	err = -ENOENT;
+	for (i = 0; i < cnt && err; i++) {
+		if (except && !strcmp(names[i], except))
+			continue;
+		memset(&set, 0, sizeof(set));
+		snprintf(set.dir, sizeof(set.dir), "%s", names[i]);
+		if (fa_state_read(set.dir, &set.state) || !fa_state_netns_self(&set.state))
+			continue;
+		fa_pin_path(path, sizeof(path), set.dir, FA_SET_MEMBERS_PIN);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		if (!bpf_map_lookup_elem(fd, &ifindex, &r)) {
+			set.here = true;
+			set.holder = fa_lock_owner(set.dir, FA_LOCK_RUN);
+			member_fill(out, &set, &r);
+			if (!out->gone)
+				err = 0;
+		}
+		close(fd);
+	}
+	free(names);
+	return err;
+}
+
+/* -EBUSY, @e saying @ifname is @m's and @why. */
+static int refuse(const struct fa_member_entry *m, const char *ifname, const char *why,
+		  struct fa_err *e)
 {
 	char held[32] = "held by no process";
 
 	if (m->holder)
 		snprintf(held, sizeof(held), "held by pid %d", m->holder);
-	return fa_err_set(e, -EBUSY, "'%s' is linked by the program set '%s' (%s): a member's links are its set's, and only the set's holder unlinks it",
-			  ifname, m->set, held);
+	return fa_err_set(e, -EBUSY, "'%s' is linked by the program set '%s' (%s): %s", ifname,
+			  m->set, held, why);
+}
+
+int fa_set_member_taken_err(const struct fa_member_entry *m, const char *ifname,
+			    struct fa_err *e)
+{
+	return refuse(m, ifname, "taken again here, its packets would be counted twice", e);
+}
+
+int fa_set_member_detach_err(const struct fa_member_entry *m, const char *ifname,
+			     struct fa_err *e)
+{
+	return refuse(m, ifname,
+		      "a member's links are its set's, and only the set's holder unlinks it", e);
 }

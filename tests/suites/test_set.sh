@@ -626,6 +626,10 @@ test_set_cli() {
 		fail "not the refusal: $out"
 	[ "$(tcx_progs "$NSD" s1 | grep -c flowacct)" = 2 ] ||
 		fail "detach took links of s1: $(tcx_progs "$NSD" s1)"
+	# Attached alone too, it would be counted twice.
+	out=$(expect_fail "attach of a member" $IND "$FLOWACCT" attach s1)
+	[ "$out" = "flowacct: 's1' is linked by the program set '$dir' (held by pid $SET_PID): taken again here, its packets would be counted twice" ] ||
+		fail "attach: not the refusal: $out"
 	out=$(expect_fail "set on a member" $IND "$FLOWACCT" set s1 sample 10)
 	echo "$out" | grep "'s1' is a member of the program set '$dir'.*not supported" >/dev/null ||
 		fail "set: not said to be a set member: $out"
@@ -714,7 +718,7 @@ sys.exit(0 if all("s%d" % i in live for i in range(1, int(sys.argv[1]) + 1)) els
 # and stats of each member, of all (the whole query answered by the daemon)
 # and top of a member, against each member's capture.
 test_set_daemon_view() {
-	local i pid
+	local i pid out
 	set_setup_pinned 2 1 2
 	$IND "$FLOWACCT" run --iface 's*' --interval 0.2 --idle-timeout 3 \
 		--json "$SCRATCH/rec.json" 2>"$SCRATCH/run.log" &
@@ -730,6 +734,13 @@ test_set_daemon_view() {
 	members_views
 	$IND "$FLOWACCT" -j top --interval 0.2 --count 1 s1 >"$SCRATCH/top.json" ||
 		fail "top of a member"
+	# A second daemon (another set) on a member of the first: refused,
+	# its set (made first) removed.
+	out=$($IND "$FLOWACCT" run --ipfix-domain 7 s1 --json /dev/null 2>&1) &&
+		fail "a second set joined s1: $out"
+	echo "$out" | grep "'s1' is linked by the program set 'run-net.*' (held by pid $pid): taken again here, its packets would be counted twice" ||
+		fail "a second set's join of s1: $out"
+	ls -d /sys/fs/bpf/flowacct/run-net*-d7 2>/dev/null && fail "the refused daemon's set stays"
 	members_views_check
 	python3 - "$SCRATCH/dump1.json" "$SCRATCH/top.json" <<-'EOF' || fail "exported rows or top"
 	import json, sys
