@@ -209,12 +209,16 @@ int fa_sample_writer_open(struct fa_sample_writer **out, const char *path,
 int fa_sample_writer_write(struct fa_sample_writer *w, const void *rec,
 			   __u32 size, __u64 ts_off)
 {
-	const struct flow_sample_hdr *h = rec;
-	const unsigned char *data = (const unsigned char *)rec + sizeof(*h);
+	const unsigned char *data = (const unsigned char *)rec + sizeof(struct flow_sample_hdr);
+	struct flow_sample_hdr hdr, *h = &hdr;
 	struct pcap_pkthdr ph;
 	__u64 ts;
 
-	if (size < sizeof(*h) || h->cap_len > size - sizeof(*h))
+	if (size < sizeof(hdr))
+		return -EINVAL;
+	/* A perf record's data is 4-byte aligned, the header's fields 8. */
+	memcpy(&hdr, rec, sizeof(hdr));
+	if (h->cap_len > size - sizeof(hdr))
 		return -EINVAL;
 	ts = h->ts_ns + ts_off;
 	/* stdio buffers: the write that fails may be any of them, so errno is
