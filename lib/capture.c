@@ -74,7 +74,6 @@ static __u64 lost_in_programs(const struct fa_hook_stats *st)
 	return n;
 }
 
-/* Whether the attachment we read is still there (detach unpins it). */
 /* Whether a member of the set @p still has its record there. */
 static bool still_member(const struct fa_pinned *p)
 {
@@ -91,6 +90,8 @@ static bool still_member(const struct fa_pinned *p)
 	return !err;
 }
 
+/* Whether the attachment we read is still there (detach unpins it); a
+ * member, whether it is still in its set. */
 static bool still_attached(const struct fa_pinned *p, bool member)
 {
 	struct fa_attach_state st;
@@ -99,7 +100,6 @@ static bool still_attached(const struct fa_pinned *p, bool member)
 
 	if (member && !still_member(p))
 		return false;
-
 	fa_pin_path(path, sizeof(path), p->dir, fa_pin_name(FA_PIN_STATE));
 	fd = bpf_obj_get(path);
 	if (fd < 0)

@@ -14,7 +14,8 @@
  *               or empty: every interface the daemon owns, its program
  *               set's members included
  *   member=N    with iface the directory of the daemon's program set:
- *               its member of ifindex N (absent: every member)
+ *               its member of ifindex N (absent: every member); a
+ *               member is asked for so, not by its name
  *   json=0|1    the document in JSON (dump, stats, status)
  *   sort=N      dump: enum fa_sort (0 bytes, 1 packets, 2 last, 3 first,
  *               4 duration)

@@ -44,40 +44,28 @@ static void member_state(const struct fa_engine *e, const struct fa_engine_iface
 	snprintf(st->ifname, sizeof(st->ifname), "%s", fa_stream_ifname(&e->setw->s, w->ifindex));
 }
 
-/* Whether @w is the member a query names: by @ifindex, by its name now
- * (as its records name it), or any with neither. */
-static bool member_asked(const struct fa_engine *e, const struct fa_engine_iface *w,
-			 __u32 ifindex, const char *name)
-{
-	if (!w->member)
-		return false;
-	if (ifindex)
-		return (__u32)w->ifindex == ifindex;
-	return !name || !strcmp(fa_stream_ifname(&e->setw->s, w->ifindex), name);
-}
-
 /*
- * The set's members a query asks for (@ifindex, or @name, or all): one
- * read of the set's tables and cache for all of them. -ENOENT if a
- * member named is not one.
+ * The set's members a query asks for (@ifindex, or all with 0): one read
+ * of the set's tables and cache for all of them. -ENOENT if @ifindex is
+ * not one.
  */
-static int members_snapshot(struct fa_engine *e, __u32 ifindex, const char *name,
-			    bool rows, struct fa_snapshot *s)
+static int members_snapshot(struct fa_engine *e, __u32 ifindex, bool rows,
+			    struct fa_snapshot *s)
 {
 	struct fa_attach_state *st;
 	size_t i, n = 0;
 	int err = 0;
 
 	if (!e->setw || !e->setw->open)
-		return ifindex || name ? -ENOENT : 0;
+		return ifindex ? -ENOENT : 0;
 	st = calloc(e->n ? e->n : 1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	for (i = 0; i < e->n; i++)
-		if (member_asked(e, e->ifs[i], ifindex, name))
+		if (e->ifs[i]->member && (!ifindex || (__u32)e->ifs[i]->ifindex == ifindex))
 			member_state(e, e->ifs[i], &st[n++]);
 	if (!n)
-		err = ifindex || name ? -ENOENT : 0;
+		err = ifindex ? -ENOENT : 0;
 	else if (rows)
 		err = fa_stream_snapshot(&e->setw->s, st, n, s);
 	for (i = 0; i < n && !rows && !err; i++)
@@ -96,26 +84,25 @@ static int request_snapshot(struct fa_engine *e, const struct fa_query *q,
 	int r = 0;
 
 	if (q->iface[0] && e->setw && !strcmp(q->iface, e->setw->dirname)) {
-		r = members_snapshot(e, q->member, NULL, rows, s);
+		r = members_snapshot(e, q->member, rows, s);
 		return r == -ENOENT ?
 			fa_err_set(err, r, "ifindex %u is not a member of this daemon's program set",
 				   q->member) : r;
 	}
 	if (q->iface[0]) {
+		/* A member is asked for by its set and index (member=). */
 		w = fa_engine_find(e, q->iface, q->kind == FA_QUERY_ROWS);
-		if (w && !w->member)
-			return rows ? fa_stream_snapshot(&w->s, NULL, 0, s) :
-				      fa_snapshot_add_stats(s, &w->s.p);
-		/* A member by its name (not its set's pins, which name the set). */
-		r = members_snapshot(e, 0, q->iface, rows, s);
-		return r == -ENOENT ?
-			fa_err_set(err, r, "'%s' is not an interface this daemon owns", q->iface) : r;
+		if (!w || w->member)
+			return fa_err_set(err, -ENOENT, "'%s' is not an interface this daemon owns",
+					  q->iface);
+		return rows ? fa_stream_snapshot(&w->s, NULL, 0, s) :
+			      fa_snapshot_add_stats(s, &w->s.p);
 	}
 	for (i = 0; i < e->n && !r; i++)
 		if (!e->ifs[i]->member)
 			r = rows ? fa_stream_snapshot(&e->ifs[i]->s, NULL, 0, s) :
 				   fa_snapshot_add_stats(s, &e->ifs[i]->s.p);
-	return r ? r : members_snapshot(e, 0, NULL, rows, s);
+	return r ? r : members_snapshot(e, 0, rows, s);
 }
 
 /* Whether the records go out: the ticks' lag, what waits, each sink's errors. */

@@ -260,6 +260,13 @@ int fa_snapshot_add_maps(struct fa_snapshot *s, const int *fd,
 			 const struct fa_tick_clock *ticks, __u64 time_offset);
 /* Adds the counters only. */
 int fa_snapshot_add_stats(struct fa_snapshot *s, const struct fa_pinned *p);
+/*
+ * A set member as an attachment of its own: the set's state @set with the
+ * member's ifindex, hooks and name at join (attached_at stays the set's,
+ * which says whether the set is still there).
+ */
+void fa_member_state(const struct fa_attach_state *set, const struct fa_set_member_rec *rec,
+		     struct fa_attach_state *st);
 /* The same of the interface @st says, from the maps @fd of @dir (a set
  * member's counters, keyed by its ifindex in its set's map). */
 int fa_snapshot_add_iface(struct fa_snapshot *s, const int *fd,

@@ -92,10 +92,7 @@ int fa_open_iface_or_member(const char *ifname, struct fa_pinned *p, bool *membe
 	err = fa_pinned_open_dir(m.set, p);
 	if (err)
 		return why_not(ifname, err, e);
-	p->state.ifindex = m.rec.ifindex;
-	p->state.ingress = m.rec.ingress;
-	p->state.tc_api = p->state.tci_api = m.rec.tc_api;
-	snprintf(p->state.ifname, sizeof(p->state.ifname), "%s", m.rec.ifname);
+	fa_member_state(&p->state, &m.rec, &p->state);
 	return 0;
 }
 
@@ -224,10 +221,10 @@ static int daemon_rows(const char *dir, __u32 member, int pid, struct fa_snapsho
 
 /*
  * Members' books (@m ordered by set): of a set a daemon holds (one with a
- * control socket), the
- * daemon's view (its cache, and what left in records), asked once for all
- * of the set's members here, or for the one asked (@one); of a set no one
- * holds, its pins, each set's maps opened and its tables read once.
+ * control socket), the daemon's view (its cache, and what left in
+ * records), asked once for all of the set's members here, or for the one
+ * asked (@one); of a set no one holds, its pins, each set's maps opened
+ * and its tables read once.
  */
 static int members_add(struct fa_snapshot *s, const struct fa_member_entry *m, size_t n,
 		       bool rows, bool one, struct fa_err *e)

@@ -65,6 +65,17 @@ static int add_iface(struct fa_snapshot *s, const int *fd,
 	return 0;
 }
 
+void fa_member_state(const struct fa_attach_state *set, const struct fa_set_member_rec *rec,
+		     struct fa_attach_state *st)
+{
+	if (st != set)
+		*st = *set;
+	st->ifindex = rec->ifindex;
+	st->ingress = rec->ingress;
+	st->tc_api = st->tci_api = rec->tc_api;
+	snprintf(st->ifname, sizeof(st->ifname), "%s", rec->ifname);
+}
+
 int fa_snapshot_add_iface(struct fa_snapshot *s, const int *fd,
 			  const struct fa_attach_state *st, const char *dir)
 {
@@ -183,12 +194,8 @@ int fa_snapshot_add_members(struct fa_snapshot *s, const struct fa_pinned *p,
 		err = fa_tick_clock_read(&ticks);
 	/* Each member as an attachment of its own: the set's record, its hooks. */
 	for (i = 0; i < n && !err; i++) {
-		st = p->state;
-		st.ifindex = m[i].rec.ifindex;
-		st.ingress = m[i].rec.ingress;
-		st.tc_api = st.tci_api = m[i].rec.tc_api;
+		fa_member_state(&p->state, &m[i].rec, &st);
 		st.attached_at = m[i].rec.joined_at;
-		snprintf(st.ifname, sizeof(st.ifname), "%s", m[i].rec.ifname);
 		ifx[i] = st.ifindex;
 		err = add_iface(s, p->fd, &st, p->dir, &is);
 	}
