@@ -35,7 +35,7 @@ BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Wextra -Werror \
 BPF_SRCS := common/flow_maps.bpf.c xdp/flowacct_xdp.bpf.c tc/flowacct_tc.bpf.c
 BPF_OBJS := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 
-PKGS    := libbpf libxdp libpcap libmicrohttpd ncursesw
+PKGS    := libbpf libxdp libpcap libmicrohttpd ncursesw json-c
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # The library's JSON writer formats a large table on two threads.
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -pthread
@@ -136,6 +136,8 @@ TEST_PROGS += $(BUILD)/tests/tcx_query $(BUILD)/tests/tcx_counter
 # One program set linked to many interfaces, its books per interface, a
 # daemon's stream on it, and that stream built with the crash points (test_set.sh).
 TEST_PROGS += $(BUILD)/tests/set_drive $(BUILD)/tests/set_stream $(BUILD)/tests/set_stream-crash
+# The containers cgroup paths name, and their names (test_containers.sh).
+TEST_PROGS += $(BUILD)/tests/container_names
 bench-build: $(BUILD)/tests/churn_send
 
 # The C test programs' sources are in tests/c/; their builds stay under

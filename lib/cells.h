@@ -47,5 +47,9 @@ void fa_books_text(struct fa_out *o, int dir, int hook,
 		   const struct fa_hook_stats *st);
 /* The JSON fields of what fa_enrich() joined, as a dump's rows have them. */
 void fa_cells_joined(struct fa_out *o, const struct fa_ext *x);
+/* A row's "container" object (null: @ct NULL). */
+void fa_print_container(struct fa_out *o, const struct fa_container *ct);
+/* What a table's cell calls @ct: pod/name, pod/short id, or "-". */
+const char *fa_container_label(const struct fa_container *ct, char *buf, size_t len);
 
 #endif /* FLOWACCT_CELLS_H */

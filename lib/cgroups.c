@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Cgroup v2 ids as paths under the mount, and the container a path names.
+ * Cgroup v2 ids as paths under the mount, and the containers of cgroups and
+ * of interfaces (containers.c names them).
  * A cgroup v2 id is its directory's inode number (kernfs node id): the
  * paths are found by walking the hierarchy, into a cache the caller owns
  * (a snapshot's table for a dump, the daemon for its records).
@@ -41,6 +42,7 @@ static int cache_add(struct fa_cgroups *c, __u64 id, const char *rel)
 		c->v = grown;
 		c->cap = cap;
 	}
+	memset(&c->v[c->n], 0, sizeof(c->v[c->n]));
 	c->v[c->n].id = id;
 	c->v[c->n].path = strdup(*rel ? rel : "/");
 	if (!c->v[c->n].path)
@@ -89,54 +91,93 @@ void fa_cgroups_free(struct fa_cgroups *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->n; i++)
+	for (i = 0; i < c->n; i++) {
 		free(c->v[i].path);
+		free(c->v[i].container);
+	}
 	free(c->v);
+	free(c->ifs);
 	memset(c, 0, sizeof(*c));
 }
 
-static bool all_hex(const char *s, size_t n)
+const struct fa_container *fa_cgroup_container(struct fa_cgroups *c, __u64 id)
+{
+	struct fa_container found;
+	size_t i;
+
+	for (i = 0; i < c->n && c->v[i].id != id; i++)
+		;
+	if (i == c->n)
+		return NULL;
+	/* Named once per cgroup and table: the runtimes' files are read once. */
+	if (!c->v[i].parsed) {
+		c->v[i].parsed = true;
+		if (fa_container_parse(c->v[i].path, &found)) {
+			fa_container_name(&found);
+			c->v[i].container = malloc(sizeof(found));
+			if (c->v[i].container)
+				*c->v[i].container = found;
+		}
+	}
+	return c->v[i].container;
+}
+
+int fa_cgroups_ifaces(struct fa_cgroups *c, const __u32 *ifindex, size_t n)
+{
+	struct fa_container *out = NULL;
+	struct fa_link *links = NULL;
+	size_t nlinks = 0, i, k, m = 0;
+	bool *found = NULL;
+	int *nsids = NULL, err;
+
+	err = fa_links_list(&links, &nlinks);
+	if (err)
+		return err;
+	nsids = calloc(n + 1, sizeof(*nsids));
+	out = calloc(n + 1, sizeof(*out));
+	found = calloc(n + 1, sizeof(*found));
+	if (!nsids || !out || !found) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		nsids[i] = -1;
+		for (k = 0; k < nlinks; k++)
+			if ((__u32)links[k].ifindex == ifindex[i]) {
+				nsids[i] = links[k].link_nsid;
+				m += nsids[i] >= 0;
+			}
+	}
+	/* No interface with a peer elsewhere: /proc is not read. */
+	err = m ? fa_iface_containers(nsids, n, out, found) : 0;
+	for (i = 0; i < n && !err; i++) {
+		struct fa_iface_container *grown;
+
+		if (!found[i])
+			continue;
+		grown = realloc(c->ifs, (c->nifs + 1) * sizeof(*c->ifs));
+		if (!grown) {
+			err = -ENOMEM;
+			break;
+		}
+		c->ifs = grown;
+		c->ifs[c->nifs].ifindex = ifindex[i];
+		c->ifs[c->nifs++].c = out[i];
+	}
+out:
+	free(links);
+	free(nsids);
+	free(out);
+	free(found);
+	return err;
+}
+
+const struct fa_container *fa_cgroups_iface(const struct fa_cgroups *c, __u32 ifindex)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
-/*
- * The 64-hex-digit id that container runtimes put in a cgroup's name:
- * "docker-<id>.scope", "cri-containerd-<id>.scope", "crio-<id>.scope",
- * "libpod-<id>.scope" (systemd driver) or a bare "<id>" under /docker/ or
- * /kubepods/... (cgroupfs driver). The innermost one wins.
- */
-bool fa_container_id(const char *path, char *out, size_t len)
-{
-	const char *end = path + strlen(path), *start, *dash;
-	size_t n;
-
-	while (end > path) {
-		start = end;
-		while (start > path && start[-1] != '/')
-			start--;
-		n = end - start;
-		if (n > 6 && !strncmp(end - 6, ".scope", 6))
-			n -= 6;
-		dash = memrchr(start, '-', n);
-		if (dash) {
-			n -= dash + 1 - start;
-			start = dash + 1;
-		}
-		if (n == 64 && all_hex(start, 64)) {
-			snprintf(out, len, "%.64s", start);
-			return true;
-		}
-		end = start;
-		while (end > path && end[-1] != '/')
-			end--;
-		if (end > path)
-			end--;	/* the slash */
-	}
-	return false;
+	for (i = 0; i < c->nifs; i++)
+		if (c->ifs[i].ifindex == ifindex)
+			return &c->ifs[i].c;
+	return NULL;
 }

@@ -365,22 +365,60 @@ static void col_cgroup(struct fa_out *o, const struct cell_ctx *c)
 		out_str(o, "path", NULL, x->cgroup_path);
 	else
 		out_null(o, "path", NULL, NULL);
-	if (x->container[0])
-		out_str(o, "container", NULL, x->container);
-	else
-		out_null(o, "container", NULL, NULL);
 	out_obj_close(o);
+}
+
+static void str_or_null(struct fa_out *o, const char *key, const char *s)
+{
+	if (*s)
+		out_str(o, key, NULL, s);
+	else
+		out_null(o, key, NULL, NULL);
+}
+
+void fa_print_container(struct fa_out *o, const struct fa_container *ct)
+{
+	if (!ct) {
+		out_null(o, "container", NULL, NULL);
+		return;
+	}
+	out_obj_open(o, "container");
+	str_or_null(o, "id", ct->id);
+	str_or_null(o, "name", ct->name);
+	str_or_null(o, "runtime", ct->runtime);
+	str_or_null(o, "pod", ct->pod);
+	str_or_null(o, "namespace", ct->ns);
+	str_or_null(o, "pod_uid", ct->pod_uid);
+	out_obj_close(o);
+}
+
+/* What a table calls a container: its name, else its id's 12-digit short
+ * form (as docker ps shows it), else its pod's. */
+const char *fa_container_label(const struct fa_container *ct, char *buf, size_t len)
+{
+	if (!ct)
+		snprintf(buf, len, "-");
+	else if (ct->name[0])
+		snprintf(buf, len, "%s%s%s", ct->pod, ct->pod[0] ? "/" : "", ct->name);
+	else if (ct->id[0])
+		snprintf(buf, len, "%s%s%.12s", ct->pod, ct->pod[0] ? "/" : "", ct->id);
+	else if (ct->pod[0])
+		snprintf(buf, len, "%s", ct->pod);
+	else
+		snprintf(buf, len, "pod-%.8s", ct->pod_uid);
+	return buf;
 }
 
 static void col_container(struct fa_out *o, const struct cell_ctx *c)
 {
-	char buf[13];
+	char buf[sizeof(c->x->container->pod) + sizeof(c->x->container->name) + 2];
 
-	if (o->json)
+	if (o->json) {
+		fa_print_container(o, c->x ? c->x->container : NULL);
 		return;
-	/* The 12-digit short form, as docker ps shows it. */
-	snprintf(buf, sizeof(buf), "%.12s", c->x && c->x->container[0] ? c->x->container : "-");
-	out_cell_str(o, NULL, -12, buf);
+	}
+	out_cell_str(o, NULL, -20,
+		     fa_container_label(c->x ? c->x->container : NULL, buf, sizeof(buf)));
 }
 
 static const char *const tcp_states[] = {
@@ -596,7 +634,8 @@ static const struct column {
 	[FA_COL_PID] = { "pid", "PID", 7, FA_GROUP_PROCESS, 0, col_pid },
 	[FA_COL_COMM] = { "comm", "COMM", -15, FA_GROUP_PROCESS, 0, col_comm },
 	[FA_COL_CGROUP] = { "cgroup", "CGROUP", -24, FA_GROUP_CGROUP, 0, col_cgroup },
-	[FA_COL_CONTAINER] = { "container", "CONTAINER", -12, FA_GROUP_CGROUP, 0, col_container },
+	[FA_COL_CONTAINER] = { "container", "CONTAINER", -20,
+				 FA_GROUP_CGROUP | FA_GROUP_CONTAINER, 0, col_container },
 	[FA_COL_SRTT] = { "srtt", "SRTT-MS", 9, 0, COL_FLOW, col_srtt },
 	[FA_COL_RTTVAR] = { "rttvar", "RTTVAR-MS", 9, 0, COL_FLOW, col_rttvar },
 	[FA_COL_MINRTT] = { "minrtt", "MINRTT-MS", 9, 0, COL_FLOW, col_minrtt },
@@ -799,7 +838,7 @@ void fa_format_cols(char *buf, size_t len, const struct fa_table *t,
 void fa_cells_joined(struct fa_out *o, const struct fa_ext *x)
 {
 	static void (*const joined[])(struct fa_out *, const struct cell_ctx *) = {
-		col_cookie, col_process, col_cgroup, col_srtt, col_retrans, col_prtt,
+		col_cookie, col_process, col_cgroup, col_container, col_srtt, col_retrans, col_prtt,
 	};
 	struct cell_ctx c = { .x = x };
 	size_t i;

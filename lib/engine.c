@@ -35,6 +35,9 @@
  */
 #define HEAP_KEEP_NS 10000000000ull
 
+/* How long an interface's container is looked for, from its taking. */
+#define CONTAINER_LOOK_NS 10000000000ull
+
 static void heap_keep(void)
 {
 	mallopt(M_MMAP_MAX, 0);
@@ -301,7 +304,52 @@ static struct fa_engine_iface *iface_new(const char *name)
 		return NULL;
 	w->lock.fd = -1;
 	snprintf(w->name, sizeof(w->name), "%s", name);
+	w->container_look_until_ns = fa_mono_ns() + CONTAINER_LOOK_NS;
 	return w;
+}
+
+const struct fa_container *fa_engine_container(const struct fa_engine *e, __u32 ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < e->n; i++)
+		if (e->ifs[i]->ifindex == (int)ifindex && e->ifs[i]->has_container)
+			return &e->ifs[i]->container;
+	return NULL;
+}
+
+/*
+ * The containers of the interfaces taken since the last tick (and of those
+ * not found yet): one look at the links and /proc for all of them.
+ */
+static void containers_look(struct fa_engine *e, __u64 now)
+{
+	struct fa_cgroups cg = {};
+	const struct fa_container *c;
+	__u32 *ifindex;
+	size_t i, n = 0;
+
+	for (i = 0; i < e->n; i++)
+		n += !e->ifs[i]->has_container && e->ifs[i]->ifindex > 0 &&
+		     now < e->ifs[i]->container_look_until_ns;
+	if (!n || !(ifindex = calloc(n, sizeof(*ifindex))))
+		return;
+	n = 0;
+	for (i = 0; i < e->n; i++)
+		if (!e->ifs[i]->has_container && e->ifs[i]->ifindex > 0 &&
+		    now < e->ifs[i]->container_look_until_ns)
+			ifindex[n++] = e->ifs[i]->ifindex;
+	if (!fa_cgroups_ifaces(&cg, ifindex, n))
+		for (i = 0; i < e->n; i++) {
+			struct fa_engine_iface *w = e->ifs[i];
+
+			if (w->has_container || !(c = fa_cgroups_iface(&cg, w->ifindex)))
+				continue;
+			w->container = *c;
+			w->has_container = true;
+		}
+	fa_cgroups_free(&cg);
+	free(ifindex);
 }
 
 static int ifs_append(struct fa_engine *e, struct fa_engine_iface *w)
@@ -1278,6 +1326,7 @@ void fa_engine_tick(struct fa_engine *e, bool flush)
 	size_t i;
 	int r;
 
+	containers_look(e, fa_mono_ns());
 	if (e->setw && e->setw->open && !e->set_final) {
 		r = fa_stream_flip(&e->setw->s);
 		if (r)
@@ -1361,6 +1410,8 @@ int fa_engine_open(struct fa_engine *e, const struct fa_engine_cfg *cfg,
 	e->started_ns = fa_mono_ns();
 	e->records.write = write_records;
 	e->records.ctx = e;
+	/* The process's: the rows the control socket serves name them too. */
+	fa_containers_root(cfg->container_root);
 	for (i = 0; i < ARRAY_SIZE(sink_open); i++) {
 		r = sink_open[i](e, &e->sinks[e->nsinks], err);
 		if (r)

@@ -50,6 +50,9 @@ struct fa_link {
 	bool moved;
 	int new_nsid;
 	int new_ifindex;
+	/* The id this namespace has for the peer's (a veth's other end in
+	 * another namespace: a container's); -1: none, or the same. */
+	int link_nsid;
 };
 
 bool fa_iface_named(const struct fa_iface_match *m, const char *name);
@@ -85,6 +88,8 @@ struct fa_engine_cfg {
 	__u64 ipfix_refresh_ms;
 	const char *metrics;		/* ADDR:PORT */
 	const char *metrics_file;	/* PATH.prom */
+	/* Where the container runtimes' files are read (NULL: /). */
+	const char *container_root;
 	/* Polled with the rest: @on_wake runs when it is readable (the
 	 * caller's signalfd, which calls fa_engine_stop or _reopen). */
 	int wake_fd;
@@ -119,6 +124,15 @@ struct fa_engine_iface {
 	__u64 last_tick_ns;		/* the last tick whose records all went out */
 	__u64 trouble_since_ns;		/* a sink first refused the records; 0: none */
 	__u64 trouble_errors;		/* failed writes since */
+	/*
+	 * Its peer's container (a veth's host end), looked up at a tick
+	 * after it was taken and at each tick until found or for
+	 * CONTAINER_LOOK_NS (a container's process may join its namespace
+	 * after the veth is made); not kept across a restart.
+	 */
+	bool has_container;
+	__u64 container_look_until_ns;
+	struct fa_container container;
 };
 
 struct fa_engine_stats {
@@ -209,6 +223,8 @@ const struct fa_engine_iface *fa_engine_ticker(const struct fa_engine *e,
 					       const struct fa_engine_iface *w);
 /* The stream @w's records, rows and books are in: its own, or the set's. */
 struct fa_stream *fa_engine_stream(const struct fa_engine *e, const struct fa_engine_iface *w);
+/* The container of the interface @ifindex, leaving or not; NULL: none known. */
+const struct fa_container *fa_engine_container(const struct fa_engine *e, __u32 ifindex);
 /* Whether @w's stream is open (its counters and records can be read). */
 bool fa_engine_counting(const struct fa_engine *e, const struct fa_engine_iface *w);
 /* Health: how long since @w's last tick whose records all went out (since

@@ -356,7 +356,7 @@ static void ext_cgroup(struct fa_cgroups *cg, struct fa_ext *e, bool rescan)
 		return;
 	e->cgroup_path = fa_cgroup_path(cg, e->cgroup_id, rescan);
 	if (e->cgroup_path)
-		fa_container_id(e->cgroup_path, e->container, sizeof(e->container));
+		e->container = fa_cgroup_container(cg, e->cgroup_id);
 }
 
 void fa_enrich_key(const int *fd, const struct fa_attach_state *st, int socks_fd,
@@ -418,24 +418,38 @@ int fa_enrich(struct fa_snapshot *s)
 	struct iface_maps *maps;
 	struct sock_tables st;
 	bool any = false, rescanned = false;
+	size_t n = 0;
+	__u32 *ifindex;
 	size_t i, j;
 	int err;
 
 	maps = calloc(s->nifs + 1, sizeof(*maps));
-	if (!maps)
+	ifindex = calloc(s->nifs + 1, sizeof(*ifindex));
+	/* The exts' cgroup paths and containers are the table's, as long as
+	 * it is. */
+	if (!s->t.cgroups)
+		s->t.cgroups = calloc(1, sizeof(*s->t.cgroups));
+	if (!maps || !ifindex || !s->t.cgroups) {
+		free(maps);
+		free(ifindex);
 		return -ENOMEM;
+	}
 	err = sock_tables_read(&st);
 	any = st.socks.n > 0;
 	for (i = 0; i < s->nifs && !err; i++) {
 		err = iface_maps_read(&s->ifs[i], &maps[i]);
 		any |= maps[i].has_owners || maps[i].has_seq || maps[i].has_rtt;
+		/* Another namespace's interfaces: its indices are not ours. */
+		if (fa_state_netns_self(&s->ifs[i].state))
+			ifindex[n++] = s->ifs[i].state.ifindex;
 	}
+	/* A veth's host end: its rows are its peer's container's. A failed
+	 * look (no /proc, no rtnetlink) names none, as for a plain NIC. */
+	if (!err && n && !fa_cgroups_ifaces(s->t.cgroups, ifindex, n))
+		any |= s->t.cgroups->nifs > 0;
 	if (!err && any) {
 		s->t.ext = calloc(s->t.n + 1, sizeof(*s->t.ext));
-		/* The exts' cgroup paths are the table's, as long as it is. */
-		if (!s->t.cgroups)
-			s->t.cgroups = calloc(1, sizeof(*s->t.cgroups));
-		if (!s->t.ext || !s->t.cgroups)
+		if (!s->t.ext)
 			err = -ENOMEM;
 	}
 	for (i = 0; !err && any && i < s->t.n; i++) {
@@ -449,15 +463,18 @@ int fa_enrich(struct fa_snapshot *s)
 			if (maps[j].ifindex == r->key.ifindex)
 				m = &maps[j];
 		join_row(r, m, &st, e);
-		if (!e->flags && !e->cookie)
-			continue;
 		ext_cgroup(s->t.cgroups, e, !rescanned);
 		rescanned |= e->cgroup_id && !e->cgroup_path;
+		if (!e->container)
+			e->container = fa_cgroups_iface(s->t.cgroups, r->key.ifindex);
+		if (!e->flags && !e->cookie && !e->container)
+			continue;
 		r->ext = ++s->t.next;
 	}
 	for (i = 0; i < s->nifs; i++)
 		iface_maps_free(&maps[i]);
 	free(maps);
+	free(ifindex);
 	sock_tables_free(&st);
 	return err;
 }

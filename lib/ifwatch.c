@@ -39,6 +39,7 @@ static bool parse_link(struct nlmsghdr *h, struct fa_link *l)
 	l->ifindex = ifi->ifi_index;
 	l->flags = ifi->ifi_flags;
 	l->new_nsid = -1;
+	l->link_nsid = -1;
 	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
 		if (a->rta_type == IFLA_IFNAME) {
 			snprintf(l->name, sizeof(l->name), "%.*s",
@@ -47,6 +48,8 @@ static bool parse_link(struct nlmsghdr *h, struct fa_link *l)
 			/* Only a move's RTM_DELLINK says where the device went. */
 			l->moved = true;
 			l->new_nsid = *(__s32 *)RTA_DATA(a);
+		} else if (a->rta_type == IFLA_LINK_NETNSID && RTA_PAYLOAD(a) >= sizeof(__s32)) {
+			l->link_nsid = *(__s32 *)RTA_DATA(a);
 		} else if (a->rta_type == IFLA_NEW_IFINDEX && RTA_PAYLOAD(a) >= sizeof(__s32)) {
 			l->moved = true;
 			l->new_ifindex = *(__s32 *)RTA_DATA(a);

@@ -153,6 +153,11 @@ int fa_stale_verdict(const struct fa_netns_set *s, const struct fa_pin_entry *pi
  * fa_netns_set_new() sees; -ENOENT if none of them is it.
  */
 int fa_netns_open_nsid(int nsid);
+/*
+ * The id this namespace has for the namespace @nsfd (RTM_GETNSID): >= 0;
+ * -1 (NETNSA_NSID_NOT_ASSIGNED) if it has none; or -errno.
+ */
+int fa_netns_nsid(int nsfd);
 /* @dirname's files under FA_RUN_DIR but its locks (a daemon's drain and
  * cache files), removed; the caller holds its lock and its pins are gone. */
 void fa_run_daemon_files_remove(const char *dirname);
@@ -616,7 +621,9 @@ struct fa_ext {
 	unsigned int flags;	/* FA_EXT_* */
 	struct flow_sock sock;	/* with FA_EXT_SOCK */
 	const char *cgroup_path;	/* in a struct fa_cgroups, or NULL */
-	char container[65];
+	/* The cgroup's container, else the interface's (a veth's host end):
+	 * in a struct fa_cgroups, or NULL. */
+	const struct fa_container *container;
 };
 
 #define FA_EXT_SOCK	(1u << 0)	/* sock is the row's socket */
@@ -704,9 +711,17 @@ struct fa_cgroups {
 	struct fa_cgroup_path {
 		__u64 id;
 		char *path;
+		struct fa_container *container;	/* NULL: none */
+		bool parsed;
 	} *v;
 	size_t n, cap;
 	__u64 last_scan_ns;	/* a walk at most once a second */
+	/* Interfaces' containers: for rows that have no cgroup's. */
+	struct fa_iface_container {
+		__u32 ifindex;
+		struct fa_container c;
+	} *ifs;
+	size_t nifs;
 };
 
 /*
@@ -716,8 +731,36 @@ struct fa_cgroups {
  */
 const char *fa_cgroup_path(struct fa_cgroups *c, __u64 id, bool rescan);
 void fa_cgroups_free(struct fa_cgroups *c);
-/* The container id a cgroup path names, if it follows a runtime's layout. */
-bool fa_container_id(const char *path, char *out, size_t len);
+/* The container of cgroup @id (after fa_cgroup_path() found it), or NULL. */
+const struct fa_container *fa_cgroup_container(struct fa_cgroups *c, __u64 id);
+/*
+ * Looks up the containers of interfaces @ifindex (those whose peer lives
+ * in another namespace) into @c, by one look at the links and /proc.
+ */
+int fa_cgroups_ifaces(struct fa_cgroups *c, const __u32 *ifindex, size_t n);
+/* Interface @ifindex's container, from fa_cgroups_ifaces(), or NULL. */
+const struct fa_container *fa_cgroups_iface(const struct fa_cgroups *c, __u32 ifindex);
+
+/* ---- containers (containers.c) ------------------------------------------------- */
+
+/* struct fa_container is in table.h. */
+
+/* Where the runtimes' files are read: "/" unless a test makes a tree. */
+void fa_containers_root(const char *dir);
+/*
+ * The container a cgroup path names, if it follows a runtime's layout
+ * (docker-<id>.scope, cri-containerd-<id>.scope, crio-<id>.scope,
+ * libpod-<id>.scope, /libpod_parent/libpod-<id>, bare ids under /docker/
+ * and /kubepods/...), and the pod's UID under kubepods: no names yet.
+ */
+bool fa_container_parse(const char *path, struct fa_container *c);
+/* Fills in the names the runtimes' files give @c (those it can). */
+void fa_container_name(struct fa_container *c);
+/*
+ * The containers of the peers' namespaces @nsids (IFLA_LINK_NETNSID, -1:
+ * none) by one look at /proc: out[i] when found[i]. 0, or -errno.
+ */
+int fa_iface_containers(const int *nsids, size_t n, struct fa_container *out, bool *found);
 
 /* ---- link events (ifwatch.c) ---------------------------------------------------- */
 

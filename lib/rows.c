@@ -130,7 +130,7 @@ static void print_plain_json_row(struct fa_out *o, const struct cell_ctx *c,
 	p = PUT_LIT(p, ",\"tcp_flags\":\"");
 	p = fa_tcp_flags_put(r->val.tcp_flags, p);
 	p = PUT_LIT(p, "\",\"socket_cookie\":null,\"netns\":null,\"process\":null,"
-		       "\"cgroup\":null,\"tcp\":null,\"retrans_segs\":null,"
+		       "\"cgroup\":null,\"container\":null,\"tcp\":null,\"retrans_segs\":null,"
 		       "\"retrans_bytes\":null,\"passive_rtt\":null,\"overflow\":");
 	p = r->kind == FA_ROW_OVERFLOW ? PUT_LIT(p, "true") : PUT_LIT(p, "false");
 	p = PUT_LIT(p, ",\"exported\":");

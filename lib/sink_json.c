@@ -121,9 +121,14 @@ static int json_records(void *priv, const struct fa_stream *s,
 		json_init(&o.j, f);
 		if (joined)
 			fa_enrich_key(s->p.fd, st, socks_fd, &recs[i].key, &x, &cg);
+		else
+			memset(&x, 0, sizeof(x));
+		/* No socket's cgroup says whose: the interface's peer may. */
+		if (!x.container)
+			x.container = fa_engine_container(j->e, recs[i].key.ifindex);
 		fa_print_record(&o, &recs[i], fa_stream_ifname(s, recs[i].key.ifindex),
 				s->rs.instance, wall_off,
-				joined ? &x : NULL);
+				joined || x.container ? &x : NULL);
 		json_end_line(&o.j);
 	}
 	close_socks(socks_fd, listeners_fd);

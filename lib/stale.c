@@ -366,7 +366,7 @@ bool fa_netns_alive(__u64 ino, __u64 cookie)
  * The id this namespace has for the namespace @nsfd (RTM_GETNSID): >= 0;
  * -1 (NETNSA_NSID_NOT_ASSIGNED) if it has none; or -errno.
  */
-static int nsid_of(int nsfd)
+int fa_netns_nsid(int nsfd)
 {
 	struct {
 		struct nlmsghdr n;
@@ -436,7 +436,7 @@ int fa_netns_open_nsid(int nsid)
 		if (fd < 0)
 			continue;
 		tried = s->v[i].ino;
-		if (nsid_of(fd) == nsid)
+		if (fa_netns_nsid(fd) == nsid)
 			found = fd;
 		else
 			close(fd);

@@ -728,6 +728,24 @@ struct ext_identity {
 	unsigned int group_by;
 };
 
+/* Whether the ext says who, as @group_by asks. */
+static bool known(const struct fa_ext *x, unsigned int group_by)
+{
+	if (group_by & FA_GROUP_PROCESS)
+		return (x->flags & FA_EXT_SOCK) && x->sock.pid;
+	if (group_by & FA_GROUP_CGROUP)
+		return x->cgroup_id;
+	return x->container;
+}
+
+/* A container is its id, or its pod's UID for a pod's interface. */
+static int cmp_container(const struct fa_container *a, const struct fa_container *b)
+{
+	int c = strcmp(a->id, b->id);
+
+	return c ? c : strcmp(a->pod_uid, b->pod_uid);
+}
+
 /* Who a row is (ext indices @pa, @pb): rows whose identity is not known
  * are equal, and first. */
 static int cmp_ext_identity(const void *pa, const void *pb, void *ctx)
@@ -738,10 +756,7 @@ static int cmp_ext_identity(const void *pa, const void *pb, void *ctx)
 	__u32 a = *(const __u32 *)pa, b = *(const __u32 *)pb;
 	const struct fa_ext *x = a ? &group_ext[a - 1] : NULL;
 	const struct fa_ext *y = b ? &group_ext[b - 1] : NULL;
-	bool kx = x && (group_by & FA_GROUP_PROCESS ? !!(x->flags & FA_EXT_SOCK) && x->sock.pid
-						     : !!x->cgroup_id);
-	bool ky = y && (group_by & FA_GROUP_PROCESS ? !!(y->flags & FA_EXT_SOCK) && y->sock.pid
-						     : !!y->cgroup_id);
+	bool kx = x && known(x, group_by), ky = y && known(y, group_by);
 	int c;
 
 	if (kx != ky || !kx)
@@ -755,6 +770,8 @@ static int cmp_ext_identity(const void *pa, const void *pb, void *ctx)
 	}
 	if ((group_by & FA_GROUP_CGROUP) && x->cgroup_id != y->cgroup_id)
 		return x->cgroup_id < y->cgroup_id ? -1 : 1;
+	if (group_by & FA_GROUP_CONTAINER)
+		return cmp_container(x->container, y->container);
 	return 0;
 }
 
@@ -769,7 +786,7 @@ static int group_exts(struct fa_table *t, unsigned int group)
 	__u32 *ids, *canon, first = 0;
 	size_t i;
 
-	if (!(group & (FA_GROUP_PROCESS | FA_GROUP_CGROUP)) || !t->ext) {
+	if (!(group & (FA_GROUP_PROCESS | FA_GROUP_CGROUP | FA_GROUP_CONTAINER)) || !t->ext) {
 		for (i = 0; i < t->n; i++)
 			t->rows[i].ext = 0;
 		return 0;

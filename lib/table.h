@@ -108,6 +108,7 @@ enum fa_sort { FA_SORT_BYTES, FA_SORT_PACKETS, FA_SORT_LAST, FA_SORT_FIRST,
 #define FA_GROUP_DIR	(1u << 6)
 #define FA_GROUP_PROCESS (1u << 7)	/* after fa_enrich() */
 #define FA_GROUP_CGROUP	(1u << 8)	/* after fa_enrich() */
+#define FA_GROUP_CONTAINER (1u << 9)	/* after fa_enrich() */
 
 void fa_table_sort(struct fa_table *t, enum fa_sort by);
 /*
@@ -132,6 +133,16 @@ struct fa_iface_snap {
 	char ifname[FA_IFNAMSIZ];	/* its name now, or at attach if gone */
 	struct fa_attach_state state;
 	struct fa_hook_stats st[FLOW_NR_DIRS];
+};
+
+/* A container, or the pod of one, as rows name it; "" where not known. */
+struct fa_container {
+	char id[65];
+	char runtime[16];	/* docker, containerd, cri-o, podman */
+	char name[128];
+	char pod[254];
+	char pod_uid[37];
+	char ns[64];		/* the pod's Kubernetes namespace */
 };
 
 /* Rows and counters of one or more interfaces, times in ns since the epoch. */

@@ -49,6 +49,7 @@ struct run_opts {
 	bool all;
 	int layout;			/* 1 (the default): one program set for the interfaces attached */
 	const char *config;		/* read by the parser (struct command's config) */
+	const char *container_root;
 };
 
 static const struct opt_value layouts[] = {
@@ -154,6 +155,8 @@ static const struct opt run_options[] = {
 	OPTION("config", 0, OPT_STRING, struct run_opts, config, "FILE",
 	       "read options from FILE first, 'name = value' a line (default " FLOWACCT_CONFIG
 	       " if it exists; 'none': no file); the command line wins"),
+	OPTION("container-root", 0, OPT_STRING, struct run_opts, container_root, "DIR",
+	       "read the container runtimes' files (their names) under DIR (default /)"),
 	OPTION("layout", 0, OPT_ENUM, struct run_opts, layout, NULL,
 	       "set (default): one program set and one pair of tables for every interface attached; iface: programs and tables per interface",
 	       .values = layouts),
@@ -216,6 +219,7 @@ static int do_run(void *opts, int argc, char **argv)
 		.ipfix_refresh_ms = o->ipfix_refresh_ms,
 		.metrics = o->metrics,
 		.metrics_file = o->metrics_file,
+		.container_root = o->container_root,
 		.one_set = o->layout == 1,
 		.on_wake = on_signal,
 		.log = { .fn = cli_log_line },

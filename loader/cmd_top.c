@@ -44,7 +44,7 @@ static const struct opt top_options[] = {
 	       "rates over SEC seconds, the view refreshed as often",
 	       .min = 100, .max = 3600 * 1000),
 	OPTION("group-by", 'g', OPT_FUNC, struct top_opts, group, "FIELDS",
-	       "one row per group: src, dst, sport, dport, proto, iface, direction, process, cgroup",
+	       "one row per group: src, dst, sport, dport, proto, iface, direction, process, cgroup, container",
 	       .parse = parse_group),
 	OPTION("columns", 'o', OPT_FUNC, struct top_opts, view, "COL,...",
 	       "columns added to each line (those of dump -o: process, srtt, ...)",
@@ -153,7 +153,7 @@ static int sample(struct top *t, struct fa_interval *iv)
 		return err;
 	}
 	return fa_rates_next(&t->rates, &cur, now, t->group, t->sort,
-			     t->view.ncols || (t->group & (FA_GROUP_PROCESS | FA_GROUP_CGROUP)),
+			     t->view.ncols || (t->group & (FA_GROUP_PROCESS | FA_GROUP_CGROUP | FA_GROUP_CONTAINER)),
 			     iv);
 }
 
@@ -333,6 +333,8 @@ static int do_top(void *opts, int argc, char **argv)
 		t.view.cols[t.view.ncols++] = FA_COL_PROCESS;
 	if ((t.group & FA_GROUP_CGROUP) && t.view.ncols < FA_MAX_COLS)
 		t.view.cols[t.view.ncols++] = FA_COL_CGROUP;
+	if ((t.group & FA_GROUP_CONTAINER) && t.view.ncols < FA_MAX_COLS)
+		t.view.cols[t.view.ncols++] = FA_COL_CONTAINER;
 	err = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) && !cli.json ?
 	      run_screen(&t) : run_plain(&t);
 	fa_rates_free(&t.rates);

@@ -50,6 +50,7 @@ static const struct {
 	{ "dport", FA_GROUP_DPORT }, { "proto", FA_GROUP_PROTO },
 	{ "iface", FA_GROUP_IFACE }, { "direction", FA_GROUP_DIR },
 	{ "process", FA_GROUP_PROCESS }, { "cgroup", FA_GROUP_CGROUP },
+	{ "container", FA_GROUP_CONTAINER },
 };
 
 /* "src,dst,proto" -> FA_GROUP_* bits. */

@@ -14,6 +14,7 @@ PACKAGES=(
 	linux-libc-dev			# UAPI headers the BPF programs parse with
 	libbpf-dev libxdp-dev libpcap-dev libelf-dev zlib1g-dev
 	libmicrohttpd-dev libncurses-dev	# /metrics, flowacct top
+	libjson-c-dev			# the container runtimes' files
 	bpftool				# skeletons and object linking
 	# run
 	iproute2 xdp-tools ethtool
@@ -24,6 +25,8 @@ PACKAGES=(
 	nfdump pmacct prometheus	# collectors the exports are checked with
 	strace tmux systemd		# kill-injection, top in a terminal, unit checks
 	groff-base man-db		# the man page: groff -ww -z -man, man --warnings -l
+	podman runc busybox-static	# real containers (an image made locally)
+	postgresql-15			# the fleet test: pmacct's nfacctd into PostgreSQL
 )
 
 missing=()

@@ -122,11 +122,14 @@ test_sockets_join() {
 		--expect "socat:$cli_socat6:$cgino:$cgpath:$cid" \
 		--udp "7002:socat:$cli_udp:$cgino:$cgpath:$cid" \
 		--listeners "" --min-rows 6
+	# B's servers are in the test's own cgroup, no container's; their rows
+	# name the container from the interface: every process in A, the
+	# peer's namespace, is in the container's cgroup.
 	python3 tests/checkers/check_sockets.py join \
 		--dump "$SCRATCH/dump_b" --ss "$SCRATCH/ss_b" \
-		--expect "iperf3:$srv_iperf:-:$(own_cgroup)" \
-		--expect "socat:$srv_socat4:-:$(own_cgroup)" \
-		--expect "socat:$srv_socat6:-:$(own_cgroup)" \
+		--expect "iperf3:$srv_iperf:-:$(own_cgroup):$cid" \
+		--expect "socat:$srv_socat4:-:$(own_cgroup):$cid" \
+		--expect "socat:$srv_socat6:-:$(own_cgroup):$cid" \
 		--listeners "5201:$srv_iperf 7000:$srv_socat4 7001:$srv_socat6" --min-rows 6
 	# Grouped by process, and by cgroup.
 	$INA "$FLOWACCT" dump -g process -o process,packets >"$SCRATCH/grouped"

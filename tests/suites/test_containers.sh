@@ -1,0 +1,268 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# shellcheck shell=bash
+# Containers named on the rows: from a cgroup path, each runtime's layout
+# (against what each runtime documents); from an interface, a veth whose
+# peer is in a real podman container's namespace; from a socket, a process
+# in a podman container; Kubernetes pods from kubepods cgroups and kubelet's
+# log directories. Ids and names against `podman inspect`.
+
+ALL_TESTS="test_containers_paths test_containers_veth test_containers_socket test_containers_kube"
+
+NAMES=$PWD/build/tests/container_names
+
+# ---- podman, as this VM runs it ------------------------------------------------
+
+# runc and the cgroupfs driver (crun refuses the hybrid cgroup layout), with
+# limits runc can set under it; an image made here from busybox-static (no
+# registry is reachable), one per test, removed with its containers.
+PODMAN=(podman --runtime runc --cgroup-manager cgroupfs)
+CONTAINERS=()
+IMAGE=
+
+containers_up() {
+	local root
+	command -v podman >/dev/null || fail "podman is not installed: scripts/deps.sh"
+	[ -x /bin/busybox ] || fail "busybox-static is not installed: scripts/deps.sh"
+	trap 'containers_off; netns_cleanup' EXIT
+	IMAGE=localhost/flowacct-test-$$:busybox
+	root=$(mktemp -d)
+	mkdir -p "$root/bin"
+	cp /bin/busybox "$root/bin/"
+	for a in sh sleep ping nc cat echo; do ln -s busybox "$root/bin/$a"; done
+	tar -C "$root" -c . | "${PODMAN[@]}" import -q - "$IMAGE" >/dev/null
+	rm -rf "$root"
+}
+
+# The EXIT trap: keeps the test's status for netns_cleanup, which exits with it.
+containers_off() {
+	local rc=$? c
+	set +e
+	for c in "${CONTAINERS[@]}"; do
+		"${PODMAN[@]}" rm -f -t 0 "$c" >/dev/null 2>&1
+	done
+	[ -z "$IMAGE" ] || "${PODMAN[@]}" rmi -f "$IMAGE" >/dev/null 2>&1
+	for pid in ${BG_PIDS:-}; do
+		kill "$pid" 2>/dev/null
+	done
+	[ -z "${SOCKETS:-}" ] || "$FLOWACCT" sockets detach >/dev/null 2>&1
+	if [ -n "${CG_DIRS:-}" ]; then
+		# Innermost first, once the processes moved in have gone.
+		for d in $CG_DIRS; do
+			for _ in $(seq 50); do rmdir "$d" 2>/dev/null && break; sleep 0.1; done
+		done
+	fi
+	(exit $rc)
+}
+
+# container NAME ARGS...: a container started detached, removed at exit.
+container() {
+	local name=$1
+	shift
+	CONTAINERS+=("$name")
+	"${PODMAN[@]}" run -d --name "$name" --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+		"$@" >/dev/null || fail "podman run $name failed"
+}
+
+inspect() {
+	"${PODMAN[@]}" inspect -f "$2" "$1"
+}
+
+# check_rows FILE WHERE ID NAME: every JSON row or record of FILE (a dump
+# document or JSON lines) for which the Python expression WHERE holds
+# (r: the row) names container ID, NAME, podman; at least one does.
+check_rows() {
+	python3 - "$@" <<-'EOF'
+	import json, sys
+	path, where, cid, name = sys.argv[1:5]
+	text = open(path).read()
+	try:
+	    rows = json.loads(text)["flows"]
+	except ValueError:
+	    rows = [json.loads(l) for l in text.splitlines() if l.startswith('{"type":"flow"')]
+	rows = [r for r in rows if eval(where)]
+	if not rows:
+	    sys.exit("%s: no row where %s" % (path, where))
+	for r in rows:
+	    c = r["container"]
+	    want = {"id": cid, "name": name, "runtime": "podman", "pod": None,
+	            "namespace": None, "pod_uid": None}
+	    if c != want:
+	        sys.exit("%s: %s %s:%s > %s:%s: container %s, expected %s" % (
+	            path, r.get("direction"), r["src"], r["sport"], r["dst"], r["dport"], c, want))
+	print("%s: %d rows name %s (%s)" % (path, len(rows), name, cid[:12]))
+	EOF
+}
+
+# ---- the tests ------------------------------------------------------------------
+
+# Each runtime's cgroup layout, as its documentation gives it, and the names
+# from a tree laid out as the runtimes keep their files: docker's
+# config.v2.json, containers/storage's containers.json (podman, CRI-O),
+# kubelet's /var/log/pods and /var/log/containers. A pod's container that
+# kubelet's links do not name (its pod has two) takes the runtime's name;
+# docker in docker is the inner one, whose name is in the inner docker's
+# files, not the host's.
+test_containers_paths() {
+	scratch
+	local r=$SCRATCH/root a b c d uid=0b6e2c1a-58f4-4f7e-9d3a-2c1b0a9e8f70 out
+	a=$(printf 'a%.0s' $(seq 64)) b=$(printf '0123456789abcdef%.0s' 1 2 3 4)
+	c=$(printf 'c%.0s' $(seq 64)) d=$(printf 'd%.0s' $(seq 64))
+	mkdir -p "$r/var/lib/docker/containers/$b" "$r/var/lib/containers/storage/overlay-containers" \
+		"$r/var/log/pods/shop_checkout-7d9f_$uid/api" "$r/var/log/pods/shop_checkout-7d9f_$uid/sidecar" \
+		"$r/var/log/containers"
+	echo '{"ID":"'"$b"'","Name":"/web-1","State":{"Running":true}}' \
+		>"$r/var/lib/docker/containers/$b/config.v2.json"
+	echo '[{"id":"'"$c"'","names":["db"],"layer":"x"},{"id":"'"$d"'","names":["k8s_api_checkout"]}]' \
+		>"$r/var/lib/containers/storage/overlay-containers/containers.json"
+	ln -s "../pods/shop_checkout-7d9f_$uid/api/0.log" \
+		"$r/var/log/containers/checkout-7d9f_shop_api-$a.log"
+	cat >"$SCRATCH/paths" <<-EOF
+	/system.slice/docker-$b.scope
+	/docker/$b
+	/libpod_parent/libpod-$c
+	/machine.slice/libpod-$c.scope
+	/machine.slice/libpod-conmon-$c.scope
+	/system.slice/crio-$d.scope
+	/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uid//-/_}.slice/cri-containerd-$a.scope
+	/kubepods/besteffort/pod$uid/$a
+	/kubepods/pod$uid/$d
+	/user.slice/user-0.slice/session-1.scope
+	/docker/$b/docker/$c
+	/
+	EOF
+	"$NAMES" "$r" <"$SCRATCH/paths" >"$SCRATCH/got"
+	cat >"$SCRATCH/want" <<-EOF
+	/system.slice/docker-$b.scope	$b	docker	-	web-1	-	-
+	/docker/$b	$b	docker	-	web-1	-	-
+	/libpod_parent/libpod-$c	$c	podman	-	db	-	-
+	/machine.slice/libpod-$c.scope	$c	podman	-	db	-	-
+	/machine.slice/libpod-conmon-$c.scope	none
+	/system.slice/crio-$d.scope	$d	cri-o	-	k8s_api_checkout	-	-
+	/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uid//-/_}.slice/cri-containerd-$a.scope	$a	containerd	$uid	api	checkout-7d9f	shop
+	/kubepods/besteffort/pod$uid/$a	$a	-	$uid	api	checkout-7d9f	shop
+	/kubepods/pod$uid/$d	$d	-	$uid	k8s_api_checkout	checkout-7d9f	shop
+	/user.slice/user-0.slice/session-1.scope	none
+	/docker/$b/docker/$c	$c	docker	-	-	-	-
+	/	none
+	EOF
+	out=$(diff "$SCRATCH/want" "$SCRATCH/got") || fail "container_names differs from the layouts: $out"
+}
+
+# A veth whose peer is in a podman container's namespace (--network none,
+# the peer moved in, as a CNI plugin does): the host end's rows and
+# records name the container as podman inspect does; a plain veth beside
+# it, whose peer's namespace holds no container, names none.
+test_containers_veth() {
+	netns_pair
+	containers_up
+	local name=fa-ct-$$ pid cid
+	container "$name" --network none --cap-add NET_RAW "$IMAGE" sleep 120
+	pid=$(inspect "$name" '{{.State.Pid}}')
+	cid=$(inspect "$name" '{{.Id}}')
+	$INA ip link add fact$$ type veth peer name eth1 netns "$pid"
+	$INA ip addr add 203.0.113.1/24 dev fact$$
+	$INA ip link set fact$$ up
+	nsenter -t "$pid" -n ip addr add 203.0.113.2/24 dev eth1
+	nsenter -t "$pid" -n ip link set eth1 up
+
+	run_start "$NSA" "$VA" fact$$ --layout set --interval 0.2
+	"${PODMAN[@]}" exec "$name" ping -c 3 -W 1 203.0.113.1 >/dev/null || fail "ping from the container failed"
+	$INB ping -c 2 -W 1 192.0.2.1 >/dev/null
+	$INA "$FLOWACCT" -j dump >"$SCRATCH/dump.json"
+	$INA "$FLOWACCT" dump --group-by container >"$SCRATCH/grouped"
+	run_stop
+	check_rows "$SCRATCH/dump.json" 'r["iface"] == "fact'$$'"' "$cid" "$name"
+	check_rows "$SCRATCH/rec.json" 'r["iface"] == "fact'$$'"' "$cid" "$name"
+	# Three echo requests from the container, as ping sent them.
+	python3 - "$SCRATCH/rec.json" "$VA" <<-'EOF'
+	import json, sys
+	recs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"type":"flow"')]
+	req = sum(r["packets"] for r in recs if r["proto"] == 1 and r["src"] == "203.0.113.2"
+	          and r["direction"] == "ingress" and r["dport"] == 8 << 8)
+	if req != 3:
+	    sys.exit("echo requests from the container: %d, ping sent 3" % req)
+	plain = [r for r in recs if r["iface"] == sys.argv[2]]
+	if not plain or any(r["container"] is not None for r in plain):
+	    sys.exit("the plain veth's records: %s" % [r["container"] for r in plain])
+	EOF
+	grep -q " $name *$" "$SCRATCH/grouped" || fail "group-by container: $(cat "$SCRATCH/grouped")"
+	grep -q " - *$" "$SCRATCH/grouped" || fail "group-by container, none: $(cat "$SCRATCH/grouped")"
+}
+
+# A podman container in A's namespace (--network ns:, which stands in for
+# --network host: the host's own namespace carries this machine's session),
+# a TCP connection from a process inside it: with the socket programs and
+# --attribution, the rows of its flow name the container.
+test_containers_socket() {
+	netns_pair
+	containers_up
+	local name=fa-cs-$$ cid
+	if "$FLOWACCT" sockets status | grep -q 'attached at'; then
+		fail "the socket programs are attached already: not ours to replace"
+	fi
+	SOCKETS=1
+	"$FLOWACCT" sockets attach >/dev/null
+	$INB socat -u TCP4-LISTEN:7000,reuseaddr OPEN:/dev/null,wronly &
+	BG_PIDS=$!
+	sleep 0.3
+	run_start "$NSA" "$VA" --layout set --attribution --interval 0.2
+	container "$name" --network ns:/run/netns/"$NSA" "$IMAGE" \
+		sh -c 'echo hello | nc -w 2 192.0.2.2 7000; sleep 120'
+	cid=$(inspect "$name" '{{.Id}}')
+	for _ in $(seq 50); do
+		$INA "$FLOWACCT" -j dump --port 7000 >"$SCRATCH/dump.json"
+		grep -q '"dport":7000' "$SCRATCH/dump.json" && break
+		sleep 0.1
+	done
+	run_stop
+	check_rows "$SCRATCH/dump.json" 'r["dport"] == 7000 and r["direction"] == "egress"' "$cid" "$name"
+	check_rows "$SCRATCH/rec.json" 'r["dport"] == 7000 and r["direction"] == "egress"' "$cid" "$name"
+}
+
+# Kubernetes without Kubernetes: a process in a cgroup laid out as the
+# kubelet's systemd driver and containerd make one, a kubelet log tree under
+# --container-root: its rows name the pod, its namespace and the container.
+test_containers_kube() {
+	netns_pair
+	trap 'containers_off; netns_cleanup' EXIT
+	local root uid=7c0ffee0-1234-4abc-8def-0123456789ab cid pod=checkout-5f7b9 top r
+	cid=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	if "$FLOWACCT" sockets status | grep -q 'attached at'; then
+		fail "the socket programs are attached already: not ours to replace"
+	fi
+	SOCKETS=1
+	"$FLOWACCT" sockets attach >/dev/null
+	root=$("$FLOWACCT" -j sockets status | python3 -c 'import json,sys; print(json.load(sys.stdin)["cgroup"])')
+	top=$root/kubepods-fa$$.slice
+	local pcg=$top/kubepods-fa$$-besteffort.slice/kubepods-besteffort-pod${uid//-/_}.slice
+	local ccg=$pcg/cri-containerd-$cid.scope
+	mkdir -p "$ccg"
+	CG_DIRS="$ccg $pcg ${pcg%/*} $top"
+	r=$SCRATCH/root
+	mkdir -p "$r/var/log/pods/shop_${pod}_$uid/api" "$r/var/log/pods/shop_${pod}_$uid/cache" \
+		"$r/var/log/containers"
+	ln -s "../pods/shop_${pod}_$uid/api/0.log" "$r/var/log/containers/${pod}_shop_api-$cid.log"
+	$INB socat -u TCP4-LISTEN:7000,reuseaddr OPEN:/dev/null,wronly &
+	BG_PIDS=$!
+	sleep 0.3
+	run_start "$NSA" "$VA" --layout set --attribution --interval 0.2 --container-root "$r"
+	sh -c 'echo $$ > "$1"/cgroup.procs; echo hello | exec nsenter --net=/run/netns/"$2" socat -u - TCP4:192.0.2.2:7000' \
+		_ "$ccg" "$NSA" || fail "the client in the pod's cgroup failed"
+	$INA "$FLOWACCT" -j dump --port 7000 >"$SCRATCH/dump.json"
+	run_stop
+	python3 - "$SCRATCH/dump.json" "$SCRATCH/rec.json" "$cid" "$uid" "$pod" <<-'EOF'
+	import json, sys
+	dump, recs, cid, uid, pod = sys.argv[1:6]
+	rows = [r for r in json.load(open(dump))["flows"] if r["dport"] == 7000 and r["direction"] == "egress"]
+	rows += [r for r in (json.loads(l) for l in open(recs) if l.startswith('{"type":"flow"'))
+	         if r["dport"] == 7000 and r["direction"] == "egress"]
+	want = {"id": cid, "name": "api", "runtime": "containerd", "pod": pod, "namespace": "shop",
+	        "pod_uid": uid}
+	if len(rows) < 2:
+	    sys.exit("rows and records of the connection: %d" % len(rows))
+	for r in rows:
+	    if r["container"] != want:
+	        sys.exit("container %s, expected %s" % (r["container"], want))
+	print("%d rows and records name pod %s/%s" % (len(rows), pod, "api"))
+	EOF
+}
