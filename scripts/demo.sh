@@ -4,7 +4,8 @@
 # flowacct's main job, on a fresh machine, without touching its NIC: two
 # network namespaces joined by a veth pair (documentation addresses only),
 # flowacct attached to one end, a few seconds of varied traffic, then the
-# flow table and counters, then everything removed again.
+# flow table and counters; the daemon; the socket programs; a podman
+# container's rows named; then everything removed again.
 
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,11 +16,15 @@ NSA=fa-demo-$id-a NSB=fa-demo-$id-b VA=fademo${id}a VB=fademo${id}b
 INA="nsenter --net=/run/netns/$NSA" INB="nsenter --net=/run/netns/$NSB"
 INO=
 SOCKETS_OURS=
+PODMAN=(podman --runtime runc --cgroup-manager cgroupfs)
+CT= IMAGE=
 
 cleanup() {
 	set +e
 	$INA "$FA" detach "$VA" >/dev/null 2>&1
 	[ -z "$SOCKETS_OURS" ] || "$FA" sockets detach >/dev/null 2>&1
+	[ -z "$CT" ] || "${PODMAN[@]}" rm -f -t 0 "$CT" >/dev/null 2>&1
+	[ -z "$IMAGE" ] || "${PODMAN[@]}" rmi -f "$IMAGE" >/dev/null 2>&1
 	ip netns pids "$NSA" 2>/dev/null | xargs -r kill 2>/dev/null
 	ip netns pids "$NSB" 2>/dev/null | xargs -r kill 2>/dev/null
 	ip netns del "$NSA" 2>/dev/null
@@ -130,4 +135,33 @@ if "$FA" sockets status | grep -q 'not attached'; then
 	"$FA" sockets detach
 	SOCKETS_OURS=
 fi
+if command -v podman >/dev/null && [ -x /bin/busybox ]; then
+	step "A container's rows named: a podman container (--network none) with a veth of $NSA moved in"
+	# An image made here from busybox-static: no registry is needed.
+	IMAGE=localhost/flowacct-demo-$id:busybox
+	root=$(mktemp -d)
+	mkdir -p "$root/bin"
+	cp /bin/busybox "$root/bin/"
+	for a in sh sleep ping; do ln -s busybox "$root/bin/$a"; done
+	tar -C "$root" -c . | "${PODMAN[@]}" import -q - "$IMAGE" >/dev/null
+	rm -rf "$root"
+	CT=flowacct-demo-$id
+	"${PODMAN[@]}" run -d --name "$CT" --network none --cap-add NET_RAW \
+		--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 "$IMAGE" sleep 60 >/dev/null
+	pid=$("${PODMAN[@]}" inspect -f '{{.State.Pid}}' "$CT")
+	$INA ip link add vdemo$id type veth peer name eth0 netns "$pid"
+	$INA ip addr add 203.0.113.1/24 dev vdemo$id
+	$INA ip link set vdemo$id up
+	nsenter -t "$pid" -n ip addr add 203.0.113.2/24 dev eth0
+	nsenter -t "$pid" -n ip link set eth0 up
+	$INA "$FA" attach vdemo$id >/dev/null
+	"${PODMAN[@]}" exec "$CT" ping -q -c 4 -i 0.2 203.0.113.1 | tail -2
+	echo "podman inspect: $("${PODMAN[@]}" inspect -f '{{.Name}} {{.Id}}' "$CT")"
+	$INA "$FA" dump vdemo$id -o dir,proto,src,dst,packets,bytes,container
+	$INA "$FA" dump vdemo$id --group-by container
+	$INA "$FA" dump vdemo$id -j | python3 -c 'import json, sys
+print("container of the first row:", json.load(sys.stdin)["flows"][0]["container"])'
+	$INA "$FA" detach vdemo$id >/dev/null
+fi
+
 step "Removing the namespaces"
