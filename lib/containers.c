@@ -146,6 +146,8 @@ bool fa_container_parse(const char *path, struct fa_container *c)
 	}
 	if (!found)
 		return false;
+	if (strlen(path) < sizeof(c->cgroup))
+		strcpy(c->cgroup, path);
 	/* The cgroupfs drivers' bare ids: the parent says whose. */
 	if (!c->runtime[0] && (!strncmp(path, "/docker/", 8) || strstr(path, "/docker/")))
 		snprintf(c->runtime, sizeof(c->runtime), "docker");

@@ -88,6 +88,8 @@ struct fa_engine_cfg {
 	__u64 ipfix_refresh_ms;
 	const char *metrics;		/* ADDR:PORT */
 	const char *metrics_file;	/* PATH.prom */
+	/* Containers with Prometheus series of their own; past it "other". */
+	__u32 metrics_containers;
 	/* Where the container runtimes' files are read (NULL: /). */
 	const char *container_root;
 	/* Polled with the rest: @on_wake runs when it is readable (the

@@ -398,6 +398,35 @@ void fa_enrich_key(const int *fd, const struct fa_attach_state *st, int socks_fd
 	ext_cgroup(cg, e, true);
 }
 
+void fa_records_join_open(struct fa_records_join *j, const struct fa_stream *s)
+{
+	const struct fa_attach_state *st = &s->p.state;
+
+	memset(j, 0, sizeof(*j));
+	j->s = s;
+	j->joined = st->owners || st->retrans || st->passive_rtt;
+	j->socks_fd = j->listeners_fd = -1;
+	if (j->joined)
+		fa_sockets_open(&j->socks_fd, &j->listeners_fd);
+}
+
+void fa_records_join_key(struct fa_records_join *j, const struct flow_key *k, struct fa_ext *x)
+{
+	if (j->joined)
+		fa_enrich_key(j->s->p.fd, &j->s->p.state, j->socks_fd, k, x, &j->cg);
+	else
+		memset(x, 0, sizeof(*x));
+}
+
+void fa_records_join_close(struct fa_records_join *j)
+{
+	if (j->socks_fd >= 0)
+		close(j->socks_fd);
+	if (j->listeners_fd >= 0)
+		close(j->listeners_fd);
+	fa_cgroups_free(&j->cg);
+}
+
 void fa_enrich_forget(const int *fd, const struct flow_key *k)
 {
 	if (fd[FA_PIN_TCP_SEQ] >= 0)

@@ -646,6 +646,7 @@ int fa_enrich(struct fa_snapshot *s);
  */
 void fa_enrich_key(const int *fd, const struct fa_attach_state *st, int socks_fd,
 		   const struct flow_key *k, struct fa_ext *e, struct fa_cgroups *cg);
+
 /* Drops what the maps beside the tables keep of a flow that ended. */
 void fa_enrich_forget(const int *fd, const struct flow_key *k);
 /* The row's extension, or NULL. */
@@ -740,6 +741,22 @@ const struct fa_container *fa_cgroup_container(struct fa_cgroups *c, __u64 id);
 int fa_cgroups_ifaces(struct fa_cgroups *c, const __u32 *ifindex, size_t n);
 /* Interface @ifindex's container, from fa_cgroups_ifaces(), or NULL. */
 const struct fa_container *fa_cgroups_iface(const struct fa_cgroups *c, __u32 ifindex);
+
+/*
+ * A batch of a stream's records joined as fa_enrich_key() joins one: the
+ * socket table opened once (only if the stream's attachment joins), and one
+ * cgroup cache for the batch. open, then fa_records_join_key() per record.
+ */
+struct fa_records_join {
+	const struct fa_stream *s;
+	bool joined;
+	int socks_fd, listeners_fd;
+	struct fa_cgroups cg;
+};
+void fa_records_join_open(struct fa_records_join *j, const struct fa_stream *s);
+/* @k's ext; its container, if none of the socket's, is left NULL. */
+void fa_records_join_key(struct fa_records_join *j, const struct flow_key *k, struct fa_ext *x);
+void fa_records_join_close(struct fa_records_join *j);
 
 /* ---- containers (containers.c) ------------------------------------------------- */
 

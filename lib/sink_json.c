@@ -87,52 +87,35 @@ static int write_batch(int fd, const char *p, size_t len)
 	return err;
 }
 
-static void close_socks(int socks_fd, int listeners_fd)
-{
-	if (socks_fd >= 0)
-		close(socks_fd);
-	if (listeners_fd >= 0)
-		close(listeners_fd);
-}
-
 static int json_records(void *priv, const struct fa_stream *s,
 			const struct fa_record *recs, size_t n, __u64 wall_off)
 {
-	const struct fa_attach_state *st = &s->p.state;
-	bool joined = st->owners || st->retrans || st->passive_rtt;
-	int socks_fd = -1, listeners_fd = -1, err;
 	struct sink_json *j = priv;
-	struct fa_cgroups cg = {};
+	struct fa_records_join join;
 	struct fa_ext x;
 	struct fa_out o;
 	char *buf = NULL;
 	size_t len = 0, i;
 	FILE *f;
+	int err;
 
-	if (joined)
-		fa_sockets_open(&socks_fd, &listeners_fd);
 	f = open_memstream(&buf, &len);
-	if (!f) {
-		close_socks(socks_fd, listeners_fd);
+	if (!f)
 		return -ENOMEM;
-	}
+	fa_records_join_open(&join, s);
 	out_init(&o, f, true);
 	for (i = 0; i < n; i++) {
 		json_init(&o.j, f);
-		if (joined)
-			fa_enrich_key(s->p.fd, st, socks_fd, &recs[i].key, &x, &cg);
-		else
-			memset(&x, 0, sizeof(x));
+		fa_records_join_key(&join, &recs[i].key, &x);
 		/* No socket's cgroup says whose: the interface's peer may. */
 		if (!x.container)
 			x.container = fa_engine_container(j->e, recs[i].key.ifindex);
 		fa_print_record(&o, &recs[i], fa_stream_ifname(s, recs[i].key.ifindex),
 				s->rs.instance, wall_off,
-				joined || x.container ? &x : NULL);
+				join.joined || x.container ? &x : NULL);
 		json_end_line(&o.j);
 	}
-	close_socks(socks_fd, listeners_fd);
-	fa_cgroups_free(&cg);
+	fa_records_join_close(&join);
 	fclose(f);
 	err = write_batch(j->fd, buf, len);
 	free(buf);

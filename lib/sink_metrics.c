@@ -3,9 +3,19 @@
  * The Prometheus sink over lib/prom.c and lib/http.c: the daemon's metrics
  * served at http://ADDR:PORT/metrics, and written every interval to a
  * .prom file for node_exporter's textfile collector.
+ *
+ * Per container, the packets and bytes of the records of its flows, as
+ * they leave: a series for each container that exists, up to a cap; the
+ * containers past it counted under container="other" for their whole
+ * life, so that no series ever goes backwards. A container's series goes
+ * once its cgroup has been gone for longer than any of its flows can stay
+ * in the cache. The sink is the last one the engine calls and never fails
+ * a batch: a batch another sink refused comes again before this one has
+ * seen it, and is counted once.
  */
 #include <errno.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +24,189 @@
 #include "engine.h"
 #include "internal.h"
 
+/* A container's counts; over the cap, only what says it is "other". */
+struct ctr_series {
+	struct fa_container c;
+	__u64 packets[FLOW_NR_DIRS], bytes[FLOW_NR_DIRS];
+	__u64 gone_ns;			/* when its cgroup was first missed; 0: there */
+	bool other;
+};
+
 struct sink_metrics {
 	struct fa_engine *e;
 	struct fa_engine_sink *self;	/* its write errors */
 	struct fa_http *http;
 	__u64 log_ns;
+	struct ctr_series **ctrs;
+	size_t nctrs, ctrs_cap, nown;	/* nown: those with a series */
+	__u64 other_packets[FLOW_NR_DIRS], other_bytes[FLOW_NR_DIRS];
+	__u64 others;			/* containers ever put under "other" */
+	char cg_root[PATH_MAX];		/* the cgroup v2 mount; "": not known */
 };
 
-static void metrics_write(struct fa_engine *e, FILE *f)
+static const char *ctr_key(const struct fa_container *c)
 {
+	return c->id[0] ? c->id : c->pod_uid;
+}
+
+static struct ctr_series *ctr_get(struct sink_metrics *m, const struct fa_container *c)
+{
+	struct ctr_series *x, **grown;
+	size_t i;
+
+	for (i = 0; i < m->nctrs; i++)
+		if (!strcmp(ctr_key(&m->ctrs[i]->c), ctr_key(c)))
+			return m->ctrs[i];
+	if (m->nctrs == m->ctrs_cap) {
+		m->ctrs_cap = m->ctrs_cap ? 2 * m->ctrs_cap : 64;
+		grown = realloc(m->ctrs, m->ctrs_cap * sizeof(*m->ctrs));
+		if (!grown)
+			return NULL;
+		m->ctrs = grown;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return NULL;
+	x->c = *c;
+	x->other = m->nown >= m->e->cfg.metrics_containers;
+	m->nown += !x->other;
+	m->others += x->other;
+	m->ctrs[m->nctrs++] = x;
+	return x;
+}
+
+static int metrics_records(void *priv, const struct fa_stream *s,
+			   const struct fa_record *recs, size_t n, __u64 wall_off)
+{
+	const struct fa_container *c, *last = NULL;
+	struct sink_metrics *m = priv;
+	struct ctr_series *x = NULL;
+	struct fa_records_join join;
+	struct fa_ext ext;
+	size_t i;
+	int d;
+
+	(void)wall_off;
+	fa_records_join_open(&join, s);
+	for (i = 0; i < n; i++) {
+		fa_records_join_key(&join, &recs[i].key, &ext);
+		c = ext.container ?: fa_engine_container(m->e, recs[i].key.ifindex);
+		if (!c || (!c->id[0] && !c->pod_uid[0]))
+			continue;
+		/* The records of one interface come in runs: one lookup a run. */
+		if (c != last)
+			x = ctr_get(m, c);
+		last = c;
+		d = recs[i].key.direction;
+		if (!x || d >= FLOW_NR_DIRS)
+			continue;
+		if (x->other) {
+			m->other_packets[d] += recs[i].packets;
+			m->other_bytes[d] += recs[i].bytes;
+		} else {
+			x->packets[d] += recs[i].packets;
+			x->bytes[d] += recs[i].bytes;
+		}
+	}
+	fa_records_join_close(&join);
+	return 0;
+}
+
+/*
+ * Containers whose cgroup is gone: their series go once no flow of theirs
+ * can be left in the cache (the active and idle timeouts, and two ticks
+ * for the records to leave).
+ */
+static void ctrs_sweep(struct sink_metrics *m)
+{
+	const struct fa_engine_cfg *cfg = &m->e->cfg;
+	__u64 now = fa_mono_ns(), grace;
+	char path[PATH_MAX + 512];
+	struct stat sb;
+	size_t i, k = 0;
+
+	if (!m->cg_root[0])
+		return;
+	grace = (cfg->active_ms + cfg->idle_ms + 2 * cfg->interval_ms) * 1000000ull;
+	for (i = 0; i < m->nctrs; i++) {
+		struct ctr_series *x = m->ctrs[i];
+
+		snprintf(path, sizeof(path), "%s%s", m->cg_root, x->c.cgroup);
+		if (!x->c.cgroup[0] || !stat(path, &sb))
+			x->gone_ns = 0;
+		else if (!x->gone_ns)
+			x->gone_ns = now;
+		if (x->gone_ns && now - x->gone_ns >= grace) {
+			m->nown -= !x->other;
+			free(x);
+			continue;
+		}
+		m->ctrs[k++] = x;
+	}
+	m->nctrs = k;
+}
+
+static void ctr_labels(const struct ctr_series *x, int d, const char *labels[11], char *buf,
+		       size_t len)
+{
+	const struct fa_container *c = &x->c;
+
+	if (c->name[0])
+		snprintf(buf, len, "%s", c->name);
+	else if (c->id[0])
+		snprintf(buf, len, "%.12s", c->id);
+	else
+		snprintf(buf, len, "%s", c->pod);
+	labels[0] = "container", labels[1] = buf;
+	labels[2] = "container_id", labels[3] = c->id;
+	labels[4] = "pod", labels[5] = c->pod;
+	labels[6] = "namespace", labels[7] = c->ns;
+	labels[8] = "direction", labels[9] = fa_direction_name(d);
+	labels[10] = NULL;
+}
+
+static void print_ctrs(struct sink_metrics *m, FILE *f)
+{
+	static const struct ctr_series other = { .c.name = "other" };
+	static const char *const family[2] = {
+		"flowacct_container_packets_total", "flowacct_container_bytes_total",
+	};
+	static const char *const help[2] = {
+		"Packets of the records of each container's flows (its socket's cgroup's, or its veth's peer namespace's), as they left; past the cap, under container=\"other\".",
+		"IP-layer bytes of the same records.",
+	};
+	const char *labels[11];
+	char buf[256];
+	size_t i;
+	int d, k;
+
+	fa_prom_family(f, "flowacct_containers", "gauge",
+		       "Containers with series of their own (at most --metrics-containers).");
+	fa_prom_u64(f, "flowacct_containers", NULL, m->nown);
+	fa_prom_family(f, "flowacct_containers_other_total", "counter",
+		       "Containers counted under container=\"other\" for their life, past the cap.");
+	fa_prom_u64(f, "flowacct_containers_other_total", NULL, m->others);
+	for (k = 0; k < 2; k++) {
+		fa_prom_family(f, family[k], "counter", help[k]);
+		for (i = 0; i < m->nctrs; i++) {
+			if (m->ctrs[i]->other)
+				continue;
+			for (d = 0; d < FLOW_NR_DIRS; d++) {
+				ctr_labels(m->ctrs[i], d, labels, buf, sizeof(buf));
+				fa_prom_u64(f, family[k], labels,
+					    k ? m->ctrs[i]->bytes[d] : m->ctrs[i]->packets[d]);
+			}
+		}
+		for (d = 0; d < FLOW_NR_DIRS; d++) {
+			ctr_labels(&other, d, labels, buf, sizeof(buf));
+			fa_prom_u64(f, family[k], labels, k ? m->other_bytes[d] : m->other_packets[d]);
+		}
+	}
+}
+
+static void metrics_write(struct sink_metrics *sm, FILE *f)
+{
+	struct fa_engine *e = sm->e;
 	struct fa_metrics_iface *mi = calloc(e->n ? e->n : 1, sizeof(*mi));
 	struct fa_stream_stats *ss = calloc(e->n ? e->n : 1, sizeof(*ss));
 	struct fa_metrics m = {
@@ -59,6 +243,7 @@ static void metrics_write(struct fa_engine *e, FILE *f)
 		m.nifs++;
 	}
 	fa_print_metrics(f, &m);
+	print_ctrs(sm, f);
 out:
 	free(mi);
 	free(ss);
@@ -75,7 +260,7 @@ static int metrics_page(void *ctx, const char *url, char **body, size_t *len,
 	f = open_memstream(body, len);
 	if (!f)
 		return -ENOMEM;
-	metrics_write(m->e, f);
+	metrics_write(m, f);
 	if (fclose(f))
 		return -ENOMEM;
 	*type = "text/plain; version=0.0.4; charset=utf-8";
@@ -84,9 +269,9 @@ static int metrics_page(void *ctx, const char *url, char **body, size_t *len,
 
 /* For node_exporter's textfile collector: a whole file or none, never half
  * of one, so a temporary file in the same directory renamed over it. */
-static int file_write(struct fa_engine *e)
+static int file_write(struct sink_metrics *m)
 {
-	const char *path = e->cfg.metrics_file;
+	const char *path = m->e->cfg.metrics_file;
 	char tmp[PATH_MAX];
 	FILE *f;
 	int err = 0;
@@ -97,7 +282,7 @@ static int file_write(struct fa_engine *e)
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	metrics_write(e, f);
+	metrics_write(m, f);
 	if (fflush(f) || fsync(fileno(f)))
 		err = -errno;
 	if (fclose(f) && !err)
@@ -112,7 +297,10 @@ static int file_write(struct fa_engine *e)
 static void metrics_tick(void *priv, bool final)
 {
 	struct sink_metrics *m = priv;
-	int err = file_write(m->e);
+	int err;
+
+	ctrs_sweep(m);
+	err = file_write(m);
 
 	if (err) {
 		m->self->errors++;
@@ -156,12 +344,18 @@ static void metrics_close(void *priv)
 {
 	struct sink_metrics *m = priv;
 
+	size_t i;
+
 	fa_http_close(m->http);
+	for (i = 0; i < m->nctrs; i++)
+		free(m->ctrs[i]);
+	free(m->ctrs);
 	free(m);
 }
 
 static const struct fa_sink_ops metrics_ops = {
 	.name = "metrics",
+	.records = metrics_records,
 	.tick = metrics_tick,
 	.poll_fd = metrics_poll_fd,
 	.poll_run = metrics_poll_run,
@@ -201,21 +395,22 @@ int fa_sink_metrics_open(struct fa_engine *e, struct fa_engine_sink *sink, struc
 	sink->ops = NULL;
 	if (!e->cfg.metrics && !file)
 		return 0;
-	if (file) {
-		n = strlen(file);
-		if (n < 6 || strcmp(file + n - 5, ".prom"))
-			return fa_err_set(err, -EINVAL, "--metrics-file '%s': the name must end in .prom (node_exporter reads only those)",
-					  file);
-		r = file_write(e);
-		if (r)
-			return fa_err_set(err, r, "--metrics-file '%s': %s", file, strerror(-r));
-	}
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return fa_err_set(err, -ENOMEM, "out of memory");
 	m->e = e;
 	m->self = sink;
-	if (e->cfg.metrics)
+	if (fa_cgroup2_mount(m->cg_root, sizeof(m->cg_root)))
+		m->cg_root[0] = '\0';
+	if (file) {
+		n = strlen(file);
+		if (n < 6 || strcmp(file + n - 5, ".prom"))
+			r = fa_err_set(err, -EINVAL, "--metrics-file '%s': the name must end in .prom (node_exporter reads only those)",
+				       file);
+		else if ((r = file_write(m)))
+			fa_err_set(err, r, "--metrics-file '%s': %s", file, strerror(-r));
+	}
+	if (!r && e->cfg.metrics)
 		r = open_server(m, e->cfg.metrics, err);
 	if (r) {
 		free(m);

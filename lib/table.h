@@ -143,6 +143,9 @@ struct fa_container {
 	char pod[254];
 	char pod_uid[37];
 	char ns[64];		/* the pod's Kubernetes namespace */
+	/* The cgroup it was found by, under the v2 mount ("" if longer):
+	 * while it is there, so is the container. */
+	char cgroup[512];
 };
 
 /* Rows and counters of one or more interfaces, times in ns since the epoch. */

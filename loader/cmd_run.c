@@ -50,6 +50,7 @@ struct run_opts {
 	int layout;			/* 1 (the default): one program set for the interfaces attached */
 	const char *config;		/* read by the parser (struct command's config) */
 	const char *container_root;
+	__u64 metrics_containers;
 };
 
 static const struct opt_value layouts[] = {
@@ -66,6 +67,7 @@ static const struct run_opts defaults_run = {
 	.a = FA_ATTACH_ARGS_UNSET,
 	.ipfix_max_message = FA_IPFIX_DEFAULT_MESSAGE,
 	.ipfix_refresh_ms = FA_IPFIX_DEFAULT_REFRESH_MS,
+	.metrics_containers = 500,
 };
 
 /* --ipfix, once per collector: checked here, resolved before attaching. */
@@ -152,6 +154,9 @@ static const struct opt run_options[] = {
 	       "serve Prometheus metrics at http://ADDR:PORT/metrics (':PORT': every address)"),
 	OPTION("metrics-file", 0, OPT_STRING, struct run_opts, metrics_file, "PATH.prom",
 	       "write the metrics to PATH.prom every interval (node_exporter's textfile collector)"),
+	OPTION("metrics-containers", 0, OPT_UINT, struct run_opts, metrics_containers, "N",
+	       "containers with metrics series of their own; those past N are counted under container=\"other\" for their life",
+	       .min = 0, .max = 100000),
 	OPTION("config", 0, OPT_STRING, struct run_opts, config, "FILE",
 	       "read options from FILE first, 'name = value' a line (default " FLOWACCT_CONFIG
 	       " if it exists; 'none': no file); the command line wins"),
@@ -220,6 +225,7 @@ static int do_run(void *opts, int argc, char **argv)
 		.metrics = o->metrics,
 		.metrics_file = o->metrics_file,
 		.container_root = o->container_root,
+		.metrics_containers = o->metrics_containers,
 		.one_set = o->layout == 1,
 		.on_wake = on_signal,
 		.log = { .fn = cli_log_line },

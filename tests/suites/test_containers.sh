@@ -6,7 +6,8 @@
 # in a podman container; Kubernetes pods from kubepods cgroups and kubelet's
 # log directories. Ids and names against `podman inspect`.
 
-ALL_TESTS="test_containers_paths test_containers_veth test_containers_socket test_containers_kube"
+ALL_TESTS="test_containers_paths test_containers_veth test_containers_socket test_containers_kube
+	test_containers_metrics"
 
 NAMES=$PWD/build/tests/container_names
 
@@ -91,6 +92,24 @@ check_rows() {
 	            path, r.get("direction"), r["src"], r["sport"], r["dst"], r["dport"], c, want))
 	print("%s: %d rows name %s (%s)" % (path, len(rows), name, cid[:12]))
 	EOF
+}
+
+# ct_veth NAME DEV N: container NAME (--network none) with a veth moved into
+# it, DEV its host end in $NSA, 203.0.113.(4N+1)/30 there and .(4N+2) inside;
+# IPv6 off on both ends, so that only what the test sends is counted. Its
+# pid in CT_PID.
+ct_veth() {
+	local name=$1 dev=$2 n=$3
+	container "$name" --network none --cap-add NET_RAW "$IMAGE" sleep 120
+	CT_PID=$(inspect "$name" '{{.State.Pid}}')
+	nsenter -t "$CT_PID" -n sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+	$INA ip link add "$dev" type veth peer name eth1 netns "$CT_PID"
+	ip netns exec "$NSA" sysctl -qw net.ipv6.conf."$dev".disable_ipv6=1
+	$INA ip addr add 203.0.113.$((4 * n + 1))/30 dev "$dev"
+	$INA ip link set "$dev" up
+	nsenter -t "$CT_PID" -n ip addr add 203.0.113.$((4 * n + 2))/30 dev eth1
+	nsenter -t "$CT_PID" -n ip link set eth1 up
 }
 
 # ---- the tests ------------------------------------------------------------------
@@ -265,4 +284,83 @@ test_containers_kube() {
 	        sys.exit("container %s, expected %s" % (r["container"], want))
 	print("%d rows and records name pod %s/%s" % (len(rows), pod, "api"))
 	EOF
+}
+
+# Per-container Prometheus series, scraped by a real Prometheus, with a cap
+# of one: the first container gets its series, the second is counted under
+# "other" for its life; the first's series go once it is removed (its
+# cgroup gone for longer than its flows can stay), and a third takes the
+# freed place. Each figure against ping's counts; no counter ever resets.
+test_containers_metrics() {
+	source tests/helpers/collectors.sh
+	netns_pair
+	containers_up
+	trap '_rc=$?; set +e; collectors_cleanup; containers_off; (exit $_rc); netns_cleanup' EXIT
+	COLLECTOR_NETNS=$NSA
+	local mport pport a=fa-ma-$$ b=fa-mb-$$ c=fa-mc-$$ out
+	mport=$(free_tcp_port)
+	pport=$(free_tcp_port)
+	run_start "$NSA" --iface "fm$$*" --layout set --interval 0.2 --idle-timeout 0.5 \
+		--active-timeout 1 --metrics "127.0.0.1:$mport" --metrics-containers 1
+	prometheus_start "$pport" "127.0.0.1:$mport"
+	ct_veth "$a" fm$$a 0
+	sleep 0.5	# taken, and its container looked up
+	"${PODMAN[@]}" exec "$a" ping -q -c 3 -i 0.2 203.0.113.1 >/dev/null || fail "ping from $a"
+	sleep 2		# its records out: the cap's one place is its
+	ct_veth "$b" fm$$b 1
+	sleep 0.5
+	"${PODMAN[@]}" exec "$b" ping -q -c 4 -i 0.2 203.0.113.5 >/dev/null || fail "ping from $b"
+	sleep 2
+	_http_get "http://127.0.0.1:$mport/metrics" >"$SCRATCH/m1.txt" || fail "no /metrics"
+	promtool check metrics <"$SCRATCH/m1.txt" || fail "promtool rejects /metrics"
+	_prom_series "$SCRATCH/m1.txt" >"$SCRATCH/s1"
+	_expect_series "$SCRATCH/s1" "$a ingress 3" "$a egress 3" "other ingress 4" "other egress 4" \
+		"containers 1" "others 1"
+
+	# The first goes: its netns with it, and the veth; the second pings on.
+	"${PODMAN[@]}" rm -f -t 0 "$a" >/dev/null
+	"${PODMAN[@]}" exec "$b" ping -q -c 2 -i 0.2 203.0.113.5 >/dev/null || fail "ping from $b"
+	sleep 3.5	# past active + idle + two ticks
+	ct_veth "$c" fm$$c 2
+	sleep 0.5
+	"${PODMAN[@]}" exec "$c" ping -q -c 5 -i 0.2 203.0.113.9 >/dev/null || fail "ping from $c"
+	sleep 2
+	_http_get "http://127.0.0.1:$mport/metrics" >"$SCRATCH/m2.txt" || fail "no /metrics"
+	_prom_series "$SCRATCH/m2.txt" >"$SCRATCH/s2"
+	_expect_series "$SCRATCH/s2" "$c ingress 5" "$c egress 5" "other ingress 6" "other egress 6" \
+		"containers 1" "others 1"
+	grep -q "^$a " "$SCRATCH/s2" && fail "$a's series are still there: $(cat "$SCRATCH/s2")"
+	# The id label, as podman inspect gives it.
+	grep -q "container=\"$c\",container_id=\"$(inspect "$c" '{{.Id}}')\"" "$SCRATCH/m2.txt" ||
+		fail "no series with $c's id: $(grep container_packets "$SCRATCH/m2.txt")"
+
+	# What Prometheus scraped all along: no reset of any series.
+	sleep 1.5
+	out=$(prom_query "$pport" 'sum(resets(flowacct_container_packets_total[5m])) + sum(resets(flowacct_container_bytes_total[5m]))')
+	python3 - "$out" <<-'EOF' || fail "a container counter went backwards: $out"
+	import json, sys
+	r = json.loads(sys.argv[1])["data"]["result"]
+	sys.exit(0 if r and float(r[0]["value"][1]) == 0 else 1)
+	EOF
+	out=$(prom_query "$pport" 'max_over_time(flowacct_container_packets_total{container="'"$a"'",direction="ingress"}[5m])')
+	[[ $out == *'"3"]'* ]] || fail "prometheus never had $a's 3 packets: $out"
+	prometheus_stop
+	run_stop
+}
+
+# _prom_series FILE: "CONTAINER DIRECTION PACKETS" per packets series, and
+# "containers N", "others N".
+_prom_series() {
+	sed -n -e 's/^flowacct_container_packets_total{container="\([^"]*\)".*direction="\([a-z]*\)"} \([0-9]*\)$/\1 \2 \3/p' \
+		-e 's/^flowacct_containers \([0-9]*\)$/containers \1/p' \
+		-e 's/^flowacct_containers_other_total \([0-9]*\)$/others \1/p' "$1"
+}
+
+# _expect_series FILE LINE...: each LINE in FILE.
+_expect_series() {
+	local f=$1 l
+	shift
+	for l in "$@"; do
+		grep -qx "$l" "$f" || fail "no '$l' in the series: $(tr '\n' ';' <"$f")"
+	done
 }

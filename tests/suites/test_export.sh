@@ -327,7 +327,8 @@ _prom_vs_stats() {
 	for try in 1 2 3 4 5; do
 		before=$($INA "$(realpath "$FLOWACCT")" stats -j "$VA")
 		sleep 2.5	# a scrape (every second) of the values now
-		out=$(prom_query "$pport" '{__name__=~"flowacct_.*_total",direction!=""}')
+		# The hooks' counters (per interface; not the containers').
+		out=$(prom_query "$pport" '{__name__=~"flowacct_.*_total",direction!="",iface!=""}')
 		after=$($INA "$(realpath "$FLOWACCT")" stats -j "$VA")
 		[ "$before" = "$after" ] || continue
 		python3 - "$after" "$out" <<-'EOF'
