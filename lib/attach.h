@@ -62,6 +62,12 @@ struct fa_attach_result {
 
 /* Host-wide, apart from the interfaces' pins. */
 #define FA_SOCK_PIN_ROOT	"/sys/fs/bpf/flowacct-sockets"
+/* Held (shared) by each daemon that uses them; taken (exclusive) while a
+ * daemon decides to attach them or to detach them; there while a daemon's
+ * attachment of them stands: detached when the last of them exits. */
+#define FA_SOCK_LOCK		"/run/flowacct/sockets.lock"
+#define FA_SOCK_DECIDE		"/run/flowacct/sockets.decide"
+#define FA_SOCK_BY_RUN		"/run/flowacct/sockets.by-run"
 
 struct fa_sockets_result {
 	char cgroup_root[256];	/* the cgroup v2 mount attached to */
@@ -81,6 +87,19 @@ int fa_sockets_attach(struct fa_sockets_result *res);
 /* Unpins (and so detaches) them. Returns how many pins it removed. */
 int fa_sockets_detach(void);
 bool fa_sockets_attached(void);
+/*
+ * A daemon's use of the socket programs: attached now unless they are
+ * (by hand, or by another daemon), and held (a shared lock on
+ * FA_SOCK_LOCK) while the returned fd is open. *@attached: this call
+ * attached them. -errno (with @res->step) if they are not and can't be.
+ */
+int fa_sockets_hold(struct fa_sockets_result *res, bool *attached);
+/*
+ * Lets go of them: detached if a daemon attached them and no other daemon
+ * holds them now (a daemon killed holds nothing: the next one adopts
+ * them). Returns whether it detached them.
+ */
+bool fa_sockets_release(int fd);
 
 /* ---- attaching an interface (iface_attach.c) ------------------------------- */
 

@@ -1396,6 +1396,29 @@ static int (*const sink_open[])(struct fa_engine *, struct fa_engine_sink *,
 	fa_sink_json_open, fa_sink_ipfix_open, fa_sink_metrics_open,
 };
 
+/*
+ * The socket programs, for the rows' processes and containers: a daemon
+ * without them runs on, its rows without a process, as it would have been
+ * run with --no-sockets.
+ */
+static void sockets_hold(struct fa_engine *e)
+{
+	struct fa_sockets_result res;
+	bool attached;
+	int fd;
+
+	fd = fa_sockets_hold(&res, &attached);
+	if (fd < 0) {
+		NOTE(e, "runs without the socket programs (no process or container of a socket on the rows): %s%s%s",
+		     res.step ? res.step : "", res.step ? ": " : "", strerror(-fd));
+		return;
+	}
+	e->sockfd = fd;
+	if (attached)
+		NOTE(e, "socket programs attached at %s (detached when the last daemon using them exits)",
+		     res.cgroup_root);
+}
+
 int fa_engine_open(struct fa_engine *e, const struct fa_engine_cfg *cfg,
 		   struct fa_err *err)
 {
@@ -1405,7 +1428,7 @@ int fa_engine_open(struct fa_engine *e, const struct fa_engine_cfg *cfg,
 
 	memset(e, 0, sizeof(*e));
 	e->cfg = *cfg;
-	e->tfd = e->lfd = e->wfd = -1;
+	e->tfd = e->lfd = e->wfd = e->sockfd = -1;
 	e->sync.outer_fd = e->sync.inner_fd = -1;
 	e->started_ns = fa_mono_ns();
 	e->records.write = write_records;
@@ -1436,6 +1459,8 @@ int fa_engine_open(struct fa_engine *e, const struct fa_engine_cfg *cfg,
 	if (r)
 		return fa_err_set(err, r, "can't make the map whose update waits for programs: %s",
 				  strerror(-r));
+	if (cfg->sockets)
+		sockets_hold(e);
 	return 0;
 }
 
@@ -1665,6 +1690,9 @@ void fa_engine_close(struct fa_engine *e)
 	}
 	if (e->tfd >= 0)
 		close(e->tfd);
+	if (e->sockfd >= 0 && fa_sockets_release(e->sockfd))
+		NOTE(e, "socket programs detached: no other daemon uses them");
+	e->sockfd = -1;
 	fa_sync_close(&e->sync);
 	for (i = 0; i < e->nsinks; i++)
 		if (e->sinks[i].ops->close)

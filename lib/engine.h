@@ -76,6 +76,9 @@ struct fa_engine_cfg {
 	 * `flowacct attach` is still adopted as it is.
 	 */
 	bool one_set;
+	/* The socket programs attached (unless they are) and held while it
+	 * runs: the rows' processes and containers. */
+	bool sockets;
 	/* The interfaces fa_engine_follow() takes and follows. */
 	struct fa_iface_match match;
 	int link_events_buffer;		/* bytes; 0: the default (a test makes it small) */
@@ -161,6 +164,7 @@ struct fa_engine {
 	__u64 promised;
 	__u64 started_ns;		/* fa_engine_open() */
 	int wfd;			/* link events, when following; else -1 */
+	int sockfd;			/* the socket programs held (fa_sockets_hold); -1: not */
 	struct fa_link *refused;	/* wanted, but could not be taken: not retried */
 	size_t nrefused;
 	__u64 ifaces_taken, ifaces_left, ifaces_refused;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -344,6 +345,7 @@ int fa_sockets_detach(void)
 			removed++;
 	}
 	rmdir(FA_SOCK_PIN_ROOT);
+	unlink(FA_SOCK_BY_RUN);
 	return removed;
 }
 
@@ -353,6 +355,70 @@ bool fa_sockets_attached(void)
 
 	sock_pin_path(path, sizeof(path), FA_SOCK_PIN_SOCKOPS);
 	return !access(path, F_OK);
+}
+
+/* The lock that makes the decision to attach or detach one daemon's. */
+static int decide_lock(void)
+{
+	int fd = open(FA_SOCK_DECIDE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd >= 0 && flock(fd, LOCK_EX)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int fa_sockets_hold(struct fa_sockets_result *res, bool *attached)
+{
+	int fd, decide, err = 0, marker;
+
+	*attached = false;
+	memset(res, 0, sizeof(*res));
+	if (mkdir(FA_RUN_DIR, 0755) && errno != EEXIST)
+		return -errno;
+	decide = decide_lock();
+	if (decide < 0)
+		return -errno;
+	fd = open(FA_SOCK_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_SH)) {
+		err = -errno;
+		goto out;
+	}
+	if (!fa_sockets_attached()) {
+		err = fa_sockets_attach(res);
+		if (!err) {
+			marker = open(FA_SOCK_BY_RUN, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+			if (marker >= 0)
+				close(marker);
+			*attached = true;
+		}
+	}
+out:
+	close(decide);
+	if (err && fd >= 0)
+		close(fd);
+	return err ? err : fd;
+}
+
+bool fa_sockets_release(int fd)
+{
+	bool detached = false;
+	int decide;
+
+	if (fd < 0)
+		return false;
+	decide = decide_lock();
+	/* No other daemon holds them (ours made exclusive), and a daemon
+	 * attached them. */
+	if (decide >= 0 && !flock(fd, LOCK_EX | LOCK_NB) && !access(FA_SOCK_BY_RUN, F_OK)) {
+		fa_sockets_detach();
+		detached = true;
+	}
+	close(fd);
+	if (decide >= 0)
+		close(decide);
+	return detached;
 }
 
 static int pin_all(struct flowacct_sock_bpf *skel, struct bpf_link *ops,

@@ -51,6 +51,7 @@ struct run_opts {
 	const char *config;		/* read by the parser (struct command's config) */
 	const char *container_root;
 	__u64 metrics_containers;
+	bool no_sockets;
 };
 
 static const struct opt_value layouts[] = {
@@ -160,6 +161,8 @@ static const struct opt run_options[] = {
 	OPTION("config", 0, OPT_STRING, struct run_opts, config, "FILE",
 	       "read options from FILE first, 'name = value' a line (default " FLOWACCT_CONFIG
 	       " if it exists; 'none': no file); the command line wins"),
+	OPTION("no-sockets", 0, OPT_FLAG, struct run_opts, no_sockets, NULL,
+	       "do not attach the socket programs (processes and containers of sockets on the rows); by default attached unless they are, and detached when the last daemon using them exits"),
 	OPTION("container-root", 0, OPT_STRING, struct run_opts, container_root, "DIR",
 	       "read the container runtimes' files (their names) under DIR (default /)"),
 	OPTION("layout", 0, OPT_ENUM, struct run_opts, layout, NULL,
@@ -227,6 +230,7 @@ static int do_run(void *opts, int argc, char **argv)
 		.container_root = o->container_root,
 		.metrics_containers = o->metrics_containers,
 		.one_set = o->layout == 1,
+		.sockets = !o->no_sockets,
 		.on_wake = on_signal,
 		.log = { .fn = cli_log_line },
 	};

@@ -5,7 +5,7 @@
 
 ALL_TESTS="test_sockets_join test_sockets_adopt test_sockets_retrans
 	test_sockets_forwarded test_sockets_rtt test_sockets_run test_sockets_tuple
-	test_sockets_errors test_sockets_json"
+	test_sockets_errors test_sockets_json test_sockets_daemons"
 
 DROP_OBJ=$PWD/build/tests/progs/drop_segs.bpf.o
 DROP_COUNT=5	# tests/progs/drop_segs.bpf.c
@@ -445,4 +445,67 @@ assert json.load(sys.stdin) == {"error": "the socket programs are not attached"}
 	"$FLOWACCT" sockets attach | grep -q '^socket programs attached at /.*; existing sockets adopted in [0-9]* network namespaces, [0-9]* of them given their process from /proc; pins in /sys/fs/bpf/flowacct-sockets$' ||
 		fail "sockets attach: text changed"
 	[ "$("$FLOWACCT" sockets detach)" = "socket programs detached" ] || fail "sockets detach: text changed"
+}
+
+# The daemons' own use of the socket programs: the first attaches them, the
+# others hold them, the last to exit detaches them; one killed holds
+# nothing, and the next adopts them; --no-sockets leaves them alone, and
+# those attached by hand stay attached.
+test_sockets_daemons() {
+	netns_pair
+	sockets_free
+	local a b D
+	_attached() { "$FLOWACCT" sockets status | grep -q 'attached at'; }
+	_daemon() {	# _daemon NS DEV LOG ARGS...: its pid in D, once it runs
+		local ns=$1 dev=$2 log=$3
+		shift 3
+		nsenter --net=/run/netns/"$ns" "$FLOWACCT" run "$dev" --layout iface --json /dev/null \
+			"$@" >/dev/null 2>"$log" &
+		D=$!
+		BG_PIDS="${BG_PIDS:-} $D"
+		for _ in $(seq 100); do
+			grep -q "running on" "$log" && return 0
+			sleep 0.05
+		done
+		fail "no start: $(cat "$log")"
+	}
+	_stop() { kill -TERM "$1"; wait "$1" || fail "daemon $1 exited $?"; }
+
+	_daemon "$NSA" "$VA" "$SCRATCH/a.log"
+	a=$D
+	grep -q "socket programs attached" "$SCRATCH/a.log" || fail "A did not attach them: $(cat "$SCRATCH/a.log")"
+	_attached || fail "not attached under A"
+	_daemon "$NSB" "$VB" "$SCRATCH/b.log"
+	b=$D
+	grep -q "socket programs attached" "$SCRATCH/b.log" && fail "B attached them again"
+	_stop "$a"
+	_attached || fail "detached under B, when A left"
+	grep -q "socket programs detached" "$SCRATCH/a.log" && fail "A said it detached them"
+	_stop "$b"
+	_attached && fail "still attached after the last daemon"
+	grep -q "socket programs detached" "$SCRATCH/b.log" || fail "B did not say it detached them"
+
+	# Killed: they stay, the next one adopts them and detaches them at its end.
+	_daemon "$NSA" "$VA" "$SCRATCH/a2.log"
+	a=$D
+	kill -KILL "$a"
+	wait "$a" 2>/dev/null || true
+	_attached || fail "gone with the killed daemon"
+	_daemon "$NSB" "$VB" "$SCRATCH/b2.log"
+	b=$D
+	grep -q "socket programs attached" "$SCRATCH/b2.log" && fail "attached again after kill -9"
+	_stop "$b"
+	_attached && fail "still attached after the daemon that adopted them"
+
+	# --no-sockets: not attached; attached by hand: not a daemon's to detach.
+	_daemon "$NSA" "$VA" "$SCRATCH/a3.log" --no-sockets
+	a=$D
+	_attached && fail "attached under --no-sockets"
+	_stop "$a"
+	"$FLOWACCT" sockets attach >/dev/null
+	_daemon "$NSA" "$VA" "$SCRATCH/a4.log"
+	a=$D
+	_stop "$a"
+	_attached || fail "a daemon detached what was attached by hand"
+	"$FLOWACCT" sockets detach >/dev/null
 }
