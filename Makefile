@@ -35,7 +35,7 @@ BPF_CFLAGS := -target bpf -mcpu=v3 -O2 -g -Wall -Wextra -Werror \
 BPF_SRCS := common/flow_maps.bpf.c xdp/flowacct_xdp.bpf.c tc/flowacct_tc.bpf.c
 BPF_OBJS := $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 
-PKGS    := libbpf libxdp libpcap libmicrohttpd ncursesw json-c
+PKGS    := libbpf libxdp libpcap libmicrohttpd ncursesw json-c libnetfilter_conntrack
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 # The library's JSON writer formats a large table on two threads.
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -pthread

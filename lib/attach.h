@@ -67,7 +67,6 @@ struct fa_attach_result {
  * attachment of them stands: detached when the last of them exits. */
 #define FA_SOCK_LOCK		"/run/flowacct/sockets.lock"
 #define FA_SOCK_DECIDE		"/run/flowacct/sockets.decide"
-#define FA_SOCK_BY_RUN		"/run/flowacct/sockets.by-run"
 
 struct fa_sockets_result {
 	char cgroup_root[256];	/* the cgroup v2 mount attached to */
@@ -100,6 +99,8 @@ int fa_sockets_hold(struct fa_sockets_result *res, bool *attached);
  * them). Returns whether it detached them.
  */
 bool fa_sockets_release(int fd);
+/* Whether a daemon attached them (not a hand's `sockets attach`). */
+bool fa_sockets_by_run(void);
 
 /* ---- attaching an interface (iface_attach.c) ------------------------------- */
 

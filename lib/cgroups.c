@@ -122,12 +122,12 @@ const struct fa_container *fa_cgroup_container(struct fa_cgroups *c, __u64 id)
 	return c->v[i].container;
 }
 
-int fa_cgroups_ifaces(struct fa_cgroups *c, const __u32 *ifindex, size_t n)
+int fa_cgroups_ifaces(struct fa_cgroups *c, const __u32 *ifindex, size_t n, bool *settled)
 {
 	struct fa_container *out = NULL;
 	struct fa_link *links = NULL;
 	size_t nlinks = 0, i, k, m = 0;
-	bool *found = NULL;
+	bool *found = NULL, *done = NULL;
 	int *nsids = NULL, err;
 
 	err = fa_links_list(&links, &nlinks);
@@ -136,7 +136,8 @@ int fa_cgroups_ifaces(struct fa_cgroups *c, const __u32 *ifindex, size_t n)
 	nsids = calloc(n + 1, sizeof(*nsids));
 	out = calloc(n + 1, sizeof(*out));
 	found = calloc(n + 1, sizeof(*found));
-	if (!nsids || !out || !found) {
+	done = calloc(n + 1, sizeof(*done));
+	if (!nsids || !out || !found || !done) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -149,7 +150,14 @@ int fa_cgroups_ifaces(struct fa_cgroups *c, const __u32 *ifindex, size_t n)
 			}
 	}
 	/* No interface with a peer elsewhere: /proc is not read. */
-	err = m ? fa_iface_containers(nsids, n, out, found) : 0;
+	if (m) {
+		err = fa_iface_containers(nsids, n, out, found, done);
+	} else {
+		for (i = 0; i < n; i++)
+			done[i] = true;
+	}
+	for (i = 0; i < n && settled; i++)
+		settled[i] = !err && done[i];
 	for (i = 0; i < n && !err; i++) {
 		struct fa_iface_container *grown;
 
@@ -169,6 +177,7 @@ out:
 	free(nsids);
 	free(out);
 	free(found);
+	free(done);
 	return err;
 }
 

@@ -389,6 +389,7 @@ void fa_print_container(struct fa_out *o, const struct fa_container *ct)
 	str_or_null(o, "pod", ct->pod);
 	str_or_null(o, "namespace", ct->ns);
 	str_or_null(o, "pod_uid", ct->pod_uid);
+	str_or_null(o, "qos", ct->qos);
 	out_obj_close(o);
 }
 

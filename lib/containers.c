@@ -152,6 +152,11 @@ bool fa_container_parse(const char *path, struct fa_container *c)
 	if (!c->runtime[0] && (!strncmp(path, "/docker/", 8) || strstr(path, "/docker/")))
 		snprintf(c->runtime, sizeof(c->runtime), "docker");
 	if (kube) {
+		/* kubelet puts a pod under its QoS class's cgroup, a guaranteed
+		 * one right under kubepods. */
+		snprintf(c->qos, sizeof(c->qos), "%s",
+			 strstr(path, "besteffort") ? "besteffort" :
+			 strstr(path, "burstable") ? "burstable" : "guaranteed");
 		for (end = path + strlen(path); end > path; end = seg - 1) {
 			slash = memrchr(path, '/', end - path);
 			seg = slash ? slash + 1 : path;
@@ -384,7 +389,8 @@ static void fold(struct netns_seen *s, const char *pid)
 	}
 }
 
-int fa_iface_containers(const int *nsids, size_t n, struct fa_container *out, bool *found)
+int fa_iface_containers(const int *nsids, size_t n, struct fa_container *out, bool *found,
+			bool *settled)
 {
 	struct netns_seen *seen = NULL, *s, *grown;
 	size_t nseen = 0, cap = 0, i, k;
@@ -394,8 +400,10 @@ int fa_iface_containers(const int *nsids, size_t n, struct fa_container *out, bo
 	int fd, err = 0;
 	DIR *proc;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		found[i] = false;
+		settled[i] = nsids[i] < 0;
+	}
 	if (stat("/proc/self/ns/net", &own))
 		return -errno;
 	proc = opendir("/proc");
@@ -437,13 +445,17 @@ int fa_iface_containers(const int *nsids, size_t n, struct fa_container *out, bo
 	}
 	closedir(proc);
 	for (i = 0; i < n && !err; i++)
-		for (k = 0; k < nseen; k++)
-			if (nsids[i] >= 0 && seen[k].nsid == nsids[i] && seen[k].any &&
-			    !seen[k].host) {
+		for (k = 0; k < nseen; k++) {
+			if (nsids[i] < 0 || seen[k].nsid != nsids[i])
+				continue;
+			/* A process there: what it says stands. */
+			settled[i] = seen[k].any || seen[k].host;
+			if (seen[k].any && !seen[k].host) {
 				out[i] = seen[k].c;
 				fa_container_name(&out[i]);
 				found[i] = true;
 			}
+		}
 	free(seen);
 	return err;
 }

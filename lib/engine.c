@@ -59,6 +59,8 @@ static void heap_release_when_idle(struct fa_engine *e, __u64 now)
  * Each sink in turn, the first that fails stopping the rest: the records
  * stay in the journal and all of them get the records again.
  */
+static void fwd_note(struct fa_engine *e, const struct fa_record *recs, size_t n);
+
 static int write_records(void *ctx, const struct fa_stream *s,
 			 const struct fa_record *recs, size_t n, __u64 wall_off)
 {
@@ -67,6 +69,7 @@ static int write_records(void *ctx, const struct fa_stream *s,
 	size_t i;
 	int err;
 
+	fwd_note(e, recs, n);
 	for (i = 0; i < e->nsinks; i++) {
 		if (!e->sinks[i].ops->records)
 			continue;
@@ -312,10 +315,49 @@ const struct fa_container *fa_engine_container(const struct fa_engine *e, __u32 
 {
 	size_t i;
 
-	for (i = 0; i < e->n; i++)
+	for (i = 0; i < e->n && e->with_container; i++)
 		if (e->ifs[i]->ifindex == (int)ifindex && e->ifs[i]->has_container)
 			return &e->ifs[i]->container;
 	return NULL;
+}
+
+/* How long a container's flow's tuple is kept for the same flow elsewhere:
+ * as long as its rows can stay in the cache, and two ticks to leave. */
+static __u64 fwd_window_ns(const struct fa_engine *e)
+{
+	return (e->cfg.active_ms + e->cfg.idle_ms + 2 * e->cfg.interval_ms) * 1000000ull;
+}
+
+const struct fa_container *fa_engine_flow_container(const struct fa_engine *e,
+						    const struct flow_key *k)
+{
+	const struct fa_container *c = fa_engine_container(e, k->ifindex);
+	__u32 ifindex;
+
+	if (c || !e->fwd)
+		return c;
+	ifindex = fa_fwd_join_find(e->fwd, k, fa_mono_ns(), fwd_window_ns(e));
+	return ifindex && ifindex != k->ifindex ? fa_engine_container(e, ifindex) : NULL;
+}
+
+/* Each record of a container's interface: its tuple noted, before any sink
+ * reads the batch (the uplink's record may come first in it). */
+static void fwd_note(struct fa_engine *e, const struct fa_record *recs, size_t n)
+{
+	__u64 now = fa_mono_ns();
+	size_t i;
+
+	if (!e->fwd)
+		return;
+	for (i = 0; i < n; i++)
+		if (fa_engine_container(e, recs[i].key.ifindex)) {
+			fa_fwd_join_note(e->fwd, &recs[i].key, recs[i].key.ifindex, now);
+			fa_fwd_join_note_nat(e->fwd, &recs[i].key, recs[i].key.ifindex, now);
+		}
+	if (now - e->fwd_swept_ns >= 1000000000ull) {
+		fa_fwd_join_sweep(e->fwd, now, fwd_window_ns(e));
+		e->fwd_swept_ns = now;
+	}
 }
 
 /*
@@ -326,30 +368,49 @@ static void containers_look(struct fa_engine *e, __u64 now)
 {
 	struct fa_cgroups cg = {};
 	const struct fa_container *c;
+	struct fa_engine_iface **w;
+	bool *settled;
 	__u32 *ifindex;
 	size_t i, n = 0;
 
-	for (i = 0; i < e->n; i++)
+	e->with_container = 0;
+	for (i = 0; i < e->n; i++) {
 		n += !e->ifs[i]->has_container && e->ifs[i]->ifindex > 0 &&
 		     now < e->ifs[i]->container_look_until_ns;
-	if (!n || !(ifindex = calloc(n, sizeof(*ifindex))))
+		e->with_container += e->ifs[i]->has_container;
+	}
+	if (!n)
 		return;
+	ifindex = calloc(n, sizeof(*ifindex));
+	settled = calloc(n, sizeof(*settled));
+	w = calloc(n, sizeof(*w));
+	if (!ifindex || !settled || !w)
+		goto out;
 	n = 0;
 	for (i = 0; i < e->n; i++)
 		if (!e->ifs[i]->has_container && e->ifs[i]->ifindex > 0 &&
-		    now < e->ifs[i]->container_look_until_ns)
+		    now < e->ifs[i]->container_look_until_ns) {
+			w[n] = e->ifs[i];
 			ifindex[n++] = e->ifs[i]->ifindex;
-	if (!fa_cgroups_ifaces(&cg, ifindex, n))
-		for (i = 0; i < e->n; i++) {
-			struct fa_engine_iface *w = e->ifs[i];
-
-			if (w->has_container || !(c = fa_cgroups_iface(&cg, w->ifindex)))
-				continue;
-			w->container = *c;
-			w->has_container = true;
 		}
+	if (fa_cgroups_ifaces(&cg, ifindex, n, settled))
+		goto out;
+	for (i = 0; i < n; i++) {
+		c = fa_cgroups_iface(&cg, w[i]->ifindex);
+		if (c) {
+			w[i]->container = *c;
+			w[i]->has_container = true;
+			e->with_container++;
+		}
+		/* Found, or none to find: not looked for again. */
+		if (settled[i])
+			w[i]->container_look_until_ns = 0;
+	}
+out:
 	fa_cgroups_free(&cg);
 	free(ifindex);
+	free(settled);
+	free(w);
 }
 
 static int ifs_append(struct fa_engine *e, struct fa_engine_iface *w)
@@ -1459,8 +1520,8 @@ int fa_engine_open(struct fa_engine *e, const struct fa_engine_cfg *cfg,
 	if (r)
 		return fa_err_set(err, r, "can't make the map whose update waits for programs: %s",
 				  strerror(-r));
-	if (cfg->sockets)
-		sockets_hold(e);
+	/* As many tuples as the cache holds flows; without it, no join. */
+	e->fwd = fa_fwd_join_new(cfg->cache_size);
 	return 0;
 }
 
@@ -1657,6 +1718,9 @@ void fa_engine_run(struct fa_engine *e)
 	size_t i;
 
 	e->started = true;
+	/* Once started: a start that fails says one line and leaves them. */
+	if (e->cfg.sockets)
+		sockets_hold(e);
 	describe(e);
 	for (i = 0; i < e->nsinks; i++)
 		if (e->sinks[i].ops->start)
@@ -1693,6 +1757,8 @@ void fa_engine_close(struct fa_engine *e)
 	if (e->sockfd >= 0 && fa_sockets_release(e->sockfd))
 		NOTE(e, "socket programs detached: no other daemon uses them");
 	e->sockfd = -1;
+	fa_fwd_join_free(e->fwd);
+	e->fwd = NULL;
 	fa_sync_close(&e->sync);
 	for (i = 0; i < e->nsinks; i++)
 		if (e->sinks[i].ops->close)

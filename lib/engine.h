@@ -165,6 +165,13 @@ struct fa_engine {
 	__u64 started_ns;		/* fa_engine_open() */
 	int wfd;			/* link events, when following; else -1 */
 	int sockfd;			/* the socket programs held (fa_sockets_hold); -1: not */
+	/* The tuples of the flows of containers' interfaces, for the same
+	 * flows forwarded on to other interfaces (NULL: not joined). */
+	struct fa_fwd_join *fwd;
+	__u64 fwd_swept_ns;
+	/* Interfaces with a container, as of the last tick's look (only a
+	 * look sets one): 0 spares a plain host's records any lookup. */
+	size_t with_container;
 	struct fa_link *refused;	/* wanted, but could not be taken: not retried */
 	size_t nrefused;
 	__u64 ifaces_taken, ifaces_left, ifaces_refused;
@@ -231,6 +238,13 @@ const struct fa_engine_iface *fa_engine_ticker(const struct fa_engine *e,
 struct fa_stream *fa_engine_stream(const struct fa_engine *e, const struct fa_engine_iface *w);
 /* The container of the interface @ifindex, leaving or not; NULL: none known. */
 const struct fa_container *fa_engine_container(const struct fa_engine *e, __u32 ifindex);
+/*
+ * The container of a record's flow when its socket names none: its
+ * interface's, else (a flow forwarded from a container's interface) the
+ * container of the interface its tuple was seen on; NULL: none.
+ */
+const struct fa_container *fa_engine_flow_container(const struct fa_engine *e,
+						    const struct flow_key *k);
 /* Whether @w's stream is open (its counters and records can be read). */
 bool fa_engine_counting(const struct fa_engine *e, const struct fa_engine_iface *w);
 /* Health: how long since @w's last tick whose records all went out (since

@@ -442,6 +442,52 @@ const struct fa_ext *fa_row_ext(const struct fa_table *t, const struct fa_row *r
 	return t->ext && r->ext ? &t->ext[r->ext - 1] : NULL;
 }
 
+/*
+ * Rows of flows forwarded from a container's interface (the same tuple on
+ * an uplink, without a socket): the container of the interface the tuple
+ * was seen on, as a daemon's records have it.
+ */
+static int join_forwarded(struct fa_snapshot *s)
+{
+	struct fa_cgroups *cg = s->t.cgroups;
+	const struct fa_container *c;
+	struct fa_fwd_join *j;
+	struct fa_ext *e;
+	size_t i;
+	__u32 via;
+
+	j = fa_fwd_join_new(s->t.n);
+	if (!j)
+		return -ENOMEM;
+	for (i = 0; i < s->t.n; i++) {
+		const struct fa_row *r = &s->t.rows[i];
+
+		if (r->kind == FA_ROW_FLOW && fa_cgroups_iface(cg, r->key.ifindex)) {
+			fa_fwd_join_note(j, &r->key, r->key.ifindex, 0);
+			fa_fwd_join_note_nat(j, &r->key, r->key.ifindex, 0);
+		}
+	}
+	for (i = 0; i < s->t.n; i++) {
+		struct fa_row *r = &s->t.rows[i];
+
+		e = r->ext ? &s->t.ext[r->ext - 1] : NULL;
+		if (r->kind != FA_ROW_FLOW || (e && e->container))
+			continue;
+		via = fa_fwd_join_find(j, &r->key, 0, 0);
+		if (!via || via == r->key.ifindex || !(c = fa_cgroups_iface(cg, via)))
+			continue;
+		if (!e) {
+			/* A row skipped above may have left its join here. */
+			e = &s->t.ext[s->t.next];
+			memset(e, 0, sizeof(*e));
+			r->ext = ++s->t.next;
+		}
+		e->container = c;
+	}
+	fa_fwd_join_free(j);
+	return 0;
+}
+
 int fa_enrich(struct fa_snapshot *s)
 {
 	struct iface_maps *maps;
@@ -474,7 +520,7 @@ int fa_enrich(struct fa_snapshot *s)
 	}
 	/* A veth's host end: its rows are its peer's container's. A failed
 	 * look (no /proc, no rtnetlink) names none, as for a plain NIC. */
-	if (!err && n && !fa_cgroups_ifaces(s->t.cgroups, ifindex, n))
+	if (!err && n && !fa_cgroups_ifaces(s->t.cgroups, ifindex, n, NULL))
 		any |= s->t.cgroups->nifs > 0;
 	if (!err && any) {
 		s->t.ext = calloc(s->t.n + 1, sizeof(*s->t.ext));
@@ -500,6 +546,8 @@ int fa_enrich(struct fa_snapshot *s)
 			continue;
 		r->ext = ++s->t.next;
 	}
+	if (!err && any && s->t.cgroups->nifs)
+		err = join_forwarded(s);
 	for (i = 0; i < s->nifs; i++)
 		iface_maps_free(&maps[i]);
 	free(maps);

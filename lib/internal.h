@@ -602,6 +602,7 @@ enum fa_sock_pin {
 	FA_SOCK_PIN_LISTENERS,
 	FA_SOCK_PIN_SOCKOPS,	/* the links: while pinned, attached */
 	FA_SOCK_PIN_CREATE,
+	FA_SOCK_PIN_BY_RUN,	/* a daemon attached them: the last to exit detaches */
 	FA_NR_SOCK_PINS,
 };
 int fa_sockets_open(int *socks_fd, int *listeners_fd);
@@ -737,8 +738,9 @@ const struct fa_container *fa_cgroup_container(struct fa_cgroups *c, __u64 id);
 /*
  * Looks up the containers of interfaces @ifindex (those whose peer lives
  * in another namespace) into @c, by one look at the links and /proc.
+ * @settled (NULL, or one per interface): as fa_iface_containers() says.
  */
-int fa_cgroups_ifaces(struct fa_cgroups *c, const __u32 *ifindex, size_t n);
+int fa_cgroups_ifaces(struct fa_cgroups *c, const __u32 *ifindex, size_t n, bool *settled);
 /* Interface @ifindex's container, from fa_cgroups_ifaces(), or NULL. */
 const struct fa_container *fa_cgroups_iface(const struct fa_cgroups *c, __u32 ifindex);
 
@@ -775,9 +777,35 @@ bool fa_container_parse(const char *path, struct fa_container *c);
 void fa_container_name(struct fa_container *c);
 /*
  * The containers of the peers' namespaces @nsids (IFLA_LINK_NETNSID, -1:
- * none) by one look at /proc: out[i] when found[i]. 0, or -errno.
+ * none) by one look at /proc: out[i] when found[i]. settled[i]: found, or
+ * known to be none (no peer elsewhere, or processes there in no container
+ * or in several); else a look later may find one (no process there yet).
+ * 0, or -errno.
  */
-int fa_iface_containers(const int *nsids, size_t n, struct fa_container *out, bool *found);
+int fa_iface_containers(const int *nsids, size_t n, struct fa_container *out, bool *found,
+			bool *settled);
+
+/* ---- forwarded flows joined to a container's interface (fwdjoin.c) ------------- */
+
+struct fa_fwd_join;
+/* Empty; @max: the tuples it keeps at most (twice as many slots). */
+struct fa_fwd_join *fa_fwd_join_new(size_t max);
+void fa_fwd_join_free(struct fa_fwd_join *j);
+/* Tuple @k (no interface, no direction) seen on @ifindex at @now. */
+void fa_fwd_join_note(struct fa_fwd_join *j, const struct flow_key *k, __u32 ifindex, __u64 now);
+/*
+ * The tuples conntrack says @k's connection has on the far side of a
+ * rewrite (NAT), noted with @ifindex; TCP and UDP only. How many it noted
+ * (0: no entry, not rewritten, or no conntrack).
+ */
+int fa_fwd_join_note_nat(struct fa_fwd_join *j, const struct flow_key *k, __u32 ifindex, __u64 now);
+/* The interface @k was noted on within @window of @now, or 0. */
+__u32 fa_fwd_join_find(const struct fa_fwd_join *j, const struct flow_key *k, __u64 now,
+		       __u64 window);
+/* Forgets the tuples not noted within @window; shrinks after a burst. */
+void fa_fwd_join_sweep(struct fa_fwd_join *j, __u64 now, __u64 window);
+/* Tuples not noted for want of room. */
+__u64 fa_fwd_join_dropped(const struct fa_fwd_join *j);
 
 /* ---- link events (ifwatch.c) ---------------------------------------------------- */
 

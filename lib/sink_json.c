@@ -109,7 +109,7 @@ static int json_records(void *priv, const struct fa_stream *s,
 		fa_records_join_key(&join, &recs[i].key, &x);
 		/* No socket's cgroup says whose: the interface's peer may. */
 		if (!x.container)
-			x.container = fa_engine_container(j->e, recs[i].key.ifindex);
+			x.container = fa_engine_flow_container(j->e, &recs[i].key);
 		fa_print_record(&o, &recs[i], fa_stream_ifname(s, recs[i].key.ifindex),
 				s->rs.instance, wall_off,
 				join.joined || x.container ? &x : NULL);

@@ -90,7 +90,7 @@ static int metrics_records(void *priv, const struct fa_stream *s,
 	fa_records_join_open(&join, s);
 	for (i = 0; i < n; i++) {
 		fa_records_join_key(&join, &recs[i].key, &ext);
-		c = ext.container ?: fa_engine_container(m->e, recs[i].key.ifindex);
+		c = ext.container ?: fa_engine_flow_container(m->e, &recs[i].key);
 		if (!c || (!c->id[0] && !c->pod_uid[0]))
 			continue;
 		/* The records of one interface come in runs: one lookup a run. */

@@ -28,6 +28,7 @@ static const char *const sock_pins[FA_NR_SOCK_PINS] = {
 	[FA_SOCK_PIN_LISTENERS] = "flow_listeners",
 	[FA_SOCK_PIN_SOCKOPS] = "link_sockops",
 	[FA_SOCK_PIN_CREATE] = "link_sock_create",
+	[FA_SOCK_PIN_BY_RUN] = "by_run",
 };
 
 static void sock_pin_path(char *buf, size_t len, int pin)
@@ -345,7 +346,6 @@ int fa_sockets_detach(void)
 			removed++;
 	}
 	rmdir(FA_SOCK_PIN_ROOT);
-	unlink(FA_SOCK_BY_RUN);
 	return removed;
 }
 
@@ -369,9 +369,38 @@ static int decide_lock(void)
 	return fd;
 }
 
+bool fa_sockets_by_run(void)
+{
+	char path[PATH_MAX];
+
+	sock_pin_path(path, sizeof(path), FA_SOCK_PIN_BY_RUN);
+	return !access(path, F_OK);
+}
+
+/*
+ * The mark that a daemon attached them: a pinned map beside their pins,
+ * so that it goes where they go (a file under /run could be lost with a
+ * mount there while they stay, or stay while they go).
+ */
+static int pin_by_run(void)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "flowacct_by_run", sizeof(__u32), sizeof(__u32),
+			    1, NULL);
+	if (fd < 0)
+		return -errno;
+	sock_pin_path(path, sizeof(path), FA_SOCK_PIN_BY_RUN);
+	if (bpf_obj_pin(fd, path))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int fa_sockets_hold(struct fa_sockets_result *res, bool *attached)
 {
-	int fd, decide, err = 0, marker;
+	int fd, decide, err = 0;
 
 	*attached = false;
 	memset(res, 0, sizeof(*res));
@@ -387,12 +416,13 @@ int fa_sockets_hold(struct fa_sockets_result *res, bool *attached)
 	}
 	if (!fa_sockets_attached()) {
 		err = fa_sockets_attach(res);
-		if (!err) {
-			marker = open(FA_SOCK_BY_RUN, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-			if (marker >= 0)
-				close(marker);
-			*attached = true;
+		/* Not known to be a daemon's, they would never be detached:
+		 * detached again at once. */
+		if (!err && (err = pin_by_run())) {
+			res->step = "note them as a daemon's";
+			fa_sockets_detach();
 		}
+		*attached = !err;
 	}
 out:
 	close(decide);
@@ -411,7 +441,7 @@ bool fa_sockets_release(int fd)
 	decide = decide_lock();
 	/* No other daemon holds them (ours made exclusive), and a daemon
 	 * attached them. */
-	if (decide >= 0 && !flock(fd, LOCK_EX | LOCK_NB) && !access(FA_SOCK_BY_RUN, F_OK)) {
+	if (decide >= 0 && !flock(fd, LOCK_EX | LOCK_NB) && fa_sockets_by_run()) {
 		fa_sockets_detach();
 		detached = true;
 	}

@@ -44,6 +44,7 @@
 
 #include "attach.h"
 #include "internal.h"
+#include "tcfilter.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71	/* Linux 5.14; not in Debian 12's glibc headers */
@@ -392,7 +393,7 @@ int fa_netns_nsid(int nsfd)
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
 		return -errno;
-	if (send(fd, &req, sizeof(req), 0) < 0 || (n = recv(fd, buf, sizeof(buf), 0)) < 0) {
+	if (fa_nl_send(fd, &req, sizeof(req)) < 0 || (n = recv(fd, buf, sizeof(buf), 0)) < 0) {
 		id = -errno;
 		goto out;
 	}

@@ -142,6 +142,7 @@ struct fa_container {
 	char name[128];
 	char pod[254];
 	char pod_uid[37];
+	char qos[12];		/* the pod's QoS class: guaranteed, burstable, besteffort */
 	char ns[64];		/* the pod's Kubernetes namespace */
 	/* The cgroup it was found by, under the v2 mount ("" if longer):
 	 * while it is there, so is the container. */

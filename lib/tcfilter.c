@@ -48,6 +48,20 @@ static void parse_filter(struct nlmsghdr *h, struct tc_filter_info *fi)
 }
 
 /* See tcfilter.h. */
+/*
+ * A netlink request, by sendmsg(2): sendto(2) stays the exports' own, so
+ * that a fault injected at the Nth sendto is the Nth message sent to a
+ * collector, however many lookups (links, namespaces, containers) a tick
+ * makes (test_export_restart counts them so).
+ */
+ssize_t fa_nl_send(int fd, const void *buf, size_t len)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	return sendmsg(fd, &msg, 0);
+}
+
 int fa_rtnl_dump(void *req, __u32 len, __u16 type,
 		   void (*cb)(struct nlmsghdr *h, void *arg), void *arg)
 {
@@ -59,7 +73,7 @@ int fa_rtnl_dump(void *req, __u32 len, __u16 type,
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
 		return -errno;
-	if (send(fd, req, len, 0) < 0) {
+	if (fa_nl_send(fd, req, len) < 0) {
 		err = -errno;
 		goto out;
 	}

@@ -3,6 +3,7 @@
 #define FLOWACCT_TCFILTER_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <linux/types.h>
 
 struct tc_filter_info {
@@ -23,6 +24,8 @@ struct nlmsghdr;
  * An error answer of -EINVAL or -ENOENT (no clsact, no such device side)
  * ends the dump with nothing found rather than an error.
  */
+/* A netlink request on @fd (sendmsg: see tcfilter.c). */
+ssize_t fa_nl_send(int fd, const void *buf, size_t len);
 int fa_rtnl_dump(void *req, __u32 len, __u16 type,
 		 void (*cb)(struct nlmsghdr *h, void *arg), void *arg);
 

@@ -38,7 +38,10 @@ static int sockets_status(void)
 	out_bool(&o, "attached", NULL, true);
 	out_str(&o, "cgroup", "socket programs: attached at %s", root);
 	out_u64(&o, "sockets", ", %" PRIu64 " sockets", socks);
-	out_u64(&o, "listeners", ", %" PRIu64 " listeners\n", listeners);
+	out_u64(&o, "listeners", ", %" PRIu64 " listeners", listeners);
+	out_bool(&o, "by_run", NULL, fa_sockets_by_run());
+	out_text(&o, fa_sockets_by_run() ?
+		     "; by flowacct run: detached when the last daemon using them exits\n" : "\n");
 	out_obj_close(&o);
 	out_end(&o);
 	return 0;

@@ -15,6 +15,7 @@ PACKAGES=(
 	libbpf-dev libxdp-dev libpcap-dev libelf-dev zlib1g-dev
 	libmicrohttpd-dev libncurses-dev	# /metrics, flowacct top
 	libjson-c-dev			# the container runtimes' files
+	libnetfilter-conntrack-dev	# a container's flows through NAT
 	bpftool				# skeletons and object linking
 	# run
 	iproute2 xdp-tools ethtool
@@ -26,6 +27,7 @@ PACKAGES=(
 	strace tmux systemd		# kill-injection, top in a terminal, unit checks
 	groff-base man-db		# the man page: groff -ww -z -man, man --warnings -l
 	podman runc busybox-static	# real containers (an image made locally)
+	nftables			# NAT in a test namespace
 	postgresql-15			# the fleet test: pmacct's nfacctd into PostgreSQL
 )
 

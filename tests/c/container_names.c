@@ -5,7 +5,7 @@
  *   container_names ROOT < PATHS
  *
  * For each cgroup path on standard input (one a line), one line on
- * standard output: the path, then id, runtime, pod_uid, name, pod and
+ * standard output: the path, then id, runtime, pod_uid, qos, name, pod and
  * namespace as lib/containers.c finds them (each "-" when not known), or
  * the path and "none", tab-separated. ROOT is where the runtimes' files
  * are read (a tree the test makes). tests/suites/test_containers.sh
@@ -38,8 +38,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		fa_container_name(&c);
-		printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", line, or_dash(c.id), or_dash(c.runtime),
-		       or_dash(c.pod_uid), or_dash(c.name), or_dash(c.pod), or_dash(c.ns));
+		printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", line, or_dash(c.id), or_dash(c.runtime),
+		       or_dash(c.pod_uid), or_dash(c.qos), or_dash(c.name), or_dash(c.pod), or_dash(c.ns));
 	}
 	return 0;
 }

@@ -80,13 +80,14 @@ netns_cleanup() {
 	for p in "${IPFIX_DOMAINS[@]}"; do
 		rm -f /run/flowacct/ipfix-"$(printf %08x "$p")"-*.state
 	done
-	# Socket programs a daemon attached, whose daemons were all killed:
-	# no daemon holds them, so none would detach them. The lock files the
-	# daemons keep (they never remove them: one removed under a daemon that
-	# opened it would make two locks) go too, once no one holds them.
-	if [ -e /run/flowacct/sockets.lock ] &&
-		flock -n -x /run/flowacct/sockets.lock true 2>/dev/null; then
-		[ ! -e /run/flowacct/sockets.by-run ] || "$FLOWACCT" sockets detach >/dev/null 2>&1
+	# Socket programs a daemon attached, whose daemons were all killed
+	# (the kills above take a moment to land: -w): no daemon holds them,
+	# so none would detach them. The lock files the daemons keep (they
+	# never remove them: one removed under a daemon that opened it would
+	# make two locks) go too, once no one holds them.
+	if [ ! -e /run/flowacct/sockets.lock ] ||
+		flock -w 2 -x /run/flowacct/sockets.lock true 2>/dev/null; then
+		[ ! -e /sys/fs/bpf/flowacct-sockets/by_run ] || "$FLOWACCT" sockets detach >/dev/null 2>&1
 		rm -f /run/flowacct/sockets.lock /run/flowacct/sockets.decide
 	fi
 	rmdir /sys/fs/bpf/flowacct /run/flowacct 2>/dev/null

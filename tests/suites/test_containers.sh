@@ -7,7 +7,7 @@
 # log directories. Ids and names against `podman inspect`.
 
 ALL_TESTS="test_containers_paths test_containers_veth test_containers_socket test_containers_kube
-	test_containers_metrics"
+	test_containers_forwarded test_containers_nat test_containers_metrics"
 
 NAMES=$PWD/build/tests/container_names
 
@@ -86,7 +86,7 @@ check_rows() {
 	for r in rows:
 	    c = r["container"]
 	    want = {"id": cid, "name": name, "runtime": "podman", "pod": None,
-	            "namespace": None, "pod_uid": None}
+	            "namespace": None, "pod_uid": None, "qos": None}
 	    if c != want:
 	        sys.exit("%s: %s %s:%s > %s:%s: container %s, expected %s" % (
 	            path, r.get("direction"), r["src"], r["sport"], r["dst"], r["dport"], c, want))
@@ -151,17 +151,17 @@ test_containers_paths() {
 	EOF
 	"$NAMES" "$r" <"$SCRATCH/paths" >"$SCRATCH/got"
 	cat >"$SCRATCH/want" <<-EOF
-	/system.slice/docker-$b.scope	$b	docker	-	web-1	-	-
-	/docker/$b	$b	docker	-	web-1	-	-
-	/libpod_parent/libpod-$c	$c	podman	-	db	-	-
-	/machine.slice/libpod-$c.scope	$c	podman	-	db	-	-
+	/system.slice/docker-$b.scope	$b	docker	-	-	web-1	-	-
+	/docker/$b	$b	docker	-	-	web-1	-	-
+	/libpod_parent/libpod-$c	$c	podman	-	-	db	-	-
+	/machine.slice/libpod-$c.scope	$c	podman	-	-	db	-	-
 	/machine.slice/libpod-conmon-$c.scope	none
-	/system.slice/crio-$d.scope	$d	cri-o	-	k8s_api_checkout	-	-
-	/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uid//-/_}.slice/cri-containerd-$a.scope	$a	containerd	$uid	api	checkout-7d9f	shop
-	/kubepods/besteffort/pod$uid/$a	$a	-	$uid	api	checkout-7d9f	shop
-	/kubepods/pod$uid/$d	$d	-	$uid	k8s_api_checkout	checkout-7d9f	shop
+	/system.slice/crio-$d.scope	$d	cri-o	-	-	k8s_api_checkout	-	-
+	/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uid//-/_}.slice/cri-containerd-$a.scope	$a	containerd	$uid	burstable	api	checkout-7d9f	shop
+	/kubepods/besteffort/pod$uid/$a	$a	-	$uid	besteffort	api	checkout-7d9f	shop
+	/kubepods/pod$uid/$d	$d	-	$uid	guaranteed	k8s_api_checkout	checkout-7d9f	shop
 	/user.slice/user-0.slice/session-1.scope	none
-	/docker/$b/docker/$c	$c	docker	-	-	-	-
+	/docker/$b/docker/$c	$c	docker	-	-	-	-	-
 	/	none
 	EOF
 	out=$(diff "$SCRATCH/want" "$SCRATCH/got") || fail "container_names differs from the layouts: $out"
@@ -276,7 +276,7 @@ test_containers_kube() {
 	rows += [r for r in (json.loads(l) for l in open(recs) if l.startswith('{"type":"flow"'))
 	         if r["dport"] == 7000 and r["direction"] == "egress"]
 	want = {"id": cid, "name": "api", "runtime": "containerd", "pod": pod, "namespace": "shop",
-	        "pod_uid": uid}
+	        "pod_uid": uid, "qos": "besteffort"}
 	if len(rows) < 2:
 	    sys.exit("rows and records of the connection: %d" % len(rows))
 	for r in rows:
@@ -284,6 +284,91 @@ test_containers_kube() {
 	        sys.exit("container %s, expected %s" % (r["container"], want))
 	print("%d rows and records name pod %s/%s" % (len(rows), pod, "api"))
 	EOF
+}
+
+# Forwarded: A routes between a container's veth and its uplink to B; the
+# container pings B. Its flows have no socket on the uplink, yet the
+# uplink's rows and records of them name the container, as its veth's do;
+# B's own traffic on the uplink names none.
+test_containers_forwarded() {
+	netns_pair
+	containers_up
+	local name=fa-cf-$$ cid
+	ct_veth "$name" fr$$ 0
+	cid=$(inspect "$name" '{{.Id}}')
+	nsenter -t "$CT_PID" -n ip route add default via 203.0.113.1
+	ip netns exec "$NSA" sysctl -qw net.ipv4.ip_forward=1
+	$INB ip route add 203.0.113.0/30 via 192.0.2.1
+	run_start "$NSA" "$VA" fr$$ --layout set --interval 0.2
+	sleep 0.3	# the veth's container looked up
+	"${PODMAN[@]}" exec "$name" ping -q -c 4 -i 0.2 192.0.2.2 >/dev/null || fail "ping through A"
+	$INB ping -q -c 2 -i 0.2 192.0.2.1 >/dev/null
+	$INA "$FLOWACCT" -j dump >"$SCRATCH/dump.json"
+	run_stop
+	for f in dump.json rec.json; do
+		check_rows "$SCRATCH/$f" 'r["iface"] == "'"$VA"'" and "203.0.113.2" in (r["src"], r["dst"])' \
+			"$cid" "$name"
+		check_rows "$SCRATCH/$f" 'r["iface"] == "fr'$$'"' "$cid" "$name"
+	done
+	python3 - "$SCRATCH/rec.json" "$VA" <<-'EOF'
+	import json, sys
+	recs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"type":"flow"')]
+	up = [r for r in recs if r["iface"] == sys.argv[2]]
+	fwd = sum(r["packets"] for r in up if r["src"] == "203.0.113.2" and r["direction"] == "egress")
+	if fwd != 4:
+	    sys.exit("echo requests forwarded out of the uplink: %d, ping sent 4" % fwd)
+	own = [r for r in up if r["src"] == "192.0.2.2" and r["dst"] == "192.0.2.1"]
+	if not own or any(r["container"] is not None for r in own):
+	    sys.exit("B's own pings on the uplink: %s" % [r["container"] for r in own])
+	EOF
+}
+
+# Through NAT: A masquerades the container's connections out of its uplink
+# (nftables), so the uplink's rows have A's address and another port; the
+# conntrack entry pairs the two tuples, and the uplink's rows of the
+# connection name the container. A's own connection to B names none.
+test_containers_nat() {
+	netns_pair
+	containers_up
+	local name=fa-cn-$$ cid
+	ct_veth "$name" fn$$ 0
+	cid=$(inspect "$name" '{{.Id}}')
+	nsenter -t "$CT_PID" -n ip route add default via 203.0.113.1
+	ip netns exec "$NSA" sysctl -qw net.ipv4.ip_forward=1
+	ip netns exec "$NSA" nft -f - <<-EOF
+	table ip fa_nat {
+		chain post {
+			type nat hook postrouting priority srcnat;
+			oifname "$VA" masquerade
+		}
+	}
+	EOF
+	$INB socat -u TCP4-LISTEN:7000,reuseaddr,fork OPEN:/dev/null,wronly &
+	BG_PIDS=$!
+	sleep 0.3
+	run_start "$NSA" "$VA" fn$$ --layout set --no-sockets --interval 0.2
+	sleep 0.3
+	"${PODMAN[@]}" exec "$name" sh -c 'echo hello | nc -w 2 192.0.2.2 7000' ||
+		fail "the container's connection through A"
+	echo hello | $INA socat -u - TCP4:192.0.2.2:7000,sourceport=7100
+	sleep 0.3
+	$INA "$FLOWACCT" -j dump >"$SCRATCH/dump.json"
+	run_stop
+	for f in dump.json rec.json; do
+		# A's address on the uplink: only the rewrite says whose.
+		check_rows "$SCRATCH/$f" 'r["iface"] == "'"$VA"'" and 7000 in (r["sport"], r["dport"]) and 7100 not in (r["sport"], r["dport"])' \
+			"$cid" "$name"
+		python3 - "$SCRATCH/$f" "$VA" <<-'EOF' || fail "$f: A's own connection named a container"
+		import json, sys
+		text = open(sys.argv[1]).read()
+		try:
+		    rows = json.loads(text)["flows"]
+		except ValueError:
+		    rows = [json.loads(l) for l in text.splitlines() if l.startswith('{"type":"flow"')]
+		own = [r for r in rows if r["iface"] == sys.argv[2] and 7100 in (r["sport"], r["dport"])]
+		sys.exit(0 if own and all(r["container"] is None for r in own) else 1)
+		EOF
+	done
 }
 
 # Per-container Prometheus series, scraped by a real Prometheus, with a cap
