@@ -168,11 +168,38 @@ void fa_fwd_join_sweep(struct fa_fwd_join *j, __u64 now, __u64 window)
 	rebuild(j, cap, now, window);
 }
 
+/*
+ * Whether a router may forward it: not an address of the link alone
+ * (unspecified, link-local, multicast, broadcast). Those tuples are every
+ * link's (an MLD report from :: to ff02::16 is the same on all of them)
+ * and must not join one interface's rows to another's.
+ */
+static bool routable(const struct flow_key *k)
+{
+	const __u8 *a[2] = { k->src, k->dst };
+	static const __u8 zero[16];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (k->ip_version == 4) {
+			const __u8 *v4 = a[i] + 12;
+
+			if (!v4[0] || (v4[0] & 0xf0) == 0xe0 || (v4[0] == 169 && v4[1] == 254) ||
+			    (v4[0] == 255 && v4[1] == 255 && v4[2] == 255 && v4[3] == 255))
+				return false;
+		} else if (!memcmp(a[i], zero, 16) || a[i][0] == 0xff ||
+			   (a[i][0] == 0xfe && (a[i][1] & 0xc0) == 0x80)) {
+			return false;
+		}
+	}
+	return true;
+}
+
 void fa_fwd_join_note(struct fa_fwd_join *j, const struct flow_key *k, __u32 ifindex, __u64 now)
 {
 	struct fwd_entry *e;
 
-	if (!k->ip_version || !ifindex)
+	if (!k->ip_version || !ifindex || !routable(k))
 		return;
 	if ((j->n + 1) * 2 > j->cap && (j->cap >= 2 * j->max || rebuild(j, j->cap * 2, now, ~0ull))) {
 		e = slot(j->v, j->cap, k);
@@ -200,7 +227,7 @@ __u32 fa_fwd_join_find(const struct fa_fwd_join *j, const struct flow_key *k, __
 {
 	const struct fwd_entry *e;
 
-	if (!k->ip_version)
+	if (!k->ip_version || !routable(k))
 		return 0;
 	e = slot(j->v, j->cap, k);
 	return e->ifindex && now - e->noted_ns <= window ? e->ifindex : 0;

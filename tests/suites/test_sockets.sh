@@ -425,7 +425,8 @@ assert d["namespaces"] >= 1 and d["procs_filled"] >= 0, d' || fail "sockets atta
 	out=$("$FLOWACCT" -j sockets status)
 	echo "$out" | python3 -c 'import json, sys
 d = json.load(sys.stdin)
-assert sorted(d) == ["attached", "cgroup", "listeners", "sockets"] and d["attached"], d' ||
+assert sorted(d) == ["attached", "by_run", "cgroup", "listeners", "sockets"] and d["attached"] \
+    and not d["by_run"], d' ||
 		fail "sockets status -j: $out"
 	out=$("$FLOWACCT" -j sockets attach 2>/dev/null) && fail "a second attach -j succeeded"
 	echo "$out" | python3 -c 'import json, sys
