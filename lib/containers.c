@@ -110,12 +110,15 @@ static bool segment_pod(const char *s, size_t n, struct fa_container *c)
 			char ch = p[3 + i];
 
 			if (i == 8 || i == 13 || i == 18 || i == 23) {
-				if (ch != '-' && ch != '_')
+				if (ch != '-' && ch != '_') {
+					c->pod_uid[0] = '\0';
 					return false;
+				}
 				c->pod_uid[i] = '-';
 			} else if (all_hex(&ch, 1)) {
 				c->pod_uid[i] = ch;
 			} else {
+				c->pod_uid[0] = '\0';
 				return false;
 			}
 		}
@@ -127,7 +130,7 @@ static bool segment_pod(const char *s, size_t n, struct fa_container *c)
 
 bool fa_container_parse(const char *path, struct fa_container *c)
 {
-	const char *seg, *end, *slash;
+	const char *seg = path, *end, *slash, *parent;
 	bool kube = strstr(path, "kubepods") != NULL, found = false;
 
 	memset(c, 0, sizeof(*c));
@@ -148,9 +151,15 @@ bool fa_container_parse(const char *path, struct fa_container *c)
 		return false;
 	if (strlen(path) < sizeof(c->cgroup))
 		strcpy(c->cgroup, path);
-	/* The cgroupfs drivers' bare ids: the parent says whose. */
-	if (!c->runtime[0] && (!strncmp(path, "/docker/", 8) || strstr(path, "/docker/")))
-		snprintf(c->runtime, sizeof(c->runtime), "docker");
+	/* The cgroupfs driver's bare ids: the parent says whose (only the
+	 * parent: a kind node's /docker/<node>/kubepods/... is not docker's). */
+	if (!c->runtime[0] && seg > path) {
+		parent = seg - 1;
+		while (parent > path && parent[-1] != '/')
+			parent--;
+		if (!strncmp(parent, "docker/", 7))
+			snprintf(c->runtime, sizeof(c->runtime), "docker");
+	}
 	if (kube) {
 		/* kubelet puts a pod under its QoS class's cgroup, a guaranteed
 		 * one right under kubepods. */
@@ -199,25 +208,70 @@ static char *read_under_root(const char *rel, size_t max)
 
 /*
  * podman's and CRI-O's names: containers/storage keeps every container's
- * id and names in one containers.json per storage driver.
+ * id and names in one containers.json per storage driver. A store of a
+ * thousand containers is a few hundred kB: parsed once, and again only
+ * when the file changes (its mtime or size), the process's to keep.
  */
+struct storage_file {
+	struct timespec mtime;
+	off_t size;
+	bool read;
+	struct storage_name {
+		char id[65];
+		char name[128];
+	} *v;
+	size_t n;
+};
+
+static void storage_add(void *ctx, const char *id, const char *name)
+{
+	struct storage_file *f = ctx;
+	struct storage_name *grown;
+
+	if (strlen(id) != 64 || strlen(name) >= sizeof(f->v->name))
+		return;
+	grown = realloc(f->v, (f->n + 1) * sizeof(*f->v));
+	if (!grown)
+		return;
+	f->v = grown;
+	strcpy(f->v[f->n].id, id);
+	strcpy(f->v[f->n++].name, name);
+}
+
 static bool storage_name(const char *id, char *name, size_t len)
 {
 	static const char *const drivers[] = { "overlay", "vfs", "btrfs", "zfs" };
-	char rel[128], *buf;
-	bool found = false;
-	size_t i;
+	static struct storage_file files[ARRAY_SIZE(drivers)];
+	char rel[128], path[PATH_MAX], *buf;
+	struct storage_file *f;
+	struct stat sb;
+	size_t i, k;
 
-	for (i = 0; i < ARRAY_SIZE(drivers) && !found; i++) {
+	for (i = 0; i < ARRAY_SIZE(drivers); i++) {
+		f = &files[i];
 		snprintf(rel, sizeof(rel), "/var/lib/containers/storage/%s-containers/containers.json",
 			 drivers[i]);
-		/* A store of a thousand containers is a few hundred kB. */
-		buf = read_under_root(rel, 64 << 20);
-		if (buf)
-			found = fa_storage_name(buf, id, name, len);
-		free(buf);
+		if (snprintf(path, sizeof(path), "%s%s", root_dir, rel) >= (int)sizeof(path) ||
+		    stat(path, &sb))
+			continue;
+		if (!f->read || f->size != sb.st_size || f->mtime.tv_sec != sb.st_mtim.tv_sec ||
+		    f->mtime.tv_nsec != sb.st_mtim.tv_nsec) {
+			free(f->v);
+			f->v = NULL;
+			f->n = 0;
+			buf = read_under_root(rel, 64 << 20);
+			f->read = buf && !fa_storage_names(buf, storage_add, f);
+			free(buf);
+			f->size = sb.st_size;
+			f->mtime = sb.st_mtim;
+		}
+		for (k = 0; k < f->n; k++)
+			if (!strcmp(f->v[k].id, id)) {
+				snprintf(name, len, "%s", f->v[k].name);
+				return true;
+			}
 	}
-	return found;
+	return false;
 }
 
 /* docker's: /var/lib/docker/containers/<id>/config.v2.json. */
@@ -358,14 +412,14 @@ struct netns_seen {
 
 /*
  * Folds process @pid's container into its namespace's: one container, or
- * the pod they all belong to (a pod's containers share its namespace: the
- * interface is the pod's), or the first one found. A process in no
+ * the pod (a pod's containers share its namespace: the interface is the
+ * pod's), or the first one found. A process in no
  * container makes it no container's: the host's namespace, seen from a
  * container's end, holds host-network containers among the host's own.
  */
 static void fold(struct netns_seen *s, const char *pid)
 {
-	char cg[PATH_MAX];
+	char cg[PATH_MAX], *slash;
 	struct fa_container c;
 
 	proc_cgroup(pid, cg, sizeof(cg));
@@ -375,6 +429,15 @@ static void fold(struct netns_seen *s, const char *pid)
 	if (!fa_container_parse(cg, &c)) {
 		s->host = true;
 		return;
+	}
+	/* A pod's namespace is the pod's: its sandbox (pause) is the first
+	 * process there, its containers join later. Named as the pod, and
+	 * there while the pod's cgroup is. */
+	if (c.pod_uid[0]) {
+		c.id[0] = c.runtime[0] = c.name[0] = '\0';
+		slash = strrchr(c.cgroup, '/');
+		if (slash && slash > c.cgroup)
+			*slash = '\0';
 	}
 	if (!s->any) {
 		s->c = c;

@@ -35,7 +35,8 @@
  */
 #define HEAP_KEEP_NS 10000000000ull
 
-/* How long an interface's container is looked for, from its taking. */
+/* How long an interface's container is looked for, from the first look:
+ * this, or three ticks if longer. */
 #define CONTAINER_LOOK_NS 10000000000ull
 
 static void heap_keep(void)
@@ -307,7 +308,6 @@ static struct fa_engine_iface *iface_new(const char *name)
 		return NULL;
 	w->lock.fd = -1;
 	snprintf(w->name, sizeof(w->name), "%s", name);
-	w->container_look_until_ns = fa_mono_ns() + CONTAINER_LOOK_NS;
 	return w;
 }
 
@@ -364,6 +364,17 @@ static void fwd_note(struct fa_engine *e, const struct fa_record *recs, size_t n
  * The containers of the interfaces taken since the last tick (and of those
  * not found yet): one look at the links and /proc for all of them.
  */
+static bool container_looked_for(const struct fa_engine *e, const struct fa_engine_iface *w,
+				 __u64 now)
+{
+	__u64 window = e->cfg.interval_ms * 3000000ull;
+
+	if (window < CONTAINER_LOOK_NS)
+		window = CONTAINER_LOOK_NS;
+	return !w->has_container && !w->container_settled && w->ifindex > 0 &&
+	       (!w->container_first_look_ns || now - w->container_first_look_ns < window);
+}
+
 static void containers_look(struct fa_engine *e, __u64 now)
 {
 	struct fa_cgroups cg = {};
@@ -375,8 +386,7 @@ static void containers_look(struct fa_engine *e, __u64 now)
 
 	e->with_container = 0;
 	for (i = 0; i < e->n; i++) {
-		n += !e->ifs[i]->has_container && e->ifs[i]->ifindex > 0 &&
-		     now < e->ifs[i]->container_look_until_ns;
+		n += container_looked_for(e, e->ifs[i], now);
 		e->with_container += e->ifs[i]->has_container;
 	}
 	if (!n)
@@ -388,23 +398,25 @@ static void containers_look(struct fa_engine *e, __u64 now)
 		goto out;
 	n = 0;
 	for (i = 0; i < e->n; i++)
-		if (!e->ifs[i]->has_container && e->ifs[i]->ifindex > 0 &&
-		    now < e->ifs[i]->container_look_until_ns) {
+		if (container_looked_for(e, e->ifs[i], now)) {
 			w[n] = e->ifs[i];
 			ifindex[n++] = e->ifs[i]->ifindex;
 		}
 	if (fa_cgroups_ifaces(&cg, ifindex, n, settled))
 		goto out;
 	for (i = 0; i < n; i++) {
+		if (!w[i]->container_first_look_ns)
+			w[i]->container_first_look_ns = now;
 		c = fa_cgroups_iface(&cg, w[i]->ifindex);
 		if (c) {
 			w[i]->container = *c;
 			w[i]->has_container = true;
 			e->with_container++;
+			continue;
 		}
-		/* Found, or none to find: not looked for again. */
-		if (settled[i])
-			w[i]->container_look_until_ns = 0;
+		/* None found where processes are: twice in a row, none to find. */
+		w[i]->container_nones = settled[i] ? w[i]->container_nones + 1 : 0;
+		w[i]->container_settled = w[i]->container_nones >= 2;
 	}
 out:
 	fa_cgroups_free(&cg);

@@ -130,13 +130,17 @@ struct fa_engine_iface {
 	__u64 trouble_since_ns;		/* a sink first refused the records; 0: none */
 	__u64 trouble_errors;		/* failed writes since */
 	/*
-	 * Its peer's container (a veth's host end), looked up at a tick
-	 * after it was taken and at each tick until found or for
-	 * CONTAINER_LOOK_NS (a container's process may join its namespace
-	 * after the veth is made); not kept across a restart.
+	 * Its peer's container (a veth's host end), looked up at the first
+	 * tick after it was taken and at each tick after until found, until
+	 * two looks in a row found processes there in no container (one may
+	 * be a tool's, passing: nsenter, a CNI plugin), or for the window
+	 * (a container's process may join its namespace after the veth is
+	 * made); not kept across a restart.
 	 */
 	bool has_container;
-	__u64 container_look_until_ns;
+	bool container_settled;
+	int container_nones;		/* looks in a row that found none */
+	__u64 container_first_look_ns;	/* 0: not looked yet */
 	struct fa_container container;
 };
 

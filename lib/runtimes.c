@@ -9,32 +9,33 @@
 
 #include "runtimes.h"
 
-bool fa_storage_name(const char *doc, const char *id, char *name, size_t len)
+int fa_storage_names(const char *doc, void (*fn)(void *ctx, const char *id, const char *name),
+		     void *ctx)
 {
 	json_object *all = json_tokener_parse(doc), *c, *v, *names;
-	const char *s;
-	bool found = false;
+	const char *id, *name;
 	size_t k, n;
 
 	if (!all)
-		return false;
-	n = json_object_is_type(all, json_type_array) ? json_object_array_length(all) : 0;
-	for (k = 0; k < n && !found; k++) {
+		return -1;
+	if (!json_object_is_type(all, json_type_array)) {
+		json_object_put(all);
+		return -1;
+	}
+	n = json_object_array_length(all);
+	for (k = 0; k < n; k++) {
 		c = json_object_array_get_idx(all, k);
-		if (!json_object_object_get_ex(c, "id", &v) ||
-		    strcmp(json_object_get_string(v) ?: "", id) ||
+		if (!json_object_object_get_ex(c, "id", &v) || !(id = json_object_get_string(v)) ||
 		    !json_object_object_get_ex(c, "names", &names) ||
 		    !json_object_is_type(names, json_type_array) ||
 		    !json_object_array_length(names))
 			continue;
-		s = json_object_get_string(json_object_array_get_idx(names, 0));
-		if (s && *s) {
-			snprintf(name, len, "%s", s);
-			found = true;
-		}
+		name = json_object_get_string(json_object_array_get_idx(names, 0));
+		if (name && *name)
+			fn(ctx, id, name);
 	}
 	json_object_put(all);
-	return found;
+	return 0;
 }
 
 bool fa_docker_name(const char *doc, char *name, size_t len)

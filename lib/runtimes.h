@@ -9,8 +9,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* containers/storage's containers.json (@doc): container @id's first name. */
-bool fa_storage_name(const char *doc, const char *id, char *name, size_t len);
+/* containers/storage's containers.json (@doc): @fn for each container's
+ * id and first name. -1 if @doc is not such a document. */
+int fa_storage_names(const char *doc, void (*fn)(void *ctx, const char *id, const char *name),
+		     void *ctx);
 /* docker's config.v2.json (@doc): its "Name", without the leading slash. */
 bool fa_docker_name(const char *doc, char *name, size_t len);
 

@@ -29,6 +29,7 @@ struct ctr_series {
 	struct fa_container c;
 	__u64 packets[FLOW_NR_DIRS], bytes[FLOW_NR_DIRS];
 	__u64 gone_ns;			/* when its cgroup was first missed; 0: there */
+	__u64 counted_ns;		/* its last record */
 	bool other;
 };
 
@@ -90,7 +91,9 @@ static int metrics_records(void *priv, const struct fa_stream *s,
 	fa_records_join_open(&join, s);
 	for (i = 0; i < n; i++) {
 		fa_records_join_key(&join, &recs[i].key, &ext);
-		c = ext.container ?: fa_engine_flow_container(m->e, &recs[i].key);
+		/* Not the forwarded join: a routed packet is counted on the
+		 * container's interface, once, not again on the uplink. */
+		c = ext.container ?: fa_engine_container(m->e, recs[i].key.ifindex);
 		if (!c || (!c->id[0] && !c->pod_uid[0]))
 			continue;
 		/* The records of one interface come in runs: one lookup a run. */
@@ -100,6 +103,7 @@ static int metrics_records(void *priv, const struct fa_stream *s,
 		d = recs[i].key.direction;
 		if (!x || d >= FLOW_NR_DIRS)
 			continue;
+		x->counted_ns = fa_mono_ns();
 		if (x->other) {
 			m->other_packets[d] += recs[i].packets;
 			m->other_bytes[d] += recs[i].bytes;
@@ -125,17 +129,20 @@ static void ctrs_sweep(struct sink_metrics *m)
 	struct stat sb;
 	size_t i, k = 0;
 
-	if (!m->cg_root[0])
-		return;
 	grace = (cfg->active_ms + cfg->idle_ms + 2 * cfg->interval_ms) * 1000000ull;
 	for (i = 0; i < m->nctrs; i++) {
 		struct ctr_series *x = m->ctrs[i];
 
 		snprintf(path, sizeof(path), "%s%s", m->cg_root, x->c.cgroup);
-		if (!x->c.cgroup[0] || !stat(path, &sb))
+		if (!x->c.cgroup[0] || !m->cg_root[0]) {
+			/* No path to look at (too long to keep, or no cgroup
+			 * v2 mount): gone once quiet for as long. */
+			x->gone_ns = x->counted_ns;
+		} else if (!stat(path, &sb)) {
 			x->gone_ns = 0;
-		else if (!x->gone_ns)
+		} else if (!x->gone_ns) {
 			x->gone_ns = now;
+		}
 		if (x->gone_ns && now - x->gone_ns >= grace) {
 			m->nown -= !x->other;
 			free(x);
@@ -151,12 +158,15 @@ static void ctr_labels(const struct ctr_series *x, int d, const char *labels[11]
 {
 	const struct fa_container *c = &x->c;
 
+	/* As a table's cell calls it, so that no two have the same labels. */
 	if (c->name[0])
 		snprintf(buf, len, "%s", c->name);
 	else if (c->id[0])
 		snprintf(buf, len, "%.12s", c->id);
-	else
+	else if (c->pod[0])
 		snprintf(buf, len, "%s", c->pod);
+	else
+		snprintf(buf, len, "pod-%.8s", c->pod_uid);
 	labels[0] = "container", labels[1] = buf;
 	labels[2] = "container_id", labels[3] = c->id;
 	labels[4] = "pod", labels[5] = c->pod;

@@ -398,6 +398,8 @@ static int pin_by_run(void)
 	return err;
 }
 
+static int attach(struct fa_sockets_result *res, bool by_run);
+
 int fa_sockets_hold(struct fa_sockets_result *res, bool *attached)
 {
 	int fd, decide, err = 0;
@@ -415,13 +417,7 @@ int fa_sockets_hold(struct fa_sockets_result *res, bool *attached)
 		goto out;
 	}
 	if (!fa_sockets_attached()) {
-		err = fa_sockets_attach(res);
-		/* Not known to be a daemon's, they would never be detached:
-		 * detached again at once. */
-		if (!err && (err = pin_by_run())) {
-			res->step = "note them as a daemon's";
-			fa_sockets_detach();
-		}
+		err = attach(res, true);
 		*attached = !err;
 	}
 out:
@@ -452,7 +448,7 @@ bool fa_sockets_release(int fd)
 }
 
 static int pin_all(struct flowacct_sock_bpf *skel, struct bpf_link *ops,
-		   struct bpf_link *create)
+		   struct bpf_link *create, bool by_run)
 {
 	char path[PATH_MAX];
 	int err;
@@ -467,6 +463,10 @@ static int pin_all(struct flowacct_sock_bpf *skel, struct bpf_link *ops,
 	sock_pin_path(path, sizeof(path), FA_SOCK_PIN_CREATE);
 	if (!err)
 		err = bpf_link__pin(create, path);
+	/* A daemon's mark before: killed between the two, they are still
+	 * known as a daemon's. */
+	if (!err && by_run)
+		err = pin_by_run();
 	/* Last: its pin is what says "attached". */
 	sock_pin_path(path, sizeof(path), FA_SOCK_PIN_SOCKOPS);
 	if (!err)
@@ -474,7 +474,7 @@ static int pin_all(struct flowacct_sock_bpf *skel, struct bpf_link *ops,
 	return err;
 }
 
-int fa_sockets_attach(struct fa_sockets_result *res)
+static int attach(struct fa_sockets_result *res, bool by_run)
 {
 	struct bpf_link *ops = NULL, *create = NULL;
 	struct flowacct_sock_bpf *skel;
@@ -519,7 +519,7 @@ int fa_sockets_attach(struct fa_sockets_result *res)
 		goto out;
 	res->procs_filled = err;
 	res->step = "pin";
-	err = pin_all(skel, ops, create);
+	err = pin_all(skel, ops, create, by_run);
 out:
 	if (err)
 		fa_sockets_detach();
@@ -530,6 +530,11 @@ out:
 	flowacct_sock_bpf__destroy(skel);
 	close(cg);
 	return err;
+}
+
+int fa_sockets_attach(struct fa_sockets_result *res)
+{
+	return attach(res, false);
 }
 
 int fa_sockets_open(int *socks_fd, int *listeners_fd)

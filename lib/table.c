@@ -738,11 +738,15 @@ static bool known(const struct fa_ext *x, unsigned int group_by)
 	return x->container;
 }
 
-/* A container is its id, or its pod's UID for a pod's interface. */
+/* A container is its id, or its pod's UID for a pod's interface; none
+ * (a row known by its process or cgroup only) first. */
 static int cmp_container(const struct fa_container *a, const struct fa_container *b)
 {
-	int c = strcmp(a->id, b->id);
+	int c;
 
+	if (!a || !b)
+		return !!a - !!b;
+	c = strcmp(a->id, b->id);
 	return c ? c : strcmp(a->pod_uid, b->pod_uid);
 }
 

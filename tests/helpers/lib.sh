@@ -85,9 +85,14 @@ netns_cleanup() {
 	# so none would detach them. The lock files the daemons keep (they
 	# never remove them: one removed under a daemon that opened it would
 	# make two locks) go too, once no one holds them.
-	if [ ! -e /run/flowacct/sockets.lock ] ||
-		flock -w 2 -x /run/flowacct/sockets.lock true 2>/dev/null; then
-		[ ! -e /sys/fs/bpf/flowacct-sockets/by_run ] || "$FLOWACCT" sockets detach >/dev/null 2>&1
+	# Under the daemons' own locks: the decision's, then no holder's.
+	if [ -e /sys/fs/bpf/flowacct-sockets/by_run ]; then
+		mkdir -p /run/flowacct
+		flock -w 5 /run/flowacct/sockets.decide flock -w 2 -x /run/flowacct/sockets.lock \
+			"$FLOWACCT" sockets detach >/dev/null 2>&1
+	fi
+	if flock -n /run/flowacct/sockets.decide flock -n -x /run/flowacct/sockets.lock true \
+		2>/dev/null; then
 		rm -f /run/flowacct/sockets.lock /run/flowacct/sockets.decide
 	fi
 	rmdir /sys/fs/bpf/flowacct /run/flowacct 2>/dev/null

@@ -464,7 +464,7 @@ test_sockets_daemons() {
 			"$@" >/dev/null 2>"$log" &
 		D=$!
 		BG_PIDS="${BG_PIDS:-} $D"
-		for _ in $(seq 100); do
+		for _ in $(seq 400); do
 			grep -q "running on" "$log" && return 0
 			sleep 0.05
 		done
