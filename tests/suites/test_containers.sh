@@ -169,8 +169,9 @@ test_containers_paths() {
 
 # A veth whose peer is in a podman container's namespace (--network none,
 # the peer moved in, as a CNI plugin does): the host end's rows and
-# records name the container as podman inspect does; a plain veth beside
-# it, whose peer's namespace holds no container, names none.
+# records name the container as podman inspect does, and dump and top
+# group by it; a plain veth beside it, whose peer's namespace holds no
+# container, names none.
 test_containers_veth() {
 	netns_pair
 	containers_up
@@ -185,27 +186,32 @@ test_containers_veth() {
 	nsenter -t "$pid" -n ip link set eth1 up
 
 	run_start "$NSA" "$VA" fact$$ --layout set --interval 0.2
-	"${PODMAN[@]}" exec "$name" ping -c 3 -W 1 203.0.113.1 >/dev/null || fail "ping from the container failed"
+	# Ten pings over a second and a half: top's interval sees some of them.
+	"${PODMAN[@]}" exec "$name" ping -c 10 -i 0.15 -W 1 203.0.113.1 >/dev/null &
+	local ping=$!
 	$INB ping -c 2 -W 1 192.0.2.1 >/dev/null
+	$INA "$FLOWACCT" top --group-by container --interval 0.5 --count 1 | cat >"$SCRATCH/top"
+	wait $ping || fail "ping from the container failed"
 	$INA "$FLOWACCT" -j dump >"$SCRATCH/dump.json"
 	$INA "$FLOWACCT" dump --group-by container >"$SCRATCH/grouped"
 	run_stop
 	check_rows "$SCRATCH/dump.json" 'r["iface"] == "fact'$$'"' "$cid" "$name"
 	check_rows "$SCRATCH/rec.json" 'r["iface"] == "fact'$$'"' "$cid" "$name"
-	# Three echo requests from the container, as ping sent them.
+	# Ten echo requests from the container, as ping sent them.
 	python3 - "$SCRATCH/rec.json" "$VA" <<-'EOF'
 	import json, sys
 	recs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"type":"flow"')]
 	req = sum(r["packets"] for r in recs if r["proto"] == 1 and r["src"] == "203.0.113.2"
 	          and r["direction"] == "ingress" and r["dport"] == 8 << 8)
-	if req != 3:
-	    sys.exit("echo requests from the container: %d, ping sent 3" % req)
+	if req != 10:
+	    sys.exit("echo requests from the container: %d, ping sent 10" % req)
 	plain = [r for r in recs if r["iface"] == sys.argv[2]]
 	if not plain or any(r["container"] is not None for r in plain):
 	    sys.exit("the plain veth's records: %s" % [r["container"] for r in plain])
 	EOF
 	grep -q " $name *$" "$SCRATCH/grouped" || fail "group-by container: $(cat "$SCRATCH/grouped")"
 	grep -q " - *$" "$SCRATCH/grouped" || fail "group-by container, none: $(cat "$SCRATCH/grouped")"
+	grep -q " $name *$" "$SCRATCH/top" || fail "top by container: $(cat "$SCRATCH/top")"
 }
 
 # A podman container in A's namespace (--network ns:, which stands in for
