@@ -25,10 +25,17 @@
 
 #include "internal.h"
 
+/* A tuple as the table keys it: a flow key with no interface, no direction. */
+static void tuple_of(const struct flow_key *k, struct flow_key *t)
+{
+	*t = *k;
+	t->ifindex = 0;
+	t->direction = 0;
+	t->pad = 0;
+}
+
 struct fwd_entry {
-	__u8 src[16], dst[16];
-	__be16 sport, dport;
-	__u8 proto, ip_version;
+	struct flow_key t;		/* tuple_of() */
 	__u32 ifindex;			/* 0: empty */
 	__u64 noted_ns;
 };
@@ -37,39 +44,17 @@ struct fa_fwd_join {
 	struct fwd_entry *v;
 	size_t cap, n;			/* cap: a power of two */
 	size_t max;			/* past it, nothing new is noted */
-	__u64 dropped;			/* tuples not noted for want of room */
 	struct nfct_handle *ct;		/* NULL: no conntrack here */
 	struct nf_conntrack *got;	/* the entry a lookup found */
 	bool found;
 };
 
-static bool same(const struct fwd_entry *e, const struct flow_key *k)
+/* Tuple @t's slot in @v: its entry, or the empty one it would take. */
+static struct fwd_entry *slot(struct fwd_entry *v, size_t cap, const struct flow_key *t)
 {
-	return e->proto == k->proto && e->ip_version == k->ip_version &&
-	       e->sport == k->sport && e->dport == k->dport &&
-	       !memcmp(e->src, k->src, 16) && !memcmp(e->dst, k->dst, 16);
-}
+	size_t i = fa_fnv1a(FA_FNV1A_BASIS, t, sizeof(*t)) & (cap - 1);
 
-/* FNV-1a over the tuple's bytes. */
-static size_t hash(const struct flow_key *k)
-{
-	const __u8 *parts[] = { k->src, k->dst, (const __u8 *)&k->sport,
-				(const __u8 *)&k->dport, &k->proto };
-	const size_t lens[] = { 16, 16, 2, 2, 1 };
-	__u64 h = 0xcbf29ce484222325ull;
-	size_t i, j;
-
-	for (i = 0; i < ARRAY_SIZE(parts); i++)
-		for (j = 0; j < lens[i]; j++)
-			h = (h ^ parts[i][j]) * 0x100000001b3ull;
-	return (size_t)h;
-}
-
-static struct fwd_entry *slot(struct fwd_entry *v, size_t cap, const struct flow_key *k)
-{
-	size_t i = hash(k) & (cap - 1);
-
-	while (v[i].ifindex && !same(&v[i], k))
+	while (v[i].ifindex && memcmp(&v[i].t, t, sizeof(*t)))
 		i = (i + 1) & (cap - 1);
 	return &v[i];
 }
@@ -133,7 +118,6 @@ void fa_fwd_join_free(struct fa_fwd_join *j)
 static int rebuild(struct fa_fwd_join *j, size_t cap, __u64 now, __u64 window)
 {
 	struct fwd_entry *v = calloc(cap, sizeof(*v)), *e;
-	struct flow_key k = {};
 	size_t i, n = 0;
 
 	if (!v)
@@ -142,13 +126,7 @@ static int rebuild(struct fa_fwd_join *j, size_t cap, __u64 now, __u64 window)
 		e = &j->v[i];
 		if (!e->ifindex || now - e->noted_ns > window)
 			continue;
-		memcpy(k.src, e->src, 16);
-		memcpy(k.dst, e->dst, 16);
-		k.sport = e->sport;
-		k.dport = e->dport;
-		k.proto = e->proto;
-		k.ip_version = e->ip_version;
-		*slot(v, cap, &k) = *e;
+		*slot(v, cap, &e->t) = *e;
 		n++;
 	}
 	free(j->v);
@@ -197,25 +175,19 @@ static bool routable(const struct flow_key *k)
 
 void fa_fwd_join_note(struct fa_fwd_join *j, const struct flow_key *k, __u32 ifindex, __u64 now)
 {
+	struct flow_key t;
 	struct fwd_entry *e;
 
 	if (!k->ip_version || !ifindex || !routable(k))
 		return;
-	if ((j->n + 1) * 2 > j->cap && (j->cap >= 2 * j->max || rebuild(j, j->cap * 2, now, ~0ull))) {
-		e = slot(j->v, j->cap, k);
-		if (!e->ifindex) {
-			j->dropped++;
-			return;
-		}
-	}
-	e = slot(j->v, j->cap, k);
+	tuple_of(k, &t);
+	/* Half full at most; at its largest, a new tuple waits for room. */
+	if ((j->n + 1) * 2 > j->cap && (j->cap >= 2 * j->max || rebuild(j, j->cap * 2, now, ~0ull)) &&
+	    !slot(j->v, j->cap, &t)->ifindex)
+		return;
+	e = slot(j->v, j->cap, &t);
 	if (!e->ifindex) {
-		memcpy(e->src, k->src, 16);
-		memcpy(e->dst, k->dst, 16);
-		e->sport = k->sport;
-		e->dport = k->dport;
-		e->proto = k->proto;
-		e->ip_version = k->ip_version;
+		e->t = t;
 		j->n++;
 	}
 	e->ifindex = ifindex;
@@ -226,16 +198,13 @@ __u32 fa_fwd_join_find(const struct fa_fwd_join *j, const struct flow_key *k, __
 		       __u64 window)
 {
 	const struct fwd_entry *e;
+	struct flow_key t;
 
 	if (!k->ip_version || !routable(k))
 		return 0;
-	e = slot(j->v, j->cap, k);
+	tuple_of(k, &t);
+	e = slot(j->v, j->cap, &t);
 	return e->ifindex && now - e->noted_ns <= window ? e->ifindex : 0;
-}
-
-__u64 fa_fwd_join_dropped(const struct fa_fwd_join *j)
-{
-	return j->dropped;
 }
 
 /* The conntrack entry that has @k as one of its two tuples, into j->got. */

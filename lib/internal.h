@@ -27,6 +27,19 @@ bool fa_key_is_icmp(const struct flow_key *k);
 void fa_key_reverse(const struct flow_key *k, struct flow_key *r);
 bool fa_key_has_ports(const struct flow_key *k);
 
+/* FNV-1a, 32 bits: hashes that must come out the same from run to run. */
+#define FA_FNV1A_BASIS 2166136261u
+static inline __u32 fa_fnv1a(__u32 h, const void *data, size_t len)
+{
+	const __u8 *p = data;
+
+	while (len--) {
+		h ^= *p++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
 /* ---- host and port (hostport.c) ------------------------------------------ */
 
 /*
@@ -804,8 +817,6 @@ __u32 fa_fwd_join_find(const struct fa_fwd_join *j, const struct flow_key *k, __
 		       __u64 window);
 /* Forgets the tuples not noted within @window; shrinks after a burst. */
 void fa_fwd_join_sweep(struct fa_fwd_join *j, __u64 now, __u64 window);
-/* Tuples not noted for want of room. */
-__u64 fa_fwd_join_dropped(const struct fa_fwd_join *j);
 
 /* ---- link events (ifwatch.c) ---------------------------------------------------- */
 

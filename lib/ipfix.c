@@ -394,17 +394,6 @@ int fa_ipfix_target_resolve(struct fa_ipfix_target *t)
 
 /* ---- the observation domain ---------------------------------------------------- */
 
-static __u32 fnv1a(__u32 h, const void *data, size_t len)
-{
-	const __u8 *p = data;
-
-	while (len--) {
-		h ^= *p++;
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -414,7 +403,7 @@ __u32 fa_ipfix_default_domain(const char *const *ifnames, size_t n)
 {
 	const char **sorted;
 	char id[256] = "";
-	__u32 h = 2166136261u;
+	__u32 h = FA_FNV1A_BASIS;
 	ssize_t len;
 	size_t i;
 	int fd;
@@ -426,7 +415,7 @@ __u32 fa_ipfix_default_domain(const char *const *ifnames, size_t n)
 		close(fd);
 	if (len <= 0)
 		gethostname(id, sizeof(id) - 1);
-	h = fnv1a(h, id, strnlen(id, sizeof(id)));
+	h = fa_fnv1a(h, id, strnlen(id, sizeof(id)));
 	/* The interfaces, in an order that does not depend on the command. */
 	sorted = malloc((n ? n : 1) * sizeof(*sorted));
 	if (sorted) {
@@ -435,7 +424,7 @@ __u32 fa_ipfix_default_domain(const char *const *ifnames, size_t n)
 		ifnames = sorted;
 	}
 	for (i = 0; i < n; i++)
-		h = fnv1a(h, ifnames[i], strlen(ifnames[i]) + 1);
+		h = fa_fnv1a(h, ifnames[i], strlen(ifnames[i]) + 1);
 	free(sorted);
 	h &= ~FA_IPFIX_OPTIONS_DOMAIN;
 	return h ? h : 1;

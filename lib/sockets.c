@@ -349,12 +349,17 @@ int fa_sockets_detach(void)
 	return removed;
 }
 
-bool fa_sockets_attached(void)
+static bool pinned(int pin)
 {
 	char path[PATH_MAX];
 
-	sock_pin_path(path, sizeof(path), FA_SOCK_PIN_SOCKOPS);
+	sock_pin_path(path, sizeof(path), pin);
 	return !access(path, F_OK);
+}
+
+bool fa_sockets_attached(void)
+{
+	return pinned(FA_SOCK_PIN_SOCKOPS);
 }
 
 /* The lock that makes the decision to attach or detach one daemon's. */
@@ -371,10 +376,7 @@ static int decide_lock(void)
 
 bool fa_sockets_by_run(void)
 {
-	char path[PATH_MAX];
-
-	sock_pin_path(path, sizeof(path), FA_SOCK_PIN_BY_RUN);
-	return !access(path, F_OK);
+	return pinned(FA_SOCK_PIN_BY_RUN);
 }
 
 /*

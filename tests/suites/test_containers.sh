@@ -112,6 +112,14 @@ ct_veth() {
 	nsenter -t "$CT_PID" -n ip link set eth1 up
 }
 
+# ct_routed NAME DEV: ct_veth NAME DEV 0, A routing for it: the
+# container's default route through A's end, A forwarding.
+ct_routed() {
+	ct_veth "$1" "$2" 0
+	nsenter -t "$CT_PID" -n ip route add default via 203.0.113.1
+	ip netns exec "$NSA" sysctl -qw net.ipv4.ip_forward=1
+}
+
 # ---- the tests ------------------------------------------------------------------
 
 # Each runtime's cgroup layout, as its documentation gives it, and the names
@@ -300,10 +308,8 @@ test_containers_forwarded() {
 	netns_pair
 	containers_up
 	local name=fa-cf-$$ cid
-	ct_veth "$name" fr$$ 0
+	ct_routed "$name" fr$$
 	cid=$(inspect "$name" '{{.Id}}')
-	nsenter -t "$CT_PID" -n ip route add default via 203.0.113.1
-	ip netns exec "$NSA" sysctl -qw net.ipv4.ip_forward=1
 	$INB ip route add 203.0.113.0/30 via 192.0.2.1
 	run_start "$NSA" "$VA" fr$$ --layout set --interval 0.2
 	sleep 0.3	# the veth's container looked up
@@ -337,10 +343,8 @@ test_containers_nat() {
 	netns_pair
 	containers_up
 	local name=fa-cn-$$ cid
-	ct_veth "$name" fn$$ 0
+	ct_routed "$name" fn$$
 	cid=$(inspect "$name" '{{.Id}}')
-	nsenter -t "$CT_PID" -n ip route add default via 203.0.113.1
-	ip netns exec "$NSA" sysctl -qw net.ipv4.ip_forward=1
 	ip netns exec "$NSA" nft -f - <<-EOF
 	table ip fa_nat {
 		chain post {
