@@ -88,7 +88,19 @@ $(BUILD)/flowacct_sock.skel.h: $(BUILD)/sock/flowacct_sock.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name flowacct_sock_bpf > $@
 
-$(LOADER_OBJS) $(LIB_OBJS): | $(BUILD)/flowacct.skel.h $(BUILD)/flowacct_sock.skel.h
+# The drop program (kfree_skb) reads the dropped skb: the same, on its own.
+$(BUILD)/sock/flowacct_drop.bpf.o: sock/flowacct_drop.bpf.c $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -I$(BUILD) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BUILD)/flowacct_drop.skel.h: $(BUILD)/sock/flowacct_drop.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name flowacct_drop_bpf > $@
+
+$(LOADER_OBJS) $(LIB_OBJS): | $(BUILD)/flowacct.skel.h $(BUILD)/flowacct_sock.skel.h \
+	$(BUILD)/flowacct_drop.skel.h
 
 $(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
@@ -138,6 +150,8 @@ TEST_PROGS += $(BUILD)/tests/tcx_query $(BUILD)/tests/tcx_counter
 TEST_PROGS += $(BUILD)/tests/set_drive $(BUILD)/tests/set_stream $(BUILD)/tests/set_stream-crash
 # The containers cgroup paths name, and their names (test_containers.sh).
 TEST_PROGS += $(BUILD)/tests/container_names
+# The drop program alone, its rows for UDP sent to a closed port (by hand).
+TEST_PROGS += $(BUILD)/tests/drop_probe
 bench-build: $(BUILD)/tests/churn_send
 
 # The C test programs' sources are in tests/c/; their builds stay under
@@ -177,6 +191,7 @@ $(BUILD)/epoch_slow.skel.h: $(SLOW_OBJS)
 	$(Q)$(BPFTOOL) gen skeleton $(BUILD)/tests/epoch_slow.bpf.o name epoch_slow_bpf > $@
 
 $(BUILD)/tests/epoch_hammer.o: $(BUILD)/epoch_slow.skel.h
+$(BUILD)/tests/drop_probe.o: $(BUILD)/flowacct_drop.skel.h
 
 # A kill between every two steps of a tick, where no syscall is there to
 # hold it at: the command built with the crash points of the files that
@@ -185,7 +200,8 @@ $(BUILD)/tests/epoch_hammer.o: $(BUILD)/epoch_slow.skel.h
 CRASH_SRCS := lib/cache.c lib/stream.c
 CRASH_OBJS := $(patsubst lib/%.c,$(BUILD)/tests/crash/%.o,$(CRASH_SRCS))
 
-$(BUILD)/tests/crash/%.o: lib/%.c | $(BUILD)/flowacct.skel.h $(BUILD)/flowacct_sock.skel.h
+$(BUILD)/tests/crash/%.o: lib/%.c | $(BUILD)/flowacct.skel.h $(BUILD)/flowacct_sock.skel.h \
+		$(BUILD)/flowacct_drop.skel.h
 	@mkdir -p $(@D)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -DFA_CRASH_POINTS -c $< -o $@
@@ -266,5 +282,5 @@ uninstall:
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 -include $(BPF_OBJS:.o=.d) $(BUILD)/sock/flowacct_sock.bpf.d $(LIB_OBJS:.o=.d) $(LOADER_OBJS:.o=.d) $(TEST_PROGS:=.d) \
-	$(BUILD)/tests/ref_parser.d $(SLOW_OBJS:.o=.d)
+	$(BUILD)/tests/ref_parser.d $(SLOW_OBJS:.o=.d) $(BUILD)/sock/flowacct_drop.bpf.d
 include tests/bench/bench.mk

@@ -101,6 +101,26 @@ _Static_assert(sizeof(struct fa_attach_state) == 128, "attach record layout chan
 #define FA_ATTACH_STATE_VERSION_CLSACT 2
 
 /*
+ * What the kernel dropped of a flow (the drop program, sock/flowacct_drop.bpf.c):
+ * packets (a GSO skb's gso_segs) and IP-layer bytes, and why, by the
+ * running kernel's enum skb_drop_reason. Two reasons are kept by name: the
+ * first seen holds packets - second, the next holds second. A third makes
+ * reason[1] FA_DROP_REASONS_MORE, "more than one other reason", whose
+ * packets are then second: the sum stays exact, the names past the first
+ * are lost (a flow rarely drops for more than one reason in a period).
+ * reason[0] 0: no drops (0 is the kernel's NOT_DROPPED_YET, never a drop's).
+ */
+struct fa_drops {
+	__u64 packets;
+	__u64 bytes;
+	__u64 second;		/* packets of reason[1] */
+	__u32 reason[2];
+};
+_Static_assert(sizeof(struct fa_drops) == 32, "drops layout changed");
+
+#define FA_DROP_REASONS_MORE 0xffffffffu
+
+/*
  * One flow of a daemon's cache (struct flow_key is the key). The period is
  * what the flow's next record will carry; the totals are everything since the
  * flow started, for `dump`. touch orders the entries for eviction (smallest
@@ -122,8 +142,14 @@ struct fa_cache_entry {
 	__u32 flags_all;	/* TCP flags since flow start */
 	__u8 end_pending;	/* FIN both ways or RST seen: ends once quiet */
 	__u8 pad[7];
+	struct fa_drops drops;		/* of the period */
+	struct fa_drops drops_all;	/* since flow start */
 };
-_Static_assert(sizeof(struct fa_cache_entry) == 96, "cache entry layout changed");
+_Static_assert(sizeof(struct fa_cache_entry) == 160, "cache entry layout changed");
+
+/* An entry as cache files and pinned caches before drops held it: the
+ * same without them (the fields after it are zero). */
+#define FA_CACHE_ENTRY_V1_SIZE 96
 
 /* IPFIX flowEndReason (RFC 7011 / IANA IE 136) values. */
 enum fa_end_reason {
@@ -146,12 +172,17 @@ struct fa_record {
 	__u64 flow_start_ns;
 	__u8 end_reason;	/* enum fa_end_reason */
 	__u8 pad[7];
+	struct fa_drops drops;	/* of the period */
 };
-_Static_assert(sizeof(struct fa_record) == 104, "record layout changed");
+_Static_assert(sizeof(struct fa_record) == 136, "record layout changed");
 
-/* A change to one cache entry in the journal. */
+/* A record as older daemons' pinned journals hold it: the same without drops. */
+#define FA_RECORD_V1_SIZE 104
+
+/* A change to one cache entry in the journal of older daemons, whose
+ * entries had no drops (FA_CACHE_ENTRY_V1_SIZE). */
 struct fa_journal_change {
-	struct fa_cache_entry entry;
+	__u8 entry[FA_CACHE_ENTRY_V1_SIZE];
 	__u8 removed;		/* the entry leaves the cache */
 	__u8 pad[7];
 };

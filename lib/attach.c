@@ -566,7 +566,7 @@ static int pin_maps(struct attach_ctx *a, struct flowacct_bpf *skel)
 
 	fa_progs_map_fds(skel, fd);
 	for (i = 0; i < FA_NR_PINS; i++) {
-		if (i == FA_PIN_STATE)
+		if (i == FA_PIN_STATE || fd[i] < 0)
 			continue;
 		fa_pin_path(path, sizeof(path), a->dirname, fa_pin_name(i));
 		if (bpf_obj_pin(fd[i], path))

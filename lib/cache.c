@@ -475,9 +475,11 @@ static int leave_record(const struct fa_cache_slot *e, int reason, fa_record_fn 
 {
 	struct fa_record r = {};
 
-	if (!e->e.packets)
+	/* A period of drops only is not empty: the drops are its news. */
+	if (!e->e.packets && !e->e.drops.packets)
 		return 0;
 	r.key = e->key;
+	r.drops = e->e.drops;
 	r.packets = e->e.packets;
 	r.bytes = e->e.bytes;
 	r.first_seen_ns = e->e.period_first_ns;
@@ -540,10 +542,15 @@ static int cmp_rows_seen(const void *pa, const void *pb)
 	return cmp_key(&a->key, &b->key);
 }
 
-static void merge_row(struct fa_cache_entry *e, const struct flow_value *v)
+static void merge_row(struct fa_cache_entry *e, const struct fa_row *row)
 {
-	bool empty = !e->packets;
+	const struct flow_value *v = &row->val;
+	bool empty = !e->packets && !e->drops.packets;
 
+	if (row->drops.packets) {
+		fa_drops_add(&e->drops, &row->drops);
+		fa_drops_add(&e->drops_all, &row->drops);
+	}
 	e->packets += v->packets;
 	e->bytes += v->bytes;
 	e->total_packets += v->packets;
@@ -758,7 +765,7 @@ int fa_cache_merge(struct fa_cache *c, const struct fa_row *in, size_t n,
 		i = find_h(c, &rows[r].key, h);
 		if (i != NIL) {
 			save(c, i);
-			merge_row(&c->slots[i].e, v);
+			merge_row(&c->slots[i].e, &rows[r]);
 			touched(c, i);
 			if (v->tcp_flags & (TCP_FIN | TCP_RST))
 				note_ending(c, &rows[r].key);
@@ -780,6 +787,7 @@ int fa_cache_merge(struct fa_cache *c, const struct fa_row *in, size_t n,
 		fresh.packets = fresh.total_packets = v->packets;
 		fresh.bytes = fresh.total_bytes = v->bytes;
 		fresh.flags = fresh.flags_all = v->tcp_flags;
+		fresh.drops = fresh.drops_all = rows[r].drops;
 		fresh.touch = ++c->touch;
 		insert(c, &rows[r].key, &fresh, h);
 		if (v->tcp_flags & (TCP_FIN | TCP_RST))
@@ -835,6 +843,7 @@ int fa_cache_expire(struct fa_cache *c, __u64 now, fa_record_fn emit, void *ctx)
 				return err;
 			save(c, i);
 			e->e.packets = e->e.bytes = 0;
+			memset(&e->e.drops, 0, sizeof(e->e.drops));
 			e->e.flags = 0;
 			e->e.period_first_ns = e->e.period_last_ns = 0;
 			e->e.period_start_ns = now;
@@ -915,14 +924,21 @@ int fa_cache_dump(const struct fa_cache *c, struct fa_table *t,
 		err = fa_table_append(t, &c->slots[i].key, &v,
 				      c->slots[i].key.ip_version ? FA_ROW_FLOW :
 								  FA_ROW_OVERFLOW);
+		if (!err)
+			t->rows[t->n - 1].drops = e->drops_all;
 	}
 	for (r = 0; r < nextra && !err; r++) {
 		i = find(c, &extra[r].key);
-		if (i == NIL)
+		if (i == NIL) {
 			err = fa_table_append(t, &extra[r].key, &extra[r].val,
-					      extra[r].kind);
-		else
+					      extra[r].kind == FA_ROW_DROP ? FA_ROW_FLOW :
+									  extra[r].kind);
+			if (!err)
+				t->rows[t->n - 1].drops = extra[r].drops;
+		} else {
 			fa_value_merge(&t->rows[from + row_of[i]].val, &extra[r].val);
+			fa_drops_add(&t->rows[from + row_of[i]].drops, &extra[r].drops);
+		}
 	}
 	free(row_of);
 	return err;

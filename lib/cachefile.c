@@ -32,7 +32,9 @@
 #include "internal.h"
 
 #define CF_MAGIC	0x46414346	/* "FACF" */
-#define CF_VERSION	1
+/* 2: drops in entries and records (version 1's are converted on open). */
+#define CF_VERSION	2
+#define CF_VERSION_NO_DROPS 1
 #define CF_PAGE		4096
 /* Pages of an area kept past what recent ticks used, at least. */
 #define CF_SLACK	(1u << 20)
@@ -297,6 +299,74 @@ void fa_cachefile_remove(const char *dirname)
 	cf_path(path, sizeof(path), dirname, false);
 	unlink(path);
 	fa_cachefile_remove_tmp(dirname);
+}
+
+/* Version 1's layout: slots of a key and an entry without drops. */
+#define V1_SLOT (sizeof(struct flow_key) + 4 + FA_CACHE_ENTRY_V1_SIZE)
+#define V1_UNDO (8 + V1_SLOT)
+
+int fa_cachefile_upgrade(const char *dirname, __u32 size, __u32 rec_cap, __u64 instance,
+			 __u32 nrec)
+{
+	size_t slots_off = CF_PAGE, undo_off, rec_off, len, i;
+	struct fa_cachefile *cf = NULL;
+	struct fa_cache_store st;
+	struct fa_record *to;
+	char path[PATH_MAX];
+	struct cf_head h;
+	const char *old;
+	struct stat sb;
+	__u32 cap;
+	int fd, err;
+
+	cf_path(path, sizeof(path), dirname, false);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (pread(fd, &h, sizeof(h), 0) != sizeof(h) || fstat(fd, &sb)) {
+		close(fd);
+		return -EUCLEAN;
+	}
+	if (h.magic != CF_MAGIC || h.version != CF_VERSION_NO_DROPS) {
+		close(fd);
+		return 0;	/* this version's, or not a cache file: open says */
+	}
+	undo_off = page_up(slots_off + (size_t)h.size * V1_SLOT);
+	rec_off = page_up(undo_off + (size_t)h.size * V1_UNDO);
+	len = page_up(rec_off + (size_t)h.rec_cap * FA_RECORD_V1_SIZE);
+	if (h.instance != instance || h.size != size || (size_t)sb.st_size != len ||
+	    h.undo_n > h.size || nrec > h.rec_cap || nrec > rec_cap) {
+		close(fd);
+		return -EUCLEAN;
+	}
+	old = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (old == MAP_FAILED)
+		return -errno;
+	err = fa_cachefile_open(dirname, size, rec_cap, instance, FA_CACHEFILE_TMP, &cf);
+	if (err)
+		goto out;
+	fa_cachefile_store(cf, &st);
+	/* Fields are only appended: each old one is the new one's start. */
+	for (i = 0; i < size; i++)
+		memcpy(&st.slots[i], old + slots_off + i * V1_SLOT, V1_SLOT);
+	for (i = 0; i < h.undo_n; i++) {
+		const char *u = old + undo_off + i * V1_UNDO;
+
+		memcpy(&st.undo[i], u, 8);
+		memcpy(&st.undo[i].old, u + 8, V1_SLOT);
+	}
+	*st.undo_n = h.undo_n;
+	to = fa_cachefile_records(cf, &cap);
+	for (i = 0; i < nrec; i++)
+		memcpy(&to[i], old + rec_off + i * FA_RECORD_V1_SIZE, FA_RECORD_V1_SIZE);
+	err = fa_cachefile_publish(cf, dirname);
+	if (err)
+		fa_cachefile_remove_tmp(dirname);
+out:
+	fa_cachefile_close(cf);
+	munmap((void *)old, len);
+	return err;
 }
 
 size_t fa_cachefile_bytes(__u32 size, __u32 rec_cap)

@@ -565,6 +565,39 @@ static void col_prtt_min(struct fa_out *o, const struct cell_ctx *c)
 	ms_cell(o, 10, p, p ? p->min_us : 0);
 }
 
+/* ---- drops -------------------------------------------------------------------- */
+
+/* Packets the kernel dropped; JSON: the drops object, reasons and all. */
+static void col_drops(struct fa_out *o, const struct cell_ctx *c)
+{
+	if (o->json) {
+		fa_print_drops(o, &c->r->drops);
+		return;
+	}
+	count_cell(o, c, NULL, c->r->drops.packets, false);
+}
+
+/* The reason most of its drops had. */
+static void col_drop_reason(struct fa_out *o, const struct cell_ctx *c)
+{
+	const char *name;
+	char buf[48];
+
+	/* Grouped by it, the group's (merged rows may lean another way). */
+	if (c->v->group & FA_GROUP_DROP_REASON)
+		name = c->r->val.pad ? fa_drop_reason_name(c->r->val.pad, buf, sizeof(buf)) : NULL;
+	else
+		name = fa_drops_top_reason(&c->r->drops, buf, sizeof(buf));
+	if (o->json) {
+		if (name)
+			out_str(o, "drop_reason", NULL, name);
+		else
+			out_null(o, "drop_reason", NULL, NULL);
+		return;
+	}
+	out_cell_str(o, NULL, -20, name ? name : "-");
+}
+
 /* ---- rates over an interval (top's view) ------------------------------------- */
 
 /* What the row did over the view's interval, per second: JSON rounded. */
@@ -647,6 +680,9 @@ static const struct column {
 	[FA_COL_RETRANS_BYTES] = { "retrans_bytes", "RETRANS-BYTES", 13, 0, COL_FLOW, col_retrans_bytes },
 	[FA_COL_PRTT] = { "prtt", "PRTT-MS", 9, 0, COL_FLOW, col_prtt },
 	[FA_COL_PRTT_MIN] = { "prtt_min", "PRTTMIN-MS", 10, 0, COL_FLOW, col_prtt_min },
+	[FA_COL_DROPS] = { "drops", "DROPS", 12, 0, COL_GROUPED, col_drops },
+	[FA_COL_DROP_REASON] = { "drop_reason", "DROP-REASON", -20, FA_GROUP_DROP_REASON, 0,
+				   col_drop_reason },
 	[FA_COL_BPS] = { "bps", "BIT/S", 9, 0, COL_RATE, col_bps },
 	[FA_COL_PPS] = { "pps", "PKT/S", 9, 0, COL_RATE, col_pps },
 };
@@ -732,7 +768,8 @@ static const unsigned char json_order[] = {
 	FA_COL_IDLE, FA_COL_DURATION, FA_COL_COOKIE, FA_COL_PROCESS, FA_COL_PID,
 	FA_COL_COMM, FA_COL_CGROUP, FA_COL_CONTAINER, FA_COL_SRTT, FA_COL_RTTVAR,
 	FA_COL_MINRTT, FA_COL_CWND, FA_COL_STATE, FA_COL_SOCK_RETRANS, FA_COL_RETRANS,
-	FA_COL_RETRANS_BYTES, FA_COL_PRTT, FA_COL_PRTT_MIN, FA_COL_BPS, FA_COL_PPS,
+	FA_COL_RETRANS_BYTES, FA_COL_PRTT, FA_COL_PRTT_MIN, FA_COL_DROPS, FA_COL_DROP_REASON,
+	FA_COL_BPS, FA_COL_PPS,
 };
 _Static_assert(sizeof(json_order) == FA_NR_COLS, "a column is missing from json_order");
 
@@ -950,7 +987,14 @@ void fa_format_rates_totals(char *buf, size_t len, const struct fa_interval *iv)
 		fa_human(iv->bytes[dir] * 8 / iv->secs, "", b[dir], sizeof(b[dir]));
 		fa_human(iv->pkts[dir] / iv->secs, "", p[dir], sizeof(p[dir]));
 	}
-	snprintf(buf, len, "in %s bit/s %s pkt/s   out %s bit/s %s pkt/s   %zu active flows",
-		 b[FLOW_DIR_INGRESS], p[FLOW_DIR_INGRESS], b[FLOW_DIR_EGRESS],
-		 p[FLOW_DIR_EGRESS], iv->nflows);
+	char d[16];
+	size_t n;
+
+	n = snprintf(buf, len, "in %s bit/s %s pkt/s   out %s bit/s %s pkt/s   %zu active flows",
+		     b[FLOW_DIR_INGRESS], p[FLOW_DIR_INGRESS], b[FLOW_DIR_EGRESS],
+		     p[FLOW_DIR_EGRESS], iv->nflows);
+	if (iv->has_drops && n < len) {
+		fa_human(iv->drops / iv->secs, "", d, sizeof(d));
+		snprintf(buf + n, len - n, "   %s drop/s", d);
+	}
 }

@@ -64,6 +64,11 @@ static int members_snapshot(struct fa_engine *e, __u32 ifindex, bool rows,
 	for (i = 0; i < e->n; i++)
 		if (e->ifs[i]->member && (!ifindex || (__u32)e->ifs[i]->ifindex == ifindex))
 			member_state(e, e->ifs[i], &st[n++]);
+	/* The whole set asked for: its drops on none of its interfaces too. */
+	if (!ifindex && e->setw->s.p.fd[FA_PIN_DROP_STATS] >= 0) {
+		s->has_drops_elsewhere = true;
+		fa_drop_stats_read(e->setw->s.p.fd[FA_PIN_DROP_STATS], 0, &s->drops_elsewhere);
+	}
 	if (!n)
 		err = ifindex ? -ENOENT : 0;
 	else if (rows)

@@ -118,7 +118,8 @@ void fa_cache_foreach(const struct fa_cache *c,
 /* ---- the drain file (drainfile.c) ---------------------------------------------- */
 
 struct fa_drainfile;
-/* Room for a full table of @max_flows and the overflow rows of @nifaces. */
+/* Room for a full table of @max_flows, the overflow rows of @nifaces and a
+ * full drop table. */
 int fa_drainfile_open(const char *dirname, __u32 max_flows, __u32 nifaces, bool shared,
 		      __u64 instance, struct fa_drainfile **df);
 void fa_drainfile_close(struct fa_drainfile *df);

@@ -83,12 +83,20 @@ void fa_print_stats_doc(struct fa_out *o, const struct fa_snapshot *s)
 		out_str(o, "iface", "%s", is->ifname);
 		out_u64(o, "ifindex", " (ifindex %" PRIu64 ")\n", is->state.ifindex);
 		fa_print_counters(o, is->st, &v);
+		if (is->has_drops)
+			fa_print_drop_books(o, &is->drops);
 		out_obj_close(o);
 	}
 	out_arr_close(o);
 	if (o->json) {
 		memcpy(v.hook, s->hook, sizeof(v.hook));
 		fa_print_counters(o, s->total, &v);
+	}
+	if (s->has_drops_elsewhere) {
+		out_obj_open(o, "elsewhere");
+		out_text(o, "\ndrops on no interface of the program set\n");
+		fa_print_drop_books(o, &s->drops_elsewhere);
+		out_obj_close(o);
 	}
 	out_obj_close(o);
 	out_end(o);
@@ -439,6 +447,7 @@ void fa_print_record(struct fa_out *o, const struct fa_record *r,
 	out_str(o, "tcp_flags", NULL, flags);
 	out_str(o, "end_reason", NULL, fa_end_reason_name(r->end_reason));
 	out_bool(o, "overflow", NULL, overflow);
+	fa_print_drops(o, &r->drops);
 	/* The joined fields, as dump -j has them. */
 	fa_cells_joined(o, x);
 	out_obj_close(o);
@@ -469,6 +478,12 @@ void fa_print_counters_line(struct fa_out *o, const struct fa_stream *s, __u32 i
 	}
 	out_obj_close(o);
 	fa_print_counters(o, st, &v);
+	if (s->p.fd[FA_PIN_DROP_STATS] >= 0) {
+		struct flow_drop_stats d;
+
+		fa_drop_stats_read(s->p.fd[FA_PIN_DROP_STATS], ifindex, &d);
+		fa_print_drop_books(o, &d);
+	}
 	out_obj_close(o);
 }
 
@@ -550,6 +565,10 @@ void fa_print_rates_doc(struct fa_out *o, const struct fa_interval *iv,
 			(__u64)(iv->pkts[dir] / iv->secs + 0.5));
 		out_obj_close(o);
 	}
+	if (iv->has_drops)
+		out_u64(o, "drops_per_second", NULL, (__u64)(iv->drops / iv->secs + 0.5));
+	else
+		out_null(o, "drops_per_second", NULL, NULL);
 	out_obj_close(o);
 	fa_rows_print(o, &iv->rows, v);
 	out_obj_close(o);

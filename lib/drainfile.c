@@ -35,9 +35,11 @@
 #include <bpf/libbpf.h>
 
 #include "internal.h"
+#include "flow_drop.h"
 
 #define DF_MAGIC	0x46414446	/* "FADF" */
-#define DF_VERSION	4
+#define DF_VERSION	5	/* 5: drop rows; 4's files are converted */
+#define DF_VERSION_NO_DROPS 4
 #define DF_CHUNK	8192		/* rows per batch call */
 #define DF_NO_TOKEN	0xffffffffu	/* a bucket index no table has */
 
@@ -57,6 +59,8 @@ struct df_head {
 	__u32 chunk_rows;	/* DF_CHUNK */
 	__u32 token;		/* out_batch of the last call, or DF_NO_TOKEN */
 	__u32 resume;		/* in_batch of the next call */
+	__u32 batch_drops;	/* the batch is a drop table's (struct flow_drop_key) */
+	__u32 drops_state;	/* 0: the drop table not begun, 1: begun, 2: drained */
 	union bpf_attr attr;	/* the batch call's; the kernel writes its count */
 };
 
@@ -66,7 +70,7 @@ struct fa_drainfile {
 	void *map;
 	size_t size;
 	struct df_head *h;
-	struct flow_key *ckeys;	/* a batch as the kernel wrote it */
+	char *ckeys;		/* a batch as the kernel wrote it */
 	char *cvals;
 	struct fa_row *rows;	/* summed, for the cache */
 	bool shared;		/* values are struct flow_shared_value */
@@ -85,12 +89,16 @@ static size_t layout(__u32 cap, __u32 ncpus, size_t *ckeys, size_t *cvals,
 		     size_t *rows)
 {
 	*ckeys = (sizeof(struct df_head) + 63) & ~(size_t)63;
-	*cvals = *ckeys + DF_CHUNK * sizeof(struct flow_key);
+	*cvals = *ckeys + DF_CHUNK * sizeof(struct flow_drop_key);
 	*cvals = (*cvals + 63) & ~(size_t)63;
 	*rows = *cvals + (size_t)DF_CHUNK * ncpus * value_stride();
 	*rows = (*rows + 63) & ~(size_t)63;
 	return *rows + (size_t)cap * sizeof(struct fa_row);
 }
+
+_Static_assert(sizeof(struct flow_drop_key) == sizeof(struct flow_key) + 4 &&
+	       sizeof(struct flow_drop_value) == sizeof(struct flow_map_value),
+	       "a drop row is a flow row and its reason");
 
 /* The drain file's bytes for an attachment of @max_flows. */
 size_t fa_drainfile_bytes(__u32 max_flows, bool shared)
@@ -100,6 +108,8 @@ size_t fa_drainfile_bytes(__u32 max_flows, bool shared)
 
 	return layout(max_flows + FLOW_NR_DIRS, ncpus < 1 ? 1 : ncpus, &ckeys, &cvals, &rows);
 }
+
+
 
 void fa_drainfile_close(struct fa_drainfile *df)
 {
@@ -112,6 +122,105 @@ void fa_drainfile_close(struct fa_drainfile *df)
 	free(df);
 }
 
+/* A file of version 4: the header without the drop fields, rows without drops. */
+struct df_head_v4 {
+	__u32 magic;
+	__u32 version;
+	__u64 instance;
+	__u64 gen;
+	__u32 state;
+	__u32 table;
+	__u64 nrows;
+	__u32 ncpus;
+	__u32 overflow_saved;
+	__u32 cap;
+	__u32 chunk_rows;
+	__u32 token;
+	__u32 resume;
+	union bpf_attr attr;
+};
+
+#define ROW_V4_SIZE 96	/* struct fa_row before its drops */
+
+/*
+ * A drain a daemon of version 4 left unfinished (killed between the drain
+ * and the commit), rewritten as this version's in a file renamed over it:
+ * its summed rows, and the batch it took last if it was not summed yet
+ * (its keys and values, whose layout is the same). A kill before the
+ * rename leaves the old file as it was; anything else is no drain of this
+ * state's, and the file starts afresh as before.
+ */
+static int upgrade_v4(const char *path, __u64 instance, __u32 ncpus, __u32 cap)
+{
+	size_t ckeys, cvals, rows, size, o_ckeys, o_cvals, o_rows, o_size, i;
+	char tmp[PATH_MAX + 8];
+	struct df_head_v4 o;
+	struct df_head *h;
+	struct stat st;
+	char *old = MAP_FAILED, *new = MAP_FAILED;
+	int fd, nfd = -1, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (pread(fd, &o, sizeof(o), 0) != sizeof(o) || o.magic != DF_MAGIC ||
+	    o.version != DF_VERSION_NO_DROPS || o.instance != instance ||
+	    o.state == DF_EMPTY || o.ncpus != ncpus || fstat(fd, &st))
+		goto out;
+	o_ckeys = (sizeof(o) + 63) & ~(size_t)63;
+	o_cvals = (o_ckeys + DF_CHUNK * sizeof(struct flow_key) + 63) & ~(size_t)63;
+	o_rows = (o_cvals + (size_t)DF_CHUNK * ncpus * value_stride() + 63) & ~(size_t)63;
+	o_size = o_rows + (size_t)o.cap * ROW_V4_SIZE;
+	if ((size_t)st.st_size != o_size || o.nrows > o.cap || o.nrows > cap)
+		goto out;
+	old = mmap(NULL, o_size, PROT_READ, MAP_SHARED, fd, 0);
+	size = layout(cap, ncpus, &ckeys, &cvals, &rows);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	nfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (old == MAP_FAILED || nfd < 0 || ftruncate(nfd, size)) {
+		err = -errno;
+		goto out;
+	}
+	new = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, nfd, 0);
+	if (new == MAP_FAILED) {
+		err = -errno;
+		goto out;
+	}
+	h = (struct df_head *)new;
+	h->version = DF_VERSION;
+	h->instance = o.instance;
+	h->gen = o.gen;
+	h->state = o.state;
+	h->table = o.table;
+	h->nrows = o.nrows;
+	h->ncpus = o.ncpus;
+	h->overflow_saved = o.overflow_saved;
+	h->cap = cap;
+	h->chunk_rows = DF_CHUNK;
+	h->token = o.token;
+	h->resume = o.resume;
+	h->attr = o.attr;
+	memcpy(new + ckeys, old + o_ckeys, DF_CHUNK * sizeof(struct flow_key));
+	memcpy(new + cvals, old + o_cvals, (size_t)DF_CHUNK * ncpus * value_stride());
+	for (i = 0; i < o.nrows; i++)
+		memcpy(new + rows + i * sizeof(struct fa_row), old + o_rows + i * ROW_V4_SIZE,
+		       ROW_V4_SIZE);
+	h->magic = DF_MAGIC;
+	if (rename(tmp, path))
+		err = -errno;
+out:
+	if (new != MAP_FAILED)
+		munmap(new, size);
+	if (old != MAP_FAILED)
+		munmap(old, o_size);
+	if (nfd >= 0)
+		close(nfd);
+	if (err)
+		unlink(tmp);
+	close(fd);
+	return err;
+}
+
 int fa_drainfile_open(const char *dirname, __u32 max_flows, __u32 nifaces, bool shared,
 		      __u64 instance, struct fa_drainfile **out)
 {
@@ -120,8 +229,12 @@ int fa_drainfile_open(const char *dirname, __u32 max_flows, __u32 nifaces, bool 
 	char path[PATH_MAX];
 	struct stat st;
 	int ncpus, err;
-	/* A full table, and each interface's overflow rows. */
-	__u32 cap = max_flows + FLOW_NR_DIRS * nifaces;
+	/*
+	 * A full table, each interface's overflow rows and a full drop table
+	 * (whether there is one or not: a file of another size is started
+	 * afresh, and the drop program may come or go between two daemons).
+	 */
+	__u32 cap = max_flows + FLOW_NR_DIRS * nifaces + FLOW_DROP_DEFAULT_ENTRIES;
 
 	*out = NULL;
 	/* A shared row is two slots wide (struct flow_shared_value). */
@@ -138,6 +251,9 @@ int fa_drainfile_open(const char *dirname, __u32 max_flows, __u32 nifaces, bool 
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "%s/%s.drain", FA_RUN_DIR, dirname);
+	err = upgrade_v4(path, instance, ncpus, cap);
+	if (err)
+		goto fail;
 	df->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (df->fd < 0 || fstat(df->fd, &st)) {
 		err = -errno;
@@ -167,7 +283,7 @@ int fa_drainfile_open(const char *dirname, __u32 max_flows, __u32 nifaces, bool 
 		goto fail;
 	}
 	df->h = df->map;
-	df->ckeys = (struct flow_key *)((char *)df->map + ckeys);
+	df->ckeys = (char *)df->map + ckeys;
 	df->cvals = (char *)df->map + cvals;
 	df->rows = (struct fa_row *)((char *)df->map + rows);
 	/*
@@ -226,7 +342,24 @@ static int take_batch(struct fa_drainfile *df)
 	for (i = 0; i < n; i++) {
 		r = &df->rows[df->h->nrows + i];
 		memset(r, 0, sizeof(*r));
-		r->key = df->ckeys[i];
+		if (df->h->batch_drops) {
+			const struct flow_drop_key *k =
+				(const void *)(df->ckeys + i * sizeof(struct flow_drop_key));
+
+			/* One value for every CPU, laid out as a flow row's slot:
+			 * its packets and bytes are the drops', its times theirs. */
+			memcpy(&r->key, k, sizeof(r->key));
+			r->kind = FA_ROW_DROP;
+			fa_value_merge_flow(&r->val, df->cvals + (size_t)i * value_stride(),
+					    1, false, &df->ticks);
+			r->drops.packets = r->val.packets;
+			r->drops.bytes = r->val.bytes;
+			r->drops.reason[0] = k->reason;
+			r->val.packets = r->val.bytes = 0;
+			r->val.tcp_flags = 0;
+			continue;
+		}
+		memcpy(&r->key, df->ckeys + i * sizeof(struct flow_key), sizeof(r->key));
 		r->flows = 1;
 		r->kind = FA_ROW_FLOW;
 		fa_value_merge_flow(&r->val, df->cvals +
@@ -252,7 +385,7 @@ static int reserve_rows(const struct fa_drainfile *df, size_t rows)
 	return fallocate(df->fd, FALLOC_FL_KEEP_SIZE, off, len) ? -errno : 0;
 }
 
-static int drain_table(struct fa_drainfile *df, int map_fd)
+static int drain_table(struct fa_drainfile *df, int map_fd, bool drops)
 {
 	union bpf_attr *a = &df->h->attr;
 	bool first = true;
@@ -273,6 +406,7 @@ static int drain_table(struct fa_drainfile *df, int map_fd)
 		 * earlier calls took is gone from the table. */
 		a->batch.in_batch = first ? 0 : (__u64)(unsigned long)&df->h->resume;
 		a->batch.out_batch = (__u64)(unsigned long)&df->h->token;
+		df->h->batch_drops = drops;
 		df->h->token = DF_NO_TOKEN;
 		ret = syscall(__NR_bpf, BPF_MAP_LOOKUP_AND_DELETE_BATCH, a, sizeof(*a));
 		err = ret < 0 ? -errno : 0;
@@ -368,6 +502,7 @@ int fa_drainfile_drain(struct fa_drainfile *df, const struct fa_tick_src *ticks,
 		 * the file as it was, and the table untouched. */
 		df->h->nrows = 0;
 		df->h->overflow_saved = 0;
+		df->h->drops_state = 0;
 		df->h->token = DF_NO_TOKEN;
 		df->h->table = table;
 		df->h->gen = gen;
@@ -379,11 +514,22 @@ int fa_drainfile_drain(struct fa_drainfile *df, const struct fa_tick_src *ticks,
 			return err;
 	}
 	if (df->h->state == DF_DRAINING) {
-		err = drain_table(df, fd[df->h->table ? FA_PIN_FLOWS_1 : FA_PIN_FLOWS_0]);
-		if (!err)
+		int dfd = fd[df->h->table ? FA_PIN_DROPS_1 : FA_PIN_DROPS_0];
+
+		/* A restart in the drop table's drain has the flows' drained. */
+		err = df->h->drops_state ? 0 :
+		      drain_table(df, fd[df->h->table ? FA_PIN_FLOWS_1 : FA_PIN_FLOWS_0], false);
+		if (!err && !df->h->drops_state)
 			err = drain_overflow(df, fd[FA_PIN_OVERFLOW], ifindex, nif);
+		/* The drops last: the overflow rows' restart takes rows from
+		 * the end while they are not saved. */
+		if (!err && dfd >= 0) {
+			df->h->drops_state = 1;
+			err = drain_table(df, dfd, true);
+		}
 		if (err)
 			return err;
+		df->h->drops_state = 2;
 		df->h->state = DF_DRAINED;
 	}
 	*rows = df->rows;

@@ -19,6 +19,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "engine.h"
 #include "internal.h"
 
@@ -464,6 +466,7 @@ static void set_readopt(struct fa_engine *e, struct fa_set_member *m)
 			/* Records carry the name it has now. */
 			fa_stream_iface_name(&e->setw->s, m->ifindex, l.name);
 			fa_stream_iface_ingress(&e->setw->s, m->ifindex, m->ingress);
+			fa_drop_watch(e->drop_watch_fd, m->ifindex, true);
 			if (!ifs_append(e, w)) {
 				e->ifaces_taken++;
 				NOTE(e, "adopted '%s' in the program set", l.name);
@@ -498,6 +501,56 @@ static int set_sampling(struct fa_engine *e, struct fa_err *err)
 	if (cfg.rate)
 		NOTE(e, "sampling 1 in %u frames of every member of %s ('flowacct capture IFACE' writes a member's)",
 		     cfg.rate, e->setw->dirname);
+	return 0;
+}
+
+/*
+ * The drop program on the set's epoch, with the tables a killed daemon
+ * pinned (their rows not drained yet are the stream's to drain), or new
+ * ones, pinned beside the set's before the stream opens them.
+ */
+static int drops_start(struct fa_engine *e, const char *dir, struct fa_err *err)
+{
+	static const int pins[] = { FA_PIN_DROPS_0, FA_PIN_DROPS_1, FA_PIN_DROP_STATS,
+				    FA_PIN_DROP_WATCH };
+	int reuse[4], fd[FA_NR_PINS], r = 0;
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(pins); i++) {
+		fa_pin_path(path, sizeof(path), dir, fa_pin_name(pins[i]));
+		reuse[i] = bpf_obj_get(path);
+	}
+	/* The tables' size is fixed: the state's files are sized for it. */
+	r = fa_drop_prog_open(dir, e->cfg.drops, FLOW_DROP_DEFAULT_ENTRIES,
+			      e->set->fd[FA_PIN_EPOCH], reuse, &e->drops);
+	if (!r)
+		fa_drop_prog_fds(e->drops, fd);
+	for (i = 0; i < ARRAY_SIZE(pins) && !r; i++) {
+		if (reuse[i] >= 0)
+			continue;
+		fa_pin_path(path, sizeof(path), dir, fa_pin_name(pins[i]));
+		if (bpf_obj_pin(fd[pins[i]], path))
+			r = -errno;
+	}
+	/* The link last: a kill before leaves no program writing tables
+	 * no one will find. */
+	if (!r)
+		r = fa_drop_prog_pin(e->drops);
+	for (i = 0; i < ARRAY_SIZE(pins); i++)
+		if (reuse[i] >= 0)
+			close(reuse[i]);
+	if (r) {
+		fa_drop_prog_close(e->drops);
+		e->drops = NULL;
+		return fa_err_set(err, r, "can't load the drop program on kfree_skb: %s (--drops off runs without)",
+				  strerror(-r));
+	}
+	e->drop_watch_fd = fd[FA_PIN_DROP_WATCH];
+	NOTE(e, "drops in the books: %s, by %s", e->cfg.drops == FA_DROPS_ALL ?
+	     "every interface of this network namespace" : "the interfaces in the set",
+	     fa_drop_prog_adopted(e->drops) ? "the drop program a killed daemon left" :
+	     fa_drop_prog_raw(e->drops) ? "raw_tp/kfree_skb" : "tp_btf/kfree_skb");
 	return 0;
 }
 
@@ -575,6 +628,16 @@ static int set_start(struct fa_engine *e, struct fa_err *err)
 		return fa_err_set(err, r, "can't %s the program set %s: %s",
 				  e->set_made ? "make" : "adopt", dir, strerror(-r));
 	}
+	if (e->cfg.drops) {
+		r = drops_start(e, dir, err);
+		if (r) {
+			free(m);
+			return r;
+		}
+	} else {
+		/* A killed daemon's drop program: no more drops counted. */
+		fa_drop_prog_unpin(dir, -1);
+	}
 	r = open_stream(e, e->setw, err);
 	if (!r)
 		r = set_sampling(e, err);
@@ -624,6 +687,9 @@ static void set_close(struct fa_engine *e)
 			fa_stream_unpin(&e->setw->s, false);
 		fa_stream_close(&e->setw->s);
 	}
+	fa_drop_prog_close(e->drops);
+	e->drops = NULL;
+	e->drop_watch_fd = -1;
 	fa_set_close(e->set);
 	if (remove) {
 		fa_set_remove(dir);
@@ -653,6 +719,9 @@ static int set_join(struct fa_engine *e, struct fa_engine_iface *w, struct fa_er
 	if (!fa_set_member_linked(w->ifindex, e->setw->dirname, &other))
 		return fa_set_member_taken_err(&other, w->name, err);
 	r = fa_stream_iface_name(&e->setw->s, w->ifindex, w->name);
+	/* Watched before its hooks count: its drops are its flows'. */
+	if (!r)
+		r = fa_drop_watch(e->drop_watch_fd, w->ifindex, true);
 	if (!r)
 		r = fa_set_join(e->set, w->ifindex, a->ingress, a->tc_api, &w->m);
 	if (r == -EEXIST)
@@ -664,6 +733,7 @@ static int set_join(struct fa_engine *e, struct fa_engine_iface *w, struct fa_er
 		fa_sync_wait(&e->sync);
 		fa_set_forget(e->set, w->ifindex);
 		fa_stream_iface_forget(&e->setw->s, w->ifindex);
+		fa_drop_watch(e->drop_watch_fd, w->ifindex, false);
 		return fa_err_set(err, r, "can't link '%s' to the program set: %s", w->name,
 				  strerror(-r));
 	}
@@ -679,6 +749,7 @@ static void set_leave(struct fa_engine *e, struct fa_engine_iface *w)
 {
 	int r = fa_set_unlink(e->set, &w->m);
 
+	fa_drop_watch(e->drop_watch_fd, w->ifindex, false);
 	if (r < 0 && r != -ENODEV)
 		NOTE(e, "can't unlink '%s' from the program set: %s", w->name, strerror(-r));
 	w->leaving = true;
@@ -1501,7 +1572,12 @@ int fa_engine_open(struct fa_engine *e, const struct fa_engine_cfg *cfg,
 
 	memset(e, 0, sizeof(*e));
 	e->cfg = *cfg;
-	e->tfd = e->lfd = e->wfd = e->sockfd = -1;
+	if (cfg->drops && !cfg->one_set) {
+		e->tfd = e->lfd = e->wfd = e->sockfd = e->drop_watch_fd = -1;
+		e->sync.outer_fd = e->sync.inner_fd = -1;
+		return fa_err_set(err, -EINVAL, "drops are put in the books by the program set's drop program: --drops needs --layout set");
+	}
+	e->tfd = e->lfd = e->wfd = e->sockfd = e->drop_watch_fd = -1;
 	e->sync.outer_fd = e->sync.inner_fd = -1;
 	e->started_ns = fa_mono_ns();
 	e->records.write = write_records;
@@ -1673,6 +1749,8 @@ static void shutdown_all(struct fa_engine *e)
 	for (i = 0; e->set && i < e->n; i++)
 		if (e->ifs[i]->member && !e->ifs[i]->leaving)
 			set_leave(e, e->ifs[i]);
+	/* No drop counted after the last drain. */
+	fa_drop_prog_detach(e->drops);
 	fa_sync_wait(&e->sync);
 	if (e->setw && e->setw->open) {
 		r = set_drain(e, fa_mono_ns(), true, true);

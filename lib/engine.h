@@ -79,6 +79,8 @@ struct fa_engine_cfg {
 	/* The socket programs attached (unless they are) and held while it
 	 * runs: the rows' processes and containers. */
 	bool sockets;
+	/* Drops in the books (enum fa_drops_mode): the program set's only. */
+	int drops;
 	/* The interfaces fa_engine_follow() takes and follows. */
 	struct fa_iface_match match;
 	int link_events_buffer;		/* bytes; 0: the default (a test makes it small) */
@@ -187,6 +189,8 @@ struct fa_engine {
 	 */
 	struct fa_set *set;
 	struct fa_engine_iface *setw;
+	struct fa_drop_prog *drops;	/* the set's drop program, or NULL */
+	int drop_watch_fd;		/* its interfaces (borrowed), or -1 */
 	bool set_made;			/* by this engine, not adopted */
 	bool set_final;			/* its last drain is done (or failed): no more ticks */
 	__u32 *leave;

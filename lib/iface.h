@@ -20,6 +20,7 @@
 #include "flow_kern_user.h"
 #include "flow_pins.h"
 #include "flow_sock.h"
+#include "flow_drop.h"
 #include "diag.h"
 
 /* Poison the kernel's short type names: user space says __u32 or uint32_t. */
@@ -128,7 +129,19 @@ enum fa_pin {
 	FA_PIN_OWNERS,
 	FA_PIN_TCP_SEQ,
 	FA_PIN_RTT,
+	/* The drop program's (a daemon's program set with --drops). */
+	FA_PIN_DROPS_0,
+	FA_PIN_DROPS_1,
+	FA_PIN_DROP_STATS,
+	FA_PIN_DROP_WATCH,
 	FA_NR_PINS,
+};
+
+/* Which drops a daemon's drop program puts in the books (--drops). */
+enum fa_drops_mode {
+	FA_DROPS_OFF = 0,
+	FA_DROPS_ATTACHED = 1,	/* on the interfaces it watches */
+	FA_DROPS_ALL = 2,	/* on every interface of its network namespace */
 };
 
 struct fa_pinned {

@@ -382,6 +382,13 @@ int fa_cachefile_publish(struct fa_cachefile *cf, const char *dirname);
  * of ticks much larger than the recent ones goes back to the system. */
 void fa_cachefile_trim(struct fa_cachefile *cf, size_t nundo, size_t nrec);
 bool fa_cachefile_exists(const char *dirname);
+/*
+ * A cache file of the release before drops (version 1) rewritten as this
+ * one's, through a temporary file renamed over it; with its first @nrec
+ * records (a committed tick's). 0 when it is this version's already.
+ */
+int fa_cachefile_upgrade(const char *dirname, __u32 size, __u32 rec_cap, __u64 instance,
+			 __u32 nrec);
 void fa_cachefile_remove(const char *dirname);
 void fa_cachefile_remove_tmp(const char *dirname);
 /* The file's size (sparse: what it may take at most). */
@@ -865,5 +872,57 @@ int fa_query_decode(const char *req, struct fa_query *q, int *version,
  * or 1 when it answered with an error (the line in @e).
  */
 int fa_ctl_ask(int pid, const struct fa_query *q, FILE *body, struct fa_err *e);
+
+/* ---- drops in the books (drops.c) ------------------------------------------------ */
+
+struct fa_drop_prog;
+/*
+ * The drop program of the program set pinned in @dir, in @mode
+ * (FA_DROPS_ATTACHED or _ALL): the one a killed daemon left running there
+ * in the same mode, adopted, or one loaded on @epoch_fd (the set's) and
+ * attached to kfree_skb, BTF-typed else raw_tp, its link pinned there.
+ * @reuse: the tables pinned there (FA_PIN_DROPS_0, _1, FA_PIN_DROP_STATS,
+ * FA_PIN_DROP_WATCH; -1: made anew, of @entries rows each epoch).
+ */
+int fa_drop_prog_open(const char *dir, int mode, __u32 entries, int epoch_fd,
+		      const int reuse[4], struct fa_drop_prog **d);
+/* Its link pinned, after its tables: from then on a kill leaves it running
+ * for the next daemon to adopt. */
+int fa_drop_prog_pin(struct fa_drop_prog *d);
+/* A program of another mode than @keep (-1: any) in @dir unpinned: it stops. */
+void fa_drop_prog_unpin(const char *dir, int keep);
+/* Its tables' fds into @fd at their pins' places (the program owns them). */
+void fa_drop_prog_fds(const struct fa_drop_prog *d, int fd[FA_NR_PINS]);
+bool fa_drop_prog_raw(const struct fa_drop_prog *d);
+bool fa_drop_prog_adopted(const struct fa_drop_prog *d);
+/* No more drops counted from here: unpinned and its link let go (the
+ * tables stay until closed). */
+void fa_drop_prog_detach(struct fa_drop_prog *d);
+void fa_drop_prog_close(struct fa_drop_prog *d);
+/* @ifindex watched (--drops attached), or not. */
+int fa_drop_watch(int watch_fd, __u32 ifindex, bool on);
+/* @ifindex's drop books summed over CPUs (0: what no watched interface had). */
+int fa_drop_stats_read(int fd, __u32 ifindex, struct flow_drop_stats *sum);
+int fa_drop_stats_forget(int fd, __u32 ifindex);
+/* A drop table's rows appended to @t as FA_ROW_DROP rows (read, not drained). */
+int fa_drop_table_read(int fd, const struct fa_tick_clock *ticks, struct fa_table *t);
+/* The kernel's name of a drop reason without SKB_DROP_REASON_ (its own BTF's),
+ * "SUBSYS:code" for a subsystem's, in @buf if made up. */
+const char *fa_drop_reason_name(__u32 reason, char *buf, size_t len);
+int fa_drop_reason_value(const char *name, __u32 *value);
+const char *fa_drops_mode_name(int mode);
+/* RFC 7270's forwardingStatus "dropped" code for a reason (128: unknown). */
+__u8 fa_drop_reason_rfc7270(__u32 reason);
+/* A record's forwardingStatus: dropped, with its main reason's code, when
+ * no fewer packets were dropped than accounted; forwarded (64) else. */
+__u8 fa_drops_forwarding_status(const struct fa_drops *d, __u64 packets);
+const char *fa_drop_counter_name(int i);
+/* The reason with the most packets; NULL without drops. */
+const char *fa_drops_top_reason(const struct fa_drops *d, char *buf, size_t len);
+struct fa_out;
+/* "drops": {packets, bytes, reasons: {NAME: n}}, or null. */
+void fa_print_drops(struct fa_out *o, const struct fa_drops *d);
+/* "drops": the books of one interface. */
+void fa_print_drop_books(struct fa_out *o, const struct flow_drop_stats *st);
 
 #endif /* FLOWACCT_INTERNAL_H */

@@ -85,11 +85,16 @@ enum {
 	T_V6_IN, T_V6_OUT, T_V6_ICMP_IN, T_V6_ICMP_OUT,
 	T_OVERFLOW_IN, T_OVERFLOW_OUT,
 	T_OPT_IFACE, T_OPT_SAMPLING, T_OPT_TOTALS,
+	/* Flows with drops: the same and the drops (after the options, so
+	 * that the ids collectors knew before stay). */
+	T_V4_IN_D, T_V4_OUT_D, T_V4_ICMP_IN_D, T_V4_ICMP_OUT_D,
+	T_V6_IN_D, T_V6_OUT_D, T_V6_ICMP_IN_D, T_V6_ICMP_OUT_D,
 	T_END
 };
 
-#define NR_DATA_TEMPLATES	(T_OVERFLOW_OUT + 1 - T_V4_IN)
-#define MAX_FIELDS		16
+#define NR_PLAIN_TEMPLATES	(T_OVERFLOW_OUT + 1 - T_V4_IN)
+#define NR_DATA_TEMPLATES	(NR_PLAIN_TEMPLATES + T_END - T_V4_IN_D)
+#define MAX_FIELDS		20
 
 struct field {
 	__u16 ie;
@@ -113,6 +118,10 @@ struct template {
 	F(OCTET_DELTA_COUNT, 8), F(PACKET_DELTA_COUNT, 8),		\
 	F(FLOW_START_MILLISECONDS, 8), F(FLOW_END_MILLISECONDS, 8),	\
 	F(FLOW_END_REASON, 1)
+
+/* RFC 7270's forwardingStatus in one byte (reduced-size encoding). */
+#define DROPS	F(DROPPED_OCTET_DELTA_COUNT, 8), F(DROPPED_PACKET_DELTA_COUNT, 8), \
+		F(FORWARDING_STATUS, 1)
 
 #define V4	F(SOURCE_IPV4_ADDRESS, 4), F(DESTINATION_IPV4_ADDRESS, 4)
 #define V6	F(SOURCE_IPV6_ADDRESS, 16), F(DESTINATION_IPV6_ADDRESS, 16)
@@ -147,6 +156,14 @@ static const struct template templates[] = {
 	  F(IGNORED_PACKET_TOTAL_COUNT, 8), F(NOT_SENT_FLOW_TOTAL_COUNT, 8),
 	  F(EXPORTED_FLOW_RECORD_TOTAL_COUNT, 8),
 	  F(EXPORTED_MESSAGE_TOTAL_COUNT, 8), F(EXPORTED_OCTET_TOTAL_COUNT, 8)),
+	T(T_V4_IN_D, 0, V4, FLOW_TAIL(INGRESS_INTERFACE), DROPS),
+	T(T_V4_OUT_D, 0, V4, FLOW_TAIL(EGRESS_INTERFACE), DROPS),
+	T(T_V4_ICMP_IN_D, 0, V4, FLOW_TAIL(INGRESS_INTERFACE), F(ICMP_TYPE_CODE_IPV4, 2), DROPS),
+	T(T_V4_ICMP_OUT_D, 0, V4, FLOW_TAIL(EGRESS_INTERFACE), F(ICMP_TYPE_CODE_IPV4, 2), DROPS),
+	T(T_V6_IN_D, 0, V6, FLOW_TAIL(INGRESS_INTERFACE), DROPS),
+	T(T_V6_OUT_D, 0, V6, FLOW_TAIL(EGRESS_INTERFACE), DROPS),
+	T(T_V6_ICMP_IN_D, 0, V6, FLOW_TAIL(INGRESS_INTERFACE), F(ICMP_TYPE_CODE_IPV6, 2), DROPS),
+	T(T_V6_ICMP_OUT_D, 0, V6, FLOW_TAIL(EGRESS_INTERFACE), F(ICMP_TYPE_CODE_IPV6, 2), DROPS),
 };
 
 _Static_assert(ARRAY_SIZE(templates) == T_END - T_V4_IN, "a template per id");
@@ -154,6 +171,17 @@ _Static_assert(ARRAY_SIZE(templates) == T_END - T_V4_IN, "a template per id");
 static const struct template *template_of(__u16 id)
 {
 	return &templates[id - T_V4_IN];
+}
+
+/* A data template's place among them: the plain ones, then those with drops. */
+static int data_index(__u16 id)
+{
+	return id < T_OPT_IFACE ? id - T_V4_IN : NR_PLAIN_TEMPLATES + id - T_V4_IN_D;
+}
+
+static __u16 data_id(int i)
+{
+	return i < NR_PLAIN_TEMPLATES ? T_V4_IN + i : T_V4_IN_D + i - NR_PLAIN_TEMPLATES;
 }
 
 static size_t template_record_len(const struct template *t)
@@ -178,12 +206,13 @@ static __u16 template_for(const struct fa_record *r)
 {
 	const struct flow_key *k = &r->key;
 	__u16 out = k->direction == FLOW_DIR_EGRESS;
+	__u16 d = r->drops.packets ? T_V4_IN_D - T_V4_IN : 0;
 
 	if (!k->ip_version)
 		return T_OVERFLOW_IN + out;
 	if (k->ip_version == 4)
-		return (k->proto == IPPROTO_ICMP ? T_V4_ICMP_IN : T_V4_IN) + out;
-	return (k->proto == IPPROTO_ICMPV6 ? T_V6_ICMP_IN : T_V6_IN) + out;
+		return (k->proto == IPPROTO_ICMP ? T_V4_ICMP_IN : T_V4_IN) + out + d;
+	return (k->proto == IPPROTO_ICMPV6 ? T_V6_ICMP_IN : T_V6_IN) + out + d;
 }
 
 /* ---- writing ------------------------------------------------------------------ */
@@ -260,6 +289,13 @@ static __u8 *put_field(__u8 *p, const struct field *f, const struct fa_record *r
 		return put64(p, (r->last_seen_ns + wall_off) / 1000000);
 	case IPFIX_IE_FLOW_END_REASON:
 		*p = r->end_reason;
+		return p + 1;
+	case IPFIX_IE_DROPPED_OCTET_DELTA_COUNT:
+		return put64(p, r->drops.bytes);
+	case IPFIX_IE_DROPPED_PACKET_DELTA_COUNT:
+		return put64(p, r->drops.packets);
+	case IPFIX_IE_FORWARDING_STATUS:
+		*p = fa_drops_forwarding_status(&r->drops, r->packets);
 		return p + 1;
 	}
 	return p;	/* not a flow record's field: templates[] rules it out */
@@ -662,12 +698,12 @@ static void send_data_templates(struct fa_ipfix *x, struct fa_ipfix_collector *c
 	c->resend_templates = false;	/* unless these fail too */
 	msg_begin(&m);
 	for (i = 0; i < NR_DATA_TEMPLATES; i++) {
-		if (add_template(&m, &templates[i]))
+		if (add_template(&m, template_of(data_id(i))))
 			continue;
 		msg_finish(&m, c->st->flow_seq, x->cfg.domain);
 		send_msg(c, &m, 0);
 		msg_begin(&m);
-		add_template(&m, &templates[i]);	/* fits: FA_IPFIX_MIN_MESSAGE */
+		add_template(&m, template_of(data_id(i)));	/* fits: FA_IPFIX_MIN_MESSAGE */
 	}
 	msg_finish(&m, c->st->flow_seq, x->cfg.domain);
 	send_msg(c, &m, 0);
@@ -724,13 +760,13 @@ static int order_records(struct fa_ipfix *x, const struct fa_record *recs, size_
 		x->order_cap = n;
 	}
 	for (i = 0; i < n; i++)
-		count[template_for(&recs[i]) - T_V4_IN]++;
+		count[data_index(template_for(&recs[i]))]++;
 	for (t = 0; t < NR_DATA_TEMPLATES; t++) {
 		at[t] = sum;
 		sum += count[t];
 	}
 	for (i = 0; i < n; i++)
-		x->order[at[template_for(&recs[i]) - T_V4_IN]++] = i;
+		x->order[at[data_index(template_for(&recs[i]))]++] = i;
 	return 0;
 }
 
@@ -826,7 +862,7 @@ static void send_options(struct fa_ipfix *x, struct fa_ipfix_collector *c,
 	int t;
 
 	msg_begin(&m);
-	for (t = T_OPT_IFACE; t < T_END; t++)
+	for (t = T_OPT_IFACE; t <= T_OPT_TOTALS; t++)
 		if (!add_template(&m, template_of(t))) {
 			opt_send(x, c, &m);
 			add_template(&m, template_of(t));

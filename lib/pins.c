@@ -138,6 +138,10 @@ static const char *const pin_names[FA_NR_PINS] = {
 	[FA_PIN_OWNERS] = "flow_owners",
 	[FA_PIN_TCP_SEQ] = "flow_tcp_seq",
 	[FA_PIN_RTT] = "flow_rtt",
+	[FA_PIN_DROPS_0] = "drops_0",
+	[FA_PIN_DROPS_1] = "drops_1",
+	[FA_PIN_DROP_STATS] = "drop_stats",
+	[FA_PIN_DROP_WATCH] = "drop_watch",
 };
 
 /* What a daemon pins beside them (lib/stream.c; the last three only daemons
@@ -229,6 +233,15 @@ static int check_pin(int pin, int fd)
 	case FA_PIN_RTT:
 		return fa_map_check(fd, lru, 1, sizeof(struct flow_key),
 				    sizeof(struct flow_rtt));
+	case FA_PIN_DROPS_0:
+	case FA_PIN_DROPS_1:
+		return fa_map_check(fd, hash, 1, sizeof(struct flow_drop_key),
+				    sizeof(struct flow_drop_value));
+	case FA_PIN_DROP_STATS:
+		return fa_map_check(fd, pcpu_hash, 1, sizeof(__u32),
+				    sizeof(struct flow_drop_stats));
+	case FA_PIN_DROP_WATCH:
+		return fa_map_check(fd, hash, 1, sizeof(__u32), 1);
 	}
 	return -EINVAL;
 }
@@ -333,7 +346,8 @@ int fa_pinned_open_dir(const char *dirname, struct fa_pinned *p)
 		p->fd[i] = bpf_obj_get(path);
 		/* An attachment from before the options has no maps for them. */
 		if (p->fd[i] < 0 && errno == ENOENT &&
-		    (i == FA_PIN_OWNERS || i == FA_PIN_TCP_SEQ || i == FA_PIN_RTT)) {
+		    (i == FA_PIN_OWNERS || i == FA_PIN_TCP_SEQ || i == FA_PIN_RTT ||
+		     i >= FA_PIN_DROPS_0)) {
 			err = 0;
 			continue;
 		}

@@ -29,6 +29,7 @@ int fa_table_delta(const struct fa_table *prev, const struct fa_table *cur,
 		   struct fa_table *out)
 {
 	const struct fa_row **idx, *const *hit, *r;
+	struct fa_drops d;
 	struct flow_value v;
 	size_t i;
 	int err = 0;
@@ -45,15 +46,20 @@ int fa_table_delta(const struct fa_table *prev, const struct fa_table *cur,
 		if (r->kind == FA_ROW_EXPORTED)
 			continue;
 		v = r->val;
+		d = r->drops;
 		hit = bsearch(&r, idx, prev->n, sizeof(*idx), cmp_row);
 		if (hit && (*hit)->val.packets <= v.packets &&
 		    (*hit)->val.bytes <= v.bytes) {
 			v.packets -= (*hit)->val.packets;
 			v.bytes -= (*hit)->val.bytes;
 		}
-		if (!v.packets)
+		if (hit)
+			fa_drops_sub(&d, &(*hit)->drops);
+		if (!v.packets && !d.packets)
 			continue;
 		err = fa_table_append(out, &r->key, &v, r->kind);
+		if (!err)
+			out->rows[out->n - 1].drops = d;
 	}
 	free(idx);
 	return err;
@@ -93,6 +99,8 @@ int fa_rates_next(struct fa_rates *r, struct fa_snapshot *cur, __u64 now_ns,
 		  struct fa_interval *iv)
 {
 	struct fa_snapshot joined;
+	__u64 prev_drops = 0;
+	size_t i;
 	int err, dir;
 
 	if (!r->have_prev) {
@@ -110,6 +118,15 @@ int fa_rates_next(struct fa_rates *r, struct fa_snapshot *cur, __u64 now_ns,
 		iv->bytes[dir] = cur->total[dir].c[FLOW_C_ACCOUNTED_BYTES] -
 				 r->prev.total[dir].c[FLOW_C_ACCOUNTED_BYTES];
 	}
+	iv->drops = 0;
+	for (i = 0; i < cur->nifs; i++) {
+		iv->has_drops |= cur->ifs[i].has_drops;
+		iv->drops += cur->ifs[i].drops.c[FLOW_DC_SEEN];
+	}
+	for (i = 0; i < r->prev.nifs; i++)
+		prev_drops += r->prev.ifs[i].drops.c[FLOW_DC_SEEN];
+	/* An interface gone since takes its drops with it. */
+	iv->drops = iv->drops > prev_drops ? iv->drops - prev_drops : 0;
 	err = fa_table_delta(&r->prev.t, &cur->t, &iv->rows);
 	if (!err && enrich) {
 		/* The interval's rows joined to their sockets, as dump's are. */

@@ -21,7 +21,7 @@ enum fa_col {
 	FA_COL_IDLE, FA_COL_DURATION, FA_COL_COOKIE, FA_COL_PROCESS, FA_COL_PID,
 	FA_COL_COMM, FA_COL_CGROUP, FA_COL_CONTAINER, FA_COL_SRTT, FA_COL_RTTVAR,
 	FA_COL_MINRTT, FA_COL_CWND, FA_COL_STATE, FA_COL_SOCK_RETRANS, FA_COL_RETRANS,
-	FA_COL_RETRANS_BYTES, FA_COL_PRTT, FA_COL_PRTT_MIN,
+	FA_COL_RETRANS_BYTES, FA_COL_PRTT, FA_COL_PRTT_MIN, FA_COL_DROPS, FA_COL_DROP_REASON,
 	FA_COL_BPS, FA_COL_PPS,	/* rates: a view over an interval only */
 	FA_NR_COLS,
 };
@@ -78,6 +78,8 @@ struct fa_interval {
 	__u64 wall_ns;			/* its end, ns since the epoch */
 	__u64 pkts[FLOW_NR_DIRS], bytes[FLOW_NR_DIRS];	/* the counters' */
 	size_t nflows;			/* flow rows, before grouping */
+	bool has_drops;			/* the drop program is there */
+	__u64 drops;			/* packets it saw dropped over the interval */
 };
 
 /* The snapshot an interval is measured from. */

@@ -33,6 +33,13 @@ struct ctr_series {
 	bool other;
 };
 
+/* Dropped packets of an interface's records for one kernel reason. */
+struct drop_series {
+	char iface[FA_IFNAMSIZ];
+	__u32 reason;
+	__u64 packets;
+};
+
 struct sink_metrics {
 	struct fa_engine *e;
 	struct fa_engine_sink *self;	/* its write errors */
@@ -43,7 +50,54 @@ struct sink_metrics {
 	__u64 other_packets[FLOW_NR_DIRS], other_bytes[FLOW_NR_DIRS];
 	__u64 others;			/* containers ever put under "other" */
 	char cg_root[PATH_MAX];		/* the cgroup v2 mount; "": not known */
+	/* Interfaces times reasons: a few hundred at most, kept for life
+	 * (a counter must not go backwards). */
+	struct drop_series *drops;
+	size_t ndrops, drops_cap;
 };
+
+static void drops_count(struct sink_metrics *m, const char *iface, __u32 reason, __u64 n)
+{
+	struct drop_series *grown;
+	size_t i;
+
+	if (!n)
+		return;
+	for (i = 0; i < m->ndrops; i++)
+		if (m->drops[i].reason == reason && !strcmp(m->drops[i].iface, iface))
+			break;
+	if (i == m->ndrops) {
+		if (m->ndrops == m->drops_cap) {
+			m->drops_cap = m->drops_cap ? 2 * m->drops_cap : 16;
+			grown = realloc(m->drops, m->drops_cap * sizeof(*grown));
+			if (!grown)
+				return;
+			m->drops = grown;
+		}
+		memset(&m->drops[i], 0, sizeof(m->drops[i]));
+		snprintf(m->drops[i].iface, sizeof(m->drops[i].iface), "%s", iface);
+		m->drops[i].reason = reason;
+		m->ndrops++;
+	}
+	m->drops[i].packets += n;
+}
+
+static void print_drops(const struct sink_metrics *m, FILE *f)
+{
+	const char *labels[5];
+	char buf[48];
+	size_t i;
+
+	fa_prom_family(f, "flowacct_drops_total", "counter",
+		       "Packets the kernel dropped, of the records of each interface, by the kernel's drop reason (docs/drops.md).");
+	for (i = 0; i < m->ndrops; i++) {
+		labels[0] = "iface", labels[1] = m->drops[i].iface;
+		labels[2] = "reason";
+		labels[3] = fa_drop_reason_name(m->drops[i].reason, buf, sizeof(buf));
+		labels[4] = NULL;
+		fa_prom_u64(f, "flowacct_drops_total", labels, m->drops[i].packets);
+	}
+}
 
 static const char *ctr_key(const struct fa_container *c)
 {
@@ -90,6 +144,14 @@ static int metrics_records(void *priv, const struct fa_stream *s,
 	(void)wall_off;
 	fa_records_join_open(&join, s);
 	for (i = 0; i < n; i++) {
+		const struct fa_drops *dr = &recs[i].drops;
+
+		if (dr->packets) {
+			const char *iface = fa_stream_ifname(s, recs[i].key.ifindex);
+
+			drops_count(m, iface, dr->reason[0], dr->packets - dr->second);
+			drops_count(m, iface, dr->reason[1], dr->second);
+		}
 		fa_records_join_key(&join, &recs[i].key, &ext);
 		/* Not the forwarded join: a routed packet is counted on the
 		 * container's interface, once, not again on the uplink. */
@@ -254,6 +316,7 @@ static void metrics_write(struct sink_metrics *sm, FILE *f)
 	}
 	fa_print_metrics(f, &m);
 	print_ctrs(sm, f);
+	print_drops(sm, f);
 out:
 	free(mi);
 	free(ss);
@@ -360,6 +423,7 @@ static void metrics_close(void *priv)
 	for (i = 0; i < m->nctrs; i++)
 		free(m->ctrs[i]);
 	free(m->ctrs);
+	free(m->drops);
 	free(m);
 }
 

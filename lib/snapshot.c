@@ -50,6 +50,11 @@ static int add_iface(struct fa_snapshot *s, const int *fd,
 	err = fa_stats_read(fd[FA_PIN_STATS], state->ifindex, is->st);
 	if (err)
 		return err;
+	/* No row yet: no drop seen there. */
+	if (fd[FA_PIN_DROP_STATS] >= 0) {
+		is->has_drops = true;
+		fa_drop_stats_read(fd[FA_PIN_DROP_STATS], state->ifindex, &is->drops);
+	}
 	fa_state_hooks(state, hook);
 	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
 		/* Both hooks are attached, whether or not they saw anything. */

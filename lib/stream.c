@@ -329,6 +329,8 @@ void fa_stream_iface_forget(struct fa_stream *s, __u32 ifindex)
 	if (!s->set || !w)
 		return;
 	bpf_map_delete_elem(s->books_fd, &ifindex);
+	/* An index used again is another interface: its drops start at 0. */
+	fa_drop_stats_forget(s->p.fd[FA_PIN_DROP_STATS], ifindex);
 	memmove(w, w + 1, (s->nifs - (w - s->ifs) - 1) * sizeof(*w));
 	s->nifs--;
 }
@@ -349,9 +351,14 @@ static __u32 records_cap(__u32 cache_size, __u32 max_flows)
 	return cache_size * 2 + max_flows * 2 + 16;
 }
 
+/*
+ * A drain's rows are a full table's and a full drop table's at most. The
+ * drop table counts whether or not there is one: the file's size must not
+ * change when a daemon with drops adopts the state of one without.
+ */
 static __u32 journal_size(const struct fa_stream *s)
 {
-	return records_cap(s->cfg.size, s->p.state.max_flows);
+	return records_cap(s->cfg.size, s->p.state.max_flows + FLOW_DROP_DEFAULT_ENTRIES);
 }
 
 /**
@@ -484,9 +491,10 @@ static int slot_put(struct fa_cache_slot *slots, __u32 size, size_t *used,
 static int adopt_pinned_cache(struct fa_stream *s)
 {
 	struct flow_key *keys = NULL, *ckeys = NULL;
-	struct fa_cache_entry *vals = NULL;
+	__u8 *vals = NULL, *recs = NULL;
 	struct fa_journal_change *chg = NULL;
-	struct fa_record *recs = NULL, *to;
+	struct fa_cache_entry e;
+	struct fa_record *to;
 	struct fa_cachefile *cf = NULL;
 	struct fa_cache_store st;
 	size_t n, nchg = 0, nrec = 0, used = 0, i;
@@ -494,10 +502,11 @@ static int adopt_pinned_cache(struct fa_stream *s)
 	__u32 cap;
 	int err;
 
-	err = read_pinned(s->p.dir, DPIN_CACHE, sizeof(*keys), sizeof(*vals),
+	/* Their entries and records are ours without the drops at the end. */
+	err = read_pinned(s->p.dir, DPIN_CACHE, sizeof(*keys), FA_CACHE_ENTRY_V1_SIZE,
 			  (void **)&keys, (void **)&vals, &n);
 	if (!err && s->rs.phase == FA_PHASE_COMMITTED) {
-		err = read_pinned(s->p.dir, DPIN_JREC, sizeof(*seqs), sizeof(*recs),
+		err = read_pinned(s->p.dir, DPIN_JREC, sizeof(*seqs), FA_RECORD_V1_SIZE,
 				  (void **)&seqs, (void **)&recs, &nrec);
 		if (!err)
 			err = read_pinned(s->p.dir, DPIN_JCHG, sizeof(*ckeys),
@@ -512,11 +521,16 @@ static int adopt_pinned_cache(struct fa_stream *s)
 	if (err)
 		goto out;
 	fa_cachefile_store(cf, &st);
-	for (i = 0; i < n && !err; i++)
-		err = slot_put(st.slots, s->cfg.size, &used, &keys[i], &vals[i], false);
-	for (i = 0; i < nchg && !err; i++)
-		err = slot_put(st.slots, s->cfg.size, &used, &ckeys[i], &chg[i].entry,
-			       chg[i].removed);
+	for (i = 0; i < n && !err; i++) {
+		memset(&e, 0, sizeof(e));
+		memcpy(&e, vals + i * FA_CACHE_ENTRY_V1_SIZE, FA_CACHE_ENTRY_V1_SIZE);
+		err = slot_put(st.slots, s->cfg.size, &used, &keys[i], &e, false);
+	}
+	for (i = 0; i < nchg && !err; i++) {
+		memset(&e, 0, sizeof(e));
+		memcpy(&e, chg[i].entry, FA_CACHE_ENTRY_V1_SIZE);
+		err = slot_put(st.slots, s->cfg.size, &used, &ckeys[i], &e, chg[i].removed);
+	}
 	/* A slot's touch 0 means free: an entry always had one. */
 	for (i = 0; i < used; i++)
 		if (!st.slots[i].e.touch)
@@ -525,7 +539,10 @@ static int adopt_pinned_cache(struct fa_stream *s)
 	if (!err && nrec > cap)
 		err = -EUCLEAN;
 	if (!err && nrec) {
-		memcpy(to, recs, nrec * sizeof(*recs));
+		for (i = 0; i < nrec; i++) {
+			memset(&to[i], 0, sizeof(to[i]));
+			memcpy(&to[i], recs + i * FA_RECORD_V1_SIZE, FA_RECORD_V1_SIZE);
+		}
 		qsort(to, nrec, sizeof(*to), cmp_seq);
 	}
 	if (!err)
@@ -604,6 +621,12 @@ static int open_state(struct fa_stream *s)
 	if (fa_cachefile_exists(dir)) {
 		/* Left over once a conversion was done. */
 		dpin_unlink(dir, DPIN_CACHE);
+		/* A file of the release before drops: made this one's. */
+		err = fa_cachefile_upgrade(dir, s->cfg.size, journal_size(s), s->rs.instance,
+					   s->rs.phase == FA_PHASE_COMMITTED ?
+					   s->rs.nr_records : 0);
+		if (err)
+			return err;
 	} else {
 		err = adopt_pinned_cache(s);
 		if (err == -ENOENT)
@@ -1072,6 +1095,12 @@ static int live_rows(const struct fa_stream *s, const struct exported_all *a,
 	if (!err && s->drain_other)
 		err = fa_table_read(s->p.fd[s->epoch ? FA_PIN_FLOWS_0 : FA_PIN_FLOWS_1],
 				    &ticks, live, NULL, NULL);
+	if (!err)
+		err = fa_drop_table_read(s->p.fd[s->epoch ? FA_PIN_DROPS_1 : FA_PIN_DROPS_0],
+					 &ticks, live);
+	if (!err && s->drain_other)
+		err = fa_drop_table_read(s->p.fd[s->epoch ? FA_PIN_DROPS_0 : FA_PIN_DROPS_1],
+					 &ticks, live);
 	if (!err && s->set)
 		keep_asked(live, 0, a);
 	for (i = 0; i < a->n && !err; i++) {
@@ -1090,11 +1119,15 @@ static int live_rows(const struct fa_stream *s, const struct exported_all *a,
 	if (!err && s->drain_other) {
 		fa_drainfile_rows(s->df, s->rs.gen, &pending, &npending);
 		for (i = 0; i < npending && !err; i++)
-			if (exported_find(a, pending[i].key.ifindex))
+			if (exported_find(a, pending[i].key.ifindex)) {
 				err = fa_table_append(live, &pending[i].key, &pending[i].val,
 						      pending[i].kind);
-		fa_table_merge_equal(live, 0);
+				if (!err)
+					live->rows[live->n - 1].drops = pending[i].drops;
+			}
 	}
+	if (!err)
+		fa_table_fold_drops(live, 0);
 	return err;
 }
 

@@ -429,6 +429,9 @@ static int cmp_key_kind(const struct fa_row *a, const struct fa_row *b)
 	/* Grouped by process or cgroup, rows of one share an ext (else 0). */
 	if (a->ext != b->ext)
 		return a->ext < b->ext ? -1 : 1;
+	/* 0 but in a table grouped by drop reason. */
+	if (a->val.pad != b->val.pad)
+		return a->val.pad < b->val.pad ? -1 : 1;
 	return memcmp(&a->key, &b->key, sizeof(a->key));
 }
 
@@ -448,6 +451,7 @@ void fa_table_merge_equal(struct fa_table *t, size_t from)
 	for (i = 0; i < n; i++) {
 		if (out && !cmp_key_kind(&r[out - 1], &r[i])) {
 			fa_value_merge(&r[out - 1].val, &r[i].val);
+			fa_drops_add(&r[out - 1].drops, &r[i].drops);
 			r[out - 1].flows += r[i].flows;
 		} else {
 			r[out++] = r[i];
@@ -847,6 +851,8 @@ void fa_table_group(struct fa_table *t, unsigned int group)
 			k->ifindex = 0;
 		if (!(group & FA_GROUP_DIR))
 			k->direction = 0;
+		if (group & FA_GROUP_DROP_REASON)
+			t->rows[i].val.pad = fa_drops_top(&t->rows[i].drops);
 	}
 	fa_table_merge_equal(t, 0);
 }
@@ -1079,4 +1085,68 @@ out:
 	free(rows);
 	free(nrev);
 	return err;
+}
+
+void fa_table_fold_drops(struct fa_table *t, size_t from)
+{
+	size_t i;
+
+	for (i = from; i < t->n; i++)
+		if (t->rows[i].kind == FA_ROW_DROP) {
+			t->rows[i].kind = FA_ROW_FLOW;
+			t->rows[i].flows = 0;
+		}
+	fa_table_merge_equal(t, from);
+	/* A flow known only by its drops is a flow all the same. */
+	for (i = from; i < t->n; i++)
+		if (!t->rows[i].flows && t->rows[i].kind == FA_ROW_FLOW)
+			t->rows[i].flows = 1;
+}
+
+static void drops_add_reason(struct fa_drops *d, __u32 reason, __u64 n)
+{
+	if (!n)
+		return;
+	if (!d->packets || !d->reason[0]) {
+		d->reason[0] = reason;
+	} else if (d->reason[0] != reason) {
+		if (!d->reason[1])
+			d->reason[1] = reason;
+		else if (d->reason[1] != reason)
+			d->reason[1] = FA_DROP_REASONS_MORE;
+		d->second += n;
+	}
+	d->packets += n;
+}
+
+__u32 fa_drops_top(const struct fa_drops *d)
+{
+	if (!d->packets)
+		return 0;
+	return d->second > d->packets - d->second ? d->reason[1] : d->reason[0];
+}
+
+void fa_drops_sub(struct fa_drops *d, const struct fa_drops *before)
+{
+	__u64 second;
+
+	if (before->packets > d->packets || before->bytes > d->bytes)
+		return;		/* not the same flow's (it left and came back) */
+	second = before->reason[1] == d->reason[1] ? before->second : 0;
+	d->packets -= before->packets;
+	d->bytes -= before->bytes;
+	d->second = d->second > second ? d->second - second : 0;
+	if (d->second > d->packets)
+		d->second = d->packets;
+	if (!d->packets)
+		memset(d, 0, sizeof(*d));
+}
+
+void fa_drops_add(struct fa_drops *into, const struct fa_drops *from)
+{
+	if (!from->packets)
+		return;
+	drops_add_reason(into, from->reason[0], from->packets - from->second);
+	drops_add_reason(into, from->reason[1], from->second);
+	into->bytes += from->bytes;
 }

@@ -19,6 +19,7 @@ enum fa_row_kind {
 	FA_ROW_FLOW = 0,
 	FA_ROW_OVERFLOW = 1,	/* packets accounted while the table was full */
 	FA_ROW_EXPORTED = 2,	/* what a daemon already exported, per hook */
+	FA_ROW_DROP = 3,	/* a drop row as drained: drops only, merged into its flow's */
 };
 
 /* A flow row as user space sees it, whatever the map mode. */
@@ -29,7 +30,16 @@ struct fa_row {
 	__u8 kind;		/* enum fa_row_kind */
 	__u8 pad[3];
 	__u32 ext;		/* 1 + its index in the table's ext, or 0 */
+	struct fa_drops drops;	/* what the kernel dropped of it */
 };
+
+/* @d less what it was @before (an interval's drops; by reason as near as
+ * two named reasons tell). */
+void fa_drops_sub(struct fa_drops *d, const struct fa_drops *before);
+/* The reason most of @d's packets had; 0: no drops. */
+__u32 fa_drops_top(const struct fa_drops *d);
+/* Adds @from's drops to @into, reason by reason (struct fa_drops). */
+void fa_drops_add(struct fa_drops *into, const struct fa_drops *from);
 
 struct fa_table {
 	struct fa_row *rows;
@@ -49,6 +59,9 @@ struct fa_hook_stats {
 	bool present;
 };
 
+/* The drop rows from @from on merged into their flows' rows (or made flow
+ * rows of their own), rows of one key merged. */
+void fa_table_fold_drops(struct fa_table *t, size_t from);
 /* Room for @more rows past t->n, so that appends do not move the rows. */
 int fa_table_reserve(struct fa_table *t, size_t more);
 int fa_table_append(struct fa_table *t, const struct flow_key *key,
@@ -109,6 +122,8 @@ enum fa_sort { FA_SORT_BYTES, FA_SORT_PACKETS, FA_SORT_LAST, FA_SORT_FIRST,
 #define FA_GROUP_PROCESS (1u << 7)	/* after fa_enrich() */
 #define FA_GROUP_CGROUP	(1u << 8)	/* after fa_enrich() */
 #define FA_GROUP_CONTAINER (1u << 9)	/* after fa_enrich() */
+/* By the reason most of a row's drops had: the group's in val.pad (0: none). */
+#define FA_GROUP_DROP_REASON (1u << 10)
 
 void fa_table_sort(struct fa_table *t, enum fa_sort by);
 /*
@@ -133,6 +148,8 @@ struct fa_iface_snap {
 	char ifname[FA_IFNAMSIZ];	/* its name now, or at attach if gone */
 	struct fa_attach_state state;
 	struct fa_hook_stats st[FLOW_NR_DIRS];
+	bool has_drops;			/* a program set's with the drop program */
+	struct flow_drop_stats drops;
 };
 
 /* A container, or the pod of one, as rows name it; "" where not known. */
@@ -157,6 +174,10 @@ struct fa_snapshot {
 	int hook[FLOW_NR_DIRS];		/* enum fa_hook per direction */
 	struct fa_iface_snap *ifs;
 	size_t nifs;
+	/* A program set's drops on no interface of it (its drop books' row 0:
+	 * no device, another namespace, an interface not watched). */
+	bool has_drops_elsewhere;
+	struct flow_drop_stats drops_elsewhere;
 };
 
 void fa_snapshot_free(struct fa_snapshot *s);

@@ -19,7 +19,7 @@ const struct opt dump_options[] = {
 	       "only the first N rows",
 	       .min = 1, .max = ~0ull),
 	OPTION("group-by", 'g', OPT_FUNC, struct fa_dump_opts, group, "FIELD,...",
-	       "merge the rows that agree on src, dst, sport, dport, proto, iface, direction, process, cgroup, container",
+	       "merge the rows that agree on src, dst, sport, dport, proto, iface, direction, process, cgroup, container, drop_reason",
 	       .parse = parse_group),
 	OPTION("columns", 'o', OPT_FUNC, struct fa_dump_opts, view, "COL,...",
 	       "the table's columns ('+COL,...' adds to the default ones)",

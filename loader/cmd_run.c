@@ -52,6 +52,13 @@ struct run_opts {
 	const char *container_root;
 	__u64 metrics_containers;
 	bool no_sockets;
+	int drops;			/* enum fa_drops_mode; -1: attached with the set, else off */
+};
+
+static const struct opt_value drop_modes[] = {
+	/* Its default first: the help says it of -1. */
+	{ "attached", FA_DROPS_ATTACHED }, { "all", FA_DROPS_ALL }, { "off", FA_DROPS_OFF },
+	{ NULL, 0 },
 };
 
 static const struct opt_value layouts[] = {
@@ -60,6 +67,7 @@ static const struct opt_value layouts[] = {
 
 static const struct run_opts defaults_run = {
 	.layout = 1,
+	.drops = -1,
 	.interval_ms = 1000,
 	.idle_ms = FA_DEFAULT_IDLE_MS,
 	.active_ms = FA_DEFAULT_ACTIVE_MS,
@@ -165,6 +173,9 @@ static const struct opt run_options[] = {
 	       "do not attach the socket programs (processes and containers of sockets on the rows); by default attached unless they are, and detached when the last daemon using them exits"),
 	OPTION("container-root", 0, OPT_STRING, struct run_opts, container_root, "DIR",
 	       "read the container runtimes' files (their names) under DIR (default /)"),
+	OPTION("drops", 0, OPT_ENUM, struct run_opts, drops, NULL,
+	       "attached (default): the packets the kernel drops on the interfaces attached, per flow and reason, on the rows and records; all: on every interface of the network namespace; off: none (the program set's layout only)",
+	       .values = drop_modes),
 	OPTION("layout", 0, OPT_ENUM, struct run_opts, layout, NULL,
 	       "set (default): one program set and one pair of tables for every interface attached; iface: programs and tables per interface",
 	       .values = layouts),
@@ -230,6 +241,8 @@ static int do_run(void *opts, int argc, char **argv)
 		.container_root = o->container_root,
 		.metrics_containers = o->metrics_containers,
 		.one_set = o->layout == 1,
+		.drops = o->drops < 0 ? (o->layout == 1 ? FA_DROPS_ATTACHED : FA_DROPS_OFF) :
+					o->drops,
 		.sockets = !o->no_sockets,
 		.on_wake = on_signal,
 		.log = { .fn = cli_log_line },

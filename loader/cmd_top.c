@@ -335,6 +335,10 @@ static int do_top(void *opts, int argc, char **argv)
 		t.view.cols[t.view.ncols++] = FA_COL_CGROUP;
 	if ((t.group & FA_GROUP_CONTAINER) && t.view.ncols < FA_MAX_COLS)
 		t.view.cols[t.view.ncols++] = FA_COL_CONTAINER;
+	if ((t.group & FA_GROUP_DROP_REASON) && t.view.ncols + 1 < FA_MAX_COLS) {
+		t.view.cols[t.view.ncols++] = FA_COL_DROP_REASON;
+		t.view.cols[t.view.ncols++] = FA_COL_DROPS;
+	}
 	err = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) && !cli.json ?
 	      run_screen(&t) : run_plain(&t);
 	fa_rates_free(&t.rates);

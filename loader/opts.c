@@ -50,7 +50,7 @@ static const struct {
 	{ "dport", FA_GROUP_DPORT }, { "proto", FA_GROUP_PROTO },
 	{ "iface", FA_GROUP_IFACE }, { "direction", FA_GROUP_DIR },
 	{ "process", FA_GROUP_PROCESS }, { "cgroup", FA_GROUP_CGROUP },
-	{ "container", FA_GROUP_CONTAINER },
+	{ "container", FA_GROUP_CONTAINER }, { "drop_reason", FA_GROUP_DROP_REASON },
 };
 
 /* "src,dst,proto" -> FA_GROUP_* bits. */
@@ -75,7 +75,7 @@ int parse_group(const char *arg, void *field, char *why, size_t len)
 	}
 	free(copy);
 	if (!*mask)
-		snprintf(why, len, "give one or more of src, dst, sport, dport, proto, iface, direction, comma-separated");
+		snprintf(why, len, "give one or more of src, dst, sport, dport, proto, iface, direction, process, cgroup, container, drop_reason, comma-separated");
 	return *mask ? 0 : -EINVAL;
 }
 

@@ -9,6 +9,9 @@
     check_ipfix.py tshark CAPTURE --port P [--max-message N] [--strict]
                                        the export itself, as tshark dissects it
     check_ipfix.py compare A.json B.json [--key FIELDS] [--counters C]
+    check_ipfix.py drops CAPTURE --port P
+                                       each flow record's drops, as tshark
+                                       dissects them
 
 The first three print the same JSON: "flows", one row per key with the number
 of flow records ("flows"), packets and bytes summed, and "totals". A key is
@@ -382,6 +385,40 @@ def tshark_main(capture, port, max_message):
     return export.report(max_message)
 
 
+# What "drops" prints of each Flow record: tshark's field for each element.
+DROP_FIELDS = {"dport": "cflow.dstport", "packets": "cflow.packets",
+               "bytes": "cflow.octets", "drop_packets": "cflow.drop_packets",
+               "drop_bytes": "cflow.drop_octets",
+               "forwarding_status": "cflow.forwarding_status"}
+
+
+def drops_main(capture, port):
+    cmd = ["tshark", "-n", "-r", capture, "-d", f"udp.port=={port},cflow", "-T", "pdml"]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode:
+        die(f"{' '.join(cmd)}: exit {p.returncode}: {p.stderr.strip()}")
+    flows = []
+    for f in ET.fromstring(p.stdout).iter("field"):
+        if not f.get("show", "").startswith("Flow "):
+            continue
+        r = {}
+        for k, name in DROP_FIELDS.items():
+            e = f.find(f".//field[@name='{name}']")
+            if e is not None:
+                r[k] = int(e.get("show"))
+        # forwardingStatus as the byte on the wire: tshark shows its top two
+        # bits (the status) and the code below them apart.
+        if "forwarding_status" in r:
+            for c in ("drop", "forward", "consume", "unknown"):
+                e = f.find(f".//field[@name='cflow.forwarding_status_{c}_code']")
+                if e is not None:
+                    r["forwarding_status"] = r["forwarding_status"] << 6 | int(e.get("show"))
+                    break
+        if "packets" in r:
+            flows.append(r)
+    return {"flows": flows}
+
+
 # ---- compare ---------------------------------------------------------------
 
 def compare_main(a_path, b_path, fields, counters):
@@ -424,6 +461,9 @@ def main():
     t.add_argument("--port", type=int, required=True)
     t.add_argument("--max-message", type=int)
     t.add_argument("--strict", action="store_true")
+    d = sub.add_parser("drops")
+    d.add_argument("capture")
+    d.add_argument("--port", type=int, required=True)
     c = sub.add_parser("compare")
     c.add_argument("a")
     c.add_argument("b")
@@ -441,6 +481,8 @@ def main():
         out = pcap_main(args.capture)
     elif args.mode == "records":
         out = records_main(args.file)
+    elif args.mode == "drops":
+        out = drops_main(args.capture, args.port)
     elif args.mode == "tshark":
         out = tshark_main(args.capture, args.port, args.max_message)
         status = 1 if args.strict and out["failed"] else 0

@@ -4,7 +4,7 @@
 
     check_records.py RECORDS.json [--sent SENT.json ...] [--books]
                      [--broken-max N] [--as-dump OUT.json] [--reasons R,...]
-                     [--only-sent]
+                     [--only-sent] [--drop-books]
 
 RECORDS is the daemon's JSON lines (from one run or several in turn, a kill
 -9 and restart between them). Each record is identified by its instance and
@@ -22,6 +22,10 @@ kill cut short; there may be at most --broken-max of them (default 0).
               document (with the counters line's hooks), for check_live.py
               to compare with tcpdump captures.
   --reasons   these end reasons must all appear.
+  --drop-books  the drops of each interface's records must add up to the
+              drops its last counters line says were attributed, and those
+              books to what the drop program saw: seen = attributed + each
+              reason a drop was not.
 Prints a summary; exits 1 on any difference.
 """
 
@@ -46,6 +50,7 @@ def main():
     ap.add_argument("--broken-max", type=int, default=0)
     ap.add_argument("--as-dump")
     ap.add_argument("--reasons", default="")
+    ap.add_argument("--drop-books", action="store_true")
     a = ap.parse_args()
 
     errors = []
@@ -54,6 +59,7 @@ def main():
     counters = {}
     flows = collections.defaultdict(lambda: [0, 0, 0, None, None])
     reasons = collections.Counter()
+    drops = collections.Counter()
     for line in open(a.records):
         line = line.rstrip("\n")
         if not line:
@@ -82,7 +88,13 @@ def main():
         f[0] += r["packets"]
         f[1] += r["bytes"]
         f[2] |= flag_bits(r["tcp_flags"])
-        if r["packets"] <= 0:
+        d = r.get("drops")
+        if d:
+            drops[r["ifindex"]] += d["packets"]
+            if sum(d["reasons"].values()) != d["packets"] or d["packets"] <= 0:
+                errors.append("drops whose reasons do not add up: %s" % r)
+        # A period of drops only (dropped before the hook) is a record too.
+        if r["packets"] < 0 or (r["packets"] == 0 and not d):
             errors.append("a record without packets: %s" % r)
     if broken > a.broken_max:
         errors.append("%d lines are not JSON (at most %d allowed)" % (broken, a.broken_max))
@@ -114,6 +126,21 @@ def main():
                     errors.append("ifindex %d %s: records hold %d packets %d bytes, counters say %d %d"
                                   % (ifindex, direction, p, b, hc["accounted"],
                                      hc["accounted_bytes"]))
+
+    if a.drop_books:
+        for ifindex, c in counters.items():
+            books = c.get("drops")
+            if not books:
+                errors.append("ifindex %d: no drop books in the counters line" % ifindex)
+                continue
+            others = sum(v for k, v in books.items()
+                         if k not in ("seen", "seen_bytes", "attributed"))
+            if books["seen"] != books["attributed"] + others:
+                errors.append("ifindex %d: drops seen %d != attributed %d + reasons %d"
+                              % (ifindex, books["seen"], books["attributed"], others))
+            if drops[ifindex] != books["attributed"]:
+                errors.append("ifindex %d: records hold %d drops, the books attributed %d"
+                              % (ifindex, drops[ifindex], books["attributed"]))
 
     for want in filter(None, a.reasons.split(",")):
         if not reasons[want]:

@@ -291,12 +291,16 @@ assert_nothing_left() {
 	return 0
 }
 
-# records_where FILE PYTHON-EXPR: the records (dicts r) for which EXPR holds.
+# records_where FILE PYTHON-EXPR: the records (dicts r) for which EXPR holds
+# (a line a kill cut short is no record).
 records_where() {
 	python3 - "$1" "$2" <<-'EOF'
 	import json, sys
 	for line in open(sys.argv[1]):
-	    r = json.loads(line)
+	    try:
+	        r = json.loads(line)
+	    except ValueError:
+	        continue
 	    if r.get("type") == "flow" and eval(sys.argv[2], {"r": r}):
 	        print(json.dumps(r))
 	EOF

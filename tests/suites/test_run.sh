@@ -735,7 +735,7 @@ COUNTER_KEYS="accounted accounted_bytes bad_ihl bad_ip_version bad_ipv4_len
 	trunc_vlan vlan_too_deep"
 HOOKS_KEYS="hooks hooks[].counters hooks[].direction hooks[].hook"
 DUMP_KEYS="counters flows flows[].bytes flows[].cgroup flows[].container flows[].direction
-	flows[].dport flows[].dst flows[].exported flows[].first_seen_ns flows[].iface
+	flows[].dport flows[].drop_reason flows[].drops flows[].dst flows[].exported flows[].first_seen_ns flows[].iface
 	flows[].ifindex flows[].ip_version flows[].last_seen_ns flows[].netns
 	flows[].overflow flows[].packets flows[].passive_rtt flows[].process
 	flows[].proto flows[].retrans_bytes flows[].retrans_segs flows[].socket_cookie
@@ -768,7 +768,7 @@ STATUS_KEYS="sets set_members interfaces interfaces[].attached_at interfaces[].b
 	interfaces[].tc_ingress_prog_id interfaces[].tc_link_id
 	interfaces[].tc_prog_id interfaces[].this_netns interfaces[].xdp_dispatcher
 	interfaces[].xdp_prog_id unrecorded"
-FLOW_RECORD_KEYS="bytes cgroup container direction dport dst end_reason first_seen_ns
+FLOW_RECORD_KEYS="bytes cgroup container direction dport drops dst end_reason first_seen_ns
 	flow_start_ns iface ifindex instance ip_version last_seen_ns netns overflow
 	packets passive_rtt process proto retrans_bytes retrans_segs seq socket_cookie
 	sport src tcp tcp_flags type"

@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Drops in the books: the drop program (sock/flowacct_drop.bpf.c) on the
+ * kernel's kfree_skb tracepoint, loaded on a program set's epoch so that
+ * its tables flip and drain with the flow tables, and the names of the
+ * kernel's drop reasons, read from the running kernel's BTF: the enum's
+ * members change from one kernel version to the next.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+#include "flowacct_drop.skel.h"
+
+/* ---- the reasons' names -------------------------------------------------------- */
+
+#define REASON_PREFIX "SKB_DROP_REASON_"
+#define SUBSYS_PREFIX "SKB_DROP_REASON_SUBSYS_"
+#define SUBSYS_SHIFT 16
+
+struct reason_name {
+	__u32 value;
+	char *name;
+};
+
+static struct reason_name *reasons, *subsystems;
+static size_t nreasons, nsubsystems;
+static bool names_read;
+
+static int enum_read(const struct btf *btf, const char *type, const char *prefix,
+		     struct reason_name **out, size_t *n)
+{
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	size_t plen = strlen(prefix), i;
+	const char *name;
+	int id;
+
+	id = btf__find_by_name_kind(btf, type, BTF_KIND_ENUM);
+	if (id < 0)
+		return id;
+	t = btf__type_by_id(btf, id);
+	e = btf_enum(t);
+	*out = calloc(btf_vlen(t) + 1, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (i = 0; i < btf_vlen(t); i++) {
+		name = btf__name_by_offset(btf, e[i].name_off);
+		if (!name)
+			continue;
+		if (!strncmp(name, prefix, plen))
+			name += plen;
+		(*out)[*n].value = (__u32)e[i].val;
+		(*out)[*n].name = strdup(name);
+		if ((*out)[*n].name)
+			(*n)++;
+	}
+	return 0;
+}
+
+static void names_load(void)
+{
+	struct btf *btf;
+
+	if (names_read)
+		return;
+	names_read = true;
+	btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return;
+	enum_read(btf, "skb_drop_reason", REASON_PREFIX, &reasons, &nreasons);
+	enum_read(btf, "skb_drop_reason_subsys", SUBSYS_PREFIX, &subsystems, &nsubsystems);
+	btf__free(btf);
+}
+
+static const char *lookup(const struct reason_name *v, size_t n, __u32 value)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].value == value)
+			return v[i].name;
+	return NULL;
+}
+
+const char *fa_drop_reason_name(__u32 reason, char *buf, size_t len)
+{
+	const char *name, *sub;
+
+	if (reason == FA_DROP_REASONS_MORE)
+		return "MORE_REASONS";
+	names_load();
+	/* A subsystem's reasons: its id in the high 16 bits, its code below. */
+	if (reason >> SUBSYS_SHIFT) {
+		sub = lookup(subsystems, nsubsystems, reason >> SUBSYS_SHIFT);
+		if (sub)
+			snprintf(buf, len, "%s:%u", sub, reason & 0xffff);
+		else
+			snprintf(buf, len, "SUBSYS_%u:%u", reason >> SUBSYS_SHIFT, reason & 0xffff);
+		return buf;
+	}
+	name = lookup(reasons, nreasons, reason);
+	if (name)
+		return name;
+	snprintf(buf, len, "REASON_%u", reason);
+	return buf;
+}
+
+int fa_drop_reason_value(const char *name, __u32 *value)
+{
+	size_t i;
+
+	names_load();
+	for (i = 0; i < nreasons; i++)
+		if (!strcmp(reasons[i].name, name)) {
+			*value = reasons[i].value;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+const char *fa_drops_mode_name(int mode)
+{
+	return mode == FA_DROPS_ALL ? "all" : mode == FA_DROPS_ATTACHED ? "attached" : "off";
+}
+
+/* ---- the program ---------------------------------------------------------------- */
+
+/*
+ * The program's link is pinned beside the set's, named for its mode: like
+ * the hooks' links it outlives a daemon killed with kill -9, so that no
+ * drop goes uncounted until the next daemon adopts the set, and with it
+ * the link. A daemon asking for another mode (or none) unpins it first.
+ */
+static const char *const link_pins[] = {
+	[FA_DROPS_ATTACHED] = "drop_link_attached", [FA_DROPS_ALL] = "drop_link_all",
+};
+
+struct fa_drop_prog {
+	struct flowacct_drop_bpf *skel;	/* NULL: adopted */
+	struct bpf_link *link;		/* loaded here */
+	int link_fd;			/* adopted: the pinned link's */
+	int fd[4];			/* the tables, FA_PIN_DROPS_0 on */
+	bool own_fds;			/* fd[] are dups of ours */
+	bool raw;			/* raw_tp: the kernel has no BTF-typed tracing */
+	bool adopted;
+	char pin[PATH_MAX];
+};
+
+static const int drop_pins[] = { FA_PIN_DROPS_0, FA_PIN_DROPS_1, FA_PIN_DROP_STATS,
+				 FA_PIN_DROP_WATCH };
+
+static struct bpf_map *pin_map(struct flowacct_drop_bpf *skel, int pin)
+{
+	switch (pin) {
+	case FA_PIN_DROPS_0: return skel->maps.drops_0;
+	case FA_PIN_DROPS_1: return skel->maps.drops_1;
+	case FA_PIN_DROP_STATS: return skel->maps.drop_stats;
+	default: return skel->maps.drop_watch;
+	}
+}
+
+/* Loads and attaches with one of the two program types: the BTF-typed one
+ * where the kernel has BTF-typed tracing, else raw_tp. */
+static int load(struct fa_drop_prog *d, int mode, __u32 entries, int epoch_fd,
+		const int *reuse, bool raw)
+{
+	struct stat st;
+	size_t i;
+	__u32 v;
+	int err;
+
+	d->raw = raw;
+	d->skel = flowacct_drop_bpf__open();
+	if (!d->skel)
+		return -errno;
+	if (stat("/proc/self/ns/net", &st))
+		return -errno;
+	d->skel->rodata->drop_cfg.netns_ino = st.st_ino;
+	d->skel->rodata->drop_cfg.all = mode == FA_DROPS_ALL;
+	if (!fa_drop_reason_value("PACKET_SOCK_ERROR", &v))
+		d->skel->rodata->drop_cfg.packet_sock_reason = v;
+	if (!fa_drop_reason_value("SKB_CONSUMED", &v))
+		d->skel->rodata->drop_cfg.consumed_reason = v;
+	bpf_program__set_autoload(d->skel->progs.flowacct_drop_btf, !raw);
+	bpf_program__set_autoload(d->skel->progs.flowacct_drop_raw, raw);
+	err = bpf_map__set_max_entries(d->skel->maps.drops_0, entries);
+	if (!err)
+		err = bpf_map__set_max_entries(d->skel->maps.drops_1, entries);
+	if (!err && bpf_map__reuse_fd(d->skel->maps.data_epoch, epoch_fd))
+		err = -errno;
+	for (i = 0; i < ARRAY_SIZE(drop_pins) && !err; i++)
+		if (reuse[i] >= 0 && bpf_map__reuse_fd(pin_map(d->skel, drop_pins[i]), reuse[i]))
+			err = -errno;
+	if (!err)
+		err = flowacct_drop_bpf__load(d->skel);
+	if (!err) {
+		d->link = bpf_program__attach(raw ? d->skel->progs.flowacct_drop_raw :
+						    d->skel->progs.flowacct_drop_btf);
+		if (!d->link)
+			err = -errno;
+	}
+	for (i = 0; i < ARRAY_SIZE(drop_pins) && !err; i++)
+		d->fd[i] = bpf_map__fd(pin_map(d->skel, drop_pins[i]));
+	return err;
+}
+
+/* The link a killed daemon of the same mode left, with its tables. */
+static int adopt(struct fa_drop_prog *d, const int *reuse)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(drop_pins); i++)
+		if (reuse[i] < 0)
+			return -ENOENT;
+	d->link_fd = bpf_obj_get(d->pin);
+	if (d->link_fd < 0)
+		return -errno;
+	for (i = 0; i < ARRAY_SIZE(drop_pins); i++) {
+		d->fd[i] = fcntl(reuse[i], F_DUPFD_CLOEXEC, 0);
+		if (d->fd[i] < 0)
+			return -errno;
+	}
+	d->own_fds = d->adopted = true;
+	return 0;
+}
+
+void fa_drop_prog_unpin(const char *dir, int keep)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(link_pins); i++) {
+		if (!link_pins[i] || (int)i == keep)
+			continue;
+		fa_pin_path(path, sizeof(path), dir, link_pins[i]);
+		unlink(path);
+	}
+}
+
+static void prog_free(struct fa_drop_prog *d)
+{
+	size_t i;
+
+	bpf_link__destroy(d->link);
+	d->link = NULL;
+	if (d->link_fd >= 0)
+		close(d->link_fd);
+	d->link_fd = -1;
+	for (i = 0; i < ARRAY_SIZE(d->fd); i++) {
+		if (d->own_fds && d->fd[i] >= 0)
+			close(d->fd[i]);
+		d->fd[i] = -1;
+	}
+	flowacct_drop_bpf__destroy(d->skel);
+	d->skel = NULL;
+	d->own_fds = false;
+}
+
+int fa_drop_prog_open(const char *dir, int mode, __u32 entries, int epoch_fd,
+		      const int reuse[4], struct fa_drop_prog **out)
+{
+	struct fa_drop_prog *d;
+	int err;
+
+	*out = NULL;
+	if (mode != FA_DROPS_ATTACHED && mode != FA_DROPS_ALL)
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->link_fd = d->fd[0] = d->fd[1] = d->fd[2] = d->fd[3] = -1;
+	/* Another mode's program stops; this one's goes on, adopted. */
+	fa_drop_prog_unpin(dir, mode);
+	fa_pin_path(d->pin, sizeof(d->pin), dir, link_pins[mode]);
+	if (!access(d->pin, F_OK)) {
+		err = adopt(d, reuse);
+		if (!err) {
+			*out = d;
+			return 0;
+		}
+		/* Half a set's drop state: what is there goes, anew. */
+		prog_free(d);
+		unlink(d->pin);
+	}
+	err = load(d, mode, entries, epoch_fd, reuse, false);
+	if (err) {
+		prog_free(d);
+		err = load(d, mode, entries, epoch_fd, reuse, true);
+	}
+	if (err) {
+		fa_drop_prog_close(d);
+		return err;
+	}
+	*out = d;
+	return 0;
+}
+
+int fa_drop_prog_pin(struct fa_drop_prog *d)
+{
+	if (d->adopted)
+		return 0;
+	return bpf_link__pin(d->link, d->pin) ? -errno : 0;
+}
+
+void fa_drop_prog_fds(const struct fa_drop_prog *d, int fd[FA_NR_PINS])
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(drop_pins); i++)
+		fd[drop_pins[i]] = d->fd[i];
+}
+
+bool fa_drop_prog_raw(const struct fa_drop_prog *d)
+{
+	return d->raw;
+}
+
+bool fa_drop_prog_adopted(const struct fa_drop_prog *d)
+{
+	return d->adopted;
+}
+
+void fa_drop_prog_detach(struct fa_drop_prog *d)
+{
+	if (!d)
+		return;
+	/* The pin and our references: the program runs no more. */
+	unlink(d->pin);
+	bpf_link__destroy(d->link);
+	d->link = NULL;
+	if (d->link_fd >= 0)
+		close(d->link_fd);
+	d->link_fd = -1;
+}
+
+void fa_drop_prog_close(struct fa_drop_prog *d)
+{
+	if (!d)
+		return;
+	prog_free(d);
+	free(d);
+}
+
+int fa_drop_watch(int watch_fd, __u32 ifindex, bool on)
+{
+	__u8 one = 1;
+
+	if (watch_fd < 0)
+		return 0;
+	if (on)
+		return bpf_map_update_elem(watch_fd, &ifindex, &one, BPF_ANY) ? -errno : 0;
+	return bpf_map_delete_elem(watch_fd, &ifindex) && errno != ENOENT ? -errno : 0;
+}
+
+int fa_drop_stats_read(int fd, __u32 ifindex, struct flow_drop_stats *sum)
+{
+	int ncpus = libbpf_num_possible_cpus(), cpu, i;
+	struct flow_drop_stats *v;
+
+	memset(sum, 0, sizeof(*sum));
+	if (fd < 0)
+		return -ENOENT;
+	if (ncpus < 0)
+		return ncpus;
+	v = calloc(ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &ifindex, v)) {
+		free(v);
+		return -errno;
+	}
+	for (cpu = 0; cpu < ncpus; cpu++)
+		for (i = 0; i < FLOW_NR_DROP_COUNTERS; i++)
+			sum->c[i] += v[cpu].c[i];
+	free(v);
+	return 0;
+}
+
+int fa_drop_stats_forget(int fd, __u32 ifindex)
+{
+	if (fd < 0)
+		return 0;
+	return bpf_map_delete_elem(fd, &ifindex) && errno != ENOENT ? -errno : 0;
+}
+
+int fa_drop_table_read(int fd, const struct fa_tick_clock *ticks, struct fa_table *t)
+{
+	struct flow_drop_key k, next;
+	struct flow_drop_value v;
+	struct flow_value val;
+	const void *prev = NULL;
+	int err;
+
+	if (fd < 0)
+		return 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &v))
+			continue;	/* drained meanwhile */
+		memset(&val, 0, sizeof(val));
+		fa_value_merge_map(&val, &v, ticks);
+		err = fa_table_append(t, (const struct flow_key *)&k, &val, FA_ROW_DROP);
+		if (err)
+			return err;
+		t->rows[t->n - 1].val.packets = t->rows[t->n - 1].val.bytes = 0;
+		t->rows[t->n - 1].val.tcp_flags = 0;
+		t->rows[t->n - 1].drops = (struct fa_drops){
+			.packets = v.packets, .bytes = v.bytes, .reason = { k.reason, 0 },
+		};
+	}
+	return 0;
+}
+
+/*
+ * RFC 7270's forwardingStatus (section 4.12): the status in the top two
+ * bits (01 forwarded, 10 dropped), a reason code below. A record whose
+ * every packet was dropped (or that has drops only: dropped before the
+ * hook) is "dropped", with the code of its main reason where one of the
+ * RFC's fits; one with some dropped is "forwarded, unknown". The kernel
+ * has many more reasons than the RFC's codes: docs/drops.md has the table.
+ */
+#define FWD_FORWARDED_UNKNOWN	64
+#define FWD_DROPPED_UNKNOWN	128
+
+static const struct {
+	const char *name;	/* the kernel's, without SKB_DROP_REASON_ */
+	__u8 code;
+} rfc7270_codes[] = {
+	{ "NETFILTER_DROP", 129 },	/* ACL deny */
+	{ "TC_DROP", 129 },
+	{ "BPF_CGROUP_EGRESS", 129 },
+	{ "XDP", 129 },
+	{ "IP_NOROUTE", 131 },		/* unroutable */
+	{ "IP_INADDRERRORS", 131 },
+	{ "IP_OUTNOROUTES", 131 },
+	{ "IPV6_NOROUTE", 131 },	/* not a name on every kernel: harmless */
+	{ "NEIGH_FAILED", 132 },	/* adjacency */
+	{ "NEIGH_QUEUEFULL", 132 },
+	{ "NEIGH_DEAD", 132 },
+	{ "NEIGH_CREATEFAIL", 132 },
+	{ "PKT_TOO_BIG", 133 },		/* fragmentation and DF set */
+	{ "IP_CSUM", 134 },		/* bad header checksum */
+	{ "TCP_CSUM", 134 },
+	{ "UDP_CSUM", 134 },
+	{ "ICMP_CSUM", 134 },
+	{ "IP_INHDR", 136 },		/* bad header length */
+	{ "PKT_TOO_SMALL", 136 },
+	{ "IP_RPFILTER", 140 },		/* RPF */
+	{ "NO_SOCKET", 141 },		/* for us */
+	{ "SOCKET_RCVBUFF", 141 },
+	{ "SOCKET_FILTER", 141 },
+	{ "SOCKET_CLOSE", 141 },
+	{ "PROTO_MEM", 141 },
+	{ "TCP_CLOSE", 141 },
+	{ "TCP_FLAGS", 141 },
+	{ "TCP_OLD_DATA", 141 },
+	{ "TCP_OVERWINDOW", 141 },
+	{ "TCP_INVALID_SEQUENCE", 141 },
+	{ "TCP_RESET", 141 },
+	{ "UNHANDLED_PROTO", 141 },
+	{ "IP_NOPROTO", 141 },
+};
+
+__u8 fa_drop_reason_rfc7270(__u32 reason)
+{
+	char buf[48];
+	const char *name = fa_drop_reason_name(reason, buf, sizeof(buf));
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(rfc7270_codes); i++)
+		if (!strcmp(name, rfc7270_codes[i].name))
+			return rfc7270_codes[i].code;
+	return FWD_DROPPED_UNKNOWN;
+}
+
+__u8 fa_drops_forwarding_status(const struct fa_drops *d, __u64 packets)
+{
+	if (d->packets < packets)
+		return FWD_FORWARDED_UNKNOWN;
+	return fa_drop_reason_rfc7270(fa_drops_top(d));
+}
+
+/* ---- in documents ----------------------------------------------------------------- */
+
+static const char *const counter_names[FLOW_NR_DROP_COUNTERS] = {
+#define FLOW_DROP_COUNTER_NAME(id, name, kind) [FLOW_DC_##id] = name,
+	FLOW_DROP_COUNTERS(FLOW_DROP_COUNTER_NAME)
+#undef FLOW_DROP_COUNTER_NAME
+};
+
+const char *fa_drop_counter_name(int i)
+{
+	return i >= 0 && i < FLOW_NR_DROP_COUNTERS ? counter_names[i] : "?";
+}
+
+void fa_print_drops(struct fa_out *o, const struct fa_drops *d)
+{
+	char buf[2][48];
+	const char *n0, *n1;
+
+	if (!d->packets) {
+		out_null(o, "drops", NULL, "-");
+		return;
+	}
+	out_obj_open(o, "drops");
+	out_u64(o, "packets", NULL, d->packets);
+	out_u64(o, "bytes", NULL, d->bytes);
+	out_obj_open(o, "reasons");
+	n0 = fa_drop_reason_name(d->reason[0], buf[0], sizeof(buf[0]));
+	if (d->packets > d->second)
+		out_u64(o, n0, NULL, d->packets - d->second);
+	if (d->second) {
+		n1 = fa_drop_reason_name(d->reason[1], buf[1], sizeof(buf[1]));
+		out_u64(o, n1, NULL, d->second);
+	}
+	out_obj_close(o);
+	out_obj_close(o);
+}
+
+const char *fa_drops_top_reason(const struct fa_drops *d, char *buf, size_t len)
+{
+	if (!d->packets)
+		return NULL;
+	return fa_drop_reason_name(fa_drops_top(d), buf, len);
+}
+
+void fa_print_drop_books(struct fa_out *o, const struct flow_drop_stats *st)
+{
+	int i;
+
+	if (!o->json) {
+		/* The sum as it adds up: seen = attributed + each reason. */
+		out_text(o, "  drops    %llu seen (%llu bytes) = %llu attributed",
+			 (unsigned long long)st->c[FLOW_DC_SEEN],
+			 (unsigned long long)st->c[FLOW_DC_SEEN_BYTES],
+			 (unsigned long long)st->c[FLOW_DC_ATTRIBUTED]);
+		for (i = FLOW_DC_ATTRIBUTED + 1; i < FLOW_NR_DROP_COUNTERS; i++)
+			if (st->c[i])
+				out_text(o, " + %llu %s", (unsigned long long)st->c[i],
+					 counter_names[i]);
+		out_text(o, "\n");
+		return;
+	}
+	out_obj_open(o, "drops");
+	for (i = 0; i < FLOW_NR_DROP_COUNTERS; i++)
+		out_u64(o, counter_names[i], NULL, st->c[i]);
+	out_obj_close(o);
+}
