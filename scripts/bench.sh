@@ -20,7 +20,9 @@
 # 10. new flows a second: the daemon under a fixed rate of new flows, every
 #    flow's records checked, and the highest rate it holds;
 # 11. many interfaces: one daemon following 500 veths that come and go
-#    (tests/bench/ifaces.sh, which runs alone too: make bench-ifaces).
+#    (tests/bench/ifaces.sh, which runs alone too: make bench-ifaces);
+# 12. drops: the hooks' mix against the commit before the drop program, and
+#    a flood of drops with the drop program and without.
 #
 # Everything it makes (namespaces, veths, pins, files) is removed on exit,
 # failed or not. --quick is the smoke run of `make test`: tiny counts, short
@@ -35,6 +37,7 @@ case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 FA=$BUILD/flowacct
 START=$(sed -n 's/^BENCH_START := //p' tests/bench/bench.mk)
 SCALE_START=$(sed -n 's/^SCALE_START := //p' tests/bench/bench.mk)
+DROPS_START=$(sed -n 's/^DROPS_START := //p' tests/bench/bench.mk)
 FB=$BUILD/tests/bench/flowbench
 OUT=tests/bench/RESULTS.md
 RAW=
@@ -1511,10 +1514,142 @@ ifaces_bench() {
 	BUILD=$BUILD bash tests/bench/ifaces.sh "${quick[@]}"
 }
 
+# ---- 12. drops ------------------------------------------------------------------
+
+# The hooks' mix through this tree's programs and DROPS_START's, in the same
+# interleaved rounds, with each compiler; and whether their instructions are
+# the same at all.
+drops_mix() {
+	local rounds=5 c raw start same
+	[ $QUICK = 1 ] && rounds=3
+	start=$(git rev-parse --short "$DROPS_START" 2>/dev/null || echo "$DROPS_START")
+	say "the hooks against $start"
+	cat <<-EOF
+	### The hooks against $start, the commit before the drop program
+
+	The mix through this tree's programs and $start's (built from git by
+	tests/bench/bench.mk), both the default layout, loaded side by side and
+	run in the same interleaved rounds ($rounds of them), with clang 14 and 19.
+	x: now over $start, per round: median, then min to max. Same
+	instructions: the three programs' code in the two objects, disassembled,
+	is identical. Target: at most 1.03 x.
+
+	| compiler | hook | $start | now | x | min to max | same instructions | met |
+	|---|---|---:|---:|---:|---:|---|---|
+	EOF
+	for c in 14 19; do
+		raw=$SCRATCH/drops-mix-$c.tsv
+		local ours=() obj=$BUILD/flowacct.bpf.o
+		[ $c = 14 ] || { obj=$(clang19_obj); ours=(--ours "$obj"); }
+		same=no
+		cmp -s <(llvm-objdump -d --no-show-raw-insn "$obj" | sed -n '/^Disassembly/,$p' |
+				grep -v "file format") \
+			<(llvm-objdump -d --no-show-raw-insn "build/drops-start/clang-$c.bpf.o" |
+				sed -n '/^Disassembly/,$p' | grep -v "file format") && same=yes
+		"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --only "-1,6,-1" "${ours[@]}" \
+			--baseline "start=build/drops-start/clang-$c.bpf.o" >"$raw" 2>/dev/null
+		"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --only "1,6,-1" "${ours[@]}" \
+			--tc-ingress --baseline "start=build/drops-start/clang-$c.bpf.o" \
+			2>/dev/null | sed 's/^TC\t/TC ingress\t/' >>"$raw"
+		python3 - "$raw" "$c" "$same" <<-'EOF'
+		import collections, statistics, sys
+		d = collections.defaultdict(dict)
+		for line in open(sys.argv[1]):
+		    h, w, v, r, ns = line.rstrip("\n").split("\t")
+		    d[(h, v)][int(r)] = float(ns)
+		for h in ("XDP", "TC", "TC ingress"):
+		    now, then = d[(h, "flowacct shared")], d[(h, "baseline shared")]
+		    x = [now[r] / then[r] for r in now]
+		    med = lambda v: statistics.median(d[(h, v)].values())
+		    print("| clang %s | %s | %.1f | %.1f | %.3f | %.3f to %.3f | %s | %s |" % (
+		        sys.argv[2], "TC egress" if h == "TC" else h, med("baseline shared"),
+		        med("flowacct shared"), statistics.median(x), min(x), max(x), sys.argv[3],
+		        "yes" if statistics.median(x) <= 1.03 else "no"))
+		EOF
+	done
+	echo
+}
+
+# drop_prog_stats: "run_time_ns run_cnt" of the drop program (bpf_stats).
+drop_prog_stats() {
+	bpftool prog show -j | python3 -c 'import json, sys
+p = [p for p in json.load(sys.stdin) if p.get("name", "").startswith("flowacct_drop")]
+print(sum(x.get("run_time_ns", 0) for x in p), sum(x.get("run_cnt", 0) for x in p))'
+}
+
+# drops_flood MODE N: N datagrams of one flow from A to a MAC that is not
+# B's, as fast as the sender goes: B's IP layer drops every one (OTHERHOST)
+# while a daemon in B follows VB with --drops MODE. One row.
+drops_flood() {
+	local mode=$1 n=$2 pid h0 h1 s0 s1 log=$SCRATCH/drops-$1.log
+	: >"$SCRATCH/drops.json"
+	$INB taskset -c "$DAEMON_CPUS" "$FA" run --layout set --iface "$VB" --interval 1 \
+		--no-sockets --drops "$mode" --json "$SCRATCH/drops.json" 2>"$log" &
+	pid=$!
+	for _ in $(seq 200); do grep -q "running on" "$log" && break; sleep 0.05; done
+	grep -q "running on" "$log" || fail "run did not start: $(cat "$log")"
+	read -r s0 c0 < <(drop_prog_stats)
+	h0=$(host_cpu)
+	$INA taskset -c "$GEN_CPU" timeout 600 "$CHURN_SEND" "$VA" --flows 1 --count "$n" \
+		>"$SCRATCH/sent.json" || fail "churn_send failed: $(cat "$SCRATCH/sent.json")"
+	h1=$(host_cpu)
+	read -r s1 c1 < <(drop_prog_stats)
+	kill -TERM $pid
+	wait $pid || fail "the daemon failed: $(cat "$log")"
+	python3 - "$SCRATCH/drops.json" "$SCRATCH/sent.json" "$mode" "$h0" "$h1" \
+		"$s0" "$s1" "$c0" "$c1" <<-'PY'
+	import json, sys
+	recs = [json.loads(l) for l in open(sys.argv[1])]
+	sent = json.load(open(sys.argv[2]))
+	mode = sys.argv[3]
+	h0, h1, s0, s1, c0, c1 = (float(x) for x in sys.argv[4:])
+	drops = sum(r["drops"]["packets"] for r in recs if r.get("type") == "flow" and r["drops"])
+	# What the veth refused (its peer's backlog full) never reached B.
+	n = sent["packets"] - sent["failed"]
+	per = (s1 - s0) / (c1 - c0) if c1 > c0 else 0
+	exact = (drops == n) if mode != "off" else (drops == 0)
+	print("| %s | %d | %d | %.0f | %.2f | %s | %d | %s |" % (
+	    mode, n, drops, sent["rate"], (h1 - h0) * 1e6 / n,
+	    "%.0f" % per if mode != "off" else "-", c1 - c0, "yes" if exact else "no"))
+	PY
+}
+
+drops_bench() {
+	local n=2000000 prev
+	[ $QUICK = 1 ] && n=20000
+	drops_mix
+	say "a flood of drops"
+	cat <<-EOF
+	### A flood of drops
+
+	$n UDP datagrams of one flow from A, as fast as tests/c/churn_send.c
+	sends them, to a MAC that is not B's: B's IP layer drops every one
+	(OTHERHOST) after its ingress hook counted it, while a daemon in B
+	follows VB with the drop program (\`--drops attached\`) and without
+	(\`off\`). Sent: what reached B (the sender's count less what the
+	veth refused, its peer's backlog full). Host CPU: all CPUs' busy time over the flood, per million
+	datagrams (the sender, the veth, the hooks and the drops: the same work
+	but the drop program). ns a drop: the drop program's own time
+	(kernel.bpf_stats_enabled), over its runs. Exact: the records' drops
+	equal what was sent (none with \`off\`).
+
+	| --drops | sent | drops on records | sender rate | host CPU s per million | ns a drop | program runs | exact |
+	|---|---:|---:|---:|---:|---:|---:|---|
+	EOF
+	prev=$(sysctl -n kernel.bpf_stats_enabled)
+	BPF_STATS_PREV=$prev
+	sysctl -qw kernel.bpf_stats_enabled=1
+	drops_flood off "$n"
+	drops_flood attached "$n"
+	sysctl -qw kernel.bpf_stats_enabled="$prev"
+	BPF_STATS_PREV=
+	echo
+}
+
 # SECTIONS="pkt epochs" runs only those (for working on one); the report is
 # then partial.
 section() {
-	case " ${SECTIONS:-pkt contend profile dump live memory peer epochs export verifier sockets churn ifaces} " in
+	case " ${SECTIONS:-pkt contend profile dump live memory peer epochs export verifier sockets churn ifaces drops} " in
 	*" $1 "*) return 0 ;;
 	esac
 	return 1
@@ -1539,6 +1674,7 @@ start=$(date +%s)
 	! section sockets || owners_live
 	! section churn || churn_bench
 	! section ifaces || ifaces_bench
+	! section drops || drops_bench
 	echo "Run time: $(($(date +%s) - start)) s."
 } >"$REPORT"
 mkdir -p "$(dirname "$OUT")"

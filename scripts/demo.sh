@@ -4,8 +4,9 @@
 # flowacct's main job, on a fresh machine, without touching its NIC: two
 # network namespaces joined by a veth pair (documentation addresses only),
 # flowacct attached to one end, a few seconds of varied traffic, then the
-# flow table and counters; the daemon; the socket programs; a podman
-# container's rows named; then everything removed again.
+# flow table and counters; the daemon, and a flow the kernel dropped with
+# its reason; the socket programs; a podman container's rows named; then
+# everything removed again.
 
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -96,6 +97,13 @@ $INA iperf3 -c 2001:db8::2 -p 5203 -t 3 -b 20M | grep -E "sender|receiver"
 wait $PING
 step "flowacct dump $VA, answered by the daemon (flows since they started)"
 $INA "$FA" dump "$VA" -o +age,idle
+step "Drops in the books: 20 datagrams from $NSB to a port nobody listens on in $NSA"
+$INB python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(20):
+    s.sendto(bytes(100), ("192.0.2.1", 9))'
+sleep 0.7
+$INA "$FA" dump "$VA" --proto udp -o dir,src,sport,dst,dport,packets,drops,drop_reason
 sleep 2.5
 kill -TERM $RUN
 wait $RUN
@@ -114,11 +122,12 @@ for line in open(sys.argv[1]):
     d = sums.setdefault(r["direction"], [0, 0])
     d[0] += r["packets"]
     d[1] += r["bytes"]
-    print("seq %3d  %-7s %-6s %-15s %5s > %-15s %5s  %6d pkts %9d bytes  %s" % (
+    drops = r.get("drops")
+    print("seq %3d  %-7s %-6s %-15s %5s > %-15s %5s  %6d pkts %9d bytes  %s%s" % (
         r["seq"], r["direction"],
         {1: "icmp", 6: "tcp", 17: "udp", 58: "icmpv6"}.get(r["proto"], r["proto"]),
         r["src"], r["sport"], r["dst"], r["dport"], r["packets"], r["bytes"],
-        r["end_reason"]))
+        r["end_reason"], "  dropped %s" % drops["reasons"] if drops else ""))
 EOF
 $INA "$FA" status
 

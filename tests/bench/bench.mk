@@ -106,7 +106,11 @@ START_DIR   := build/bench-start
 # measured against its default (percpu) in the same rounds.
 SCALE_START := c1207c1d6ef3c3e55137fd7a26e50e98079a2e0c
 SCALE_DIR   := build/scale-start
-START_OBJS  := $(foreach d,$(START_DIR) $(SCALE_DIR),$(d)/clang-14.bpf.o $(d)/clang-19.bpf.o)
+# The commit the drop program starts from: the hooks' mix is measured
+# against its in the same rounds, to show the drop program left them alone.
+DROPS_START := 660d09b019aaa2801256d7c7de30955ddbcfb098
+DROPS_DIR   := build/drops-start
+START_OBJS  := $(foreach d,$(START_DIR) $(SCALE_DIR) $(DROPS_DIR),$(d)/clang-14.bpf.o $(d)/clang-19.bpf.o)
 
 # start_objs DIR COMMIT: COMMIT's programs, built from git, as DIR/clang-N.bpf.o.
 define start_objs
@@ -123,6 +127,7 @@ $(1)/clang-%.bpf.o: $(1)/src/Makefile
 endef
 $(eval $(call start_objs,$(START_DIR),$(BENCH_START)))
 $(eval $(call start_objs,$(SCALE_DIR),$(SCALE_START)))
+$(eval $(call start_objs,$(DROPS_DIR),$(DROPS_START)))
 
 .PHONY: bench-build
 bench-build: $(BUILD)/flowacct $(BENCH_BIN) $(BENCH_TOOL_BINS) $(CACHECOST) $(NOEPOCH) $(START_OBJS)

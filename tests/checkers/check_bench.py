@@ -81,6 +81,9 @@ TABLES = [
     # The daemon on one set: its CPU over a smoke run's 5 s may be no tick.
     ("## 11. ", 1, 19, "T cpu cpu dper?"),
     ("## 11. ", 2, 6, "T pos pos dper?"),
+    ("### The hooks against", 0, 6, "T T ns ns x T yn yn"),
+    # --drops off runs no drop program: no ns a drop, no runs.
+    ("### A flood of drops", 0, 2, "T pos count pos cpu ns? count yn"),
 ]
 
 
