@@ -282,5 +282,6 @@ uninstall:
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 
 -include $(BPF_OBJS:.o=.d) $(BUILD)/sock/flowacct_sock.bpf.d $(LIB_OBJS:.o=.d) $(LOADER_OBJS:.o=.d) $(TEST_PROGS:=.d) \
-	$(BUILD)/tests/ref_parser.d $(SLOW_OBJS:.o=.d) $(BUILD)/sock/flowacct_drop.bpf.d
+	$(BUILD)/tests/ref_parser.d $(SLOW_OBJS:.o=.d) $(BUILD)/sock/flowacct_drop.bpf.d \
+	$(CRASH_OBJS:.o=.d)
 include tests/bench/bench.mk

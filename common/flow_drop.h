@@ -4,7 +4,7 @@
  * tracepoint) and user space exchange. Kept apart from flow_kern_user.h
  * for the reason flow_sock.h is: the drop program is built against
  * vmlinux.h. It uses struct flow_key's layout, repeated here as
- * struct flow_drop_key's first 44 bytes (user space checks they agree).
+ * struct flow_drop_key's first 44 bytes (lib/drainfile.c asserts they agree).
  */
 #ifndef FLOW_DROP_H
 #define FLOW_DROP_H
@@ -91,10 +91,10 @@ struct flow_drop_config {
 
 /*
  * drop_watch holds as many interfaces as a program set serves
- * (FLOW_SET_MAX_IFACES); drop_stats a row for each and key 0. The
- * program inserts the rows it needs; once drop_stats is full (`all`, on
- * a host with more interfaces) their drops go to key 0, which user space
- * should insert before it attaches, so that it is always there.
+ * (FLOW_SET_MAX_IFACES); drop_stats a row for each watched one and key 0,
+ * the books of none (every interface not watched). The program inserts a
+ * watched interface's row at its first drop; key 0 user space inserts
+ * before it attaches, so that it is always there.
  */
 #define FLOW_DROP_WATCH_ENTRIES 4096
 #define FLOW_DROP_STATS_ENTRIES (FLOW_DROP_WATCH_ENTRIES + 1)

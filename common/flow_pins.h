@@ -141,15 +141,26 @@ struct fa_cache_entry {
 	__u32 flags;		/* TCP flags of the period */
 	__u32 flags_all;	/* TCP flags since flow start */
 	__u8 end_pending;	/* FIN both ways or RST seen: ends once quiet */
-	__u8 pad[7];
-	struct fa_drops drops;		/* of the period */
-	struct fa_drops drops_all;	/* since flow start */
+	__u8 pad[3];
+	/*
+	 * 1 + the index of its drops in the cache's drop slots (struct
+	 * fa_cache_drops), 0: none. Few flows have drops: they are kept
+	 * apart, so that a flow without costs no byte more (the field was
+	 * padding, zero in every entry written before drops).
+	 */
+	__u32 drop_slot;
 };
-_Static_assert(sizeof(struct fa_cache_entry) == 160, "cache entry layout changed");
+_Static_assert(sizeof(struct fa_cache_entry) == 96, "cache entry layout changed");
 
-/* An entry as cache files and pinned caches before drops held it: the
- * same without them (the fields after it are zero). */
-#define FA_CACHE_ENTRY_V1_SIZE 96
+/* The drops of one cache entry: its period's, for the next record, and all
+ * since the flow started, for dump. */
+struct fa_cache_drops {
+	__u32 owner;		/* 1 + its entry's slot; 0: free */
+	__u32 pad;
+	struct fa_drops period;
+	struct fa_drops all;
+};
+_Static_assert(sizeof(struct fa_cache_drops) == 72, "cache drops layout changed");
 
 /* IPFIX flowEndReason (RFC 7011 / IANA IE 136) values. */
 enum fa_end_reason {
@@ -179,10 +190,9 @@ _Static_assert(sizeof(struct fa_record) == 136, "record layout changed");
 /* A record as older daemons' pinned journals hold it: the same without drops. */
 #define FA_RECORD_V1_SIZE 104
 
-/* A change to one cache entry in the journal of older daemons, whose
- * entries had no drops (FA_CACHE_ENTRY_V1_SIZE). */
+/* A change to one cache entry in the journal of older daemons. */
 struct fa_journal_change {
-	__u8 entry[FA_CACHE_ENTRY_V1_SIZE];
+	struct fa_cache_entry entry;
 	__u8 removed;		/* the entry leaves the cache */
 	__u8 pad[7];
 };

@@ -14,6 +14,11 @@
  * so the cache is its own persisted copy; what a tick in progress changed is
  * saved first, once per slot, in the store's undo log, and a tick that never
  * committed is undone from it (fa_cache_open() with @rollback).
+ *
+ * Drops live apart, in drop slots (struct fa_cache_drops) an entry with
+ * drops points to: few flows have any, and a flow without costs no byte
+ * more. Drop slots are taken from the first on, so that the pages they use
+ * are as few as the flows with drops; they are saved to the same undo log.
  * tests/checkers/expiry_model.py is the same rules written independently;
  * tests/suites/test_run.sh (test_run_expiry_model) runs both on the same
  * traces.
@@ -60,6 +65,13 @@ struct fa_cache {
 	struct fa_row *sorted;	/* a tick's rows in merge order (sort_rows()) */
 	size_t sorted_cap;
 	struct time_group *groups;	/* sort_rows()'s table of distinct times */
+	struct fa_cache_drops *drops;	/* cfg.size drop slots */
+	bool own_drops;
+	__u32 dfresh;			/* drop slots from here on were never used */
+	__u32 *dfree;			/* free ones below dfresh */
+	size_t ndfree, dfree_cap;
+	__u32 *dsaved;			/* the tick each drop slot was saved in */
+	size_t dsaved_cap;
 };
 
 /* One distinct last_seen of a tick's rows, and where its rows go. */
@@ -151,6 +163,62 @@ static __u32 used_slots(const struct fa_cache *c, __u32 *order)
 	return n;
 }
 
+static int dfree_push(struct fa_cache *c, __u32 d)
+{
+	__u32 *grown;
+
+	if (c->ndfree == c->dfree_cap) {
+		c->dfree_cap = c->dfree_cap ? 2 * c->dfree_cap : 64;
+		grown = realloc(c->dfree, c->dfree_cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		c->dfree = grown;
+	}
+	c->dfree[c->ndfree++] = d;
+	return 0;
+}
+
+/*
+ * Which drop slots are in use: those from the first up to where the file's
+ * data ends (they are taken from the first on, and their pages allocated
+ * before a tick writes them) whose owner's entry points back to them.
+ */
+static int drops_index(struct fa_cache *c)
+{
+	off_t base = c->store.drops_off, end, data, hole;
+	__u32 d, n, owner;
+	int err;
+
+	end = base + (off_t)c->cfg.size * sizeof(*c->drops);
+	if (c->store.fd < 0) {
+		hole = end;	/* slots in memory: all of them */
+	} else {
+		data = lseek(c->store.fd, base, SEEK_DATA);
+		if (data != base)
+			return 0;	/* none ever used */
+		hole = lseek(c->store.fd, base, SEEK_HOLE);
+		if (hole < 0 || hole > end)
+			hole = end;
+	}
+	n = (hole - base) / sizeof(*c->drops);
+	for (d = 0; d < n; d++) {
+		owner = c->drops[d].owner;
+		if (owner && owner <= c->cfg.size && c->slots[owner - 1].e.touch &&
+		    c->slots[owner - 1].e.drop_slot == d + 1)
+			c->dfresh = d + 1;
+	}
+	for (d = 0; d < c->dfresh; d++) {
+		owner = c->drops[d].owner;
+		if (owner && owner <= c->cfg.size && c->slots[owner - 1].e.touch &&
+		    c->slots[owner - 1].e.drop_slot == d + 1)
+			continue;
+		err = dfree_push(c, d);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /*
  * The links and buckets from the slots: the used ones chained by key and
  * listed in the order they were touched, the rest free. When no slot holds
@@ -160,6 +228,7 @@ static __u32 used_slots(const struct fa_cache *c, __u32 *order)
 static int build_index(struct fa_cache *c)
 {
 	__u32 i, j, n, *order;
+	int err;
 
 	c->head = c->tail = NIL;
 	c->free_head = NIL;
@@ -167,8 +236,13 @@ static int build_index(struct fa_cache *c)
 	c->nending = 0;
 	c->ending_lost = false;
 	c->fresh = 0;
+	c->dfresh = 0;
+	c->ndfree = 0;
 	if (c->own_slots)
 		return 0;	/* calloc's: zero */
+	err = drops_index(c);
+	if (err)
+		return err;
 	order = malloc((c->cfg.size ? c->cfg.size : 1) * sizeof(*order));
 	if (!order)
 		return -ENOMEM;
@@ -214,8 +288,12 @@ static void roll_back(struct fa_cache *c)
 		const struct fa_cache_undo *u = &c->store.undo[n];
 
 		FA_CRASH_POINT("rollback");
-		if (u->slot < c->cfg.size)
+		if (u->slot & FA_CACHE_UNDO_DROPS) {
+			if ((u->slot & ~FA_CACHE_UNDO_DROPS) < c->cfg.size)
+				c->drops[u->slot & ~FA_CACHE_UNDO_DROPS] = u->old_drops;
+		} else if (u->slot < c->cfg.size) {
 			c->slots[u->slot] = u->old;
+		}
 	}
 	__atomic_store_n(c->store.undo_n, 0, __ATOMIC_RELEASE);
 }
@@ -257,14 +335,16 @@ static int cache_new(const struct fa_cache_cfg *cfg, const struct fa_cache_store
 	if (st) {
 		c->store = *st;
 		c->slots = st->slots;
+		c->drops = st->drops;
 	} else {
 		c->slots = calloc(cfg->size, sizeof(*c->slots));
-		c->own_slots = true;
+		c->drops = calloc(cfg->size, sizeof(*c->drops));
+		c->own_slots = c->own_drops = true;
 	}
 	c->links = malloc(cfg->size * sizeof(*c->links));
 	/* Untouched pages of zeros until flows come: calloc of large sizes maps them. */
 	c->buckets = calloc(nb, sizeof(*c->buckets));
-	if (!c->slots || !c->links || !c->buckets) {
+	if (!c->slots || !c->drops || !c->links || !c->buckets) {
 		fa_cache_free(c);
 		return -ENOMEM;
 	}
@@ -291,7 +371,7 @@ int fa_cache_new(const struct fa_cache_cfg *cfg, struct fa_cache **out)
 int fa_cache_open(const struct fa_cache_cfg *cfg, const struct fa_cache_store *st,
 		  bool rollback, struct fa_cache **out)
 {
-	if (!st || !st->slots || !st->undo || !st->undo_n)
+	if (!st || !st->slots || !st->drops || !st->undo || !st->undo_n)
 		return -EINVAL;
 	return cache_new(cfg, st, rollback, out);
 }
@@ -308,6 +388,8 @@ void fa_cache_commit(struct fa_cache *c)
 	if (++c->tick == 0) {
 		for (i = 0; i < c->cfg.size; i++)
 			c->links[i].saved = 0;
+		if (c->dsaved)
+			memset(c->dsaved, 0, c->dsaved_cap * sizeof(*c->dsaved));
 		c->tick = 1;
 	}
 }
@@ -318,6 +400,10 @@ void fa_cache_free(struct fa_cache *c)
 		return;
 	if (c->own_slots)
 		free(c->slots);
+	if (c->own_drops)
+		free(c->drops);
+	free(c->dfree);
+	free(c->dsaved);
 	free(c->links);
 	free(c->buckets);
 	free(c->ending);
@@ -334,6 +420,11 @@ size_t fa_cache_count(const struct fa_cache *c)
 __u32 fa_cache_fresh(const struct fa_cache *c)
 {
 	return c->fresh;
+}
+
+__u32 fa_cache_drops_fresh(const struct fa_cache *c)
+{
+	return c->dfresh;
 }
 
 __u64 fa_cache_touch(const struct fa_cache *c)
@@ -389,6 +480,77 @@ static void save(struct fa_cache *c, __u32 i)
 	c->links[i].saved = c->tick;
 }
 
+/* The same for drop slot @d, once a tick. */
+static void save_drops(struct fa_cache *c, __u32 d)
+{
+	struct fa_cache_undo *u;
+	size_t cap;
+	__u32 *grown;
+	__u64 n;
+
+	if (!c->store.undo)
+		return;
+	if (d >= c->dsaved_cap) {
+		cap = c->dsaved_cap ? c->dsaved_cap : 64;
+		while (cap <= d)
+			cap *= 2;
+		grown = realloc(c->dsaved, cap * sizeof(*grown));
+		/* Without the mark it is saved again each time: the log holds it. */
+		if (grown) {
+			memset(grown + c->dsaved_cap, 0, (cap - c->dsaved_cap) * sizeof(*grown));
+			c->dsaved = grown;
+			c->dsaved_cap = cap;
+		}
+	}
+	if (d < c->dsaved_cap && c->dsaved[d] == c->tick)
+		return;
+	n = *c->store.undo_n;
+	u = &c->store.undo[n];
+	u->slot = d | FA_CACHE_UNDO_DROPS;
+	u->old_drops = c->drops[d];
+	FA_CRASH_POINT("save-entry");
+	__atomic_store_n(c->store.undo_n, n + 1, __ATOMIC_RELEASE);
+	if (d < c->dsaved_cap)
+		c->dsaved[d] = c->tick;
+}
+
+static struct fa_cache_drops *drops_of(const struct fa_cache *c, const struct fa_cache_entry *e)
+{
+	return e->drop_slot ? &c->drops[e->drop_slot - 1] : NULL;
+}
+
+static __u64 period_drops(const struct fa_cache *c, const struct fa_cache_entry *e)
+{
+	return e->drop_slot ? c->drops[e->drop_slot - 1].period.packets : 0;
+}
+
+/* Entry @i's drop slot, saved, taken for it if it has none (the entry was
+ * saved already). */
+static int drops_get(struct fa_cache *c, __u32 i, struct fa_cache_drops **out)
+{
+	struct fa_cache_entry *e = &c->slots[i].e;
+	__u32 d;
+
+	if (e->drop_slot) {
+		d = e->drop_slot - 1;
+		save_drops(c, d);
+		*out = &c->drops[d];
+		return 0;
+	}
+	if (c->ndfree)
+		d = c->dfree[--c->ndfree];
+	else if (c->dfresh < c->cfg.size)
+		d = c->dfresh++;
+	else
+		return -ENOSPC;	/* one for each entry at most: never */
+	save_drops(c, d);
+	memset(&c->drops[d], 0, sizeof(c->drops[d]));
+	c->drops[d].owner = i + 1;
+	e->drop_slot = d + 1;
+	*out = &c->drops[d];
+	return 0;
+}
+
 static void list_unlink(struct fa_cache *c, __u32 i)
 {
 	struct link *l = &c->links[i];
@@ -427,9 +589,17 @@ static void touched(struct fa_cache *c, __u32 i)
 /* Entry @i leaves; @h is its key's hash. */
 static void remove_ent_h(struct fa_cache *c, __u32 i, __u32 h)
 {
-	__u32 *b = &c->buckets[h & c->mask], j = *b - 1;
+	__u32 *b = &c->buckets[h & c->mask], j = *b - 1, d;
 
 	save(c, i);
+	if (c->slots[i].e.drop_slot) {
+		d = c->slots[i].e.drop_slot - 1;
+		save_drops(c, d);
+		c->drops[d].owner = 0;
+		c->slots[i].e.drop_slot = 0;
+		/* Out of memory: the slot is lost until the cache is opened again. */
+		dfree_push(c, d);
+	}
 	if (j == i) {
 		*b = c->links[i].hnext + 1;
 	} else {
@@ -470,16 +640,18 @@ static __u32 insert(struct fa_cache *c, const struct flow_key *k,
 }
 
 /* The record of an entry's period; none for an empty one. */
-static int leave_record(const struct fa_cache_slot *e, int reason, fa_record_fn emit,
-			void *ctx)
+static int leave_record(const struct fa_cache *c, const struct fa_cache_slot *e, int reason,
+			fa_record_fn emit, void *ctx)
 {
+	const struct fa_cache_drops *d = drops_of(c, &e->e);
 	struct fa_record r = {};
 
 	/* A period of drops only is not empty: the drops are its news. */
-	if (!e->e.packets && !e->e.drops.packets)
+	if (!e->e.packets && !(d && d->period.packets))
 		return 0;
 	r.key = e->key;
-	r.drops = e->e.drops;
+	if (d)
+		r.drops = d->period;
 	r.packets = e->e.packets;
 	r.bytes = e->e.bytes;
 	r.first_seen_ns = e->e.period_first_ns;
@@ -542,15 +714,26 @@ static int cmp_rows_seen(const void *pa, const void *pb)
 	return cmp_key(&a->key, &b->key);
 }
 
-static void merge_row(struct fa_cache_entry *e, const struct fa_row *row)
+/* Row @row's drops into entry @i's drop slot (the entry saved). */
+static int merge_drops(struct fa_cache *c, __u32 i, const struct fa_row *row)
+{
+	struct fa_cache_drops *d;
+	int err;
+
+	if (!row->drops.packets)
+		return 0;
+	err = drops_get(c, i, &d);
+	if (err)
+		return err;
+	fa_drops_add(&d->period, &row->drops);
+	fa_drops_add(&d->all, &row->drops);
+	return 0;
+}
+
+static void merge_row(struct fa_cache_entry *e, const struct fa_row *row, bool empty)
 {
 	const struct flow_value *v = &row->val;
-	bool empty = !e->packets && !e->drops.packets;
 
-	if (row->drops.packets) {
-		fa_drops_add(&e->drops, &row->drops);
-		fa_drops_add(&e->drops_all, &row->drops);
-	}
 	e->packets += v->packets;
 	e->bytes += v->bytes;
 	e->total_packets += v->packets;
@@ -743,6 +926,7 @@ int fa_cache_merge(struct fa_cache *c, const struct fa_row *in, size_t n,
 	const struct fa_row *rows = in;
 	size_t r;
 	__u32 i, h, ahead[MERGE_AHEAD];
+	bool empty;
 	int err;
 
 	if (n > 1) {
@@ -765,14 +949,18 @@ int fa_cache_merge(struct fa_cache *c, const struct fa_row *in, size_t n,
 		i = find_h(c, &rows[r].key, h);
 		if (i != NIL) {
 			save(c, i);
-			merge_row(&c->slots[i].e, &rows[r]);
+			empty = !c->slots[i].e.packets && !period_drops(c, &c->slots[i].e);
+			err = merge_drops(c, i, &rows[r]);
+			if (err)
+				return err;
+			merge_row(&c->slots[i].e, &rows[r], empty);
 			touched(c, i);
 			if (v->tcp_flags & (TCP_FIN | TCP_RST))
 				note_ending(c, &rows[r].key);
 			continue;
 		}
 		if (c->count == c->cfg.size) {
-			err = leave_record(&c->slots[c->head], FA_END_LACK_OF_RESOURCES,
+			err = leave_record(c, &c->slots[c->head], FA_END_LACK_OF_RESOURCES,
 					   emit, ctx);
 			if (err)
 				return err;
@@ -787,9 +975,11 @@ int fa_cache_merge(struct fa_cache *c, const struct fa_row *in, size_t n,
 		fresh.packets = fresh.total_packets = v->packets;
 		fresh.bytes = fresh.total_bytes = v->bytes;
 		fresh.flags = fresh.flags_all = v->tcp_flags;
-		fresh.drops = fresh.drops_all = rows[r].drops;
 		fresh.touch = ++c->touch;
-		insert(c, &rows[r].key, &fresh, h);
+		i = insert(c, &rows[r].key, &fresh, h);
+		err = merge_drops(c, i, &rows[r]);
+		if (err)
+			return err;
 		if (v->tcp_flags & (TCP_FIN | TCP_RST))
 			note_ending(c, &rows[r].key);
 	}
@@ -832,18 +1022,22 @@ int fa_cache_expire(struct fa_cache *c, __u64 now, fa_record_fn emit, void *ctx)
 			__builtin_prefetch(&c->buckets[h_next & c->mask]);
 		}
 		if (e->e.end_pending && since(now, e->e.last_seen_ns) >= c->cfg.quiet_ns) {
-			err = leave_record(e, FA_END_END, emit, ctx);
+			err = leave_record(c, e, FA_END_END, emit, ctx);
 		} else if (since(now, e->e.last_seen_ns) >= c->cfg.idle_ns) {
-			err = leave_record(e, FA_END_IDLE, emit, ctx);
+			err = leave_record(c, e, FA_END_IDLE, emit, ctx);
 		} else {
 			if (since(now, e->e.period_start_ns) < c->cfg.active_ns)
 				continue;
-			err = leave_record(e, FA_END_ACTIVE, emit, ctx);
+			err = leave_record(c, e, FA_END_ACTIVE, emit, ctx);
 			if (err)
 				return err;
 			save(c, i);
 			e->e.packets = e->e.bytes = 0;
-			memset(&e->e.drops, 0, sizeof(e->e.drops));
+			if (e->e.drop_slot) {
+				save_drops(c, e->e.drop_slot - 1);
+				memset(&c->drops[e->e.drop_slot - 1].period, 0,
+				       sizeof(struct fa_drops));
+			}
 			e->e.flags = 0;
 			e->e.period_first_ns = e->e.period_last_ns = 0;
 			e->e.period_start_ns = now;
@@ -861,7 +1055,7 @@ int fa_cache_flush(struct fa_cache *c, fa_record_fn emit, void *ctx)
 	int err;
 
 	while (c->head != NIL) {
-		err = leave_record(&c->slots[c->head], FA_END_FORCED, emit, ctx);
+		err = leave_record(c, &c->slots[c->head], FA_END_FORCED, emit, ctx);
 		if (err)
 			return err;
 		remove_ent(c, c->head);
@@ -878,7 +1072,7 @@ int fa_cache_flush_iface(struct fa_cache *c, __u32 ifindex, fa_record_fn emit, v
 		next = c->links[i].next;
 		if (c->slots[i].key.ifindex != ifindex)
 			continue;
-		err = leave_record(&c->slots[i], FA_END_FORCED, emit, ctx);
+		err = leave_record(c, &c->slots[i], FA_END_FORCED, emit, ctx);
 		if (err)
 			return err;
 		remove_ent(c, i);
@@ -924,8 +1118,8 @@ int fa_cache_dump(const struct fa_cache *c, struct fa_table *t,
 		err = fa_table_append(t, &c->slots[i].key, &v,
 				      c->slots[i].key.ip_version ? FA_ROW_FLOW :
 								  FA_ROW_OVERFLOW);
-		if (!err)
-			t->rows[t->n - 1].drops = e->drops_all;
+		if (!err && e->drop_slot)
+			t->rows[t->n - 1].drops = c->drops[e->drop_slot - 1].all;
 	}
 	for (r = 0; r < nextra && !err; r++) {
 		i = find(c, &extra[r].key);

@@ -65,7 +65,7 @@ struct fa_cachefile {
 	void *map;
 	size_t len;
 	struct cf_head *h;
-	size_t slots_off, undo_off, rec_off;
+	size_t slots_off, drops_off, undo_off, rec_off;
 	struct cf_area undo, recs;
 	char path[PATH_MAX];
 	bool tmp;
@@ -79,8 +79,9 @@ static size_t page_up(size_t n)
 static size_t layout(struct fa_cachefile *cf, __u32 size, __u32 rec_cap)
 {
 	cf->slots_off = CF_PAGE;
-	cf->undo_off = page_up(cf->slots_off + (size_t)size * sizeof(struct fa_cache_slot));
-	cf->rec_off = page_up(cf->undo_off + (size_t)size * sizeof(struct fa_cache_undo));
+	cf->drops_off = page_up(cf->slots_off + (size_t)size * sizeof(struct fa_cache_slot));
+	cf->undo_off = page_up(cf->drops_off + (size_t)size * sizeof(struct fa_cache_drops));
+	cf->rec_off = page_up(cf->undo_off + 2 * (size_t)size * sizeof(struct fa_cache_undo));
 	cf->len = page_up(cf->rec_off + (size_t)rec_cap * sizeof(struct fa_record));
 	/* Whatever an earlier daemon left there may be resident. */
 	cf->undo = (struct cf_area){ cf->undo_off, cf->rec_off, cf->rec_off - cf->undo_off, 0 };
@@ -199,6 +200,8 @@ fail:
 void fa_cachefile_store(const struct fa_cachefile *cf, struct fa_cache_store *st)
 {
 	st->slots = (void *)((char *)cf->map + cf->slots_off);
+	st->drops = (void *)((char *)cf->map + cf->drops_off);
+	st->drops_off = cf->drops_off;
 	st->undo = (void *)((char *)cf->map + cf->undo_off);
 	st->undo_n = &cf->h->undo_n;
 	st->fd = cf->fd;
@@ -257,13 +260,16 @@ static int reserve(const struct fa_cachefile *cf, size_t off, size_t len, size_t
 	return -errno;
 }
 
-int fa_cachefile_reserve(struct fa_cachefile *cf, __u32 slots, size_t nundo,
+int fa_cachefile_reserve(struct fa_cachefile *cf, __u32 slots, __u32 drops, size_t nundo,
 			 size_t nrec)
 {
 	int err;
 
 	err = reserve(cf, cf->slots_off, (size_t)slots * sizeof(struct fa_cache_slot),
-		      cf->undo_off);
+		      cf->drops_off);
+	if (!err)
+		err = reserve(cf, cf->drops_off, (size_t)drops * sizeof(struct fa_cache_drops),
+			      cf->undo_off);
 	if (!err)
 		err = reserve(cf, cf->undo_off, nundo * sizeof(struct fa_cache_undo),
 			      cf->rec_off);
@@ -301,9 +307,8 @@ void fa_cachefile_remove(const char *dirname)
 	fa_cachefile_remove_tmp(dirname);
 }
 
-/* Version 1's layout: slots of a key and an entry without drops. */
-#define V1_SLOT (sizeof(struct flow_key) + 4 + FA_CACHE_ENTRY_V1_SIZE)
-#define V1_UNDO (8 + V1_SLOT)
+/* Version 1's records, before their drops. */
+#define V1_RECORD FA_RECORD_V1_SIZE
 
 int fa_cachefile_upgrade(const char *dirname, __u32 size, __u32 rec_cap, __u64 instance,
 			 __u32 nrec)
@@ -331,9 +336,9 @@ int fa_cachefile_upgrade(const char *dirname, __u32 size, __u32 rec_cap, __u64 i
 		close(fd);
 		return 0;	/* this version's, or not a cache file: open says */
 	}
-	undo_off = page_up(slots_off + (size_t)h.size * V1_SLOT);
-	rec_off = page_up(undo_off + (size_t)h.size * V1_UNDO);
-	len = page_up(rec_off + (size_t)h.rec_cap * FA_RECORD_V1_SIZE);
+	undo_off = page_up(slots_off + (size_t)h.size * sizeof(struct fa_cache_slot));
+	rec_off = page_up(undo_off + (size_t)h.size * sizeof(struct fa_cache_undo));
+	len = page_up(rec_off + (size_t)h.rec_cap * V1_RECORD);
 	if (h.instance != instance || h.size != size || (size_t)sb.st_size != len ||
 	    h.undo_n > h.size || nrec > h.rec_cap || nrec > rec_cap) {
 		close(fd);
@@ -347,19 +352,23 @@ int fa_cachefile_upgrade(const char *dirname, __u32 size, __u32 rec_cap, __u64 i
 	if (err)
 		goto out;
 	fa_cachefile_store(cf, &st);
-	/* Fields are only appended: each old one is the new one's start. */
-	for (i = 0; i < size; i++)
-		memcpy(&st.slots[i], old + slots_off + i * V1_SLOT, V1_SLOT);
-	for (i = 0; i < h.undo_n; i++) {
-		const char *u = old + undo_off + i * V1_UNDO;
+	/*
+	 * Slots and undo entries are the same (an entry's drop slot was its
+	 * padding: 0, none); the drop slots are new, all free; records gained
+	 * their drops at the end. Only slots holding data are copied: the
+	 * holes of a sparse file are zeros already.
+	 */
+	for (i = 0; i < size; i++) {
+		const struct fa_cache_slot *o = (const void *)(old + slots_off + i * sizeof(*o));
 
-		memcpy(&st.undo[i], u, 8);
-		memcpy(&st.undo[i].old, u + 8, V1_SLOT);
+		if (o->e.touch)
+			st.slots[i] = *o;
 	}
+	memcpy(st.undo, old + undo_off, h.undo_n * sizeof(struct fa_cache_undo));
 	*st.undo_n = h.undo_n;
 	to = fa_cachefile_records(cf, &cap);
 	for (i = 0; i < nrec; i++)
-		memcpy(&to[i], old + rec_off + i * FA_RECORD_V1_SIZE, FA_RECORD_V1_SIZE);
+		memcpy(&to[i], old + rec_off + i * V1_RECORD, V1_RECORD);
 	err = fa_cachefile_publish(cf, dirname);
 	if (err)
 		fa_cachefile_remove_tmp(dirname);

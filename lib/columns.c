@@ -680,7 +680,7 @@ static const struct column {
 	[FA_COL_RETRANS_BYTES] = { "retrans_bytes", "RETRANS-BYTES", 13, 0, COL_FLOW, col_retrans_bytes },
 	[FA_COL_PRTT] = { "prtt", "PRTT-MS", 9, 0, COL_FLOW, col_prtt },
 	[FA_COL_PRTT_MIN] = { "prtt_min", "PRTTMIN-MS", 10, 0, COL_FLOW, col_prtt_min },
-	[FA_COL_DROPS] = { "drops", "DROPS", 12, 0, COL_GROUPED, col_drops },
+	[FA_COL_DROPS] = { "drops", "DROPS", 12, 0, 0, col_drops },
 	[FA_COL_DROP_REASON] = { "drop_reason", "DROP-REASON", -20, FA_GROUP_DROP_REASON, 0,
 				   col_drop_reason },
 	[FA_COL_BPS] = { "bps", "BIT/S", 9, 0, COL_RATE, col_bps },
@@ -751,8 +751,10 @@ int fa_cols_parse(const char *s, struct fa_view *v)
 	for (i = 0; i < FA_NR_COLS; i++) {
 		if (i == FA_COL_IFINDEX || (columns[i].flags & COL_RATE))
 			continue;
+		/* Grouped by drop reason, the drops are the point. */
 		if (v->group ? (columns[i].group & v->group) ||
-				       (columns[i].flags & COL_GROUPED) :
+				       (columns[i].flags & COL_GROUPED) ||
+				       (i == FA_COL_DROPS && (v->group & FA_GROUP_DROP_REASON)) :
 			       (columns[i].flags & COL_DEFAULT) ||
 			       (v->biflow && (columns[i].flags & COL_BIFLOW)))
 			cols[n++] = i;

@@ -614,6 +614,9 @@ struct snap_head {
 	__u32 nifs;
 	__u64 nrows;
 	__s32 hook[FLOW_NR_DIRS];
+	__u32 has_drops_elsewhere;
+	__u32 pad;
+	struct flow_drop_stats drops_elsewhere;
 };
 
 int fa_snapshot_encode(const struct fa_snapshot *s, FILE *f)
@@ -624,6 +627,8 @@ int fa_snapshot_encode(const struct fa_snapshot *s, FILE *f)
 		.iface_size = sizeof(struct fa_iface_snap),
 		.nifs = s->nifs,
 		.nrows = s->t.n,
+		.has_drops_elsewhere = s->has_drops_elsewhere,
+		.drops_elsewhere = s->drops_elsewhere,
 	};
 
 	memcpy(h.hook, s->hook, sizeof(h.hook));
@@ -671,11 +676,17 @@ int fa_snapshot_decode(const void *buf, size_t len, struct fa_snapshot *s)
 		else if (h.hook[dir] && s->hook[dir] != h.hook[dir])
 			s->hook[dir] = FA_HOOK_MIXED;
 	}
+	if (h.has_drops_elsewhere) {
+		for (i = 0; i < FLOW_NR_DROP_COUNTERS; i++)
+			s->drops_elsewhere.c[i] += h.drops_elsewhere.c[i];
+		s->has_drops_elsewhere = true;
+	}
 	rows = (const struct fa_row *)p;
 	for (i = 0; i < h.nrows; i++) {
 		err = fa_table_append(&s->t, &rows[i].key, &rows[i].val, rows[i].kind);
 		if (err)
 			return err;
+		s->t.rows[s->t.n - 1].drops = rows[i].drops;
 	}
 	return 0;
 }

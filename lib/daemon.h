@@ -64,18 +64,27 @@ struct fa_cache_slot {
 	struct fa_cache_entry e;
 };
 
+/* FA_CACHE_UNDO_DROPS in an undo entry's slot: old is a drop slot's. */
+#define FA_CACHE_UNDO_DROPS 0x80000000u
+
 struct fa_cache_undo {
-	__u32 slot;
+	__u32 slot;		/* | FA_CACHE_UNDO_DROPS: a drop slot's index */
 	__u32 pad;
-	struct fa_cache_slot old;	/* as it was before the tick */
+	union {
+		struct fa_cache_slot old;	/* as it was before the tick */
+		struct fa_cache_drops old_drops;
+	};
 };
 
 struct fa_cache_store {
 	struct fa_cache_slot *slots;	/* cfg.size of them */
-	struct fa_cache_undo *undo;	/* cfg.size of them: a slot is saved once a tick */
+	struct fa_cache_drops *drops;	/* cfg.size of them, used from the first on */
+	/* 2 * cfg.size of them: a slot, and a drop slot, is saved once a tick. */
+	struct fa_cache_undo *undo;
 	__u64 *undo_n;			/* entries in undo */
 	int fd;				/* the file the slots are mapped from, or -1 */
 	__u64 slots_off;		/* where in it */
+	__u64 drops_off;
 };
 
 /* A cache in memory of its own, persisted nowhere. */

@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -97,7 +98,11 @@ static size_t layout(__u32 cap, __u32 ncpus, size_t *ckeys, size_t *cvals,
 }
 
 _Static_assert(sizeof(struct flow_drop_key) == sizeof(struct flow_key) + 4 &&
-	       sizeof(struct flow_drop_value) == sizeof(struct flow_map_value),
+	       offsetof(struct flow_drop_key, reason) == sizeof(struct flow_key) &&
+	       offsetof(struct flow_drop_key, ifindex) == offsetof(struct flow_key, ifindex) &&
+	       offsetof(struct flow_drop_key, direction) == offsetof(struct flow_key, direction) &&
+	       sizeof(struct flow_drop_value) == sizeof(struct flow_map_value) &&
+	       offsetof(struct flow_drop_value, last_seen) == offsetof(struct flow_map_value, last_seen),
 	       "a drop row is a flow row and its reason");
 
 /* The drain file's bytes for an attachment of @max_flows. */
@@ -106,7 +111,8 @@ size_t fa_drainfile_bytes(__u32 max_flows, bool shared)
 	int ncpus = shared ? 1 : libbpf_num_possible_cpus();
 	size_t ckeys, cvals, rows;
 
-	return layout(max_flows + FLOW_NR_DIRS, ncpus < 1 ? 1 : ncpus, &ckeys, &cvals, &rows);
+	return layout(max_flows + FLOW_NR_DIRS + FLOW_DROP_DEFAULT_ENTRIES, ncpus < 1 ? 1 : ncpus,
+		      &ckeys, &cvals, &rows);
 }
 
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,13 @@ struct reason_name {
 	char *name;
 };
 
+/*
+ * The running kernel's names, read once for the process (they are the
+ * kernel's, the same for every caller) on the first thread that needs them.
+ */
 static struct reason_name *reasons, *subsystems;
 static size_t nreasons, nsubsystems;
-static bool names_read;
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
 
 static int enum_read(const struct btf *btf, const char *type, const char *prefix,
 		     struct reason_name **out, size_t *n)
@@ -68,19 +73,21 @@ static int enum_read(const struct btf *btf, const char *type, const char *prefix
 	return 0;
 }
 
-static void names_load(void)
+static void names_read(void)
 {
 	struct btf *btf;
 
-	if (names_read)
-		return;
-	names_read = true;
 	btf = btf__load_vmlinux_btf();
 	if (!btf)
 		return;
 	enum_read(btf, "skb_drop_reason", REASON_PREFIX, &reasons, &nreasons);
 	enum_read(btf, "skb_drop_reason_subsys", SUBSYS_PREFIX, &subsystems, &nsubsystems);
 	btf__free(btf);
+}
+
+static void names_load(void)
+{
+	pthread_once(&names_once, names_read);
 }
 
 static const char *lookup(const struct reason_name *v, size_t n, __u32 value)
@@ -170,6 +177,23 @@ static struct bpf_map *pin_map(struct flowacct_drop_bpf *skel, int pin)
 	}
 }
 
+static int books_of_none(int fd)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u32 zero = 0;
+	void *v;
+	int err;
+
+	if (ncpus < 0)
+		return ncpus;
+	v = calloc(ncpus, sizeof(struct flow_drop_stats));
+	if (!v)
+		return -ENOMEM;
+	err = bpf_map_update_elem(fd, &zero, v, BPF_NOEXIST) && errno != EEXIST ? -errno : 0;
+	free(v);
+	return err;
+}
+
 /* Loads and attaches with one of the two program types: the BTF-typed one
  * where the kernel has BTF-typed tracing, else raw_tp. */
 static int load(struct fa_drop_prog *d, int mode, __u32 entries, int epoch_fd,
@@ -204,6 +228,10 @@ static int load(struct fa_drop_prog *d, int mode, __u32 entries, int epoch_fd,
 			err = -errno;
 	if (!err)
 		err = flowacct_drop_bpf__load(d->skel);
+	/* The books of none first: a drop that finds the table full of
+	 * interfaces' books falls back to them, and must find them. */
+	if (!err)
+		err = books_of_none(bpf_map__fd(d->skel->maps.drop_stats));
 	if (!err) {
 		d->link = bpf_program__attach(raw ? d->skel->progs.flowacct_drop_raw :
 						    d->skel->progs.flowacct_drop_btf);
@@ -271,6 +299,7 @@ int fa_drop_prog_open(const char *dir, int mode, __u32 entries, int epoch_fd,
 		      const int reuse[4], struct fa_drop_prog **out)
 {
 	struct fa_drop_prog *d;
+	__u32 v;
 	int err;
 
 	*out = NULL;
@@ -292,6 +321,15 @@ int fa_drop_prog_open(const char *dir, int mode, __u32 entries, int epoch_fd,
 		/* Half a set's drop state: what is there goes, anew. */
 		prog_free(d);
 		unlink(d->pin);
+	}
+	/*
+	 * Reason 0 must be no drop's: kernels whose enum begins with
+	 * NOT_SPECIFIED (5.17, 5.18) would have the drops' books mix it with
+	 * "none".
+	 */
+	if (fa_drop_reason_value("SKB_NOT_DROPPED_YET", &v) || v) {
+		fa_drop_prog_close(d);
+		return -EOPNOTSUPP;
 	}
 	err = load(d, mode, entries, epoch_fd, reuse, false);
 	if (err) {
@@ -350,6 +388,18 @@ void fa_drop_prog_close(struct fa_drop_prog *d)
 		return;
 	prog_free(d);
 	free(d);
+}
+
+int fa_drop_watch_clear(int watch_fd)
+{
+	__u32 k, next;
+
+	while (!bpf_map_get_next_key(watch_fd, NULL, &next)) {
+		k = next;
+		if (bpf_map_delete_elem(watch_fd, &k) && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
 }
 
 int fa_drop_watch(int watch_fd, __u32 ifindex, bool on)
@@ -439,13 +489,13 @@ static const struct {
 	__u8 code;
 } rfc7270_codes[] = {
 	{ "NETFILTER_DROP", 129 },	/* ACL deny */
-	{ "TC_DROP", 129 },
+	{ "TC_INGRESS", 129 },
+	{ "TC_EGRESS", 129 },
 	{ "BPF_CGROUP_EGRESS", 129 },
 	{ "XDP", 129 },
-	{ "IP_NOROUTE", 131 },		/* unroutable */
-	{ "IP_INADDRERRORS", 131 },
+	{ "IP_INNOROUTES", 131 },	/* unroutable */
 	{ "IP_OUTNOROUTES", 131 },
-	{ "IPV6_NOROUTE", 131 },	/* not a name on every kernel: harmless */
+	{ "IP_INADDRERRORS", 131 },
 	{ "NEIGH_FAILED", 132 },	/* adjacency */
 	{ "NEIGH_QUEUEFULL", 132 },
 	{ "NEIGH_DEAD", 132 },
@@ -455,13 +505,14 @@ static const struct {
 	{ "TCP_CSUM", 134 },
 	{ "UDP_CSUM", 134 },
 	{ "ICMP_CSUM", 134 },
+	{ "PKT_TOO_SMALL", 135 },	/* bad total length */
 	{ "IP_INHDR", 136 },		/* bad header length */
-	{ "PKT_TOO_SMALL", 136 },
 	{ "IP_RPFILTER", 140 },		/* RPF */
 	{ "NO_SOCKET", 141 },		/* for us */
 	{ "SOCKET_RCVBUFF", 141 },
 	{ "SOCKET_FILTER", 141 },
 	{ "SOCKET_CLOSE", 141 },
+	{ "SOCKET_BACKLOG", 141 },
 	{ "PROTO_MEM", 141 },
 	{ "TCP_CLOSE", 141 },
 	{ "TCP_FLAGS", 141 },

@@ -476,6 +476,7 @@ static void set_readopt(struct fa_engine *e, struct fa_set_member *m)
 		}
 	}
 	fa_set_unlink(e->set, m);
+	fa_drop_watch(e->drop_watch_fd, m->ifindex, false);
 	set_left_alone(e, m->ifindex);
 }
 
@@ -544,9 +545,15 @@ static int drops_start(struct fa_engine *e, const char *dir, struct fa_err *err)
 		fa_drop_prog_close(e->drops);
 		e->drops = NULL;
 		return fa_err_set(err, r, "can't load the drop program on kfree_skb: %s (--drops off runs without)",
+				  r == -EOPNOTSUPP ?
+				  "this kernel has no SKB_NOT_DROPPED_YET, its drop reasons would mix with none" :
 				  strerror(-r));
 	}
 	e->drop_watch_fd = fd[FA_PIN_DROP_WATCH];
+	/* A program loaded anew watches the set's members, whom the set's
+	 * start takes again: not those of a daemon before (of another mode). */
+	if (!fa_drop_prog_adopted(e->drops))
+		fa_drop_watch_clear(e->drop_watch_fd);
 	NOTE(e, "drops in the books: %s, by %s", e->cfg.drops == FA_DROPS_ALL ?
 	     "every interface of this network namespace" : "the interfaces in the set",
 	     fa_drop_prog_adopted(e->drops) ? "the drop program a killed daemon left" :
@@ -630,6 +637,14 @@ static int set_start(struct fa_engine *e, struct fa_err *err)
 	}
 	if (e->cfg.drops) {
 		r = drops_start(e, dir, err);
+		/* By default, a kernel without drop reasons runs without. */
+		if (r && !e->cfg.drops_asked) {
+			NOTE(e, "%s: running without drops", err->msg);
+			memset(err, 0, sizeof(*err));
+			e->cfg.drops = FA_DROPS_OFF;
+			fa_drop_prog_unpin(dir, -1);
+			r = 0;
+		}
 		if (r) {
 			free(m);
 			return r;

@@ -79,8 +79,10 @@ struct fa_engine_cfg {
 	/* The socket programs attached (unless they are) and held while it
 	 * runs: the rows' processes and containers. */
 	bool sockets;
-	/* Drops in the books (enum fa_drops_mode): the program set's only. */
+	/* Drops in the books (enum fa_drops_mode): the program set's only.
+	 * Unless asked for, a kernel that can't gives none, with a note. */
 	int drops;
+	bool drops_asked;
 	/* The interfaces fa_engine_follow() takes and follows. */
 	struct fa_iface_match match;
 	int link_events_buffer;		/* bytes; 0: the default (a test makes it small) */

@@ -321,6 +321,8 @@ size_t fa_cache_count(const struct fa_cache *c);
 /* Slots from this one on were never used: a tick of @n rows uses at most
  * @n more. */
 __u32 fa_cache_fresh(const struct fa_cache *c);
+/* Drop slots ever used: the first this many. */
+__u32 fa_cache_drops_fresh(const struct fa_cache *c);
 __u64 fa_cache_touch(const struct fa_cache *c);
 void fa_cache_set_touch(struct fa_cache *c, __u64 touch);
 /*
@@ -370,11 +372,11 @@ void fa_cachefile_store(const struct fa_cachefile *cf, struct fa_cache_store *st
 /* Where a tick's records go before its commit; *cap of them. */
 struct fa_record *fa_cachefile_records(const struct fa_cachefile *cf, __u32 *cap);
 /*
- * Allocates the pages a tick may write: slots [0, @slots), @nundo undo
- * entries, @nrec records. -ENOSPC (or -ENOMEM) when the filesystem can't:
- * nothing was changed.
+ * Allocates the pages a tick may write: slots [0, @slots), drop slots
+ * [0, @drops), @nundo undo entries, @nrec records. -ENOSPC (or -ENOMEM)
+ * when the filesystem can't: nothing was changed.
  */
-int fa_cachefile_reserve(struct fa_cachefile *cf, __u32 slots, size_t nundo,
+int fa_cachefile_reserve(struct fa_cachefile *cf, __u32 slots, __u32 drops, size_t nundo,
 			 size_t nrec);
 /* A FA_CACHEFILE_TMP file becomes the cache file, in one rename. */
 int fa_cachefile_publish(struct fa_cachefile *cf, const char *dirname);
@@ -899,6 +901,8 @@ bool fa_drop_prog_adopted(const struct fa_drop_prog *d);
  * tables stay until closed). */
 void fa_drop_prog_detach(struct fa_drop_prog *d);
 void fa_drop_prog_close(struct fa_drop_prog *d);
+/* No interface watched. */
+int fa_drop_watch_clear(int watch_fd);
 /* @ifindex watched (--drops attached), or not. */
 int fa_drop_watch(int watch_fd, __u32 ifindex, bool on);
 /* @ifindex's drop books summed over CPUs (0: what no watched interface had). */

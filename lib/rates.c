@@ -99,7 +99,6 @@ int fa_rates_next(struct fa_rates *r, struct fa_snapshot *cur, __u64 now_ns,
 		  struct fa_interval *iv)
 {
 	struct fa_snapshot joined;
-	__u64 prev_drops = 0;
 	size_t i;
 	int err, dir;
 
@@ -118,15 +117,26 @@ int fa_rates_next(struct fa_rates *r, struct fa_snapshot *cur, __u64 now_ns,
 		iv->bytes[dir] = cur->total[dir].c[FLOW_C_ACCOUNTED_BYTES] -
 				 r->prev.total[dir].c[FLOW_C_ACCOUNTED_BYTES];
 	}
+	/* Per interface, each against its own books before (one that joined
+	 * since counts from 0), and what fell on none of them. */
 	iv->drops = 0;
+	iv->has_drops = cur->has_drops_elsewhere;
 	for (i = 0; i < cur->nifs; i++) {
-		iv->has_drops |= cur->ifs[i].has_drops;
-		iv->drops += cur->ifs[i].drops.c[FLOW_DC_SEEN];
+		const struct fa_iface_snap *is = &cur->ifs[i];
+		__u64 before = 0;
+		size_t k;
+
+		iv->has_drops |= is->has_drops;
+		for (k = 0; k < r->prev.nifs; k++)
+			if (r->prev.ifs[k].state.ifindex == is->state.ifindex &&
+			    r->prev.ifs[k].drops.c[FLOW_DC_SEEN] <= is->drops.c[FLOW_DC_SEEN])
+				before = r->prev.ifs[k].drops.c[FLOW_DC_SEEN];
+		iv->drops += is->drops.c[FLOW_DC_SEEN] - before;
 	}
-	for (i = 0; i < r->prev.nifs; i++)
-		prev_drops += r->prev.ifs[i].drops.c[FLOW_DC_SEEN];
-	/* An interface gone since takes its drops with it. */
-	iv->drops = iv->drops > prev_drops ? iv->drops - prev_drops : 0;
+	if (cur->has_drops_elsewhere && r->prev.has_drops_elsewhere &&
+	    cur->drops_elsewhere.c[FLOW_DC_SEEN] >= r->prev.drops_elsewhere.c[FLOW_DC_SEEN])
+		iv->drops += cur->drops_elsewhere.c[FLOW_DC_SEEN] -
+			     r->prev.drops_elsewhere.c[FLOW_DC_SEEN];
 	err = fa_table_delta(&r->prev.t, &cur->t, &iv->rows);
 	if (!err && enrich) {
 		/* The interval's rows joined to their sockets, as dump's are. */

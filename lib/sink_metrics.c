@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <net/if.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@ struct ctr_series {
 
 /* Dropped packets of an interface's records for one kernel reason. */
 struct drop_series {
-	char iface[FA_IFNAMSIZ];
+	__u32 ifindex;
 	__u32 reason;
 	__u64 packets;
 };
@@ -50,13 +51,13 @@ struct sink_metrics {
 	__u64 other_packets[FLOW_NR_DIRS], other_bytes[FLOW_NR_DIRS];
 	__u64 others;			/* containers ever put under "other" */
 	char cg_root[PATH_MAX];		/* the cgroup v2 mount; "": not known */
-	/* Interfaces times reasons: a few hundred at most, kept for life
-	 * (a counter must not go backwards). */
+	/* Interfaces times reasons: a few hundred at most, kept while the
+	 * interface is (a counter must not go backwards), named as it is now. */
 	struct drop_series *drops;
 	size_t ndrops, drops_cap;
 };
 
-static void drops_count(struct sink_metrics *m, const char *iface, __u32 reason, __u64 n)
+static void drops_count(struct sink_metrics *m, __u32 ifindex, __u32 reason, __u64 n)
 {
 	struct drop_series *grown;
 	size_t i;
@@ -64,39 +65,46 @@ static void drops_count(struct sink_metrics *m, const char *iface, __u32 reason,
 	if (!n)
 		return;
 	for (i = 0; i < m->ndrops; i++)
-		if (m->drops[i].reason == reason && !strcmp(m->drops[i].iface, iface))
+		if (m->drops[i].reason == reason && m->drops[i].ifindex == ifindex)
 			break;
 	if (i == m->ndrops) {
 		if (m->ndrops == m->drops_cap) {
-			m->drops_cap = m->drops_cap ? 2 * m->drops_cap : 16;
-			grown = realloc(m->drops, m->drops_cap * sizeof(*grown));
+			size_t cap = m->drops_cap ? 2 * m->drops_cap : 16;
+
+			grown = realloc(m->drops, cap * sizeof(*grown));
 			if (!grown)
 				return;
 			m->drops = grown;
+			m->drops_cap = cap;
 		}
 		memset(&m->drops[i], 0, sizeof(m->drops[i]));
-		snprintf(m->drops[i].iface, sizeof(m->drops[i].iface), "%s", iface);
+		m->drops[i].ifindex = ifindex;
 		m->drops[i].reason = reason;
 		m->ndrops++;
 	}
 	m->drops[i].packets += n;
 }
 
-static void print_drops(const struct sink_metrics *m, FILE *f)
+static void print_drops(struct sink_metrics *m, FILE *f)
 {
+	char buf[48], name[IF_NAMESIZE];
 	const char *labels[5];
-	char buf[48];
-	size_t i;
+	size_t i, k = 0;
 
 	fa_prom_family(f, "flowacct_drops_total", "counter",
 		       "Packets the kernel dropped, of the records of each interface, by the kernel's drop reason (docs/drops.md).");
 	for (i = 0; i < m->ndrops; i++) {
-		labels[0] = "iface", labels[1] = m->drops[i].iface;
+		/* An interface gone takes its series with it. */
+		if (!if_indextoname(m->drops[i].ifindex, name))
+			continue;
+		m->drops[k++] = m->drops[i];
+		labels[0] = "iface", labels[1] = name;
 		labels[2] = "reason";
 		labels[3] = fa_drop_reason_name(m->drops[i].reason, buf, sizeof(buf));
 		labels[4] = NULL;
 		fa_prom_u64(f, "flowacct_drops_total", labels, m->drops[i].packets);
 	}
+	m->ndrops = k;
 }
 
 static const char *ctr_key(const struct fa_container *c)
@@ -147,10 +155,8 @@ static int metrics_records(void *priv, const struct fa_stream *s,
 		const struct fa_drops *dr = &recs[i].drops;
 
 		if (dr->packets) {
-			const char *iface = fa_stream_ifname(s, recs[i].key.ifindex);
-
-			drops_count(m, iface, dr->reason[0], dr->packets - dr->second);
-			drops_count(m, iface, dr->reason[1], dr->second);
+			drops_count(m, recs[i].key.ifindex, dr->reason[0], dr->packets - dr->second);
+			drops_count(m, recs[i].key.ifindex, dr->reason[1], dr->second);
 		}
 		fa_records_join_key(&join, &recs[i].key, &ext);
 		/* Not the forwarded join: a routed packet is counted on the

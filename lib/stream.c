@@ -38,6 +38,7 @@
  * one left (adopt_pinned_cache()).
  */
 #include <errno.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,12 +257,16 @@ static int books_commit(struct fa_stream *s)
 
 const char *fa_stream_ifname(const struct fa_stream *s, __u32 ifindex)
 {
+	static __thread char other[IF_NAMESIZE];
 	const struct fa_stream_iface *w;
 
 	if (!s->set)
 		return s->ifname;
 	w = iface_find(s, ifindex);
-	return w ? w->b.ifname : "";
+	if (w)
+		return w->b.ifname;
+	/* Not a member: an interface whose drops --drops all books. */
+	return ifindex && if_indextoname(ifindex, other) ? other : "";
 }
 
 int fa_stream_iface_name(struct fa_stream *s, __u32 ifindex, const char *name)
@@ -491,9 +496,9 @@ static int slot_put(struct fa_cache_slot *slots, __u32 size, size_t *used,
 static int adopt_pinned_cache(struct fa_stream *s)
 {
 	struct flow_key *keys = NULL, *ckeys = NULL;
-	__u8 *vals = NULL, *recs = NULL;
+	struct fa_cache_entry *vals = NULL;
 	struct fa_journal_change *chg = NULL;
-	struct fa_cache_entry e;
+	__u8 *recs = NULL;
 	struct fa_record *to;
 	struct fa_cachefile *cf = NULL;
 	struct fa_cache_store st;
@@ -502,8 +507,8 @@ static int adopt_pinned_cache(struct fa_stream *s)
 	__u32 cap;
 	int err;
 
-	/* Their entries and records are ours without the drops at the end. */
-	err = read_pinned(s->p.dir, DPIN_CACHE, sizeof(*keys), FA_CACHE_ENTRY_V1_SIZE,
+	/* Their records are ours without the drops at the end. */
+	err = read_pinned(s->p.dir, DPIN_CACHE, sizeof(*keys), sizeof(*vals),
 			  (void **)&keys, (void **)&vals, &n);
 	if (!err && s->rs.phase == FA_PHASE_COMMITTED) {
 		err = read_pinned(s->p.dir, DPIN_JREC, sizeof(*seqs), FA_RECORD_V1_SIZE,
@@ -521,16 +526,11 @@ static int adopt_pinned_cache(struct fa_stream *s)
 	if (err)
 		goto out;
 	fa_cachefile_store(cf, &st);
-	for (i = 0; i < n && !err; i++) {
-		memset(&e, 0, sizeof(e));
-		memcpy(&e, vals + i * FA_CACHE_ENTRY_V1_SIZE, FA_CACHE_ENTRY_V1_SIZE);
-		err = slot_put(st.slots, s->cfg.size, &used, &keys[i], &e, false);
-	}
-	for (i = 0; i < nchg && !err; i++) {
-		memset(&e, 0, sizeof(e));
-		memcpy(&e, chg[i].entry, FA_CACHE_ENTRY_V1_SIZE);
-		err = slot_put(st.slots, s->cfg.size, &used, &ckeys[i], &e, chg[i].removed);
-	}
+	for (i = 0; i < n && !err; i++)
+		err = slot_put(st.slots, s->cfg.size, &used, &keys[i], &vals[i], false);
+	for (i = 0; i < nchg && !err; i++)
+		err = slot_put(st.slots, s->cfg.size, &used, &ckeys[i], &chg[i].entry,
+			       chg[i].removed);
 	/* A slot's touch 0 means free: an entry always had one. */
 	for (i = 0; i < used; i++)
 		if (!st.slots[i].e.touch)
@@ -888,8 +888,8 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 	struct fa_row *rows;
 	__u64 start = fa_mono_ns();
 	const __u32 *ifs;
-	size_t nrows, count, i, nifs;
-	__u32 fresh;
+	size_t nrows, count, i, nifs, ndrops;
+	__u32 fresh, dused;
 	int err, dir;
 
 	/* A tick a failed sink left committed: out with it first. */
@@ -910,8 +910,11 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 	before = s->rs;
 	s->stats.rows += nrows;
 	s->stats.last_table_flows = 0;
-	for (i = 0; i < nrows; i++)
+	ndrops = 0;
+	for (i = 0; i < nrows; i++) {
 		s->stats.last_table_flows += rows[i].kind == FA_ROW_FLOW;
+		ndrops += rows[i].kind == FA_ROW_DROP;
+	}
 	/*
 	 * The cache file's pages the tick may write, before it writes any:
 	 * a filesystem too full for them fails the tick here, before it began
@@ -919,9 +922,14 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 	 */
 	count = fa_cache_count(s->cache);
 	fresh = fa_cache_fresh(s->cache);
+	/* Drop slots: those in use may change (a record, a removal), and a
+	 * drop row may take a new one. */
+	dused = fa_cache_drops_fresh(s->cache);
+	dused = dused + ndrops < s->cfg.size ? dused + ndrops : s->cfg.size;
 	err = fa_cachefile_reserve(s->cf, fresh + nrows < s->cfg.size ?
-					  fresh + nrows : s->cfg.size,
-				   count + nrows < s->cfg.size ? count + nrows : s->cfg.size,
+					  fresh + nrows : s->cfg.size, dused,
+				   (count + nrows < s->cfg.size ? count + nrows : s->cfg.size) +
+				   dused,
 				   count + nrows < recs.cap ? count + nrows : recs.cap);
 	if (err)
 		return err;

@@ -107,7 +107,7 @@ void fa_value_merge_flow(struct flow_value *into, const void *vals,
 }
 
 /*
- * Large arrays of rows (a million flows: 96 MB each) are new memory on
+ * Large arrays of rows (a million flows: 128 MB each) are new memory on
  * every dump, and were faulted in 4 KiB at a time: asked for in huge pages
  * where the kernel's THP setting is "madvise", as Debian's is. Advice
  * only: no error.
@@ -461,7 +461,7 @@ void fa_table_merge_equal(struct fa_table *t, size_t from)
 }
 
 /*
- * Sorting a million 96-byte rows through qsort's comparator touched both
+ * Sorting a million 128-byte rows through qsort's comparator touched both
  * rows of every comparison and copied rows around; this sorts small
  * records that carry what the order needs, then moves each row once.
  */
@@ -1044,6 +1044,8 @@ int fa_table_biflow(struct fa_table *t, enum fa_sort by)
 			b = x;
 		}
 		rev[a - t->rows] = b->val;
+		/* A connection's drops are both ways'. */
+		fa_drops_add(&a->drops, &b->drops);
 		if (b->val.first_seen_ns && (!a->val.first_seen_ns ||
 					     b->val.first_seen_ns < a->val.first_seen_ns))
 			a->val.first_seen_ns = b->val.first_seen_ns;
@@ -1132,7 +1134,9 @@ void fa_drops_sub(struct fa_drops *d, const struct fa_drops *before)
 
 	if (before->packets > d->packets || before->bytes > d->bytes)
 		return;		/* not the same flow's (it left and came back) */
-	second = before->reason[1] == d->reason[1] ? before->second : 0;
+	/* A third reason folded the second into MORE: its count went too. */
+	second = before->reason[1] == d->reason[1] || d->reason[1] == FA_DROP_REASONS_MORE ?
+		 before->second : 0;
 	d->packets -= before->packets;
 	d->bytes -= before->bytes;
 	d->second = d->second > second ? d->second - second : 0;

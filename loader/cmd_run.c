@@ -243,6 +243,7 @@ static int do_run(void *opts, int argc, char **argv)
 		.one_set = o->layout == 1,
 		.drops = o->drops < 0 ? (o->layout == 1 ? FA_DROPS_ATTACHED : FA_DROPS_OFF) :
 					o->drops,
+		.drops_asked = o->drops >= 0,
 		.sockets = !o->no_sockets,
 		.on_wake = on_signal,
 		.log = { .fn = cli_log_line },

@@ -44,7 +44,7 @@ static const struct opt top_options[] = {
 	       "rates over SEC seconds, the view refreshed as often",
 	       .min = 100, .max = 3600 * 1000),
 	OPTION("group-by", 'g', OPT_FUNC, struct top_opts, group, "FIELDS",
-	       "one row per group: src, dst, sport, dport, proto, iface, direction, process, cgroup, container",
+	       "one row per group: src, dst, sport, dport, proto, iface, direction, process, cgroup, container, drop_reason",
 	       .parse = parse_group),
 	OPTION("columns", 'o', OPT_FUNC, struct top_opts, view, "COL,...",
 	       "columns added to each line (those of dump -o: process, srtt, ...)",
@@ -353,7 +353,8 @@ const struct command cmd_top = {
 		   "q (quit). Otherwise a plain table per interval; with -j one JSON document\n"
 		   "per interval, one per line: time_ns, interval_s, sort (bytes|packets),\n"
 		   "group_by (flow, src, ..., or fields), active_flows, totals (ingress and\n"
-		   "egress: bits_per_second, packets_per_second) and flows (dump -j's rows,\n"
+		   "egress: bits_per_second, packets_per_second; drops_per_second, null\n"
+		   "without the drop program) and flows (dump -j's rows,\n"
 		   "packets and bytes over the interval, with bits_per_second and\n"
 		   "packets_per_second). Rates are IP-layer bits and packets per second; the\n"
 		   "totals come from the hooks' counters.",

@@ -1520,7 +1520,7 @@ ifaces_bench() {
 # interleaved rounds, with each compiler; and whether their instructions are
 # the same at all.
 drops_mix() {
-	local rounds=5 c raw start same
+	local rounds=9 c raw start same
 	[ $QUICK = 1 ] && rounds=3
 	start=$(git rev-parse --short "$DROPS_START" 2>/dev/null || echo "$DROPS_START")
 	say "the hooks against $start"
@@ -1581,7 +1581,7 @@ print(sum(x.get("run_time_ns", 0) for x in p), sum(x.get("run_cnt", 0) for x in 
 # B's, as fast as the sender goes: B's IP layer drops every one (OTHERHOST)
 # while a daemon in B follows VB with --drops MODE. One row.
 drops_flood() {
-	local mode=$1 n=$2 pid h0 h1 s0 s1 log=$SCRATCH/drops-$1.log
+	local mode=$1 n=$2 pid h0 h1 s0 s1 c0 c1 log=$SCRATCH/drops-$1.log
 	: >"$SCRATCH/drops.json"
 	$INB taskset -c "$DAEMON_CPUS" "$FA" run --layout set --iface "$VB" --interval 1 \
 		--no-sockets --drops "$mode" --json "$SCRATCH/drops.json" 2>"$log" &

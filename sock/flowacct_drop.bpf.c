@@ -37,7 +37,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define FLOW_PACKET_OUTGOING	4
 #define FLOW_EEXIST		17
 
-/* An unset network header (skb_reset_network_header() never ran). */
+/* The kernel's unset header offset ((u16)~0U); a network header left at 0
+ * where none was set is caught by the IP version check instead. */
 #define FLOW_NH_UNSET		0xffff
 
 /* parsing.h's IPV6_EXT_MAX_CHAIN: a drop is keyed as the hooks key it. */
@@ -170,7 +171,8 @@ static __always_inline __u64 drop_l3_bytes(struct sk_buff *skb,
  * offset in sk), where a probe read of them fails and reads 0.
  */
 static __always_inline __u32 drop_netns(struct sk_buff *skb,
-					struct net_device *dev, __u32 *ifindex)
+					struct net_device *dev, __u32 iif,
+					__u32 *ifindex)
 {
 	struct dst_entry *dst;
 	struct sock *sk;
@@ -186,9 +188,10 @@ static __always_inline __u32 drop_netns(struct sk_buff *skb,
 	/*
 	 * No device yet: a local packet dropped before ip_output() set it
 	 * (a firewall's output chain) has its route, whose device it was to
-	 * leave by (bit 0 of _skb_refdst says "no reference held").
+	 * leave by (bit 0 of _skb_refdst says "no reference held"). Not a
+	 * received one: its input route's device is lo or a VRF's.
 	 */
-	dst = (struct dst_entry *)(BPF_CORE_READ(skb, _skb_refdst) & ~1UL);
+	dst = iif ? NULL : (struct dst_entry *)(BPF_CORE_READ(skb, _skb_refdst) & ~1UL);
 	if (dst) {
 		dev = BPF_CORE_READ(dst, dev);
 		ns = dev ? BPF_CORE_READ(dev, nd_net.net, ns.inum) : 0;
@@ -471,6 +474,7 @@ static __always_inline int drop_account(struct sk_buff *skb, __u32 reason)
 	struct net_device *dev;
 	struct drop_skb d;
 	__u32 segs, counter, ifindex = 0, iif, ns, zero = 0;
+	bool watched;
 	__u64 l3_bytes, bytes, hdr_len = 0, *frag_next;
 	__u8 direction;
 
@@ -499,7 +503,7 @@ static __always_inline int drop_account(struct sk_buff *skb, __u32 reason)
 
 	dev = BPF_CORE_READ(skb, dev);
 	iif = BPF_CORE_READ(skb, skb_iif);
-	ns = drop_netns(skb, dev, &ifindex);
+	ns = drop_netns(skb, dev, iif, &ifindex);
 	if (!ifindex)
 		ifindex = iif;
 	if (!ns) {
@@ -516,11 +520,17 @@ static __always_inline int drop_account(struct sk_buff *skb, __u32 reason)
 		drop_count(drop_stats_of(0), FLOW_DC_OTHER_NETNS, segs, bytes);
 		return 0;
 	}
-	if (!drop_cfg.all && !bpf_map_lookup_elem(&drop_watch, &ifindex)) {
+	/*
+	 * The books are kept per watched interface; with drops_cfg.all, the
+	 * drops on the others are attributed too, in the books of none (key
+	 * 0), which user space reads: no row for each of them to outlive it.
+	 */
+	watched = bpf_map_lookup_elem(&drop_watch, &ifindex) != NULL;
+	if (!drop_cfg.all && !watched) {
 		drop_count(drop_stats_of(0), FLOW_DC_NOT_WATCHED, segs, bytes);
 		return 0;
 	}
-	st = drop_stats_of(ifindex);
+	st = drop_stats_of(watched ? ifindex : 0);
 
 	/*
 	 * The direction: __netif_receive_skb_core() sets skb_iif to the
@@ -531,6 +541,15 @@ static __always_inline int drop_account(struct sk_buff *skb, __u32 reason)
 	 * socket's queue, a reassembly queue) is on the receive path too.
 	 */
 	direction = iif && iif == ifindex ? FLOW_DROP_DIR_RX : FLOW_DROP_DIR_TX;
+	/*
+	 * A packet a veth handed its peer, dropped before the stack took it
+	 * (the backlog full): skb_iif is not set yet, or was scrubbed, but
+	 * its Ethernet header is pulled already, where one on its way out
+	 * still has it (or none yet: then it has no device, only a route).
+	 */
+	if (!iif && dev && BPF_CORE_READ(dev, header_ops) && d.nh_off == d.data_off &&
+	    d.nh != FLOW_NH_UNSET)
+		direction = FLOW_DROP_DIR_RX;
 
 	/*
 	 * What a packet socket drops (tcpdump's ring full) is its own copy,

@@ -83,16 +83,19 @@ static int store_new(struct store *s, size_t size)
 {
 	s->size = size;
 	s->st.slots = calloc(size, sizeof(*s->st.slots));
-	s->st.undo = calloc(size, sizeof(*s->st.undo));
+	s->st.drops = calloc(size, sizeof(*s->st.drops));
+	/* A slot and a drop slot may each be saved once a tick. */
+	s->st.undo = calloc(2 * size, sizeof(*s->st.undo));
 	s->st.undo_n = &s->undo_n;
 	s->st.fd = -1;
 	s->undo_n = 0;
-	return s->st.slots && s->st.undo ? 0 : -ENOMEM;
+	return s->st.slots && s->st.drops && s->st.undo ? 0 : -ENOMEM;
 }
 
 static void store_free(struct store *s)
 {
 	free(s->st.slots);
+	free(s->st.drops);
 	free(s->st.undo);
 }
 
@@ -101,7 +104,8 @@ static int store_copy(struct store *to, const struct store *from)
 	if (store_new(to, from->size))
 		return -ENOMEM;
 	memcpy(to->st.slots, from->st.slots, from->size * sizeof(*to->st.slots));
-	memcpy(to->st.undo, from->st.undo, from->size * sizeof(*to->st.undo));
+	memcpy(to->st.drops, from->st.drops, from->size * sizeof(*to->st.drops));
+	memcpy(to->st.undo, from->st.undo, 2 * from->size * sizeof(*to->st.undo));
 	to->undo_n = from->undo_n;
 	return 0;
 }

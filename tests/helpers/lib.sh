@@ -337,6 +337,30 @@ crash_at() {
 	echo "killed at call $nth of $sys ($when)"
 }
 
+# crash_point NS POINT BINARY RUN-ARGS...: `BINARY run RUN-ARGS` in NS, a
+# build with crash points (FA_CRASH_POINT) that kills itself at POINT
+# ("name:nth"); records appended to $SCRATCH/rec.json. Fails unless it
+# died there, by its own kill.
+crash_point() {
+	local ns=$1 point=$2 bin=$3 log=$SCRATCH/crash.$2.log rc=0 pid
+	shift 3
+	FLOWACCT_CRASH_AT=$point nsenter --net=/run/netns/"$ns" "$bin" run "$@" \
+		--json "$SCRATCH/rec.json" 2>"$log" &
+	pid=$!
+	for _ in $(seq 200); do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 $pid 2>/dev/null; then
+		kill -9 $pid
+		wait $pid 2>/dev/null || true
+		fail "the daemon never reached crash point $point: $(cat "$log")"
+	fi
+	wait $pid || rc=$?
+	[ $rc = 137 ] || fail "crash point $point: exit $rc, not its kill: $(cat "$log")"
+	echo "killed at $point"
+}
+
 # The pid of the daemon that holds $VA's lock, from the lock file (asking
 # the daemon itself would wait for one that strace holds).
 fa_daemon_pid() {

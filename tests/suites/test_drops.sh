@@ -6,7 +6,8 @@
 
 ALL_TESTS="test_drops_no_socket test_drops_rcvbuf test_drops_nft_input
 	test_drops_nft_output test_drops_qdisc test_drops_tcp_closed
-	test_drops_packet_socket test_drops_modes test_drops_ipfix test_drops_kill9"
+	test_drops_packet_socket test_drops_modes test_drops_ipfix test_drops_kill9
+	test_drops_views test_drops_crash_every_step test_drops_upgrade"
 
 # nstat_get NS NAME: the kernel's absolute counter NAME in NS (no history).
 nstat_get() {
@@ -380,4 +381,129 @@ test_drops_kill9() {
 	echo "UdpNoPorts $before -> $after; records $sum"
 	expect_sum "$sum" "s['packets'] == 600 and s['reasons'] == {'NO_SOCKET': $((after - before))} and $((after - before)) == 600" \
 		"the drops across a kill -9"
+}
+
+# The views: dump's rows (answered by the daemon, from its cache), grouped
+# by drop reason, and top's interval, while UDP goes to a closed port.
+test_drops_views() {
+	netns_pair
+	drops_start "$NSB" "$VB"
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --count 200 \
+		--size 100 --dport 9 --rate 1000 >/dev/null
+	sleep 0.5
+	$INB "$FLOWACCT" dump -j >"$SCRATCH/dump.json"
+	$INB "$FLOWACCT" dump -j --group-by drop_reason >"$SCRATCH/grouped.json"
+	$INB "$FLOWACCT" dump -o +drops,drop_reason >"$SCRATCH/dump.txt"
+	$INB "$FLOWACCT" top -j --interval 1 --count 1 >"$SCRATCH/top.json" &
+	local top=$!
+	sleep 0.3
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --count 300 \
+		--size 100 --dport 9 --rate 1000 >/dev/null
+	wait $top
+	drops_stop
+	cat "$SCRATCH/dump.txt"
+	grep -q " 200 .*NO_SOCKET" "$SCRATCH/dump.txt" || fail "dump -o +drops,drop_reason"
+	python3 - "$SCRATCH/dump.json" "$SCRATCH/grouped.json" "$SCRATCH/top.json" <<-'EOF' ||
+	import json, sys
+	rows = [r for r in json.load(open(sys.argv[1]))["flows"] if r["dport"] == 9 and r["proto"] == 17]
+	assert len(rows) == 1 and rows[0]["drops"] == {"packets": 200, "bytes": 25600,
+	                                               "reasons": {"NO_SOCKET": 200}}, rows
+	assert rows[0]["drop_reason"] == "NO_SOCKET", rows
+	g = {r["drop_reason"]: r for r in json.load(open(sys.argv[2]))["flows"]}
+	assert g["NO_SOCKET"]["drops"]["packets"] == 200, g
+	assert all(r["drops"] is None for k, r in g.items() if k is None), g
+	t = json.loads(open(sys.argv[3]).readline())
+	tr = [r for r in t["flows"] if r["dport"] == 9 and r["proto"] == 17]
+	print("top:", t["totals"], tr)
+	assert t["totals"]["drops_per_second"] > 0, t["totals"]
+	# One interval's drops are its packets, but for one at either edge.
+	assert tr and 0 < tr[0]["drops"]["packets"] <= 300 and \
+	    abs(tr[0]["drops"]["packets"] - tr[0]["packets"]) <= 2, tr
+	EOF
+		fail "the views' drops"
+}
+
+# A kill between every two steps of a tick while drops come, with the
+# crash-point build (tests/suites/test_run.sh's test_run_crash_every_step
+# does the same without drops): each restart undoes the tick (killed before
+# the commit, the drop slots of the cache too) or finishes it (after), and
+# adopts the drop program the killed one left. Every drop once.
+test_drops_crash_every_step() {
+	netns_pair
+	warm_up
+	local crash point n=0 before after sum sender
+	crash=$(realpath "$(dirname "$FLOWACCT")/tests/flowacct-crash")
+	[ -x "$crash" ] || fail "no crash-point build at $crash (make tests)"
+	# The set made and left behind, linked, its drop program pinned: from
+	# here on every packet and drop counts, whichever daemon runs.
+	run_start "$NSB" --layout set --iface "$VB" --interval 0.1 --no-sockets
+	run_stop KILL
+	before=$(nstat_get "$NSB" UdpNoPorts)
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 4 \
+		--count 500 --size 100 --dport 9 --rate 250 >"$SCRATCH/sent.json" &
+	sender=$!
+	sleep 0.3
+	for point in drained:2 save-entry:20 save-count:20 merged:2 expired:2 committed:2 \
+		written:2 idle:2 save-count:5 rollback:2; do
+		crash_point "$NSB" "$point" "$crash" --layout set --iface "$VB" --interval 0.1 \
+			--active-timeout 0.3 --idle-timeout 1 --no-sockets
+		n=$((n + 1))
+	done
+	run_start "$NSB" --layout set --iface "$VB" --interval 0.1 --active-timeout 0.3 \
+		--idle-timeout 1 --no-sockets
+	wait $sender
+	sleep 0.3
+	after=$(nstat_get "$NSB" UdpNoPorts)
+	sleep 0.5
+	run_stop
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --books --drop-books \
+		--broken-max $n
+	sum=$(flow_sum 'r["proto"] == 17 and r["dport"] == 9')
+	echo "UdpNoPorts $before -> $after; records $sum"
+	expect_sum "$sum" "s['packets'] == 2000 and s['reasons'] == {'NO_SOCKET': $((after - before))} and $((after - before)) == 2000" \
+		"the drops across a kill at every step"
+}
+
+# The release before drops, killed right after a drain (its drain file
+# version 4, rows drained and not merged; its cache file version 1): this
+# one adopts the set, converts both files and loses nothing. The release
+# is built from git, with its crash points, where tests/bench/bench.mk
+# unpacks it (build/drops-start/src).
+test_drops_upgrade() {
+	local src=$PWD/build/drops-start/src old log pid rc=0 sender
+	old=$src/build/tests/flowacct-crash
+	netns_pair
+	warm_up
+	log=$SCRATCH/old.log
+	if [ ! -x "$old" ]; then
+		[ -f "$src/Makefile" ] || fail "no $src (make tests unpacks it)"
+		make -s -j2 -C "$src" build/tests/flowacct-crash >"$SCRATCH/make.log" 2>&1 ||
+			fail "can't build the release before: $(tail -5 "$SCRATCH/make.log")"
+	fi
+	$INB socat -u UDP-RECV:7000 /dev/null & disown
+	FLOWACCT_CRASH_AT=drained:15 nsenter --net=/run/netns/"$NSA" "$old" run --layout set \
+		--iface "$VA" --interval 0.2 --idle-timeout 1 --no-sockets \
+		--json "$SCRATCH/rec.json" 2>"$log" &
+	pid=$!
+	for _ in $(seq 100); do grep -q "running on" "$log" && break; sleep 0.05; done
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --flows 5 \
+		--count 600 --size 200 --dport 7000 --rate 500 >"$SCRATCH/sent.json" &
+	sender=$!
+	wait $pid || rc=$?
+	[ $rc = 137 ] || fail "the old daemon: exit $rc: $(cat "$log")"
+	python3 - <<-'EOF' || fail "not the old release's files"
+	import glob, struct, sys
+	d = open(glob.glob("/run/flowacct/run-net*.drain")[0], "rb").read(40)
+	c = open(glob.glob("/run/flowacct/run-net*.cache")[0], "rb").read(8)
+	v, state, nrows = struct.unpack("<I", d[4:8])[0], *struct.unpack("<IQ", d[24:28] + d[32:40])
+	print("drain file version %d, state %d, %d rows; cache file version %d"
+	      % (v, state, nrows, struct.unpack("<I", c[4:8])[0]))
+	sys.exit(0 if v == 4 and state == 2 and nrows and struct.unpack("<I", c[4:8])[0] == 1 else 1)
+	EOF
+	run_start "$NSA" --layout set --iface "$VA" --interval 0.2 --idle-timeout 1 --no-sockets
+	wait $sender
+	sleep 1.5
+	run_stop
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --books --drop-books \
+		--sent "$SCRATCH/sent.json"
 }

@@ -391,23 +391,8 @@ test_run_crash_points() {
 # The crash-point build (lib/internal.h, FA_CRASH_POINT) started on $VA with
 # FLOWACCT_CRASH_AT=$1: it must kill itself there.
 crash_run() {
-	local log=$SCRATCH/crash.$1.log rc=0 i pid
-	FLOWACCT_CRASH_AT=$1 nsenter --net=/run/netns/"$NSA" "$CRASH_FA" run --layout iface "$VA" \
-		--interval 0.1 --active-timeout 0.3 --idle-timeout 1 \
-		--json "$SCRATCH/rec.json" 2>"$log" &
-	pid=$!
-	for i in $(seq 200); do
-		kill -0 $pid 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 $pid 2>/dev/null; then
-		kill -9 $pid
-		wait $pid 2>/dev/null || true
-		fail "the daemon never reached crash point $1: $(cat "$log")"
-	fi
-	wait $pid || rc=$?
-	[ $rc = 137 ] || fail "crash point $1: exit $rc, not its kill: $(cat "$log")"
-	echo "killed at $1"
+	crash_point "$NSA" "$1" "$CRASH_FA" --layout iface "$VA" --interval 0.1 \
+		--active-timeout 0.3 --idle-timeout 1
 }
 
 # A kill between every two steps of a tick, inside the merge too, where no
@@ -923,7 +908,7 @@ test_run_upgrade() {
 	local sender=$!
 	sleep 0.5
 	msg=$(expect_fail "a new dump against the old daemon" $INA "$FLOWACCT" dump "$VA")
-	echo "$msg" | grep -q "the daemon (pid $RUN_PID) speaks another control protocol (version 1, this flowacct speaks 3): use the flowacct it was started with" ||
+	echo "$msg" | grep -q "the daemon (pid $RUN_PID) speaks another control protocol (version 1, this flowacct speaks 4): use the flowacct it was started with" ||
 		fail "$msg"
 	$INA "$FLOWACCT" -j stats >"$SCRATCH/stats.out" 2>&1 && fail "stats -j read the old daemon"
 	grep -q '^{"error":"the daemon (pid' "$SCRATCH/stats.out" || fail "$(cat "$SCRATCH/stats.out")"
@@ -944,7 +929,7 @@ sys.exit(0 if c["seen"] > 0 and c["ipv4_len_from_frame"] == 0 else 1)' "$SCRATCH
 		fail "the old attachment's counters: $(cat "$SCRATCH/stats.json")"
 	# The old client against the new daemon: refused, in words it prints.
 	$INA "$PREV_FA" dump "$VA" >"$SCRATCH/old.out" 2>&1 && fail "the old dump read the new daemon"
-	grep -q "this daemon speaks control protocol version 3" "$SCRATCH/old.out" ||
+	grep -q "this daemon speaks control protocol version 4" "$SCRATCH/old.out" ||
 		fail "the old client: $(cat "$SCRATCH/old.out")"
 	wait $sender
 	$INA python3 tests/helpers/udp_send.py --src 2001:db8::1 --dst 2001:db8::2 --flows 4 \

@@ -102,7 +102,7 @@ json_rate_ok() {
 	keys = {"time_ns", "interval_s", "sort", "group_by", "active_flows", "totals", "flows"}
 	docs = [json.loads(l) for l in sys.argv[2].split("\n")]
 	for d in docs:
-	    if set(d) != keys or set(d["totals"]) != {"ingress", "egress"}:
+	    if set(d) != keys or set(d["totals"]) != {"ingress", "egress", "drops_per_second"}:
 	        sys.exit("not top's keys: %s" % sorted(d))
 	for f in docs[-1]["flows"]:
 	    if f["direction"] == "egress" and f["proto"] == 17 and f["dport"] == 5201 \
