@@ -749,6 +749,17 @@ static int attach_steps(struct attach_ctx *a, const struct fa_attach_opts *o,
 	err = pin_maps(a, skel);
 	if (err)
 		goto out;
+	/* Its drops, in tables pinned beside the flows', on the same epoch:
+	 * a daemon that adopts the attachment drains them with the flows. */
+	if (o->drops) {
+		int fd[FA_NR_PINS];
+
+		res->step = FA_STEP_DROPS;
+		fa_progs_map_fds(skel, fd);
+		err = fa_drop_attach_iface(a->dirname, o->drops, fd[FA_PIN_EPOCH], a->st.ifindex);
+		if (err)
+			goto out;
+	}
 	a->st.complete = 1;
 	err = record(a);
 out:

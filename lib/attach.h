@@ -34,6 +34,7 @@ struct fa_attach_opts {
 	bool owners;		/* --attribution */
 	bool retrans;		/* --retrans */
 	bool passive_rtt;	/* --passive-rtt */
+	int drops;		/* enum fa_drops_mode: a drop program of its own */
 	/* What the caller adds for this interface (a daemon's cache), for
 	 * fa_iface_attach()'s memory guard: files under FA_RUN_DIR, and its
 	 * own memory. */
@@ -50,6 +51,7 @@ enum fa_attach_step {
 	FA_STEP_TC_INGRESS,
 	FA_STEP_TC_EGRESS,
 	FA_STEP_PIN,		/* pinning the maps */
+	FA_STEP_DROPS,		/* the drop program (--drops) */
 };
 
 struct fa_attach_result {

@@ -390,6 +390,32 @@ void fa_drop_prog_close(struct fa_drop_prog *d)
 	free(d);
 }
 
+int fa_drop_attach_iface(const char *dir, int mode, int epoch_fd, __u32 ifindex)
+{
+	static const int none[4] = { -1, -1, -1, -1 };
+	struct fa_drop_prog *d;
+	char path[PATH_MAX];
+	int fd[FA_NR_PINS], err;
+	size_t i;
+
+	err = fa_drop_prog_open(dir, mode, FLOW_DROP_DEFAULT_ENTRIES, epoch_fd, none, &d);
+	if (err)
+		return err;
+	fa_drop_prog_fds(d, fd);
+	for (i = 0; i < ARRAY_SIZE(drop_pins) && !err; i++) {
+		fa_pin_path(path, sizeof(path), dir, fa_pin_name(drop_pins[i]));
+		if (bpf_obj_pin(fd[drop_pins[i]], path))
+			err = -errno;
+	}
+	if (!err)
+		err = fa_drop_watch(fd[FA_PIN_DROP_WATCH], ifindex, true);
+	/* The link last: its pin is what keeps the program there. */
+	if (!err)
+		err = fa_drop_prog_pin(d);
+	fa_drop_prog_close(d);
+	return err;
+}
+
 int fa_drop_watch_clear(int watch_fd)
 {
 	__u32 k, next;

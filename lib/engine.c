@@ -1587,11 +1587,15 @@ int fa_engine_open(struct fa_engine *e, const struct fa_engine_cfg *cfg,
 
 	memset(e, 0, sizeof(*e));
 	e->cfg = *cfg;
-	if (cfg->drops && !cfg->one_set) {
+	/* Without the set, each interface it attaches has a drop program of
+	 * its own, as attach --drops gives it: of its own drops only. */
+	if (!cfg->one_set && cfg->drops == FA_DROPS_ALL) {
 		e->tfd = e->lfd = e->wfd = e->sockfd = e->drop_watch_fd = -1;
 		e->sync.outer_fd = e->sync.inner_fd = -1;
-		return fa_err_set(err, -EINVAL, "drops are put in the books by the program set's drop program: --drops needs --layout set");
+		return fa_err_set(err, -EINVAL, "--drops all needs the program set (--layout set): with --layout iface each interface books its own");
 	}
+	if (!cfg->one_set)
+		e->cfg.attach.drops = cfg->drops;
 	e->tfd = e->lfd = e->wfd = e->sockfd = e->drop_watch_fd = -1;
 	e->sync.outer_fd = e->sync.inner_fd = -1;
 	e->started_ns = fa_mono_ns();

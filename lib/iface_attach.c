@@ -55,6 +55,7 @@ static const char *step_name(enum fa_attach_step step)
 	case FA_STEP_TC_INGRESS: return "attach the TC ingress program";
 	case FA_STEP_TC_EGRESS:	return "attach the TC egress program";
 	case FA_STEP_PIN:	return "pin the maps";
+	case FA_STEP_DROPS:	return "load the drop program";
 	}
 	return "attach";
 }

@@ -901,6 +901,12 @@ bool fa_drop_prog_adopted(const struct fa_drop_prog *d);
  * tables stay until closed). */
 void fa_drop_prog_detach(struct fa_drop_prog *d);
 void fa_drop_prog_close(struct fa_drop_prog *d);
+/*
+ * An attachment's own drop program (attach --drops): loaded on its epoch
+ * (@epoch_fd), its tables and its link pinned in @dir, @ifindex watched;
+ * it runs until the pins go (detach).
+ */
+int fa_drop_attach_iface(const char *dir, int mode, int epoch_fd, __u32 ifindex);
 /* No interface watched. */
 int fa_drop_watch_clear(int watch_fd);
 /* @ifindex watched (--drops attached), or not. */

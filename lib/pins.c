@@ -529,6 +529,8 @@ int fa_pins_remove(const char *dirname)
 		if (!unlink(path))
 			n++;
 	}
+	/* A drop program's link (attach --drops): it stops. */
+	fa_drop_prog_unpin(dirname, -1);
 	/* The drain file holds rows of the state just unpinned: no one's now. */
 	fa_drainfile_remove(dirname);
 	fa_cachefile_remove(dirname);

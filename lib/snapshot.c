@@ -118,12 +118,22 @@ static int add_tables(struct fa_snapshot *s, const int *fd, const struct fa_tick
 	size_t from = s->t.n, mid, i, j, out;
 	int err;
 
+	size_t dfrom;
+	bool drops;
+
 	err = fa_table_read(fd[FA_PIN_FLOWS_0], ticks, &s->t, NULL, NULL);
 	mid = s->t.n;
 	if (!err)
 		err = fa_table_read(fd[FA_PIN_FLOWS_1], ticks, &s->t, NULL, NULL);
+	/* The drop tables of an attachment with a drop program of its own. */
+	dfrom = s->t.n;
+	if (!err)
+		err = fa_drop_table_read(fd[FA_PIN_DROPS_0], ticks, &s->t);
+	if (!err)
+		err = fa_drop_table_read(fd[FA_PIN_DROPS_1], ticks, &s->t);
 	if (err)
 		return err;
+	drops = s->t.n > dfrom;
 	if (ifx) {
 		for (i = out = from; i < s->t.n; i++) {
 			for (j = 0; j < nifx && ifx[j] != s->t.rows[i].key.ifindex; j++)
@@ -137,7 +147,9 @@ static int add_tables(struct fa_snapshot *s, const int *fd, const struct fa_tick
 			mid = out;
 		s->t.n = out;
 	}
-	if (mid > from && s->t.n > mid)
+	if (drops)
+		fa_table_fold_drops(&s->t, from);
+	else if (mid > from && s->t.n > mid)
 		fa_table_merge_equal(&s->t, from);
 	return 0;
 }

@@ -16,14 +16,23 @@
 
 struct attach_opts {
 	struct fa_attach_args a;
+	int drops;		/* enum fa_drops_mode */
 };
 
 static const struct attach_opts defaults_attach = {
 	.a = FA_ATTACH_ARGS_DEFAULTS,
 };
 
+/* No "all": each attachment would book every interface's drops. */
+static const struct opt_value attach_drop_modes[] = {
+	{ "off", FA_DROPS_OFF }, { "attached", FA_DROPS_ATTACHED }, { NULL, 0 },
+};
+
 static const struct opt attach_options[] = {
 	ATTACH_OPTIONS(struct attach_opts, a, ""),
+	OPTION("drops", 0, OPT_ENUM, struct attach_opts, drops, NULL,
+	       "attached: a drop program of its own, the packets the kernel drops on this interface per flow and reason; off (default): none",
+	       .values = attach_drop_modes),
 	OPT_END
 };
 
@@ -107,6 +116,7 @@ static int do_attach(void *opts, int argc, char **argv)
 	if (err)
 		return err;
 	ao.ifname = argv[0];
+	ao.drops = o->drops;
 	err = fa_iface_attach(&ao, 0, &res, &e);
 	if (err) {
 		cli_err_bpf(&e, res.libbpf_said);

@@ -174,7 +174,7 @@ static const struct opt run_options[] = {
 	OPTION("container-root", 0, OPT_STRING, struct run_opts, container_root, "DIR",
 	       "read the container runtimes' files (their names) under DIR (default /)"),
 	OPTION("drops", 0, OPT_ENUM, struct run_opts, drops, NULL,
-	       "attached (default): the packets the kernel drops on the interfaces attached, per flow and reason, on the rows and records; all: on every interface of the network namespace; off: none (the program set's layout only)",
+	       "attached (default with --layout set): the packets the kernel drops on the interfaces attached, per flow and reason, on the rows and records; all: on every interface of the network namespace (--layout set only); off (default with --layout iface): none",
 	       .values = drop_modes),
 	OPTION("layout", 0, OPT_ENUM, struct run_opts, layout, NULL,
 	       "set (default): one program set and one pair of tables for every interface attached; iface: programs and tables per interface",

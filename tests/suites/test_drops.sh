@@ -7,7 +7,7 @@
 ALL_TESTS="test_drops_no_socket test_drops_rcvbuf test_drops_nft_input
 	test_drops_nft_output test_drops_qdisc test_drops_tcp_closed
 	test_drops_packet_socket test_drops_modes test_drops_ipfix test_drops_kill9
-	test_drops_views test_drops_crash_every_step test_drops_upgrade"
+	test_drops_views test_drops_crash_every_step test_drops_upgrade test_drops_attach"
 
 # nstat_get NS NAME: the kernel's absolute counter NAME in NS (no history).
 nstat_get() {
@@ -506,4 +506,41 @@ test_drops_upgrade() {
 	run_stop
 	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --books --drop-books \
 		--sent "$SCRATCH/sent.json"
+}
+
+# attach --drops: an attachment with a drop program of its own, its tables
+# pinned beside the flows'. dump and stats read them without a daemon; a
+# daemon that adopts the attachment drains them with the flows; detach
+# removes the program with the rest.
+test_drops_attach() {
+	netns_pair
+	warm_up
+	local sum
+	$INB "$FLOWACCT" attach "$VB" --drops attached >/dev/null
+	[ -e "$(pin_dir "$NSB" "$VB")/drop_link_attached" ] || fail "no drop program pinned"
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --count 40 \
+		--size 100 --dport 9 --rate 1000 >/dev/null
+	$INB "$FLOWACCT" dump -j "$VB" >"$SCRATCH/dump.json"
+	$INB "$FLOWACCT" stats -j "$VB" >"$SCRATCH/stats.json"
+	python3 - "$SCRATCH/dump.json" "$SCRATCH/stats.json" <<-'EOF' || fail "attach --drops: dump, stats"
+	import json, sys
+	rows = [r for r in json.load(open(sys.argv[1]))["flows"] if r["dport"] == 9 and r["proto"] == 17]
+	print(rows[0]["packets"], rows[0]["drops"])
+	assert rows[0]["packets"] == 40 and rows[0]["drops"]["reasons"] == {"NO_SOCKET": 40}, rows
+	d = json.load(open(sys.argv[2]))["interfaces"][0]["drops"]
+	assert d["attributed"] == 40 and d["seen"] == 40, d
+	EOF
+	run_start "$NSB" "$VB" --interval 0.2 --idle-timeout 1
+	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --count 60 \
+		--size 100 --dport 9 --rate 1000 >/dev/null
+	sleep 1.5
+	run_stop
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --books --drop-books
+	sum=$(flow_sum 'r["proto"] == 17 and r["dport"] == 9')
+	expect_sum "$sum" "s['packets'] == 100 and s['reasons'] == {'NO_SOCKET': 100}" \
+		"the attachment's drops through a daemon"
+	$INB "$FLOWACCT" detach "$VB" >/dev/null
+	assert_nothing_left "$NSB" "$VB"
+	bpftool prog show | grep -q flowacct_drop && fail "a drop program is left"
+	return 0
 }
