@@ -982,16 +982,14 @@ void fa_format_rate_line(char *buf, size_t len, const struct fa_table *t,
 
 void fa_format_rates_totals(char *buf, size_t len, const struct fa_interval *iv)
 {
-	char b[FLOW_NR_DIRS][16], p[FLOW_NR_DIRS][16];
+	char b[FLOW_NR_DIRS][16], p[FLOW_NR_DIRS][16], d[16];
+	size_t n;
 	int dir;
 
 	for (dir = 0; dir < FLOW_NR_DIRS; dir++) {
 		fa_human(iv->bytes[dir] * 8 / iv->secs, "", b[dir], sizeof(b[dir]));
 		fa_human(iv->pkts[dir] / iv->secs, "", p[dir], sizeof(p[dir]));
 	}
-	char d[16];
-	size_t n;
-
 	n = snprintf(buf, len, "in %s bit/s %s pkt/s   out %s bit/s %s pkt/s   %zu active flows",
 		     b[FLOW_DIR_INGRESS], p[FLOW_DIR_INGRESS], b[FLOW_DIR_EGRESS],
 		     p[FLOW_DIR_EGRESS], iv->nflows);

@@ -115,8 +115,6 @@ size_t fa_drainfile_bytes(__u32 max_flows, bool shared)
 		      &ckeys, &cvals, &rows);
 }
 
-
-
 void fa_drainfile_close(struct fa_drainfile *df)
 {
 	if (!df)

@@ -72,7 +72,7 @@ sys.exit(0 if eval(sys.argv[2], {"s": s}) else 1)' "$1" "$2" || fail "$3: $1"
 # as UdpNoPorts. The port-unreachable replies are their own flow.
 test_drops_no_socket() {
 	netns_pair
-	drops_start "$NSB" "$VB"
+	drops_start "$NSB" "$VB" --metrics-file "$SCRATCH/m.prom"
 	local before after sum
 	before=$(nstat_get "$NSB" UdpNoPorts)
 	$INA python3 tests/helpers/udp_send.py --src 192.0.2.1 --dst 192.0.2.2 --count 300 \
@@ -88,6 +88,12 @@ test_drops_no_socket() {
 	# The replies: a flow of their own, sent, not dropped.
 	sum=$(flow_sum 'r["proto"] == 1 and r["direction"] == "egress"')
 	expect_sum "$sum" 's["packets"] > 0 and s["drop_packets"] == 0' "the ICMP replies"
+	# Prometheus: the records' drops by interface and reason (its last
+	# page, written at the stop), promtool's word that it is well formed.
+	promtool check metrics <"$SCRATCH/m.prom" || fail "promtool rejects the metrics"
+	grep -qx "flowacct_drops_total{iface=\"$VB\",reason=\"NO_SOCKET\"} 300" "$SCRATCH/m.prom" ||
+		fail "no flowacct_drops_total of 300: $(grep flowacct_drops "$SCRATCH/m.prom")"
+	return 0
 }
 
 # A socket whose small buffer fills while it reads nothing: what does not
