@@ -150,8 +150,6 @@ TEST_PROGS += $(BUILD)/tests/tcx_query $(BUILD)/tests/tcx_counter
 TEST_PROGS += $(BUILD)/tests/set_drive $(BUILD)/tests/set_stream $(BUILD)/tests/set_stream-crash
 # The containers cgroup paths name, and their names (test_containers.sh).
 TEST_PROGS += $(BUILD)/tests/container_names
-# The drop program alone, its rows for UDP sent to a closed port (by hand).
-TEST_PROGS += $(BUILD)/tests/drop_probe
 bench-build: $(BUILD)/tests/churn_send
 
 # The C test programs' sources are in tests/c/; their builds stay under
@@ -191,7 +189,6 @@ $(BUILD)/epoch_slow.skel.h: $(SLOW_OBJS)
 	$(Q)$(BPFTOOL) gen skeleton $(BUILD)/tests/epoch_slow.bpf.o name epoch_slow_bpf > $@
 
 $(BUILD)/tests/epoch_hammer.o: $(BUILD)/epoch_slow.skel.h
-$(BUILD)/tests/drop_probe.o: $(BUILD)/flowacct_drop.skel.h
 
 # A kill between every two steps of a tick, where no syscall is there to
 # hold it at: the command built with the crash points of the files that

@@ -178,6 +178,15 @@ static int dfree_push(struct fa_cache *c, __u32 d)
 	return 0;
 }
 
+/* Whether drop slot @d is in use: its owner is an entry that points back. */
+static bool drop_slot_used(const struct fa_cache *c, __u32 d)
+{
+	__u32 owner = c->drops[d].owner;
+
+	return owner && owner <= c->cfg.size && c->slots[owner - 1].e.touch &&
+	       c->slots[owner - 1].e.drop_slot == d + 1;
+}
+
 /*
  * Which drop slots are in use: those from the first up to where the file's
  * data ends (they are taken from the first on, and their pages allocated
@@ -186,7 +195,7 @@ static int dfree_push(struct fa_cache *c, __u32 d)
 static int drops_index(struct fa_cache *c)
 {
 	off_t base = c->store.drops_off, end, data, hole;
-	__u32 d, n, owner;
+	__u32 d, n;
 	int err;
 
 	end = base + (off_t)c->cfg.size * sizeof(*c->drops);
@@ -201,16 +210,11 @@ static int drops_index(struct fa_cache *c)
 			hole = end;
 	}
 	n = (hole - base) / sizeof(*c->drops);
-	for (d = 0; d < n; d++) {
-		owner = c->drops[d].owner;
-		if (owner && owner <= c->cfg.size && c->slots[owner - 1].e.touch &&
-		    c->slots[owner - 1].e.drop_slot == d + 1)
+	for (d = 0; d < n; d++)
+		if (drop_slot_used(c, d))
 			c->dfresh = d + 1;
-	}
 	for (d = 0; d < c->dfresh; d++) {
-		owner = c->drops[d].owner;
-		if (owner && owner <= c->cfg.size && c->slots[owner - 1].e.touch &&
-		    c->slots[owner - 1].e.drop_slot == d + 1)
+		if (drop_slot_used(c, d))
 			continue;
 		err = dfree_push(c, d);
 		if (err)

@@ -61,7 +61,7 @@ struct df_head {
 	__u32 token;		/* out_batch of the last call, or DF_NO_TOKEN */
 	__u32 resume;		/* in_batch of the next call */
 	__u32 batch_drops;	/* the batch is a drop table's (struct flow_drop_key) */
-	__u32 drops_state;	/* 0: the drop table not begun, 1: begun, 2: drained */
+	__u32 drops_state;	/* 1: the drop table's drain begun (the flows' done) */
 	union bpf_attr attr;	/* the batch call's; the kernel writes its count */
 };
 
@@ -533,7 +533,6 @@ int fa_drainfile_drain(struct fa_drainfile *df, const struct fa_tick_src *ticks,
 		}
 		if (err)
 			return err;
-		df->h->drops_state = 2;
 		df->h->state = DF_DRAINED;
 	}
 	*rows = df->rows;

@@ -295,8 +295,14 @@ static void prog_free(struct fa_drop_prog *d)
 	d->own_fds = false;
 }
 
-int fa_drop_prog_open(const char *dir, int mode, __u32 entries, int epoch_fd,
-		      const int reuse[4], struct fa_drop_prog **out)
+/*
+ * The program of @dir in @mode: the one a killed daemon left running there
+ * in the same mode, adopted, or one loaded on @epoch_fd and attached to
+ * kfree_skb (BTF-typed, else raw_tp), on the tables @reuse names (-1: made
+ * anew, of @entries rows each epoch). Its link is not pinned yet.
+ */
+static int prog_open(const char *dir, int mode, __u32 entries, int epoch_fd,
+		     const int reuse[4], struct fa_drop_prog **out)
 {
 	struct fa_drop_prog *d;
 	__u32 v;
@@ -344,13 +350,6 @@ int fa_drop_prog_open(const char *dir, int mode, __u32 entries, int epoch_fd,
 	return 0;
 }
 
-int fa_drop_prog_pin(struct fa_drop_prog *d)
-{
-	if (d->adopted)
-		return 0;
-	return bpf_link__pin(d->link, d->pin) ? -errno : 0;
-}
-
 void fa_drop_prog_fds(const struct fa_drop_prog *d, int fd[FA_NR_PINS])
 {
 	size_t i;
@@ -390,28 +389,53 @@ void fa_drop_prog_close(struct fa_drop_prog *d)
 	free(d);
 }
 
-int fa_drop_attach_iface(const char *dir, int mode, int epoch_fd, __u32 ifindex)
+int fa_drop_prog_start(const char *dir, int mode, int epoch_fd, struct fa_drop_prog **out)
 {
-	static const int none[4] = { -1, -1, -1, -1 };
-	struct fa_drop_prog *d;
+	int reuse[ARRAY_SIZE(drop_pins)], fd[FA_NR_PINS], err;
 	char path[PATH_MAX];
-	int fd[FA_NR_PINS], err;
 	size_t i;
 
-	err = fa_drop_prog_open(dir, mode, FLOW_DROP_DEFAULT_ENTRIES, epoch_fd, none, &d);
-	if (err)
-		return err;
-	fa_drop_prog_fds(d, fd);
+	*out = NULL;
+	for (i = 0; i < ARRAY_SIZE(drop_pins); i++) {
+		fa_pin_path(path, sizeof(path), dir, fa_pin_name(drop_pins[i]));
+		reuse[i] = bpf_obj_get(path);
+	}
+	/* The tables' size is fixed: the state's files are sized for it. */
+	err = prog_open(dir, mode, FLOW_DROP_DEFAULT_ENTRIES, epoch_fd, reuse, out);
+	if (!err)
+		fa_drop_prog_fds(*out, fd);
 	for (i = 0; i < ARRAY_SIZE(drop_pins) && !err; i++) {
+		if (reuse[i] >= 0)
+			continue;
 		fa_pin_path(path, sizeof(path), dir, fa_pin_name(drop_pins[i]));
 		if (bpf_obj_pin(fd[drop_pins[i]], path))
 			err = -errno;
 	}
-	if (!err)
-		err = fa_drop_watch(fd[FA_PIN_DROP_WATCH], ifindex, true);
-	/* The link last: its pin is what keeps the program there. */
-	if (!err)
-		err = fa_drop_prog_pin(d);
+	/* The link last: a kill before leaves no program writing tables
+	 * no one will find. */
+	if (!err && !(*out)->adopted && bpf_link__pin((*out)->link, (*out)->pin))
+		err = -errno;
+	for (i = 0; i < ARRAY_SIZE(drop_pins); i++)
+		if (reuse[i] >= 0)
+			close(reuse[i]);
+	if (err) {
+		fa_drop_prog_close(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+int fa_drop_attach_iface(const char *dir, int mode, int epoch_fd, __u32 ifindex)
+{
+	int fd[FA_NR_PINS], err;
+	struct fa_drop_prog *d;
+
+	err = fa_drop_prog_start(dir, mode, epoch_fd, &d);
+	if (err)
+		return err;
+	fa_drop_prog_fds(d, fd);
+	err = fa_drop_watch(fd[FA_PIN_DROP_WATCH], ifindex, true);
+	/* The link and tables pinned keep the program there. */
 	fa_drop_prog_close(d);
 	return err;
 }

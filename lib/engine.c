@@ -19,8 +19,6 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-
 #include "engine.h"
 #include "internal.h"
 
@@ -512,43 +510,15 @@ static int set_sampling(struct fa_engine *e, struct fa_err *err)
  */
 static int drops_start(struct fa_engine *e, const char *dir, struct fa_err *err)
 {
-	static const int pins[] = { FA_PIN_DROPS_0, FA_PIN_DROPS_1, FA_PIN_DROP_STATS,
-				    FA_PIN_DROP_WATCH };
-	int reuse[4], fd[FA_NR_PINS], r = 0;
-	char path[PATH_MAX];
-	size_t i;
+	int fd[FA_NR_PINS], r;
 
-	for (i = 0; i < ARRAY_SIZE(pins); i++) {
-		fa_pin_path(path, sizeof(path), dir, fa_pin_name(pins[i]));
-		reuse[i] = bpf_obj_get(path);
-	}
-	/* The tables' size is fixed: the state's files are sized for it. */
-	r = fa_drop_prog_open(dir, e->cfg.drops, FLOW_DROP_DEFAULT_ENTRIES,
-			      e->set->fd[FA_PIN_EPOCH], reuse, &e->drops);
-	if (!r)
-		fa_drop_prog_fds(e->drops, fd);
-	for (i = 0; i < ARRAY_SIZE(pins) && !r; i++) {
-		if (reuse[i] >= 0)
-			continue;
-		fa_pin_path(path, sizeof(path), dir, fa_pin_name(pins[i]));
-		if (bpf_obj_pin(fd[pins[i]], path))
-			r = -errno;
-	}
-	/* The link last: a kill before leaves no program writing tables
-	 * no one will find. */
-	if (!r)
-		r = fa_drop_prog_pin(e->drops);
-	for (i = 0; i < ARRAY_SIZE(pins); i++)
-		if (reuse[i] >= 0)
-			close(reuse[i]);
-	if (r) {
-		fa_drop_prog_close(e->drops);
-		e->drops = NULL;
+	r = fa_drop_prog_start(dir, e->cfg.drops, e->set->fd[FA_PIN_EPOCH], &e->drops);
+	if (r)
 		return fa_err_set(err, r, "can't load the drop program on kfree_skb: %s (--drops off runs without)",
 				  r == -EOPNOTSUPP ?
 				  "this kernel has no SKB_NOT_DROPPED_YET, its drop reasons would mix with none" :
 				  strerror(-r));
-	}
+	fa_drop_prog_fds(e->drops, fd);
 	e->drop_watch_fd = fd[FA_PIN_DROP_WATCH];
 	/* A program loaded anew watches the set's members, whom the set's
 	 * start takes again: not those of a daemon before (of another mode). */

@@ -879,18 +879,15 @@ int fa_ctl_ask(int pid, const struct fa_query *q, FILE *body, struct fa_err *e);
 
 struct fa_drop_prog;
 /*
- * The drop program of the program set pinned in @dir, in @mode
- * (FA_DROPS_ATTACHED or _ALL): the one a killed daemon left running there
- * in the same mode, adopted, or one loaded on @epoch_fd (the set's) and
- * attached to kfree_skb, BTF-typed else raw_tp, its link pinned there.
- * @reuse: the tables pinned there (FA_PIN_DROPS_0, _1, FA_PIN_DROP_STATS,
- * FA_PIN_DROP_WATCH; -1: made anew, of @entries rows each epoch).
+ * The drop program of @dir (a program set's or an attachment's pins), in
+ * @mode (FA_DROPS_ATTACHED or _ALL): the one a killed daemon left running
+ * there in the same mode, adopted, or one loaded on @epoch_fd (the
+ * programs' epoch) and attached to kfree_skb, BTF-typed else raw_tp. Its
+ * tables are the ones pinned there, or new ones, pinned; its link is
+ * pinned last: from then on a kill leaves it running, for the next daemon
+ * to adopt.
  */
-int fa_drop_prog_open(const char *dir, int mode, __u32 entries, int epoch_fd,
-		      const int reuse[4], struct fa_drop_prog **d);
-/* Its link pinned, after its tables: from then on a kill leaves it running
- * for the next daemon to adopt. */
-int fa_drop_prog_pin(struct fa_drop_prog *d);
+int fa_drop_prog_start(const char *dir, int mode, int epoch_fd, struct fa_drop_prog **d);
 /* A program of another mode than @keep (-1: any) in @dir unpinned: it stops. */
 void fa_drop_prog_unpin(const char *dir, int keep);
 /* Its tables' fds into @fd at their pins' places (the program owns them). */

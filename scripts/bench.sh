@@ -240,6 +240,19 @@ against_start() {
 	echo
 }
 
+# mix_against RAW ROUNDS BASELINE [--ours OBJ]: the mix at XDP, TC egress and
+# TC ingress through our programs (or OBJ's) and BASELINE's, in the same
+# interleaved rounds, flowbench's lines into RAW.
+mix_against() {
+	local raw=$1 rounds=$2 base=$3
+	shift 3
+	"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --only "-1,6,-1" "$@" \
+		--baseline "start=$base" >"$raw" 2>/dev/null
+	"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --only "1,6,-1" "$@" \
+		--tc-ingress --baseline "start=$base" \
+		2>/dev/null | sed 's/^TC\t/TC ingress\t/' >>"$raw"
+}
+
 # The default table layout (shared) against SCALE_START's default (percpu),
 # on the mix, with each compiler, in the same interleaved rounds.
 against_default() {
@@ -263,11 +276,7 @@ against_default() {
 		raw=$SCRATCH/default-$c.tsv
 		local ours=()
 		[ $c = 14 ] || ours=(--ours "$(clang19_obj)")
-		"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --only "-1,6,-1" "${ours[@]}" \
-			--baseline "start=build/scale-start/clang-$c.bpf.o" >"$raw" 2>/dev/null
-		"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --only "1,6,-1" "${ours[@]}" \
-			--tc-ingress --baseline "start=build/scale-start/clang-$c.bpf.o" \
-			2>/dev/null | sed 's/^TC\t/TC ingress\t/' >>"$raw"
+		mix_against "$raw" "$rounds" "build/scale-start/clang-$c.bpf.o" "${ours[@]}"
 		python3 - "$raw" "$c" <<-'EOF'
 		import collections, statistics, sys
 		d = collections.defaultdict(dict)
@@ -1546,11 +1555,7 @@ drops_mix() {
 				grep -v "file format") \
 			<(llvm-objdump -d --no-show-raw-insn "build/drops-start/clang-$c.bpf.o" |
 				sed -n '/^Disassembly/,$p' | grep -v "file format") && same=yes
-		"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --only "-1,6,-1" "${ours[@]}" \
-			--baseline "start=build/drops-start/clang-$c.bpf.o" >"$raw" 2>/dev/null
-		"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --only "1,6,-1" "${ours[@]}" \
-			--tc-ingress --baseline "start=build/drops-start/clang-$c.bpf.o" \
-			2>/dev/null | sed 's/^TC\t/TC ingress\t/' >>"$raw"
+		mix_against "$raw" "$rounds" "build/drops-start/clang-$c.bpf.o" "${ours[@]}"
 		python3 - "$raw" "$c" "$same" <<-'EOF'
 		import collections, statistics, sys
 		d = collections.defaultdict(dict)
