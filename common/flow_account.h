@@ -211,6 +211,42 @@ static __always_inline void flow_frag_attribute(struct flow_stats *st,
 	}
 }
 
+/*
+ * --decap inner: a tunnelled flow's tunnel, noted by the packet that finds
+ * none; a packet of the flow through another tunnel of its type stays on
+ * the row and is counted. The counters of a frame --decap left alone
+ * (not a tunnel after all, or one inside one) are here too.
+ */
+static __always_inline void flow_tunnel_note(struct flow_stats *st,
+					     const struct flow_pkt *pkt, __u32 segs)
+{
+	const __u32 *a, *b;
+	struct flow_tunnel *t;
+	__u32 diff = 0;
+	int i;
+
+	if (pkt->odd & FLOW_ODD_TUN_UNDECODED)
+		st->counters[FLOW_C_TUNNEL_UNDECODED] += segs;
+	if (!pkt->key.tunnel)
+		return;
+	st->counters[FLOW_C_TUNNEL_DECAP] += segs;
+	if (pkt->odd & FLOW_ODD_TUN_NESTED)
+		st->counters[FLOW_C_TUNNEL_NESTED] += segs;
+	t = bpf_map_lookup_elem(&flow_tunnels, &pkt->key);
+	if (!t) {
+		bpf_map_update_elem(&flow_tunnels, &pkt->key, &pkt->tun, BPF_NOEXIST);
+		return;
+	}
+	a = (const __u32 *)t;
+	b = (const __u32 *)&pkt->tun;
+	/* Outer addresses and id: the first nine words. */
+#pragma unroll
+	for (i = 0; i < 9; i++)
+		diff |= a[i] ^ b[i];
+	if (diff)
+		st->counters[FLOW_C_TUNNEL_SHARED] += segs;
+}
+
 #ifdef FLOW_EPOCH_TEST_DELAY
 static long flow_epoch_test_spin(__u32 i __attribute__((unused)),
 				 void *ctx __attribute__((unused)))
@@ -378,7 +414,7 @@ static __always_inline void flow_key_reverse(const struct flow_key *k,
 	r->proto = k->proto;
 	r->ip_version = k->ip_version;
 	r->direction = !k->direction;
-	r->pad = 0;
+	r->tunnel = k->tunnel;
 }
 
 /*
@@ -509,6 +545,8 @@ static __always_inline int flow_account(struct flow_stats *st,
 	}
 	if (pkt->frag)
 		flow_frag_attribute(st, pkt, segs);
+	if (flow_cfg.decap)
+		flow_tunnel_note(st, pkt, segs);
 
 	if (flow_cfg.retrans)
 		flow_tcp_track(pkt, segs);

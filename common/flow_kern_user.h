@@ -22,7 +22,10 @@ enum flow_direction {
  * ip_version says how to print it. Ports are in network byte order as they
  * were on the wire; for ICMP and ICMPv6 sport is 0 and dport is
  * type << 8 | code, as NetFlow v5 and IPFIX exporters report them.
- * pad must be zero: every byte of the key is hashed.
+ * tunnel is the enum flow_tunnel_type a flow was taken out of with
+ * --decap inner (its addresses and ports are then the inner packet's), 0
+ * otherwise: a flow inside a tunnel and the same 5-tuple outside it are
+ * two flows. Every byte of the key is hashed.
  */
 struct flow_key {
 	__u8 src[16];
@@ -33,7 +36,7 @@ struct flow_key {
 	__u8 proto;
 	__u8 ip_version;
 	__u8 direction;
-	__u8 pad;
+	__u8 tunnel;
 };
 _Static_assert(sizeof(struct flow_key) == 44, "flow_key layout changed");
 
@@ -158,7 +161,14 @@ enum flow_counter_kind {
 	X(SAMPLE_NO_READER,	"sample_lost_no_reader", FLOW_CK_INFO)	\
 	X(SAMPLE_FULL,		"sample_lost_full",	FLOW_CK_INFO)	\
 	X(SAMPLE_OTHER,		"sample_lost_other",	FLOW_CK_INFO)	\
-	X(IPV4_LEN_FROM_FRAME,	"ipv4_len_from_frame",	FLOW_CK_INFO)
+	X(IPV4_LEN_FROM_FRAME,	"ipv4_len_from_frame",	FLOW_CK_INFO)	\
+	X(TUNNEL_DECAP,		"tunnel_decap",		FLOW_CK_INFO)	\
+	X(TUNNEL_NESTED,	"tunnel_nested",	FLOW_CK_INFO)	\
+	X(TUNNEL_UNDECODED,	"tunnel_undecoded",	FLOW_CK_INFO)	\
+	X(TUNNEL_SHARED,	"tunnel_shared",	FLOW_CK_INFO)	\
+	X(TRUNC_TUNNEL,		"trunc_tunnel",		FLOW_CK_REASON)	\
+	X(TRUNC_MPLS,		"trunc_mpls",		FLOW_CK_REASON)	\
+	X(MPLS_TOO_DEEP,	"mpls_too_deep",	FLOW_CK_REASON)
 
 enum flow_counter {
 #define FLOW_COUNTER_ENUM(id, name, kind) FLOW_C_##id,
@@ -245,6 +255,52 @@ struct frag_flow {
 
 #define FLOW_FRAG_ENTRIES 8192
 
+/*
+ * Tunnels (--decap). With FLOW_DECAP_INNER a packet inside one of these is
+ * accounted as its inner packet: the key's addresses, ports and protocol
+ * are the inner ones, its bytes the inner IP-layer length, and key.tunnel
+ * the type. What identifies the tunnel (VNI, key, outer addresses) is
+ * noted per flow in flow_tunnels. One level: a tunnel inside the tunnel is
+ * accounted as the first inner packet (tunnel_nested counts it).
+ */
+enum flow_decap {
+	FLOW_DECAP_OFF = 0,	/* the outer headers are the flow, as without tunnels */
+	FLOW_DECAP_INNER = 1,
+};
+
+enum flow_tunnel_type {
+	FLOW_TUN_NONE = 0,
+	FLOW_TUN_VXLAN,		/* UDP 4789, 8472 and --vxlan-port, I flag set */
+	FLOW_TUN_GENEVE,	/* UDP 6081, version 0 */
+	FLOW_TUN_GRE,		/* IP protocol 47: IPv4, IPv6, Ethernet inside */
+	FLOW_TUN_ERSPAN,	/* GRE 0x88be (types I and II) and 0x22eb (type III) */
+	FLOW_TUN_IPIP,		/* IPv4 or IPv6 in IPv4 or IPv6 (protocols 4, 41) */
+	FLOW_TUN_MPLS,		/* ethertypes 0x8847, 0x8848: a label stack, then IP */
+	FLOW_NR_TUN_TYPES
+};
+
+#define FLOW_VXLAN_EXTRA_PORTS	4
+/* MPLS labels walked for the bottom of the stack before mpls_too_deep. */
+#define FLOW_MPLS_MAX_DEPTH	8
+
+/*
+ * A tunnelled flow's tunnel, kept in flow_tunnels under the flow's key:
+ * noted by the packet that finds none, so the tunnel that first carried
+ * the flow while its row lives. A packet of the same inner flow through
+ * another tunnel of the same type is accounted on the same row and counted
+ * in tunnel_shared.
+ */
+struct flow_tunnel {
+	__u8 outer_src[16];	/* IPv4-mapped like the key's; zero for MPLS */
+	__u8 outer_dst[16];
+	__u32 id;		/* VNI, GRE key, ERSPAN session, top MPLS label */
+	__u8 type;		/* enum flow_tunnel_type */
+	__u8 outer_ip_version;	/* 4, 6, or 0 (MPLS: no outer IP header) */
+	__u8 has_id;		/* GRE without a key has no id */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct flow_tunnel) == 40, "flow_tunnel layout changed");
+
 /* Fixed when the programs are loaded (.rodata); the verifier prunes on it. */
 struct flow_config {
 	__u8 shared_map;	/* flows is a BPF_MAP_TYPE_HASH updated atomically */
@@ -253,7 +309,10 @@ struct flow_config {
 	__u8 retrans;		/* track TCP sequence numbers for retransmissions */
 	__u8 passive_rtt;	/* RTT from TCP timestamps echoed back */
 	__u8 per_iface;		/* counters and overflow rows per interface (a program set) */
-	__u8 pad[2];
+	__u8 decap;		/* enum flow_decap */
+	__u8 pad;
+	/* VXLAN's UDP destination ports besides 4789 and 8472; 0: none */
+	__be16 vxlan_ports[FLOW_VXLAN_EXTRA_PORTS];
 };
 
 /*

@@ -22,10 +22,11 @@
  * packet path, and nothing is ever evicted.
  * flow_frags may evict: it holds no counts, only which ports later
  * fragments belong to, and a fragment that finds none is an orphan.
- * flow_owners, flow_tcp_seq and flow_rtt (sized by the loader like the tables, and
- * created only when their option is on) may evict too: an evicted owner
- * leaves a row without its process, an evicted sequence restarts its
- * flow's retransmission count or its RTT; none loses a packet.
+ * flow_owners, flow_tcp_seq, flow_rtt and flow_tunnels (sized by the loader
+ * like the tables, and created only when their option is on) may evict
+ * too: an evicted owner leaves a row without its process, an evicted
+ * sequence restarts its flow's retransmission count or its RTT, an evicted
+ * tunnel is noted again by the flow's next packet; none loses a packet.
  * flow_stats and flow_overflow are arrays keyed by slot; in a program set
  * (flow_cfg.per_iface) the loader makes them hashes keyed by struct
  * flow_slot_key, so their keys carry no BTF type either.
@@ -94,6 +95,12 @@
 		__type(key, struct flow_key);				\
 		__type(value, struct flow_rtt);				\
 	} flow_rtt SEC(".maps");					\
+	storage struct {						\
+		__uint(type, BPF_MAP_TYPE_LRU_HASH);			\
+		__uint(max_entries, FLOW_DEFAULT_MAX_FLOWS);		\
+		__type(key, struct flow_key);				\
+		__type(value, struct flow_tunnel);			\
+	} flow_tunnels SEC(".maps");					\
 	storage const volatile struct flow_config flow_cfg;		\
 	storage struct flow_replay_frame replay_frame;			\
 	storage volatile __u32 flow_epoch SEC(".data.epoch")

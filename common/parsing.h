@@ -25,6 +25,9 @@
 
 #include "flow_kern_user.h"
 
+/* The load-time configuration (flow_maps.h defines it): --decap's ports. */
+extern const volatile struct flow_config flow_cfg;
+
 /* Tags walked before the frame is called vlan_too_deep: 802.1ad + 802.1Q. */
 #ifndef VLAN_MAX_DEPTH
 #define VLAN_MAX_DEPTH 2
@@ -108,6 +111,7 @@ struct flow_pkt {
 	__u8 tcp_flags;
 	__u8 frag;	/* enum flow_frag */
 	__u8 odd;	/* FLOW_ODD_*: accounted, and worth a counter */
+	struct flow_tunnel tun;	/* key.tunnel set: what it came through */
 };
 
 /*
@@ -117,6 +121,8 @@ struct flow_pkt {
 #define FLOW_ODD_JUMBO		1	/* IPv6 payload length 0: RFC 2675 or BIG TCP */
 #define FLOW_ODD_TCP_DOFF	2	/* TCP data offset < 5 or past the datagram */
 #define FLOW_ODD_V4_LEN		4	/* IPv4 total length 0: TSO or BIG TCP */
+#define FLOW_ODD_TUN_NESTED	8	/* the inner packet is a tunnel too */
+#define FLOW_ODD_TUN_UNDECODED	16	/* to a tunnel's port, not one: the outer flow */
 
 /* RFC 2675's Jumbo Payload option type (linux/ipv6.h has it too, lately). */
 #ifndef IPV6_TLV_JUMBO
@@ -452,6 +458,29 @@ static __always_inline int parse_l4hdr(struct hdr_cursor *nh, void *data_end,
 	return 0;
 }
 
+#define VXLAN_PORT	4789	/* IANA's */
+#define VXLAN_PORT_LINUX 8472	/* Linux's default, Flannel's and Cilium's */
+#define GENEVE_PORT	6081
+
+/* A UDP destination port a tunnel listens on (@port in network order). */
+static __always_inline int udp_port_is_vxlan(__be16 port)
+{
+	int i;
+
+	if (port == bpf_htons(VXLAN_PORT) || port == bpf_htons(VXLAN_PORT_LINUX))
+		return 1;
+#pragma unroll
+	for (i = 0; i < FLOW_VXLAN_EXTRA_PORTS; i++)
+		if (flow_cfg.vxlan_ports[i] && port == flow_cfg.vxlan_ports[i])
+			return 1;
+	return 0;
+}
+
+static __always_inline int udp_port_is_tunnel(__be16 port)
+{
+	return port == bpf_htons(GENEVE_PORT) || udp_port_is_vxlan(port);
+}
+
 /**
  * parse_frame_fast - the common frame in a third of the full parse's work
  *
@@ -526,6 +555,9 @@ static __always_inline int parse_frame_fast(const struct parse_ctx *pc,
 
 		if (l4_room < sizeof(*uh) || (void *)(uh + 1) > data_end)
 			return 0;
+		/* With --decap, the tunnels' ports go the full way. */
+		if (flow_cfg.decap && udp_port_is_tunnel(uh->dest))
+			return 0;
 		doff = sizeof(*uh);
 		pkt->key.sport = uh->source;
 		pkt->key.dport = uh->dest;
@@ -535,7 +567,7 @@ static __always_inline int parse_frame_fast(const struct parse_ctx *pc,
 		return 0;
 	}
 	pkt->key.proto = proto;
-	pkt->key.pad = 0;
+	pkt->key.tunnel = 0;
 	pkt->ip_len = ip_len;
 	pkt->hdr_len = l3_hlen + doff;
 	pkt->l4_off = ETH_HLEN + l3_hlen;
@@ -546,6 +578,35 @@ static __always_inline int parse_frame_fast(const struct parse_ctx *pc,
 
 /* Farther than any transport header can start: 22 + 40 + 8 * 2048. */
 #define L4_OFF_MAX 0x7fff
+
+/*
+ * The IP header at the cursor, whose ethertype says which, and its
+ * extension headers: the part of parse_frame_l3() that a tunnel's inner
+ * packet goes through again.
+ */
+static __always_inline int parse_frame_ip(struct parse_ctx *pc,
+					  struct hdr_cursor *nh,
+					  __be16 ethertype, struct flow_pkt *pkt)
+{
+	__u64 l3_off = nh->pos - pc->data;
+	int err;
+
+	if (l3_off > pc->wire_len)
+		return FLOW_C_TRUNC_ETH;
+	if (ethertype == bpf_htons(ETH_P_IP)) {
+		if (cap_short(pc, l3_off + sizeof(struct iphdr)))
+			return FLOW_C_TRUNC_IPV4;
+		err = parse_iphdr(nh, pc->data_end, pc, l3_off, pkt);
+	} else if (ethertype == bpf_htons(ETH_P_IPV6)) {
+		if (cap_short(pc, l3_off + sizeof(struct ipv6hdr)))
+			return FLOW_C_TRUNC_IPV6;
+		err = parse_ipv6hdr(nh, pc->data_end, pc, l3_off, pkt);
+	} else {
+		return FLOW_C_NON_IP;
+	}
+	pkt->l4_off = nh->pos - pc->data;
+	return err;
+}
 
 /**
  * parse_frame_l3 - Ethernet, VLAN tags, IP and IPv6 extension headers
@@ -559,34 +620,15 @@ static __always_inline int parse_frame_l3(struct parse_ctx *pc,
 					  struct flow_pkt *pkt)
 {
 	struct hdr_cursor nh = { .pos = pc->data };
-	void *data_end = pc->data_end;
 	__be16 ethertype;
-	__u64 l3_off;
 	int err;
 
 	if (cap_short(pc, ETH_HLEN))
 		return FLOW_C_TRUNC_ETH;
-	err = parse_ethhdr(&nh, data_end, &ethertype);
+	err = parse_ethhdr(&nh, pc->data_end, &ethertype);
 	if (err)
 		return err;
-
-	l3_off = nh.pos - pc->data;
-	if (l3_off > pc->wire_len)
-		return FLOW_C_TRUNC_ETH;
-
-	if (ethertype == bpf_htons(ETH_P_IP)) {
-		if (cap_short(pc, l3_off + sizeof(struct iphdr)))
-			return FLOW_C_TRUNC_IPV4;
-		err = parse_iphdr(&nh, data_end, pc, l3_off, pkt);
-	} else if (ethertype == bpf_htons(ETH_P_IPV6)) {
-		if (cap_short(pc, l3_off + sizeof(struct ipv6hdr)))
-			return FLOW_C_TRUNC_IPV6;
-		err = parse_ipv6hdr(&nh, data_end, pc, l3_off, pkt);
-	} else {
-		return FLOW_C_NON_IP;
-	}
-	pkt->l4_off = nh.pos - pc->data;
-	return err;
+	return parse_frame_ip(pc, &nh, ethertype, pkt);
 }
 
 /**
@@ -611,6 +653,314 @@ static __always_inline int parse_frame_l4(struct parse_ctx *pc,
 	asm volatile("" : "+r"(off));
 	nh.pos = pc->data + (off & L4_OFF_MAX);
 	return parse_l4hdr(&nh, pc->data_end, pkt);
+}
+
+
+/* ---- tunnels: --decap inner ------------------------------------------ */
+
+#define ETH_P_TEB_	0x6558	/* transparent Ethernet bridging: Ethernet inside */
+#define ETH_P_ERSPAN12	0x88be	/* ERSPAN types I and II */
+#define ETH_P_ERSPAN3	0x22eb
+#define ETH_P_MPLS_UC_	0x8847
+#define ETH_P_MPLS_MC_	0x8848
+
+#define GRE_F_CSUM	0x8000
+#define GRE_F_ROUTING	0x4000	/* RFC 1701's source routing: not decoded */
+#define GRE_F_KEY	0x2000
+#define GRE_F_SEQ	0x1000
+#define GRE_VERSION	0x0007	/* 1 is PPTP's enhanced GRE: not decoded */
+
+/*
+ * An inner packet starts at most this far into the frame (past that, the
+ * tunnel is not opened: tunnel_undecoded). Every packet pointer the inner
+ * parse makes then stays within the 64 KiB the verifier allows.
+ */
+#define INNER_OFF_MAX	0x1fff
+
+/* A tunnel's header says it is not one, or lies past its datagram. */
+#define TUN_UNDECODED	(-1)
+
+/* Where the inner packet starts and what it is: Ethernet, or IP. */
+struct tun_inner {
+	__u64 off;
+	__be16 type;	/* ETH_P_TEB_, ETH_P_IP or ETH_P_IPV6 */
+};
+
+/* Is this parsed outer packet one that --decap inner opens? */
+static __always_inline int pkt_is_tunnel(const struct flow_pkt *pkt)
+{
+	/*
+	 * A fragmented outer datagram stays the outer flow: only its first
+	 * fragment holds the tunnel header, and its fragments must share
+	 * one row.
+	 */
+	if (pkt->frag != FLOW_FRAG_NONE)
+		return 0;
+	if (pkt->key.proto == IPPROTO_UDP)
+		return udp_port_is_tunnel(pkt->key.dport);
+	return pkt->key.proto == IPPROTO_GRE || pkt->key.proto == IPPROTO_IPIP ||
+	       pkt->key.proto == IPPROTO_IPV6;
+}
+
+/*
+ * @len bytes of tunnel header at @off: inside the datagram (@room bytes
+ * left in it), else not a tunnel; inside the captured bytes, else a
+ * truncation (at TC, the program pulls the headers and parses again).
+ * Returns the header, or NULL with *err set.
+ */
+static __always_inline __u8 *tun_hdr(struct parse_ctx *pc, __u64 off,
+				     __u32 len, __u32 room, int *err)
+{
+	__u8 *h;
+
+	/* Past 32 KiB (a long IPv6 header chain): not opened. */
+	if (len > room || off > L4_OFF_MAX) {
+		*err = TUN_UNDECODED;
+		return NULL;
+	}
+	if (cap_short(pc, off + len)) {
+		*err = FLOW_C_TRUNC_TUNNEL;
+		return NULL;
+	}
+	asm volatile("" : "+r"(off));
+	h = pc->data + (off & L4_OFF_MAX);
+	if ((void *)(h + len) > pc->data_end) {
+		*err = FLOW_C_TRUNC_TUNNEL;
+		return NULL;
+	}
+	return h;
+}
+
+/*
+ * The GRE header at the outer transport offset (RFC 2784, RFC 2890), and
+ * ERSPAN's after it: fills in @t and @in, or returns why not.
+ */
+static __always_inline int tun_gre(struct parse_ctx *pc, const struct flow_pkt *pkt,
+				   struct flow_tunnel *t, struct tun_inner *in)
+{
+	__u64 off = pkt->l4_off;
+	__u32 room = pkt->l4_room, len = 4, elen;
+	__u16 flags;
+	__be16 proto;
+	__u8 *h, *e;
+	int err = 0, v3;
+
+	h = tun_hdr(pc, off, 4, room, &err);
+	if (!h)
+		return err;
+	flags = ((__u16)h[0] << 8) | h[1];
+	proto = *(__be16 *)(h + 2);
+	if (flags & (GRE_F_ROUTING | GRE_VERSION))
+		return TUN_UNDECODED;
+	len += (flags & GRE_F_CSUM ? 4 : 0) + (flags & GRE_F_KEY ? 4 : 0) +
+	       (flags & GRE_F_SEQ ? 4 : 0);
+	if (len > room)
+		return TUN_UNDECODED;	/* flags announce fields past the datagram */
+	if (flags & GRE_F_KEY) {
+		/* The key follows the checksum word, if there is one. */
+		h = tun_hdr(pc, off + (flags & GRE_F_CSUM ? 8 : 4), 4, room, &err);
+		if (!h)
+			return err;
+		t->id = bpf_ntohl(*(__be32 *)h);
+		t->has_id = 1;
+	}
+	t->type = FLOW_TUN_GRE;
+	in->off = off + len;
+	if (proto == bpf_htons(ETH_P_IP) || proto == bpf_htons(ETH_P_IPV6) ||
+	    proto == bpf_htons(ETH_P_TEB_)) {
+		in->type = proto;
+		return 0;
+	}
+	if (proto != bpf_htons(ETH_P_ERSPAN12) && proto != bpf_htons(ETH_P_ERSPAN3))
+		return TUN_UNDECODED;
+	t->type = FLOW_TUN_ERSPAN;
+	in->type = bpf_htons(ETH_P_TEB_);
+	if (proto == bpf_htons(ETH_P_ERSPAN12) && !(flags & GRE_F_SEQ)) {
+		/* Type I: Ethernet right after a bare GRE header, no session. */
+		t->id = 0;
+		t->has_id = 0;
+		return 0;
+	}
+	/* Type II (version 1) has 8 bytes of header, type III (2) 12. */
+	v3 = proto == bpf_htons(ETH_P_ERSPAN3);
+	e = tun_hdr(pc, off + len, 8, room - len, &err);
+	if (!e)
+		return err;
+	if ((e[0] >> 4) != (v3 ? 2 : 1))
+		return TUN_UNDECODED;
+	t->id = ((__u32)(e[2] & 3) << 8) | e[3];	/* the 10-bit session ID */
+	t->has_id = 1;
+	elen = 8;
+	if (v3) {
+		e = tun_hdr(pc, off + len, 12, room - len, &err);
+		if (!e)
+			return err;
+		/* O: a platform-specific subheader of 8 bytes follows. */
+		elen = e[11] & 1 ? 20 : 12;
+		if (len + elen > room)
+			return TUN_UNDECODED;
+	}
+	in->off = off + len + elen;
+	return 0;
+}
+
+/* VXLAN (RFC 7348) or Geneve (RFC 8926) after the outer UDP header. */
+static __always_inline int tun_udp(struct parse_ctx *pc, const struct flow_pkt *pkt,
+				   struct flow_tunnel *t, struct tun_inner *in)
+{
+	__u64 off = pkt->l4_off + 8;
+	__u32 room = pkt->l4_room - 8, olen;
+	__u8 *h;
+	int err = 0;
+
+	h = tun_hdr(pc, off, 8, room, &err);
+	if (!h)
+		return err;
+	t->id = ((__u32)h[4] << 16) | ((__u32)h[5] << 8) | h[6];
+	t->has_id = 1;
+	if (pkt->key.dport != bpf_htons(GENEVE_PORT)) {
+		if (!(h[0] & 0x08))
+			return TUN_UNDECODED;	/* the I flag: a valid VNI */
+		t->type = FLOW_TUN_VXLAN;
+		in->off = off + 8;
+		in->type = bpf_htons(ETH_P_TEB_);
+		return 0;
+	}
+	if (h[0] >> 6)
+		return TUN_UNDECODED;	/* a Geneve version not known */
+	olen = (h[0] & 0x3f) * 4;
+	if (8 + olen > room)
+		return TUN_UNDECODED;	/* options past the datagram */
+	in->type = *(__be16 *)(h + 2);
+	if (in->type != bpf_htons(ETH_P_TEB_) && in->type != bpf_htons(ETH_P_IP) &&
+	    in->type != bpf_htons(ETH_P_IPV6))
+		return TUN_UNDECODED;
+	t->type = FLOW_TUN_GENEVE;
+	in->off = off + 8 + olen;
+	return 0;
+}
+
+/*
+ * An MPLS label stack after the Ethernet header (and its tags), the frame
+ * having no IP header of its own: the top label is the id, and the first
+ * nibble after the bottom of the stack says which IP follows.
+ */
+static __always_inline int tun_mpls(struct parse_ctx *pc, struct flow_tunnel *t,
+				    struct tun_inner *in)
+{
+	struct hdr_cursor nh = { .pos = pc->data };
+	void *data_end = pc->data_end;
+	__be16 ethertype;
+	__u32 lbl;
+	__u8 *p;
+	int i, err, bottom = 0;
+
+	err = parse_ethhdr(&nh, data_end, &ethertype);
+	if (err)
+		return err;
+	if (ethertype != bpf_htons(ETH_P_MPLS_UC_) &&
+	    ethertype != bpf_htons(ETH_P_MPLS_MC_))
+		return FLOW_C_NON_IP;
+#pragma unroll
+	for (i = 0; i < FLOW_MPLS_MAX_DEPTH; i++) {
+		p = nh.pos;
+		if ((void *)(p + 4) > data_end ||
+		    cap_short(pc, (nh.pos - pc->data) + 4) ||
+		    (__u64)(nh.pos - pc->data) + 4 > pc->wire_len)
+			return FLOW_C_TRUNC_MPLS;
+		lbl = bpf_ntohl(*(__be32 *)p);
+		nh.pos = p + 4;
+		if (i == 0)
+			t->id = lbl >> 12;
+		if (lbl & 0x100) {
+			bottom = 1;
+			break;
+		}
+	}
+	if (!bottom)
+		return FLOW_C_MPLS_TOO_DEEP;
+	p = nh.pos;
+	if ((void *)(p + 1) > data_end || cap_short(pc, (nh.pos - pc->data) + 1))
+		return FLOW_C_TRUNC_MPLS;
+	if ((p[0] >> 4) == 4)
+		in->type = bpf_htons(ETH_P_IP);
+	else if ((p[0] >> 4) == 6)
+		in->type = bpf_htons(ETH_P_IPV6);
+	else
+		return FLOW_C_NON_IP;	/* a pseudowire's Ethernet, or so */
+	t->type = FLOW_TUN_MPLS;
+	t->has_id = 1;
+	in->off = nh.pos - pc->data;
+	return 0;
+}
+
+/**
+ * parse_decap - the packet inside a tunnel, for --decap inner
+ * @pkt: the outer packet as parsed (or, its frame not being IP, zero)
+ *
+ * Returns 0 with @pkt the inner packet, pkt->key.tunnel its tunnel's type
+ * and pkt->tun the tunnel; or 0 with @pkt the outer packet as it was and
+ * FLOW_ODD_TUN_UNDECODED set, when its tunnel header says it is none (no
+ * VXLAN I flag, an unknown version, fields past the datagram); or the
+ * counter that names why the frame is not accountable, as for an outer
+ * packet: the inner headers follow the outer rules.
+ */
+static __always_inline int parse_decap(struct parse_ctx *pc, struct flow_pkt *pkt)
+{
+	struct flow_tunnel t = {};
+	struct tun_inner in = {};
+	struct hdr_cursor nh;
+	__be16 ethertype;
+	__u64 off;
+	int err;
+
+	if (!pkt->key.ip_version) {
+		err = tun_mpls(pc, &t, &in);
+	} else {
+		__builtin_memcpy(t.outer_src, pkt->key.src, 16);
+		__builtin_memcpy(t.outer_dst, pkt->key.dst, 16);
+		t.outer_ip_version = pkt->key.ip_version;
+		if (pkt->key.proto == IPPROTO_UDP) {
+			err = tun_udp(pc, pkt, &t, &in);
+		} else if (pkt->key.proto == IPPROTO_GRE) {
+			err = tun_gre(pc, pkt, &t, &in);
+		} else {
+			t.type = FLOW_TUN_IPIP;
+			in.off = pkt->l4_off;
+			in.type = pkt->key.proto == IPPROTO_IPIP ?
+				  bpf_htons(ETH_P_IP) : bpf_htons(ETH_P_IPV6);
+			err = 0;
+		}
+	}
+	if (err == TUN_UNDECODED || (!err && in.off > INNER_OFF_MAX)) {
+		pkt->odd |= FLOW_ODD_TUN_UNDECODED;
+		return 0;
+	}
+	if (err)
+		return err;
+
+	__builtin_memset(pkt, 0, sizeof(*pkt));
+	off = in.off;
+	asm volatile("" : "+r"(off));
+	nh.pos = pc->data + (off & INNER_OFF_MAX);
+	ethertype = in.type;
+	if (in.type == bpf_htons(ETH_P_TEB_)) {
+		if (cap_short(pc, in.off + ETH_HLEN))
+			return FLOW_C_TRUNC_ETH;
+		err = parse_ethhdr(&nh, pc->data_end, &ethertype);
+		if (err)
+			return err;
+	}
+	err = parse_frame_ip(pc, &nh, ethertype, pkt);
+	if (!err && pkt->frag != FLOW_FRAG_LATER)
+		err = parse_frame_l4(pc, pkt);
+	if (err)
+		return err;
+	if (pkt_is_tunnel(pkt))
+		pkt->odd |= FLOW_ODD_TUN_NESTED;
+	pkt->key.tunnel = t.type;
+	pkt->tun = t;
+	return 0;
 }
 
 #endif /* FLOW_PARSING_H */

@@ -692,6 +692,7 @@ static int attach_steps(struct attach_ctx *a, const struct fa_attach_opts *o,
 		.owners = o->owners,
 		.retrans = o->retrans,
 		.passive_rtt = o->passive_rtt,
+		.decap = o->decap,
 	};
 	bool xdp = a->st.ingress != FA_INGRESS_TC;
 	struct xdp_program *xp = NULL;

@@ -34,6 +34,8 @@ struct fa_attach_opts {
 	bool owners;		/* --attribution */
 	bool retrans;		/* --retrans */
 	bool passive_rtt;	/* --passive-rtt */
+	__u8 decap;		/* enum flow_decap (--decap) */
+	__u16 vxlan_ports[FLOW_VXLAN_EXTRA_PORTS];	/* --vxlan-port; 0: none */
 	int drops;		/* enum fa_drops_mode: a drop program of its own */
 	/* What the caller adds for this interface (a daemon's cache), for
 	 * fa_iface_attach()'s memory guard: files under FA_RUN_DIR, and its
@@ -123,6 +125,8 @@ struct fa_attach_args {
 	bool attribution;	/* TC egress notes the socket of new rows */
 	bool retrans;
 	bool passive_rtt;
+	int decap;		/* enum flow_decap */
+	__u16 vxlan_ports[FLOW_VXLAN_EXTRA_PORTS];
 	bool force_memory;	/* attach what the memory guard would refuse */
 };
 

@@ -565,6 +565,14 @@ static void col_prtt_min(struct fa_out *o, const struct cell_ctx *c)
 	ms_cell(o, 10, p, p ? p->min_us : 0);
 }
 
+/* ---- tunnels ------------------------------------------------------------------ */
+
+/* The tunnel a --decap inner flow came through; grouped by it, the group's. */
+static void col_tunnel(struct fa_out *o, const struct cell_ctx *c)
+{
+	fa_print_tunnel(o, c->r->key.tunnel, c->x);
+}
+
 /* ---- drops -------------------------------------------------------------------- */
 
 /* Packets the kernel dropped; JSON: the drops object, reasons and all. */
@@ -683,6 +691,7 @@ static const struct column {
 	[FA_COL_DROPS] = { "drops", "DROPS", 12, 0, 0, col_drops },
 	[FA_COL_DROP_REASON] = { "drop_reason", "DROP-REASON", -20, FA_GROUP_DROP_REASON, 0,
 				   col_drop_reason },
+	[FA_COL_TUNNEL] = { "tunnel", "TUNNEL", -18, FA_GROUP_TUNNEL, 0, col_tunnel },
 	[FA_COL_BPS] = { "bps", "BIT/S", 9, 0, COL_RATE, col_bps },
 	[FA_COL_PPS] = { "pps", "PKT/S", 9, 0, COL_RATE, col_pps },
 };
@@ -771,7 +780,7 @@ static const unsigned char json_order[] = {
 	FA_COL_COMM, FA_COL_CGROUP, FA_COL_CONTAINER, FA_COL_SRTT, FA_COL_RTTVAR,
 	FA_COL_MINRTT, FA_COL_CWND, FA_COL_STATE, FA_COL_SOCK_RETRANS, FA_COL_RETRANS,
 	FA_COL_RETRANS_BYTES, FA_COL_PRTT, FA_COL_PRTT_MIN, FA_COL_DROPS, FA_COL_DROP_REASON,
-	FA_COL_BPS, FA_COL_PPS,
+	FA_COL_TUNNEL, FA_COL_BPS, FA_COL_PPS,
 };
 _Static_assert(sizeof(json_order) == FA_NR_COLS, "a column is missing from json_order");
 

@@ -448,6 +448,7 @@ void fa_print_record(struct fa_out *o, const struct fa_record *r,
 	out_str(o, "end_reason", NULL, fa_end_reason_name(r->end_reason));
 	out_bool(o, "overflow", NULL, overflow);
 	fa_print_drops(o, &r->drops);
+	fa_print_tunnel(o, k->tunnel, x);
 	/* The joined fields, as dump -j has them. */
 	fa_cells_joined(o, x);
 	out_obj_close(o);

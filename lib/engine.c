@@ -542,6 +542,7 @@ static int set_start(struct fa_engine *e, struct fa_err *err)
 	struct fa_load_opts lo = {
 		.shared = a->shared, .max_flows = a->max_flows, .owners = a->owners,
 		.retrans = a->retrans, .passive_rtt = a->passive_rtt,
+		.decap = a->decap,
 	};
 	struct fa_set_member *m = NULL;
 	const __u32 *rows;

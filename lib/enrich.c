@@ -113,6 +113,7 @@ struct iface_maps {
 	struct map_copy owners, seq, rtt;
 	size_t *owners_idx, *seq_idx, *rtt_idx;
 	bool has_owners, has_seq, has_rtt;
+	int tunnels_fd;		/* --decap inner's flow_tunnels, or -1 */
 };
 
 /* A TCP socket's tuple as a flow of it would have it, for the fallback. */
@@ -170,6 +171,18 @@ static int iface_maps_read(const struct fa_iface_snap *is, struct iface_maps *m)
 	m->has_owners = !!m->owners_idx;
 	m->has_seq = !!m->seq_idx;
 	m->has_rtt = !!m->rtt_idx;
+	/* Looked up row by row: it holds only the tunnelled flows. */
+	m->tunnels_fd = -1;
+	if (!err) {
+		int fd[FA_NR_PINS];
+
+		for (size_t i = 0; i < FA_NR_PINS; i++)
+			fd[i] = -1;
+		fd[FA_PIN_TUNNELS] = open_pin(is->dirname, FA_PIN_TUNNELS);
+		m->tunnels_fd = fa_tunnels_fd(fd);
+		if (m->tunnels_fd < 0 && fd[FA_PIN_TUNNELS] >= 0)
+			close(fd[FA_PIN_TUNNELS]);
+	}
 	return err;
 }
 
@@ -181,6 +194,8 @@ static void iface_maps_free(struct iface_maps *m)
 	free(m->owners_idx);
 	free(m->seq_idx);
 	free(m->rtt_idx);
+	if (m->tunnels_fd >= 0)
+		close(m->tunnels_fd);
 }
 
 struct sock_tables {
@@ -369,6 +384,9 @@ void fa_enrich_key(const int *fd, const struct fa_attach_state *st, int socks_fd
 	memset(e, 0, sizeof(*e));
 	if (!k->ip_version)
 		return;
+	if (k->tunnel && fd[FA_PIN_TUNNELS] >= 0 &&
+	    !bpf_map_lookup_elem(fd[FA_PIN_TUNNELS], k, &e->tun))
+		e->flags |= FA_EXT_TUNNEL;
 	if (st->retrans && k->proto == IPPROTO_TCP && fd[FA_PIN_TCP_SEQ] >= 0) {
 		e->flags |= FA_EXT_RETRANS;
 		if (!bpf_map_lookup_elem(fd[FA_PIN_TCP_SEQ], k, &ts)) {
@@ -412,10 +430,16 @@ void fa_records_join_open(struct fa_records_join *j, const struct fa_stream *s)
 
 void fa_records_join_key(struct fa_records_join *j, const struct flow_key *k, struct fa_ext *x)
 {
-	if (j->joined)
-		fa_enrich_key(j->s->p.fd, &j->s->p.state, j->socks_fd, k, x, &j->cg);
-	else
-		memset(x, 0, sizeof(*x));
+	const int *fd = j->s->p.fd;
+
+	if (j->joined) {
+		fa_enrich_key(fd, &j->s->p.state, j->socks_fd, k, x, &j->cg);
+		return;
+	}
+	memset(x, 0, sizeof(*x));
+	if (k->tunnel && fd[FA_PIN_TUNNELS] >= 0 &&
+	    !bpf_map_lookup_elem(fd[FA_PIN_TUNNELS], k, &x->tun))
+		x->flags |= FA_EXT_TUNNEL;
 }
 
 void fa_records_join_close(struct fa_records_join *j)
@@ -435,6 +459,8 @@ void fa_enrich_forget(const int *fd, const struct flow_key *k)
 		bpf_map_delete_elem(fd[FA_PIN_RTT], k);
 	if (fd[FA_PIN_OWNERS] >= 0 && k->direction == FLOW_DIR_EGRESS)
 		bpf_map_delete_elem(fd[FA_PIN_OWNERS], k);
+	if (fd[FA_PIN_TUNNELS] >= 0 && k->tunnel)
+		bpf_map_delete_elem(fd[FA_PIN_TUNNELS], k);
 }
 
 const struct fa_ext *fa_row_ext(const struct fa_table *t, const struct fa_row *r)
@@ -513,7 +539,8 @@ int fa_enrich(struct fa_snapshot *s)
 	any = st.socks.n > 0;
 	for (i = 0; i < s->nifs && !err; i++) {
 		err = iface_maps_read(&s->ifs[i], &maps[i]);
-		any |= maps[i].has_owners || maps[i].has_seq || maps[i].has_rtt;
+		any |= maps[i].has_owners || maps[i].has_seq || maps[i].has_rtt ||
+		       maps[i].tunnels_fd >= 0;
 		/* Another namespace's interfaces: its indices are not ours. */
 		if (fa_state_netns_self(&s->ifs[i].state))
 			ifindex[n++] = s->ifs[i].state.ifindex;
@@ -538,6 +565,9 @@ int fa_enrich(struct fa_snapshot *s)
 			if (maps[j].ifindex == r->key.ifindex)
 				m = &maps[j];
 		join_row(r, m, &st, e);
+		if (m && m->tunnels_fd >= 0 && r->key.tunnel &&
+		    !bpf_map_lookup_elem(m->tunnels_fd, &r->key, &e->tun))
+			e->flags |= FA_EXT_TUNNEL;
 		ext_cgroup(s->t.cgroups, e, !rescanned);
 		rescanned |= e->cgroup_id && !e->cgroup_path;
 		if (!e->container)

@@ -31,7 +31,7 @@ static void tuple_of(const struct flow_key *k, struct flow_key *t)
 	*t = *k;
 	t->ifindex = 0;
 	t->direction = 0;
-	t->pad = 0;
+	t->tunnel = 0;
 }
 
 struct fwd_entry {

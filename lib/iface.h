@@ -134,6 +134,8 @@ enum fa_pin {
 	FA_PIN_DROPS_1,
 	FA_PIN_DROP_STATS,
 	FA_PIN_DROP_WATCH,
+	/* --decap inner's tunnels (an attachment from before has none). */
+	FA_PIN_TUNNELS,
 	FA_NR_PINS,
 };
 
@@ -200,6 +202,8 @@ struct fa_load_opts {
 	bool retrans;		/* TCP retransmissions tracked (flow_tcp_seq) */
 	bool passive_rtt;	/* RTT from TCP timestamps (flow_ts_seen, flow_rtt) */
 	bool per_iface;		/* a program set: counters and overflow rows per interface */
+	__u8 decap;		/* enum flow_decap */
+	__u16 vxlan_ports[FLOW_VXLAN_EXTRA_PORTS];	/* --vxlan-port, host order; 0: none */
 };
 
 /* fa_progs_open() and load. */

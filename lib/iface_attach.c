@@ -34,7 +34,9 @@ int fa_attach_args_resolve(const struct fa_attach_args *a,
 		.owners = a->attribution,
 		.retrans = a->retrans,
 		.passive_rtt = a->passive_rtt,
+		.decap = a->decap,
 	};
+	memcpy(o->vxlan_ports, a->vxlan_ports, sizeof(o->vxlan_ports));
 	if (a->shared < 0)
 		*flags |= FA_IFACE_ANY_MAP;
 	if (!a->max_flows)
@@ -223,6 +225,7 @@ int fa_attach_guard(const struct fa_attach_opts *o, struct fa_err *e)
 		.owners = o->owners,
 		.retrans = o->retrans,
 		.passive_rtt = o->passive_rtt,
+		.decap = o->decap,
 	};
 	struct flowacct_bpf *skel;
 	__u64 kernel;

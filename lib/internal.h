@@ -647,11 +647,31 @@ struct fa_ext {
 	/* The cgroup's container, else the interface's (a veth's host end):
 	 * in a struct fa_cgroups, or NULL. */
 	const struct fa_container *container;
+	struct flow_tunnel tun;	/* with FA_EXT_TUNNEL */
 };
 
 #define FA_EXT_SOCK	(1u << 0)	/* sock is the row's socket */
 #define FA_EXT_RETRANS	(1u << 1)	/* retransmissions were tracked */
 #define FA_EXT_PRTT	(1u << 2)	/* passive RTT has samples */
+#define FA_EXT_TUNNEL	(1u << 3)	/* tun is the tunnelled flow's tunnel */
+
+/* "vxlan", "gre", ...: a key's tunnel type, or NULL for none. */
+const char *fa_tunnel_type_name(__u8 type);
+/*
+ * "tunnel": {"type", "id", "outer_src", "outer_dst"} of a flow whose key has
+ * tunnel type @type (null for none), from @x's tunnel if it has one (else
+ * id and addresses null: its entry was evicted); text: "vxlan:100".
+ */
+void fa_print_tunnel(struct fa_out *o, __u8 type, const struct fa_ext *x);
+/*
+ * The tunnels of @t's tunnelled rows from @from on, from @tunnels_fd (a
+ * flow_tunnels map; -1: none): each gains an ext with its tunnel. For a
+ * table fa_enrich() does not join (replay's).
+ */
+int fa_join_tunnels(struct fa_table *t, size_t from, int tunnels_fd);
+/* @fd's flow_tunnels, opened where --decap inner made it (more than the
+ * one entry it has without): -1 otherwise. */
+int fa_tunnels_fd(const int *fd);
 
 /*
  * Joins each flow row of @s to what the maps know of it: the socket a TC

@@ -142,6 +142,7 @@ static const char *const pin_names[FA_NR_PINS] = {
 	[FA_PIN_DROPS_1] = "drops_1",
 	[FA_PIN_DROP_STATS] = "drop_stats",
 	[FA_PIN_DROP_WATCH] = "drop_watch",
+	[FA_PIN_TUNNELS] = "flow_tunnels",
 };
 
 /* What a daemon pins beside them (lib/stream.c; the last three only daemons
@@ -242,6 +243,9 @@ static int check_pin(int pin, int fd)
 				    sizeof(struct flow_drop_stats));
 	case FA_PIN_DROP_WATCH:
 		return fa_map_check(fd, hash, 1, sizeof(__u32), 1);
+	case FA_PIN_TUNNELS:
+		return fa_map_check(fd, lru, 1, sizeof(struct flow_key),
+				    sizeof(struct flow_tunnel));
 	}
 	return -EINVAL;
 }

@@ -4,6 +4,7 @@
  * table size, replay, which programs load), for attach, run, replay, the
  * tests and the bench alike.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -82,6 +83,9 @@ int fa_progs_open(const struct fa_load_opts *o, struct flowacct_bpf **out)
 	skel->rodata->flow_cfg.retrans = o->retrans;
 	skel->rodata->flow_cfg.passive_rtt = o->passive_rtt;
 	skel->rodata->flow_cfg.per_iface = o->per_iface;
+	skel->rodata->flow_cfg.decap = o->decap;
+	for (int i = 0; i < FLOW_VXLAN_EXTRA_PORTS; i++)
+		skel->rodata->flow_cfg.vxlan_ports[i] = htons(o->vxlan_ports[i]);
 	err = set_table(skel->maps.flows_0, o);
 	if (!err)
 		err = set_table(skel->maps.flows_1, o);
@@ -102,6 +106,9 @@ int fa_progs_open(const struct fa_load_opts *o, struct flowacct_bpf **out)
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.flow_rtt,
 					       o->passive_rtt ? o->max_flows : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.flow_tunnels,
+					       o->decap ? o->max_flows : 1);
 	/* Loading only what is attached: less to verify, nothing idle. */
 	if (!err)
 		err = bpf_program__set_autoload(skel->progs.flowacct_xdp,

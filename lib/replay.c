@@ -180,6 +180,7 @@ static int replay_load(struct fa_replay *r, struct fa_err *e)
 		.progs = r->o.hook == FA_REPLAY_XDP ? FA_PROG_XDP :
 			 r->o.hook == FA_REPLAY_TC_INGRESS ? FA_PROG_TC_INGRESS :
 			 FA_PROG_TC_EGRESS,
+		.decap = ao->decap,
 	};
 	struct fa_attach_state st;
 	int err;
@@ -263,11 +264,15 @@ int fa_replay_snapshot(struct fa_replay *r, struct fa_snapshot *s, struct fa_err
 {
 	struct fa_attach_state st;
 	int fd[FA_NR_PINS], err;
+	size_t from;
 
 	replay_state(r->o.hook, &st);
 	/* Replay's times are the capture's: already ns since the epoch. */
 	fa_progs_map_fds(r->skel, fd);
+	from = s->t.n;
 	err = fa_snapshot_add_maps(s, fd, &st, "replay", NULL, 0);
+	if (!err)
+		err = fa_join_tunnels(&s->t, from, fa_tunnels_fd(fd));
 	if (err)
 		return fa_err_set(e, err, "can't read the flow table: %s", strerror(-err));
 	/* Only the hook we ran: the other one's slot is all zeros. */

@@ -89,7 +89,8 @@ static bool plain_name(const char *s)
 static bool plain_json_row(const struct cell_ctx *c, const char *name)
 {
 	return !c->v->group && !c->v->biflow && !c->x && !c->v->by_column &&
-	       !c->v->rate_secs && !c->r->drops.packets && (!name || plain_name(name));
+	       !c->v->rate_secs && !c->r->drops.packets && !c->r->key.tunnel &&
+	       (!name || plain_name(name));
 }
 
 static void print_plain_json_row(struct fa_out *o, const struct cell_ctx *c,
@@ -132,7 +133,7 @@ static void print_plain_json_row(struct fa_out *o, const struct cell_ctx *c,
 	p = PUT_LIT(p, "\",\"socket_cookie\":null,\"netns\":null,\"process\":null,"
 		       "\"cgroup\":null,\"container\":null,\"tcp\":null,\"retrans_segs\":null,"
 		       "\"retrans_bytes\":null,\"passive_rtt\":null,\"drops\":null,"
-		       "\"drop_reason\":null,\"overflow\":");
+		       "\"drop_reason\":null,\"tunnel\":null,\"overflow\":");
 	p = r->kind == FA_ROW_OVERFLOW ? PUT_LIT(p, "true") : PUT_LIT(p, "false");
 	p = PUT_LIT(p, ",\"exported\":");
 	p = r->kind == FA_ROW_EXPORTED ? PUT_LIT(p, "true}") : PUT_LIT(p, "false}");

@@ -739,7 +739,9 @@ static bool known(const struct fa_ext *x, unsigned int group_by)
 		return (x->flags & FA_EXT_SOCK) && x->sock.pid;
 	if (group_by & FA_GROUP_CGROUP)
 		return x->cgroup_id;
-	return x->container;
+	if (group_by & FA_GROUP_CONTAINER)
+		return x->container;
+	return x->flags & FA_EXT_TUNNEL;
 }
 
 /* A container is its id, or its pod's UID for a pod's interface; none
@@ -780,6 +782,9 @@ static int cmp_ext_identity(const void *pa, const void *pb, void *ctx)
 		return x->cgroup_id < y->cgroup_id ? -1 : 1;
 	if (group_by & FA_GROUP_CONTAINER)
 		return cmp_container(x->container, y->container);
+	/* The key keeps the type; the rest is the tunnel's. */
+	if (group_by & FA_GROUP_TUNNEL)
+		return memcmp(&x->tun, &y->tun, sizeof(x->tun));
 	return 0;
 }
 
@@ -794,7 +799,8 @@ static int group_exts(struct fa_table *t, unsigned int group)
 	__u32 *ids, *canon, first = 0;
 	size_t i;
 
-	if (!(group & (FA_GROUP_PROCESS | FA_GROUP_CGROUP | FA_GROUP_CONTAINER)) || !t->ext) {
+	if (!(group & (FA_GROUP_PROCESS | FA_GROUP_CGROUP | FA_GROUP_CONTAINER |
+		       FA_GROUP_TUNNEL)) || !t->ext) {
 		for (i = 0; i < t->n; i++)
 			t->rows[i].ext = 0;
 		return 0;
@@ -853,6 +859,8 @@ void fa_table_group(struct fa_table *t, unsigned int group)
 			k->direction = 0;
 		if (group & FA_GROUP_DROP_REASON)
 			t->rows[i].val.pad = fa_drops_top(&t->rows[i].drops);
+		if (!(group & FA_GROUP_TUNNEL))
+			k->tunnel = 0;
 	}
 	fa_table_merge_equal(t, 0);
 }

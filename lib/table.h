@@ -124,6 +124,7 @@ enum fa_sort { FA_SORT_BYTES, FA_SORT_PACKETS, FA_SORT_LAST, FA_SORT_FIRST,
 #define FA_GROUP_CONTAINER (1u << 9)	/* after fa_enrich() */
 /* By the reason most of a row's drops had: the group's in val.pad (0: none). */
 #define FA_GROUP_DROP_REASON (1u << 10)
+#define FA_GROUP_TUNNEL	(1u << 11)	/* type, id, outer addresses: after a join */
 
 void fa_table_sort(struct fa_table *t, enum fa_sort by);
 /*

@@ -126,10 +126,19 @@ struct opt {
 	OPTION("passive-rtt", 0, OPT_FLAG, st, field.passive_rtt, NULL,		\
 	       pfx "RTT from here to the far end, from TCP timestamps echoed back")
 
+#define ATTACH_DECAP_OPTIONS(st, field, pfx)					\
+	OPTION("decap", 0, OPT_ENUM, st, field.decap, NULL,			\
+	       pfx "tunnels (VXLAN, Geneve, GRE, ERSPAN, IP in IP, MPLS): the outer packet is the flow, or the inner one", \
+	       .values = decap_modes),						\
+	OPTION("vxlan-port", 0, OPT_FUNC, st, field.vxlan_ports, "PORT[,PORT...]", \
+	       pfx "VXLAN's UDP ports besides 4789 and 8472 (at most 4)",	\
+	       .parse = parse_vxlan_ports)
+
 #define ATTACH_OPTIONS(st, field, pfx)						\
 	ATTACH_HOOK_OPTIONS(st, field, pfx),					\
 	ATTACH_TABLE_OPTIONS(st, field, pfx),					\
 	ATTACH_FEATURE_OPTIONS(st, field, pfx),					\
+	ATTACH_DECAP_OPTIONS(st, field, pfx),					\
 	OPTION("force-memory", 0, OPT_FLAG, st, field.force_memory, NULL,	\
 	       pfx "attach even where the maps and files, full, would take more memory than is available")
 
@@ -188,9 +197,10 @@ int parse_proto(const char *arg, void *field, char *why, size_t len);
 int parse_columns(const char *arg, void *field, char *why, size_t len);
 int parse_sample_rate(const char *arg, void *field, char *why, size_t len);
 int parse_snaplen(const char *arg, void *field, char *why, size_t len);
+int parse_vxlan_ports(const char *arg, void *field, char *why, size_t len);
 
 extern const struct opt_value map_modes[], sample_modes[], sort_keys[],
-	ingress_hooks[], xdp_modes[], tc_apis[], formats[];
+	ingress_hooks[], xdp_modes[], tc_apis[], formats[], decap_modes[];
 
 /*
  * The attachment of @ifname, for a command that reads it: an error printed

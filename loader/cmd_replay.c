@@ -31,6 +31,7 @@ static const struct opt replay_options[] = {
 	       "the program to run the frames through",
 	       .values = replay_hooks),
 	ATTACH_TABLE_OPTIONS(struct replay_opts, a, ""),
+	ATTACH_DECAP_OPTIONS(struct replay_opts, a, ""),
 	OPTION("write", 'w', OPT_STRING, struct replay_opts, write, "OUT",
 	       "write the sampled frames here"),
 	OPTION("format", 'f', OPT_ENUM, struct replay_opts, pcapng, NULL,

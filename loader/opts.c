@@ -38,6 +38,10 @@ const struct opt_value tc_apis[] = {
 	{ "clsact", FA_TC_ASK_CLSACT }, { NULL, 0 },
 };
 
+const struct opt_value decap_modes[] = {
+	{ "off", FLOW_DECAP_OFF }, { "inner", FLOW_DECAP_INNER }, { NULL, 0 },
+};
+
 const struct opt_value formats[] = {
 	{ "pcap", 0 }, { "pcapng", 1 }, { NULL, 0 },
 };
@@ -51,6 +55,7 @@ static const struct {
 	{ "iface", FA_GROUP_IFACE }, { "direction", FA_GROUP_DIR },
 	{ "process", FA_GROUP_PROCESS }, { "cgroup", FA_GROUP_CGROUP },
 	{ "container", FA_GROUP_CONTAINER }, { "drop_reason", FA_GROUP_DROP_REASON },
+	{ "tunnel", FA_GROUP_TUNNEL },
 };
 
 /* "src,dst,proto" -> FA_GROUP_* bits. */
@@ -154,6 +159,32 @@ int parse_snaplen(const char *arg, void *field, char *why, size_t len)
 	}
 	*(__u32 *)field = v;
 	return 0;
+}
+
+/* "4790,8000" -> up to FLOW_VXLAN_EXTRA_PORTS ports, host order. */
+int parse_vxlan_ports(const char *arg, void *field, char *why, size_t len)
+{
+	__u16 *ports = field;
+	const char *p = arg;
+	unsigned long v;
+	char *end;
+	int n = 0;
+
+	memset(ports, 0, FLOW_VXLAN_EXTRA_PORTS * sizeof(*ports));
+	for (;;) {
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (end == p || *p == '-' || errno || !v || v > 65535 ||
+		    (*end && *end != ',') || n == FLOW_VXLAN_EXTRA_PORTS) {
+			snprintf(why, len, "give up to %d UDP ports from 1 to 65535, "
+				 "separated by commas", FLOW_VXLAN_EXTRA_PORTS);
+			return -EINVAL;
+		}
+		ports[n++] = v;
+		if (!*end)
+			return 0;
+		p = end + 1;
+	}
 }
 
 int cli_attach_args(const struct fa_attach_args *a, struct fa_attach_opts *o,

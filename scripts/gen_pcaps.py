@@ -185,12 +185,16 @@ class Capture:
 
     def flow(self, data, ip_version, proto, src, dst, sport, dport, ip_len,
              tcp_flags=0, fragment=False, caplen=None, first_frag_id=None,
-             frag_id=None, frag_proto=None):
+             frag_id=None, frag_proto=None, tunnel=None):
         """A frame flowacct must account: its flow and IP-layer length.
 
         first_frag_id: this is the first fragment of datagram ID, whose flow
         later fragments take: its ports, and its protocol, which for IPv6
-        only the first fragment shows. fragment with frag_id: a later
+        only the first fragment shows. tunnel: the packet is the inner one of
+        this tunnel (a dict as flowacct prints it); the tunnel's type is
+        part of the flow, the rest is the first packet's, and a packet of
+        the flow through another tunnel of that type counts in
+        tunnel_shared. fragment with frag_id: a later
         fragment, with the protocol of its IPv4 header or its fragment
         header's next header; it takes the newest first fragment's flow, or
         stays on ports 0 (an orphan) if none was sent. A datagram is its
@@ -207,7 +211,8 @@ class Capture:
             else:
                 proto, sport, dport = first
         ts = self._record(data, caplen)
-        key = (ip_version, proto, src, dst, sport, dport)
+        key = (ip_version, proto, src, dst, sport, dport,
+               tunnel["type"] if tunnel else None)
         f = self.flows.get(key)
         if f is None:
             f = self.flows[key] = {
@@ -215,6 +220,12 @@ class Capture:
                 "dst": dst, "sport": sport, "dport": dport, "packets": 0,
                 "bytes": 0, "first_seen_ns": ts, "last_seen_ns": ts,
                 "flags": 0, "first_frame": len(self.records)}
+            if tunnel:
+                f["tunnel"] = tunnel
+        elif tunnel and f["tunnel"] != tunnel:
+            self.count("tunnel_shared")
+        if tunnel:
+            self.count("tunnel_decap")
         f["packets"] += 1
         f["bytes"] += ip_len
         f["last_seen_ns"] = ts
@@ -749,6 +760,292 @@ def mixed(count=600, seed=1):
     return c
 
 
+
+# ---- tunnels (--decap inner) ------------------------------------------------
+
+ETH_P_TEB, ETH_P_ERSPAN, ETH_P_ERSPAN3 = 0x6558, 0x88BE, 0x22EB
+ETH_P_MPLS_UC, ETH_P_MPLS_MC = 0x8847, 0x8848
+IPIP, IPV6_IN = 4, 41
+VXLAN_PORT, VXLAN_PORT_LINUX, GENEVE_PORT = 4789, 8472, 6081
+MPLS_MAX_DEPTH = 8  # flowacct's documented walk (FLOW_MPLS_MAX_DEPTH)
+
+
+def vxlan(vni, inner, flags=0x08):
+    """RFC 7348: flags (I = 0x08), 3 reserved, VNI, 1 reserved; then Ethernet."""
+    return struct.pack("!B3s3sB", flags, b"\0\0\0", vni.to_bytes(3, "big"), 0) + inner
+
+
+def geneve(vni, proto, inner, opt_words=0, ver=0, opt_len=None):
+    """RFC 8926: ver(2) optlen(6), flags, protocol, VNI, reserved, options."""
+    ol = opt_words if opt_len is None else opt_len
+    opts = b""
+    if opt_words:  # one option of class 0x0101, type 1, the rest its data
+        opts = struct.pack("!HBB", 0x0101, 1, opt_words - 1) + b"\xab" * (4 * (opt_words - 1))
+    return struct.pack("!BBH3sB", (ver << 6) | ol, 0, proto, vni.to_bytes(3, "big"), 0) + opts + inner
+
+
+def gre(proto, inner, key=None, csum_=False, seq=None, flags_extra=0):
+    """RFC 2784 / 2890: C, K and S, each adding a word in that order."""
+    flags = flags_extra
+    words = b""
+    if csum_:
+        flags |= 0x8000
+        words += struct.pack("!HH", 0, 0)
+    if key is not None:
+        flags |= 0x2000
+        words += struct.pack("!I", key)
+    if seq is not None:
+        flags |= 0x1000
+        words += struct.pack("!I", seq)
+    return struct.pack("!HH", flags, proto) + words + inner
+
+
+def erspan2(session, inner):
+    """Type II: ver 1, VLAN, COS/En/T/session (10 bits), reserved, index."""
+    return struct.pack("!HHI", (1 << 12) | 10, (3 << 10) | session, 7) + inner
+
+
+def erspan3(session, inner, subheader=False):
+    """Type III: ver 2 ..., timestamp, SGT/P/FT/HW ID/D/Gra/O, [8-byte subheader]."""
+    w3 = 0x1234 << 16 | (1 if subheader else 0)
+    hdr = struct.pack("!HHII", (2 << 12) | 10, session, 0xDEADBEEF, w3)
+    return hdr + (b"\x55" * 8 if subheader else b"") + inner
+
+
+def mpls(labels, payload, bottom=True):
+    """A label stack, outermost first; the last has the bottom-of-stack bit."""
+    out = b""
+    for i, lbl in enumerate(labels):
+        bos = 1 if bottom and i == len(labels) - 1 else 0
+        out += struct.pack("!I", lbl << 12 | bos << 8 | 64)
+    return out + payload
+
+
+def tun_desc(typ, tid, osrc, odst):
+    return {"type": typ, "id": tid, "outer_src": osrc, "outer_dst": odst}
+
+
+class TunnelCaptures:
+    """One capture, two expectations: with --decap inner (NAME.inner) and off.
+
+    Each frame goes to both: `inner` is what --decap inner must make of it (a
+    flow with its tunnel, or a reason), `outer` what flowacct without it
+    must (the outer flow, or non_ip for MPLS).
+    """
+
+    def __init__(self, name):
+        self.inner = Capture(name)
+        self.outer = Capture(name)
+
+    def frame(self, data, inner, outer, caplen=None):
+        for c, what in ((self.inner, inner), (self.outer, outer)):
+            if isinstance(what, str):
+                c.reason(data, what, caplen=caplen)
+            else:
+                c.flow(data, caplen=caplen, **what)
+
+    def count(self, which, name):
+        (self.inner if which == "inner" else self.outer).count(name)
+
+    def write(self, outdir):
+        self.outer.write(outdir)
+        name = self.inner.name
+        with open(os.path.join(outdir, name + ".inner.expected.json"), "w") as f:
+            json.dump(self.inner.expected(), f, indent=1)
+            f.write("\n")
+
+
+def inner4(src, dst, proto, sport, dport, n, flags=0):
+    """An inner IPv4 packet and its flow's fields."""
+    if proto == TCP:
+        l4 = tcp(sport, dport, flags, b"i" * n)
+    elif proto == UDP:
+        l4 = udp(sport, dport, b"i" * n)
+    else:
+        l4 = icmp(sport, dport, b"i" * n)
+        sport, dport = 0, sport << 8 | dport
+    pkt = ipv4(src, dst, proto, l4)
+    return pkt, dict(ip_version=4, proto=proto, src=src, dst=dst, sport=sport,
+                     dport=dport, ip_len=len(pkt), tcp_flags=flags)
+
+
+def inner6(src, dst, proto, sport, dport, n, exts=()):
+    l4 = tcp(sport, dport, ACK, b"j" * n) if proto == TCP else udp(sport, dport, b"j" * n)
+    pkt = ipv6_chain(src, dst, list(exts), proto, l4)
+    return pkt, dict(ip_version=6, proto=proto, src=src, dst=dst, sport=sport,
+                     dport=dport, ip_len=len(pkt), tcp_flags=ACK if proto == TCP else 0)
+
+
+def outer4(src, dst, proto, payload, sport=0, dport=0):
+    """An outer IPv4 frame and its flow's fields (decap off)."""
+    pkt = ipv4(src, dst, proto, payload)
+    return eth(ETH_P_IP, pkt), dict(ip_version=4, proto=proto, src=src, dst=dst,
+                                    sport=sport, dport=dport, ip_len=len(pkt))
+
+
+def outer6(src, dst, proto, payload, sport=0, dport=0):
+    pkt = ipv6(src, dst, proto, payload)
+    return eth(ETH_P_IPV6, pkt), dict(ip_version=6, proto=proto, src=src, dst=dst,
+                                      sport=sport, dport=dport, ip_len=len(pkt))
+
+
+VTEP_A, VTEP_B, VTEP_C = "203.0.113.1", "203.0.113.2", "203.0.113.3"
+VTEP6_A, VTEP6_B = "2001:db8:ff::1", "2001:db8:ff::2"
+IN_A, IN_B, IN_C = "198.51.100.10", "198.51.100.20", "198.51.100.30"
+IN6_A, IN6_B = "2001:db8:1::a", "2001:db8:1::b"
+
+
+def tunnels():
+    """Every encapsulation --decap inner opens, and the ways each goes wrong."""
+    t = TunnelCaptures("tunnels")
+
+    def udp_tun(osrc, odst, sport, dport, payload, inner, tun, v6=False):
+        frame, out = (outer6 if v6 else outer4)(osrc, odst, UDP,
+                                                 udp(sport, dport, payload), sport, dport)
+        t.frame(frame, dict(inner, tunnel=tun), out)
+
+    # VXLAN on both ports, TCP and UDP and ICMP inside, both directions.
+    for i in range(3):
+        pkt, f = inner4(IN_A, IN_B, TCP, 40000, 80, 100 * i, ACK | (SYN if i == 0 else 0))
+        udp_tun(VTEP_A, VTEP_B, 50001, VXLAN_PORT, vxlan(100, eth(ETH_P_IP, pkt)), f,
+                tun_desc("vxlan", 100, VTEP_A, VTEP_B))
+    pkt, f = inner4(IN_B, IN_A, TCP, 80, 40000, 1400, ACK)
+    udp_tun(VTEP_B, VTEP_A, 50002, VXLAN_PORT, vxlan(100, eth(ETH_P_IP, pkt)), f,
+            tun_desc("vxlan", 100, VTEP_B, VTEP_A))
+    pkt, f = inner4(IN_A, IN_C, ICMP, 8, 0, 56)
+    udp_tun(VTEP_A, VTEP_C, 50003, VXLAN_PORT_LINUX, vxlan(1, eth(ETH_P_IP, pkt)), f,
+            tun_desc("vxlan", 1, VTEP_A, VTEP_C))
+    # Inner VLAN tag and inner IPv6 with extension headers, over an IPv6 underlay.
+    pkt, f = inner6(IN6_A, IN6_B, UDP, 5353, 53, 33, exts=(HBH, DST))
+    udp_tun(VTEP6_A, VTEP6_B, 50004, VXLAN_PORT,
+            vxlan(0xABCDEF, eth_tagged([(ETH_P_8021Q, 7)], ETH_P_IPV6, pkt)), f,
+            tun_desc("vxlan", 0xABCDEF, VTEP6_A, VTEP6_B), v6=True)
+    # The same inner flow through another VNI: the same row, counted.
+    pkt, f = inner4(IN_A, IN_B, TCP, 40000, 80, 10, ACK)
+    udp_tun(VTEP_C, VTEP_B, 50005, VXLAN_PORT, vxlan(200, eth(ETH_P_IP, pkt)), f,
+            tun_desc("vxlan", 200, VTEP_C, VTEP_B))
+    # Inner fragments: the later one takes the first's ports.
+    data = b"F" * 64
+    first = ipv4(IN_C, IN_A, UDP, udp(7000, 7001, data)[:40], ident=77, flags_frag=0x2000)
+    later = ipv4(IN_C, IN_A, UDP, udp(7000, 7001, data)[40:], ident=77, flags_frag=5)
+    tun = tun_desc("vxlan", 300, VTEP_C, VTEP_A)
+    for pkt, kw in ((first, dict(first_frag_id=77)), (later, dict(fragment=True, frag_id=77))):
+        frame, out = outer4(VTEP_C, VTEP_A, UDP, udp(50006, VXLAN_PORT, vxlan(300, eth(ETH_P_IP, pkt))),
+                            50006, VXLAN_PORT)
+        t.frame(frame, dict(ip_version=4, proto=UDP, src=IN_C, dst=IN_A, sport=7000,
+                            dport=7001, ip_len=len(pkt), tunnel=tun, **kw), out)
+
+    # Geneve: Ethernet inside with options, and IPv4 straight inside.
+    pkt, f = inner4(IN_B, IN_C, UDP, 1111, 2222, 200)
+    udp_tun(VTEP_B, VTEP_C, 50010, GENEVE_PORT, geneve(5000, ETH_P_TEB, eth(ETH_P_IP, pkt), 3),
+            f, tun_desc("geneve", 5000, VTEP_B, VTEP_C))
+    pkt, f = inner4(IN_C, IN_B, UDP, 2222, 1111, 20)
+    udp_tun(VTEP_C, VTEP_B, 50011, GENEVE_PORT, geneve(5000, ETH_P_IP, pkt), f,
+            tun_desc("geneve", 5000, VTEP_C, VTEP_B))
+
+    # GRE: bare, with a key, with checksum, key and sequence; IPv6 and Ethernet inside.
+    def gre_tun(osrc, odst, g, inner_fields, tun, v6=False):
+        frame, out = (outer6 if v6 else outer4)(osrc, odst, GRE, g)
+        t.frame(frame, dict(inner_fields, tunnel=tun), out)
+
+    pkt, f = inner4(IN_A, IN_B, UDP, 3000, 3001, 50)
+    gre_tun(VTEP_A, VTEP_B, gre(ETH_P_IP, pkt), f, tun_desc("gre", None, VTEP_A, VTEP_B))
+    pkt, f = inner4(IN_A, IN_B, UDP, 3000, 3002, 60)
+    gre_tun(VTEP_A, VTEP_B, gre(ETH_P_IP, pkt, key=42), f, tun_desc("gre", 42, VTEP_A, VTEP_B))
+    pkt, f = inner6(IN6_A, IN6_B, TCP, 443, 50000, 70)
+    gre_tun(VTEP_A, VTEP_B, gre(ETH_P_IPV6, pkt, key=0xFFFFFFFF, csum_=True, seq=9), f,
+            tun_desc("gre", 0xFFFFFFFF, VTEP_A, VTEP_B))
+    pkt, f = inner4(IN_B, IN_A, TCP, 22, 60000, 90, ACK)
+    gre_tun(VTEP6_A, VTEP6_B, gre(ETH_P_TEB, eth(ETH_P_IP, pkt), seq=1), f,
+            tun_desc("gre", None, VTEP6_A, VTEP6_B), v6=True)
+    # ERSPAN types I, II and III (with and without its subheader).
+    pkt, f = inner4(IN_C, IN_A, UDP, 4000, 4001, 10)
+    gre_tun(VTEP_A, VTEP_C, gre(ETH_P_ERSPAN, eth(ETH_P_IP, pkt)), f,
+            tun_desc("erspan", None, VTEP_A, VTEP_C))
+    pkt, f = inner4(IN_C, IN_A, UDP, 4000, 4002, 11)
+    gre_tun(VTEP_A, VTEP_C, gre(ETH_P_ERSPAN, erspan2(513, eth(ETH_P_IP, pkt)), seq=3), f,
+            tun_desc("erspan", 513, VTEP_A, VTEP_C))
+    pkt, f = inner4(IN_C, IN_A, UDP, 4000, 4003, 12)
+    gre_tun(VTEP_A, VTEP_C, gre(ETH_P_ERSPAN3, erspan3(1023, eth(ETH_P_IP, pkt)), seq=4), f,
+            tun_desc("erspan", 1023, VTEP_A, VTEP_C))
+    pkt, f = inner4(IN_C, IN_A, UDP, 4000, 4004, 13)
+    gre_tun(VTEP_A, VTEP_C, gre(ETH_P_ERSPAN3, erspan3(2, eth(ETH_P_IP, pkt), True), seq=5), f,
+            tun_desc("erspan", 2, VTEP_A, VTEP_C))
+
+    # IP in IP: 4 in 4, 6 in 4, 6 in 6, 4 in 6.
+    pkt, f = inner4(IN_A, IN_C, UDP, 5000, 5001, 30)
+    frame, out = outer4(VTEP_A, VTEP_C, IPIP, pkt)
+    t.frame(frame, dict(f, tunnel=tun_desc("ipip", None, VTEP_A, VTEP_C)), out)
+    pkt, f = inner6(IN6_B, IN6_A, UDP, 5000, 5002, 31)
+    frame, out = outer4(VTEP_A, VTEP_C, IPV6_IN, pkt)
+    t.frame(frame, dict(f, tunnel=tun_desc("ipip", None, VTEP_A, VTEP_C)), out)
+    pkt, f = inner6(IN6_B, IN6_A, UDP, 5000, 5003, 32)
+    frame, out = outer6(VTEP6_A, VTEP6_B, IPV6_IN, pkt)
+    t.frame(frame, dict(f, tunnel=tun_desc("ipip", None, VTEP6_A, VTEP6_B)), out)
+    pkt, f = inner4(IN_A, IN_C, UDP, 5000, 5004, 33)
+    frame, out = outer6(VTEP6_A, VTEP6_B, IPIP, pkt)
+    t.frame(frame, dict(f, tunnel=tun_desc("ipip", None, VTEP6_A, VTEP6_B)), out)
+
+    # MPLS: two labels then IPv4 (unicast), one then IPv6 (multicast).
+    pkt, f = inner4(IN_B, IN_C, TCP, 179, 30000, 40, ACK)
+    t.frame(eth(ETH_P_MPLS_UC, mpls([16001, 3], pkt)),
+            dict(f, tunnel=tun_desc("mpls", 16001, None, None)), "non_ip")
+    pkt, f = inner6(IN6_A, IN6_B, UDP, 6000, 6001, 44)
+    t.frame(eth(ETH_P_MPLS_MC, mpls([1048575], pkt)),
+            dict(f, tunnel=tun_desc("mpls", 1048575, None, None)), "non_ip")
+
+    # What is not a tunnel after all: the outer flow, counted.
+    pkt, _ = inner4(IN_A, IN_B, UDP, 1, 2, 0)
+    for payload in (vxlan(100, b"")[:4],                    # a VXLAN header cut short
+                    vxlan(100, eth(ETH_P_IP, pkt), flags=0)):   # no I flag
+        frame, out = outer4(VTEP_A, VTEP_B, UDP, udp(50020, VXLAN_PORT, payload), 50020, VXLAN_PORT)
+        t.frame(frame, out, out)
+        t.count("inner", "tunnel_undecoded")
+    # GRE flags announcing checksum, key and sequence past the datagram.
+    g = struct.pack("!HH", 0xB000, ETH_P_IP) + b"\0" * 4
+    frame, out = outer4(VTEP_A, VTEP_B, GRE, g)
+    t.frame(frame, out, out)
+    t.count("inner", "tunnel_undecoded")
+    # GRE version 1 (PPTP) and with RFC 1701's routing bit.
+    for g in (struct.pack("!HH", 0x2001, 0x880B) + b"\0" * 8, gre(ETH_P_IP, pkt, flags_extra=0x4000)):
+        frame, out = outer4(VTEP_A, VTEP_B, GRE, g)
+        t.frame(frame, out, out)
+        t.count("inner", "tunnel_undecoded")
+    # Geneve: an option length past the packet, and version 1.
+    for g in (geneve(7, ETH_P_TEB, b"\0" * 8, opt_len=20), geneve(7, ETH_P_TEB, eth(ETH_P_IP, pkt), ver=1)):
+        frame, out = outer4(VTEP_A, VTEP_B, UDP, udp(50021, GENEVE_PORT, g), 50021, GENEVE_PORT)
+        t.frame(frame, out, out)
+        t.count("inner", "tunnel_undecoded")
+    # An MPLS stack with no bottom within the walk, one cut short, a pseudowire.
+    t.frame(eth(ETH_P_MPLS_UC, mpls([100 + i for i in range(MPLS_MAX_DEPTH)], pkt, bottom=False)),
+            "mpls_too_deep", "non_ip")
+    t.frame(eth(ETH_P_MPLS_UC, mpls([100, 200], b"", bottom=False)[:6]), "trunc_mpls", "non_ip")
+    t.frame(eth(ETH_P_MPLS_UC, mpls([100], b"\0\0\0\0" + eth(ETH_P_IP, pkt))),
+            "non_ip", "non_ip")
+    # The inner packet follows the outer rules: a cut IPv4 header, ARP.
+    frame, out = outer4(VTEP_A, VTEP_B, UDP, udp(50022, VXLAN_PORT, vxlan(5, eth(ETH_P_IP, pkt[:12]))),
+                        50022, VXLAN_PORT)
+    t.frame(frame, "trunc_ipv4", out)
+    frame, out = outer4(VTEP_A, VTEP_B, UDP, udp(50023, VXLAN_PORT, vxlan(5, eth(ETH_P_ARP, arp()))),
+                        50023, VXLAN_PORT)
+    t.frame(frame, "non_ip", out)
+    # A tunnel in the tunnel: the first inner packet is the flow.
+    pkt2, _ = inner4(IN_A, IN_B, UDP, 9, 9, 5)
+    mid = ipv4(IN_A, IN_C, UDP, udp(60000, VXLAN_PORT, vxlan(9, eth(ETH_P_IP, pkt2))))
+    frame, out = outer4(VTEP_A, VTEP_B, UDP, udp(50024, VXLAN_PORT, vxlan(8, eth(ETH_P_IP, mid))),
+                        50024, VXLAN_PORT)
+    t.frame(frame, dict(ip_version=4, proto=UDP, src=IN_A, dst=IN_C, sport=60000,
+                        dport=VXLAN_PORT, ip_len=len(mid),
+                        tunnel=tun_desc("vxlan", 8, VTEP_A, VTEP_B)), out)
+    t.count("inner", "tunnel_nested")
+    # A capture cut inside the VXLAN header: the datagram holds it, the capture not.
+    pkt, f = inner4(IN_A, IN_B, UDP, 1, 3, 100)
+    frame, out = outer4(VTEP_A, VTEP_B, UDP, udp(50025, VXLAN_PORT, vxlan(5, eth(ETH_P_IP, pkt))),
+                        50025, VXLAN_PORT)
+    t.frame(frame, "trunc_tunnel", out, caplen=14 + 20 + 8 + 4)
+    return t
+
+
 def unsupported_linktype():
     """A BSD loopback capture: replay must refuse it by name."""
     c = Capture("linktype_null", linktype=LINKTYPE_NULL)
@@ -770,6 +1067,7 @@ def main():
                 cooked("sll", LINKTYPE_LINUX_SLL), cooked("sll2", LINKTYPE_LINUX_SLL2),
                 cooked("rawip", LINKTYPE_RAW)):
         cap.write(outdir)
+    tunnels().write(outdir)
     b = basic()
     b.name = "basic_ng"
     b.write(outdir, pcapng=True)

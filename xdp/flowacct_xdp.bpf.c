@@ -15,6 +15,36 @@ struct {
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(flowacct_xdp);
 
+/* What the full parses know of the frame: all of it, for a multi-buffer one. */
+static __always_inline void xdp_parse_ctx(struct xdp_md *ctx, struct parse_ctx *pc)
+{
+	*pc = (struct parse_ctx){
+		.data = (void *)(long)ctx->data,
+		.data_end = (void *)(long)ctx->data_end,
+	};
+	if (flow_cfg.replay) {
+		parse_ctx_replay(pc);
+	} else {
+		pc->wire_len = pc->data_end - pc->data;
+		pc->xdp = ctx;
+	}
+}
+
+/*
+ * --decap inner: the packet inside the tunnel the full parse found, or in
+ * the MPLS frame it called non_ip. Global, for the verifier, like the
+ * full parse: its second parse is checked once, on its own.
+ */
+__noinline int flowacct_decap_xdp(struct xdp_md *ctx, struct flow_pkt *pkt)
+{
+	struct parse_ctx pc;
+
+	if (!pkt)
+		return FLOW_C_TRUNC_ETH;
+	xdp_parse_ctx(ctx, &pc);
+	return parse_decap(&pc, pkt);
+}
+
 /*
  * The full parse, for what the fast parse leaves. Returns 0 with pkt filled
  * in, or the counter naming why not. A global function is verified once, on
@@ -23,24 +53,33 @@ struct {
  */
 __noinline int flowacct_parse_xdp(struct xdp_md *ctx, struct flow_pkt *pkt)
 {
-	struct parse_ctx pc = {
-		.data = (void *)(long)ctx->data,
-		.data_end = (void *)(long)ctx->data_end,
-	};
+	struct parse_ctx pc;
 	int err;
 
 	if (!pkt)
 		return FLOW_C_TRUNC_ETH;
-	if (flow_cfg.replay) {
-		parse_ctx_replay(&pc);
-	} else {
-		pc.wire_len = pc.data_end - pc.data;
-		pc.xdp = ctx;
-	}
+	xdp_parse_ctx(ctx, &pc);
 	err = parse_frame_l3(&pc, pkt);
 	if (err || pkt->frag == FLOW_FRAG_LATER)
 		return err;
 	return parse_frame_l4(&pc, pkt);
+}
+
+/*
+ * With --decap inner, the full parse and then the tunnel's packet. A
+ * function of its own, so that neither the parse's many end states nor the
+ * hook's split on the choice.
+ */
+__noinline int flowacct_parse_decap_xdp(struct xdp_md *ctx, struct flow_pkt *pkt)
+{
+	int err;
+
+	if (!pkt)
+		return FLOW_C_TRUNC_ETH;
+	err = flowacct_parse_xdp(ctx, pkt);
+	if (err == FLOW_C_NON_IP || (!err && pkt_is_tunnel(pkt)))
+		return flowacct_decap_xdp(ctx, pkt);
+	return err;
 }
 
 /* xdp.frags: attachable with a large MTU; lengths come from the IP header. */
@@ -66,7 +105,8 @@ int flowacct_xdp(struct xdp_md *ctx)
 		reason = 0;
 	} else {
 		__builtin_memset(&pkt, 0, sizeof(pkt));
-		reason = flowacct_parse_xdp(ctx, &pkt);
+		reason = flow_cfg.decap ? flowacct_parse_decap_xdp(ctx, &pkt) :
+					  flowacct_parse_xdp(ctx, &pkt);
 	}
 	flow_account(st, &pkt, reason, 1, ctx->ingress_ifindex,
 		     FLOW_DIR_INGRESS);

@@ -73,6 +73,7 @@ static int set_options(struct bpf_object *obj, const char *opts)
 	cfg->owners = !!strstr(opts, "+owners");
 	cfg->retrans = !!strstr(opts, "+retrans");
 	cfg->passive_rtt = !!strstr(opts, "+passive_rtt");
+	cfg->decap = strstr(opts, "+decap") ? FLOW_DECAP_INNER : FLOW_DECAP_OFF;
 	i = bpf_map__set_initial_value(rodata, data, size);
 	free(data);
 	return i;

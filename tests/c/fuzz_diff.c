@@ -1192,7 +1192,7 @@ static void fmt_key(const struct flow_key *k, char *out, size_t n)
 	inet_ntop(af, k->dst + off, d, sizeof(d));
 	snprintf(out, n, "v%u proto %u %s:%u -> %s:%u (ifindex %u, %s%s)",
 		 k->ip_version, k->proto, s, ntohs(k->sport), d, ntohs(k->dport),
-		 k->ifindex, fa_direction_name(k->direction), k->pad ? ", pad set" : "");
+		 k->ifindex, fa_direction_name(k->direction), k->tunnel ? ", tunnel set" : "");
 }
 
 static void fmt_ref(const struct ref_result *ref, char *out, size_t n)

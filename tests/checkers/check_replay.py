@@ -14,12 +14,13 @@ import argparse
 import json
 import sys
 
-ROW_FIELDS = ("packets", "bytes", "first_seen_ns", "last_seen_ns", "tcp_flags")
+ROW_FIELDS = ("packets", "bytes", "first_seen_ns", "last_seen_ns", "tcp_flags", "tunnel")
 
 # The reasons a seen packet is not accounted (README, "Counters").
 REASONS = ("non_ip", "trunc_eth", "trunc_vlan", "vlan_too_deep", "bad_ip_version",
            "trunc_ipv4", "bad_ihl", "bad_ipv4_len", "trunc_ipv6", "bad_ipv6_len",
-           "trunc_ipv6_ext", "ipv6_ext_too_many", "trunc_l4")
+           "trunc_ipv6_ext", "ipv6_ext_too_many", "trunc_l4", "trunc_tunnel",
+           "trunc_mpls", "mpls_too_deep")
 
 
 def merge_flags(a, b):
@@ -31,7 +32,8 @@ def expected_rows(exp, direction, max_flows):
     rows, over = [], None
     for i, f in enumerate(exp["flows"]):
         if max_flows is None or i < max_flows:
-            rows.append(dict(f, ifindex=1, direction=direction, overflow=False))
+            rows.append(dict(f, ifindex=1, direction=direction, overflow=False,
+                             tunnel=f.get("tunnel")))
             continue
         if over is None:
             over = {"ifindex": 1, "direction": direction, "ip_version": 0,
@@ -39,7 +41,7 @@ def expected_rows(exp, direction, max_flows):
                     "dport": 0, "packets": 0, "bytes": 0,
                     "first_seen_ns": f["first_seen_ns"],
                     "last_seen_ns": f["last_seen_ns"], "tcp_flags": "",
-                    "overflow": True}
+                    "overflow": True, "tunnel": None}
         over["packets"] += f["packets"]
         over["bytes"] += f["bytes"]
         over["first_seen_ns"] = min(over["first_seen_ns"], f["first_seen_ns"])
@@ -51,8 +53,10 @@ def expected_rows(exp, direction, max_flows):
 
 
 def row_key(r):
+    tun = r.get("tunnel")
     return (r["overflow"], r["ifindex"], r["direction"], r["ip_version"],
-            r["proto"], r["src"] or "", r["dst"] or "", r["sport"], r["dport"])
+            r["proto"], r["src"] or "", r["dst"] or "", r["sport"], r["dport"],
+            tun["type"] if tun else "")
 
 
 def main():

@@ -6,7 +6,7 @@ ALL_TESTS="test_generator_is_deterministic test_replay_captures
 	test_replay_overflow test_replay_against_tshark test_replay_table
 	test_table_check test_replay_errors test_replay_attach_options test_prog_run"
 
-CAPTURES="basic basic_ng malformed snaplen jumbo tso mixed fragments sll sll2 rawip"
+CAPTURES="basic basic_ng malformed snaplen jumbo tso mixed fragments sll sll2 rawip tunnels"
 
 test_generator_is_deterministic() {
 	scratch
