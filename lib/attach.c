@@ -693,6 +693,7 @@ static int attach_steps(struct attach_ctx *a, const struct fa_attach_opts *o,
 		.retrans = o->retrans,
 		.passive_rtt = o->passive_rtt,
 		.decap = o->decap,
+		.vxlan = o->vxlan,
 	};
 	bool xdp = a->st.ingress != FA_INGRESS_TC;
 	struct xdp_program *xp = NULL;

@@ -35,7 +35,7 @@ struct fa_attach_opts {
 	bool retrans;		/* --retrans */
 	bool passive_rtt;	/* --passive-rtt */
 	__u8 decap;		/* enum flow_decap (--decap) */
-	__u16 vxlan_ports[FLOW_VXLAN_EXTRA_PORTS];	/* --vxlan-port; 0: none */
+	struct fa_vxlan_ports vxlan;	/* --vxlan-port */
 	int drops;		/* enum fa_drops_mode: a drop program of its own */
 	/* What the caller adds for this interface (a daemon's cache), for
 	 * fa_iface_attach()'s memory guard: files under FA_RUN_DIR, and its
@@ -126,7 +126,7 @@ struct fa_attach_args {
 	bool retrans;
 	bool passive_rtt;
 	int decap;		/* enum flow_decap */
-	__u16 vxlan_ports[FLOW_VXLAN_EXTRA_PORTS];
+	struct fa_vxlan_ports vxlan;
 	bool force_memory;	/* attach what the memory guard would refuse */
 };
 

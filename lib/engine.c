@@ -19,6 +19,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "engine.h"
 #include "internal.h"
 
@@ -92,6 +94,12 @@ static int write_records(void *ctx, const struct fa_stream *s,
 		for (i = 0; i < n; i++)
 			if (recs[i].end_reason == FA_END_END)
 				fa_enrich_forget(s->p.fd, &recs[i].key);
+	/* A tunnelled flow's tunnel, once it left the cache: a later flow on
+	 * its key notes its own. */
+	if (s->p.fd[FA_PIN_TUNNELS] >= 0)
+		for (i = 0; i < n; i++)
+			if (recs[i].key.tunnel && recs[i].end_reason != FA_END_ACTIVE)
+				bpf_map_delete_elem(s->p.fd[FA_PIN_TUNNELS], &recs[i].key);
 	return 0;
 }
 
@@ -543,6 +551,7 @@ static int set_start(struct fa_engine *e, struct fa_err *err)
 		.shared = a->shared, .max_flows = a->max_flows, .owners = a->owners,
 		.retrans = a->retrans, .passive_rtt = a->passive_rtt,
 		.decap = a->decap,
+		.vxlan = a->vxlan,
 	};
 	struct fa_set_member *m = NULL;
 	const __u32 *rows;

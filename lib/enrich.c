@@ -459,8 +459,6 @@ void fa_enrich_forget(const int *fd, const struct flow_key *k)
 		bpf_map_delete_elem(fd[FA_PIN_RTT], k);
 	if (fd[FA_PIN_OWNERS] >= 0 && k->direction == FLOW_DIR_EGRESS)
 		bpf_map_delete_elem(fd[FA_PIN_OWNERS], k);
-	if (fd[FA_PIN_TUNNELS] >= 0 && k->tunnel)
-		bpf_map_delete_elem(fd[FA_PIN_TUNNELS], k);
 }
 
 const struct fa_ext *fa_row_ext(const struct fa_table *t, const struct fa_row *r)

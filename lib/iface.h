@@ -193,6 +193,11 @@ enum fa_prog {
 	FA_PROG_TC_INGRESS = 1 << 2,
 };
 
+/* --vxlan-port: VXLAN's ports besides 4789 and 8472, host order; 0: none. */
+struct fa_vxlan_ports {
+	__u16 port[FLOW_VXLAN_EXTRA_PORTS];
+};
+
 struct fa_load_opts {
 	bool shared;		/* BPF_MAP_TYPE_HASH with atomic adds */
 	__u32 max_flows;	/* of each epoch's table */
@@ -203,7 +208,7 @@ struct fa_load_opts {
 	bool passive_rtt;	/* RTT from TCP timestamps (flow_ts_seen, flow_rtt) */
 	bool per_iface;		/* a program set: counters and overflow rows per interface */
 	__u8 decap;		/* enum flow_decap */
-	__u16 vxlan_ports[FLOW_VXLAN_EXTRA_PORTS];	/* --vxlan-port, host order; 0: none */
+	struct fa_vxlan_ports vxlan;
 };
 
 /* fa_progs_open() and load. */

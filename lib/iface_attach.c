@@ -35,8 +35,8 @@ int fa_attach_args_resolve(const struct fa_attach_args *a,
 		.retrans = a->retrans,
 		.passive_rtt = a->passive_rtt,
 		.decap = a->decap,
+		.vxlan = a->vxlan,
 	};
-	memcpy(o->vxlan_ports, a->vxlan_ports, sizeof(o->vxlan_ports));
 	if (a->shared < 0)
 		*flags |= FA_IFACE_ANY_MAP;
 	if (!a->max_flows)
@@ -226,6 +226,7 @@ int fa_attach_guard(const struct fa_attach_opts *o, struct fa_err *e)
 		.retrans = o->retrans,
 		.passive_rtt = o->passive_rtt,
 		.decap = o->decap,
+		.vxlan = o->vxlan,
 	};
 	struct flowacct_bpf *skel;
 	__u64 kernel;

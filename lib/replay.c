@@ -181,6 +181,7 @@ static int replay_load(struct fa_replay *r, struct fa_err *e)
 			 r->o.hook == FA_REPLAY_TC_INGRESS ? FA_PROG_TC_INGRESS :
 			 FA_PROG_TC_EGRESS,
 		.decap = ao->decap,
+		.vxlan = ao->vxlan,
 	};
 	struct fa_attach_state st;
 	int err;

@@ -112,7 +112,7 @@ static int json_records(void *priv, const struct fa_stream *s,
 			x.container = fa_engine_flow_container(j->e, &recs[i].key);
 		fa_print_record(&o, &recs[i], fa_stream_ifname(s, recs[i].key.ifindex),
 				s->rs.instance, wall_off,
-				join.joined || x.container ? &x : NULL);
+				join.joined || x.container || x.flags ? &x : NULL);
 		json_end_line(&o.j);
 	}
 	fa_records_join_close(&join);

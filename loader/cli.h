@@ -130,7 +130,7 @@ struct opt {
 	OPTION("decap", 0, OPT_ENUM, st, field.decap, NULL,			\
 	       pfx "tunnels (VXLAN, Geneve, GRE, ERSPAN, IP in IP, MPLS): the outer packet is the flow, or the inner one", \
 	       .values = decap_modes),						\
-	OPTION("vxlan-port", 0, OPT_FUNC, st, field.vxlan_ports, "PORT[,PORT...]", \
+	OPTION("vxlan-port", 0, OPT_FUNC, st, field.vxlan, "PORT[,PORT...]", \
 	       pfx "VXLAN's UDP ports besides 4789 and 8472 (at most 4)",	\
 	       .parse = parse_vxlan_ports)
 

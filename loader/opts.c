@@ -164,7 +164,7 @@ int parse_snaplen(const char *arg, void *field, char *why, size_t len)
 /* "4790,8000" -> up to FLOW_VXLAN_EXTRA_PORTS ports, host order. */
 int parse_vxlan_ports(const char *arg, void *field, char *why, size_t len)
 {
-	__u16 *ports = field;
+	__u16 *ports = ((struct fa_vxlan_ports *)field)->port;
 	const char *p = arg;
 	unsigned long v;
 	char *end;
