@@ -355,9 +355,11 @@ int fa_set_pin(struct fa_set *s, const char *dirname);
  * Its lock is held until fa_set_close(). 0, or -errno (-ENOENT: no such
  * set; -EBUSY: a live process holds it; -EXDEV: pinned from another
  * network namespace; -E2BIG: more than @max members).
+ * The programs open tunnels as the set was made to (--decap inner: its
+ * flow_tunnels is sized for it), on VXLAN's ports and @vxlan's (NULL: none).
  */
 int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
-		 size_t max, size_t *n);
+		 size_t max, size_t *n, const struct fa_vxlan_ports *vxlan);
 /*
  * Unlinks every member of the set pinned as @dirname and removes its pins:
  * the maps go with the last fd. From another network namespace than the

@@ -94,6 +94,14 @@ static const char *counter_family(int c, const char **reason)
 					return "flowacct_samples_lost_total";
 	case FLOW_C_SAMPLE_OTHER:	*reason = "other";
 					return "flowacct_samples_lost_total";
+	case FLOW_C_TUNNEL_DECAP:	*reason = "decap";
+					return "flowacct_tunnel_packets_total";
+	case FLOW_C_TUNNEL_NESTED:	*reason = "nested";
+					return "flowacct_tunnel_packets_total";
+	case FLOW_C_TUNNEL_UNDECODED:	*reason = "undecoded";
+					return "flowacct_tunnel_packets_total";
+	case FLOW_C_TUNNEL_SHARED:	*reason = "shared";
+					return "flowacct_tunnel_packets_total";
 	}
 	/* Only a reason belongs here: the family must add up to seen - accounted. */
 	if (fa_counter_kind(c) != FLOW_CK_REASON)
@@ -121,6 +129,7 @@ static const struct {
 	{ "flowacct_ipv4_len_from_frame_total", "Accounted IPv4 packets with total length 0 (TCP in TSO captures, BIG TCP), their length taken from the frame." },
 	{ "flowacct_samples_total", "Packets sampled to the perf buffer." },
 	{ "flowacct_samples_lost_total", "Samples lost, by reason." },
+	{ "flowacct_tunnel_packets_total", "--decap inner: packets accounted as their inner packet (decap), of those a tunnel inside (nested) or through another tunnel than their row's (shared), and to a tunnel's port or protocol that were none (undecoded, accounted as the outer packet)." },
 };
 
 static void hook_samples(FILE *f, const char *family, const struct fa_metrics *m)

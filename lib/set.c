@@ -680,7 +680,7 @@ static void member_close(struct fa_set_member *m)
 }
 
 int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
-		 size_t max, size_t *n)
+		 size_t max, size_t *n, const struct fa_vxlan_ports *vxlan)
 {
 	struct fa_set_member_rec r;
 	__u32 *keys = NULL;
@@ -715,7 +715,10 @@ int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
 		.retrans = p.state.retrans,
 		.passive_rtt = p.state.passive_rtt,
 		.per_iface = true,
+		.decap = fa_tunnels_fd(p.fd) >= 0 ? FLOW_DECAP_INNER : FLOW_DECAP_OFF,
 	};
+	if (vxlan)
+		s->opts.vxlan = *vxlan;
 	err = fa_progs_open(&s->opts, &s->skel);
 	/* The programs loaded again, on the set's own maps. */
 	for (i = 0; i < FA_NR_PINS && !err; i++) {

@@ -38,6 +38,7 @@ FA=$BUILD/flowacct
 START=$(sed -n 's/^BENCH_START := //p' tests/bench/bench.mk)
 SCALE_START=$(sed -n 's/^SCALE_START := //p' tests/bench/bench.mk)
 DROPS_START=$(sed -n 's/^DROPS_START := //p' tests/bench/bench.mk)
+TUNNELS_START=$(sed -n 's/^TUNNELS_START := //p' tests/bench/bench.mk)
 FB=$BUILD/tests/bench/flowbench
 OUT=tests/bench/RESULTS.md
 RAW=
@@ -320,11 +321,13 @@ contention() {
 # What the verifier makes of each program, with each compiler.
 verifier_table() {
 	local objs=("clang 14=$BUILD/flowacct.bpf.o"
-		"clang 14, all options=$BUILD/flowacct.bpf.o+owners+retrans+passive_rtt")
+		"clang 14, all options=$BUILD/flowacct.bpf.o+owners+retrans+passive_rtt"
+		"clang 14, all options and --decap inner=$BUILD/flowacct.bpf.o+owners+retrans+passive_rtt+decap")
 	say "the verifier's statistics"
 	if clang19_obj >/dev/null; then
 		objs+=("clang 19=build/clang-19/flowacct.bpf.o"
-			"clang 19, all options=build/clang-19/flowacct.bpf.o+owners+retrans+passive_rtt")
+			"clang 19, all options=build/clang-19/flowacct.bpf.o+owners+retrans+passive_rtt"
+			"clang 19, all options and --decap inner=build/clang-19/flowacct.bpf.o+owners+retrans+passive_rtt+decap")
 	fi
 	cat <<-EOF
 	## 8. The programs as the verifier sees them
@@ -334,7 +337,9 @@ verifier_table() {
 	verification time it reports, then the instructions after its rewrites
 	and the JITed size (\`bpf_prog_info\`). Growth from one change to the
 	next shows here. "All options": loaded with \`--attribution --retrans
-	--passive-rtt\`; without them the verifier removes their code.
+	--passive-rtt\`; without them the verifier removes their code. With
+	\`--decap inner\` the tunnels' parse is verified too, once, in a global
+	function of its own.
 
 	EOF
 	"$FB" verifier "${objs[@]}"
@@ -1556,23 +1561,31 @@ drops_mix() {
 			<(llvm-objdump -d --no-show-raw-insn "build/drops-start/clang-$c.bpf.o" |
 				sed -n '/^Disassembly/,$p' | grep -v "file format") && same=yes
 		mix_against "$raw" "$rounds" "build/drops-start/clang-$c.bpf.o" "${ours[@]}"
-		python3 - "$raw" "$c" "$same" <<-'EOF'
-		import collections, statistics, sys
-		d = collections.defaultdict(dict)
-		for line in open(sys.argv[1]):
-		    h, w, v, r, ns = line.rstrip("\n").split("\t")
-		    d[(h, v)][int(r)] = float(ns)
-		for h in ("XDP", "TC", "TC ingress"):
-		    now, then = d[(h, "flowacct shared")], d[(h, "baseline shared")]
-		    x = [now[r] / then[r] for r in now]
-		    med = lambda v: statistics.median(d[(h, v)].values())
-		    print("| clang %s | %s | %.1f | %.1f | %.3f | %.3f to %.3f | %s | %s |" % (
-		        sys.argv[2], "TC egress" if h == "TC" else h, med("baseline shared"),
-		        med("flowacct shared"), statistics.median(x), min(x), max(x), sys.argv[3],
-		        "yes" if statistics.median(x) <= 1.03 else "no"))
-		EOF
+		mix_x_rows "$raw" "clang $c" "$same" 1.03
 	done
 	echo
+}
+
+# mix_x_rows RAW LABEL EXTRA LIMIT: a table row per hook from mix_against's
+# RAW: "| LABEL | hook | baseline | now | x | min to max | EXTRA | met |",
+# met when the median x is at most LIMIT.
+mix_x_rows() {
+	python3 - "$@" <<-'EOF'
+	import collections, statistics, sys
+	raw, label, extra, limit = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+	d = collections.defaultdict(dict)
+	for line in open(raw):
+	    h, w, v, r, ns = line.rstrip("\n").split("\t")
+	    d[(h, v)][int(r)] = float(ns)
+	for h in ("XDP", "TC", "TC ingress"):
+	    now, then = d[(h, "flowacct shared")], d[(h, "baseline shared")]
+	    x = [now[r] / then[r] for r in now]
+	    med = lambda v: statistics.median(d[(h, v)].values())
+	    print("| %s | %s | %.1f | %.1f | %.3f | %.3f to %.3f | %s | %s |" % (
+	        label, "TC egress" if h == "TC" else h, med("baseline shared"),
+	        med("flowacct shared"), statistics.median(x), min(x), max(x), extra,
+	        "yes" if statistics.median(x) <= limit else "no"))
+	EOF
 }
 
 # drop_prog_stats: "run_time_ns run_cnt" of the drop program (bpf_stats).
@@ -1651,10 +1664,81 @@ drops_bench() {
 	echo
 }
 
+# ---- 13. tunnels ----------------------------------------------------------------
+
+# The untunnelled mix against TUNNELS_START's programs, with --decap off (the
+# default) and inner; then the cost of a tunnelled packet: the mix in VXLAN.
+tunnels_bench() {
+	local rounds=9 c raw start mode a
+	[ $QUICK = 1 ] && rounds=3
+	start=$(git rev-parse --short "$TUNNELS_START" 2>/dev/null || echo "$TUNNELS_START")
+	say "tunnels: the untunnelled mix against $start"
+	cat <<-EOF
+	### The untunnelled mix against $start, the commit before tunnels
+
+	The mix (no tunnel in it) through this tree's programs, with \`--decap
+	off\` (the default) and \`--decap inner\`, and through $start's, both the
+	default layout, loaded side by side and run in the same interleaved
+	rounds ($rounds of them), with clang 14 and 19. x: now over $start, per
+	round: median, then min to max. Target: at most 1.03 x.
+
+	| compiler | hook | $start | now | x | min to max | --decap | met |
+	|---|---|---:|---:|---:|---:|---|---|
+	EOF
+	for c in 14 19; do
+		for mode in off inner; do
+			raw=$SCRATCH/tunnels-mix-$c-$mode.tsv
+			local args=()
+			[ $c = 14 ] || args=(--ours "$(clang19_obj)")
+			[ $mode = off ] || args+=(--decap)
+			mix_against "$raw" "$rounds" "build/tunnels-start/clang-$c.bpf.o" "${args[@]}"
+			mix_x_rows "$raw" "clang $c" "$mode" 1.03
+		done
+	done
+	echo
+	say "tunnels: the mix in VXLAN"
+	cat <<-EOF
+	### A tunnelled packet's cost
+
+	The same mix, and each of its frames in VXLAN (outer IPv4, UDP 4789,
+	VNI 42; BPF_PROG_TEST_RUN, the default layout, $rounds rounds, ns a
+	packet, median): without \`--decap\` the outer UDP flow is accounted, with
+	\`--decap inner\` the inner packet (the full parse of the outer headers,
+	the tunnel's, then the inner packet's, and the tunnel noted per flow).
+
+	| compiler | hook | the mix | in VXLAN, --decap off | in VXLAN, --decap inner | + ns, inner over the mix |
+	|---|---|---:|---:|---:|---:|
+	EOF
+	for c in 14 19; do
+		local ours=()
+		[ $c = 14 ] || ours=(--ours "$(clang19_obj)")
+		for a in plain vxlan decap; do
+			local args=()
+			[ $a = plain ] || args=(--vxlan)
+			[ $a != decap ] || args+=(--decap)
+			"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --only "-1,6,6" "${ours[@]}" \
+				"${args[@]}" 2>/dev/null | sed "s/^/$a\t/" >>"$SCRATCH/tunnels-cost-$c.tsv"
+		done
+		python3 - "$SCRATCH/tunnels-cost-$c.tsv" "$c" <<-'EOF'
+		import collections, statistics, sys
+		d = collections.defaultdict(list)
+		for line in open(sys.argv[1]):
+		    a, h, w, v, r, ns = line.rstrip("\n").split("\t")
+		    d[(a, h)].append(float(ns))
+		for h in ("XDP", "TC"):
+		    m = {a: statistics.median(d[(a, h)]) for a in ("plain", "vxlan", "decap")}
+		    print("| clang %s | %s | %.1f | %.1f | %.1f | %+.1f |" % (
+		        sys.argv[2], "TC egress" if h == "TC" else h, m["plain"], m["vxlan"],
+		        m["decap"], m["decap"] - m["plain"]))
+		EOF
+	done
+	echo
+}
+
 # SECTIONS="pkt epochs" runs only those (for working on one); the report is
 # then partial.
 section() {
-	case " ${SECTIONS:-pkt contend profile dump live memory peer epochs export verifier sockets churn ifaces drops} " in
+	case " ${SECTIONS:-pkt contend profile dump live memory peer epochs export verifier sockets churn ifaces drops tunnels} " in
 	*" $1 "*) return 0 ;;
 	esac
 	return 1
@@ -1680,6 +1764,7 @@ start=$(date +%s)
 	! section churn || churn_bench
 	! section ifaces || ifaces_bench
 	! section drops || drops_bench
+	! section tunnels || tunnels_bench
 	echo "Run time: $(($(date +%s) - start)) s."
 } >"$REPORT"
 mkdir -p "$(dirname "$OUT")"

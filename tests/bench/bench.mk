@@ -110,7 +110,10 @@ SCALE_DIR   := build/scale-start
 # against its in the same rounds, to show the drop program left them alone.
 DROPS_START := 660d09b019aaa2801256d7c7de30955ddbcfb098
 DROPS_DIR   := build/drops-start
-START_OBJS  := $(foreach d,$(START_DIR) $(SCALE_DIR) $(DROPS_DIR),$(d)/clang-14.bpf.o $(d)/clang-19.bpf.o)
+# The commit the tunnels start from: the untunnelled mix against its.
+TUNNELS_START := 29475011e8a469ecf36af461f4baa5579d2dd128
+TUNNELS_DIR   := build/tunnels-start
+START_OBJS  := $(foreach d,$(START_DIR) $(SCALE_DIR) $(DROPS_DIR) $(TUNNELS_DIR),$(d)/clang-14.bpf.o $(d)/clang-19.bpf.o)
 
 # start_objs DIR COMMIT: COMMIT's programs, built from git, as DIR/clang-N.bpf.o.
 define start_objs
@@ -128,6 +131,7 @@ endef
 $(eval $(call start_objs,$(START_DIR),$(BENCH_START)))
 $(eval $(call start_objs,$(SCALE_DIR),$(SCALE_START)))
 $(eval $(call start_objs,$(DROPS_DIR),$(DROPS_START)))
+$(eval $(call start_objs,$(TUNNELS_DIR),$(TUNNELS_START)))
 
 .PHONY: bench-build
 bench-build: $(BUILD)/flowacct $(BENCH_BIN) $(BENCH_TOOL_BINS) $(CACHECOST) $(NOEPOCH) $(START_OBJS)

@@ -168,6 +168,8 @@ struct pkt_opts {
 	const char *ours_file;	/* this build's programs from a file (another
 				 * compiler's), not the skeleton's; or NULL */
 	bool tc_ingress;	/* TC runs flowacct_tc_in, not flowacct_tc */
+	bool decap;		/* this build's programs with --decap inner */
+	bool vxlan;		/* the mix's frames each in VXLAN */
 };
 
 struct bench {
@@ -490,7 +492,7 @@ static bool loaded(const struct bench *b, enum variant v)
  * flow_cfg.shared_map in the .rodata of a build we have no skeleton for:
  * found through its BTF, as a skeleton would.
  */
-static int set_shared_rodata(struct bpf_object *obj, bool shared)
+static int set_cfg_rodata(struct bpf_object *obj, bool shared, bool decap)
 {
 	const struct btf_var_secinfo *vs;
 	const struct btf_type *sec, *var;
@@ -522,6 +524,9 @@ static int set_shared_rodata(struct bpf_object *obj, bool shared)
 			return -ENOMEM;
 		memcpy(data, init, size);
 		data[at] = shared;
+		/* A baseline's flow_config has padding there. */
+		if (decap)
+			data[vs->offset + offsetof(struct flow_config, decap)] = FLOW_DECAP_INNER;
 		err = bpf_map__set_initial_value(rodata, data, size);
 		free(data);
 		return err;
@@ -541,7 +546,7 @@ static const char *tc_prog_name(const struct bench *b)
  * table, "flows"; one from after has two.
  */
 static int load_file(struct bench *b, enum ours o, const char *path, bool shared,
-		     __u32 max_flows)
+		     bool decap, __u32 max_flows)
 {
 	struct fa_load_opts lo = { .shared = shared, .max_flows = max_flows };
 	struct bpf_program *p;
@@ -563,7 +568,7 @@ static int load_file(struct bench *b, enum ours o, const char *path, bool shared
 			err = bpf_map__set_max_entries(m, max_flows);
 	}
 	if (!err)
-		err = set_shared_rodata(obj, lo.shared);
+		err = set_cfg_rodata(obj, lo.shared, decap);
 	bpf_object__for_each_program(p, obj)
 		if (strcmp(bpf_program__name(p), "flowacct_xdp") &&
 		    strcmp(bpf_program__name(p), tc_prog_name(b)))
@@ -585,6 +590,7 @@ static int load_ours(struct bench *b, enum ours o, __u32 max_flows)
 		.owners = o == OURS_ALL,
 		.retrans = o == OURS_RETRANS || o == OURS_ALL,
 		.passive_rtt = o == OURS_PRTT || o == OURS_ALL,
+		.decap = b->o.decap ? FLOW_DECAP_INNER : FLOW_DECAP_OFF,
 	};
 	struct flowacct_bpf *skel;
 	int err;
@@ -592,13 +598,14 @@ static int load_ours(struct bench *b, enum ours o, __u32 max_flows)
 	if (is_baseline(o)) {
 		if (!b->o.baseline)
 			return 0;
-		err = load_file(b, o, b->o.baseline, o == OURS_BASE_SHARED,
+		err = load_file(b, o, b->o.baseline, o == OURS_BASE_SHARED, false,
 				max_flows);
 	} else if (b->o.ours_file) {
 		/* Another compiler's build: the map modes, no options. */
 		if (o != OURS_PERCPU && o != OURS_SHARED)
 			return 0;
-		err = load_file(b, o, b->o.ours_file, o == OURS_SHARED, max_flows);
+		err = load_file(b, o, b->o.ours_file, o == OURS_SHARED, b->o.decap,
+				max_flows);
 	} else {
 		err = fa_progs_load(&lo, &skel);
 		if (!err) {
@@ -773,6 +780,8 @@ static int setup(struct bench *b)
 					       1, single_payload[w]);
 	b->cycle_frame.len = frame_build(b->cycle_frame.buf, FK_IPV4_TCP, 0, 0);
 	b->mix = mix_build(b->o.mix_frames, 20240601);
+	for (size_t i = 0; b->mix && b->o.vxlan && i < b->o.mix_frames; i++)
+		frame_vxlan_wrap(&b->mix[i], 1024 + i);
 	n = (size_t)HOOK_NR * W_NR * V_NR * b->o.rounds;
 	b->res = calloc(n, sizeof(*b->res));
 	if (!b->mix || !b->res)
@@ -1252,13 +1261,15 @@ static void pkt_usage(FILE *f)
 		"                     [--mix-repeat N] [--flows N] [--passes N] [--pages N]\n"
 		"                     [--cpu N] [--raw FILE] [--only HOOK,WORKLOAD,VARIANT]\n"
 		"                     [--baseline NAME=BPF-OBJECT] [--ours BPF-OBJECT]\n"
-		"                     [--tc-ingress]\n"
+		"                     [--tc-ingress] [--decap] [--vxlan]\n"
 		"--raw: every round's figure, tab-separated. --only: run one case (numbers\n"
 		"as in the enums, -1 for all), e.g. under perf; prints raw figures only.\n"
 		"--baseline: another build of flowacct's programs, run in the same rounds.\n"
 		"--ours: this build's programs from a file (another compiler's) instead of\n"
 		"the built-in ones; the map modes only, no options. --tc-ingress: the TC\n"
-		"cases run the ingress program (flowacct_tc_in), not egress's.\n");
+		"cases run the ingress program (flowacct_tc_in), not egress's. --decap:\n"
+		"this build's programs with --decap inner. --vxlan: each of the mix's\n"
+		"frames in VXLAN.\n");
 }
 
 int cmd_pkt(int argc, char **argv)
@@ -1278,6 +1289,8 @@ int cmd_pkt(int argc, char **argv)
 		{ "baseline", required_argument, NULL, 'b' },
 		{ "ours", required_argument, NULL, 'O' },
 		{ "tc-ingress", no_argument, NULL, 'I' },
+		{ "decap", no_argument, NULL, 'D' },
+		{ "vxlan", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -1350,6 +1363,12 @@ int cmd_pkt(int argc, char **argv)
 			break;
 		case 'I':
 			b.o.tc_ingress = true;
+			break;
+		case 'D':
+			b.o.decap = true;
+			break;
+		case 'V':
+			b.o.vxlan = true;
 			break;
 		case 'h':
 			pkt_usage(stdout);

@@ -12,7 +12,8 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The largest frame the benchmark builds; a TC test run holds 3500 bytes. */
-#define BENCH_FRAME_MAX 1536
+/* The mix's largest frame, 1514 bytes, in VXLAN (--vxlan): 1564. */
+#define BENCH_FRAME_MAX 1600
 
 enum frame_kind {
 	FK_IPV4_TCP,
@@ -31,6 +32,9 @@ struct frame {
 	unsigned char buf[BENCH_FRAME_MAX];
 	size_t len;
 };
+
+/* @f's frame in VXLAN (VNI 42, UDP 4789) from VTEP 192.0.2.x of @flow. */
+void frame_vxlan_wrap(struct frame *f, __u32 flow);
 
 /* frames.c */
 size_t frame_build(unsigned char *buf, enum frame_kind kind, __u32 flow,

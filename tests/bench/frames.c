@@ -197,6 +197,28 @@ size_t frame_build(unsigned char *buf, enum frame_kind kind, __u32 flow,
 	return p - buf;
 }
 
+void frame_vxlan_wrap(struct frame *f, __u32 flow)
+{
+	enum { OUTER = ETH_HLEN + 20 + 8 + 8 };
+	unsigned char *p = f->buf;
+	size_t len = f->len;
+
+	if (len + OUTER > sizeof(f->buf))
+		return;
+	memmove(f->buf + OUTER, f->buf, len);
+	p += put_eth(p, ETH_P_IP);
+	p += put_ipv4(p, 17, flow, 8 + 8 + len);
+	put16(p, 32768 + (flow & 0x7fff));	/* the source port hashes the inner flow */
+	put16(p + 2, 4789);
+	put16(p + 4, 8 + 8 + len);
+	put16(p + 6, 0);
+	p += 8;
+	memset(p, 0, 8);
+	p[0] = 0x08;				/* I: the VNI is valid */
+	p[6] = 42;				/* VNI 42 */
+	f->len = len + OUTER;
+}
+
 const char *frame_kind_name(enum frame_kind kind)
 {
 	static const char *const names[FK_NR] = {

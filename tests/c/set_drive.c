@@ -294,7 +294,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	t0 = fa_mono_ns();
-	err = adopt ? fa_set_adopt(&s, adopt, m, FLOW_SET_MAX_IFACES, &n) : fa_set_open(&s, &lo);
+	err = adopt ? fa_set_adopt(&s, adopt, m, FLOW_SET_MAX_IFACES, &n, NULL) : fa_set_open(&s, &lo);
 	if (err) {
 		fprintf(stderr, "set_drive: can't %s the programs: %s\n", adopt ? "adopt" : "load",
 			strerror(-err));

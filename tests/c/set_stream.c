@@ -241,7 +241,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "set_stream: can't open '%s' or make the grace-period map\n", rec);
 		return 1;
 	}
-	err = adopt ? fa_set_adopt(&d.set, adopt, d.m, FLOW_SET_MAX_IFACES, &d.n) :
+	err = adopt ? fa_set_adopt(&d.set, adopt, d.m, FLOW_SET_MAX_IFACES, &d.n, NULL) :
 		      fa_set_open(&d.set, &lo);
 	if (!err && pin)
 		err = fa_set_pin(&d.set, pin);

@@ -180,13 +180,18 @@ test_tunnels_live_vxlan() {
 	$INA "$FLOWACCT" attach "$VA" --decap inner >/dev/null || fail "attach --decap inner"
 	$INA "$FLOWACCT" attach vx0 >/dev/null || fail "attach vx0"
 	capture_start "$NSA" vx0 inout "$SCRATCH/vx0.pcap"
-	run_start "$NSB" --iface "$VB" --decap inner --interval 0.2 --idle-timeout 1 --no-sockets
+	run_start "$NSB" --layout set --iface "$VB" --decap inner --interval 0.2 \
+		--idle-timeout 1 --no-sockets
 	$INB socat -u UDP-RECV:9999 /dev/null & disown
 	$INB iperf3 -s -1 -B 198.51.100.2 -p 5201 >/dev/null 2>&1 & disown
 	sleep 0.3
 	$INA ping -q -c 5 -i 0.2 198.51.100.2 >/dev/null || fail "ping through the tunnel"
 	$INA python3 tests/helpers/udp_send.py --src 198.51.100.1 --dst 198.51.100.2 --flows 4 \
 		--count 50 --size 64,700,1300 --dport 9999 --rate 2000 >"$SCRATCH/sent.json"
+	run_stop KILL
+	run_start "$NSB" --layout set --iface "$VB" --decap inner --interval 0.2 \
+		--idle-timeout 1 --no-sockets
+	grep -q "adopted the program set" "$SCRATCH/run.log" || fail "the set was not adopted"
 	$INA iperf3 -c 198.51.100.2 -p 5201 -t 1 -b 20M >/dev/null || fail "iperf3 through the tunnel"
 	sleep 0.5
 	capture_stop
@@ -230,15 +235,20 @@ test_tunnels_live_vxlan() {
 		fail "flowacct and tcpdump on vx0 disagree"
 	# B's records: each flow's, the other way round (A's egress is B's ingress).
 	run_stop
-	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --books ||
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --books --broken-max 1 ||
 		fail "B's records do not add up to its counters"
 	python3 - "$SCRATCH/rec.json" "$SCRATCH/under" <<-'EOF' || fail "B's records differ from A's rows"
 	import collections, json, sys
 	rec = collections.defaultdict(lambda: [0, 0])
+	seen = set()
 	for line in open(sys.argv[1]):
-	    r = json.loads(line)
-	    if r.get("type") != "flow" or not r["tunnel"]:
+	    try:
+	        r = json.loads(line)
+	    except ValueError:
+	        continue        # a line the kill cut short
+	    if r.get("type") != "flow" or not r["tunnel"] or (r["instance"], r["seq"]) in seen:
 	        continue
+	    seen.add((r["instance"], r["seq"]))
 	    t = r["tunnel"]
 	    assert t["type"] == "vxlan" and t["id"] == 42, t
 	    d = "egress" if r["direction"] == "ingress" else "ingress"
