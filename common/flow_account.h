@@ -46,6 +46,13 @@ static __always_inline void parse_ctx_replay(struct parse_ctx *pc)
 	}
 }
 
+/* The counters flow_stats holds: a constant to the verifier. */
+static __always_inline __u32 flow_nr_counters(void)
+{
+	return flow_cfg.nr_counters && flow_cfg.nr_counters < FLOW_NR_COUNTERS ?
+	       flow_cfg.nr_counters : FLOW_NR_COUNTERS;
+}
+
 /*
  * Adds to a counter whose index the verifier cannot see bounded (a global
  * function's return value). The empty asm keeps clang from checking a copy
@@ -55,8 +62,14 @@ static __always_inline void flow_count(struct flow_stats *st, __u32 idx,
 				       __u64 n)
 {
 	asm volatile("" : "+r"(idx));
-	if (idx < FLOW_NR_COUNTERS)
+	if (idx < flow_nr_counters())
 		st->counters[idx] += n;
+}
+
+/* Right after the counters, however many the map holds. */
+static __always_inline __u64 *flow_sample_tick(struct flow_stats *st)
+{
+	return &st->counters[flow_nr_counters()];
 }
 
 /*
@@ -615,9 +628,9 @@ flow_sample_pick(struct flow_stats *st, const struct flow_pkt *pkt, int reason)
 		return NULL;
 	rate = cfg->rate;
 	if (cfg->mode == FLOW_SAMPLE_EVERY) {
-		if (++st->sample_tick < rate)
+		if (++*flow_sample_tick(st) < rate)
 			return NULL;
-		st->sample_tick = 0;
+		*flow_sample_tick(st) = 0;
 	} else if (cfg->mode == FLOW_SAMPLE_RANDOM) {
 		if (bpf_get_prandom_u32() > 0xffffffffu / rate)
 			return NULL;

@@ -310,7 +310,12 @@ struct flow_config {
 	__u8 passive_rtt;	/* RTT from TCP timestamps echoed back */
 	__u8 per_iface;		/* counters and overflow rows per interface (a program set) */
 	__u8 decap;		/* enum flow_decap */
-	__u8 pad;
+	/*
+	 * Counters flow_stats holds (0: FLOW_NR_COUNTERS). A program set of
+	 * the release before, adopted, has fewer: the programs loaded again
+	 * on it count no further, and sample_tick follows them.
+	 */
+	__u8 nr_counters;
 	/* VXLAN's UDP destination ports besides 4789 and 8472; 0: none */
 	__be16 vxlan_ports[FLOW_VXLAN_EXTRA_PORTS];
 };

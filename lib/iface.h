@@ -209,6 +209,9 @@ struct fa_load_opts {
 	bool per_iface;		/* a program set: counters and overflow rows per interface */
 	__u8 decap;		/* enum flow_decap */
 	struct fa_vxlan_ports vxlan;
+	/* flow_stats' counters, if fewer than this release's (an adopted
+	 * program set of the release before); 0: all of them. */
+	__u8 nr_counters;
 };
 
 /* fa_progs_open() and load. */

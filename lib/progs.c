@@ -84,6 +84,7 @@ int fa_progs_open(const struct fa_load_opts *o, struct flowacct_bpf **out)
 	skel->rodata->flow_cfg.passive_rtt = o->passive_rtt;
 	skel->rodata->flow_cfg.per_iface = o->per_iface;
 	skel->rodata->flow_cfg.decap = o->decap;
+	skel->rodata->flow_cfg.nr_counters = o->nr_counters;
 	for (int i = 0; i < FLOW_VXLAN_EXTRA_PORTS; i++)
 		skel->rodata->flow_cfg.vxlan_ports[i] = htons(o->vxlan.port[i]);
 	err = set_table(skel->maps.flows_0, o);

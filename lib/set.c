@@ -689,7 +689,7 @@ int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
 	char path[PATH_MAX];
 	struct bpf_map *map;
 	const char *name;
-	int i, err;
+	int i, err, vsz;
 
 	set_init(s);
 	*n = 0;
@@ -719,6 +719,15 @@ int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
 	};
 	if (vxlan)
 		s->opts.vxlan = *vxlan;
+	/*
+	 * The release before's counters: the programs count no further, and
+	 * open no tunnel (their counters are past the end).
+	 */
+	vsz = p.fd[FA_PIN_STATS] >= 0 ? fa_stats_map_check(p.fd[FA_PIN_STATS]) : 0;
+	if (vsz > 0 && (size_t)vsz < sizeof(struct flow_stats)) {
+		s->opts.nr_counters = vsz / 8 - 1;
+		s->opts.decap = FLOW_DECAP_OFF;
+	}
 	err = fa_progs_open(&s->opts, &s->skel);
 	/* The programs loaded again, on the set's own maps. */
 	for (i = 0; i < FA_NR_PINS && !err; i++) {

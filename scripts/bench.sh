@@ -322,12 +322,14 @@ contention() {
 verifier_table() {
 	local objs=("clang 14=$BUILD/flowacct.bpf.o"
 		"clang 14, all options=$BUILD/flowacct.bpf.o+owners+retrans+passive_rtt"
-		"clang 14, all options and --decap inner=$BUILD/flowacct.bpf.o+owners+retrans+passive_rtt+decap")
+		"clang 14, all options and --decap inner=$BUILD/flowacct.bpf.o+owners+retrans+passive_rtt+decap"
+		"clang 14, replay with --decap inner=$BUILD/flowacct.bpf.o+replay+decap")
 	say "the verifier's statistics"
 	if clang19_obj >/dev/null; then
 		objs+=("clang 19=build/clang-19/flowacct.bpf.o"
 			"clang 19, all options=build/clang-19/flowacct.bpf.o+owners+retrans+passive_rtt"
-			"clang 19, all options and --decap inner=build/clang-19/flowacct.bpf.o+owners+retrans+passive_rtt+decap")
+			"clang 19, all options and --decap inner=build/clang-19/flowacct.bpf.o+owners+retrans+passive_rtt+decap"
+			"clang 19, replay with --decap inner=build/clang-19/flowacct.bpf.o+replay+decap")
 	fi
 	cat <<-EOF
 	## 8. The programs as the verifier sees them
@@ -339,7 +341,8 @@ verifier_table() {
 	next shows here. "All options": loaded with \`--attribution --retrans
 	--passive-rtt\`; without them the verifier removes their code. With
 	\`--decap inner\` the tunnels' parse is verified too, once, in a global
-	function of its own.
+	function of its own; replay's configuration (lengths from the capture
+	record, frames that may be padded) is its costliest.
 
 	EOF
 	"$FB" verifier "${objs[@]}"

@@ -39,8 +39,9 @@ __noinline int flowacct_decap_skb(struct __sk_buff *skb, struct flow_pkt *pkt)
 
 	if (!pkt)
 		return FLOW_C_TRUNC_ETH;
+	/* Never padded: see flowacct_decap_xdp(). */
 	if (flow_cfg.replay)
-		parse_ctx_replay(&pc);
+		pc.wire_len = replay_frame.wire_len;
 	return parse_decap(&pc, pkt);
 }
 

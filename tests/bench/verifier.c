@@ -16,6 +16,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "libflowacct.h"
 #include "flowbench.h"
 #include "flow_kern_user.h"
 
@@ -74,6 +75,7 @@ static int set_options(struct bpf_object *obj, const char *opts)
 	cfg->retrans = !!strstr(opts, "+retrans");
 	cfg->passive_rtt = !!strstr(opts, "+passive_rtt");
 	cfg->decap = strstr(opts, "+decap") ? FLOW_DECAP_INNER : FLOW_DECAP_OFF;
+	cfg->replay = !!strstr(opts, "+replay");
 	i = bpf_map__set_initial_value(rodata, data, size);
 	free(data);
 	return i;
@@ -102,6 +104,19 @@ static int verify_object(const char *label, char *path)
 			fprintf(stderr, "flowbench: no flow_cfg in %s\n", path);
 			bpf_object__close(obj);
 			return err;
+		}
+		/* Replay's tables hold its wider rows, as flowacct replay loads them. */
+		if (strstr(opts, "+replay")) {
+			struct bpf_map *m = bpf_object__find_map_by_name(obj, "flow_overflow");
+
+			err = fa_obj_configure(obj, &(struct fa_load_opts){
+				.replay = true, .shared = true, .max_flows = FLOW_DEFAULT_MAX_FLOWS });
+			if (!err && m)
+				err = bpf_map__set_value_size(m, sizeof(struct flow_replay_value));
+			if (err) {
+				bpf_object__close(obj);
+				return err;
+			}
 		}
 	}
 	bpf_object__for_each_program(prog, obj) {

@@ -8,6 +8,10 @@
  * extension headers), RFC 4302 (AH length), RFC 2675 (jumbograms),
  * tshark's IPv4 dissector (a total length of 0 under TSO),
  * RFC 9293 (TCP), RFC 768 (UDP), RFC 792 and RFC 4443 (ICMP, ICMPv6).
+ * Tunnels, as docs/tunnels.md opens them: RFC 7348 (VXLAN), RFC 8926
+ * (Geneve), RFC 2784 and RFC 2890 (GRE and its key), draft-foschiano-erspan
+ * (ERSPAN types I, II and III), RFC 2003 and RFC 4213 (IP in IP), RFC 3032
+ * (the MPLS label stack).
  */
 #include <string.h>
 
@@ -39,6 +43,30 @@
 #define NH_ICMPV6	58
 #define NH_DSTOPTS	60
 
+/* Tunnels (docs/tunnels.md). */
+#define ET_TEB		0x6558	/* transparent Ethernet bridging */
+#define ET_ERSPAN	0x88be	/* ERSPAN type I without a GRE sequence number, II with */
+#define ET_ERSPAN3	0x22eb
+#define ET_MPLS_UC	0x8847
+#define ET_MPLS_MC	0x8848
+#define NH_IPIP		4
+#define NH_GRE		47
+#define NH_IPV6		41
+#define PORT_VXLAN	4789	/* IANA */
+#define PORT_VXLAN_LINUX 8472	/* Linux's default, Flannel's, Cilium's */
+#define PORT_GENEVE	6081
+#define VXLAN_HDR	8
+#define GENEVE_HDR	8
+#define GRE_HDR		4
+#define ERSPAN2_HDR	8
+#define ERSPAN3_HDR	12
+#define ERSPAN3_SUBHDR	8
+#define MPLS_ENTRY	4
+#define MPLS_MAX_DEPTH	8
+/* The verifier's bounds on packet offsets, which the program keeps. */
+#define TUNNEL_HDR_MAX_OFF 32767
+#define INNER_MAX_OFF	8191
+
 static const char *const verdict_names[REF_NR_VERDICTS] = {
 #define REF_VERDICT_NAME(id, name) [REF_##id] = name,
 	REF_VERDICTS(REF_VERDICT_NAME)
@@ -50,7 +78,11 @@ const char *ref_verdict_name(enum ref_verdict v)
 	return (unsigned int)v < REF_NR_VERDICTS ? verdict_names[v] : "?";
 }
 
-/* The frame as the parse sees it: the captured bytes and the wire length. */
+/*
+ * The frame as the parse sees it: the captured bytes and the wire length.
+ * An inner packet is parsed in the same view, at its own offset, so that
+ * every length of it is checked against what remains of the whole frame.
+ */
 struct view {
 	const uint8_t *p;
 	size_t cap;
@@ -79,6 +111,26 @@ static enum ref_verdict accept(struct ref_result *r)
 	r->verdict = REF_ACCOUNTED;
 	return REF_ACCOUNTED;
 }
+
+/* Where a packet's parse starts: an Ethernet header, or an IP header. */
+enum start {
+	START_ETH,
+	START_IPV4,
+	START_IPV6,
+};
+
+/*
+ * Where the parse found things, for the tunnel code: the ethertype that
+ * ended the VLAN walk and the offset after it (Ethernet starts only), and
+ * for an unfragmented datagram, where its transport header starts and how
+ * many bytes of the datagram are left from there.
+ */
+struct layout {
+	size_t l3;
+	uint16_t ethertype;
+	uint64_t l4;
+	uint64_t room;
+};
 
 static bool is_ipv6_ext(uint8_t nh)
 {
@@ -137,7 +189,7 @@ static enum ref_verdict parse_transport(const struct view *v, uint64_t off,
 }
 
 static enum ref_verdict parse_ipv4(const struct view *v, size_t l3,
-				   struct ref_result *r)
+				   struct ref_result *r, struct layout *at)
 {
 	const uint8_t *ip = v->p + l3;
 	unsigned int ihl;
@@ -184,11 +236,13 @@ static enum ref_verdict parse_ipv4(const struct view *v, size_t l3,
 		r->later_fragment = true;
 		return accept(r);
 	}
+	at->l4 = l3 + ihl;
+	at->room = tot - ihl;
 	return parse_transport(v, l3 + ihl, tot - ihl, r);
 }
 
 static enum ref_verdict parse_ipv6(const struct view *v, size_t l3,
-				   struct ref_result *r)
+				   struct ref_result *r, struct layout *at)
 {
 	const uint8_t *ip = v->p + l3;
 	const uint8_t *h;
@@ -277,7 +331,55 @@ static enum ref_verdict parse_ipv6(const struct view *v, size_t l3,
 	if (is_ipv6_ext(nh))
 		return reject(r, REF_IPV6_EXT_TOO_MANY);
 	r->proto = nh;
+	at->l4 = off;
+	at->room = room;
 	return parse_transport(v, off, room, r);
+}
+
+/*
+ * One packet from @start: an Ethernet header and up to two tags, or
+ * straight an IP header of the version @mode says (the ethertype was
+ * implied by what carried it). The outer frame and an inner packet are
+ * judged by this one function, so by the same rules.
+ */
+static enum ref_verdict parse_packet(const struct view *v, size_t start,
+				     enum start mode, struct ref_result *res,
+				     struct layout *at)
+{
+	uint16_t ethertype;
+	size_t l3;
+
+	if (mode == START_IPV4)
+		return parse_ipv4(v, start, res, at);
+	if (mode == START_IPV6)
+		return parse_ipv6(v, start, res, at);
+
+	if (!captured(v, start, ETH_HDR))
+		return reject(res, REF_TRUNC_ETH);
+	ethertype = be16_at(v, start + 12);
+	l3 = start + ETH_HDR;
+	/* 802.1ad and 802.1Q tags, in any order, each ending in the next type. */
+	while (res->vlan_tags < MAX_TAGS &&
+	       (ethertype == ET_CTAG || ethertype == ET_STAG)) {
+		if (!captured(v, l3, VLAN_TAG))
+			return reject(res, REF_TRUNC_VLAN);
+		ethertype = be16_at(v, l3 + 2);
+		l3 += VLAN_TAG;
+		res->vlan_tags++;
+	}
+	if (ethertype == ET_CTAG || ethertype == ET_STAG)
+		return reject(res, REF_VLAN_TOO_DEEP);
+	at->l3 = l3;
+	at->ethertype = ethertype;
+
+	switch (ethertype) {
+	case ET_IPV4:
+		return parse_ipv4(v, l3, res, at);
+	case ET_IPV6:
+		return parse_ipv6(v, l3, res, at);
+	default:
+		return reject(res, REF_NON_IP);
+	}
 }
 
 enum ref_verdict ref_parse(const uint8_t *frame, size_t cap_len,
@@ -288,32 +390,417 @@ enum ref_verdict ref_parse(const uint8_t *frame, size_t cap_len,
 		.cap = cap_len,
 		.wire = wire_len > cap_len ? wire_len : cap_len,
 	};
-	uint16_t ethertype;
-	size_t l3;
+	struct layout at = { 0 };
 
 	memset(res, 0, sizeof(*res));
-	if (!captured(&v, 0, ETH_HDR))
-		return reject(res, REF_TRUNC_ETH);
-	ethertype = be16_at(&v, 12);
-	l3 = ETH_HDR;
-	/* 802.1ad and 802.1Q tags, in any order, each ending in the next type. */
-	while (res->vlan_tags < MAX_TAGS &&
-	       (ethertype == ET_CTAG || ethertype == ET_STAG)) {
-		if (!captured(&v, l3, VLAN_TAG))
-			return reject(res, REF_TRUNC_VLAN);
-		ethertype = be16_at(&v, l3 + 2);
-		l3 += VLAN_TAG;
-		res->vlan_tags++;
-	}
-	if (ethertype == ET_CTAG || ethertype == ET_STAG)
-		return reject(res, REF_VLAN_TOO_DEEP);
+	return parse_packet(&v, 0, START_ETH, res, &at);
+}
 
-	switch (ethertype) {
+/*
+ * ---- Tunnels ---------------------------------------------------------------
+ *
+ * ref_parse_decap() parses the frame as ref_parse() does, then, if the
+ * outer packet is a tunnel's, parses the inner packet with parse_packet()
+ * from where the tunnel header ends: the same rules, the same reasons.
+ */
+
+/* What looking at a tunnel header came to. */
+enum tunnel_state {
+	TUN_OPEN,	/* a tunnel: parse the inner packet */
+	TUN_UNDECODED,	/* to a tunnel's port or protocol, but not one */
+	TUN_TRUNCATED,	/* inside the datagram, not inside the capture */
+};
+
+/* A tunnel header, as open_*() read it. */
+struct tunnel {
+	uint8_t type;		/* enum ref_tunnel */
+	bool has_id;
+	uint32_t id;
+	uint64_t len;		/* the whole header, options and all */
+	enum start inner;	/* what the inner packet starts with */
+};
+
+static bool is_vxlan_port(uint16_t port, const uint16_t *extra, size_t n)
+{
+	size_t i;
+
+	if (port == PORT_VXLAN || port == PORT_VXLAN_LINUX)
+		return true;
+	for (i = 0; i < n; i++)
+		if (extra[i] != 0 && extra[i] == port)
+			return true;
+	return false;
+}
+
+/*
+ * Which tunnel an accounted packet's headers point at, if any. A fragment
+ * is none: only a first fragment holds the tunnel header, and all of a
+ * datagram's fragments must go to one row (the outer flow). An IPv6
+ * atomic fragment (offset 0, no more to come) is a whole datagram and is
+ * not a fragment in that sense.
+ */
+static uint8_t tunnel_candidate(const struct ref_result *r,
+				const uint16_t *extra, size_t n)
+{
+	if (r->verdict != REF_ACCOUNTED || r->first_fragment || r->later_fragment)
+		return REF_TUNNEL_NONE;
+	switch (r->proto) {
+	case NH_UDP:
+		/* VXLAN's ports first: a --vxlan-port of 6081 means VXLAN. */
+		if (is_vxlan_port(r->dport, extra, n))
+			return REF_TUNNEL_VXLAN;
+		return r->dport == PORT_GENEVE ? REF_TUNNEL_GENEVE
+					       : REF_TUNNEL_NONE;
+	case NH_GRE:
+		return REF_TUNNEL_GRE;	/* or ERSPAN: its header says */
+	case NH_IPIP:
+	case NH_IPV6:
+		return REF_TUNNEL_IPIP;
+	default:
+		return REF_TUNNEL_NONE;
+	}
+}
+
+/*
+ * Can the first @len bytes of the tunnel header at @hdr be read? Bytes
+ * past the datagram's @room belong to no one (the outer packet is whole,
+ * and a tunnel header it cannot hold makes it no tunnel); bytes inside it
+ * but past the capture are the snap length's, as a transport header cut
+ * short is trunc_l4. The datagram first: it decides what the packet is.
+ */
+static enum tunnel_state header_fits(const struct view *v, uint64_t hdr,
+				     uint64_t room, uint64_t len)
+{
+	if (len > room)
+		return TUN_UNDECODED;
+	if (!captured(v, hdr, len))
+		return TUN_TRUNCATED;
+	return TUN_OPEN;
+}
+
+static uint32_t be24_at(const struct view *v, uint64_t off)
+{
+	return (uint32_t)v->p[off] << 16 | (uint32_t)v->p[off + 1] << 8 |
+	       v->p[off + 2];
+}
+
+static uint32_t be32_at(const struct view *v, uint64_t off)
+{
+	return (uint32_t)v->p[off] << 24 | be24_at(v, off + 1);
+}
+
+/* RFC 7348: flags (I = 0x08), 24 reserved bits, the VNI, 8 reserved bits. */
+static enum tunnel_state open_vxlan(const struct view *v, uint64_t hdr,
+				    uint64_t room, struct tunnel *t)
+{
+	enum tunnel_state st = header_fits(v, hdr, room, VXLAN_HDR);
+
+	if (st != TUN_OPEN)
+		return st;
+	/* Without the I flag the VNI is not valid: no VXLAN packet. */
+	if (!(v->p[hdr] & 0x08))
+		return TUN_UNDECODED;
+	t->has_id = true;
+	t->id = be24_at(v, hdr + 4);
+	t->len = VXLAN_HDR;
+	t->inner = START_ETH;
+	return TUN_OPEN;
+}
+
+/*
+ * RFC 8926: version (2 bits), option length in 4-byte words (6 bits),
+ * O and C flags, protocol type, VNI, reserved; then the options, skipped
+ * by their length whatever they say.
+ */
+static enum tunnel_state open_geneve(const struct view *v, uint64_t hdr,
+				     uint64_t room, struct tunnel *t)
+{
+	enum tunnel_state st = header_fits(v, hdr, room, GENEVE_HDR);
+
+	if (st != TUN_OPEN)
+		return st;
+	if (v->p[hdr] >> 6 != 0)	/* a version we do not know the layout of */
+		return TUN_UNDECODED;
+	t->len = GENEVE_HDR + (v->p[hdr] & 0x3f) * 4u;
+	switch (be16_at(v, hdr + 2)) {
+	case ET_TEB:
+		t->inner = START_ETH;
+		break;
 	case ET_IPV4:
-		return parse_ipv4(&v, l3, res);
+		t->inner = START_IPV4;
+		break;
 	case ET_IPV6:
-		return parse_ipv6(&v, l3, res);
+		t->inner = START_IPV6;
+		break;
+	default:
+		return TUN_UNDECODED;
+	}
+	t->has_id = true;
+	t->id = be24_at(v, hdr + 4);
+	return TUN_OPEN;	/* the options are checked with the whole header */
+}
+
+/*
+ * RFC 2784 and RFC 2890: C (0x8000), R (0x4000, RFC 1701's routing), K
+ * (0x2000), S (0x1000), version (0x0007), the protocol; then the checksum
+ * word, the key and the sequence number, each if its flag is set, in that
+ * order. ERSPAN rides on GRE (draft-foschiano-erspan): 0x88be without S is
+ * type I (no header of its own), with S type II (8 bytes, version 1),
+ * 0x22eb type III (12 bytes, version 2, then an 8-byte platform subheader
+ * when the O bit, bit 0 of its last byte, is set).
+ */
+static enum tunnel_state open_gre(const struct view *v, uint64_t hdr,
+				  uint64_t room, struct tunnel *t)
+{
+	enum tunnel_state st = header_fits(v, hdr, room, GRE_HDR);
+	uint16_t flags, proto;
+	uint64_t len, key = 0, e;
+
+	if (st != TUN_OPEN)
+		return st;
+	flags = be16_at(v, hdr);
+	proto = be16_at(v, hdr + 2);
+	/* Routing (RFC 1701) puts a variable list before the payload;
+	 * version 1 is PPTP's enhanced GRE: neither is opened. */
+	if (flags & 0x4000 || flags & 0x0007)
+		return TUN_UNDECODED;
+	/* All that the base header can tell comes before any length. */
+	switch (proto) {
+	case ET_IPV4:
+		t->type = REF_TUNNEL_GRE;
+		t->inner = START_IPV4;
+		break;
+	case ET_IPV6:
+		t->type = REF_TUNNEL_GRE;
+		t->inner = START_IPV6;
+		break;
+	case ET_TEB:
+		t->type = REF_TUNNEL_GRE;
+		t->inner = START_ETH;
+		break;
+	case ET_ERSPAN:
+	case ET_ERSPAN3:
+		t->type = REF_TUNNEL_ERSPAN;
+		t->inner = START_ETH;
+		break;
+	default:
+		return TUN_UNDECODED;
+	}
+	len = GRE_HDR;
+	if (flags & 0x8000)
+		len += 4;
+	if (flags & 0x2000) {
+		key = len;
+		len += 4;
+	}
+	if (flags & 0x1000)
+		len += 4;
+	/* The flags announce words the datagram does not hold. */
+	st = header_fits(v, hdr, room, len);
+	if (st != TUN_OPEN)
+		return st;
+	t->len = len;
+	if (t->type == REF_TUNNEL_GRE) {
+		if (key) {
+			t->has_id = true;
+			t->id = be32_at(v, hdr + key);
+		}
+		return TUN_OPEN;
+	}
+
+	/* ERSPAN: the session ID is the id, not the GRE key. */
+	if (proto == ET_ERSPAN && !(flags & 0x1000))
+		return TUN_OPEN;	/* type I: Ethernet right after GRE */
+	e = hdr + len;
+	if (proto == ET_ERSPAN) {
+		st = header_fits(v, hdr, room, len + ERSPAN2_HDR);
+		if (st != TUN_OPEN)
+			return st;
+		if (v->p[e] >> 4 != 1)
+			return TUN_UNDECODED;
+		t->len = len + ERSPAN2_HDR;
+	} else {
+		st = header_fits(v, hdr, room, len + ERSPAN3_HDR);
+		if (st != TUN_OPEN)
+			return st;
+		if (v->p[e] >> 4 != 2)
+			return TUN_UNDECODED;
+		t->len = len + ERSPAN3_HDR;
+		if (v->p[e + 11] & 0x01)	/* O: the platform subheader */
+			t->len += ERSPAN3_SUBHDR;
+	}
+	/* Version (4), VLAN (12), COS (3), En or BSO (2), T (1), session (10). */
+	t->has_id = true;
+	t->id = (uint32_t)(v->p[e + 2] & 0x03) << 8 | v->p[e + 3];
+	return TUN_OPEN;
+}
+
+/*
+ * The tunnel of an accounted, unfragmented outer packet of candidate
+ * @type, its transport header (or, for IP in IP and GRE, its payload) at
+ * @at->l4 with @at->room bytes of the datagram from there.
+ */
+static enum tunnel_state open_tunnel(const struct view *v,
+				     const struct ref_result *outer,
+				     const struct layout *at, uint8_t type,
+				     struct tunnel *t)
+{
+	uint64_t hdr = at->l4, room = at->room;
+	enum tunnel_state st;
+
+	memset(t, 0, sizeof(*t));
+	t->type = type;
+	if (type == REF_TUNNEL_VXLAN || type == REF_TUNNEL_GENEVE) {
+		/* The UDP header was accounted, so the datagram holds it. */
+		hdr += UDP_HDR;
+		room -= UDP_HDR;
+	}
+	if (hdr > TUNNEL_HDR_MAX_OFF)
+		return TUN_UNDECODED;
+
+	switch (type) {
+	case REF_TUNNEL_VXLAN:
+		st = open_vxlan(v, hdr, room, t);
+		break;
+	case REF_TUNNEL_GENEVE:
+		st = open_geneve(v, hdr, room, t);
+		break;
+	case REF_TUNNEL_GRE:
+		st = open_gre(v, hdr, room, t);
+		break;
+	default:	/* IP in IP: no header, the protocol says the version */
+		t->inner = outer->proto == NH_IPIP ? START_IPV4 : START_IPV6;
+		st = TUN_OPEN;
+		break;
+	}
+	if (st != TUN_OPEN)
+		return st;
+	/*
+	 * The whole header, options and skipped words included: inside the
+	 * datagram, or the packet is none of the tunnel's; not too far into
+	 * the frame to open; and captured, or it is trunc_tunnel.
+	 */
+	if (t->len > room)
+		return TUN_UNDECODED;
+	if (hdr + t->len > INNER_MAX_OFF)
+		return TUN_UNDECODED;
+	if (!captured(v, hdr, t->len))
+		return TUN_TRUNCATED;
+	t->len += hdr - at->l4;		/* from the transport header on */
+	return TUN_OPEN;
+}
+
+/*
+ * RFC 3032: 4-byte entries (label 20 bits, traffic class 3, bottom of
+ * stack 1, TTL 8) down to the one with S set, then a packet that says
+ * nothing of its type: its first nibble is the IP version, and anything
+ * else (a pseudowire's control word or Ethernet) is not IP.
+ */
+static enum ref_verdict decap_mpls(const struct view *v, size_t l3,
+				   struct ref_result *res)
+{
+	struct layout at = { 0 };
+	uint32_t entry = 0;
+	uint64_t off = l3;
+	enum start inner;
+	int i;
+
+	memset(res, 0, sizeof(*res));
+	res->tunnel = REF_TUNNEL_MPLS;
+	for (i = 0; i < MPLS_MAX_DEPTH; i++) {
+		/* wire >= cap: a label inside the capture is inside the frame */
+		if (!captured(v, off, MPLS_ENTRY))
+			return reject(res, REF_TRUNC_MPLS);
+		entry = be32_at(v, off);
+		if (i == 0) {		/* the top label: the id */
+			res->tunnel_has_id = true;
+			res->tunnel_id = entry >> 12;
+		}
+		off += MPLS_ENTRY;
+		if (entry & 0x100)
+			break;
+	}
+	if (!(entry & 0x100))
+		return reject(res, REF_MPLS_TOO_DEEP);
+	if (!captured(v, off, 1))
+		return reject(res, REF_TRUNC_MPLS);
+	switch (v->p[off] >> 4) {
+	case 4:
+		inner = START_IPV4;
+		break;
+	case 6:
+		inner = START_IPV6;
+		break;
 	default:
 		return reject(res, REF_NON_IP);
 	}
+	/* At most 14 + 8 + 32 bytes in: never past INNER_MAX_OFF. */
+	parse_packet(v, off, inner, res, &at);
+	return res->verdict;
+}
+
+/* The tunnel fields of a packet that came through @t from @outer. */
+static void note_tunnel(struct ref_result *res, const struct tunnel *t,
+			const struct ref_result *outer)
+{
+	res->tunnel = t->type;
+	res->tunnel_id = t->id;
+	res->tunnel_has_id = t->has_id;
+	res->outer_ip_version = outer->ip_version;
+	memcpy(res->outer_src, outer->src, 16);
+	memcpy(res->outer_dst, outer->dst, 16);
+}
+
+enum ref_verdict ref_parse_decap(const uint8_t *frame, size_t cap_len,
+				 uint64_t wire_len, const uint16_t *vxlan_ports,
+				 size_t n_ports, struct ref_result *res)
+{
+	struct view v = {
+		.p = frame,
+		.cap = cap_len,
+		.wire = wire_len > cap_len ? wire_len : cap_len,
+	};
+	struct layout at = { 0 }, inner_at = { 0 };
+	struct ref_result outer;
+	struct tunnel t;
+	enum ref_verdict verdict;
+	uint8_t type;
+
+	if (!vxlan_ports)
+		n_ports = 0;
+	memset(res, 0, sizeof(*res));
+	verdict = parse_packet(&v, 0, START_ETH, res, &at);
+
+	if (verdict == REF_NON_IP &&
+	    (at.ethertype == ET_MPLS_UC || at.ethertype == ET_MPLS_MC)) {
+		/* No IP header outside, so no outer addresses. */
+		verdict = decap_mpls(&v, at.l3, res);
+	} else {
+		type = tunnel_candidate(res, vxlan_ports, n_ports);
+		if (type == REF_TUNNEL_NONE)
+			return verdict;		/* exactly ref_parse() */
+		outer = *res;
+		switch (open_tunnel(&v, &outer, &at, type, &t)) {
+		case TUN_UNDECODED:
+			/* ref_parse()'s outer flow, with the note. */
+			res->tunnel_undecoded = true;
+			return verdict;
+		case TUN_TRUNCATED:
+			/* The outer packet's fields, and no id: the
+			 * header it would be in was not all there. */
+			t.has_id = false;
+			t.id = 0;
+			note_tunnel(res, &t, &outer);
+			return reject(res, REF_TRUNC_TUNNEL);
+		case TUN_OPEN:
+			break;
+		}
+		memset(res, 0, sizeof(*res));
+		verdict = parse_packet(&v, at.l4 + t.len, t.inner, res, &inner_at);
+		note_tunnel(res, &t, &outer);
+	}
+	/* One level: a tunnel inside is the flow, noted, not opened. */
+	if (tunnel_candidate(res, vxlan_ports, n_ports) != REF_TUNNEL_NONE)
+		res->tunnel_nested = true;
+	return verdict;
 }

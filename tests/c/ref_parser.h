@@ -30,13 +30,31 @@
 	X(BAD_IPV6_LEN,		"bad_ipv6_len")			\
 	X(TRUNC_IPV6_EXT,	"trunc_ipv6_ext")		\
 	X(IPV6_EXT_TOO_MANY,	"ipv6_ext_too_many")		\
-	X(TRUNC_L4,		"trunc_l4")
+	X(TRUNC_L4,		"trunc_l4")			\
+	X(TRUNC_TUNNEL,		"trunc_tunnel")			\
+	X(TRUNC_MPLS,		"trunc_mpls")			\
+	X(MPLS_TOO_DEEP,	"mpls_too_deep")
 
+/*
+ * The verdicts after TRUNC_L4 come only from ref_parse_decap(): like the
+ * program's counters, new ones are only ever added at the end.
+ */
 enum ref_verdict {
 #define REF_VERDICT_ENUM(id, name) REF_##id,
 	REF_VERDICTS(REF_VERDICT_ENUM)
 #undef REF_VERDICT_ENUM
 	REF_NR_VERDICTS
+};
+
+/* The tunnel a packet came through: docs/tunnels.md's types, in its order. */
+enum ref_tunnel {
+	REF_TUNNEL_NONE = 0,
+	REF_TUNNEL_VXLAN,
+	REF_TUNNEL_GENEVE,
+	REF_TUNNEL_GRE,
+	REF_TUNNEL_ERSPAN,
+	REF_TUNNEL_IPIP,
+	REF_TUNNEL_MPLS,
 };
 
 struct ref_result {
@@ -69,6 +87,23 @@ struct ref_result {
 	bool jumbogram;		/* IPv6 payload length 0 (RFC 2675, BIG TCP) */
 	bool tcp_doff_invalid;	/* data offset < 5 or past the datagram */
 	bool ipv4_len_from_frame; /* IPv4 TCP with total length 0 (TSO) */
+
+	/*
+	 * ref_parse_decap() only; ref_parse() leaves all of these 0. When a
+	 * tunnel was opened, every field above is the inner packet's (its
+	 * verdict included) and these say which tunnel it came through; on
+	 * REF_TRUNC_TUNNEL the fields above are the outer packet's.
+	 */
+	uint8_t tunnel;		/* enum ref_tunnel */
+	uint32_t tunnel_id;	/* VNI, GRE key, ERSPAN session, top MPLS label */
+	bool tunnel_has_id;	/* GRE without a key, ERSPAN I, IP in IP: none */
+	uint8_t outer_ip_version; /* 4 or 6; 0 for MPLS */
+	uint8_t outer_src[16];	/* IPv4-mapped as src; zero for MPLS */
+	uint8_t outer_dst[16];
+	bool tunnel_nested;	/* the accounted inner packet is itself a
+				 * tunnel candidate, left unopened */
+	bool tunnel_undecoded;	/* to a tunnel's port or protocol but not
+				 * one: everything else is ref_parse()'s */
 };
 
 /*
@@ -78,6 +113,17 @@ struct ref_result {
  */
 enum ref_verdict ref_parse(const uint8_t *frame, size_t cap_len,
 			   uint64_t wire_len, struct ref_result *res);
+
+/*
+ * As ref_parse(), with docs/tunnels.md's --decap inner: a frame in one of
+ * its tunnels is judged as the packet inside it, one level deep. VXLAN is
+ * UDP to 4789, 8472 or one of the @n_ports @vxlan_ports (host byte order,
+ * zeros ignored; @vxlan_ports may be NULL when @n_ports is 0). A frame in
+ * no tunnel gets exactly ref_parse()'s result.
+ */
+enum ref_verdict ref_parse_decap(const uint8_t *frame, size_t cap_len,
+				 uint64_t wire_len, const uint16_t *vxlan_ports,
+				 size_t n_ports, struct ref_result *res);
 
 const char *ref_verdict_name(enum ref_verdict v);
 

@@ -71,7 +71,7 @@ TABLES = [
     ("### Records", 1, 1, "pos pos cpu pos cpu"),
     ("### Encoding and sending IPFIX", 0, 2, "T pos pos s pos zero"),
     ("### The daemon against softflowd", 0, 3, "T T T cpu cpu wx dcpu? dcpu? dx?"),
-    ("## 8. ", 0, 12, "T T pos pos pos pos"),
+    ("## 8. ", 0, 24, "T T pos pos pos pos"),
     ("## 9. ", 0, 5, "T pos pos pos x"),
     ("## 9. ", 1, 5, "T pct pct pct x"),
     ("### The owner lookups", 0, 2, "T ns ns ns ns ns ns"),
@@ -84,6 +84,8 @@ TABLES = [
     ("### The hooks against", 0, 6, "T T ns ns x T yn yn"),
     # --drops off runs no drop program: no ns a drop, no runs.
     ("### A flood of drops", 0, 2, "T pos count pos cpu ns? count yn"),
+    ("### The untunnelled mix against", 0, 12, "T T ns ns x T T yn"),
+    ("### A tunnelled packet's cost", 0, 4, "T T ns ns ns T"),
 ]
 
 

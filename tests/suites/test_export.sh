@@ -357,6 +357,8 @@ _prom_vs_stats() {
 		        name = "insert_fail_" + reason
 		    elif base == "samples_lost":
 		        name = "sample_lost_" + reason
+		    elif base == "tunnel_packets":
+		        name = "tunnel_" + reason
 		    else:
 		        name = {v: k for k, v in names.items()}[base]
 		    got[(m["hook"], m["direction"], name)] = int(r["value"][1])

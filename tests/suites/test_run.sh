@@ -717,14 +717,15 @@ COUNTER_KEYS="accounted accounted_bytes bad_ihl bad_ip_version bad_ipv4_len
 	ipv6_jumbograms non_ip
 	overflow sample_lost_full sample_lost_no_reader sample_lost_other samples seen
 	tcp_doff_invalid trunc_eth trunc_ipv4 trunc_ipv6 trunc_ipv6_ext trunc_l4
-	trunc_vlan vlan_too_deep"
+	trunc_vlan vlan_too_deep mpls_too_deep trunc_mpls trunc_tunnel tunnel_decap
+	tunnel_nested tunnel_shared tunnel_undecoded"
 HOOKS_KEYS="hooks hooks[].counters hooks[].direction hooks[].hook"
 DUMP_KEYS="counters flows flows[].bytes flows[].cgroup flows[].container flows[].direction
 	flows[].dport flows[].drop_reason flows[].drops flows[].dst flows[].exported flows[].first_seen_ns flows[].iface
 	flows[].ifindex flows[].ip_version flows[].last_seen_ns flows[].netns
 	flows[].overflow flows[].packets flows[].passive_rtt flows[].process
 	flows[].proto flows[].retrans_bytes flows[].retrans_segs flows[].socket_cookie
-	flows[].sport flows[].src flows[].tcp flows[].tcp_flags $HOOKS_KEYS"
+	flows[].sport flows[].src flows[].tcp flows[].tcp_flags flows[].tunnel $HOOKS_KEYS"
 STATS_KEYS="counters $HOOKS_KEYS interfaces interfaces[].counters interfaces[].hooks
 	interfaces[].hooks[].counters interfaces[].hooks[].direction
 	interfaces[].hooks[].hook interfaces[].iface interfaces[].ifindex"
@@ -756,7 +757,7 @@ STATUS_KEYS="sets set_members interfaces interfaces[].attached_at interfaces[].b
 FLOW_RECORD_KEYS="bytes cgroup container direction dport drops dst end_reason first_seen_ns
 	flow_start_ns iface ifindex instance ip_version last_seen_ns netns overflow
 	packets passive_rtt process proto retrans_bytes retrans_segs seq socket_cookie
-	sport src tcp tcp_flags type"
+	sport src tcp tcp_flags tunnel type"
 COUNTERS_RECORD_KEYS="counters exported exported.egress exported.egress.bytes
 	exported.egress.packets exported.ingress exported.ingress.bytes
 	exported.ingress.packets $HOOKS_KEYS iface ifindex instance next_seq records type"
