@@ -201,6 +201,7 @@ static __always_inline void flow_frag_attribute(struct flow_stats *st,
 	fk.id = pkt->frag_id;
 	fk.proto = pkt->frag_proto;
 	fk.ip_version = pkt->key.ip_version;
+	fk.tunnel = pkt->key.tunnel;
 
 	if (pkt->frag == FLOW_FRAG_FIRST) {
 		struct frag_flow f = {
@@ -224,11 +225,23 @@ static __always_inline void flow_frag_attribute(struct flow_stats *st,
 	}
 }
 
+/* --decap inner's counters of an accounted packet, overflow or not. */
+static __always_inline void flow_tunnel_count(struct flow_stats *st,
+					      const struct flow_pkt *pkt, __u32 segs)
+{
+	if (pkt->odd & FLOW_ODD_TUN_UNDECODED)
+		st->counters[FLOW_C_TUNNEL_UNDECODED] += segs;
+	if (!pkt->key.tunnel)
+		return;
+	st->counters[FLOW_C_TUNNEL_DECAP] += segs;
+	if (pkt->odd & FLOW_ODD_TUN_NESTED)
+		st->counters[FLOW_C_TUNNEL_NESTED] += segs;
+}
+
 /*
- * --decap inner: a tunnelled flow's tunnel, noted by the packet that finds
- * none; a packet of the flow through another tunnel of its type stays on
- * the row and is counted. The counters of a frame --decap left alone
- * (not a tunnel after all, or one inside one) are here too.
+ * A tunnelled flow's tunnel, noted by the packet that finds none once it
+ * is on its row; a packet of the flow through another tunnel of its type
+ * stays on the row and is counted.
  */
 static __always_inline void flow_tunnel_note(struct flow_stats *st,
 					     const struct flow_pkt *pkt, __u32 segs)
@@ -238,13 +251,6 @@ static __always_inline void flow_tunnel_note(struct flow_stats *st,
 	__u32 diff = 0;
 	int i;
 
-	if (pkt->odd & FLOW_ODD_TUN_UNDECODED)
-		st->counters[FLOW_C_TUNNEL_UNDECODED] += segs;
-	if (!pkt->key.tunnel)
-		return;
-	st->counters[FLOW_C_TUNNEL_DECAP] += segs;
-	if (pkt->odd & FLOW_ODD_TUN_NESTED)
-		st->counters[FLOW_C_TUNNEL_NESTED] += segs;
 	t = bpf_map_lookup_elem(&flow_tunnels, &pkt->key);
 	if (!t) {
 		bpf_map_update_elem(&flow_tunnels, &pkt->key, &pkt->tun, BPF_NOEXIST);
@@ -252,9 +258,9 @@ static __always_inline void flow_tunnel_note(struct flow_stats *st,
 	}
 	a = (const __u32 *)t;
 	b = (const __u32 *)&pkt->tun;
-	/* Outer addresses and id: the first nine words. */
+	/* All of it: addresses, id, type, whether it has an id (pad 0). */
 #pragma unroll
-	for (i = 0; i < 9; i++)
+	for (i = 0; i < (int)(sizeof(struct flow_tunnel) / 4); i++)
 		diff |= a[i] ^ b[i];
 	if (diff)
 		st->counters[FLOW_C_TUNNEL_SHARED] += segs;
@@ -559,11 +565,14 @@ static __always_inline int flow_account(struct flow_stats *st,
 	if (pkt->frag)
 		flow_frag_attribute(st, pkt, segs);
 	if (flow_cfg.decap)
-		flow_tunnel_note(st, pkt, segs);
+		flow_tunnel_count(st, pkt, segs);
 
 	if (flow_cfg.retrans)
 		flow_tcp_track(pkt, segs);
 	err = flow_table_add_epoch(epoch, pkt, segs, bytes, now);
+	/* On a row: an overflowed packet's tunnel would outlive every record. */
+	if (flow_cfg.decap && err >= 0 && pkt->key.tunnel)
+		flow_tunnel_note(st, pkt, segs);
 	if (err >= 0)
 		return err;
 	if (err == -E2BIG)

@@ -242,7 +242,8 @@ struct frag_key {
 	__u32 id;		/* IPv4 ID or IPv6 Identification, as on the wire */
 	__u8 proto;		/* IPv4 protocol, IPv6 fragment next header */
 	__u8 ip_version;
-	__u16 pad;
+	__u8 tunnel;		/* the tunnel type an inner datagram came through */
+	__u8 pad;
 };
 _Static_assert(sizeof(struct frag_key) == 40, "frag_key layout changed");
 

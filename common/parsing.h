@@ -914,7 +914,7 @@ static __always_inline int parse_decap(struct parse_ctx *pc, struct flow_pkt *pk
 	struct tun_inner in = {};
 	struct hdr_cursor nh;
 	__be16 ethertype;
-	__u64 off;
+	__u64 off, end = 0;
 	int err;
 
 	if (!pkt->key.ip_version) {
@@ -928,12 +928,17 @@ static __always_inline int parse_decap(struct parse_ctx *pc, struct flow_pkt *pk
 		} else if (pkt->key.proto == IPPROTO_GRE) {
 			err = tun_gre(pc, pkt, &t, &in);
 		} else {
+			/* The inner IP header is IP in IP's: within the datagram. */
 			t.type = FLOW_TUN_IPIP;
 			in.off = pkt->l4_off;
 			in.type = pkt->key.proto == IPPROTO_IPIP ?
 				  bpf_htons(ETH_P_IP) : bpf_htons(ETH_P_IPV6);
-			err = 0;
+			err = pkt->l4_room < (pkt->key.proto == IPPROTO_IPIP ?
+					      sizeof(struct iphdr) : sizeof(struct ipv6hdr)) ?
+			      TUN_UNDECODED : 0;
 		}
+		/* The inner packet ends where the outer datagram does. */
+		end = pkt->l4_off + (__u64)pkt->l4_room;
 	}
 	if (err == TUN_UNDECODED || (!err && in.off > INNER_OFF_MAX)) {
 		pkt->odd |= FLOW_ODD_TUN_UNDECODED;
@@ -954,6 +959,11 @@ static __always_inline int parse_decap(struct parse_ctx *pc, struct flow_pkt *pk
 		return FLOW_C_TRUNC_TUNNEL;
 
 	__builtin_memset(pkt, 0, sizeof(*pkt));
+	/* Not the frame's padding or trailer: the outer datagram's bytes. */
+	if (end && end < pc->wire_len) {
+		pc->wire_len = end;
+		pc->xdp = NULL;
+	}
 	off = in.off;
 	asm volatile("" : "+r"(off));
 	nh.pos = pc->data + (off & INNER_OFF_MAX);

@@ -575,8 +575,10 @@ static int set_start(struct fa_engine *e, struct fa_err *err)
 	snprintf(e->setw->dirname, sizeof(e->setw->dirname), "%s", dir);
 	e->setw->ours = true;
 	r = fa_set_adopt(e->set, dir, m, FLOW_SET_MAX_IFACES, &n, &a->vxlan);
-	if (!r && e->set->opts.decap != a->decap)
-		NOTE(e, "the program set was made with --decap %s and keeps it: detach it to change",
+	if (!r && e->set->opts.nr_counters && a->decap)
+		NOTE(e, "the program set is the release before's: it opens no tunnel until a clean stop releases it");
+	else if (!r && e->set->opts.decap != a->decap)
+		NOTE(e, "the program set was made with --decap %s and keeps it: a clean stop releases it",
 		     e->set->opts.decap ? "inner" : "off");
 	if (!r && (e->set->opts.shared != lo.shared || e->set->opts.max_flows != lo.max_flows)) {
 		fa_set_close(e->set);

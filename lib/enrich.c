@@ -524,6 +524,9 @@ int fa_enrich(struct fa_snapshot *s)
 
 	maps = calloc(s->nifs + 1, sizeof(*maps));
 	ifindex = calloc(s->nifs + 1, sizeof(*ifindex));
+	/* Freed all, read or not: none holds an fd until its read opens one. */
+	for (i = 0; maps && i <= s->nifs; i++)
+		maps[i].tunnels_fd = -1;
 	/* The exts' cgroup paths and containers are the table's, as long as
 	 * it is. */
 	if (!s->t.cgroups)

@@ -732,16 +732,18 @@ struct ext_identity {
 	unsigned int group_by;
 };
 
-/* Whether the ext says who, as @group_by asks. */
+/* Whether the ext says who (and through which tunnel), as @group_by asks. */
 static bool known(const struct fa_ext *x, unsigned int group_by)
 {
+	if ((group_by & FA_GROUP_TUNNEL) && !(x->flags & FA_EXT_TUNNEL))
+		return false;
 	if (group_by & FA_GROUP_PROCESS)
 		return (x->flags & FA_EXT_SOCK) && x->sock.pid;
 	if (group_by & FA_GROUP_CGROUP)
 		return x->cgroup_id;
 	if (group_by & FA_GROUP_CONTAINER)
 		return x->container;
-	return x->flags & FA_EXT_TUNNEL;
+	return true;
 }
 
 /* A container is its id, or its pod's UID for a pod's interface; none
@@ -780,9 +782,12 @@ static int cmp_ext_identity(const void *pa, const void *pb, void *ctx)
 	}
 	if ((group_by & FA_GROUP_CGROUP) && x->cgroup_id != y->cgroup_id)
 		return x->cgroup_id < y->cgroup_id ? -1 : 1;
-	if (group_by & FA_GROUP_CONTAINER)
-		return cmp_container(x->container, y->container);
-	/* The key keeps the type; the rest is the tunnel's. */
+	if (group_by & FA_GROUP_CONTAINER) {
+		c = cmp_container(x->container, y->container);
+		if (c)
+			return c;
+	}
+	/* The key keeps the type; the rest is the tunnel's (its pad is 0). */
 	if (group_by & FA_GROUP_TUNNEL)
 		return memcmp(&x->tun, &y->tun, sizeof(x->tun));
 	return 0;

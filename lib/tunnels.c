@@ -100,6 +100,9 @@ int fa_join_tunnels(struct fa_table *t, size_t from, int tunnels_fd)
 		if (r->ext) {
 			e = &t->ext[r->ext - 1];
 		} else {
+			/* fa_enrich() and this allocate n + 1: one ext a row at most. */
+			if (t->next > t->n)
+				return -EOVERFLOW;
 			e = &t->ext[t->next];
 			memset(e, 0, sizeof(*e));
 			r->ext = ++t->next;

@@ -153,7 +153,8 @@ static int sample(struct top *t, struct fa_interval *iv)
 		return err;
 	}
 	return fa_rates_next(&t->rates, &cur, now, t->group, t->sort,
-			     t->view.ncols || (t->group & (FA_GROUP_PROCESS | FA_GROUP_CGROUP | FA_GROUP_CONTAINER)),
+			     t->view.ncols || (t->group & (FA_GROUP_PROCESS | FA_GROUP_CGROUP |
+							   FA_GROUP_CONTAINER | FA_GROUP_TUNNEL)),
 			     iv);
 }
 

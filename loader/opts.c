@@ -80,7 +80,7 @@ int parse_group(const char *arg, void *field, char *why, size_t len)
 	}
 	free(copy);
 	if (!*mask)
-		snprintf(why, len, "give one or more of src, dst, sport, dport, proto, iface, direction, process, cgroup, container, drop_reason, comma-separated");
+		snprintf(why, len, "give one or more of src, dst, sport, dport, proto, iface, direction, process, cgroup, container, drop_reason, tunnel, comma-separated");
 	return *mask ? 0 : -EINVAL;
 }
 

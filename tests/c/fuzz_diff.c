@@ -1211,6 +1211,7 @@ struct fuzz {
 	bool checked[FLOW_NR_COUNTERS];	/* counters the model predicts */
 	struct frag_model {		/* flow_frags: first fragments seen */
 		int ipver;
+		uint8_t tunnel;		/* an inner datagram's tunnel type */
 		uint8_t frag_proto;
 		uint8_t src[16], dst[16];
 		uint32_t id;
@@ -1821,6 +1822,13 @@ static void clear_flows(struct fuzz *z)
 	free(keys);
 	fa_table_free(&t);
 	z->entries = 0;
+	/* The daemon forgets a tunnel with its flow: so does the model. */
+	if (z->decap) {
+		struct flow_key k;
+
+		while (!bpf_map_get_next_key(z->tunnels_fd, NULL, &k))
+			bpf_map_delete_elem(z->tunnels_fd, &k);
+	}
 	z->overflow_runs = 0;
 	z->clears++;
 }
@@ -1904,7 +1912,7 @@ static void clear_frags(struct fuzz *z)
 static bool same_datagram(const struct frag_model *m, const struct ref_result *ref)
 {
 	return m->ipver == ref->ip_version && m->id == ref->frag_id &&
-	       m->frag_proto == ref->frag_proto &&
+	       m->frag_proto == ref->frag_proto && m->tunnel == ref->tunnel &&
 	       !memcmp(m->src, ref->src, 16) && !memcmp(m->dst, ref->dst, 16);
 }
 
@@ -1945,6 +1953,7 @@ static void model_frags(struct fuzz *z, struct ref_result *ref)
 			clear_frags(z);
 		m = &z->frags[z->n_frags++];
 		m->ipver = ref->ip_version;
+		m->tunnel = ref->tunnel;
 		m->frag_proto = ref->frag_proto;
 		memcpy(m->src, ref->src, 16);
 		memcpy(m->dst, ref->dst, 16);

@@ -369,6 +369,14 @@ static enum ref_verdict parse_packet(const struct view *v, size_t start,
 	}
 	if (ethertype == ET_CTAG || ethertype == ET_STAG)
 		return reject(res, REF_VLAN_TOO_DEEP);
+	/*
+	 * An inner frame's Ethernet header may run past the outer datagram
+	 * (its wire length here) while the capture holds the bytes after it:
+	 * the frame ends inside its Ethernet header. The outer frame's wire
+	 * length is never below what was captured.
+	 */
+	if (l3 > v->wire)
+		return reject(res, REF_TRUNC_ETH);
 	at->l3 = l3;
 	at->ethertype = ethertype;
 
@@ -670,7 +678,9 @@ static enum tunnel_state open_tunnel(const struct view *v,
 		break;
 	default:	/* IP in IP: no header, the protocol says the version */
 		t->inner = outer->proto == NH_IPIP ? START_IPV4 : START_IPV6;
-		st = TUN_OPEN;
+		/* docs/tunnels.md: the inner IP header must fit in the datagram. */
+		st = room < (outer->proto == NH_IPIP ? IPV4_MIN_HDR : IPV6_HDR) ?
+		     TUN_UNDECODED : TUN_OPEN;
 		break;
 	}
 	if (st != TUN_OPEN)
@@ -761,6 +771,7 @@ enum ref_verdict ref_parse_decap(const uint8_t *frame, size_t cap_len,
 		.wire = wire_len > cap_len ? wire_len : cap_len,
 	};
 	struct layout at = { 0 }, inner_at = { 0 };
+	struct view iv;
 	struct ref_result outer;
 	struct tunnel t;
 	enum ref_verdict verdict;
@@ -796,7 +807,14 @@ enum ref_verdict ref_parse_decap(const uint8_t *frame, size_t cap_len,
 			break;
 		}
 		memset(res, 0, sizeof(*res));
-		verdict = parse_packet(&v, at.l4 + t.len, t.inner, res, &inner_at);
+		/*
+		 * docs/tunnels.md: the inner packet ends with the outer
+		 * datagram, whatever the frame holds after it.
+		 */
+		iv = v;
+		if (at.l4 + at.room < iv.wire)
+			iv.wire = at.l4 + at.room;
+		verdict = parse_packet(&iv, at.l4 + t.len, t.inner, res, &inner_at);
 		note_tunnel(res, &t, &outer);
 	}
 	/* One level: a tunnel inside is the flow, noted, not opened. */
