@@ -914,7 +914,7 @@ static __always_inline int parse_decap(struct parse_ctx *pc, struct flow_pkt *pk
 	struct tun_inner in = {};
 	struct hdr_cursor nh;
 	__be16 ethertype;
-	__u64 off, end = 0;
+	__u64 off;
 	int err;
 
 	if (!pkt->key.ip_version) {
@@ -923,6 +923,14 @@ static __always_inline int parse_decap(struct parse_ctx *pc, struct flow_pkt *pk
 		__builtin_memcpy(t.outer_src, pkt->key.src, 16);
 		__builtin_memcpy(t.outer_dst, pkt->key.dst, 16);
 		t.outer_ip_version = pkt->key.ip_version;
+		/*
+		 * The inner packet ends where the outer datagram does, not with
+		 * the frame's padding or trailer. The outer parse found the
+		 * datagram inside the frame, so this is never past its end
+		 * (and a multi-buffer frame's length need not be asked for).
+		 */
+		pc->wire_len = pkt->l4_off + (__u64)pkt->l4_room;
+		pc->xdp = NULL;
 		if (pkt->key.proto == IPPROTO_UDP) {
 			err = tun_udp(pc, pkt, &t, &in);
 		} else if (pkt->key.proto == IPPROTO_GRE) {
@@ -937,8 +945,6 @@ static __always_inline int parse_decap(struct parse_ctx *pc, struct flow_pkt *pk
 					      sizeof(struct iphdr) : sizeof(struct ipv6hdr)) ?
 			      TUN_UNDECODED : 0;
 		}
-		/* The inner packet ends where the outer datagram does. */
-		end = pkt->l4_off + (__u64)pkt->l4_room;
 	}
 	if (err == TUN_UNDECODED || (!err && in.off > INNER_OFF_MAX)) {
 		pkt->odd |= FLOW_ODD_TUN_UNDECODED;
@@ -959,11 +965,6 @@ static __always_inline int parse_decap(struct parse_ctx *pc, struct flow_pkt *pk
 		return FLOW_C_TRUNC_TUNNEL;
 
 	__builtin_memset(pkt, 0, sizeof(*pkt));
-	/* Not the frame's padding or trailer: the outer datagram's bytes. */
-	if (end && end < pc->wire_len) {
-		pc->wire_len = end;
-		pc->xdp = NULL;
-	}
 	off = in.off;
 	asm volatile("" : "+r"(off));
 	nh.pos = pc->data + (off & INNER_OFF_MAX);
