@@ -79,6 +79,10 @@ enum ipfix_ie {
 	IPFIX_IE_NOT_SENT_FLOW_TOTAL_COUNT = 166,
 	IPFIX_IE_SAMPLING_PACKET_INTERVAL = 305,
 	IPFIX_IE_SAMPLING_PACKET_SPACE = 306,
+	IPFIX_IE_LAYER2_SEGMENT_ID = 351,
 };
+
+/* layer2SegmentId's top octet: the overlay's type (IANA: 0x01 VXLAN). */
+#define IPFIX_L2SEG_VXLAN	(1ULL << 56)
 
 #endif /* FLOWACCT_IPFIX_H */

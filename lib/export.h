@@ -94,10 +94,11 @@ void fa_ipfix_free(struct fa_ipfix *x);
  * uses (the same domain and collector) is kept.
  */
 void fa_ipfix_remove_state(struct fa_ipfix *x);
-/* One interface's records (sorted by seq) to every collector. Never fails
+/* One interface's records (sorted by seq) to every collector, with each
+ * tunnelled one's layer2SegmentId in @segments (NULL: none). Never fails
  * and never blocks: what cannot be sent is counted in the stats. */
 void fa_ipfix_export(struct fa_ipfix *x, __u64 instance, const struct fa_record *recs,
-		     size_t n, __u64 wall_off);
+		     const __u64 *segments, size_t n, __u64 wall_off);
 /* Templates and options records when due, or now with @force. */
 void fa_ipfix_refresh(struct fa_ipfix *x, const struct fa_ipfix_iface *ifs, size_t nifs,
 		      __u64 ignored_packets, bool force);

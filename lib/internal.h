@@ -672,6 +672,9 @@ int fa_join_tunnels(struct fa_table *t, size_t from, int tunnels_fd);
 /* @fd's flow_tunnels, opened where --decap inner made it (more than the
  * one entry it has without): -1 otherwise. */
 int fa_tunnels_fd(const int *fd);
+/* IPFIX's layer2SegmentId of the flow @k from its tunnel in @fd's
+ * flow_tunnels: a VXLAN VNI with IANA's type 0x01; 0 for any other. */
+__u64 fa_tunnel_segment(const int *fd, const struct flow_key *k);
 
 /*
  * Joins each flow row of @s to what the maps know of it: the socket a TC

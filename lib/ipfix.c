@@ -89,6 +89,9 @@ enum {
 	 * that the ids collectors knew before stay). */
 	T_V4_IN_D, T_V4_OUT_D, T_V4_ICMP_IN_D, T_V4_ICMP_OUT_D,
 	T_V6_IN_D, T_V6_OUT_D, T_V6_ICMP_IN_D, T_V6_ICMP_OUT_D,
+	/* Flows out of a tunnel (--decap inner): with drops, and the segment. */
+	T_V4_IN_T, T_V4_OUT_T, T_V4_ICMP_IN_T, T_V4_ICMP_OUT_T,
+	T_V6_IN_T, T_V6_OUT_T, T_V6_ICMP_IN_T, T_V6_ICMP_OUT_T,
 	T_END
 };
 
@@ -122,6 +125,9 @@ struct template {
 /* RFC 7270's forwardingStatus in one byte (reduced-size encoding). */
 #define DROPS	F(DROPPED_OCTET_DELTA_COUNT, 8), F(DROPPED_PACKET_DELTA_COUNT, 8), \
 		F(FORWARDING_STATUS, 1)
+
+/* The tunnel a flow came out of: VXLAN's VNI as IANA encodes it, else 0. */
+#define TUNNEL	DROPS, F(LAYER2_SEGMENT_ID, 8)
 
 #define V4	F(SOURCE_IPV4_ADDRESS, 4), F(DESTINATION_IPV4_ADDRESS, 4)
 #define V6	F(SOURCE_IPV6_ADDRESS, 16), F(DESTINATION_IPV6_ADDRESS, 16)
@@ -164,6 +170,14 @@ static const struct template templates[] = {
 	T(T_V6_OUT_D, 0, V6, FLOW_TAIL(EGRESS_INTERFACE), DROPS),
 	T(T_V6_ICMP_IN_D, 0, V6, FLOW_TAIL(INGRESS_INTERFACE), F(ICMP_TYPE_CODE_IPV6, 2), DROPS),
 	T(T_V6_ICMP_OUT_D, 0, V6, FLOW_TAIL(EGRESS_INTERFACE), F(ICMP_TYPE_CODE_IPV6, 2), DROPS),
+	T(T_V4_IN_T, 0, V4, FLOW_TAIL(INGRESS_INTERFACE), TUNNEL),
+	T(T_V4_OUT_T, 0, V4, FLOW_TAIL(EGRESS_INTERFACE), TUNNEL),
+	T(T_V4_ICMP_IN_T, 0, V4, FLOW_TAIL(INGRESS_INTERFACE), F(ICMP_TYPE_CODE_IPV4, 2), TUNNEL),
+	T(T_V4_ICMP_OUT_T, 0, V4, FLOW_TAIL(EGRESS_INTERFACE), F(ICMP_TYPE_CODE_IPV4, 2), TUNNEL),
+	T(T_V6_IN_T, 0, V6, FLOW_TAIL(INGRESS_INTERFACE), TUNNEL),
+	T(T_V6_OUT_T, 0, V6, FLOW_TAIL(EGRESS_INTERFACE), TUNNEL),
+	T(T_V6_ICMP_IN_T, 0, V6, FLOW_TAIL(INGRESS_INTERFACE), F(ICMP_TYPE_CODE_IPV6, 2), TUNNEL),
+	T(T_V6_ICMP_OUT_T, 0, V6, FLOW_TAIL(EGRESS_INTERFACE), F(ICMP_TYPE_CODE_IPV6, 2), TUNNEL),
 };
 
 _Static_assert(ARRAY_SIZE(templates) == T_END - T_V4_IN, "a template per id");
@@ -173,7 +187,8 @@ static const struct template *template_of(__u16 id)
 	return &templates[id - T_V4_IN];
 }
 
-/* A data template's place among them: the plain ones, then those with drops. */
+/* A data template's place among them: the plain ones, then those with
+ * drops and those out of a tunnel (which follow them). */
 static int data_index(__u16 id)
 {
 	return id < T_OPT_IFACE ? id - T_V4_IN : NR_PLAIN_TEMPLATES + id - T_V4_IN_D;
@@ -206,7 +221,8 @@ static __u16 template_for(const struct fa_record *r)
 {
 	const struct flow_key *k = &r->key;
 	__u16 out = k->direction == FLOW_DIR_EGRESS;
-	__u16 d = r->drops.packets ? T_V4_IN_D - T_V4_IN : 0;
+	__u16 d = k->tunnel ? T_V4_IN_T - T_V4_IN :
+		  r->drops.packets ? T_V4_IN_D - T_V4_IN : 0;
 
 	if (!k->ip_version)
 		return T_OVERFLOW_IN + out;
@@ -238,7 +254,7 @@ static __u8 *put64(__u8 *p, __u64 v)
 }
 
 static __u8 *put_field(__u8 *p, const struct field *f, const struct fa_record *r,
-		       __u64 wall_off)
+		       __u64 segment, __u64 wall_off)
 {
 	const struct flow_key *k = &r->key;
 
@@ -297,6 +313,8 @@ static __u8 *put_field(__u8 *p, const struct field *f, const struct fa_record *r
 	case IPFIX_IE_FORWARDING_STATUS:
 		*p = fa_drops_forwarding_status(&r->drops, r->packets);
 		return p + 1;
+	case IPFIX_IE_LAYER2_SEGMENT_ID:
+		return put64(p, segment);
 	}
 	return p;	/* not a flow record's field: templates[] rules it out */
 }
@@ -376,7 +394,8 @@ static bool add_template(struct msg *m, const struct template *t)
 	return true;
 }
 
-static bool add_record(struct msg *m, const struct fa_record *r, __u64 wall_off)
+static bool add_record(struct msg *m, const struct fa_record *r, __u64 segment,
+		       __u64 wall_off)
 {
 	const struct template *t = template_of(template_for(r));
 	__u8 *p;
@@ -386,7 +405,7 @@ static bool add_record(struct msg *m, const struct fa_record *r, __u64 wall_off)
 		return false;
 	p = m->buf + m->len;
 	for (i = 0; i < t->nfields; i++)
-		p = put_field(p, &t->f[i], r, wall_off);
+		p = put_field(p, &t->f[i], r, segment, wall_off);
 	m->len = p - m->buf;
 	m->records++;
 	return true;
@@ -771,7 +790,8 @@ static int order_records(struct fa_ipfix *x, const struct fa_record *recs, size_
 }
 
 static void export_to(struct fa_ipfix *x, struct fa_ipfix_collector *c, __u64 instance,
-		      const struct fa_record *recs, size_t n, __u64 wall_off, __u64 now)
+		      const struct fa_record *recs, const __u64 *segments, size_t n,
+		      __u64 wall_off, __u64 now)
 {
 	struct msg m = { .buf = x->buf, .max = x->cfg.max_message };
 	struct state_batch *b = batch_slot(c->st, instance);
@@ -789,7 +809,8 @@ static void export_to(struct fa_ipfix *x, struct fa_ipfix_collector *c, __u64 in
 		if (msgs >= skip && templates_due(x, c, now))
 			send_data_templates(x, c, now);
 		msg_begin(&m);
-		while (i < n && add_record(&m, &recs[x->order[i]], wall_off))
+		while (i < n && add_record(&m, &recs[x->order[i]],
+					   segments ? segments[x->order[i]] : 0, wall_off))
 			i++;
 		if (msgs++ < skip) {
 			c->stats.skipped += m.records;
@@ -806,7 +827,7 @@ static void export_to(struct fa_ipfix *x, struct fa_ipfix_collector *c, __u64 in
 }
 
 void fa_ipfix_export(struct fa_ipfix *x, __u64 instance, const struct fa_record *recs,
-		     size_t n, __u64 wall_off)
+		     const __u64 *segments, size_t n, __u64 wall_off)
 {
 	__u64 now = fa_mono_ns();
 	size_t i;
@@ -821,7 +842,7 @@ void fa_ipfix_export(struct fa_ipfix *x, __u64 instance, const struct fa_record 
 		return;
 	}
 	for (i = 0; i < x->n; i++)
-		export_to(x, &x->c[i], instance, recs, n, wall_off, now);
+		export_to(x, &x->c[i], instance, recs, segments, n, wall_off, now);
 }
 
 /* ---- options ------------------------------------------------------------------- */

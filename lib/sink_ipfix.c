@@ -29,8 +29,17 @@ static int ipfix_records(void *priv, const struct fa_stream *s,
 			 const struct fa_record *recs, size_t n, __u64 wall_off)
 {
 	struct sink_ipfix *x = priv;
+	__u64 *segments = NULL;
+	size_t i;
 
-	fa_ipfix_export(&x->ipfix, s->rs.instance, recs, n, wall_off);
+	/* Tunnelled flows' segments, while their tunnels are still noted. */
+	for (i = 0; i < n && !segments; i++)
+		if (recs[i].key.tunnel)
+			segments = calloc(n, sizeof(*segments));
+	for (i = 0; segments && i < n; i++)
+		segments[i] = fa_tunnel_segment(s->p.fd, &recs[i].key);
+	fa_ipfix_export(&x->ipfix, s->rs.instance, recs, segments, n, wall_off);
+	free(segments);
 	return 0;
 }
 

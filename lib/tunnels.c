@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 
 #include "internal.h"
+#include "ipfix.h"
 #include "out.h"
 
 static const char *const type_names[FLOW_NR_TUN_TYPES] = {
@@ -123,4 +124,18 @@ int fa_tunnels_fd(const int *fd)
 	    info.max_entries <= 1)
 		return -1;
 	return fd[FA_PIN_TUNNELS];
+}
+
+__u64 fa_tunnel_segment(const int *fd, const struct flow_key *k)
+{
+	struct flow_tunnel t;
+
+	/*
+	 * IANA's registry names a segment type for VXLAN (and NVGRE) only:
+	 * Geneve's VNI, a GRE key or a label would be passed off as one.
+	 */
+	if (k->tunnel != FLOW_TUN_VXLAN || fd[FA_PIN_TUNNELS] < 0 ||
+	    bpf_map_lookup_elem(fd[FA_PIN_TUNNELS], k, &t) || !t.has_id)
+		return 0;
+	return IPFIX_L2SEG_VXLAN | t.id;
 }

@@ -103,7 +103,7 @@ int cmd_ipfix(int argc, char **argv)
 	fa_ipfix_refresh(&x, NULL, 0, 0, true);
 	t0 = fa_mono_ns();
 	for (i = 0; i < n; i += 1000)
-		fa_ipfix_export(&x, 1, recs + i, n - i < 1000 ? n - i : 1000,
+		fa_ipfix_export(&x, 1, recs + i, NULL, n - i < 1000 ? n - i : 1000,
 				1700000000000000000ull);
 	t1 = fa_mono_ns();
 	printf("| %llu | %llu | %.3f | %.0f | %llu |\n", (unsigned long long)n,

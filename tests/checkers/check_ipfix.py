@@ -386,7 +386,8 @@ def tshark_main(capture, port, max_message):
 
 
 # What "drops" prints of each Flow record: tshark's field for each element.
-DROP_FIELDS = {"dport": "cflow.dstport", "packets": "cflow.packets",
+DROP_FIELDS = {"sport": "cflow.srcport", "dport": "cflow.dstport", "packets": "cflow.packets",
+               "segment": "cflow.layer2_segment_id",
                "bytes": "cflow.octets", "drop_packets": "cflow.drop_packets",
                "drop_bytes": "cflow.drop_octets",
                "forwarding_status": "cflow.forwarding_status"}

@@ -5,7 +5,7 @@
 # and tcpdump there.
 
 ALL_TESTS="test_tunnels_replay test_tunnels_vxlan_port test_tunnels_against_tshark
-	test_tunnels_live_vxlan"
+	test_tunnels_live_vxlan test_tunnels_ipfix"
 
 # Every hook, both map modes and both compilers: the capture's inner flows,
 # tunnels and counters exactly as the generator wrote them.
@@ -306,4 +306,55 @@ print("with offloads: %d GSO frames of the tunnel at the underlay egress" % gso)
 sys.exit(0 if gso else 1)' "$SCRATCH/under2.json" || fail "no GSO frame of the tunnel at TC egress"
 	$INA "$FLOWACCT" detach "$VA" >/dev/null
 	$INA "$FLOWACCT" detach vx0 >/dev/null
+}
+
+# IPFIX: the records of flows out of a tunnel carry VXLAN's VNI as
+# layer2SegmentId (type 0x01 in its top octet), as tshark dissects the
+# export; the same packets as the JSON records, flow by flow; the outer
+# flows (the underlay's own ping) without it.
+test_tunnels_ipfix() {
+	source tests/helpers/collectors.sh
+	netns_pair
+	trap '_rc=$?; set +e; collectors_cleanup; (exit $_rc); netns_cleanup' EXIT
+	COLLECTOR_NETNS=$NSB
+	warm_up
+	_vxlan "$NSA" "$VA" 192.0.2.1 192.0.2.2 198.51.100.1
+	_vxlan "$NSB" "$VB" 192.0.2.2 192.0.2.1 198.51.100.2
+	local port
+	port=$(free_udp_port)
+	nfcapd_start "$port" "$SCRATCH/nfcapd"
+	lo_capture_start "$SCRATCH/export.pcap" udp port "$port"
+	run_start "$NSB" --layout set --iface "$VB" --decap inner --interval 0.2 \
+		--idle-timeout 1 --no-sockets --ipfix "127.0.0.1:$port"
+	$INB socat -u UDP-RECV:9999 /dev/null & disown
+	$INA ping -q -c 3 -i 0.2 198.51.100.2 >/dev/null || fail "ping through the tunnel"
+	$INA ping -q -c 2 -i 0.2 192.0.2.2 >/dev/null
+	$INA python3 tests/helpers/udp_send.py --src 198.51.100.1 --dst 198.51.100.2 --flows 3 \
+		--count 20 --size 300 --dport 9999 --rate 1000 >/dev/null
+	sleep 0.3
+	run_stop
+	lo_capture_stop
+	nfcapd_stop
+	python3 tests/checkers/check_ipfix.py drops "$SCRATCH/export.pcap" --port "$port" \
+		>"$SCRATCH/ipfix.json"
+	python3 - "$SCRATCH/ipfix.json" "$SCRATCH/rec.json" <<-'EOF' || fail "the tunnels in IPFIX"
+	import collections, json, sys
+	flows = json.load(open(sys.argv[1]))["flows"]
+	recs = [json.loads(l) for l in open(sys.argv[2])]
+	recs = [r for r in recs if r.get("type") == "flow"]
+	vni = 1 << 56 | 42
+	def tally(rows, tunnelled):
+	    acc = collections.Counter()
+	    for r in rows:
+	        if tunnelled(r):
+	            acc[(r["sport"], r["dport"])] += r["packets"]
+	    return acc
+	got = tally(flows, lambda r: r.get("segment") == vni)
+	want = tally(recs, lambda r: r["tunnel"] is not None)
+	print("IPFIX, segment %#x: %s; JSON, tunnelled: %s" % (vni, dict(got), dict(want)))
+	assert got == want and len(want) >= 4, (got, want)
+	assert all(r.get("segment") in (None, vni) for r in flows), flows
+	assert any(r.get("segment") is None for r in flows), "no outer flow"
+	assert all(r["tunnel"]["id"] == 42 for r in recs if r["tunnel"]), recs
+	EOF
 }
