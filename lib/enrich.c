@@ -174,14 +174,11 @@ static int iface_maps_read(const struct fa_iface_snap *is, struct iface_maps *m)
 	/* Looked up row by row: it holds only the tunnelled flows. */
 	m->tunnels_fd = -1;
 	if (!err) {
-		int fd[FA_NR_PINS];
+		int fd = open_pin(is->dirname, FA_PIN_TUNNELS);
 
-		for (size_t i = 0; i < FA_NR_PINS; i++)
-			fd[i] = -1;
-		fd[FA_PIN_TUNNELS] = open_pin(is->dirname, FA_PIN_TUNNELS);
 		m->tunnels_fd = fa_tunnels_fd(fd);
-		if (m->tunnels_fd < 0 && fd[FA_PIN_TUNNELS] >= 0)
-			close(fd[FA_PIN_TUNNELS]);
+		if (m->tunnels_fd < 0 && fd >= 0)
+			close(fd);
 	}
 	return err;
 }
@@ -384,9 +381,7 @@ void fa_enrich_key(const int *fd, const struct fa_attach_state *st, int socks_fd
 	memset(e, 0, sizeof(*e));
 	if (!k->ip_version)
 		return;
-	if (k->tunnel && fd[FA_PIN_TUNNELS] >= 0 &&
-	    !bpf_map_lookup_elem(fd[FA_PIN_TUNNELS], k, &e->tun))
-		e->flags |= FA_EXT_TUNNEL;
+	fa_tunnel_join(fd[FA_PIN_TUNNELS], k, e);
 	if (st->retrans && k->proto == IPPROTO_TCP && fd[FA_PIN_TCP_SEQ] >= 0) {
 		e->flags |= FA_EXT_RETRANS;
 		if (!bpf_map_lookup_elem(fd[FA_PIN_TCP_SEQ], k, &ts)) {
@@ -437,9 +432,7 @@ void fa_records_join_key(struct fa_records_join *j, const struct flow_key *k, st
 		return;
 	}
 	memset(x, 0, sizeof(*x));
-	if (k->tunnel && fd[FA_PIN_TUNNELS] >= 0 &&
-	    !bpf_map_lookup_elem(fd[FA_PIN_TUNNELS], k, &x->tun))
-		x->flags |= FA_EXT_TUNNEL;
+	fa_tunnel_join(fd[FA_PIN_TUNNELS], k, x);
 }
 
 void fa_records_join_close(struct fa_records_join *j)
@@ -566,9 +559,8 @@ int fa_enrich(struct fa_snapshot *s)
 			if (maps[j].ifindex == r->key.ifindex)
 				m = &maps[j];
 		join_row(r, m, &st, e);
-		if (m && m->tunnels_fd >= 0 && r->key.tunnel &&
-		    !bpf_map_lookup_elem(m->tunnels_fd, &r->key, &e->tun))
-			e->flags |= FA_EXT_TUNNEL;
+		if (m)
+			fa_tunnel_join(m->tunnels_fd, &r->key, e);
 		ext_cgroup(s->t.cgroups, e, !rescanned);
 		rescanned |= e->cgroup_id && !e->cgroup_path;
 		if (!e->container)

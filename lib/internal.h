@@ -669,9 +669,12 @@ void fa_print_tunnel(struct fa_out *o, __u8 type, const struct fa_ext *x);
  * table fa_enrich() does not join (replay's).
  */
 int fa_join_tunnels(struct fa_table *t, size_t from, int tunnels_fd);
-/* @fd's flow_tunnels, opened where --decap inner made it (more than the
- * one entry it has without): -1 otherwise. */
-int fa_tunnels_fd(const int *fd);
+/* @fd, a flow_tunnels map, if --decap inner made it (more than the one
+ * entry it has without): -1 otherwise (and for -1). */
+int fa_tunnels_fd(int fd);
+/* @k's tunnel into @e (FA_EXT_TUNNEL) from flow_tunnels @fd (-1: none);
+ * true if it was there. */
+bool fa_tunnel_join(int fd, const struct flow_key *k, struct fa_ext *e);
 /* IPFIX's layer2SegmentId of the flow @k from its tunnel in @fd's
  * flow_tunnels: a VXLAN VNI with IANA's type 0x01; 0 for any other. */
 __u64 fa_tunnel_segment(const int *fd, const struct flow_key *k);

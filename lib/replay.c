@@ -273,7 +273,7 @@ int fa_replay_snapshot(struct fa_replay *r, struct fa_snapshot *s, struct fa_err
 	from = s->t.n;
 	err = fa_snapshot_add_maps(s, fd, &st, "replay", NULL, 0);
 	if (!err)
-		err = fa_join_tunnels(&s->t, from, fa_tunnels_fd(fd));
+		err = fa_join_tunnels(&s->t, from, fa_tunnels_fd(fd[FA_PIN_TUNNELS]));
 	if (err)
 		return fa_err_set(e, err, "can't read the flow table: %s", strerror(-err));
 	/* Only the hook we ran: the other one's slot is all zeros. */

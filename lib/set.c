@@ -715,7 +715,8 @@ int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
 		.retrans = p.state.retrans,
 		.passive_rtt = p.state.passive_rtt,
 		.per_iface = true,
-		.decap = fa_tunnels_fd(p.fd) >= 0 ? FLOW_DECAP_INNER : FLOW_DECAP_OFF,
+		.decap = fa_tunnels_fd(p.fd[FA_PIN_TUNNELS]) >= 0 ? FLOW_DECAP_INNER :
+									  FLOW_DECAP_OFF,
 	};
 	if (vxlan)
 		s->opts.vxlan = *vxlan;

@@ -81,7 +81,7 @@ void fa_print_tunnel(struct fa_out *o, __u8 type, const struct fa_ext *x)
 
 int fa_join_tunnels(struct fa_table *t, size_t from, int tunnels_fd)
 {
-	struct flow_tunnel tun;
+	struct fa_ext found = {};
 	size_t i;
 
 	if (tunnels_fd < 0)
@@ -90,8 +90,7 @@ int fa_join_tunnels(struct fa_table *t, size_t from, int tunnels_fd)
 		struct fa_row *r = &t->rows[i];
 		struct fa_ext *e;
 
-		if (r->kind != FA_ROW_FLOW || !r->key.tunnel ||
-		    bpf_map_lookup_elem(tunnels_fd, &r->key, &tun))
+		if (r->kind != FA_ROW_FLOW || !fa_tunnel_join(tunnels_fd, &r->key, &found))
 			continue;
 		if (!t->ext) {
 			t->ext = calloc(t->n + 1, sizeof(*t->ext));
@@ -108,22 +107,28 @@ int fa_join_tunnels(struct fa_table *t, size_t from, int tunnels_fd)
 			memset(e, 0, sizeof(*e));
 			r->ext = ++t->next;
 		}
-		e->tun = tun;
+		e->tun = found.tun;
 		e->flags |= FA_EXT_TUNNEL;
 	}
 	return 0;
 }
 
-int fa_tunnels_fd(const int *fd)
+bool fa_tunnel_join(int fd, const struct flow_key *k, struct fa_ext *e)
+{
+	if (!k->tunnel || fd < 0 || bpf_map_lookup_elem(fd, k, &e->tun))
+		return false;
+	e->flags |= FA_EXT_TUNNEL;
+	return true;
+}
+
+int fa_tunnels_fd(int fd)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 
-	if (fd[FA_PIN_TUNNELS] < 0 ||
-	    bpf_obj_get_info_by_fd(fd[FA_PIN_TUNNELS], &info, &len) ||
-	    info.max_entries <= 1)
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) || info.max_entries <= 1)
 		return -1;
-	return fd[FA_PIN_TUNNELS];
+	return fd;
 }
 
 __u64 fa_tunnel_segment(const int *fd, const struct flow_key *k)

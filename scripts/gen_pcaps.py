@@ -973,18 +973,15 @@ def tunnels():
             tun_desc("erspan", 2, VTEP_A, VTEP_C))
 
     # IP in IP: 4 in 4, 6 in 4, 6 in 6, 4 in 6.
-    pkt, f = inner4(IN_A, IN_C, UDP, 5000, 5001, 30)
-    frame, out = outer4(VTEP_A, VTEP_C, IPIP, pkt)
-    t.frame(frame, dict(f, tunnel=tun_desc("ipip", None, VTEP_A, VTEP_C)), out)
-    pkt, f = inner6(IN6_B, IN6_A, UDP, 5000, 5002, 31)
-    frame, out = outer4(VTEP_A, VTEP_C, IPV6_IN, pkt)
-    t.frame(frame, dict(f, tunnel=tun_desc("ipip", None, VTEP_A, VTEP_C)), out)
-    pkt, f = inner6(IN6_B, IN6_A, UDP, 5000, 5003, 32)
-    frame, out = outer6(VTEP6_A, VTEP6_B, IPV6_IN, pkt)
-    t.frame(frame, dict(f, tunnel=tun_desc("ipip", None, VTEP6_A, VTEP6_B)), out)
-    pkt, f = inner4(IN_A, IN_C, UDP, 5000, 5004, 33)
-    frame, out = outer6(VTEP6_A, VTEP6_B, IPIP, pkt)
-    t.frame(frame, dict(f, tunnel=tun_desc("ipip", None, VTEP6_A, VTEP6_B)), out)
+    for outer, osrc, odst, inner, dport, n in (
+            (outer4, VTEP_A, VTEP_C, 4, 5001, 30), (outer4, VTEP_A, VTEP_C, 6, 5002, 31),
+            (outer6, VTEP6_A, VTEP6_B, 6, 5003, 32), (outer6, VTEP6_A, VTEP6_B, 4, 5004, 33)):
+        if inner == 4:
+            pkt, f = inner4(IN_A, IN_C, UDP, 5000, dport, n)
+        else:
+            pkt, f = inner6(IN6_B, IN6_A, UDP, 5000, dport, n)
+        frame, out = outer(osrc, odst, IPIP if inner == 4 else IPV6_IN, pkt)
+        t.frame(frame, dict(f, tunnel=tun_desc("ipip", None, osrc, odst)), out)
 
     # MPLS: two labels then IPv4 (unicast), one then IPv6 (multicast).
     pkt, f = inner4(IN_B, IN_C, TCP, 179, 30000, 40, ACK)
