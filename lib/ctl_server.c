@@ -249,7 +249,7 @@ void fa_engine_serve(struct fa_engine *e)
 		if (fd < 0)
 			return;
 		serve_one(e, fd);
+		fa_engine_request_done(e);
 		close(fd);
-		e->last_request_ns = fa_mono_ns();
 	}
 }

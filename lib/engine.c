@@ -37,6 +37,15 @@
  */
 #define HEAP_KEEP_NS 10000000000ull
 
+/*
+ * Requests closer than this are a series (`top` refreshes every 2 s by
+ * default) and keep their memory for the next one. A request that came
+ * alone gives its memory back before its connection closes, so that a
+ * daemon dumped now and then is as large after each dump as before it,
+ * whatever the phase of its ticks.
+ */
+#define REQUEST_SERIES_NS 5000000000ull
+
 /* How long an interface's container is looked for, from the first look:
  * this, or three ticks if longer. */
 #define CONTAINER_LOOK_NS 10000000000ull
@@ -54,6 +63,17 @@ static void heap_release_when_idle(struct fa_engine *e, __u64 now)
 		malloc_trim(0);
 		e->last_trim_ns = now;
 	}
+}
+
+void fa_engine_request_done(struct fa_engine *e)
+{
+	__u64 now = fa_mono_ns();
+
+	if (now - e->last_request_ns >= REQUEST_SERIES_NS) {
+		malloc_trim(0);
+		e->last_trim_ns = now;
+	}
+	e->last_request_ns = now;
 }
 
 /* ---- records to the sinks ------------------------------------------------------ */

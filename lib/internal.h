@@ -878,6 +878,9 @@ void fa_engine_tick(struct fa_engine *e, bool flush);
 /* The control socket's server (ctl_server.c): answers every waiting
  * client. */
 void fa_engine_serve(struct fa_engine *e);
+/* After each request, before its connection closes: what it freed goes
+ * back to the kernel unless requests are coming in a series. */
+void fa_engine_request_done(struct fa_engine *e);
 struct fa_engine_iface *fa_engine_find(struct fa_engine *e, const char *name,
 				       bool dirname);
 

@@ -532,7 +532,8 @@ print(d.get("cache_flows", 0), d.get("ticks", 0))' "$VA" 2>/dev/null || echo "0 
 	echo "after the last, $rss2 MB 12 s later. Between requests it keeps what a"
 	echo "request allocated, so that the next does not fault in and zero fresh"
 	echo "memory, and gives it back at the first tick after requests have"
-	echo "stopped for 10 s."
+	echo "stopped for 10 s (a request 5 s or more after the one before gives"
+	echo "it back at once)."
 	echo
 }
 
