@@ -331,14 +331,24 @@ static __always_inline long flow_table_add_epoch(__u32 epoch,
 						 __u32 segs, __u64 bytes,
 						 __u64 now)
 {
+	__u8 direction = pkt->key.direction, ip_version = pkt->key.ip_version;
+	int row_cpu = flow_cfg.shared_map && !flow_cfg.replay;
 	long err;
 
+	/* This CPU's row of the flow (flow_key_set_row_cpu); the other maps
+	 * keyed by the flow see its key as it was. */
+	if (row_cpu)
+		flow_key_set_row_cpu(&pkt->key, bpf_get_smp_processor_id());
 	if (epoch) {
 		err = flow_table_add(&flows_1, pkt, segs, bytes, now);
 		asm volatile("" : "+r"(err) : "i"(1));
 	} else {
 		err = flow_table_add(&flows_0, pkt, segs, bytes, now);
 		asm volatile("" : "+r"(err) : "i"(0));
+	}
+	if (row_cpu) {
+		pkt->key.direction = direction;
+		pkt->key.ip_version = ip_version;
 	}
 	return err;
 }

@@ -83,16 +83,7 @@ struct time_group {
 
 static __u32 key_hash(const struct flow_key *k)
 {
-	const __u32 *w = (const __u32 *)k;
-	__u64 h = 0x9e3779b97f4a7c15ull;
-	size_t i;
-
-	for (i = 0; i < sizeof(*k) / 4; i++) {
-		h ^= w[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	return (__u32)h;
+	return fa_key_hash(k);
 }
 
 static void note_ending(struct fa_cache *c, const struct flow_key *k);

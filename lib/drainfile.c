@@ -364,6 +364,9 @@ static int take_batch(struct fa_drainfile *df)
 			continue;
 		}
 		memcpy(&r->key, df->ckeys + i * sizeof(struct flow_key), sizeof(r->key));
+		/* A flow's rows from several CPUs stay apart: the cache adds
+		 * them together as it merges. */
+		flow_key_strip_row_cpu(&r->key);
 		r->flows = 1;
 		r->kind = FA_ROW_FLOW;
 		fa_value_merge_flow(&r->val, df->cvals +

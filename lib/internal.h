@@ -27,6 +27,22 @@ bool fa_key_is_icmp(const struct flow_key *k);
 void fa_key_reverse(const struct flow_key *k, struct flow_key *r);
 bool fa_key_has_ports(const struct flow_key *k);
 
+/* A flow key's hash for user space's own indexes (the cache, a table's
+ * rows of one flow): a word at a time, mixed. */
+static inline __u32 fa_key_hash(const struct flow_key *k)
+{
+	const __u32 *w = (const __u32 *)k;
+	__u64 h = 0x9e3779b97f4a7c15ull;
+	size_t i;
+
+	for (i = 0; i < sizeof(*k) / 4; i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return (__u32)h;
+}
+
 /* FNV-1a, 32 bits: hashes that must come out the same from run to run. */
 #define FA_FNV1A_BASIS 2166136261u
 static inline __u32 fa_fnv1a(__u32 h, const void *data, size_t len)
@@ -221,7 +237,8 @@ size_t fa_flow_value_size(bool shared, bool live);
 void fa_value_merge_flow(struct flow_value *into, const void *vals,
 			 int nslots, bool shared,
 			 const struct fa_tick_clock *clock);
-/* Rows with equal keys (and kinds) become one, values merged. */
+/* Rows with equal keys (and kinds), one flow's, become one, values
+ * merged. */
 void fa_table_merge_equal(struct fa_table *t, size_t from);
 void fa_stats_add(struct fa_hook_stats *into, const struct fa_hook_stats *from);
 

@@ -179,16 +179,67 @@ struct map_layout {
 	int ncpus;
 	bool shared;
 	size_t stride;		/* bytes per slot */
+	/* The CPU bits of the first row read, and whether another row had
+	 * others: only then can a flow have several rows. */
+	int first_cpu;
+	bool cpus;
 };
 
 static int append_merged(struct fa_table *t, const struct flow_key *key,
-			 const void *vals, const struct map_layout *l,
+			 const void *vals, struct map_layout *l,
 			 const struct fa_tick_clock *clock)
 {
 	struct flow_value sum = {};
+	struct flow_key k = *key;
+	int cpu = flow_key_row_cpu(&k);
 
+	if (l->first_cpu < 0)
+		l->first_cpu = cpu;
+	else if (cpu != l->first_cpu)
+		l->cpus = true;
+	flow_key_strip_row_cpu(&k);
 	fa_value_merge_flow(&sum, vals, l->ncpus, l->shared, clock);
-	return fa_table_append(t, key, &sum, FA_ROW_FLOW);
+	return fa_table_append(t, &k, &sum, FA_ROW_FLOW);
+}
+
+/*
+ * A flow's rows from several CPUs (flow_key_set_row_cpu), among rows
+ * [@from, t->n), become one, in the place of its first: one pass over an
+ * index of the rows kept, which a sort of a million rows would not be.
+ */
+#define ROW_NIL UINT32_MAX
+
+static int merge_cpu_rows(struct fa_table *t, size_t from)
+{
+	struct fa_row *r = t->rows + from;
+	size_t n = t->n - from, cap = 2, i, out = 0;
+	__u32 *idx, h, j;
+
+	if (n < 2)
+		return 0;
+	while (cap < 2 * n)
+		cap *= 2;
+	idx = malloc(cap * sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	memset(idx, 0xff, cap * sizeof(*idx));
+	for (i = 0; i < n; i++) {
+		for (h = fa_key_hash(&r[i].key) & (cap - 1);
+		     (j = idx[h]) != ROW_NIL && memcmp(&r[j].key, &r[i].key, sizeof(r[i].key));
+		     h = (h + 1) & (cap - 1))
+			;
+		if (j != ROW_NIL) {
+			fa_value_merge(&r[j].val, &r[i].val);
+			continue;
+		}
+		idx[h] = out;
+		if (out != i)
+			r[out] = r[i];
+		out++;
+	}
+	free(idx);
+	t->n = from + out;
+	return 0;
 }
 
 static int keep_key(struct flow_key **keys, size_t *n, size_t *cap,
@@ -210,6 +261,8 @@ static int keep_key(struct flow_key **keys, size_t *n, size_t *cap,
 static int map_layout(int fd, const struct fa_tick_clock *clock,
 		      struct map_layout *l)
 {
+	l->first_cpu = -1;
+	l->cpus = false;
 	struct bpf_map_info info = {};
 	__u32 info_len = sizeof(info);
 
@@ -231,7 +284,7 @@ static int map_layout(int fd, const struct fa_tick_clock *clock,
 
 /* For kernels without batch operations on hash maps (before 5.6). */
 static int read_by_key(int fd, const struct fa_tick_clock *clock,
-		       struct fa_table *t, void *vals, const struct map_layout *l,
+		       struct fa_table *t, void *vals, struct map_layout *l,
 		       struct flow_key **keys, size_t *nkeys, size_t *kcap)
 {
 	struct flow_key key, next;
@@ -260,7 +313,7 @@ int fa_table_read(int fd, const struct fa_tick_clock *clock, struct fa_table *t,
 	__u32 batch, count, i, rows = BATCH_ROWS;
 	void *vals = NULL, *in = NULL;
 	struct map_layout l = {};
-	size_t kcap = 0;
+	size_t kcap = 0, from = t->n;
 	int err;
 
 	if (keys_out) {
@@ -305,6 +358,8 @@ int fa_table_read(int fd, const struct fa_tick_clock *clock, struct fa_table *t,
 	if (err == -EINVAL || err == -ENOTSUP || err == -524 /* ENOTSUPP */)
 		err = in ? err : read_by_key(fd, clock, t, vals, &l,
 					     keys_out ? &kept : NULL, nkeys, &kcap);
+	if (!err && l.cpus)
+		err = merge_cpu_rows(t, from);
 out:
 	free(keys);
 	free(vals);
@@ -440,7 +495,12 @@ static int cmp_key_kind_q(const void *a, const void *b)
 	return cmp_key_kind(a, b);
 }
 
-void fa_table_merge_equal(struct fa_table *t, size_t from)
+/*
+ * Rows of equal key and kind into one. Grouped rows add their flows; a
+ * flow's rows (in both epochs, in a drain's rows from several CPUs and in
+ * the table) are one flow.
+ */
+static void merge_equal(struct fa_table *t, size_t from, bool grouped)
 {
 	struct fa_row *r = t->rows + from;
 	size_t i, n = t->n - from, out = 0;
@@ -452,12 +512,20 @@ void fa_table_merge_equal(struct fa_table *t, size_t from)
 		if (out && !cmp_key_kind(&r[out - 1], &r[i])) {
 			fa_value_merge(&r[out - 1].val, &r[i].val);
 			fa_drops_add(&r[out - 1].drops, &r[i].drops);
-			r[out - 1].flows += r[i].flows;
+			if (grouped)
+				r[out - 1].flows += r[i].flows;
+			else if (r[i].flows > r[out - 1].flows)
+				r[out - 1].flows = r[i].flows;
 		} else {
 			r[out++] = r[i];
 		}
 	}
 	t->n = from + out;
+}
+
+void fa_table_merge_equal(struct fa_table *t, size_t from)
+{
+	merge_equal(t, from, false);
 }
 
 /*
@@ -867,7 +935,7 @@ void fa_table_group(struct fa_table *t, unsigned int group)
 		if (!(group & FA_GROUP_TUNNEL))
 			k->tunnel = 0;
 	}
-	fa_table_merge_equal(t, 0);
+	merge_equal(t, 0, true);
 }
 
 /* ---- filters -------------------------------------------------------------- */

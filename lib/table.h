@@ -76,11 +76,12 @@ void fa_value_merge_map(struct flow_value *into, const void *slot,
 			const struct fa_tick_clock *clock);
 
 /*
- * Appends every row of a flows map (either mode) to @t, per-CPU values
- * summed, times in CLOCK_MONOTONIC ns (a live table's: @clock, read before
- * it) or capture ns (replay's: @clock NULL). If @keys is not NULL, also
- * returns the keys read, in *keys (an array the caller frees), for a drain
- * to delete.
+ * Appends every flow of a flows map (either mode) to @t, one row each:
+ * per-CPU values summed, a shared table's rows of one flow from several
+ * CPUs added together (flow_key_set_row_cpu), times in CLOCK_MONOTONIC ns
+ * (a live table's: @clock, read before it) or capture ns (replay's: @clock
+ * NULL). If @keys is not NULL, also returns the keys read as the table
+ * holds them, in *keys (an array the caller frees), for a drain to delete.
  */
 int fa_table_read(int map_fd, const struct fa_tick_clock *clock,
 		  struct fa_table *t, struct flow_key **keys, size_t *nkeys);

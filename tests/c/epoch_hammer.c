@@ -24,7 +24,12 @@
  * of nearly every run. (A spin of a few µs, shorter than a drain's
  * syscalls on a slow VM, lost a count only now and then.)
  *
- * Prints one line; exits 0 if the totals agree, 1 if not.
+ * With --map shared each CPU keeps its own row of the flow (the key's CPU
+ * bits, flow_key_set_row_cpu): a drain must find a row from each CPU that
+ * ran it and read them as the flow's one row.
+ *
+ * Prints one line; exits 0 if the totals agree, 1 if not, 3 if they do
+ * and the rows do not.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -87,6 +92,9 @@ static void *run_frames(void *arg)
 	return NULL;
 }
 
+/* The most table rows (keys) and flows one drain read. */
+static size_t max_keys, max_flows;
+
 static __u64 drain(const int *fd, __u32 epoch)
 {
 	struct fa_table t = {};
@@ -101,6 +109,10 @@ static __u64 drain(const int *fd, __u32 epoch)
 	}
 	for (i = 0; i < t.n; i++)
 		packets += t.rows[i].val.packets;
+	if (nkeys > max_keys)
+		max_keys = nkeys;
+	if (t.n > max_flows)
+		max_flows = t.n;
 	fa_table_free(&t);
 	free(keys);
 	return packets;
@@ -209,14 +221,22 @@ int main(int argc, char **argv)
 	}
 	/* The runners have returned: both tables are still, drain them. */
 	drained += drain(fd, epoch ^ 1) + drain(fd, epoch);
-	printf("%s%s map, %s: %llu flips in %.1f s (%.0f per second), %llu packets run on %d CPUs, %llu drained, %lld lost\n",
+	printf("%s%s map, %s: %llu flips in %.1f s (%.0f per second), %llu packets run on %d CPUs, %llu drained, %lld lost; at most %zu rows read as %zu flows in a drain\n",
 	       slowed ? "slowed program, " : "", lo.shared ? "shared" : "percpu",
 	       wait ? "wait" : "no wait",
 	       (unsigned long long)flips, (mono_ms() - t0) / 1000.0,
 	       flips * 1000.0 / (end - t0), (unsigned long long)counted, ncpu,
-	       (unsigned long long)drained, (long long)(counted - drained));
+	       (unsigned long long)drained, (long long)(counted - drained),
+	       max_keys, max_flows);
 	fa_sync_close(&sync);
 	flowacct_bpf__destroy(skel);
 	epoch_slow_bpf__destroy(slow);
-	return counted == drained ? 0 : 1;
+	if (counted != drained)
+		return 1;
+	if (max_flows != 1 || max_keys != (lo.shared ? (size_t)ncpu : 1)) {
+		fprintf(stderr, "epoch_hammer: the flow's rows: at most %zu in a drain, read as %zu flows; %d expected, read as 1\n",
+			max_keys, max_flows, lo.shared ? ncpu : 1);
+		return 3;
+	}
+	return 0;
 }
