@@ -30,20 +30,15 @@
  * A dump or `top` of a million flows builds arrays of about 150 MB. Left to
  * glibc, each one is a fresh mmap that the kernel zeroes, a sixth of the
  * request's time, on every request. The daemon keeps freed memory in its
- * heap instead, for the next request, and gives it back once requests have
- * stopped for HEAP_KEEP_NS. What a tick freed (the drain's arrays of a
- * burst of flows) is given back then too, at most HEAP_KEEP_NS later, and
- * no tick faults its arrays in afresh more often than that.
+ * heap instead, for the next request of a series: requests closer than
+ * REQUEST_SERIES_NS (`top` refreshes every 2 s by default). A request that
+ * came alone gives its memory back before its connection closes, so that
+ * a daemon dumped now and then is as large after each dump as before it.
+ * What a tick freed (the drain's arrays of a burst of flows) is given back
+ * at the first tick outside a series, at most HEAP_KEEP_NS after the last
+ * trim, so that no tick faults its arrays in afresh more often than that.
  */
 #define HEAP_KEEP_NS 10000000000ull
-
-/*
- * Requests closer than this are a series (`top` refreshes every 2 s by
- * default) and keep their memory for the next one. A request that came
- * alone gives its memory back before its connection closes, so that a
- * daemon dumped now and then is as large after each dump as before it,
- * whatever the phase of its ticks.
- */
 #define REQUEST_SERIES_NS 5000000000ull
 
 /* How long an interface's container is looked for, from the first look:
@@ -58,7 +53,7 @@ static void heap_keep(void)
 
 static void heap_release_when_idle(struct fa_engine *e, __u64 now)
 {
-	if (now - e->last_request_ns >= HEAP_KEEP_NS &&
+	if (now - e->last_request_ns >= REQUEST_SERIES_NS &&
 	    now - e->last_trim_ns >= HEAP_KEEP_NS) {
 		malloc_trim(0);
 		e->last_trim_ns = now;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The JSON lines sink: each record a line, written to the kernel (one write
- * per batch) before the stream may clear what it came from, and at
- * shutdown a counters line per interface that the records add up to.
+ * The JSON lines sink: each record a line, written to the kernel (a write
+ * per JSON_CHUNK records) before the stream may clear what it came from,
+ * and at shutdown a counters line per interface that the records add up
+ * to.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -68,25 +69,19 @@ static int write_all(int fd, const char *p, size_t len)
 }
 
 /*
+ * Records formatted per write. A tick that ends thousands of flows made
+ * a buffer of megabytes, which the heap then kept until the daemon's next
+ * trim; a chunk's buffer is reused.
+ */
+#define JSON_CHUNK 256
+
+/*
  * A batch whole or not at all: the records of a failed write are written
  * again whole, so what part of them got in goes again (a file's end cut
- * back; a pipe or terminal can't be, and keeps it).
+ * back to where the batch began; a pipe or terminal can't be, and keeps
+ * it, as a kill between two chunks leaves their lines: a reader drops a
+ * record whose instance and sequence number it has).
  */
-static int write_batch(int fd, const char *p, size_t len)
-{
-	struct stat sb;
-	bool file = !fstat(fd, &sb) && S_ISREG(sb.st_mode);
-	int err;
-
-	err = write_all(fd, p, len);
-	if (!err || !file)
-		return err;
-	/* The write's error is the one said, the cut done or not. */
-	if (ftruncate(fd, sb.st_size)) {
-	}
-	return err;
-}
-
 static int json_records(void *priv, const struct fa_stream *s,
 			const struct fa_record *recs, size_t n, __u64 wall_off)
 {
@@ -94,31 +89,42 @@ static int json_records(void *priv, const struct fa_stream *s,
 	struct fa_records_join join;
 	struct fa_ext x;
 	struct fa_out o;
-	char *buf = NULL;
-	size_t len = 0, i;
+	struct stat sb;
+	bool file = !fstat(j->fd, &sb) && S_ISREG(sb.st_mode);
+	char *buf;
+	size_t len, i, from;
 	FILE *f;
-	int err;
+	int err = 0;
 
-	f = open_memstream(&buf, &len);
-	if (!f)
-		return -ENOMEM;
 	fa_records_join_open(&join, s);
-	out_init(&o, f, true);
-	for (i = 0; i < n; i++) {
-		json_init(&o.j, f);
-		fa_records_join_key(&join, &recs[i].key, &x);
-		/* No socket's cgroup says whose: the interface's peer may. */
-		if (!x.container)
-			x.container = fa_engine_flow_container(j->e, &recs[i].key);
-		fa_print_record(&o, &recs[i], fa_stream_ifname(s, recs[i].key.ifindex),
-				s->rs.instance, wall_off,
-				join.joined || x.container || x.flags ? &x : NULL);
-		json_end_line(&o.j);
+	for (from = 0; from < n && !err; from += JSON_CHUNK) {
+		buf = NULL;
+		len = 0;
+		f = open_memstream(&buf, &len);
+		if (!f) {
+			err = -ENOMEM;
+			break;
+		}
+		out_init(&o, f, true);
+		for (i = from; i < n && i < from + JSON_CHUNK; i++) {
+			json_init(&o.j, f);
+			fa_records_join_key(&join, &recs[i].key, &x);
+			/* No socket's cgroup says whose: the interface's peer may. */
+			if (!x.container)
+				x.container = fa_engine_flow_container(j->e, &recs[i].key);
+			fa_print_record(&o, &recs[i], fa_stream_ifname(s, recs[i].key.ifindex),
+					s->rs.instance, wall_off,
+					join.joined || x.container || x.flags ? &x : NULL);
+			json_end_line(&o.j);
+		}
+		fclose(f);
+		err = write_all(j->fd, buf, len);
+		free(buf);
 	}
 	fa_records_join_close(&join);
-	fclose(f);
-	err = write_batch(j->fd, buf, len);
-	free(buf);
+	/* The write's error is the one said, the cut done or not. */
+	if (err && file && ftruncate(j->fd, sb.st_size)) {
+	}
 	if (!err)
 		j->e->stats.json_records += n;
 	return err;

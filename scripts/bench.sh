@@ -488,7 +488,7 @@ print(d.get("cache_flows", 0), d.get("ticks", 0))' "$VA" 2>/dev/null || echo "0 
 		daemon+=("$(seconds $INA "$FA" dump -j)")
 	done
 	rss1=$(rss_mb "$pid")
-	# It keeps a request's memory for the next one, for 10 s (HEAP_KEEP_NS).
+	# It keeps a series' memory until requests stop for 5 s (REQUEST_SERIES_NS).
 	sleep 12
 	rss2=$(rss_mb "$pid")
 	kill -TERM "$pid"
@@ -532,7 +532,7 @@ print(d.get("cache_flows", 0), d.get("ticks", 0))' "$VA" 2>/dev/null || echo "0 
 	echo "after the last, $rss2 MB 12 s later. Between requests it keeps what a"
 	echo "request allocated, so that the next does not fault in and zero fresh"
 	echo "memory, and gives it back at the first tick after requests have"
-	echo "stopped for 10 s (a request 5 s or more after the one before gives"
+	echo "stopped for 5 s (a request 5 s or more after the one before gives"
 	echo "it back at once)."
 	echo
 }
