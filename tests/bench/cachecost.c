@@ -137,8 +137,9 @@ int main(int argc, char **argv)
 				 tick * SEC + (__u64)((i * 2654435761u) % flows) * HZ / flows *
 						      (SEC / HZ));
 		recs.n = 0;
+		/* No drops: no drop slot is taken. */
 		err = fa_cachefile_reserve(cf, fa_cache_fresh(c) + flows < cfg.size ?
-						   fa_cache_fresh(c) + flows : cfg.size,
+						   fa_cache_fresh(c) + flows : cfg.size, 0,
 					   fa_cache_count(c) + flows,
 					   fa_cache_count(c) + flows);
 		t0 = cpu_ns();
