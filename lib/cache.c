@@ -62,7 +62,7 @@ struct fa_cache {
 	struct flow_key *ending;	/* TCP flows that gained FIN or RST */
 	size_t nending, ending_cap;
 	bool ending_lost;	/* more than ending[] holds: look at every entry */
-	struct fa_row *sorted;	/* a tick's rows in merge order (sort_rows()) */
+	const struct fa_row **sorted;	/* a tick's rows in merge order (sort_rows()) */
 	size_t sorted_cap;
 	struct time_group *groups;	/* sort_rows()'s table of distinct times */
 	struct fa_cache_drops *drops;	/* cfg.size drop slots */
@@ -702,7 +702,8 @@ static int cmp_key(const struct flow_key *a, const struct flow_key *b)
 
 static int cmp_rows_seen(const void *pa, const void *pb)
 {
-	const struct fa_row *a = pa, *b = pb;
+	const struct fa_row *a = *(const struct fa_row *const *)pa;
+	const struct fa_row *b = *(const struct fa_row *const *)pb;
 
 	if (a->val.last_seen_ns != b->val.last_seen_ns)
 		return a->val.last_seen_ns < b->val.last_seen_ns ? -1 : 1;
@@ -826,7 +827,8 @@ static void mark_all_ending(struct fa_cache *c)
 
 static int cmp_rows_key(const void *pa, const void *pb)
 {
-	return cmp_key(&((const struct fa_row *)pa)->key, &((const struct fa_row *)pb)->key);
+	return cmp_key(&(*(const struct fa_row *const *)pa)->key,
+		       &(*(const struct fa_row *const *)pb)->key);
 }
 
 /*
@@ -854,17 +856,19 @@ static int cmp_group_t(const void *pa, const void *pb)
 }
 
 /*
- * @rows in merge order (cmp_rows_seen's) into c->sorted. qsort of the rows
- * was 6 % of the daemon's CPU at one-datagram flows: here rows are counted
- * by time, each copied once to where its time's rows start, and only rows
- * of one time are sorted (by key) among themselves, a few dozen. The copy
- * leaves @rows untouched (see fa_cache_merge()).
+ * Pointers to @rows in merge order (cmp_rows_seen's) into c->sorted. qsort
+ * of the rows was 6 % of the daemon's CPU at one-datagram flows: here rows
+ * are counted by time, each pointed to once where its time's rows start,
+ * and only rows of one time are sorted (by key) among themselves, a few
+ * dozen. Pointers, not copies of the 128-byte rows: the copy and the
+ * sort's moves of whole rows were half the sort's time live. @rows stays
+ * untouched (see fa_cache_merge()).
  */
 static int sort_rows(struct fa_cache *c, const struct fa_row *rows, size_t n)
 {
 	struct time_group *order[SORT_GROUPS], *g;
 	size_t r, d = 0, at = 0, k;
-	struct fa_row *grown;
+	const struct fa_row **grown;
 
 	if (n > c->sorted_cap) {
 		/* Kept from tick to tick: the next one is about the size. */
@@ -891,8 +895,9 @@ static int sort_rows(struct fa_cache *c, const struct fa_row *rows, size_t n)
 	if (d > SORT_GROUPS) {
 		/* Times too many to count: every row compared. */
 		memset(c->groups, 0, SORT_TABLE * sizeof(*c->groups));
-		memcpy(c->sorted, rows, n * sizeof(*rows));
-		qsort(c->sorted, n, sizeof(*rows), cmp_rows_seen);
+		for (r = 0; r < n; r++)
+			c->sorted[r] = &rows[r];
+		qsort(c->sorted, n, sizeof(*c->sorted), cmp_rows_seen);
 		return 0;
 	}
 	qsort(order, d, sizeof(*order), cmp_group_t);
@@ -901,12 +906,12 @@ static int sort_rows(struct fa_cache *c, const struct fa_row *rows, size_t n)
 		at += order[k]->n;
 	}
 	for (r = 0; r < n; r++)
-		c->sorted[group_of(c->groups, rows[r].val.last_seen_ns)->at++] = rows[r];
+		c->sorted[group_of(c->groups, rows[r].val.last_seen_ns)->at++] = &rows[r];
 	for (k = 0; k < d; k++) {
 		g = order[k];
 		/* at is now one past its rows. */
 		if (g->n > 1)
-			qsort(&c->sorted[g->at - g->n], g->n, sizeof(*rows), cmp_rows_key);
+			qsort(&c->sorted[g->at - g->n], g->n, sizeof(*c->sorted), cmp_rows_key);
 		g->n = 0;	/* the table empty again for the next tick */
 	}
 	return 0;
@@ -918,7 +923,7 @@ int fa_cache_merge(struct fa_cache *c, const struct fa_row *in, size_t n,
 		   fa_record_fn emit, void *ctx)
 {
 	struct fa_cache_entry fresh;
-	const struct fa_row *rows = in;
+	const struct fa_row *const *order = &in;
 	size_t r;
 	__u32 i, h, ahead[MERGE_AHEAD];
 	bool empty;
@@ -928,30 +933,31 @@ int fa_cache_merge(struct fa_cache *c, const struct fa_row *in, size_t n,
 		err = sort_rows(c, in, n);
 		if (err)
 			return err;
-		rows = c->sorted;
+		order = c->sorted;
 	}
 	for (r = 0; r < n; r++) {
-		const struct flow_value *v = &rows[r].val;
+		const struct fa_row *row = order[r];
+		const struct flow_value *v = &row->val;
 
 		/* The bucket of a row MERGE_AHEAD on, fetched while this one
 		 * is merged: ticks run between the sinks and the drain, which
 		 * leave the buckets out of the CPU's caches. */
-		h = r < MERGE_AHEAD ? key_hash(&rows[r].key) : ahead[r % MERGE_AHEAD];
+		h = r < MERGE_AHEAD ? key_hash(&row->key) : ahead[r % MERGE_AHEAD];
 		if (r + MERGE_AHEAD < n) {
-			ahead[r % MERGE_AHEAD] = key_hash(&rows[r + MERGE_AHEAD].key);
+			ahead[r % MERGE_AHEAD] = key_hash(&order[r + MERGE_AHEAD]->key);
 			__builtin_prefetch(&c->buckets[ahead[r % MERGE_AHEAD] & c->mask]);
 		}
-		i = find_h(c, &rows[r].key, h);
+		i = find_h(c, &row->key, h);
 		if (i != NIL) {
 			save(c, i);
 			empty = !c->slots[i].e.packets && !period_drops(c, &c->slots[i].e);
-			err = merge_drops(c, i, &rows[r]);
+			err = merge_drops(c, i, row);
 			if (err)
 				return err;
-			merge_row(&c->slots[i].e, &rows[r], empty);
+			merge_row(&c->slots[i].e, row, empty);
 			touched(c, i);
 			if (v->tcp_flags & (TCP_FIN | TCP_RST))
-				note_ending(c, &rows[r].key);
+				note_ending(c, &row->key);
 			continue;
 		}
 		if (c->count == c->cfg.size) {
@@ -971,12 +977,12 @@ int fa_cache_merge(struct fa_cache *c, const struct fa_row *in, size_t n,
 		fresh.bytes = fresh.total_bytes = v->bytes;
 		fresh.flags = fresh.flags_all = v->tcp_flags;
 		fresh.touch = ++c->touch;
-		i = insert(c, &rows[r].key, &fresh, h);
-		err = merge_drops(c, i, &rows[r]);
+		i = insert(c, &row->key, &fresh, h);
+		err = merge_drops(c, i, row);
 		if (err)
 			return err;
 		if (v->tcp_flags & (TCP_FIN | TCP_RST))
-			note_ending(c, &rows[r].key);
+			note_ending(c, &row->key);
 	}
 	return 0;
 }
