@@ -103,10 +103,10 @@ struct opt {
 
 #define ATTACH_TABLE_OPTIONS(st, field, pfx)					\
 	OPTION("map", 0, OPT_ENUM, st, field.shared, NULL,			\
-	       pfx "one value updated atomically, or per-CPU values",		\
+	       pfx "a row of a flow for each CPU that sees it, or one row of per-CPU values", \
 	       .values = map_modes),						\
 	OPTION("max-flows", 0, OPT_UINT, st, field.max_flows, "N",		\
-	       pfx "flows each epoch table holds",				\
+	       pfx "rows each epoch table holds (shared: a flow on one CPU)",	\
 	       .min = 1, .max = 1u << 27),					\
 	OPTION("sample", 0, OPT_FUNC, st, field.sample_rate, "N",		\
 	       pfx "send 1 in N frames to the sample buffer (0: off)",		\

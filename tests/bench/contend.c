@@ -2,8 +2,9 @@
 /*
  * flowbench contend [--secs S]: one flow's packets run through the TC
  * program by a thread on each CPU at once, against one thread alone, per
- * map mode. With `shared`, the CPUs add to one value in one cache line
- * (atomic adds); with `percpu`, each to its own copy. The README's advice
+ * map mode. With `shared`, each CPU adds to a row of its own (the CPU in
+ * the key's spare bits, flow_key_set_row_cpu), read back as the flow's one
+ * row; with `percpu`, each to its own copy in one row. The README's advice
  * on map modes rests on this number. Cases run in interleaved rounds;
  * medians are printed, and for both CPUs the ratio to one CPU alone of the
  * same map, taken per round (a round's cases run seconds apart,
