@@ -261,10 +261,11 @@ static int keep_key(struct flow_key **keys, size_t *n, size_t *cap,
 static int map_layout(int fd, const struct fa_tick_clock *clock,
 		      struct map_layout *l)
 {
-	l->first_cpu = -1;
-	l->cpus = false;
 	struct bpf_map_info info = {};
 	__u32 info_len = sizeof(info);
+
+	l->first_cpu = -1;
+	l->cpus = false;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
 		return -errno;
