@@ -503,7 +503,15 @@ static __always_inline void flow_passive_rtt(void *data, void *data_end,
 	 * its first: the echo answers the first packet that carried it.
 	 */
 	if (fr) {
-		if (fr->last_tsval == tsval)
+		/*
+		 * Only a TSval later than every one before it, or a SYN's (a
+		 * new connection on the tuple, with an offset of its own): a
+		 * segment reordered on the way, or forwarded by another CPU,
+		 * carrying an earlier one would make the next packet of the
+		 * later TSval look like its first, timed after the peer had it.
+		 */
+		if ((__s32)(bpf_ntohl(tsval) - bpf_ntohl(fr->last_tsval)) <= 0 &&
+		    !(th[13] & 0x02))
 			return;
 		fr->last_tsval = tsval;
 		if (fr->pending_ns)

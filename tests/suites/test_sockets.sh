@@ -4,7 +4,7 @@
 # packets, against ss, nstat, iperf3 and what the test itself started.
 
 ALL_TESTS="test_sockets_join test_sockets_adopt test_sockets_retrans
-	test_sockets_forwarded test_sockets_rtt test_sockets_run test_sockets_tuple
+	test_sockets_forwarded test_sockets_prtt_reordered test_sockets_rtt test_sockets_run test_sockets_tuple
 	test_sockets_errors test_sockets_json test_sockets_daemons"
 
 DROP_OBJ=$PWD/build/tests/progs/drop_segs.bpf.o
@@ -279,6 +279,33 @@ test_sockets_forwarded() {
 	nsenter --net=/run/netns/"$NSR" "$FLOWACCT" -j dump >"$SCRATCH/dump_r"
 	python3 tests/checkers/check_sockets.py retrans --dump "$SCRATCH/dump_r" \
 		--nstat $((n1 - n0)) --iperf "$SCRATCH/iperf" --min "$DROP_COUNT" --forwarded
+}
+
+# A TSval reordered past the hooks (tests/helpers/tsval_send.py): TSval 10;
+# 0.3 s later 12, then an earlier 11; the echo of 10; 12 again; the echo of
+# 12. One sample, 10's: at least the gap. Taking 11 for a new TSval would
+# make the second 12 look like its TSval's first, and time the echo of 12
+# from it: a second sample of next to nothing.
+test_sockets_prtt_reordered() {
+	netns_pair
+	$INA "$FLOWACCT" attach "$VA" --passive-rtt >/dev/null
+	$INA python3 tests/helpers/tsval_send.py --dev "$VA" --peer-netns "$NSB" \
+		--peer-dev "$VB" --gap 0.3 >"$SCRATCH/sent"
+	$INA "$FLOWACCT" -j dump >"$SCRATCH/dump_a"
+	python3 - "$SCRATCH/sent" "$SCRATCH/dump_a" <<-'EOF'
+	import json, sys
+	sent = json.load(open(sys.argv[1]))
+	rows = [r for r in json.load(open(sys.argv[2]))["flows"]
+	        if r["direction"] == "egress" and r["src"] == sent["src"] and
+	        r["dport"] == sent["dport"] and r["sport"] == sent["sport"]]
+	if len(rows) != 1:
+	    sys.exit("FAIL: %d egress rows of the flow" % len(rows))
+	p = rows[0]["passive_rtt"]
+	if not p or p["samples"] != 1 or p["min_us"] < 300000 or p["min_us"] > sent["gap_us"]:
+	    sys.exit("FAIL: passive RTT %s: one sample, TSval 10's, between 300000 us and the "
+	             "%d us from its segment to its echo" % (p, sent["gap_us"]))
+	print("ok: passive RTT %s, TSval 10 echoed %d us after it was sent" % (p, sent["gap_us"]))
+	EOF
 }
 
 # RTT through a delay line of D ms each way (no netem here), on a flow
