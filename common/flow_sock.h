@@ -55,6 +55,8 @@ struct flow_sock {
 	char comm[FLOW_COMM_LEN];
 };
 _Static_assert(sizeof(struct flow_sock) == 128, "flow_sock layout changed");
+/* include/net/tcp_states.h's TCP_CLOSE: a closed connection's last state. */
+#define FLOW_TCP_STATE_CLOSE	7
 
 /* A listening socket, by what its accepted connections share with it. */
 struct flow_listen_key {

@@ -25,38 +25,11 @@ struct map_copy {
 
 static int map_copy_read(int fd, size_t ksz, size_t vsz, struct map_copy *c)
 {
-	void *cur = malloc(ksz), *next = malloc(ksz), *grown;
-	size_t cap = 0;
-	bool first = true;
-	int err = 0;
-
 	memset(c, 0, sizeof(*c));
 	c->ksz = ksz;
 	c->vsz = vsz;
 	/* An LRU map changes while read: an entry may be missed or gone. */
-	while (cur && next && !bpf_map_get_next_key(fd, first ? NULL : cur, next)) {
-		first = false;
-		memcpy(cur, next, ksz);
-		if (c->n == cap) {
-			cap = cap ? cap * 2 : 256;
-			grown = realloc(c->keys, cap * ksz);
-			if (grown)
-				c->keys = grown;
-			grown = grown ? realloc(c->vals, cap * vsz) : NULL;
-			if (!grown) {
-				err = -ENOMEM;
-				break;
-			}
-			c->vals = grown;
-		}
-		if (!bpf_map_lookup_elem(fd, cur, (char *)c->vals + c->n * vsz))
-			memcpy((char *)c->keys + c->n++ * ksz, cur, ksz);
-	}
-	if (!cur || !next)
-		err = -ENOMEM;
-	free(cur);
-	free(next);
-	return err;
+	return fa_map_read_all(fd, ksz, vsz, &c->keys, &c->vals, &c->n);
 }
 
 /* Two indices into @ctx's keys, compared by key. */
@@ -243,19 +216,10 @@ static int sock_tables_read(struct sock_tables *st)
 	if (err)
 		return err == -ENOENT ? 0 : err;
 	err = map_copy_read(sfd, sizeof(__u64), sizeof(struct flow_sock), &st->socks);
-	/* Sockets whose process is not known yet: /proc, then read again. */
-	for (i = 0; !err && i < st->socks.n; i++) {
-		const struct flow_sock *s = (const struct flow_sock *)st->socks.vals + i;
-
-		if (s->pid || !s->ino)
-			continue;
-		if (fa_sockets_fill_procs(sfd, lfd) > 0) {
-			map_copy_free(&st->socks);
-			err = map_copy_read(sfd, sizeof(__u64),
-					    sizeof(struct flow_sock), &st->socks);
-		}
-		break;
-	}
+	/* Sockets whose process is not known yet: from /proc, into the copy
+	 * too. Not finding them is no error: the rows show no process. */
+	if (!err)
+		fa_sockets_fill_procs(sfd, lfd, st->socks.keys, st->socks.vals, st->socks.n);
 	close(sfd);
 	close(lfd);
 	if (err)

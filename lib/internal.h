@@ -245,6 +245,10 @@ void fa_stats_add(struct fa_hook_stats *into, const struct fa_hook_stats *from);
 /* Checks a map against what this build expects. -EPROTO if it differs. */
 int fa_map_check(int fd, const __u32 *types, size_t ntypes, __u32 key_size,
 		 __u32 value_size);
+/* Every key and value of a hash map (not per-CPU) in two arrays, read in
+ * batches; *keys and *vals are the caller's to free. */
+int fa_map_read_all(int fd, size_t ksz, size_t vsz, void **keys,
+		    void **vals, size_t *n);
 
 /* ---- sorting, grouping, filtering (table.c) ------------------------------ */
 
@@ -645,9 +649,14 @@ enum fa_sock_pin {
 	FA_NR_SOCK_PINS,
 };
 int fa_sockets_open(int *socks_fd, int *listeners_fd);
-/* Fills in the process of sockets (and listeners) that have only their
- * inode, from /proc. Returns how many sockets it filled, or -errno. */
-int fa_sockets_fill_procs(int socks_fd, int listeners_fd);
+/*
+ * Fills in the process of sockets (and listeners) that have only their
+ * inode, from /proc (walked only if one has). @cookies and @socks: the
+ * sockets map as the caller read it, updated with the map; NULL: read here.
+ * Returns how many sockets it filled, or -errno.
+ */
+int fa_sockets_fill_procs(int socks_fd, int listeners_fd, const __u64 *cookies,
+			  struct flow_sock *socks, size_t nsocks);
 
 /* ---- enrichment (enrich.c) ---------------------------------------------------- */
 

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,33 +165,65 @@ static const struct ino_owner *owner_of(const struct ino_owner *v, size_t n,
 	return lo < n && v[lo].ino == ino ? &v[lo] : NULL;
 }
 
-int fa_sockets_fill_procs(int socks_fd, int listeners_fd)
+/*
+ * Whether /proc can name @s's process: it has only its inode, and is not a
+ * TCP socket closed already (its descriptor is gone; the LRU keeps it for
+ * the flow's record, and a walk of /proc for it would be made at every
+ * look until the LRU evicts it).
+ */
+static bool sock_wants_proc(const struct flow_sock *s)
+{
+	return !s->pid && s->ino &&
+	       !(s->proto == IPPROTO_TCP && s->state == FLOW_TCP_STATE_CLOSE);
+}
+
+int fa_sockets_fill_procs(int socks_fd, int listeners_fd, const __u64 *cookies,
+			  struct flow_sock *socks, size_t nsocks)
 {
 	struct flow_listen_key lk, *lprev = NULL;
 	struct ino_owner *owners = NULL;
 	const struct ino_owner *o;
 	struct flow_listener l;
-	struct flow_sock s;
-	__u64 cookie, *prev = NULL;
-	size_t n = 0;
+	void *own_keys = NULL, *own_vals = NULL;
+	size_t n = 0, i;
 	int err, filled = 0;
+	bool want = false;
 
+	if (!cookies) {
+		err = fa_map_read_all(socks_fd, sizeof(__u64), sizeof(struct flow_sock),
+				      &own_keys, &own_vals, &nsocks);
+		if (err)
+			return err;
+		cookies = own_keys;
+		socks = own_vals;
+	}
+	for (i = 0; i < nsocks && !want; i++)
+		want = sock_wants_proc(&socks[i]);
+	/* Listeners are few: looked at one by one. */
+	while (!want && listeners_fd >= 0 &&
+	       !bpf_map_get_next_key(listeners_fd, lprev, &lk)) {
+		lprev = &lk;
+		want = !bpf_map_lookup_elem(listeners_fd, &lk, &l) && !l.pid && l.ino;
+	}
+	if (!want)
+		goto out;
 	err = proc_socket_owners(&owners, &n);
 	if (err)
-		return err;
-	while (!bpf_map_get_next_key(socks_fd, prev, &cookie)) {
-		prev = &cookie;
-		if (bpf_map_lookup_elem(socks_fd, &cookie, &s) || s.pid || !s.ino)
-			continue;
-		o = owner_of(owners, n, s.ino);
-		if (!o)
+		goto out;
+	for (i = 0; i < nsocks; i++) {
+		struct flow_sock s = socks[i];
+
+		if (!sock_wants_proc(&s) || !(o = owner_of(owners, n, s.ino)))
 			continue;
 		s.pid = o->pid;
 		memcpy(s.comm, o->comm, sizeof(s.comm));
 		/* BPF_EXIST: a socket closed meanwhile stays gone. */
-		if (!bpf_map_update_elem(socks_fd, &cookie, &s, BPF_EXIST))
+		if (!bpf_map_update_elem(socks_fd, &cookies[i], &s, BPF_EXIST)) {
+			socks[i] = s;
 			filled++;
+		}
 	}
+	lprev = NULL;
 	while (listeners_fd >= 0 && !bpf_map_get_next_key(listeners_fd, lprev, &lk)) {
 		lprev = &lk;
 		if (bpf_map_lookup_elem(listeners_fd, &lk, &l) || l.pid || !l.ino)
@@ -202,8 +235,11 @@ int fa_sockets_fill_procs(int socks_fd, int listeners_fd)
 		memcpy(l.comm, o->comm, sizeof(l.comm));
 		bpf_map_update_elem(listeners_fd, &lk, &l, BPF_EXIST);
 	}
+out:
 	free(owners);
-	return filled;
+	free(own_keys);
+	free(own_vals);
+	return err ? err : filled;
 }
 
 /* ---- adopting what was there before -------------------------------------- */
@@ -516,7 +552,7 @@ static int attach(struct fa_sockets_result *res, bool by_run)
 	if (err)
 		goto out;
 	err = fa_sockets_fill_procs(bpf_map__fd(skel->maps.flow_socks),
-				    bpf_map__fd(skel->maps.flow_listeners));
+				    bpf_map__fd(skel->maps.flow_listeners), NULL, NULL, 0);
 	if (err < 0)
 		goto out;
 	res->procs_filled = err;

@@ -78,9 +78,6 @@ static const char *const dpin_names[NR_DPINS] = {
 	"run_state", "cache", "journal_records", "journal_changes",
 };
 
-/* Rows per batch call on an older daemon's maps. */
-#define BATCH 4096
-
 static int dpin_open(const char *dirname, int which)
 {
 	char path[PATH_MAX];
@@ -387,56 +384,6 @@ void fa_stream_estimate(__u32 cache_size, __u32 max_flows, bool shared, __u64 *f
 	*process = fa_cache_memory(cache_size);
 }
 
-/*
- * Every key and value of an older daemon's hash map (not per-CPU), with
- * batch lookups. *keys and *vals are the caller's to free.
- */
-static int read_all(int fd, size_t ksz, size_t vsz, void **keys_out,
-		    void **vals_out, size_t *n_out)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	char *keys = NULL, *vals = NULL, *grown;
-	size_t n = 0, cap = 0;
-	__u32 batch, count;
-	void *in = NULL;
-	int err;
-
-	for (;;) {
-		if (cap - n < BATCH) {
-			cap = cap ? cap * 2 : BATCH * 2;
-			grown = realloc(keys, cap * ksz);
-			if (!grown)
-				goto nomem;
-			keys = grown;
-			grown = realloc(vals, cap * vsz);
-			if (!grown)
-				goto nomem;
-			vals = grown;
-		}
-		count = BATCH;
-		err = bpf_map_lookup_batch(fd, in, &batch, keys + n * ksz,
-					   vals + n * vsz, &count, &opts);
-		if (err && errno != ENOENT) {
-			err = -errno;
-			free(keys);
-			free(vals);
-			return err;
-		}
-		n += count;
-		if (err)
-			break;
-		in = &batch;
-	}
-	*keys_out = keys;
-	*vals_out = vals;
-	*n_out = n;
-	return 0;
-nomem:
-	free(keys);
-	free(vals);
-	return -ENOMEM;
-}
-
 static int read_pinned(const char *dir, int which, size_t ksz, size_t vsz,
 		       void **keys, void **vals, size_t *n)
 {
@@ -447,7 +394,7 @@ static int read_pinned(const char *dir, int which, size_t ksz, size_t vsz,
 		return fd;
 	err = fa_map_check(fd, hash, 1, ksz, vsz);
 	if (!err)
-		err = read_all(fd, ksz, vsz, keys, vals, n);
+		err = fa_map_read_all(fd, ksz, vsz, keys, vals, n);
 	close(fd);
 	return err;
 }
