@@ -17,15 +17,20 @@
 # listener in B, one in 4 closed with RST and the others with FIN.
 # Meanwhile: `flowacct dump` every 10 s (each must succeed); every 60 s the
 # records file is moved away (as log rotation does) and the daemon gets
-# SIGHUP, and a row of the table is taken: the daemon's resident memory
-# (VmRSS), open descriptors, the kernel memory of its maps (memlock of every
-# map it holds or has pinned, each map once), the size of its files under
-# /run/flowacct, the records written so far, its CPU seconds (user +
-# system), and the errors so far (dumps that failed, lines the daemon wrote
-# to standard error after it started, datagrams the kernel refused).
+# SIGHUP, and a row of the table is taken, right after that dump, whose
+# request gives the daemon's free heap back (a tick keeps up to 4 MiB of
+# it for the next): the daemon's resident memory (VmRSS; its peak, VmHWM,
+# is in the summary), open descriptors, the kernel memory of its maps
+# (memlock of every map it holds or has pinned, each map once), the size
+# of its files under /run/flowacct, the records written so far, its CPU
+# seconds (user + system), and the errors so far (dumps that failed, lines
+# the daemon wrote to standard error after it started but the one a stop
+# writes when it detached the host's socket programs, datagrams the kernel
+# refused).
 #
-# At the end, the traffic stopped and quiet past the idle timeout, SIGTERM
-# (every flow out as a record, then a counters line), and the checks:
+# At the end, the traffic stopped and quiet past the idle timeout, a last
+# dump and row, SIGTERM (every flow out as a record, then a counters
+# line), and the checks:
 #  - flat: from minute 5 on, resident memory and descriptors within 2 % of
 #    their value at minute 5 (a run too short to have a row after minute
 #    5's is not judged, and says so);
@@ -141,9 +146,23 @@ maps_kib() {
 }
 
 ERR_DUMPS=0
+# What the daemon wrote to standard error since it started, less the one
+# line its stop writes when it was the last daemon to hold the host's
+# socket programs.
+daemon_said() {
+	tail -n +$((LOG_START_LINES + 1)) "$LOG" | grep . |
+		grep -v 'socket programs detached: no other daemon uses them$' || true
+}
 # errors so far: failed dumps + the daemon's messages since it started
 errors_now() {
-	echo $((ERR_DUMPS + $(tail -n +$((LOG_START_LINES + 1)) "$LOG" | grep -c .)))
+	echo $((ERR_DUMPS + $(daemon_said | grep -c .)))
+}
+
+dump_once() {
+	if ! $INA "$FA" dump "$VA" -j >/dev/null 2>"$SCRATCH/dump.err"; then
+		ERR_DUMPS=$((ERR_DUMPS + 1))
+		say "dump failed: $(cat "$SCRATCH/dump.err")"
+	fi
 }
 
 # Records written so far: those of the files moved away before the last,
@@ -185,10 +204,7 @@ while kill -0 $SENDER 2>/dev/null; do
 		kill -0 $SENDER 2>/dev/null || break 2
 		sleep 0.5
 	done
-	if ! $INA "$FA" dump "$VA" -j >/dev/null 2>"$SCRATCH/dump.err"; then
-		ERR_DUMPS=$((ERR_DUMPS + 1))
-		say "dump failed: $(cat "$SCRATCH/dump.err")"
-	fi
+	dump_once
 	if [ $((tick % 6)) = 0 ]; then
 		moved=$SCRATCH/rec.$(printf %04d $((tick / 6))).json
 		mv "$REC" "$moved"
@@ -206,7 +222,10 @@ SENDER=
 sleep $((IDLE_TIMEOUT + 3))
 ROTATED_RECORDS=$((ROTATED_RECORDS + $(flow_lines "$PREV_MOVED")))
 PREV_MOVED=/nonexistent
+# Taken as every row is, after a dump (whose request gives the heap back).
+dump_once
 row end
+HWM=$(awk '/^VmHWM:/ { print $2 }' /proc/$DAEMON/status)
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 kill -TERM $DAEMON
 rc=0
@@ -218,14 +237,17 @@ DAEMON=
 LISTENER=
 
 # Every records file in the order written.
-RECS=("$SCRATCH"/rec.*.json "$REC")
+RECS=($(ls "$SCRATCH"/rec.*.json 2>/dev/null) "$REC")
+# What the daemon said after it started, quoted in the verdict when counted.
+daemon_said >"$SCRATCH/said"
 python3 - "$ROWS" "$SCRATCH/sent.json" "$OUT" "$rc" "$(errors_now)" "$START_UTC" \
 	"$SECONDS_RUN" "$NEW_RATE" "$COMMIT" \
-	"${RUN_OPTS[*]}" "$LOAD_START / $LOAD_END" "${RECS[@]}" <<-'EOF'
+	"${RUN_OPTS[*]}" "$LOAD_START / $LOAD_END" "$SCRATCH/said" "$HWM" "${RECS[@]}" <<-'EOF'
 import collections, json, os, sys
 (rows_path, sent_path, out, rc, errors, start, seconds, new_rate, commit, opts,
- load) = sys.argv[1:12]
-recs = sys.argv[12:]
+ load, said_path, hwm) = sys.argv[1:14]
+recs = sys.argv[14:]
+said = [l.rstrip("\n") for l in open(said_path)]
 rows = [l.rstrip("\n").split("\t") for l in open(rows_path)]
 head, rows = rows[0], rows[1:]
 sent = json.load(open(sent_path))
@@ -233,7 +255,8 @@ problems = []
 if int(rc):
     problems.append("the daemon exited %s on SIGTERM" % rc)
 if int(errors):
-    problems.append("%s errors (failed dumps, daemon messages)" % errors)
+    problems.append("%s errors (failed dumps, daemon messages)%s" % (
+        errors, "; the daemon said: " + " / ".join("`%s`" % l for l in said[:5]) if said else ""))
 if sent["errors"]:
     problems.append("the sender: %s" % "; ".join(sent["errors"][:5]))
 
@@ -356,7 +379,8 @@ L.append("Counters at the stop: %s." % "; ".join(
 cpu = float(rows[-1][head.index("cpu_s")])
 L.append("The daemon's CPU: %.2f s in all, %.3f s per 100k records." % (
     cpu, cpu * 1e5 / nrec if nrec else 0))
-L.append("Largest move from minute %d: %s." % (REF_MIN, ", ".join(flat)))
+L.append("Largest move from minute %d: %s. Peak resident memory (VmHWM): %s KiB." % (
+    REF_MIN, ", ".join(flat), hwm))
 L.append("")
 if problems:
     L.append("**Result: FAILED**")
