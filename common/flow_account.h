@@ -467,8 +467,18 @@ static __always_inline void flow_passive_rtt(void *data, void *data_end,
 	    (pkt->odd & FLOW_ODD_TCP_DOFF))
 		return;
 	th = data + (pkt->l4_off & L4_OFF_MAX);
-	if ((void *)(th + 32) > data_end || (th[12] >> 4) < 8 ||
-	    *(__u32 *)(th + 20) != bpf_htonl(0x0101080a))
+	if ((void *)(th + 32) > data_end)
+		return;
+	/*
+	 * A SYN or SYN-ACK begins a connection on the tuple again, with a
+	 * timestamp clock of its own: what the entry holds is the last one's.
+	 * Looked for before the option's place, which a SYN's seldom has.
+	 */
+	if (th[13] & 0x02) {
+		bpf_map_delete_elem(&flow_rtt, &pkt->key);
+		return;
+	}
+	if ((th[12] >> 4) < 8 || *(__u32 *)(th + 20) != bpf_htonl(0x0101080a))
 		return;
 	tsval = *(__u32 *)(th + 24);
 	tsecr = *(__u32 *)(th + 28);
@@ -504,14 +514,12 @@ static __always_inline void flow_passive_rtt(void *data, void *data_end,
 	 */
 	if (fr) {
 		/*
-		 * Only a TSval later than every one before it, or a SYN's (a
-		 * new connection on the tuple, with an offset of its own): a
-		 * segment reordered on the way, or forwarded by another CPU,
-		 * carrying an earlier one would make the next packet of the
-		 * later TSval look like its first, timed after the peer had it.
+		 * Only a TSval later than every one before it: a segment
+		 * reordered on the way, or forwarded by another CPU, carrying
+		 * an earlier one would make the next packet of the later
+		 * TSval look like its first, timed after the peer had it.
 		 */
-		if ((__s32)(bpf_ntohl(tsval) - bpf_ntohl(fr->last_tsval)) <= 0 &&
-		    !(th[13] & 0x02))
+		if ((__s32)(bpf_ntohl(tsval) - bpf_ntohl(fr->last_tsval)) <= 0)
 			return;
 		fr->last_tsval = tsval;
 		if (fr->pending_ns)

@@ -206,7 +206,39 @@ static void tuples_newest(struct sock_tables *st)
 	}
 }
 
-static int sock_tables_read(struct sock_tables *st)
+/*
+ * How long after its close a TCP socket may still be a row's: the last
+ * packets of a connection (a FIN answered in TIME_WAIT, a retransmission)
+ * come within TIME_WAIT's minute of the close.
+ */
+#define CLOSED_SOCK_NS (60 * 1000000000ull)
+
+/*
+ * Leaves out of @c the TCP sockets closed more than CLOSED_SOCK_NS before
+ * @oldest_ns (CLOCK_MONOTONIC), the last packet of the rows' least recent
+ * TCP flow: no row can be theirs. The LRU keeps up to 65536 closed ones on
+ * a host of short connections, and each would be sorted twice at every
+ * look (a dump, a refresh of top).
+ */
+static void socks_drop_closed(struct map_copy *c, __u64 oldest_ns)
+{
+	const struct flow_sock *v = c->vals;
+	size_t i, n = 0;
+
+	for (i = 0; i < c->n; i++) {
+		if (v[i].proto == IPPROTO_TCP && v[i].state == FLOW_TCP_STATE_CLOSE &&
+		    v[i].updated_ns + CLOSED_SOCK_NS < oldest_ns)
+			continue;
+		if (n != i) {
+			((__u64 *)c->keys)[n] = ((const __u64 *)c->keys)[i];
+			((struct flow_sock *)c->vals)[n] = v[i];
+		}
+		n++;
+	}
+	c->n = n;
+}
+
+static int sock_tables_read(struct sock_tables *st, __u64 oldest_ns)
 {
 	int sfd, lfd, err;
 	size_t i;
@@ -224,6 +256,7 @@ static int sock_tables_read(struct sock_tables *st)
 	close(lfd);
 	if (err)
 		return err;
+	socks_drop_closed(&st->socks, oldest_ns);
 	st->socks_idx = map_copy_index(&st->socks);
 	st->tuples.ksz = sizeof(struct tuple_key);
 	st->tuples.vsz = sizeof(__u64);
@@ -473,6 +506,7 @@ int fa_enrich(struct fa_snapshot *s)
 {
 	struct iface_maps *maps;
 	struct sock_tables st;
+	__u64 oldest_tcp = ~0ull, wall_off;
 	bool any = false, rescanned = false;
 	size_t n = 0;
 	__u32 *ifindex;
@@ -493,7 +527,16 @@ int fa_enrich(struct fa_snapshot *s)
 		free(ifindex);
 		return -ENOMEM;
 	}
-	err = sock_tables_read(&st);
+	for (i = 0; i < s->t.n; i++)
+		if (s->t.rows[i].kind == FA_ROW_FLOW && s->t.rows[i].key.proto == IPPROTO_TCP &&
+		    s->t.rows[i].val.last_seen_ns < oldest_tcp)
+			oldest_tcp = s->t.rows[i].val.last_seen_ns;
+	/* A snapshot's times are the wall clock's (fa_table_shift_times), the
+	 * sockets' CLOCK_MONOTONIC; one below the offset (none) leaves every
+	 * socket in. */
+	wall_off = fa_mono_to_wall_offset();
+	oldest_tcp = oldest_tcp > wall_off ? oldest_tcp - wall_off : 0;
+	err = sock_tables_read(&st, oldest_tcp);
 	any = st.socks.n > 0;
 	for (i = 0; i < s->nifs && !err; i++) {
 		err = iface_maps_read(&s->ifs[i], &maps[i]);

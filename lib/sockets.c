@@ -166,10 +166,12 @@ static const struct ino_owner *owner_of(const struct ino_owner *v, size_t n,
 }
 
 /*
- * Whether /proc can name @s's process: it has only its inode, and is not a
- * TCP socket closed already (its descriptor is gone; the LRU keeps it for
- * the flow's record, and a walk of /proc for it would be made at every
- * look until the LRU evicts it).
+ * Whether /proc is to be asked for @s's process: it has only its inode, and
+ * is not a TCP socket closed already. The LRU keeps closed ones for their
+ * flows' records, thousands on a host of short connections, and a walk of
+ * /proc for them would be made at every look until the LRU evicts them;
+ * most have no descriptor left to find. (One reset by its peer and still
+ * held by its process stays without a process.)
  */
 static bool sock_wants_proc(const struct flow_sock *s)
 {
@@ -186,7 +188,7 @@ int fa_sockets_fill_procs(int socks_fd, int listeners_fd, const __u64 *cookies,
 	struct flow_listener l;
 	void *own_keys = NULL, *own_vals = NULL;
 	size_t n = 0, i;
-	int err, filled = 0;
+	int err = 0, filled = 0;
 	bool want = false;
 
 	if (!cookies) {

@@ -285,27 +285,36 @@ test_sockets_forwarded() {
 # 0.3 s later 12, then an earlier 11; the echo of 10; 12 again; the echo of
 # 12. One sample, 10's: at least the gap. Taking 11 for a new TSval would
 # make the second 12 look like its TSval's first, and time the echo of 12
-# from it: a second sample of next to nothing.
+# from it: a second sample of next to nothing. Then a new connection on the
+# tuple, its clock behind: a SYN, TSval 5, 0.1 s later its echo. The entry
+# starts again at the SYN: one sample, the new one (older than every TSval
+# of the last connection, 5 would never count as new).
 test_sockets_prtt_reordered() {
 	netns_pair
 	$INA "$FLOWACCT" attach "$VA" --passive-rtt >/dev/null
-	$INA python3 tests/helpers/tsval_send.py --dev "$VA" --peer-netns "$NSB" \
-		--peer-dev "$VB" --gap 0.3 >"$SCRATCH/sent"
-	$INA "$FLOWACCT" -j dump >"$SCRATCH/dump_a"
-	python3 - "$SCRATCH/sent" "$SCRATCH/dump_a" <<-'EOF'
-	import json, sys
-	sent = json.load(open(sys.argv[1]))
-	rows = [r for r in json.load(open(sys.argv[2]))["flows"]
-	        if r["direction"] == "egress" and r["src"] == sent["src"] and
-	        r["dport"] == sent["dport"] and r["sport"] == sent["sport"]]
-	if len(rows) != 1:
-	    sys.exit("FAIL: %d egress rows of the flow" % len(rows))
-	p = rows[0]["passive_rtt"]
-	if not p or p["samples"] != 1 or p["min_us"] < 300000 or p["min_us"] > sent["gap_us"]:
-	    sys.exit("FAIL: passive RTT %s: one sample, TSval 10's, between 300000 us and the "
-	             "%d us from its segment to its echo" % (p, sent["gap_us"]))
-	print("ok: passive RTT %s, TSval 10 echoed %d us after it was sent" % (p, sent["gap_us"]))
-	EOF
+	local phase gap
+	for phase in reorder:0.3 reuse:0.1; do
+		gap=${phase#*:}
+		phase=${phase%%:*}
+		$INA python3 tests/helpers/tsval_send.py --dev "$VA" --peer-netns "$NSB" \
+			--peer-dev "$VB" --phase "$phase" --gap "$gap" >"$SCRATCH/sent"
+		$INA "$FLOWACCT" -j dump >"$SCRATCH/dump_a"
+		python3 - "$SCRATCH/sent" "$SCRATCH/dump_a" "$phase" "$gap" <<-'EOF'
+		import json, sys
+		sent = json.load(open(sys.argv[1]))
+		phase, gap_us = sys.argv[3], int(float(sys.argv[4]) * 1e6)
+		rows = [r for r in json.load(open(sys.argv[2]))["flows"]
+		        if r["direction"] == "egress" and r["src"] == sent["src"] and
+		        r["dport"] == sent["dport"] and r["sport"] == sent["sport"]]
+		if len(rows) != 1:
+		    sys.exit("FAIL: %s: %d egress rows of the flow" % (phase, len(rows)))
+		p = rows[0]["passive_rtt"]
+		if not p or p["samples"] != 1 or not gap_us <= p["min_us"] <= sent["gap_us"]:
+		    sys.exit("FAIL: %s: passive RTT %s: one sample, between %d us and the %d us "
+		             "from its segment to its echo" % (phase, p, gap_us, sent["gap_us"]))
+		print("ok: %s: passive RTT %s, echoed %d us after it was sent" % (phase, p, sent["gap_us"]))
+		EOF
+	done
 }
 
 # RTT through a delay line of D ms each way (no netem here), on a flow
