@@ -66,7 +66,7 @@ static inline void flow_key_set_row_cpu(struct flow_key *k, __u32 cpu)
 			  ((1u << FLOW_ROW_CPU_VER_BITS) - 1)) << FLOW_ROW_CPU_VER_SHIFT;
 }
 
-/* Whether @k is a row's key with a CPU's bits in it. */
+/* The CPU whose row @k is (0 for a key without a CPU's bits). */
 static inline int flow_key_row_cpu(const struct flow_key *k)
 {
 	return (k->direction >> FLOW_ROW_CPU_DIR_SHIFT) |

@@ -93,11 +93,16 @@ struct fa_attach_state {
 _Static_assert(sizeof(struct fa_attach_state) == 128, "attach record layout changed");
 
 /*
+ * 4: a shared table keeps a row of a flow for each CPU, the CPU in key bits
+ * no flow uses (flow_key_set_row_cpu). A record of 3 is read as one whose
+ * programs set no such bits; an older flowacct refuses a 4 rather than read
+ * those bits as the key's (an unknown IP version, a flow's rows apart).
  * 3: TCX (tc_api, tci_api, the link ids in the handles' place). A record of
  * 2 has the same layout with clsact hooks, and is read as one; an older
  * flowacct refuses a 3 rather than take a link id for a filter's handle.
  */
-#define FA_ATTACH_STATE_VERSION 3
+#define FA_ATTACH_STATE_VERSION 4
+#define FA_ATTACH_STATE_VERSION_TCX 3
 #define FA_ATTACH_STATE_VERSION_CLSACT 2
 
 /*

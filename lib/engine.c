@@ -35,7 +35,7 @@
  * came alone gives its memory back before its connection closes, so that
  * a daemon dumped now and then is as large after each dump as before it.
  * What a tick freed (the drain's arrays of a burst of flows) is given back
- * at the end of the tick when more than HEAP_SLACK is free (a tick that
+ * at the end of the tick when it freed more than HEAP_SLACK (a tick that
  * a busy machine delayed took thousands of records at once: the soak saw
  * 5 MB more for a minute), else at most HEAP_KEEP_NS after the last trim,
  * outside a series. Steady churn then faults its arrays in afresh each
@@ -55,24 +55,38 @@ static void heap_keep(void)
 	mallopt(M_TRIM_THRESHOLD, INT_MAX);
 }
 
+static void heap_trim(struct fa_engine *e, __u64 now)
+{
+	malloc_trim(0);
+	e->last_trim_ns = now;
+	e->trimmed_free = mallinfo2().fordblks;
+}
+
 static void heap_release_when_idle(struct fa_engine *e, __u64 now)
 {
+	size_t free_now;
+
 	if (now - e->last_request_ns < REQUEST_SERIES_NS)
 		return;
-	if (now - e->last_trim_ns >= HEAP_KEEP_NS || mallinfo2().fordblks > HEAP_SLACK) {
-		malloc_trim(0);
-		e->last_trim_ns = now;
-	}
+	/*
+	 * A trim gives free chunks' pages back, not the chunks: they stay
+	 * free (fordblks) below a live block. What a tick freed is what free
+	 * grew by from its least since the trim (a chunk taken again is
+	 * resident again).
+	 */
+	free_now = mallinfo2().fordblks;
+	if (free_now < e->trimmed_free)
+		e->trimmed_free = free_now;
+	if (now - e->last_trim_ns >= HEAP_KEEP_NS || free_now - e->trimmed_free > HEAP_SLACK)
+		heap_trim(e, now);
 }
 
 void fa_engine_request_done(struct fa_engine *e)
 {
 	__u64 now = fa_mono_ns();
 
-	if (now - e->last_request_ns >= REQUEST_SERIES_NS) {
-		malloc_trim(0);
-		e->last_trim_ns = now;
-	}
+	if (now - e->last_request_ns >= REQUEST_SERIES_NS)
+		heap_trim(e, now);
 	e->last_request_ns = now;
 }
 

@@ -167,6 +167,7 @@ struct fa_engine {
 	struct fa_engine_stats stats;
 	__u64 last_sink_error_ns;
 	__u64 last_request_ns, last_trim_ns;
+	size_t trimmed_free;	/* heap free (fordblks) after the last trim, or less since */
 	/* Files and memory the interfaces taken will take as they fill (the
 	 * memory guard's part of them not yet in use). */
 	__u64 promised;

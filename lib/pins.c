@@ -347,6 +347,7 @@ int fa_state_map_read(int fd, struct fa_attach_state *st)
 	if (bpf_map_lookup_elem(fd, &zero, st))
 		return -errno;
 	if ((st->version != FA_ATTACH_STATE_VERSION &&
+	     st->version != FA_ATTACH_STATE_VERSION_TCX &&
 	     st->version != FA_ATTACH_STATE_VERSION_CLSACT) ||
 	    (st->version == FA_ATTACH_STATE_VERSION_CLSACT &&
 	     (st->tc_api || st->tci_api)) ||

@@ -178,10 +178,10 @@ static void iface_samples(FILE *f, const struct fa_metrics *m)
 	int r;
 
 	PER_IFACE(f, m, "flowacct_table_flows", "gauge",
-		  "Flows an epoch's table held when it was last drained (its fill over one interval).",
+		  "Rows an epoch's table held when it was last drained (its fill over one interval; a flow has a row for each CPU that saw it).",
 		  mi->ss->last_table_flows);
 	PER_IFACE(f, m, "flowacct_table_capacity_flows", "gauge",
-		  "Flows each epoch's table holds (--max-flows).", mi->table_size);
+		  "Rows each epoch's table holds (--max-flows).", mi->table_size);
 	PER_IFACE(f, m, "flowacct_cache_flows", "gauge",
 		  "Flows in the daemon's flow cache.", mi->cache_flows);
 	PER_IFACE(f, m, "flowacct_cache_capacity_flows", "gauge",

@@ -122,9 +122,13 @@ static int json_records(void *priv, const struct fa_stream *s,
 		free(buf);
 	}
 	fa_records_join_close(&join);
-	/* The write's error is the one said, the cut done or not. */
-	if (err && file && ftruncate(j->fd, sb.st_size)) {
-	}
+	/*
+	 * The write's error is the one said, the cut done or not. Without
+	 * O_APPEND (a shell's redirection) the offset is moved back too, or
+	 * the next write would leave a hole of NULs where the cut was.
+	 */
+	if (err && file && !ftruncate(j->fd, sb.st_size))
+		lseek(j->fd, sb.st_size, SEEK_SET);
 	if (!err)
 		j->e->stats.json_records += n;
 	return err;
