@@ -472,10 +472,13 @@ static __always_inline void flow_passive_rtt(void *data, void *data_end,
 	/*
 	 * A SYN or SYN-ACK begins a connection on the tuple again, with a
 	 * timestamp clock of its own: what the entry holds is the last one's.
-	 * Looked for before the option's place, which a SYN's seldom has.
+	 * Looked for before the option's place, which a SYN's seldom has. A
+	 * new tuple's SYN finds nothing: the lookup, not the delete's bucket
+	 * lock, is what a flood of them costs.
 	 */
 	if (th[13] & 0x02) {
-		bpf_map_delete_elem(&flow_rtt, &pkt->key);
+		if (bpf_map_lookup_elem(&flow_rtt, &pkt->key))
+			bpf_map_delete_elem(&flow_rtt, &pkt->key);
 		return;
 	}
 	if ((th[12] >> 4) < 8 || *(__u32 *)(th + 20) != bpf_htonl(0x0101080a))

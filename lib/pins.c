@@ -191,10 +191,10 @@ int fa_map_check(int fd, const __u32 *types, size_t ntypes, __u32 key_size,
 
 /*
  * Every key and value of a hash map (not per-CPU), 4096 entries a syscall
- * with batch lookups; a kernel without them for the map's type gets two
- * syscalls an entry. A map that changes meanwhile may show an entry twice
- * or not at all, as any walk of a live map does. *keys and *vals are the
- * caller's to free.
+ * with batch lookups (hash maps have them since 5.6; the programs need
+ * 6.1). A map that changes meanwhile may show an entry twice or not at
+ * all, as any walk of a live map does. *keys and *vals are the caller's to
+ * free.
  */
 int fa_map_read_all(int fd, size_t ksz, size_t vsz, void **keys_out,
 		    void **vals_out, size_t *n_out)
@@ -203,8 +203,6 @@ int fa_map_read_all(int fd, size_t ksz, size_t vsz, void **keys_out,
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	char *keys = NULL, *vals = NULL, *grown;
 	size_t n = 0, cap = 0;
-	bool by_key = false;
-	int misses = 0;
 	__u32 batch, count;
 	void *in = NULL;
 	int err;
@@ -221,26 +219,9 @@ int fa_map_read_all(int fd, size_t ksz, size_t vsz, void **keys_out,
 				goto nomem;
 			vals = grown;
 		}
-		if (by_key) {
-			/* On from the last key kept; one gone meanwhile is
-			 * not there to be found again. */
-			if (bpf_map_get_next_key(fd, n ? keys + (n - 1) * ksz : NULL,
-						 keys + n * ksz) || ++misses > 1000)
-				break;
-			if (!bpf_map_lookup_elem(fd, keys + n * ksz, vals + n * vsz)) {
-				n++;
-				misses = 0;
-			}
-			continue;
-		}
 		count = CHUNK;
 		err = bpf_map_lookup_batch(fd, in, &batch, keys + n * ksz,
 					   vals + n * vsz, &count, &opts);
-		if (err && !in && n == 0 &&
-		    (errno == EINVAL || errno == ENOTSUP || errno == 524 /* ENOTSUPP */)) {
-			by_key = true;
-			continue;
-		}
 		if (err && errno != ENOENT) {
 			err = -errno;
 			free(keys);

@@ -213,10 +213,11 @@ int fa_sockets_fill_procs(int socks_fd, int listeners_fd, const __u64 *cookies,
 	if (err)
 		goto out;
 	for (i = 0; i < nsocks; i++) {
-		struct flow_sock s = socks[i];
+		struct flow_sock s;
 
-		if (!sock_wants_proc(&s) || !(o = owner_of(owners, n, s.ino)))
+		if (!sock_wants_proc(&socks[i]) || !(o = owner_of(owners, n, socks[i].ino)))
 			continue;
+		s = socks[i];
 		s.pid = o->pid;
 		memcpy(s.comm, o->comm, sizeof(s.comm));
 		/* BPF_EXIST: a socket closed meanwhile stays gone. */
