@@ -406,15 +406,45 @@ static void fwd_note(struct fa_engine *e, const struct fa_record *recs, size_t n
  * The containers of the interfaces taken since the last tick (and of those
  * not found yet): one look at the links and /proc for all of them.
  */
-static bool container_looked_for(const struct fa_engine *e, const struct fa_engine_iface *w,
-				 __u64 now)
+static __u64 container_window(const struct fa_engine *e)
 {
 	__u64 window = e->cfg.interval_ms * 3000000ull;
 
-	if (window < CONTAINER_LOOK_NS)
-		window = CONTAINER_LOOK_NS;
+	return window < CONTAINER_LOOK_NS ? CONTAINER_LOOK_NS : window;
+}
+
+static bool container_looked_for(const struct fa_engine_iface *w, __u64 now)
+{
 	return !w->has_container && !w->container_settled && w->ifindex > 0 &&
-	       (!w->container_first_look_ns || now - w->container_first_look_ns < window);
+	       now >= w->container_next_look_ns;
+}
+
+/*
+ * After a look that found no container: processes there in none, the next
+ * tick settles it; no process there, a look after twice the last gap (one
+ * interval first), the last one at the window's end: 5 looks in 10 s at
+ * --interval 1 instead of 10, a late process found at most half the time it
+ * took to come.
+ */
+static void container_look_again(const struct fa_engine *e, struct fa_engine_iface *w,
+				 bool processes, __u64 now)
+{
+	__u64 interval = e->cfg.interval_ms * 1000000ull, end;
+
+	end = w->container_first_look_ns + container_window(e);
+	if (now >= end) {
+		w->container_settled = true;
+		return;
+	}
+	if (processes) {
+		w->container_next_look_ns = now;
+		return;
+	}
+	w->container_gap_ns = w->container_gap_ns ? 2 * w->container_gap_ns : interval;
+	/* Half an interval early: a tick may come a little before its time. */
+	w->container_next_look_ns = now + w->container_gap_ns - interval / 2;
+	if (w->container_next_look_ns > end)
+		w->container_next_look_ns = end;
 }
 
 static void containers_look(struct fa_engine *e, __u64 now)
@@ -428,7 +458,7 @@ static void containers_look(struct fa_engine *e, __u64 now)
 
 	e->with_container = 0;
 	for (i = 0; i < e->n; i++) {
-		n += container_looked_for(e, e->ifs[i], now);
+		n += container_looked_for(e->ifs[i], now);
 		e->with_container += e->ifs[i]->has_container;
 	}
 	if (!n)
@@ -440,7 +470,7 @@ static void containers_look(struct fa_engine *e, __u64 now)
 		goto out;
 	n = 0;
 	for (i = 0; i < e->n; i++)
-		if (container_looked_for(e, e->ifs[i], now)) {
+		if (container_looked_for(e->ifs[i], now)) {
 			w[n] = e->ifs[i];
 			ifindex[n++] = e->ifs[i]->ifindex;
 		}
@@ -459,6 +489,8 @@ static void containers_look(struct fa_engine *e, __u64 now)
 		/* None found where processes are: twice in a row, none to find. */
 		w[i]->container_nones = settled[i] ? w[i]->container_nones + 1 : 0;
 		w[i]->container_settled = w[i]->container_nones >= 2;
+		if (!w[i]->container_settled)
+			container_look_again(e, w[i], settled[i], now);
 	}
 out:
 	fa_cgroups_free(&cg);

@@ -139,12 +139,16 @@ struct fa_engine_iface {
 	 * two looks in a row found processes there in no container (one may
 	 * be a tool's, passing: nsenter, a CNI plugin), or for the window
 	 * (a container's process may join its namespace after the veth is
-	 * made); not kept across a restart.
+	 * made); not kept across a restart. A namespace with no process in
+	 * it is looked at again after gaps that double from one interval
+	 * (a look walks /proc: milliseconds on a busy host).
 	 */
 	bool has_container;
 	bool container_settled;
 	int container_nones;		/* looks in a row that found none */
 	__u64 container_first_look_ns;	/* 0: not looked yet */
+	__u64 container_next_look_ns;	/* not before */
+	__u64 container_gap_ns;		/* the last gap between two looks */
 	struct fa_container container;
 };
 

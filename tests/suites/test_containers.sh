@@ -7,7 +7,7 @@
 # log directories. Ids and names against `podman inspect`.
 
 ALL_TESTS="test_containers_paths test_containers_veth test_containers_socket test_containers_kube
-	test_containers_forwarded test_containers_nat test_containers_metrics"
+	test_containers_forwarded test_containers_nat test_containers_metrics test_containers_late"
 
 NAMES=$PWD/build/tests/container_names
 
@@ -458,4 +458,37 @@ _expect_series() {
 	for l in "$@"; do
 		grep -qx "$l" "$f" || fail "no '$l' in the series: $(tr '\n' ';' <"$f")"
 	done
+}
+
+# A veth whose peer's namespace holds no process when the daemon takes it,
+# a podman container that joins the namespace about 2 s later (--network
+# ns:, as a runtime that makes the veth first would): the looks that wait
+# longer each time while the namespace is empty still find it within the
+# window, and the records of pings from it name the container.
+test_containers_late() {
+	netns_pair
+	containers_up
+	local name=fa-late-$$ ns=fa-late-$$ dev=falt$$ t0 cid left
+	netns_new_quiet "$ns"
+	$INA ip link add "$dev" type veth peer name eth1 netns "$ns"
+	ip netns exec "$NSA" sysctl -qw net.ipv6.conf."$dev".disable_ipv6=1
+	$INA ip addr add 203.0.113.1/24 dev "$dev"
+	$INA ip link set "$dev" up
+	ip -n "$ns" addr add 203.0.113.2/24 dev eth1
+	ip -n "$ns" link set eth1 up
+
+	run_start "$NSA" "$dev" --layout set --interval 1 --idle-timeout 1
+	t0=$(date +%s%N)
+	sleep 2
+	container "$name" --network ns:/run/netns/"$ns" --cap-add NET_RAW "$IMAGE" sleep 120
+	cid=$(inspect "$name" '{{.Id}}')
+	echo "the container's process in the namespace after $((($(date +%s%N) - t0) / 1000000)) ms"
+	# Past the window's last look (10 s after the first, at the first tick).
+	left=$((12000 - ($(date +%s%N) - t0) / 1000000))
+	[ $left -le 0 ] || sleep "$((left / 1000)).$(printf %03d $((left % 1000)))"
+	"${PODMAN[@]}" exec "$name" ping -c 3 -i 0.2 -W 1 203.0.113.1 >/dev/null ||
+		fail "ping from the container failed"
+	sleep 2.5
+	run_stop
+	check_rows "$SCRATCH/rec.json" 'r["iface"] == "'"$dev"'" and r["proto"] == 1' "$cid" "$name"
 }
