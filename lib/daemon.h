@@ -139,11 +139,12 @@ void fa_drainfile_remove(const char *dirname);
  * for tick @gen, or finishes a drain for @gen a killed daemon began; *rows
  * are the file's (summed over CPUs), valid until the next drain. @ticks
  * reads the clock the rows' times are turned by (NULL: a program loaded
- * for this drain).
+ * for this drain). @flows_empty: the caller knows the table's flow rows
+ * are none, and it is not walked (its overflow and drop rows still are).
  */
 int fa_drainfile_drain(struct fa_drainfile *df, const struct fa_tick_src *ticks,
-		       const int *fd, __u32 table, const __u32 *ifindex, size_t nif,
-		       __u64 gen, struct fa_row **rows, size_t *n);
+		       const int *fd, __u32 table, bool flows_empty, const __u32 *ifindex,
+		       size_t nif, __u64 gen, struct fa_row **rows, size_t *n);
 
 /* ---- a daemon's stream of records for one interface (stream.c) -------------- */
 
@@ -211,6 +212,15 @@ struct fa_stream {
 	__u32 epoch;		/* the table the programs write */
 	__u32 draining;		/* the table this tick drains */
 	bool drain_other;	/* the inactive table has rows to drain first */
+	/*
+	 * Per table: the programs' accounted packets (all counters' rows) read
+	 * before the flip that made it the one they write, until its drain
+	 * (table_quiet()); not valid after a restart or a forgotten interface.
+	 */
+	struct {
+		__u64 accounted;
+		bool valid;
+	} mark[FLOW_NR_EPOCHS];
 	struct fa_tick_src ticks;	/* loaded once: the clock is read every tick */
 	struct fa_stream_stats stats;
 };

@@ -496,8 +496,8 @@ static int drain_overflow(struct fa_drainfile *df, int ov_fd, const __u32 *ifind
 }
 
 int fa_drainfile_drain(struct fa_drainfile *df, const struct fa_tick_src *ticks,
-		       const int *fd, __u32 table, const __u32 *ifindex, size_t nif,
-		       __u64 gen, struct fa_row **rows, size_t *n)
+		       const int *fd, __u32 table, bool flows_empty, const __u32 *ifindex,
+		       size_t nif, __u64 gen, struct fa_row **rows, size_t *n)
 {
 	int err;
 
@@ -524,7 +524,7 @@ int fa_drainfile_drain(struct fa_drainfile *df, const struct fa_tick_src *ticks,
 		int dfd = fd[df->h->table ? FA_PIN_DROPS_1 : FA_PIN_DROPS_0];
 
 		/* A restart in the drop table's drain has the flows' drained. */
-		err = df->h->drops_state ? 0 :
+		err = df->h->drops_state || flows_empty ? 0 :
 		      drain_table(df, fd[df->h->table ? FA_PIN_FLOWS_1 : FA_PIN_FLOWS_0], false);
 		if (!err && !df->h->drops_state)
 			err = drain_overflow(df, fd[FA_PIN_OVERFLOW], ifindex, nif);

@@ -328,6 +328,9 @@ void fa_stream_iface_forget(struct fa_stream *s, __u32 ifindex)
 {
 	struct fa_stream_iface *w = iface_find(s, ifindex);
 
+	/* Its counters' rows went with it: the sums went down. */
+	s->mark[0].valid = s->mark[1].valid = false;
+
 	if (!s->set || !w)
 		return;
 	bpf_map_delete_elem(s->books_fd, &ifindex);
@@ -789,6 +792,43 @@ void fa_stream_unpin(struct fa_stream *s, bool keep_run_state)
 	fa_cachefile_remove(s->p.dir);
 }
 
+/*
+ * A table's walk reads every bucket, a row or not (4 MiB at the default
+ * 262144 flows: 2 to 3 ms a tick, cold, on a 2-vCPU VM; most of an idle
+ * daemon's CPU). A program puts a packet on a row only after adding it to
+ * its hook's accounted counter, in the same run (flow_account.h). So when
+ * those counters, summed, read after the flip away from a table and its
+ * wait, equal what they were before the flip that made it the table the
+ * programs write, no packet went into it since its last drain emptied it:
+ * it is empty, and the walk is left out. Counters' rows only go (an
+ * interface forgotten) with fa_stream_iface_forget(), which drops the marks.
+ * Above 4096 per-CPU values (a program set of many interfaces on many CPUs)
+ * the sum costs more than it saves: no marks. A flush (the stop's drain)
+ * always walks: a row a skip missed (a CPU that made a run's counter store
+ * visible before its load of the epoch, which x86 never does) stays in its
+ * table, whole, until a walk.
+ */
+#define MARK_MAX_VALUES 4096
+
+static void mark_table(struct fa_stream *s, __u32 table)
+{
+	s->mark[table].valid = !fa_stats_accounted_sum(s->p.fd[FA_PIN_STATS], MARK_MAX_VALUES,
+							&s->mark[table].accounted);
+}
+
+/* Whether @table is known empty; its mark is used up either way. */
+static bool table_quiet(struct fa_stream *s, __u32 table)
+{
+	__u64 now;
+	bool quiet;
+
+	quiet = s->mark[table].valid &&
+		!fa_stats_accounted_sum(s->p.fd[FA_PIN_STATS], MARK_MAX_VALUES, &now) &&
+		now == s->mark[table].accounted;
+	s->mark[table].valid = false;
+	return quiet;
+}
+
 int fa_stream_flip(struct fa_stream *s)
 {
 	int err;
@@ -801,8 +841,10 @@ int fa_stream_flip(struct fa_stream *s)
 	if (s->drain_other || s->rs.phase == FA_PHASE_COMMITTED) {
 		if (!fa_drainfile_pending(s->df, s->rs.gen, &s->draining))
 			s->draining = s->epoch ^ 1;
+		s->mark[s->draining].valid = false;
 		return 0;
 	}
+	mark_table(s, s->epoch ^ 1);
 	err = fa_epoch_write(s->p.fd[FA_PIN_EPOCH], s->epoch ^ 1);
 	if (err)
 		return err;
@@ -849,7 +891,8 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 	 * forgot one meanwhile (the daemon does, between ticks). */
 	err = fa_stream_rows_of(s, &ifs, &nifs);
 	if (!err)
-		err = fa_drainfile_drain(s->df, &s->ticks, s->p.fd, s->draining, ifs, nifs,
+		err = fa_drainfile_drain(s->df, &s->ticks, s->p.fd, s->draining,
+					 table_quiet(s, s->draining) && !flush, ifs, nifs,
 					 s->rs.gen + 1, &rows, &nrows);
 	if (err)
 		return err;

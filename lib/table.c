@@ -371,13 +371,15 @@ out:
 	return err;
 }
 
-int fa_stats_map_check(int fd)
+static int stats_map_info(int fd, struct bpf_map_info *out)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
+	if (out)
+		*out = info;
 	/* An attachment's array, or a program set's hash (flow_slot_key). */
 	if (!((info.type == BPF_MAP_TYPE_PERCPU_ARRAY && info.key_size == 4) ||
 	      (info.type == BPF_MAP_TYPE_PERCPU_HASH &&
@@ -387,6 +389,56 @@ int fa_stats_map_check(int fd)
 	    info.value_size > sizeof(struct flow_stats))
 		return -EPROTO;
 	return info.value_size;
+}
+
+int fa_stats_map_check(int fd)
+{
+	return stats_map_info(fd, NULL);
+}
+
+int fa_stats_accounted_sum(int fd, size_t max_values, __u64 *sum)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct bpf_map_info info;
+	int vsz, ncpus, cpu, err = 0;
+	__u32 want, count, i;
+	__u64 total = 0, batch;
+	size_t stride;
+	char *keys, *vals;
+
+	vsz = stats_map_info(fd, &info);
+	if (vsz < 0)
+		return vsz;
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus < 0)
+		return ncpus;
+	/* A program set's hash holds rows for the interfaces it has, a
+	 * fraction of its size. */
+	want = max_values / ncpus < info.max_entries ? max_values / ncpus : info.max_entries;
+	if (!want)
+		return -E2BIG;
+	stride = percpu_stride(vsz);
+	keys = calloc(want, info.key_size);
+	vals = calloc((size_t)want * ncpus, stride);
+	count = want;
+	if (!keys || !vals) {
+		err = -ENOMEM;
+	} else if (!bpf_map_lookup_batch(fd, NULL, &batch, keys, vals, &count, &opts)) {
+		/* Not at the end: more rows than asked for. */
+		if (want < info.max_entries)
+			err = -E2BIG;
+	} else if (errno != ENOENT) {
+		err = errno == ENOSPC ? -E2BIG : -errno;
+	}
+	for (i = 0; i < count && !err; i++)
+		for (cpu = 0; cpu < ncpus; cpu++)
+			total += ((const __u64 *)(vals + ((size_t)i * ncpus + cpu) * stride))
+				[FLOW_C_ACCOUNTED];
+	free(keys);
+	free(vals);
+	if (!err)
+		*sum = total;
+	return err;
 }
 
 int fa_stats_read(int fd, __u32 ifindex, struct fa_hook_stats st[FLOW_NR_DIRS])

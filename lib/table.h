@@ -100,6 +100,12 @@ int fa_stats_read(int map_fd, __u32 ifindex, struct fa_hook_stats st[FLOW_NR_DIR
  */
 int fa_stats_map_check(int map_fd);
 /*
+ * The accounted packets of every row of a counters map (an attachment's
+ * array, a program set's hash), summed over rows and CPUs, into *sum.
+ * -E2BIG when it has more rows than max_values per-CPU values hold.
+ */
+int fa_stats_accounted_sum(int map_fd, size_t max_values, __u64 *sum);
+/*
  * Adds the overflow rows of the epochs in @epoch_mask (bit 0, bit 1), times
  * as fa_table_read's; @ifindex's in a program set, as fa_stats_read().
  */

@@ -192,7 +192,7 @@ static int time_way(const int *fd, struct fa_drainfile *df, enum drain_way way,
 		rows = t.n;
 		break;
 	case DRAIN:
-		err = fa_drainfile_drain(df, NULL, fd, 0, &(__u32){ 2 }, 1, ++gen, &drained, &n);
+		err = fa_drainfile_drain(df, NULL, fd, 0, false, &(__u32){ 2 }, 1, ++gen, &drained, &n);
 		rows = n;
 		break;
 	default:
