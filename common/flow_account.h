@@ -579,6 +579,12 @@ static __always_inline int flow_account(struct flow_stats *st,
 	epoch = 0;
 #else
 	epoch = flow_epoch & 1;
+	/*
+	 * The epoch is read before the packet is counted, in the object as in
+	 * the source: a daemon that finds the counters unchanged over a
+	 * table's turn leaves the table unread (lib/stream.c table_quiet()).
+	 */
+	asm volatile("" ::: "memory");
 #endif
 
 	st->counters[FLOW_C_ACCOUNTED] += segs;

@@ -214,13 +214,18 @@ struct fa_stream {
 	bool drain_other;	/* the inactive table has rows to drain first */
 	/*
 	 * Per table: the programs' accounted packets (all counters' rows) read
-	 * before the flip that made it the one they write, until its drain
-	 * (table_quiet()); not valid after a restart or a forgotten interface.
+	 * before the flip that made it the one they write, valid when it was
+	 * emptied by a drain before that flip, until its next drain
+	 * (table_quiet()); none after a restart, a forgotten interface, or
+	 * fa_stream_forget_marks().
 	 */
 	struct {
 		__u64 accounted;
 		bool valid;
+		bool emptied;	/* drained since it was last the programs' */
 	} mark[FLOW_NR_EPOCHS];
+	void *sum_buf;		/* the counters' rows, read for the sums */
+	size_t sum_buf_size;
 	struct fa_tick_src ticks;	/* loaded once: the clock is read every tick */
 	struct fa_stream_stats stats;
 };

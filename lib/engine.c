@@ -423,8 +423,8 @@ static bool container_looked_for(const struct fa_engine_iface *w, __u64 now)
  * After a look that found no container: processes there in none, the next
  * tick settles it; no process there, a look after twice the last gap (one
  * interval first), the last one at the window's end: 5 looks in 10 s at
- * --interval 1 instead of 10, a late process found at most half the time it
- * took to come.
+ * --interval 1 instead of 10, a late process found within about the time it
+ * took to come, and an interval.
  */
 static void container_look_again(const struct fa_engine *e, struct fa_engine_iface *w,
 				 bool processes, __u64 now)
@@ -984,6 +984,7 @@ static void leave(struct fa_engine *e, struct fa_engine_iface *w, bool device_go
 	}
 	w->leaving = true;
 	w->device_gone = device_gone;
+	fa_stream_forget_marks(&w->s);
 	if (w->ours && !device_gone) {
 		r = fa_detach(NULL, &w->s.p.state, w->ifindex);
 		if (r < 0)
@@ -1803,8 +1804,13 @@ static void shutdown_all(struct fa_engine *e)
 	size_t i;
 	int r;
 
+	/* The last drains walk both tables, whatever the counters say. */
+	if (e->setw)
+		fa_stream_forget_marks(&e->setw->s);
 	for (i = 0; i < e->n; i++) {
 		struct fa_engine_iface *w = e->ifs[i];
+
+		fa_stream_forget_marks(&w->s);
 
 		if (w->open && w->ours && !w->leaving) {
 			r = fa_detach(NULL, &w->s.p.state, w->s.p.state.ifindex);

@@ -448,6 +448,8 @@ void fa_stream_unpin(struct fa_stream *s, bool keep_run_state);
 /* Flips the epoch (unless the inactive table must be drained first); the
  * caller then waits (fa_sync_wait) before fa_stream_drain(). */
 int fa_stream_flip(struct fa_stream *s);
+/* The next drains walk both tables (a stop's, an interface's last). */
+void fa_stream_forget_marks(struct fa_stream *s);
 /* The tick's work on the table flipped away from: drain, merge, expire
  * at @now, journal, commit, write, apply, clear. @flush: every flow leaves
  * (forced) too. */

@@ -329,7 +329,7 @@ void fa_stream_iface_forget(struct fa_stream *s, __u32 ifindex)
 	struct fa_stream_iface *w = iface_find(s, ifindex);
 
 	/* Its counters' rows went with it: the sums went down. */
-	s->mark[0].valid = s->mark[1].valid = false;
+	fa_stream_forget_marks(s);
 
 	if (!s->set || !w)
 		return;
@@ -756,6 +756,9 @@ void fa_stream_close(struct fa_stream *s)
 	s->rows_of = NULL;
 	s->nrows_of = s->rows_of_cap = 0;
 	fa_tick_src_close(&s->ticks);
+	free(s->sum_buf);
+	s->sum_buf = NULL;
+	s->sum_buf_size = 0;
 	fa_cache_free(s->cache);
 	s->cache = NULL;
 	fa_cachefile_close(s->cf);
@@ -796,37 +799,56 @@ void fa_stream_unpin(struct fa_stream *s, bool keep_run_state)
  * A table's walk reads every bucket, a row or not (4 MiB at the default
  * 262144 flows: 2 to 3 ms a tick, cold, on a 2-vCPU VM; most of an idle
  * daemon's CPU). A program puts a packet on a row only after adding it to
- * its hook's accounted counter, in the same run (flow_account.h). So when
- * those counters, summed, read after the flip away from a table and its
- * wait, equal what they were before the flip that made it the table the
- * programs write, no packet went into it since its last drain emptied it:
- * it is empty, and the walk is left out. Counters' rows only go (an
- * interface forgotten) with fa_stream_iface_forget(), which drops the marks.
- * Above 4096 per-CPU values (a program set of many interfaces on many CPUs)
- * the sum costs more than it saves: no marks. A flush (the stop's drain)
- * always walks: a row a skip missed (a CPU that made a run's counter store
- * visible before its load of the epoch, which x86 never does) stays in its
- * table, whole, until a walk.
+ * its hook's accounted counter, in the same run (flow_account.h). So when a
+ * table was emptied by a drain since it was last the programs', and those
+ * counters, summed, read after the flip away from it and its wait, equal
+ * what they were before the flip that made it theirs again, no packet went
+ * into it: it is empty, and the walk is left out. Counters' rows only go
+ * (an interface forgotten) with fa_stream_iface_forget(), which drops the
+ * marks. Above 4096 per-CPU values (a program set of more than 1023
+ * interfaces at 2 CPUs, 31 at 64) the sum would cost more than the walk: no
+ * marks. The last drains (a stop, an interface leaving) walk
+ * (fa_stream_forget_marks()).
  */
 #define MARK_MAX_VALUES 4096
 
-static void mark_table(struct fa_stream *s, __u32 table)
+static int accounted_sum(struct fa_stream *s, __u64 *sum)
 {
-	s->mark[table].valid = !fa_stats_accounted_sum(s->p.fd[FA_PIN_STATS], MARK_MAX_VALUES,
-							&s->mark[table].accounted);
+	return fa_stats_accounted_sum(s->p.fd[FA_PIN_STATS], MARK_MAX_VALUES, &s->sum_buf,
+				      &s->sum_buf_size, sum);
 }
 
-/* Whether @table is known empty; its mark is used up either way. */
+static void mark_table(struct fa_stream *s, __u32 table)
+{
+	s->mark[table].valid = s->mark[table].emptied &&
+			       !accounted_sum(s, &s->mark[table].accounted);
+	/* Until its next drain, it is the programs'. */
+	s->mark[table].emptied = false;
+}
+
+/*
+ * Whether @table is known empty; its mark is used up either way. Only where
+ * the CPU keeps a load before a later store (x86's total store order):
+ * elsewhere every table is walked.
+ */
 static bool table_quiet(struct fa_stream *s, __u32 table)
 {
+	bool quiet = false;
 	__u64 now;
-	bool quiet;
 
-	quiet = s->mark[table].valid &&
-		!fa_stats_accounted_sum(s->p.fd[FA_PIN_STATS], MARK_MAX_VALUES, &now) &&
+#if defined(__x86_64__) || defined(__i386__)
+	quiet = s->mark[table].valid && !accounted_sum(s, &now) &&
 		now == s->mark[table].accounted;
+#else
+	(void)now;
+#endif
 	s->mark[table].valid = false;
 	return quiet;
+}
+
+void fa_stream_forget_marks(struct fa_stream *s)
+{
+	s->mark[0].valid = s->mark[1].valid = false;
 }
 
 int fa_stream_flip(struct fa_stream *s)
@@ -897,6 +919,7 @@ static int do_drain(struct fa_stream *s, __u64 now, bool flush,
 	if (err)
 		return err;
 	s->drain_other = false;	/* the table is empty now: the file has it */
+	s->mark[s->draining].emptied = true;
 	before = s->rs;
 	s->stats.rows += nrows;
 	s->stats.last_table_flows = 0;

@@ -396,15 +396,17 @@ int fa_stats_map_check(int fd)
 	return stats_map_info(fd, NULL);
 }
 
-int fa_stats_accounted_sum(int fd, size_t max_values, __u64 *sum)
+int fa_stats_accounted_sum(int fd, size_t max_values, void **buf, size_t *buf_size,
+			   __u64 *sum)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct bpf_map_info info;
-	int vsz, ncpus, cpu, err = 0;
-	__u32 want, count, i;
-	__u64 total = 0, batch;
-	size_t stride;
-	char *keys, *vals;
+	__u32 want, count, cap, i;
+	int vsz, ncpus, cpu, err;
+	size_t stride, need;
+	__u64 total, batch;
+	char *vals;
+	void *grown;
 
 	vsz = stats_map_info(fd, &info);
 	if (vsz < 0)
@@ -412,33 +414,38 @@ int fa_stats_accounted_sum(int fd, size_t max_values, __u64 *sum)
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus < 0)
 		return ncpus;
-	/* A program set's hash holds rows for the interfaces it has, a
-	 * fraction of its size. */
-	want = max_values / ncpus < info.max_entries ? max_values / ncpus : info.max_entries;
-	if (!want)
-		return -E2BIG;
 	stride = percpu_stride(vsz);
-	keys = calloc(want, info.key_size);
-	vals = calloc((size_t)want * ncpus, stride);
-	count = want;
-	if (!keys || !vals) {
-		err = -ENOMEM;
-	} else if (!bpf_map_lookup_batch(fd, NULL, &batch, keys, vals, &count, &opts)) {
-		/* Not at the end: more rows than asked for. */
-		if (want < info.max_entries)
-			err = -E2BIG;
-	} else if (errno != ENOENT) {
-		err = errno == ENOSPC ? -E2BIG : -errno;
+	/* A program set's hash holds rows for the interfaces it has, a
+	 * fraction of its size: a few first, more when there are. */
+	cap = max_values / ncpus < info.max_entries ? max_values / ncpus : info.max_entries;
+	for (want = cap < 64 ? cap : 64; want; want = want < cap / 2 ? want * 2 : cap) {
+		need = (size_t)want * (info.key_size + ncpus * stride);
+		if (need > *buf_size) {
+			grown = realloc(*buf, need);
+			if (!grown)
+				return -ENOMEM;
+			*buf = grown;
+			*buf_size = need;
+		}
+		vals = (char *)*buf + (size_t)want * info.key_size;
+		count = want;
+		err = bpf_map_lookup_batch(fd, NULL, &batch, *buf, vals, &count, &opts) ? -errno : 0;
+		/* 0 from a hash asked for fewer than it may hold: more remain. */
+		if (err == -ENOENT || (!err && want == info.max_entries)) {
+			total = 0;
+			for (i = 0; i < count; i++)
+				for (cpu = 0; cpu < ncpus; cpu++)
+					total += ((const __u64 *)(vals + ((size_t)i * ncpus + cpu) *
+								     stride))[FLOW_C_ACCOUNTED];
+			*sum = total;
+			return 0;
+		}
+		if (err && err != -ENOSPC)
+			return err;
+		if (want == cap)
+			break;
 	}
-	for (i = 0; i < count && !err; i++)
-		for (cpu = 0; cpu < ncpus; cpu++)
-			total += ((const __u64 *)(vals + ((size_t)i * ncpus + cpu) * stride))
-				[FLOW_C_ACCOUNTED];
-	free(keys);
-	free(vals);
-	if (!err)
-		*sum = total;
-	return err;
+	return -E2BIG;
 }
 
 int fa_stats_read(int fd, __u32 ifindex, struct fa_hook_stats st[FLOW_NR_DIRS])

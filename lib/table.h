@@ -102,9 +102,11 @@ int fa_stats_map_check(int map_fd);
 /*
  * The accounted packets of every row of a counters map (an attachment's
  * array, a program set's hash), summed over rows and CPUs, into *sum.
+ * *buf (of *buf_size bytes) is the caller's, grown as needed, to free.
  * -E2BIG when it has more rows than max_values per-CPU values hold.
  */
-int fa_stats_accounted_sum(int map_fd, size_t max_values, __u64 *sum);
+int fa_stats_accounted_sum(int map_fd, size_t max_values, void **buf, size_t *buf_size,
+			   __u64 *sum);
 /*
  * Adds the overflow rows of the epochs in @epoch_mask (bit 0, bit 1), times
  * as fa_table_read's; @ifindex's in a program set, as fa_stats_read().

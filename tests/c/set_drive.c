@@ -125,7 +125,7 @@ static int drain_all(const struct fa_set *s, const __u32 *ifx, size_t n, struct 
 	err = fa_drainfile_open(name, s->opts.max_flows, FLOW_SET_MAX_IFACES + 1,
 				s->opts.shared, getpid(), &df);
 	for (table = 0; table < FLOW_NR_EPOCHS && !err; table++) {
-		err = fa_drainfile_drain(df, NULL, s->fd, table, ifx, n, table + 1,
+		err = fa_drainfile_drain(df, NULL, s->fd, table, false, ifx, n, table + 1,
 					 &rows, &nrows);
 		for (i = 0; i < nrows && !err; i++)
 			err = fa_table_append(t, &rows[i].key, &rows[i].val, rows[i].kind);
