@@ -7,7 +7,8 @@
 # log directories. Ids and names against `podman inspect`.
 
 ALL_TESTS="test_containers_paths test_containers_veth test_containers_socket test_containers_kube
-	test_containers_forwarded test_containers_nat test_containers_metrics test_containers_late"
+	test_containers_forwarded test_containers_nat test_containers_metrics test_containers_late
+	test_containers_look_backoff"
 
 NAMES=$PWD/build/tests/container_names
 
@@ -491,4 +492,26 @@ test_containers_late() {
 	sleep 2.5
 	run_stop
 	check_rows "$SCRATCH/rec.json" 'r["iface"] == "'"$dev"'" and r["proto"] == 1' "$cid" "$name"
+}
+
+# A veth whose peer's namespace holds no process: the daemon walks /proc for
+# its container at 0, 1, 3, 7 and 10 s after its first look (each look
+# waits twice as long as the last), not at every tick of the 10 s window.
+# strace counts the daemon's opens of /proc over 12 s of 1 s ticks.
+test_containers_look_backoff() {
+	netns_pair
+	local ns=fa-empty-$$ dev=faem$$ looks
+	netns_new_quiet "$ns"
+	$INA ip link add "$dev" type veth peer name eth1 netns "$ns"
+	ip netns exec "$NSA" sysctl -qw net.ipv6.conf."$dev".disable_ipv6=1
+	$INA ip link set "$dev" up
+	ip -n "$ns" link set eth1 up
+	run_start "$NSA" "$dev" --layout iface --interval 1
+	timeout 12 strace -qq -e trace=openat -o "$SCRATCH/looks.strace" -p "$RUN_PID" \
+		2>/dev/null || true
+	run_stop
+	looks=$(grep -c 'openat(AT_FDCWD, "/proc", ' "$SCRATCH/looks.strace" || true)
+	echo "looks at /proc in 12 s: $looks"
+	[ "$looks" -ge 3 ] || fail "only $looks looks for the container in 12 s"
+	[ "$looks" -le 6 ] || fail "$looks looks for the container in 12 s: not backing off"
 }
