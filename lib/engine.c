@@ -1811,7 +1811,6 @@ static void shutdown_all(struct fa_engine *e)
 		struct fa_engine_iface *w = e->ifs[i];
 
 		fa_stream_forget_marks(&w->s);
-
 		if (w->open && w->ours && !w->leaving) {
 			r = fa_detach(NULL, &w->s.p.state, w->s.p.state.ifindex);
 			/* Deleted, its event not read yet: its programs went with it. */

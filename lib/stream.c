@@ -811,6 +811,13 @@ void fa_stream_unpin(struct fa_stream *s, bool keep_run_state)
  * (fa_stream_forget_marks()).
  */
 #define MARK_MAX_VALUES 4096
+/* Only where the CPU keeps a load before a later store (x86's total store
+ * order): elsewhere no mark is taken and every table is walked. */
+#if defined(__x86_64__) || defined(__i386__)
+#define QUIET_TABLES 1
+#else
+#define QUIET_TABLES 0
+#endif
 
 static int accounted_sum(struct fa_stream *s, __u64 *sum)
 {
@@ -820,28 +827,20 @@ static int accounted_sum(struct fa_stream *s, __u64 *sum)
 
 static void mark_table(struct fa_stream *s, __u32 table)
 {
-	s->mark[table].valid = s->mark[table].emptied &&
+	s->mark[table].valid = QUIET_TABLES && s->mark[table].emptied &&
 			       !accounted_sum(s, &s->mark[table].accounted);
 	/* Until its next drain, it is the programs'. */
 	s->mark[table].emptied = false;
 }
 
-/*
- * Whether @table is known empty; its mark is used up either way. Only where
- * the CPU keeps a load before a later store (x86's total store order):
- * elsewhere every table is walked.
- */
+/* Whether @table is known empty; its mark is used up either way. */
 static bool table_quiet(struct fa_stream *s, __u32 table)
 {
-	bool quiet = false;
 	__u64 now;
+	bool quiet;
 
-#if defined(__x86_64__) || defined(__i386__)
 	quiet = s->mark[table].valid && !accounted_sum(s, &now) &&
 		now == s->mark[table].accounted;
-#else
-	(void)now;
-#endif
 	s->mark[table].valid = false;
 	return quiet;
 }
