@@ -13,10 +13,13 @@
 #include <linux/types.h>
 #endif
 
+#include "flow_tunnel.h"
+
 /*
  * A drop row's key: the flow, as the hooks key it (addresses IPv4-mapped,
  * ports as on the wire, ICMP's type << 8 | code in dport, the interface
- * and direction of the drop), and the kernel's enum skb_drop_reason, as
+ * and direction of the drop, with --decap inner the inner packet of a
+ * tunnel and the tunnel's type), and the kernel's enum skb_drop_reason, as
  * the running kernel numbers it (user space names it from its BTF).
  */
 struct flow_drop_key {
@@ -28,7 +31,7 @@ struct flow_drop_key {
 	__u8 proto;
 	__u8 ip_version;
 	__u8 direction;		/* 0: the drop happened on the receive path, 1: on send */
-	__u8 pad;
+	__u8 tunnel;		/* with --decap inner: the flow key's tunnel type */
 	__u32 reason;
 };
 
@@ -84,7 +87,10 @@ struct flow_drop_config {
 	__u32 all;		/* --drops all: every interface of the namespace */
 	__u32 packet_sock_reason;	/* PACKET_SOCK_ERROR's value here; 0: none */
 	__u32 consumed_reason;		/* SKB_CONSUMED's value here; 0: none */
-	__u32 pad;
+	__u8 decap;			/* enum flow_decap: the program set's */
+	__u8 pad[3];
+	/* VXLAN's UDP destination ports besides 4789 and 8472 (the set's); 0: none */
+	__be16 vxlan_ports[FLOW_VXLAN_EXTRA_PORTS];
 };
 
 #define FLOW_DROP_DEFAULT_ENTRIES 16384
@@ -106,6 +112,6 @@ struct flow_drop_config {
 _Static_assert(sizeof(struct flow_drop_key) == 48, "flow_drop_key layout changed");
 _Static_assert(sizeof(struct flow_drop_value) == 24, "flow_drop_value layout changed");
 _Static_assert(sizeof(struct flow_drop_stats) % 8 == 0, "per-CPU values need 8-byte size");
-_Static_assert(sizeof(struct flow_drop_config) == 24, "flow_drop_config layout changed");
+_Static_assert(sizeof(struct flow_drop_config) == 32, "flow_drop_config layout changed");
 
 #endif /* FLOW_DROP_H */

@@ -9,6 +9,8 @@
 
 #include <linux/types.h>
 
+#include "flow_tunnel.h"
+
 /* The hook a packet was seen at; it is also the index of the stats slot. */
 enum flow_direction {
 	FLOW_DIR_INGRESS = 0,	/* XDP */
@@ -296,34 +298,6 @@ struct frag_flow {
 };
 
 #define FLOW_FRAG_ENTRIES 8192
-
-/*
- * Tunnels (--decap). With FLOW_DECAP_INNER a packet inside one of these is
- * accounted as its inner packet: the key's addresses, ports and protocol
- * are the inner ones, its bytes the inner IP-layer length, and key.tunnel
- * the type. What identifies the tunnel (VNI, key, outer addresses) is
- * noted per flow in flow_tunnels. One level: a tunnel inside the tunnel is
- * accounted as the first inner packet (tunnel_nested counts it).
- */
-enum flow_decap {
-	FLOW_DECAP_OFF = 0,	/* the outer headers are the flow, as without tunnels */
-	FLOW_DECAP_INNER = 1,
-};
-
-enum flow_tunnel_type {
-	FLOW_TUN_NONE = 0,
-	FLOW_TUN_VXLAN,		/* UDP 4789, 8472 and --vxlan-port, I flag set */
-	FLOW_TUN_GENEVE,	/* UDP 6081, version 0 */
-	FLOW_TUN_GRE,		/* IP protocol 47: IPv4, IPv6, Ethernet inside */
-	FLOW_TUN_ERSPAN,	/* GRE 0x88be (types I and II) and 0x22eb (type III) */
-	FLOW_TUN_IPIP,		/* IPv4 or IPv6 in IPv4 or IPv6 (protocols 4, 41) */
-	FLOW_TUN_MPLS,		/* ethertypes 0x8847, 0x8848: a label stack, then IP */
-	FLOW_NR_TUN_TYPES
-};
-
-#define FLOW_VXLAN_EXTRA_PORTS	4
-/* MPLS labels walked for the bottom of the stack before mpls_too_deep. */
-#define FLOW_MPLS_MAX_DEPTH	8
 
 /*
  * A tunnelled flow's tunnel, kept in flow_tunnels under the flow's key:

@@ -458,10 +458,6 @@ static __always_inline int parse_l4hdr(struct hdr_cursor *nh, void *data_end,
 	return 0;
 }
 
-#define VXLAN_PORT	4789	/* IANA's */
-#define VXLAN_PORT_LINUX 8472	/* Linux's default, Flannel's and Cilium's */
-#define GENEVE_PORT	6081
-
 /* A UDP destination port a tunnel listens on (@port in network order). */
 static __always_inline int udp_port_is_vxlan(__be16 port)
 {
@@ -576,9 +572,6 @@ static __always_inline int parse_frame_fast(const struct parse_ctx *pc,
 	return 1;
 }
 
-/* Farther than any transport header can start: 22 + 40 + 8 * 2048. */
-#define L4_OFF_MAX 0x7fff
-
 /*
  * The IP header at the cursor, whose ethertype says which, and its
  * extension headers: the part of parse_frame_l3() that a tunnel's inner
@@ -657,25 +650,6 @@ static __always_inline int parse_frame_l4(struct parse_ctx *pc,
 
 
 /* ---- tunnels: --decap inner ------------------------------------------ */
-
-#define ETH_P_TEB_	0x6558	/* transparent Ethernet bridging: Ethernet inside */
-#define ETH_P_ERSPAN12	0x88be	/* ERSPAN types I and II */
-#define ETH_P_ERSPAN3	0x22eb
-#define ETH_P_MPLS_UC_	0x8847
-#define ETH_P_MPLS_MC_	0x8848
-
-#define GRE_F_CSUM	0x8000
-#define GRE_F_ROUTING	0x4000	/* RFC 1701's source routing: not decoded */
-#define GRE_F_KEY	0x2000
-#define GRE_F_SEQ	0x1000
-#define GRE_VERSION	0x0007	/* 1 is PPTP's enhanced GRE: not decoded */
-
-/*
- * An inner packet starts at most this far into the frame (past that, the
- * tunnel is not opened: tunnel_undecoded). Every packet pointer the inner
- * parse makes then stays within the 64 KiB the verifier allows.
- */
-#define INNER_OFF_MAX	0x1fff
 
 /* A tunnel's header says it is not one, or lies past its datagram. */
 #define TUN_UNDECODED	(-1)

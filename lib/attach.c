@@ -754,11 +754,12 @@ static int attach_steps(struct attach_ctx *a, const struct fa_attach_opts *o,
 	/* Its drops, in tables pinned beside the flows', on the same epoch:
 	 * a daemon that adopts the attachment drains them with the flows. */
 	if (o->drops) {
+		struct fa_drop_opts dopts = { .mode = o->drops, .decap = o->decap, .vxlan = o->vxlan };
 		int fd[FA_NR_PINS];
 
 		res->step = FA_STEP_DROPS;
 		fa_progs_map_fds(skel, fd);
-		err = fa_drop_attach_iface(a->dirname, o->drops, fd[FA_PIN_EPOCH], a->st.ifindex);
+		err = fa_drop_attach_iface(a->dirname, &dopts, fd[FA_PIN_EPOCH], a->st.ifindex);
 		if (err)
 			goto out;
 	}

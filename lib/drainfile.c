@@ -101,6 +101,7 @@ _Static_assert(sizeof(struct flow_drop_key) == sizeof(struct flow_key) + 4 &&
 	       offsetof(struct flow_drop_key, reason) == sizeof(struct flow_key) &&
 	       offsetof(struct flow_drop_key, ifindex) == offsetof(struct flow_key, ifindex) &&
 	       offsetof(struct flow_drop_key, direction) == offsetof(struct flow_key, direction) &&
+	       offsetof(struct flow_drop_key, tunnel) == offsetof(struct flow_key, tunnel) &&
 	       sizeof(struct flow_drop_value) == sizeof(struct flow_map_value) &&
 	       offsetof(struct flow_drop_value, last_seen) == offsetof(struct flow_map_value, last_seen),
 	       "a drop row is a flow row and its reason");

@@ -6,6 +6,7 @@
  * kernel's drop reasons, read from the running kernel's BTF: the enum's
  * members change from one kernel version to the next.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -144,14 +147,27 @@ const char *fa_drops_mode_name(int mode)
 /* ---- the program ---------------------------------------------------------------- */
 
 /*
- * The program's link is pinned beside the set's, named for its mode: like
- * the hooks' links it outlives a daemon killed with kill -9, so that no
- * drop goes uncounted until the next daemon adopts the set, and with it
- * the link. A daemon asking for another mode (or none) unpins it first.
+ * The program's link is pinned beside the set's, named for how it was
+ * loaded: its mode, and with --decap inner the tunnels it opens
+ * ("drop_link_attached-decap-4790" has VXLAN on 4790 as well). Like the
+ * hooks' links it outlives a daemon killed with kill -9, so that no drop
+ * goes uncounted until the next daemon adopts the set, and with it the
+ * link, if that daemon would load it the same way. Any other is unpinned
+ * first, and stops.
  */
-static const char *const link_pins[] = {
-	[FA_DROPS_ATTACHED] = "drop_link_attached", [FA_DROPS_ALL] = "drop_link_all",
-};
+#define DROP_LINK_PREFIX "drop_link_"
+
+static void link_pin_name(const struct fa_drop_opts *o, char *buf, size_t len)
+{
+	size_t n;
+	int i;
+
+	n = snprintf(buf, len, DROP_LINK_PREFIX "%s%s", fa_drops_mode_name(o->mode),
+		     o->decap ? "-decap" : "");
+	for (i = 0; o->decap && i < FLOW_VXLAN_EXTRA_PORTS && n < len; i++)
+		if (o->vxlan.port[i])
+			n += snprintf(buf + n, len - n, "-%u", o->vxlan.port[i]);
+}
 
 struct fa_drop_prog {
 	struct flowacct_drop_bpf *skel;	/* NULL: adopted */
@@ -196,8 +212,8 @@ static int books_of_none(int fd)
 
 /* Loads and attaches with one of the two program types: the BTF-typed one
  * where the kernel has BTF-typed tracing, else raw_tp. */
-static int load(struct fa_drop_prog *d, int mode, __u32 entries, int epoch_fd,
-		const int *reuse, bool raw)
+static int load(struct fa_drop_prog *d, const struct fa_drop_opts *o, __u32 entries,
+		int epoch_fd, const int *reuse, bool raw)
 {
 	struct stat st;
 	size_t i;
@@ -211,7 +227,10 @@ static int load(struct fa_drop_prog *d, int mode, __u32 entries, int epoch_fd,
 	if (stat("/proc/self/ns/net", &st))
 		return -errno;
 	d->skel->rodata->drop_cfg.netns_ino = st.st_ino;
-	d->skel->rodata->drop_cfg.all = mode == FA_DROPS_ALL;
+	d->skel->rodata->drop_cfg.all = o->mode == FA_DROPS_ALL;
+	d->skel->rodata->drop_cfg.decap = o->decap;
+	for (i = 0; i < FLOW_VXLAN_EXTRA_PORTS; i++)
+		d->skel->rodata->drop_cfg.vxlan_ports[i] = htons(o->vxlan.port[i]);
 	if (!fa_drop_reason_value("PACKET_SOCK_ERROR", &v))
 		d->skel->rodata->drop_cfg.packet_sock_reason = v;
 	if (!fa_drop_reason_value("SKB_CONSUMED", &v))
@@ -243,7 +262,7 @@ static int load(struct fa_drop_prog *d, int mode, __u32 entries, int epoch_fd,
 	return err;
 }
 
-/* The link a killed daemon of the same mode left, with its tables. */
+/* The link a killed daemon loading it the same way left, with its tables. */
 static int adopt(struct fa_drop_prog *d, const int *reuse)
 {
 	size_t i;
@@ -263,17 +282,26 @@ static int adopt(struct fa_drop_prog *d, const int *reuse)
 	return 0;
 }
 
-void fa_drop_prog_unpin(const char *dir, int keep)
+void fa_drop_prog_unpin(const char *dir, const struct fa_drop_opts *keep)
 {
-	char path[PATH_MAX];
-	size_t i;
+	char path[PATH_MAX], name[NAME_MAX + 1] = "";
+	struct dirent *de;
+	DIR *dh;
 
-	for (i = 0; i < ARRAY_SIZE(link_pins); i++) {
-		if (!link_pins[i] || (int)i == keep)
+	if (keep)
+		link_pin_name(keep, name, sizeof(name));
+	fa_pin_path(path, sizeof(path), dir, NULL);
+	dh = opendir(path);
+	if (!dh)
+		return;
+	while ((de = readdir(dh))) {
+		if (strncmp(de->d_name, DROP_LINK_PREFIX, strlen(DROP_LINK_PREFIX)) ||
+		    !strcmp(de->d_name, name))
 			continue;
-		fa_pin_path(path, sizeof(path), dir, link_pins[i]);
+		fa_pin_path(path, sizeof(path), dir, de->d_name);
 		unlink(path);
 	}
+	closedir(dh);
 }
 
 static void prog_free(struct fa_drop_prog *d)
@@ -296,28 +324,31 @@ static void prog_free(struct fa_drop_prog *d)
 }
 
 /*
- * The program of @dir in @mode: the one a killed daemon left running there
- * in the same mode, adopted, or one loaded on @epoch_fd and attached to
- * kfree_skb (BTF-typed, else raw_tp), on the tables @reuse names (-1: made
- * anew, of @entries rows each epoch). Its link is not pinned yet.
+ * The program of @dir loaded as @o says: the one a killed daemon left
+ * running there loaded the same way, adopted, or one loaded on @epoch_fd
+ * and attached to kfree_skb (BTF-typed, else raw_tp), on the tables @reuse
+ * names (-1: made anew, of @entries rows each epoch). Its link is not
+ * pinned yet.
  */
-static int prog_open(const char *dir, int mode, __u32 entries, int epoch_fd,
-		     const int reuse[4], struct fa_drop_prog **out)
+static int prog_open(const char *dir, const struct fa_drop_opts *o, __u32 entries,
+		     int epoch_fd, const int reuse[4], struct fa_drop_prog **out)
 {
+	char name[NAME_MAX + 1];
 	struct fa_drop_prog *d;
 	__u32 v;
 	int err;
 
 	*out = NULL;
-	if (mode != FA_DROPS_ATTACHED && mode != FA_DROPS_ALL)
+	if (o->mode != FA_DROPS_ATTACHED && o->mode != FA_DROPS_ALL)
 		return -EINVAL;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->link_fd = d->fd[0] = d->fd[1] = d->fd[2] = d->fd[3] = -1;
-	/* Another mode's program stops; this one's goes on, adopted. */
-	fa_drop_prog_unpin(dir, mode);
-	fa_pin_path(d->pin, sizeof(d->pin), dir, link_pins[mode]);
+	/* One loaded otherwise stops; one loaded so goes on, adopted. */
+	fa_drop_prog_unpin(dir, o);
+	link_pin_name(o, name, sizeof(name));
+	fa_pin_path(d->pin, sizeof(d->pin), dir, name);
 	if (!access(d->pin, F_OK)) {
 		err = adopt(d, reuse);
 		if (!err) {
@@ -337,10 +368,10 @@ static int prog_open(const char *dir, int mode, __u32 entries, int epoch_fd,
 		fa_drop_prog_close(d);
 		return -EOPNOTSUPP;
 	}
-	err = load(d, mode, entries, epoch_fd, reuse, false);
+	err = load(d, o, entries, epoch_fd, reuse, false);
 	if (err) {
 		prog_free(d);
-		err = load(d, mode, entries, epoch_fd, reuse, true);
+		err = load(d, o, entries, epoch_fd, reuse, true);
 	}
 	if (err) {
 		fa_drop_prog_close(d);
@@ -389,7 +420,8 @@ void fa_drop_prog_close(struct fa_drop_prog *d)
 	free(d);
 }
 
-int fa_drop_prog_start(const char *dir, int mode, int epoch_fd, struct fa_drop_prog **out)
+int fa_drop_prog_start(const char *dir, const struct fa_drop_opts *o, int epoch_fd,
+		       struct fa_drop_prog **out)
 {
 	int reuse[ARRAY_SIZE(drop_pins)], fd[FA_NR_PINS], err;
 	char path[PATH_MAX];
@@ -401,7 +433,7 @@ int fa_drop_prog_start(const char *dir, int mode, int epoch_fd, struct fa_drop_p
 		reuse[i] = bpf_obj_get(path);
 	}
 	/* The tables' size is fixed: the state's files are sized for it. */
-	err = prog_open(dir, mode, FLOW_DROP_DEFAULT_ENTRIES, epoch_fd, reuse, out);
+	err = prog_open(dir, o, FLOW_DROP_DEFAULT_ENTRIES, epoch_fd, reuse, out);
 	if (!err)
 		fa_drop_prog_fds(*out, fd);
 	for (i = 0; i < ARRAY_SIZE(drop_pins) && !err; i++) {
@@ -425,12 +457,13 @@ int fa_drop_prog_start(const char *dir, int mode, int epoch_fd, struct fa_drop_p
 	return err;
 }
 
-int fa_drop_attach_iface(const char *dir, int mode, int epoch_fd, __u32 ifindex)
+int fa_drop_attach_iface(const char *dir, const struct fa_drop_opts *o, int epoch_fd,
+			 __u32 ifindex)
 {
 	int fd[FA_NR_PINS], err;
 	struct fa_drop_prog *d;
 
-	err = fa_drop_prog_start(dir, mode, epoch_fd, &d);
+	err = fa_drop_prog_start(dir, o, epoch_fd, &d);
 	if (err)
 		return err;
 	fa_drop_prog_fds(d, fd);

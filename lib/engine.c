@@ -584,9 +584,14 @@ static int set_sampling(struct fa_engine *e, struct fa_err *err)
  */
 static int drops_start(struct fa_engine *e, const char *dir, struct fa_err *err)
 {
+	/* The set's tunnels, which an adopted set keeps: its drops are
+	 * keyed as its hooks key its packets. */
+	struct fa_drop_opts o = {
+		.mode = e->cfg.drops, .decap = e->set->opts.decap, .vxlan = e->set->opts.vxlan,
+	};
 	int fd[FA_NR_PINS], r;
 
-	r = fa_drop_prog_start(dir, e->cfg.drops, e->set->fd[FA_PIN_EPOCH], &e->drops);
+	r = fa_drop_prog_start(dir, &o, e->set->fd[FA_PIN_EPOCH], &e->drops);
 	if (r)
 		return fa_err_set(err, r, "can't load the drop program on kfree_skb: %s (--drops off runs without)",
 				  r == -EOPNOTSUPP ?
@@ -693,7 +698,7 @@ static int set_start(struct fa_engine *e, struct fa_err *err)
 			NOTE(e, "%s: running without drops", err->msg);
 			memset(err, 0, sizeof(*err));
 			e->cfg.drops = FA_DROPS_OFF;
-			fa_drop_prog_unpin(dir, -1);
+			fa_drop_prog_unpin(dir, NULL);
 			r = 0;
 		}
 		if (r) {
@@ -702,7 +707,7 @@ static int set_start(struct fa_engine *e, struct fa_err *err)
 		}
 	} else {
 		/* A killed daemon's drop program: no more drops counted. */
-		fa_drop_prog_unpin(dir, -1);
+		fa_drop_prog_unpin(dir, NULL);
 	}
 	r = open_stream(e, e->setw, err);
 	if (!r)

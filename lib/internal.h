@@ -935,18 +935,26 @@ int fa_ctl_ask(int pid, const struct fa_query *q, FILE *body, struct fa_err *e);
 /* ---- drops in the books (drops.c) ------------------------------------------------ */
 
 struct fa_drop_prog;
+/* What a drop program is loaded with: its mode, and the hooks' tunnels. */
+struct fa_drop_opts {
+	int mode;		/* FA_DROPS_ATTACHED or FA_DROPS_ALL */
+	__u8 decap;		/* the program set's or attachment's --decap */
+	struct fa_vxlan_ports vxlan;
+};
 /*
- * The drop program of @dir (a program set's or an attachment's pins), in
- * @mode (FA_DROPS_ATTACHED or _ALL): the one a killed daemon left running
- * there in the same mode, adopted, or one loaded on @epoch_fd (the
- * programs' epoch) and attached to kfree_skb, BTF-typed else raw_tp. Its
- * tables are the ones pinned there, or new ones, pinned; its link is
- * pinned last: from then on a kill leaves it running, for the next daemon
- * to adopt.
+ * The drop program of @dir (a program set's or an attachment's pins),
+ * loaded as @o says: the one a killed daemon left running there loaded the
+ * same way, adopted, or one loaded on @epoch_fd (the programs' epoch) and
+ * attached to kfree_skb, BTF-typed else raw_tp. Its tables are the ones
+ * pinned there, or new ones, pinned; its link is pinned last, under a name
+ * that says how it was loaded: from then on a kill leaves it running, for
+ * the next daemon to adopt.
  */
-int fa_drop_prog_start(const char *dir, int mode, int epoch_fd, struct fa_drop_prog **d);
-/* A program of another mode than @keep (-1: any) in @dir unpinned: it stops. */
-void fa_drop_prog_unpin(const char *dir, int keep);
+int fa_drop_prog_start(const char *dir, const struct fa_drop_opts *o, int epoch_fd,
+		       struct fa_drop_prog **d);
+/* Every drop program's link in @dir unpinned, but the one loaded as @keep
+ * (NULL: none): they stop. */
+void fa_drop_prog_unpin(const char *dir, const struct fa_drop_opts *keep);
 /* Its tables' fds into @fd at their pins' places (the program owns them). */
 void fa_drop_prog_fds(const struct fa_drop_prog *d, int fd[FA_NR_PINS]);
 bool fa_drop_prog_raw(const struct fa_drop_prog *d);
@@ -960,7 +968,8 @@ void fa_drop_prog_close(struct fa_drop_prog *d);
  * (@epoch_fd), its tables and its link pinned in @dir, @ifindex watched;
  * it runs until the pins go (detach).
  */
-int fa_drop_attach_iface(const char *dir, int mode, int epoch_fd, __u32 ifindex);
+int fa_drop_attach_iface(const char *dir, const struct fa_drop_opts *o, int epoch_fd,
+			 __u32 ifindex);
 /* No interface watched. */
 int fa_drop_watch_clear(int watch_fd);
 /* @ifindex watched (--drops attached), or not. */

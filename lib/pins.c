@@ -589,7 +589,7 @@ int fa_pins_remove(const char *dirname)
 			n++;
 	}
 	/* A drop program's link (attach --drops): it stops. */
-	fa_drop_prog_unpin(dirname, -1);
+	fa_drop_prog_unpin(dirname, NULL);
 	/* The drain file holds rows of the state just unpinned: no one's now. */
 	fa_drainfile_remove(dirname);
 	fa_cachefile_remove(dirname);

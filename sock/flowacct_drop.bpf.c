@@ -23,15 +23,21 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* vmlinux.h has the kernel's types, not its macros. */
 #define FLOW_ETH_P_IP		0x0800
 #define FLOW_ETH_P_IPV6		0x86DD
+#define FLOW_ETH_P_8021Q	0x8100
+#define FLOW_ETH_P_8021AD	0x88A8
 #define FLOW_IPPROTO_HOPOPTS	0
 #define FLOW_IPPROTO_ICMP	1
+#define FLOW_IPPROTO_IPIP	4
 #define FLOW_IPPROTO_TCP	6
 #define FLOW_IPPROTO_UDP	17
+#define FLOW_IPPROTO_IPV6	41
 #define FLOW_IPPROTO_ROUTING	43
 #define FLOW_IPPROTO_FRAGMENT	44
+#define FLOW_IPPROTO_GRE	47
 #define FLOW_IPPROTO_AH		51
 #define FLOW_IPPROTO_ICMPV6	58
 #define FLOW_IPPROTO_DSTOPTS	60
+#define FLOW_IP_MF		0x2000
 #define FLOW_IP_OFFSET		0x1fff
 #define FLOW_IP6_OFFSET		0xfff8
 #define FLOW_PACKET_OUTGOING	4
@@ -270,77 +276,88 @@ static __always_inline int drop_read(const struct drop_skb *d, void *dst,
 	return bpf_probe_read_kernel(dst, len, d->head + off);
 }
 
+/* Where a parsed IP header's packet goes on, as offsets from head. */
+struct drop_ip {
+	__u64 l4_off;	/* the transport header */
+	__u64 end;	/* the datagram's end: what its header says, within the skb */
+	__u8 frag;	/* a first fragment: its tunnel, if any, stays closed */
+};
+
+/* The end a datagram's IP length gives, never past the skb's (0: none
+ * given, as in a BIG TCP packet's header: the skb's). */
+static __always_inline __u64 drop_ip_end(__u64 off, __u32 len, __u64 end)
+{
+	return len && off + len < end ? off + len : end;
+}
+
 /*
- * The IPv4 header at the network header. Returns where the transport
- * header starts, or 0 with *counter set to why there is none to read.
+ * The IPv4 header at @off, of a packet that ends at @end. Returns 0 with
+ * @key's addresses and protocol and @ip filled in, or the counter that
+ * says why the drop has no flow.
  */
-static __always_inline __u64 drop_parse_ipv4(const struct drop_skb *d,
-					     struct flow_drop_key *key,
-					     __u32 *counter)
+static __always_inline __u32 drop_parse_ipv4(const struct drop_skb *d, __u64 off,
+					     __u64 end, struct flow_drop_key *key,
+					     struct drop_ip *ip)
 {
 	struct iphdr iph;
+	__u16 frag;
 	__u8 vihl;
 
-	if (drop_read(d, &iph, sizeof(iph), d->nh_off)) {
-		*counter = FLOW_DC_UNREADABLE;
-		return 0;
-	}
+	if (drop_read(d, &iph, sizeof(iph), off))
+		return FLOW_DC_UNREADABLE;
 	/* Byte 0 by hand: the bitfields' order is the build host's. */
 	vihl = *(__u8 *)&iph;
 	/* A stale network header (skb->protocol says IP, the bytes do not). */
-	if (vihl >> 4 != 4 || (vihl & 0xf) < 5) {
-		*counter = FLOW_DC_UNREADABLE;
-		return 0;
-	}
+	if (vihl >> 4 != 4 || (vihl & 0xf) < 5)
+		return FLOW_DC_UNREADABLE;
 	addr_mapped(key->src, iph.saddr);
 	addr_mapped(key->dst, iph.daddr);
 	key->ip_version = 4;
 	key->proto = iph.protocol;
-	if (bpf_ntohs(iph.frag_off) & FLOW_IP_OFFSET) {
-		*counter = FLOW_DC_LATER_FRAGMENT;
-		return 0;
-	}
-	return d->nh_off + (vihl & 0xf) * 4;
+	frag = bpf_ntohs(iph.frag_off);
+	if (frag & FLOW_IP_OFFSET)
+		return FLOW_DC_LATER_FRAGMENT;
+	ip->frag = !!(frag & FLOW_IP_MF);
+	ip->l4_off = off + (vihl & 0xf) * 4;
+	ip->end = drop_ip_end(off, bpf_ntohs(iph.tot_len), end);
+	return 0;
 }
 
 /*
- * The IPv6 header and its extension headers, walked as parsing.h walks
- * them: the last next header is the protocol.
+ * The IPv6 header at @off and its extension headers, walked as parsing.h
+ * walks them: the last next header is the protocol.
  */
-static __always_inline __u64 drop_parse_ipv6(const struct drop_skb *d,
-					     struct flow_drop_key *key,
-					     __u32 *counter)
+static __always_inline __u32 drop_parse_ipv6(const struct drop_skb *d, __u64 off,
+					     __u64 end, struct flow_drop_key *key,
+					     struct drop_ip *ip)
 {
 	struct ipv6hdr ip6h;
 	__u8 nexthdr, ext[8];
-	__u64 off;
+	__u16 plen;
 	int i;
 
-	if (drop_read(d, &ip6h, sizeof(ip6h), d->nh_off) ||
-	    *(__u8 *)&ip6h >> 4 != 6) {
-		*counter = FLOW_DC_UNREADABLE;
-		return 0;
-	}
+	if (drop_read(d, &ip6h, sizeof(ip6h), off) || *(__u8 *)&ip6h >> 4 != 6)
+		return FLOW_DC_UNREADABLE;
 	__builtin_memcpy(key->src, &ip6h.saddr, 16);
 	__builtin_memcpy(key->dst, &ip6h.daddr, 16);
 	key->ip_version = 6;
+	plen = bpf_ntohs(ip6h.payload_len);
+	ip->end = drop_ip_end(off, plen ? plen + sizeof(ip6h) : 0, end);
+	ip->frag = 0;
 	nexthdr = ip6h.nexthdr;
-	off = d->nh_off + sizeof(ip6h);
+	off += sizeof(ip6h);
 
 	for (i = 0; i < FLOW_DROP_EXT_MAX_CHAIN; i++) {
 		if (!ipv6_is_ext(nexthdr))
 			break;
 		/* Every one of them is at least 8 bytes: one read each. */
-		if (drop_read(d, ext, sizeof(ext), off)) {
-			*counter = FLOW_DC_UNREADABLE;
-			return 0;
-		}
+		if (drop_read(d, ext, sizeof(ext), off))
+			return FLOW_DC_UNREADABLE;
 		if (nexthdr == FLOW_IPPROTO_FRAGMENT) {
 			nexthdr = ext[0];
-			if (((__u16)ext[2] << 8 | ext[3]) & FLOW_IP6_OFFSET) {
-				*counter = FLOW_DC_LATER_FRAGMENT;
-				return 0;
-			}
+			if (((__u16)ext[2] << 8 | ext[3]) & FLOW_IP6_OFFSET)
+				return FLOW_DC_LATER_FRAGMENT;
+			ip->frag = 1;
 			off += 8;
 		} else if (nexthdr == FLOW_IPPROTO_AH) {
 			nexthdr = ext[0];
@@ -351,64 +368,322 @@ static __always_inline __u64 drop_parse_ipv6(const struct drop_skb *d,
 		}
 	}
 	/* The hooks' ipv6_ext_too_many. */
-	if (ipv6_is_ext(nexthdr)) {
-		*counter = FLOW_DC_UNREADABLE;
-		return 0;
-	}
+	if (ipv6_is_ext(nexthdr))
+		return FLOW_DC_UNREADABLE;
 	key->proto = nexthdr;
-	return off;
+	ip->l4_off = off;
+	return 0;
 }
 
 /*
- * Fills in the flow part of @key from the packet, and *@hdr_len with the
- * headers each segment of a GSO skb repeats (the IP and transport
- * headers, as the hooks count them). Returns 0, or the counter naming why
- * the drop has no flow.
+ * The IP packet of @ethertype at @off: @key's flow, @ip, and *@hdr_len
+ * with the headers each segment of a GSO skb repeats (the IP and
+ * transport headers, as the hooks count them). Returns 0 or the counter.
  */
-static __always_inline __u32 drop_parse(struct sk_buff *skb,
-					const struct drop_skb *d,
-					__u64 l3_bytes,
-					struct flow_drop_key *key,
-					__u64 *hdr_len)
+static __always_inline __u32 drop_parse_ip(const struct drop_skb *d, __be16 ethertype,
+					   __u64 off, __u64 end,
+					   struct flow_drop_key *key,
+					   struct drop_ip *ip, __u64 *hdr_len)
 {
-	__be16 proto = BPF_CORE_READ(skb, protocol);
-	__u32 counter = 0;
-	__u64 l4_off;
+	__u32 counter;
 	__u8 l4[4], doff;
 
-	if (proto != bpf_htons(FLOW_ETH_P_IP) &&
-	    proto != bpf_htons(FLOW_ETH_P_IPV6))
-		return FLOW_DC_NOT_IP;
-	if (!l3_bytes)
-		return FLOW_DC_UNREADABLE;
-	if (proto == bpf_htons(FLOW_ETH_P_IP))
-		l4_off = drop_parse_ipv4(d, key, &counter);
+	if (ethertype == bpf_htons(FLOW_ETH_P_IP))
+		counter = drop_parse_ipv4(d, off, end, key, ip);
+	else if (ethertype == bpf_htons(FLOW_ETH_P_IPV6))
+		counter = drop_parse_ipv6(d, off, end, key, ip);
 	else
-		l4_off = drop_parse_ipv6(d, key, &counter);
-	if (!l4_off)
+		counter = FLOW_DC_NOT_IP;
+	if (counter)
 		return counter;
 
-	*hdr_len = l4_off - d->nh_off;
+	*hdr_len = ip->l4_off - off;
 	if (key->proto == FLOW_IPPROTO_TCP || key->proto == FLOW_IPPROTO_UDP) {
-		if (drop_read(d, l4, 4, l4_off))
+		if (drop_read(d, l4, 4, ip->l4_off))
 			return FLOW_DC_UNREADABLE;
 		__builtin_memcpy(&key->sport, l4, 2);
 		__builtin_memcpy(&key->dport, l4 + 2, 2);
 		/* TCP's data offset, or the 20 bytes that are surely there. */
 		if (key->proto == FLOW_IPPROTO_UDP)
 			*hdr_len += 8;
-		else if (!drop_read(d, &doff, 1, l4_off + 12) && doff >> 4 >= 5)
+		else if (!drop_read(d, &doff, 1, ip->l4_off + 12) && doff >> 4 >= 5)
 			*hdr_len += (doff >> 4) * 4;
 		else
 			*hdr_len += 20;
 	} else if ((key->proto == FLOW_IPPROTO_ICMP && key->ip_version == 4) ||
 		   (key->proto == FLOW_IPPROTO_ICMPV6 && key->ip_version == 6)) {
-		if (drop_read(d, l4, 2, l4_off))
+		if (drop_read(d, l4, 2, ip->l4_off))
 			return FLOW_DC_UNREADABLE;
 		key->dport = bpf_htons((__u16)l4[0] << 8 | l4[1]);
 		*hdr_len += 8;
 	}
 	return 0;
+}
+
+/* ---- tunnels: --decap inner, as common/parsing.h's parse_decap() ---- */
+
+/* The tunnel header says it is none: the drop is the outer packet's. */
+#define DROP_TUN_NONE	((__u32)-1)
+
+/* Where the inner packet starts, what it is, and the tunnel's type. */
+struct drop_tun {
+	__u64 off;
+	__be16 ethertype;	/* ETH_P_TEB_ (Ethernet), IPv4 or IPv6 */
+	__u8 type;		/* enum flow_tunnel_type */
+};
+
+static __always_inline int drop_port_is_vxlan(__be16 port)
+{
+	int i;
+
+	if (port == bpf_htons(VXLAN_PORT) || port == bpf_htons(VXLAN_PORT_LINUX))
+		return 1;
+	for (i = 0; i < FLOW_VXLAN_EXTRA_PORTS; i++)
+		if (drop_cfg.vxlan_ports[i] && port == drop_cfg.vxlan_ports[i])
+			return 1;
+	return 0;
+}
+
+/* VXLAN (RFC 7348) or Geneve (RFC 8926) in the UDP datagram at @off. */
+static __always_inline __u32 drop_tun_udp(const struct drop_skb *d, __be16 dport,
+					  __u64 off, __u64 room, struct drop_tun *t)
+{
+	__u8 h[8];
+	__u32 olen;
+
+	if (room < 16)
+		return DROP_TUN_NONE;
+	if (drop_read(d, h, sizeof(h), off + 8))
+		return FLOW_DC_UNREADABLE;
+	if (drop_port_is_vxlan(dport)) {
+		if (!(h[0] & 0x08))
+			return DROP_TUN_NONE;	/* the I flag: a valid VNI */
+		t->type = FLOW_TUN_VXLAN;
+		t->off = off + 16;
+		t->ethertype = bpf_htons(ETH_P_TEB_);
+		return 0;
+	}
+	if (h[0] >> 6)
+		return DROP_TUN_NONE;	/* a Geneve version not known */
+	olen = (h[0] & 0x3f) * 4;
+	if (16 + olen > room)
+		return DROP_TUN_NONE;	/* options past the datagram */
+	__builtin_memcpy(&t->ethertype, h + 2, 2);
+	if (t->ethertype != bpf_htons(ETH_P_TEB_) && t->ethertype != bpf_htons(FLOW_ETH_P_IP) &&
+	    t->ethertype != bpf_htons(FLOW_ETH_P_IPV6))
+		return DROP_TUN_NONE;
+	t->type = FLOW_TUN_GENEVE;
+	t->off = off + 16 + olen;
+	return 0;
+}
+
+/* GRE (RFC 2784, RFC 2890) at @off, and ERSPAN's header after it. */
+static __always_inline __u32 drop_tun_gre(const struct drop_skb *d, __u64 off,
+					  __u64 room, struct drop_tun *t)
+{
+	__u32 len = 4, elen;
+	__u8 h[4], e[12];
+	__u16 flags;
+	__be16 proto;
+	int v3;
+
+	if (room < 4)
+		return DROP_TUN_NONE;
+	if (drop_read(d, h, sizeof(h), off))
+		return FLOW_DC_UNREADABLE;
+	flags = (__u16)h[0] << 8 | h[1];
+	__builtin_memcpy(&proto, h + 2, 2);
+	if (flags & (GRE_F_ROUTING | GRE_VERSION))
+		return DROP_TUN_NONE;
+	if (proto != bpf_htons(FLOW_ETH_P_IP) && proto != bpf_htons(FLOW_ETH_P_IPV6) &&
+	    proto != bpf_htons(ETH_P_TEB_) && proto != bpf_htons(ETH_P_ERSPAN12) &&
+	    proto != bpf_htons(ETH_P_ERSPAN3))
+		return DROP_TUN_NONE;
+	len += (flags & GRE_F_CSUM ? 4 : 0) + (flags & GRE_F_KEY ? 4 : 0) +
+	       (flags & GRE_F_SEQ ? 4 : 0);
+	if (len > room)
+		return DROP_TUN_NONE;	/* flags announce fields past the datagram */
+	t->type = FLOW_TUN_GRE;
+	t->off = off + len;
+	t->ethertype = proto;
+	if (proto == bpf_htons(FLOW_ETH_P_IP) || proto == bpf_htons(FLOW_ETH_P_IPV6) ||
+	    proto == bpf_htons(ETH_P_TEB_))
+		return 0;
+	t->type = FLOW_TUN_ERSPAN;
+	t->ethertype = bpf_htons(ETH_P_TEB_);
+	/* Type I: Ethernet right after a bare GRE header. */
+	if (proto == bpf_htons(ETH_P_ERSPAN12) && !(flags & GRE_F_SEQ))
+		return 0;
+	/* Type II (version 1) has 8 bytes of header, type III (2) 12. */
+	v3 = proto == bpf_htons(ETH_P_ERSPAN3);
+	elen = v3 ? 12 : 8;
+	if (len + 8 > room)
+		return DROP_TUN_NONE;
+	if (drop_read(d, e, 8, off + len))
+		return FLOW_DC_UNREADABLE;
+	if (e[0] >> 4 != (v3 ? 2 : 1))
+		return DROP_TUN_NONE;
+	if (v3) {
+		if (len + 12 > room)
+			return DROP_TUN_NONE;
+		if (drop_read(d, e, 12, off + len))
+			return FLOW_DC_UNREADABLE;
+		/* O: a platform-specific subheader of 8 bytes follows. */
+		elen = e[11] & 1 ? 20 : 12;
+		if (len + elen > room)
+			return DROP_TUN_NONE;
+	}
+	t->off = off + len + elen;
+	return 0;
+}
+
+/*
+ * An MPLS label stack at the network header: the first nibble after the
+ * bottom of the stack says which IP follows.
+ */
+static __always_inline __u32 drop_tun_mpls(const struct drop_skb *d, __u64 end,
+					   struct drop_tun *t)
+{
+	__u64 off = d->nh_off;
+	__u8 lbl[4] = {};
+	int i;
+
+	for (i = 0; i < FLOW_MPLS_MAX_DEPTH; i++) {
+		if (off + 4 > end || drop_read(d, lbl, 4, off))
+			return FLOW_DC_UNREADABLE;
+		off += 4;
+		if (lbl[2] & 1)
+			break;
+	}
+	/* No bottom within the walk (the hooks' mpls_too_deep). */
+	if (!(lbl[2] & 1))
+		return FLOW_DC_UNREADABLE;
+	if (off + 1 > end || drop_read(d, lbl, 1, off))
+		return FLOW_DC_UNREADABLE;
+	if (lbl[0] >> 4 == 4)
+		t->ethertype = bpf_htons(FLOW_ETH_P_IP);
+	else if (lbl[0] >> 4 == 6)
+		t->ethertype = bpf_htons(FLOW_ETH_P_IPV6);
+	else
+		return FLOW_DC_NOT_IP;	/* a pseudowire's Ethernet, or so */
+	t->type = FLOW_TUN_MPLS;
+	t->off = off;
+	return 0;
+}
+
+/*
+ * The tunnel the parsed outer packet (@key, @ip) is, if --decap inner
+ * opens it. Returns 0 with @t set, DROP_TUN_NONE if it is none, or the
+ * counter that says why the drop has no flow.
+ */
+static __always_inline __u32 drop_tunnel(const struct drop_skb *d,
+					 const struct flow_drop_key *key,
+					 const struct drop_ip *ip, __u64 frame_off,
+					 struct drop_tun *t)
+{
+	__u64 room = ip->end > ip->l4_off ? ip->end - ip->l4_off : 0;
+	__u32 r;
+
+	/* A fragmented datagram stays the outer flow, as at the hooks. */
+	if (ip->frag || ip->l4_off - frame_off > L4_OFF_MAX)
+		return DROP_TUN_NONE;
+	if (key->proto == FLOW_IPPROTO_UDP &&
+	    (key->dport == bpf_htons(GENEVE_PORT) || drop_port_is_vxlan(key->dport)))
+		r = drop_tun_udp(d, key->dport, ip->l4_off, room, t);
+	else if (key->proto == FLOW_IPPROTO_GRE)
+		r = drop_tun_gre(d, ip->l4_off, room, t);
+	else if (key->proto == FLOW_IPPROTO_IPIP || key->proto == FLOW_IPPROTO_IPV6) {
+		t->type = FLOW_TUN_IPIP;
+		t->off = ip->l4_off;
+		t->ethertype = key->proto == FLOW_IPPROTO_IPIP ? bpf_htons(FLOW_ETH_P_IP) :
+								 bpf_htons(FLOW_ETH_P_IPV6);
+		r = room < (key->proto == FLOW_IPPROTO_IPIP ? 20 : 40) ? DROP_TUN_NONE : 0;
+	} else
+		return DROP_TUN_NONE;
+	if (!r && t->off - frame_off > INNER_OFF_MAX)
+		return DROP_TUN_NONE;
+	return r;
+}
+
+/*
+ * The inner packet of @t, which ends where its outer datagram does
+ * (@end): @key becomes its flow. Returns 0 or the counter.
+ */
+static __always_inline __u32 drop_parse_inner(const struct drop_skb *d,
+					      const struct drop_tun *t, __u64 end,
+					      struct flow_drop_key *key,
+					      struct drop_ip *ip, __u64 *hdr_len,
+					      __u64 *inner_off)
+{
+	__be16 ethertype = t->ethertype;
+	__u64 off = t->off;
+	__u8 eth[4];
+	int i;
+
+	__builtin_memset(key, 0, sizeof(*key));
+	if (ethertype == bpf_htons(ETH_P_TEB_)) {
+		if (off + 14 > end || drop_read(d, eth, 2, off + 12))
+			return FLOW_DC_UNREADABLE;
+		__builtin_memcpy(&ethertype, eth, 2);
+		off += 14;
+		/* Up to two tags, as parsing.h's parse_ethhdr() reads them. */
+		for (i = 0; i < 2; i++) {
+			if (ethertype != bpf_htons(FLOW_ETH_P_8021Q) &&
+			    ethertype != bpf_htons(FLOW_ETH_P_8021AD))
+				break;
+			if (off + 4 > end || drop_read(d, eth, 4, off))
+				return FLOW_DC_UNREADABLE;
+			__builtin_memcpy(&ethertype, eth + 2, 2);
+			off += 4;
+		}
+	}
+	*inner_off = off;
+	key->tunnel = t->type;
+	return drop_parse_ip(d, ethertype, off, end, key, ip, hdr_len);
+}
+
+/*
+ * Fills in the flow part of @key from the packet, *@hdr_len with the
+ * headers each segment of a GSO skb repeats, and *@bytes with the
+ * IP-layer bytes of an inner packet (else left as they are). Returns 0,
+ * or the counter naming why the drop has no flow.
+ */
+static __always_inline __u32 drop_parse(struct sk_buff *skb,
+					const struct drop_skb *d,
+					__u64 l3_bytes,
+					struct flow_drop_key *key,
+					__u64 *hdr_len, __u64 *bytes)
+{
+	__be16 proto = BPF_CORE_READ(skb, protocol);
+	__u64 end = d->nh_off + l3_bytes, frame_off, inner_off = 0;
+	__u16 mac = BPF_CORE_READ(skb, mac_header);
+	struct drop_tun t = {};
+	struct drop_ip ip = {};
+	__u32 counter;
+
+	if (!l3_bytes)
+		return proto == bpf_htons(FLOW_ETH_P_IP) || proto == bpf_htons(FLOW_ETH_P_IPV6) ?
+		       FLOW_DC_UNREADABLE : FLOW_DC_NOT_IP;
+	/* The hooks' offsets are from the frame's start. */
+	frame_off = mac != FLOW_NH_UNSET && mac <= d->nh_off ? mac : d->nh_off;
+	if (drop_cfg.decap && (proto == bpf_htons(ETH_P_MPLS_UC_) ||
+			       proto == bpf_htons(ETH_P_MPLS_MC_)))
+		counter = drop_tun_mpls(d, end, &t);
+	else {
+		counter = drop_parse_ip(d, proto, d->nh_off, end, key, &ip, hdr_len);
+		if (counter || !drop_cfg.decap)
+			return counter;
+		counter = drop_tunnel(d, key, &ip, frame_off, &t);
+		if (counter == DROP_TUN_NONE)
+			return 0;
+	}
+	if (counter)
+		return counter;
+	/* The inner datagram ends where the outer one does. */
+	counter = drop_parse_inner(d, &t, ip.end ? ip.end : end, key, &ip, hdr_len, &inner_off);
+	if (!counter)
+		*bytes = ip.end - inner_off;
+	return counter;
 }
 
 /*
@@ -564,7 +839,7 @@ static __always_inline int drop_account(struct sk_buff *skb, __u32 reason)
 
 	/* Every byte is hashed, the holes between fields too. */
 	__builtin_memset(&key, 0, sizeof(key));
-	counter = drop_parse(skb, &d, l3_bytes, &key, &hdr_len);
+	counter = drop_parse(skb, &d, l3_bytes, &key, &hdr_len, &bytes);
 	if (counter) {
 		drop_count(st, counter, segs, bytes);
 		return 0;

@@ -5,7 +5,7 @@
 # and tcpdump there.
 
 ALL_TESTS="test_tunnels_replay test_tunnels_vxlan_port test_tunnels_against_tshark
-	test_tunnels_live_vxlan test_tunnels_ipfix"
+	test_tunnels_live_vxlan test_tunnels_ipfix test_tunnels_drops"
 
 # Every hook, both map modes and both compilers: the capture's inner flows,
 # tunnels and counters exactly as the generator wrote them.
@@ -368,4 +368,96 @@ test_tunnels_ipfix() {
 	assert any(r.get("segment") is None for r in flows), "no outer flow"
 	assert all(r["tunnel"]["id"] == 42 for r in recs if r["tunnel"]), recs
 	EOF
+}
+
+# Drops keyed as the hooks key packets: every frame of the generator's
+# tunnels (every encapsulation, the broken ones too) sent to a MAC the
+# receiver does not have, so that its kernel drops each one (OTHERHOST,
+# and UNHANDLED_PROTO for MPLS, which nothing here routes). With --decap
+# inner each inner flow's row has its packets and as many drops, IP-layer
+# bytes alike, as the generator's table says; a later inner fragment's
+# drop (no ports in it) and an inner packet that is no IP are counted
+# under their reasons; and the kernel's counts of the link's drops equal
+# the frames sent. No capture on the receiver: a packet socket there
+# would take the MPLS frames the kernel otherwise drops.
+test_tunnels_drops() {
+	netns_pair
+	ip -n "$NSB" link set "$VB" address 02:00:00:00:00:99
+	run_start "$NSB" --layout set --iface "$VB" --decap inner --interval 0.2 \
+		--idle-timeout 1 --no-sockets
+	ip -n "$NSB" -s -s -j link show dev "$VB" >"$SCRATCH/link.before"
+	$INA python3 tests/helpers/tunnel_send.py --dev "$VA" --count 20 >"$SCRATCH/sent.json" ||
+		fail "tunnel_send.py"
+	sleep 0.5
+	ip -n "$NSB" -s -s -j link show dev "$VB" >"$SCRATCH/link.after"
+	run_stop
+	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --books --drop-books ||
+		fail "the records' books"
+	python3 - "$SCRATCH/sent.json" "$SCRATCH/rec.json" "$SCRATCH/link.before" \
+		"$SCRATCH/link.after" <<-'EOF' || fail "the tunnels' drops"
+	import collections, json, sys
+	sent = json.load(open(sys.argv[1]))
+	lines = [json.loads(l) for l in open(sys.argv[2])]
+	got = collections.defaultdict(lambda: [0, 0, 0, 0])
+	seen = set()
+	for r in lines:
+	    if r.get("type") != "flow" or r["direction"] != "ingress" or (r["instance"], r["seq"]) in seen:
+	        continue
+	    seen.add((r["instance"], r["seq"]))
+	    k = (r["ip_version"], r["proto"], r["src"], r["dst"], r["sport"], r["dport"],
+	         r["tunnel"]["type"] if r["tunnel"] else None)
+	    d = r["drops"] or {"packets": 0, "bytes": 0}
+	    for i, v in enumerate((r["packets"], r["bytes"], d["packets"], d["bytes"])):
+	        got[k][i] += v
+	bad = 0
+	for f in sent["flows"]:
+	    k = (f["ip_version"], f["proto"], f["src"], f["dst"], f["sport"], f["dport"], f["tunnel"])
+	    want = [f["packets"], f["bytes"], f["drops"], f["drop_bytes"]]
+	    if got.pop(k, None) != want:
+	        print("flow %s: want packets, bytes, drops, drop bytes %s" % (k, want))
+	        bad += 1
+	# Nothing else came out of a tunnel.
+	for k, v in got.items():
+	    if k[6]:
+	        print("flow %s not sent: %s" % (k, v))
+	        bad += 1
+	books = [r for r in lines if r.get("type") == "counters"][-1]["drops"]
+	for name, n in sent["drop_counters"].items():
+	    if books.get(name) != n:
+	        print("drop books: %s %s, want %d" % (name, books.get(name), n))
+	        bad += 1
+	def link(path, key):
+	    rx = json.load(open(path))[0]["stats64"]["rx"]
+	    return rx.get(key, 0)
+	# OTHERHOST's count, and the frames no protocol took (rx_dropped).
+	kernel = sum(link(sys.argv[4], k) - link(sys.argv[3], k) for k in ("otherhost", "dropped"))
+	print("frames sent %d; the link's otherhost and dropped %d; books %s"
+	      % (sent["frames"], kernel, books))
+	if kernel != sent["frames"] or books["seen"] < kernel:
+	    print("the link's receive statistics before and after:",
+	          json.load(open(sys.argv[3]))[0]["stats64"]["rx"], json.load(open(sys.argv[4]))[0]["stats64"]["rx"])
+	    bad += 1
+	sys.exit(1 if bad else 0)
+	EOF
+	# The drop program's link is named for how it was loaded: killed and
+	# started again the same way, the daemon adopts it; with another VXLAN
+	# port, it replaces it.
+	local dir
+	run_start "$NSB" --layout set --iface "$VB" --decap inner --interval 0.2 --no-sockets
+	run_stop KILL
+	dir=$(echo /sys/fs/bpf/flowacct/run-net"$(stat -L -c %i /run/netns/"$NSB")"-*)
+	: >"$SCRATCH/run.log"
+	[ -e "$dir/drop_link_attached-decap" ] || fail "no drop_link_attached-decap in $(ls "$dir")"
+	run_start "$NSB" --layout set --iface "$VB" --decap inner --interval 0.2 --no-sockets
+	grep -q "by the drop program a killed daemon left" "$SCRATCH/run.log" ||
+		fail "the drop program was not adopted"
+	run_stop KILL
+	: >"$SCRATCH/run.log"
+	run_start "$NSB" --layout set --iface "$VB" --decap inner --vxlan-port 4790 \
+		--interval 0.2 --no-sockets
+	! grep -q "by the drop program a killed daemon left" "$SCRATCH/run.log" ||
+		fail "a drop program loaded for other ports was adopted"
+	[ "$(cd "$dir" && echo drop_link_*)" = drop_link_attached-decap-4790 ] ||
+		fail "drop links: $(cd "$dir" && echo drop_link_*)"
+	run_stop
 }

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""Sends the generator's tunnels to a receiver that drops them all.
+
+    tunnel_send.py --dev DEV --count C
+
+Every frame of scripts/gen_pcaps.py's tunnels() capture that it holds whole
+(every encapsulation, broken ones too; not the one the capture cuts), C
+times, written through an AF_PACKET socket out of DEV. Their destination
+MAC is the generator's 02:00:00:00:00:02, which the receiver must not have:
+its kernel drops each frame, an IP one as OTHERHOST, an MPLS one as
+UNHANDLED_PROTO where nothing routes MPLS. Prints one JSON object: the
+flows --decap inner makes of them (the generator's table), each with the
+packets the hooks count and the drops a drop program keying drops as the
+hooks key packets must put on its row; and the drops it must count under
+a reason instead (a later inner fragment carries no ports: later_fragment;
+an inner packet that cannot be read as IP: unreadable or not_ip).
+"""
+
+import argparse
+import collections
+import json
+import os
+import socket
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+import gen_pcaps  # noqa: E402
+
+# The hooks' reason for an inner packet, and the drop program's counter.
+DROP_COUNTER = {"trunc_ipv4": "unreadable", "trunc_mpls": "unreadable",
+                "mpls_too_deep": "unreadable", "non_ip": "not_ip"}
+
+
+def flow_key(f):
+    t = f.get("tunnel")
+    return (f["ip_version"], f["proto"], f["src"], f["dst"], f["sport"], f["dport"],
+            t["type"] if t else None)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dev", required=True)
+    ap.add_argument("--count", type=int, default=10)
+    a = ap.parse_args()
+
+    # Each frame as the capture gets it, with what --decap inner makes of it.
+    frames = []
+    frame = gen_pcaps.TunnelCaptures.frame
+
+    def note(self, data, inner, outer, caplen=None):
+        frames.append((data, inner, caplen))
+        frame(self, data, inner, outer, caplen)
+
+    gen_pcaps.TunnelCaptures.frame = note
+    caps = gen_pcaps.tunnels()
+
+    later = collections.Counter()
+    counters = collections.Counter()
+    sent = []
+    for data, inner, caplen in frames:
+        if caplen is not None and caplen < len(data):
+            continue
+        sent.append(data)
+        if isinstance(inner, str):
+            counters[DROP_COUNTER[inner]] += a.count
+        elif inner.get("fragment"):
+            later[flow_key(inner)] += 1
+            counters["later_fragment"] += a.count
+
+    flows = []
+    for f in caps.inner.expected()["flows"]:
+        k = flow_key(f)
+        frag_bytes = sum(d["ip_len"] for _, d, c in frames
+                         if not isinstance(d, str) and d.get("fragment") and flow_key(d) == k)
+        flows.append({"ip_version": f["ip_version"], "proto": f["proto"], "src": f["src"],
+                      "dst": f["dst"], "sport": f["sport"], "dport": f["dport"],
+                      "tunnel": k[6], "packets": f["packets"] * a.count,
+                      "bytes": f["bytes"] * a.count,
+                      "drops": (f["packets"] - later[k]) * a.count,
+                      "drop_bytes": (f["bytes"] - frag_bytes) * a.count})
+
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((a.dev, 0))
+    for _ in range(a.count):
+        for data in sent:
+            s.send(data)
+    s.close()
+    print(json.dumps({"frames": len(sent) * a.count, "flows": flows,
+                      "drop_counters": dict(counters)}))
+
+
+if __name__ == "__main__":
+    main()
