@@ -85,4 +85,21 @@ enum ipfix_ie {
 /* layer2SegmentId's top octet: the overlay's type (IANA: 0x01 VXLAN). */
 #define IPFIX_L2SEG_VXLAN	(1ULL << 56)
 
+/* A field specifier's top bit: an enterprise number follows (RFC 7011 3.2). */
+#define IPFIX_ENTERPRISE_BIT	0x8000
+
+/*
+ * flowacct's own elements, under the enterprise number --ipfix-pen gives
+ * (IANA registers none for a tunnel's type, id or outer addresses).
+ */
+enum fa_ipfix_enterprise_ie {
+	FA_IPFIX_IE_TUNNEL_TYPE = 1,		/* unsigned8: enum flow_tunnel_type */
+	FA_IPFIX_IE_TUNNEL_ID = 2,		/* unsigned64: VNI, key, session, label; all ones: none */
+	FA_IPFIX_IE_TUNNEL_SOURCE = 3,		/* ipv6Address (IPv4-mapped for IPv4): the outer source */
+	FA_IPFIX_IE_TUNNEL_DESTINATION = 4,	/* ipv6Address: the outer destination */
+};
+
+/* tunnelId of a tunnel without one (GRE without a key, ERSPAN type I, IP in IP). */
+#define FA_IPFIX_TUNNEL_NO_ID	(~0ULL)
+
 #endif /* FLOWACCT_IPFIX_H */

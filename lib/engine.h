@@ -93,6 +93,7 @@ struct fa_engine_cfg {
 	__u32 ipfix_domain;
 	__u32 ipfix_max_message;
 	__u64 ipfix_refresh_ms;
+	__u32 ipfix_pen;		/* flowacct's elements under it; 0: none */
 	const char *metrics;		/* ADDR:PORT */
 	const char *metrics_file;	/* PATH.prom */
 	/* Containers with Prometheus series of their own; past it "other". */

@@ -43,6 +43,7 @@ struct fa_ipfix_cfg {
 	__u64 refresh_ns;		/* templates and options again after */
 	__u32 refresh_messages;		/* templates again after this many */
 	__u16 active_timeout_s, idle_timeout_s;	/* told in the options */
+	__u32 pen;			/* --ipfix-pen: flowacct's own elements under it; 0: none */
 };
 
 struct fa_ipfix_stats {
@@ -95,10 +96,11 @@ void fa_ipfix_free(struct fa_ipfix *x);
  */
 void fa_ipfix_remove_state(struct fa_ipfix *x);
 /* One interface's records (sorted by seq) to every collector, with each
- * tunnelled one's layer2SegmentId in @segments (NULL: none). Never fails
- * and never blocks: what cannot be sent is counted in the stats. */
+ * tunnelled one's tunnel in @tuns (NULL: none noted; a zero type: not
+ * noted). Never fails and never blocks: what cannot be sent is counted in
+ * the stats. */
 void fa_ipfix_export(struct fa_ipfix *x, __u64 instance, const struct fa_record *recs,
-		     const __u64 *segments, size_t n, __u64 wall_off);
+		     const struct flow_tunnel *tuns, size_t n, __u64 wall_off);
 /* Templates and options records when due, or now with @force. */
 void fa_ipfix_refresh(struct fa_ipfix *x, const struct fa_ipfix_iface *ifs, size_t nifs,
 		      __u64 ignored_packets, bool force);

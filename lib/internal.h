@@ -703,9 +703,9 @@ int fa_tunnels_fd(int fd);
 /* @k's tunnel into @e (FA_EXT_TUNNEL) from flow_tunnels @fd (-1: none);
  * true if it was there. */
 bool fa_tunnel_join(int fd, const struct flow_key *k, struct fa_ext *e);
-/* IPFIX's layer2SegmentId of the flow @k from its tunnel in @fd's
- * flow_tunnels: a VXLAN VNI with IANA's type 0x01; 0 for any other. */
-__u64 fa_tunnel_segment(const int *fd, const struct flow_key *k);
+/* The tunnel of the flow @k as @fd's flow_tunnels notes it, or zeros
+ * (not a tunnelled flow, or its tunnel not noted). */
+void fa_tunnel_of(const int *fd, const struct flow_key *k, struct flow_tunnel *t);
 
 /*
  * Joins each flow row of @s to what the maps know of it: the socket a TC

@@ -74,7 +74,8 @@ struct ipfix_state {
 	__u32 max_message;	/* packing depends on it */
 	__u32 flow_seq;		/* flow records sent, modulo 2^32 */
 	__u32 options_seq;	/* options records sent */
-	__u64 pad;
+	__u32 pen;		/* --ipfix-pen: packing depends on it (0 before it was kept) */
+	__u32 pad;
 	struct state_batch batch[STATE_SLOTS];
 };
 
@@ -92,13 +93,18 @@ enum {
 	/* Flows out of a tunnel (--decap inner): with drops, and the segment. */
 	T_V4_IN_T, T_V4_OUT_T, T_V4_ICMP_IN_T, T_V4_ICMP_OUT_T,
 	T_V6_IN_T, T_V6_OUT_T, T_V6_ICMP_IN_T, T_V6_ICMP_OUT_T,
+	/* The same with --ipfix-pen: and the tunnel in flowacct's elements. */
+	T_V4_IN_E, T_V4_OUT_E, T_V4_ICMP_IN_E, T_V4_ICMP_OUT_E,
+	T_V6_IN_E, T_V6_OUT_E, T_V6_ICMP_IN_E, T_V6_ICMP_OUT_E,
 	T_END
 };
 
 #define NR_PLAIN_TEMPLATES	(T_OVERFLOW_OUT + 1 - T_V4_IN)
 #define NR_DATA_TEMPLATES	(NR_PLAIN_TEMPLATES + T_END - T_V4_IN_D)
-#define MAX_FIELDS		20
+#define MAX_FIELDS		24
 
+/* ie: IANA's number, or with IPFIX_ENTERPRISE_BIT one of flowacct's
+ * (written with the enterprise number of --ipfix-pen). */
 struct field {
 	__u16 ie;
 	__u16 len;
@@ -128,6 +134,11 @@ struct template {
 
 /* The tunnel a flow came out of: VXLAN's VNI as IANA encodes it, else 0. */
 #define TUNNEL	DROPS, F(LAYER2_SEGMENT_ID, 8)
+
+/* And all of it, in flowacct's elements. */
+#define E(ie, len) { IPFIX_ENTERPRISE_BIT | FA_IPFIX_IE_##ie, len }
+#define TUNNEL_E TUNNEL, E(TUNNEL_TYPE, 1), E(TUNNEL_ID, 8), E(TUNNEL_SOURCE, 16), \
+		 E(TUNNEL_DESTINATION, 16)
 
 #define V4	F(SOURCE_IPV4_ADDRESS, 4), F(DESTINATION_IPV4_ADDRESS, 4)
 #define V6	F(SOURCE_IPV6_ADDRESS, 16), F(DESTINATION_IPV6_ADDRESS, 16)
@@ -178,6 +189,14 @@ static const struct template templates[] = {
 	T(T_V6_OUT_T, 0, V6, FLOW_TAIL(EGRESS_INTERFACE), TUNNEL),
 	T(T_V6_ICMP_IN_T, 0, V6, FLOW_TAIL(INGRESS_INTERFACE), F(ICMP_TYPE_CODE_IPV6, 2), TUNNEL),
 	T(T_V6_ICMP_OUT_T, 0, V6, FLOW_TAIL(EGRESS_INTERFACE), F(ICMP_TYPE_CODE_IPV6, 2), TUNNEL),
+	T(T_V4_IN_E, 0, V4, FLOW_TAIL(INGRESS_INTERFACE), TUNNEL_E),
+	T(T_V4_OUT_E, 0, V4, FLOW_TAIL(EGRESS_INTERFACE), TUNNEL_E),
+	T(T_V4_ICMP_IN_E, 0, V4, FLOW_TAIL(INGRESS_INTERFACE), F(ICMP_TYPE_CODE_IPV4, 2), TUNNEL_E),
+	T(T_V4_ICMP_OUT_E, 0, V4, FLOW_TAIL(EGRESS_INTERFACE), F(ICMP_TYPE_CODE_IPV4, 2), TUNNEL_E),
+	T(T_V6_IN_E, 0, V6, FLOW_TAIL(INGRESS_INTERFACE), TUNNEL_E),
+	T(T_V6_OUT_E, 0, V6, FLOW_TAIL(EGRESS_INTERFACE), TUNNEL_E),
+	T(T_V6_ICMP_IN_E, 0, V6, FLOW_TAIL(INGRESS_INTERFACE), F(ICMP_TYPE_CODE_IPV6, 2), TUNNEL_E),
+	T(T_V6_ICMP_OUT_E, 0, V6, FLOW_TAIL(EGRESS_INTERFACE), F(ICMP_TYPE_CODE_IPV6, 2), TUNNEL_E),
 };
 
 _Static_assert(ARRAY_SIZE(templates) == T_END - T_V4_IN, "a template per id");
@@ -201,9 +220,22 @@ static __u16 data_id(int i)
 
 static size_t template_record_len(const struct template *t)
 {
-	return (t->scopes ? sizeof(struct ipfix_options_template_header) :
-			    sizeof(struct ipfix_template_header)) +
-	       t->nfields * sizeof(struct ipfix_field_spec);
+	size_t n = (t->scopes ? sizeof(struct ipfix_options_template_header) :
+				sizeof(struct ipfix_template_header)) +
+		   t->nfields * sizeof(struct ipfix_field_spec);
+	int i;
+
+	for (i = 0; i < t->nfields; i++)
+		if (t->f[i].ie & IPFIX_ENTERPRISE_BIT)
+			n += 4;		/* its enterprise number */
+	return n;
+}
+
+/* The data templates a collector is sent: flowacct's elements only with
+ * an enterprise number to put them under. */
+static int nr_data_templates(const struct fa_ipfix *x)
+{
+	return x->cfg.pen ? NR_DATA_TEMPLATES : NR_DATA_TEMPLATES - (T_END - T_V4_IN_E);
 }
 
 /* A fixed-length template's data record length. */
@@ -217,11 +249,11 @@ static size_t data_len(const struct template *t)
 	return n;
 }
 
-static __u16 template_for(const struct fa_record *r)
+static __u16 template_for(const struct fa_record *r, __u32 pen)
 {
 	const struct flow_key *k = &r->key;
 	__u16 out = k->direction == FLOW_DIR_EGRESS;
-	__u16 d = k->tunnel ? T_V4_IN_T - T_V4_IN :
+	__u16 d = k->tunnel ? (pen ? T_V4_IN_E : T_V4_IN_T) - T_V4_IN :
 		  r->drops.packets ? T_V4_IN_D - T_V4_IN : 0;
 
 	if (!k->ip_version)
@@ -253,8 +285,18 @@ static __u8 *put64(__u8 *p, __u64 v)
 	return put32(p, (__u32)v);
 }
 
+/*
+ * layer2SegmentId: IANA's registry names a segment type for VXLAN (and
+ * NVGRE) only: Geneve's VNI, a GRE key or a label would be passed off as
+ * one, and are 0.
+ */
+static __u64 segment_of(const struct flow_tunnel *t)
+{
+	return t && t->type == FLOW_TUN_VXLAN && t->has_id ? IPFIX_L2SEG_VXLAN | t->id : 0;
+}
+
 static __u8 *put_field(__u8 *p, const struct field *f, const struct fa_record *r,
-		       __u64 segment, __u64 wall_off)
+		       const struct flow_tunnel *tun, __u64 wall_off)
 {
 	const struct flow_key *k = &r->key;
 
@@ -314,7 +356,26 @@ static __u8 *put_field(__u8 *p, const struct field *f, const struct fa_record *r
 		*p = fa_drops_forwarding_status(&r->drops, r->packets);
 		return p + 1;
 	case IPFIX_IE_LAYER2_SEGMENT_ID:
-		return put64(p, segment);
+		return put64(p, segment_of(tun));
+	/* The key's type: a flow whose tunnel is not noted has no id and
+	 * addresses (::). */
+	case IPFIX_ENTERPRISE_BIT | FA_IPFIX_IE_TUNNEL_TYPE:
+		*p = k->tunnel;
+		return p + 1;
+	case IPFIX_ENTERPRISE_BIT | FA_IPFIX_IE_TUNNEL_ID:
+		return put64(p, tun && tun->has_id ? tun->id : FA_IPFIX_TUNNEL_NO_ID);
+	case IPFIX_ENTERPRISE_BIT | FA_IPFIX_IE_TUNNEL_SOURCE:
+		if (tun)
+			memcpy(p, tun->outer_src, 16);
+		else
+			memset(p, 0, 16);
+		return p + 16;
+	case IPFIX_ENTERPRISE_BIT | FA_IPFIX_IE_TUNNEL_DESTINATION:
+		if (tun)
+			memcpy(p, tun->outer_dst, 16);
+		else
+			memset(p, 0, 16);
+		return p + 16;
 	}
 	return p;	/* not a flow record's field: templates[] rules it out */
 }
@@ -374,7 +435,7 @@ static void msg_finish(struct msg *m, __u32 seq, __u32 domain)
 	put32(p, domain);
 }
 
-static bool add_template(struct msg *m, const struct template *t)
+static bool add_template(struct msg *m, const struct template *t, __u32 pen)
 {
 	__u8 *p;
 	int i;
@@ -389,15 +450,17 @@ static bool add_template(struct msg *m, const struct template *t)
 	for (i = 0; i < t->nfields; i++) {
 		p = put16(p, t->f[i].ie);
 		p = put16(p, t->f[i].len);
+		if (t->f[i].ie & IPFIX_ENTERPRISE_BIT)
+			p = put32(p, pen);
 	}
 	m->len = p - m->buf;
 	return true;
 }
 
-static bool add_record(struct msg *m, const struct fa_record *r, __u64 segment,
-		       __u64 wall_off)
+static bool add_record(struct msg *m, const struct fa_record *r, __u32 pen,
+		       const struct flow_tunnel *tun, __u64 wall_off)
 {
-	const struct template *t = template_of(template_for(r));
+	const struct template *t = template_of(template_for(r, pen));
 	__u8 *p;
 	int i;
 
@@ -405,7 +468,7 @@ static bool add_record(struct msg *m, const struct fa_record *r, __u64 segment,
 		return false;
 	p = m->buf + m->len;
 	for (i = 0; i < t->nfields; i++)
-		p = put_field(p, &t->f[i], r, segment, wall_off);
+		p = put_field(p, &t->f[i], r, tun, wall_off);
 	m->len = p - m->buf;
 	m->records++;
 	return true;
@@ -538,10 +601,11 @@ static int state_open(struct fa_ipfix *x, struct fa_ipfix_collector *c)
 		c->st->version = STATE_VERSION;
 		c->st->domain = x->cfg.domain;
 	}
-	if (c->st->max_message != x->cfg.max_message) {
+	if (c->st->max_message != x->cfg.max_message || c->st->pen != x->cfg.pen) {
 		/* Batches would pack otherwise: none can be skipped safely. */
 		memset(c->st->batch, 0, sizeof(c->st->batch));
 		c->st->max_message = x->cfg.max_message;
+		c->st->pen = x->cfg.pen;
 	}
 	return 0;
 }
@@ -716,13 +780,14 @@ static void send_data_templates(struct fa_ipfix *x, struct fa_ipfix_collector *c
 
 	c->resend_templates = false;	/* unless these fail too */
 	msg_begin(&m);
-	for (i = 0; i < NR_DATA_TEMPLATES; i++) {
-		if (add_template(&m, template_of(data_id(i))))
+	for (i = 0; i < nr_data_templates(x); i++) {
+		if (add_template(&m, template_of(data_id(i)), x->cfg.pen))
 			continue;
 		msg_finish(&m, c->st->flow_seq, x->cfg.domain);
 		send_msg(c, &m, 0);
 		msg_begin(&m);
-		add_template(&m, template_of(data_id(i)));	/* fits: FA_IPFIX_MIN_MESSAGE */
+		/* fits: FA_IPFIX_MIN_MESSAGE */
+		add_template(&m, template_of(data_id(i)), x->cfg.pen);
 	}
 	msg_finish(&m, c->st->flow_seq, x->cfg.domain);
 	send_msg(c, &m, 0);
@@ -779,18 +844,18 @@ static int order_records(struct fa_ipfix *x, const struct fa_record *recs, size_
 		x->order_cap = n;
 	}
 	for (i = 0; i < n; i++)
-		count[data_index(template_for(&recs[i]))]++;
+		count[data_index(template_for(&recs[i], x->cfg.pen))]++;
 	for (t = 0; t < NR_DATA_TEMPLATES; t++) {
 		at[t] = sum;
 		sum += count[t];
 	}
 	for (i = 0; i < n; i++)
-		x->order[at[data_index(template_for(&recs[i]))]++] = i;
+		x->order[at[data_index(template_for(&recs[i], x->cfg.pen))]++] = i;
 	return 0;
 }
 
 static void export_to(struct fa_ipfix *x, struct fa_ipfix_collector *c, __u64 instance,
-		      const struct fa_record *recs, const __u64 *segments, size_t n,
+		      const struct fa_record *recs, const struct flow_tunnel *tuns, size_t n,
 		      __u64 wall_off, __u64 now)
 {
 	struct msg m = { .buf = x->buf, .max = x->cfg.max_message };
@@ -809,8 +874,9 @@ static void export_to(struct fa_ipfix *x, struct fa_ipfix_collector *c, __u64 in
 		if (msgs >= skip && templates_due(x, c, now))
 			send_data_templates(x, c, now);
 		msg_begin(&m);
-		while (i < n && add_record(&m, &recs[x->order[i]],
-					   segments ? segments[x->order[i]] : 0, wall_off))
+		while (i < n && add_record(&m, &recs[x->order[i]], x->cfg.pen,
+					   tuns && tuns[x->order[i]].type ? &tuns[x->order[i]] : NULL,
+					   wall_off))
 			i++;
 		if (msgs++ < skip) {
 			c->stats.skipped += m.records;
@@ -827,7 +893,7 @@ static void export_to(struct fa_ipfix *x, struct fa_ipfix_collector *c, __u64 in
 }
 
 void fa_ipfix_export(struct fa_ipfix *x, __u64 instance, const struct fa_record *recs,
-		     const __u64 *segments, size_t n, __u64 wall_off)
+		     const struct flow_tunnel *tuns, size_t n, __u64 wall_off)
 {
 	__u64 now = fa_mono_ns();
 	size_t i;
@@ -842,7 +908,7 @@ void fa_ipfix_export(struct fa_ipfix *x, __u64 instance, const struct fa_record 
 		return;
 	}
 	for (i = 0; i < x->n; i++)
-		export_to(x, &x->c[i], instance, recs, segments, n, wall_off, now);
+		export_to(x, &x->c[i], instance, recs, tuns, n, wall_off, now);
 }
 
 /* ---- options ------------------------------------------------------------------- */
@@ -884,9 +950,9 @@ static void send_options(struct fa_ipfix *x, struct fa_ipfix_collector *c,
 
 	msg_begin(&m);
 	for (t = T_OPT_IFACE; t <= T_OPT_TOTALS; t++)
-		if (!add_template(&m, template_of(t))) {
+		if (!add_template(&m, template_of(t), x->cfg.pen)) {
 			opt_send(x, c, &m);
-			add_template(&m, template_of(t));
+			add_template(&m, template_of(t), x->cfg.pen);
 		}
 	for (i = 0; i < nifs; i++) {
 		nlen = strnlen(ifs[i].name, FA_IFNAMSIZ);

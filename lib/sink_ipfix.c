@@ -29,17 +29,17 @@ static int ipfix_records(void *priv, const struct fa_stream *s,
 			 const struct fa_record *recs, size_t n, __u64 wall_off)
 {
 	struct sink_ipfix *x = priv;
-	__u64 *segments = NULL;
+	struct flow_tunnel *tuns = NULL;
 	size_t i;
 
-	/* Tunnelled flows' segments, while their tunnels are still noted. */
-	for (i = 0; i < n && !segments; i++)
+	/* Tunnelled flows' tunnels, while they are still noted. */
+	for (i = 0; i < n && !tuns; i++)
 		if (recs[i].key.tunnel)
-			segments = calloc(n, sizeof(*segments));
-	for (i = 0; segments && i < n; i++)
-		segments[i] = fa_tunnel_segment(s->p.fd, &recs[i].key);
-	fa_ipfix_export(&x->ipfix, s->rs.instance, recs, segments, n, wall_off);
-	free(segments);
+			tuns = calloc(n, sizeof(*tuns));
+	for (i = 0; tuns && i < n; i++)
+		fa_tunnel_of(s->p.fd, &recs[i].key, &tuns[i]);
+	fa_ipfix_export(&x->ipfix, s->rs.instance, recs, tuns, n, wall_off);
+	free(tuns);
 	return 0;
 }
 
@@ -210,6 +210,7 @@ int fa_sink_ipfix_open(struct fa_engine *e, struct fa_engine_sink *sink, struct 
 		.refresh_messages = FA_IPFIX_REFRESH_MESSAGES,
 		.active_timeout_s = c->active_ms / 1000 > 65535 ? 65535 : c->active_ms / 1000,
 		.idle_timeout_s = c->idle_ms / 1000 > 65535 ? 65535 : c->idle_ms / 1000,
+		.pen = c->ipfix_pen,
 	};
 	struct sink_ipfix *x;
 	size_t i;

@@ -13,7 +13,6 @@
 #include <bpf/bpf.h>
 
 #include "internal.h"
-#include "ipfix.h"
 #include "out.h"
 
 static const char *const type_names[FLOW_NR_TUN_TYPES] = {
@@ -131,16 +130,9 @@ int fa_tunnels_fd(int fd)
 	return fd;
 }
 
-__u64 fa_tunnel_segment(const int *fd, const struct flow_key *k)
+void fa_tunnel_of(const int *fd, const struct flow_key *k, struct flow_tunnel *t)
 {
-	struct flow_tunnel t;
-
-	/*
-	 * IANA's registry names a segment type for VXLAN (and NVGRE) only:
-	 * Geneve's VNI, a GRE key or a label would be passed off as one.
-	 */
-	if (k->tunnel != FLOW_TUN_VXLAN || fd[FA_PIN_TUNNELS] < 0 ||
-	    bpf_map_lookup_elem(fd[FA_PIN_TUNNELS], k, &t) || !t.has_id)
-		return 0;
-	return IPFIX_L2SEG_VXLAN | t.id;
+	if (!k->tunnel || fd[FA_PIN_TUNNELS] < 0 ||
+	    bpf_map_lookup_elem(fd[FA_PIN_TUNNELS], k, t))
+		memset(t, 0, sizeof(*t));
 }

@@ -42,6 +42,7 @@ struct run_opts {
 	__u32 ipfix_domain;		/* 0: derived */
 	__u32 ipfix_max_message;
 	__u64 ipfix_refresh_ms;
+	__u32 ipfix_pen;
 	const char *metrics;
 	const char *metrics_file;
 	/* Interfaces followed, beyond those named */
@@ -159,6 +160,9 @@ static const struct opt run_options[] = {
 	OPTION("ipfix-template-refresh", 0, OPT_SECONDS, struct run_opts, ipfix_refresh_ms, "SEC",
 	       "send the IPFIX templates and options again every SEC (and every 100 messages)",
 	       .min = 100, .max = 86400ull * 1000),
+	OPTION("ipfix-pen", 0, OPT_UINT, struct run_opts, ipfix_pen, "PEN",
+	       "export a tunnelled flow's type, id and outer addresses in flowacct's own IPFIX elements, under this Private Enterprise Number (yours)",
+	       .min = 1, .max = UINT32_MAX),
 	OPTION("metrics", 0, OPT_STRING, struct run_opts, metrics, "ADDR:PORT",
 	       "serve Prometheus metrics at http://ADDR:PORT/metrics (':PORT': every address)"),
 	OPTION("metrics-file", 0, OPT_STRING, struct run_opts, metrics_file, "PATH.prom",
@@ -236,6 +240,7 @@ static int do_run(void *opts, int argc, char **argv)
 		.ipfix_domain = o->ipfix_domain,
 		.ipfix_max_message = o->ipfix_max_message,
 		.ipfix_refresh_ms = o->ipfix_refresh_ms,
+		.ipfix_pen = o->ipfix_pen,
 		.metrics = o->metrics,
 		.metrics_file = o->metrics_file,
 		.container_root = o->container_root,

@@ -10,7 +10,8 @@
                                        the export itself, as tshark dissects it
     check_ipfix.py compare A.json B.json [--key FIELDS] [--counters C]
     check_ipfix.py drops CAPTURE --port P
-                                       each flow record's drops, as tshark
+                                       each flow record's drops, segment and
+                                       enterprise elements, as tshark
                                        dissects them
 
 The first three print the same JSON: "flows", one row per key with the number
@@ -43,6 +44,7 @@ import argparse
 import ipaddress
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -415,6 +417,13 @@ def drops_main(capture, port):
                 if e is not None:
                     r["forwarding_status"] = r["forwarding_status"] << 6 | int(e.get("show"))
                     break
+        # Enterprise-specific elements (tshark knows no names for them):
+        # "PEN/type" -> the value's bytes in hex.
+        for e in f.iter("field"):
+            if e.get("name") == "cflow.enterprise_private_entry":
+                m = re.search(r"\(([^)]*)\) Type (\d+):", e.get("showname", ""))
+                if m:
+                    r.setdefault("enterprise", {})[m.group(2)] = e.get("value")
         if "packets" in r:
             flows.append(r)
     return {"flows": flows}

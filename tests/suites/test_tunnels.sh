@@ -322,7 +322,10 @@ sys.exit(0 if gso else 1)' "$SCRATCH/under2.json" || fail "no GSO frame of the t
 # IPFIX: the records of flows out of a tunnel carry VXLAN's VNI as
 # layer2SegmentId (type 0x01 in its top octet), as tshark dissects the
 # export; the same packets as the JSON records, flow by flow; the outer
-# flows (the underlay's own ping) without it.
+# flows (the underlay's own ping) without it. With --ipfix-pen (RFC 5612's
+# number for documentation, which tshark names), the tunnel's type, id and
+# outer addresses in flowacct's elements, as the JSON records have them;
+# and nfdump, which knows no such elements, stores those records' packets.
 test_tunnels_ipfix() {
 	source tests/helpers/collectors.sh
 	netns_pair
@@ -336,7 +339,7 @@ test_tunnels_ipfix() {
 	nfcapd_start "$port" "$SCRATCH/nfcapd"
 	lo_capture_start "$SCRATCH/export.pcap" udp port "$port"
 	run_start "$NSB" --layout set --iface "$VB" --decap inner --interval 0.2 \
-		--idle-timeout 1 --no-sockets --ipfix "127.0.0.1:$port"
+		--idle-timeout 1 --no-sockets --ipfix "127.0.0.1:$port" --ipfix-pen 32473
 	$INB socat -u UDP-RECV:9999 /dev/null & disown
 	$INA ping -q -c 3 -i 0.2 198.51.100.2 >/dev/null || fail "ping through the tunnel"
 	$INA ping -q -c 2 -i 0.2 192.0.2.2 >/dev/null
@@ -348,7 +351,8 @@ test_tunnels_ipfix() {
 	nfcapd_stop
 	python3 tests/checkers/check_ipfix.py drops "$SCRATCH/export.pcap" --port "$port" \
 		>"$SCRATCH/ipfix.json"
-	python3 - "$SCRATCH/ipfix.json" "$SCRATCH/rec.json" <<-'EOF' || fail "the tunnels in IPFIX"
+	python3 tests/checkers/check_ipfix.py nfdump "$SCRATCH/nfcapd" >"$SCRATCH/nfdump.json"
+	python3 - "$SCRATCH/ipfix.json" "$SCRATCH/rec.json" "$SCRATCH/nfdump.json" <<-'EOF' ||
 	import collections, json, sys
 	flows = json.load(open(sys.argv[1]))["flows"]
 	recs = [json.loads(l) for l in open(sys.argv[2])]
@@ -361,13 +365,35 @@ test_tunnels_ipfix() {
 	            acc[(r["sport"], r["dport"])] += r["packets"]
 	    return acc
 	got = tally(flows, lambda r: r.get("segment") == vni)
-	want = tally(recs, lambda r: r["tunnel"] is not None)
+	want = want_pkts = tally(recs, lambda r: r["tunnel"] is not None)
 	print("IPFIX, segment %#x: %s; JSON, tunnelled: %s" % (vni, dict(got), dict(want)))
 	assert got == want and len(want) >= 4, (got, want)
 	assert all(r.get("segment") in (None, vni) for r in flows), flows
 	assert any(r.get("segment") is None for r in flows), "no outer flow"
 	assert all(r["tunnel"]["id"] == 42 for r in recs if r["tunnel"]), recs
+	# flowacct's elements under --ipfix-pen: type, id, outer addresses
+	# (IPv4-mapped), each tunnelled record's as its JSON record has them.
+	def mapped(a):
+	    return "00000000000000000000ffff" + "".join("%02x" % int(x) for x in a.split("."))
+	want = collections.Counter((r["sport"], r["dport"], "01", "%016x" % r["tunnel"]["id"],
+	                            mapped(r["tunnel"]["outer_src"]), mapped(r["tunnel"]["outer_dst"]))
+	                           for r in recs if r["tunnel"])
+	got = collections.Counter((r["sport"], r["dport"], r["enterprise"]["1"], r["enterprise"]["2"],
+	                           r["enterprise"]["3"], r["enterprise"]["4"])
+	                          for r in flows if r.get("segment") == vni)
+	print("flowacct's elements: %s" % dict(got))
+	assert got == want, (got, want)
+	assert all("enterprise" not in r for r in flows if r.get("segment") is None), flows
+	# nfdump skips the elements it does not know and stores the rest.
+	nf = collections.Counter()
+	for r in json.load(open(sys.argv[3]))["flows"]:
+	    if r["src"] == "198.51.100.1" and r["dport"] == 9999:
+	        nf[(r["sport"], r["dport"])] += r["packets"]
+	udp = collections.Counter({k: v for k, v in want_pkts.items() if k[1] == 9999})
+	print("nfdump, the tunnelled UDP flows: %s" % dict(nf))
+	assert nf == udp and udp, (nf, udp)
 	EOF
+		fail "the tunnels in IPFIX"
 }
 
 # Drops keyed as the hooks key packets: every frame of the generator's
