@@ -293,14 +293,19 @@ static __always_inline __u64 drop_ip_end(__u64 off, __u32 len, __u64 end)
 /*
  * The IPv4 header at @off, of a packet that ends at @end. Returns 0 with
  * @key's addresses and protocol and @ip filled in, or the counter that
- * says why the drop has no flow.
+ * says why the drop has no flow. An @inner packet's header and length
+ * must lie within its outer datagram, and a length of 0 stands for the
+ * rest only for TCP, as in the hooks' inner parse (bad_ipv4_len there);
+ * an outer one's are taken as the skb has them, whatever stage it was
+ * dropped at.
  */
 static __always_inline __u32 drop_parse_ipv4(const struct drop_skb *d, __u64 off,
-					     __u64 end, struct flow_drop_key *key,
+					     __u64 end, bool inner,
+					     struct flow_drop_key *key,
 					     struct drop_ip *ip)
 {
 	struct iphdr iph;
-	__u16 frag;
+	__u16 frag, tot;
 	__u8 vihl;
 
 	if (drop_read(d, &iph, sizeof(iph), off))
@@ -309,6 +314,11 @@ static __always_inline __u32 drop_parse_ipv4(const struct drop_skb *d, __u64 off
 	vihl = *(__u8 *)&iph;
 	/* A stale network header (skb->protocol says IP, the bytes do not). */
 	if (vihl >> 4 != 4 || (vihl & 0xf) < 5)
+		return FLOW_DC_UNREADABLE;
+	tot = bpf_ntohs(iph.tot_len);
+	if (inner && (off + (vihl & 0xf) * 4 > end ||
+		      (tot ? tot < (vihl & 0xf) * 4 || off + tot > end :
+			     iph.protocol != FLOW_IPPROTO_TCP)))
 		return FLOW_DC_UNREADABLE;
 	addr_mapped(key->src, iph.saddr);
 	addr_mapped(key->dst, iph.daddr);
@@ -319,16 +329,20 @@ static __always_inline __u32 drop_parse_ipv4(const struct drop_skb *d, __u64 off
 		return FLOW_DC_LATER_FRAGMENT;
 	ip->frag = !!(frag & FLOW_IP_MF);
 	ip->l4_off = off + (vihl & 0xf) * 4;
-	ip->end = drop_ip_end(off, bpf_ntohs(iph.tot_len), end);
+	ip->end = drop_ip_end(off, tot, end);
 	return 0;
 }
 
 /*
  * The IPv6 header at @off and its extension headers, walked as parsing.h
- * walks them: the last next header is the protocol.
+ * walks them: the last next header is the protocol, the last fragment
+ * header says whether it is a fragment (an atomic one, M clear at offset
+ * 0, is none). @inner as for IPv4 (a payload length of 0 stands for the
+ * rest for TCP and a jumbogram's hop-by-hop header, else for none).
  */
 static __always_inline __u32 drop_parse_ipv6(const struct drop_skb *d, __u64 off,
-					     __u64 end, struct flow_drop_key *key,
+					     __u64 end, bool inner,
+					     struct flow_drop_key *key,
 					     struct drop_ip *ip)
 {
 	struct ipv6hdr ip6h;
@@ -342,7 +356,13 @@ static __always_inline __u32 drop_parse_ipv6(const struct drop_skb *d, __u64 off
 	__builtin_memcpy(key->dst, &ip6h.daddr, 16);
 	key->ip_version = 6;
 	plen = bpf_ntohs(ip6h.payload_len);
-	ip->end = drop_ip_end(off, plen ? plen + sizeof(ip6h) : 0, end);
+	if (inner && off + sizeof(ip6h) + plen > end)
+		return FLOW_DC_UNREADABLE;
+	if (inner && !plen && ip6h.nexthdr != FLOW_IPPROTO_TCP &&
+	    ip6h.nexthdr != FLOW_IPPROTO_HOPOPTS)
+		ip->end = off + sizeof(ip6h);	/* a bare header, as the hooks take it */
+	else
+		ip->end = drop_ip_end(off, plen ? plen + sizeof(ip6h) : 0, end);
 	ip->frag = 0;
 	nexthdr = ip6h.nexthdr;
 	off += sizeof(ip6h);
@@ -357,7 +377,7 @@ static __always_inline __u32 drop_parse_ipv6(const struct drop_skb *d, __u64 off
 			nexthdr = ext[0];
 			if (((__u16)ext[2] << 8 | ext[3]) & FLOW_IP6_OFFSET)
 				return FLOW_DC_LATER_FRAGMENT;
-			ip->frag = 1;
+			ip->frag = ext[3] & 1;	/* M */
 			off += 8;
 		} else if (nexthdr == FLOW_IPPROTO_AH) {
 			nexthdr = ext[0];
@@ -376,12 +396,13 @@ static __always_inline __u32 drop_parse_ipv6(const struct drop_skb *d, __u64 off
 }
 
 /*
- * The IP packet of @ethertype at @off: @key's flow, @ip, and *@hdr_len
- * with the headers each segment of a GSO skb repeats (the IP and
- * transport headers, as the hooks count them). Returns 0 or the counter.
+ * The IP packet of @ethertype at @off (@inner: in a tunnel): @key's flow,
+ * @ip, and *@hdr_len with the headers each segment of a GSO skb repeats
+ * (the IP and transport headers, as the hooks count them). Returns 0 or
+ * the counter.
  */
 static __always_inline __u32 drop_parse_ip(const struct drop_skb *d, __be16 ethertype,
-					   __u64 off, __u64 end,
+					   __u64 off, __u64 end, bool inner,
 					   struct flow_drop_key *key,
 					   struct drop_ip *ip, __u64 *hdr_len)
 {
@@ -389,9 +410,9 @@ static __always_inline __u32 drop_parse_ip(const struct drop_skb *d, __be16 ethe
 	__u8 l4[4], doff;
 
 	if (ethertype == bpf_htons(FLOW_ETH_P_IP))
-		counter = drop_parse_ipv4(d, off, end, key, ip);
+		counter = drop_parse_ipv4(d, off, end, inner, key, ip);
 	else if (ethertype == bpf_htons(FLOW_ETH_P_IPV6))
-		counter = drop_parse_ipv6(d, off, end, key, ip);
+		counter = drop_parse_ipv6(d, off, end, inner, key, ip);
 	else
 		counter = FLOW_DC_NOT_IP;
 	if (counter)
@@ -639,7 +660,7 @@ static __always_inline __u32 drop_parse_inner(const struct drop_skb *d,
 	}
 	*inner_off = off;
 	key->tunnel = t->type;
-	return drop_parse_ip(d, ethertype, off, end, key, ip, hdr_len);
+	return drop_parse_ip(d, ethertype, off, end, true, key, ip, hdr_len);
 }
 
 /*
@@ -670,7 +691,7 @@ static __always_inline __u32 drop_parse(struct sk_buff *skb,
 			       proto == bpf_htons(ETH_P_MPLS_MC_)))
 		counter = drop_tun_mpls(d, end, &t);
 	else {
-		counter = drop_parse_ip(d, proto, d->nh_off, end, key, &ip, hdr_len);
+		counter = drop_parse_ip(d, proto, d->nh_off, end, false, key, &ip, hdr_len);
 		if (counter || !drop_cfg.decap)
 			return counter;
 		counter = drop_tunnel(d, key, &ip, frame_off, &t);

@@ -12,7 +12,8 @@
     check_ipfix.py drops CAPTURE --port P
                                        each flow record's drops, segment and
                                        enterprise elements, as tshark
-                                       dissects them
+                                       dissects them, and the templates'
+                                       enterprise numbers
 
 The first three print the same JSON: "flows", one row per key with the number
 of flow records ("flows"), packets and bytes summed, and "totals". A key is
@@ -389,6 +390,7 @@ def tshark_main(capture, port, max_message):
 
 # What "drops" prints of each Flow record: tshark's field for each element.
 DROP_FIELDS = {"sport": "cflow.srcport", "dport": "cflow.dstport", "packets": "cflow.packets",
+               "proto": "cflow.protocol",
                "segment": "cflow.layer2_segment_id",
                "bytes": "cflow.octets", "drop_packets": "cflow.drop_packets",
                "drop_bytes": "cflow.drop_octets",
@@ -401,7 +403,11 @@ def drops_main(capture, port):
     if p.returncode:
         die(f"{' '.join(cmd)}: exit {p.returncode}: {p.stderr.strip()}")
     flows = []
+    pens = set()
     for f in ET.fromstring(p.stdout).iter("field"):
+        # The enterprise numbers the templates put elements under.
+        if f.get("name") == "cflow.template_ipfix_field_pen":
+            pens.add(int(f.get("show")))
         if not f.get("show", "").startswith("Flow "):
             continue
         r = {}
@@ -409,6 +415,12 @@ def drops_main(capture, port):
             e = f.find(f".//field[@name='{name}']")
             if e is not None:
                 r[k] = int(e.get("show"))
+        for k, names in (("src", ("cflow.srcaddr", "cflow.srcaddrv6")),
+                         ("dst", ("cflow.dstaddr", "cflow.dstaddrv6"))):
+            for name in names:
+                e = f.find(f".//field[@name='{name}']")
+                if e is not None:
+                    r[k] = e.get("show")
         # forwardingStatus as the byte on the wire: tshark shows its top two
         # bits (the status) and the code below them apart.
         if "forwarding_status" in r:
@@ -426,7 +438,7 @@ def drops_main(capture, port):
                     r.setdefault("enterprise", {})[m.group(2)] = e.get("value")
         if "packets" in r:
             flows.append(r)
-    return {"flows": flows}
+    return {"flows": flows, "pens": sorted(pens)}
 
 
 # ---- compare ---------------------------------------------------------------

@@ -354,7 +354,9 @@ test_tunnels_ipfix() {
 	python3 tests/checkers/check_ipfix.py nfdump "$SCRATCH/nfcapd" >"$SCRATCH/nfdump.json"
 	python3 - "$SCRATCH/ipfix.json" "$SCRATCH/rec.json" "$SCRATCH/nfdump.json" <<-'EOF' ||
 	import collections, json, sys
-	flows = json.load(open(sys.argv[1]))["flows"]
+	export = json.load(open(sys.argv[1]))
+	flows = export["flows"]
+	assert export["pens"] == [32473], export["pens"]
 	recs = [json.loads(l) for l in open(sys.argv[2])]
 	recs = [r for r in recs if r.get("type") == "flow"]
 	vni = 1 << 56 | 42
@@ -404,21 +406,66 @@ test_tunnels_ipfix() {
 # bytes alike, as the generator's table says; a later inner fragment's
 # drop (no ports in it) and an inner packet that is no IP are counted
 # under their reasons; and the kernel's counts of the link's drops equal
-# the frames sent. No capture on the receiver: a packet socket there
+# the frames sent. The IPFIX export with --ipfix-pen carries each tunnel
+# type's own elements, as the JSON records have them. No capture on the receiver: a packet socket there
 # would take the MPLS frames the kernel otherwise drops.
 test_tunnels_drops() {
+	source tests/helpers/collectors.sh
 	netns_pair
+	trap '_rc=$?; set +e; collectors_cleanup; (exit $_rc); netns_cleanup' EXIT
+	COLLECTOR_NETNS=$NSB
 	ip -n "$NSB" link set "$VB" address 02:00:00:00:00:99
+	local port
+	port=$(free_udp_port)
+	nfcapd_start "$port" "$SCRATCH/nfcapd"
+	lo_capture_start "$SCRATCH/export.pcap" udp port "$port"
 	run_start "$NSB" --layout set --iface "$VB" --decap inner --interval 0.2 \
-		--idle-timeout 1 --no-sockets
+		--idle-timeout 1 --no-sockets --ipfix "127.0.0.1:$port" --ipfix-pen 32473
 	ip -n "$NSB" -s -s -j link show dev "$VB" >"$SCRATCH/link.before"
 	$INA python3 tests/helpers/tunnel_send.py --dev "$VA" --count 20 >"$SCRATCH/sent.json" ||
 		fail "tunnel_send.py"
 	sleep 0.5
 	ip -n "$NSB" -s -s -j link show dev "$VB" >"$SCRATCH/link.after"
 	run_stop
+	lo_capture_stop
+	nfcapd_stop
 	python3 tests/checkers/check_records.py "$SCRATCH/rec.json" --books --drop-books ||
 		fail "the records' books"
+	# Every tunnel type in flowacct's IPFIX elements, as tshark dissects
+	# them, against the JSON records: type, id (all ones for none), outer
+	# addresses (IPv4-mapped; :: for MPLS).
+	python3 tests/checkers/check_ipfix.py drops "$SCRATCH/export.pcap" --port "$port" \
+		>"$SCRATCH/ipfix.json"
+	python3 - "$SCRATCH/ipfix.json" "$SCRATCH/rec.json" <<-'EOF' || fail "the tunnels' IPFIX elements"
+	import collections, ipaddress, json, sys
+	TYPES = {"vxlan": 1, "geneve": 2, "gre": 3, "erspan": 4, "ipip": 5, "mpls": 6}
+	def packed(a):
+	    if a is None:
+	        return "00" * 16
+	    ip = ipaddress.ip_address(a)
+	    if ip.version == 4:
+	        ip = ipaddress.IPv6Address("::ffff:" + a)
+	    return ip.packed.hex()
+	want, got = collections.Counter(), collections.Counter()
+	for line in open(sys.argv[2]):
+	    r = json.loads(line)
+	    if r.get("type") == "flow" and r["tunnel"]:
+	        t = r["tunnel"]
+	        want[(r["src"], r["dst"], r["sport"], r["dport"], r["proto"], "%02x" % TYPES[t["type"]],
+	              "%016x" % (t["id"] if t["id"] is not None else 2**64 - 1),
+	              packed(t["outer_src"]), packed(t["outer_dst"]))] += r["packets"]
+	for r in json.load(open(sys.argv[1]))["flows"]:
+	    e = r.get("enterprise")
+	    if e:
+	        src, dst = (str(ipaddress.ip_address(a)) for a in (r["src"], r["dst"]))
+	        got[(src, dst, r["sport"], r["dport"], r["proto"], e["1"], e["2"], e["3"], e["4"])] += r["packets"]
+	types = {k[5] for k in got}
+	print("IPFIX: %d tunnelled flows, types %s" % (len(got), sorted(types)))
+	for k in set(want) | set(got):
+	    if want[k] != got[k]:
+	        print("flow %s: JSON %d packets, IPFIX %d" % (k, want[k], got[k]))
+	assert want == got and len(types) == 6
+	EOF
 	python3 - "$SCRATCH/sent.json" "$SCRATCH/rec.json" "$SCRATCH/link.before" \
 		"$SCRATCH/link.after" <<-'EOF' || fail "the tunnels' drops"
 	import collections, json, sys
