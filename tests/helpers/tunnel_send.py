@@ -5,8 +5,8 @@
     tunnel_send.py --dev DEV --count C
 
 Every frame of scripts/gen_pcaps.py's tunnels() capture that it holds whole
-(every encapsulation, broken ones too; not the one the capture cuts), C
-times, written through an AF_PACKET socket out of DEV. Their destination
+(every encapsulation, broken ones too; not the one the capture cuts), and
+two of its own about fragments (extra() below), C times, written through an AF_PACKET socket out of DEV. Their destination
 MAC is the generator's 02:00:00:00:00:02, which the receiver must not have:
 its kernel drops each frame, an IP one as OTHERHOST, an MPLS one as
 UNHANDLED_PROTO where nothing routes MPLS. Prints one JSON object: the
@@ -38,6 +38,28 @@ def flow_key(f):
             t["type"] if t else None)
 
 
+def extra(caps):
+    """Two frames the capture has not, either side of the fragments' rule:
+    the first fragment of a VXLAN datagram (the outer flow: its tunnel stays
+    closed) and VXLAN over IPv6 behind an atomic fragment header (offset 0,
+    M clear: no fragment, so the tunnel is opened)."""
+    g = gen_pcaps
+    pkt, _ = g.inner4(g.IN_A, g.IN_C, g.UDP, 7100, 7101, 40)
+    dgram = g.udp(50030, g.VXLAN_PORT, g.vxlan(400, g.eth(g.ETH_P_IP, pkt)))
+    first = g.ipv4(g.VTEP_A, g.VTEP_B, g.UDP, dgram[:48], ident=9, flags_frag=0x2000)
+    outer = dict(ip_version=4, proto=g.UDP, src=g.VTEP_A, dst=g.VTEP_B, sport=50030,
+                 dport=g.VXLAN_PORT, ip_len=len(first), first_frag_id=9)
+    caps.frame(g.eth(g.ETH_P_IP, first), outer, outer)
+    pkt, f = g.inner4(g.IN_B, g.IN_C, g.UDP, 7200, 7201, 30)
+    dgram = g.udp(50031, g.VXLAN_PORT, g.vxlan(401, g.eth(g.ETH_P_IP, pkt)))
+    atomic = g.ipv6_chain(g.VTEP6_A, g.VTEP6_B,
+                          [lambda nh: (g.ext_frag(nh, 0, False, 11), g.FRAGMENT)], g.UDP, dgram)
+    outer = dict(ip_version=6, proto=g.UDP, src=g.VTEP6_A, dst=g.VTEP6_B, sport=50031,
+                 dport=g.VXLAN_PORT, ip_len=len(atomic))
+    caps.frame(g.eth(g.ETH_P_IPV6, atomic),
+               dict(f, tunnel=g.tun_desc("vxlan", 401, g.VTEP6_A, g.VTEP6_B)), outer)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dev", required=True)
@@ -54,6 +76,7 @@ def main():
 
     gen_pcaps.TunnelCaptures.frame = note
     caps = gen_pcaps.tunnels()
+    extra(caps)
 
     later = collections.Counter()
     counters = collections.Counter()

@@ -308,11 +308,11 @@ test_stale_files() {
 	ip -n "$NSA" link set lo up
 	[ -e /run/flowacct/ipfix-000007cf-127.0.0.1_4739.state ] || fail "no IPFIX state while running"
 	# Another daemon starting leaves a running one's state alone.
-	printf 'staletst' | dd of=/run/flowacct/ipfix-000007cf-127.0.0.1_4739.state bs=1 seek=24 conv=notrunc status=none
+	printf 'stal' | dd of=/run/flowacct/ipfix-000007cf-127.0.0.1_4739.state bs=1 seek=28 conv=notrunc status=none
 	IPFIX_DOMAINS+=(2000)
 	daemon "$NSB" b "$VB" --ipfix 127.0.0.1:4739 --ipfix-domain 2000
 	local pb=$BG_PID
-	[ "$(dd if=/run/flowacct/ipfix-000007cf-127.0.0.1_4739.state bs=1 skip=24 count=8 status=none)" = staletst ] ||
+	[ "$(dd if=/run/flowacct/ipfix-000007cf-127.0.0.1_4739.state bs=1 skip=28 count=4 status=none)" = stal ] ||
 		fail "another daemon's start removed a running one's IPFIX state"
 	kill $pb
 	wait $pb || fail "B's daemon did not stop cleanly: $(cat "$SCRATCH/b.log")"
@@ -322,11 +322,11 @@ test_stale_files() {
 	run_start "$NSA" "$VA" --interval 1 --ipfix 127.0.0.1:4739 --ipfix-domain 1999
 	run_stop KILL
 	[ -e /run/flowacct/ipfix-000007cf-127.0.0.1_4739.state ] || fail "a killed daemon's IPFIX state was removed"
-	# A mark in the file's padding (bytes 24-31, which nothing writes): a
+	# A mark in the file's padding (bytes 28-31, which nothing writes): a
 	# file removed and made anew (tmpfs may give it the same inode) is zeros.
-	printf 'staletst' | dd of=/run/flowacct/ipfix-000007cf-127.0.0.1_4739.state bs=1 seek=24 conv=notrunc status=none
+	printf 'stal' | dd of=/run/flowacct/ipfix-000007cf-127.0.0.1_4739.state bs=1 seek=28 conv=notrunc status=none
 	run_start "$NSA" "$VA" --interval 1 --ipfix 127.0.0.1:4739 --ipfix-domain 1999
-	[ "$(dd if=/run/flowacct/ipfix-000007cf-127.0.0.1_4739.state bs=1 skip=24 count=8 status=none)" = staletst ] ||
+	[ "$(dd if=/run/flowacct/ipfix-000007cf-127.0.0.1_4739.state bs=1 skip=28 count=4 status=none)" = stal ] ||
 		fail "the restarted daemon did not get the killed one's IPFIX state (removed and made anew)"
 	run_stop
 	out=$(ls /run/flowacct 2>/dev/null | grep "^$d\.\|^ipfix-000007cf-" || true)
