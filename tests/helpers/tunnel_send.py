@@ -10,8 +10,8 @@ two of its own about fragments (extra() below), C times, written through an AF_P
 MAC is the generator's 02:00:00:00:00:02, which the receiver must not have:
 its kernel drops each frame, an IP one as OTHERHOST, an MPLS one as
 UNHANDLED_PROTO where nothing routes MPLS. Prints one JSON object: the
-flows --decap inner makes of them (the generator's table), each with the
-packets the hooks count and the drops a drop program keying drops as the
+flows --decap inner makes of them (the generator's table, with the tunnel
+each was first seen through), each with the packets the hooks count and the drops a drop program keying drops as the
 hooks key packets must put on its row; and the drops it must count under
 a reason instead (a later inner fragment carries no ports: later_fragment;
 an inner packet that cannot be read as IP: unreadable or not_ip).
@@ -98,7 +98,7 @@ def main():
                          if not isinstance(d, str) and d.get("fragment") and flow_key(d) == k)
         flows.append({"ip_version": f["ip_version"], "proto": f["proto"], "src": f["src"],
                       "dst": f["dst"], "sport": f["sport"], "dport": f["dport"],
-                      "tunnel": k[6], "packets": f["packets"] * a.count,
+                      "tunnel": f.get("tunnel"), "packets": f["packets"] * a.count,
                       "bytes": f["bytes"] * a.count,
                       "drops": (f["packets"] - later[k]) * a.count,
                       "drop_bytes": (f["bytes"] - frag_bytes) * a.count})
