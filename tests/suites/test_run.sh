@@ -218,12 +218,21 @@ test_run_churn() {
 
 # flows_walks SECS: how many times the daemon ($RUN_PID) walked its flow
 # tables (flows_0, flows_1: lookup-and-delete batches) in SECS seconds.
+# The scan of its descriptors is taken again (up to 10 times) when it finds
+# fewer than two: a descriptor opened or closed meanwhile, or a map id
+# bpftool could not open at that moment, made a CI run find one.
 flows_walks() {
-	local fd id fds=() trace=$SCRATCH/walks.strace
-	for fd in /proc/$RUN_PID/fdinfo/*; do
-		id=$(awk '$1 == "map_id:" { print $2 }' "$fd")
-		[ -n "$id" ] || continue
-		bpftool map show id "$id" | grep -qE ' name flows_[01] ' && fds+=("${fd##*/}")
+	local fd id fds=() trace=$SCRATCH/walks.strace try
+	for try in $(seq 10); do
+		fds=()
+		for fd in /proc/$RUN_PID/fdinfo/*; do
+			id=$(awk '$1 == "map_id:" { print $2 }' "$fd" 2>/dev/null)
+			[ -n "$id" ] || continue
+			bpftool map show id "$id" 2>/dev/null | grep -qE ' name flows_[01] ' &&
+				fds+=("${fd##*/}")
+		done
+		[ ${#fds[@]} -ge 2 ] && break
+		sleep 0.1
 	done
 	[ ${#fds[@]} -ge 2 ] || fail "the daemon holds ${#fds[@]} flow tables, not 2"
 	timeout "$1" strace -qq -f -e trace=bpf -o "$trace" -p "$RUN_PID" 2>/dev/null || true
