@@ -464,7 +464,7 @@ crash_stream() {
 # tick. Every record counted once by instance and sequence number, each
 # interface's records add up to its counters line and to its capture.
 test_set_stream_kill9() {
-	local dir point p1 p3
+	local dir point p1 p3 p5
 	set_setup_pinned 4 1 2 3 4
 	dir=$SET_DIR
 	stream_start --interval 100 --timeouts 300,1000 --pin "$dir" "$SCRATCH/rec.json" \
@@ -473,9 +473,9 @@ test_set_stream_kill9() {
 	kill -9 $SET_PID
 	wait $SET_PID 2>/dev/null || true
 	exec 9>&-
-	ip netns exec "${PEERS[0]}" ping -q -c 300 -i 0.03 198.51.100.5 >/dev/null &
+	ip netns exec "${PEERS[0]}" ping -q -c 1000 -i 0.03 198.51.100.5 >/dev/null &
 	p1=$!
-	ip netns exec "${PEERS[2]}" ping -q -c 300 -i 0.03 -s 300 198.51.100.13 >/dev/null &
+	ip netns exec "${PEERS[2]}" ping -q -c 1000 -i 0.03 -s 300 198.51.100.13 >/dev/null &
 	p3=$!
 	crash_stream committed:1 "leave s2"
 	for point in drained:2 merged:2 expired:2 committed:2 written:2; do
@@ -483,6 +483,11 @@ test_set_stream_kill9() {
 	done
 	crash_stream booked:1 "leave s4"
 	for point in booked:2 undone:2 idle:2 save-count:5 rollback:1; do
+		# Traffic for the cache to save, whenever the pings above ended.
+		if [ "$point" = save-count:5 ]; then
+			ip netns exec "${PEERS[0]}" ping -q -c 150 -i 0.02 198.51.100.5 >/dev/null &
+			p5=$!
+		fi
 		crash_stream "$point"
 	done
 	grep -q '^leaving ' "$SCRATCH/stream.out" || fail "no leave was finished after a kill"
@@ -490,7 +495,7 @@ test_set_stream_kill9() {
 	# kill left to drain and the one the links wrote since: both go out.
 	STREAM_READY=1 stream_start --interval 60000 --timeouts 300,1000 --adopt "$dir" \
 		"$SCRATCH/rec.json"
-	wait $p1 $p3
+	wait $p1 $p3 $p5
 	capture_stop
 	stream_stop
 	check_stream s1 s2 s3 s4 >"$SCRATCH/check.txt" || fail "books across the kills: $(cat "$SCRATCH/check.txt")"
