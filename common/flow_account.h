@@ -444,6 +444,7 @@ static __always_inline void flow_key_reverse(const struct flow_key *k,
 	r->ip_version = k->ip_version;
 	r->direction = !k->direction;
 	r->tunnel = k->tunnel;
+	r->tunnel_tag = k->tunnel_tag;	/* a tunnel's two directions share it */
 }
 
 /*

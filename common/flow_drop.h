@@ -4,7 +4,8 @@
  * tracepoint) and user space exchange. Kept apart from flow_kern_user.h
  * for the reason flow_sock.h is: the drop program is built against
  * vmlinux.h. It uses struct flow_key's layout, repeated here as
- * struct flow_drop_key's first 44 bytes (lib/drainfile.c asserts they agree).
+ * struct flow_drop_key's first 44 bytes (lib/drainfile.c asserts they agree),
+ * its tunnel_tag after the reason.
  */
 #ifndef FLOW_DROP_H
 #define FLOW_DROP_H
@@ -19,8 +20,11 @@
  * A drop row's key: the flow, as the hooks key it (addresses IPv4-mapped,
  * ports as on the wire, ICMP's type << 8 | code in dport, the interface
  * and direction of the drop, with --decap inner the inner packet of a
- * tunnel and the tunnel's type), and the kernel's enum skb_drop_reason, as
- * the running kernel numbers it (user space names it from its BTF).
+ * tunnel and the tunnel's type and tag), and the kernel's enum
+ * skb_drop_reason, as the running kernel numbers it (user space names it
+ * from its BTF). The tag comes after the reason: without --decap inner a
+ * drop table's keys are the first FLOW_DROP_KEY_SIZE_OFF bytes, as an
+ * earlier release's were.
  */
 struct flow_drop_key {
 	__u8 src[16];
@@ -33,7 +37,10 @@ struct flow_drop_key {
 	__u8 direction;		/* 0: the drop happened on the receive path, 1: on send */
 	__u8 tunnel;		/* with --decap inner: the flow key's tunnel type */
 	__u32 reason;
+	__u32 tunnel_tag;	/* and its tunnel_tag */
 };
+
+#define FLOW_DROP_KEY_SIZE_OFF	48
 
 /*
  * A drop row's value: packets (a GSO skb counts gso_segs) and IP-layer
@@ -109,7 +116,9 @@ struct flow_drop_config {
 #define FLOW_DROP_DIR_RX 0
 #define FLOW_DROP_DIR_TX 1
 
-_Static_assert(sizeof(struct flow_drop_key) == 48, "flow_drop_key layout changed");
+_Static_assert(sizeof(struct flow_drop_key) == 52, "flow_drop_key layout changed");
+_Static_assert(__builtin_offsetof(struct flow_drop_key, tunnel_tag) == FLOW_DROP_KEY_SIZE_OFF,
+	       "the tag follows the key of earlier releases");
 _Static_assert(sizeof(struct flow_drop_value) == 24, "flow_drop_value layout changed");
 _Static_assert(sizeof(struct flow_drop_stats) % 8 == 0, "per-CPU values need 8-byte size");
 _Static_assert(sizeof(struct flow_drop_config) == 32, "flow_drop_config layout changed");

@@ -27,7 +27,10 @@ enum flow_direction {
  * tunnel is the enum flow_tunnel_type a flow was taken out of with
  * --decap inner (its addresses and ports are then the inner packet's), 0
  * otherwise: a flow inside a tunnel and the same 5-tuple outside it are
- * two flows. Every byte of the key is hashed.
+ * two flows. tunnel_tag is which tunnel of that type
+ * (flow_tunnel_tag(): its id and outer addresses, digested), so the same
+ * inner flow through two tunnels is two rows; 0 when tunnel is. Every
+ * byte of the key is hashed.
  */
 struct flow_key {
 	__u8 src[16];
@@ -39,8 +42,27 @@ struct flow_key {
 	__u8 ip_version;
 	__u8 direction;
 	__u8 tunnel;
+	__u32 tunnel_tag;
 };
-_Static_assert(sizeof(struct flow_key) == 44, "flow_key layout changed");
+_Static_assert(sizeof(struct flow_key) == 48, "flow_key layout changed");
+
+/*
+ * The key's bytes in a table: all of them with --decap inner, where
+ * tunnel_tag tells the tunnels of one type apart; without it the first
+ * FLOW_KEY_SIZE_OFF, as every table of an earlier release was keyed, so
+ * that such tables stay readable and adoptable as they are. A lookup with
+ * a whole struct flow_key in a table of the shorter keys reads their
+ * bytes only; user space reads a table's keys at the table's own size
+ * (the tag then 0).
+ */
+#define FLOW_KEY_SIZE_OFF	44
+_Static_assert(__builtin_offsetof(struct flow_key, tunnel_tag) == FLOW_KEY_SIZE_OFF,
+	       "the tag follows the key of earlier releases");
+
+static inline __u32 flow_key_size(int decap)
+{
+	return decap ? sizeof(struct flow_key) : FLOW_KEY_SIZE_OFF;
+}
 
 /*
  * In a shared live table each CPU keeps a row of its own for a flow: the
@@ -299,23 +321,6 @@ struct frag_flow {
 
 #define FLOW_FRAG_ENTRIES 8192
 
-/*
- * A tunnelled flow's tunnel, kept in flow_tunnels under the flow's key:
- * noted by the packet that finds none, so the tunnel that first carried
- * the flow while its row lives. A packet of the same inner flow through
- * another tunnel of the same type is accounted on the same row and counted
- * in tunnel_shared.
- */
-struct flow_tunnel {
-	__u8 outer_src[16];	/* IPv4-mapped like the key's; zero for MPLS */
-	__u8 outer_dst[16];
-	__u32 id;		/* VNI, GRE key, ERSPAN session, top MPLS label */
-	__u8 type;		/* enum flow_tunnel_type */
-	__u8 outer_ip_version;	/* 4, 6, or 0 (MPLS: no outer IP header) */
-	__u8 has_id;		/* GRE without a key has no id */
-	__u8 pad;
-};
-_Static_assert(sizeof(struct flow_tunnel) == 40, "flow_tunnel layout changed");
 
 /* Fixed when the programs are loaded (.rodata); the verifier prunes on it. */
 struct flow_config {

@@ -27,6 +27,10 @@
  * too: an evicted owner leaves a row without its process, an evicted
  * sequence restarts its flow's retransmission count or its RTT, an evicted
  * tunnel is noted again by the flow's next packet; none loses a packet.
+ * Every table keyed by the flow (the epochs', owners, sequences, RTTs,
+ * tunnels) has its key size set by the loader, flow_key_size(): the
+ * whole key with --decap inner, the key of earlier releases without, so
+ * none carries BTF types (the kernel refuses a key type of another size).
  * flow_stats and flow_overflow are arrays keyed by slot; in a program set
  * (flow_cfg.per_iface) the loader makes them hashes keyed by struct
  * flow_slot_key, so their keys carry no BTF type either.
@@ -80,26 +84,26 @@
 	storage struct {						\
 		__uint(type, BPF_MAP_TYPE_LRU_HASH);			\
 		__uint(max_entries, FLOW_DEFAULT_MAX_FLOWS);		\
-		__type(key, struct flow_key);				\
-		__type(value, struct flow_owner);			\
+		__uint(key_size, sizeof(struct flow_key));		\
+		__uint(value_size, sizeof(struct flow_owner));		\
 	} flow_owners SEC(".maps");					\
 	storage struct {						\
 		__uint(type, BPF_MAP_TYPE_LRU_HASH);			\
 		__uint(max_entries, FLOW_DEFAULT_MAX_FLOWS);		\
-		__type(key, struct flow_key);				\
-		__type(value, struct flow_tcp_seq);			\
+		__uint(key_size, sizeof(struct flow_key));		\
+		__uint(value_size, sizeof(struct flow_tcp_seq));	\
 	} flow_tcp_seq SEC(".maps");					\
 	storage struct {						\
 		__uint(type, BPF_MAP_TYPE_LRU_HASH);			\
 		__uint(max_entries, FLOW_DEFAULT_MAX_FLOWS);		\
-		__type(key, struct flow_key);				\
-		__type(value, struct flow_rtt);				\
+		__uint(key_size, sizeof(struct flow_key));		\
+		__uint(value_size, sizeof(struct flow_rtt));		\
 	} flow_rtt SEC(".maps");					\
 	storage struct {						\
 		__uint(type, BPF_MAP_TYPE_LRU_HASH);			\
 		__uint(max_entries, FLOW_DEFAULT_MAX_FLOWS);		\
-		__type(key, struct flow_key);				\
-		__type(value, struct flow_tunnel);			\
+		__uint(key_size, sizeof(struct flow_key));		\
+		__uint(value_size, sizeof(struct flow_tunnel));		\
 	} flow_tunnels SEC(".maps");					\
 	storage const volatile struct flow_config flow_cfg;		\
 	storage struct flow_replay_frame replay_frame;			\

@@ -179,7 +179,6 @@ enum fa_end_reason {
 /* A flow record, as the journal keeps it until it has been written out. */
 struct fa_record {
 	struct flow_key key;	/* ip_version 0: an overflow row */
-	__u32 tcp_flags;
 	__u64 seq;
 	__u64 packets;
 	__u64 bytes;
@@ -187,13 +186,20 @@ struct fa_record {
 	__u64 last_seen_ns;
 	__u64 flow_start_ns;
 	__u8 end_reason;	/* enum fa_end_reason */
-	__u8 pad[7];
+	__u8 pad[3];
+	__u32 tcp_flags;
 	struct fa_drops drops;	/* of the period */
 };
 _Static_assert(sizeof(struct fa_record) == 136, "record layout changed");
 
-/* A record as older daemons' pinned journals hold it: the same without drops. */
+/*
+ * A record as older daemons' pinned journals and cache files hold it:
+ * the key without the tunnel's tag, tcp_flags in its place, and (before
+ * drops, FA_RECORD_V1_SIZE) no drops; the rest where it is now.
+ */
 #define FA_RECORD_V1_SIZE 104
+#define FA_RECORD_V2_SIZE 136
+#define FA_RECORD_V2_TCP_FLAGS 44
 
 /* A change to one cache entry in the journal of older daemons. */
 struct fa_journal_change {

@@ -12,8 +12,9 @@
  * --decap. With FLOW_DECAP_INNER a packet inside one of these is
  * accounted as its inner packet: the key's addresses, ports and protocol
  * are the inner ones, its bytes the inner IP-layer length, and key.tunnel
- * the type. What identifies the tunnel (VNI, key, outer addresses) is
- * noted per flow in flow_tunnels. One level: a tunnel inside the tunnel is
+ * the type, key.tunnel_tag which tunnel of the type (flow_tunnel_tag()).
+ * What identifies the tunnel (VNI, key, outer addresses) is noted per
+ * flow in flow_tunnels. One level: a tunnel inside the tunnel is
  * accounted as the first inner packet (tunnel_nested counts it).
  */
 enum flow_decap {
@@ -63,5 +64,71 @@ enum flow_tunnel_type {
  * inner parse makes then stays within the 64 KiB the verifier allows.
  */
 #define INNER_OFF_MAX	0x1fff
+
+/*
+ * A tunnelled flow's tunnel: noted per flow in flow_tunnels by the packet
+ * that finds none, and digested into the key's tunnel_tag. pad is 0.
+ */
+struct flow_tunnel {
+	__u8 outer_src[16];	/* IPv4-mapped like the key's; zero for MPLS */
+	__u8 outer_dst[16];
+	__u32 id;		/* VNI, GRE key, ERSPAN session, top MPLS label */
+	__u8 type;		/* enum flow_tunnel_type */
+	__u8 outer_ip_version;	/* 4, 6, or 0 (MPLS: no outer IP header) */
+	__u8 has_id;		/* GRE without a key has no id */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct flow_tunnel) == 40, "flow_tunnel layout changed");
+
+/* MurmurHash3's mixing of a word into @h, and its finish. */
+static inline __attribute__((always_inline)) __u32 flow_tag_mix(__u32 h, __u32 k)
+{
+	k *= 0xcc9e2d51;
+	k = (k << 15) | (k >> 17);
+	h ^= k * 0x1b873593;
+	h = (h << 13) | (h >> 19);
+	return h * 5 + 0xe6546b64;
+}
+
+static inline __attribute__((always_inline)) __u32 flow_tag_fmix(__u32 h)
+{
+	h ^= h >> 16;
+	h *= 0x85ebca6b;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35;
+	return h ^ (h >> 16);
+}
+
+static inline __attribute__((always_inline)) __u32 flow_tag_addr(const __u8 *a)
+{
+	const __u32 *w = (const __u32 *)a;
+
+	return flow_tag_fmix(flow_tag_mix(flow_tag_mix(flow_tag_mix(flow_tag_mix(
+		0x9747b28c, w[0]), w[1]), w[2]), w[3]));
+}
+
+/*
+ * The key's tunnel_tag: the whole of @t (type, id, outer addresses, whether
+ * it has an id) in 32 bits, so that the same inner flow through two
+ * tunnels of a type is two rows without the key growing by the tunnel's 37
+ * bytes. The outer addresses go in as a pair, whichever is the source: a
+ * tunnel's two directions have one tag, so that a flow's two directions
+ * (through them) pair up as they do outside tunnels (biflow rows, a TCP
+ * connection's end, the RTT), the reverse key being the key with its
+ * addresses and ports swapped. Two tunnels whose tags collide and that
+ * carry the same inner flow share its row: flow_tunnels keeps the first,
+ * and tunnel_shared counts the other's packets. The hooks and the drop
+ * program compute it alike, so a drop joins its flow's row.
+ */
+static inline __attribute__((always_inline)) __u32
+flow_tunnel_tag(const struct flow_tunnel *t)
+{
+	__u32 h = flow_tag_addr(t->outer_src) + flow_tag_addr(t->outer_dst);
+
+	h = flow_tag_mix(h, t->id);
+	h = flow_tag_mix(h, (__u32)t->type | (__u32)t->outer_ip_version << 8 |
+			    (__u32)t->has_id << 16);
+	return flow_tag_fmix(h);
+}
 
 #endif /* FLOW_TUNNEL_H */

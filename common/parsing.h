@@ -564,6 +564,7 @@ static __always_inline int parse_frame_fast(const struct parse_ctx *pc,
 	}
 	pkt->key.proto = proto;
 	pkt->key.tunnel = 0;
+	pkt->key.tunnel_tag = 0;
 	pkt->ip_len = ip_len;
 	pkt->hdr_len = l3_hlen + doff;
 	pkt->l4_off = ETH_HLEN + l3_hlen;
@@ -876,7 +877,7 @@ static __always_inline int tun_mpls(struct parse_ctx *pc, struct flow_tunnel *t,
  * @pkt: the outer packet as parsed (or, its frame not being IP, zero)
  *
  * Returns 0 with @pkt the inner packet, pkt->key.tunnel its tunnel's type
- * and pkt->tun the tunnel; or 0 with @pkt the outer packet as it was and
+ * and pkt->tun the tunnel (pkt_tag_tunnel() then sets the key's tag); or 0 with @pkt the outer packet as it was and
  * FLOW_ODD_TUN_UNDECODED set, when its tunnel header says it is none (no
  * VXLAN I flag, an unknown version, fields past the datagram); or the
  * counter that names why the frame is not accountable, as for an outer
@@ -960,6 +961,18 @@ static __always_inline int parse_decap(struct parse_ctx *pc, struct flow_pkt *pk
 	pkt->key.tunnel = t.type;
 	pkt->tun = t;
 	return 0;
+}
+
+/*
+ * The key's tunnel_tag of a packet parse_decap() took out of a tunnel,
+ * set by the hook once the parse has returned: at the end of the parse it
+ * would be verified once for each of the inner parse's end states, which
+ * the limit does not allow.
+ */
+static __always_inline void pkt_tag_tunnel(struct flow_pkt *pkt, int reason)
+{
+	if (flow_cfg.decap && !reason && pkt->key.tunnel)
+		pkt->key.tunnel_tag = flow_tunnel_tag(&pkt->tun);
 }
 
 #endif /* FLOW_PARSING_H */

@@ -796,7 +796,7 @@ int fa_attach(const struct fa_attach_opts *o, struct fa_attach_result *res)
 	a.st.netns_cookie = id.netns_cookie;
 	a.st.attached_at = time(NULL);
 	a.st.max_flows = o->max_flows;
-	a.st.key_size = sizeof(struct flow_key);
+	a.st.key_size = flow_key_size(o->decap);
 	a.st.value_size = sizeof(struct flow_map_value);
 	a.st.shared_map = o->shared;
 	a.st.owners = o->owners;

@@ -697,6 +697,10 @@ static int cmp_key(const struct flow_key *a, const struct flow_key *b)
 		return ntohs(a->sport) < ntohs(b->sport) ? -1 : 1;
 	if (a->dport != b->dport)
 		return ntohs(a->dport) < ntohs(b->dport) ? -1 : 1;
+	if (a->tunnel != b->tunnel)
+		return a->tunnel < b->tunnel ? -1 : 1;
+	if (a->tunnel_tag != b->tunnel_tag)
+		return a->tunnel_tag < b->tunnel_tag ? -1 : 1;
 	return 0;
 }
 

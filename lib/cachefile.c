@@ -32,8 +32,12 @@
 #include "internal.h"
 
 #define CF_MAGIC	0x46414346	/* "FACF" */
-/* 2: drops in entries and records (version 1's are converted on open). */
-#define CF_VERSION	2
+/*
+ * 3: the tunnel's tag in keys, and records laid out for it; 2: drops in
+ * entries and records. Versions 1 and 2 are converted on open.
+ */
+#define CF_VERSION	3
+#define CF_VERSION_NO_TAG 2
 #define CF_VERSION_NO_DROPS 1
 #define CF_PAGE		4096
 /* Pages of an area kept past what recent ticks used, at least. */
@@ -118,7 +122,10 @@ int fa_cachefile_size(const char *dirname, __u32 *size)
 		return -errno;
 	n = pread(fd, &h, sizeof(h), 0);
 	close(fd);
-	if (n != sizeof(h) || h.magic != CF_MAGIC || h.version != CF_VERSION)
+	/* The header is the same in every version. */
+	if (n != sizeof(h) || h.magic != CF_MAGIC ||
+	    (h.version != CF_VERSION && h.version != CF_VERSION_NO_TAG &&
+	     h.version != CF_VERSION_NO_DROPS))
 		return -EUCLEAN;
 	*size = h.size;
 	return 0;
@@ -307,14 +314,30 @@ void fa_cachefile_remove(const char *dirname)
 	fa_cachefile_remove_tmp(dirname);
 }
 
-/* Version 1's records, before their drops. */
-#define V1_RECORD FA_RECORD_V1_SIZE
+void fa_record_load(struct fa_record *to, const void *old, size_t old_size)
+{
+	const __u8 *o = old;
+
+	memset(to, 0, sizeof(*to));
+	fa_key_load(&to->key, o, FLOW_KEY_SIZE_OFF);
+	memcpy(&to->tcp_flags, o + FA_RECORD_V2_TCP_FLAGS, sizeof(to->tcp_flags));
+	/* seq to end_reason are where they were; the drops too, if any. */
+	memcpy(&to->seq, o + offsetof(struct fa_record, seq),
+	       offsetof(struct fa_record, pad) - offsetof(struct fa_record, seq));
+	if (old_size >= FA_RECORD_V2_SIZE)
+		memcpy(&to->drops, o + offsetof(struct fa_record, drops), sizeof(to->drops));
+}
+
+_Static_assert(offsetof(struct fa_record, seq) == 48 &&
+	       offsetof(struct fa_record, pad) == 97 &&
+	       offsetof(struct fa_record, drops) == FA_RECORD_V1_SIZE,
+	       "the fields of older records that did not move");
 
 int fa_cachefile_upgrade(const char *dirname, __u32 size, __u32 rec_cap, __u64 instance,
 			 __u32 nrec)
 {
-	size_t slots_off = CF_PAGE, undo_off, rec_off, len, i;
-	struct fa_cachefile *cf = NULL;
+	size_t slots_off = CF_PAGE, drops_off = 0, undo_off, rec_off, rec_size, len, i;
+	struct fa_cachefile *cf = NULL, lay;
 	struct fa_cache_store st;
 	struct fa_record *to;
 	char path[PATH_MAX];
@@ -332,15 +355,26 @@ int fa_cachefile_upgrade(const char *dirname, __u32 size, __u32 rec_cap, __u64 i
 		close(fd);
 		return -EUCLEAN;
 	}
-	if (h.magic != CF_MAGIC || h.version != CF_VERSION_NO_DROPS) {
+	if (h.magic != CF_MAGIC ||
+	    (h.version != CF_VERSION_NO_DROPS && h.version != CF_VERSION_NO_TAG)) {
 		close(fd);
 		return 0;	/* this version's, or not a cache file: open says */
 	}
-	undo_off = page_up(slots_off + (size_t)h.size * sizeof(struct fa_cache_slot));
-	rec_off = page_up(undo_off + (size_t)h.size * sizeof(struct fa_cache_undo));
-	len = page_up(rec_off + (size_t)h.rec_cap * V1_RECORD);
+	if (h.version == CF_VERSION_NO_DROPS) {
+		undo_off = page_up(slots_off + (size_t)h.size * sizeof(struct fa_cache_slot));
+		rec_off = page_up(undo_off + (size_t)h.size * sizeof(struct fa_cache_undo));
+		rec_size = FA_RECORD_V1_SIZE;
+		len = page_up(rec_off + (size_t)h.rec_cap * rec_size);
+	} else {
+		/* Version 2 is laid out as this one: only its records differ. */
+		len = layout(&lay, h.size, h.rec_cap);
+		drops_off = lay.drops_off;
+		undo_off = lay.undo_off;
+		rec_off = lay.rec_off;
+		rec_size = FA_RECORD_V2_SIZE;
+	}
 	if (h.instance != instance || h.size != size || (size_t)sb.st_size != len ||
-	    h.undo_n > h.size || nrec > h.rec_cap || nrec > rec_cap) {
+	    h.undo_n > 2 * (size_t)h.size || nrec > h.rec_cap || nrec > rec_cap) {
 		close(fd);
 		return -EUCLEAN;
 	}
@@ -353,10 +387,11 @@ int fa_cachefile_upgrade(const char *dirname, __u32 size, __u32 rec_cap, __u64 i
 		goto out;
 	fa_cachefile_store(cf, &st);
 	/*
-	 * Slots and undo entries are the same (an entry's drop slot was its
-	 * padding: 0, none); the drop slots are new, all free; records gained
-	 * their drops at the end. Only slots holding data are copied: the
-	 * holes of a sparse file are zeros already.
+	 * Slots and undo entries are the same (the key's tunnel tag was
+	 * padding, and an entry's drop slot too: 0 in every one written
+	 * before); version 1 had no drop slots; records are converted. Only
+	 * slots holding data are copied: the holes of a sparse file are zeros
+	 * already.
 	 */
 	for (i = 0; i < size; i++) {
 		const struct fa_cache_slot *o = (const void *)(old + slots_off + i * sizeof(*o));
@@ -364,11 +399,17 @@ int fa_cachefile_upgrade(const char *dirname, __u32 size, __u32 rec_cap, __u64 i
 		if (o->e.touch)
 			st.slots[i] = *o;
 	}
+	for (i = 0; drops_off && i < size; i++) {
+		const struct fa_cache_drops *o = (const void *)(old + drops_off + i * sizeof(*o));
+
+		if (o->owner)
+			st.drops[i] = *o;
+	}
 	memcpy(st.undo, old + undo_off, h.undo_n * sizeof(struct fa_cache_undo));
 	*st.undo_n = h.undo_n;
 	to = fa_cachefile_records(cf, &cap);
 	for (i = 0; i < nrec; i++)
-		memcpy(&to[i], old + rec_off + i * V1_RECORD, V1_RECORD);
+		fa_record_load(&to[i], old + rec_off + i * rec_size, rec_size);
 	err = fa_cachefile_publish(cf, dirname);
 	if (err)
 		fa_cachefile_remove_tmp(dirname);

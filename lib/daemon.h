@@ -59,10 +59,11 @@ typedef int (*fa_record_fn)(void *ctx, const struct fa_record *r);
  * of the tick in progress. A slot is free when its touch is 0.
  */
 struct fa_cache_slot {
-	struct flow_key key;
-	__u32 pad;
+	struct flow_key key;	/* its tunnel_tag was this slot's padding before */
 	struct fa_cache_entry e;
 };
+_Static_assert(sizeof(struct fa_cache_slot) == 48 + sizeof(struct fa_cache_entry),
+	       "the cache file's slots keep their layout");
 
 /* FA_CACHE_UNDO_DROPS in an undo entry's slot: old is a drop slot's. */
 #define FA_CACHE_UNDO_DROPS 0x80000000u

@@ -39,7 +39,8 @@
 #include "flow_drop.h"
 
 #define DF_MAGIC	0x46414446	/* "FADF" */
-#define DF_VERSION	5	/* 5: drop rows; 4's files are converted */
+#define DF_VERSION	6	/* 6: the tunnel's tag; 5: drop rows (4 and 5 are converted) */
+#define DF_VERSION_NO_TAG 5
 #define DF_VERSION_NO_DROPS 4
 #define DF_CHUNK	8192		/* rows per batch call */
 #define DF_NO_TOKEN	0xffffffffu	/* a bucket index no table has */
@@ -62,6 +63,8 @@ struct df_head {
 	__u32 resume;		/* in_batch of the next call */
 	__u32 batch_drops;	/* the batch is a drop table's (struct flow_drop_key) */
 	__u32 drops_state;	/* 1: the drop table's drain begun (the flows' done) */
+	__u32 key_size;		/* of the batch's keys: its table's */
+	__u32 pad;
 	union bpf_attr attr;	/* the batch call's; the kernel writes its count */
 };
 
@@ -98,7 +101,7 @@ static size_t layout(__u32 cap, __u32 ncpus, size_t *ckeys, size_t *cvals,
 }
 
 _Static_assert(sizeof(struct flow_drop_key) == sizeof(struct flow_key) + 4 &&
-	       offsetof(struct flow_drop_key, reason) == sizeof(struct flow_key) &&
+	       offsetof(struct flow_drop_key, reason) == FLOW_KEY_SIZE_OFF &&
 	       offsetof(struct flow_drop_key, ifindex) == offsetof(struct flow_key, ifindex) &&
 	       offsetof(struct flow_drop_key, direction) == offsetof(struct flow_key, direction) &&
 	       offsetof(struct flow_drop_key, tunnel) == offsetof(struct flow_key, tunnel) &&
@@ -127,8 +130,8 @@ void fa_drainfile_close(struct fa_drainfile *df)
 	free(df);
 }
 
-/* A file of version 4: the header without the drop fields, rows without drops. */
-struct df_head_v4 {
+/* What the headers of versions 4 and 5 begin with, as this one's does. */
+struct df_head_old {
 	__u32 magic;
 	__u32 version;
 	__u64 instance;
@@ -142,24 +145,60 @@ struct df_head_v4 {
 	__u32 chunk_rows;
 	__u32 token;
 	__u32 resume;
+};
+
+/* Version 5's: then the drop fields, without the batch's key size. */
+struct df_head_v5 {
+	struct df_head_old o;
+	__u32 batch_drops;
+	__u32 drops_state;
 	union bpf_attr attr;
 };
 
-#define ROW_V4_SIZE 96	/* struct fa_row before its drops */
+/* Version 4's: no drop fields either. */
+struct df_head_v4 {
+	struct df_head_old o;
+	union bpf_attr attr;
+};
+
+_Static_assert(offsetof(struct df_head_v5, batch_drops) == offsetof(struct df_head, batch_drops) &&
+	       offsetof(struct df_head_v4, attr) == offsetof(struct df_head, batch_drops),
+	       "the old headers as they were");
 
 /*
- * A drain a daemon of version 4 left unfinished (killed between the drain
- * and the commit), rewritten as this version's in a file renamed over it:
- * its summed rows, and the batch it took last if it was not summed yet
- * (its keys and values, whose layout is the same). A kill before the
- * rename leaves the old file as it was; anything else is no drain of this
- * state's, and the file starts afresh as before.
+ * struct fa_row before the tunnel's tag: the key's 44 bytes, flows, the
+ * value, kind, ext, and (from version 5) the drops.
  */
-static int upgrade_v4(const char *path, __u64 instance, __u32 ncpus, __u32 cap)
+#define ROW_V4_SIZE 96
+#define ROW_V5_SIZE 128
+
+static void row_load(struct fa_row *to, const __u8 *o, size_t osize)
 {
-	size_t ckeys, cvals, rows, size, o_ckeys, o_cvals, o_rows, o_size, i;
+	memset(to, 0, sizeof(*to));
+	fa_key_load(&to->key, o, FLOW_KEY_SIZE_OFF);
+	memcpy(&to->flows, o + 44, sizeof(to->flows));
+	memcpy(&to->val, o + 48, sizeof(to->val));
+	to->kind = o[88];
+	memcpy(&to->ext, o + 92, sizeof(to->ext));
+	if (osize >= ROW_V5_SIZE)
+		memcpy(&to->drops, o + 96, sizeof(to->drops));
+}
+
+/*
+ * A drain a daemon of version 4 or 5 left unfinished (killed between the
+ * drain and the commit), rewritten as this version's in a file renamed
+ * over it: its summed rows, and the batch it took last if it was not
+ * summed yet (its keys and values as the kernel wrote them: its table's
+ * keys then had no tag). A kill before the rename leaves the old file as
+ * it was; anything else is no drain of this state's, and the file starts
+ * afresh as before.
+ */
+static int upgrade_old(const char *path, __u64 instance, __u32 ncpus, __u32 cap)
+{
+	size_t ckeys, cvals, rows, size, o_ckeys, o_cvals, o_rows, o_size, o_row, o_key, i;
 	char tmp[PATH_MAX + 8];
-	struct df_head_v4 o;
+	struct df_head_v5 o = {};
+	struct df_head_v4 o4;
 	struct df_head *h;
 	struct stat st;
 	char *old = MAP_FAILED, *new = MAP_FAILED;
@@ -168,15 +207,28 @@ static int upgrade_v4(const char *path, __u64 instance, __u32 ncpus, __u32 cap)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (pread(fd, &o, sizeof(o), 0) != sizeof(o) || o.magic != DF_MAGIC ||
-	    o.version != DF_VERSION_NO_DROPS || o.instance != instance ||
-	    o.state == DF_EMPTY || o.ncpus != ncpus || fstat(fd, &st))
+	if (pread(fd, &o, sizeof(o), 0) != sizeof(o) || o.o.magic != DF_MAGIC ||
+	    (o.o.version != DF_VERSION_NO_TAG && o.o.version != DF_VERSION_NO_DROPS))
 		goto out;
-	o_ckeys = (sizeof(o) + 63) & ~(size_t)63;
-	o_cvals = (o_ckeys + DF_CHUNK * sizeof(struct flow_key) + 63) & ~(size_t)63;
+	if (o.o.version == DF_VERSION_NO_DROPS) {
+		if (pread(fd, &o4, sizeof(o4), 0) != sizeof(o4))
+			goto out;
+		o.batch_drops = o.drops_state = 0;
+		o.attr = o4.attr;
+		o_ckeys = (sizeof(o4) + 63) & ~(size_t)63;
+		o_key = FLOW_KEY_SIZE_OFF;
+		o_row = ROW_V4_SIZE;
+	} else {
+		o_ckeys = (sizeof(o) + 63) & ~(size_t)63;
+		o_key = FLOW_DROP_KEY_SIZE_OFF;
+		o_row = ROW_V5_SIZE;
+	}
+	if (o.o.instance != instance || o.o.state == DF_EMPTY || o.o.ncpus != ncpus || fstat(fd, &st))
+		goto out;
+	o_cvals = (o_ckeys + DF_CHUNK * o_key + 63) & ~(size_t)63;
 	o_rows = (o_cvals + (size_t)DF_CHUNK * ncpus * value_stride() + 63) & ~(size_t)63;
-	o_size = o_rows + (size_t)o.cap * ROW_V4_SIZE;
-	if ((size_t)st.st_size != o_size || o.nrows > o.cap || o.nrows > cap)
+	o_size = o_rows + (size_t)o.o.cap * o_row;
+	if ((size_t)st.st_size != o_size || o.o.nrows > o.o.cap || o.o.nrows > cap)
 		goto out;
 	old = mmap(NULL, o_size, PROT_READ, MAP_SHARED, fd, 0);
 	size = layout(cap, ncpus, &ckeys, &cvals, &rows);
@@ -193,23 +245,26 @@ static int upgrade_v4(const char *path, __u64 instance, __u32 ncpus, __u32 cap)
 	}
 	h = (struct df_head *)new;
 	h->version = DF_VERSION;
-	h->instance = o.instance;
-	h->gen = o.gen;
-	h->state = o.state;
-	h->table = o.table;
-	h->nrows = o.nrows;
-	h->ncpus = o.ncpus;
-	h->overflow_saved = o.overflow_saved;
+	h->instance = o.o.instance;
+	h->gen = o.o.gen;
+	h->state = o.o.state;
+	h->table = o.o.table;
+	h->nrows = o.o.nrows;
+	h->ncpus = o.o.ncpus;
+	h->overflow_saved = o.o.overflow_saved;
 	h->cap = cap;
 	h->chunk_rows = DF_CHUNK;
-	h->token = o.token;
-	h->resume = o.resume;
+	h->token = o.o.token;
+	h->resume = o.o.resume;
+	h->batch_drops = o.batch_drops;
+	h->drops_state = o.drops_state;
+	h->key_size = o.batch_drops ? FLOW_DROP_KEY_SIZE_OFF : FLOW_KEY_SIZE_OFF;
 	h->attr = o.attr;
-	memcpy(new + ckeys, old + o_ckeys, DF_CHUNK * sizeof(struct flow_key));
+	memcpy(new + ckeys, old + o_ckeys, DF_CHUNK * o_key);
 	memcpy(new + cvals, old + o_cvals, (size_t)DF_CHUNK * ncpus * value_stride());
-	for (i = 0; i < o.nrows; i++)
-		memcpy(new + rows + i * sizeof(struct fa_row), old + o_rows + i * ROW_V4_SIZE,
-		       ROW_V4_SIZE);
+	for (i = 0; i < o.o.nrows; i++)
+		row_load((struct fa_row *)(new + rows) + i, (const __u8 *)old + o_rows + i * o_row,
+			 o_row);
 	h->magic = DF_MAGIC;
 	if (rename(tmp, path))
 		err = -errno;
@@ -256,7 +311,7 @@ int fa_drainfile_open(const char *dirname, __u32 max_flows, __u32 nifaces, bool 
 		goto fail;
 	}
 	snprintf(path, sizeof(path), "%s/%s.drain", FA_RUN_DIR, dirname);
-	err = upgrade_v4(path, instance, ncpus, cap);
+	err = upgrade_old(path, instance, ncpus, cap);
 	if (err)
 		goto fail;
 	df->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -337,34 +392,37 @@ int fa_drainfile_pending(const struct fa_drainfile *df, __u64 committed_gen,
  * returned (its token is set); then forgets the batch. */
 static int take_batch(struct fa_drainfile *df)
 {
-	__u32 n = df->h->attr.batch.count, i;
+	__u32 n = df->h->attr.batch.count, ks = df->h->key_size, i;
 	struct fa_row *r;
 
 	if (df->h->token == DF_NO_TOKEN)
 		return 0;	/* no call ran since the last batch was taken */
 	if (n > DF_CHUNK || df->h->nrows + n > df->h->cap)
 		return -EUCLEAN;
+	if (ks != (df->h->batch_drops ? sizeof(struct flow_drop_key) : sizeof(struct flow_key)) &&
+	    ks != (df->h->batch_drops ? FLOW_DROP_KEY_SIZE_OFF : FLOW_KEY_SIZE_OFF))
+		return -EUCLEAN;
 	for (i = 0; i < n; i++) {
 		r = &df->rows[df->h->nrows + i];
 		memset(r, 0, sizeof(*r));
 		if (df->h->batch_drops) {
-			const struct flow_drop_key *k =
-				(const void *)(df->ckeys + i * sizeof(struct flow_drop_key));
+			struct flow_drop_key k = {};
 
 			/* One value for every CPU, laid out as a flow row's slot:
 			 * its packets and bytes are the drops', its times theirs. */
-			memcpy(&r->key, k, sizeof(r->key));
+			memcpy(&k, df->ckeys + i * ks, ks);
+			fa_drop_flow_key(&r->key, &k);
 			r->kind = FA_ROW_DROP;
 			fa_value_merge_flow(&r->val, df->cvals + (size_t)i * value_stride(),
 					    1, false, &df->ticks);
 			r->drops.packets = r->val.packets;
 			r->drops.bytes = r->val.bytes;
-			r->drops.reason[0] = k->reason;
+			r->drops.reason[0] = k.reason;
 			r->val.packets = r->val.bytes = 0;
 			r->val.tcp_flags = 0;
 			continue;
 		}
-		memcpy(&r->key, df->ckeys + i * sizeof(struct flow_key), sizeof(r->key));
+		fa_key_load(&r->key, df->ckeys + i * ks, ks);
 		/* A flow's rows from several CPUs stay apart: the cache adds
 		 * them together as it merges. */
 		flow_key_strip_row_cpu(&r->key);
@@ -397,9 +455,13 @@ static int drain_table(struct fa_drainfile *df, int map_fd, bool drops)
 {
 	union bpf_attr *a = &df->h->attr;
 	bool first = true;
+	/* The table's keys: with the tunnel's tag, or an earlier release's. */
+	__u32 key_size = fa_map_key_size(map_fd);
 	long ret;
 	int err;
 
+	if (!key_size)
+		return -EBADF;
 	for (;;) {
 		/* Room for this batch's rows and the overflow rows after it. */
 		err = reserve_rows(df, DF_CHUNK + FLOW_NR_DIRS);
@@ -415,6 +477,7 @@ static int drain_table(struct fa_drainfile *df, int map_fd, bool drops)
 		a->batch.in_batch = first ? 0 : (__u64)(unsigned long)&df->h->resume;
 		a->batch.out_batch = (__u64)(unsigned long)&df->h->token;
 		df->h->batch_drops = drops;
+		df->h->key_size = key_size;
 		df->h->token = DF_NO_TOKEN;
 		ret = syscall(__NR_bpf, BPF_MAP_LOOKUP_AND_DELETE_BATCH, a, sizeof(*a));
 		err = ret < 0 ? -errno : 0;

@@ -240,6 +240,11 @@ static int load(struct fa_drop_prog *d, const struct fa_drop_opts *o, __u32 entr
 	err = bpf_map__set_max_entries(d->skel->maps.drops_0, entries);
 	if (!err)
 		err = bpf_map__set_max_entries(d->skel->maps.drops_1, entries);
+	/* Keyed as the flow tables are: with the tunnel's tag, or not. */
+	for (i = 0; i < 2 && !err; i++)
+		err = bpf_map__set_key_size(i ? d->skel->maps.drops_1 : d->skel->maps.drops_0,
+					    o->decap && !o->keys_untagged ?
+					    sizeof(struct flow_drop_key) : FLOW_DROP_KEY_SIZE_OFF);
 	if (!err && bpf_map__reuse_fd(d->skel->maps.data_epoch, epoch_fd))
 		err = -errno;
 	for (i = 0; i < ARRAY_SIZE(drop_pins) && !err; i++)
@@ -529,9 +534,10 @@ int fa_drop_stats_forget(int fd, __u32 ifindex)
 
 int fa_drop_table_read(int fd, const struct fa_tick_clock *ticks, struct fa_table *t)
 {
-	struct flow_drop_key k, next;
+	struct flow_drop_key k, next = {};	/* the tag stays 0 in a table without */
 	struct flow_drop_value v;
 	struct flow_value val;
+	struct flow_key fk;
 	const void *prev = NULL;
 	int err;
 
@@ -544,7 +550,8 @@ int fa_drop_table_read(int fd, const struct fa_tick_clock *ticks, struct fa_tabl
 			continue;	/* drained meanwhile */
 		memset(&val, 0, sizeof(val));
 		fa_value_merge_map(&val, &v, ticks);
-		err = fa_table_append(t, (const struct flow_key *)&k, &val, FA_ROW_DROP);
+		fa_drop_flow_key(&fk, &k);
+		err = fa_table_append(t, &fk, &val, FA_ROW_DROP);
 		if (err)
 			return err;
 		t->rows[t->n - 1].val.packets = t->rows[t->n - 1].val.bytes = 0;

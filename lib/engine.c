@@ -587,7 +587,8 @@ static int drops_start(struct fa_engine *e, const char *dir, struct fa_err *err)
 	/* The set's tunnels, which an adopted set keeps: its drops are
 	 * keyed as its hooks key its packets. */
 	struct fa_drop_opts o = {
-		.mode = e->cfg.drops, .decap = e->set->opts.decap, .vxlan = e->set->opts.vxlan,
+		.mode = e->cfg.drops, .decap = e->set->opts.decap,
+		.keys_untagged = e->set->opts.keys_untagged, .vxlan = e->set->opts.vxlan,
 	};
 	int fd[FA_NR_PINS], r;
 

@@ -115,7 +115,8 @@ static int pin_copy_read(const struct fa_iface_snap *is, int pin, size_t vsz,
 
 	if (fd < 0)
 		return 0;
-	err = map_copy_read(fd, sizeof(struct flow_key), vsz, c);
+	/* Keyed as its tables are: found by a key's first key_size bytes. */
+	err = map_copy_read(fd, fa_map_key_size(fd) ?: sizeof(struct flow_key), vsz, c);
 	close(fd);
 	if (!err) {
 		*idx = map_copy_index(c);

@@ -114,20 +114,37 @@ int fa_epoch_read_rows(const int *fd, __u32 epoch, __u32 ifindex,
 int fa_table_delete(int map_fd, const struct flow_key *keys, size_t n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	size_t done = 0;
-	__u32 count;
+	__u32 count, ks = fa_map_key_size(map_fd);
+	const char *packed = (const char *)keys;
+	char *buf = NULL;
+	size_t done = 0, i;
+	int err = 0;
 
+	if (!ks)
+		return -EBADF;
+	/* A table keyed without the tunnel's tag takes its keys that long. */
+	if (ks < sizeof(*keys) && n) {
+		buf = malloc(n * ks);
+		if (!buf)
+			return -ENOMEM;
+		for (i = 0; i < n; i++)
+			memcpy(buf + i * ks, &keys[i], ks);
+		packed = buf;
+	}
 	while (done < n) {
 		count = n - done > 0x100000 ? 0x100000 : n - done;
-		if (!bpf_map_delete_batch(map_fd, keys + done, &count, &opts)) {
+		if (!bpf_map_delete_batch(map_fd, packed + done * ks, &count, &opts)) {
 			done += count;
 			continue;
 		}
-		if (errno != ENOENT)
-			return -errno;
+		if (errno != ENOENT) {
+			err = -errno;
+			break;
+		}
 		done += count + 1;	/* count were deleted, then one missing */
 	}
-	return 0;
+	free(buf);
+	return err;
 }
 
 int fa_slot_rows_zero(int fd, __u32 ifindex, __u32 first, __u32 n,

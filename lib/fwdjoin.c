@@ -32,6 +32,7 @@ static void tuple_of(const struct flow_key *k, struct flow_key *t)
 	t->ifindex = 0;
 	t->direction = 0;
 	t->tunnel = 0;
+	t->tunnel_tag = 0;
 }
 
 struct fwd_entry {

@@ -208,6 +208,9 @@ struct fa_load_opts {
 	bool passive_rtt;	/* RTT from TCP timestamps (flow_ts_seen, flow_rtt) */
 	bool per_iface;		/* a program set: counters and overflow rows per interface */
 	__u8 decap;		/* enum flow_decap */
+	/* With decap: the tables an earlier release keyed without the tunnel's
+	 * tag (an adopted program set's), loaded on as they are. */
+	bool keys_untagged;
 	struct fa_vxlan_ports vxlan;
 	/* flow_stats' counters, if fewer than this release's (an adopted
 	 * program set of the release before); 0: all of them. */

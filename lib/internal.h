@@ -8,6 +8,8 @@
 #ifndef FLOWACCT_INTERNAL_H
 #define FLOWACCT_INTERNAL_H
 
+#include <string.h>
+
 #include "libflowacct.h"
 
 /* ---- names (names.c) ---------------------------------------------------- */
@@ -245,6 +247,25 @@ void fa_stats_add(struct fa_hook_stats *into, const struct fa_hook_stats *from);
 /* Checks a map against what this build expects. -EPROTO if it differs. */
 int fa_map_check(int fd, const __u32 *types, size_t ntypes, __u32 key_size,
 		 __u32 value_size);
+/* A map's key size; 0 when @fd is none (-1) or can't be asked. */
+__u32 fa_map_key_size(int fd);
+/*
+ * A key as a table of @ks-byte keys holds it: a whole struct flow_key, or
+ * without the tunnel's tag (FLOW_KEY_SIZE_OFF: a table without --decap
+ * inner, or an earlier release's), which then reads 0.
+ */
+static inline void fa_key_load(struct flow_key *k, const void *raw, __u32 ks)
+{
+	memcpy(k, raw, ks < sizeof(*k) ? ks : sizeof(*k));
+	if (ks < sizeof(*k))
+		k->tunnel_tag = 0;
+}
+/* The flow a drop row's key names (its tag 0 in a table keyed without). */
+static inline void fa_drop_flow_key(struct flow_key *k, const struct flow_drop_key *d)
+{
+	memcpy(k, d, FLOW_KEY_SIZE_OFF);
+	k->tunnel_tag = d->tunnel_tag;
+}
 /* Every key and value of a hash map (not per-CPU) in two arrays, read in
  * batches; *keys and *vals are the caller's to free. */
 int fa_map_read_all(int fd, size_t ksz, size_t vsz, void **keys,
@@ -405,10 +426,14 @@ int fa_cachefile_publish(struct fa_cachefile *cf, const char *dirname);
  * of ticks much larger than the recent ones goes back to the system. */
 void fa_cachefile_trim(struct fa_cachefile *cf, size_t nundo, size_t nrec);
 bool fa_cachefile_exists(const char *dirname);
+/* A record of an older cache file or journal (@old_size bytes:
+ * FA_RECORD_V1_SIZE or FA_RECORD_V2_SIZE) as this release lays it out. */
+void fa_record_load(struct fa_record *to, const void *old, size_t old_size);
 /*
- * A cache file of the release before drops (version 1) rewritten as this
- * one's, through a temporary file renamed over it; with its first @nrec
- * records (a committed tick's). 0 when it is this version's already.
+ * A cache file of an earlier release (version 1, before drops, or 2,
+ * before the tunnel's tag) rewritten as this one's, through a temporary
+ * file renamed over it; with its first @nrec records (a committed tick's).
+ * 0 when it is this version's already.
  */
 int fa_cachefile_upgrade(const char *dirname, __u32 size, __u32 rec_cap, __u64 instance,
 			 __u32 nrec);
@@ -939,6 +964,7 @@ struct fa_drop_prog;
 struct fa_drop_opts {
 	int mode;		/* FA_DROPS_ATTACHED or FA_DROPS_ALL */
 	__u8 decap;		/* the program set's or attachment's --decap */
+	bool keys_untagged;	/* its flow tables an earlier release's: no tunnel tag */
 	struct fa_vxlan_ports vxlan;
 };
 /*

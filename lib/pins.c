@@ -189,6 +189,16 @@ int fa_map_check(int fd, const __u32 *types, size_t ntypes, __u32 key_size,
 	return -EPROTO;
 }
 
+__u32 fa_map_key_size(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.key_size;
+}
+
 /*
  * Every key and value of a hash map (not per-CPU), 4096 entries a syscall
  * with batch lookups (hash maps have them since 5.6; the programs need
@@ -243,6 +253,22 @@ nomem:
 	return -ENOMEM;
 }
 
+/*
+ * A table keyed by the flow: its keys with --decap inner's tag, or the
+ * shorter keys of an attachment without it (and of earlier releases).
+ */
+static int check_keyed(int fd, const __u32 *types, size_t ntypes, __u32 whole,
+		       __u32 value_size)
+{
+	int err = fa_map_check(fd, types, ntypes, whole, value_size);
+
+	return err ? fa_map_check(fd, types, ntypes, whole - 4, value_size) : 0;
+}
+
+_Static_assert(sizeof(struct flow_key) - 4 == FLOW_KEY_SIZE_OFF &&
+	       sizeof(struct flow_drop_key) - 4 == FLOW_DROP_KEY_SIZE_OFF,
+	       "the tag is the keys' last word");
+
 /* What each pinned map must be, for this build. */
 static int check_pin(int pin, int fd)
 {
@@ -258,10 +284,10 @@ static int check_pin(int pin, int fd)
 	case FA_PIN_FLOWS_0:
 	case FA_PIN_FLOWS_1:
 		/* A shared table of 24-byte rows is an older version's. */
-		err = fa_map_check(fd, pcpu_hash, 1, sizeof(struct flow_key),
-				   sizeof(struct flow_map_value));
-		return err ? fa_map_check(fd, hash, 1, sizeof(struct flow_key),
-					  sizeof(struct flow_shared_value)) : 0;
+		err = check_keyed(fd, pcpu_hash, 1, sizeof(struct flow_key),
+				  sizeof(struct flow_map_value));
+		return err ? check_keyed(fd, hash, 1, sizeof(struct flow_key),
+					 sizeof(struct flow_shared_value)) : 0;
 	case FA_PIN_OVERFLOW:
 		/* An attachment's array, or a program set's hash (flow_slot_key). */
 		err = fa_map_check(fd, pcpu, 1, 4, sizeof(struct flow_map_value));
@@ -280,26 +306,26 @@ static int check_pin(int pin, int fd)
 	case FA_PIN_STATE:
 		return fa_map_check(fd, array, 1, 4, sizeof(struct fa_attach_state));
 	case FA_PIN_OWNERS:
-		return fa_map_check(fd, lru, 1, sizeof(struct flow_key),
-				    sizeof(struct flow_owner));
+		return check_keyed(fd, lru, 1, sizeof(struct flow_key),
+				   sizeof(struct flow_owner));
 	case FA_PIN_TCP_SEQ:
-		return fa_map_check(fd, lru, 1, sizeof(struct flow_key),
-				    sizeof(struct flow_tcp_seq));
+		return check_keyed(fd, lru, 1, sizeof(struct flow_key),
+				   sizeof(struct flow_tcp_seq));
 	case FA_PIN_RTT:
-		return fa_map_check(fd, lru, 1, sizeof(struct flow_key),
-				    sizeof(struct flow_rtt));
+		return check_keyed(fd, lru, 1, sizeof(struct flow_key),
+				   sizeof(struct flow_rtt));
 	case FA_PIN_DROPS_0:
 	case FA_PIN_DROPS_1:
-		return fa_map_check(fd, hash, 1, sizeof(struct flow_drop_key),
-				    sizeof(struct flow_drop_value));
+		return check_keyed(fd, hash, 1, sizeof(struct flow_drop_key),
+				   sizeof(struct flow_drop_value));
 	case FA_PIN_DROP_STATS:
 		return fa_map_check(fd, pcpu_hash, 1, sizeof(__u32),
 				    sizeof(struct flow_drop_stats));
 	case FA_PIN_DROP_WATCH:
 		return fa_map_check(fd, hash, 1, sizeof(__u32), 1);
 	case FA_PIN_TUNNELS:
-		return fa_map_check(fd, lru, 1, sizeof(struct flow_key),
-				    sizeof(struct flow_tunnel));
+		return check_keyed(fd, lru, 1, sizeof(struct flow_key),
+				   sizeof(struct flow_tunnel));
 	}
 	return -EINVAL;
 }
@@ -332,7 +358,7 @@ int fa_state_map_read(int fd, struct fa_attach_state *st)
 	     st->version != FA_ATTACH_STATE_VERSION_CLSACT) ||
 	    (st->version == FA_ATTACH_STATE_VERSION_CLSACT &&
 	     (st->tc_api || st->tci_api)) ||
-	    st->key_size != sizeof(struct flow_key) ||
+	    (st->key_size != sizeof(struct flow_key) && st->key_size != FLOW_KEY_SIZE_OFF) ||
 	    st->value_size != sizeof(struct flow_map_value))
 		return -EPROTO;
 	return 0;

@@ -66,6 +66,31 @@ static int set_per_iface(struct bpf_map *m, __u32 slots)
 	return err;
 }
 
+/*
+ * The tables keyed by the flow take the tunnel's tag only with --decap
+ * inner (and not on an earlier release's tables, adopted as they are):
+ * otherwise their keys are as short as an earlier release's. A map
+ * another build declared with shorter keys already is.
+ */
+static int set_key_sizes(struct bpf_object *obj, const struct fa_load_opts *o)
+{
+	static const char *const keyed[] = { "flows_0", "flows_1", "flow_owners",
+					     "flow_tcp_seq", "flow_rtt", "flow_tunnels" };
+	struct bpf_map *m;
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(keyed) / sizeof(keyed[0]); i++) {
+		m = bpf_object__find_map_by_name(obj, keyed[i]);
+		if (!m || bpf_map__key_size(m) != sizeof(struct flow_key))
+			continue;
+		err = bpf_map__set_key_size(m, flow_key_size(o->decap && !o->keys_untagged));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int fa_progs_open(const struct fa_load_opts *o, struct flowacct_bpf **out)
 {
 	struct flowacct_bpf *skel;
@@ -110,6 +135,8 @@ int fa_progs_open(const struct fa_load_opts *o, struct flowacct_bpf **out)
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.flow_tunnels,
 					       o->decap ? o->max_flows : 1);
+	if (!err)
+		err = set_key_sizes(skel->obj, o);
 	/* Loading only what is attached: less to verify, nothing idle. */
 	if (!err)
 		err = bpf_program__set_autoload(skel->progs.flowacct_xdp,
@@ -178,5 +205,5 @@ int fa_obj_configure(struct bpf_object *obj, const struct fa_load_opts *o)
 		if (err)
 			break;
 	}
-	return err;
+	return err ? err : set_key_sizes(obj, o);
 }

@@ -14,7 +14,7 @@
 #include "report.h"
 
 /* The control protocol this build speaks (see lib/ctl.c). */
-#define FA_CTL_VERSION 4	/* 4: drops on the rows and in the books */
+#define FA_CTL_VERSION 5	/* 5: the tunnel tag in keys; 4: drops on the rows and in the books */
 
 /* What a request asks for. */
 enum fa_query_kind {

@@ -472,7 +472,7 @@ int fa_set_pin(struct fa_set *s, const char *dirname)
 		.version = FA_ATTACH_STATE_VERSION,
 		.attached_at = time(NULL),
 		.max_flows = s->opts.max_flows,
-		.key_size = sizeof(struct flow_key),
+		.key_size = flow_key_size(s->opts.decap),
 		.value_size = sizeof(struct flow_map_value),
 		.shared_map = s->opts.shared,
 		.by_run = 1,
@@ -720,6 +720,7 @@ int fa_set_adopt(struct fa_set *s, const char *dirname, struct fa_set_member *m,
 	};
 	if (vxlan)
 		s->opts.vxlan = *vxlan;
+	s->opts.keys_untagged = fa_map_key_size(p.fd[FA_PIN_FLOWS_0]) == FLOW_KEY_SIZE_OFF;
 	/*
 	 * The release before's counters: the programs count no further, and
 	 * open no tunnel (their counters are past the end).

@@ -445,7 +445,8 @@ static int slot_put(struct fa_cache_slot *slots, __u32 size, size_t *used,
  */
 static int adopt_pinned_cache(struct fa_stream *s)
 {
-	struct flow_key *keys = NULL, *ckeys = NULL;
+	__u8 *keys = NULL, *ckeys = NULL;	/* FLOW_KEY_SIZE_OFF bytes each */
+	struct flow_key key;
 	struct fa_cache_entry *vals = NULL;
 	struct fa_journal_change *chg = NULL;
 	__u8 *recs = NULL;
@@ -457,14 +458,14 @@ static int adopt_pinned_cache(struct fa_stream *s)
 	__u32 cap;
 	int err;
 
-	/* Their records are ours without the drops at the end. */
-	err = read_pinned(s->p.dir, DPIN_CACHE, sizeof(*keys), sizeof(*vals),
+	/* Their keys have no tunnel tag; their records are converted. */
+	err = read_pinned(s->p.dir, DPIN_CACHE, FLOW_KEY_SIZE_OFF, sizeof(*vals),
 			  (void **)&keys, (void **)&vals, &n);
 	if (!err && s->rs.phase == FA_PHASE_COMMITTED) {
 		err = read_pinned(s->p.dir, DPIN_JREC, sizeof(*seqs), FA_RECORD_V1_SIZE,
 				  (void **)&seqs, (void **)&recs, &nrec);
 		if (!err)
-			err = read_pinned(s->p.dir, DPIN_JCHG, sizeof(*ckeys),
+			err = read_pinned(s->p.dir, DPIN_JCHG, FLOW_KEY_SIZE_OFF,
 					  sizeof(*chg), (void **)&ckeys,
 					  (void **)&chg, &nchg);
 		if (!err && nrec != s->rs.nr_records)
@@ -476,11 +477,15 @@ static int adopt_pinned_cache(struct fa_stream *s)
 	if (err)
 		goto out;
 	fa_cachefile_store(cf, &st);
-	for (i = 0; i < n && !err; i++)
-		err = slot_put(st.slots, s->cfg.size, &used, &keys[i], &vals[i], false);
-	for (i = 0; i < nchg && !err; i++)
-		err = slot_put(st.slots, s->cfg.size, &used, &ckeys[i], &chg[i].entry,
+	for (i = 0; i < n && !err; i++) {
+		fa_key_load(&key, keys + i * FLOW_KEY_SIZE_OFF, FLOW_KEY_SIZE_OFF);
+		err = slot_put(st.slots, s->cfg.size, &used, &key, &vals[i], false);
+	}
+	for (i = 0; i < nchg && !err; i++) {
+		fa_key_load(&key, ckeys + i * FLOW_KEY_SIZE_OFF, FLOW_KEY_SIZE_OFF);
+		err = slot_put(st.slots, s->cfg.size, &used, &key, &chg[i].entry,
 			       chg[i].removed);
+	}
 	/* A slot's touch 0 means free: an entry always had one. */
 	for (i = 0; i < used; i++)
 		if (!st.slots[i].e.touch)
@@ -489,10 +494,8 @@ static int adopt_pinned_cache(struct fa_stream *s)
 	if (!err && nrec > cap)
 		err = -EUCLEAN;
 	if (!err && nrec) {
-		for (i = 0; i < nrec; i++) {
-			memset(&to[i], 0, sizeof(to[i]));
-			memcpy(&to[i], recs + i * FA_RECORD_V1_SIZE, FA_RECORD_V1_SIZE);
-		}
+		for (i = 0; i < nrec; i++)
+			fa_record_load(&to[i], recs + i * FA_RECORD_V1_SIZE, FA_RECORD_V1_SIZE);
 		qsort(to, nrec, sizeof(*to), cmp_seq);
 	}
 	if (!err)
@@ -571,7 +574,7 @@ static int open_state(struct fa_stream *s)
 	if (fa_cachefile_exists(dir)) {
 		/* Left over once a conversion was done. */
 		dpin_unlink(dir, DPIN_CACHE);
-		/* A file of the release before drops: made this one's. */
+		/* A file of an earlier release: made this one's. */
 		err = fa_cachefile_upgrade(dir, s->cfg.size, journal_size(s), s->rs.instance,
 					   s->rs.phase == FA_PHASE_COMMITTED ?
 					   s->rs.nr_records : 0);

@@ -179,6 +179,7 @@ struct map_layout {
 	int ncpus;
 	bool shared;
 	size_t stride;		/* bytes per slot */
+	__u32 key_size;		/* the table's: FLOW_KEY_SIZE_OFF without the tag */
 	/* The CPU bits of the first row read, and whether another row had
 	 * others: only then can a flow have several rows. */
 	int first_cpu;
@@ -270,9 +271,10 @@ static int map_layout(int fd, const struct fa_tick_clock *clock,
 	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
 		return -errno;
 	l->shared = info.type != BPF_MAP_TYPE_PERCPU_HASH;
-	if (info.key_size != sizeof(struct flow_key) ||
+	if ((info.key_size != sizeof(struct flow_key) && info.key_size != FLOW_KEY_SIZE_OFF) ||
 	    info.value_size != fa_flow_value_size(l->shared, clock != NULL))
 		return -EPROTO;	/* built for another layout */
+	l->key_size = info.key_size;
 	l->stride = percpu_stride(info.value_size);
 	l->ncpus = 1;
 	if (!l->shared) {
@@ -292,8 +294,9 @@ static int read_by_key(int fd, const struct fa_tick_clock *clock,
 	struct flow_key *prev = NULL;
 	int err;
 
+	memset(&next, 0, sizeof(next));
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
+		fa_key_load(&key, &next, l->key_size);
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, vals))
 			continue;	/* deleted since get_next_key */
@@ -310,7 +313,8 @@ int fa_table_read(int fd, const struct fa_tick_clock *clock, struct fa_table *t,
 		  struct flow_key **keys_out, size_t *nkeys)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct flow_key *keys = NULL, *kept = NULL;
+	struct flow_key *kept = NULL, key;
+	char *keys = NULL;
 	__u32 batch, count, i, rows = BATCH_ROWS;
 	void *vals = NULL, *in = NULL;
 	struct map_layout l = {};
@@ -324,7 +328,7 @@ int fa_table_read(int fd, const struct fa_tick_clock *clock, struct fa_table *t,
 	err = map_layout(fd, clock, &l);
 	if (err)
 		return err;
-	keys = calloc(rows, sizeof(*keys));
+	keys = calloc(rows, sizeof(struct flow_key));
 	vals = calloc((size_t)rows * l.ncpus, l.stride);
 	if (!keys || !vals) {
 		err = -ENOMEM;
@@ -340,11 +344,13 @@ int fa_table_read(int fd, const struct fa_tick_clock *clock, struct fa_table *t,
 			break;
 		}
 		for (i = 0; i < count; i++) {
-			int e = append_merged(t, &keys[i],
-					      (char *)vals + (size_t)i * l.ncpus * l.stride,
-					      &l, clock);
+			int e;
+
+			fa_key_load(&key, keys + (size_t)i * l.key_size, l.key_size);
+			e = append_merged(t, &key, (char *)vals + (size_t)i * l.ncpus * l.stride,
+					  &l, clock);
 			if (!e && keys_out)
-				e = keep_key(&kept, nkeys, &kcap, &keys[i]);
+				e = keep_key(&kept, nkeys, &kcap, &key);
 			if (e) {
 				err = e;
 				goto out;
@@ -992,8 +998,10 @@ void fa_table_group(struct fa_table *t, unsigned int group)
 			k->direction = 0;
 		if (group & FA_GROUP_DROP_REASON)
 			t->rows[i].val.pad = fa_drops_top(&t->rows[i].drops);
-		if (!(group & FA_GROUP_TUNNEL))
+		if (!(group & FA_GROUP_TUNNEL)) {
 			k->tunnel = 0;
+			k->tunnel_tag = 0;
+		}
 	}
 	merge_equal(t, 0, true);
 }

@@ -191,10 +191,9 @@ class Capture:
         first_frag_id: this is the first fragment of datagram ID, whose flow
         later fragments take: its ports, and its protocol, which for IPv6
         only the first fragment shows. tunnel: the packet is the inner one of
-        this tunnel (a dict as flowacct prints it); the tunnel's type is
-        part of the flow, the rest is the first packet's, and a packet of
-        the flow through another tunnel of that type counts in
-        tunnel_shared. fragment with frag_id: a later
+        this tunnel (a dict as flowacct prints it), which is part of the
+        flow: the same inner packet through another tunnel (another type,
+        id or outer address) is another flow. fragment with frag_id: a later
         fragment, with the protocol of its IPv4 header or its fragment
         header's next header; it takes the newest first fragment's flow, or
         stays on ports 0 (an orphan) if none was sent. A datagram is its
@@ -212,7 +211,7 @@ class Capture:
                 proto, sport, dport = first
         ts = self._record(data, caplen)
         key = (ip_version, proto, src, dst, sport, dport,
-               tunnel["type"] if tunnel else None)
+               tuple(sorted(tunnel.items())) if tunnel else None)
         f = self.flows.get(key)
         if f is None:
             f = self.flows[key] = {
@@ -222,8 +221,6 @@ class Capture:
                 "flags": 0, "first_frame": len(self.records)}
             if tunnel:
                 f["tunnel"] = tunnel
-        elif tunnel and f["tunnel"] != tunnel:
-            self.count("tunnel_shared")
         if tunnel:
             self.count("tunnel_decap")
         f["packets"] += 1
@@ -920,10 +917,13 @@ def tunnels():
     udp_tun(VTEP6_A, VTEP6_B, 50004, VXLAN_PORT,
             vxlan(0xABCDEF, eth_tagged([(ETH_P_8021Q, 7)], ETH_P_IPV6, pkt)), f,
             tun_desc("vxlan", 0xABCDEF, VTEP6_A, VTEP6_B), v6=True)
-    # The same inner flow through another VNI: the same row, counted.
-    pkt, f = inner4(IN_A, IN_B, TCP, 40000, 80, 10, ACK)
-    udp_tun(VTEP_C, VTEP_B, 50005, VXLAN_PORT, vxlan(200, eth(ETH_P_IP, pkt)), f,
-            tun_desc("vxlan", 200, VTEP_C, VTEP_B))
+    # The same inner flow through other tunnels of the type: another VNI
+    # between the same VTEPs, the same VNI from another VTEP, both: a row
+    # each (the key's tunnel tag).
+    for vni, vtep, n in ((101, VTEP_A, 20), (100, VTEP_C, 30), (200, VTEP_C, 10)):
+        pkt, f = inner4(IN_A, IN_B, TCP, 40000, 80, n, ACK)
+        udp_tun(vtep, VTEP_B, 50005, VXLAN_PORT, vxlan(vni, eth(ETH_P_IP, pkt)), f,
+                tun_desc("vxlan", vni, vtep, VTEP_B))
     # Inner fragments: the later one takes the first's ports.
     data = b"F" * 64
     first = ipv4(IN_C, IN_A, UDP, udp(7000, 7001, data)[:40], ident=77, flags_frag=0x2000)

@@ -54,8 +54,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 	struct {							\
 		__uint(type, BPF_MAP_TYPE_HASH);			\
 		__uint(max_entries, FLOW_DROP_DEFAULT_ENTRIES);		\
-		__type(key, struct flow_drop_key);			\
-		__type(value, struct flow_drop_value);			\
+		__uint(key_size, sizeof(struct flow_drop_key));		\
+		__uint(value_size, sizeof(struct flow_drop_value));	\
 	} name SEC(".maps")
 
 /* Preallocated: a drop may come in any context, NMI aside. */
@@ -446,11 +446,13 @@ static __always_inline __u32 drop_parse_ip(const struct drop_skb *d, __be16 ethe
 /* The tunnel header says it is none: the drop is the outer packet's. */
 #define DROP_TUN_NONE	((__u32)-1)
 
-/* Where the inner packet starts, what it is, and the tunnel's type. */
+/* Where the inner packet starts, what it is, and the tunnel. */
 struct drop_tun {
 	__u64 off;
 	__be16 ethertype;	/* ETH_P_TEB_ (Ethernet), IPv4 or IPv6 */
 	__u8 type;		/* enum flow_tunnel_type */
+	__u8 has_id;
+	__u32 id;		/* as the hooks' struct flow_tunnel has it */
 };
 
 static __always_inline int drop_port_is_vxlan(__be16 port)
@@ -476,6 +478,8 @@ static __always_inline __u32 drop_tun_udp(const struct drop_skb *d, __be16 dport
 		return DROP_TUN_NONE;
 	if (drop_read(d, h, sizeof(h), off + 8))
 		return FLOW_DC_UNREADABLE;
+	t->id = (__u32)h[4] << 16 | (__u32)h[5] << 8 | h[6];
+	t->has_id = 1;
 	if (drop_port_is_vxlan(dport)) {
 		if (!(h[0] & 0x08))
 			return DROP_TUN_NONE;	/* the I flag: a valid VNI */
@@ -524,6 +528,13 @@ static __always_inline __u32 drop_tun_gre(const struct drop_skb *d, __u64 off,
 	       (flags & GRE_F_SEQ ? 4 : 0);
 	if (len > room)
 		return DROP_TUN_NONE;	/* flags announce fields past the datagram */
+	if (flags & GRE_F_KEY) {
+		/* The key follows the checksum word, if there is one. */
+		if (drop_read(d, e, 4, off + (flags & GRE_F_CSUM ? 8 : 4)))
+			return FLOW_DC_UNREADABLE;
+		t->id = (__u32)e[0] << 24 | (__u32)e[1] << 16 | (__u32)e[2] << 8 | e[3];
+		t->has_id = 1;
+	}
 	t->type = FLOW_TUN_GRE;
 	t->off = off + len;
 	t->ethertype = proto;
@@ -532,9 +543,12 @@ static __always_inline __u32 drop_tun_gre(const struct drop_skb *d, __u64 off,
 		return 0;
 	t->type = FLOW_TUN_ERSPAN;
 	t->ethertype = bpf_htons(ETH_P_TEB_);
-	/* Type I: Ethernet right after a bare GRE header. */
-	if (proto == bpf_htons(ETH_P_ERSPAN12) && !(flags & GRE_F_SEQ))
+	/* Type I: Ethernet right after a bare GRE header, no session. */
+	if (proto == bpf_htons(ETH_P_ERSPAN12) && !(flags & GRE_F_SEQ)) {
+		t->id = 0;
+		t->has_id = 0;
 		return 0;
+	}
 	/* Type II (version 1) has 8 bytes of header, type III (2) 12. */
 	v3 = proto == bpf_htons(ETH_P_ERSPAN3);
 	elen = v3 ? 12 : 8;
@@ -544,6 +558,8 @@ static __always_inline __u32 drop_tun_gre(const struct drop_skb *d, __u64 off,
 		return FLOW_DC_UNREADABLE;
 	if (e[0] >> 4 != (v3 ? 2 : 1))
 		return DROP_TUN_NONE;
+	t->id = (__u32)(e[2] & 3) << 8 | e[3];	/* the 10-bit session ID */
+	t->has_id = 1;
 	if (v3) {
 		if (len + 12 > room)
 			return DROP_TUN_NONE;
@@ -573,6 +589,8 @@ static __always_inline __u32 drop_tun_mpls(const struct drop_skb *d, __u64 end,
 		if (off + 4 > end || drop_read(d, lbl, 4, off))
 			return FLOW_DC_UNREADABLE;
 		off += 4;
+		if (i == 0)	/* the top label is the id */
+			t->id = (__u32)lbl[0] << 12 | (__u32)lbl[1] << 4 | lbl[2] >> 4;
 		if (lbl[2] & 1)
 			break;
 	}
@@ -588,6 +606,7 @@ static __always_inline __u32 drop_tun_mpls(const struct drop_skb *d, __u64 end,
 	else
 		return FLOW_DC_NOT_IP;	/* a pseudowire's Ethernet, or so */
 	t->type = FLOW_TUN_MPLS;
+	t->has_id = 1;
 	t->off = off;
 	return 0;
 }
@@ -678,6 +697,7 @@ static __always_inline __u32 drop_parse(struct sk_buff *skb,
 	__be16 proto = BPF_CORE_READ(skb, protocol);
 	__u64 end = d->nh_off + l3_bytes, frame_off, inner_off = 0;
 	__u16 mac = BPF_CORE_READ(skb, mac_header);
+	struct flow_tunnel ft = {};
 	struct drop_tun t = {};
 	struct drop_ip ip = {};
 	__u32 counter;
@@ -697,14 +717,23 @@ static __always_inline __u32 drop_parse(struct sk_buff *skb,
 		counter = drop_tunnel(d, key, &ip, frame_off, &t);
 		if (counter == DROP_TUN_NONE)
 			return 0;
+		/* The tunnel as the hooks note it: its outer addresses. */
+		__builtin_memcpy(ft.outer_src, key->src, 16);
+		__builtin_memcpy(ft.outer_dst, key->dst, 16);
+		ft.outer_ip_version = key->ip_version;
 	}
 	if (counter)
 		return counter;
 	/* The inner datagram ends where the outer one does. */
 	counter = drop_parse_inner(d, &t, ip.end ? ip.end : end, key, &ip, hdr_len, &inner_off);
-	if (!counter)
-		*bytes = ip.end - inner_off;
-	return counter;
+	if (counter)
+		return counter;
+	*bytes = ip.end - inner_off;
+	ft.id = t.has_id ? t.id : 0;
+	ft.type = t.type;
+	ft.has_id = t.has_id;
+	key->tunnel_tag = flow_tunnel_tag(&ft);
+	return 0;
 }
 
 /*

@@ -179,6 +179,7 @@ static __always_inline int flowacct_tc_hook(struct __sk_buff *skb, __u8 dir)
 	} else {
 		__builtin_memset(&pkt, 0, sizeof(pkt));
 		reason = flowacct_parse_tc(skb, &pkt);
+		pkt_tag_tunnel(&pkt, reason);
 	}
 	inserted = flow_account(st, &pkt, reason, tc_segments(skb, &pkt, reason),
 				skb->ifindex, dir);

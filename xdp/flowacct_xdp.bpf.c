@@ -120,6 +120,7 @@ int flowacct_xdp(struct xdp_md *ctx)
 		__builtin_memset(&pkt, 0, sizeof(pkt));
 		reason = flow_cfg.decap ? flowacct_parse_decap_xdp(ctx, &pkt) :
 					  flowacct_parse_xdp(ctx, &pkt);
+		pkt_tag_tunnel(&pkt, reason);
 	}
 	flow_account(st, &pkt, reason, 1, ctx->ingress_ifindex,
 		     FLOW_DIR_INGRESS);

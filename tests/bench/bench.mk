@@ -113,7 +113,11 @@ DROPS_DIR   := build/drops-start
 # The commit the tunnels start from: the untunnelled mix against its.
 TUNNELS_START := 29475011e8a469ecf36af461f4baa5579d2dd128
 TUNNELS_DIR   := build/tunnels-start
-START_OBJS  := $(foreach d,$(START_DIR) $(SCALE_DIR) $(DROPS_DIR) $(TUNNELS_DIR),$(d)/clang-14.bpf.o $(d)/clang-19.bpf.o)
+# The commit before the tunnel's tag in the key: a daemon of it killed
+# under tunnels is converted (tests), and the mix against its (bench).
+TAG_START   := 9a3151c1dd0a59d0158da5e17e9de47d60e4d962
+TAG_DIR     := build/tag-start
+START_OBJS  := $(foreach d,$(START_DIR) $(SCALE_DIR) $(DROPS_DIR) $(TUNNELS_DIR) $(TAG_DIR),$(d)/clang-14.bpf.o $(d)/clang-19.bpf.o)
 
 # start_objs DIR COMMIT: COMMIT's programs, built from git, as DIR/clang-N.bpf.o.
 define start_objs
@@ -132,6 +136,7 @@ $(eval $(call start_objs,$(START_DIR),$(BENCH_START)))
 $(eval $(call start_objs,$(SCALE_DIR),$(SCALE_START)))
 $(eval $(call start_objs,$(DROPS_DIR),$(DROPS_START)))
 $(eval $(call start_objs,$(TUNNELS_DIR),$(TUNNELS_START)))
+$(eval $(call start_objs,$(TAG_DIR),$(TAG_START)))
 
 .PHONY: bench-build
 bench-build: $(BUILD)/flowacct $(BENCH_BIN) $(BENCH_TOOL_BINS) $(CACHECOST) $(NOEPOCH) $(START_OBJS)

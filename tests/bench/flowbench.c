@@ -169,6 +169,7 @@ struct pkt_opts {
 				 * compiler's), not the skeleton's; or NULL */
 	bool tc_ingress;	/* TC runs flowacct_tc_in, not flowacct_tc */
 	bool decap;		/* this build's programs with --decap inner */
+	bool baseline_decap;	/* the baseline's too (a build that has it) */
 	bool vxlan;		/* the mix's frames each in VXLAN */
 };
 
@@ -548,7 +549,7 @@ static const char *tc_prog_name(const struct bench *b)
 static int load_file(struct bench *b, enum ours o, const char *path, bool shared,
 		     bool decap, __u32 max_flows)
 {
-	struct fa_load_opts lo = { .shared = shared, .max_flows = max_flows };
+	struct fa_load_opts lo = { .shared = shared, .max_flows = max_flows, .decap = decap };
 	struct bpf_program *p;
 	struct bpf_object *obj;
 	struct bpf_map *m;
@@ -598,8 +599,8 @@ static int load_ours(struct bench *b, enum ours o, __u32 max_flows)
 	if (is_baseline(o)) {
 		if (!b->o.baseline)
 			return 0;
-		err = load_file(b, o, b->o.baseline, o == OURS_BASE_SHARED, false,
-				max_flows);
+		err = load_file(b, o, b->o.baseline, o == OURS_BASE_SHARED,
+				b->o.baseline_decap, max_flows);
 	} else if (b->o.ours_file) {
 		/* Another compiler's build: the map modes, no options. */
 		if (o != OURS_PERCPU && o != OURS_SHARED)
@@ -1261,14 +1262,15 @@ static void pkt_usage(FILE *f)
 		"                     [--mix-repeat N] [--flows N] [--passes N] [--pages N]\n"
 		"                     [--cpu N] [--raw FILE] [--only HOOK,WORKLOAD,VARIANT]\n"
 		"                     [--baseline NAME=BPF-OBJECT] [--ours BPF-OBJECT]\n"
-		"                     [--tc-ingress] [--decap] [--vxlan]\n"
+		"                     [--tc-ingress] [--decap] [--baseline-decap] [--vxlan]\n"
 		"--raw: every round's figure, tab-separated. --only: run one case (numbers\n"
 		"as in the enums, -1 for all), e.g. under perf; prints raw figures only.\n"
 		"--baseline: another build of flowacct's programs, run in the same rounds.\n"
 		"--ours: this build's programs from a file (another compiler's) instead of\n"
 		"the built-in ones; the map modes only, no options. --tc-ingress: the TC\n"
 		"cases run the ingress program (flowacct_tc_in), not egress's. --decap:\n"
-		"this build's programs with --decap inner. --vxlan: each of the mix's\n"
+		"this build's programs with --decap inner; --baseline-decap: the\n"
+		"baseline's too (a build that has it). --vxlan: each of the mix's\n"
 		"frames in VXLAN.\n");
 }
 
@@ -1290,6 +1292,7 @@ int cmd_pkt(int argc, char **argv)
 		{ "ours", required_argument, NULL, 'O' },
 		{ "tc-ingress", no_argument, NULL, 'I' },
 		{ "decap", no_argument, NULL, 'D' },
+		{ "baseline-decap", no_argument, NULL, 'B' },
 		{ "vxlan", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -1366,6 +1369,9 @@ int cmd_pkt(int argc, char **argv)
 			break;
 		case 'D':
 			b.o.decap = true;
+			break;
+		case 'B':
+			b.o.baseline_decap = true;
 			break;
 		case 'V':
 			b.o.vxlan = true;

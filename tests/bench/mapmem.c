@@ -51,14 +51,14 @@ struct layout {
 };
 
 static const struct layout layouts[] = {
-	{ "flowacct: flow_key 44 + flow_map_value 24", sizeof(struct flow_key),
+	{ "flowacct: flow_key 44 + flow_map_value 24", FLOW_KEY_SIZE_OFF,
 	  sizeof(struct flow_map_value) },
-	{ "flowacct shared: flow_key 44 + flow_shared_value 48", sizeof(struct flow_key),
+	{ "flowacct shared: flow_key 44 + flow_shared_value 48", FLOW_KEY_SIZE_OFF,
 	  sizeof(struct flow_shared_value) },
-	{ "atomic counters: key 44 + packets, bytes, two u64 times 32", sizeof(struct flow_key),
+	{ "atomic counters: key 44 + packets, bytes, two u64 times 32", FLOW_KEY_SIZE_OFF,
 	  32 },
 	{ "smaller key (no ifindex, direction in the table) 40 + 24", 40, 24 },
-	{ "minimal: key 44 + packets, bytes 16", sizeof(struct flow_key), 16 },
+	{ "minimal: key 44 + packets, bytes 16", FLOW_KEY_SIZE_OFF, 16 },
 };
 
 struct mtype {

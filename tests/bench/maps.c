@@ -335,8 +335,8 @@ int fill_table(int fd, __u32 n, __u32 ifindex)
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct bpf_map_info info = {};
 	__u32 info_len = sizeof(info), i, done, count;
-	struct flow_key *keys = NULL;
-	char *vals = NULL;
+	struct flow_key key;
+	char *keys = NULL, *vals = NULL;
 	struct fa_tick_clock now;
 	__u64 rng = 20240601;
 	size_t stride, vsz;
@@ -344,8 +344,10 @@ int fill_table(int fd, __u32 n, __u32 ifindex)
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
 		return -errno;
-	/* A shared row's counts as its owner's: the first slot of its two. */
-	if (info.key_size != sizeof(struct flow_key) ||
+	/* A shared row's counts as its owner's: the first slot of its two.
+	 * The keys at the table's size: without the tunnel's tag but with
+	 * --decap inner. */
+	if ((info.key_size != sizeof(struct flow_key) && info.key_size != FLOW_KEY_SIZE_OFF) ||
 	    info.value_size != (map_type_percpu(info.type) ?
 				sizeof(struct flow_map_value) :
 				sizeof(struct flow_shared_value)))
@@ -354,7 +356,7 @@ int fill_table(int fd, __u32 n, __u32 ifindex)
 		return -EINVAL;
 	vsz = round8(info.value_size);
 	ncpus = stride / vsz;
-	keys = calloc(BATCH_ROWS, sizeof(*keys));
+	keys = calloc(BATCH_ROWS, info.key_size);
 	vals = calloc(BATCH_ROWS, stride);
 	if (!keys || !vals) {
 		err = -ENOMEM;
@@ -367,11 +369,12 @@ int fill_table(int fd, __u32 n, __u32 ifindex)
 		count = n - done < BATCH_ROWS ? n - done : BATCH_ROWS;
 		memset(vals, 0, (size_t)count * stride);
 		for (i = 0; i < count; i++) {
-			fill_key(&keys[i], done + i, ifindex, &rng);
+			fill_key(&key, done + i, ifindex, &rng);
+			memcpy(keys + (size_t)i * info.key_size, &key, info.key_size);
 			for (cpu = 0; cpu < ncpus; cpu++)
 				fill_value((struct flow_map_value *)(vals + i * stride +
 								     cpu * vsz),
-					   &now, keys[i].proto, &rng);
+					   &now, key.proto, &rng);
 		}
 		if (bpf_map_update_batch(fd, keys, vals, &count, &opts)) {
 			err = -errno;

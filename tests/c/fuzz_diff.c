@@ -50,6 +50,8 @@
 #include <bpf/libbpf.h>
 
 #include "libflowacct.h"
+/* White-box: fa_table_delete() deletes keys at the table's own size. */
+#include "internal.h"
 #include "flowacct.skel.h"
 #include "ref_parser.h"
 #include "testrun.h"
@@ -1395,6 +1397,20 @@ static void make_key(const struct ref_result *ref, int hook, struct flow_key *k)
 	k->ip_version = ref->ip_version;
 	k->direction = hook;
 	k->tunnel = ref->tunnel;
+	if (ref->tunnel) {
+		/* The tag of the tunnel the reference read, digested as the
+		 * key's is (common/flow_tunnel.h). */
+		struct flow_tunnel t = {
+			.id = ref->tunnel_has_id ? ref->tunnel_id : 0,
+			.type = ref->tunnel,
+			.outer_ip_version = ref->outer_ip_version,
+			.has_id = ref->tunnel_has_id,
+		};
+
+		memcpy(t.outer_src, ref->outer_src, 16);
+		memcpy(t.outer_dst, ref->outer_dst, 16);
+		k->tunnel_tag = flow_tunnel_tag(&t);
+	}
 }
 
 static void fmt_key(const struct flow_key *k, char *out, size_t n)
@@ -1816,7 +1832,7 @@ static void clear_flows(struct fuzz *z)
 		}
 	}
 	count = t.n;
-	if (count && bpf_map_delete_batch(z->flows_fd, keys, &count, NULL))
+	if (count && fa_table_delete(z->flows_fd, keys, count))
 		for (r = 0; r < t.n; r++)
 			bpf_map_delete_elem(z->flows_fd, &keys[r]);
 	free(keys);

@@ -56,7 +56,7 @@ def row_key(r):
     tun = r.get("tunnel")
     return (r["overflow"], r["ifindex"], r["direction"], r["ip_version"],
             r["proto"], r["src"] or "", r["dst"] or "", r["sport"], r["dport"],
-            tun["type"] if tun else "")
+            tuple(str(tun[k]) for k in ("type", "id", "outer_src", "outer_dst")) if tun else "")
 
 
 def main():

@@ -337,6 +337,34 @@ crash_at() {
 	echo "killed at call $nth of $sys ($when)"
 }
 
+# old_crash_build DIR: OLD_FA, the crash-point build of an earlier release
+# that tests/bench/bench.mk unpacks in DIR (build/*-start/src), built on
+# first use.
+old_crash_build() {
+	local src=$1
+	OLD_FA=$src/build/tests/flowacct-crash
+	if [ ! -x "$OLD_FA" ]; then
+		[ -f "$src/Makefile" ] || fail "no $src (make tests unpacks it)"
+		make -s -j2 -C "$src" build/tests/flowacct-crash >"$SCRATCH/make.log" 2>&1 ||
+			fail "can't build the release before: $(tail -5 "$SCRATCH/make.log")"
+	fi
+}
+
+# old_files_are DRAIN CACHE: the files a daemon killed after a drain left
+# under /run/flowacct are of versions DRAIN and CACHE, the drain done and
+# holding rows (what a conversion must keep).
+old_files_are() {
+	python3 - "$1" "$2" <<-'EOF' || fail "not the old release's files"
+	import glob, struct, sys
+	d = open(glob.glob("/run/flowacct/run-net*.drain")[0], "rb").read(40)
+	c = open(glob.glob("/run/flowacct/run-net*.cache")[0], "rb").read(8)
+	v, state, nrows = struct.unpack("<I", d[4:8])[0], *struct.unpack("<IQ", d[24:28] + d[32:40])
+	cv = struct.unpack("<I", c[4:8])[0]
+	print("drain file version %d, state %d, %d rows; cache file version %d" % (v, state, nrows, cv))
+	sys.exit(0 if v == int(sys.argv[1]) and state == 2 and nrows and cv == int(sys.argv[2]) else 1)
+	EOF
+}
+
 # crash_point NS POINT BINARY RUN-ARGS...: `BINARY run RUN-ARGS` in NS, a
 # build with crash points (FA_CRASH_POINT) that kills itself at POINT
 # ("name:nth"); records appended to $SCRATCH/rec.json. Fails unless it

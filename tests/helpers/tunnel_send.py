@@ -2,16 +2,17 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """Sends the generator's tunnels to a receiver that drops them all.
 
-    tunnel_send.py --dev DEV --count C
+    tunnel_send.py --dev DEV --count C [--interval SEC]
 
 Every frame of scripts/gen_pcaps.py's tunnels() capture that it holds whole
 (every encapsulation, broken ones too; not the one the capture cuts), and
-two of its own about fragments (extra() below), C times, written through an AF_PACKET socket out of DEV. Their destination
+two of its own about fragments (extra() below), C times (SEC apart), written
+through an AF_PACKET socket out of DEV. Their destination
 MAC is the generator's 02:00:00:00:00:02, which the receiver must not have:
 its kernel drops each frame, an IP one as OTHERHOST, an MPLS one as
 UNHANDLED_PROTO where nothing routes MPLS. Prints one JSON object: the
-flows --decap inner makes of them (the generator's table, with the tunnel
-each was first seen through), each with the packets the hooks count and the drops a drop program keying drops as the
+flows --decap inner makes of them (the generator's table: an inner flow
+in each tunnel), each with the packets the hooks count and the drops a drop program keying drops as the
 hooks key packets must put on its row; and the drops it must count under
 a reason instead (a later inner fragment carries no ports: later_fragment;
 an inner packet that cannot be read as IP: unreadable or not_ip).
@@ -23,6 +24,7 @@ import json
 import os
 import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 import gen_pcaps  # noqa: E402
@@ -35,7 +37,7 @@ DROP_COUNTER = {"trunc_ipv4": "unreadable", "trunc_mpls": "unreadable",
 def flow_key(f):
     t = f.get("tunnel")
     return (f["ip_version"], f["proto"], f["src"], f["dst"], f["sport"], f["dport"],
-            t["type"] if t else None)
+            tuple(sorted(t.items())) if t else None)
 
 
 def extra(caps):
@@ -64,6 +66,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dev", required=True)
     ap.add_argument("--count", type=int, default=10)
+    ap.add_argument("--interval", type=float, default=0)
     a = ap.parse_args()
 
     # Each frame as the capture gets it, with what --decap inner makes of it.
@@ -105,7 +108,9 @@ def main():
 
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((a.dev, 0))
-    for _ in range(a.count):
+    for i in range(a.count):
+        if i and a.interval:
+            time.sleep(a.interval)
         for data in sent:
             s.send(data)
     s.close()

@@ -481,18 +481,13 @@ test_drops_crash_every_step() {
 # is built from git, with its crash points, where tests/bench/bench.mk
 # unpacks it (build/drops-start/src).
 test_drops_upgrade() {
-	local src=$PWD/build/drops-start/src old log pid rc=0 sender
-	old=$src/build/tests/flowacct-crash
+	local log pid rc=0 sender
+	old_crash_build "$PWD/build/drops-start/src"
 	netns_pair
 	warm_up
 	log=$SCRATCH/old.log
-	if [ ! -x "$old" ]; then
-		[ -f "$src/Makefile" ] || fail "no $src (make tests unpacks it)"
-		make -s -j2 -C "$src" build/tests/flowacct-crash >"$SCRATCH/make.log" 2>&1 ||
-			fail "can't build the release before: $(tail -5 "$SCRATCH/make.log")"
-	fi
 	$INB socat -u UDP-RECV:7000 /dev/null & disown
-	FLOWACCT_CRASH_AT=drained:15 nsenter --net=/run/netns/"$NSA" "$old" run --layout set \
+	FLOWACCT_CRASH_AT=drained:15 nsenter --net=/run/netns/"$NSA" "$OLD_FA" run --layout set \
 		--iface "$VA" --interval 0.2 --idle-timeout 1 --no-sockets \
 		--json "$SCRATCH/rec.json" 2>"$log" &
 	pid=$!
@@ -502,15 +497,7 @@ test_drops_upgrade() {
 	sender=$!
 	wait $pid || rc=$?
 	[ $rc = 137 ] || fail "the old daemon: exit $rc: $(cat "$log")"
-	python3 - <<-'EOF' || fail "not the old release's files"
-	import glob, struct, sys
-	d = open(glob.glob("/run/flowacct/run-net*.drain")[0], "rb").read(40)
-	c = open(glob.glob("/run/flowacct/run-net*.cache")[0], "rb").read(8)
-	v, state, nrows = struct.unpack("<I", d[4:8])[0], *struct.unpack("<IQ", d[24:28] + d[32:40])
-	print("drain file version %d, state %d, %d rows; cache file version %d"
-	      % (v, state, nrows, struct.unpack("<I", c[4:8])[0]))
-	sys.exit(0 if v == 4 and state == 2 and nrows and struct.unpack("<I", c[4:8])[0] == 1 else 1)
-	EOF
+	old_files_are 4 1
 	run_start "$NSA" --layout set --iface "$VA" --interval 0.2 --idle-timeout 1 --no-sockets
 	wait $sender
 	sleep 1.5

@@ -995,7 +995,7 @@ test_run_upgrade() {
 	local sender=$!
 	sleep 0.5
 	msg=$(expect_fail "a new dump against the old daemon" $INA "$FLOWACCT" dump "$VA")
-	echo "$msg" | grep -q "the daemon (pid $RUN_PID) speaks another control protocol (version 1, this flowacct speaks 4): use the flowacct it was started with" ||
+	echo "$msg" | grep -q "the daemon (pid $RUN_PID) speaks another control protocol (version 1, this flowacct speaks 5): use the flowacct it was started with" ||
 		fail "$msg"
 	$INA "$FLOWACCT" -j stats >"$SCRATCH/stats.out" 2>&1 && fail "stats -j read the old daemon"
 	grep -q '^{"error":"the daemon (pid' "$SCRATCH/stats.out" || fail "$(cat "$SCRATCH/stats.out")"
@@ -1016,7 +1016,7 @@ sys.exit(0 if c["seen"] > 0 and c["ipv4_len_from_frame"] == 0 else 1)' "$SCRATCH
 		fail "the old attachment's counters: $(cat "$SCRATCH/stats.json")"
 	# The old client against the new daemon: refused, in words it prints.
 	$INA "$PREV_FA" dump "$VA" >"$SCRATCH/old.out" 2>&1 && fail "the old dump read the new daemon"
-	grep -q "this daemon speaks control protocol version 4" "$SCRATCH/old.out" ||
+	grep -q "this daemon speaks control protocol version 5" "$SCRATCH/old.out" ||
 		fail "the old client: $(cat "$SCRATCH/old.out")"
 	wait $sender
 	$INA python3 tests/helpers/udp_send.py --src 2001:db8::1 --dst 2001:db8::2 --flows 4 \
