@@ -339,7 +339,7 @@ crash_at() {
 
 # old_crash_build DIR: OLD_FA, the crash-point build of an earlier release
 # that tests/bench/bench.mk unpacks in DIR (build/*-start/src), built on
-# first use.
+# first use (its log in $SCRATCH: after netns_pair).
 old_crash_build() {
 	local src=$1
 	OLD_FA=$src/build/tests/flowacct-crash

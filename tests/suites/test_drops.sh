@@ -482,8 +482,8 @@ test_drops_crash_every_step() {
 # unpacks it (build/drops-start/src).
 test_drops_upgrade() {
 	local log pid rc=0 sender
-	old_crash_build "$PWD/build/drops-start/src"
 	netns_pair
+	old_crash_build "$PWD/build/drops-start/src"
 	warm_up
 	log=$SCRATCH/old.log
 	$INB socat -u UDP-RECV:7000 /dev/null & disown

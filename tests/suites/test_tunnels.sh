@@ -572,8 +572,8 @@ test_tunnels_drops() {
 # points, where tests/bench/bench.mk unpacks it (build/tag-start/src).
 test_tunnels_upgrade() {
 	local log pid rc=0 sender
-	old_crash_build "$PWD/build/tag-start/src"
 	netns_pair
+	old_crash_build "$PWD/build/tag-start/src"
 	ip -n "$NSB" link set "$VB" address 02:00:00:00:00:99
 	log=$SCRATCH/old.log
 	FLOWACCT_CRASH_AT=drained:20 nsenter --net=/run/netns/"$NSB" "$OLD_FA" run --layout set \
