@@ -576,12 +576,12 @@ test_tunnels_upgrade() {
 	old_crash_build "$PWD/build/tag-start/src"
 	ip -n "$NSB" link set "$VB" address 02:00:00:00:00:99
 	log=$SCRATCH/old.log
-	FLOWACCT_CRASH_AT=drained:20 nsenter --net=/run/netns/"$NSB" "$OLD_FA" run --layout set \
+	FLOWACCT_CRASH_AT=drained:30 nsenter --net=/run/netns/"$NSB" "$OLD_FA" run --layout set \
 		--iface "$VB" --decap inner --interval 0.2 --idle-timeout 1 --no-sockets \
 		--json "$SCRATCH/rec.json" 2>"$log" &
 	pid=$!
 	for _ in $(seq 100); do grep -q "running on" "$log" && break; sleep 0.05; done
-	$INA python3 tests/helpers/tunnel_send.py --dev "$VA" --count 28 --interval 0.25 \
+	$INA python3 tests/helpers/tunnel_send.py --dev "$VA" --count 48 --interval 0.25 \
 		>"$SCRATCH/sent.json" &
 	sender=$!
 	wait $pid || rc=$?
