@@ -877,9 +877,10 @@ static __always_inline int tun_mpls(struct parse_ctx *pc, struct flow_tunnel *t,
  * @pkt: the outer packet as parsed (or, its frame not being IP, zero)
  *
  * Returns 0 with @pkt the inner packet, pkt->key.tunnel its tunnel's type
- * and pkt->tun the tunnel (pkt_tag_tunnel() then sets the key's tag); or 0 with @pkt the outer packet as it was and
- * FLOW_ODD_TUN_UNDECODED set, when its tunnel header says it is none (no
- * VXLAN I flag, an unknown version, fields past the datagram); or the
+ * and pkt->tun the tunnel (pkt_tag_tunnel() then sets the key's tag); or 0
+ * with @pkt the outer packet as it was and FLOW_ODD_TUN_UNDECODED set,
+ * when its tunnel header says it is none (no VXLAN I flag, an unknown
+ * version, fields past the datagram); or the
  * counter that names why the frame is not accountable, as for an outer
  * packet: the inner headers follow the outer rules.
  */

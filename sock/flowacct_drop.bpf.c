@@ -446,13 +446,12 @@ static __always_inline __u32 drop_parse_ip(const struct drop_skb *d, __be16 ethe
 /* The tunnel header says it is none: the drop is the outer packet's. */
 #define DROP_TUN_NONE	((__u32)-1)
 
-/* Where the inner packet starts, what it is, and the tunnel. */
+/* Where the inner packet starts, what it is, and the tunnel, as the hooks
+ * note it (its tag is the key's). */
 struct drop_tun {
 	__u64 off;
 	__be16 ethertype;	/* ETH_P_TEB_ (Ethernet), IPv4 or IPv6 */
-	__u8 type;		/* enum flow_tunnel_type */
-	__u8 has_id;
-	__u32 id;		/* as the hooks' struct flow_tunnel has it */
+	struct flow_tunnel tun;
 };
 
 static __always_inline int drop_port_is_vxlan(__be16 port)
@@ -478,12 +477,12 @@ static __always_inline __u32 drop_tun_udp(const struct drop_skb *d, __be16 dport
 		return DROP_TUN_NONE;
 	if (drop_read(d, h, sizeof(h), off + 8))
 		return FLOW_DC_UNREADABLE;
-	t->id = (__u32)h[4] << 16 | (__u32)h[5] << 8 | h[6];
-	t->has_id = 1;
+	t->tun.id = (__u32)h[4] << 16 | (__u32)h[5] << 8 | h[6];
+	t->tun.has_id = 1;
 	if (drop_port_is_vxlan(dport)) {
 		if (!(h[0] & 0x08))
 			return DROP_TUN_NONE;	/* the I flag: a valid VNI */
-		t->type = FLOW_TUN_VXLAN;
+		t->tun.type = FLOW_TUN_VXLAN;
 		t->off = off + 16;
 		t->ethertype = bpf_htons(ETH_P_TEB_);
 		return 0;
@@ -497,7 +496,7 @@ static __always_inline __u32 drop_tun_udp(const struct drop_skb *d, __be16 dport
 	if (t->ethertype != bpf_htons(ETH_P_TEB_) && t->ethertype != bpf_htons(FLOW_ETH_P_IP) &&
 	    t->ethertype != bpf_htons(FLOW_ETH_P_IPV6))
 		return DROP_TUN_NONE;
-	t->type = FLOW_TUN_GENEVE;
+	t->tun.type = FLOW_TUN_GENEVE;
 	t->off = off + 16 + olen;
 	return 0;
 }
@@ -532,21 +531,21 @@ static __always_inline __u32 drop_tun_gre(const struct drop_skb *d, __u64 off,
 		/* The key follows the checksum word, if there is one. */
 		if (drop_read(d, e, 4, off + (flags & GRE_F_CSUM ? 8 : 4)))
 			return FLOW_DC_UNREADABLE;
-		t->id = (__u32)e[0] << 24 | (__u32)e[1] << 16 | (__u32)e[2] << 8 | e[3];
-		t->has_id = 1;
+		t->tun.id = (__u32)e[0] << 24 | (__u32)e[1] << 16 | (__u32)e[2] << 8 | e[3];
+		t->tun.has_id = 1;
 	}
-	t->type = FLOW_TUN_GRE;
+	t->tun.type = FLOW_TUN_GRE;
 	t->off = off + len;
 	t->ethertype = proto;
 	if (proto == bpf_htons(FLOW_ETH_P_IP) || proto == bpf_htons(FLOW_ETH_P_IPV6) ||
 	    proto == bpf_htons(ETH_P_TEB_))
 		return 0;
-	t->type = FLOW_TUN_ERSPAN;
+	t->tun.type = FLOW_TUN_ERSPAN;
 	t->ethertype = bpf_htons(ETH_P_TEB_);
 	/* Type I: Ethernet right after a bare GRE header, no session. */
 	if (proto == bpf_htons(ETH_P_ERSPAN12) && !(flags & GRE_F_SEQ)) {
-		t->id = 0;
-		t->has_id = 0;
+		t->tun.id = 0;
+		t->tun.has_id = 0;
 		return 0;
 	}
 	/* Type II (version 1) has 8 bytes of header, type III (2) 12. */
@@ -558,8 +557,8 @@ static __always_inline __u32 drop_tun_gre(const struct drop_skb *d, __u64 off,
 		return FLOW_DC_UNREADABLE;
 	if (e[0] >> 4 != (v3 ? 2 : 1))
 		return DROP_TUN_NONE;
-	t->id = (__u32)(e[2] & 3) << 8 | e[3];	/* the 10-bit session ID */
-	t->has_id = 1;
+	t->tun.id = (__u32)(e[2] & 3) << 8 | e[3];	/* the 10-bit session ID */
+	t->tun.has_id = 1;
 	if (v3) {
 		if (len + 12 > room)
 			return DROP_TUN_NONE;
@@ -590,7 +589,7 @@ static __always_inline __u32 drop_tun_mpls(const struct drop_skb *d, __u64 end,
 			return FLOW_DC_UNREADABLE;
 		off += 4;
 		if (i == 0)	/* the top label is the id */
-			t->id = (__u32)lbl[0] << 12 | (__u32)lbl[1] << 4 | lbl[2] >> 4;
+			t->tun.id = (__u32)lbl[0] << 12 | (__u32)lbl[1] << 4 | lbl[2] >> 4;
 		if (lbl[2] & 1)
 			break;
 	}
@@ -605,8 +604,8 @@ static __always_inline __u32 drop_tun_mpls(const struct drop_skb *d, __u64 end,
 		t->ethertype = bpf_htons(FLOW_ETH_P_IPV6);
 	else
 		return FLOW_DC_NOT_IP;	/* a pseudowire's Ethernet, or so */
-	t->type = FLOW_TUN_MPLS;
-	t->has_id = 1;
+	t->tun.type = FLOW_TUN_MPLS;
+	t->tun.has_id = 1;
 	t->off = off;
 	return 0;
 }
@@ -633,7 +632,7 @@ static __always_inline __u32 drop_tunnel(const struct drop_skb *d,
 	else if (key->proto == FLOW_IPPROTO_GRE)
 		r = drop_tun_gre(d, ip->l4_off, room, t);
 	else if (key->proto == FLOW_IPPROTO_IPIP || key->proto == FLOW_IPPROTO_IPV6) {
-		t->type = FLOW_TUN_IPIP;
+		t->tun.type = FLOW_TUN_IPIP;
 		t->off = ip->l4_off;
 		t->ethertype = key->proto == FLOW_IPPROTO_IPIP ? bpf_htons(FLOW_ETH_P_IP) :
 								 bpf_htons(FLOW_ETH_P_IPV6);
@@ -678,7 +677,7 @@ static __always_inline __u32 drop_parse_inner(const struct drop_skb *d,
 		}
 	}
 	*inner_off = off;
-	key->tunnel = t->type;
+	key->tunnel = t->tun.type;
 	return drop_parse_ip(d, ethertype, off, end, true, key, ip, hdr_len);
 }
 
@@ -697,7 +696,6 @@ static __always_inline __u32 drop_parse(struct sk_buff *skb,
 	__be16 proto = BPF_CORE_READ(skb, protocol);
 	__u64 end = d->nh_off + l3_bytes, frame_off, inner_off = 0;
 	__u16 mac = BPF_CORE_READ(skb, mac_header);
-	struct flow_tunnel ft = {};
 	struct drop_tun t = {};
 	struct drop_ip ip = {};
 	__u32 counter;
@@ -718,9 +716,9 @@ static __always_inline __u32 drop_parse(struct sk_buff *skb,
 		if (counter == DROP_TUN_NONE)
 			return 0;
 		/* The tunnel as the hooks note it: its outer addresses. */
-		__builtin_memcpy(ft.outer_src, key->src, 16);
-		__builtin_memcpy(ft.outer_dst, key->dst, 16);
-		ft.outer_ip_version = key->ip_version;
+		__builtin_memcpy(t.tun.outer_src, key->src, 16);
+		__builtin_memcpy(t.tun.outer_dst, key->dst, 16);
+		t.tun.outer_ip_version = key->ip_version;
 	}
 	if (counter)
 		return counter;
@@ -729,10 +727,7 @@ static __always_inline __u32 drop_parse(struct sk_buff *skb,
 	if (counter)
 		return counter;
 	*bytes = ip.end - inner_off;
-	ft.id = t.has_id ? t.id : 0;
-	ft.type = t.type;
-	ft.has_id = t.has_id;
-	key->tunnel_tag = flow_tunnel_tag(&ft);
+	key->tunnel_tag = flow_tunnel_tag(&t.tun);
 	return 0;
 }
 
