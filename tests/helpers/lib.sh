@@ -57,7 +57,10 @@ netns_cleanup() {
 	done
 	for p in "${SET_DIRS[@]}"; do
 		rm -rf /sys/fs/bpf/flowacct/"$p"
-		rm -f /run/flowacct/"$p".lock	# a killed holder's
+		# A killed holder's lock, and its cache and drain files: a
+		# failed test's daemon leaves them in /run/flowacct.
+		rm -f /run/flowacct/"$p".lock /run/flowacct/"$p".cache \
+			/run/flowacct/"$p".cache.tmp /run/flowacct/"$p".drain
 	done
 	# A namespace this test deleted early gave its inode number back, and
 	# the next namespace made on the host (another test's, running at the
