@@ -244,13 +244,24 @@ against_start() {
 
 # mix_against RAW ROUNDS BASELINE [--ours OBJ]: the mix at XDP, TC egress and
 # TC ingress through our programs (or OBJ's) and BASELINE's, in the same
-# interleaved rounds, flowbench's lines into RAW.
+# interleaved rounds, flowbench's lines into RAW. Only the four programs
+# compared (ours and the baseline's, shared and percpu) run, so that each
+# pass of a round runs them a few ms apart; each round keeps the least of
+# MIX_BEST_OF passes. On a VM whose programs run up to 1.4 times slower for
+# a second or more at a time, a program against itself among every case
+# (runs up to a second apart, one pass) gave medians of 9 rounds from 0.97
+# to 1.03 and rounds from 0.64 to 1.44; this way, 0.96 to 1.04 over 15
+# rounds at worst, mostly within 1.5 % (the tunnels section's "itself").
+MIX_BEST_OF=5
 mix_against() {
-	local raw=$1 rounds=$2 base=$3
+	local raw=$1 rounds=$2 base=$3 best=$MIX_BEST_OF
 	shift 3
-	"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --only "-1,6,-1" "$@" \
+	[ $QUICK = 1 ] && best=1
+	"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --best-of "$best" \
+		--only "-1,6,5+6+15+16" "$@" \
 		--baseline "start=$base" >"$raw" 2>/dev/null
-	"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --only "1,6,-1" "$@" \
+	"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --best-of "$best" \
+		--only "1,6,5+6+15+16" "$@" \
 		--tc-ingress --baseline "start=$base" \
 		2>/dev/null | sed 's/^TC\t/TC ingress\t/' >>"$raw"
 }
@@ -1572,25 +1583,27 @@ drops_mix() {
 	echo
 }
 
-# mix_x_rows RAW LABEL EXTRA LIMIT: a table row per hook from mix_against's
-# RAW: "| LABEL | hook | baseline | now | x | min to max | EXTRA | met |",
-# met when the median x is at most LIMIT.
+# mix_x_rows RAW LABEL EXTRA LIMIT [LAYOUT]: a table row per hook from
+# mix_against's RAW: "| LABEL | hook | baseline | now | x | min to max |
+# EXTRA | met |", met when the median x is at most LIMIT; the programs of
+# LAYOUT (shared, the default, or percpu) on both sides.
 mix_x_rows() {
 	python3 - "$@" <<-'EOF'
 	import collections, statistics, sys
 	raw, label, extra = sys.argv[1], sys.argv[2], sys.argv[3]
 	limit = None if sys.argv[4] == "-" else float(sys.argv[4])
+	layout = sys.argv[5] if len(sys.argv) > 5 else "shared"
 	d = collections.defaultdict(dict)
 	for line in open(raw):
 	    h, w, v, r, ns = line.rstrip("\n").split("\t")
 	    d[(h, v)][int(r)] = float(ns)
 	for h in ("XDP", "TC", "TC ingress"):
-	    now, then = d[(h, "flowacct shared")], d[(h, "baseline shared")]
+	    now, then = d[(h, "flowacct " + layout)], d[(h, "baseline " + layout)]
 	    x = [now[r] / then[r] for r in now]
 	    med = lambda v: statistics.median(d[(h, v)].values())
 	    print("| %s | %s | %.1f | %.1f | %.3f | %.3f to %.3f | %s | %s |" % (
-	        label, "TC egress" if h == "TC" else h, med("baseline shared"),
-	        med("flowacct shared"), statistics.median(x), min(x), max(x), extra,
+	        label, "TC egress" if h == "TC" else h, med("baseline " + layout),
+	        med("flowacct " + layout), statistics.median(x), min(x), max(x), extra,
 	        "no target" if limit is None else "yes" if statistics.median(x) <= limit else "no"))
 	EOF
 }
@@ -1676,7 +1689,7 @@ drops_bench() {
 # The untunnelled mix against TUNNELS_START's programs, with --decap off (the
 # default) and inner; then the cost of a tunnelled packet: the mix in VXLAN.
 tunnels_bench() {
-	local rounds=9 c raw start mode a
+	local rounds=15 c raw start mode a layout
 	[ $QUICK = 1 ] && rounds=3
 	start=$(git rev-parse --short "$TUNNELS_START" 2>/dev/null || echo "$TUNNELS_START")
 	say "tunnels: the untunnelled mix against $start"
@@ -1684,22 +1697,41 @@ tunnels_bench() {
 	### The untunnelled mix against $start, the commit before tunnels
 
 	The mix (no tunnel in it) through this tree's programs, with \`--decap
-	off\` (the default) and \`--decap inner\`, and through $start's, both the
-	default layout, loaded side by side and run in the same interleaved
-	rounds ($rounds of them), with clang 14 and 19. x: now over $start, per
-	round: median, then min to max. Target: at most 1.03 x.
+	off\` (the default) and \`--decap inner\`, and through $start's, loaded
+	side by side and run in the same interleaved rounds ($rounds of them, each
+	the least of $MIX_BEST_OF passes of the four programs), with clang 14 and
+	19, in the default layout (shared) and in \`--map percpu\`. x: now over
+	$start, per round: median, then min to max. Target: at most 1.03 x.
+	The shared layout's rows carry, besides the tunnels, the row of a flow
+	for each CPU that came after $start (161f43b, a helper call and two
+	stores a packet); percpu tables have no such rows, so their rows are
+	the tunnels' cost alone. The rows "itself" are this tree's programs
+	against themselves, measured the same way in the same run: how far from
+	1 the method's median goes on this machine when nothing differs.
 
-	| compiler | hook | $start | now | x | min to max | --decap | met |
+	| compiler | hook | $start | now | x | min to max | --decap, layout | met |
 	|---|---|---:|---:|---:|---:|---|---|
 	EOF
 	for c in 14 19; do
+		# Not in --quick (make test's run), whose rounds tell nothing of noise.
+		if [ $QUICK = 0 ]; then
+			raw=$SCRATCH/tunnels-null-$c.tsv
+			local ours=() obj=$BUILD/flowacct.bpf.o
+			[ $c = 14 ] || { obj=$(clang19_obj); ours=(--ours "$obj"); }
+			mix_against "$raw" "$rounds" "$obj" "${ours[@]}"
+			for layout in shared percpu; do
+				mix_x_rows "$raw" "clang $c" "itself, $layout" - "$layout"
+			done
+		fi
 		for mode in off inner; do
 			raw=$SCRATCH/tunnels-mix-$c-$mode.tsv
 			local args=()
 			[ $c = 14 ] || args=(--ours "$(clang19_obj)")
 			[ $mode = off ] || args+=(--decap)
 			mix_against "$raw" "$rounds" "build/tunnels-start/clang-$c.bpf.o" "${args[@]}"
-			mix_x_rows "$raw" "clang $c" "$mode" 1.03
+			for layout in shared percpu; do
+				mix_x_rows "$raw" "clang $c" "$mode, $layout" 1.03 "$layout"
+			done
 		done
 	done
 	echo

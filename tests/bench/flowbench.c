@@ -81,6 +81,7 @@ enum variant {
 	V_BASE_SHARED,
 	V_NR,
 };
+_Static_assert(V_NR <= 32, "--only keeps the variants in a __u32");
 
 static const struct {
 	const char *name;
@@ -155,6 +156,7 @@ static const unsigned int single_payload[W_MIX] = {
 
 struct pkt_opts {
 	unsigned int rounds;
+	unsigned int best_of;	/* runs of each case a round; the least kept */
 	__u32 repeat;		/* single-frame workloads */
 	__u32 mix_frames;
 	__u32 mix_repeat;	/* per mix frame and round */
@@ -162,7 +164,8 @@ struct pkt_opts {
 	__u32 passes;		/* update path: passes over the flows */
 	__u32 pages;		/* perf buffer pages per CPU */
 	int cpu;
-	int only[3];		/* hook, workload, variant to run; -1: all */
+	int only[2];		/* hook, workload to run; -1: all */
+	__u32 only_variants;	/* bit per variant to run; 0: all */
 	const char *baseline;	/* a build of flowacct's programs, or NULL */
 	const char *baseline_name;
 	const char *ours_file;	/* this build's programs from a file (another
@@ -819,31 +822,59 @@ struct job {
 	enum variant v;
 };
 
-static int run_job(struct bench *b, const struct job *j, unsigned int round)
+static int run_job_into(struct bench *b, const struct job *j, double *ns,
+			double *update_ns)
 {
 	int err = set_sampling(b, j->v);
 
 	if (err)
 		return err;
 	if (j->w < W_MIX)
-		return job_single(b, j->h, j->w, j->v,
-				  result(b, j->h, j->w, j->v, round));
+		return job_single(b, j->h, j->w, j->v, ns);
 	if (j->w == W_MIX)
-		return job_mix(b, j->h, j->v, result(b, j->h, W_MIX, j->v, round));
-	return job_cycle(b, j->h, j->v, result(b, j->h, W_INSERT, j->v, round),
-			 result(b, j->h, W_UPDATE, j->v, round));
+		return job_mix(b, j->h, j->v, ns);
+	return job_cycle(b, j->h, j->v, ns, update_ns);
 }
 
 /*
- * Every round runs every job once, in a new random order, so drift and
- * neighbours' noise spread over all figures instead of a few.
+ * The round's figure of a case: the least of its best_of runs. Interference
+ * (another guest on the host, an interrupt) only ever adds time, and on some
+ * VMs it comes in phases of a second or more in which every program runs
+ * up to 1.4 times slower; the least of a few passes keeps a case's run from
+ * outside such a phase when there is one, for every case alike.
+ */
+static int run_job(struct bench *b, const struct job *j, unsigned int round,
+		   bool first)
+{
+	enum workload w = j->w == W_UPDATE ? W_INSERT : j->w;
+	double *ns = result(b, j->h, w, j->v, round);
+	double *update_ns = result(b, j->h, W_UPDATE, j->v, round);
+	double now = 0, now_update = 0;
+	int err;
+
+	if (first)
+		return run_job_into(b, j, ns, update_ns);
+	err = run_job_into(b, j, &now, &now_update);
+	if (err)
+		return err;
+	if (now < *ns)
+		*ns = now;
+	if (j->w == W_UPDATE && now_update < *update_ns)
+		*update_ns = now_update;
+	return 0;
+}
+
+/*
+ * Every round runs every job best_of times, each time all of them in a new
+ * random order, so drift and neighbours' noise spread over all figures
+ * instead of a few.
  */
 static int run_rounds(struct bench *b)
 {
 	struct job jobs[HOOK_NR * (W_UPDATE + 1) * V_NR];
 	size_t n = 0, i, k;
 	__u64 rng = 1;
-	unsigned int r;
+	unsigned int r, pass;
 	int h, w, v, err;
 
 	for (h = 0; h < HOOK_NR; h++)
@@ -851,13 +882,15 @@ static int run_rounds(struct bench *b)
 			for (v = 0; v < V_NR; v++)
 				if ((b->o.only[0] < 0 || b->o.only[0] == h) &&
 				    (b->o.only[1] < 0 || b->o.only[1] == w) &&
-				    (b->o.only[2] < 0 || b->o.only[2] == v) &&
+				    (!b->o.only_variants ||
+				     (b->o.only_variants & (1u << v))) &&
 				    loaded(b, v) &&
 				    !(w == W_UPDATE && samples_every_frame(v)))
 					jobs[n++] = (struct job){ h, w, v };
 	if (!n)
 		return -ENOENT;
-	for (r = 0; r < b->o.rounds; r++) {
+	for (r = 0; r < b->o.rounds * b->o.best_of; r++) {
+		pass = r % b->o.best_of;
 		for (i = n - 1; i > 0; i--) {
 			struct job t;
 
@@ -865,7 +898,7 @@ static int run_rounds(struct bench *b)
 			t = jobs[i], jobs[i] = jobs[k], jobs[k] = t;
 		}
 		for (i = 0; i < n; i++) {
-			err = run_job(b, &jobs[i], r);
+			err = run_job(b, &jobs[i], r / b->o.best_of, !pass);
 			if (err) {
 				fprintf(stderr, "flowbench: %s %s %s: %s\n",
 					hook_names[jobs[i].h],
@@ -876,8 +909,9 @@ static int run_rounds(struct bench *b)
 				return err;
 			}
 		}
-		fprintf(stderr, "flowbench: round %u of %u done\n", r + 1,
-			b->o.rounds);
+		if (pass == b->o.best_of - 1)
+			fprintf(stderr, "flowbench: round %u of %u done\n",
+				r / b->o.best_of + 1, b->o.rounds);
 	}
 	return 0;
 }
@@ -956,14 +990,15 @@ static void print_method(struct bench *b)
 	       "the program runs, so the syscall, the copy of the frame and "
 	       "the skb or xdp_buff setup are not in it), in ns per packet, on "
 	       "CPU %d. Each figure is the median of %u rounds, with min and max; "
-	       "every round runs every case once, in a new random order. "
+	       "every round runs every case %u time(s), each time all of them in "
+	       "a new random order, and keeps the least of a case's runs. "
 	       "Ratios are medians of per-round ratios: x no-op against the "
 	       "no-op program measured the same way in the same round (the "
 	       "floor: what a test-run iteration costs by itself), x minimal "
 	       "against the minimal accountant (parse, one lookup and add or "
 	       "insert on a per-CPU hash, nothing else). The kernel reports "
 	       "whole ns, so single figures carry up to 1 ns of truncation.\n\n",
-	       b->o.cpu, b->o.rounds);
+	       b->o.cpu, b->o.rounds, b->o.best_of);
 	printf("- Single frames (IPv4 TCP ... ICMP): one frame of that kind, "
 	       "%u iterations per run, every packet the same flow (its first, "
 	       "which may insert, is run and not timed before).\n",
@@ -1258,13 +1293,16 @@ static void pin_cpu(int cpu)
 static void pkt_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: flowbench pkt [--quick] [--rounds N] [--repeat N] [--mix-frames N]\n"
+		"Usage: flowbench pkt [--quick] [--rounds N] [--best-of N] [--repeat N]\n"
+		"                     [--mix-frames N]\n"
 		"                     [--mix-repeat N] [--flows N] [--passes N] [--pages N]\n"
 		"                     [--cpu N] [--raw FILE] [--only HOOK,WORKLOAD,VARIANT]\n"
 		"                     [--baseline NAME=BPF-OBJECT] [--ours BPF-OBJECT]\n"
 		"                     [--tc-ingress] [--decap] [--baseline-decap] [--vxlan]\n"
+		"--best-of: each case run N times a round, the least kept (default 1).\n"
 		"--raw: every round's figure, tab-separated. --only: run one case (numbers\n"
-		"as in the enums, -1 for all), e.g. under perf; prints raw figures only.\n"
+		"as in the enums, -1 for all; variants joined by +), e.g. under perf;\n"
+		"prints raw figures only.\n"
 		"--baseline: another build of flowacct's programs, run in the same rounds.\n"
 		"--ours: this build's programs from a file (another compiler's) instead of\n"
 		"the built-in ones; the map modes only, no options. --tc-ingress: the TC\n"
@@ -1274,11 +1312,43 @@ static void pkt_usage(FILE *f)
 		"frames in VXLAN.\n");
 }
 
+/*
+ * HOOK,WORKLOAD,VARIANT[+VARIANT...], numbers as in the enums, -1 for all.
+ * Two variants alone (ours and a baseline) run back to back in each pass of
+ * a round: their ratio then compares runs a few ms apart, not up to a
+ * second apart among the other cases.
+ */
+static int parse_only(const char *arg, struct pkt_opts *o)
+{
+	char *end;
+	long v;
+	int n;
+
+	if (sscanf(arg, "%d,%d,%n", &o->only[0], &o->only[1], &n) != 2)
+		return -1;
+	arg += n;
+	o->only_variants = 0;
+	if (!strcmp(arg, "-1"))
+		return 0;
+	for (;;) {
+		v = strtol(arg, &end, 10);
+		if (end == arg || v < 0 || v >= V_NR)
+			return -1;
+		o->only_variants |= 1u << v;
+		if (!*end)
+			return 0;
+		if (*end != '+')
+			return -1;
+		arg = end + 1;
+	}
+}
+
 int cmd_pkt(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "quick", no_argument, NULL, 'q' },
 		{ "rounds", required_argument, NULL, 'r' },
+		{ "best-of", required_argument, NULL, 'k' },
 		{ "repeat", required_argument, NULL, 'R' },
 		{ "mix-frames", required_argument, NULL, 'm' },
 		{ "mix-repeat", required_argument, NULL, 'M' },
@@ -1299,10 +1369,10 @@ int cmd_pkt(int argc, char **argv)
 	};
 	struct bench b = {
 		.o = {
-			.rounds = 5, .repeat = 200000, .mix_frames = 1024,
+			.rounds = 5, .best_of = 1, .repeat = 200000, .mix_frames = 1024,
 			.mix_repeat = 64, .flows = 100000, .passes = 5,
 			.pages = 4096, .cpu = libbpf_num_possible_cpus() - 1,
-			.only = { -1, -1, -1 },
+			.only = { -1, -1 },
 		},
 	};
 	const char *raw = NULL;
@@ -1319,6 +1389,9 @@ int cmd_pkt(int argc, char **argv)
 			break;
 		case 'r':
 			b.o.rounds = strtoul(optarg, NULL, 0);
+			break;
+		case 'k':
+			b.o.best_of = strtoul(optarg, NULL, 0);
 			break;
 		case 'R':
 			b.o.repeat = strtoul(optarg, NULL, 0);
@@ -1345,8 +1418,7 @@ int cmd_pkt(int argc, char **argv)
 			raw = optarg;
 			break;
 		case 'o':
-			if (sscanf(optarg, "%d,%d,%d", &b.o.only[0], &b.o.only[1],
-				   &b.o.only[2]) != 3) {
+			if (parse_only(optarg, &b.o)) {
 				pkt_usage(stderr);
 				return 1;
 			}
@@ -1384,10 +1456,11 @@ int cmd_pkt(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (!b.o.rounds || b.o.rounds > 64 || !b.o.repeat || !b.o.mix_frames ||
+	if (!b.o.rounds || b.o.rounds > 64 || !b.o.best_of || b.o.best_of > 16 ||
+	    !b.o.repeat || !b.o.mix_frames ||
 	    !b.o.mix_repeat || !b.o.flows || b.o.flows > (1u << 24) ||
 	    !b.o.passes || b.o.pages < 8 || (b.o.pages & (b.o.pages - 1))) {
-		fprintf(stderr, "flowbench: rounds 1-64, counts > 0, flows <= 2^24, "
+		fprintf(stderr, "flowbench: rounds 1-64, best-of 1-16, counts > 0, flows <= 2^24, "
 			"pages a power of two >= 8\n");
 		return 1;
 	}
