@@ -20,8 +20,9 @@ BENCH_DIR  := $(BUILD)/tests/bench
 BENCH_BIN  := $(BENCH_DIR)/flowbench
 BENCH_SKEL := $(BENCH_DIR)/bench_progs.skel.h
 # Tools of their own beside tests/bench/profile_run.sh (map memory per flow,
-# the journal's cost per record), not parts of flowbench.
-BENCH_TOOLS := mapmem journalcost
+# the journal's cost per record, a drain by key against the walk), not parts
+# of flowbench.
+BENCH_TOOLS := mapmem journalcost drainkey
 # The library's flow cache alone (its own rule: it links the library).
 CACHECOST := $(BENCH_DIR)/cachecost
 BENCH_TOOL_BINS := $(patsubst %,$(BENCH_DIR)/%,$(BENCH_TOOLS))
@@ -35,6 +36,13 @@ $(BENCH_DIR)/bench_progs.bpf.o: tests/bench/bench_progs.bpf.c
 	@mkdir -p $(@D)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BENCH_DIR)/drainkey.bpf.o: tests/bench/drainkey.bpf.c
+	@mkdir -p $(@D)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BENCH_DIR)/drainkey: | $(BENCH_DIR)/drainkey.bpf.o
 
 # Stripped like flowacct's object (BTF stays: the spin lock needs it).
 $(BENCH_DIR)/bench_progs.o: $(BENCH_DIR)/bench_progs.bpf.o
