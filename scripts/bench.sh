@@ -253,14 +253,14 @@ against_start() {
 # to 1.03 and rounds from 0.64 to 1.44; this way, 0.96 to 1.04 over 15
 # rounds at worst, mostly within 1.5 % (the tunnels section's "itself").
 MIX_BEST_OF=5
+[ $QUICK = 0 ] || MIX_BEST_OF=1
 mix_against() {
-	local raw=$1 rounds=$2 base=$3 best=$MIX_BEST_OF
+	local raw=$1 rounds=$2 base=$3
 	shift 3
-	[ $QUICK = 1 ] && best=1
-	"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --best-of "$best" \
+	"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --best-of "$MIX_BEST_OF" \
 		--only "-1,6,5+6+15+16" "$@" \
 		--baseline "start=$base" >"$raw" 2>/dev/null
-	"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --best-of "$best" \
+	"$FB" pkt "${PKT_ARGS[@]}" --rounds "$rounds" --best-of "$MIX_BEST_OF" \
 		--only "1,6,5+6+15+16" "$@" \
 		--tc-ingress --baseline "start=$base" \
 		2>/dev/null | sed 's/^TC\t/TC ingress\t/' >>"$raw"
@@ -279,7 +279,8 @@ against_default() {
 	The mix through this tree's programs with the default \`--map shared\` and with
 	\`percpu\`, and through $start's (built from git by tests/bench/bench.mk) with its
 	default, \`percpu\`, loaded side by side and run in the same interleaved rounds
-	($rounds of them), with clang 14 and 19. x: the default's ns a packet over
+	($rounds of them, each the least of $MIX_BEST_OF passes of the four
+	programs), with clang 14 and 19. x: the default's ns a packet over
 	$start's, per round: median, then min to max. Target: at most 1.1 x.
 
 	| compiler | hook | $start percpu | now shared (default) | now percpu | x | min to max | met |
@@ -1560,8 +1561,9 @@ drops_mix() {
 
 	The mix through this tree's programs and $start's (built from git by
 	tests/bench/bench.mk), both the default layout, loaded side by side and
-	run in the same interleaved rounds ($rounds of them), with clang 14 and 19.
-	x: now over $start, per round: median, then min to max. Same
+	run in the same interleaved rounds ($rounds of them, each the least of
+	$MIX_BEST_OF passes of the four programs, shared and percpu), with clang
+	14 and 19. x: now over $start, per round: median, then min to max. Same
 	instructions: the three programs' code in the two objects, disassembled,
 	is identical. Target: at most 1.03 x.
 
@@ -1781,7 +1783,8 @@ tunnels_bench() {
 	(the key's tunnel tag computed for each tunnelled packet, 48-byte keys)
 	and through $start's (the commit before: the tunnel's type alone in a
 	44-byte key), loaded side by side, in the same interleaved rounds
-	($rounds of them), with clang 14 and 19. x as above: what the tag costs a
+	($rounds of them, each the least of $MIX_BEST_OF passes), with clang 14
+	and 19. x as above: what the tag costs a
 	tunnelled packet, with no target of its own.
 
 	| compiler | hook | $start | now | x | min to max | --decap | met |
