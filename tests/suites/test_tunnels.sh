@@ -581,7 +581,10 @@ test_tunnels_upgrade() {
 		--json "$SCRATCH/rec.json" 2>"$log" &
 	pid=$!
 	for _ in $(seq 100); do grep -q "running on" "$log" && break; sleep 0.05; done
-	$INA python3 tests/helpers/tunnel_send.py --dev "$VA" --count 48 --interval 0.25 \
+	# A round each 0.05 s, under the 0.2 s tick: every table the old daemon
+	# drains has rows (at 0.25 s, one tick in five had none, and a kill at
+	# such a drain left no rows to convert).
+	$INA python3 tests/helpers/tunnel_send.py --dev "$VA" --count 240 --interval 0.05 \
 		>"$SCRATCH/sent.json" &
 	sender=$!
 	wait $pid || rc=$?
